@@ -1,0 +1,125 @@
+# leakwatch — plain GNU Makefile.
+#
+#   make            build the programs into build/
+#   make deps       install the Debian 12 packages (root) or print the line
+#   make check      deps, then build under ASan+UBSan and run every test
+#   make bench      optimised build, then the benchmarks with their figures
+#   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS
+#   make demo       the end-to-end demo on bundled data
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+SBINDIR	?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+DOCDIR	?= $(PREFIX)/share/doc/leakwatch
+BUILD	?= build
+CC	?= cc
+CFLAGS	?= -O2 -g
+FUZZ_SECONDS ?= 60
+
+PKGS	= jansson libevent libevent_openssl openssl sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN	= -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
+	  -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+	  -Wformat=2 -Wundef -Wvla -Wwrite-strings \
+	  -Wold-style-definition -Wimplicit-fallthrough -Wnull-dereference
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(PKG_CFLAGS) $(CFLAGS) \
+	     -MMD -MP
+LDLIBS	= $(PKG_LIBS) -lm
+
+LIB_SRC	= $(wildcard lib/*.c)
+AGENT_SRC = $(filter-out agent/main.c,$(wildcard agent/*.c))
+COLL_SRC  = $(filter-out collector/main.c,$(wildcard collector/*.c))
+UNIT_SRC  = $(wildcard tests/unit/test_*.c)
+FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
+TOOL_SRC  = $(wildcard tests/tools/*.c)
+
+LIB_A	= $(BUILD)/liblw.a
+AGENT_A	= $(BUILD)/agent.a
+COLL_A	= $(BUILD)/collector.a
+PROGS	= $(BUILD)/leakwatch-agent $(BUILD)/leakwatch-collector
+UNITS	= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%)
+TOOLS	= $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
+
+DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev \
+	   libpcap-dev libndpi-dev libevent-dev libsqlite3-dev libssl-dev \
+	   libjansson-dev libncurses-dev sqlite3 openssl procps psmisc \
+	   iproute2 tcpdump
+
+.PHONY: all deps check test bench fuzz demo install clean
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_SRC:%.c=$(BUILD)/%.o)
+	$(AR) rcs $@ $^
+$(AGENT_A): $(AGENT_SRC:%.c=$(BUILD)/%.o)
+	$(AR) rcs $@ $^
+$(COLL_A): $(COLL_SRC:%.c=$(BUILD)/%.o)
+	$(AR) rcs $@ $^
+
+$(BUILD)/leakwatch-agent: $(BUILD)/agent/main.o $(AGENT_A) $(LIB_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/leakwatch-collector: $(BUILD)/collector/main.o $(COLL_A) $(LIB_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(AGENT_A) $(COLL_A) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/driver.o \
+		$(AGENT_A) $(COLL_A) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(AGENT_A) $(COLL_A) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Everything the test runner needs, in one build directory.
+testbins: $(PROGS) $(UNITS) $(FUZZ_REPLAY) $(TOOLS)
+
+deps:
+	@sh tests/deps.sh $(DEB_PKGS)
+
+SAN = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+      -fno-omit-frame-pointer
+check: deps
+	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" testbins
+	sh tests/run.sh build-asan
+
+# Without deps or sanitizers: for a quick loop while editing.
+test:
+	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" testbins
+	sh tests/run.sh build-asan
+
+bench: deps
+	$(MAKE) BUILD=build-bench CFLAGS="-O2 -g -DNDEBUG" testbins
+	sh tests/bench/run.sh build-bench
+
+FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined
+fuzz: deps
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
+		$(BUILD:build=build-fuzz)/liblw.a build-fuzz/agent.a \
+		build-fuzz/collector.a $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/tests/fuzz/%.o)
+	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+demo: deps all
+	sh tests/demo.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/leakwatch \
+		$(DESTDIR)$(DOCDIR)
+	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 etc/agent.conf $(DESTDIR)$(SYSCONFDIR)/leakwatch/agent.conf.example
+	install -m 0644 etc/collector.conf $(DESTDIR)$(SYSCONFDIR)/leakwatch/collector.conf.example
+	install -m 0644 docs/*.md README.md $(DESTDIR)$(DOCDIR)/
+
+clean:
+	rm -rf build build-asan build-bench build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,87 @@
+/*
+ * The event model every program shares: the five event types of the brief,
+ * their field schema and their JSON encoding (jansson). The model is closed:
+ * every field has a kind and a size bound and an unknown field is an error,
+ * so nothing - row contents in particular - can ride along unvalidated.
+ * docs/events.md documents each field; the table in event.c is the code
+ * side of that document and a test keeps the two in step.
+ */
+#ifndef LEAKWATCH_EVENT_H
+#define LEAKWATCH_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define EVENT_MAX_LEN		65536	/* one encoded event, bytes */
+#define EVENT_MAX_DEPTH		8	/* nesting inside object fields */
+#define EVENT_AGENT_MAX		64	/* == PROTO_MAX_NAME */
+
+enum event_type {
+	EVENT_DB_QUERY,
+	EVENT_DB_SESSION,
+	EVENT_NET_FLOW,
+	EVENT_ALERT,
+	EVENT_AGENT_STATUS,
+	EVENT_NTYPES
+};
+
+enum event_kind {
+	FIELD_STR,	/* string of at most maxlen bytes, valid UTF-8 */
+	FIELD_ENUM,	/* string, one of values[] */
+	FIELD_HEX,	/* exactly maxlen lower-case hex digits */
+	FIELD_UINT,	/* integer 0..max */
+	FIELD_NUM,	/* number (integer or real) 0..max */
+	FIELD_BOOL,
+	FIELD_TS,	/* RFC 3339 UTC with microseconds */
+	FIELD_STRLIST,	/* array of at most max strings of maxlen bytes */
+	FIELD_UINTMAP,	/* object of at most max keys, values integers >= 0 */
+	FIELD_OBJECT	/* any JSON object, depth and encoded size bounded */
+};
+
+#define FIELD_REQUIRED	0x1
+
+struct event_field {
+	const char	 *name;
+	enum event_kind	  kind;
+	int		  flags;
+	size_t		  maxlen;	/* bytes per string, or encoded size */
+	long long	  max;		/* UINT/NUM upper bound; list length */
+	const char *const *values;	/* FIELD_ENUM: NULL-terminated */
+};
+
+struct event {
+	enum event_type	 type;
+	int64_t		 ts_us;		/* `ts`, microseconds since epoch */
+	json_t		*obj;		/* owned, validated */
+};
+
+const char	*event_type_name(enum event_type);
+int		 event_type_lookup(const char *name, enum event_type *out);
+
+/* The schema of one type (common fields first), terminated by name NULL. */
+const struct event_field *event_fields(enum event_type);
+
+/*
+ * Validates obj against the schema. 0 on success with *type and *ts_us
+ * set; -1 with a message naming the field and the problem in err.
+ */
+int		 event_validate(const json_t *obj, enum event_type *type,
+		    int64_t *ts_us, char *err, size_t errlen);
+
+/* Parses and validates one JSON text of len bytes (no NUL needed). */
+struct event	*event_parse(const char *buf, size_t len, char *err,
+		    size_t errlen);
+
+/* Validates obj and wraps it; takes ownership of obj in every case. */
+struct event	*event_from_json(json_t *obj, char *err, size_t errlen);
+
+/* Sets `agent`; fails (-1) if the name is empty or too long. */
+int		 event_set_agent(struct event *, const char *agent);
+
+/* Compact JSON, NUL-terminated, caller frees; *len excludes the NUL. */
+char		*event_encode(const struct event *, size_t *len);
+
+void		 event_free(struct event *);
+
+#endif

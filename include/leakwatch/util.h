@@ -1,0 +1,44 @@
+/*
+ * Small helpers both programs need: RFC 3339 timestamps in microseconds,
+ * host:port parsing, hex, SHA-256, strict integer parsing and the monotonic
+ * clock. Nothing here allocates unless its name says so.
+ */
+#ifndef LEAKWATCH_UTIL_H
+#define LEAKWATCH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LEAKWATCH_VERSION	"0.1.0"
+
+/* "2026-11-22T10:00:00.123456Z" plus NUL. */
+#define TS_STRLEN	28
+
+int64_t	 now_us(void);		/* wall clock, microseconds since epoch */
+int64_t	 mono_ms(void);		/* monotonic clock, milliseconds */
+int	 ts_format(int64_t us, char *buf, size_t len);
+int	 ts_parse(const char *s, int64_t *us);
+
+/* Splits "host:port" or "[v6]:port"; host may be "" or "*". */
+int	 hostport_split(const char *s, char *host, size_t hostlen,
+	    char *port, size_t portlen);
+
+/* strtoll with range and garbage checks; 0 on success. */
+int	 parse_ll(const char *s, long long min, long long max, long long *out);
+/* "64M", "1G", "4096": bytes. */
+int	 parse_size(const char *s, long long *out);
+/* "500ms", "10s", "5m", "1h": milliseconds. */
+int	 parse_duration(const char *s, long long *out_ms);
+
+void	 hex_encode(const uint8_t *in, size_t len, char *out);	/* 2*len+1 */
+int	 hex_decode(const char *in, uint8_t *out, size_t outlen);
+void	 sha256_hex(const void *buf, size_t len, char out[65]);
+int	 random_bytes(void *buf, size_t len);
+int	 ct_streq(const char *a, const char *b);	/* constant time */
+
+/* Writes a printable, escaped copy of untrusted bytes for log lines. */
+void	 str_vis(const void *in, size_t inlen, char *out, size_t outlen);
+
+uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
+
+#endif

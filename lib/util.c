@@ -1,0 +1,355 @@
+/*
+ * Helpers both programs use: timestamps, address and number parsing, hex,
+ * hashing and escaping of untrusted bytes for logs. Pure functions except
+ * the clocks and random_bytes().
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "leakwatch/util.h"
+
+int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Floor division, so times before 1970 still format correctly. */
+int
+ts_format(int64_t us, char *buf, size_t len)
+{
+	int64_t sec = us / 1000000, frac = us % 1000000;
+	time_t t;
+	struct tm tm;
+	int n;
+
+	if (frac < 0) {
+		frac += 1000000;
+		sec--;
+	}
+	t = (time_t)sec;
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999 ||
+	    tm.tm_year + 1900 < 0)
+		return -1;
+	n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)frac);
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+static int
+digits(const char *s, int n, int *out)
+{
+	int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t
+days_from_civil(int y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * Accepts RFC 3339 in UTC: "YYYY-MM-DDTHH:MM:SS[.frac]Z" with 0 to 9
+ * fraction digits (beyond 6 truncated). Offsets other than Z are refused on
+ * purpose: the event contract says UTC, and a silent conversion would hide
+ * an agent with a wrong clock configuration.
+ */
+int
+ts_parse(const char *s, int64_t *us)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int y, mo, d, h, mi, se, i, frac = 0, scale = 100000;
+	const char *p;
+
+	if (strlen(s) < 20)
+		return -1;
+	if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || digits(s + 8, 2, &d) || s[10] != 'T' ||
+	    digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) ||
+	    s[16] != ':' || digits(s + 17, 2, &se))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 60)
+		return -1;
+	if (d > mdays[mo - 1] + (mo == 2 && leap(y)))
+		return -1;
+	p = s + 19;
+	if (*p == '.') {
+		p++;
+		for (i = 0; p[i] >= '0' && p[i] <= '9'; i++) {
+			if (i >= 9)
+				return -1;
+			if (i < 6) {
+				frac += (p[i] - '0') * scale;
+				scale /= 10;
+			}
+		}
+		if (i == 0)
+			return -1;
+		p += i;
+	}
+	if (p[0] != 'Z' || p[1] != '\0')
+		return -1;
+	if (se == 60)	/* leap second: fold into the next */
+		se = 59, frac = 999999;
+	*us = ((days_from_civil(y, mo, d) * 86400) + h * 3600 + mi * 60 +
+	    se) * 1000000 + frac;
+	return 0;
+}
+
+int
+hostport_split(const char *s, char *host, size_t hostlen, char *port,
+    size_t portlen)
+{
+	const char *colon, *h = s;
+	size_t hl;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (end == NULL || end[1] != ':')
+			return -1;
+		h = s + 1;
+		hl = (size_t)(end - h);
+		colon = end + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return -1;
+		if (memchr(s, ':', (size_t)(colon - s)) != NULL)
+			return -1;	/* bare v6 needs brackets */
+		hl = (size_t)(colon - s);
+	}
+	if (hl >= hostlen || strlen(colon + 1) >= portlen ||
+	    colon[1] == '\0')
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	memcpy(port, colon + 1, strlen(colon + 1) + 1);	/* checked above */
+	return 0;
+}
+
+int
+parse_ll(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_suffixed(const char *s, const char *const *sfx, const long long *mul,
+    long long *out)
+{
+	char num[32];
+	size_t n = strspn(s, "0123456789");
+	long long v;
+	int i;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (parse_ll(num, 0, LLONG_MAX, &v) != 0)
+		return -1;
+	for (i = 0; sfx[i] != NULL; i++) {
+		if (strcmp(s + n, sfx[i]) == 0) {
+			if (v > LLONG_MAX / mul[i])
+				return -1;
+			*out = v * mul[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+parse_size(const char *s, long long *out)
+{
+	static const char *const sfx[] = { "", "K", "M", "G", "T", NULL };
+	static const long long mul[] = { 1, 1LL << 10, 1LL << 20, 1LL << 30,
+	    1LL << 40 };
+
+	return parse_suffixed(s, sfx, mul, out);
+}
+
+int
+parse_duration(const char *s, long long *out_ms)
+{
+	static const char *const sfx[] = { "ms", "s", "m", "h", NULL };
+	static const long long mul[] = { 1, 1000, 60000, 3600000 };
+
+	return parse_suffixed(s, sfx, mul, out_ms);
+}
+
+void
+hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hx[in[i] >> 4];
+		out[2 * i + 1] = hx[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+hex_decode(const char *in, uint8_t *out, size_t outlen)
+{
+	size_t i;
+
+	if (strlen(in) != 2 * outlen)
+		return -1;
+	for (i = 0; i < outlen; i++) {
+		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void
+sha256_hex(const void *buf, size_t len, char out[65])
+{
+	uint8_t md[32];
+	unsigned int mdlen = sizeof(md);
+
+	if (EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		memset(md, 0, sizeof(md));
+	hex_encode(md, 32, out);
+}
+
+int
+random_bytes(void *buf, size_t len)
+{
+	return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
+}
+
+/* Compares in time that depends only on the lengths, for secrets. */
+int
+ct_streq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i;
+	unsigned char d = la != lb;
+
+	for (i = 0; i < la && i < lb; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+void
+str_vis(const void *in, size_t inlen, char *out, size_t outlen)
+{
+	const unsigned char *p = in;
+	size_t i, o = 0;
+
+	if (outlen == 0)
+		return;
+	for (i = 0; i < inlen && o + 5 < outlen; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+			out[o++] = (char)p[i];
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x",
+			    p[i]);
+	}
+	if (i < inlen && o + 4 < outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+/*
+ * CRC-32C (Castagnoli) with a byte table built on first use: a cache, not
+ * state, and every caller is on the one event-loop thread.
+ */
+uint32_t
+crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	static uint32_t table[256];
+	static int ready;
+	const uint8_t *p = buf;
+	size_t i;
+
+	if (!ready) {
+		uint32_t c, n;
+		int k;
+
+		for (n = 0; n < 256; n++) {
+			c = n;
+			for (k = 0; k < 8; k++)
+				c = c & 1 ? 0x82f63b78u ^ (c >> 1) : c >> 1;
+			table[n] = c;
+		}
+		ready = 1;
+	}
+	crc = ~crc;
+	for (i = 0; i < len; i++)
+		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
