@@ -10,8 +10,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "leakwatch/conf.h"
+
+struct event;
 struct event_base;
-struct agent;
+
+/* config.c */
+
+struct agent_config {
+	char		*name;
+	char		*collector;	/* ADDR:PORT */
+	char		*spool;		/* directory */
+	struct conf_list sources;	/* "jsonl:PATH" ... */
+	int		 insecure;	/* plaintext, tests only */
+	char		*tls_ca;
+	char		*tls_cert;
+	char		*tls_key;
+	char		*server_name;	/* name to verify; default host */
+	char		*secret_file;
+	long long	 spool_max;
+	long long	 spool_segment;
+	long long	 spool_sync;	/* ms */
+	long long	 heartbeat;	/* ms */
+	long long	 backoff_min;	/* ms */
+	long long	 backoff_max;	/* ms */
+	long long	 ack_timeout;	/* ms */
+	long long	 window;	/* events in flight */
+};
+
+extern const struct conf_key agent_keys[];
+void	 agent_config_defaults(struct agent_config *);
+int	 agent_config_check(const struct agent_config *, char *, size_t);
+char	*agent_secret_load(const char *path, char *err, size_t errlen);
 
 /* spool.c */
 
@@ -62,5 +92,61 @@ int		 spool_ack(struct spool *, uint64_t seq);
 void		 spool_rewind(struct spool *, uint64_t seq);
 enum spool_read_result spool_read(struct spool *, struct spool_rec *);
 void		 spool_stats(const struct spool *, struct spool_stats *);
+
+/* source.c */
+
+/*
+ * Where a source delivers: the agent's emit() spools the event (taking
+ * ownership) and returns -1 only on a spool I/O error; full() says the
+ * spool is near its cap, so a source that can wait (a file) should.
+ */
+struct sink {
+	int	(*emit)(void *arg, struct event *, uint32_t src_id,
+		    uint64_t pos);
+	int	(*full)(void *arg);
+	void	 *arg;
+};
+
+struct source_stats {
+	uint64_t	 read;		/* events emitted */
+	uint64_t	 errors;	/* bad input skipped */
+};
+
+struct source;
+struct source	*source_new(struct event_base *, const char *spec,
+		    const struct sink *, const struct spool *, int follow,
+		    char *err, size_t errlen);
+int		 source_done(const struct source *);
+void		 source_stats(const struct source *, struct source_stats *);
+const char	*source_spec(const struct source *);
+void		 source_free(struct source *);
+
+/* source-jsonl.c */
+struct source_jsonl;
+struct source_jsonl *jsonl_new(struct event_base *, const char *path,
+		    uint32_t src_id, const struct sink *, uint64_t resume,
+		    int follow, char *err, size_t errlen);
+int		 jsonl_done(const struct source_jsonl *);
+void		 jsonl_stats(const struct source_jsonl *,
+		    struct source_stats *);
+void		 jsonl_free(struct source_jsonl *);
+
+/* uplink.c */
+
+struct uplink_stats {
+	uint64_t	 sent;		/* EVENT frames written */
+	uint64_t	 acked;		/* highest seq acked */
+	uint64_t	 connects;
+	int		 ready;
+};
+
+struct uplink;
+struct uplink	*uplink_new(struct event_base *, const struct agent_config *,
+		    struct spool *, const char *secret, char *err,
+		    size_t errlen);
+void		 uplink_kick(struct uplink *);
+void		 uplink_status(struct uplink *, const char *json, size_t len);
+void		 uplink_stats(const struct uplink *, struct uplink_stats *);
+void		 uplink_free(struct uplink *);
 
 #endif

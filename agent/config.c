@@ -1,0 +1,139 @@
+/*
+ * The agent's configuration keys, defaults and cross-key checks, and the
+ * loading of its secret. Every key is documented in docs/config.md.
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "leakwatch/xmalloc.h"
+
+#define K(n, kind, field, lo, hi) \
+	{ n, kind, offsetof(struct agent_config, field), lo, hi }
+
+const struct conf_key agent_keys[] = {
+	K("name", CONF_STR, name, 0, 0),
+	K("collector", CONF_STR, collector, 0, 0),
+	K("spool", CONF_STR, spool, 0, 0),
+	K("source", CONF_LIST, sources, 0, 0),
+	K("insecure", CONF_FLAG, insecure, 0, 1),
+	K("tls-ca", CONF_STR, tls_ca, 0, 0),
+	K("tls-cert", CONF_STR, tls_cert, 0, 0),
+	K("tls-key", CONF_STR, tls_key, 0, 0),
+	K("server-name", CONF_STR, server_name, 0, 0),
+	K("secret-file", CONF_STR, secret_file, 0, 0),
+	K("spool-max", CONF_SIZE, spool_max, 1 << 20, 1LL << 42),
+	K("spool-segment", CONF_SIZE, spool_segment, 64 << 10, 1 << 30),
+	K("spool-sync", CONF_DURATION, spool_sync, 10, 3600000),
+	K("heartbeat", CONF_DURATION, heartbeat, 100, 3600000),
+	K("backoff-min", CONF_DURATION, backoff_min, 10, 600000),
+	K("backoff-max", CONF_DURATION, backoff_max, 10, 3600000),
+	K("ack-timeout", CONF_DURATION, ack_timeout, 1000, 3600000),
+	K("window", CONF_UINT, window, 1, 10000000),
+	{ NULL, CONF_STR, 0, 0, 0 }
+};
+
+void
+agent_config_defaults(struct agent_config *c)
+{
+	c->spool_max = 1LL << 30;
+	c->spool_segment = 16 << 20;
+	c->spool_sync = 1000;
+	c->heartbeat = 10000;
+	c->backoff_min = 500;
+	c->backoff_max = 30000;
+	c->ack_timeout = 60000;
+	c->window = 50000;
+}
+
+int
+agent_config_check(const struct agent_config *c, char *err, size_t errlen)
+{
+	if (c->collector == NULL) {
+		snprintf(err, errlen, "collector: not set");
+		return -1;
+	}
+	if (c->spool == NULL) {
+		snprintf(err, errlen, "spool: not set");
+		return -1;
+	}
+	if (c->sources.n == 0) {
+		snprintf(err, errlen, "source: none configured");
+		return -1;
+	}
+	if (c->backoff_min > c->backoff_max) {
+		snprintf(err, errlen, "backoff-min is above backoff-max");
+		return -1;
+	}
+	if (c->spool_segment * 2 > c->spool_max) {
+		snprintf(err, errlen, "spool-max must hold at least two "
+		    "spool-segment files");
+		return -1;
+	}
+	if (c->insecure) {
+		if (c->tls_ca != NULL || c->tls_cert != NULL) {
+			snprintf(err, errlen, "insecure: plaintext, but tls-ca/"
+			    "tls-cert are set; remove one");
+			return -1;
+		}
+		return 0;
+	}
+	if (c->tls_ca == NULL) {
+		snprintf(err, errlen, "tls-ca is required to verify the "
+		    "collector (or insecure yes, for tests only)");
+		return -1;
+	}
+	if (c->tls_cert == NULL && c->secret_file == NULL) {
+		snprintf(err, errlen, "no credential: set tls-cert and tls-key, "
+		    "or secret-file");
+		return -1;
+	}
+	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
+		snprintf(err, errlen, "tls-cert and tls-key go together");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The secret is the first line of a file only its owner can read, like an
+ * ssh key: a group- or world-readable secret is refused, not warned about.
+ */
+char *
+agent_secret_load(const char *path, char *err, size_t errlen)
+{
+	char buf[512];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
+		snprintf(err, errlen, "%s: must be readable by its owner only "
+		    "(chmod 600)", path);
+		close(fd);
+		return NULL;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		snprintf(err, errlen, "%s: empty or unreadable", path);
+		return NULL;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (strlen(buf) < 16) {
+		snprintf(err, errlen, "%s: secret shorter than 16 characters",
+		    path);
+		return NULL;
+	}
+	return xstrdup(buf);
+}

@@ -1,0 +1,397 @@
+/*
+ * leakwatch-agent: start-up, the command line, signals, heartbeats and the
+ * event loop. The data path is source -> emit() -> spool -> uplink; this
+ * file wires it and owns the one context struct, `struct agent`.
+ *
+ *   leakwatch-agent [-tv] [-c FILE] --collector ADDR:PORT --spool DIR
+ *       --source jsonl:PATH [--insecure] [--drain] [--KEY VALUE ...]
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "agent.h"
+#include "leakwatch/event.h"
+#include "leakwatch/log.h"
+#include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
+
+#define TICK_MS		100
+
+struct agent {
+	struct agent_config	 cfg;
+	const char		*conf_path;
+	int			 drain;
+	int			 check_only;
+	int			 verbose;
+	struct event_base	*base;
+	struct spool		*spool;
+	struct uplink		*uplink;
+	struct source		**sources;
+	size_t			 nsources;
+	struct sink		 sink;
+	char			*secret;
+	struct event		*sig[3];
+	struct event		*tick;
+	struct event		*heartbeat;
+	struct event		*kick;
+	int64_t			 started_ms;
+	int64_t			 synced_ms;
+	uint64_t		 spool_errors;
+	int			 dirty;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: leakwatch-agent [-tv] [-c file] "
+	    "[--collector addr:port] [--spool dir]\n"
+	    "           [--source jsonl:path ...] [--insecure] [--drain] "
+	    "[--key value ...]\n"
+	    "Every configuration key (docs/config.md) is also an option: "
+	    "--key value.\n");
+	exit(2);
+}
+
+static void
+parse_args(struct agent *ag, int argc, char **argv)
+{
+	char err[512], key[64], host[256];
+	const char *name, *eq, *val;
+	int i;
+
+	agent_config_defaults(&ag->cfg);
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			ag->conf_path = argv[++i];
+	if (ag->conf_path != NULL && conf_load(ag->conf_path, agent_keys,
+	    &ag->cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "leakwatch-agent: %s\n", err);
+		exit(1);
+	}
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0) {
+			i++;
+			continue;
+		}
+		if (strcmp(argv[i], "-t") == 0) {
+			ag->check_only = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "-v") == 0) {
+			ag->verbose++;
+			continue;
+		}
+		if (strcmp(argv[i], "--drain") == 0) {
+			ag->drain = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("leakwatch-agent %s\n", LEAKWATCH_VERSION);
+			exit(0);
+		}
+		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0')
+			usage();
+		name = argv[i] + 2;
+		if ((eq = strchr(name, '=')) != NULL) {
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - name),
+			    name);
+			val = eq + 1;
+		} else {
+			snprintf(key, sizeof(key), "%s", name);
+			val = NULL;
+		}
+		if (strcmp(key, "insecure") == 0 && val == NULL)
+			val = "yes";
+		if (val == NULL) {
+			if (i + 1 >= argc)
+				usage();
+			val = argv[++i];
+		}
+		if (conf_set(agent_keys, &ag->cfg, key, val, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "leakwatch-agent: --%s\n", err);
+			exit(2);
+		}
+	}
+	if (ag->cfg.name == NULL) {
+		if (gethostname(host, sizeof(host)) != 0)
+			snprintf(host, sizeof(host), "agent");
+		host[sizeof(host) - 1] = '\0';
+		host[strcspn(host, ".")] = '\0';
+		ag->cfg.name = xstrdup(host);
+	}
+}
+
+/* Sources that can wait (files) pause when the spool nears its cap. */
+static int
+sink_full(void *arg)
+{
+	struct agent *ag = arg;
+	struct spool_stats ss;
+
+	spool_stats(ag->spool, &ss);
+	return ss.bytes > (uint64_t)ag->cfg.spool_max / 10 * 8;
+}
+
+static int
+sink_emit(void *arg, struct event *ev, uint32_t src_id, uint64_t pos)
+{
+	struct agent *ag = arg;
+	char *json;
+	size_t len;
+	uint64_t seq;
+	int rc;
+
+	if (event_set_agent(ev, ag->cfg.name) != 0 ||
+	    (json = event_encode(ev, &len)) == NULL) {
+		event_free(ev);
+		return 0;	/* cannot happen for a validated event */
+	}
+	event_free(ev);
+	rc = spool_append(ag->spool, json, len, src_id, pos, &seq);
+	free(json);
+	if (rc != 0) {
+		if (ag->spool_errors++ == 0)
+			log_warn("spool append failed; retrying");
+		return -1;
+	}
+	if (!ag->dirty) {
+		ag->dirty = 1;
+		event_active(ag->kick, EV_TIMEOUT, 0);
+	}
+	return 0;
+}
+
+/* One pump per loop turn, however many events the sources produced. */
+static void
+kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct agent *ag = arg;
+
+	(void)fd;
+	(void)what;
+	ag->dirty = 0;
+	uplink_kick(ag->uplink);
+}
+
+static char *
+status_json(struct agent *ag, size_t *len)
+{
+	struct spool_stats ss;
+	struct uplink_stats us;
+	struct source_stats st;
+	uint64_t read = 0, errors = 0;
+	json_t *o, *srcs;
+	char ts[TS_STRLEN], *s;
+	size_t i;
+
+	spool_stats(ag->spool, &ss);
+	uplink_stats(ag->uplink, &us);
+	srcs = json_array();
+	for (i = 0; i < ag->nsources; i++) {
+		source_stats(ag->sources[i], &st);
+		read += st.read;
+		errors += st.errors;
+		json_array_append_new(srcs, json_string(source_spec(
+		    ag->sources[i])));
+	}
+	ts_format(now_us(), ts, sizeof(ts));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:o}", "type", "agent.status", "ts", ts,
+	    "agent", ag->cfg.name, "version", LEAKWATCH_VERSION,
+	    "instance", spool_instance(ag->spool),
+	    "uptime_s", (json_int_t)((mono_ms() - ag->started_ms) / 1000),
+	    "spool_events", (json_int_t)ss.events,
+	    "spool_bytes", (json_int_t)ss.bytes,
+	    "spool_dropped", (json_int_t)ss.dropped,
+	    "events_read", (json_int_t)read,
+	    "events_sent", (json_int_t)us.sent,
+	    "events_acked", (json_int_t)us.acked,
+	    "parse_errors", (json_int_t)errors,
+	    "sources", srcs);
+	if (o == NULL)
+		return NULL;
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (s != NULL)
+		*len = strlen(s);
+	return s;
+}
+
+static void
+heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct agent *ag = arg;
+	char *s;
+	size_t len;
+
+	(void)fd;
+	(void)what;
+	if ((s = status_json(ag, &len)) == NULL)
+		return;
+	uplink_status(ag->uplink, s, len);
+	free(s);
+}
+
+static int
+drained(struct agent *ag)
+{
+	struct spool_stats ss;
+	size_t i;
+
+	for (i = 0; i < ag->nsources; i++)
+		if (!source_done(ag->sources[i]))
+			return 0;
+	spool_stats(ag->spool, &ss);
+	return ss.next_seq - 1 == ss.acked;
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct agent *ag = arg;
+	int64_t now = mono_ms();
+
+	(void)fd;
+	(void)what;
+	if (now - ag->synced_ms >= ag->cfg.spool_sync) {
+		spool_sync(ag->spool);
+		ag->synced_ms = now;
+	}
+	if (ag->drain && drained(ag)) {
+		log_info("drained: every event is stored by the collector");
+		event_base_loopbreak(ag->base);
+	}
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct agent *ag = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		log_reopen();
+		log_info("SIGHUP: logs reopened; restart to apply config "
+		    "changes");
+		return;
+	}
+	log_info("signal %d: syncing the spool and exiting", (int)sig);
+	event_base_loopbreak(ag->base);
+}
+
+/* A core dump of the agent could hold event data: none, ever. */
+static void
+no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+static struct event *
+periodic(struct event_base *base, long long ms, event_callback_fn cb,
+    void *arg)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct event *ev = event_new(base, -1, EV_PERSIST, cb, arg);
+
+	event_add(ev, &tv);
+	return ev;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct agent ag;
+	char err[512];
+	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+	size_t i;
+
+	memset(&ag, 0, sizeof(ag));
+	no_core_dumps();
+	log_init("leakwatch-agent", 1, 0);
+	parse_args(&ag, argc, argv);
+	log_setverbose(ag.verbose);
+	if (agent_config_check(&ag.cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "leakwatch-agent: %s\n", err);
+		return 1;
+	}
+	if (ag.cfg.secret_file != NULL && (ag.secret = agent_secret_load(
+	    ag.cfg.secret_file, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "leakwatch-agent: %s\n", err);
+		return 1;
+	}
+	if (ag.check_only) {
+		if (ag.verbose)
+			conf_dump(agent_keys, &ag.cfg, stdout);
+		fprintf(stderr, "leakwatch-agent: configuration OK\n");
+		free(ag.secret);
+		return 0;
+	}
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+	log_libevent();
+	ag.started_ms = ag.synced_ms = mono_ms();
+	if ((ag.spool = spool_open(ag.cfg.spool, (uint64_t)ag.cfg.spool_max,
+	    (uint64_t)ag.cfg.spool_segment, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if ((ag.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if ((ag.uplink = uplink_new(ag.base, &ag.cfg, ag.spool, ag.secret,
+	    err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	ag.kick = event_new(ag.base, -1, 0, kick_cb, &ag);
+	ag.sink.emit = sink_emit;
+	ag.sink.full = sink_full;
+	ag.sink.arg = &ag;
+	ag.sources = xcalloc(ag.cfg.sources.n, sizeof(*ag.sources));
+	for (i = 0; i < ag.cfg.sources.n; i++) {
+		ag.sources[i] = source_new(ag.base, ag.cfg.sources.v[i],
+		    &ag.sink, ag.spool, !ag.drain, err, sizeof(err));
+		if (ag.sources[i] == NULL)
+			fatalx("%s", err);
+		ag.nsources++;
+	}
+	for (i = 0; i < 3; i++) {
+		ag.sig[i] = evsignal_new(ag.base, sigs[i], signal_cb, &ag);
+		evsignal_add(ag.sig[i], NULL);
+	}
+	ag.tick = periodic(ag.base, TICK_MS, tick_cb, &ag);
+	ag.heartbeat = periodic(ag.base, ag.cfg.heartbeat, heartbeat_cb, &ag);
+	log_info("agent %s (instance %s): %zu source(s), collector %s%s",
+	    ag.cfg.name, spool_instance(ag.spool), ag.nsources,
+	    ag.cfg.collector, ag.cfg.insecure ? " (plaintext)" : "");
+	event_base_dispatch(ag.base);
+
+	for (i = 0; i < ag.nsources; i++)
+		source_free(ag.sources[i]);
+	free(ag.sources);
+	uplink_free(ag.uplink);
+	spool_sync(ag.spool);
+	spool_free(ag.spool);
+	for (i = 0; i < 3; i++)
+		event_free(ag.sig[i]);
+	event_free(ag.tick);
+	event_free(ag.heartbeat);
+	event_free(ag.kick);
+	event_base_free(ag.base);
+	if (ag.secret != NULL) {
+		explicit_bzero(ag.secret, strlen(ag.secret));
+		free(ag.secret);
+	}
+	conf_clear(agent_keys, &ag.cfg);
+	return 0;
+}

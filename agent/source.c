@@ -1,0 +1,125 @@
+/*
+ * The agent's sources behind one interface. A source spec is "kind:arg";
+ * the table below maps each kind to its implementation, so adding the pcap
+ * and log sources later adds a row, not a branch. Each source gets a
+ * stable id (CRC-32C of its spec) under which the spool keeps its resume
+ * position.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
+
+struct source_type {
+	const char	*kind;
+	void		*(*new)(struct event_base *, const char *arg,
+			    uint32_t src_id, const struct sink *,
+			    uint64_t resume, int follow, char *, size_t);
+	int		(*done)(const void *);
+	void		(*stats)(const void *, struct source_stats *);
+	void		(*free)(void *);
+};
+
+/* Adapters: each implementation keeps its own typed API. */
+static void *
+jsonl_new_any(struct event_base *b, const char *arg, uint32_t id,
+    const struct sink *s, uint64_t resume, int follow, char *e, size_t el)
+{
+	return jsonl_new(b, arg, id, s, resume, follow, e, el);
+}
+static int
+jsonl_done_any(const void *p)
+{
+	return jsonl_done(p);
+}
+static void
+jsonl_stats_any(const void *p, struct source_stats *st)
+{
+	jsonl_stats(p, st);
+}
+static void
+jsonl_free_any(void *p)
+{
+	jsonl_free(p);
+}
+
+static const struct source_type source_types[] = {
+	{ "jsonl", jsonl_new_any, jsonl_done_any, jsonl_stats_any,
+	    jsonl_free_any },
+};
+
+struct source {
+	const struct source_type	*type;
+	void				*impl;
+	char				*spec;
+};
+
+struct source *
+source_new(struct event_base *base, const char *spec, const struct sink *sink,
+    const struct spool *spool, int follow, char *err, size_t errlen)
+{
+	const char *colon = strchr(spec, ':');
+	const struct source_type *t = NULL;
+	struct source *s;
+	uint32_t id;
+	size_t i, klen;
+
+	if (colon == NULL || colon[1] == '\0') {
+		snprintf(err, errlen, "source \"%s\": expected KIND:ARGUMENT "
+		    "(e.g. jsonl:/var/log/events.jsonl)", spec);
+		return NULL;
+	}
+	klen = (size_t)(colon - spec);
+	for (i = 0; i < sizeof(source_types) / sizeof(source_types[0]); i++)
+		if (strlen(source_types[i].kind) == klen &&
+		    strncmp(source_types[i].kind, spec, klen) == 0)
+			t = &source_types[i];
+	if (t == NULL) {
+		snprintf(err, errlen, "source \"%s\": unknown kind \"%.*s\"",
+		    spec, (int)klen, spec);
+		return NULL;
+	}
+	id = crc32c(0, spec, strlen(spec));
+	s = xcalloc(1, sizeof(*s));
+	s->type = t;
+	s->spec = xstrdup(spec);
+	s->impl = t->new(base, colon + 1, id, sink, spool_source_pos(spool,
+	    id), follow, err, errlen);
+	if (s->impl == NULL) {
+		free(s->spec);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int
+source_done(const struct source *s)
+{
+	return s->type->done(s->impl);
+}
+
+void
+source_stats(const struct source *s, struct source_stats *st)
+{
+	s->type->stats(s->impl, st);
+}
+
+const char *
+source_spec(const struct source *s)
+{
+	return s->spec;
+}
+
+void
+source_free(struct source *s)
+{
+	if (s == NULL)
+		return;
+	s->type->free(s->impl);
+	free(s->spec);
+	free(s);
+}

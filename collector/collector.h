@@ -1,0 +1,132 @@
+/*
+ * leakwatch-collector: accepts agents, validates and deduplicates their
+ * events and stores them in SQLite. This header is the map of the program:
+ * the one context struct, then every file's prototypes under its banner in
+ * the order the data flows (server -> ingest -> store).
+ */
+#ifndef LEAKWATCH_COLLECTOR_H
+#define LEAKWATCH_COLLECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "leakwatch/conf.h"
+
+struct event;
+struct event_base;
+struct store;
+struct server;
+struct conn;
+struct secrets;
+struct stream;
+
+/* config.c */
+
+struct collector_config {
+	char		*listen;	/* ADDR:PORT */
+	char		*db;
+	int		 insecure;	/* plaintext, tests only */
+	char		*tls_cert;
+	char		*tls_key;
+	char		*tls_client_ca;	/* verify agents' certificates */
+	char		*agent_secrets;	/* "name sha256hex" per line */
+	long long	 max_frame;
+	long long	 read_buffer;
+	long long	 idle_timeout;	/* ms */
+	long long	 hello_timeout;	/* ms */
+	long long	 max_connections;
+	long long	 commit_events;
+	long long	 commit_interval; /* ms */
+	long long	 clock_skew;	/* ms */
+	int		 db_sync_full;
+};
+
+extern const struct conf_key collector_keys[];
+void	 config_defaults(struct collector_config *);
+int	 config_check(const struct collector_config *, char *, size_t);
+
+/* secrets.c */
+struct secrets	*secrets_load(const char *path, char *err, size_t errlen);
+int		 secrets_check(const struct secrets *, const char *agent,
+		    const char *secret);
+size_t		 secrets_count(const struct secrets *);
+void		 secrets_free(struct secrets *);
+
+/* store.c */
+
+struct store_stats {
+	uint64_t	 events;	/* rows inserted since open */
+	uint64_t	 commits;
+	uint64_t	 pending;	/* in the open transaction */
+};
+
+struct store	*store_open(const char *path, int sync_full, char *err,
+		    size_t errlen);
+void		 store_close(struct store *);
+struct stream	*store_stream(struct store *, const char *agent,
+		    const char *instance);
+uint64_t	 stream_last(const struct stream *);	/* stored or batched */
+uint64_t	 stream_committed(const struct stream *);
+int		 store_event(struct store *, struct stream *, uint64_t seq,
+		    const struct event *, int64_t recv_us);
+int		 store_skip(struct store *, struct stream *, uint64_t seq);
+int		 store_gap(struct store *, struct stream *, uint64_t first,
+		    uint64_t last, int64_t now);
+int		 store_agent_seen(struct store *, const char *agent,
+		    const char *instance, const char *addr, int connected,
+		    int64_t now);
+int		 store_agent_status(struct store *, const char *agent,
+		    const struct event *, int64_t skew_ms, int64_t now);
+int		 store_commit(struct store *);
+uint64_t	 store_pending(const struct store *);
+void		 store_stats(const struct store *, struct store_stats *);
+
+/* ingest.c */
+
+/* What a frame handler asks the connection to do next. */
+enum ingest_result {
+	INGEST_OK,
+	INGEST_CLOSE		/* protocol or auth failure: error set */
+};
+
+struct ingest_peer {
+	char		 addr[64];	/* "ip:port" for log lines */
+	char		 cn[128];	/* verified certificate CN, or "" */
+	int		 authenticated;
+	char		 agent[65];
+	char		 instance[33];
+	struct stream	*stream;
+	uint64_t	 rejected;	/* events refused by validation */
+	uint64_t	 duplicates;
+};
+
+struct ingest_ctx {
+	struct store		*store;
+	const struct secrets	*secrets;
+	int			 insecure;
+	long long		 clock_skew;
+	uint64_t		 events_rejected;
+	uint64_t		 frames_bad;
+};
+
+enum ingest_result ingest_hello(struct ingest_ctx *, struct ingest_peer *,
+		    const uint8_t *, size_t, char *reply, size_t replylen,
+		    char *err, size_t errlen);
+enum ingest_result ingest_event(struct ingest_ctx *, struct ingest_peer *,
+		    const uint8_t *, size_t, char *err, size_t errlen);
+enum ingest_result ingest_status(struct ingest_ctx *, struct ingest_peer *,
+		    const uint8_t *, size_t, char *err, size_t errlen);
+enum ingest_result ingest_gap(struct ingest_ctx *, struct ingest_peer *,
+		    const uint8_t *, size_t, char *err, size_t errlen);
+int		 ingest_replay(struct ingest_ctx *, const char *path,
+		    uint64_t *stored, uint64_t *rejected);
+
+/* server.c */
+struct server	*server_new(struct event_base *,
+		    const struct collector_config *, struct ingest_ctx *,
+		    char *err, size_t errlen);
+void		 server_acks(struct server *);	/* after each commit */
+size_t		 server_nconns(const struct server *);
+void		 server_free(struct server *);
+
+#endif

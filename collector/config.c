@@ -1,0 +1,85 @@
+/*
+ * The collector's configuration keys, their defaults and the cross-key
+ * checks done once at start-up and by `-t`. Every key here is documented
+ * in docs/config.md (a test checks that).
+ */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "collector.h"
+#include "leakwatch/proto.h"
+
+#define K(n, kind, field, lo, hi) \
+	{ n, kind, offsetof(struct collector_config, field), lo, hi }
+
+const struct conf_key collector_keys[] = {
+	K("listen", CONF_STR, listen, 0, 0),
+	K("db", CONF_STR, db, 0, 0),
+	K("insecure", CONF_FLAG, insecure, 0, 1),
+	K("tls-cert", CONF_STR, tls_cert, 0, 0),
+	K("tls-key", CONF_STR, tls_key, 0, 0),
+	K("tls-client-ca", CONF_STR, tls_client_ca, 0, 0),
+	K("agent-secrets", CONF_STR, agent_secrets, 0, 0),
+	K("max-frame", CONF_SIZE, max_frame, PROTO_MIN_FRAME, 16 << 20),
+	K("read-buffer", CONF_SIZE, read_buffer, 4096, 64 << 20),
+	K("idle-timeout", CONF_DURATION, idle_timeout, 1000, 86400000),
+	K("hello-timeout", CONF_DURATION, hello_timeout, 100, 600000),
+	K("max-connections", CONF_UINT, max_connections, 1, 100000),
+	K("commit-events", CONF_UINT, commit_events, 1, 1000000),
+	K("commit-interval", CONF_DURATION, commit_interval, 1, 60000),
+	K("clock-skew", CONF_DURATION, clock_skew, 0, 86400000),
+	K("db-sync-full", CONF_FLAG, db_sync_full, 0, 1),
+	{ NULL, CONF_STR, 0, 0, 0 }
+};
+
+void
+config_defaults(struct collector_config *c)
+{
+	c->max_frame = PROTO_MAX_FRAME;
+	c->read_buffer = 4 << 20;
+	c->idle_timeout = 90000;
+	c->hello_timeout = 10000;
+	c->max_connections = 4096;
+	c->commit_events = 2000;
+	c->commit_interval = 50;
+	c->clock_skew = 30000;
+}
+
+/* Checks that need several keys at once; messages name the keys. */
+int
+config_check(const struct collector_config *c, char *err, size_t errlen)
+{
+	if (c->listen == NULL) {
+		snprintf(err, errlen, "listen: not set");
+		return -1;
+	}
+	if (c->db == NULL) {
+		snprintf(err, errlen, "db: not set");
+		return -1;
+	}
+	if (c->insecure) {
+		if (c->tls_cert != NULL || c->tls_client_ca != NULL) {
+			snprintf(err, errlen, "insecure: plaintext, but "
+			    "tls-cert/tls-client-ca are set; remove one");
+			return -1;
+		}
+		return 0;
+	}
+	if (c->tls_cert == NULL || c->tls_key == NULL) {
+		snprintf(err, errlen, "tls-cert and tls-key are required "
+		    "(or insecure yes, for tests only)");
+		return -1;
+	}
+	if (c->tls_client_ca == NULL && c->agent_secrets == NULL) {
+		snprintf(err, errlen, "no way to authenticate agents: set "
+		    "tls-client-ca, agent-secrets or both");
+		return -1;
+	}
+	if (c->read_buffer < c->max_frame + 5) {
+		snprintf(err, errlen, "read-buffer (%lld) must hold one "
+		    "frame of max-frame (%lld) bytes", c->read_buffer,
+		    c->max_frame);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,295 @@
+/*
+ * leakwatch-collector: start-up, the command line, signals and the event
+ * loop. Everything the program owns hangs off one context struct, `struct
+ * collector`, so what is global is visible in one place.
+ *
+ *   leakwatch-collector [-tv] [-c FILE] [--listen ADDR:PORT] [--db PATH]
+ *       [--insecure] [--KEY VALUE ...] [--replay FILE.jsonl]
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "collector.h"
+#include "leakwatch/log.h"
+#include "leakwatch/tls.h"
+#include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
+
+struct collector {
+	struct collector_config	 cfg;
+	const char		*conf_path;
+	const char		*replay;
+	int			 check_only;
+	int			 verbose;
+	struct event_base	*base;
+	struct store		*store;
+	struct secrets		*secrets;
+	struct server		*server;
+	struct ingest_ctx	 ingest;
+	struct event		*sig[3];
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: leakwatch-collector [-tv] [-c file] "
+	    "[--listen addr:port] [--db path]\n"
+	    "           [--insecure] [--key value ...] "
+	    "[--replay file.jsonl]\n"
+	    "Every configuration key (docs/config.md) is also an option: "
+	    "--key value.\n");
+	exit(2);
+}
+
+/* -c FILE is read first so the command line can override the file. */
+static void
+parse_args(struct collector *co, int argc, char **argv)
+{
+	char err[512];
+	const char *name, *eq, *val;
+	char key[64];
+	int i;
+
+	config_defaults(&co->cfg);
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			co->conf_path = argv[++i];
+	if (co->conf_path != NULL && conf_load(co->conf_path, collector_keys,
+	    &co->cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "leakwatch-collector: %s\n", err);
+		exit(1);
+	}
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0) {
+			i++;
+			continue;
+		}
+		if (strcmp(argv[i], "-t") == 0) {
+			co->check_only = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "-v") == 0) {
+			co->verbose++;
+			continue;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("leakwatch-collector %s\n", LEAKWATCH_VERSION);
+			exit(0);
+		}
+		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0')
+			usage();
+		name = argv[i] + 2;
+		if ((eq = strchr(name, '=')) != NULL) {
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - name),
+			    name);
+			val = eq + 1;
+		} else {
+			snprintf(key, sizeof(key), "%s", name);
+			val = NULL;
+		}
+		if (strcmp(key, "insecure") == 0 && val == NULL)
+			val = "yes";
+		if (val == NULL) {
+			if (i + 1 >= argc)
+				usage();
+			val = argv[++i];
+		}
+		if (strcmp(key, "replay") == 0) {
+			co->replay = val;
+			continue;
+		}
+		if (conf_set(collector_keys, &co->cfg, key, val, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "leakwatch-collector: --%s\n", err);
+			exit(2);
+		}
+	}
+}
+
+/* -t and start-up share this: every file the config names must load. */
+static int
+check_config(struct collector *co, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+	struct secrets *s;
+
+	if (co->replay != NULL) {
+		if (co->cfg.db == NULL) {
+			snprintf(err, errlen, "--replay needs --db");
+			return -1;
+		}
+		return 0;
+	}
+	if (config_check(&co->cfg, err, errlen) != 0)
+		return -1;
+	if (co->cfg.agent_secrets != NULL) {
+		if ((s = secrets_load(co->cfg.agent_secrets, err,
+		    errlen)) == NULL)
+			return -1;
+		secrets_free(s);
+	}
+	if (!co->cfg.insecure) {
+		ctx = tls_server_ctx(co->cfg.tls_cert, co->cfg.tls_key,
+		    co->cfg.tls_client_ca, co->cfg.agent_secrets == NULL, err,
+		    errlen);
+		if (ctx == NULL)
+			return -1;
+		SSL_CTX_free(ctx);
+	}
+	return 0;
+}
+
+/*
+ * SIGHUP: reopen logs, re-read the config file and the secrets. Scalar
+ * limits apply at once (the server reads them live); listen, db and TLS
+ * files are bound at start and need a restart, which is logged.
+ */
+static void
+reload(struct collector *co)
+{
+	struct collector_config nc;
+	struct secrets *ns = NULL;
+	char err[512];
+
+	log_reopen();
+	if (co->conf_path == NULL) {
+		log_info("SIGHUP: logs reopened (no config file to reload)");
+		return;
+	}
+	memset(&nc, 0, sizeof(nc));
+	config_defaults(&nc);
+	if (conf_load(co->conf_path, collector_keys, &nc, err,
+	    sizeof(err)) != 0 || config_check(&nc, err, sizeof(err)) != 0) {
+		log_warnx("SIGHUP: keeping the old configuration: %s", err);
+		conf_clear(collector_keys, &nc);
+		return;
+	}
+	if (nc.agent_secrets != NULL && (ns = secrets_load(nc.agent_secrets,
+	    err, sizeof(err))) == NULL) {
+		log_warnx("SIGHUP: keeping the old configuration: %s", err);
+		conf_clear(collector_keys, &nc);
+		return;
+	}
+	if (strcmp(nc.listen, co->cfg.listen) != 0 ||
+	    strcmp(nc.db, co->cfg.db) != 0 || nc.insecure != co->cfg.insecure)
+		log_warnx("SIGHUP: listen, db and insecure changes need a "
+		    "restart");
+	secrets_free(co->secrets);
+	co->secrets = ns;
+	co->ingest.secrets = ns;
+	co->cfg.max_frame = nc.max_frame;
+	co->cfg.read_buffer = nc.read_buffer;
+	co->cfg.idle_timeout = nc.idle_timeout;
+	co->cfg.hello_timeout = nc.hello_timeout;
+	co->cfg.max_connections = nc.max_connections;
+	co->cfg.commit_events = nc.commit_events;
+	co->cfg.clock_skew = nc.clock_skew;
+	co->ingest.clock_skew = nc.clock_skew;
+	conf_clear(collector_keys, &nc);
+	log_info("SIGHUP: configuration reloaded (%zu agent secrets)",
+	    secrets_count(co->secrets));
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct collector *co = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		reload(co);
+		return;
+	}
+	log_info("signal %d: flushing and exiting", (int)sig);
+	event_base_loopbreak(co->base);
+}
+
+static int
+run_replay(struct collector *co)
+{
+	uint64_t stored = 0, rejected = 0;
+	int rc;
+
+	rc = ingest_replay(&co->ingest, co->replay, &stored, &rejected);
+	fprintf(stderr, "leakwatch-collector: replay: %llu events stored, "
+	    "%llu rejected\n", (unsigned long long)stored,
+	    (unsigned long long)rejected);
+	return rc == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct collector co;
+	char err[512];
+	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+	int i, rc = 0;
+
+	memset(&co, 0, sizeof(co));
+	log_init("leakwatch-collector", 1, 0);
+	parse_args(&co, argc, argv);
+	log_setverbose(co.verbose);
+	if (check_config(&co, err, sizeof(err)) != 0) {
+		fprintf(stderr, "leakwatch-collector: %s\n", err);
+		return 1;
+	}
+	if (co.check_only) {
+		if (co.verbose)
+			conf_dump(collector_keys, &co.cfg, stdout);
+		fprintf(stderr, "leakwatch-collector: configuration OK\n");
+		return 0;
+	}
+	if (geteuid() == 0)
+		log_warnx("running as root; the collector needs no privileges");
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+	log_libevent();
+	if ((co.store = store_open(co.cfg.db, co.cfg.db_sync_full, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	co.ingest.store = co.store;
+	co.ingest.insecure = co.cfg.insecure;
+	co.ingest.clock_skew = co.cfg.clock_skew;
+	if (co.replay != NULL) {
+		rc = run_replay(&co);
+		store_close(co.store);
+		conf_clear(collector_keys, &co.cfg);
+		return rc;
+	}
+	if (co.cfg.agent_secrets != NULL && (co.secrets = secrets_load(
+	    co.cfg.agent_secrets, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	co.ingest.secrets = co.secrets;
+	if (co.cfg.insecure)
+		log_warnx("insecure: plaintext connections%s", co.secrets ?
+		    "" : ", agents NOT authenticated (tests only)");
+	if ((co.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if ((co.server = server_new(co.base, &co.cfg, &co.ingest, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	for (i = 0; i < 3; i++) {
+		co.sig[i] = evsignal_new(co.base, sigs[i], signal_cb, &co);
+		evsignal_add(co.sig[i], NULL);
+	}
+	log_info("listening on %s (%s), database %s", co.cfg.listen,
+	    co.cfg.insecure ? "plaintext" : "TLS", co.cfg.db);
+	event_base_dispatch(co.base);
+	server_free(co.server);
+	for (i = 0; i < 3; i++)
+		event_free(co.sig[i]);
+	store_close(co.store);
+	secrets_free(co.secrets);
+	event_base_free(co.base);
+	conf_clear(collector_keys, &co.cfg);
+	log_info("exited cleanly");
+	return rc;
+}

@@ -1,0 +1,30 @@
+/*
+ * OpenSSL set-up shared by both ends of the agent <-> collector link:
+ * contexts with TLS 1.2 as the floor, peer verification on, and helpers to
+ * name the verified peer. Connections themselves are libevent's
+ * bufferevent_openssl; this file only builds the SSL objects.
+ */
+#ifndef LEAKWATCH_TLS_H
+#define LEAKWATCH_TLS_H
+
+#include <stddef.h>
+#include <openssl/ssl.h>
+
+/*
+ * Server context. client_ca NULL: no client certificates asked for (agents
+ * must then use secrets). require_cert: refuse a handshake without one.
+ */
+SSL_CTX	*tls_server_ctx(const char *cert, const char *key,
+	    const char *client_ca, int require_cert, char *err, size_t errlen);
+/* Client context verifying the server against ca; cert/key optional. */
+SSL_CTX	*tls_client_ctx(const char *ca, const char *cert, const char *key,
+	    char *err, size_t errlen);
+/* A client SSL bound to the name (DNS name or IP literal) to verify. */
+SSL	*tls_client_ssl(SSL_CTX *, const char *server_name, char *err,
+	    size_t errlen);
+/* CN of the verified peer certificate: 1 found, 0 none, -1 error. */
+int	 tls_peer_cn(SSL *, char *buf, size_t len);
+/* The queued OpenSSL errors as one line (consumes them). */
+void	 tls_errstr(unsigned long first, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,292 @@
+/*
+ * The config-file reader shared by the agent and the collector. It knows
+ * the syntax and the value kinds; which keys exist is each program's
+ * table. Strict on purpose: an unknown key, a duplicate scalar or a bad
+ * value stops start-up with file:line:col, because a security tool that
+ * half-reads its config silently watches less than the operator thinks.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leakwatch/conf.h"
+#include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
+
+#define CONF_MAX_LINE	4096
+#define CONF_MAX_WORDS	2
+
+static const struct conf_key *
+find_key(const struct conf_key *keys, const char *name)
+{
+	for (; keys->name != NULL; keys++)
+		if (strcmp(keys->name, name) == 0)
+			return keys;
+	return NULL;
+}
+
+static int
+parse_flag(const char *v, int *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1", NULL };
+	static const char *const no[] = { "no", "false", "off", "0", NULL };
+	int i;
+
+	for (i = 0; yes[i] != NULL; i++)
+		if (strcmp(v, yes[i]) == 0)
+			return *out = 1, 0;
+	for (i = 0; no[i] != NULL; i++)
+		if (strcmp(v, no[i]) == 0)
+			return *out = 0, 0;
+	return -1;
+}
+
+int
+conf_set(const struct conf_key *keys, void *cfg, const char *name,
+    const char *value, char *err, size_t errlen)
+{
+	const struct conf_key *k;
+	char *base = cfg;
+	long long v;
+
+	if ((k = find_key(keys, name)) == NULL) {
+		snprintf(err, errlen, "unknown key \"%s\"", name);
+		return -1;
+	}
+	switch (k->kind) {
+	case CONF_STR: {
+		char **p = (char **)(void *)(base + k->off);
+
+		if (*value == '\0') {
+			snprintf(err, errlen, "%s: empty value", name);
+			return -1;
+		}
+		free(*p);
+		*p = xstrdup(value);
+		return 0;
+	}
+	case CONF_FLAG:
+		if (parse_flag(value, (int *)(void *)(base + k->off)) != 0) {
+			snprintf(err, errlen, "%s: expected yes or no", name);
+			return -1;
+		}
+		return 0;
+	case CONF_UINT:
+		if (parse_ll(value, k->min, k->max, &v) != 0) {
+			snprintf(err, errlen, "%s: expected a number from %lld "
+			    "to %lld", name, k->min, k->max);
+			return -1;
+		}
+		break;
+	case CONF_SIZE:
+		if (parse_size(value, &v) != 0 || v < k->min || v > k->max) {
+			snprintf(err, errlen, "%s: expected a size from %lld "
+			    "to %lld bytes (suffix K, M, G)", name, k->min,
+			    k->max);
+			return -1;
+		}
+		break;
+	case CONF_DURATION:
+		if (parse_duration(value, &v) != 0 || v < k->min ||
+		    v > k->max) {
+			snprintf(err, errlen, "%s: expected a duration from "
+			    "%lldms to %lldms (suffix ms, s, m, h)", name,
+			    k->min, k->max);
+			return -1;
+		}
+		break;
+	case CONF_LIST: {
+		struct conf_list *l = (struct conf_list *)(void *)
+		    (base + k->off);
+
+		if (*value == '\0') {
+			snprintf(err, errlen, "%s: empty value", name);
+			return -1;
+		}
+		l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+		l->v[l->n++] = xstrdup(value);
+		return 0;
+	}
+	}
+	*(long long *)(void *)(base + k->off) = v;
+	return 0;
+}
+
+/*
+ * Splits one line into at most CONF_MAX_WORDS words, honouring double
+ * quotes and the escapes \" and \\ inside them. Returns the word count or
+ * -1 with *col at the offending character.
+ */
+static int
+split_line(char *line, char **words, int *cols, int *col)
+{
+	char *p = line, *o;
+	int n = 0;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			return n;
+		if (n == CONF_MAX_WORDS) {
+			*col = (int)(p - line) + 1;
+			return -1;
+		}
+		cols[n] = (int)(p - line) + 1;
+		if (*p != '"') {
+			words[n++] = p;
+			while (*p != '\0' && *p != ' ' && *p != '\t' &&
+			    *p != '#')
+				p++;
+			if (*p == '#') {
+				*p = '\0';
+				return n;
+			}
+			if (*p != '\0')
+				*p++ = '\0';
+			continue;
+		}
+		words[n++] = o = ++p;
+		for (;;) {
+			if (*p == '\0') {
+				*col = cols[n - 1];
+				return -1;
+			}
+			if (*p == '"')
+				break;
+			if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+				p++;
+			*o++ = *p++;
+		}
+		*o = '\0';
+		p++;
+		if (*p != '\0' && *p != ' ' && *p != '\t' && *p != '#') {
+			*col = (int)(p - line) + 1;
+			return -1;
+		}
+	}
+}
+
+int
+conf_load(const char *path, const struct conf_key *keys, void *cfg,
+    char *err, size_t errlen)
+{
+	FILE *f;
+	char line[CONF_MAX_LINE + 2], msg[512];
+	char *words[CONF_MAX_WORDS];
+	int cols[CONF_MAX_WORDS], col = 1, lineno = 0, n, rc = 0;
+	size_t len;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		len = strlen(line);
+		if (len > CONF_MAX_LINE) {
+			snprintf(err, errlen, "%s:%d:1: line longer than %d "
+			    "bytes", path, lineno, CONF_MAX_LINE);
+			rc = -1;
+			break;
+		}
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if ((n = split_line(line, words, cols, &col)) < 0) {
+			snprintf(err, errlen, "%s:%d:%d: %s", path, lineno,
+			    col, "syntax error (one key and one value per "
+			    "line; quote values with spaces)");
+			rc = -1;
+			break;
+		}
+		if (n == 0)
+			continue;
+		if (n == 1) {
+			snprintf(err, errlen, "%s:%d:%d: %s: missing value",
+			    path, lineno, cols[0], words[0]);
+			rc = -1;
+			break;
+		}
+		if (conf_set(keys, cfg, words[0], words[1], msg,
+		    sizeof(msg)) != 0) {
+			snprintf(err, errlen, "%s:%d:%d: %s", path, lineno,
+			    find_key(keys, words[0]) ? cols[1] : cols[0], msg);
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		rc = -1;
+	}
+	fclose(f);
+	return rc;
+}
+
+void
+conf_clear(const struct conf_key *keys, void *cfg)
+{
+	char *base = cfg;
+	size_t i;
+
+	for (; keys->name != NULL; keys++) {
+		if (keys->kind == CONF_STR) {
+			char **p = (char **)(void *)(base + keys->off);
+
+			free(*p);
+			*p = NULL;
+		} else if (keys->kind == CONF_LIST) {
+			struct conf_list *l = (struct conf_list *)(void *)
+			    (base + keys->off);
+
+			for (i = 0; i < l->n; i++)
+				free(l->v[i]);
+			free(l->v);
+			l->v = NULL;
+			l->n = 0;
+		}
+	}
+}
+
+void
+conf_dump(const struct conf_key *keys, const void *cfg, void *fp)
+{
+	const char *base = cfg;
+	FILE *f = fp;
+	size_t i;
+
+	for (; keys->name != NULL; keys++) {
+		const void *p = base + keys->off;
+
+		switch (keys->kind) {
+		case CONF_STR:
+			if (*(char *const *)p != NULL)
+				fprintf(f, "%s \"%s\"\n", keys->name,
+				    *(char *const *)p);
+			break;
+		case CONF_FLAG:
+			fprintf(f, "%s %s\n", keys->name,
+			    *(const int *)p ? "yes" : "no");
+			break;
+		case CONF_UINT:
+			fprintf(f, "%s %lld\n", keys->name,
+			    *(const long long *)p);
+			break;
+		case CONF_SIZE:
+			fprintf(f, "%s %lld\n", keys->name,
+			    *(const long long *)p);
+			break;
+		case CONF_DURATION:
+			fprintf(f, "%s %lldms\n", keys->name,
+			    *(const long long *)p);
+			break;
+		case CONF_LIST:
+			for (i = 0; i < ((const struct conf_list *)p)->n; i++)
+				fprintf(f, "%s \"%s\"\n", keys->name,
+				    ((const struct conf_list *)p)->v[i]);
+			break;
+		}
+	}
+}

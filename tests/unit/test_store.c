@@ -1,0 +1,302 @@
+/*
+ * Tests of collector/store.c: the schema and file mode it creates, batched
+ * inserts, and the stream cursors that make delivery exactly-once - they
+ * move with the events in one transaction, survive a reopen, and a crash
+ * before COMMIT loses the events and the cursor together.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sqlite3.h>
+
+#include "harness.h"
+#include "../../collector/collector.h"
+#include "leakwatch/event.h"
+
+static char dbpath[512];
+
+static const char *
+fresh_db(void)
+{
+	snprintf(dbpath, sizeof(dbpath), "%s/c.db", harness_tmpdir());
+	return dbpath;
+}
+
+static long long
+query_ll(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return -2;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static char *
+query_text(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char *v = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_text(st, 0) != NULL)
+			v = strdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static struct event *
+mkevent(int i)
+{
+	char buf[512], err[256];
+	struct event *ev;
+
+	snprintf(buf, sizeof(buf), "{\"type\":\"db.query\",\"ts\":"
+	    "\"2026-11-22T10:00:00.%06dZ\",\"db_system\":\"mysql\","
+	    "\"db_user\":\"u%d\",\"command\":\"SELECT\",\"status\":\"ok\"}",
+	    i, i);
+	ev = event_parse(buf, strlen(buf), err, sizeof(err));
+	if (ev != NULL)
+		event_set_agent(ev, "db1");
+	return ev;
+}
+
+static int
+put(struct store *s, struct stream *st, uint64_t seq)
+{
+	struct event *ev = mkevent((int)seq);
+	int rc;
+
+	if (ev == NULL)
+		return -1;
+	rc = store_event(s, st, seq, ev, 1);
+	event_free(ev);
+	return rc;
+}
+
+static void
+test_creates_schema_0600(void)
+{
+	char err[256];
+	struct store *s = store_open(fresh_db(), 0, err, sizeof(err));
+	struct stat sb;
+	char *mode;
+
+	REQUIRE(s != NULL);
+	store_close(s);
+	REQUIRE(stat(dbpath, &sb) == 0);
+	CHECK_INT(sb.st_mode & 0777, 0600);
+	CHECK_INT(query_ll(dbpath, "PRAGMA user_version"), 1);
+	mode = query_text(dbpath, "PRAGMA journal_mode");
+	CHECK_STR(mode, "wal");
+	free(mode);
+	CHECK_INT(query_ll(dbpath, "SELECT count(*) FROM events"), 0);
+}
+
+static void
+test_insert_commit_count(void)
+{
+	char err[256], *json;
+	struct store *s = store_open(fresh_db(), 0, err, sizeof(err));
+	struct stream *st;
+	uint64_t i;
+
+	REQUIRE(s != NULL);
+	st = store_stream(s, "db1", "0123456789abcdef0123456789abcdef");
+	CHECK_INT(stream_last(st), 0);
+	for (i = 1; i <= 250; i++)
+		REQUIRE(put(s, st, i) == 0);
+	CHECK_INT(stream_last(st), 250);
+	CHECK_INT(stream_committed(st), 0);
+	CHECK_INT(store_pending(s), 251);
+	CHECK_INT(query_ll(dbpath, "SELECT count(*) FROM events"), 0);
+	REQUIRE(store_commit(s) == 0);
+	CHECK_INT(stream_committed(st), 250);
+	CHECK_INT(store_pending(s), 0);
+	CHECK_INT(query_ll(dbpath, "SELECT count(*) FROM events"), 250);
+	CHECK_INT(query_ll(dbpath, "SELECT last_seq FROM streams"), 250);
+	CHECK_INT(query_ll(dbpath, "SELECT count(DISTINCT seq) FROM events"),
+	    250);
+	json = query_text(dbpath, "SELECT json FROM events WHERE seq = 7");
+	CHECK_CONTAINS(json, "\"db_user\":\"u7\"");
+	CHECK_CONTAINS(json, "\"agent\":\"db1\"");
+	free(json);
+	CHECK_INT(query_ll(dbpath, "SELECT ts FROM events WHERE seq = 7"),
+	    1795341600000007LL);
+	store_close(s);
+}
+
+static void
+test_cursor_survives_reopen(void)
+{
+	char err[256];
+	struct store *s = store_open(fresh_db(), 0, err, sizeof(err));
+	struct stream *st;
+	uint64_t i;
+
+	REQUIRE(s != NULL);
+	st = store_stream(s, "db1", "0123456789abcdef0123456789abcdef");
+	for (i = 1; i <= 10; i++)
+		put(s, st, i);
+	store_commit(s);
+	store_close(s);
+	s = store_open(dbpath, 0, err, sizeof(err));
+	REQUIRE(s != NULL);
+	st = store_stream(s, "db1", "0123456789abcdef0123456789abcdef");
+	CHECK_INT(stream_last(st), 10);
+	CHECK_INT(stream_committed(st), 10);
+	/* Another instance of the same agent starts from zero. */
+	st = store_stream(s, "db1", "ffffffffffffffffffffffffffffffff");
+	CHECK_INT(stream_last(st), 0);
+	store_close(s);
+}
+
+/* A crash between insert and COMMIT loses events and cursor together. */
+static void
+test_crash_before_commit(void)
+{
+	char err[256];
+	struct store *s;
+	struct stream *st;
+	pid_t pid;
+	int status;
+
+	fresh_db();
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		uint64_t i;
+
+		s = store_open(dbpath, 0, err, sizeof(err));
+		if (s == NULL)
+			_exit(1);
+		st = store_stream(s, "db1", "0123456789abcdef0123456789abcdef");
+		for (i = 1; i <= 10; i++)
+			put(s, st, i);
+		store_commit(s);
+		for (i = 11; i <= 15; i++)
+			put(s, st, i);
+		_exit(0);	/* no commit, no close: as SIGKILL would */
+	}
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK_INT(WEXITSTATUS(status), 0);
+	s = store_open(dbpath, 0, err, sizeof(err));
+	REQUIRE(s != NULL);
+	st = store_stream(s, "db1", "0123456789abcdef0123456789abcdef");
+	CHECK_INT(stream_committed(st), 10);
+	CHECK_INT(query_ll(dbpath, "SELECT count(*) FROM events"), 10);
+	store_close(s);
+}
+
+static void
+test_gap_and_skip_move_cursor(void)
+{
+	char err[256];
+	struct store *s = store_open(fresh_db(), 0, err, sizeof(err));
+	struct stream *st;
+
+	REQUIRE(s != NULL);
+	st = store_stream(s, "db1", "0123456789abcdef0123456789abcdef");
+	put(s, st, 1);
+	REQUIRE(store_gap(s, st, 2, 40, 5) == 0);
+	CHECK_INT(stream_last(st), 40);
+	REQUIRE(store_skip(s, st, 41) == 0);
+	CHECK_INT(stream_last(st), 41);
+	REQUIRE(store_skip(s, st, 3) == 0);	/* never backwards */
+	CHECK_INT(stream_last(st), 41);
+	store_commit(s);
+	CHECK_INT(query_ll(dbpath, "SELECT last_seq FROM streams"), 41);
+	CHECK_INT(query_ll(dbpath, "SELECT last_seq - first_seq + 1 FROM "
+	    "gaps"), 39);
+	CHECK_INT(query_ll(dbpath, "SELECT count(*) FROM events"), 1);
+	store_close(s);
+}
+
+static void
+test_agent_rows(void)
+{
+	char err[256], *v;
+	struct store *s = store_open(fresh_db(), 0, err, sizeof(err));
+	struct event *ev;
+	const char *js = "{\"type\":\"agent.status\",\"ts\":"
+	    "\"2026-11-22T10:00:00.000000Z\",\"version\":\"9.9.9\","
+	    "\"spool_events\":12}";
+
+	REQUIRE(s != NULL);
+	REQUIRE(store_agent_seen(s, "db1", "0123456789abcdef0123456789abcdef",
+	    "127.0.0.1:5000", 1, 100) == 0);
+	ev = event_parse(js, strlen(js), err, sizeof(err));
+	REQUIRE(ev != NULL);
+	REQUIRE(store_agent_status(s, "db1", ev, -42, 200) == 0);
+	event_free(ev);
+	REQUIRE(store_agent_seen(s, "db1", "0123456789abcdef0123456789abcdef",
+	    "127.0.0.1:5000", 0, 300) == 0);
+	store_commit(s);
+	CHECK_INT(query_ll(dbpath, "SELECT connected FROM agents"), 0);
+	CHECK_INT(query_ll(dbpath, "SELECT first_seen FROM agents"), 100);
+	CHECK_INT(query_ll(dbpath, "SELECT last_seen FROM agents"), 300);
+	CHECK_INT(query_ll(dbpath, "SELECT clock_skew_ms FROM agents"), -42);
+	v = query_text(dbpath, "SELECT version FROM agents");
+	CHECK_STR(v, "9.9.9");
+	free(v);
+	v = query_text(dbpath, "SELECT status FROM agents");
+	CHECK_CONTAINS(v, "\"spool_events\":12");
+	free(v);
+	store_close(s);
+}
+
+static void
+test_newer_schema_refused(void)
+{
+	char err[256];
+	struct store *s = store_open(fresh_db(), 0, err, sizeof(err));
+	sqlite3 *db;
+
+	REQUIRE(s != NULL);
+	store_close(s);
+	REQUIRE(sqlite3_open(dbpath, &db) == SQLITE_OK);
+	sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+	sqlite3_close(db);
+	s = store_open(dbpath, 0, err, sizeof(err));
+	CHECK(s == NULL);
+	CHECK_CONTAINS(err, "schema version 99 is newer");
+	store_close(s);
+}
+
+static void
+test_unwritable_path(void)
+{
+	char err[256];
+	struct store *s = store_open("/nonexistent-dir/x.db", 0, err,
+	    sizeof(err));
+
+	CHECK(s == NULL);
+	CHECK_CONTAINS(err, "/nonexistent-dir/x.db");
+	store_close(NULL);
+}
+
+static const struct test tests[] = {
+	{ "creates_schema_0600", test_creates_schema_0600 },
+	{ "insert_commit_count", test_insert_commit_count },
+	{ "cursor_survives_reopen", test_cursor_survives_reopen },
+	{ "crash_before_commit", test_crash_before_commit },
+	{ "gap_and_skip_move_cursor", test_gap_and_skip_move_cursor },
+	{ "agent_rows", test_agent_rows },
+	{ "newer_schema_refused", test_newer_schema_refused },
+	{ "unwritable_path", test_unwritable_path },
+};
+
+HARNESS_MAIN(tests)
