@@ -12,7 +12,7 @@
 
 #include "leakwatch/conf.h"
 
-struct event;
+struct lw_event;
 struct event_base;
 
 /* config.c */
@@ -101,7 +101,7 @@ void		 spool_stats(const struct spool *, struct spool_stats *);
  * spool is near its cap, so a source that can wait (a file) should.
  */
 struct sink {
-	int	(*emit)(void *arg, struct event *, uint32_t src_id,
+	int	(*emit)(void *arg, struct lw_event *, uint32_t src_id,
 		    uint64_t pos);
 	int	(*full)(void *arg);
 	void	 *arg;

@@ -145,7 +145,7 @@ sink_full(void *arg)
 }
 
 static int
-sink_emit(void *arg, struct event *ev, uint32_t src_id, uint64_t pos)
+sink_emit(void *arg, struct lw_event *ev, uint32_t src_id, uint64_t pos)
 {
 	struct agent *ag = arg;
 	char *json;
@@ -153,12 +153,20 @@ sink_emit(void *arg, struct event *ev, uint32_t src_id, uint64_t pos)
 	uint64_t seq;
 	int rc;
 
-	if (event_set_agent(ev, ag->cfg.name) != 0 ||
-	    (json = event_encode(ev, &len)) == NULL) {
-		event_free(ev);
+	if (lw_event_set_agent(ev, ag->cfg.name) != 0 ||
+	    (json = lw_event_encode(ev, &len)) == NULL) {
+		lw_event_free(ev);
 		return 0;	/* cannot happen for a validated event */
 	}
-	event_free(ev);
+	lw_event_free(ev);
+	if (len > EVENT_MAX_LEN) {
+		/* Only the agent name can push a valid event over; refuse
+		 * here, the collector would refuse it anyway. */
+		log_warnx("event of %zu bytes over the %d-byte limit dropped",
+		    len, EVENT_MAX_LEN);
+		free(json);
+		return 0;
+	}
 	rc = spool_append(ag->spool, json, len, src_id, pos, &seq);
 	free(json);
 	if (rc != 0) {

@@ -82,14 +82,14 @@ bad_line(struct source_jsonl *j, const char *why)
 static int
 handle_line(struct source_jsonl *j, char *line, size_t n, uint64_t end)
 {
-	struct event *ev;
+	struct lw_event *ev;
 	char err[256];
 
 	if (n > 0 && line[n - 1] == '\r')
 		n--;
 	if (strspn(line, " \t") >= n)
 		return 0;
-	if ((ev = event_parse(line, n, err, sizeof(err))) == NULL) {
+	if ((ev = lw_event_parse(line, n, err, sizeof(err))) == NULL) {
 		bad_line(j, err);
 		return 0;
 	}

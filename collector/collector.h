@@ -12,7 +12,7 @@
 
 #include "leakwatch/conf.h"
 
-struct event;
+struct lw_event;
 struct event_base;
 struct store;
 struct server;
@@ -68,7 +68,7 @@ struct stream	*store_stream(struct store *, const char *agent,
 uint64_t	 stream_last(const struct stream *);	/* stored or batched */
 uint64_t	 stream_committed(const struct stream *);
 int		 store_event(struct store *, struct stream *, uint64_t seq,
-		    const struct event *, int64_t recv_us);
+		    const struct lw_event *, int64_t recv_us);
 int		 store_skip(struct store *, struct stream *, uint64_t seq);
 int		 store_gap(struct store *, struct stream *, uint64_t first,
 		    uint64_t last, int64_t now);
@@ -76,7 +76,7 @@ int		 store_agent_seen(struct store *, const char *agent,
 		    const char *instance, const char *addr, int connected,
 		    int64_t now);
 int		 store_agent_status(struct store *, const char *agent,
-		    const struct event *, int64_t skew_ms, int64_t now);
+		    const struct lw_event *, int64_t skew_ms, int64_t now);
 int		 store_commit(struct store *);
 uint64_t	 store_pending(const struct store *);
 void		 store_stats(const struct store *, struct store_stats *);

@@ -143,7 +143,7 @@ enum ingest_result
 ingest_event(struct ingest_ctx *ctx, struct ingest_peer *peer,
     const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
-	struct event *ev;
+	struct lw_event *ev;
 	uint64_t seq, last;
 	char why[256];
 
@@ -168,23 +168,23 @@ ingest_event(struct ingest_ctx *ctx, struct ingest_peer *peer,
 		store_gap(ctx->store, peer->stream, last + 1, seq - 1,
 		    now_us());
 	}
-	ev = event_parse((const char *)buf + 8, len - 8, why, sizeof(why));
-	if (ev == NULL || event_set_agent(ev, peer->agent) != 0) {
+	ev = lw_event_parse((const char *)buf + 8, len - 8, why, sizeof(why));
+	if (ev == NULL || lw_event_set_agent(ev, peer->agent) != 0) {
 		if (ev == NULL)
 			log_warnx("agent %s (%s): event %" PRIu64 " dropped: "
 			    "%s", peer->agent, peer->addr, seq, why);
-		event_free(ev);
+		lw_event_free(ev);
 		peer->rejected++;
 		ctx->events_rejected++;
 		store_skip(ctx->store, peer->stream, seq);
 		return INGEST_OK;
 	}
 	if (store_event(ctx->store, peer->stream, seq, ev, now_us()) != 0) {
-		event_free(ev);
+		lw_event_free(ev);
 		snprintf(err, errlen, "cannot store event %" PRIu64, seq);
 		return INGEST_CLOSE;
 	}
-	event_free(ev);
+	lw_event_free(ev);
 	return INGEST_OK;
 }
 
@@ -192,7 +192,7 @@ enum ingest_result
 ingest_status(struct ingest_ctx *ctx, struct ingest_peer *peer,
     const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
-	struct event *ev;
+	struct lw_event *ev;
 	char why[256];
 	int64_t now = now_us(), skew_ms;
 
@@ -200,20 +200,20 @@ ingest_status(struct ingest_ctx *ctx, struct ingest_peer *peer,
 		snprintf(err, errlen, "STATUS before HELLO");
 		return INGEST_CLOSE;
 	}
-	ev = event_parse((const char *)buf, len, why, sizeof(why));
+	ev = lw_event_parse((const char *)buf, len, why, sizeof(why));
 	if (ev == NULL || ev->type != EVENT_AGENT_STATUS) {
 		log_warnx("agent %s (%s): status dropped: %s", peer->agent,
 		    peer->addr, ev ? "not an agent.status event" : why);
-		event_free(ev);
+		lw_event_free(ev);
 		return INGEST_OK;
 	}
-	event_set_agent(ev, peer->agent);
+	lw_event_set_agent(ev, peer->agent);
 	skew_ms = (ev->ts_us - now) / 1000;
 	if (skew_ms > ctx->clock_skew || -skew_ms > ctx->clock_skew)
 		log_warnx("agent %s (%s): clock is off by %" PRId64 " ms",
 		    peer->agent, peer->addr, skew_ms);
 	store_agent_status(ctx->store, peer->agent, ev, skew_ms, now);
-	event_free(ev);
+	lw_event_free(ev);
 	return INGEST_OK;
 }
 
@@ -262,7 +262,7 @@ ingest_replay(struct ingest_ctx *ctx, const char *path, uint64_t *stored,
 	size_t cap = 0;
 	ssize_t n;
 	uint64_t lineno = 0;
-	struct event *ev;
+	struct lw_event *ev;
 	struct stream *st;
 	const char *agent;
 
@@ -281,7 +281,7 @@ ingest_replay(struct ingest_ctx *ctx, const char *path, uint64_t *stored,
 			line[--n] = '\0';
 		if (n == 0)
 			continue;
-		if ((ev = event_parse(line, (size_t)n, why,
+		if ((ev = lw_event_parse(line, (size_t)n, why,
 		    sizeof(why))) == NULL) {
 			log_warnx("%s:%" PRIu64 ": %s", path, lineno, why);
 			(*rejected)++;
@@ -293,10 +293,10 @@ ingest_replay(struct ingest_ctx *ctx, const char *path, uint64_t *stored,
 		st = store_stream(ctx->store, agent, instance);
 		if (store_event(ctx->store, st, stream_last(st) + 1, ev,
 		    now_us()) != 0) {
-			event_free(ev);
+			lw_event_free(ev);
 			break;
 		}
-		event_free(ev);
+		lw_event_free(ev);
 		(*stored)++;
 		if (store_pending(ctx->store) >= 10000)
 			store_commit(ctx->store);

@@ -305,7 +305,7 @@ stream_committed(const struct stream *st)
  */
 int
 store_event(struct store *s, struct stream *st, uint64_t seq,
-    const struct event *ev, int64_t recv_us)
+    const struct lw_event *ev, int64_t recv_us)
 {
 	sqlite3_stmt *q = s->st[ST_INSERT];
 	char *json;
@@ -314,9 +314,9 @@ store_event(struct store *s, struct stream *st, uint64_t seq,
 
 	if (begin(s) != 0)
 		return -1;
-	if ((json = event_encode(ev, &len)) == NULL)
+	if ((json = lw_event_encode(ev, &len)) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, event_type_name(ev->type), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 1, lw_event_type_name(ev->type), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, ev->ts_us);
 	sqlite3_bind_int64(q, 3, recv_us);
 	sqlite3_bind_text(q, 4, st->agent, -1, SQLITE_STATIC);
@@ -396,7 +396,7 @@ store_agent_seen(struct store *s, const char *agent, const char *instance,
 
 int
 store_agent_status(struct store *s, const char *agent,
-    const struct event *ev, int64_t skew_ms, int64_t now)
+    const struct lw_event *ev, int64_t skew_ms, int64_t now)
 {
 	sqlite3_stmt *q = s->st[ST_AGENT_STATUS];
 	json_t *v = json_object_get(ev->obj, "version");
@@ -406,7 +406,7 @@ store_agent_status(struct store *s, const char *agent,
 
 	if (begin(s) != 0)
 		return -1;
-	if ((json = event_encode(ev, &len)) == NULL)
+	if ((json = lw_event_encode(ev, &len)) == NULL)
 		return -1;
 	sqlite3_bind_int64(q, 1, now);
 	sqlite3_bind_text(q, 2, json_string_value(v), -1, SQLITE_TRANSIENT);

@@ -49,7 +49,7 @@ conf_set(const struct conf_key *keys, void *cfg, const char *name,
 {
 	const struct conf_key *k;
 	char *base = cfg;
-	long long v;
+	long long v = 0;
 
 	if ((k = find_key(keys, name)) == NULL) {
 		snprintf(err, errlen, "unknown key \"%s\"", name);

@@ -50,38 +50,38 @@ struct event_field {
 	const char *const *values;	/* FIELD_ENUM: NULL-terminated */
 };
 
-struct event {
+struct lw_event {
 	enum event_type	 type;
 	int64_t		 ts_us;		/* `ts`, microseconds since epoch */
 	json_t		*obj;		/* owned, validated */
 };
 
-const char	*event_type_name(enum event_type);
-int		 event_type_lookup(const char *name, enum event_type *out);
+const char	*lw_event_type_name(enum event_type);
+int		 lw_event_type_lookup(const char *name, enum event_type *out);
 
 /* The schema of one type (common fields first), terminated by name NULL. */
-const struct event_field *event_fields(enum event_type);
+const struct event_field *lw_event_fields(enum event_type);
 
 /*
  * Validates obj against the schema. 0 on success with *type and *ts_us
  * set; -1 with a message naming the field and the problem in err.
  */
-int		 event_validate(const json_t *obj, enum event_type *type,
+int		 lw_event_validate(const json_t *obj, enum event_type *type,
 		    int64_t *ts_us, char *err, size_t errlen);
 
 /* Parses and validates one JSON text of len bytes (no NUL needed). */
-struct event	*event_parse(const char *buf, size_t len, char *err,
+struct lw_event	*lw_event_parse(const char *buf, size_t len, char *err,
 		    size_t errlen);
 
 /* Validates obj and wraps it; takes ownership of obj in every case. */
-struct event	*event_from_json(json_t *obj, char *err, size_t errlen);
+struct lw_event	*lw_event_from_json(json_t *obj, char *err, size_t errlen);
 
 /* Sets `agent`; fails (-1) if the name is empty or too long. */
-int		 event_set_agent(struct event *, const char *agent);
+int		 lw_event_set_agent(struct lw_event *, const char *agent);
 
 /* Compact JSON, NUL-terminated, caller frees; *len excludes the NUL. */
-char		*event_encode(const struct event *, size_t *len);
+char		*lw_event_encode(const struct lw_event *, size_t *len);
 
-void		 event_free(struct event *);
+void		 lw_event_free(struct lw_event *);
 
 #endif

@@ -58,32 +58,32 @@ query_text(const char *path, const char *sql)
 	return v;
 }
 
-static struct event *
+static struct lw_event *
 mkevent(int i)
 {
 	char buf[512], err[256];
-	struct event *ev;
+	struct lw_event *ev;
 
 	snprintf(buf, sizeof(buf), "{\"type\":\"db.query\",\"ts\":"
 	    "\"2026-11-22T10:00:00.%06dZ\",\"db_system\":\"mysql\","
 	    "\"db_user\":\"u%d\",\"command\":\"SELECT\",\"status\":\"ok\"}",
 	    i, i);
-	ev = event_parse(buf, strlen(buf), err, sizeof(err));
+	ev = lw_event_parse(buf, strlen(buf), err, sizeof(err));
 	if (ev != NULL)
-		event_set_agent(ev, "db1");
+		lw_event_set_agent(ev, "db1");
 	return ev;
 }
 
 static int
 put(struct store *s, struct stream *st, uint64_t seq)
 {
-	struct event *ev = mkevent((int)seq);
+	struct lw_event *ev = mkevent((int)seq);
 	int rc;
 
 	if (ev == NULL)
 		return -1;
 	rc = store_event(s, st, seq, ev, 1);
-	event_free(ev);
+	lw_event_free(ev);
 	return rc;
 }
 
@@ -230,7 +230,7 @@ test_agent_rows(void)
 {
 	char err[256], *v;
 	struct store *s = store_open(fresh_db(), 0, err, sizeof(err));
-	struct event *ev;
+	struct lw_event *ev;
 	const char *js = "{\"type\":\"agent.status\",\"ts\":"
 	    "\"2026-11-22T10:00:00.000000Z\",\"version\":\"9.9.9\","
 	    "\"spool_events\":12}";
@@ -238,10 +238,10 @@ test_agent_rows(void)
 	REQUIRE(s != NULL);
 	REQUIRE(store_agent_seen(s, "db1", "0123456789abcdef0123456789abcdef",
 	    "127.0.0.1:5000", 1, 100) == 0);
-	ev = event_parse(js, strlen(js), err, sizeof(err));
+	ev = lw_event_parse(js, strlen(js), err, sizeof(err));
 	REQUIRE(ev != NULL);
 	REQUIRE(store_agent_status(s, "db1", ev, -42, 200) == 0);
-	event_free(ev);
+	lw_event_free(ev);
 	REQUIRE(store_agent_seen(s, "db1", "0123456789abcdef0123456789abcdef",
 	    "127.0.0.1:5000", 0, 300) == 0);
 	store_commit(s);

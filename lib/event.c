@@ -1,0 +1,887 @@
+/*
+ * The event model: one static schema table per event type, the validator
+ * that holds every event to it, and the JSON parse/encode wrappers around
+ * jansson. The collector runs every event from the network through
+ * lw_event_parse(), so this file is the gate between untrusted bytes and the
+ * store: it rejects anything the schema does not name (the model is closed
+ * on purpose, so row contents cannot ride along in an extra field), bounds
+ * every string, list and number, and words its errors so they name a field
+ * and a problem but never repeat the offending value, which may be customer
+ * data. It does no I/O and keeps no state; docs/events.md is the prose side
+ * of the tables below and tests/unit/test_event.c keeps the two in step.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "leakwatch/event.h"
+#include "leakwatch/util.h"
+
+/* 2^53 - 1: the largest integer a double (JavaScript, most SIEMs) keeps. */
+#define UINT53		9007199254740991LL
+/* The longest string ts_parse() accepts: 19 + '.' + 9 digits + 'Z'. */
+#define TS_MAXLEN	30
+/* Field and type names are echoed in errors only when short and plain. */
+#define NAME_ECHO_MAX	64
+
+#define F_STR(n, fl, len)	{ n, FIELD_STR, fl, len, 0, NULL }
+#define F_ENUM(n, fl, v)	{ n, FIELD_ENUM, fl, 0, 0, v }
+#define F_HEX(n, fl, len)	{ n, FIELD_HEX, fl, len, 0, NULL }
+#define F_UINT(n, fl, max)	{ n, FIELD_UINT, fl, 0, max, NULL }
+#define F_NUM(n, fl, max)	{ n, FIELD_NUM, fl, 0, max, NULL }
+#define F_BOOL(n)		{ n, FIELD_BOOL, 0, 0, 0, NULL }
+#define F_TS(n, fl)		{ n, FIELD_TS, fl, TS_MAXLEN, 0, NULL }
+#define F_LIST(n, max, len)	{ n, FIELD_STRLIST, 0, len, max, NULL }
+#define F_MAP(n, max, klen)	{ n, FIELD_UINTMAP, 0, klen, max, NULL }
+#define F_OBJ(n, len)		{ n, FIELD_OBJECT, 0, len, 0, NULL }
+#define F_END			{ NULL, FIELD_STR, 0, 0, 0, NULL }
+
+#define REQ	FIELD_REQUIRED
+
+/* Indexed by enum event_type; also the values of the `type` field. */
+static const char *const type_names[] = {
+	"db.query", "db.session", "net.flow", "alert", "agent.status", NULL
+};
+
+static const char *const db_systems[] = { "postgresql", "mysql", NULL };
+static const char *const statuses[] = { "ok", "error", NULL };
+static const char *const sources[] = { "wire", "log", "stats", NULL };
+static const char *const actions[] = {
+	"connect", "disconnect", "tls", "auth_failed", NULL
+};
+static const char *const l4s[] = {
+	"tcp", "udp", "icmp", "icmp6", "other", NULL
+};
+static const char *const scopes[] = {
+	"internal", "outbound", "inbound", "external", NULL
+};
+static const char *const severities[] = {
+	"low", "medium", "high", "critical", NULL
+};
+
+/*
+ * Every table starts with these three, in this order: lw_event_validate()
+ * relies on `ts` being entry 1 to hand back its value.
+ */
+#define COMMON_FIELDS							\
+	F_ENUM("type", REQ, type_names),				\
+	F_TS("ts", REQ),						\
+	F_STR("agent", 0, EVENT_AGENT_MAX)
+#define TS_INDEX	1
+
+static const struct event_field db_query_fields[] = {
+	COMMON_FIELDS,
+	F_ENUM("db_system", REQ, db_systems),
+	F_STR("server", 0, 64),
+	F_STR("client", 0, 64),
+	F_STR("session_id", 0, 64),
+	F_STR("db_user", REQ, 128),
+	F_STR("database", 0, 128),
+	F_STR("app_name", 0, 256),
+	F_STR("end_user", 0, 256),
+	F_STR("command", REQ, 32),
+	F_STR("statement", 0, 16384),
+	F_HEX("fingerprint", 0, 16),
+	F_LIST("tables", 256, 256),
+	F_UINT("rows", 0, UINT53),
+	F_UINT("rows_returned", 0, UINT53),
+	F_UINT("rows_affected", 0, UINT53),
+	F_UINT("bytes", 0, UINT53),
+	F_UINT("duration_us", 0, UINT53),
+	F_ENUM("status", REQ, statuses),
+	F_BOOL("partial"),
+	F_STR("error_code", 0, 16),
+	F_ENUM("source", 0, sources),
+	F_END
+};
+
+static const struct event_field db_session_fields[] = {
+	COMMON_FIELDS,
+	F_ENUM("db_system", REQ, db_systems),
+	F_ENUM("action", REQ, actions),
+	F_STR("server", 0, 64),
+	F_STR("client", 0, 64),
+	F_STR("session_id", 0, 64),
+	F_STR("db_user", 0, 128),
+	F_STR("database", 0, 128),
+	F_STR("app_name", 0, 256),
+	F_UINT("duration_us", 0, UINT53),
+	F_STR("error_code", 0, 16),
+	F_ENUM("source", 0, sources),
+	F_END
+};
+
+static const struct event_field net_flow_fields[] = {
+	COMMON_FIELDS,
+	F_STR("flow_id", REQ, 64),
+	F_STR("src", REQ, 64),
+	F_UINT("sport", 0, 65535),
+	F_STR("dst", REQ, 64),
+	F_UINT("dport", 0, 65535),
+	F_ENUM("l4", REQ, l4s),
+	F_UINT("vlan", 0, 4095),
+	F_STR("app", 0, 64),
+	F_STR("category", 0, 32),
+	F_STR("ndpi_category", 0, 64),
+	F_STR("server_name", 0, 256),
+	F_UINT("bytes_out", REQ, UINT53),
+	F_UINT("bytes_in", REQ, UINT53),
+	F_UINT("pkts_out", 0, UINT53),
+	F_UINT("pkts_in", 0, UINT53),
+	F_UINT("delta_bytes_out", 0, UINT53),
+	F_UINT("delta_bytes_in", 0, UINT53),
+	F_TS("first_ts", 0),
+	F_TS("last_ts", 0),
+	F_LIST("risks", 64, 64),
+	F_BOOL("final"),
+	F_ENUM("scope", 0, scopes),
+	F_END
+};
+
+static const struct event_field alert_fields[] = {
+	COMMON_FIELDS,
+	F_STR("id", REQ, 64),
+	F_STR("employee", REQ, 256),
+	F_STR("rule", REQ, 128),
+	F_ENUM("severity", REQ, severities),
+	F_NUM("score", REQ, 100),
+	F_STR("summary", REQ, 1024),
+	F_OBJ("evidence", 32768),
+	F_END
+};
+
+static const struct event_field agent_status_fields[] = {
+	COMMON_FIELDS,
+	F_STR("version", REQ, 32),
+	F_HEX("instance", 0, 32),
+	F_UINT("uptime_s", 0, UINT53),
+	F_UINT("spool_events", 0, UINT53),
+	F_UINT("spool_bytes", 0, UINT53),
+	F_UINT("spool_dropped", 0, UINT53),
+	F_UINT("events_read", 0, UINT53),
+	F_UINT("events_sent", 0, UINT53),
+	F_UINT("events_acked", 0, UINT53),
+	F_UINT("parse_errors", 0, UINT53),
+	F_MAP("counters", 64, 64),
+	F_LIST("sources", 32, 256),
+	F_END
+};
+
+/*
+ * Indexed by enum event_type. A table holds fewer than 64 entries, so one
+ * uint64_t marks the fields an event carries (the unit test checks this).
+ */
+static const struct event_field *const schemas[EVENT_NTYPES] = {
+	db_query_fields,
+	db_session_fields,
+	net_flow_fields,
+	alert_fields,
+	agent_status_fields
+};
+
+const char *
+lw_event_type_name(enum event_type t)
+{
+	if ((int)t < 0 || t >= EVENT_NTYPES)
+		return "unknown";
+	return type_names[t];
+}
+
+int
+lw_event_type_lookup(const char *name, enum event_type *out)
+{
+	int i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < EVENT_NTYPES; i++) {
+		if (strcmp(name, type_names[i]) == 0) {
+			if (out != NULL)
+				*out = (enum event_type)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const struct event_field *
+lw_event_fields(enum event_type t)
+{
+	if ((int)t < 0 || t >= EVENT_NTYPES)
+		return NULL;
+	return schemas[t];
+}
+
+static void	seterr(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* Errors are bounded by errlen and always NUL-terminated when errlen > 0. */
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Whether a name the sender chose (an unknown key, an unknown type) may be
+ * repeated in an error. Schema-like names help whoever debugs an agent;
+ * anything longer or with other bytes could be data, or could forge a log
+ * line, so it stays out.
+ */
+static int
+echo_safe(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > NAME_ECHO_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		    c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+#define UTF8_OK		0
+#define UTF8_NUL	1
+#define UTF8_BAD	2
+
+/*
+ * Checks len bytes for a NUL byte and for well-formed UTF-8 (no overlong
+ * forms, no surrogates, nothing above U+10FFFF). jansson's parser and its
+ * checking constructors already refuse bad UTF-8, but an object built with
+ * json_*_nocheck() reaches lw_event_from_json() unchecked, and a NUL byte is
+ * legal JSON ("\u0000") that C consumers downstream would cut at. Runs of
+ * eight ASCII bytes without a zero are skipped a word at a time, so the
+ * usual all-ASCII statement costs little.
+ */
+static int
+utf8_check(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		unsigned int cp, need;
+
+		if (len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ULL) == 0 &&
+			    ((w - 0x0101010101010101ULL) & ~w &
+			    0x8080808080808080ULL) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if (c == 0)
+			return UTF8_NUL;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			cp = c & 0x07;
+		} else
+			return UTF8_BAD;
+		if (len - i <= need)
+			return UTF8_BAD;
+		for (i++; need > 0; need--, i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return UTF8_BAD;
+			cp = cp << 6 | (s[i] & 0x3f);
+		}
+		/* Overlong 3- and 4-byte forms, surrogates, beyond Unicode. */
+		if ((c == 0xe0 && cp < 0x800) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (c == 0xf0 && cp < 0x10000) || cp > 0x10ffff)
+			return UTF8_BAD;
+	}
+	return UTF8_OK;
+}
+
+/* A string value: bound, NUL and UTF-8; what names the value in errors. */
+static int
+check_string(const json_t *v, size_t maxlen, const char *name,
+    const char *what, char *err, size_t errlen)
+{
+	size_t len = json_string_length(v);
+
+	if (len > maxlen) {
+		seterr(err, errlen, "field \"%s\": %slonger than %zu bytes",
+		    name, what, maxlen);
+		return -1;
+	}
+	switch (utf8_check(json_string_value(v), len)) {
+	case UTF8_NUL:
+		seterr(err, errlen, "field \"%s\": %scontains a NUL byte",
+		    name, what);
+		return -1;
+	case UTF8_BAD:
+		seterr(err, errlen, "field \"%s\": %snot valid UTF-8", name,
+		    what);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_enum(const struct event_field *f, const json_t *v, char *err,
+    size_t errlen)
+{
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v), off;
+	int i, n;
+
+	for (i = 0; f->values[i] != NULL; i++) {
+		if (strlen(f->values[i]) == len &&
+		    memcmp(f->values[i], s, len) == 0)
+			return 0;
+	}
+	if (err == NULL || errlen == 0)
+		return -1;
+	n = snprintf(err, errlen, "field \"%s\": expected one of ", f->name);
+	for (i = 0; n >= 0 && f->values[i] != NULL; i++) {
+		off = (size_t)n;
+		if (off >= errlen)
+			break;
+		n = snprintf(err + off, errlen - off, "%s%s", i ? "|" : "",
+		    f->values[i]);
+		if (n >= 0)
+			n += (int)off;
+	}
+	return -1;
+}
+
+static int
+check_hex(const struct event_field *f, const json_t *v, char *err,
+    size_t errlen)
+{
+	const char *s = json_string_value(v);
+	size_t i, len = json_string_length(v);
+
+	if (len != f->maxlen)
+		goto bad;
+	for (i = 0; i < len; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			goto bad;
+	}
+	return 0;
+bad:
+	seterr(err, errlen, "field \"%s\": expected %zu lower-case hex digits",
+	    f->name, f->maxlen);
+	return -1;
+}
+
+static int
+check_uint(const char *name, const json_t *v, long long max,
+    const char *what, char *err, size_t errlen)
+{
+	json_int_t n;
+
+	if (!json_is_integer(v)) {
+		seterr(err, errlen, "field \"%s\": %sexpected unsigned integer",
+		    name, what);
+		return -1;
+	}
+	n = json_integer_value(v);
+	if (n < 0) {
+		seterr(err, errlen, "field \"%s\": %snegative", name, what);
+		return -1;
+	}
+	if (n > max) {
+		seterr(err, errlen, "field \"%s\": %sabove maximum %lld", name,
+		    what, max);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_num(const struct event_field *f, const json_t *v, char *err,
+    size_t errlen)
+{
+	double d;
+
+	if (!json_is_number(v)) {
+		seterr(err, errlen, "field \"%s\": expected number", f->name);
+		return -1;
+	}
+	d = json_number_value(v);
+	/* jansson refuses inf and NaN, but the comparison must not pass one. */
+	if (!isfinite(d) || d < 0 || d > (double)f->max) {
+		seterr(err, errlen, "field \"%s\": out of range 0..%lld",
+		    f->name, f->max);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_ts(const struct event_field *f, const json_t *v, int64_t *us,
+    char *err, size_t errlen)
+{
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v);
+
+	/* ts_parse() reads a C string: a NUL inside would hide a suffix. */
+	if (len > f->maxlen || strlen(s) != len || ts_parse(s, us) != 0) {
+		seterr(err, errlen, "field \"%s\": expected RFC 3339 UTC "
+		    "timestamp", f->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_strlist(const struct event_field *f, const json_t *v, char *err,
+    size_t errlen)
+{
+	char what[48];
+	size_t i, n = json_array_size(v);
+	const json_t *e;
+
+	if (!json_is_array(v)) {
+		seterr(err, errlen, "field \"%s\": expected array of strings",
+		    f->name);
+		return -1;
+	}
+	if (n > (size_t)f->max) {
+		seterr(err, errlen, "field \"%s\": more than %lld entries",
+		    f->name, f->max);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		e = json_array_get(v, i);
+		snprintf(what, sizeof(what), "entry %zu ", i);
+		if (!json_is_string(e)) {
+			seterr(err, errlen, "field \"%s\": %snot a string",
+			    f->name, what);
+			return -1;
+		}
+		if (check_string(e, f->maxlen, f->name, what, err,
+		    errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+check_uintmap(const struct event_field *f, const json_t *v, char *err,
+    size_t errlen)
+{
+	const char *key;
+	size_t klen;
+	json_t *val;
+
+	if (!json_is_object(v)) {
+		seterr(err, errlen, "field \"%s\": expected object", f->name);
+		return -1;
+	}
+	if (json_object_size(v) > (size_t)f->max) {
+		seterr(err, errlen, "field \"%s\": more than %lld keys",
+		    f->name, f->max);
+		return -1;
+	}
+	/* json_object_keylen_foreach wants a non-const object. */
+	json_object_keylen_foreach((json_t *)(uintptr_t)v, key, klen, val) {
+		if (klen == 0 || klen > f->maxlen) {
+			seterr(err, errlen, "field \"%s\": key length not in "
+			    "1..%zu", f->name, f->maxlen);
+			return -1;
+		}
+		if (utf8_check(key, klen) != UTF8_OK) {
+			seterr(err, errlen, "field \"%s\": key not valid "
+			    "UTF-8 or contains a NUL byte", f->name);
+			return -1;
+		}
+		if (check_uint(f->name, val, UINT53, "value ", err,
+		    errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Walks a free-form object (alert evidence): depth is 1 for the field's
+ * own object and grows by one per nested object or array. Strings and keys
+ * get the same NUL and UTF-8 check as top-level fields. The recursion is
+ * bounded by EVENT_MAX_DEPTH, so the stack is too.
+ */
+static int
+walk_object(const struct event_field *f, const json_t *v, int depth,
+    char *err, size_t errlen)
+{
+	const char *key;
+	size_t i, klen;
+	json_t *e;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+	case JSON_ARRAY:
+		if (depth > EVENT_MAX_DEPTH) {
+			seterr(err, errlen, "field \"%s\": nested deeper than "
+			    "%d levels", f->name, EVENT_MAX_DEPTH);
+			return -1;
+		}
+		break;
+	case JSON_STRING:
+		return check_string(v, f->maxlen, f->name, "string ", err,
+		    errlen);
+	default:
+		return 0;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e) {
+			if (walk_object(f, e, depth + 1, err, errlen) != 0)
+				return -1;
+		}
+		return 0;
+	}
+	json_object_keylen_foreach((json_t *)(uintptr_t)v, key, klen, e) {
+		if (utf8_check(key, klen) != UTF8_OK) {
+			seterr(err, errlen, "field \"%s\": key not valid "
+			    "UTF-8 or contains a NUL byte", f->name);
+			return -1;
+		}
+		if (walk_object(f, e, depth + 1, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct dump_count {
+	size_t	n;
+	size_t	max;
+};
+
+static int
+dump_count_cb(const char *buf, size_t len, void *arg)
+{
+	struct dump_count *dc = arg;
+
+	(void)buf;
+	dc->n += len;
+	return dc->n > dc->max ? -1 : 0;	/* stop as soon as it is over */
+}
+
+static int
+check_object(const struct event_field *f, const json_t *v, char *err,
+    size_t errlen)
+{
+	struct dump_count dc = { 0, f->maxlen };
+
+	if (!json_is_object(v)) {
+		seterr(err, errlen, "field \"%s\": expected object", f->name);
+		return -1;
+	}
+	if (walk_object(f, v, 1, err, errlen) != 0)
+		return -1;
+	/*
+	 * The bound is on the compact encoding, the form stored and
+	 * forwarded, counted without building the string.
+	 */
+	if (json_dump_callback(v, dump_count_cb, &dc, JSON_COMPACT) != 0) {
+		seterr(err, errlen, "field \"%s\": encoded size over %zu "
+		    "bytes", f->name, f->maxlen);
+		return -1;
+	}
+	return 0;
+}
+
+/* One field's value against its schema entry. */
+static int
+check_field(const struct event_field *f, const json_t *v, int64_t *ts,
+    char *err, size_t errlen)
+{
+	switch (f->kind) {
+	case FIELD_STR:
+	case FIELD_ENUM:
+	case FIELD_HEX:
+	case FIELD_TS:
+		if (!json_is_string(v)) {
+			seterr(err, errlen, "field \"%s\": expected string",
+			    f->name);
+			return -1;
+		}
+		if (f->kind == FIELD_ENUM)
+			return check_enum(f, v, err, errlen);
+		if (f->kind == FIELD_HEX)
+			return check_hex(f, v, err, errlen);
+		if (f->kind == FIELD_TS)
+			return check_ts(f, v, ts, err, errlen);
+		return check_string(v, f->maxlen, f->name, "", err, errlen);
+	case FIELD_UINT:
+		return check_uint(f->name, v, f->max, "", err, errlen);
+	case FIELD_NUM:
+		return check_num(f, v, err, errlen);
+	case FIELD_BOOL:
+		if (!json_is_boolean(v)) {
+			seterr(err, errlen, "field \"%s\": expected boolean",
+			    f->name);
+			return -1;
+		}
+		return 0;
+	case FIELD_STRLIST:
+		return check_strlist(f, v, err, errlen);
+	case FIELD_UINTMAP:
+		return check_uintmap(f, v, err, errlen);
+	case FIELD_OBJECT:
+		return check_object(f, v, err, errlen);
+	}
+	seterr(err, errlen, "field \"%s\": bad schema kind", f->name);
+	return -1;
+}
+
+/*
+ * One pass over the object's keys, each looked up in the type's table (a
+ * linear scan of at most ~30 names, first byte compared before strcmp).
+ * Keys come in the sender's order, so the first bad field in the event is
+ * the one reported. Required fields are checked afterwards against the
+ * bitmask of fields seen. Nothing here allocates except the evidence size
+ * count of an alert.
+ */
+int
+lw_event_validate(const json_t *obj, enum event_type *type, int64_t *ts_us,
+    char *err, size_t errlen)
+{
+	const struct event_field *tab, *f;
+	const json_t *tv;
+	const char *key, *tname;
+	json_t *v;
+	enum event_type t;
+	uint64_t seen = 0, bit;
+	int64_t ts_val = 0, scratch;
+	size_t klen, i;
+
+	if (!json_is_object(obj)) {
+		seterr(err, errlen, "event is not a JSON object");
+		return -1;
+	}
+	if ((tv = json_object_get(obj, "type")) == NULL) {
+		seterr(err, errlen, "missing field \"type\"");
+		return -1;
+	}
+	if (!json_is_string(tv)) {
+		seterr(err, errlen, "field \"type\": expected string");
+		return -1;
+	}
+	tname = json_string_value(tv);
+	if (strlen(tname) != json_string_length(tv) ||
+	    lw_event_type_lookup(tname, &t) != 0) {
+		if (echo_safe(tname, json_string_length(tv)))
+			seterr(err, errlen, "unknown event type \"%s\"",
+			    tname);
+		else
+			seterr(err, errlen, "unknown event type");
+		return -1;
+	}
+	tab = schemas[t];
+
+	json_object_keylen_foreach((json_t *)(uintptr_t)obj, key, klen, v) {
+		f = NULL;
+		/* A key with a NUL inside must not match its prefix. */
+		if (strlen(key) == klen) {
+			for (i = 0; tab[i].name != NULL; i++) {
+				if (tab[i].name[0] == key[0] &&
+				    strcmp(tab[i].name, key) == 0) {
+					f = &tab[i];
+					break;
+				}
+			}
+		}
+		if (f == NULL) {
+			if (echo_safe(key, klen))
+				seterr(err, errlen, "unknown field \"%s\" for "
+				    "%s", key, type_names[t]);
+			else
+				seterr(err, errlen, "unknown field for %s",
+				    type_names[t]);
+			return -1;
+		}
+		if (check_field(f, v, i == TS_INDEX ? &ts_val : &scratch,
+		    err, errlen) != 0)
+			return -1;
+		seen |= (uint64_t)1 << i;
+	}
+	for (i = 0; tab[i].name != NULL; i++) {
+		bit = (uint64_t)1 << i;
+		if ((tab[i].flags & FIELD_REQUIRED) && (seen & bit) == 0) {
+			seterr(err, errlen, "missing required field \"%s\" for "
+			    "%s", tab[i].name, type_names[t]);
+			return -1;
+		}
+	}
+	if (type != NULL)
+		*type = t;
+	if (ts_us != NULL)
+		*ts_us = ts_val;
+	return 0;
+}
+
+/* jansson's own messages quote the input near the error: never pass them on. */
+static const char *
+json_error_what(const json_error_t *je)
+{
+	switch (json_error_code(je)) {
+	case json_error_out_of_memory:
+		return "out of memory";
+	case json_error_stack_overflow:
+		return "nested too deeply";
+	case json_error_invalid_utf8:
+		return "invalid UTF-8";
+	case json_error_premature_end_of_input:
+		return "truncated";
+	case json_error_end_of_input_expected:
+		return "trailing data after the object";
+	case json_error_null_character:
+		return "NUL byte";
+	case json_error_null_byte_in_key:
+		return "NUL byte in a key";
+	case json_error_duplicate_key:
+		return "duplicate key";
+	case json_error_numeric_overflow:
+		return "number out of range";
+	default:
+		return "syntax error";
+	}
+}
+
+struct lw_event *
+lw_event_parse(const char *buf, size_t len, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *obj;
+
+	if (buf == NULL) {
+		seterr(err, errlen, "no input");
+		return NULL;
+	}
+	if (len > EVENT_MAX_LEN) {
+		seterr(err, errlen, "event longer than %d bytes",
+		    EVENT_MAX_LEN);
+		return NULL;
+	}
+	/*
+	 * DECODE_ANY so a bare scalar gets our "not an object" message;
+	 * ALLOW_NUL so "\u0000" reaches the validator, which names the
+	 * field, instead of failing here anonymously.
+	 */
+	obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY |
+	    JSON_ALLOW_NUL, &je);
+	if (obj == NULL) {
+		seterr(err, errlen, "invalid JSON: %s at line %d column %d",
+		    json_error_what(&je), je.line, je.column);
+		return NULL;
+	}
+	return lw_event_from_json(obj, err, errlen);
+}
+
+struct lw_event *
+lw_event_from_json(json_t *obj, char *err, size_t errlen)
+{
+	struct lw_event *ev;
+	enum event_type t;
+	int64_t ts;
+
+	if (obj == NULL) {
+		seterr(err, errlen, "no input");
+		return NULL;
+	}
+	if (lw_event_validate(obj, &t, &ts, err, errlen) != 0) {
+		json_decref(obj);
+		return NULL;
+	}
+	if ((ev = malloc(sizeof(*ev))) == NULL) {
+		seterr(err, errlen, "out of memory");
+		json_decref(obj);
+		return NULL;
+	}
+	ev->type = t;
+	ev->ts_us = ts;
+	ev->obj = obj;
+	return ev;
+}
+
+/*
+ * The collector calls this with the authenticated agent name, so the
+ * `agent` of a stored event is never the sender's claim. json_object_set
+ * on an existing key replaces the value in place: the key keeps its
+ * position and the encoding stays stable.
+ */
+int
+lw_event_set_agent(struct lw_event *ev, const char *agent)
+{
+	size_t i, len;
+	json_t *s;
+
+	if (ev == NULL || agent == NULL)
+		return -1;
+	len = strlen(agent);
+	if (len == 0 || len > EVENT_AGENT_MAX)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (agent[i] < 0x20 || agent[i] > 0x7e)
+			return -1;
+	}
+	if ((s = json_stringn(agent, len)) == NULL)
+		return -1;
+	if (json_object_set_new(ev->obj, "agent", s) != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * jansson keeps insertion order, so an event encodes with its fields in
+ * the order they were parsed or set, and parse-then-encode of a compact
+ * line gives the same bytes back. No EVENT_MAX_LEN check here: a producer
+ * compares *len with it before sending (the collector would refuse more).
+ * The string comes from jansson's allocator, which is malloc() in this
+ * project, so callers free() it.
+ */
+char *
+lw_event_encode(const struct lw_event *ev, size_t *len)
+{
+	char *s;
+
+	if (ev == NULL || ev->obj == NULL)
+		return NULL;
+	if ((s = json_dumps(ev->obj, JSON_COMPACT)) == NULL)
+		return NULL;
+	if (len != NULL)
+		*len = strlen(s);
+	return s;
+}
+
+void
+lw_event_free(struct lw_event *ev)
+{
+	if (ev == NULL)
+		return;
+	json_decref(ev->obj);
+	free(ev);
+}
