@@ -68,7 +68,8 @@ struct stream	*store_stream(struct store *, const char *agent,
 uint64_t	 stream_last(const struct stream *);	/* stored or batched */
 uint64_t	 stream_committed(const struct stream *);
 int		 store_event(struct store *, struct stream *, uint64_t seq,
-		    const struct lw_event *, int64_t recv_us);
+		    const struct lw_event *, const char *json, size_t len,
+		    int64_t recv_us);
 int		 store_skip(struct store *, struct stream *, uint64_t seq);
 int		 store_gap(struct store *, struct stream *, uint64_t first,
 		    uint64_t last, int64_t now);

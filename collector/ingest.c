@@ -146,6 +146,7 @@ ingest_event(struct ingest_ctx *ctx, struct ingest_peer *peer,
 	struct lw_event *ev;
 	uint64_t seq, last;
 	char why[256];
+	const char *agent, *raw;
 
 	if (!peer->authenticated) {
 		snprintf(err, errlen, "EVENT before HELLO");
@@ -169,17 +170,28 @@ ingest_event(struct ingest_ctx *ctx, struct ingest_peer *peer,
 		    now_us());
 	}
 	ev = lw_event_parse((const char *)buf + 8, len - 8, why, sizeof(why));
-	if (ev == NULL || lw_event_set_agent(ev, peer->agent) != 0) {
-		if (ev == NULL)
-			log_warnx("agent %s (%s): event %" PRIu64 " dropped: "
-			    "%s", peer->agent, peer->addr, seq, why);
-		lw_event_free(ev);
+	if (ev == NULL) {
+		log_warnx("agent %s (%s): event %" PRIu64 " dropped: %s",
+		    peer->agent, peer->addr, seq, why);
 		peer->rejected++;
 		ctx->events_rejected++;
 		store_skip(ctx->store, peer->stream, seq);
 		return INGEST_OK;
 	}
-	if (store_event(ctx->store, peer->stream, seq, ev, now_us()) != 0) {
+	/*
+	 * Agents put their own name in `agent`; when it is the authenticated
+	 * one the validated bytes are stored as sent. Otherwise the name is
+	 * replaced and the event re-encoded: the stored agent is always the
+	 * authenticated one.
+	 */
+	agent = json_string_value(json_object_get(ev->obj, "agent"));
+	raw = (const char *)buf + 8;
+	if (agent == NULL || strcmp(agent, peer->agent) != 0) {
+		lw_event_set_agent(ev, peer->agent);
+		raw = NULL;
+	}
+	if (store_event(ctx->store, peer->stream, seq, ev, raw, len - 8,
+	    now_us()) != 0) {
 		lw_event_free(ev);
 		snprintf(err, errlen, "cannot store event %" PRIu64, seq);
 		return INGEST_CLOSE;
@@ -292,7 +304,7 @@ ingest_replay(struct ingest_ctx *ctx, const char *path, uint64_t *stored,
 			agent = "replay";
 		st = store_stream(ctx->store, agent, instance);
 		if (store_event(ctx->store, st, stream_last(st) + 1, ev,
-		    now_us()) != 0) {
+		    NULL, 0, now_us()) != 0) {
 			lw_event_free(ev);
 			break;
 		}

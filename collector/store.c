@@ -300,12 +300,14 @@ stream_committed(const struct stream *st)
 
 /*
  * Inserts one validated event and advances the cursor. The caller has
- * checked seq > stream_last(); the event's own `agent` was already set to
- * the authenticated name.
+ * checked seq > stream_last(); the event's own `agent` is already the
+ * authenticated name. json, when not NULL, is the text ev was parsed from
+ * (stored as is, saving an encode); otherwise ev is encoded here.
  */
 int
 store_event(struct store *s, struct stream *st, uint64_t seq,
-    const struct lw_event *ev, int64_t recv_us)
+    const struct lw_event *ev, const char *raw, size_t rawlen,
+    int64_t recv_us)
 {
 	sqlite3_stmt *q = s->st[ST_INSERT];
 	char *json;
@@ -314,7 +316,10 @@ store_event(struct store *s, struct stream *st, uint64_t seq,
 
 	if (begin(s) != 0)
 		return -1;
-	if ((json = lw_event_encode(ev, &len)) == NULL)
+	if (raw != NULL) {
+		json = xstrndup(raw, rawlen);
+		len = rawlen;
+	} else if ((json = lw_event_encode(ev, &len)) == NULL)
 		return -1;
 	sqlite3_bind_text(q, 1, lw_event_type_name(ev->type), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, ev->ts_us);

@@ -82,7 +82,7 @@ put(struct store *s, struct stream *st, uint64_t seq)
 
 	if (ev == NULL)
 		return -1;
-	rc = store_event(s, st, seq, ev, 1);
+	rc = store_event(s, st, seq, ev, NULL, 0, 1);
 	lw_event_free(ev);
 	return rc;
 }
