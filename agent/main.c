@@ -333,13 +333,11 @@ main(int argc, char **argv)
 	log_init("leakwatch-agent", 1, 0);
 	parse_args(&ag, argc, argv);
 	log_setverbose(ag.verbose);
-	if (agent_config_check(&ag.cfg, err, sizeof(err)) != 0) {
+	if (agent_config_check(&ag.cfg, err, sizeof(err)) != 0 ||
+	    (ag.cfg.secret_file != NULL && (ag.secret = agent_secret_load(
+	    ag.cfg.secret_file, err, sizeof(err))) == NULL)) {
 		fprintf(stderr, "leakwatch-agent: %s\n", err);
-		return 1;
-	}
-	if (ag.cfg.secret_file != NULL && (ag.secret = agent_secret_load(
-	    ag.cfg.secret_file, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "leakwatch-agent: %s\n", err);
+		conf_clear(agent_keys, &ag.cfg);
 		return 1;
 	}
 	if (ag.check_only) {
@@ -347,6 +345,7 @@ main(int argc, char **argv)
 			conf_dump(agent_keys, &ag.cfg, stdout);
 		fprintf(stderr, "leakwatch-agent: configuration OK\n");
 		free(ag.secret);
+		conf_clear(agent_keys, &ag.cfg);
 		return 0;
 	}
 	umask(077);

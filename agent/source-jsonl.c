@@ -7,7 +7,10 @@
  * the agent resumes at the next line: nothing re-read, nothing skipped.
  * A bad line is reported with its line number and skipped; a line over
  * EVENT_MAX_LEN is skipped whole. Files are read in bounded batches so a
- * huge backlog never starves the uplink of loop turns.
+ * huge backlog never starves the uplink of loop turns, and pause while the
+ * spool is nearly full (a file is its own buffer). A pipe does not pause:
+ * like a live capture its producer cannot wait, so the spool's cap applies
+ * and the oldest events are dropped and reported as a gap.
  */
 #include <sys/stat.h>
 #include <errno.h>
@@ -240,7 +243,8 @@ read_batch(struct source_jsonl *j)
 	if (j->fd == -1)
 		return 0;
 	for (i = 0; i < JSONL_BATCH; i++) {
-		if (j->sink.full(j->sink.arg) || j->len >= JSONL_BUFSZ)
+		if ((!j->stream && j->sink.full(j->sink.arg)) ||
+		    j->len >= JSONL_BUFSZ)
 			return 0;
 		n = read(j->fd, j->buf + j->len, JSONL_BUFSZ - j->len);
 		if (n == -1) {
@@ -291,8 +295,8 @@ jsonl_cb(evutil_socket_t fd, short what, void *arg)
 	else if (j->eof && j->stream)
 		event_del(j->ev);
 	else
-		schedule(j, j->sink.full(j->sink.arg) ? JSONL_POLL_MS / 4 :
-		    JSONL_POLL_MS);
+		schedule(j, !j->stream && j->sink.full(j->sink.arg) ?
+		    JSONL_POLL_MS / 4 : JSONL_POLL_MS);
 }
 
 struct source_jsonl *

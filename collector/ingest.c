@@ -61,7 +61,7 @@ authenticate(struct ingest_ctx *ctx, struct ingest_peer *peer,
 		}
 		return 0;
 	}
-	if (secrets_count(ctx->secrets) > 0) {
+	if (ctx->secrets != NULL) {
 		if (secret == NULL) {
 			snprintf(err, errlen, "agent \"%s\" sent no "
 			    "certificate and no secret", agent);

@@ -239,12 +239,14 @@ main(int argc, char **argv)
 	log_setverbose(co.verbose);
 	if (check_config(&co, err, sizeof(err)) != 0) {
 		fprintf(stderr, "leakwatch-collector: %s\n", err);
+		conf_clear(collector_keys, &co.cfg);
 		return 1;
 	}
 	if (co.check_only) {
 		if (co.verbose)
 			conf_dump(collector_keys, &co.cfg, stdout);
 		fprintf(stderr, "leakwatch-collector: configuration OK\n");
+		conf_clear(collector_keys, &co.cfg);
 		return 0;
 	}
 	if (geteuid() == 0)

@@ -37,6 +37,11 @@ check() {
 	if "$@"; then pass "$name"; else fail "$name" "$*"; fi
 }
 
+# contains TEXT PATTERN : the text holds a line matching the pattern.
+contains() {
+	printf '%s\n' "$1" | grep -q -- "$2"
+}
+
 # A random high TCP port that ss says nothing listens on.
 free_port() {
 	while :; do
@@ -94,7 +99,7 @@ start_collector() {
 	PIDS="$PIDS $CPID"
 	i=0
 	while [ $i -lt 100 ]; do
-		grep -q "listening on" "$T/$cname.log" && return 0
+		grep -q "listening on" "$T/$cname.log" 2>/dev/null && return 0
 		kill -0 "$CPID" 2>/dev/null || return 1
 		sleep 0.1
 		i=$((i + 1))

@@ -27,34 +27,48 @@
 struct peer {
 	int	 fd;
 	SSL	*ssl;
+	SSL_CTX	*ctx;
 };
 
-static int
-pwrite_all(struct peer *p, const void *buf, size_t len)
+/* The tool's only state, so every exit path can release it. */
+static struct peer p = { -1, NULL, NULL };
+
+static void
+release(void)
 {
-	if (p->ssl != NULL)
-		return SSL_write(p->ssl, buf, (int)len) == (int)len ? 0 : -1;
-	return write(p->fd, buf, len) == (ssize_t)len ? 0 : -1;
+	fflush(stdout);
+	SSL_free(p.ssl);
+	SSL_CTX_free(p.ctx);
+	if (p.fd != -1)
+		close(p.fd);
+}
+
+static int
+pwrite_all(struct peer *pp, const void *buf, size_t len)
+{
+	if (pp->ssl != NULL)
+		return SSL_write(pp->ssl, buf, (int)len) == (int)len ? 0 : -1;
+	return write(pp->fd, buf, len) == (ssize_t)len ? 0 : -1;
 }
 
 static ssize_t
-pread_some(struct peer *p, void *buf, size_t len)
+pread_some(struct peer *pp, void *buf, size_t len)
 {
-	if (p->ssl != NULL)
-		return SSL_read(p->ssl, buf, (int)len);
-	return read(p->fd, buf, len);
+	if (pp->ssl != NULL)
+		return SSL_read(pp->ssl, buf, (int)len);
+	return read(pp->fd, buf, len);
 }
 
 /* Reads until the collector closes; prints the ERROR text it sent. */
 static void
-await_close(struct peer *p, int64_t start)
+await_close(struct peer *pp, int64_t start)
 {
 	uint8_t buf[65536];
 	size_t have = 0;
 	ssize_t n;
 	char text[1024];
 
-	while (have < sizeof(buf) && (n = pread_some(p, buf + have,
+	while (have < sizeof(buf) && (n = pread_some(pp, buf + have,
 	    sizeof(buf) - have)) > 0)
 		have += (size_t)n;
 	printf("closed after %lld ms", (long long)(mono_ms() - start));
@@ -76,9 +90,7 @@ main(int argc, char **argv)
 	const char *ca = NULL, *cert = NULL, *key = NULL, *name = "peer";
 	const char *secret = NULL, *mode;
 	struct addrinfo hints, *ai;
-	struct peer p = { -1, NULL };
 	struct timeval tv = { 30, 0 };
-	SSL_CTX *ctx;
 	uint8_t hdr[PROTO_HDRLEN], junk[4096];
 	char hello[512];
 	int i, n;
@@ -103,11 +115,13 @@ main(int argc, char **argv)
 	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
+	atexit(release);
 	if (getaddrinfo(argv[1], argv[2], &hints, &ai) != 0)
 		return 2;
 	p.fd = socket(ai->ai_family, SOCK_STREAM, 0);
 	if (connect(p.fd, ai->ai_addr, ai->ai_addrlen) != 0) {
 		perror("connect");
+		freeaddrinfo(ai);
 		return 2;
 	}
 	freeaddrinfo(ai);
@@ -118,13 +132,14 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (ca != NULL) {
-		ctx = SSL_CTX_new(TLS_client_method());
-		SSL_CTX_load_verify_locations(ctx, ca, NULL);
+		p.ctx = SSL_CTX_new(TLS_client_method());
+		SSL_CTX_load_verify_locations(p.ctx, ca, NULL);
 		if (cert != NULL) {
-			SSL_CTX_use_certificate_chain_file(ctx, cert);
-			SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM);
+			SSL_CTX_use_certificate_chain_file(p.ctx, cert);
+			SSL_CTX_use_PrivateKey_file(p.ctx, key,
+			    SSL_FILETYPE_PEM);
 		}
-		p.ssl = SSL_new(ctx);
+		p.ssl = SSL_new(p.ctx);
 		SSL_set_fd(p.ssl, p.fd);
 		if (SSL_connect(p.ssl) != 1) {
 			printf("handshake failed after %lld ms\n",
