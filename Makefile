@@ -104,8 +104,8 @@ bench: deps
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined
 fuzz: deps
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
-		$(BUILD:build=build-fuzz)/liblw.a build-fuzz/agent.a \
-		build-fuzz/collector.a $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/tests/fuzz/%.o)
+		build-fuzz/liblw.a build-fuzz/agent.a build-fuzz/collector.a \
+		$(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/tests/fuzz/%.o)
 	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
 demo: deps all

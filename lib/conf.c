@@ -17,6 +17,7 @@
 
 #define CONF_MAX_LINE	4096
 #define CONF_MAX_WORDS	2
+#define CONF_MAX_KEYS	128	/* per table; checked in conf_load() */
 
 static const struct conf_key *
 find_key(const struct conf_key *keys, const char *name)
@@ -83,7 +84,7 @@ conf_set(const struct conf_key *keys, void *cfg, const char *name,
 	case CONF_SIZE:
 		if (parse_size(value, &v) != 0 || v < k->min || v > k->max) {
 			snprintf(err, errlen, "%s: expected a size from %lld "
-			    "to %lld bytes (suffix K, M, G)", name, k->min,
+			    "to %lld bytes (suffix K, M, G, T)", name, k->min,
 			    k->max);
 			return -1;
 		}
@@ -177,8 +178,16 @@ conf_load(const char *path, const struct conf_key *keys, void *cfg,
 	char line[CONF_MAX_LINE + 2], msg[512];
 	char *words[CONF_MAX_WORDS];
 	int cols[CONF_MAX_WORDS], col = 1, lineno = 0, n, rc = 0;
-	size_t len;
+	int seen[CONF_MAX_KEYS] = { 0 };	/* line a scalar was set on */
+	const struct conf_key *k;
+	size_t len, nkeys;
 
+	for (nkeys = 0; keys[nkeys].name != NULL; nkeys++)
+		;
+	if (nkeys > CONF_MAX_KEYS) {
+		snprintf(err, errlen, "%s: key table too large", path);
+		return -1;
+	}
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -186,7 +195,7 @@ conf_load(const char *path, const struct conf_key *keys, void *cfg,
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		len = strlen(line);
-		if (len > CONF_MAX_LINE) {
+		if (len > CONF_MAX_LINE && line[CONF_MAX_LINE] != '\n') {
 			snprintf(err, errlen, "%s:%d:1: line longer than %d "
 			    "bytes", path, lineno, CONF_MAX_LINE);
 			rc = -1;
@@ -208,6 +217,18 @@ conf_load(const char *path, const struct conf_key *keys, void *cfg,
 			    path, lineno, cols[0], words[0]);
 			rc = -1;
 			break;
+		}
+		/* A scalar set twice is a mistake; only lists repeat. */
+		if ((k = find_key(keys, words[0])) != NULL &&
+		    k->kind != CONF_LIST) {
+			if (seen[k - keys] != 0) {
+				snprintf(err, errlen, "%s:%d:%d: %s: already set "
+				    "on line %d", path, lineno, cols[0],
+				    words[0], seen[k - keys]);
+				rc = -1;
+				break;
+			}
+			seen[k - keys] = lineno;
 		}
 		if (conf_set(keys, cfg, words[0], words[1], msg,
 		    sizeof(msg)) != 0) {
@@ -250,6 +271,19 @@ conf_clear(const struct conf_key *keys, void *cfg)
 	}
 }
 
+/* Writes a value quoted so that conf_load() reads it back unchanged. */
+static void
+dump_quoted(FILE *f, const char *name, const char *v)
+{
+	fprintf(f, "%s \"", name);
+	for (; *v != '\0'; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', f);
+		fputc(*v, f);
+	}
+	fputs("\"\n", f);
+}
+
 void
 conf_dump(const struct conf_key *keys, const void *cfg, void *fp)
 {
@@ -263,8 +297,7 @@ conf_dump(const struct conf_key *keys, const void *cfg, void *fp)
 		switch (keys->kind) {
 		case CONF_STR:
 			if (*(char *const *)p != NULL)
-				fprintf(f, "%s \"%s\"\n", keys->name,
-				    *(char *const *)p);
+				dump_quoted(f, keys->name, *(char *const *)p);
 			break;
 		case CONF_FLAG:
 			fprintf(f, "%s %s\n", keys->name,
@@ -284,7 +317,7 @@ conf_dump(const struct conf_key *keys, const void *cfg, void *fp)
 			break;
 		case CONF_LIST:
 			for (i = 0; i < ((const struct conf_list *)p)->n; i++)
-				fprintf(f, "%s \"%s\"\n", keys->name,
+				dump_quoted(f, keys->name,
 				    ((const struct conf_list *)p)->v[i]);
 			break;
 		}

@@ -55,6 +55,9 @@ log_reopen(void)
 	}
 }
 
+static void	vlog(int, const char *, va_list, int)
+		    __attribute__((format(printf, 2, 0)));
+
 static void
 vlog(int pri, const char *fmt, va_list ap, int witherr)
 {

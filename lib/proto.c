@@ -93,9 +93,14 @@ proto_decode(const uint8_t *buf, size_t len, size_t maxlen,
 		snprintf(err, errlen, "unknown frame type %u", buf[4]);
 		return -1;
 	}
-	if (n == 0 || (size_t)n - 1 > maxlen) {
+	if (n == 0) {
+		snprintf(err, errlen, "%s frame with a zero length",
+		    proto_type_name(t));
+		return -1;
+	}
+	if ((size_t)n - 1 > maxlen) {
 		snprintf(err, errlen, "%s frame of %u bytes over the %zu-byte "
-		    "limit", proto_type_name(t), n ? n - 1 : 0, maxlen);
+		    "limit", proto_type_name(t), n - 1, maxlen);
 		return -1;
 	}
 	if ((size_t)n - 1 < min_payload(t)) {

@@ -302,22 +302,30 @@ ct_streq(const char *a, const char *b)
 	return d == 0;
 }
 
+/*
+ * Invariant: the output always ends in NUL, and a cut is always marked by
+ * "...", so a truncated value never looks complete in a log line.
+ */
 void
 str_vis(const void *in, size_t inlen, char *out, size_t outlen)
 {
 	const unsigned char *p = in;
-	size_t i, o = 0;
+	size_t i, o = 0, w, more;
 
 	if (outlen == 0)
 		return;
-	for (i = 0; i < inlen && o + 5 < outlen; i++) {
-		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+	for (i = 0; i < inlen; i++) {
+		w = (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') ? 1 : 4;
+		more = i + 1 < inlen ? 3 : 0;
+		if (o + w + more >= outlen)
+			break;
+		if (w == 1)
 			out[o++] = (char)p[i];
 		else
 			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x",
 			    p[i]);
 	}
-	if (i < inlen && o + 4 < outlen) {
+	if (i < inlen && o + 3 < outlen) {
 		memcpy(out + o, "...", 3);
 		o += 3;
 	}
