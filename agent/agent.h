@@ -89,6 +89,7 @@ int		 spool_append(struct spool *, const void *data, size_t len,
 int		 spool_sync(struct spool *);
 uint64_t	 spool_source_pos(const struct spool *, uint32_t src_id);
 int		 spool_ack(struct spool *, uint64_t seq);
+int		 spool_skip_to(struct spool *, uint64_t seq);
 void		 spool_rewind(struct spool *, uint64_t seq);
 enum spool_read_result spool_read(struct spool *, struct spool_rec *);
 void		 spool_stats(const struct spool *, struct spool_stats *);

@@ -1324,6 +1324,34 @@ spool_ack(struct spool *sp, uint64_t seq)
 }
 
 /*
+ * The collector has stored up to `seq', beyond what this spool issued: the
+ * spool lost its tail (a power cut took the newest records and the acked
+ * file with them). Sequence numbers up to `seq' are taken, and reusing one
+ * would make the collector drop a new event as a duplicate, so next_seq
+ * jumps past it in a fresh segment whose checkpoint records the jump, and
+ * everything older counts as acked.
+ */
+int
+spool_skip_to(struct spool *sp, uint64_t seq)
+{
+	uint64_t old = sp->next_seq;
+
+	if (seq < sp->next_seq)
+		return 0;
+	sp->next_seq = seq + 1;
+	if (seg_rotate(sp) == -1) {
+		sp->next_seq = old;
+		return -1;
+	}
+	sp->events = 0;
+	sp->acked = seq;
+	ack_store(sp);
+	ack_prune(sp);
+	spool_rewind(sp, seq + 1);
+	return 0;
+}
+
+/*
  * Moves the read cursor. The segment is found again by name on the next
  * read; records below `seq' in it are skipped then.
  */

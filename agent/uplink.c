@@ -198,11 +198,21 @@ on_welcome(struct uplink *u, const uint8_t *p, size_t len)
 	json_decref(o);
 	spool_stats(u->spool, &ss);
 	if ((uint64_t)acked >= ss.next_seq) {
-		/* It claims events we never made: a wiped spool reusing an
-		 * instance id cannot happen, so refuse to trust it. */
-		log_warnx("collector acks %" JSON_INTEGER_FORMAT " but the "
-		    "spool has only issued %" PRIu64, acked, ss.next_seq - 1);
-		return -1;
+		/*
+		 * The collector has more of this instance than the spool
+		 * remembers issuing: the spool lost its newest records (power
+		 * cut). Skip past them, or new events would reuse stored
+		 * sequence numbers and be dropped as duplicates.
+		 */
+		log_warnx("collector has events up to %" JSON_INTEGER_FORMAT
+		    " but the spool issued only up to %" PRIu64 " (lost in a "
+		    "crash?); continuing after %" JSON_INTEGER_FORMAT, acked,
+		    ss.next_seq - 1, acked);
+		if (spool_skip_to(u->spool, (uint64_t)acked) != 0) {
+			log_warn("spool: cannot skip ahead");
+			return -1;
+		}
+		spool_stats(u->spool, &ss);
 	}
 	if ((uint64_t)acked > ss.acked)
 		spool_ack(u->spool, (uint64_t)acked);

@@ -989,7 +989,47 @@ test_stats_match_disk(void)
 	spool_free(sp);
 }
 
+/*
+ * A spool that lost its tail while the collector kept it: skipping to the
+ * collector's cursor continues the numbering after it, survives a reopen,
+ * and leaves nothing unacked behind.
+ */
+static void
+test_skip_to(void)
+{
+	struct spool *sp;
+	struct spool_stats st;
+	struct spool_rec rec;
+	uint64_t seq;
+	char dir[300];
+
+	newdir(dir, sizeof(dir));
+	REQUIRE((sp = open_sp(dir, 1 << 20, 4096)) != NULL);
+	REQUIRE(append_upto(sp, 10) == 0);
+	CHECK_INT(spool_skip_to(sp, 5), 0);	/* behind: nothing to do */
+	spool_stats(sp, &st);
+	CHECK_INT(st.next_seq, 11);
+	CHECK_INT(spool_skip_to(sp, 500), 0);
+	spool_stats(sp, &st);
+	CHECK_INT(st.next_seq, 501);
+	CHECK_INT(st.acked, 500);
+	CHECK_INT(st.events, 0);
+	CHECK_INT(spool_read(sp, &rec), SPOOL_EMPTY);
+	REQUIRE(spool_append(sp, "{}", 2, 0, 0, &seq) == 0);
+	CHECK_INT(seq, 501);
+	spool_free(sp);
+	REQUIRE((sp = open_sp(dir, 1 << 20, 4096)) != NULL);
+	spool_stats(sp, &st);
+	CHECK_INT(st.next_seq, 502);
+	CHECK_INT(st.acked, 500);
+	spool_rewind(sp, 501);
+	CHECK_INT(spool_read(sp, &rec), SPOOL_RECORD);
+	CHECK_INT(rec.seq, 501);
+	spool_free(sp);
+}
+
 static const struct test tests[] = {
+	{ "skip_to", test_skip_to },
 	{ "append_read", test_append_read },
 	{ "read_follows_appends", test_read_follows_appends },
 	{ "empty_payload", test_empty_payload },
