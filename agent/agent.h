@@ -145,6 +145,7 @@ struct uplink;
 struct uplink	*uplink_new(struct event_base *, const struct agent_config *,
 		    struct spool *, const char *secret, char *err,
 		    size_t errlen);
+void		 uplink_on_ready(struct uplink *, void (*)(void *), void *);
 void		 uplink_kick(struct uplink *);
 void		 uplink_status(struct uplink *, const char *json, size_t len);
 void		 uplink_stats(const struct uplink *, struct uplink_stats *);

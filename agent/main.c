@@ -238,18 +238,24 @@ status_json(struct agent *ag, size_t *len)
 }
 
 static void
-heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+send_status(void *arg)
 {
 	struct agent *ag = arg;
 	char *s;
 	size_t len;
 
-	(void)fd;
-	(void)what;
 	if ((s = status_json(ag, &len)) == NULL)
 		return;
 	uplink_status(ag->uplink, s, len);
 	free(s);
+}
+
+static void
+heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	send_status(arg);
 }
 
 static int
@@ -360,6 +366,7 @@ main(int argc, char **argv)
 	if ((ag.uplink = uplink_new(ag.base, &ag.cfg, ag.spool, ag.secret,
 	    err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	uplink_on_ready(ag.uplink, send_status, &ag);
 	ag.kick = event_new(ag.base, -1, 0, kick_cb, &ag);
 	ag.sink.emit = sink_emit;
 	ag.sink.full = sink_full;

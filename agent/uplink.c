@@ -58,6 +58,8 @@ struct uplink {
 	uint64_t			 acked;
 	int64_t				 last_ack_ms;
 	struct uplink_stats		 st;
+	void				(*ready_cb)(void *);
+	void				*ready_arg;
 };
 
 static void	connect_now(struct uplink *);
@@ -227,6 +229,8 @@ on_welcome(struct uplink *u, const uint8_t *p, size_t len)
 	    PRIu64 ", sending from %" PRIu64, u->host, u->port, u->acked,
 	    u->acked + 1);
 	bufferevent_set_timeouts(u->bev, NULL, NULL);
+	if (u->ready_cb != NULL)
+		u->ready_cb(u->ready_arg);
 	return 0;
 }
 
@@ -441,6 +445,18 @@ uplink_new(struct event_base *base, const struct agent_config *cfg,
 	event_add(u->watchdog, &tv);
 	connect_now(u);
 	return u;
+}
+
+/*
+ * Called once per successful WELCOME, before any event is sent: the agent
+ * sends its status there, so the collector knows its version and spool
+ * depth from the first moment of every connection.
+ */
+void
+uplink_on_ready(struct uplink *u, void (*cb)(void *), void *arg)
+{
+	u->ready_cb = cb;
+	u->ready_arg = arg;
 }
 
 void

@@ -18,7 +18,7 @@ cleanup() {
 	for p in $PIDS; do
 		wait "$p" 2>/dev/null
 	done
-	if [ -n "$LW_KEEP" ]; then
+	if [ -n "${LW_KEEP:-}" ]; then
 		echo "kept $T"
 	else
 		rm -rf "$T"
@@ -145,5 +145,5 @@ wait_log() {
 }
 
 finish() {
-	[ -z "$FAILED" ]
+	[ -z "${FAILED:-}" ]
 }
