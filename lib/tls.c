@@ -141,6 +141,7 @@ tls_client_ssl(SSL_CTX *ctx, const char *name, char *err, size_t errlen)
 {
 	SSL *ssl;
 	unsigned char addr[16];
+	char sni[256];
 	int isip;
 
 	if ((ssl = SSL_new(ctx)) == NULL) {
@@ -154,8 +155,10 @@ tls_client_ssl(SSL_CTX *ctx, const char *name, char *err, size_t errlen)
 		    name) != 1)
 			goto fail;
 	} else {
-		if (SSL_set1_host(ssl, name) != 1 ||
-		    SSL_set_tlsext_host_name(ssl, name) != 1)
+		/* The SNI macro takes a non-const pointer: give it a copy. */
+		if (snprintf(sni, sizeof(sni), "%s", name) >= (int)sizeof(sni) ||
+		    SSL_set1_host(ssl, name) != 1 ||
+		    SSL_set_tlsext_host_name(ssl, sni) != 1)
 			goto fail;
 	}
 	return ssl;

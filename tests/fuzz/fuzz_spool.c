@@ -82,6 +82,9 @@ put_file(const char *name, const void *data, size_t len)
 	close(fd);
 }
 
+/* Every payload byte is read into this, so ASan checks each read. */
+static volatile unsigned touched;
+
 static void
 run(const uint8_t *data, size_t size, int older)
 {
@@ -92,7 +95,6 @@ run(const uint8_t *data, size_t size, int older)
 	enum spool_read_result r;
 	char err[512];
 	uint64_t prev = 0, seq = 0, n = 0;
-	volatile unsigned sum = 0;
 	size_t i;
 
 	clean_dir();
@@ -128,7 +130,7 @@ run(const uint8_t *data, size_t size, int older)
 			if (rec.len > (size_t)SPOOL_MAX_RECORD)
 				abort();
 			for (i = 0; i < rec.len; i++)	/* ASan checks it */
-				sum += (unsigned char)rec.data[i];
+				touched += (unsigned char)rec.data[i];
 			prev = rec.seq;
 		}
 		/* A record takes 40 bytes or more; a gap precedes one. */
