@@ -66,8 +66,7 @@ usage(void)
 static void
 parse_args(struct agent *ag, int argc, char **argv)
 {
-	char err[512], key[64], host[256];
-	const char *name, *eq, *val;
+	char err[512], host[256];
 	int i;
 
 	agent_config_defaults(&ag->cfg);
@@ -100,28 +99,10 @@ parse_args(struct agent *ag, int argc, char **argv)
 			printf("leakwatch-agent %s\n", LEAKWATCH_VERSION);
 			exit(0);
 		}
-		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0')
-			usage();
-		name = argv[i] + 2;
-		if ((eq = strchr(name, '=')) != NULL) {
-			snprintf(key, sizeof(key), "%.*s", (int)(eq - name),
-			    name);
-			val = eq + 1;
-		} else {
-			snprintf(key, sizeof(key), "%s", name);
-			val = NULL;
-		}
-		if (strcmp(key, "insecure") == 0 && val == NULL)
-			val = "yes";
-		if (val == NULL) {
-			if (i + 1 >= argc)
-				usage();
-			val = argv[++i];
-		}
-		if (conf_set(agent_keys, &ag->cfg, key, val, err,
+		if (conf_arg(agent_keys, &ag->cfg, argc, argv, &i, err,
 		    sizeof(err)) != 0) {
-			fprintf(stderr, "leakwatch-agent: --%s\n", err);
-			exit(2);
+			fprintf(stderr, "leakwatch-agent: %s\n", err);
+			usage();
 		}
 	}
 	if (ag->cfg.name == NULL) {

@@ -54,8 +54,6 @@ static void
 parse_args(struct collector *co, int argc, char **argv)
 {
 	char err[512];
-	const char *name, *eq, *val;
-	char key[64];
 	int i;
 
 	config_defaults(&co->cfg);
@@ -84,32 +82,14 @@ parse_args(struct collector *co, int argc, char **argv)
 			printf("leakwatch-collector %s\n", LEAKWATCH_VERSION);
 			exit(0);
 		}
-		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0')
-			usage();
-		name = argv[i] + 2;
-		if ((eq = strchr(name, '=')) != NULL) {
-			snprintf(key, sizeof(key), "%.*s", (int)(eq - name),
-			    name);
-			val = eq + 1;
-		} else {
-			snprintf(key, sizeof(key), "%s", name);
-			val = NULL;
-		}
-		if (strcmp(key, "insecure") == 0 && val == NULL)
-			val = "yes";
-		if (val == NULL) {
-			if (i + 1 >= argc)
-				usage();
-			val = argv[++i];
-		}
-		if (strcmp(key, "replay") == 0) {
-			co->replay = val;
+		if (strcmp(argv[i], "--replay") == 0 && i + 1 < argc) {
+			co->replay = argv[++i];
 			continue;
 		}
-		if (conf_set(collector_keys, &co->cfg, key, val, err,
+		if (conf_arg(collector_keys, &co->cfg, argc, argv, &i, err,
 		    sizeof(err)) != 0) {
-			fprintf(stderr, "leakwatch-collector: --%s\n", err);
-			exit(2);
+			fprintf(stderr, "leakwatch-collector: %s\n", err);
+			usage();
 		}
 	}
 }

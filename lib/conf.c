@@ -115,6 +115,48 @@ conf_set(const struct conf_key *keys, void *cfg, const char *name,
 	return 0;
 }
 
+int
+conf_arg(const struct conf_key *keys, void *cfg, int argc, char **argv,
+    int *i, char *err, size_t errlen)
+{
+	const struct conf_key *k;
+	const char *name = argv[*i], *eq, *val = NULL;
+	char key[64];
+
+	if (strncmp(name, "--", 2) != 0 || name[2] == '\0') {
+		snprintf(err, errlen, "%s: not an option", name);
+		return -1;
+	}
+	name += 2;
+	if ((eq = strchr(name, '=')) != NULL) {
+		val = eq + 1;
+		if ((size_t)(eq - name) >= sizeof(key)) {
+			snprintf(err, errlen, "unknown key");
+			return -1;
+		}
+		memcpy(key, name, (size_t)(eq - name));
+		key[eq - name] = '\0';
+	} else if (snprintf(key, sizeof(key), "%s", name) >=
+	    (int)sizeof(key)) {
+		snprintf(err, errlen, "unknown key");
+		return -1;
+	}
+	if ((k = find_key(keys, key)) == NULL) {
+		snprintf(err, errlen, "unknown key \"%s\"", key);
+		return -1;
+	}
+	if (val == NULL && k->kind == CONF_FLAG)
+		val = "yes";
+	if (val == NULL) {
+		if (*i + 1 >= argc) {
+			snprintf(err, errlen, "%s: missing value", key);
+			return -1;
+		}
+		val = argv[++*i];
+	}
+	return conf_set(keys, cfg, key, val, err, errlen);
+}
+
 /*
  * Splits one line into at most CONF_MAX_WORDS words, honouring double
  * quotes and the escapes \" and \\ inside them. Returns the word count or

@@ -34,6 +34,13 @@ struct conf_key {
 /* Sets one key from text; the CLI and the file parser both end here. */
 int	conf_set(const struct conf_key *keys, void *cfg, const char *name,
 	    const char *value, char *err, size_t errlen);
+/*
+ * Applies one command-line option at argv[*i]: "--key value", "--key=value"
+ * or, for a flag, a bare "--key". Advances *i past any value it used.
+ * -1 with err set on an unknown key, a missing or a bad value.
+ */
+int	conf_arg(const struct conf_key *keys, void *cfg, int argc,
+	    char **argv, int *i, char *err, size_t errlen);
 /* Parses a file; err is "file:line:col: message". */
 int	conf_load(const char *path, const struct conf_key *keys, void *cfg,
 	    char *err, size_t errlen);

@@ -170,7 +170,44 @@ test_agent_checks(void)
 	conf_clear(agent_keys, &c);
 }
 
+/* The command line reaches the same keys: --k v, --k=v, bare flags. */
+static void
+test_command_line(void)
+{
+	struct collector_config c;
+	char err[512];
+	/* argv strings are writable in a real main(): copy them. */
+	char a[10][32] = { "x", "--listen", "127.0.0.1:9", "--db=/tmp/a.db",
+	    "--insecure", "--max-frame", "2M", "--colour", "red",
+	    "--commit-events" };
+	char *argv[11];
+	int argc = 10, i;
+
+	for (i = 0; i < 10; i++)
+		argv[i] = a[i];
+	argv[10] = NULL;
+	memset(&c, 0, sizeof(c));
+	config_defaults(&c);
+	for (i = 1; i <= 6; i++)
+		REQUIRE(conf_arg(collector_keys, &c, argc, argv, &i, err,
+		    sizeof(err)) == 0);
+	CHECK_INT(i, 7);	/* at "--colour" */
+	CHECK_STR(c.listen, "127.0.0.1:9");
+	CHECK_STR(c.db, "/tmp/a.db");
+	CHECK_INT(c.insecure, 1);
+	CHECK_INT(c.max_frame, 2 << 20);
+	CHECK_INT(conf_arg(collector_keys, &c, argc, argv, &i, err,
+	    sizeof(err)), -1);
+	CHECK_STR(err, "unknown key \"colour\"");
+	i = 9;
+	CHECK_INT(conf_arg(collector_keys, &c, argc, argv, &i, err,
+	    sizeof(err)), -1);
+	CHECK_STR(err, "commit-events: missing value");
+	conf_clear(collector_keys, &c);
+}
+
 static const struct test tests[] = {
+	{ "command_line", test_command_line },
 	{ "collector_keys_documented", test_collector_keys_documented },
 	{ "agent_keys_documented", test_agent_keys_documented },
 	{ "collector_example_loads", test_collector_example_loads },
