@@ -18,7 +18,7 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 FUZZ_SECONDS ?= 60
 
-PKGS	= jansson libevent libevent_openssl openssl sqlite3
+PKGS	= jansson libevent libevent_openssl openssl sqlite3 libpcap libndpi
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -48,7 +48,8 @@ TOOLS	= $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev \
 	   libpcap-dev libndpi-dev libevent-dev libsqlite3-dev libssl-dev \
 	   libjansson-dev libncurses-dev sqlite3 openssl procps psmisc \
-	   iproute2 tcpdump
+	   iproute2 tcpdump libndpi-bin postgresql postgresql-client \
+	   mariadb-server mariadb-client
 
 .PHONY: all deps check test bench fuzz demo install clean
 all: $(PROGS)

@@ -35,6 +35,31 @@ const struct conf_key agent_keys[] = {
 	K("backoff-max", CONF_DURATION, backoff_max, 10, 3600000),
 	K("ack-timeout", CONF_DURATION, ack_timeout, 1000, 3600000),
 	K("window", CONF_UINT, window, 1, 10000000),
+	K("read", CONF_STR, read, 0, 0),
+	K("interface", CONF_STR, interface, 0, 0),
+	K("bpf", CONF_STR, bpf, 0, 0),
+	K("snaplen", CONF_UINT, snaplen, 96, 262144),
+	K("promisc", CONF_FLAG, promisc, 0, 1),
+	K("pcap-buffer", CONF_SIZE, pcap_buffer, 1 << 20, 1LL << 32),
+	K("user", CONF_STR, user, 0, 0),
+	K("port", CONF_LIST, ports, 0, 0),
+	K("internal", CONF_LIST, internal, 0, 0),
+	K("reasm-stream-max", CONF_SIZE, reasm_stream_max, 4096, 1 << 30),
+	K("reasm-memory", CONF_SIZE, reasm_memory, 1 << 20, 1LL << 36),
+	K("db-sessions-max", CONF_UINT, db_sessions_max, 1, 10000000),
+	K("db-idle-timeout", CONF_DURATION, db_idle_timeout, 1000,
+	    86400000),
+	K("statement-max", CONF_SIZE, statement_max, 1024, 16 << 20),
+	K("end-user-tag", CONF_STR, end_user_tag, 0, 0),
+	K("end-user-app-name", CONF_FLAG, end_user_app_name, 0, 1),
+	K("flow-max", CONF_UINT, flow_max, 16, 100000000),
+	K("flow-idle-timeout", CONF_DURATION, flow_idle_timeout, 1000,
+	    86400000),
+	K("flow-active-timeout", CONF_DURATION, flow_active_timeout, 1000,
+	    7 * 86400000LL),
+	K("flow-update", CONF_DURATION, flow_update, 100, 86400000),
+	K("flow-scope", CONF_STR, flow_scope, 0, 0),
+	K("categories", CONF_STR, categories, 0, 0),
 	{ NULL, CONF_STR, 0, 0, 0 }
 };
 
@@ -49,6 +74,17 @@ agent_config_defaults(struct agent_config *c)
 	c->backoff_max = 30000;
 	c->ack_timeout = 60000;
 	c->window = 50000;
+	c->snaplen = 262144;
+	c->pcap_buffer = 64 << 20;
+	c->reasm_stream_max = 1 << 20;
+	c->reasm_memory = 256 << 20;
+	c->db_sessions_max = 100000;
+	c->db_idle_timeout = 3600000;
+	c->statement_max = 64 << 10;
+	c->flow_max = 1000000;
+	c->flow_idle_timeout = 120000;
+	c->flow_active_timeout = 3600000;
+	c->flow_update = 60000;
 }
 
 int

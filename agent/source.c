@@ -16,8 +16,9 @@
 struct source_type {
 	const char	*kind;
 	void		*(*new)(struct event_base *, const char *arg,
-			    uint32_t src_id, const struct sink *,
-			    uint64_t resume, int follow, char *, size_t);
+			    const struct agent_config *, uint32_t src_id,
+			    const struct sink *, uint64_t resume, int follow,
+			    char *, size_t);
 	int		(*done)(const void *);
 	void		(*stats)(const void *, struct source_stats *);
 	void		(*free)(void *);
@@ -25,9 +26,15 @@ struct source_type {
 
 /* Adapters: each implementation keeps its own typed API. */
 static void *
-jsonl_new_any(struct event_base *b, const char *arg, uint32_t id,
-    const struct sink *s, uint64_t resume, int follow, char *e, size_t el)
+jsonl_new_any(struct event_base *b, const char *arg,
+    const struct agent_config *cfg, uint32_t id, const struct sink *s,
+    uint64_t resume, int follow, char *e, size_t el)
 {
+	(void)cfg;
+	if (*arg == '\0') {
+		snprintf(e, el, "source jsonl: expected jsonl:PATH or jsonl:-");
+		return NULL;
+	}
 	return jsonl_new(b, arg, id, s, resume, follow, e, el);
 }
 static int
@@ -58,7 +65,8 @@ struct source {
 };
 
 struct source *
-source_new(struct event_base *base, const char *spec, const struct sink *sink,
+source_new(struct event_base *base, const char *spec,
+    const struct agent_config *cfg, const struct sink *sink,
     const struct spool *spool, int follow, char *err, size_t errlen)
 {
 	const char *colon = strchr(spec, ':');
@@ -67,12 +75,9 @@ source_new(struct event_base *base, const char *spec, const struct sink *sink,
 	uint32_t id;
 	size_t i, klen;
 
-	if (colon == NULL || colon[1] == '\0') {
-		snprintf(err, errlen, "source \"%s\": expected KIND:ARGUMENT "
-		    "(e.g. jsonl:/var/log/events.jsonl)", spec);
-		return NULL;
-	}
-	klen = (size_t)(colon - spec);
+	/* A bare kind ("db" with --read, or on the default interface)
+	 * has an empty argument; each kind decides whether it needs one. */
+	klen = colon == NULL ? strlen(spec) : (size_t)(colon - spec);
 	for (i = 0; i < sizeof(source_types) / sizeof(source_types[0]); i++)
 		if (strlen(source_types[i].kind) == klen &&
 		    strncmp(source_types[i].kind, spec, klen) == 0)
@@ -86,8 +91,9 @@ source_new(struct event_base *base, const char *spec, const struct sink *sink,
 	s = xcalloc(1, sizeof(*s));
 	s->type = t;
 	s->spec = xstrdup(spec);
-	s->impl = t->new(base, colon + 1, id, sink, spool_source_pos(spool,
-	    id), follow, err, errlen);
+	s->impl = t->new(base, colon == NULL ? "" : colon + 1, cfg, id, sink,
+	    spool == NULL ? 0 : spool_source_pos(spool, id), follow, err,
+	    errlen);
 	if (s->impl == NULL) {
 		free(s->spec);
 		free(s);

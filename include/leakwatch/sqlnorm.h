@@ -1,0 +1,50 @@
+/*
+ * Statement normalisation, shared by every source that sees SQL (the wire
+ * decoders, the log readers): literals and placeholders become `?`, lists
+ * collapse, comments and whitespace fold, keywords go upper-case, so the
+ * same statement from the wire and from a log has the same text and the
+ * same fingerprint, and no literal value can leave the host. When the
+ * normaliser is unsure of a token it fails closed (statement "<unparsed>").
+ * It also extracts the command, the tables (canonical schema.table) and
+ * an sqlcommenter end user. No I/O, no global state.
+ */
+#ifndef LEAKWATCH_SQLNORM_H
+#define LEAKWATCH_SQLNORM_H
+
+#include <stddef.h>
+
+#define SQLNORM_UNPARSED	"<unparsed>"
+#define SQLNORM_MAX_TABLES	64
+
+enum sql_dialect {
+	SQL_POSTGRESQL,
+	SQL_MYSQL
+};
+
+struct sqlnorm_opts {
+	enum sql_dialect dialect;
+	/* Schema for unqualified tables: PostgreSQL's first search_path
+	 * entry ("public" when NULL), MySQL's current database (the
+	 * table stays unqualified when NULL). */
+	const char	*default_schema;
+	/* sqlcommenter key naming the end user ("user" when NULL). */
+	const char	*end_user_tag;
+	size_t		 max_len;	/* longer input: unparsed */
+};
+
+struct sqlnorm {
+	char	*statement;	/* normalised text or SQLNORM_UNPARSED */
+	char	 fingerprint[17];	/* 16 hex digits of SHA-256 */
+	char	 command[32];	/* "SELECT", "COPY", ... ("UNKNOWN") */
+	char	*tables[SQLNORM_MAX_TABLES];	/* owned, canonical */
+	size_t	 ntables;
+	char	*end_user;	/* from a comment, or NULL */
+	int	 unparsed;
+};
+
+/* Fills out (which the caller clears with sqlnorm_clear()); 0 or -1. */
+int	sqlnorm(const char *sql, size_t len, const struct sqlnorm_opts *,
+	    struct sqlnorm *out);
+void	sqlnorm_clear(struct sqlnorm *);
+
+#endif
