@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "leakwatch/conf.h"
 
 struct lw_event;
@@ -129,5 +131,54 @@ struct server	*server_new(struct event_base *,
 void		 server_acks(struct server *);	/* after each commit */
 size_t		 server_nconns(const struct server *);
 void		 server_free(struct server *);
+
+/* fmt.c, fmt-rfc5424.c, fmt-cef.c, fmt-leef.c, fmt-json.c: SIEM formats */
+
+/* A growable byte buffer, always NUL-terminated once used. */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void		 buf_reserve(struct buf *, size_t more);
+void		 buf_add(struct buf *, const void *, size_t);
+void		 buf_puts(struct buf *, const char *);
+void		 buf_addc(struct buf *, char);
+void		 buf_printf(struct buf *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+char		*buf_release(struct buf *, size_t *len);
+
+struct fmt_opts {
+	const char	*hostname;	/* RFC 5424 HOSTNAME */
+	const char	*app_name;	/* APP-NAME, "leakwatch" */
+	int		 facility;	/* 0..23 */
+	const char	*sd_id;		/* "leakwatch@32473" */
+	long		 procid;	/* 0: "-" */
+};
+
+/* One SIEM format: one alert event in, one unframed message out. */
+struct fwd_format {
+	const char	*name;
+	char		*(*format)(const json_t *alert,
+			    const struct fmt_opts *, size_t *len);
+};
+
+extern const struct fwd_format fmt_rfc5424;
+extern const struct fwd_format fmt_cef;
+extern const struct fwd_format fmt_leef;
+extern const struct fwd_format fmt_json;
+
+const struct fwd_format *fmt_lookup(const char *name);
+void		 fmt_opts_defaults(struct fmt_opts *);
+const char	*fmt_str(const json_t *alert, const char *key);
+double		 fmt_num(const json_t *alert, const char *key);
+int		 fmt_sev_syslog(const char *severity);
+int		 fmt_sev_cef(const char *severity);
+int		 fmt_sev_leef(const char *severity);
+int		 fmt_sev_ecs(const char *severity);
+void		 fmt_evidence_foreach(const json_t *alert,
+		    void (*)(void *, const char *key, const char *value),
+		    void *);
 
 #endif

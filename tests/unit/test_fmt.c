@@ -1,0 +1,212 @@
+/*
+ * Unit tests for the SIEM formats (collector/fmt*.c): exact messages for
+ * one alert in each format, and the escaping traps the receivers taught
+ * us - RFC 5424 SD values escape exactly `"`, `\` and `]`, SD names are
+ * sanitised, bounded and unique; CEF escapes `|`/`\` in the header and
+ * `=`/`\`/newlines in extensions; LEEF sanitises tabs and newlines; JSON
+ * uses ECS names. The real receiver test is tests/integration/siem.sh.
+ */
+#include "harness.h"
+
+#include <jansson.h>
+
+#include "../../collector/collector.h"
+#include "leakwatch/util.h"
+
+static json_t *
+alert(const char *summary, const char *employee)
+{
+	json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:s, "
+	    "s:{s:i, s:s, s:[s, s]}}",
+	    "type", "alert", "ts", "2026-11-22T10:00:00.123456Z",
+	    "id", "a1b2c3d4e5f60718", "employee", employee,
+	    "rule", "bulk_read", "severity", "high", "score", 87.5,
+	    "summary", summary,
+	    "evidence", "rows", 2300, "table", "crm.customers",
+	    "peers", "Support", "x\"y");
+
+	if (a == NULL)
+		abort();
+	return a;
+}
+
+static char *
+fmt(const char *name, json_t *a)
+{
+	const struct fwd_format *f = fmt_lookup(name);
+	struct fmt_opts o;
+	size_t len;
+	char *s;
+
+	fmt_opts_defaults(&o);
+	o.hostname = "collector1";
+	o.procid = 42;
+	if (f == NULL)
+		return NULL;
+	s = f->format(a, &o, &len);
+	if (s != NULL && strlen(s) != len)
+		FAILF("%s: length %zu != strlen %zu", name, len, strlen(s));
+	return s;
+}
+
+static void
+test_rfc5424_exact(void)
+{
+	json_t *a = alert("Ana read 2,300 rows", "ana");
+	char *s = fmt("rfc5424", a);
+
+	CHECK_STR(s, "<107>1 2026-11-22T10:00:00.123456Z collector1 "
+	    "leakwatch 42 ALERT [leakwatch@32473 id=\"a1b2c3d4e5f60718\" "
+	    "employee=\"ana\" rule=\"bulk_read\" severity=\"high\" "
+	    "summary=\"Ana read 2,300 rows\" score=\"87.5\" "
+	    "ts=\"2026-11-22T10:00:00.123456Z\" ev.rows=\"2300\" "
+	    "ev.table=\"crm.customers\" ev.peers=\"Support,x\\\"y\"] "
+	    "\xef\xbb\xbf" "Ana read 2,300 rows");
+	free(s);
+	json_decref(a);
+}
+
+static void
+test_rfc5424_escaping(void)
+{
+	json_t *a = alert("a\"b\\c]d|e=f\ng \xc3\xa9", "o'brien");
+	char *s = fmt("rfc5424", a);
+
+	CHECK_CONTAINS(s, "summary=\"a\\\"b\\\\c\\]d|e=f\ng \xc3\xa9\"");
+	/* The MSG part is raw UTF-8 after the BOM. */
+	CHECK_CONTAINS(s, "] \xef\xbb\xbf" "a\"b\\c]d|e=f\ng \xc3\xa9");
+	free(s);
+	json_decref(a);
+}
+
+static void
+test_rfc5424_names(void)
+{
+	json_t *a = alert("x", "ana");
+	char *s;
+
+	/* A long evidence key is cut to 32 bytes; bad bytes become '_';
+	 * a second key that sanitises to the same name is dropped. */
+	json_object_set_new(json_object_get(a, "evidence"),
+	    "a very long key with = and ] in it, longer than 32",
+	    json_string("v1"));
+	json_object_set_new(json_object_get(a, "evidence"),
+	    "a very long key with = and ] in it, longer than 33",
+	    json_string("v2"));
+	s = fmt("rfc5424", a);
+	CHECK_CONTAINS(s, " ev.a_very_long_key_with___and___=\"v1\"]");
+	CHECK(strstr(s, "\"v2\"") == NULL);
+	free(s);
+	json_decref(a);
+}
+
+static void
+test_rfc5424_pri(void)
+{
+	static const char *const sev[] = { "low", "medium", "high",
+	    "critical" };
+	static const char *const pri[] = { "<109>", "<108>", "<107>",
+	    "<106>" };
+	json_t *a;
+	char *s;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		a = alert("x", "ana");
+		json_object_set_new(a, "severity", json_string(sev[i]));
+		s = fmt("rfc5424", a);
+		CHECK(s != NULL && strncmp(s, pri[i], 5) == 0);
+		free(s);
+		json_decref(a);
+	}
+}
+
+static void
+test_cef(void)
+{
+	json_t *a = alert("rows|read\\now=yes\nnext", "ana");
+	char *s;
+
+	json_object_set_new(a, "rule", json_string("bulk|read"));
+	s = fmt("cef", a);
+	CHECK_STR(s, "CEF:0|leakwatch|leakwatch|" LEAKWATCH_VERSION
+	    "|bulk\\|read|rows\\|read\\\\now=yes next|8|rt=1795341600123 "
+	    "externalId=a1b2c3d4e5f60718 suser=ana "
+	    "cat=insider/data-exfiltration "
+	    "msg=rows|read\\\\now\\=yes\\nnext cn1Label=score cn1=87.5 "
+	    "cs1Label=rule cs1=bulk|read cs2Label=severity cs2=high "
+	    "cs3Label=evidence cs3=rows: 2300; table: crm.customers; "
+	    "peers: Support,x\"y");
+	free(s);
+	json_decref(a);
+}
+
+static void
+test_leef(void)
+{
+	json_t *a = alert("tab\there\nnewline", "ana");
+	char *s;
+
+	json_object_set_new(a, "rule", json_string("bulk|read"));
+	s = fmt("leef", a);
+	CHECK_STR(s, "LEEF:2.0|leakwatch|leakwatch|" LEAKWATCH_VERSION
+	    "|bulk/read|x09|devTime=1795341600123\tsev=8\tcat=insider\t"
+	    "usrName=ana\talertId=a1b2c3d4e5f60718\tseverity=high\t"
+	    "score=87.5\tmsg=tab here newline\tev_rows=2300\t"
+	    "ev_table=crm.customers\tev_peers=Support,x\"y");
+	free(s);
+	json_decref(a);
+}
+
+static void
+test_json(void)
+{
+	json_t *a = alert("line1\nline2", "ana"), *m;
+	json_error_t e;
+	char *s = fmt("json", a);
+
+	REQUIRE(s != NULL);
+	m = json_loads(s, 0, &e);
+	REQUIRE(m != NULL);
+	CHECK_STR(json_string_value(json_object_get(m, "@timestamp")),
+	    "2026-11-22T10:00:00.123456Z");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(m,
+	    "user"), "name")), "ana");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(m,
+	    "rule"), "name")), "bulk_read");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(m,
+	    "event"), "kind")), "alert");
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(m,
+	    "event"), "severity")), 73);
+	CHECK_STR(json_string_value(json_object_get(m, "message")),
+	    "line1\nline2");
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(
+	    json_object_get(m, "leakwatch"), "evidence"), "rows")), 2300);
+	CHECK(strchr(s, '\n') == NULL);
+	json_decref(m);
+	free(s);
+	json_decref(a);
+}
+
+static void
+test_lookup(void)
+{
+	CHECK(fmt_lookup("rfc5424") == &fmt_rfc5424);
+	CHECK(fmt_lookup("cef") == &fmt_cef);
+	CHECK(fmt_lookup("leef") == &fmt_leef);
+	CHECK(fmt_lookup("json") == &fmt_json);
+	CHECK(fmt_lookup("xml") == NULL);
+}
+
+static const struct test tests[] = {
+	{ "rfc5424_exact", test_rfc5424_exact },
+	{ "rfc5424_escaping", test_rfc5424_escaping },
+	{ "rfc5424_names", test_rfc5424_names },
+	{ "rfc5424_pri", test_rfc5424_pri },
+	{ "cef", test_cef },
+	{ "leef", test_leef },
+	{ "json", test_json },
+	{ "lookup", test_lookup },
+};
+
+HARNESS_MAIN(tests)
