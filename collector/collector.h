@@ -41,11 +41,19 @@ struct collector_config {
 	long long	 commit_interval; /* ms */
 	long long	 clock_skew;	/* ms */
 	int		 db_sync_full;
+	/* SIEM forwarding (fwd.c, docs/siem.md). */
+	struct conf_list forward;	/* udp|tcp|tls://HOST:PORT?... */
+	long long	 forward_queue;	/* alerts kept for a slow SIEM */
+	long long	 syslog_facility;
+	char		*syslog_sd_id;
+	char		*syslog_hostname;
 };
 
 extern const struct conf_key collector_keys[];
 void	 config_defaults(struct collector_config *);
 int	 config_check(const struct collector_config *, char *, size_t);
+int	 config_check_forward(const struct collector_config *, char *,
+	    size_t);
 
 /* secrets.c */
 struct secrets	*secrets_load(const char *path, char *err, size_t errlen);
@@ -103,8 +111,11 @@ struct ingest_peer {
 	uint64_t	 duplicates;
 };
 
+struct fwd;
+
 struct ingest_ctx {
 	struct store		*store;
+	struct fwd		*fwd;		/* alerts go here, or NULL */
 	const struct secrets	*secrets;
 	int			 insecure;
 	long long		 clock_skew;
@@ -180,5 +191,36 @@ int		 fmt_sev_ecs(const char *severity);
 void		 fmt_evidence_foreach(const json_t *alert,
 		    void (*)(void *, const char *key, const char *value),
 		    void *);
+
+/* fwd.c: alerts to SIEMs over syslog, queued in the database */
+
+struct fwd_url {
+	int		 kind;		/* udp, tcp, tls */
+	char		 host[256];
+	char		 port[16];
+	char		 format[16];
+	char		 ca[512];
+	char		 cert[512];
+	char		 key[512];
+	char		 name[256];	/* TLS name to verify */
+	size_t		 maxsize;	/* UDP datagram bound */
+};
+
+struct fwd_stats {
+	uint64_t	 sent;		/* messages handed to the network */
+	uint64_t	 errors;	/* connection failures */
+	uint64_t	 dropped;	/* outbox overflow */
+};
+
+struct fwd;
+int		 fwd_parse_url(const char *, struct fwd_url *, char *err,
+		    size_t errlen);
+struct fwd	*fwd_new(struct event_base *, const char *dbpath,
+		    const struct conf_list *urls, const struct fmt_opts *,
+		    long long max, char *err, size_t errlen);
+int		 fwd_submit(struct fwd *, const json_t *alert);
+int		 fwd_flush(struct fwd *, long long timeout_ms);
+void		 fwd_stats(const struct fwd *, struct fwd_stats *);
+void		 fwd_free(struct fwd *);
 
 #endif

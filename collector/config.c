@@ -29,6 +29,11 @@ const struct conf_key collector_keys[] = {
 	K("commit-interval", CONF_DURATION, commit_interval, 1, 60000),
 	K("clock-skew", CONF_DURATION, clock_skew, 0, 86400000),
 	K("db-sync-full", CONF_FLAG, db_sync_full, 0, 1),
+	K("forward", CONF_LIST, forward, 0, 0),
+	K("forward-queue", CONF_UINT, forward_queue, 1, 100000000),
+	K("syslog-facility", CONF_UINT, syslog_facility, 0, 23),
+	K("syslog-sd-id", CONF_STR, syslog_sd_id, 0, 0),
+	K("syslog-hostname", CONF_STR, syslog_hostname, 0, 0),
 	{ NULL, CONF_STR, 0, 0, 0 }
 };
 
@@ -43,6 +48,22 @@ config_defaults(struct collector_config *c)
 	c->commit_events = 2000;
 	c->commit_interval = 50;
 	c->clock_skew = 30000;
+	c->forward_queue = 100000;
+	c->syslog_facility = 13;	/* log audit */
+}
+
+/* Every --forward URL parses; used by -t, live and replay alike. */
+int
+config_check_forward(const struct collector_config *c, char *err,
+    size_t errlen)
+{
+	struct fwd_url u;
+	size_t i;
+
+	for (i = 0; i < c->forward.n; i++)
+		if (fwd_parse_url(c->forward.v[i], &u, err, errlen) != 0)
+			return -1;
+	return 0;
 }
 
 /* Checks that need several keys at once; messages name the keys. */

@@ -23,6 +23,8 @@
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
+#define FWD_REPLAY_WAIT	30000	/* ms a replay waits for its SIEMs */
+
 struct collector {
 	struct collector_config	 cfg;
 	const char		*conf_path;
@@ -34,6 +36,7 @@ struct collector {
 	struct secrets		*secrets;
 	struct server		*server;
 	struct ingest_ctx	 ingest;
+	struct fwd		*fwd;
 	struct event		*sig[3];
 };
 
@@ -101,6 +104,8 @@ check_config(struct collector *co, char *err, size_t errlen)
 	SSL_CTX *ctx;
 	struct secrets *s;
 
+	if (config_check_forward(&co->cfg, err, errlen) != 0)
+		return -1;
 	if (co->replay != NULL) {
 		if (co->cfg.db == NULL) {
 			snprintf(err, errlen, "--replay needs --db");
@@ -192,6 +197,22 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(co->base);
 }
 
+/* The base is NULL in replay mode: fwd runs its own loop when flushed. */
+static struct fwd *
+open_forward(struct collector *co, char *err, size_t errlen)
+{
+	struct fmt_opts o;
+
+	fmt_opts_defaults(&o);
+	o.facility = (int)co->cfg.syslog_facility;
+	if (co->cfg.syslog_sd_id != NULL)
+		o.sd_id = co->cfg.syslog_sd_id;
+	if (co->cfg.syslog_hostname != NULL)
+		o.hostname = co->cfg.syslog_hostname;
+	return fwd_new(co->replay != NULL ? NULL : co->base, co->cfg.db,
+	    &co->cfg.forward, &o, co->cfg.forward_queue, err, errlen);
+}
+
 static int
 run_replay(struct collector *co)
 {
@@ -241,7 +262,16 @@ main(int argc, char **argv)
 	co.ingest.insecure = co.cfg.insecure;
 	co.ingest.clock_skew = co.cfg.clock_skew;
 	if (co.replay != NULL) {
+		if (co.cfg.forward.n > 0 && (co.fwd = open_forward(&co, err,
+		    sizeof(err))) == NULL)
+			fatalx("%s", err);
+		co.ingest.fwd = co.fwd;
 		rc = run_replay(&co);
+		if (co.fwd != NULL && fwd_flush(co.fwd, FWD_REPLAY_WAIT) != 0)
+			log_warnx("forward: not every alert was sent within "
+			    "%d s; they stay queued for the next run",
+			    FWD_REPLAY_WAIT / 1000);
+		fwd_free(co.fwd);
 		store_close(co.store);
 		conf_clear(collector_keys, &co.cfg);
 		return rc;
@@ -255,6 +285,10 @@ main(int argc, char **argv)
 		    "" : ", agents NOT authenticated (tests only)");
 	if ((co.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	if (co.cfg.forward.n > 0 && (co.fwd = open_forward(&co, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	co.ingest.fwd = co.fwd;
 	if ((co.server = server_new(co.base, &co.cfg, &co.ingest, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
@@ -266,6 +300,7 @@ main(int argc, char **argv)
 	    co.cfg.insecure ? "plaintext" : "TLS", co.cfg.db);
 	event_base_dispatch(co.base);
 	server_free(co.server);
+	fwd_free(co.fwd);
 	for (i = 0; i < 3; i++)
 		event_free(co.sig[i]);
 	store_close(co.store);

@@ -1,0 +1,837 @@
+/*
+ * SIEM forwarding: every alert goes to each configured destination
+ * (udp://, tcp://, tls:// URLs with ?format=rfc5424|cef|leef|json), in
+ * order, none lost across SIEM outages and collector restarts. An alert is
+ * first written to an outbox table in the collector's database; each
+ * destination keeps a cursor (the last outbox row it handed to the
+ * network) in the same database, so a restart resumes where it stopped.
+ * The outbox is bounded: rows every destination has sent are deleted, and
+ * past `max` rows the oldest are dropped, counted and logged. This file
+ * uses its own SQLite connection (WAL lets it share the file with the
+ * store's writer) and never blocks the event loop on a slow receiver: a
+ * destination holds at most OUT_HIGH bytes in its output buffer.
+ *
+ * Framing: UDP sends one message per datagram (RFC 5426), cut at
+ * `maxsize` on a UTF-8 boundary; TCP and TLS use octet counting
+ * (RFC 6587 / RFC 5425): the length in bytes, a space, the message.
+ * TCP has no acknowledgement, so "sent" means written to the kernel.
+ */
+#include <sys/socket.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+#include <sqlite3.h>
+
+#include "collector.h"
+#include "leakwatch/log.h"
+#include "leakwatch/tls.h"
+#include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
+
+#define OUT_HIGH	(256 * 1024)	/* bytes queued per destination */
+#define BATCH		256		/* outbox rows read per turn */
+#define BACKOFF_MIN	250		/* ms */
+#define BACKOFF_MAX	30000
+#define UDP_MAXSIZE	2048		/* RFC 5426: receivers take 2048 */
+
+enum dest_kind {
+	DEST_UDP,
+	DEST_TCP,
+	DEST_TLS
+};
+
+enum dest_state {
+	DS_IDLE,
+	DS_CONNECTING,
+	DS_READY
+};
+
+struct dest {
+	struct fwd		*fwd;
+	char			*url;	/* as configured, the cursor key */
+	enum dest_kind		 kind;
+	char			 host[256];
+	char			 port[16];
+	const struct fwd_format	*format;
+	size_t			 maxsize;
+	SSL_CTX			*ssl;
+	char			*server_name;
+	enum dest_state		 state;
+	struct bufferevent	*bev;
+	int			 udp;
+	struct event		*retry;
+	int			 attempts;
+	int64_t			 cursor;	/* last outbox seq handed over */
+	int64_t			 inflight;	/* last seq in the buffer */
+	uint64_t		 sent;
+	uint64_t		 errors;
+};
+
+struct fwd {
+	struct event_base	*base;
+	int			 own_base;
+	sqlite3			*db;
+	sqlite3_stmt		*ins;
+	sqlite3_stmt		*sel;
+	sqlite3_stmt		*setcur;
+	struct dest		*dests;
+	size_t			 ndests;
+	struct fmt_opts		 opts;
+	char			 hostname[256];
+	int64_t			 max;
+	uint64_t		 dropped;
+	struct event		*pump;
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS fwd_outbox ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" ts TEXT NOT NULL,"
+	" json TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS fwd_cursors ("
+	" dest TEXT PRIMARY KEY,"
+	" seq INTEGER NOT NULL);";
+
+static void	dest_pump(struct dest *);
+static void	dest_connect(struct dest *);
+
+static int
+query_param(const char *q, const char *key, char *out, size_t outlen)
+{
+	size_t klen = strlen(key), n;
+	const char *p = q, *end;
+
+	while (p != NULL && *p != '\0') {
+		end = strchr(p, '&');
+		n = end == NULL ? strlen(p) : (size_t)(end - p);
+		if (n > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			if (n - klen - 1 >= outlen)
+				return -1;
+			memcpy(out, p + klen + 1, n - klen - 1);
+			out[n - klen - 1] = '\0';
+			return 1;
+		}
+		p = end == NULL ? NULL : end + 1;
+	}
+	return 0;
+}
+
+/* Refuses any query key we do not know: a typo must not go unnoticed. */
+static int
+query_known(const char *q, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "format", "ca", "cert", "key",
+	    "name", "maxsize", NULL };
+	const char *p = q, *end, *eq;
+	size_t n, i;
+
+	while (p != NULL && *p != '\0') {
+		end = strchr(p, '&');
+		eq = strchr(p, '=');
+		n = (eq == NULL || (end != NULL && eq > end)) ?
+		    (end == NULL ? strlen(p) : (size_t)(end - p)) :
+		    (size_t)(eq - p);
+		for (i = 0; keys[i] != NULL; i++)
+			if (strlen(keys[i]) == n && strncmp(keys[i], p, n) == 0)
+				break;
+		if (keys[i] == NULL) {
+			snprintf(err, errlen, "unknown parameter \"%.*s\"",
+			    (int)(n > 32 ? 32 : n), p);
+			return -1;
+		}
+		p = end == NULL ? NULL : end + 1;
+	}
+	return 0;
+}
+
+/*
+ * Parses "udp|tcp|tls://HOST:PORT[?format=F&ca=FILE&cert=FILE&key=FILE&
+ * name=TLSNAME&maxsize=N]". The error names the URL and the part.
+ */
+int
+fwd_parse_url(const char *url, struct fwd_url *u, char *err, size_t errlen)
+{
+	char hp[300], val[32];
+	const char *rest, *q;
+	size_t n;
+	long long ll;
+
+	memset(u, 0, sizeof(*u));
+	if (strncmp(url, "udp://", 6) == 0)
+		u->kind = DEST_UDP;
+	else if (strncmp(url, "tcp://", 6) == 0)
+		u->kind = DEST_TCP;
+	else if (strncmp(url, "tls://", 6) == 0)
+		u->kind = DEST_TLS;
+	else {
+		snprintf(err, errlen, "forward %s: scheme must be udp://, "
+		    "tcp:// or tls://", url);
+		return -1;
+	}
+	rest = url + 6;
+	q = strchr(rest, '?');
+	n = q == NULL ? strlen(rest) : (size_t)(q - rest);
+	if (n == 0 || n >= sizeof(hp)) {
+		snprintf(err, errlen, "forward %s: bad HOST:PORT", url);
+		return -1;
+	}
+	memcpy(hp, rest, n);
+	hp[n] = '\0';
+	if (hostport_split(hp, u->host, sizeof(u->host), u->port,
+	    sizeof(u->port)) != 0 || parse_ll(u->port, 1, 65535, &ll) != 0) {
+		snprintf(err, errlen, "forward %s: bad HOST:PORT", url);
+		return -1;
+	}
+	q = q == NULL ? "" : q + 1;
+	if (query_known(q, val, sizeof(val)) != 0) {
+		snprintf(err, errlen, "forward %s: %s", url, val);
+		return -1;
+	}
+	snprintf(u->format, sizeof(u->format), "rfc5424");
+	if (query_param(q, "format", u->format, sizeof(u->format)) < 0 ||
+	    fmt_lookup(u->format) == NULL) {
+		snprintf(err, errlen, "forward %s: format must be rfc5424, "
+		    "cef, leef or json", url);
+		return -1;
+	}
+	if (query_param(q, "ca", u->ca, sizeof(u->ca)) < 0 ||
+	    query_param(q, "cert", u->cert, sizeof(u->cert)) < 0 ||
+	    query_param(q, "key", u->key, sizeof(u->key)) < 0 ||
+	    query_param(q, "name", u->name, sizeof(u->name)) < 0) {
+		snprintf(err, errlen, "forward %s: parameter too long", url);
+		return -1;
+	}
+	u->maxsize = UDP_MAXSIZE;
+	if (query_param(q, "maxsize", val, sizeof(val)) == 1) {
+		if (parse_ll(val, 480, 65000, &ll) != 0) {
+			snprintf(err, errlen, "forward %s: maxsize must be "
+			    "480..65000", url);
+			return -1;
+		}
+		u->maxsize = (size_t)ll;
+	}
+	if (u->kind == DEST_TLS && u->ca[0] == '\0') {
+		snprintf(err, errlen, "forward %s: tls needs ca=FILE to verify "
+		    "the receiver", url);
+		return -1;
+	}
+	if (u->kind != DEST_TLS && (u->ca[0] || u->cert[0] || u->key[0])) {
+		snprintf(err, errlen, "forward %s: ca/cert/key are for tls://",
+		    url);
+		return -1;
+	}
+	if ((u->cert[0] == '\0') != (u->key[0] == '\0')) {
+		snprintf(err, errlen, "forward %s: cert and key go together",
+		    url);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	snprintf(err, errlen, "forward queue: %s", msg ? msg : "error");
+	sqlite3_free(msg);
+	return -1;
+}
+
+static int64_t
+cursor_load(struct fwd *f, const char *url)
+{
+	sqlite3_stmt *st;
+	int64_t seq = -1;
+
+	if (sqlite3_prepare_v2(f->db, "SELECT seq FROM fwd_cursors WHERE "
+	    "dest = ?", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		seq = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return seq;
+}
+
+static void
+cursor_save(struct dest *d)
+{
+	struct fwd *f = d->fwd;
+
+	sqlite3_reset(f->setcur);
+	sqlite3_bind_text(f->setcur, 1, d->url, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(f->setcur, 2, d->cursor);
+	if (sqlite3_step(f->setcur) != SQLITE_DONE)
+		log_warnx("forward %s: cannot save cursor: %s", d->url,
+		    sqlite3_errmsg(f->db));
+	sqlite3_reset(f->setcur);
+}
+
+static long long
+backoff_ms(struct dest *d)
+{
+	long long ms = BACKOFF_MIN;
+	uint32_t r = 0;
+	int i;
+
+	for (i = 0; i < d->attempts && ms < BACKOFF_MAX; i++)
+		ms *= 2;
+	if (ms > BACKOFF_MAX)
+		ms = BACKOFF_MAX;
+	random_bytes(&r, sizeof(r));
+	return ms / 2 + (long long)(r % (uint32_t)(ms / 2 + 1));
+}
+
+/*
+ * Drops the connection and schedules a retry. What was in the output
+ * buffer but not yet taken by the kernel is resent: the cursor only moves
+ * once the buffer drained.
+ */
+static void
+dest_fail(struct dest *d, const char *why)
+{
+	struct timeval tv;
+	long long ms = backoff_ms(d);
+
+	if (d->bev != NULL) {
+		if (d->kind == DEST_TLS)
+			SSL_shutdown(bufferevent_openssl_get_ssl(d->bev));
+		bufferevent_free(d->bev);
+		d->bev = NULL;
+	}
+	if (d->udp != -1) {
+		close(d->udp);
+		d->udp = -1;
+	}
+	if (d->state == DS_READY || d->attempts == 0)
+		log_warnx("forward %s: %s; retrying in %lld ms", d->url, why,
+		    ms);
+	d->errors++;
+	d->attempts++;
+	d->state = DS_IDLE;
+	d->inflight = d->cursor;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(d->retry, &tv);
+}
+
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	struct dest *d = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
+	    d->inflight > d->cursor) {
+		d->cursor = d->inflight;
+		cursor_save(d);
+	}
+	dest_pump(d);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	/* Receivers send nothing; discard whatever comes. */
+	evbuffer_drain(bufferevent_get_input(bev),
+	    evbuffer_get_length(bufferevent_get_input(bev)));
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct dest *d = arg;
+	char buf[256];
+	unsigned long e;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		if (d->state == DS_CONNECTING && d->attempts > 0)
+			log_info("forward %s: connected", d->url);
+		d->state = DS_READY;
+		d->attempts = 0;
+		dest_pump(d);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		dest_fail(d, "closed by the receiver");
+		return;
+	}
+	if (d->kind == DEST_TLS && (e = bufferevent_get_openssl_error(
+	    d->bev)) != 0) {
+		tls_errstr(e, buf, sizeof(buf));
+		dest_fail(d, buf);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s", evutil_socket_error_to_string(
+	    EVUTIL_SOCKET_ERROR()));
+	dest_fail(d, buf);
+}
+
+static void
+dest_connect(struct dest *d)
+{
+	struct evutil_addrinfo hints, *ai = NULL;
+	char err[512];
+	SSL *ssl;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = d->kind == DEST_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	hints.ai_flags = EVUTIL_AI_NUMERICSERV;
+	if ((rc = evutil_getaddrinfo(d->host, d->port, &hints, &ai)) != 0) {
+		dest_fail(d, evutil_gai_strerror(rc));
+		return;
+	}
+	if (d->kind == DEST_UDP) {
+		d->udp = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (d->udp == -1 || connect(d->udp, ai->ai_addr,
+		    ai->ai_addrlen) != 0) {
+			evutil_freeaddrinfo(ai);
+			dest_fail(d, strerror(errno));
+			return;
+		}
+		evutil_freeaddrinfo(ai);
+		d->state = DS_READY;
+		return;
+	}
+	if (d->kind == DEST_TLS) {
+		ssl = tls_client_ssl(d->ssl, d->server_name != NULL ?
+		    d->server_name : d->host, err, sizeof(err));
+		if (ssl == NULL) {
+			evutil_freeaddrinfo(ai);
+			dest_fail(d, err);
+			return;
+		}
+		d->bev = bufferevent_openssl_socket_new(d->fwd->base, -1, ssl,
+		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	} else
+		d->bev = bufferevent_socket_new(d->fwd->base, -1,
+		    BEV_OPT_CLOSE_ON_FREE);
+	if (d->bev == NULL)
+		fatalx("cannot allocate a bufferevent");
+	bufferevent_setcb(d->bev, read_cb, write_cb, event_cb, d);
+	bufferevent_enable(d->bev, EV_READ | EV_WRITE);
+	d->state = DS_CONNECTING;
+	if (bufferevent_socket_connect(d->bev, ai->ai_addr,
+	    (int)ai->ai_addrlen) != 0) {
+		evutil_freeaddrinfo(ai);
+		dest_fail(d, "connect failed");
+		return;
+	}
+	evutil_freeaddrinfo(ai);
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dest *d = arg;
+
+	(void)fd;
+	(void)what;
+	dest_connect(d);
+	if (d->state == DS_READY)
+		dest_pump(d);
+}
+
+/* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
+static size_t
+utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
+/* One message onto the wire; 0, or -1 when the destination failed. */
+static int
+dest_send(struct dest *d, const char *msg, size_t len)
+{
+	char hdr[32];
+	ssize_t n;
+	int hl;
+
+	if (d->kind == DEST_UDP) {
+		len = utf8_cut(msg, len, d->maxsize);
+		n = send(d->udp, msg, len, 0);
+		if (n == -1 && errno != ECONNREFUSED) {
+			dest_fail(d, strerror(errno));
+			return -1;
+		}
+		/* A refused datagram (no receiver yet) is lost, as UDP
+		 * is; it still counts as handed over. */
+		return 0;
+	}
+	hl = snprintf(hdr, sizeof(hdr), "%zu ", len);
+	if (bufferevent_write(d->bev, hdr, (size_t)hl) != 0 ||
+	    bufferevent_write(d->bev, msg, len) != 0) {
+		dest_fail(d, "write failed");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Moves outbox rows after the destination's in-flight mark into its
+ * output, up to OUT_HIGH bytes queued, so a receiver that never reads
+ * costs at most that much memory; the rest waits in the outbox.
+ */
+static void
+dest_pump(struct dest *d)
+{
+	struct fwd *f = d->fwd;
+	const char *json;
+	json_t *alert;
+	json_error_t je;
+	char *msg;
+	size_t len;
+	int64_t seq;
+	int rows = 0;
+
+	if (d->state != DS_READY)
+		return;
+	if (d->bev != NULL && evbuffer_get_length(bufferevent_get_output(
+	    d->bev)) > OUT_HIGH)
+		return;
+	sqlite3_reset(f->sel);
+	sqlite3_bind_int64(f->sel, 1, d->inflight);
+	sqlite3_bind_int(f->sel, 2, BATCH);
+	while (sqlite3_step(f->sel) == SQLITE_ROW) {
+		seq = sqlite3_column_int64(f->sel, 0);
+		json = (const char *)sqlite3_column_text(f->sel, 1);
+		rows++;
+		alert = json == NULL ? NULL : json_loads(json, 0, &je);
+		msg = alert == NULL ? NULL : d->format->format(alert,
+		    &f->opts, &len);
+		json_decref(alert);
+		if (msg != NULL) {
+			if (dest_send(d, msg, len) != 0) {
+				free(msg);
+				break;
+			}
+			d->sent++;
+		} else
+			log_warnx("forward %s: outbox row %lld unreadable; "
+			    "skipped", d->url, (long long)seq);
+		free(msg);
+		d->inflight = seq;
+		if (d->bev != NULL && evbuffer_get_length(
+		    bufferevent_get_output(d->bev)) > OUT_HIGH)
+			break;
+	}
+	sqlite3_reset(f->sel);
+	if (d->state == DS_READY && d->kind == DEST_UDP &&
+	    d->inflight > d->cursor) {
+		d->cursor = d->inflight;
+		cursor_save(d);
+	}
+	/* More rows than one batch: continue on the next loop turn. */
+	if (rows == BATCH && d->kind == DEST_UDP)
+		event_active(f->pump, EV_TIMEOUT, 0);
+}
+
+static void
+pump_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fwd *f = arg;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < f->ndests; i++)
+		dest_pump(&f->dests[i]);
+}
+
+static int
+dest_init(struct fwd *f, struct dest *d, const char *url, char *err,
+    size_t errlen)
+{
+	struct fwd_url u;
+	int64_t cur;
+
+	if (fwd_parse_url(url, &u, err, errlen) != 0)
+		return -1;
+	d->fwd = f;
+	d->url = xstrdup(url);
+	d->kind = u.kind;
+	memcpy(d->host, u.host, sizeof(d->host));
+	memcpy(d->port, u.port, sizeof(d->port));
+	d->format = fmt_lookup(u.format);
+	d->maxsize = u.maxsize;
+	d->udp = -1;
+	if (u.name[0] != '\0')
+		d->server_name = xstrdup(u.name);
+	if (u.kind == DEST_TLS && (d->ssl = tls_client_ctx(u.ca,
+	    u.cert[0] ? u.cert : NULL, u.key[0] ? u.key : NULL, err,
+	    errlen)) == NULL)
+		return -1;
+	d->retry = evtimer_new(f->base, retry_cb, d);
+	/* A new destination starts at the end: it gets alerts raised from
+	 * now on, not the whole history. */
+	if ((cur = cursor_load(f, url)) < 0) {
+		sqlite3_stmt *st;
+
+		cur = 0;
+		if (sqlite3_prepare_v2(f->db, "SELECT COALESCE(MAX(seq), 0) "
+		    "FROM fwd_outbox", -1, &st, NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				cur = sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+		d->cursor = cur;
+		cursor_save(d);
+	}
+	d->cursor = d->inflight = cur;
+	return 0;
+}
+
+struct fwd *
+fwd_new(struct event_base *base, const char *dbpath,
+    const struct conf_list *urls, const struct fmt_opts *opts,
+    long long max, char *err, size_t errlen)
+{
+	struct fwd *f = xcalloc(1, sizeof(*f));
+	size_t i;
+
+	f->max = max > 0 ? max : 100000;
+	f->opts = *opts;
+	if (f->opts.hostname == NULL || strcmp(f->opts.hostname, "-") == 0) {
+		if (gethostname(f->hostname, sizeof(f->hostname)) != 0)
+			snprintf(f->hostname, sizeof(f->hostname), "-");
+		f->hostname[sizeof(f->hostname) - 1] = '\0';
+		f->opts.hostname = f->hostname;
+	}
+	if (f->opts.procid == 0)
+		f->opts.procid = (long)getpid();
+	if (base == NULL) {
+		f->base = event_base_new();
+		f->own_base = 1;
+	} else
+		f->base = base;
+	if (sqlite3_open_v2(dbpath, &f->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "forward queue %s: %s", dbpath,
+		    sqlite3_errmsg(f->db));
+		fwd_free(f);
+		return NULL;
+	}
+	sqlite3_busy_timeout(f->db, 5000);
+	if (exec(f->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+	    err, errlen) != 0 || exec(f->db, schema, err, errlen) != 0 ||
+	    sqlite3_prepare_v2(f->db, "INSERT INTO fwd_outbox(ts, json) "
+	    "VALUES (?, ?)", -1, &f->ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(f->db, "SELECT seq, json FROM fwd_outbox "
+	    "WHERE seq > ? ORDER BY seq LIMIT ?", -1, &f->sel, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_prepare_v2(f->db, "INSERT INTO fwd_cursors(dest, seq) "
+	    "VALUES (?, ?) ON CONFLICT(dest) DO UPDATE SET seq = "
+	    "excluded.seq", -1, &f->setcur, NULL) != SQLITE_OK) {
+		if (err[0] == '\0' || f->setcur == NULL)
+			snprintf(err, errlen, "forward queue: %s",
+			    sqlite3_errmsg(f->db));
+		fwd_free(f);
+		return NULL;
+	}
+	f->pump = event_new(f->base, -1, 0, pump_cb, f);
+	f->dests = xcalloc(urls->n == 0 ? 1 : urls->n, sizeof(*f->dests));
+	for (i = 0; i < urls->n; i++) {
+		f->dests[i].udp = -1;
+		f->ndests++;
+		if (dest_init(f, &f->dests[i], urls->v[i], err, errlen) != 0) {
+			fwd_free(f);
+			return NULL;
+		}
+	}
+	for (i = 0; i < f->ndests; i++)
+		dest_connect(&f->dests[i]);
+	event_active(f->pump, EV_TIMEOUT, 0);
+	return f;
+}
+
+/* The oldest row any destination still needs. */
+static int64_t
+min_cursor(const struct fwd *f)
+{
+	int64_t m = INT64_MAX;
+	size_t i;
+
+	for (i = 0; i < f->ndests; i++)
+		if (f->dests[i].cursor < m)
+			m = f->dests[i].cursor;
+	return m;
+}
+
+/* Deletes rows every destination has sent, then enforces the bound. */
+static void
+trim(struct fwd *f, int64_t newest)
+{
+	sqlite3_stmt *st;
+	int64_t cut = min_cursor(f), over;
+	size_t i;
+
+	if (newest - cut > f->max) {
+		over = newest - cut - f->max;
+		/* Logged at 1, 2, 4, 8 ... drops: a stuck SIEM must not
+		 * flood the log with one line per alert. */
+		if ((f->dropped & (f->dropped + (uint64_t)over)) == 0 ||
+		    f->dropped == 0)
+			log_warnx("forward queue over %lld alerts: oldest "
+			    "dropped (%llu in all)", (long long)f->max,
+			    (unsigned long long)(f->dropped + (uint64_t)over));
+		f->dropped += (uint64_t)over;
+		cut += over;
+		for (i = 0; i < f->ndests; i++)
+			if (f->dests[i].cursor < cut) {
+				f->dests[i].cursor = cut;
+				if (f->dests[i].inflight < cut)
+					f->dests[i].inflight = cut;
+				cursor_save(&f->dests[i]);
+			}
+	}
+	if (sqlite3_prepare_v2(f->db, "DELETE FROM fwd_outbox WHERE seq <= ?",
+	    -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, cut);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+int
+fwd_submit(struct fwd *f, const json_t *alert)
+{
+	char *json;
+	int64_t seq;
+	int rc = 0;
+
+	if (f == NULL || f->ndests == 0)
+		return 0;
+	if ((json = json_dumps(alert, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
+	    NULL)
+		return -1;
+	sqlite3_reset(f->ins);
+	sqlite3_bind_text(f->ins, 1, fmt_str(alert, "ts"), -1,
+	    SQLITE_TRANSIENT);
+	sqlite3_bind_text(f->ins, 2, json, -1, SQLITE_STATIC);
+	if (sqlite3_step(f->ins) != SQLITE_DONE) {
+		log_warnx("forward queue: %s", sqlite3_errmsg(f->db));
+		rc = -1;
+	}
+	sqlite3_reset(f->ins);
+	free(json);
+	if (rc == 0) {
+		seq = sqlite3_last_insert_rowid(f->db);
+		if (seq % 64 == 0 || seq - min_cursor(f) > f->max)
+			trim(f, seq);
+		event_active(f->pump, EV_TIMEOUT, 0);
+	}
+	return rc;
+}
+
+/* Every destination has taken every queued row (TCP/TLS: kernel). */
+static int
+fwd_idle(struct fwd *f)
+{
+	sqlite3_stmt *st;
+	int64_t newest = 0;
+	size_t i;
+
+	if (sqlite3_prepare_v2(f->db, "SELECT COALESCE(MAX(seq), 0) FROM "
+	    "fwd_outbox", -1, &st, NULL) != SQLITE_OK)
+		return 1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		newest = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	for (i = 0; i < f->ndests; i++)
+		if (f->dests[i].cursor < newest)
+			return 0;
+	return 1;
+}
+
+/*
+ * For --replay: runs the loop until every destination has sent every
+ * alert or timeout_ms passed; what is left stays queued for next time.
+ */
+int
+fwd_flush(struct fwd *f, long long timeout_ms)
+{
+	int64_t until = mono_ms() + timeout_ms;
+	struct timeval tv = { 0, 20000 };
+
+	if (f == NULL)
+		return 0;
+	while (!fwd_idle(f) && mono_ms() < until) {
+		event_active(f->pump, EV_TIMEOUT, 0);
+		event_base_loopexit(f->base, &tv);
+		event_base_dispatch(f->base);
+	}
+	return fwd_idle(f) ? 0 : -1;
+}
+
+void
+fwd_stats(const struct fwd *f, struct fwd_stats *st)
+{
+	size_t i;
+
+	memset(st, 0, sizeof(*st));
+	if (f == NULL)
+		return;
+	st->dropped = f->dropped;
+	for (i = 0; i < f->ndests; i++) {
+		st->sent += f->dests[i].sent;
+		st->errors += f->dests[i].errors;
+	}
+}
+
+void
+fwd_free(struct fwd *f)
+{
+	struct dest *d;
+	size_t i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->ndests; i++) {
+		d = &f->dests[i];
+		if (d->bev != NULL) {
+			/* close_notify, so the receiver knows nothing was
+			 * cut (RFC 5425). */
+			if (d->kind == DEST_TLS)
+				SSL_shutdown(bufferevent_openssl_get_ssl(
+				    d->bev));
+			bufferevent_free(d->bev);
+		}
+		if (d->udp != -1)
+			close(d->udp);
+		if (d->retry != NULL)
+			event_free(d->retry);
+		SSL_CTX_free(d->ssl);
+		free(d->server_name);
+		free(d->url);
+	}
+	free(f->dests);
+	if (f->pump != NULL)
+		event_free(f->pump);
+	sqlite3_finalize(f->ins);
+	sqlite3_finalize(f->sel);
+	sqlite3_finalize(f->setcur);
+	sqlite3_close(f->db);
+	if (f->own_base)
+		event_base_free(f->base);
+	free(f);
+}
