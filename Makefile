@@ -49,7 +49,7 @@ DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev \
 	   libpcap-dev libndpi-dev libevent-dev libsqlite3-dev libssl-dev \
 	   libjansson-dev libncurses-dev sqlite3 openssl procps psmisc \
 	   iproute2 tcpdump libndpi-bin postgresql postgresql-client \
-	   mariadb-server mariadb-client
+	   mariadb-server mariadb-client rsyslog rsyslog-openssl
 
 .PHONY: all deps check test bench fuzz demo install clean
 all: $(PROGS)

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -47,6 +48,17 @@ struct collector_config {
 	long long	 syslog_facility;
 	char		*syslog_sd_id;
 	char		*syslog_hostname;
+	/* Analytics (docs/analytics.md, docs/directory.md, docs/rules.md). */
+	char		*directory;	/* employees CSV */
+	struct conf_list dhcp_leases;	/* dhcpd.leases / dnsmasq files */
+	struct conf_list sensitive;	/* PATTERN=CLASS */
+	char		*rules;		/* directory of *.rules */
+	struct conf_list holidays;	/* YYYY-MM-DD, not learnt from */
+	long long	 risk_half_life; /* ms */
+	long long	 risk_rule_cap;
+	long long	 baseline_min_days;
+	long long	 first_seen_bytes;
+	char		*utc_offset;	/* "+07:00": local day and hours */
 };
 
 extern const struct conf_key collector_keys[];
@@ -116,6 +128,7 @@ struct fwd;
 struct ingest_ctx {
 	struct store		*store;
 	struct fwd		*fwd;		/* alerts go here, or NULL */
+	struct analytics	*analytics;	/* scores stored events, or NULL */
 	const struct secrets	*secrets;
 	int			 insecure;
 	long long		 clock_skew;
@@ -173,6 +186,7 @@ struct fwd_format {
 	const char	*name;
 	char		*(*format)(const json_t *alert,
 			    const struct fmt_opts *, size_t *len);
+	int		 has_header;	/* else fwd.c adds fmt_header() */
 };
 
 extern const struct fwd_format fmt_rfc5424;
@@ -181,6 +195,8 @@ extern const struct fwd_format fmt_leef;
 extern const struct fwd_format fmt_json;
 
 const struct fwd_format *fmt_lookup(const char *name);
+void		 fmt_header(struct buf *, const json_t *alert,
+		    const struct fmt_opts *);
 void		 fmt_opts_defaults(struct fmt_opts *);
 const char	*fmt_str(const json_t *alert, const char *key);
 double		 fmt_num(const json_t *alert, const char *key);
@@ -222,5 +238,325 @@ int		 fwd_submit(struct fwd *, const json_t *alert);
 int		 fwd_flush(struct fwd *, long long timeout_ms);
 void		 fwd_stats(const struct fwd *, struct fwd_stats *);
 void		 fwd_free(struct fwd *);
+
+/*
+ * Analytics (docs/analytics.md): identity -> features per employee and
+ * hour/day -> baselines (own and peer) -> detectors -> rules -> alerts and
+ * risk. analytics.c drives it; the structs below are shared by its files.
+ */
+
+/* hmap.c: string-keyed hash map, deterministic */
+struct hmap;
+struct hmap	*hmap_new(void);
+void		*hmap_get(const struct hmap *, const char *key);
+void		*hmap_put(struct hmap *, const char *key, void *val);
+size_t		 hmap_count(const struct hmap *);
+int		 hmap_next(const struct hmap *, size_t *iter, const char **key,
+		    void **val);
+void		 hmap_free(struct hmap *, void (*)(void *));
+
+/* identity.c: directory CSV, DHCP leases, event -> employee */
+struct person {
+	char		*id;
+	char		*name;
+	char		*department;
+	char		*role;
+	char		*manager;
+	char		*group;		/* peer group: department, or role */
+	int		 service;	/* a service account, scored as one */
+	int64_t		 start_us;	/* 0: not given */
+	int64_t		 leave_us;	/* 0: current staff */
+};
+
+#define IDENTITY_MAX	300
+
+struct identity {
+	char		 employee[IDENTITY_MAX];  /* id or unknown:<key> */
+	const struct person *person;	/* NULL when unknown */
+	const struct person *by_end_user;
+	const struct person *by_db_user;
+	const struct person *by_ip;
+	const char	*via;		/* end_user|db_user|ip|unknown */
+	int		 mismatch;	/* two different people named */
+};
+
+struct directory;
+struct directory *directory_new(void);
+int		 directory_load(struct directory *, const char *path,
+		    char *err, size_t errlen);
+int		 directory_load_buf(struct directory *, const char *name,
+		    const char *buf, size_t len, char *err, size_t errlen);
+int		 directory_add_leases(struct directory *, const char *path,
+		    char *err, size_t errlen);
+int		 directory_leases_buf(struct directory *, const char *buf,
+		    size_t len);
+void		 directory_refresh(struct directory *);
+const struct person *directory_find(const struct directory *,
+		    const char *id);
+const struct person *directory_ip_owner(const struct directory *,
+		    const char *ip, int64_t ts_us);
+size_t		 directory_bad(const struct directory *);
+size_t		 directory_count(const struct directory *);
+void		 directory_free(struct directory *);
+void		 identity_resolve(const struct directory *,
+		    const struct lw_event *, struct identity *);
+
+/* sensitivity.c: table patterns -> sensitivity class */
+#define SENS_MAX_CLASSES 8
+struct sensitivity;
+struct sensitivity *sensitivity_new(void);
+int		 sensitivity_add(struct sensitivity *, const char *spec,
+		    char *err, size_t errlen);
+int		 sensitivity_class(struct sensitivity *, const char *table);
+int		 sensitivity_nclasses(const struct sensitivity *);
+const char	*sensitivity_class_name(const struct sensitivity *, int);
+int		 sensitivity_lookup(const struct sensitivity *, const char *);
+void		 sensitivity_free(struct sensitivity *);
+
+/* features.c: what one event adds to its employee's hour and day */
+enum feature {
+	FT_ROWS,		/* rows read, any table */
+	FT_ROWS_SENSITIVE,	/* rows read from sensitive tables */
+	FT_QUERIES,
+	FT_TABLES,		/* distinct tables */
+	FT_RESULT_BYTES,
+	FT_OUT_CLOUD,		/* bytes out per exfiltration category */
+	FT_OUT_WEBMAIL,
+	FT_OUT_FILE_TRANSFER,
+	FT_OUT_UNKNOWN,
+	FT_OUT_EXFIL,		/* the sum of the four */
+	FT_OFFHOURS_ROWS,	/* sensitive rows read in unusual hours */
+	FT_OFFHOURS_OUT,	/* exfil bytes sent in unusual hours */
+	FT_CLASS0,		/* rows read per sensitivity class */
+	FT_MAX = FT_CLASS0 + SENS_MAX_CLASSES
+};
+
+enum period { PER_HOUR, PER_DAY };
+
+#define HOUR_SLOTS	8	/* weekday/weekend x 4 bands of 6 hours */
+#define DAY_SLOTS	2	/* weekday, weekend or holiday */
+#define CUM_DAYS	30
+#define NAMES_KEPT	4	/* first-seen names kept for evidence */
+
+/* Robust EWMA of log1p(x): mean, variance, count of updates. */
+struct slot {
+	double		 m;
+	double		 v;
+	uint32_t	 n;
+};
+
+struct fstate {
+	struct slot	 hour[HOUR_SLOTS];
+	struct slot	 day[DAY_SLOTS];
+	struct slot	 snap[DAY_SLOTS];	/* taken every 14 days ... */
+	struct slot	 lag[DAY_SLOTS];	/* ... and the one before */
+	double		 cusum;
+	float		 ring[CUM_DAYS];	/* daily values, day % 30 */
+};
+
+/* What survives a restart (an_entities.state): plain data, versioned. */
+struct entity_state {
+	uint32_t	 magic;
+	uint32_t	 size;
+	int64_t		 last_day;	/* last local day index closed */
+	double		 act[24];	/* decayed active-hour profile */
+	double		 act_days;
+	struct fstate	 f[FT_MAX];
+};
+
+struct entity {
+	char		*id;		/* employee or unknown:<key> */
+	char		*name;
+	char		*group;
+	char		*department;
+	char		*role;
+	int		 service;
+	int		 known;
+	int64_t		 leave_us;
+	struct entity_state s;
+	/* the open buckets */
+	double		 hv[FT_MAX];
+	double		 dv[FT_MAX];
+	int		 active_hour;
+	int		 active_day;
+	int		 alerted_hour;
+	int		 alerted_day;
+	uint32_t	 htab[64];	/* distinct table hashes, hour */
+	int		 nhtab;
+	uint32_t	 dtab[256];	/* ... and day */
+	int		 ndtab;
+	char		*new_tables[NAMES_KEPT];  /* first seen today */
+	int		 n_new_tables;	/* unusual for peers too */
+	char		*new_dests[NAMES_KEPT];
+	int		 n_new_dests;
+	struct hmap	*dest_bytes;	/* today: domain -> double * */
+	struct hmap	*seen;		/* "t:table", "d:domain" ever seen */
+	char		 fps[NAMES_KEPT][17];	/* sensitive fingerprints */
+	int		 nfps;
+	/* day close */
+	double		 dz[FT_MAX];	/* own z today */
+	double		 cum30[FT_MAX];
+	void		**rstate;	/* per rule, rules-eval.c */
+	int		 dirty;
+};
+
+struct peer {
+	char		*name;
+	struct slot	 hour[FT_MAX][HOUR_SLOTS];
+	struct slot	 day[FT_MAX][DAY_SLOTS];
+	double		 act[24];
+	double		 act_days;
+	struct hmap	*tables;	/* table -> members who read it */
+	double		 zmed[FT_MAX];	/* today's median own z */
+	double		 cum30_med[FT_MAX];
+	int		 active;	/* members active today */
+};
+
+/* The figures one event adds, and what rules see of it. */
+struct evctx {
+	const struct lw_event	*ev;
+	struct identity		 id;
+	struct entity		*ent;
+	double			 rows_read;
+	double			 rows_sensitive;
+	double			 rows_class[SENS_MAX_CLASSES];
+	const char		*first_class;	/* or NULL */
+	double			 out_bytes;	/* delta bytes out */
+	int			 exfil;		/* one of the four categories */
+	int			 offhours;
+	int			 first_table;	/* first-seen sensitive table */
+	int			 first_dest;	/* first-seen destination */
+	int			 hour;		/* local hour of day */
+	int			 wday;		/* 0 = Sunday */
+};
+
+struct analytics;
+const char	*feature_name(const struct analytics *, int f, char *buf,
+		    size_t len);
+int		 feature_lookup(const struct sensitivity *, const char *name);
+int		 features_event(struct analytics *, struct evctx *);
+void		 features_registrable(const char *host, char *out, size_t len);
+int		 features_read_like(const char *command, const char *statement);
+
+/* baseline.c: online baselines, own and peer */
+double		 slot_z(const struct slot *, double x, double floor);
+void		 slot_learn(struct slot *, double x, double alpha,
+		    double floor);
+double		 slot_typical(const struct slot *);
+int		 baseline_hour_slot(int wday, int hour, int holiday);
+int		 baseline_day_slot(int wday, int holiday);
+void		 baseline_init(struct entity_state *);
+int		 baseline_save(struct analytics *, struct entity *);
+int		 baseline_load(struct analytics *, struct entity *);
+int		 baseline_save_peer(struct analytics *, struct peer *);
+int		 baseline_load_peer(struct analytics *, struct peer *);
+
+/* detect.c: detectors over the closed (or open) buckets */
+struct figure {
+	double		 value;
+	double		 z;		/* own, or peer before convergence */
+	double		 zpeer;
+	double		 typical;	/* own typical (≈ median) */
+	double		 peer_typical;
+	int		 converged;
+};
+void		 detect_figure(struct analytics *, struct entity *, int f,
+		    enum period, struct figure *);
+double		 detect_day_score(struct analytics *, struct entity *,
+		    json_t *why);
+void		 detect_day_close(struct analytics *, struct entity **,
+		    size_t n, int64_t day);
+double		 detect_cusum_step(double s, double z, double k);
+
+/* rules-parse.c / rules-eval.c: the rules language (docs/rules.md) */
+struct ruleset;
+struct ruleset	*rules_new(void);
+int		 rules_load_dir(struct ruleset *, const char *dir,
+		    const struct sensitivity *, char *err, size_t errlen);
+int		 rules_load_buf(struct ruleset *, const char *name,
+		    const char *buf, size_t len, const struct sensitivity *,
+		    char *err, size_t errlen);
+size_t		 rules_count(const struct ruleset *);
+void		 rules_free(struct ruleset *);
+void		 rules_event(struct analytics *, struct evctx *);
+void		 rules_bucket(struct analytics *, struct entity *,
+		    enum period, int64_t start_us);
+void		 rules_entity_free(const struct ruleset *, struct entity *);
+
+/* alert.c: alerts (merged, stored, printed) and per-employee risk */
+struct alert_in {
+	const char	*employee;
+	const char	*rule;
+	const char	*severity;
+	double		 score;
+	int64_t		 ts_us;
+	int64_t		 bucket_us;	/* the time bucket of the id */
+	int64_t		 suppress_us;	/* merge window */
+	const char	*summary;
+	json_t		*evidence;	/* borrowed */
+};
+struct alerts;
+struct alerts	*alerts_new(struct analytics *);
+int		 alert_raise(struct analytics *, const struct alert_in *);
+double		 risk_get(struct analytics *, const char *employee,
+		    int64_t ts_us);
+void		 alert_id(const char *employee, const char *rule,
+		    int64_t bucket_us, char out[17]);
+void		 alerts_free(struct alerts *);
+
+/* analytics.c: the pipeline, its clock and its state in SQLite */
+struct analytics_params {
+	const char		*directory;
+	const struct conf_list	*leases;
+	const struct conf_list	*sensitive;
+	const char		*rules;
+	const struct conf_list	*holidays;
+	long long		 half_life_ms;
+	long long		 rule_cap;
+	long long		 min_days;
+	long long		 first_seen_bytes;
+	long long		 utc_offset_min;
+	int			 replay;	/* print alerts on out */
+};
+
+struct analytics {
+	struct analytics_params	 p;
+	struct sqlite3		*db;
+	FILE			*out;
+	struct fwd		*fwd;
+	struct directory	*dir;
+	struct sensitivity	*sens;
+	struct ruleset		*rules;
+	struct alerts		*alerts;
+	struct hmap		*entities;
+	struct hmap		*peers;
+	struct hmap		*flows;		/* flows without deltas */
+	struct hmap		*holidays;
+	int64_t			 clock;		/* newest event time, us */
+	int64_t			 hour_open;	/* start of open hour, us */
+	int64_t			 day_open;	/* local day index */
+	uint64_t		 events;
+	uint64_t		 alerts_raised;
+	uint64_t		 alerts_merged;
+};
+
+int		 analytics_check(const struct collector_config *, char *err,
+		    size_t errlen);
+struct analytics *analytics_new(const struct collector_config *,
+		    struct sqlite3 *, FILE *out, int replay, char *err,
+		    size_t errlen);
+int		 analytics_event(struct analytics *, const struct lw_event *,
+		    const char *raw, size_t rawlen);
+int		 analytics_flush(struct analytics *);
+struct entity	*analytics_entity(struct analytics *, const char *id,
+		    const struct person *);
+struct peer	*analytics_peer(struct analytics *, const char *group);
+int64_t		 analytics_day(const struct analytics *, int64_t ts_us);
+int		 analytics_holiday(const struct analytics *, int64_t day);
+int		 analytics_db_begin(struct analytics *);
+int		 analytics_db_end(struct analytics *, int began);
+void		 analytics_free(struct analytics *);
+const char	*replay_sorted(const char *path, char *tmp, size_t tmplen,
+		    char *err, size_t errlen);
 
 #endif

@@ -117,4 +117,4 @@ cef_format(const json_t *alert, const struct fmt_opts *o, size_t *len)
 	return buf_release(&b, len);
 }
 
-const struct fwd_format fmt_cef = { "cef", cef_format };
+const struct fwd_format fmt_cef = { "cef", cef_format, 0 };

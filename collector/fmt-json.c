@@ -46,4 +46,4 @@ json_format(const json_t *alert, const struct fmt_opts *o, size_t *len)
 	return s;
 }
 
-const struct fwd_format fmt_json = { "json", json_format };
+const struct fwd_format fmt_json = { "json", json_format, 0 };

@@ -81,4 +81,4 @@ leef_format(const json_t *alert, const struct fmt_opts *o, size_t *len)
 	return buf_release(&b, len);
 }
 
-const struct fwd_format fmt_leef = { "leef", leef_format };
+const struct fwd_format fmt_leef = { "leef", leef_format, 0 };

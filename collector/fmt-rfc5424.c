@@ -83,6 +83,29 @@ evidence_param(void *arg, const char *key, const char *value)
 	sd_param(arg, name, value);
 }
 
+/*
+ * "<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID": the RFC 5424 header,
+ * also put in front of CEF, LEEF and JSON messages so every format
+ * travels as a well-formed syslog message.
+ */
+void
+fmt_header(struct buf *b, const json_t *alert, const struct fmt_opts *o)
+{
+	buf_printf(b, "<%d>1 ", o->facility * 8 +
+	    fmt_sev_syslog(fmt_str(alert, "severity")));
+	header_field(b, fmt_str(alert, "ts"), 32);
+	buf_addc(b, ' ');
+	header_field(b, o->hostname, 255);
+	buf_addc(b, ' ');
+	header_field(b, o->app_name, 48);
+	buf_addc(b, ' ');
+	if (o->procid > 0)
+		buf_printf(b, "%ld", o->procid);
+	else
+		buf_addc(b, '-');
+	buf_puts(b, " ALERT");
+}
+
 static char *
 rfc5424_format(const json_t *alert, const struct fmt_opts *o, size_t *len)
 {
@@ -94,19 +117,8 @@ rfc5424_format(const json_t *alert, const struct fmt_opts *o, size_t *len)
 	char score[32];
 	int i;
 
-	buf_printf(&b, "<%d>1 ", o->facility * 8 +
-	    fmt_sev_syslog(fmt_str(alert, "severity")));
-	header_field(&b, fmt_str(alert, "ts"), 32);
-	buf_addc(&b, ' ');
-	header_field(&b, o->hostname, 255);
-	buf_addc(&b, ' ');
-	header_field(&b, o->app_name, 48);
-	buf_addc(&b, ' ');
-	if (o->procid > 0)
-		buf_printf(&b, "%ld", o->procid);
-	else
-		buf_addc(&b, '-');
-	buf_puts(&b, " ALERT [");
+	fmt_header(&b, alert, o);
+	buf_puts(&b, " [");
 	header_field(&b, o->sd_id, SD_NAME_MAX);
 	sd = calloc(1, sizeof(*sd));
 	if (sd == NULL) {
@@ -126,4 +138,4 @@ rfc5424_format(const json_t *alert, const struct fmt_opts *o, size_t *len)
 	return buf_release(&b, len);
 }
 
-const struct fwd_format fmt_rfc5424 = { "rfc5424", rfc5424_format };
+const struct fwd_format fmt_rfc5424 = { "rfc5424", rfc5424_format, 1 };

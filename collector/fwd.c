@@ -488,6 +488,30 @@ dest_send(struct dest *d, const char *msg, size_t len)
 }
 
 /*
+ * One alert as the destination's format, inside an RFC 5424 header with
+ * no structured data ("-") when the format has no header of its own.
+ */
+static char *
+format(struct dest *d, const json_t *alert, size_t *len)
+{
+	struct buf b = { NULL, 0, 0 };
+	char *body;
+	size_t blen;
+
+	if ((body = d->format->format(alert, &d->fwd->opts, &blen)) == NULL)
+		return NULL;
+	if (d->format->has_header) {
+		*len = blen;
+		return body;
+	}
+	fmt_header(&b, alert, &d->fwd->opts);
+	buf_puts(&b, " - ");
+	buf_add(&b, body, blen);
+	free(body);
+	return buf_release(&b, len);
+}
+
+/*
  * Moves outbox rows after the destination's in-flight mark into its
  * output, up to OUT_HIGH bytes queued, so a receiver that never reads
  * costs at most that much memory; the rest waits in the outbox.
@@ -517,8 +541,7 @@ dest_pump(struct dest *d)
 		json = (const char *)sqlite3_column_text(f->sel, 1);
 		rows++;
 		alert = json == NULL ? NULL : json_loads(json, 0, &je);
-		msg = alert == NULL ? NULL : d->format->format(alert,
-		    &f->opts, &len);
+		msg = alert == NULL ? NULL : format(d, alert, &len);
 		json_decref(alert);
 		if (msg != NULL) {
 			if (dest_send(d, msg, len) != 0) {

@@ -1,0 +1,159 @@
+#!/bin/sh
+# SIEM forwarding against a real rsyslog (Debian package) started here on
+# loopback: alerts with hostile texts go out over UDP, TCP (octet
+# counting) and TLS (certificates made here), and rsyslog's own parser
+# (mmpstrucdata for RFC 5424 structured data) must show HOSTNAME,
+# APP-NAME, MSGID and every parameter intact. CEF, LEEF and JSON arrive
+# whole. Then 1,000 alerts raised while the receiver is down arrive
+# exactly once, in order, after it comes back, across a forwarder
+# restart. The forwarder is driven by tests/tools/lwfwd.c (collector/fwd.c
+# alone); the collector's own --forward path is in analytics tests.
+. "$(dirname "$0")/lib.sh"
+LWFWD="$LW_BUILD/tests/lwfwd"
+RSYSLOGD=$(command -v rsyslogd || echo /usr/sbin/rsyslogd)
+if [ ! -x "$RSYSLOGD" ]; then
+	skip setup "rsyslogd not installed (make deps installs it)"
+	exit 0
+fi
+make_pki || { fail setup "pki"; exit 1; }
+UDP=$(free_port); TCP=$(free_port); TLS=$(free_port)
+OUT="$T/out.txt"
+cat >"$T/rsyslog.conf" <<CONF
+global(workDirectory="$T" parser.escapeControlCharactersOnReceive="off"
+       maxMessageSize="64k")
+module(load="imudp")
+module(load="imtcp")
+module(load="mmpstrucdata")
+template(name="fields" type="list") {
+  property(name="inputname") constant(value="\t")
+  property(name="hostname") constant(value="\t")
+  property(name="app-name") constant(value="\t")
+  property(name="msgid") constant(value="\t")
+  property(name="syslogseverity") constant(value="\t")
+  property(name="syslogfacility") constant(value="\t")
+  property(name="\$!") constant(value="\t")
+  property(name="msg" format="json")
+  constant(value="\n")
+}
+ruleset(name="r") {
+  action(type="mmpstrucdata")
+  action(type="omfile" file="$OUT" template="fields")
+}
+input(type="imudp" port="$UDP" address="127.0.0.1" ruleset="r" name="udp")
+input(type="imtcp" port="$TCP" address="127.0.0.1" ruleset="r" name="tcp")
+input(type="imtcp" port="$TLS" address="127.0.0.1" ruleset="r" name="tls"
+      streamDriver.name="ossl" streamDriver.mode="1"
+      streamDriver.authMode="anon" streamDriver.CAFile="$T/pki/ca.crt"
+      streamDriver.CertFile="$T/pki/collector.crt"
+      streamDriver.KeyFile="$T/pki/collector.key")
+CONF
+
+RPID=
+start_rsyslog() {
+	"$RSYSLOGD" -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid" \
+	    >>"$T/rsyslog.log" 2>&1 &
+	RPID=$!
+	PIDS="$PIDS $RPID"
+	i=0
+	while [ $i -lt 50 ]; do
+		ss -Hltn "sport = :$TLS" | grep -q . && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+stop_rsyslog() {
+	kill "$RPID" 2>/dev/null
+	wait "$RPID" 2>/dev/null
+}
+# wait_lines PATTERN N : until OUT holds N lines matching PATTERN.
+wait_lines() {
+	i=0
+	while [ $i -lt 100 ]; do
+		[ "$(grep -c -- "$1" "$OUT" 2>/dev/null)" -ge "$2" ] && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+
+start_rsyslog || { fail setup "rsyslogd did not start: $(cat "$T/rsyslog.log")"; exit 1; }
+
+# One alert whose texts hold every character a format must escape.
+cat >"$T/hostile.jsonl" <<'JSON'
+{"type":"alert","ts":"2026-11-22T10:00:00.123456Z","id":"5f2c0d1e9a8b7c6d","employee":"o'brien \"ob\"","rule":"bulk_read","severity":"critical","score":97.5,"summary":"q\"b\\c]d|e=f\nnext line, caf\u00e9 \u65e5\u672c","evidence":{"rows":2300,"table":"crm.customers]x","peers":"Support|Sales=2"}}
+JSON
+for tr in udp tcp tls; do
+	case $tr in
+	udp) url="udp://127.0.0.1:$UDP" ;;
+	tcp) url="tcp://127.0.0.1:$TCP" ;;
+	tls) url="tls://127.0.0.1:$TLS?ca=$T/pki/ca.crt" ;;
+	esac
+	"$LWFWD" --db "$T/$tr.db" --forward "$url" --hostname siem-test \
+	    <"$T/hostile.jsonl" 2>>"$T/lwfwd.log" ||
+	    fail "$tr/send" "lwfwd failed: $(tail -3 "$T/lwfwd.log")"
+	if ! wait_lines "^$tr	" 1; then
+		fail "$tr/received" "nothing arrived"
+		continue
+	fi
+	line=$(grep "^$tr	" "$OUT" | head -1)
+	# input, HOSTNAME, APP-NAME, MSGID, severity (critical=2), facility 13
+	check "$tr/header" contains "$line" "^$tr	siem-test	leakwatch	ALERT	2	13	"
+	ok=1
+	for p in '"id": "5f2c0d1e9a8b7c6d"' \
+	    '"employee": "o'"'"'brien \"ob\""' \
+	    '"rule": "bulk_read"' '"severity": "critical"' '"score": "97.5"' \
+	    '"summary": "q\"b\\c]d|e=f\nnext line, café 日本"' \
+	    '"ev.rows": "2300"' '"ev.table": "crm.customers]x"' \
+	    '"ev.peers": "Support|Sales=2"'; do
+		printf '%s\n' "$line" | grep -qF -- "$p" || {
+			fail "$tr/sd" "parameter $p not intact in: $line"
+			ok=0
+		}
+	done
+	[ $ok -eq 1 ] && pass "$tr/sd"
+	check "$tr/msg" contains "$line" 'q\\"b\\\\c\]d|e=f\\nnext line, café 日本$'
+done
+
+# The other formats over TCP: the message arrives whole, escaped as the
+# format says (CEF: \| in the header, \= and \n in extensions).
+for f in cef leef json; do
+	: >"$OUT.$f"
+	"$LWFWD" --db "$T/$f.db" --forward "tcp://127.0.0.1:$TCP?format=$f" \
+	    --hostname siem-test <"$T/hostile.jsonl" 2>>"$T/lwfwd.log"
+done
+wait_lines "^tcp	.*CEF:0" 1 && wait_lines "^tcp	.*LEEF:2.0" 1 &&
+    wait_lines '^tcp	.*@timestamp' 1
+cef=$(grep 'CEF:0' "$OUT")
+check cef/header contains "$cef" 'CEF:0|leakwatch|leakwatch|[0-9.]*|bulk_read|q\\"b\\\\\\\\c]d\\\\|e=f next line, café 日本|10|'
+check cef/extension contains "$cef" 'msg=q\\"b\\\\\\\\c]d|e\\\\=f\\\\nnext line, café 日本 '
+check cef/suser contains "$cef" "suser=o'brien \\\\\"ob\\\\\""
+leef=$(grep 'LEEF:2.0' "$OUT")
+check leef/header contains "$leef" 'LEEF:2.0|leakwatch|leakwatch|[0-9.]*|bulk_read|x09|'
+check leef/sanitised contains "$leef" 'msg=q\\"b\\\\c]d|e=f next line, café 日本\\tev_rows=2300'
+js=$(grep '@timestamp' "$OUT")
+check json/ecs contains "$js" '\\"user\\":{\\"name\\":\\"o'"'"'brien \\\\\\"ob\\\\\\"\\"}'
+check json/rule contains "$js" '\\"rule\\":{\\"name\\":\\"bulk_read\\"'
+
+# Outage: 1,000 alerts while rsyslog is down; the forwarder gives up
+# after a short wait and exits (restart); a second run after rsyslog is
+# back delivers all 1,000 exactly once and in order.
+stop_rsyslog
+awk 'BEGIN { for (i = 0; i < 1000; i++)
+	printf("{\"type\":\"alert\",\"ts\":\"2026-11-22T11:00:00.000000Z\",\"id\":\"%016x\",\"employee\":\"e%d\",\"rule\":\"r\",\"severity\":\"low\",\"score\":10,\"summary\":\"outage alert %04d\"}\n", i, i, i) }' >"$T/many.jsonl"
+"$LWFWD" --db "$T/outage.db" --forward "tcp://127.0.0.1:$TCP" --wait 500 \
+    <"$T/many.jsonl" 2>>"$T/lwfwd.log"
+check outage/not-sent-while-down [ $? -ne 0 ]
+: >"$OUT"
+start_rsyslog || fail outage/restart "rsyslogd did not come back"
+"$LWFWD" --db "$T/outage.db" --forward "tcp://127.0.0.1:$TCP" --wait 20000 \
+    </dev/null 2>>"$T/lwfwd.log"
+check outage/flushed [ $? -eq 0 ]
+wait_lines "outage alert" 1000
+n=$(grep -c "outage alert" "$OUT")
+check outage/count [ "$n" -eq 1000 ]
+u=$(grep -o "outage alert [0-9]*" "$OUT" | sort -u | wc -l)
+check outage/exactly-once [ "$u" -eq 1000 ]
+grep -o "outage alert [0-9]*$" "$OUT" | awk '{ print $3 }' >"$T/order"
+awk 'BEGIN { for (i = 0; i < 1000; i++) printf("%04d\n", i) }' >"$T/want"
+check outage/in-order cmp -s "$T/order" "$T/want"
+stop_rsyslog
+[ -z "$FAILED" ]
