@@ -226,6 +226,7 @@ struct fwd_stats {
 	uint64_t	 sent;		/* messages handed to the network */
 	uint64_t	 errors;	/* connection failures */
 	uint64_t	 dropped;	/* outbox overflow */
+	uint64_t	 buffered;	/* bytes in output buffers, all */
 };
 
 struct fwd;
@@ -410,6 +411,7 @@ struct peer {
 	double		 zmed[FT_MAX];	/* today's median own z */
 	double		 cum30_med[FT_MAX];
 	int		 active;	/* members active today */
+	int		 members;
 };
 
 /* The figures one event adds, and what rules see of it. */
@@ -435,6 +437,7 @@ const char	*feature_name(const struct analytics *, int f, char *buf,
 		    size_t len);
 int		 feature_lookup(const struct sensitivity *, const char *name);
 int		 features_event(struct analytics *, struct evctx *);
+void		 features_day_reset(struct entity *);
 void		 features_registrable(const char *host, char *out, size_t len);
 int		 features_read_like(const char *command, const char *statement);
 
@@ -553,6 +556,8 @@ struct entity	*analytics_entity(struct analytics *, const char *id,
 struct peer	*analytics_peer(struct analytics *, const char *group);
 int64_t		 analytics_day(const struct analytics *, int64_t ts_us);
 int		 analytics_holiday(const struct analytics *, int64_t day);
+void		 analytics_seen_add(struct analytics *, struct entity *,
+		    const char *key, int64_t ts_us);
 int		 analytics_db_begin(struct analytics *);
 int		 analytics_db_end(struct analytics *, int began);
 void		 analytics_free(struct analytics *);

@@ -818,6 +818,9 @@ fwd_stats(const struct fwd *f, struct fwd_stats *st)
 	for (i = 0; i < f->ndests; i++) {
 		st->sent += f->dests[i].sent;
 		st->errors += f->dests[i].errors;
+		if (f->dests[i].bev != NULL)
+			st->buffered += evbuffer_get_length(
+			    bufferevent_get_output(f->dests[i].bev));
 	}
 }
 

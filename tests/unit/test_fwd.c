@@ -95,7 +95,7 @@ read_frames(int fd, int first, int want)
 	int got = 0;
 	ssize_t r;
 
-	while (got < want && poll(&p, 1, 3000) == 1) {
+	while (got < want && poll(&p, 1, 500) == 1) {
 		r = read(fd, buf + have, sizeof(buf) - have);
 		if (r <= 0)
 			break;
@@ -118,6 +118,44 @@ read_frames(int fd, int first, int want)
 			off = (size_t)(sp + 1 - buf) + n;
 		}
 	}
+	return got;
+}
+
+/*
+ * Non-blocking: takes what the socket holds, keeps a partial frame for
+ * the next call, checks order from `first`; returns new whole frames.
+ */
+static int
+read_frames_nb(int fd, int first)
+{
+	static char buf[1 << 22];
+	static size_t have;
+	char expect[64], *sp;
+	size_t off = 0, n;
+	ssize_t r;
+	int got = 0;
+
+	while (have < sizeof(buf) && (r = recv(fd, buf + have,
+	    sizeof(buf) - have, MSG_DONTWAIT)) > 0)
+		have += (size_t)r;
+	for (;;) {
+		sp = memchr(buf + off, ' ', have - off);
+		if (sp == NULL)
+			break;
+		n = strtoul(buf + off, NULL, 10);
+		if ((size_t)(sp + 1 - buf) + n > have)
+			break;
+		snprintf(expect, sizeof(expect), "alert number %d",
+		    first + got);
+		if (memmem(sp + 1, n, expect, strlen(expect)) == NULL) {
+			FAILF("frame %d lacks \"%s\"", first + got, expect);
+			return 1 << 20;
+		}
+		got++;
+		off = (size_t)(sp + 1 - buf) + n;
+	}
+	memmove(buf, buf + off, have - off);
+	have -= off;
 	return got;
 }
 
@@ -307,7 +345,60 @@ test_udp(void)
 	close(fd);
 }
 
+/*
+ * A receiver that accepts and never reads: the forwarder neither blocks
+ * nor buffers without bound; what the socket does not take waits in the
+ * outbox, and arrives once the receiver reads.
+ */
+static void
+test_never_reads(void)
+{
+	char db[512], url[64], big[4000];
+	struct fwd_stats st;
+	struct fwd *f;
+	int port, lfd, cfd, i, rcv = 4096;
+	int64_t t0;
+	json_t *a;
+
+	snprintf(db, sizeof(db), "%s/c.db", harness_tmpdir());
+	lfd = listener(SOCK_STREAM, &port);
+	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
+	REQUIRE((f = fwd_open(db, url, 100000)) != NULL);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (i = 0; i < 5000; i++) {	/* about 20 MB of messages */
+		a = alert(i);
+		json_object_set_new(a, "evidence", json_pack("{s:s}", "pad",
+		    big));
+		fwd_submit(f, a);
+		json_decref(a);
+	}
+	t0 = mono_ms();
+	CHECK_INT(fwd_flush(f, 1000), -1);
+	CHECK(mono_ms() - t0 < 5000);
+	fwd_stats(f, &st);
+	CHECK(st.sent < 5000);
+	CHECK(st.buffered <= 256 * 1024 + 8192);
+	/* Now read: everything arrives, in order. */
+	cfd = accept(lfd, NULL, NULL);
+	REQUIRE(cfd != -1);
+	{
+		int got = 0, r;
+
+		for (r = 0; r < 200 && got < 5000; r++) {
+			fwd_flush(f, 50);
+			got += read_frames_nb(cfd, got);
+		}
+		CHECK_INT(got, 5000);
+	}
+	fwd_free(f);
+	close(cfd);
+	close(lfd);
+}
+
 static const struct test tests[] = {
+	{ "never_reads", test_never_reads },
 	{ "url", test_url },
 	{ "tcp_in_order", test_tcp_in_order },
 	{ "outage_and_restart", test_outage_and_restart },
