@@ -63,3 +63,6 @@ echo "ingest from a full spool (agent -> TLS -> collector -> SQLite): $N events 
 
 echo "ratio end-to-end / ceiling: $(awk -v a=$E2E -v b=$RAW 'BEGIN { printf "%.2f", a / b }')"
 echo "ratio ingest / ceiling: $(awk -v a=$ING -v b=$RAW 'BEGIN { printf "%.2f", a / b }')"
+
+# SIEM forwarding to a real rsyslog (its own temporary directory).
+sh "$TOP/tests/bench/siem.sh" "$BUILD"
