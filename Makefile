@@ -32,7 +32,8 @@ LDLIBS	= $(PKG_LIBS) -lm
 
 LIB_SRC	= $(wildcard lib/*.c)
 AGENT_SRC = $(filter-out agent/main.c,$(wildcard agent/*.c))
-COLL_SRC  = $(filter-out collector/main.c,$(wildcard collector/*.c))
+TUI_SRC   = $(wildcard collector/tui-*.c)
+COLL_SRC  = $(filter-out collector/main.c $(TUI_SRC),$(wildcard collector/*.c))
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
@@ -40,7 +41,9 @@ TOOL_SRC  = $(wildcard tests/tools/*.c)
 LIB_A	= $(BUILD)/liblw.a
 AGENT_A	= $(BUILD)/agent.a
 COLL_A	= $(BUILD)/collector.a
-PROGS	= $(BUILD)/leakwatch-agent $(BUILD)/leakwatch-collector
+PROGS	= $(BUILD)/leakwatch-agent $(BUILD)/leakwatch-collector \
+	  $(BUILD)/leakwatch-tui
+TUI_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null)
 UNITS	= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%)
 TOOLS	= $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
@@ -49,9 +52,9 @@ DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev \
 	   libpcap-dev libndpi-dev libevent-dev libsqlite3-dev libssl-dev \
 	   libjansson-dev libncurses-dev sqlite3 openssl procps psmisc \
 	   iproute2 tcpdump libndpi-bin postgresql postgresql-client \
-	   mariadb-server mariadb-client rsyslog rsyslog-openssl
+	   mariadb-server mariadb-client rsyslog rsyslog-openssl time
 
-.PHONY: all deps check test bench fuzz demo install clean
+.PHONY: all deps check test bench bench-detect fuzz demo install clean
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -69,6 +72,10 @@ $(BUILD)/leakwatch-agent: $(BUILD)/agent/main.o $(AGENT_A) $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/leakwatch-collector: $(BUILD)/collector/main.o $(COLL_A) $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+# The TUI uses ncurses' wide-character API (UTF-8 names).
+$(TUI_SRC:%.c=$(BUILD)/%.o): ALL_CFLAGS += -DNCURSES_WIDECHAR=1
+$(BUILD)/leakwatch-tui: $(TUI_SRC:%.c=$(BUILD)/%.o) $(COLL_A) $(LIB_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(TUI_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(AGENT_A) $(COLL_A) $(LIB_A)
 	@mkdir -p $(@D)
@@ -101,6 +108,12 @@ test:
 bench: deps
 	$(MAKE) BUILD=build-bench CFLAGS="-O2 -g -DNDEBUG" testbins
 	sh tests/bench/run.sh build-bench
+	sh tests/bench/detect.sh build-bench
+
+# Detection quality on the simulated organisation (docs/simulator.md).
+bench-detect: deps
+	$(MAKE) BUILD=build-bench CFLAGS="-O2 -g -DNDEBUG" testbins
+	sh tests/bench/detect.sh build-bench
 
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined
 fuzz: deps

@@ -1,0 +1,641 @@
+/*
+ * Drawing for the TUI: turns the model's rows into ncurses calls, and
+ * nothing else - no SQL, no state beyond what struct tui_screen hands in,
+ * so a screen is a pure function of the model. Text is UTF-8 cut by
+ * display columns (wcwidth), so names in any script line up; colours
+ * degrade to bold/reverse on monochrome terminals; the layout adapts from
+ * 80x24 upwards, adding columns as the width allows. draw_print() renders
+ * the list views as plain text for --print (scripts, the demo without a
+ * terminal) from the same rows.
+ */
+#include <langinfo.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <wchar.h>
+
+#include <curses.h>
+
+#include "tui.h"
+#include "leakwatch/util.h"
+
+enum {
+	PAIR_CRIT = 1,
+	PAIR_HIGH,
+	PAIR_MED,
+	PAIR_LOW,
+	PAIR_TITLE,
+	PAIR_STALE,
+	PAIR_BAND
+};
+
+static int	 has_color;
+static int	 utf8;
+
+void
+draw_init(int color)
+{
+	const char *cs = nl_langinfo(CODESET);
+
+	utf8 = cs != NULL && strcmp(cs, "UTF-8") == 0;
+	has_color = color && has_colors();
+	if (has_color) {
+		start_color();
+		use_default_colors();
+		init_pair(PAIR_CRIT, COLOR_WHITE, COLOR_RED);
+		init_pair(PAIR_HIGH, COLOR_RED, -1);
+		init_pair(PAIR_MED, COLOR_YELLOW, -1);
+		init_pair(PAIR_LOW, COLOR_CYAN, -1);
+		init_pair(PAIR_TITLE, COLOR_BLACK, COLOR_CYAN);
+		init_pair(PAIR_STALE, COLOR_RED, -1);
+		init_pair(PAIR_BAND, COLOR_GREEN, -1);
+	}
+}
+
+/* Display columns of a UTF-8 string (invalid bytes count one each). */
+size_t
+str_cols(const char *s)
+{
+	mbstate_t ps;
+	wchar_t wc;
+	size_t n, cols = 0;
+	int w;
+
+	memset(&ps, 0, sizeof(ps));
+	while (*s != '\0') {
+		n = mbrtowc(&wc, s, strlen(s), &ps);
+		if (n == (size_t)-1 || n == (size_t)-2) {
+			memset(&ps, 0, sizeof(ps));
+			s++;
+			cols++;
+			continue;
+		}
+		w = wcwidth(wc);
+		cols += w > 0 ? (size_t)w : 0;
+		s += n;
+	}
+	return cols;
+}
+
+/*
+ * Writes s at (y, x) in exactly `width` columns: cut at a character
+ * boundary, padded with spaces. Control characters show as '?', so a
+ * hostile name cannot move the cursor.
+ */
+static void
+put(int y, int x, int width, const char *s, attr_t attr)
+{
+	mbstate_t ps;
+	wchar_t wc, buf[512];
+	size_t n;
+	int used = 0, nw = 0, w;
+
+	if (width <= 0)
+		return;
+	memset(&ps, 0, sizeof(ps));
+	while (*s != '\0' && nw < 511) {
+		n = mbrtowc(&wc, s, strlen(s), &ps);
+		if (n == (size_t)-1 || n == (size_t)-2) {
+			memset(&ps, 0, sizeof(ps));
+			wc = L'?';
+			n = 1;
+		}
+		if (wc < 0x20 || wc == 0x7f)
+			wc = L'?';
+		w = wcwidth(wc);
+		if (w < 0)
+			w = 1, wc = L'?';
+		if (used + w > width)
+			break;
+		buf[nw++] = wc;
+		used += w;
+		s += n;
+	}
+	while (used < width && nw < 511) {
+		buf[nw++] = L' ';
+		used++;
+	}
+	buf[nw] = L'\0';
+	attron(attr);
+	mvaddnwstr(y, x, buf, nw);
+	attroff(attr);
+}
+
+static attr_t
+sev_attr(const char *sev)
+{
+	switch (model_sev_rank(sev)) {
+	case 3:
+		return has_color ? COLOR_PAIR(PAIR_CRIT) | A_BOLD :
+		    A_BOLD | A_UNDERLINE;
+	case 2:
+		return has_color ? COLOR_PAIR(PAIR_HIGH) | A_BOLD : A_BOLD;
+	case 1:
+		return has_color ? COLOR_PAIR(PAIR_MED) : A_NORMAL;
+	default:
+		return has_color ? COLOR_PAIR(PAIR_LOW) : A_DIM;
+	}
+}
+
+static void
+fmt_time(int64_t us, char *buf, size_t len)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	if (us <= 0 || gmtime_r(&t, &tm) == NULL) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	strftime(buf, len, "%m-%d %H:%M", &tm);
+}
+
+static void
+fmt_ago(int64_t now, int64_t us, char *buf, size_t len)
+{
+	int64_t s = (now - us) / 1000000;
+
+	if (us <= 0)
+		snprintf(buf, len, "never");
+	else if (s < 120)
+		snprintf(buf, len, "%llds ago", (long long)s);
+	else if (s < 7200)
+		snprintf(buf, len, "%lldm ago", (long long)(s / 60));
+	else if (s < 172800)
+		snprintf(buf, len, "%lldh ago", (long long)(s / 3600));
+	else
+		snprintf(buf, len, "%lldd ago", (long long)(s / 86400));
+}
+
+/* Sparkline of n values into out (UTF-8 blocks, or ASCII). */
+void
+sparkline(const double *v, size_t n, char *out, size_t len)
+{
+	static const char *const blocks[] = { " ", "\u2581", "\u2582",
+	    "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588" };
+	static const char ascii[] = " .:-=+*#%";
+	double max = 0;
+	size_t i, o = 0, k;
+
+	for (i = 0; i < n; i++)
+		if (v[i] > max)
+			max = v[i];
+	for (i = 0; i < n && o + 4 < len; i++) {
+		k = max <= 0 || v[i] <= 0 ? 0 :
+		    1 + (size_t)(v[i] / max * 7.999);
+		if (k > 8)
+			k = 8;
+		if (utf8) {
+			memcpy(out + o, blocks[k], strlen(blocks[k]));
+			o += strlen(blocks[k]);
+		} else
+			out[o++] = ascii[k];
+	}
+	out[o] = '\0';
+}
+
+static void
+title(const struct tui_screen *s, int cols)
+{
+	static const char *const names[] = { "Alerts", "Employees", "Agents" };
+	char buf[256];
+	int x = 0, i;
+	attr_t t = has_color ? COLOR_PAIR(PAIR_TITLE) : A_REVERSE;
+
+	put(0, 0, cols, " leakwatch", t | A_BOLD);
+	x = 11;
+	for (i = 0; i < VIEW_NVIEWS && x < cols; i++) {
+		snprintf(buf, sizeof(buf), " %s ", names[i]);
+		put(0, x, (int)strlen(buf), buf, ((int)s->view == i ||
+		    (i == VIEW_ALERTS && s->view == VIEW_ALERT) ||
+		    (i == VIEW_EMPLOYEES && s->view == VIEW_EMPLOYEE)) ?
+		    A_REVERSE | A_BOLD : t);
+		x += (int)strlen(buf) + 1;
+	}
+	if (s->filter != NULL && (s->filter->text[0] || s->filter->open_only ||
+	    s->filter->min_sev)) {
+		snprintf(buf, sizeof(buf), " filter:%s%s%s%s%s ",
+		    s->filter->text[0] ? " /" : "", s->filter->text,
+		    s->filter->open_only ? " open" : "",
+		    s->filter->min_sev ? " >=" : "",
+		    s->filter->min_sev ? (const char *[]){ "low", "medium",
+		    "high", "critical" }[s->filter->min_sev] : "");
+		if (x + (int)str_cols(buf) < cols)
+			put(0, cols - (int)str_cols(buf), (int)str_cols(buf),
+			    buf, t);
+	}
+}
+
+static void
+footer(const struct tui_screen *s, int rows, int cols)
+{
+	const char *hint = "?:help  Tab:view  Enter:open  /:filter  "
+	    "a:ack  c:close  q:quit";
+
+	put(rows - 1, 0, cols, s->status != NULL && *s->status ? s->status :
+	    hint, A_REVERSE);
+}
+
+/* Column widths for the alerts list at this terminal width. */
+struct alert_cols {
+	int	 time, sev, emp, dept, rule, score, status, summary;
+};
+
+static void
+alert_layout(int cols, struct alert_cols *c)
+{
+	c->time = 11;
+	c->sev = 8;
+	c->score = 5;
+	c->status = 12;
+	c->dept = cols >= 100 ? 14 : 10;
+	c->emp = cols >= 100 ? 20 : 14;
+	c->rule = cols - (c->time + c->sev + c->emp + c->dept + c->score +
+	    c->status + 7);
+	c->summary = 0;
+	if (c->rule > 28) {
+		c->summary = c->rule - 28;
+		c->rule = 24;
+	}
+	if (c->rule < 8)
+		c->rule = 8;
+}
+
+static void
+alert_line(int y, const struct tui_alert *a, const struct alert_cols *c,
+    int selected)
+{
+	char t[32], score[16];
+	attr_t base = selected ? A_REVERSE : A_NORMAL;
+	int x = 0;
+
+	fmt_time(a->last_ts, t, sizeof(t));
+	snprintf(score, sizeof(score), "%5.0f", a->score);
+	put(y, x, c->time, t, base);
+	x += c->time + 1;
+	put(y, x, c->sev, a->severity, selected ? A_REVERSE :
+	    sev_attr(a->severity));
+	x += c->sev + 1;
+	put(y, x, c->emp, a->employee, base | A_BOLD);
+	x += c->emp + 1;
+	put(y, x, c->dept, a->department, base);
+	x += c->dept + 1;
+	put(y, x, c->rule, a->rule, base);
+	x += c->rule + 1;
+	put(y, x, c->score, score, base);
+	x += c->score + 1;
+	put(y, x, c->status, a->status, base | (strncmp(a->status, "closed",
+	    6) == 0 ? A_DIM : A_NORMAL));
+	x += c->status + 1;
+	if (c->summary > 0)
+		put(y, x, c->summary, a->summary, base);
+}
+
+static void
+draw_alerts(const struct tui_screen *s, int rows, int cols)
+{
+	struct alert_cols c;
+	int i, y;
+
+	alert_layout(cols, &c);
+	attron(A_BOLD);
+	mvprintw(1, 0, "%-*s %-*s %-*s %-*s %-*s %*s %-*s", c.time, "TIME",
+	    c.sev, "SEVERITY", c.emp, "EMPLOYEE", c.dept, "DEPARTMENT",
+	    c.rule, "RULE", c.score, "SCORE", c.status, "STATUS");
+	if (c.summary > 0)
+		printw(" %-*s", c.summary - 1, "SUMMARY");
+	attroff(A_BOLD);
+	if (s->nalerts == 0)
+		put(3, 2, cols - 4, "No alerts (yet). New ones appear here "
+		    "as the collector raises them.", A_DIM);
+	for (i = s->top, y = 2; i < s->nalerts && y < rows - 1; i++, y++)
+		alert_line(y, &s->alerts[i], &c, i == s->cursor);
+}
+
+static const char *
+trend_arrow(int t)
+{
+	if (utf8)
+		return t > 0 ? "\u2191" : t < 0 ? "\u2193" : "\u2192";
+	return t > 0 ? "^" : t < 0 ? "v" : "-";
+}
+
+static void
+draw_employees(const struct tui_screen *s, int rows, int cols)
+{
+	char buf[512], spark[256], risk[32];
+	int i, y, empw = cols >= 100 ? 24 : 16, deptw = cols >= 100 ? 16 : 11;
+	int sw = cols >= 120 ? 30 : 14;
+
+	attron(A_BOLD);
+	mvprintw(1, 0, "%4s %-*s %-*s %6s %6s  %-*s %-*s %s", "#", empw,
+	    "EMPLOYEE", deptw, "DEPARTMENT", "RISK", "OPEN", sw,
+	    "SENSITIVE ROWS/DAY", sw, "BYTES OUT/DAY", "TREND");
+	attroff(A_BOLD);
+	if (s->nemps == 0)
+		put(3, 2, cols - 4, "No employee has risk or alerts yet.",
+		    A_DIM);
+	for (i = s->top, y = 2; i < s->nemps && y < rows - 1; i++, y++) {
+		const struct tui_employee *e = &s->emps[i];
+		attr_t a = i == s->cursor ? A_REVERSE : A_NORMAL;
+		int x = 0;
+
+		snprintf(buf, sizeof(buf), "%4d", i + 1);
+		put(y, x, 4, buf, a);
+		x += 5;
+		put(y, x, empw, e->employee, a | A_BOLD);
+		x += empw + 1;
+		put(y, x, deptw, e->department, a);
+		x += deptw + 1;
+		snprintf(risk, sizeof(risk), "%6.1f", e->risk);
+		put(y, x, 6, risk, a);
+		x += 7;
+		snprintf(buf, sizeof(buf), "%6lld", e->open_alerts);
+		put(y, x, 6, buf, a);
+		x += 8;
+		sparkline(e->rows + TUI_DAYS - sw, (size_t)sw, spark,
+		    sizeof(spark));
+		put(y, x, sw, spark, a);
+		x += sw + 1;
+		sparkline(e->bytes_out + TUI_DAYS - sw, (size_t)sw, spark,
+		    sizeof(spark));
+		put(y, x, sw, spark, a);
+		x += sw + 1;
+		put(y, x, cols - x, trend_arrow(e->trend), a | (e->trend > 0 ?
+		    A_BOLD : A_NORMAL));
+	}
+}
+
+static void
+draw_agents(const struct tui_screen *s, int rows, int cols)
+{
+	char seen[32], buf[64];
+	int i, y;
+
+	attron(A_BOLD);
+	mvprintw(1, 0, "%-16s %-21s %-10s %-8s %8s %7s %7s %s", "AGENT",
+	    "ADDRESS", "LAST SEEN", "VERSION", "SPOOL", "DROPS", "ERRORS",
+	    "STATE");
+	attroff(A_BOLD);
+	if (s->nagents == 0)
+		put(3, 2, cols - 4, "No agent has connected yet.", A_DIM);
+	for (i = s->top, y = 2; i < s->nagents && y < rows - 1; i++, y++) {
+		const struct tui_agent *g = &s->agents[i];
+		attr_t a = i == s->cursor ? A_REVERSE : A_NORMAL;
+
+		fmt_ago(s->now, g->last_seen, seen, sizeof(seen));
+		put(y, 0, 16, g->agent, a | A_BOLD);
+		put(y, 17, 21, g->addr, a);
+		put(y, 39, 10, seen, a);
+		put(y, 50, 8, g->version, a);
+		snprintf(buf, sizeof(buf), "%8lld %7lld %7lld", g->spool_events,
+		    g->dropped, g->errors);
+		put(y, 59, 24, buf, a | ((g->dropped || g->errors) ?
+		    A_BOLD : A_NORMAL));
+		if (cols > 84)
+			put(y, 84, cols - 84, g->stale ? "STALE" :
+			    "ok", a | (g->stale ? (has_color ?
+			    COLOR_PAIR(PAIR_STALE) | A_BOLD : A_BOLD |
+			    A_BLINK) : A_NORMAL));
+	}
+}
+
+/*
+ * A bar chart of daily values, `h` rows high, one column per day, with the
+ * baseline band (lo..hi) drawn where the bars are not: the analyst sees a
+ * day "above its band" at a glance.
+ */
+static void
+chart(int y, int x, int h, const double *v, const double *lo,
+    const double *hi, const char *label)
+{
+	double max = 1;
+	char buf[64];
+	int i, r, bar, l, u;
+
+	for (i = 0; i < TUI_DAYS; i++) {
+		if (v[i] > max)
+			max = v[i];
+		if (hi != NULL && hi[i] > max)
+			max = hi[i];
+	}
+	snprintf(buf, sizeof(buf), "%s (max %.0f, 30 days)", label, max);
+	put(y, x, 60, buf, A_BOLD);
+	for (i = 0; i < TUI_DAYS; i++) {
+		bar = (int)(v[i] / max * h + 0.5);
+		l = lo != NULL ? (int)(lo[i] / max * h + 0.5) : -1;
+		u = hi != NULL ? (int)(hi[i] / max * h + 0.5) : -1;
+		for (r = 0; r < h; r++) {
+			const char *c = " ";
+			attr_t a = A_NORMAL;
+
+			if (r < bar)
+				c = utf8 ? "\u2588" : "#", a = (u > 0 &&
+				    r >= u) ? A_BOLD : A_NORMAL;
+			else if (hi != NULL && r >= l && r < u && u > 0)
+				c = utf8 ? "\u2591" : ":", a = has_color ?
+				    COLOR_PAIR(PAIR_BAND) : A_DIM;
+			put(y + h - r, x + i, 1, c, a);
+		}
+	}
+}
+
+static void
+draw_person(const struct tui_screen *s, int rows, int cols)
+{
+	const struct tui_person *p = s->person;
+	struct alert_cols c;
+	char buf[1200];
+	int y = 1, i, h = rows >= 40 ? 8 : 5;
+
+	if (p == NULL)
+		return;
+	snprintf(buf, sizeof(buf), "%s  %s", p->employee, p->name);
+	put(y++, 0, cols, buf, A_BOLD);
+	snprintf(buf, sizeof(buf), "department %s  role %s  manager %s%s%s  "
+	    "risk %.1f", *p->department ? p->department : "-",
+	    *p->role ? p->role : "-", *p->manager ? p->manager : "-",
+	    *p->leave ? "  LEAVES " : "", p->leave, p->risk);
+	put(y++, 0, cols, buf, *p->leave ? A_BOLD : A_NORMAL);
+	chart(y, 0, h, p->rows, p->rows_lo, p->rows_hi,
+	    "sensitive rows read per day");
+	if (cols >= 72)
+		chart(y, 36, h, p->bytes_out, NULL, NULL, "bytes out per day");
+	y += h + 2;
+	put(y++, 0, cols, "alerts", A_BOLD);
+	alert_layout(cols, &c);
+	for (i = s->top; (size_t)i < p->nalerts && y < rows - 1 -
+	    (p->nfirsts ? 3 : 0); i++)
+		alert_line(y++, &p->alerts[i], &c, i == s->cursor);
+	if (p->nfirsts > 0 && y < rows - 2) {
+		put(y++, 0, cols, "first seen (tables, destinations)", A_BOLD);
+		for (i = 0; (size_t)i < p->nfirsts && y < rows - 1; i++)
+			put(y++, 2, cols - 2, p->firsts[i], A_NORMAL);
+	}
+}
+
+static void
+draw_alert_page(const struct tui_screen *s, int rows, int cols)
+{
+	const struct tui_alert_page *pg = s->page;
+	char buf[1200], t1[TS_STRLEN], t2[TS_STRLEN];
+	int y = 1;
+	size_t i;
+
+	if (pg == NULL)
+		return;
+	snprintf(buf, sizeof(buf), "%s  %s  score %.0f  %s", pg->a.severity,
+	    pg->a.rule, pg->a.score, pg->a.status);
+	put(y++, 0, cols, buf, sev_attr(pg->a.severity) | A_BOLD);
+	snprintf(buf, sizeof(buf), "employee %s   alert %s", pg->a.employee,
+	    pg->a.id);
+	put(y++, 0, cols, buf, A_NORMAL);
+	put(y++, 0, cols, pg->a.summary, A_BOLD);
+	y++;
+	put(y++, 0, cols, "evidence", A_BOLD);
+	for (i = 0; i < pg->nevidence && y < rows - 6; i++)
+		put(y++, 2, cols - 2, pg->evidence[i], A_NORMAL);
+	y++;
+	put(y++, 0, cols, "timeline", A_BOLD);
+	ts_format(pg->a.ts, t1, sizeof(t1));
+	ts_format(pg->a.last_ts, t2, sizeof(t2));
+	snprintf(buf, sizeof(buf), "%.19s  first fired", t1);
+	put(y++, 2, cols - 2, buf, A_NORMAL);
+	if (pg->a.count > 1 && y < rows - 1) {
+		snprintf(buf, sizeof(buf), "%.19s  fired again (%lld times in "
+		    "all)", t2, pg->a.count);
+		put(y++, 2, cols - 2, buf, A_NORMAL);
+	}
+	for (i = 0; i < pg->naudit && y < rows - 1; i++)
+		put(y++, 2, cols - 2, pg->audit[i], A_NORMAL);
+}
+
+static void
+draw_help(int rows, int cols)
+{
+	static const char *const lines[] = {
+		"Keys",
+		"",
+		"Tab / Shift-Tab   next / previous view",
+		"1 2 3             Alerts, Employees, Agents",
+		"Up Down j k       move      PgUp PgDn g G  page, top, end",
+		"Enter             open the alert / employee under the cursor",
+		"Esc q             back (q on a list view quits)",
+		"/                 filter by text (employee, rule, summary)",
+		"o                 only open alerts on/off",
+		"s                 minimum severity: all, medium, high, critical",
+		"a                 acknowledge the alert",
+		"A                 assign the alert to someone",
+		"c / f             close as true / false positive, with a note",
+		"r                 reopen the alert",
+		"Ctrl-L            redraw      R  reload now",
+		"?                 this help (any key closes it)",
+		"",
+		"Triage goes through the collector's control socket and is",
+		"recorded with your login name in the audit trail.",
+	};
+	int n = (int)(sizeof(lines) / sizeof(lines[0]));
+	int w = 66, h = n + 2, y0, x0, i;
+
+	if (w > cols - 2)
+		w = cols - 2;
+	if (h > rows - 2)
+		h = rows - 2;
+	y0 = (rows - h) / 2;
+	x0 = (cols - w) / 2;
+	for (i = 0; i < h; i++)
+		put(y0 + i, x0, w, "", A_REVERSE);
+	for (i = 0; i < n && i < h - 2; i++)
+		put(y0 + 1 + i, x0 + 2, w - 4, lines[i], A_REVERSE |
+		    (i == 0 ? A_BOLD : A_NORMAL));
+}
+
+int
+draw_rows(void)
+{
+	return LINES - 3 > 1 ? LINES - 3 : 1;
+}
+
+void
+draw(const struct tui_screen *s)
+{
+	int rows = LINES, cols = COLS;
+
+	erase();
+	title(s, cols);
+	switch (s->view) {
+	case VIEW_ALERTS:
+		draw_alerts(s, rows, cols);
+		break;
+	case VIEW_EMPLOYEES:
+		draw_employees(s, rows, cols);
+		break;
+	case VIEW_AGENTS:
+		draw_agents(s, rows, cols);
+		break;
+	case VIEW_EMPLOYEE:
+		draw_person(s, rows, cols);
+		break;
+	case VIEW_ALERT:
+		draw_alert_page(s, rows, cols);
+		break;
+	default:
+		break;
+	}
+	footer(s, rows, cols);
+	if (s->help)
+		draw_help(rows, cols);
+	refresh();
+}
+
+void
+draw_prompt(const char *label, const char *text)
+{
+	char buf[600];
+
+	snprintf(buf, sizeof(buf), "%s%s", label, text);
+	put(LINES - 1, 0, COLS, buf, A_BOLD);
+	move(LINES - 1, (int)str_cols(buf) < COLS ? (int)str_cols(buf) :
+	    COLS - 1);
+	refresh();
+}
+
+/* --print: the alerts and the employees ranked by risk, as plain text. */
+void
+draw_print(const struct tui_screen *s, int width)
+{
+	char t[32], spark[256];
+	int i;
+
+	(void)width;
+	utf8 = 0;
+	{
+		const char *cs = nl_langinfo(CODESET);
+
+		utf8 = cs != NULL && strcmp(cs, "UTF-8") == 0;
+	}
+	printf("ALERTS (%d)\n", s->nalerts);
+	printf("%-11s  %-8s  %-20s  %-14s  %-24s  %5s  %-12s  %s\n", "TIME",
+	    "SEVERITY", "EMPLOYEE", "DEPARTMENT", "RULE", "SCORE", "STATUS",
+	    "SUMMARY");
+	for (i = 0; i < s->nalerts; i++) {
+		const struct tui_alert *a = &s->alerts[i];
+
+		fmt_time(a->last_ts, t, sizeof(t));
+		printf("%-11s  %-8s  %-20s  %-14s  %-24s  %5.0f  %-12s  %s\n", t,
+		    a->severity, a->employee, a->department, a->rule, a->score,
+		    a->status, a->summary);
+	}
+	printf("\nEMPLOYEES BY RISK (%d)\n", s->nemps);
+	printf("%4s  %-20s  %-14s  %6s  %5s  %-30s\n", "#", "EMPLOYEE",
+	    "DEPARTMENT", "RISK", "OPEN", "SENSITIVE ROWS/DAY (30 days)");
+	for (i = 0; i < s->nemps; i++) {
+		const struct tui_employee *e = &s->emps[i];
+
+		sparkline(e->rows, TUI_DAYS, spark, sizeof(spark));
+		printf("%4d  %-20s  %-14s  %6.1f  %5lld  %s\n", i + 1,
+		    e->employee, e->department, e->risk, e->open_alerts, spark);
+	}
+}

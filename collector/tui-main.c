@@ -1,0 +1,583 @@
+/*
+ * leakwatch-tui: start-up, keys and the refresh loop; owns the one
+ * context struct, `struct tui`. It reads the collector's database through
+ * the model (read-only) and refreshes every second, keeping the cursor on
+ * the same alert or employee while rows arrive; triage goes through the
+ * collector's control socket (tui-ctl.c), so this program never writes the
+ * database.
+ *
+ *   leakwatch-tui [--db PATH | -c COLLECTOR.conf] [--control PATH]
+ *       [--print] [--no-color] [--refresh MS]
+ */
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include <curses.h>
+
+#include "collector.h"
+#include "tui.h"
+#include "leakwatch/conf.h"
+#include "leakwatch/log.h"
+#include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
+
+#define MAX_ALERTS	10000
+#define MAX_EMPS	5000
+#define MAX_AGENTS	1000
+#define REFRESH_MS	1000
+
+struct tui {
+	struct tui_model	*model;
+	const char		*dbpath;
+	const char		*control;
+	struct collector_config	 cfg;
+	int			 print;
+	int			 color;
+	int			 refresh_ms;
+	enum tui_view		 view;
+	enum tui_view		 back;		/* view a detail returns to */
+	int			 cursor[VIEW_EMPLOYEE + 1];
+	int			 top[VIEW_EMPLOYEE + 1];
+	struct tui_filter	 filter;
+	struct tui_alert	*alerts;
+	int			 nalerts;
+	struct tui_employee	*emps;
+	int			 nemps;
+	struct tui_agent	*agents;
+	int			 nagents;
+	struct tui_person	 person;
+	struct tui_alert_page	 page;
+	char			 status[512];
+	int			 help;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: leakwatch-tui [--db path | -c collector.conf] "
+	    "[--control path]\n"
+	    "                     [--print] [--no-color] [--refresh ms]\n");
+	exit(2);
+}
+
+static void
+parse_args(struct tui *t, int argc, char **argv)
+{
+	char err[512];
+	long long ms;
+	int i;
+
+	t->color = 1;
+	t->refresh_ms = REFRESH_MS;
+	config_defaults(&t->cfg);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			if (conf_load(argv[++i], collector_keys, &t->cfg, err,
+			    sizeof(err)) != 0) {
+				fprintf(stderr, "leakwatch-tui: %s\n", err);
+				exit(1);
+			}
+		} else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+			t->dbpath = argv[++i];
+		else if (strcmp(argv[i], "--control") == 0 && i + 1 < argc)
+			t->control = argv[++i];
+		else if (strcmp(argv[i], "--print") == 0)
+			t->print = 1;
+		else if (strcmp(argv[i], "--no-color") == 0)
+			t->color = 0;
+		else if (strcmp(argv[i], "--refresh") == 0 && i + 1 < argc) {
+			if (parse_ll(argv[++i], 50, 3600000, &ms) != 0)
+				usage();
+			t->refresh_ms = (int)ms;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("leakwatch-tui %s\n", LEAKWATCH_VERSION);
+			exit(0);
+		} else
+			usage();
+	}
+	if (t->dbpath == NULL)
+		t->dbpath = t->cfg.db;
+	if (t->control == NULL)
+		t->control = t->cfg.control_socket;
+	if (t->dbpath == NULL) {
+		fprintf(stderr, "leakwatch-tui: no database: give --db PATH "
+		    "or -c COLLECTOR.conf\n");
+		exit(2);
+	}
+}
+
+static struct tui_model *asof_model;
+
+/* The time the screens are drawn as of (tui-model.c model_asof()). */
+static int64_t
+now(void)
+{
+	return asof_model != NULL ? model_asof(asof_model, now_us()) :
+	    now_us();
+}
+
+/* The id under the cursor, so a reload can put the cursor back on it. */
+static void
+cursor_key(const struct tui *t, char *key, size_t len)
+{
+	int c = t->cursor[t->view];
+
+	key[0] = '\0';
+	if (t->view == VIEW_ALERTS && c < t->nalerts)
+		snprintf(key, len, "%s", t->alerts[c].id);
+	else if (t->view == VIEW_EMPLOYEES && c < t->nemps)
+		snprintf(key, len, "%s", t->emps[c].employee);
+}
+
+static void
+cursor_restore(struct tui *t, const char *key)
+{
+	int i;
+
+	if (*key == '\0')
+		return;
+	if (t->view == VIEW_ALERTS) {
+		for (i = 0; i < t->nalerts; i++)
+			if (strcmp(t->alerts[i].id, key) == 0)
+				t->cursor[t->view] = i;
+	} else if (t->view == VIEW_EMPLOYEES) {
+		for (i = 0; i < t->nemps; i++)
+			if (strcmp(t->emps[i].employee, key) == 0)
+				t->cursor[t->view] = i;
+	}
+}
+
+static int
+count_of(const struct tui *t, enum tui_view v)
+{
+	switch (v) {
+	case VIEW_ALERTS:
+		return t->nalerts;
+	case VIEW_EMPLOYEES:
+		return t->nemps;
+	case VIEW_AGENTS:
+		return t->nagents;
+	case VIEW_EMPLOYEE:
+		return (int)t->person.nalerts;
+	default:
+		return 0;
+	}
+}
+
+/* Reads what the current view shows; the other views load on entry. */
+static void
+load(struct tui *t)
+{
+	char key[300];
+	int n;
+
+	cursor_key(t, key, sizeof(key));
+	switch (t->view) {
+	case VIEW_ALERTS:
+		n = model_alerts(t->model, &t->filter, t->alerts, MAX_ALERTS);
+		t->nalerts = n < 0 ? 0 : n;
+		break;
+	case VIEW_EMPLOYEES:
+		n = model_employees(t->model, now(), t->emps, MAX_EMPS);
+		t->nemps = n < 0 ? 0 : n;
+		break;
+	case VIEW_AGENTS:
+		n = model_agents(t->model, now(), t->agents, MAX_AGENTS);
+		t->nagents = n < 0 ? 0 : n;
+		break;
+	case VIEW_EMPLOYEE:
+		model_person_clear(&t->person);
+		model_person(t->model, t->person.employee[0] ?
+		    t->person.employee : "", now(), &t->person);
+		break;
+	case VIEW_ALERT:
+		if (t->page.a.id[0] != '\0') {
+			char id[TUI_ID_MAX];
+
+			snprintf(id, sizeof(id), "%s", t->page.a.id);
+			model_alert_page_clear(&t->page);
+			if (model_alert_page(t->model, id, &t->page) != 0)
+				snprintf(t->page.a.id, sizeof(t->page.a.id),
+				    "%s", id);
+		}
+		break;
+	default:
+		break;
+	}
+	cursor_restore(t, key);
+	n = count_of(t, t->view);
+	if (t->cursor[t->view] >= n)
+		t->cursor[t->view] = n > 0 ? n - 1 : 0;
+}
+
+static void
+screen_of(struct tui *t, struct tui_screen *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->view = t->view;
+	s->cursor = t->cursor[t->view];
+	s->top = t->top[t->view];
+	s->status = t->status;
+	s->help = t->help;
+	s->filter = &t->filter;
+	s->alerts = t->alerts;
+	s->nalerts = t->nalerts;
+	s->emps = t->emps;
+	s->nemps = t->nemps;
+	s->agents = t->agents;
+	s->nagents = t->nagents;
+	s->person = &t->person;
+	s->page = &t->page;
+	s->now = now();
+}
+
+/* Keeps the cursor on screen. */
+static void
+scroll_to_cursor(struct tui *t)
+{
+	int rows = draw_rows(), v = t->view;
+
+	if (v == VIEW_EMPLOYEE)
+		rows = LINES - (LINES >= 40 ? 8 : 5) - 8;
+	if (rows < 1)
+		rows = 1;
+	if (t->cursor[v] < t->top[v])
+		t->top[v] = t->cursor[v];
+	if (t->cursor[v] >= t->top[v] + rows)
+		t->top[v] = t->cursor[v] - rows + 1;
+	if (t->top[v] < 0)
+		t->top[v] = 0;
+}
+
+/*
+ * A one-line editor on the bottom line; wide characters welcome. Returns
+ * 0 with the text, -1 when the analyst pressed Esc.
+ */
+static int
+prompt(const char *label, char *buf, size_t len)
+{
+	wint_t wc;
+	char mb[MB_LEN_MAX];
+	size_t n;
+	int k;
+
+	buf[0] = '\0';
+	curs_set(1);
+	timeout(-1);
+	for (;;) {
+		draw_prompt(label, buf);
+		k = get_wch(&wc);
+		if (k == ERR)
+			continue;
+		if (k == KEY_CODE_YES) {
+			if (wc == KEY_BACKSPACE)
+				goto backspace;
+			if (wc == KEY_ENTER)
+				break;
+			continue;
+		}
+		if (wc == 27) {
+			curs_set(0);
+			return -1;
+		}
+		if (wc == '\n' || wc == '\r')
+			break;
+		if (wc == 127 || wc == 8) {
+backspace:
+			n = strlen(buf);
+			while (n > 0 && ((unsigned char)buf[n - 1] & 0xc0) ==
+			    0x80)
+				n--;
+			if (n > 0)
+				n--;
+			buf[n] = '\0';
+			continue;
+		}
+		if (wc < 0x20)
+			continue;
+		n = wcrtomb(mb, (wchar_t)wc, NULL);
+		if (n != (size_t)-1 && strlen(buf) + n < len) {
+			memcpy(buf + strlen(buf), mb, n);
+			buf[strlen(buf) + n] = '\0';
+		}
+	}
+	curs_set(0);
+	return 0;
+}
+
+static const char *
+selected_alert(struct tui *t)
+{
+	if (t->view == VIEW_ALERTS && t->cursor[VIEW_ALERTS] < t->nalerts)
+		return t->alerts[t->cursor[VIEW_ALERTS]].id;
+	if (t->view == VIEW_ALERT && t->page.a.id[0])
+		return t->page.a.id;
+	if (t->view == VIEW_EMPLOYEE && (size_t)t->cursor[VIEW_EMPLOYEE] <
+	    t->person.nalerts)
+		return t->person.alerts[t->cursor[VIEW_EMPLOYEE]].id;
+	return NULL;
+}
+
+static void
+triage(struct tui *t, const char *action, int want_note, int want_assignee)
+{
+	const char *sel = selected_alert(t);
+	char id[TUI_ID_MAX], note[1024] = "", who[128] = "";
+
+	if (sel == NULL) {
+		snprintf(t->status, sizeof(t->status), "no alert selected");
+		return;
+	}
+	snprintf(id, sizeof(id), "%s", sel);
+	if (want_assignee && prompt("assign to: ", who, sizeof(who)) != 0)
+		return;
+	if (want_note && prompt("note: ", note, sizeof(note)) != 0)
+		return;
+	ctl_triage(t->control, id, action, note, who, t->status,
+	    sizeof(t->status));
+	load(t);
+}
+
+static void
+open_selected(struct tui *t)
+{
+	int c = t->cursor[t->view];
+	char id[TUI_ID_MAX];
+
+	if (t->view == VIEW_ALERTS && c < t->nalerts) {
+		snprintf(id, sizeof(id), "%s", t->alerts[c].id);
+		model_alert_page_clear(&t->page);
+		snprintf(t->page.a.id, sizeof(t->page.a.id), "%s", id);
+		t->back = t->view;
+		t->view = VIEW_ALERT;
+	} else if (t->view == VIEW_EMPLOYEES && c < t->nemps) {
+		model_person_clear(&t->person);
+		snprintf(t->person.employee, sizeof(t->person.employee), "%s",
+		    t->emps[c].employee);
+		t->back = t->view;
+		t->view = VIEW_EMPLOYEE;
+		t->cursor[VIEW_EMPLOYEE] = t->top[VIEW_EMPLOYEE] = 0;
+	} else if (t->view == VIEW_EMPLOYEE && (size_t)c <
+	    t->person.nalerts) {
+		snprintf(id, sizeof(id), "%s", t->person.alerts[c].id);
+		model_alert_page_clear(&t->page);
+		snprintf(t->page.a.id, sizeof(t->page.a.id), "%s", id);
+		t->back = VIEW_EMPLOYEE;
+		t->view = VIEW_ALERT;
+	} else if (t->view == VIEW_ALERT && t->page.a.employee[0]) {
+		model_person_clear(&t->person);
+		snprintf(t->person.employee, sizeof(t->person.employee), "%s",
+		    t->page.a.employee);
+		t->back = VIEW_ALERTS;
+		t->view = VIEW_EMPLOYEE;
+		t->cursor[VIEW_EMPLOYEE] = t->top[VIEW_EMPLOYEE] = 0;
+	}
+	load(t);
+}
+
+static void
+go_view(struct tui *t, enum tui_view v)
+{
+	t->view = v;
+	t->status[0] = '\0';
+	load(t);
+}
+
+/* One key; returns 1 to quit. */
+static int
+key(struct tui *t, int k)
+{
+	int n = count_of(t, t->view), *c = &t->cursor[t->view];
+	static const char *const sevname[] = { "all", "medium and up",
+	    "high and up", "critical" };
+
+	if (t->help) {
+		t->help = 0;
+		return 0;
+	}
+	t->status[0] = '\0';
+	switch (k) {
+	case 'q':
+	case 27:
+		if (t->view == VIEW_ALERT || t->view == VIEW_EMPLOYEE) {
+			go_view(t, t->back == t->view ? VIEW_ALERTS :
+			    t->back);
+			t->back = VIEW_ALERTS;
+			return 0;
+		}
+		return k == 'q';
+	case '\t':
+		go_view(t, t->view >= VIEW_NVIEWS ? VIEW_ALERTS :
+		    (enum tui_view)((t->view + 1) % VIEW_NVIEWS));
+		break;
+	case KEY_BTAB:
+		go_view(t, t->view >= VIEW_NVIEWS ? VIEW_ALERTS :
+		    (enum tui_view)((t->view + VIEW_NVIEWS - 1) %
+		    VIEW_NVIEWS));
+		break;
+	case '1':
+	case '2':
+	case '3':
+		go_view(t, (enum tui_view)(k - '1'));
+		break;
+	case KEY_DOWN:
+	case 'j':
+		if (*c + 1 < n)
+			(*c)++;
+		break;
+	case KEY_UP:
+	case 'k':
+		if (*c > 0)
+			(*c)--;
+		break;
+	case KEY_NPAGE:
+	case ' ':
+		*c = *c + draw_rows() < n ? *c + draw_rows() : (n ? n - 1 : 0);
+		break;
+	case KEY_PPAGE:
+		*c = *c > draw_rows() ? *c - draw_rows() : 0;
+		break;
+	case 'g':
+	case KEY_HOME:
+		*c = 0;
+		break;
+	case 'G':
+	case KEY_END:
+		*c = n ? n - 1 : 0;
+		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		open_selected(t);
+		break;
+	case '/':
+		if (prompt("filter: ", t->filter.text,
+		    sizeof(t->filter.text)) != 0)
+			t->filter.text[0] = '\0';
+		go_view(t, VIEW_ALERTS);
+		break;
+	case 'o':
+		t->filter.open_only = !t->filter.open_only;
+		go_view(t, VIEW_ALERTS);
+		break;
+	case 's':
+		t->filter.min_sev = (t->filter.min_sev + 1) % 4;
+		go_view(t, VIEW_ALERTS);
+		snprintf(t->status, sizeof(t->status), "severity: %s",
+		    sevname[t->filter.min_sev]);
+		break;
+	case 'a':
+		triage(t, "ack", 0, 0);
+		break;
+	case 'A':
+		triage(t, "assign", 0, 1);
+		break;
+	case 'c':
+		triage(t, "close_tp", 1, 0);
+		break;
+	case 'f':
+		triage(t, "close_fp", 1, 0);
+		break;
+	case 'r':
+		triage(t, "reopen", 1, 0);
+		break;
+	case 'R':
+		model_refresh(t->model);
+		load(t);
+		break;
+	case '?':
+		t->help = 1;
+		break;
+	case 12:	/* Ctrl-L */
+		clearok(curscr, TRUE);
+		break;
+	case KEY_RESIZE:
+		break;
+	default:
+		break;
+	}
+	scroll_to_cursor(t);
+	return 0;
+}
+
+static void
+run(struct tui *t)
+{
+	struct tui_screen s;
+	int64_t last = mono_ms();
+	int k;
+
+	initscr();
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	set_escdelay(25);
+	draw_init(t->color);
+	load(t);
+	for (;;) {
+		screen_of(t, &s);
+		draw(&s);
+		timeout(t->refresh_ms);
+		k = getch();
+		if (k == ERR || mono_ms() - last >= t->refresh_ms) {
+			/* Live: whatever the collector wrote meanwhile. */
+			load(t);
+			last = mono_ms();
+			if (k == ERR)
+				continue;
+		}
+		if (k == '\r')
+			k = '\n';
+		if (key(t, k))
+			break;
+	}
+	endwin();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct tui t;
+	struct tui_screen s;
+	char err[512];
+
+	memset(&t, 0, sizeof(t));
+	setlocale(LC_ALL, "");
+	log_init("leakwatch-tui", 1, 0);
+	parse_args(&t, argc, argv);
+	if ((t.model = model_open(t.dbpath, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "leakwatch-tui: %s\n", err);
+		return 1;
+	}
+	asof_model = t.model;
+	t.alerts = xcalloc(MAX_ALERTS, sizeof(*t.alerts));
+	t.emps = xcalloc(MAX_EMPS, sizeof(*t.emps));
+	t.agents = xcalloc(MAX_AGENTS, sizeof(*t.agents));
+	if (t.print || !isatty(STDOUT_FILENO)) {
+		t.nalerts = model_alerts(t.model, &t.filter, t.alerts, 20);
+		t.nemps = model_employees(t.model, now(), t.emps, 20);
+		screen_of(&t, &s);
+		s.nalerts = t.nalerts < 0 ? 0 : t.nalerts;
+		s.nemps = t.nemps < 0 ? 0 : t.nemps;
+		draw_print(&s, 200);
+	} else
+		run(&t);
+	model_person_clear(&t.person);
+	model_alert_page_clear(&t.page);
+	free(t.alerts);
+	free(t.emps);
+	free(t.agents);
+	model_close(t.model);
+	conf_clear(collector_keys, &t.cfg);
+	return 0;
+}

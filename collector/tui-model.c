@@ -1,0 +1,604 @@
+/*
+ * The TUI's model: every query the analyst's screens need, over a
+ * read-only connection to the collector's database. WAL lets it read while
+ * the collector writes; a busy timeout covers checkpoints. Tables written
+ * by parts of the collector that are switched off (no analytics, no
+ * directory) may be missing: a query on a missing table yields no rows,
+ * not an error, so the TUI still shows what there is. Lists are bounded by
+ * the caller's array and by indexed LIMIT queries, so a database of ten
+ * million events opens as fast as an empty one. No drawing here.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "tui.h"
+#include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
+
+#define DAY_US		(86400LL * 1000000)
+#define STALE_US	(120LL * 1000000)	/* agent silent this long */
+#define HALF_LIFE_US	(7 * DAY_US)		/* risk decay default */
+#define PERSON_ALERTS	200
+#define PERSON_FIRSTS	50
+
+struct tui_model {
+	sqlite3		*db;
+	char		*path;
+	char		 err[256];
+};
+
+static sqlite3_stmt *prep(struct tui_model *, const char *);
+
+static const char *const sevs[] = { "low", "medium", "high", "critical" };
+
+int
+model_sev_rank(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(sevs[i], s) == 0)
+			return i;
+	return 0;
+}
+
+int64_t
+model_day_start(int64_t us)
+{
+	int64_t d = us / DAY_US;
+
+	if (us % DAY_US < 0)
+		d--;
+	return d * DAY_US;
+}
+
+static int
+db_open(struct tui_model *m)
+{
+	if (sqlite3_open_v2(m->path, &m->db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		snprintf(m->err, sizeof(m->err), "%s: %s", m->path,
+		    sqlite3_errmsg(m->db));
+		sqlite3_close(m->db);
+		m->db = NULL;
+		return -1;
+	}
+	sqlite3_busy_timeout(m->db, 1000);
+	return 0;
+}
+
+struct tui_model *
+model_open(const char *path, char *err, size_t errlen)
+{
+	struct tui_model *m = xcalloc(1, sizeof(*m));
+	sqlite3_stmt *st;
+
+	m->path = xstrdup(path);
+	if (db_open(m) != 0) {
+		snprintf(err, errlen, "%s", m->err);
+		model_close(m);
+		return NULL;
+	}
+	/* Opening is lazy in SQLite: make it read the file now. */
+	if (sqlite3_prepare_v2(m->db, "SELECT count(*) FROM sqlite_master",
+	    -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(m->db));
+		sqlite3_finalize(st);
+		model_close(m);
+		return NULL;
+	}
+	sqlite3_finalize(st);
+	return m;
+}
+
+void
+model_close(struct tui_model *m)
+{
+	if (m == NULL)
+		return;
+	sqlite3_close(m->db);
+	free(m->path);
+	free(m);
+}
+
+/*
+ * The collector restarting keeps the same file, which a reader simply
+ * goes on reading; a file that was replaced needs a new connection.
+ */
+int
+model_refresh(struct tui_model *m)
+{
+	sqlite3_close(m->db);
+	m->db = NULL;
+	return db_open(m);
+}
+
+/*
+ * "Now" for charts and risk decay: the wall clock, or the time of the
+ * newest data when that is older - a database built by --replay from
+ * last quarter's events is shown as of its own last day, not as thirty
+ * empty days.
+ */
+int64_t
+model_asof(struct tui_model *m, int64_t wall)
+{
+	static const char *const q[] = {
+		"SELECT max(last_ts) FROM alerts",
+		"SELECT max(ts) FROM events",
+	};
+	sqlite3_stmt *st;
+	int64_t newest = 0, v;
+	size_t i;
+
+	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		if ((st = prep(m, q[i])) == NULL)
+			continue;
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+		    (v = sqlite3_column_int64(st, 0)) > newest)
+			newest = v;
+		sqlite3_finalize(st);
+	}
+	if (newest == 0 || newest > wall)
+		return wall;
+	return newest;
+}
+
+const char *
+model_error(const struct tui_model *m)
+{
+	return m->err;
+}
+
+static void
+col_text(sqlite3_stmt *st, int i, char *out, size_t len)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	snprintf(out, len, "%s", s == NULL ? "" : (const char *)s);
+}
+
+/* A prepared statement, or NULL when a table it needs does not exist. */
+static sqlite3_stmt *
+prep(struct tui_model *m, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (m->db == NULL || sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) !=
+	    SQLITE_OK) {
+		if (m->db != NULL)
+			snprintf(m->err, sizeof(m->err), "%s",
+			    sqlite3_errmsg(m->db));
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void
+alert_row(sqlite3_stmt *st, struct tui_alert *a)
+{
+	memset(a, 0, sizeof(*a));
+	col_text(st, 0, a->id, sizeof(a->id));
+	a->ts = sqlite3_column_int64(st, 1);
+	a->last_ts = sqlite3_column_int64(st, 2);
+	col_text(st, 3, a->employee, sizeof(a->employee));
+	col_text(st, 4, a->rule, sizeof(a->rule));
+	col_text(st, 5, a->severity, sizeof(a->severity));
+	a->score = sqlite3_column_double(st, 6);
+	col_text(st, 7, a->status, sizeof(a->status));
+	col_text(st, 8, a->summary, sizeof(a->summary));
+	a->count = sqlite3_column_int64(st, 9);
+	col_text(st, 10, a->department, sizeof(a->department));
+}
+
+#define ALERT_COLS \
+	"a.id, a.ts, a.last_ts, a.employee, a.rule, a.severity, a.score, " \
+	"a.status, a.summary, a.count, "
+
+/*
+ * Open alerts first, then by severity, then newest: what needs a decision
+ * is at the top. The employees table (from the directory) may be absent,
+ * so the department comes from a second, optional statement.
+ */
+int
+model_alerts(struct tui_model *m, const struct tui_filter *f,
+    struct tui_alert *out, size_t max)
+{
+	static const char *const q_dept =
+	    "SELECT " ALERT_COLS "e.department FROM alerts a LEFT JOIN "
+	    "employees e ON e.employee = a.employee ";
+	static const char *const q_plain =
+	    "SELECT " ALERT_COLS "'' FROM alerts a ";
+	static const char *const where =
+	    "WHERE (?1 = 0 OR a.status NOT LIKE 'closed%') AND "
+	    "(CASE a.severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 "
+	    "WHEN 'medium' THEN 1 ELSE 0 END) >= ?2 AND (?3 = '' OR "
+	    "instr(lower(a.employee || ' ' || a.rule || ' ' || a.summary || "
+	    "' ' || a.status), lower(?3)) > 0) ORDER BY "
+	    "(a.status NOT LIKE 'closed%') DESC, "
+	    "(CASE a.severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 "
+	    "WHEN 'medium' THEN 1 ELSE 0 END) DESC, a.last_ts DESC LIMIT ?4";
+	char sql[2048];
+	sqlite3_stmt *st;
+	int n = 0;
+
+	snprintf(sql, sizeof(sql), "%s%s", q_dept, where);
+	if ((st = prep(m, sql)) == NULL) {
+		snprintf(sql, sizeof(sql), "%s%s", q_plain, where);
+		if ((st = prep(m, sql)) == NULL)
+			return 0;
+	}
+	sqlite3_bind_int(st, 1, f->open_only);
+	sqlite3_bind_int(st, 2, f->min_sev);
+	sqlite3_bind_text(st, 3, f->text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+	while ((size_t)n < max && sqlite3_step(st) == SQLITE_ROW)
+		alert_row(st, &out[n++]);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static double
+decayed(double value, int64_t ts, int64_t now)
+{
+	if (now <= ts)
+		return value;
+	return value * pow(0.5, (double)(now - ts) / (double)HALF_LIFE_US);
+}
+
+/*
+ * Daily series for one employee from an_daily (written by the analytics
+ * when a day closes): `feature` rows, plus its baseline band when lo/hi
+ * are given. Day i of the result is TUI_DAYS-1-i days before today.
+ */
+static void
+series(struct tui_model *m, const char *employee, const char *feature,
+    int64_t now, double *v, double *lo, double *hi)
+{
+	int64_t today = model_day_start(now), day;
+	sqlite3_stmt *st;
+	long long i;
+
+	memset(v, 0, sizeof(double) * TUI_DAYS);
+	if (lo != NULL)
+		memset(lo, 0, sizeof(double) * TUI_DAYS);
+	if (hi != NULL)
+		memset(hi, 0, sizeof(double) * TUI_DAYS);
+	if ((st = prep(m, "SELECT day, sum(value), max(lo), max(hi) FROM "
+	    "an_daily WHERE employee = ?1 AND feature LIKE ?2 AND day > ?3 "
+	    "GROUP BY day")) == NULL)
+		return;
+	sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, feature, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, today - TUI_DAYS * DAY_US);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		day = sqlite3_column_int64(st, 0);
+		i = (long long)((day - today) / DAY_US) + TUI_DAYS - 1;
+		if (i < 0 || i >= TUI_DAYS)
+			continue;
+		v[i] = sqlite3_column_double(st, 1);
+		if (lo != NULL)
+			lo[i] = sqlite3_column_double(st, 2);
+		if (hi != NULL)
+			hi[i] = sqlite3_column_double(st, 3);
+	}
+	sqlite3_finalize(st);
+}
+
+static int
+trend(const double *v)
+{
+	double a = 0, b = 0;
+	int i;
+
+	for (i = TUI_DAYS - 7; i < TUI_DAYS; i++)
+		a += v[i];
+	for (i = TUI_DAYS - 28; i < TUI_DAYS - 7; i++)
+		b += v[i];
+	a /= 7;
+	b /= 21;
+	if (a > b * 1.5 + 1)
+		return 1;
+	if (a < b / 1.5 - 1)
+		return -1;
+	return 0;
+}
+
+static int
+emp_cmp(const void *x, const void *y)
+{
+	const struct tui_employee *a = x, *b = y;
+
+	if (a->risk != b->risk)
+		return a->risk < b->risk ? 1 : -1;
+	return strcmp(a->employee, b->employee);
+}
+
+/*
+ * Employees ranked by their decayed risk: every employee with risk or
+ * alerts, highest first. The risk table holds one row per employee and
+ * rule (value at ts); the decay is applied here, at `now`.
+ */
+int
+model_employees(struct tui_model *m, int64_t now, struct tui_employee *out,
+    size_t max)
+{
+	struct tui_employee *all = NULL, *e;
+	size_t n = 0, cap = 0, i;
+	sqlite3_stmt *st;
+	char emp[256];
+
+	st = prep(m, "SELECT employee, sum(value), max(ts), 0 FROM risk "
+	    "GROUP BY employee UNION ALL SELECT employee, 0, 0, count(*) "
+	    "FROM alerts WHERE status NOT LIKE 'closed%' GROUP BY employee "
+	    "ORDER BY 1");
+	if (st == NULL)
+		st = prep(m, "SELECT employee, 0, 0, count(*) FROM alerts "
+		    "WHERE status NOT LIKE 'closed%' GROUP BY employee ORDER "
+		    "BY 1");
+	if (st == NULL)
+		return 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		col_text(st, 0, emp, sizeof(emp));
+		if (n == 0 || strcmp(all[n - 1].employee, emp) != 0) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 256;
+				all = xreallocarray(all, cap, sizeof(*all));
+			}
+			e = &all[n++];
+			memset(e, 0, sizeof(*e));
+			snprintf(e->employee, sizeof(e->employee), "%s", emp);
+		}
+		e = &all[n - 1];
+		e->risk += decayed(sqlite3_column_double(st, 1),
+		    sqlite3_column_int64(st, 2), now);
+		e->open_alerts += sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	qsort(all, n, sizeof(*all), emp_cmp);
+	if (n > max)
+		n = max;
+	for (i = 0; i < n; i++) {
+		out[i] = all[i];
+		series(m, out[i].employee, "rows.%", now, out[i].rows, NULL,
+		    NULL);
+		series(m, out[i].employee, "bytes_out.%", now,
+		    out[i].bytes_out, NULL, NULL);
+		out[i].trend = trend(out[i].rows);
+		if ((st = prep(m, "SELECT name, department, role FROM "
+		    "employees WHERE employee = ?")) != NULL) {
+			sqlite3_bind_text(st, 1, out[i].employee, -1,
+			    SQLITE_STATIC);
+			if (sqlite3_step(st) == SQLITE_ROW) {
+				col_text(st, 0, out[i].name,
+				    sizeof(out[i].name));
+				col_text(st, 1, out[i].department,
+				    sizeof(out[i].department));
+				col_text(st, 2, out[i].role,
+				    sizeof(out[i].role));
+			}
+			sqlite3_finalize(st);
+		}
+	}
+	free(all);
+	return (int)n;
+}
+
+static long long
+json_ll(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+}
+
+int
+model_agents(struct tui_model *m, int64_t now, struct tui_agent *out,
+    size_t max)
+{
+	sqlite3_stmt *st;
+	json_error_t je;
+	json_t *s, *c;
+	int n = 0;
+
+	if ((st = prep(m, "SELECT agent, addr, connected, last_seen, "
+	    "version, clock_skew_ms, status FROM agents ORDER BY agent")) ==
+	    NULL)
+		return 0;
+	while ((size_t)n < max && sqlite3_step(st) == SQLITE_ROW) {
+		struct tui_agent *a = &out[n++];
+
+		memset(a, 0, sizeof(*a));
+		col_text(st, 0, a->agent, sizeof(a->agent));
+		col_text(st, 1, a->addr, sizeof(a->addr));
+		a->connected = sqlite3_column_int(st, 2);
+		a->last_seen = sqlite3_column_int64(st, 3);
+		col_text(st, 4, a->version, sizeof(a->version));
+		a->skew_ms = sqlite3_column_int64(st, 5);
+		a->stale = !a->connected || now - a->last_seen > STALE_US;
+		if (sqlite3_column_text(st, 6) != NULL && (s = json_loads(
+		    (const char *)sqlite3_column_text(st, 6), 0, &je)) !=
+		    NULL) {
+			a->spool_events = json_ll(s, "spool_events");
+			a->dropped = json_ll(s, "spool_dropped");
+			a->errors = json_ll(s, "parse_errors");
+			if ((c = json_object_get(s, "counters")) != NULL)
+				a->errors += json_ll(c, "decode_errors") +
+				    json_ll(c, "kernel_drops");
+			json_decref(s);
+		}
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
+model_person(struct tui_model *m, const char *employee, int64_t now,
+    struct tui_person *p)
+{
+	struct tui_alert a;
+	sqlite3_stmt *st;
+	int64_t ts;
+	char ts_s[TS_STRLEN];
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->employee, sizeof(p->employee), "%s", employee);
+	if ((st = prep(m, "SELECT name, department, role, manager, leave "
+	    "FROM employees WHERE employee = ?")) != NULL) {
+		sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			col_text(st, 0, p->name, sizeof(p->name));
+			col_text(st, 1, p->department, sizeof(p->department));
+			col_text(st, 2, p->role, sizeof(p->role));
+			col_text(st, 3, p->manager, sizeof(p->manager));
+			col_text(st, 4, p->leave, sizeof(p->leave));
+		}
+		sqlite3_finalize(st);
+	}
+	if ((st = prep(m, "SELECT value, ts FROM risk WHERE employee = ?")) !=
+	    NULL) {
+		sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			p->risk += decayed(sqlite3_column_double(st, 0),
+			    sqlite3_column_int64(st, 1), now);
+		sqlite3_finalize(st);
+	}
+	series(m, employee, "rows.%", now, p->rows, p->rows_lo, p->rows_hi);
+	series(m, employee, "bytes_out.%", now, p->bytes_out, NULL, NULL);
+	if ((st = prep(m, "SELECT " ALERT_COLS "'' FROM alerts a WHERE "
+	    "a.employee = ? ORDER BY a.last_ts DESC LIMIT 200")) != NULL) {
+		sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
+		p->alerts = xcalloc(PERSON_ALERTS, sizeof(*p->alerts));
+		while (p->nalerts < PERSON_ALERTS &&
+		    sqlite3_step(st) == SQLITE_ROW) {
+			alert_row(st, &a);
+			p->alerts[p->nalerts++] = a;
+		}
+		sqlite3_finalize(st);
+	}
+	if ((st = prep(m, "SELECT key, first_ts FROM an_seen WHERE entity = ? "
+	    "ORDER BY first_ts DESC LIMIT 50")) != NULL) {
+		sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
+		p->firsts = xcalloc(PERSON_FIRSTS, sizeof(*p->firsts));
+		while (p->nfirsts < PERSON_FIRSTS &&
+		    sqlite3_step(st) == SQLITE_ROW) {
+			ts = sqlite3_column_int64(st, 1);
+			ts_format(ts, ts_s, sizeof(ts_s));
+			snprintf(p->firsts[p->nfirsts++], sizeof(p->firsts[0]),
+			    "%.10s  %s", ts_s,
+			    (const char *)sqlite3_column_text(st, 0));
+		}
+		sqlite3_finalize(st);
+	}
+	return 0;
+}
+
+void
+model_person_clear(struct tui_person *p)
+{
+	free(p->alerts);
+	free(p->firsts);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The evidence object as "key: value" lines, nested keys dotted. */
+static void
+flatten(json_t *v, const char *prefix, struct tui_alert_page *pg)
+{
+	char key[256], *s;
+	const char *k;
+	json_t *c;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, c) {
+			snprintf(key, sizeof(key), "%s%s%s", prefix,
+			    *prefix ? "." : "", k);
+			flatten(c, key, pg);
+		}
+		return;
+	}
+	if (pg->nevidence % 32 == 0)
+		pg->evidence = xreallocarray(pg->evidence, pg->nevidence + 32,
+		    sizeof(*pg->evidence));
+	if (json_is_string(v))
+		snprintf(pg->evidence[pg->nevidence++], TUI_TEXT_MAX,
+		    "%s: %s", prefix, json_string_value(v));
+	else if ((s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT)) !=
+	    NULL) {
+		snprintf(pg->evidence[pg->nevidence++], TUI_TEXT_MAX,
+		    "%s: %s", prefix, s);
+		free(s);
+	}
+}
+
+int
+model_alert_page(struct tui_model *m, const char *id,
+    struct tui_alert_page *pg)
+{
+	sqlite3_stmt *st;
+	json_error_t je;
+	json_t *ev;
+	char ts[TS_STRLEN];
+	int found = 0;
+
+	memset(pg, 0, sizeof(*pg));
+	if ((st = prep(m, "SELECT " ALERT_COLS "'', a.evidence FROM alerts a "
+	    "WHERE a.id = ?")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		alert_row(st, &pg->a);
+		found = 1;
+		if (sqlite3_column_text(st, 11) != NULL && (ev = json_loads(
+		    (const char *)sqlite3_column_text(st, 11), 0, &je)) !=
+		    NULL) {
+			flatten(ev, "", pg);
+			json_decref(ev);
+		}
+	}
+	sqlite3_finalize(st);
+	if (!found)
+		return -1;
+	if ((st = prep(m, "SELECT ts, analyst, action, status, "
+	    "coalesce(assignee, ''), coalesce(note, '') FROM triage_audit "
+	    "WHERE alert_id = ? ORDER BY seq")) != NULL) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (pg->naudit % 16 == 0)
+				pg->audit = xreallocarray(pg->audit,
+				    pg->naudit + 16, sizeof(*pg->audit));
+			ts_format(sqlite3_column_int64(st, 0), ts, sizeof(ts));
+			snprintf(pg->audit[pg->naudit++], TUI_TEXT_MAX,
+			    "%.19s  %s  %s -> %s%s%s%s%s", ts,
+			    sqlite3_column_text(st, 1),
+			    sqlite3_column_text(st, 2),
+			    sqlite3_column_text(st, 3),
+			    *sqlite3_column_text(st, 4) ? " (" : "",
+			    sqlite3_column_text(st, 4),
+			    *sqlite3_column_text(st, 4) ? ")" : "",
+			    *sqlite3_column_text(st, 5) ? "" : "");
+			if (*sqlite3_column_text(st, 5))
+				snprintf(pg->audit[pg->naudit - 1] +
+				    strlen(pg->audit[pg->naudit - 1]),
+				    TUI_TEXT_MAX - strlen(pg->audit[
+				    pg->naudit - 1]), "  \"%s\"",
+				    sqlite3_column_text(st, 5));
+		}
+		sqlite3_finalize(st);
+	}
+	return 0;
+}
+
+void
+model_alert_page_clear(struct tui_alert_page *pg)
+{
+	free(pg->evidence);
+	free(pg->audit);
+	memset(pg, 0, sizeof(*pg));
+}
