@@ -52,7 +52,8 @@ DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev \
 	   libpcap-dev libndpi-dev libevent-dev libsqlite3-dev libssl-dev \
 	   libjansson-dev libncurses-dev sqlite3 openssl procps psmisc \
 	   iproute2 tcpdump libndpi-bin postgresql postgresql-client \
-	   mariadb-server mariadb-client rsyslog rsyslog-openssl time
+	   mariadb-server mariadb-client rsyslog rsyslog-openssl time \
+	   libdbd-mariadb-perl tmux
 
 .PHONY: all deps check test bench bench-detect fuzz demo install clean
 all: $(PROGS)

@@ -193,11 +193,14 @@ load(struct tui *t)
 		n = model_agents(t->model, now(), t->agents, MAX_AGENTS);
 		t->nagents = n < 0 ? 0 : n;
 		break;
-	case VIEW_EMPLOYEE:
+	case VIEW_EMPLOYEE: {
+		char emp[256];
+
+		snprintf(emp, sizeof(emp), "%s", t->person.employee);
 		model_person_clear(&t->person);
-		model_person(t->model, t->person.employee[0] ?
-		    t->person.employee : "", now(), &t->person);
+		model_person(t->model, emp, now(), &t->person);
 		break;
+	}
 	case VIEW_ALERT:
 		if (t->page.a.id[0] != '\0') {
 			char id[TUI_ID_MAX];
