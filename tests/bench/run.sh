@@ -10,14 +10,38 @@ export LW_BUILD="$BUILD" LW_TOP="$TOP"
 N=${BENCH_EVENTS:-300000}
 . "$TOP/tests/integration/lib.sh"
 
+# N db.query events like gen_events' (distinct statements, 50 users),
+# but in time order, 10 ms apart, as one agent's events arrive: `ts` is
+# indexed, and shuffled times cost SQLite about 1.6x per row. The ceiling
+# stores the very same rows, so neither side gains from the order.
+bench_events() {
+	awk -v n="$1" 'BEGIN {
+		for (i = 1; i <= n; i++) {
+			s = int(i / 100)
+			printf("{\"type\":\"db.query\",\"ts\":\"2026-11-02T%02d:%02d:%02d.%06dZ\",\"db_system\":\"postgresql\",\"db_user\":\"u%d\",\"command\":\"SELECT\",\"statement\":\"SELECT * FROM crm.customer WHERE id = ? /* %d */\",\"rows\":%d,\"status\":\"ok\",\"source\":\"wire\"}\n", 10 + int(s / 3600), int(s / 60) % 60, s % 60, (i % 100) * 10000, i % 50, i, i % 1000)
+		}
+	}'
+}
+
+# ceiling: the same rows straight into SQLite, same schema, pragmas and
+# batch, best of inline and background checkpoints (tests/tools/lwbench.c).
+ceiling() {
+	set -- $("$BUILD/tests/lwbench" "$T/events.jsonl" "$T/raw.db" 2000 bench)
+	echo "sqlite ceiling: $1 rows in $2 s = $3 rows/s (inline checkpoints $4, checkpoint thread $5; CPU $6 us/row)" >&2
+	echo "$3 $6"
+}
+
+# CPU seconds (user + system, all threads) a process has used so far.
+cpu_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
 make_pki bench
-gen_events "$N" >"$T/events.jsonl"
+bench_events "$N" >"$T/events.jsonl"
 echo "bench: $N db.query events, $(wc -c <"$T/events.jsonl") bytes of JSON Lines"
 
-# Ceiling: the same rows straight into SQLite, same schema and batch.
-set -- $("$BUILD/tests/lwbench" "$T/events.jsonl" "$T/raw.db" 2000)
-RAW=$3
-echo "sqlite ceiling: $1 rows in $2 s = $RAW rows/s"
+set -- $(ceiling)
+RAW1=$1 RAWCPU1=$2
 
 PORT=$(free_port)
 start_collector c --listen 127.0.0.1:$PORT --db "$T/c.db" \
@@ -52,17 +76,44 @@ kill -TERM $fill; wait $fill || true
 start_collector c2 --listen 127.0.0.1:$PORT --db "$T/c.db" \
     --tls-cert "$T/pki/collector.crt" --tls-key "$T/pki/collector.key" \
     --tls-client-ca "$T/pki/ca.crt"
+c0=$(cpu_s $CPID)
 t0=$(date +%s.%N)
 "$AGENT" --name bench --collector 127.0.0.1:$PORT --spool "$T/spool2" \
     --source "jsonl:$T/events.jsonl" $TLSA --drain 2>>"$T/agent2.log"
 t1=$(date +%s.%N)
+c1=$(cpu_s $CPID)
 rows=$(sql "$T/c.db" "SELECT count(*) FROM events")
 [ "$rows" = "$N" ] || { echo "bench: only $rows of $N rows stored (ingest)"; exit 1; }
 ING=$(awk -v n=$N -v a=$t0 -v b=$t1 'BEGIN { printf "%d", n / (b - a) }')
 echo "ingest from a full spool (agent -> TLS -> collector -> SQLite): $N events in $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.2f", b - a }') s = $ING events/s"
+CCPU=$(awk -v a=$c0 -v b=$c1 -v n=$N 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
+echo "collector CPU during ingest: $(awk -v a=$c0 -v b=$c1 'BEGIN { printf "%.2f", b - a }') s = $CCPU us/event"
+
+# The ceiling stored the same rows as the collector, byte for byte.
+q="SELECT type, ts, agent, seq, json FROM events ORDER BY seq"
+[ "$(sql "$T/c.db" "$q" | sha256sum)" = "$(sql "$T/raw.db" "$q" | sha256sum)" ] ||
+    { echo "bench: the ceiling did not store the collector's rows"; exit 1; }
+echo "rows: the ceiling's and the collector's are identical"
+
+# The ceiling again, now the machine has warmed up: the better of the two.
+set -- $(ceiling)
+RAW2=$1 RAWCPU2=$2
+RAW=$(awk -v a=$RAW1 -v b=$RAW2 'BEGIN { print (a > b ? a : b) }')
+RAWCPU=$(awk -v a=$RAWCPU1 -v b=$RAWCPU2 'BEGIN { print (a < b ? a : b) }')
+echo "sqlite ceiling (best of two): $RAW rows/s"
 
 echo "ratio end-to-end / ceiling: $(awk -v a=$E2E -v b=$RAW 'BEGIN { printf "%.2f", a / b }')"
 echo "ratio ingest / ceiling: $(awk -v a=$ING -v b=$RAW 'BEGIN { printf "%.2f", a / b }')"
+# The same comparison in CPU time, which other load on the machine does
+# not move: ceiling CPU per row (its best) over collector CPU per event.
+echo "CPU per row: ceiling $RAWCPU us, collector $CCPU us; ratio $(awk -v a=$RAWCPU -v b=$CCPU 'BEGIN { printf "%.2f", a / b }')"
 
 # SIEM forwarding to a real rsyslog (its own temporary directory).
 sh "$TOP/tests/bench/siem.sh" "$BUILD"
+
+# Database wire decoding: agent --read vs a bare libpcap read, and memory
+# with 10,000 open sessions (its own PostgreSQL and temporary directory).
+sh "$TOP/tests/bench/db.sh" "$BUILD"
+
+# The TUI's first screen on 10 million events and 10,000 alerts.
+sh "$TOP/tests/bench/tui.sh" "$BUILD"
