@@ -42,8 +42,11 @@
 #define CTL_NOTE_MAX	2000
 #define CTL_GROUP	"leakwatch-analysts"
 
+struct ctl_conn;
+
 struct control {
 	struct evconnlistener	*lev;
+	struct ctl_conn		*conns;		/* open connections */
 	sqlite3			*db;
 	char			*path;
 	uint64_t		 actions;
@@ -51,6 +54,7 @@ struct control {
 
 struct ctl_conn {
 	struct control		*ctl;
+	struct ctl_conn		*next;
 	struct bufferevent	*bev;
 	char			 analyst[64];
 };
@@ -245,6 +249,13 @@ handle_line(struct ctl_conn *c, const char *line, size_t len)
 static void
 conn_free(struct ctl_conn *c)
 {
+	struct ctl_conn **p;
+
+	for (p = &c->ctl->conns; *p != NULL; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -309,6 +320,8 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		free(c);
 		return;
 	}
+	c->next = ctl->conns;
+	ctl->conns = c;
 	bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CTL_LINE_MAX + 1);
 	bufferevent_set_timeouts(c->bev, &tv, NULL);
@@ -370,6 +383,8 @@ control_free(struct control *ctl)
 {
 	if (ctl == NULL)
 		return;
+	while (ctl->conns != NULL)
+		conn_free(ctl->conns);
 	if (ctl->lev != NULL) {
 		evconnlistener_free(ctl->lev);
 		unlink(ctl->path);
