@@ -5,7 +5,7 @@
 #   make check      deps, then build under ASan+UBSan and run every test
 #   make bench      optimised build, then the benchmarks with their figures
 #   make fuzz       libFuzzer targets (clang), each run FUZZ_SECONDS
-#   make demo       the end-to-end demo on bundled data
+#   make demo       the end-to-end demo (simulated company + real captures)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX	?= /usr/local
@@ -13,12 +13,17 @@ BINDIR	?= $(PREFIX)/bin
 SBINDIR	?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 DOCDIR	?= $(PREFIX)/share/doc/leakwatch
+DATADIR	?= $(PREFIX)/share/leakwatch
+MANDIR	?= $(PREFIX)/share/man
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 BUILD	?= build
 CC	?= cc
 CFLAGS	?= -O2 -g
 FUZZ_SECONDS ?= 60
 
-PKGS	= jansson libevent libevent_openssl openssl sqlite3 libpcap libndpi
+PKGS	= jansson libevent libevent_openssl openssl sqlite3 libpcap libndpi \
+	  libpq libmariadb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -33,7 +38,8 @@ LDLIBS	= $(PKG_LIBS) -lm
 LIB_SRC	= $(wildcard lib/*.c)
 AGENT_SRC = $(filter-out agent/main.c,$(wildcard agent/*.c))
 TUI_SRC   = $(wildcard collector/tui-*.c)
-COLL_SRC  = $(filter-out collector/main.c $(TUI_SRC),$(wildcard collector/*.c))
+CTL_SRC   = $(wildcard collector/ctl-*.c)
+COLL_SRC  = $(filter-out collector/main.c $(TUI_SRC) $(CTL_SRC),$(wildcard collector/*.c))
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
@@ -42,7 +48,7 @@ LIB_A	= $(BUILD)/liblw.a
 AGENT_A	= $(BUILD)/agent.a
 COLL_A	= $(BUILD)/collector.a
 PROGS	= $(BUILD)/leakwatch-agent $(BUILD)/leakwatch-collector \
-	  $(BUILD)/leakwatch-tui
+	  $(BUILD)/leakwatch-tui $(BUILD)/leakwatch-ctl
 TUI_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null)
 UNITS	= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%)
@@ -53,7 +59,8 @@ DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev \
 	   libjansson-dev libncurses-dev sqlite3 openssl procps psmisc \
 	   iproute2 tcpdump libndpi-bin postgresql postgresql-client \
 	   mariadb-server mariadb-client rsyslog rsyslog-openssl time \
-	   libdbd-mariadb-perl tmux
+	   libdbd-mariadb-perl tmux libpq-dev libmariadb-dev \
+	   postgresql-15-pgaudit nginx-light curl systemd logrotate
 
 .PHONY: all deps check test bench bench-detect fuzz demo install clean
 all: $(PROGS)
@@ -77,6 +84,9 @@ $(BUILD)/leakwatch-collector: $(BUILD)/collector/main.o $(COLL_A) $(LIB_A)
 $(TUI_SRC:%.c=$(BUILD)/%.o): ALL_CFLAGS += -DNCURSES_WIDECHAR=1
 $(BUILD)/leakwatch-tui: $(TUI_SRC:%.c=$(BUILD)/%.o) $(COLL_A) $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(TUI_LIBS)
+# The operator's command (docs/operations.md).
+$(BUILD)/leakwatch-ctl: $(CTL_SRC:%.c=$(BUILD)/%.o) $(COLL_A) $(LIB_A)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(AGENT_A) $(COLL_A) $(LIB_A)
 	@mkdir -p $(@D)
@@ -123,15 +133,39 @@ fuzz: deps
 		$(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/tests/fuzz/%.o)
 	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
-demo: deps all
+demo: deps all $(BUILD)/tests/lwsim
 	sh tests/demo.sh $(BUILD)
 
+# Programs, man pages, example configurations, the default rules, systemd
+# units with their users, log rotation (docs/deployment.md). Existing
+# configurations are never overwritten: examples go in as *.example.
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/leakwatch \
-		$(DESTDIR)$(DOCDIR)
-	install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/leakwatch $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(DATADIR)/rules $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d \
+		$(DESTDIR)$(SYSCONFDIR)/rsyslog.d
+	install -m 0755 $(BUILD)/leakwatch-agent $(BUILD)/leakwatch-collector \
+		$(BUILD)/leakwatch-ctl $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(BUILD)/leakwatch-tui $(DESTDIR)$(BINDIR)/
 	install -m 0644 etc/agent.conf $(DESTDIR)$(SYSCONFDIR)/leakwatch/agent.conf.example
 	install -m 0644 etc/collector.conf $(DESTDIR)$(SYSCONFDIR)/leakwatch/collector.conf.example
+	install -m 0644 rules/*.rules $(wildcard rules/categories.map) \
+		$(DESTDIR)$(DATADIR)/rules/
+	install -m 0644 docs/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	for u in leakwatch-agent leakwatch-collector; do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' \
+		    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		    etc/systemd/$$u.service >$(DESTDIR)$(UNITDIR)/$$u.service && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
+	done
+	install -m 0644 etc/sysusers.d/leakwatch.conf $(DESTDIR)$(SYSUSERSDIR)/
+	install -m 0644 etc/logrotate.d/leakwatch $(DESTDIR)$(SYSCONFDIR)/logrotate.d/
+	install -m 0644 etc/rsyslog.d/30-leakwatch.conf $(DESTDIR)$(SYSCONFDIR)/rsyslog.d/
 	install -m 0644 docs/*.md README.md $(DESTDIR)$(DOCDIR)/
 
 clean:

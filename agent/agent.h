@@ -62,6 +62,11 @@ struct agent_config {
 	long long	 flow_update;		/* ms */
 	char		*flow_scope;	/* "all" | "outbound" */
 	char		*categories;	/* category map file */
+	/* Log and statistics sources (docs/log-sources.md). */
+	char		*read_log;	/* FORMAT:FILE: decode, print, exit */
+	char		*log_line_prefix; /* the server's, for pgaudit */
+	long long	 stat_interval;	/* ms between polls */
+	int		 log_dedup;	/* drop sessions the wire decoded */
 };
 
 extern const struct conf_key agent_keys[];
@@ -144,6 +149,10 @@ struct sink {
 struct source_stats {
 	uint64_t	 read;		/* events emitted */
 	uint64_t	 errors;	/* bad input skipped */
+	/* Packet sources; zero for others (source_stats() clears). */
+	uint64_t	 packets;	/* captured and decoded */
+	uint64_t	 kernel_drops;	/* pcap_stats ps_drop */
+	uint64_t	 evicted;	/* flows/sessions ended at the cap */
 };
 
 struct source;
@@ -155,6 +164,25 @@ int		 source_done(const struct source *);
 void		 source_stats(const struct source *, struct source_stats *);
 const char	*source_spec(const struct source *);
 void		 source_free(struct source *);
+
+/* follow.c: a file followed like `tail -F`, for jsonl and log sources */
+struct follow_cb {
+	/* One line without its newline; end is the offset just after it.
+	 * -1: refused (the sink failed); it is offered again later. */
+	int	(*line)(void *arg, const char *, size_t, uint64_t end,
+		    uint64_t lineno);
+	void	(*bad)(void *arg, uint64_t lineno);	/* over line_max */
+	void	(*flush)(void *arg);	/* no more data in this file for now */
+	int	(*full)(void *arg);	/* the sink asks for a pause */
+	void	 *arg;
+};
+struct follow;
+struct follow	*follow_new(struct event_base *, const char *path,
+		    uint64_t resume, int follow, size_t line_max,
+		    const struct follow_cb *, char *err, size_t errlen);
+int		 follow_done(const struct follow *);
+const char	*follow_name(const struct follow *);
+void		 follow_free(struct follow *);
 
 /* source-jsonl.c */
 struct source_jsonl;
@@ -249,16 +277,76 @@ typedef void	 capture_fn(void *arg, const struct pkt *);
  * privileges after capture_new() returns.
  */
 struct capture;
-struct capture	*capture_new(struct event_base *, const char *iface,
-		    const char *filter, const struct agent_config *,
-		    capture_fn *, void *arg, char *err, size_t errlen);
+struct capture	*capture_new(struct event_base *base, const char *iface,
+		    const char *filter, const struct agent_config *cfg,
+		    capture_fn *fn, void *arg, char *err, size_t errlen);
 int		 capture_done(const struct capture *);	/* offline EOF */
+int		 capture_datalink(const struct capture *);	/* DLT_* */
+int		 capture_set_filter(struct capture *, const char *filter,
+		    const struct agent_config *, char *err, size_t errlen);
 void		 capture_stats(struct capture *, struct capture_stats *);
 void		 capture_free(struct capture *);
 
 /* priv.c */
 /* Drops to cfg->user (if set) and sets no_new_privs; fatal on failure. */
 void		 priv_drop(const struct agent_config *);
+
+/* reasm.c */
+
+/*
+ * TCP reassembly of one direction: segments in, in-order bytes out through
+ * data() and gap() callbacks. A context holds the memory cap shared by all
+ * its streams and the counters of every drop; reasm.c states the rules.
+ */
+#define REASM_MAX_SEGS		4096	/* buffered segments per direction */
+#define REASM_WINDOW		(1U << 30)	/* farther ahead: bogus */
+#define REASM_MAX_SEGMENT	(1U << 18)	/* larger wire length: bogus */
+#define REASM_HOLE_TIMEOUT_US	(5 * 1000000LL)
+
+struct reasm_stats {
+	uint64_t	 segments;	/* segments offered */
+	uint64_t	 bytes;		/* bytes delivered in order */
+	uint64_t	 ooo;		/* segments buffered out of order */
+	uint64_t	 retrans_bytes;	/* bytes seen before, dropped */
+	uint64_t	 conflicts;	/* overlaps whose copies differed */
+	uint64_t	 gaps;		/* gaps declared */
+	uint64_t	 gap_bytes;
+	uint64_t	 cap_stream;	/* buffering refused: stream cap */
+	uint64_t	 cap_memory;	/* buffering refused: memory cap */
+	uint64_t	 nomem;		/* part of a segment not buffered */
+	uint64_t	 out_of_window;	/* segments too far ahead, dropped */
+	uint64_t	 bad_segments;	/* impossible lengths, dropped */
+	uint64_t	 after_fin;	/* data past FIN or after RST */
+	uint64_t	 ack_gaps;	/* peer acked bytes we never saw */
+	uint64_t	 hole_timeouts;	/* holes given up after a wait */
+	uint64_t	 buffered;	/* bytes buffered now, all streams */
+};
+
+typedef void	 reasm_data_fn(void *arg, const uint8_t *, size_t,
+		    int64_t ts_us);
+typedef void	 reasm_gap_fn(void *arg, size_t len, int64_t ts_us);
+
+struct reasm_ctx;
+struct reasm;
+struct reasm_ctx *reasm_ctx_new(size_t stream_max, size_t memory_max);
+void		 reasm_ctx_stats(const struct reasm_ctx *,
+		    struct reasm_stats *);
+void		 reasm_ctx_free(struct reasm_ctx *);
+struct reasm	*reasm_new(struct reasm_ctx *, reasm_data_fn *,
+		    reasm_gap_fn *, void *arg);
+/* One segment of this direction: flags PKT_*, wirelen from the IP
+ * length, caplen <= wirelen of them captured. */
+void		 reasm_segment(struct reasm *, uint32_t seq, uint8_t flags,
+		    const uint8_t *, size_t caplen, size_t wirelen,
+		    int64_t ts_us);
+/* The other side acknowledged up to ack: bytes before it are lost. */
+void		 reasm_ack(struct reasm *, uint32_t ack, int64_t ts_us);
+void		 reasm_tick(struct reasm *, int64_t now_us);
+/* End of stream: every hole becomes a gap, everything is delivered. */
+void		 reasm_flush(struct reasm *, int64_t ts_us);
+int		 reasm_finished(const struct reasm *);	/* FIN reached, RST */
+size_t		 reasm_buffered(const struct reasm *);
+void		 reasm_free(struct reasm *);
 
 /* db.c */
 
@@ -332,6 +420,62 @@ struct db_proto {
 extern const struct db_proto db_proto_pgsql;	/* decode-pgsql.c */
 extern const struct db_proto db_proto_mysql;	/* decode-mysql.c */
 
+/* The connection table (db.c) behind the "db" source. */
+#define DB_MAX_PORTS	32
+
+struct db_port {
+	const struct db_proto	*proto;
+	uint16_t		 port;
+};
+
+struct db_stats {
+	uint64_t	 packets;	/* TCP packets to/from a db port */
+	uint64_t	 ignored;	/* not TCP, fragments, other ports */
+	uint64_t	 sessions;	/* connections opened, ever */
+	uint64_t	 active;	/* open now */
+	uint64_t	 evicted;	/* closed at db-sessions-max */
+	uint64_t	 idle_closed;	/* closed by db-idle-timeout */
+	uint64_t	 gaps;		/* gaps handed to decoders */
+	uint64_t	 queries;	/* db.query events built */
+	uint64_t	 session_events;
+	uint64_t	 normalise_errors;
+	uint64_t	 invalid;	/* refused by the schema: a bug */
+	struct reasm_stats reasm;
+};
+
+/* Receives each validated event; takes ownership. */
+typedef void	 db_emit_fn(void *arg, struct lw_event *);
+
+struct db_table;
+const struct db_proto *db_proto_lookup(const char *name);
+int		 db_ports(const struct agent_config *, struct db_port *,
+		    size_t *n, char *err, size_t errlen);
+struct db_table	*db_new(const struct agent_config *, db_emit_fn *,
+		    void *arg, char *err, size_t errlen);
+int		 db_bpf(const struct db_table *, int vlan, char *buf,
+		    size_t len);
+void		 db_packet(struct db_table *, const struct pkt *);
+void		 db_expire(struct db_table *, int64_t now_us);
+void		 db_close_all(struct db_table *, int64_t ts_us);
+int64_t		 db_now(const struct db_table *);	/* latest packet */
+void		 db_stats(const struct db_table *, struct db_stats *);
+void		 db_free(struct db_table *);
+/* The db.query event of one statement, for every db source: "wire",
+ * "log" or "stats" (statement normalised here; NULL: a bug, see err). */
+struct lw_event	*db_query_event(const struct agent_config *,
+		    const struct db_session_info *, const struct db_query *,
+		    const char *source, uint64_t *norm_errors, char *err,
+		    size_t errlen);
+/* The db.session event, for every db source; duration_us < 0: none. */
+struct lw_event	*db_session_event(const struct db_session_info *,
+		    const char *action, int64_t ts_us, int64_t duration_us,
+		    const char *error_code, const char *source, char *err,
+		    size_t errlen);
+/* A db source decoded this session (by client ip:port or the server's
+ * session id) around ts: the log sources' dedup. */
+int		 db_wire_seen(const char *db_system, const char *session_id,
+		    const char *client, int64_t ts_us);
+
 /* source-db.c: the "db" source kind (capture -> db.c -> sink) */
 struct source_db;
 struct source_db *source_db_new(struct event_base *, const char *arg,
@@ -341,6 +485,219 @@ int		 source_db_done(const struct source_db *);
 void		 source_db_stats(const struct source_db *,
 		    struct source_stats *);
 void		 source_db_free(struct source_db *);
+
+/* decode-pglog.c, decode-mylog.c */
+
+/*
+ * Database server logs (docs/log-sources.md): a format reader gets whole
+ * lines, each with the byte offset just after it, and reports each
+ * statement it completes with the offset after the record's last line -
+ * the resume position at which nothing is re-read or skipped. Records
+ * that need the next line to end (stderr continuation lines, slow-log
+ * entries) are completed by the next record or by flush().
+ */
+struct dblog_out {
+	void	(*query)(void *arg, const struct db_session_info *,
+		    const struct db_query *, uint64_t pos);
+	/* connect, disconnect, auth_failed (error_code or NULL) */
+	void	(*session)(void *arg, const struct db_session_info *,
+		    const char *action, int64_t ts_us, const char *error_code,
+		    uint64_t pos);
+	void	(*bad)(void *arg, const char *why);
+	void	 *arg;
+};
+
+struct dblog_format {
+	const char	*name;		/* "pgaudit", "mysql-slow", ... */
+	const char	*db_system;	/* "postgresql" | "mysql" */
+	void		*(*new)(const struct agent_config *,
+			    const struct dblog_out *);
+	void		 (*line)(void *, const char *, size_t, uint64_t end);
+	void		 (*flush)(void *);	/* no more lines for now */
+	void		 (*free)(void *);
+};
+
+#define DBLOG_RECORD_MAX	(1024 * 1024)	/* longer records skipped */
+
+extern const struct dblog_format dblog_pgaudit;		/* stderr + prefix */
+extern const struct dblog_format dblog_pgcsv;
+extern const struct dblog_format dblog_pgjson;
+extern const struct dblog_format dblog_mysql_slow;	/* decode-mylog.c */
+extern const struct dblog_format dblog_mariadb_audit;
+int		 dblog_ts(const char *, size_t, int local, int64_t *us);
+
+/* source-log.c: the "log" source kind, log:FORMAT:PATH */
+const struct dblog_format *dblog_lookup(const char *name);
+struct source_log;
+struct source_log *source_log_new(struct event_base *, const char *arg,
+		    const struct agent_config *, uint32_t src_id,
+		    const struct sink *, uint64_t resume, int follow,
+		    char *err, size_t errlen);
+int		 source_log_done(const struct source_log *);
+void		 source_log_stats(const struct source_log *,
+		    struct source_stats *);
+void		 source_log_free(struct source_log *);
+
+/* source-stat.c: "pgstat:FILE" (pg_stat_statements, libpq) and
+ * "mystat:FILE" (performance_schema, libmariadb) polling */
+struct source_stat;
+struct source_stat *source_stat_new(struct event_base *, const char *kind,
+		    const char *arg, const struct agent_config *,
+		    uint32_t src_id, const struct sink *, char *err,
+		    size_t errlen);
+int		 source_stat_done(const struct source_stat *);
+void		 source_stat_stats(const struct source_stat *,
+		    struct source_stats *);
+void		 source_stat_free(struct source_stat *);
+
+/* dpi.c */
+
+/*
+ * nDPI behind our own types: every nDPI call lives in dpi.c, so a newer
+ * nDPI touches one file. A dpi_flow is the per-flow detection state
+ * (freed as soon as detection is over); dpi_info is what is kept of it.
+ */
+struct dpi;
+struct dpi_flow;
+
+struct dpi_info {
+	uint16_t	 master;	/* nDPI protocol ids, 0 unknown */
+	uint16_t	 app;
+	uint16_t	 category;	/* nDPI category id */
+	uint8_t		 done;		/* detection over (result final) */
+	uint8_t		 guessed;	/* by port/IP, not by payload */
+	uint64_t	 risks;		/* bit n: nDPI risk n */
+	char		*server_name;	/* owned (SNI/Host/DNS), or NULL */
+};
+
+struct dpi	*dpi_new(char *err, size_t errlen);
+void		 dpi_free(struct dpi *);
+struct dpi_flow	*dpi_flow_new(struct dpi *);
+/* Returns 1 when detection just ended: info is filled, flow freed. */
+int		 dpi_packet(struct dpi *, struct dpi_flow **, const struct pkt *,
+		    struct dpi_info *);
+/* Gives detection up (end of flow) and fills info; frees the flow. */
+void		 dpi_finish(struct dpi *, struct dpi_flow **,
+		    struct dpi_info *);
+void		 dpi_flow_free(struct dpi_flow *);
+void		 dpi_info_clear(struct dpi_info *);
+/* "TLS.GoogleDrive", "DNS", "Unknown" */
+void		 dpi_app_name(const struct dpi *, const struct dpi_info *,
+		    char *, size_t);
+const char	*dpi_master_name(const struct dpi *, const struct dpi_info *);
+const char	*dpi_category_name(const struct dpi *,
+		    const struct dpi_info *);
+const char	*dpi_risk_name(int risk);	/* NULL past the last */
+int		 dpi_risk_max(void);
+size_t		 dpi_flow_size(void);
+
+/* category.c */
+
+/*
+ * leakwatch's exfiltration categories from an editable map file
+ * (rules/categories.map; docs/network.md): first matching rule wins.
+ */
+struct catmap;
+struct cat_query {
+	const char	*app;		/* "TLS.GoogleDrive" */
+	const char	*master;	/* "TLS" */
+	const char	*ndpi_category;	/* "Cloud" */
+	const char	*server_name;	/* or NULL */
+	uint8_t		 proto;
+	uint16_t	 sport;
+	uint16_t	 dport;
+	uint64_t	 risks;		/* dpi_info.risks */
+	uint64_t	 bytes_out;	/* from src so far */
+	uint64_t	 bytes_in;
+};
+struct catmap	*catmap_load(const char *path, char *err, size_t errlen);
+struct catmap	*catmap_parse(const char *buf, size_t len, const char *name,
+		    char *err, size_t errlen);
+void		 catmap_free(struct catmap *);
+size_t		 catmap_rules(const struct catmap *);
+const char	*catmap_lookup(const struct catmap *, const struct cat_query *);
+int		 dns_name_suspicious(const char *name);
+extern const char catmap_builtin[];
+
+/* flow.c */
+
+/*
+ * The bidirectional flow table of the net source: 5-tuple plus VLAN,
+ * direction from the internal networks, TCP end, idle/active timeouts,
+ * periodic updates and a hard cap with LRU eviction. flow.c states the
+ * model; docs/network.md describes it for operators.
+ */
+enum flow_scope {
+	FLOW_INTERNAL = 0,
+	FLOW_OUTBOUND,
+	FLOW_INBOUND,
+	FLOW_EXTERNAL
+};
+
+enum flow_end {
+	FLOW_UPDATE = 0,	/* not an end: periodic record */
+	FLOW_END_TCP,		/* FIN both ways or RST, then a linger */
+	FLOW_END_IDLE,
+	FLOW_END_ACTIVE,
+	FLOW_END_EVICTED,
+	FLOW_END_FLUSH		/* end of capture or shutdown */
+};
+
+/* One record of a flow, as the table reports it. */
+struct flow_rec {
+	uint64_t		 id;
+	uint8_t			 ipver;
+	uint8_t			 proto;
+	int			 has_vlan;
+	uint16_t		 vlan;
+	const uint8_t		*src;	/* 16 bytes; the internal side */
+	const uint8_t		*dst;
+	uint16_t		 sport;
+	uint16_t		 dport;
+	enum flow_scope		 scope;
+	uint64_t		 bytes_out;
+	uint64_t		 bytes_in;
+	uint64_t		 pkts_out;
+	uint64_t		 pkts_in;
+	uint64_t		 delta_out;
+	uint64_t		 delta_in;
+	int64_t			 first_us;
+	int64_t			 last_us;
+	int64_t			 ts_us;		/* time of the record */
+	int			 final;
+	enum flow_end		 end;
+	const struct dpi_info	*dpi;
+};
+
+struct flow_stats {
+	uint64_t	 packets;	/* packets counted in flows */
+	uint64_t	 bytes;
+	uint64_t	 flows;		/* flows created */
+	uint64_t	 active;	/* flows in the table now */
+	uint64_t	 evicted;	/* ended early at the cap */
+	uint64_t	 records;	/* records reported */
+	uint64_t	 updates;	/* of which periodic */
+	uint64_t	 frag_orphans;	/* fragments without a first one */
+	uint64_t	 dpi_done;	/* flows whose detection ended */
+};
+
+typedef void	 flow_emit_fn(void *arg, const struct flow_rec *);
+
+struct flow_table;
+struct flow_table *flow_table_new(const struct agent_config *cfg,
+		    struct dpi *dpi, flow_emit_fn *emit, void *arg, char *err,
+		    size_t errlen);
+void		 flow_packet(struct flow_table *, const struct pkt *);
+void		 flow_expire(struct flow_table *, int64_t now_us);
+void		 flow_flush(struct flow_table *);
+int64_t		 flow_now(const struct flow_table *);
+void		 flow_table_stats(const struct flow_table *,
+		    struct flow_stats *);
+void		 flow_table_free(struct flow_table *);
+const char	*flow_scope_str(enum flow_scope);
+/* "10.0.0.0/8,fc00::/7" into the table's internal list; -1 on error. */
+int		 flow_add_internal(struct flow_table *, const char *,
+		    char *err, size_t errlen);
 
 /* source-net.c: the "net" source kind (capture -> flow.c -> sink) */
 struct source_net;

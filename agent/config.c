@@ -60,6 +60,10 @@ const struct conf_key agent_keys[] = {
 	K("flow-update", CONF_DURATION, flow_update, 100, 86400000),
 	K("flow-scope", CONF_STR, flow_scope, 0, 0),
 	K("categories", CONF_STR, categories, 0, 0),
+	K("read-log", CONF_STR, read_log, 0, 0),
+	K("log-line-prefix", CONF_STR, log_line_prefix, 0, 0),
+	K("stat-interval", CONF_DURATION, stat_interval, 1000, 86400000),
+	K("log-dedup", CONF_FLAG, log_dedup, 0, 1),
 	{ NULL, CONF_STR, 0, 0, 0 }
 };
 
@@ -85,6 +89,8 @@ agent_config_defaults(struct agent_config *c)
 	c->flow_idle_timeout = 120000;
 	c->flow_active_timeout = 3600000;
 	c->flow_update = 60000;
+	c->stat_interval = 60000;
+	c->log_dedup = 1;
 }
 
 int
@@ -110,6 +116,14 @@ agent_config_check(const struct agent_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "spool-max must hold at least two "
 		    "spool-segment files");
 		return -1;
+	}
+	if (c->ports.n > 0) {
+		struct db_port dp[DB_MAX_PORTS];
+		size_t ndp;
+
+		/* The same check as the db source's, so -t catches it. */
+		if (db_ports(c, dp, &ndp, err, errlen) != 0)
+			return -1;
 	}
 	if (c->insecure) {
 		if (c->tls_ca != NULL || c->tls_cert != NULL) {

@@ -6,6 +6,7 @@
  *   leakwatch-agent [-tv] [-c FILE] --collector ADDR:PORT --spool DIR
  *       --source jsonl:PATH [--insecure] [--drain] [--KEY VALUE ...]
  *   leakwatch-agent --read FILE.pcap --source db|net [--KEY VALUE ...]
+ *   leakwatch-agent --read-log FORMAT:FILE [--KEY VALUE ...]
  *
  * The second form is offline: events go to stdout as JSON Lines, with no
  * spool and no collector, and the agent exits at the end of the file.
@@ -60,10 +61,12 @@ usage(void)
 {
 	fprintf(stderr, "usage: leakwatch-agent [-tv] [-c file] "
 	    "[--collector addr:port] [--spool dir]\n"
-	    "           [--source jsonl:path|db:iface|net:iface ...] "
+	    "           [--source jsonl:path|db:iface|net:iface|"
+	    "log:format:path|pgstat:file|mystat:file ...] "
 	    "[--insecure] [--drain] [--key value ...]\n"
 	    "       leakwatch-agent --read file.pcap --source db|net "
 	    "[--key value ...]\n"
+	    "       leakwatch-agent --read-log format:file [--key value ...]\n"
 	    "Every configuration key (docs/config.md) is also an option: "
 	    "--key value.\n");
 	exit(2);
@@ -238,6 +241,22 @@ run_offline(struct agent *ag)
 	size_t i;
 	int rc = 0;
 
+	if (ag->cfg.read_log != NULL) {
+		/* --read-log FORMAT:FILE is the log source, read once. */
+		char spec[4096];
+
+		if (snprintf(spec, sizeof(spec), "log:%s", ag->cfg.read_log) >=
+		    (int)sizeof(spec)) {
+			fprintf(stderr, "leakwatch-agent: --read-log: path "
+			    "too long\n");
+			return 2;
+		}
+		if (conf_set(agent_keys, &ag->cfg, "source", spec, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "leakwatch-agent: %s\n", err);
+			return 2;
+		}
+	}
 	if (ag->cfg.sources.n == 0) {
 		fprintf(stderr, "leakwatch-agent: --read needs --source db "
 		    "or --source net\n");
@@ -259,6 +278,9 @@ run_offline(struct agent *ag)
 		}
 		ag->nsources++;
 	}
+	/* Every capture is open: nothing below parses packets as root. */
+	if (rc == 0)
+		priv_drop(&ag->cfg);
 	if (rc == 0) {
 		tick = periodic(ag->base, 10, offline_tick_cb, ag);
 		event_base_dispatch(ag->base);
@@ -294,7 +316,7 @@ status_json(struct agent *ag, size_t *len)
 	struct spool_stats ss;
 	struct uplink_stats us;
 	struct source_stats st;
-	uint64_t read = 0, errors = 0;
+	uint64_t read = 0, errors = 0, pkts = 0, drops = 0, evicted = 0;
 	json_t *o, *srcs;
 	char ts[TS_STRLEN], *s;
 	size_t i;
@@ -306,6 +328,9 @@ status_json(struct agent *ag, size_t *len)
 		source_stats(ag->sources[i], &st);
 		read += st.read;
 		errors += st.errors;
+		pkts += st.packets;
+		drops += st.kernel_drops;
+		evicted += st.evicted;
 		json_array_append_new(srcs, json_string(source_spec(
 		    ag->sources[i])));
 	}
@@ -325,6 +350,11 @@ status_json(struct agent *ag, size_t *len)
 	    "sources", srcs);
 	if (o == NULL)
 		return NULL;
+	if (pkts != 0 || drops != 0 || evicted != 0)
+		json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I}",
+		    "packets", (json_int_t)pkts,
+		    "kernel_drops", (json_int_t)drops,
+		    "evicted", (json_int_t)evicted));
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (s != NULL)
@@ -423,7 +453,8 @@ main(int argc, char **argv)
 	log_init("leakwatch-agent", 1, 0);
 	parse_args(&ag, argc, argv);
 	log_setverbose(ag.verbose);
-	if (ag.cfg.read != NULL && !ag.check_only)
+	if ((ag.cfg.read != NULL || ag.cfg.read_log != NULL) &&
+	    !ag.check_only)
 		return run_offline(&ag);
 	if (agent_config_check(&ag.cfg, err, sizeof(err)) != 0 ||
 	    (ag.cfg.secret_file != NULL && (ag.secret = agent_secret_load(
@@ -466,6 +497,7 @@ main(int argc, char **argv)
 			fatalx("%s", err);
 		ag.nsources++;
 	}
+	priv_drop(&ag.cfg);
 	for (i = 0; i < 3; i++) {
 		ag.sig[i] = evsignal_new(ag.base, sigs[i], signal_cb, &ag);
 		evsignal_add(ag.sig[i], NULL);

@@ -53,9 +53,128 @@ jsonl_free_any(void *p)
 	jsonl_free(p);
 }
 
+/* net: a packet source; not resumable, so `resume` and `follow` do not
+ * apply (a live capture always follows). */
+static void *
+net_new_any(struct event_base *b, const char *arg,
+    const struct agent_config *cfg, uint32_t id, const struct sink *s,
+    uint64_t resume, int follow, char *e, size_t el)
+{
+	(void)resume;
+	(void)follow;
+	return source_net_new(b, arg, cfg, id, s, e, el);
+}
+static int
+net_done_any(const void *p)
+{
+	return source_net_done(p);
+}
+static void
+net_stats_any(const void *p, struct source_stats *st)
+{
+	source_net_stats(p, st);
+}
+static void
+net_free_any(void *p)
+{
+	source_net_free(p);
+}
+
+/* db: a packet source like net; a capture cannot resume either. */
+static void *
+db_new_any(struct event_base *b, const char *arg,
+    const struct agent_config *cfg, uint32_t id, const struct sink *s,
+    uint64_t resume, int follow, char *e, size_t el)
+{
+	(void)resume;
+	(void)follow;
+	return source_db_new(b, arg, cfg, id, s, e, el);
+}
+static int
+db_done_any(const void *p)
+{
+	return source_db_done(p);
+}
+static void
+db_stats_any(const void *p, struct source_stats *st)
+{
+	source_db_stats(p, st);
+}
+static void
+db_free_any(void *p)
+{
+	source_db_free(p);
+}
+
+/* log: a server log file, resumable like jsonl. */
+static void *
+log_new_any(struct event_base *b, const char *arg,
+    const struct agent_config *cfg, uint32_t id, const struct sink *s,
+    uint64_t resume, int follow, char *e, size_t el)
+{
+	return source_log_new(b, arg, cfg, id, s, resume, follow, e, el);
+}
+static int
+log_done_any(const void *p)
+{
+	return source_log_done(p);
+}
+static void
+log_stats_any(const void *p, struct source_stats *st)
+{
+	source_log_stats(p, st);
+}
+static void
+log_free_any(void *p)
+{
+	source_log_free(p);
+}
+
+/* pgstat, mystat: polling; the counters are the position, not a file. */
+static void *
+pgstat_new_any(struct event_base *b, const char *arg,
+    const struct agent_config *cfg, uint32_t id, const struct sink *s,
+    uint64_t resume, int follow, char *e, size_t el)
+{
+	(void)resume;
+	(void)follow;
+	return source_stat_new(b, "pgstat", arg, cfg, id, s, e, el);
+}
+static void *
+mystat_new_any(struct event_base *b, const char *arg,
+    const struct agent_config *cfg, uint32_t id, const struct sink *s,
+    uint64_t resume, int follow, char *e, size_t el)
+{
+	(void)resume;
+	(void)follow;
+	return source_stat_new(b, "mystat", arg, cfg, id, s, e, el);
+}
+static int
+stat_done_any(const void *p)
+{
+	return source_stat_done(p);
+}
+static void
+stat_stats_any(const void *p, struct source_stats *st)
+{
+	source_stat_stats(p, st);
+}
+static void
+stat_free_any(void *p)
+{
+	source_stat_free(p);
+}
+
 static const struct source_type source_types[] = {
 	{ "jsonl", jsonl_new_any, jsonl_done_any, jsonl_stats_any,
 	    jsonl_free_any },
+	{ "net", net_new_any, net_done_any, net_stats_any, net_free_any },
+	{ "db", db_new_any, db_done_any, db_stats_any, db_free_any },
+	{ "log", log_new_any, log_done_any, log_stats_any, log_free_any },
+	{ "pgstat", pgstat_new_any, stat_done_any, stat_stats_any,
+	    stat_free_any },
+	{ "mystat", mystat_new_any, stat_done_any, stat_stats_any,
+	    stat_free_any },
 };
 
 struct source {
@@ -111,6 +230,7 @@ source_done(const struct source *s)
 void
 source_stats(const struct source *s, struct source_stats *st)
 {
+	memset(st, 0, sizeof(*st));
 	s->type->stats(s->impl, st);
 }
 

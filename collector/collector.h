@@ -48,6 +48,7 @@ struct collector_config {
 	long long	 syslog_facility;
 	char		*syslog_sd_id;
 	char		*syslog_hostname;
+	char		*control_socket; /* triage (control.c) */
 	/* Analytics (docs/analytics.md, docs/directory.md, docs/rules.md). */
 	char		*directory;	/* employees CSV */
 	struct conf_list dhcp_leases;	/* dhcpd.leases / dnsmasq files */
@@ -59,6 +60,7 @@ struct collector_config {
 	long long	 baseline_min_days;
 	long long	 first_seen_bytes;
 	char		*utc_offset;	/* "+07:00": local day and hours */
+	long long	 retention;	/* ms; events older go (leakwatch-ctl vacuum) */
 };
 
 extern const struct conf_key collector_keys[];
@@ -103,6 +105,7 @@ int		 store_agent_status(struct store *, const char *agent,
 int		 store_commit(struct store *);
 uint64_t	 store_pending(const struct store *);
 void		 store_stats(const struct store *, struct store_stats *);
+struct sqlite3	*store_db(struct store *);
 
 /* ingest.c */
 
@@ -337,7 +340,7 @@ enum period { PER_HOUR, PER_DAY };
 #define HOUR_SLOTS	8	/* weekday/weekend x 4 bands of 6 hours */
 #define DAY_SLOTS	2	/* weekday, weekend or holiday */
 #define CUM_DAYS	30
-#define NAMES_KEPT	4	/* first-seen names kept for evidence */
+#define NAMES_KEPT	8	/* first-seen names kept per day */
 
 /* Robust EWMA of log1p(x): mean, variance, count of updates. */
 struct slot {
@@ -380,6 +383,7 @@ struct entity {
 	double		 dv[FT_MAX];
 	int		 active_hour;
 	int		 active_day;
+	uint32_t	 day_hours;	/* local hours active today, bits */
 	int		 alerted_hour;
 	int		 alerted_day;
 	uint32_t	 htab[64];	/* distinct table hashes, hour */
@@ -387,9 +391,13 @@ struct entity {
 	uint32_t	 dtab[256];	/* ... and day */
 	int		 ndtab;
 	char		*new_tables[NAMES_KEPT];  /* first seen today */
-	int		 n_new_tables;	/* unusual for peers too */
+	int		 n_new_tables;
+	int		 unusual_tables; /* of those, few peers read (day close) */
 	char		*new_dests[NAMES_KEPT];
 	int		 n_new_dests;
+	int		 unusual_dests;
+	char		*new_hosts[NAMES_KEPT];	/* service accounts only */
+	int		 n_new_hosts;
 	struct hmap	*dest_bytes;	/* today: domain -> double * */
 	struct hmap	*seen;		/* "t:table", "d:domain" ever seen */
 	char		 fps[NAMES_KEPT][17];	/* sensitive fingerprints */
@@ -409,6 +417,8 @@ struct peer {
 	double		 act_days;
 	struct hmap	*tables;	/* table -> members who read it */
 	double		 zmed[FT_MAX];	/* today's median own z */
+	double		 surge[2][FT_MAX]; /* members spiking, hour/day */
+	int		 nact[2];	/* members active, hour/day */
 	double		 cum30_med[FT_MAX];
 	int		 active;	/* members active today */
 	int		 members;
@@ -428,6 +438,7 @@ struct evctx {
 	int			 offhours;
 	int			 first_table;	/* first-seen sensitive table */
 	int			 first_dest;	/* first-seen destination */
+	int			 first_host;	/* service account, new client */
 	int			 hour;		/* local hour of day */
 	int			 wday;		/* 0 = Sunday */
 };
@@ -470,10 +481,92 @@ double		 detect_day_score(struct analytics *, struct entity *,
 void		 detect_day_close(struct analytics *, struct entity **,
 		    size_t n, int64_t day);
 double		 detect_cusum_step(double s, double z, double k);
+void		 detect_day_learn(struct analytics *, struct entity *,
+		    int64_t day);
+void		 detect_hour_learn(struct analytics *, struct entity *);
+double		 detect_cum30(const struct entity *, int f, int64_t day);
+void		 detect_surge(struct analytics *, struct entity **, size_t n,
+		    enum period);
+int		 detect_peer_unusual(struct analytics *, struct entity *,
+		    const char *key);
+double		 detect_team(struct analytics *, struct entity *, int f,
+		    enum period);
 
 /* rules-parse.c / rules-eval.c: the rules language (docs/rules.md) */
+enum rnode_kind {
+	RN_NUM, RN_STR, RN_FIELD, RN_FEATURE, RN_CALL, RN_BIN, RN_NOT,
+	RN_NEG, RN_LIST
+};
+
+enum rop {
+	OP_OR, OP_AND, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_MATCH,
+	OP_NMATCH, OP_IN, OP_ADD, OP_SUB, OP_MUL, OP_DIV
+};
+
+enum rfn {
+	FN_VALUE, FN_BASELINE, FN_PEER_Z, FN_RATIO, FN_MEDIAN, FN_PEER,
+	FN_PEER_RATIO, FN_CUSUM, FN_CUM30, FN_PEER_CUM30, FN_CUM30_RATIO,
+	FN_CONVERGED, FN_FIRST_SEEN, FN_DAY_SCORE, FN_RISK, FN_COUNT,
+	FN_SUM, FN_DISTINCT, FN_MAX, FN_MIN, FN_TEAM, FN_NFN
+};
+
+enum rule_on { ON_EVENT, ON_HOUR, ON_DAY };
+
+struct rnode {
+	enum rnode_kind	 kind;
+	int		 op;		/* RN_BIN */
+	int		 fn;		/* RN_CALL */
+	double		 num;
+	char		*str;		/* RN_STR value, RN_FIELD name */
+	int		 feature;	/* RN_FEATURE, feature arguments */
+	int		 period;	/* PER_HOUR or PER_DAY */
+	int64_t		 window_us;	/* count/sum/distinct */
+	int		 agg;		/* aggregate index in the rule */
+	int		 what;		/* first_seen: 0 table, 1 dest., 2 host */
+	struct rnode	*a, *b, *where;
+	struct rnode	**list;
+	int		 nlist;
+	char		*text;		/* source of a call, for evidence */
+	size_t		 num_start;	/* where that source starts */
+	int		 line, col;
+};
+
+struct tpl_part {
+	char		*lit;		/* or NULL */
+	struct rnode	*expr;
+	int		 fmt;		/* 0 number, 1 bytes */
+};
+
+struct rule {
+	char		*name;
+	char		*file;
+	int		 line;
+	int		 on;		/* enum rule_on */
+	int		 evtype;	/* -1: every type */
+	struct rnode	*when;
+	struct rnode	*then;		/* sequences */
+	int64_t		 within_us;
+	char		*severity;
+	struct rnode	*score;
+	struct tpl_part	*summary;
+	int		 nsummary;
+	int64_t		 suppress_us;
+	int		 attribute;	/* 0 resolved, 1 ip, 2 db_user, 3 end_user */
+	struct rnode	**aggs;
+	int		 naggs;
+	struct rnode	**calls;	/* figures for the evidence */
+	int		 ncalls;
+};
+
+struct ruleset {
+	struct rule	**r;
+	size_t		  n;
+};
+
 struct ruleset;
 struct ruleset	*rules_new(void);
+void		 rnode_free(struct rnode *);
+void		 rule_free(struct rule *);
 int		 rules_load_dir(struct ruleset *, const char *dir,
 		    const struct sensitivity *, char *err, size_t errlen);
 int		 rules_load_buf(struct ruleset *, const char *name,
@@ -535,6 +628,7 @@ struct analytics {
 	struct hmap		*peers;
 	struct hmap		*flows;		/* flows without deltas */
 	struct hmap		*holidays;
+	struct sqlite3_stmt	*ident_st;	/* event_identity insert */
 	int64_t			 clock;		/* newest event time, us */
 	int64_t			 hour_open;	/* start of open hour, us */
 	int64_t			 day_open;	/* local day index */
@@ -543,14 +637,17 @@ struct analytics {
 	uint64_t		 alerts_merged;
 };
 
-int		 analytics_check(const struct collector_config *, char *err,
-		    size_t errlen);
+int		 analytics_check(const struct collector_config *, int strict,
+		    char *err, size_t errlen);
 struct analytics *analytics_new(const struct collector_config *,
 		    struct sqlite3 *, FILE *out, int replay, char *err,
 		    size_t errlen);
 int		 analytics_event(struct analytics *, const struct lw_event *,
 		    const char *raw, size_t rawlen);
 int		 analytics_flush(struct analytics *);
+void		 analytics_tick(struct analytics *, int64_t now_us);
+int		 analytics_reload(struct analytics *,
+		    const struct collector_config *);
 struct entity	*analytics_entity(struct analytics *, const char *id,
 		    const struct person *);
 struct peer	*analytics_peer(struct analytics *, const char *group);
@@ -563,5 +660,15 @@ int		 analytics_db_end(struct analytics *, int began);
 void		 analytics_free(struct analytics *);
 const char	*replay_sorted(const char *path, char *tmp, size_t tmplen,
 		    char *err, size_t errlen);
+
+/* control.c: the triage socket (SO_PEERCRED names the analyst) */
+struct control;
+struct sqlite3;
+struct control	*control_new(struct event_base *, const char *path,
+		    const char *dbpath, char *err, size_t errlen);
+int		 control_triage(struct sqlite3 *, const char *id,
+		    const char *action, const char *analyst, const char *note,
+		    const char *assignee, char *err, size_t errlen);
+void		 control_free(struct control *);
 
 #endif

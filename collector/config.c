@@ -34,6 +34,19 @@ const struct conf_key collector_keys[] = {
 	K("syslog-facility", CONF_UINT, syslog_facility, 0, 23),
 	K("syslog-sd-id", CONF_STR, syslog_sd_id, 0, 0),
 	K("syslog-hostname", CONF_STR, syslog_hostname, 0, 0),
+	K("control-socket", CONF_STR, control_socket, 0, 0),
+	K("directory", CONF_STR, directory, 0, 0),
+	K("dhcp-leases", CONF_LIST, dhcp_leases, 0, 0),
+	K("sensitive", CONF_LIST, sensitive, 0, 0),
+	K("rules", CONF_STR, rules, 0, 0),
+	K("holiday", CONF_LIST, holidays, 0, 0),
+	K("risk-half-life", CONF_DURATION, risk_half_life, 3600000,
+	    31536000000LL),
+	K("risk-rule-cap", CONF_UINT, risk_rule_cap, 1, 10000),
+	K("baseline-min-days", CONF_UINT, baseline_min_days, 1, 365),
+	K("first-seen-bytes", CONF_SIZE, first_seen_bytes, 0, 1LL << 50),
+	K("utc-offset", CONF_STR, utc_offset, 0, 0),
+	K("retention", CONF_DURATION, retention, 0, 3650LL * 86400000),
 	{ NULL, CONF_STR, 0, 0, 0 }
 };
 
@@ -50,6 +63,10 @@ config_defaults(struct collector_config *c)
 	c->clock_skew = 30000;
 	c->forward_queue = 100000;
 	c->syslog_facility = 13;	/* log audit */
+	c->risk_half_life = 7LL * 86400000;
+	c->risk_rule_cap = 100;
+	c->baseline_min_days = 7;
+	c->first_seen_bytes = 10LL << 20;
 }
 
 /* Every --forward URL parses; used by -t, live and replay alike. */

@@ -20,6 +20,7 @@
 
 #include "collector.h"
 #include "leakwatch/event.h"
+#include "leakwatch/event-scan.h"
 #include "leakwatch/log.h"
 #include "leakwatch/proto.h"
 #include "leakwatch/util.h"
@@ -143,7 +144,8 @@ enum ingest_result
 ingest_event(struct ingest_ctx *ctx, struct ingest_peer *peer,
     const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
-	struct lw_event *ev;
+	struct lw_event *ev, fast;
+	struct lw_event_scan sc;
 	uint64_t seq, last;
 	char why[256];
 	const char *agent, *raw;
@@ -168,6 +170,32 @@ ingest_event(struct ingest_ctx *ctx, struct ingest_peer *peer,
 		    peer->addr, last + 1, seq - 1);
 		store_gap(ctx->store, peer->stream, last + 1, seq - 1,
 		    now_us());
+	}
+	/*
+	 * The fast path: lib/event-scan.c checks the bytes against the
+	 * schema without building a DOM. When it vouches for them and they
+	 * carry the authenticated name, they are stored as sent (fast.obj
+	 * stays NULL: store_event() reads only type and ts when given the
+	 * bytes). Anything else - an invalid event, another name, a shape
+	 * the scanner leaves to the reference - takes the DOM path below,
+	 * which also words the error.
+	 */
+	raw = (const char *)buf + 8;
+	if (lw_event_scan(raw, len - 8, &sc) == 0 && sc.agent != NULL &&
+	    sc.agent_len == strlen(peer->agent) &&
+	    memcmp(sc.agent, peer->agent, sc.agent_len) == 0) {
+		fast.type = sc.type;
+		fast.ts_us = sc.ts_us;
+		fast.obj = NULL;
+		if (store_event(ctx->store, peer->stream, seq, &fast, raw,
+		    len - 8, now_us()) != 0) {
+			snprintf(err, errlen, "cannot store event %" PRIu64,
+			    seq);
+			return INGEST_CLOSE;
+		}
+		if (ctx->analytics != NULL)
+			analytics_event(ctx->analytics, &fast, raw, len - 8);
+		return INGEST_OK;
 	}
 	ev = lw_event_parse((const char *)buf + 8, len - 8, why, sizeof(why));
 	if (ev == NULL) {
@@ -196,6 +224,8 @@ ingest_event(struct ingest_ctx *ctx, struct ingest_peer *peer,
 		snprintf(err, errlen, "cannot store event %" PRIu64, seq);
 		return INGEST_CLOSE;
 	}
+	if (ctx->analytics != NULL)
+		analytics_event(ctx->analytics, ev, NULL, 0);
 	lw_event_free(ev);
 	return INGEST_OK;
 }
@@ -308,6 +338,8 @@ ingest_replay(struct ingest_ctx *ctx, const char *path, uint64_t *stored,
 			lw_event_free(ev);
 			break;
 		}
+		if (ctx->analytics != NULL)
+			analytics_event(ctx->analytics, ev, NULL, 0);
 		lw_event_free(ev);
 		(*stored)++;
 		if (store_pending(ctx->store) >= 10000)

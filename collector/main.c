@@ -37,7 +37,9 @@ struct collector {
 	struct server		*server;
 	struct ingest_ctx	 ingest;
 	struct fwd		*fwd;
+	struct control		*control;
 	struct event		*sig[3];
+	struct event		*tick;		/* analytics_tick(), 1/min */
 };
 
 static void
@@ -106,6 +108,10 @@ check_config(struct collector *co, char *err, size_t errlen)
 
 	if (config_check_forward(&co->cfg, err, errlen) != 0)
 		return -1;
+	/* -t with neither a config file nor listen: analytics files only */
+	if (co->check_only && co->replay == NULL && co->conf_path == NULL &&
+	    co->cfg.listen == NULL)
+		return analytics_check(&co->cfg, co->check_only, err, errlen);
 	if (co->replay != NULL) {
 		if (co->cfg.db == NULL) {
 			snprintf(err, errlen, "--replay needs --db");
@@ -129,7 +135,7 @@ check_config(struct collector *co, char *err, size_t errlen)
 			return -1;
 		SSL_CTX_free(ctx);
 	}
-	return 0;
+	return analytics_check(&co->cfg, co->check_only, err, errlen);
 }
 
 /*
@@ -145,6 +151,8 @@ reload(struct collector *co)
 	char err[512];
 
 	log_reopen();
+	if (co->ingest.analytics != NULL)
+		analytics_reload(co->ingest.analytics, &co->cfg);
 	if (co->conf_path == NULL) {
 		log_info("SIGHUP: logs reopened (no config file to reload)");
 		return;
@@ -213,16 +221,52 @@ open_forward(struct collector *co, char *err, size_t errlen)
 	    &co->cfg.forward, &o, co->cfg.forward_queue, err, errlen);
 }
 
+/* Closes the analytics' hour and day on a quiet night (live only). */
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct collector *co = arg;
+
+	(void)fd;
+	(void)what;
+	analytics_tick(co->ingest.analytics, now_us());
+}
+
 static int
 run_replay(struct collector *co)
 {
 	uint64_t stored = 0, rejected = 0;
+	struct analytics *an;
+	const char *path;
+	char err[512], tmp[4096];
 	int rc;
 
-	rc = ingest_replay(&co->ingest, co->replay, &stored, &rejected);
+	/* the same pipeline as live, on events in time order */
+	if ((an = analytics_new(&co->cfg, store_db(co->store), stdout, 1, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "leakwatch-collector: %s\n", err);
+		return 1;
+	}
+	an->fwd = co->fwd;
+	co->ingest.analytics = an;
+	if ((path = replay_sorted(co->replay, tmp, sizeof(tmp), err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "leakwatch-collector: %s\n", err);
+		analytics_free(an);
+		return 1;
+	}
+	rc = ingest_replay(&co->ingest, path, &stored, &rejected);
+	if (analytics_flush(an) != 0)
+		rc = -1;
+	fflush(stdout);
+	if (tmp[0] != '\0')
+		unlink(tmp);
 	fprintf(stderr, "leakwatch-collector: replay: %llu events stored, "
-	    "%llu rejected\n", (unsigned long long)stored,
-	    (unsigned long long)rejected);
+	    "%llu rejected, %llu alerts\n", (unsigned long long)stored,
+	    (unsigned long long)rejected,
+	    (unsigned long long)an->alerts_raised);
+	co->ingest.analytics = NULL;
+	analytics_free(an);
 	return rc == 0 ? 0 : 1;
 }
 
@@ -289,20 +333,36 @@ main(int argc, char **argv)
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	co.ingest.fwd = co.fwd;
+	if ((co.ingest.analytics = analytics_new(&co.cfg, store_db(co.store),
+	    NULL, 0, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	co.ingest.analytics->fwd = co.fwd;
 	if ((co.server = server_new(co.base, &co.cfg, &co.ingest, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (co.cfg.control_socket != NULL && (co.control = control_new(
+	    co.base, co.cfg.control_socket, co.cfg.db, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	for (i = 0; i < 3; i++) {
 		co.sig[i] = evsignal_new(co.base, sigs[i], signal_cb, &co);
 		evsignal_add(co.sig[i], NULL);
 	}
+	{
+		struct timeval minute = { 60, 0 };
+
+		co.tick = event_new(co.base, -1, EV_PERSIST, tick_cb, &co);
+		evtimer_add(co.tick, &minute);
+	}
 	log_info("listening on %s (%s), database %s", co.cfg.listen,
 	    co.cfg.insecure ? "plaintext" : "TLS", co.cfg.db);
 	event_base_dispatch(co.base);
 	server_free(co.server);
+	analytics_free(co.ingest.analytics);
 	fwd_free(co.fwd);
 	for (i = 0; i < 3; i++)
 		event_free(co.sig[i]);
+	event_free(co.tick);
 	store_close(co.store);
 	secrets_free(co.secrets);
 	event_base_free(co.base);

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,9 +110,34 @@ struct stream {
 	int		 dirty;
 };
 
+/*
+ * WAL checkpoints run on a thread of their own, with their own connection
+ * that does nothing else. Inline, SQLite's autocheckpoint made every
+ * thousandth commit wait for the copy of the WAL into the database and
+ * for its fsyncs; on a second core the writer goes on meanwhile. The
+ * writer still commits (and so acks) exactly as before: a checkpoint only
+ * moves committed pages from the WAL to the database file. The writer's
+ * commit hook asks for a pass once the WAL holds CKPT_FRAMES pages (the
+ * autocheckpoint's own default), and checkpoints inline past CKPT_HARD, so
+ * the WAL stays bounded if the thread ever falls behind.
+ */
+#define CKPT_FRAMES	1000
+#define CKPT_HARD	65536
+
+struct ckpt {
+	pthread_t	 thread;
+	pthread_mutex_t	 mtx;
+	pthread_cond_t	 cv;
+	sqlite3		*db;
+	int		 wanted;
+	int		 stop;
+	int		 running;
+};
+
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*st[ST_COUNT];
+	struct ckpt	 ckpt;
 	struct stream	*streams;
 	int		 in_txn;
 	uint64_t	 pending;
@@ -172,6 +198,97 @@ fail:
 	return -1;
 }
 
+static void *
+ckpt_main(void *arg)
+{
+	struct ckpt *c = arg;
+
+	pthread_mutex_lock(&c->mtx);
+	for (;;) {
+		while (!c->wanted && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mtx);
+		if (c->stop)
+			break;
+		c->wanted = 0;
+		pthread_mutex_unlock(&c->mtx);
+		/* BUSY (another checkpoint runs) is fine: it does the work. */
+		sqlite3_wal_checkpoint_v2(c->db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&c->mtx);
+	}
+	pthread_mutex_unlock(&c->mtx);
+	return NULL;
+}
+
+/* Called by SQLite on the writer's thread after each commit. */
+static int
+wal_hook_cb(void *arg, sqlite3 *db, const char *name, int nframes)
+{
+	struct ckpt *c = arg;
+
+	if (nframes >= CKPT_HARD)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+		    NULL, NULL);
+	else if (nframes >= CKPT_FRAMES) {
+		pthread_mutex_lock(&c->mtx);
+		c->wanted = 1;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mtx);
+	}
+	return SQLITE_OK;
+}
+
+/*
+ * Starts the checkpoint thread; on any failure the writer keeps SQLite's
+ * inline autocheckpoint, which is slower but just as correct.
+ */
+static void
+ckpt_start(struct store *s, const char *path, const char *pragmas)
+{
+	struct ckpt *c = &s->ckpt;
+
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+		log_warnx("store: no checkpoint connection: %s", c->db ?
+		    sqlite3_errmsg(c->db) : "cannot open");
+		goto fail;
+	}
+	/* Its own commits (none) must not start checkpoints of their own. */
+	sqlite3_wal_autocheckpoint(c->db, 0);
+	pthread_mutex_init(&c->mtx, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if ((errno = pthread_create(&c->thread, NULL, ckpt_main, c)) != 0) {
+		log_warn("store: checkpoint thread");
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mtx);
+		goto fail;
+	}
+	c->running = 1;
+	sqlite3_wal_hook(s->db, wal_hook_cb, c);
+	return;
+fail:
+	sqlite3_close(c->db);
+	c->db = NULL;
+}
+
+static void
+ckpt_stop(struct ckpt *c)
+{
+	if (c->running) {
+		pthread_mutex_lock(&c->mtx);
+		c->stop = 1;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mtx);
+		pthread_join(c->thread, NULL);
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mtx);
+		c->running = 0;
+	}
+	sqlite3_close(c->db);
+	c->db = NULL;
+}
+
 /*
  * Creates the file ourselves with mode 0600 before SQLite opens it: SQLite
  * would create it with 0644 (less the umask), and its -wal and -shm files
@@ -214,6 +331,7 @@ store_open(const char *path, int sync_full, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	ckpt_start(s, path, pragmas);
 	return s;
 fail:
 	store_close(s);
@@ -230,6 +348,7 @@ store_close(struct store *s)
 		return;
 	if (s->in_txn && s->db != NULL)
 		store_commit(s);
+	ckpt_stop(&s->ckpt);
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	for (st = s->streams; st != NULL; st = next) {
@@ -316,10 +435,12 @@ store_event(struct store *s, struct stream *st, uint64_t seq,
 
 	if (begin(s) != 0)
 		return -1;
-	if (raw != NULL) {
-		json = xstrndup(raw, rawlen);
-		len = rawlen;
-	} else if ((json = lw_event_encode(ev, &len)) == NULL)
+	/*
+	 * The sent bytes are bound in place (SQLITE_STATIC): they outlive
+	 * the step below, and the bindings are cleared before returning.
+	 */
+	json = NULL;
+	if (raw == NULL && (json = lw_event_encode(ev, &len)) == NULL)
 		return -1;
 	sqlite3_bind_text(q, 1, lw_event_type_name(ev->type), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, ev->ts_us);
@@ -327,7 +448,10 @@ store_event(struct store *s, struct stream *st, uint64_t seq,
 	sqlite3_bind_text(q, 4, st->agent, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, st->instance, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 6, (sqlite3_int64)seq);
-	sqlite3_bind_text(q, 7, json, (int)len, free);
+	if (json != NULL)
+		sqlite3_bind_text(q, 7, json, (int)len, free);
+	else
+		sqlite3_bind_text(q, 7, raw, (int)rawlen, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);
@@ -483,4 +607,14 @@ store_stats(const struct store *s, struct store_stats *out)
 	out->events = s->events;
 	out->commits = s->commits;
 	out->pending = s->pending;
+}
+
+/*
+ * The writer connection, for the analytics' own tables (analytics.c
+ * creates them; their writes join the open transaction).
+ */
+struct sqlite3 *
+store_db(struct store *s)
+{
+	return s->db;
 }

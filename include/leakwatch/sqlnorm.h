@@ -15,6 +15,7 @@
 
 #define SQLNORM_UNPARSED	"<unparsed>"
 #define SQLNORM_MAX_TABLES	64
+#define SQLNORM_DEFAULT_MAX_LEN	(1024 * 1024)	/* max_len 0 means this */
 
 enum sql_dialect {
 	SQL_POSTGRESQL,
@@ -42,7 +43,13 @@ struct sqlnorm {
 	int	 unparsed;
 };
 
-/* Fills out (which the caller clears with sqlnorm_clear()); 0 or -1. */
+/*
+ * Fills out (which the caller clears with sqlnorm_clear()); 0 or -1.
+ * On 0, statement is always set (possibly "" or SQLNORM_UNPARSED), as are
+ * fingerprint and command; opts may be NULL (PostgreSQL, defaults). -1
+ * only on memory exhaustion or sql == NULL with len > 0, and then out
+ * holds nothing to free. Rules: docs/normalisation.md.
+ */
 int	sqlnorm(const char *sql, size_t len, const struct sqlnorm_opts *,
 	    struct sqlnorm *out);
 void	sqlnorm_clear(struct sqlnorm *);

@@ -64,6 +64,7 @@ echo "end to end (jsonl -> agent spool -> TLS -> collector -> SQLite): $N events
 # figure is the collector's ingest (TLS, framing, validation, dedup, store)
 # with the agent only reading its spool.
 kill -TERM $CPID; wait $CPID
+PIDS=""
 rm -f "$T/c.db" "$T/c.db-wal" "$T/c.db-shm"
 TLSA="--tls-ca $T/pki/ca.crt --tls-cert $T/pki/bench.crt --tls-key $T/pki/bench.key"
 "$AGENT" --name bench --collector 127.0.0.1:1 --spool "$T/spool2" \
@@ -82,6 +83,8 @@ t0=$(date +%s.%N)
     --source "jsonl:$T/events.jsonl" $TLSA --drain 2>>"$T/agent2.log"
 t1=$(date +%s.%N)
 c1=$(cpu_s $CPID)
+kill -TERM $CPID; wait $CPID
+PIDS=""
 rows=$(sql "$T/c.db" "SELECT count(*) FROM events")
 [ "$rows" = "$N" ] || { echo "bench: only $rows of $N rows stored (ingest)"; exit 1; }
 ING=$(awk -v n=$N -v a=$t0 -v b=$t1 'BEGIN { printf "%d", n / (b - a) }')
@@ -117,3 +120,12 @@ sh "$TOP/tests/bench/db.sh" "$BUILD"
 
 # The TUI's first screen on 10 million events and 10,000 alerts.
 sh "$TOP/tests/bench/tui.sh" "$BUILD"
+
+# Network source: flows + nDPI vs ndpiReader on one mixed capture, and
+# memory per 100,000 open flows (docs/benchmarks.md).
+sh "$TOP/tests/bench/net.sh" "$BUILD"
+
+# Statement normaliser on typical PostgreSQL and MySQL mixes (CPU time;
+# docs/normalisation.md).
+"$BUILD/tests/lwsqlnorm" -b "$TOP/tests/data/sqlnorm-pg.sql"
+"$BUILD/tests/lwsqlnorm" -b -m "$TOP/tests/data/sqlnorm-mysql.sql"

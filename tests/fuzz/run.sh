@@ -13,7 +13,8 @@ for src in tests/fuzz/fuzz_*.c; do
 	clang -fsanitize=fuzzer,address,undefined -o "$BUILD/$n" \
 	    "$BUILD/tests/fuzz/$n.o" "$BUILD/agent.a" "$BUILD/collector.a" \
 	    "$BUILD/liblw.a" $(pkg-config --libs jansson libevent \
-	    libevent_openssl openssl sqlite3) -lm
+	    libevent_openssl openssl sqlite3 libpcap libndpi libpq \
+	    libmariadb) -lm
 	work="$BUILD/corpus/$n"
 	mkdir -p "$work" "$BUILD/crashes/$n"
 	cp -n tests/fuzz/corpus/"${n#fuzz_}"/* "$work"/ 2>/dev/null || true

@@ -12,11 +12,13 @@ PIDS=""
 TESTFILE=$(basename "$0" .sh)
 
 cleanup() {
+	# `|| true`: under `set -e` (the bench scripts) the first PID that
+	# already exited would end the trap, leaving the rest running.
 	for p in $PIDS; do
-		kill -9 "$p" 2>/dev/null
+		kill -9 "$p" 2>/dev/null || true
 	done
 	for p in $PIDS; do
-		wait "$p" 2>/dev/null
+		wait "$p" 2>/dev/null || true
 	done
 	if [ -n "${LW_KEEP:-}" ]; then
 		echo "kept $T"

@@ -300,6 +300,52 @@ test_welcome_reports_committed(void)
 	teardown();
 }
 
+/*
+ * An event naming the authenticated agent is stored byte for byte as
+ * sent, whether lib/event-scan.c vouched for it (seq 1) or it took the
+ * DOM path (seq 2: alert evidence is left to the reference); one without
+ * `agent` gets the name added (seq 3). Type and time are the event's.
+ */
+static void
+test_stored_as_sent(void)
+{
+	static const char fast[] = "{ \"type\":\"db.query\", \"agent\":"
+	    "\"db1\", \"ts\":\"2026-11-22T10:00:01.500000Z\",\"db_system\":"
+	    "\"mysql\",\"db_user\":\"u\",\"command\":\"SELECT\","
+	    "\"status\":\"ok\" }";
+	static const char slow[] = "{\"type\":\"alert\",\"ts\":"
+	    "\"2026-11-22T10:00:02.000000Z\",\"agent\":\"db1\",\"id\":\"a1\","
+	    "\"employee\":\"e\",\"rule\":\"r\",\"severity\":\"low\","
+	    "\"score\":1.5,\"summary\":\"s\",\"evidence\":{\"k\":[1,2]}}";
+	static const char bare[] = "{\"type\":\"db.session\",\"ts\":"
+	    "\"2026-11-22T10:00:03.000000Z\",\"db_system\":\"mysql\","
+	    "\"action\":\"tls\"}";
+	char reply[512], err[256], sql[1024];
+
+	setup(0, 1);
+	REQUIRE(hello("{\"proto\":1,\"agent\":\"db1\",\"instance\":\"" INST
+	    "\"}", reply, err) == INGEST_OK);
+	CHECK_INT(send_event(1, fast), INGEST_OK);
+	CHECK_INT(send_event(2, slow), INGEST_OK);
+	CHECK_INT(send_event(3, bare), INGEST_OK);
+	CHECK_INT(peer.rejected, 0);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE seq = 1 "
+	    "AND type = 'db.query' AND agent = 'db1' AND json = '%s'", fast);
+	CHECK_INT(count(sql), 1);
+	CHECK_INT(count("SELECT ts FROM events WHERE seq = 1"),
+	    1795341601500000LL);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE seq = 2 "
+	    "AND type = 'alert' AND json = '%s'", slow);
+	CHECK_INT(count(sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE seq = 3 "
+	    "AND type = 'db.session' AND json = '%.*s,\"agent\":\"db1\"}'",
+	    (int)strlen(bare) - 1, bare);
+	CHECK_INT(count(sql), 1);
+	CHECK_INT(count("SELECT ts FROM events WHERE seq = 3"),
+	    1795341603000000LL);
+	teardown();
+}
+
 static const struct test tests[] = {
 	{ "insecure_without_secrets_admits",
 	    test_insecure_without_secrets_admits },
@@ -312,6 +358,7 @@ static const struct test tests[] = {
 	{ "gap_frame", test_gap_frame },
 	{ "status_recorded", test_status_recorded },
 	{ "welcome_reports_committed", test_welcome_reports_committed },
+	{ "stored_as_sent", test_stored_as_sent },
 };
 
 HARNESS_MAIN(tests)

@@ -1,0 +1,932 @@
+/*
+ * The database connection table: every TCP connection to a configured
+ * database port gets one entry, with two reassembled directions
+ * (reasm.c) and one protocol decoder (decode-pgsql.c, decode-mysql.c).
+ * Which side is the server is decided by the configured ports
+ * ("pgsql:5432", "mysql:3306"; both default ports when none is given),
+ * not by who sent the SYN, so connections already open when the capture
+ * starts are picked up too.
+ *
+ * The table is bounded: at db-sessions-max the least recently active
+ * connection is closed (counted as evicted) to make room; a connection
+ * silent for db-idle-timeout is closed; FIN in both directions or an RST
+ * closes one at once, and the end of an offline capture closes them all.
+ * Closing flushes both reassemblers (holes become gaps) before the
+ * decoder's close(), so the decoder can report what it still holds.
+ *
+ * This file also implements struct db_out, the decoders' way out: a
+ * statement is normalised with sqlnorm() here - so raw SQL never goes
+ * past this file - and turned into a db.query event with exactly the
+ * fields of docs/events.md, validated by the closed schema before it is
+ * handed to the source's emit function.
+ */
+#include <sys/queue.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "agent.h"
+#include "leakwatch/event.h"
+#include "leakwatch/log.h"
+#include "leakwatch/sqlnorm.h"
+#include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
+
+#define DB_HASH_MIN		1024
+#define DB_SWEEP_US		1000000LL	/* idle checks, packet time */
+#define DB_LOGGED		20		/* invalid events logged */
+#define DB_STATEMENT_MAX	16384		/* docs/events.md bound */
+#define DB_COMMAND_MAX		32
+#define DB_TABLE_MAX		256
+#define DB_END_USER_MAX		256
+
+/* The protocols the agent decodes, looked up by name for --port. */
+static const struct db_proto *const db_protos[] = {
+	&db_proto_pgsql,
+	&db_proto_mysql,
+};
+#define DB_NPROTOS	(sizeof(db_protos) / sizeof(db_protos[0]))
+
+struct db_conn;
+
+/* What a reassembler callback needs: the connection and its direction. */
+struct db_dirarg {
+	struct db_conn	*c;
+	enum db_dir	 dir;
+};
+
+struct db_conn {
+	uint8_t			 ipver;
+	uint8_t			 cli[16];
+	uint8_t			 srv[16];
+	uint16_t		 cport;
+	uint16_t		 sport;
+	uint32_t		 hash;
+	struct db_conn		*hnext;
+	TAILQ_ENTRY(db_conn)	 lru;		/* oldest activity first */
+	struct db_table		*t;
+	const struct db_proto	*proto;
+	void			*dec;
+	struct db_out		 out;
+	struct db_session_info	 info;
+	struct reasm		*r[2];
+	struct db_dirarg	 da[2];
+	int64_t			 first_ts;
+	int64_t			 last_ts;
+	int			 announced;	/* connect/tls reported */
+	int			 disconnected;	/* disconnect reported */
+	int			 has_data;
+};
+
+TAILQ_HEAD(db_lru, db_conn);
+
+struct db_table {
+	const struct agent_config *cfg;
+	struct db_port		 ports[DB_MAX_PORTS];
+	size_t			 nports;
+	db_emit_fn		*emit;
+	void			*emit_arg;
+	struct reasm_ctx	*reasm;
+	struct db_conn		**hash;
+	size_t			 nbuckets;	/* power of two */
+	size_t			 count;
+	struct db_lru		 lru;
+	int64_t			 last_sweep;
+	int64_t			 now;		/* latest packet time */
+	struct db_stats		 st;
+};
+
+const struct db_proto *
+db_proto_lookup(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < DB_NPROTOS; i++)
+		if (strcmp(db_protos[i]->name, name) == 0 ||
+		    strcmp(db_protos[i]->db_system, name) == 0)
+			return db_protos[i];
+	return NULL;
+}
+
+/*
+ * cfg->ports: "NAME:PORT" entries, e.g. "pgsql:5432". None: every
+ * protocol on its default port. A bad entry is named in the error.
+ */
+int
+db_ports(const struct agent_config *cfg, struct db_port *out, size_t *n,
+    char *err, size_t errlen)
+{
+	const struct db_proto *p;
+	const char *e, *colon;
+	char name[32];
+	long long port;
+	size_t i, j, k = 0;
+
+	if (cfg->ports.n == 0) {
+		for (i = 0; i < DB_NPROTOS; i++) {
+			out[k].proto = db_protos[i];
+			out[k++].port = db_protos[i]->default_port;
+		}
+		*n = k;
+		return 0;
+	}
+	for (i = 0; i < cfg->ports.n; i++) {
+		e = cfg->ports.v[i];
+		if ((colon = strchr(e, ':')) == NULL ||
+		    (size_t)(colon - e) >= sizeof(name) || colon == e) {
+			snprintf(err, errlen, "port \"%s\": expected "
+			    "PROTOCOL:PORT, e.g. pgsql:5432 or mysql:3306", e);
+			return -1;
+		}
+		memcpy(name, e, (size_t)(colon - e));
+		name[colon - e] = '\0';
+		if ((p = db_proto_lookup(name)) == NULL) {
+			snprintf(err, errlen, "port \"%s\": unknown protocol "
+			    "\"%s\" (pgsql or mysql)", e, name);
+			return -1;
+		}
+		if (parse_ll(colon + 1, 1, 65535, &port) != 0) {
+			snprintf(err, errlen, "port \"%s\": port must be a "
+			    "number from 1 to 65535", e);
+			return -1;
+		}
+		for (j = 0; j < k; j++)
+			if (out[j].port == port)
+				break;
+		if (j < k) {
+			if (out[j].proto == p)
+				continue;	/* repeated: harmless */
+			snprintf(err, errlen, "port \"%s\": port %lld is "
+			    "already %s", e, port, out[j].proto->name);
+			return -1;
+		}
+		if (k == DB_MAX_PORTS) {
+			snprintf(err, errlen, "port \"%s\": more than %d "
+			    "database ports", e, DB_MAX_PORTS);
+			return -1;
+		}
+		out[k].proto = p;
+		out[k++].port = (uint16_t)port;
+	}
+	*n = k;
+	return 0;
+}
+
+struct db_table *
+db_new(const struct agent_config *cfg, db_emit_fn *emit, void *arg,
+    char *err, size_t errlen)
+{
+	struct db_table *t;
+
+	t = xcalloc(1, sizeof(*t));
+	if (db_ports(cfg, t->ports, &t->nports, err, errlen) != 0) {
+		free(t);
+		return NULL;
+	}
+	t->cfg = cfg;
+	t->emit = emit;
+	t->emit_arg = arg;
+	t->reasm = reasm_ctx_new((size_t)cfg->reasm_stream_max,
+	    (size_t)cfg->reasm_memory);
+	if (t->reasm == NULL)
+		fatalx("reasm_ctx_new");
+	t->nbuckets = DB_HASH_MIN;
+	t->hash = xcalloc(t->nbuckets, sizeof(*t->hash));
+	TAILQ_INIT(&t->lru);
+	return t;
+}
+
+/*
+ * "tcp and (port 5432 or port 3306)", with vlan set also under one VLAN
+ * tag (link types without VLAN support, such as Linux cooked captures on
+ * "any", refuse that part).
+ */
+int
+db_bpf(const struct db_table *t, int vlan, char *buf, size_t len)
+{
+	char ports[DB_MAX_PORTS * 16];
+	size_t i, off = 0;
+	int n;
+
+	ports[0] = '\0';
+	for (i = 0; i < t->nports; i++) {
+		n = snprintf(ports + off, sizeof(ports) - off, "%sport %u",
+		    i ? " or " : "", (unsigned)t->ports[i].port);
+		if (n < 0 || (size_t)n >= sizeof(ports) - off)
+			return -1;
+		off += (size_t)n;
+	}
+	if (vlan)
+		n = snprintf(buf, len, "(tcp and (%s)) or (vlan and tcp and "
+		    "(%s))", ports, ports);
+	else
+		n = snprintf(buf, len, "tcp and (%s)", ports);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static const struct db_proto *
+port_proto(const struct db_table *t, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < t->nports; i++)
+		if (t->ports[i].port == port)
+			return t->ports[i].proto;
+	return NULL;
+}
+
+static uint32_t
+conn_hash(uint8_t ipver, const uint8_t *cli, uint16_t cport,
+    const uint8_t *srv, uint16_t sport)
+{
+	uint8_t key[38];
+	size_t alen = ipver == 6 ? 16 : 4;
+
+	memcpy(key, cli, alen);
+	memcpy(key + alen, srv, alen);
+	key[2 * alen] = (uint8_t)(cport >> 8);
+	key[2 * alen + 1] = (uint8_t)cport;
+	key[2 * alen + 2] = (uint8_t)(sport >> 8);
+	key[2 * alen + 3] = (uint8_t)sport;
+	return crc32c(ipver, key, 2 * alen + 4);
+}
+
+static struct db_conn *
+conn_find(struct db_table *t, uint32_t h, uint8_t ipver, const uint8_t *cli,
+    uint16_t cport, const uint8_t *srv, uint16_t sport)
+{
+	struct db_conn *c;
+
+	for (c = t->hash[h & (t->nbuckets - 1)]; c != NULL; c = c->hnext)
+		if (c->hash == h && c->ipver == ipver && c->cport == cport &&
+		    c->sport == sport && memcmp(c->cli, cli, 16) == 0 &&
+		    memcmp(c->srv, srv, 16) == 0)
+			return c;
+	return NULL;
+}
+
+static void
+hash_grow(struct db_table *t)
+{
+	struct db_conn **nh, *c, *next;
+	size_t i, nb = t->nbuckets * 2;
+
+	nh = xcalloc(nb, sizeof(*nh));
+	for (i = 0; i < t->nbuckets; i++)
+		for (c = t->hash[i]; c != NULL; c = next) {
+			next = c->hnext;
+			c->hnext = nh[c->hash & (nb - 1)];
+			nh[c->hash & (nb - 1)] = c;
+		}
+	free(t->hash);
+	t->hash = nh;
+	t->nbuckets = nb;
+}
+
+static void
+hash_remove(struct db_table *t, struct db_conn *c)
+{
+	struct db_conn **pp = &t->hash[c->hash & (t->nbuckets - 1)];
+
+	while (*pp != c)
+		pp = &(*pp)->hnext;
+	*pp = c->hnext;
+}
+
+/* Writes "1.2.3.4:5432" or "[2001:db8::1]:5432". */
+static void
+endpoint_str(uint8_t ipver, const uint8_t *addr, uint16_t port, char *buf,
+    size_t len)
+{
+	char a[48];	/* INET6_ADDRSTRLEN and then some */
+
+	pkt_addr_str(ipver, addr, a, sizeof(a));
+	if (ipver == 6)
+		snprintf(buf, len, "[%s]:%u", a, (unsigned)port);
+	else
+		snprintf(buf, len, "%s:%u", a, (unsigned)port);
+}
+
+/*
+ * A jansson string from bytes that came off the wire: invalid UTF-8 is
+ * replaced byte by byte with '?', and the text is cut at max bytes on a
+ * character boundary, so the schema's bounds always hold.
+ */
+static json_t *
+wire_string(const char *s, size_t len, size_t max)
+{
+	json_t *j;
+	char *copy;
+	size_t i;
+
+	if (len > max) {
+		len = max;
+		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+			len--;
+	}
+	if ((j = json_stringn(s, len)) != NULL)
+		return j;
+	copy = xmalloc(len + 1);
+	for (i = 0; i < len; i++)
+		copy[i] = ((unsigned char)s[i] < 0x80 && s[i] != '\0') ?
+		    s[i] : '?';
+	copy[len] = '\0';
+	j = json_stringn(copy, len);
+	free(copy);
+	return j;
+}
+
+static void
+set_str(json_t *o, const char *key, const char *s, size_t max)
+{
+	json_t *v;
+
+	if (s == NULL || *s == '\0')
+		return;
+	if ((v = wire_string(s, strlen(s), max)) != NULL)
+		json_object_set_new(o, key, v);
+}
+
+static void
+set_uint(json_t *o, const char *key, uint64_t v)
+{
+	if (v > (1ULL << 53) - 1)
+		v = (1ULL << 53) - 1;
+	json_object_set_new(o, key, json_integer((json_int_t)v));
+}
+
+static void
+set_ts(json_t *o, int64_t us)
+{
+	char ts[TS_STRLEN];
+
+	if (us < 0)
+		us = 0;
+	ts_format(us, ts, sizeof(ts));
+	json_object_set_new(o, "ts", json_string(ts));
+}
+
+/*
+ * The schema for unqualified tables: PostgreSQL's first search_path
+ * entry that is not "$user" (sqlnorm falls back to public), MySQL's
+ * current database.
+ */
+static const char *
+default_schema(const struct db_session_info *info, int mysql, char *buf,
+    size_t len)
+{
+	const char *p = info->search_path, *e;
+	size_t n;
+
+	if (mysql)
+		return info->database[0] != '\0' ? info->database : NULL;
+	while (*p != '\0') {
+		while (*p == ' ' || *p == ',')
+			p++;
+		e = p;
+		while (*e != '\0' && *e != ',')
+			e++;
+		n = (size_t)(e - p);
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if (n >= 2 && p[0] == '"' && p[n - 1] == '"') {
+			p++;
+			n -= 2;
+		}
+		if (n > 0 && n < len && !(n == 5 && memcmp(p, "$user", 5) == 0)) {
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			return buf;
+		}
+		p = e;
+	}
+	return NULL;
+}
+
+/*
+ * The decoders fill session_id from the protocol (PostgreSQL backend pid,
+ * MySQL thread id) when they see it. A connection picked up mid-stream
+ * never shows it, so the first event of a connection without one pins a
+ * hash of the 4-tuple and the first packet's time: every event of one
+ * connection carries the same id either way.
+ */
+static void
+pin_session_id(struct db_conn *c)
+{
+	uint8_t idbuf[48];
+	char hex[65];
+	int i;
+
+	if (c->info.session_id[0] != '\0')
+		return;
+	memcpy(idbuf, c->cli, 16);
+	memcpy(idbuf + 16, c->srv, 16);
+	idbuf[32] = (uint8_t)(c->cport >> 8);
+	idbuf[33] = (uint8_t)c->cport;
+	idbuf[34] = (uint8_t)(c->sport >> 8);
+	idbuf[35] = (uint8_t)c->sport;
+	for (i = 0; i < 8; i++)
+		idbuf[36 + i] = (uint8_t)((uint64_t)c->first_ts >> (8 * i));
+	sha256_hex(idbuf, 44, hex);
+	snprintf(c->info.session_id, sizeof(c->info.session_id), "%.16s",
+	    hex);
+}
+
+/*
+ * One statement's outcome as a validated db.query event, the statement
+ * normalised here. Shared by the wire decoders (below) and the log and
+ * statistics sources, so every source builds the same fields the same
+ * way; `source` is "wire", "log" or "stats". Counts statements the
+ * normaliser refused in *norm_errors. NULL only if the schema refuses
+ * the event, which only a bug can cause (err says why).
+ */
+struct lw_event *
+db_query_event(const struct agent_config *cfg,
+    const struct db_session_info *info, const struct db_query *q,
+    const char *source, uint64_t *norm_errors, char *err, size_t errlen)
+{
+	struct sqlnorm n, on;
+	struct sqlnorm_opts opts;
+	const struct sqlnorm *tn;
+	const char *command = NULL, *end_user = NULL;
+	char schema[128];
+	json_t *o, *tables;
+	int have = 0, have_origin = 0, mysql;
+	size_t i;
+
+	memset(&n, 0, sizeof(n));
+	memset(&on, 0, sizeof(on));
+	mysql = strcmp(info->db_system, "mysql") == 0;
+	memset(&opts, 0, sizeof(opts));
+	opts.dialect = mysql ? SQL_MYSQL : SQL_POSTGRESQL;
+	opts.default_schema = default_schema(info, mysql, schema,
+	    sizeof(schema));
+	opts.end_user_tag = cfg->end_user_tag;
+	opts.max_len = (size_t)cfg->statement_max;
+	if (q->sql != NULL && q->sql_len > 0) {
+		if (sqlnorm(q->sql, q->sql_len, &opts, &n) == 0)
+			have = 1;
+		else
+			(*norm_errors)++;
+	}
+	if (q->origin_sql != NULL && q->origin_len > 0) {
+		if (sqlnorm(q->origin_sql, q->origin_len, &opts, &on) == 0)
+			have_origin = 1;
+		else
+			(*norm_errors)++;
+	}
+	/* Tables and command from where the statement came from (a cursor's
+	 * DECLARE, a prepared statement's PREPARE/Parse), if known. */
+	tn = have_origin ? &on : have ? &n : NULL;
+	if (q->command != NULL && *q->command != '\0')
+		command = q->command;
+	else if (tn != NULL)
+		command = tn->command;
+	if (command == NULL || *command == '\0')
+		command = "UNKNOWN";
+	if (have && n.end_user != NULL)
+		end_user = n.end_user;
+	else if (have_origin && on.end_user != NULL)
+		end_user = on.end_user;
+	else if (cfg->end_user_app_name && info->app_name[0] != '\0')
+		end_user = info->app_name;
+
+	o = json_object();
+	json_object_set_new(o, "type", json_string("db.query"));
+	set_ts(o, q->end_us);
+	json_object_set_new(o, "db_system", json_string(info->db_system));
+	set_str(o, "server", info->server, 64);
+	set_str(o, "client", info->client, 64);
+	set_str(o, "session_id", info->session_id, 64);
+	/* Required: empty when the start-up message was not captured. */
+	json_object_set_new(o, "db_user", wire_string(info->db_user,
+	    strlen(info->db_user), 128));
+	set_str(o, "database", info->database, 128);
+	set_str(o, "app_name", info->app_name, 256);
+	set_str(o, "end_user", end_user, DB_END_USER_MAX);
+	json_object_set_new(o, "command", wire_string(command,
+	    strlen(command), DB_COMMAND_MAX));
+	if (have) {
+		json_object_set_new(o, "statement", wire_string(n.statement,
+		    strlen(n.statement), DB_STATEMENT_MAX));
+		json_object_set_new(o, "fingerprint",
+		    json_string(n.fingerprint));
+	}
+	if (tn != NULL && tn->ntables > 0) {
+		tables = json_array();
+		for (i = 0; i < tn->ntables; i++)
+			if (strlen(tn->tables[i]) <= DB_TABLE_MAX)
+				json_array_append_new(tables, wire_string(
+				    tn->tables[i], strlen(tn->tables[i]),
+				    DB_TABLE_MAX));
+		json_object_set_new(o, "tables", tables);
+	}
+	set_uint(o, "rows", q->rows_returned);
+	set_uint(o, "rows_returned", q->rows_returned);
+	set_uint(o, "rows_affected", q->has_affected ? q->rows_affected : 0);
+	set_uint(o, "bytes", q->bytes);
+	set_uint(o, "duration_us", q->end_us > q->start_us ?
+	    (uint64_t)(q->end_us - q->start_us) : 0);
+	json_object_set_new(o, "status", json_string(q->error ? "error" :
+	    "ok"));
+	if (q->error)
+		set_str(o, "error_code", q->error_code, 16);
+	json_object_set_new(o, "partial", json_boolean(q->partial));
+	json_object_set_new(o, "source", json_string(source));
+	sqlnorm_clear(&n);
+	sqlnorm_clear(&on);
+	return lw_event_from_json(o, err, errlen);	/* takes o */
+}
+
+/*
+ * Sessions decoded from the wire, for the log sources' dedup, under two
+ * keys: the client's ip:port (PostgreSQL logs carry it) and the server's
+ * own session id (MySQL thread id, PostgreSQL backend pid; the logs carry
+ * those too; a hash pinned for a connection picked up mid-stream matches
+ * nothing). A fixed table, one agent-wide: a slot is overwritten by a
+ * newer session, and an entry answers only within DB_WIRE_WINDOW_US of
+ * its session's activity, so a recycled port or pid is not mistaken for
+ * an old session. Single-threaded, like the whole agent.
+ */
+#define DB_WIRE_SLOTS		4096
+#define DB_WIRE_WINDOW_US	(600 * 1000000LL)
+
+struct db_wire_slot {
+	char		 key[112];	/* "postgresql/cli/1.2.3.4:5" */
+	int64_t		 first_us;
+	int64_t		 last_us;
+};
+static struct db_wire_slot db_wire[DB_WIRE_SLOTS];
+
+static struct db_wire_slot *
+wire_slot(const char *db_system, const char *kind, const char *id,
+    char *key, size_t len)
+{
+	snprintf(key, len, "%s/%s/%s", db_system, kind, id);
+	return &db_wire[crc32c(0, key, strlen(key)) % DB_WIRE_SLOTS];
+}
+
+static void
+wire_note1(const char *db_system, const char *kind, const char *id,
+    int64_t ts)
+{
+	struct db_wire_slot *w;
+	char key[112];
+
+	w = wire_slot(db_system, kind, id, key, sizeof(key));
+	if (strcmp(w->key, key) != 0 || ts - w->last_us > DB_WIRE_WINDOW_US) {
+		snprintf(w->key, sizeof(w->key), "%s", key);
+		w->first_us = ts;
+	}
+	if (ts > w->last_us)
+		w->last_us = ts;
+}
+
+static void
+db_wire_note(const struct db_session_info *info, int64_t ts)
+{
+	wire_note1(info->db_system, "cli", info->client, ts);
+	if (info->session_id[0] != '\0')
+		wire_note1(info->db_system, "sid", info->session_id, ts);
+}
+
+static int
+wire_seen1(const char *db_system, const char *kind, const char *id,
+    int64_t ts)
+{
+	struct db_wire_slot *w;
+	char key[112];
+
+	if (id == NULL || *id == '\0')
+		return 0;
+	w = wire_slot(db_system, kind, id, key, sizeof(key));
+	return strcmp(w->key, key) == 0 &&
+	    ts >= w->first_us - DB_WIRE_WINDOW_US &&
+	    ts <= w->last_us + DB_WIRE_WINDOW_US;
+}
+
+/*
+ * Did a db source decode this session's statements around ts? By the
+ * client's ip:port (only with a port: a bare IP is many sessions) or by
+ * the server's session id.
+ */
+int
+db_wire_seen(const char *db_system, const char *session_id,
+    const char *client, int64_t ts)
+{
+	const char *colon = client == NULL ? NULL : strrchr(client, ':');
+
+	return (colon != NULL && colon[1] != '\0' &&
+	    wire_seen1(db_system, "cli", client, ts)) ||
+	    wire_seen1(db_system, "sid", session_id, ts);
+}
+
+/* struct db_out: one statement's outcome becomes one db.query event. */
+static void
+out_query(void *arg, const struct db_session_info *info,
+    const struct db_query *q)
+{
+	struct db_conn *c = arg;
+	struct db_table *t = c->t;
+	struct lw_event *ev;
+	char err[256];
+
+	db_wire_note(info, q->end_us);
+	pin_session_id(c);
+	t->st.queries++;
+	if ((ev = db_query_event(t->cfg, info, q, "wire",
+	    &t->st.normalise_errors, err, sizeof(err))) == NULL) {
+		/* Only a bug here can produce an invalid event. */
+		if (t->st.invalid++ < DB_LOGGED)
+			log_warnx("db: event refused: %s", err);
+		return;
+	}
+	t->emit(t->emit_arg, ev);
+}
+
+/*
+ * A db.session event (connect, disconnect, tls, auth_failed), shared by
+ * the wire decoders and the log sources like db_query_event();
+ * duration_us < 0 leaves the field out. NULL only on a bug.
+ */
+struct lw_event *
+db_session_event(const struct db_session_info *info, const char *action,
+    int64_t ts, int64_t duration_us, const char *error_code,
+    const char *source, char *err, size_t errlen)
+{
+	json_t *o;
+
+	o = json_object();
+	json_object_set_new(o, "type", json_string("db.session"));
+	set_ts(o, ts);
+	json_object_set_new(o, "db_system", json_string(info->db_system));
+	json_object_set_new(o, "action", json_string(action));
+	set_str(o, "server", info->server, 64);
+	set_str(o, "client", info->client, 64);
+	set_str(o, "session_id", info->session_id, 64);
+	set_str(o, "db_user", info->db_user, 128);
+	set_str(o, "database", info->database, 128);
+	set_str(o, "app_name", info->app_name, 256);
+	if (duration_us >= 0)
+		set_uint(o, "duration_us", (uint64_t)duration_us);
+	set_str(o, "error_code", error_code, 16);
+	json_object_set_new(o, "source", json_string(source));
+	return lw_event_from_json(o, err, errlen);	/* takes o */
+}
+
+static void
+session_event(struct db_conn *c, const struct db_session_info *info,
+    const char *action, int64_t ts, const char *error_code)
+{
+	struct lw_event *ev;
+	char err[256];
+
+	pin_session_id(c);
+	c->t->st.session_events++;
+	if ((ev = db_session_event(info, action, ts,
+	    strcmp(action, "disconnect") == 0 ? (ts > c->first_ts ?
+	    ts - c->first_ts : 0) : -1, error_code, "wire", err,
+	    sizeof(err))) == NULL) {
+		if (c->t->st.invalid++ < DB_LOGGED)
+			log_warnx("db: event refused: %s", err);
+		return;
+	}
+	c->t->emit(c->t->emit_arg, ev);
+}
+
+static void
+out_session(void *arg, const struct db_session_info *info,
+    const char *action, int64_t ts_us, const char *error_code)
+{
+	struct db_conn *c = arg;
+
+	/* Noted at connect already, before any log line of the session;
+	 * a TLS session (MySQL shows its thread id before the upgrade)
+	 * is not, since its statements are the log's to report. */
+	if (strcmp(action, "connect") == 0)
+		db_wire_note(info, ts_us);
+	if (strcmp(action, "disconnect") == 0) {
+		if (c->disconnected)
+			return;
+		c->disconnected = 1;
+	} else
+		c->announced = 1;
+	session_event(c, info, action, ts_us, error_code);
+}
+
+static void
+dir_data(void *arg, const uint8_t *p, size_t n, int64_t ts)
+{
+	struct db_dirarg *da = arg;
+
+	da->c->proto->data(da->c->dec, da->dir, p, n, ts);
+}
+
+static void
+dir_gap(void *arg, size_t n, int64_t ts)
+{
+	struct db_dirarg *da = arg;
+
+	da->c->t->st.gaps++;
+	da->c->proto->gap(da->c->dec, da->dir, n, ts);
+}
+
+/*
+ * Ends a connection: both directions flushed (holes reported as gaps),
+ * the decoder closed (it reports what it still holds), a disconnect
+ * reported if the decoder did not, then freed.
+ */
+static void
+conn_close(struct db_table *t, struct db_conn *c, int64_t ts)
+{
+	reasm_flush(c->r[DB_FROM_CLIENT], ts);
+	reasm_flush(c->r[DB_FROM_SERVER], ts);
+	c->proto->close(c->dec, ts);
+	if (c->announced && !c->disconnected)
+		out_session(c, &c->info, "disconnect", ts, NULL);
+	c->proto->free(c->dec);
+	reasm_free(c->r[0]);
+	reasm_free(c->r[1]);
+	hash_remove(t, c);
+	TAILQ_REMOVE(&t->lru, c, lru);
+	t->count--;
+	free(c);
+}
+
+static struct db_conn *
+conn_new(struct db_table *t, uint32_t h, const struct pkt *p, int from_cli,
+    const struct db_proto *proto)
+{
+	struct db_conn *c;
+	size_t alen = p->ipver == 6 ? 16 : 4;
+	int i;
+
+	if (t->count >= (size_t)t->cfg->db_sessions_max) {
+		t->st.evicted++;
+		conn_close(t, TAILQ_FIRST(&t->lru), p->ts_us);
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->t = t;
+	c->proto = proto;
+	c->ipver = p->ipver;
+	memcpy(c->cli, from_cli ? p->src : p->dst, alen);
+	memcpy(c->srv, from_cli ? p->dst : p->src, alen);
+	c->cport = from_cli ? p->sport : p->dport;
+	c->sport = from_cli ? p->dport : p->sport;
+	c->hash = h;
+	c->first_ts = c->last_ts = p->ts_us;
+	c->info.db_system = proto->db_system;
+	endpoint_str(c->ipver, c->srv, c->sport, c->info.server,
+	    sizeof(c->info.server));
+	endpoint_str(c->ipver, c->cli, c->cport, c->info.client,
+	    sizeof(c->info.client));
+	c->out.query = out_query;
+	c->out.session = out_session;
+	c->out.arg = c;
+	for (i = 0; i < 2; i++) {
+		c->da[i].c = c;
+		c->da[i].dir = (enum db_dir)i;
+		if ((c->r[i] = reasm_new(t->reasm, dir_data, dir_gap,
+		    &c->da[i])) == NULL)
+			fatalx("reasm_new");
+	}
+	c->dec = proto->new(&c->info, &c->out, t->cfg);
+	if (t->count + 1 > t->nbuckets)
+		hash_grow(t);
+	c->hnext = t->hash[h & (t->nbuckets - 1)];
+	t->hash[h & (t->nbuckets - 1)] = c;
+	TAILQ_INSERT_TAIL(&t->lru, c, lru);
+	t->count++;
+	t->st.sessions++;
+	return c;
+}
+
+/* Closes every connection silent since before now - idle timeout. */
+void
+db_expire(struct db_table *t, int64_t now_us)
+{
+	struct db_conn *c;
+	int64_t idle = t->cfg->db_idle_timeout * 1000;
+
+	t->last_sweep = now_us;
+	while ((c = TAILQ_FIRST(&t->lru)) != NULL &&
+	    now_us - c->last_ts > idle) {
+		t->st.idle_closed++;
+		conn_close(t, c, now_us);
+	}
+}
+
+void
+db_packet(struct db_table *t, const struct pkt *p)
+{
+	const struct db_proto *proto;
+	struct db_conn *c;
+	const uint8_t *cli, *srv;
+	uint16_t cport, sport;
+	uint32_t h;
+	int from_cli, dir;
+
+	if (p->proto != 6 || p->frag) {
+		t->st.ignored++;
+		return;
+	}
+	if ((proto = port_proto(t, p->dport)) != NULL)
+		from_cli = 1;
+	else if ((proto = port_proto(t, p->sport)) != NULL)
+		from_cli = 0;
+	else {
+		t->st.ignored++;
+		return;
+	}
+	t->st.packets++;
+	if (p->ts_us > t->now)
+		t->now = p->ts_us;
+	if (t->now - t->last_sweep >= DB_SWEEP_US)
+		db_expire(t, t->now);
+
+	cli = from_cli ? p->src : p->dst;
+	srv = from_cli ? p->dst : p->src;
+	cport = from_cli ? p->sport : p->dport;
+	sport = from_cli ? p->dport : p->sport;
+	{
+		uint8_t a[16], b[16];
+
+		/* Keys compare 16 bytes; IPv4 leaves the rest zero. */
+		memset(a, 0, sizeof(a));
+		memset(b, 0, sizeof(b));
+		memcpy(a, cli, p->ipver == 6 ? 16 : 4);
+		memcpy(b, srv, p->ipver == 6 ? 16 : 4);
+		h = conn_hash(p->ipver, a, cport, b, sport);
+		c = conn_find(t, h, p->ipver, a, cport, b, sport);
+	}
+	if (c != NULL && from_cli && (p->tcp_flags & (PKT_SYN | PKT_ACK)) ==
+	    PKT_SYN && c->has_data) {
+		/* A new connection on the same 4-tuple: end the old one. */
+		conn_close(t, c, p->ts_us);
+		c = NULL;
+	}
+	if (c == NULL) {
+		/* A stray RST or ACK of a connection we never saw carries
+		 * nothing worth a table entry. */
+		if ((p->tcp_flags & PKT_RST) || (!(p->tcp_flags & PKT_SYN) &&
+		    p->payload_wire == 0))
+			return;
+		c = conn_new(t, h, p, from_cli, proto);
+	}
+	c->last_ts = p->ts_us;
+	TAILQ_REMOVE(&t->lru, c, lru);
+	TAILQ_INSERT_TAIL(&t->lru, c, lru);
+	if (p->payload_wire > 0)
+		c->has_data = 1;
+	dir = from_cli ? DB_FROM_CLIENT : DB_FROM_SERVER;
+	/* The ACK first: it covers what the sender had received before it
+	 * sent this payload, so a hole it declares in the other direction
+	 * comes before this payload (a request after a lost answer). */
+	if (p->tcp_flags & PKT_ACK)
+		reasm_ack(c->r[!dir], p->ack, p->ts_us);
+	reasm_segment(c->r[dir], p->seq, p->tcp_flags, p->payload,
+	    p->payload_len, p->payload_wire, p->ts_us);
+	if ((p->tcp_flags & PKT_RST) || (reasm_finished(c->r[0]) &&
+	    reasm_finished(c->r[1])))
+		conn_close(t, c, p->ts_us);
+}
+
+/* End of capture (or of the agent): every connection ends now. */
+void
+db_close_all(struct db_table *t, int64_t ts_us)
+{
+	struct db_conn *c;
+
+	if (ts_us == 0)
+		ts_us = t->now;
+	while ((c = TAILQ_FIRST(&t->lru)) != NULL)
+		conn_close(t, c, ts_us);
+}
+
+int64_t
+db_now(const struct db_table *t)
+{
+	return t->now;
+}
+
+void
+db_stats(const struct db_table *t, struct db_stats *st)
+{
+	*st = t->st;
+	st->active = t->count;
+	reasm_ctx_stats(t->reasm, &st->reasm);
+}
+
+void
+db_free(struct db_table *t)
+{
+	if (t == NULL)
+		return;
+	db_close_all(t, t->now);
+	reasm_ctx_free(t->reasm);
+	free(t->hash);
+	free(t);
+}

@@ -1,0 +1,1071 @@
+/*
+ * PostgreSQL server logs as a source of db.query events, for the
+ * connections the wire decoder cannot read (TLS, Unix sockets). The
+ * statements come from pgaudit's session audit lines ("AUDIT: SESSION,
+ * ..."), with pgaudit.log_rows giving the row count; the session (user,
+ * database, application, client, backend pid) comes from the log's
+ * container, in one of three formats:
+ *
+ *   pgaudit  the stderr log, each line led by log_line_prefix (the
+ *            agent's log-line-prefix must equal the server's); lines of
+ *            a multi-line message continue with a tab
+ *   pgcsv    csvlog: one CSV row per message, quoted fields may span
+ *            lines
+ *   pgjson   jsonlog (PostgreSQL 15): one JSON object per line
+ *
+ * Failed statements, which pgaudit does not log, come from ERROR
+ * messages with their statement (csv/json: the `query` field; stderr:
+ * the STATEMENT line that follows) and their SQLSTATE. Nothing else in
+ * the log is used. Raw statement text never leaves this file but through
+ * db_query_event(), which normalises it. What pgaudit cannot count
+ * (FETCH, COPY of a table, any line without the rows field) is reported
+ * with rows 0 and partial true; docs/log-sources.md has the table.
+ *
+ * It is not a general log parser: messages other than these are skipped
+ * without a count, a malformed record is counted through out->bad().
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "agent.h"
+#include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
+
+#define PGL_CURSORS	64	/* DECLAREs remembered, all sessions */
+#define PGL_NAME_MAX	64
+#define PGL_DEFAULT_PREFIX	"%m [%p] %q%u@%d "	/* Debian's */
+
+/* One decoded message, whatever the container; strings NUL-terminated. */
+struct pgl_rec {
+	int64_t		 ts_us;
+	const char	*user;
+	const char	*db;
+	const char	*app;
+	const char	*pid;
+	const char	*client;	/* "ip:port" or "" (Unix socket) */
+	const char	*severity;
+	const char	*sqlstate;
+	const char	*message;
+	const char	*query;		/* the failed statement (csv/json) */
+};
+
+/* A cursor's DECLARE, so its FETCHes inherit command and tables. */
+struct pgl_cursor {
+	char		 pid[16];
+	char		 name[PGL_NAME_MAX];
+	char		*declare;
+	uint64_t	 used;
+};
+
+struct pglog {
+	const struct agent_config *cfg;
+	struct dblog_out	 out;
+	int			 kind;		/* PGL_STDERR ... */
+	const char		*prefix;	/* log_line_prefix */
+	/* The record being assembled (stderr, csv). */
+	char			*rec;
+	size_t			 reclen;
+	int			 overlong;
+	int			 inquote;	/* csv: inside a quoted field */
+	int			 pending;	/* a record is held */
+	uint64_t		 rec_end;	/* offset after its last line */
+	/* stderr: an ERROR waiting for its STATEMENT line. */
+	char			 err_pid[16];
+	char			 err_state[8];
+	int64_t			 err_ts;
+	struct pgl_cursor	 cur[PGL_CURSORS];
+	uint64_t		 tick;
+	char			 last_stmt_pid[16];
+	char			*last_stmt;	/* for log_statement_once */
+	size_t			 reccap;
+	char			*scratch;	/* decoded fields */
+	size_t			 scap;
+	char			*abuf;		/* decoded pgaudit fields */
+	size_t			 acap;
+};
+
+enum { PGL_STDERR, PGL_CSV, PGL_JSON };
+
+/* Grows a buffer to need bytes: most records are short, a few long. */
+static void
+grow(char **buf, size_t *cap, size_t need)
+{
+	size_t n = *cap ? *cap : 4096;
+
+	if (need <= *cap)
+		return;
+	while (n < need)
+		n *= 2;
+	*buf = xreallocarray(*buf, 1, n);
+	*cap = n;
+}
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int
+digits(const char *s, size_t len, size_t *i, int n, int *out)
+{
+	int v = 0, k;
+
+	for (k = 0; k < n; k++) {
+		if (*i >= len || !isdigit((unsigned char)s[*i]))
+			return -1;
+		v = v * 10 + (s[(*i)++] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * "2026-11-30 15:53:17.226 UTC" (PostgreSQL), "20261130 15:54:40"
+ * (server_audit), "2026-11-30T15:54:35.123456Z" (MySQL 8): a date, a
+ * time with optional fraction, an optional zone. Zones: Z, UTC, GMT,
+ * +HH[:MM], -HH[:MM]; other names and none mean the host's local time
+ * when `local`, else UTC (docs/log-sources.md asks for log_timezone UTC).
+ */
+int
+dblog_ts(const char *s, size_t len, int local, int64_t *us)
+{
+	size_t i = 0, z;
+	int y, mo, d, h, mi, sec, frac = 0, fd = 0, oh = 0, om = 0, sign = 0;
+	int64_t t;
+	struct tm tm;
+
+	if (digits(s, len, &i, 4, &y) != 0)
+		return -1;
+	if (i < len && s[i] == '-')
+		i++;
+	if (digits(s, len, &i, 2, &mo) != 0)
+		return -1;
+	if (i < len && s[i] == '-')
+		i++;
+	if (digits(s, len, &i, 2, &d) != 0 || i >= len ||
+	    (s[i] != ' ' && s[i] != 'T'))
+		return -1;
+	i++;
+	while (i < len && s[i] == ' ')
+		i++;
+	if (i + 1 < len && s[i + 1] == ':') {	/* " 9:05:01" */
+		if (digits(s, len, &i, 1, &h) != 0)
+			return -1;
+	} else if (digits(s, len, &i, 2, &h) != 0)
+		return -1;
+	if (i >= len || s[i++] != ':' || digits(s, len, &i, 2, &mi) != 0 ||
+	    i >= len || s[i++] != ':' || digits(s, len, &i, 2, &sec) != 0)
+		return -1;
+	if (i < len && s[i] == '.') {
+		i++;
+		while (i < len && isdigit((unsigned char)s[i])) {
+			if (fd < 6) {
+				frac = frac * 10 + (s[i] - '0');
+				fd++;
+			}
+			i++;
+		}
+		while (fd < 6) {
+			frac *= 10;
+			fd++;
+		}
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60)
+		return -1;
+	while (i < len && s[i] == ' ')
+		i++;
+	z = len - i;
+	if (z > 0 && (s[i] == '+' || s[i] == '-')) {
+		sign = s[i++] == '-' ? -1 : 1;
+		if (digits(s, len, &i, 2, &oh) != 0)
+			return -1;
+		if (i < len && s[i] == ':')
+			i++;
+		if (i + 1 < len && isdigit((unsigned char)s[i]) &&
+		    digits(s, len, &i, 2, &om) != 0)
+			return -1;
+	} else if ((z == 1 && s[i] == 'Z') || (z >= 3 &&
+	    (strncmp(s + i, "UTC", 3) == 0 || strncmp(s + i, "GMT", 3) == 0)))
+		sign = 1;
+	if (sign == 0 && local) {
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = y - 1900;
+		tm.tm_mon = mo - 1;
+		tm.tm_mday = d;
+		tm.tm_hour = h;
+		tm.tm_min = mi;
+		tm.tm_sec = sec;
+		tm.tm_isdst = -1;
+		if ((t = (int64_t)mktime(&tm)) == -1)
+			return -1;
+	} else {
+		t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+		    sec;
+		if (sign != 0)
+			t -= sign * (oh * 3600 + om * 60);
+	}
+	if (t < 0)
+		return -1;
+	*us = t * 1000000 + frac;
+	return 0;
+}
+
+/* Copies up to n bytes into dst (size dstlen), always terminated. */
+static void
+copyn(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	if (n >= dstlen)
+		n = dstlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/*
+ * One field of pgaudit's CSV (its own quoting: a field with a comma,
+ * quote or newline is quoted, quotes doubled). Decodes into *w (which
+ * has room: never longer than the input) and advances *p; -1 when the
+ * quoting is broken.
+ */
+static int
+audit_field(const char **p, const char *end, char **w, char **out)
+{
+	const char *s = *p;
+	char *o = *w;
+
+	*out = o;
+	if (s < end && *s == '"') {
+		s++;
+		for (;;) {
+			if (s >= end)
+				return -1;
+			if (*s == '"') {
+				if (s + 1 < end && s[1] == '"') {
+					*o++ = '"';
+					s += 2;
+					continue;
+				}
+				s++;
+				break;
+			}
+			*o++ = *s++;
+		}
+		if (s < end && *s != ',')
+			return -1;
+	} else
+		while (s < end && *s != ',')
+			*o++ = *s++;
+	*o++ = '\0';
+	if (s < end)
+		s++;	/* the comma */
+	*p = s;
+	*w = o;
+	return 0;
+}
+
+static void
+pgl_session(const struct pgl_rec *r, struct db_session_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->db_system = "postgresql";
+	copyn(info->db_user, sizeof(info->db_user), r->user, strlen(r->user));
+	copyn(info->database, sizeof(info->database), r->db, strlen(r->db));
+	/* %a before the start-up packet is read: "[unknown]" (csv and
+	 * json leave it empty). */
+	if (strcmp(r->app, "[unknown]") != 0)
+		copyn(info->app_name, sizeof(info->app_name), r->app,
+		    strlen(r->app));
+	copyn(info->client, sizeof(info->client), r->client,
+	    strlen(r->client));
+	/* The backend pid, as the wire decoder reports it. */
+	copyn(info->session_id, sizeof(info->session_id), r->pid,
+	    strlen(r->pid));
+}
+
+/* The last word of a FETCH/MOVE/CLOSE: its cursor name, unquoted. */
+static int
+cursor_of(const char *stmt, char *name, size_t len)
+{
+	const char *e = stmt + strlen(stmt), *b;
+	int quoted = 0;
+
+	while (e > stmt && (isspace((unsigned char)e[-1]) || e[-1] == ';'))
+		e--;
+	if (e > stmt && e[-1] == '"') {
+		quoted = 1;
+		b = --e;
+		while (b > stmt && b[-1] != '"')
+			b--;
+		if (b == stmt)
+			return -1;
+	} else {
+		b = e;
+		while (b > stmt && (isalnum((unsigned char)b[-1]) ||
+		    b[-1] == '_' || b[-1] == '$' || (unsigned char)b[-1] >= 0x80))
+			b--;
+	}
+	if (e == b || (size_t)(e - b) >= len)
+		return -1;
+	copyn(name, len, b, (size_t)(e - b));
+	if (!quoted)
+		for (char *c = name; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	return 0;
+}
+
+/* "DECLARE name ... CURSOR ... FOR ...": the name, folded unless quoted. */
+static int
+declared_name(const char *stmt, char *name, size_t len)
+{
+	const char *s = stmt, *b;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (strncasecmp(s, "DECLARE", 7) != 0 ||
+	    !isspace((unsigned char)s[7]))
+		return -1;
+	s += 7;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '"') {
+		b = ++s;
+		while (*s != '\0' && *s != '"')
+			s++;
+		if (*s != '"' || s == b || (size_t)(s - b) >= len)
+			return -1;
+		copyn(name, len, b, (size_t)(s - b));
+		return 0;
+	}
+	b = s;
+	while (isalnum((unsigned char)*s) || *s == '_' || *s == '$' ||
+	    (unsigned char)*s >= 0x80)
+		s++;
+	if (s == b || (size_t)(s - b) >= len)
+		return -1;
+	copyn(name, len, b, (size_t)(s - b));
+	for (char *c = name; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return 0;
+}
+
+/* Is s[i..] the word w (case-insensitive, bounded by non-letters)? */
+static int
+word_at(const char *s, size_t i, const char *w)
+{
+	size_t n = strlen(w);
+
+	return strncasecmp(s + i, w, n) == 0 &&
+	    (i == 0 || !isalnum((unsigned char)s[i - 1])) &&
+	    !isalnum((unsigned char)s[i + n]) && s[i + n] != '_';
+}
+
+/*
+ * The query a DECLARE runs (after "CURSOR ... FOR"), as the wire
+ * decoder keeps it, so a FETCH's command and tables are the same from
+ * the wire and from the log. The whole text when the words are missing.
+ */
+static const char *
+cursor_query(const char *stmt)
+{
+	size_t i, n = strlen(stmt);
+	int seen_cursor = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!seen_cursor && word_at(stmt, i, "cursor"))
+			seen_cursor = 1;
+		else if (seen_cursor && word_at(stmt, i, "for")) {
+			i += 3;
+			while (isspace((unsigned char)stmt[i]))
+				i++;
+			return stmt + i;
+		}
+	}
+	return stmt;
+}
+
+static struct pgl_cursor *
+cursor_find(struct pglog *g, const char *pid, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < PGL_CURSORS; i++)
+		if (g->cur[i].declare != NULL &&
+		    strcmp(g->cur[i].pid, pid) == 0 &&
+		    strcmp(g->cur[i].name, name) == 0)
+			return &g->cur[i];
+	return NULL;
+}
+
+static void
+cursor_remember(struct pglog *g, const char *pid, const char *stmt)
+{
+	struct pgl_cursor *c;
+	char name[PGL_NAME_MAX];
+	size_t i;
+
+	if (declared_name(stmt, name, sizeof(name)) != 0)
+		return;
+	if ((c = cursor_find(g, pid, name)) == NULL) {
+		c = &g->cur[0];
+		for (i = 1; i < PGL_CURSORS; i++)
+			if (g->cur[i].used < c->used)
+				c = &g->cur[i];
+	}
+	free(c->declare);
+	copyn(c->pid, sizeof(c->pid), pid, strlen(pid));
+	copyn(c->name, sizeof(c->name), name, strlen(name));
+	c->declare = xstrdup(cursor_query(stmt));
+	c->used = ++g->tick;
+}
+
+/*
+ * "SESSION,1,1,READ,SELECT,,,SELECT ...,<not logged>,3000": one audited
+ * statement. OBJECT lines repeat what SESSION lines say (per object) and
+ * are skipped, so a statement counts once.
+ */
+static void
+pgl_audit(struct pglog *g, const struct pgl_rec *r, const char *msg,
+    uint64_t pos)
+{
+	const char *p = msg, *end = msg + strlen(msg);
+	char *f[10];
+	struct db_session_info info;
+	struct db_query q;
+	struct pgl_cursor *c;
+	char *w, name[PGL_NAME_MAX];
+	const char *stmt;
+	int n, read_class, has_rows = 0;
+	long long rows = 0;
+
+	grow(&g->abuf, &g->acap, strlen(msg) + 16);
+	w = g->abuf;	/* r's strings live in scratch */
+	for (n = 0; n < 10 && p < end; n++)
+		if (audit_field(&p, end, &w, &f[n]) != 0) {
+			g->out.bad(g->out.arg, "pgaudit: broken quoting");
+			return;
+		}
+	if (n < 9) {
+		g->out.bad(g->out.arg, "pgaudit: too few fields");
+		return;
+	}
+	if (strcmp(f[0], "SESSION") != 0)
+		return;
+	if (n == 10) {
+		if (parse_ll(f[9], 0, LLONG_MAX, &rows) != 0) {
+			g->out.bad(g->out.arg, "pgaudit: bad row count");
+			return;
+		}
+		has_rows = 1;
+	}
+	stmt = f[7];
+	if (strcmp(stmt, "<previously logged>") == 0) {
+		if (g->last_stmt == NULL ||
+		    strcmp(g->last_stmt_pid, r->pid) != 0)
+			return;	/* its first line was before our start */
+		stmt = g->last_stmt;
+	} else {
+		free(g->last_stmt);
+		g->last_stmt = xstrdup(stmt);
+		copyn(g->last_stmt_pid, sizeof(g->last_stmt_pid), r->pid,
+		    strlen(r->pid));
+		stmt = g->last_stmt;
+	}
+	pgl_session(r, &info);
+	memset(&q, 0, sizeof(q));
+	q.sql = stmt;
+	q.sql_len = strlen(stmt);
+	q.start_us = q.end_us = r->ts_us;
+	read_class = strcmp(f[3], "READ") == 0;
+	if (strcmp(f[4], "DECLARE CURSOR") == 0)
+		cursor_remember(g, r->pid, stmt);
+	else if ((strcmp(f[4], "FETCH") == 0 || strcmp(f[4], "MOVE") == 0) &&
+	    cursor_of(stmt, name, sizeof(name)) == 0 &&
+	    (c = cursor_find(g, r->pid, name)) != NULL) {
+		/* As on the wire: a FETCH reads what its DECLARE reads. */
+		q.origin_sql = c->declare;
+		q.origin_len = strlen(c->declare);
+		c->used = ++g->tick;
+		read_class = 1;
+	}
+	/* pgaudit counts executor rows: FETCH and COPY of a table have
+	 * none, so their count is unknown, not zero. */
+	if (!has_rows || strcmp(f[4], "FETCH") == 0 ||
+	    strcmp(f[4], "MOVE") == 0 || (strcmp(f[4], "COPY") == 0 &&
+	    rows == 0))
+		q.partial = 1;
+	if (read_class)
+		q.rows_returned = (uint64_t)rows;
+	else {
+		q.rows_affected = (uint64_t)rows;
+		q.has_affected = 1;
+	}
+	g->out.query(g->out.arg, &info, &q, pos);
+}
+
+/* A statement that failed: its text and SQLSTATE, no rows. */
+static void
+pgl_error(struct pglog *g, const struct pgl_rec *r, const char *stmt,
+    const char *state, int64_t ts, uint64_t pos)
+{
+	struct db_session_info info;
+	struct db_query q;
+
+	pgl_session(r, &info);
+	memset(&q, 0, sizeof(q));
+	q.sql = stmt;
+	q.sql_len = strlen(stmt);
+	q.start_us = q.end_us = ts;
+	q.error = 1;
+	copyn(q.error_code, sizeof(q.error_code), state, strlen(state));
+	g->out.query(g->out.arg, &info, &q, pos);
+}
+
+/*
+ * Sessions, when the server logs them: log_connections ("connection
+ * authorized: ..."), log_disconnections ("disconnection: ..."), and a
+ * FATAL authentication failure (28P01, 28000) as auth_failed.
+ */
+static int
+pgl_session_msg(struct pglog *g, const struct pgl_rec *r, uint64_t pos)
+{
+	struct db_session_info info;
+	const char *state = r->sqlstate;
+
+	if (strcmp(r->severity, "LOG") == 0 &&
+	    strncmp(r->message, "connection authorized: ", 23) == 0) {
+		pgl_session(r, &info);
+		g->out.session(g->out.arg, &info, "connect", r->ts_us, NULL,
+		    pos);
+		return 1;
+	}
+	if (strcmp(r->severity, "LOG") == 0 &&
+	    strncmp(r->message, "disconnection: ", 15) == 0) {
+		pgl_session(r, &info);
+		g->out.session(g->out.arg, &info, "disconnect", r->ts_us, NULL,
+		    pos);
+		return 1;
+	}
+	if (strcmp(r->severity, "FATAL") != 0)
+		return 0;
+	if (*state == '\0' && strncmp(r->message,
+	    "password authentication failed", 30) == 0)
+		state = "28P01";	/* stderr without %e */
+	if (strcmp(state, "28P01") != 0 && strcmp(state, "28000") != 0)
+		return 0;
+	pgl_session(r, &info);
+	g->out.session(g->out.arg, &info, "auth_failed", r->ts_us, state, pos);
+	return 1;
+}
+
+/* One message, whatever the container. */
+static void
+pgl_message(struct pglog *g, const struct pgl_rec *r, uint64_t pos)
+{
+	if (pgl_session_msg(g, r, pos))
+		return;
+	if (strcmp(r->severity, "LOG") == 0 &&
+	    strncmp(r->message, "AUDIT: ", 7) == 0) {
+		pgl_audit(g, r, r->message + 7, pos);
+		return;
+	}
+	if (strcmp(r->severity, "ERROR") == 0) {
+		if (r->query != NULL && *r->query != '\0')
+			pgl_error(g, r, r->query, r->sqlstate, r->ts_us, pos);
+		else if (g->kind == PGL_STDERR) {
+			/* Its statement follows on a STATEMENT line. */
+			copyn(g->err_pid, sizeof(g->err_pid), r->pid,
+			    strlen(r->pid));
+			copyn(g->err_state, sizeof(g->err_state), r->sqlstate,
+			    strlen(r->sqlstate));
+			g->err_ts = r->ts_us;
+		}
+		return;
+	}
+	if (strcmp(r->severity, "STATEMENT") == 0 && g->err_pid[0] != '\0' &&
+	    strcmp(g->err_pid, r->pid) == 0)
+		pgl_error(g, r, r->message, g->err_state, g->err_ts, pos);
+	if (strcmp(r->severity, "DETAIL") != 0 &&
+	    strcmp(r->severity, "HINT") != 0 &&
+	    strcmp(r->severity, "CONTEXT") != 0)
+		g->err_pid[0] = '\0';
+}
+
+/*
+ * stderr: matches log_line_prefix against the line. Each escape's value
+ * runs to the literal text that follows it in the prefix (timestamps,
+ * pids and %r by their own syntax); %q ends the prefix of lines from
+ * processes without a session, which are then not ours. Values are
+ * written NUL-terminated into w. Returns the offset of the message, or
+ * -1 when the line does not match.
+ */
+static long
+match_prefix(struct pglog *g, const char *line, size_t len,
+    struct pgl_rec *r, char *w)
+{
+	const char *f = g->prefix, *lit;
+	size_t i = 0, litlen, vb, ve;
+	const char **dst;
+	char esc;
+
+	while (*f != '\0') {
+		if (*f != '%') {
+			if (i >= len || line[i] != *f)
+				return -1;
+			i++;
+			f++;
+			continue;
+		}
+		esc = f[1];
+		if (esc == '\0')
+			return -1;
+		f += 2;
+		if (esc == '%') {
+			if (i >= len || line[i] != '%')
+				return -1;
+			i++;
+			continue;
+		}
+		if (esc == 'q')
+			continue;
+		/* The literal run after this escape. */
+		lit = f;
+		while (*f != '\0' && *f != '%')
+			f++;
+		litlen = (size_t)(f - lit);
+		f = lit;
+		vb = i;
+		if (esc == 'm' || esc == 't' || esc == 's') {
+			/* "2026-11-30 15:53:17.226 UTC": two spaces in. */
+			int sp = 0;
+
+			while (i < len && !(line[i] == ' ' && ++sp == 3))
+				i++;
+			if (sp < 2 && i >= len)
+				return -1;
+		} else if (esc == 'p' || esc == 'l' || esc == 'x' ||
+		    esc == 'P' || esc == 'n') {
+			while (i < len && (isdigit((unsigned char)line[i]) ||
+			    line[i] == '.'))
+				i++;
+		} else if (litlen == 0) {
+			while (i < len && line[i] != ' ')
+				i++;
+		} else {
+			while (i + litlen <= len &&
+			    memcmp(line + i, lit, litlen) != 0)
+				i++;
+			if (i + litlen > len)
+				return -1;
+		}
+		ve = i;
+		dst = NULL;
+		switch (esc) {
+		case 'u':
+			dst = &r->user;
+			break;
+		case 'd':
+			dst = &r->db;
+			break;
+		case 'a':
+			dst = &r->app;
+			break;
+		case 'p':
+			dst = &r->pid;
+			break;
+		case 'e':
+			dst = &r->sqlstate;
+			break;
+		case 'r':
+		case 'h':
+			dst = &r->client;
+			break;
+		case 'm':
+		case 't':
+			if (dblog_ts(line + vb, ve - vb, 0, &r->ts_us) != 0)
+				return -1;
+			break;
+		default:
+			break;
+		}
+		if (dst != NULL) {
+			memcpy(w, line + vb, ve - vb);
+			w[ve - vb] = '\0';
+			*dst = w;
+			w += ve - vb + 1;
+		}
+	}
+	return (long)i;
+}
+
+/*
+ * The client as the wire decoder writes it: "ip:port", "[v6]:port".
+ * From %r "127.0.0.1(50892)" or "::1(50892)", csvlog's "::1:50892",
+ * "[local]" (the Unix socket: no client); a bare host stays as it is.
+ */
+static void
+fix_client(const char *c, char *out, size_t len)
+{
+	const char *p, *e;
+	size_t hl;
+
+	out[0] = '\0';
+	if (*c == '\0' || strcmp(c, "[local]") == 0)
+		return;
+	if ((p = strchr(c, '(')) != NULL) {
+		hl = (size_t)(p - c);
+		e = strchr(p, ')');
+		p++;
+	} else if ((p = strrchr(c, ':')) != NULL) {
+		hl = (size_t)(p - c);
+		e = NULL;
+		p++;
+	} else {
+		snprintf(out, len, "%s", c);
+		return;
+	}
+	snprintf(out, len, memchr(c, ':', hl) != NULL ? "[%.*s]:%.*s" :
+	    "%.*s:%.*s", (int)hl, c, (int)(e != NULL ? (size_t)(e - p) :
+	    strlen(p)), p);
+}
+
+static void
+rec_defaults(struct pgl_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->user = r->db = r->app = r->pid = r->client = r->severity = "";
+	r->sqlstate = r->message = "";
+}
+
+/* stderr: the held record (first line + continuations) is complete. */
+static void
+stderr_record(struct pglog *g)
+{
+	struct pgl_rec r;
+	char *w, *m, *sev;
+	long off;
+	size_t n;
+
+	/* The prefix's values (at most the line plus a NUL per escape of
+	 * a prefix of 256 bytes), then the client and the severity. */
+	grow(&g->scratch, &g->scap, 2 * g->reclen + 4096);
+	w = g->scratch;
+	rec_defaults(&r);
+	if ((off = match_prefix(g, g->rec, g->reclen, &r, w)) < 0)
+		return;		/* not a session line */
+	w = g->scratch + g->reclen + 1024;	/* after match's */
+	if (r.client != NULL && *r.client != '\0') {
+		fix_client(r.client, w, 64);
+		r.client = w;
+		w += strlen(w) + 1;
+	}
+	/* "LOG:  message" */
+	m = g->rec + off;
+	n = strcspn(m, ":");
+	if (m[n] != ':' || n == 0 || n > 16)
+		return;
+	sev = w;
+	memcpy(sev, m, n);
+	sev[n] = '\0';
+	r.severity = sev;
+	m += n + 1;
+	while (*m == ' ')
+		m++;
+	r.message = m;
+	pgl_message(g, &r, g->rec_end);
+}
+
+static void
+hold_reset(struct pglog *g)
+{
+	g->reclen = 0;
+	g->pending = 0;
+	g->overlong = 0;
+	g->inquote = 0;
+}
+
+/* Appends a line (and a newline before it when not first) to the record. */
+static int
+hold_append(struct pglog *g, const char *s, size_t n)
+{
+	size_t need = g->reclen + (g->reclen ? 1 : 0) + n;
+
+	if (g->overlong || need >= DBLOG_RECORD_MAX) {
+		g->overlong = 1;
+		return -1;
+	}
+	grow(&g->rec, &g->reccap, need + 1);
+	if (g->reclen)
+		g->rec[g->reclen++] = '\n';
+	memcpy(g->rec + g->reclen, s, n);
+	g->reclen += n;
+	g->rec[g->reclen] = '\0';
+	return 0;
+}
+
+static void
+stderr_flush(void *arg)
+{
+	struct pglog *g = arg;
+
+	if (!g->pending)
+		return;
+	if (g->overlong)
+		g->out.bad(g->out.arg, "record over the 1 MB limit");
+	else
+		stderr_record(g);
+	hold_reset(g);
+}
+
+static void
+stderr_line(void *arg, const char *s, size_t n, uint64_t end)
+{
+	struct pglog *g = arg;
+
+	if (n > 0 && s[n - 1] == '\r')
+		n--;
+	if (n > 0 && s[0] == '\t' && g->pending) {
+		hold_append(g, s + 1, n - 1);
+		g->rec_end = end;
+		return;
+	}
+	stderr_flush(g);
+	g->pending = 1;
+	hold_append(g, s, n);
+	g->rec_end = end;
+}
+
+/*
+ * csvlog: the fields of one row, decoded into scratch. PostgreSQL quotes
+ * every text field; numbers and timestamps are bare.
+ */
+#define CSV_FIELDS	26
+
+static void
+csv_record(struct pglog *g)
+{
+	const char *p = g->rec, *end = g->rec + g->reclen;
+	char *f[CSV_FIELDS];
+	char *w, client[64];
+	struct pgl_rec r;
+	int n;
+
+	grow(&g->scratch, &g->scap, g->reclen + CSV_FIELDS + 16);
+	w = g->scratch;
+	for (n = 0; n < CSV_FIELDS && p < end; n++)
+		if (audit_field(&p, end, &w, &f[n]) != 0) {
+			g->out.bad(g->out.arg, "csvlog: broken quoting");
+			return;
+		}
+	if (n < 23) {
+		g->out.bad(g->out.arg, "csvlog: too few fields");
+		return;
+	}
+	rec_defaults(&r);
+	if (dblog_ts(f[0], strlen(f[0]), 0, &r.ts_us) != 0) {
+		g->out.bad(g->out.arg, "csvlog: bad timestamp");
+		return;
+	}
+	r.user = f[1];
+	r.db = f[2];
+	r.pid = f[3];
+	fix_client(f[4], client, sizeof(client));
+	r.client = client;
+	r.severity = f[11];
+	r.sqlstate = f[12];
+	r.message = f[13];
+	r.query = f[19];
+	r.app = f[22];
+	pgl_message(g, &r, g->rec_end);
+}
+
+static void
+csv_line(void *arg, const char *s, size_t n, uint64_t end)
+{
+	struct pglog *g = arg;
+	size_t i;
+
+	if (!g->pending && n == 0)
+		return;
+	g->pending = 1;
+	hold_append(g, s, n);
+	g->rec_end = end;
+	for (i = 0; i < n; i++)
+		if (s[i] == '"')
+			g->inquote = !g->inquote;
+	if (g->inquote)
+		return;		/* a quoted field goes on */
+	if (g->overlong)
+		g->out.bad(g->out.arg, "record over the 1 MB limit");
+	else
+		csv_record(g);
+	hold_reset(g);
+}
+
+static void
+csv_flush(void *arg)
+{
+	(void)arg;	/* a row ends with its newline: nothing held */
+}
+
+static const char *
+jstr(json_t *o, const char *key, char **w)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s;
+	size_t n;
+
+	if (json_is_string(v)) {
+		s = json_string_value(v);
+		n = json_string_length(v);
+	} else if (json_is_integer(v)) {
+		n = (size_t)snprintf(*w, 24, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		s = *w;
+		*w += n + 1;
+		return s;
+	} else
+		return "";
+	memcpy(*w, s, n);
+	(*w)[n] = '\0';	/* a \u0000 inside ends the text here */
+	s = *w;
+	*w += n + 1;
+	return s;
+}
+
+static void
+json_line(void *arg, const char *s, size_t n, uint64_t end)
+{
+	struct pglog *g = arg;
+	json_error_t je;
+	json_t *o;
+	struct pgl_rec r;
+	char *w;
+	const char *ts, *host, *port;
+	char client[64];
+
+	if (n == 0)
+		return;
+	if (n >= DBLOG_RECORD_MAX) {
+		g->out.bad(g->out.arg, "record over the 1 MB limit");
+		return;
+	}
+	/* Each key once (duplicates refused): its strings fit in the line's
+	 * length, plus room for the numbers printed here. */
+	grow(&g->scratch, &g->scap, n + 16 * 32);
+	w = g->scratch;
+	if ((o = json_loadb(s, n, JSON_REJECT_DUPLICATES, &je)) == NULL ||
+	    !json_is_object(o)) {
+		json_decref(o);
+		g->out.bad(g->out.arg, "jsonlog: not a JSON object");
+		return;
+	}
+	rec_defaults(&r);
+	ts = jstr(o, "timestamp", &w);
+	if (dblog_ts(ts, strlen(ts), 0, &r.ts_us) != 0) {
+		json_decref(o);
+		g->out.bad(g->out.arg, "jsonlog: bad timestamp");
+		return;
+	}
+	r.user = jstr(o, "user", &w);
+	r.db = jstr(o, "dbname", &w);
+	r.pid = jstr(o, "pid", &w);
+	r.app = jstr(o, "application_name", &w);
+	r.severity = jstr(o, "error_severity", &w);
+	r.sqlstate = jstr(o, "state_code", &w);
+	r.message = jstr(o, "message", &w);
+	r.query = jstr(o, "statement", &w);
+	host = jstr(o, "remote_host", &w);
+	port = jstr(o, "remote_port", &w);
+	client[0] = '\0';
+	if (*host != '\0' && strcmp(host, "[local]") != 0)
+		snprintf(client, sizeof(client), strchr(host, ':') != NULL ?
+		    "[%s]:%s" : "%s:%s", host, port);
+	r.client = client;
+	pgl_message(g, &r, end);
+	json_decref(o);
+}
+
+static void
+json_flush(void *arg)
+{
+	(void)arg;
+}
+
+static void *
+pglog_new(const struct agent_config *cfg, const struct dblog_out *out,
+    int kind)
+{
+	struct pglog *g;
+
+	g = xcalloc(1, sizeof(*g));
+	g->cfg = cfg;
+	g->out = *out;
+	g->kind = kind;
+	g->prefix = cfg->log_line_prefix != NULL ? cfg->log_line_prefix :
+	    PGL_DEFAULT_PREFIX;
+	hold_reset(g);
+	return g;
+}
+
+static void *
+stderr_new(const struct agent_config *cfg, const struct dblog_out *out)
+{
+	return pglog_new(cfg, out, PGL_STDERR);
+}
+
+static void *
+csv_new(const struct agent_config *cfg, const struct dblog_out *out)
+{
+	return pglog_new(cfg, out, PGL_CSV);
+}
+
+static void *
+json_new(const struct agent_config *cfg, const struct dblog_out *out)
+{
+	return pglog_new(cfg, out, PGL_JSON);
+}
+
+static void
+pglog_free(void *arg)
+{
+	struct pglog *g = arg;
+	size_t i;
+
+	if (g == NULL)
+		return;
+	for (i = 0; i < PGL_CURSORS; i++)
+		free(g->cur[i].declare);
+	free(g->last_stmt);
+	free(g->rec);
+	free(g->scratch);
+	free(g->abuf);
+	free(g);
+}
+
+const struct dblog_format dblog_pgaudit = {
+	"pgaudit", "postgresql", stderr_new, stderr_line, stderr_flush,
+	pglog_free
+};
+const struct dblog_format dblog_pgcsv = {
+	"pgcsv", "postgresql", csv_new, csv_line, csv_flush, pglog_free
+};
+const struct dblog_format dblog_pgjson = {
+	"pgjson", "postgresql", json_new, json_line, json_flush, pglog_free
+};

@@ -1,0 +1,250 @@
+/*
+ * The "log" source kind, log:FORMAT:PATH: a database server's log file
+ * followed like `tail -F` and read by one of the formats of
+ * decode-pglog.c / decode-mylog.c into db.query events with source
+ * "log". `leakwatch-agent --read-log FORMAT:FILE` is the same source
+ * reading a file once.
+ *
+ * Following (follow.c, shared with the jsonl source): the file may be
+ * absent at start (it is waited for); a rename (new inode at the path)
+ * is noticed at end of data, the rest of the old file is read first,
+ * then the new one from its start; a file shorter than what was read
+ * (copytruncate) is read again from its start. Each event is spooled
+ * with the byte offset just after its record, so a restarted agent
+ * resumes at the first record not yet spooled: nothing re-sent, nothing
+ * skipped (docs/log-sources.md states the limits: lines written between
+ * a copy and its truncate are gone, and a file replaced while the agent
+ * was down is read from its start only if it is shorter than the saved
+ * offset). Lines are bounded by DBLOG_RECORD_MAX; a longer line is
+ * skipped whole and counted.
+ *
+ * A record that needs a following line to end (a stderr message with
+ * continuation lines, a slow-log entry) is completed by the format when
+ * the next one begins, or by flush() once the file has stopped growing
+ * for a poll interval - the server writes an entry in one go, so a quiet
+ * file holds no half entry.
+ *
+ * Dedup with the wire decoder (log-dedup, on by default): a statement
+ * of a session that a "db" source of this agent decoded from the wire
+ * is dropped here, since the wire source already reported it with exact
+ * byte counts; see db_wire_seen() in db.c.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "leakwatch/event.h"
+#include "leakwatch/log.h"
+#include "leakwatch/xmalloc.h"
+
+#define LOG_LOGGED	50		/* bad records logged one by one */
+
+static const struct dblog_format *const dblog_formats[] = {
+	&dblog_pgaudit,
+	&dblog_pgcsv,
+	&dblog_pgjson,
+	&dblog_mysql_slow,
+	&dblog_mariadb_audit,
+};
+
+const struct dblog_format *
+dblog_lookup(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(dblog_formats) / sizeof(dblog_formats[0]); i++)
+		if (strcmp(dblog_formats[i]->name, name) == 0)
+			return dblog_formats[i];
+	return NULL;
+}
+
+struct source_log {
+	const struct agent_config *cfg;
+	const struct dblog_format *fmt;
+	void			*dec;
+	struct sink		 sink;
+	uint32_t		 src_id;
+	char			*path;
+	struct follow		*f;
+	struct source_stats	 st;
+	uint64_t		 norm_errors;
+	uint64_t		 deduped;
+};
+
+static void
+log_bad(void *arg, const char *why)
+{
+	struct source_log *s = arg;
+
+	s->st.errors++;
+	if (s->st.errors <= LOG_LOGGED)
+		log_warnx("%s: %s; record skipped", s->path, why);
+	if (s->st.errors == LOG_LOGGED)
+		log_warnx("%s: further bad records are counted, not logged",
+		    s->path);
+}
+
+static void
+log_query(void *arg, const struct db_session_info *info,
+    const struct db_query *q, uint64_t pos)
+{
+	struct source_log *s = arg;
+	struct lw_event *ev;
+	char err[256];
+
+	if (s->cfg->log_dedup && db_wire_seen(info->db_system,
+	    info->session_id, info->client, q->end_us)) {
+		s->deduped++;
+		return;
+	}
+	if ((ev = db_query_event(s->cfg, info, q, "log", &s->norm_errors,
+	    err, sizeof(err))) == NULL) {
+		log_bad(s, err);
+		return;
+	}
+	/* A spool I/O error is logged by the agent; the event is lost,
+	 * since the format cannot take its record back. */
+	if (s->sink.emit(s->sink.arg, ev, s->src_id, pos) == 0)
+		s->st.read++;
+}
+
+static void
+log_session(void *arg, const struct db_session_info *info,
+    const char *action, int64_t ts_us, const char *error_code, uint64_t pos)
+{
+	struct source_log *s = arg;
+	struct lw_event *ev;
+	char err[256];
+
+	if (s->cfg->log_dedup && db_wire_seen(info->db_system,
+	    info->session_id, info->client, ts_us)) {
+		s->deduped++;
+		return;
+	}
+	if ((ev = db_session_event(info, action, ts_us, -1, error_code, "log",
+	    err, sizeof(err))) == NULL) {
+		log_bad(s, err);
+		return;
+	}
+	if (s->sink.emit(s->sink.arg, ev, s->src_id, pos) == 0)
+		s->st.read++;
+}
+
+/* follow.c's callbacks: lines go to the format. */
+static int
+log_line(void *arg, const char *line, size_t n, uint64_t end,
+    uint64_t lineno)
+{
+	struct source_log *s = arg;
+
+	(void)lineno;
+	s->fmt->line(s->dec, line, n, end);
+	return 0;	/* a format cannot take a line back: never retried */
+}
+
+static void
+log_too_long(void *arg, uint64_t lineno)
+{
+	(void)lineno;
+	log_bad(arg, "line over the 1 MB limit");
+}
+
+static void
+log_flush(void *arg)
+{
+	struct source_log *s = arg;
+
+	s->fmt->flush(s->dec);
+}
+
+static int
+log_full(void *arg)
+{
+	struct source_log *s = arg;
+
+	return s->sink.full(s->sink.arg);
+}
+
+/* arg: "FORMAT:PATH" */
+struct source_log *
+source_log_new(struct event_base *base, const char *arg,
+    const struct agent_config *cfg, uint32_t src_id,
+    const struct sink *sink, uint64_t resume, int follow, char *err,
+    size_t errlen)
+{
+	const struct dblog_format *fmt;
+	struct source_log *s;
+	struct dblog_out out;
+	struct follow_cb cb;
+	const char *colon = strchr(arg, ':');
+	char name[32];
+
+	if (colon == NULL || colon == arg || colon[1] == '\0' ||
+	    (size_t)(colon - arg) >= sizeof(name)) {
+		snprintf(err, errlen, "source log: expected log:FORMAT:PATH "
+		    "(FORMAT pgaudit, pgcsv, pgjson, mysql-slow or "
+		    "mariadb-audit)");
+		return NULL;
+	}
+	memcpy(name, arg, (size_t)(colon - arg));
+	name[colon - arg] = '\0';
+	if ((fmt = dblog_lookup(name)) == NULL) {
+		snprintf(err, errlen, "source log: unknown format \"%s\" "
+		    "(pgaudit, pgcsv, pgjson, mysql-slow, mariadb-audit)",
+		    name);
+		return NULL;
+	}
+	if (cfg->log_line_prefix != NULL &&
+	    strlen(cfg->log_line_prefix) > 256) {
+		snprintf(err, errlen, "log-line-prefix: over 256 bytes");
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->cfg = cfg;
+	s->fmt = fmt;
+	s->sink = *sink;
+	s->src_id = src_id;
+	s->path = xstrdup(colon + 1);
+	out.query = log_query;
+	out.session = log_session;
+	out.bad = log_bad;
+	out.arg = s;
+	s->dec = fmt->new(cfg, &out);
+	cb.line = log_line;
+	cb.bad = log_too_long;
+	cb.flush = log_flush;
+	cb.full = log_full;
+	cb.arg = s;
+	if ((s->f = follow_new(base, s->path, resume, follow,
+	    DBLOG_RECORD_MAX, &cb, err, errlen)) == NULL) {
+		source_log_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int
+source_log_done(const struct source_log *s)
+{
+	return follow_done(s->f);
+}
+
+void
+source_log_stats(const struct source_log *s, struct source_stats *st)
+{
+	*st = s->st;
+}
+
+void
+source_log_free(struct source_log *s)
+{
+	if (s == NULL)
+		return;
+	follow_free(s->f);
+	if (s->dec != NULL)
+		s->fmt->free(s->dec);
+	free(s->path);
+	free(s);
+}

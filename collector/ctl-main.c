@@ -1,0 +1,765 @@
+/*
+ * leakwatch-ctl: the operator's routine on the collector host, without
+ * touching SQL by hand. It reads the collector's configuration (the same
+ * file and keys as leakwatch-collector) and works on its database and its
+ * agent-secrets file:
+ *
+ *   agents            every agent the collector has met and its health
+ *   secret-issue      a new per-agent secret (only its SHA-256 is stored)
+ *   secret-revoke     removes an agent's secret
+ *   secrets           the agent names in the secrets file
+ *   config            the configuration as parsed (= collector -t -v)
+ *   vacuum            deletes raw events older than `retention`, keeping
+ *                     alert events and the events around every alert
+ *
+ * It is not a second collector: it never listens, never scores, and the
+ * database writes it does (vacuum) are short transactions that interleave
+ * with a running collector's (WAL, busy timeout). The collector re-reads
+ * the secrets file on SIGHUP, which ctl tells the operator to send rather
+ * than sending it itself. docs/operations.md is the manual.
+ */
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "collector.h"
+#include "leakwatch/log.h"
+#include "leakwatch/proto.h"
+#include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
+
+#define CTL_DEFAULT_CONF "/etc/leakwatch/collector.conf"
+#define VACUUM_BATCH	5000	/* rows per transaction: the collector waits
+				   at most one batch for the write lock */
+
+/* ctl's own options, parsed with the same conf machinery as the keys. */
+struct ctl_opts {
+	long long	 older_than;	/* ms; overrides `retention` */
+	long long	 keep_around;	/* ms kept each side of an alert */
+	long long	 stale;		/* ms without news: agent is silent */
+	char		*out;		/* secret-issue: write the secret here */
+	int		 dry_run;
+	int		 compact;
+	int		 check;		/* agents: exit 1 unless all are ok */
+	int		 force;		/* secret-issue: replace */
+};
+
+#define O(n, kind, field, lo, hi) \
+	{ n, kind, offsetof(struct ctl_opts, field), lo, hi }
+static const struct conf_key ctl_keys[] = {
+	O("older-than", CONF_DURATION, older_than, 1000, 3650LL * 86400000),
+	O("keep-around", CONF_DURATION, keep_around, 0, 365LL * 86400000),
+	O("stale", CONF_DURATION, stale, 1000, 365LL * 86400000),
+	O("out", CONF_STR, out, 0, 0),
+	O("dry-run", CONF_FLAG, dry_run, 0, 1),
+	O("compact", CONF_FLAG, compact, 0, 1),
+	O("check", CONF_FLAG, check, 0, 1),
+	O("force", CONF_FLAG, force, 0, 1),
+	{ NULL, CONF_STR, 0, 0, 0 }
+};
+
+struct ctl {
+	struct collector_config	 cfg;
+	struct ctl_opts		 o;
+	const char		*conf_path;
+	const char		*cmd;
+	const char		*arg;
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: leakwatch-ctl [-c collector.conf] [--db path] "
+	    "[--key value ...] command\n"
+	    "  agents [--stale 60s] [--check]\n"
+	    "  secret-issue NAME [--out FILE] [--force]\n"
+	    "  secret-revoke NAME\n"
+	    "  secrets\n"
+	    "  config\n"
+	    "  vacuum [--older-than 2160h] [--keep-around 24h] [--dry-run] "
+	    "[--compact]\n");
+	exit(2);
+}
+
+static int
+is_ctl_key(const char *arg)
+{
+	const struct conf_key *k;
+	size_t n;
+
+	if (strncmp(arg, "--", 2) != 0)
+		return 0;
+	arg += 2;
+	n = strcspn(arg, "=");
+	for (k = ctl_keys; k->name != NULL; k++)
+		if (strlen(k->name) == n && strncmp(k->name, arg, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * -c FILE first (else the default file when it exists and no --db is
+ * given), then every option in order, so the command line wins.
+ */
+static void
+parse_args(struct ctl *c, int argc, char **argv)
+{
+	char err[512];
+	int i, have_db = 0;
+
+	config_defaults(&c->cfg);
+	c->o.keep_around = 24LL * 3600000;
+	c->o.stale = 60000;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			c->conf_path = argv[++i];
+		else if (strcmp(argv[i], "--db") == 0 ||
+		    strncmp(argv[i], "--db=", 5) == 0)
+			have_db = 1;
+	}
+	if (c->conf_path == NULL && !have_db &&
+	    access(CTL_DEFAULT_CONF, R_OK) == 0)
+		c->conf_path = CTL_DEFAULT_CONF;
+	if (c->conf_path != NULL && conf_load(c->conf_path, collector_keys,
+	    &c->cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "leakwatch-ctl: %s\n", err);
+		exit(1);
+	}
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0) {
+			i++;
+			continue;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("leakwatch-ctl %s\n", LEAKWATCH_VERSION);
+			exit(0);
+		}
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			usage();
+		if (argv[i][0] != '-') {
+			if (c->cmd == NULL)
+				c->cmd = argv[i];
+			else if (c->arg == NULL)
+				c->arg = argv[i];
+			else
+				usage();
+			continue;
+		}
+		if (conf_arg(is_ctl_key(argv[i]) ? ctl_keys : collector_keys,
+		    is_ctl_key(argv[i]) ? (void *)&c->o : (void *)&c->cfg,
+		    argc, argv, &i, err, sizeof(err)) != 0) {
+			fprintf(stderr, "leakwatch-ctl: %s\n", err);
+			usage();
+		}
+	}
+	if (c->cmd == NULL)
+		usage();
+}
+
+static sqlite3 *
+open_db(const struct ctl *c, int writable)
+{
+	sqlite3 *db = NULL;
+	int flags = writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+
+	if (c->cfg.db == NULL) {
+		fprintf(stderr, "leakwatch-ctl: no database: give -c "
+		    "collector.conf or --db PATH\n");
+		return NULL;
+	}
+	if (sqlite3_open_v2(c->cfg.db, &db, flags, NULL) != SQLITE_OK) {
+		fprintf(stderr, "leakwatch-ctl: %s: %s\n", c->cfg.db,
+		    db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	return db;
+}
+
+static int
+table_exists(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *st;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE "
+	    "type = 'table' AND name = ?", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+static void
+fmt_age(int64_t us, char *buf, size_t len)
+{
+	long long s = us / 1000000;
+
+	if (s < 0)
+		s = 0;
+	if (s < 120)
+		snprintf(buf, len, "%llds", s);
+	else if (s < 7200)
+		snprintf(buf, len, "%lldm", s / 60);
+	else if (s < 172800)
+		snprintf(buf, len, "%lldh", s / 3600);
+	else
+		snprintf(buf, len, "%lldd", s / 86400);
+}
+
+static long long
+status_num(json_t *st, const char *key)
+{
+	json_t *v = st ? json_object_get(st, key) : NULL;
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+}
+
+/*
+ * Health, worst first: `disconnected` (no open connection), `silent`
+ * (connected but nothing for --stale: a wedged agent or network), else
+ * `ok`; and notes for what an operator must look at even when it is
+ * connected: lost events (gaps, spool drops), kernel capture drops, a
+ * backlog in the spool, a clock off by more than `clock-skew`.
+ */
+static int
+cmd_agents(struct ctl *c)
+{
+	static const char *q = "SELECT a.agent, a.addr, a.connected, "
+	    "a.last_seen, a.version, a.clock_skew_ms, a.status, "
+	    "(SELECT count(*) FROM gaps g WHERE g.agent = a.agent), "
+	    "(SELECT count(*) FROM events e WHERE e.agent = a.agent) "
+	    "FROM agents a ORDER BY a.agent";
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t now = now_us();
+	int bad = 0, n = 0, rc;
+
+	if ((db = open_db(c, 0)) == NULL)
+		return 1;
+	if (!table_exists(db, "agents") || sqlite3_prepare_v2(db, q, -1, &st,
+	    NULL) != SQLITE_OK) {
+		fprintf(stderr, "leakwatch-ctl: %s: not a collector database\n",
+		    c->cfg.db);
+		sqlite3_close(db);
+		return 1;
+	}
+	printf("%-20s %-12s %-9s %-21s %-8s %10s %8s %5s  %s\n", "AGENT",
+	    "STATE", "LAST SEEN", "ADDRESS", "VERSION", "EVENTS", "SPOOLED",
+	    "GAPS", "NOTES");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *addr = (const char *)sqlite3_column_text(st, 1);
+		const char *ver = (const char *)sqlite3_column_text(st, 4);
+		const char *sj = (const char *)sqlite3_column_text(st, 6);
+		int connected = sqlite3_column_int(st, 2);
+		int64_t last = sqlite3_column_int64(st, 3);
+		long long skew = sqlite3_column_int64(st, 5);
+		long long gaps = sqlite3_column_int64(st, 7);
+		long long events = sqlite3_column_int64(st, 8);
+		const char *state;
+		char age[32], notes[256], vis[64];
+		json_t *js = NULL;
+		size_t nl = 0;
+
+		notes[0] = '\0';
+		if (sj != NULL)
+			js = json_loads(sj, 0, NULL);
+		if (!connected)
+			state = "disconnected";
+		else if (now - last > c->o.stale * 1000)
+			state = "silent";
+		else
+			state = "ok";
+#define NOTE(...) do {							\
+	int w_ = snprintf(notes + nl, sizeof(notes) - nl, __VA_ARGS__); \
+	if (w_ > 0 && (size_t)w_ < sizeof(notes) - nl)			\
+		nl += (size_t)w_;					\
+} while (0)
+		if (gaps > 0)
+			NOTE("%sgaps:%lld", nl ? " " : "", gaps);
+		if (status_num(js, "spool_dropped") > 0)
+			NOTE("%sspool-dropped:%lld", nl ? " " : "",
+			    status_num(js, "spool_dropped"));
+		if (js != NULL && json_is_object(json_object_get(js,
+		    "counters")) && json_integer_value(json_object_get(
+		    json_object_get(js, "counters"), "kernel_drops")) > 0)
+			NOTE("%skernel-drops:%lld", nl ? " " : "",
+			    (long long)json_integer_value(json_object_get(
+			    json_object_get(js, "counters"), "kernel_drops")));
+		if (status_num(js, "parse_errors") > 0)
+			NOTE("%sparse-errors:%lld", nl ? " " : "",
+			    status_num(js, "parse_errors"));
+		if (c->cfg.clock_skew > 0 && (skew > c->cfg.clock_skew ||
+		    -skew > c->cfg.clock_skew))
+			NOTE("%sclock-skew:%lldms", nl ? " " : "", skew);
+#undef NOTE
+		if (strcmp(state, "ok") != 0 || nl > 0)
+			bad++;
+		fmt_age(now - last, age, sizeof(age));
+		str_vis(name ? name : "", name ? strlen(name) : 0, vis,
+		    sizeof(vis));
+		printf("%-20s %-12s %-9s %-21s %-8s %10lld %8lld %5lld  %s\n",
+		    vis, state, age, addr ? addr : "-", ver ? ver : "-",
+		    events, status_num(js, "spool_events"), gaps,
+		    nl ? notes : "-");
+		json_decref(js);
+		n++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "leakwatch-ctl: reading agents failed\n");
+		return 1;
+	}
+	fprintf(stderr, "%d agents, %d need attention\n", n, bad);
+	return c->o.check && bad > 0 ? 1 : 0;
+}
+
+/* The same rule as collector/secrets.c: what a valid agent name is. */
+static int
+valid_agent_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > PROTO_MAX_NAME)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		    strchr("-_.@", s[i]) != NULL))
+			return 0;
+	return 1;
+}
+
+/* The first field of a secrets line, or "" for comments and blanks. */
+static void
+line_name(const char *line, char *name, size_t len)
+{
+	size_t n;
+
+	line += strspn(line, " \t");
+	if (*line == '#') {
+		name[0] = '\0';
+		return;
+	}
+	n = strcspn(line, " \t\r\n");
+	if (n >= len)
+		n = len - 1;
+	memcpy(name, line, n);
+	name[n] = '\0';
+}
+
+/*
+ * Rewrites the secrets file without NAME's lines, plus `add` at the end
+ * when given: a temporary file in the same directory, fsync, rename, so
+ * a collector reloading at that moment sees the old file or the new one.
+ * The mode of the old file is kept (0640 for a new one). Returns how many
+ * lines of NAME were dropped, or -1.
+ */
+static int
+rewrite_secrets(const char *path, const char *name, const char *add)
+{
+	char tmp[4096], line[1024], first[256];
+	FILE *in, *out;
+	struct stat sb;
+	mode_t mode = 0640;
+	int fd, dropped = 0, n;
+
+	if ((n = snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path)) < 0 ||
+	    (size_t)n >= sizeof(tmp)) {
+		fprintf(stderr, "leakwatch-ctl: %s: path too long\n", path);
+		return -1;
+	}
+	in = fopen(path, "r");
+	if (in == NULL && errno != ENOENT) {
+		fprintf(stderr, "leakwatch-ctl: %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (in != NULL && fstat(fileno(in), &sb) == 0)
+		mode = sb.st_mode & 0777;
+	if ((fd = mkstemp(tmp)) == -1) {
+		fprintf(stderr, "leakwatch-ctl: %s: %s\n", tmp,
+		    strerror(errno));
+		if (in != NULL)
+			fclose(in);
+		return -1;
+	}
+	if (fchmod(fd, mode) != 0 || (out = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "leakwatch-ctl: %s: %s\n", tmp,
+		    strerror(errno));
+		close(fd);
+		unlink(tmp);
+		if (in != NULL)
+			fclose(in);
+		return -1;
+	}
+	if (in != NULL && fstat(fileno(in), &sb) == 0 && getuid() == 0 &&
+	    fchown(fd, sb.st_uid, sb.st_gid) != 0)
+		fprintf(stderr, "leakwatch-ctl: %s: chown: %s\n", tmp,
+		    strerror(errno));
+	while (in != NULL && fgets(line, sizeof(line), in) != NULL) {
+		line_name(line, first, sizeof(first));
+		if (strcmp(first, name) == 0) {
+			dropped++;
+			continue;
+		}
+		fputs(line, out);
+		if (strchr(line, '\n') == NULL)
+			fputc('\n', out);
+	}
+	if (in != NULL)
+		fclose(in);
+	if (add != NULL)
+		fprintf(out, "%s\n", add);
+	if (fflush(out) != 0 || fsync(fileno(out)) != 0 ||
+	    fclose(out) != 0 || rename(tmp, path) != 0) {
+		fprintf(stderr, "leakwatch-ctl: %s: %s\n", path,
+		    strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return dropped;
+}
+
+static int
+secrets_path(const struct ctl *c)
+{
+	if (c->cfg.agent_secrets == NULL) {
+		fprintf(stderr, "leakwatch-ctl: no agent-secrets file in the "
+		    "configuration (key agent-secrets)\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Does the secrets file list NAME already? */
+static int
+secret_listed(const char *path, const char *name)
+{
+	char line[1024], first[256];
+	FILE *f;
+	int found = 0;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		line_name(line, first, sizeof(first));
+		found = strcmp(first, name) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * 32 random bytes as 64 hex digits: the agent's secret. Only its SHA-256
+ * goes into the collector's file; the secret itself is printed once (or
+ * written to --out, created 0600, never overwritten) for the agent's
+ * secret-file.
+ */
+static int
+cmd_secret_issue(struct ctl *c)
+{
+	uint8_t raw[32];
+	char secret[65], hash[65], line[PROTO_MAX_NAME + 80];
+	ssize_t got;
+	int fd;
+
+	if (c->arg == NULL || !valid_agent_name(c->arg)) {
+		fprintf(stderr, "leakwatch-ctl: secret-issue needs an agent "
+		    "name (letters, digits, - _ . @; at most %d)\n",
+		    PROTO_MAX_NAME);
+		return 2;
+	}
+	if (secrets_path(c) != 0)
+		return 1;
+	if (!c->o.force && secret_listed(c->cfg.agent_secrets, c->arg)) {
+		fprintf(stderr, "leakwatch-ctl: %s already has a secret; "
+		    "revoke it first or use --force\n", c->arg);
+		return 1;
+	}
+	if ((got = getrandom(raw, sizeof(raw), 0)) != (ssize_t)sizeof(raw)) {
+		fprintf(stderr, "leakwatch-ctl: getrandom failed\n");
+		return 1;
+	}
+	hex_encode(raw, sizeof(raw), secret);
+	explicit_bzero(raw, sizeof(raw));
+	sha256_hex(secret, strlen(secret), hash);
+	if (c->o.out != NULL) {
+		fd = open(c->o.out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600);
+		if (fd == -1 || dprintf(fd, "%s\n", secret) < 0 ||
+		    close(fd) != 0) {
+			fprintf(stderr, "leakwatch-ctl: %s: %s\n", c->o.out,
+			    strerror(errno));
+			explicit_bzero(secret, sizeof(secret));
+			return 1;
+		}
+	}
+	snprintf(line, sizeof(line), "%s %s", c->arg, hash);
+	if (rewrite_secrets(c->cfg.agent_secrets, c->arg, line) < 0) {
+		explicit_bzero(secret, sizeof(secret));
+		if (c->o.out != NULL)
+			unlink(c->o.out);
+		return 1;
+	}
+	if (c->o.out == NULL)
+		printf("%s\n", secret);
+	explicit_bzero(secret, sizeof(secret));
+	fprintf(stderr, "leakwatch-ctl: secret for %s added to %s%s%s; "
+	    "reload the collector (systemctl reload leakwatch-collector)\n",
+	    c->arg, c->cfg.agent_secrets, c->o.out ? ", secret in " : "",
+	    c->o.out ? c->o.out : "");
+	return 0;
+}
+
+static int
+cmd_secret_revoke(struct ctl *c)
+{
+	int n;
+
+	if (c->arg == NULL)
+		usage();
+	if (secrets_path(c) != 0)
+		return 1;
+	if (!secret_listed(c->cfg.agent_secrets, c->arg)) {
+		fprintf(stderr, "leakwatch-ctl: %s: no secret for %s\n",
+		    c->cfg.agent_secrets, c->arg);
+		return 1;
+	}
+	if ((n = rewrite_secrets(c->cfg.agent_secrets, c->arg, NULL)) < 0)
+		return 1;
+	fprintf(stderr, "leakwatch-ctl: secret of %s removed from %s; reload "
+	    "the collector (systemctl reload leakwatch-collector): its "
+	    "connections are refused from then on\n", c->arg,
+	    c->cfg.agent_secrets);
+	return 0;
+}
+
+static int
+cmd_secrets(struct ctl *c)
+{
+	char line[1024], first[256];
+	FILE *f;
+
+	if (secrets_path(c) != 0)
+		return 1;
+	if ((f = fopen(c->cfg.agent_secrets, "r")) == NULL) {
+		fprintf(stderr, "leakwatch-ctl: %s: %s\n", c->cfg.agent_secrets,
+		    strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line_name(line, first, sizeof(first));
+		if (first[0] != '\0')
+			printf("%s\n", first);
+	}
+	fclose(f);
+	return 0;
+}
+
+/* One [from, to) range of event time to keep, from the alerts. */
+struct keep {
+	int64_t	from, to;
+};
+
+static int
+keep_cmp(const void *a, const void *b)
+{
+	const struct keep *x = a, *y = b;
+
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+/*
+ * The alerts' time spans widened by --keep-around, sorted and merged, so
+ * the deletion runs over the gaps between them with the events_ts index
+ * instead of testing every event against every alert.
+ */
+static struct keep *
+load_keeps(sqlite3 *db, int64_t around, size_t *np)
+{
+	struct keep *k = NULL;
+	sqlite3_stmt *st;
+	size_t n = 0, cap = 0, i, m;
+
+	*np = 0;
+	if (!table_exists(db, "alerts"))
+		return NULL;
+	if (sqlite3_prepare_v2(db, "SELECT ts, max(ts, last_ts) FROM alerts",
+	    -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			k = xreallocarray(k, cap, sizeof(*k));
+		}
+		k[n].from = sqlite3_column_int64(st, 0) - around;
+		k[n].to = sqlite3_column_int64(st, 1) + around + 1;
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (n == 0)
+		return k;
+	qsort(k, n, sizeof(*k), keep_cmp);
+	for (m = 0, i = 1; i < n; i++) {
+		if (k[i].from <= k[m].to) {
+			if (k[i].to > k[m].to)
+				k[m].to = k[i].to;
+		} else
+			k[++m] = k[i];
+	}
+	*np = m + 1;
+	return k;
+}
+
+/* Deletes (or counts) events in [from, to), in short transactions. */
+static int
+purge_range(sqlite3 *db, int64_t from, int64_t to, int dry, long long *total)
+{
+	static const char *del = "DELETE FROM events WHERE id IN (SELECT id "
+	    "FROM events WHERE ts >= ? AND ts < ? AND type <> 'alert' "
+	    "LIMIT ?)";
+	static const char *cnt = "SELECT count(*) FROM events WHERE ts >= ? "
+	    "AND ts < ? AND type <> 'alert'";
+	sqlite3_stmt *st;
+	int changed;
+
+	if (from >= to)
+		return 0;
+	if (sqlite3_prepare_v2(db, dry ? cnt : del, -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	do {
+		sqlite3_bind_int64(st, 1, from);
+		sqlite3_bind_int64(st, 2, to);
+		if (!dry)
+			sqlite3_bind_int(st, 3, VACUUM_BATCH);
+		if (!dry && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL,
+		    NULL) != SQLITE_OK)
+			break;
+		switch (sqlite3_step(st)) {
+		case SQLITE_ROW:
+			*total += sqlite3_column_int64(st, 0);
+			changed = 0;
+			break;
+		case SQLITE_DONE:
+			changed = sqlite3_changes(db);
+			*total += changed;
+			break;
+		default:
+			changed = -1;
+			break;
+		}
+		sqlite3_reset(st);
+		if (!dry && sqlite3_exec(db, changed >= 0 ? "COMMIT" :
+		    "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+			changed = -1;
+	} while (!dry && changed == VACUUM_BATCH);
+	sqlite3_finalize(st);
+	return changed < 0 ? -1 : 0;
+}
+
+static int
+cmd_vacuum(struct ctl *c)
+{
+	long long keep_ms = c->o.older_than ? c->o.older_than :
+	    c->cfg.retention, deleted = 0;
+	struct keep *k;
+	sqlite3 *db;
+	int64_t cutoff, from = INT64_MIN;
+	size_t n, i;
+	char when[64];
+	int rc = 0;
+
+	if (keep_ms <= 0) {
+		fprintf(stderr, "leakwatch-ctl: no retention: set `retention` "
+		    "in the configuration or give --older-than\n");
+		return 2;
+	}
+	if ((db = open_db(c, !c->o.dry_run)) == NULL)
+		return 1;
+	if (!table_exists(db, "events")) {
+		fprintf(stderr, "leakwatch-ctl: %s: not a collector database\n",
+		    c->cfg.db);
+		sqlite3_close(db);
+		return 1;
+	}
+	cutoff = now_us() - keep_ms * 1000;
+	k = load_keeps(db, c->o.keep_around * 1000, &n);
+	for (i = 0; i < n && rc == 0 && k[i].from < cutoff; i++) {
+		rc = purge_range(db, from, k[i].from, c->o.dry_run, &deleted);
+		from = k[i].to;
+	}
+	if (rc == 0 && from < cutoff)
+		rc = purge_range(db, from, cutoff, c->o.dry_run, &deleted);
+	free(k);
+	if (rc != 0) {
+		fprintf(stderr, "leakwatch-ctl: vacuum: %s\n",
+		    sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return 1;
+	}
+	ts_format(cutoff, when, sizeof(when));
+	printf("%s %lld events older than %s (kept: alert events and %zu "
+	    "spans around alerts)\n", c->o.dry_run ? "would delete" :
+	    "deleted", deleted, when, n);
+	if (c->o.compact && !c->o.dry_run) {
+		/* VACUUM needs the write lock for the whole rewrite */
+		if (sqlite3_exec(db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
+		    NULL, NULL) != SQLITE_OK) {
+			fprintf(stderr, "leakwatch-ctl: compact: %s\n",
+			    sqlite3_errmsg(db));
+			rc = 1;
+		} else
+			printf("compacted %s\n", c->cfg.db);
+	}
+	sqlite3_close(db);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	log_init("leakwatch-ctl", 1, 0);
+	parse_args(&c, argc, argv);
+	if (strcmp(c.cmd, "agents") == 0)
+		rc = cmd_agents(&c);
+	else if (strcmp(c.cmd, "secret-issue") == 0)
+		rc = cmd_secret_issue(&c);
+	else if (strcmp(c.cmd, "secret-revoke") == 0)
+		rc = cmd_secret_revoke(&c);
+	else if (strcmp(c.cmd, "secrets") == 0)
+		rc = cmd_secrets(&c);
+	else if (strcmp(c.cmd, "config") == 0) {
+		conf_dump(collector_keys, &c.cfg, stdout);
+		rc = 0;
+	} else if (strcmp(c.cmd, "vacuum") == 0)
+		rc = cmd_vacuum(&c);
+	else {
+		fprintf(stderr, "leakwatch-ctl: unknown command \"%s\"\n",
+		    c.cmd);
+		usage();
+	}
+	conf_clear(collector_keys, &c.cfg);
+	conf_clear(ctl_keys, &c.o);
+	return rc;
+}

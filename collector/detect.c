@@ -1,0 +1,592 @@
+/*
+ * Detectors: turn an employee's buckets and baselines into figures the
+ * rules compare with thresholds. A spike is a z-score of the hour or day
+ * against the employee's own baseline for that time of week (or the peer
+ * group's, until the own one has converged). Slow drift is a one-sided
+ * CUSUM of the daily residual - measured against the larger of the
+ * current and a lagged baseline (14-28 days old), so a theft that creeps
+ * up cannot teach the baseline to accept it, and net of the peer group's
+ * median residual that day, so a team-wide ticket surge does not look
+ * like drift - plus a 30-day cumulative total compared with the peers'
+ * median. The combined daily score folds every feature into one number
+ * with absolute minimums as well as ratios. Learning happens here too,
+ * after the rules ran: not from alerted buckets, not from holidays, and
+ * not for a feature whose drift statistic is raised (frozen), so the
+ * baseline never learns the theft it is meant to catch.
+ * docs/analytics.md has the maths in prose.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector.h"
+#include "leakwatch/log.h"
+
+#define FLOOR_DAY	0.30	/* log units: about +-35% */
+#define FLOOR_HOUR	0.50
+#define ALPHA_DAY	0.07	/* about 30 updates of memory */
+#define ALPHA_HOUR	0.05
+#define CUSUM_K		1.0	/* slack, in z units */
+#define CUSUM_FREEZE	2.0	/* no learning above this */
+#define SPIKE_RATIO	8.0	/* above: a spike, not drift */
+#define ACT_DECAY	0.97
+#define LAG_DAYS	14
+#define PEER_MIN_N	10	/* member-buckets before peers are a prior */
+#define PEER_MIN_DAYS	3	/* ... and about this many days of members */
+
+/* Absolute minimums: below these a day is never called a spike. */
+static double
+abs_min(int f)
+{
+	switch (f) {
+	case FT_QUERIES:
+		return 500;
+	case FT_TABLES:
+		return 20;
+	case FT_RESULT_BYTES:
+	case FT_OUT_CLOUD:
+	case FT_OUT_WEBMAIL:
+	case FT_OUT_FILE_TRANSFER:
+	case FT_OUT_UNKNOWN:
+	case FT_OUT_EXFIL:
+	case FT_OFFHOURS_OUT:
+		return 100e6;
+	default:
+		return 500;	/* rows */
+	}
+}
+
+/* ... and the excess over typical that may feed the drift statistic. */
+static double
+drift_min(int f)
+{
+	switch (f) {
+	case FT_QUERIES:
+		return 50;
+	case FT_TABLES:
+		return 5;
+	case FT_RESULT_BYTES:
+	case FT_OUT_CLOUD:
+	case FT_OUT_WEBMAIL:
+	case FT_OUT_FILE_TRANSFER:
+	case FT_OUT_UNKNOWN:
+	case FT_OUT_EXFIL:
+	case FT_OFFHOURS_OUT:
+		return 20e6;
+	default:
+		return 100;	/* rows */
+	}
+}
+
+static int
+local_hour(const struct analytics *an, int64_t us)
+{
+	int64_t h = (us + an->p.utc_offset_min * 60000000LL) / 3600000000LL;
+
+	return (int)(((h % 24) + 24) % 24);
+}
+
+static int
+day_wday(int64_t day)
+{
+	return (int)((((day + 4) % 7) + 7) % 7);	/* 1970-01-01: Thu */
+}
+
+static const struct slot *
+busiest(const struct slot *s)
+{
+	int i, b = 0;
+
+	for (i = 1; i < 4; i++)
+		if (s[i].n > s[b].n)
+			b = i;
+	return &s[b];
+}
+
+/*
+ * The figures of feature f in the open hour or day bucket: value, z
+ * against the own baseline (or the peers' before convergence), z against
+ * the peers, and the typical values behind them.
+ */
+void
+detect_figure(struct analytics *an, struct entity *e, int f, enum period per,
+    struct figure *fig)
+{
+	struct peer *pg = analytics_peer(an, e->group);
+	const struct slot *own, *alt = NULL, *ps = NULL;
+	int64_t day = an->day_open;
+	int hol = analytics_holiday(an, day), wd = day_wday(day), k;
+	double floor;
+
+	memset(fig, 0, sizeof(*fig));
+	if (f < 0 || f >= FT_MAX)
+		return;
+	if (per == PER_HOUR) {
+		k = baseline_hour_slot(wd, local_hour(an, an->hour_open), hol);
+		own = &e->s.f[f].hour[k];
+		/*
+		 * A band without history (the first evening at work)
+		 * borrows the person's busiest weekday band: "an hour of
+		 * yours", which is what a stranger hour is measured against.
+		 */
+		alt = busiest(e->s.f[f].hour);
+		if (pg != NULL) {
+			ps = &pg->hour[f][k];
+			if (ps->n < PEER_MIN_N)
+				ps = busiest(pg->hour[f]);
+		}
+		fig->value = e->hv[f];
+		floor = FLOOR_HOUR;
+	} else {
+		k = baseline_day_slot(wd, hol);
+		own = &e->s.f[f].day[k];
+		if (k == 1)
+			alt = &e->s.f[f].day[0];
+		if (pg != NULL)
+			ps = &pg->day[f][k];
+		fig->value = e->dv[f];
+		floor = FLOOR_DAY;
+	}
+	/*
+	 * The peers are a prior once they have seen about three days of
+	 * their members (n counts member-buckets), so the first days of a
+	 * deployment, when everything is new for everyone, stay quiet.
+	 */
+	if (ps != NULL && pg != NULL && ps->n < (uint32_t)(PEER_MIN_DAYS *
+	    pg->members))
+		ps = NULL;
+	/* a weekend without its own history borrows the weekday's */
+	if (own->n < (uint32_t)an->p.min_days && alt != NULL &&
+	    alt->n >= (uint32_t)an->p.min_days)
+		own = alt;
+	if (ps != NULL && ps->n < PEER_MIN_N)
+		ps = NULL;
+	fig->converged = own->n >= (uint32_t)an->p.min_days;
+	if (ps != NULL) {
+		fig->zpeer = slot_z(ps, fig->value, floor);
+		fig->peer_typical = slot_typical(ps);
+	}
+	if (fig->converged) {
+		fig->z = slot_z(own, fig->value, floor);
+		fig->typical = slot_typical(own);
+	} else {
+		fig->z = fig->zpeer;
+		fig->typical = fig->peer_typical;
+	}
+}
+
+double
+detect_cusum_step(double s, double z, double k)
+{
+	s += z - k;
+	return s > 0 ? s : 0;
+}
+
+/* The sum of the last 30 days' values of f as of day. */
+double
+detect_cum30(const struct entity *e, int f, int64_t day)
+{
+	int64_t d, from;
+	double sum = 0;
+
+	if (e->s.last_day < 0 || e->s.last_day < day - (CUM_DAYS - 1))
+		return 0;
+	from = day - (CUM_DAYS - 1);
+	if (from < e->s.last_day - (CUM_DAYS - 1))
+		from = e->s.last_day - (CUM_DAYS - 1);
+	for (d = from; d <= e->s.last_day; d++)
+		sum += e->s.f[f].ring[d % CUM_DAYS];
+	return sum;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v, size_t n)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * A day ends: for every employee active today (ents, sorted by id) the
+ * own z per feature, the peer groups' median z, the drift residuals and
+ * CUSUMs, the 30-day totals and the peers' medians of them. Nothing is
+ * learnt yet: the rules run on these figures first.
+ */
+void
+detect_day_close(struct analytics *an, struct entity **ents, size_t n,
+    int64_t day)
+{
+	struct figure fig;
+	struct peer *pg;
+	struct entity *e;
+	const char *key;
+	void *val;
+	double *vals, r, zlag;
+	size_t i, nv, cap, it;
+	int f, k, hol = analytics_holiday(an, day);
+	int64_t d;
+
+	cap = hmap_count(an->entities) + 1;
+	vals = calloc(cap, sizeof(*vals));
+	if (vals == NULL)
+		return;
+	/* the own z of every active member, then each group's median */
+	for (i = 0; i < n; i++)
+		for (f = 0; f < FT_MAX; f++) {
+			detect_figure(an, ents[i], f, PER_DAY, &fig);
+			ents[i]->dz[f] = fig.converged ? fig.z : 0;
+		}
+	it = 0;
+	while (hmap_next(an->peers, &it, &key, &val)) {
+		pg = val;
+		pg->active = 0;
+		for (f = 0; f < FT_MAX; f++) {
+			for (i = 0, nv = 0; i < n; i++)
+				if (strcmp(ents[i]->group, pg->name) == 0)
+					vals[nv++] = ents[i]->dz[f];
+			pg->active = (int)nv;
+			pg->zmed[f] = nv >= 3 ? median(vals, nv) : 0;
+		}
+	}
+	/* first-seen names: unusual now that the day's readers are known */
+	for (i = 0; i < n; i++) {
+		char nk[300];
+		int j;
+
+		e = ents[i];
+		for (j = 0; j < e->n_new_tables && j < NAMES_KEPT; j++) {
+			snprintf(nk, sizeof(nk), "t:%s", e->new_tables[j]);
+			e->unusual_tables += detect_peer_unusual(an, e, nk);
+		}
+		for (j = 0; j < e->n_new_dests && j < NAMES_KEPT; j++) {
+			snprintf(nk, sizeof(nk), "d:%s", e->new_dests[j]);
+			e->unusual_dests += detect_peer_unusual(an, e, nk);
+		}
+	}
+	detect_surge(an, ents, n, PER_DAY);
+	/* drift: residual against the lower of current and lagged */
+	k = baseline_day_slot(day_wday(day), hol);
+	for (i = 0; i < n; i++) {
+		e = ents[i];
+		pg = analytics_peer(an, e->group);
+		for (f = 0; f < FT_MAX; f++) {
+			struct fstate *fs = &e->s.f[f];
+
+			detect_figure(an, e, f, PER_DAY, &fig);
+			r = fig.z;
+			if (fig.converged && fs->lag[k].n >=
+			    (uint32_t)an->p.min_days) {
+				zlag = slot_z(&fs->lag[k], fig.value, FLOOR_DAY);
+				if (zlag > r)
+					r = zlag;
+			}
+			if (pg != NULL && pg->zmed[f] > 0)
+				r -= pg->zmed[f];
+			if (fig.value - fig.typical < drift_min(f) && r > 0)
+				r = 0;
+			/*
+			 * A day far above normal (8x) is a spike: the spike
+			 * detectors judge it. Drift is the moderate excess
+			 * that repeats; letting a heavy-tailed reporting job
+			 * feed it would make every analyst a slow thief.
+			 */
+			if (fig.value > SPIKE_RATIO * (fig.typical >
+			    drift_min(f) ? fig.typical : drift_min(f)))
+				r = 0;
+			if (r > 4)
+				r = 4;
+			if (r < -3)
+				r = -3;
+			/*
+			 * Drift is measured against the person's own past:
+			 * before their baseline converged there is none, and
+			 * the statistic stays at 0 (the spike detectors and
+			 * the peers cover the newcomer).
+			 */
+			if (fig.converged)
+				fs->cusum = detect_cusum_step(fs->cusum, r,
+				    CUSUM_K);
+			else
+				fs->cusum = 0;
+			if (f == FT_ROWS_SENSITIVE && fig.value > 0)
+				log_debug("day %lld %s rows.sensitive %.0f "
+				    "typical %.0f z %.2f r %.2f zmed %.2f "
+				    "cusum %.2f converged %d", (long long)day,
+				    e->id, fig.value, fig.typical, fig.z, r,
+				    pg != NULL ? pg->zmed[f] : 0, fs->cusum,
+				    fig.converged);
+			/* the 30-day ring: zero the days without activity */
+			if (e->s.last_day >= 0)
+				for (d = e->s.last_day + 1; d < day &&
+				    d < e->s.last_day + 1 + CUM_DAYS; d++)
+					fs->ring[d % CUM_DAYS] = 0;
+			fs->ring[day % CUM_DAYS] = (float)e->dv[f];
+		}
+		e->s.last_day = day;
+	}
+	/* 30-day totals, and each group's median of them */
+	it = 0;
+	while (hmap_next(an->entities, &it, &key, &val)) {
+		e = val;
+		for (f = 0; f < FT_MAX; f++)
+			e->cum30[f] = detect_cum30(e, f, day);
+	}
+	it = 0;
+	while (hmap_next(an->peers, &it, &key, &val)) {
+		size_t it2;
+		const char *k2;
+		void *v2;
+
+		pg = val;
+		for (f = 0; f < FT_MAX; f++) {
+			nv = 0;
+			it2 = 0;
+			while (hmap_next(an->entities, &it2, &k2, &v2) &&
+			    nv < cap) {
+				e = v2;
+				if (strcmp(e->group, pg->name) == 0 &&
+				    e->s.last_day >= day - (CUM_DAYS - 1))
+					vals[nv++] = e->cum30[f];
+			}
+			pg->cum30_med[f] = median(vals, nv);
+		}
+	}
+	free(vals);
+}
+
+static int
+is_rows(int f)
+{
+	return f == FT_ROWS_SENSITIVE || f == FT_OFFHOURS_ROWS ||
+	    f >= FT_CLASS0;
+}
+
+/*
+ * The combined daily score, 0-100: the strongest feature's evidence plus
+ * half of the others', the drift statistic, and first-seen sensitive
+ * tables and destinations. A feature counts only above its absolute
+ * minimum and at 3x its typical value, and only as far as both the own
+ * and the peer comparison find it unusual (min of the two z), so neither
+ * a heavy but habitual reader nor a newcomer doing what the team does
+ * scores. why (may be NULL) receives the parts.
+ */
+double
+detect_day_score(struct analytics *an, struct entity *e, json_t *why)
+{
+	int feats[4 + SENS_MAX_CLASSES], nf = 0;
+	struct figure fig;
+	double ev, best = 0, sum = 0, drift = 0, s, t, ratio;
+	char nb[64];
+	int i, f;
+
+	/* per class when there are classes, else all sensitive rows */
+	for (i = 0; i < sensitivity_nclasses(an->sens); i++)
+		feats[nf++] = FT_CLASS0 + i;
+	if (nf == 0)
+		feats[nf++] = FT_ROWS_SENSITIVE;
+	feats[nf++] = FT_OUT_EXFIL;
+	feats[nf++] = FT_OFFHOURS_ROWS;
+	feats[nf++] = FT_OFFHOURS_OUT;
+	feats[nf++] = FT_TABLES;
+	for (i = 0; i < nf; i++) {
+		f = feats[i];
+		detect_figure(an, e, f, PER_DAY, &fig);
+		ev = 0;
+		t = fig.typical > abs_min(f) / 10 ? fig.typical :
+		    abs_min(f) / 10;
+		ratio = fig.value / t;
+		/* a team-wide surge (migration, month end) is not one person */
+		if (fig.value >= abs_min(f) && ratio >= 3 &&
+		    detect_team(an, e, f, PER_DAY) < 0.25) {
+			ev = fig.zpeer != 0 && fig.zpeer < fig.z ? fig.zpeer :
+			    fig.z;
+			if (ev < 0)
+				ev = 0;
+			if (ev > 10)
+				ev = 10;
+		}
+		if (ev > best) {
+			sum += best;
+			best = ev;
+		} else
+			sum += ev;
+		if (is_rows(f) || f == FT_OUT_EXFIL) {
+			double d = e->s.f[f].cusum / 4;
+
+			if (d > 3)
+				d = 3;
+			if (d > drift)
+				drift = d;
+		}
+		if (why != NULL && ev > 0)
+			json_object_set_new(why, feature_name(an, f, nb,
+			    sizeof(nb)), json_real(round(ev * 100) / 100));
+	}
+	s = best + sum / 2 + drift + 2 * (e->unusual_tables > 2 ? 2 :
+	    e->unusual_tables) + 1.5 * (e->unusual_dests > 2 ? 2 :
+	    e->unusual_dests);
+	if (why != NULL) {
+		if (drift > 0)
+			json_object_set_new(why, "drift",
+			    json_real(round(drift * 100) / 100));
+		if (e->unusual_tables > 0)
+			json_object_set_new(why, "first_seen_tables",
+			    json_integer(e->unusual_tables));
+		if (e->unusual_dests > 0)
+			json_object_set_new(why, "first_seen_destinations",
+			    json_integer(e->unusual_dests));
+	}
+	return round(100 * (1 - exp(-s / 6)));
+}
+
+/*
+ * After the day's rules: learn the day (own and peer baselines, the
+ * active-hour profile, the lagged snapshots) unless the day alerted or is
+ * a holiday; a feature whose CUSUM is raised is frozen.
+ */
+void
+detect_day_learn(struct analytics *an, struct entity *e, int64_t day)
+{
+	struct peer *pg = analytics_peer(an, e->group);
+	int hol = analytics_holiday(an, day), k, f, h;
+	double pa;
+
+	if (e->alerted_day || hol)
+		return;
+	k = baseline_day_slot(day_wday(day), hol);
+	pa = ALPHA_DAY / (pg != NULL && pg->active > 1 ? pg->active : 1);
+	for (f = 0; f < FT_MAX; f++) {
+		struct fstate *fs = &e->s.f[f];
+
+		if (fs->cusum >= CUSUM_FREEZE)
+			continue;
+		slot_learn(&fs->day[k], e->dv[f], ALPHA_DAY, FLOOR_DAY);
+		if (pg != NULL)
+			slot_learn(&pg->day[f][k], e->dv[f], pa, FLOOR_DAY);
+		if (day % LAG_DAYS == 0) {
+			memcpy(fs->lag, fs->snap, sizeof(fs->lag));
+			memcpy(fs->snap, fs->day, sizeof(fs->snap));
+		}
+	}
+	/*
+	 * The own profile counts active days per hour (decayed); the
+	 * peers' holds the fraction of member-days active in each hour.
+	 */
+	if (pg != NULL && pa < 1 / (pg->act_days + 1))
+		pa = 1 / (pg->act_days + 1);
+	for (h = 0; h < 24; h++) {
+		e->s.act[h] = e->s.act[h] * ACT_DECAY +
+		    ((e->day_hours >> h) & 1);
+		if (pg != NULL)
+			pg->act[h] += pa * ((double)((e->day_hours >> h) & 1) -
+			    pg->act[h]);
+	}
+	e->s.act_days = e->s.act_days * ACT_DECAY + 1;
+	if (pg != NULL)
+		pg->act_days += 1;
+	e->dirty = 1;
+}
+
+/* The same for an hour bucket. */
+void
+detect_hour_learn(struct analytics *an, struct entity *e)
+{
+	struct peer *pg = analytics_peer(an, e->group);
+	int64_t day = an->day_open;
+	int hol = analytics_holiday(an, day), k, f;
+
+	if (e->alerted_hour || hol)
+		return;
+	k = baseline_hour_slot(day_wday(day), local_hour(an, an->hour_open),
+	    hol);
+	for (f = 0; f < FT_MAX; f++) {
+		if (e->s.f[f].cusum >= CUSUM_FREEZE)
+			continue;
+		slot_learn(&e->s.f[f].hour[k], e->hv[f], ALPHA_HOUR,
+		    FLOOR_HOUR);
+		if (pg != NULL)
+			slot_learn(&pg->hour[f][k], e->hv[f], ALPHA_HOUR /
+			    (pg->members > 1 ? pg->members : 1), FLOOR_HOUR);
+	}
+}
+
+/*
+ * Few peers have read this name (a count that includes e itself)? Fewer
+ * than a quarter of the group, and at most one other, is "few".
+ */
+int
+detect_peer_unusual(struct analytics *an, struct entity *e, const char *key)
+{
+	struct peer *pg = analytics_peer(an, e->group);
+	intptr_t c = (intptr_t)hmap_get(pg->tables, key);
+	int lim = pg->members / 4;
+
+	if (lim < 2)
+		lim = 2;
+	return c - 1 < lim;
+}
+
+static int
+spiking(struct analytics *an, struct entity *e, int f, enum period per)
+{
+	struct figure fig;
+
+	detect_figure(an, e, f, per, &fig);
+	return fig.z > 3 && fig.value >= abs_min(f);
+}
+
+/*
+ * For each peer group and feature, how many of the members active in the
+ * bucket spike (own z above 3, value above the feature's absolute
+ * minimum): a month end or a migration lifts many at once, a theft one.
+ */
+void
+detect_surge(struct analytics *an, struct entity **ents, size_t n,
+    enum period per)
+{
+	struct peer *pg;
+	size_t it = 0, i;
+	void *val;
+	int f;
+
+	while (hmap_next(an->peers, &it, NULL, &val)) {
+		pg = val;
+		pg->nact[per] = 0;
+		memset(pg->surge[per], 0, sizeof(pg->surge[per]));
+	}
+	for (i = 0; i < n; i++) {
+		pg = analytics_peer(an, ents[i]->group);
+		pg->nact[per]++;
+		for (f = 0; f < FT_MAX; f++)
+			if (spiking(an, ents[i], f, per))
+				pg->surge[per][f] += 1;
+	}
+}
+
+/*
+ * The share of e's other active peers who spiked on f in this bucket
+ * (0 with fewer than three others: too few to call it a team).
+ */
+double
+detect_team(struct analytics *an, struct entity *e, int f, enum period per)
+{
+	struct peer *pg = analytics_peer(an, e->group);
+	double up = pg->surge[per][f];
+	int others = pg->nact[per] - 1;
+
+	if (others < 3)
+		return 0;
+	if (spiking(an, e, f, per))
+		up -= 1;
+	return up > 0 ? up / others : 0;
+}

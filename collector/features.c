@@ -1,0 +1,484 @@
+/*
+ * Features: what one stored event adds to its employee's open hour and
+ * day buckets. db.query gives rows read (split by sensitivity class, with
+ * the read-like rules of docs/events.md), queries, distinct tables and
+ * result bytes, and marks sensitive tables read for the first time;
+ * net.flow gives bytes out per exfiltration category (summing deltas, so a
+ * long upload reported many times counts once) and marks destinations -
+ * by registrable domain - first contacted with more than a byte floor.
+ * Activity in hours the employee does not usually work is counted again
+ * as off-hours. The baselines and detectors read these buckets when they
+ * close; nothing here compares or scores.
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector.h"
+#include "leakwatch/event.h"
+#include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
+
+#define RL_RETURNED	0x1
+#define RL_AFFECTED	0x2
+#define FLOWS_MAX	200000	/* flows tracked without deltas */
+#define DESTS_MAX	4096	/* destinations per employee and day */
+
+static const char *const base_names[FT_CLASS0] = {
+	"rows", "rows.sensitive", "queries", "tables", "result_bytes",
+	"out.cloud_storage", "out.webmail", "out.file_transfer",
+	"out.unknown_encrypted", "out.exfil", "offhours.rows",
+	"offhours.out"
+};
+
+static const char *const exfil_cats[4] = {
+	"cloud_storage", "webmail", "file_transfer", "unknown_encrypted"
+};
+
+const char *
+feature_name(const struct analytics *an, int f, char *buf, size_t len)
+{
+	if (f >= 0 && f < FT_CLASS0)
+		return base_names[f];
+	if (f >= FT_CLASS0 && f < FT_MAX && an != NULL &&
+	    sensitivity_class_name(an->sens, f - FT_CLASS0) != NULL) {
+		snprintf(buf, len, "rows.%s",
+		    sensitivity_class_name(an->sens, f - FT_CLASS0));
+		return buf;
+	}
+	return NULL;
+}
+
+/* A feature by name, -1 if there is none (an unknown class included). */
+int
+feature_lookup(const struct sensitivity *s, const char *name)
+{
+	int i;
+
+	for (i = 0; i < FT_CLASS0; i++)
+		if (strcmp(base_names[i], name) == 0)
+			return i;
+	if (strncmp(name, "rows.", 5) == 0 &&
+	    (i = sensitivity_lookup(s, name + 5)) >= 0)
+		return FT_CLASS0 + i;
+	return -1;
+}
+
+/*
+ * Which row counts of a statement are reads (docs/events.md, "Rows").
+ * An `<unparsed>` statement counts as a read: the reader fails closed.
+ */
+int
+features_read_like(const char *cmd, const char *stmt)
+{
+	int unparsed = stmt == NULL || strcmp(stmt, "<unparsed>") == 0;
+
+	if (cmd == NULL)
+		return 0;
+	if (strcasecmp(cmd, "SELECT") == 0 || strcasecmp(cmd, "WITH") == 0 ||
+	    strcasecmp(cmd, "TABLE") == 0 || strcasecmp(cmd, "VALUES") == 0 ||
+	    strcasecmp(cmd, "FETCH") == 0 || strcasecmp(cmd, "HANDLER") == 0)
+		return RL_RETURNED | RL_AFFECTED;
+	if (strcasecmp(cmd, "CREATE") == 0)
+		return (unparsed || strcasestr(stmt, " AS ") != NULL) ?
+		    RL_AFFECTED : 0;
+	if (strcasecmp(cmd, "INSERT") == 0)
+		return RL_RETURNED | ((unparsed ||
+		    strcasestr(stmt, "SELECT") != NULL) ? RL_AFFECTED : 0);
+	if (strcasecmp(cmd, "COPY") == 0)
+		return (unparsed || strcasestr(stmt, " TO ") != NULL) ?
+		    RL_RETURNED | RL_AFFECTED : 0;
+	if (strcasecmp(cmd, "UPDATE") == 0 || strcasecmp(cmd, "DELETE") == 0 ||
+	    strcasecmp(cmd, "MERGE") == 0)
+		return RL_RETURNED;
+	return 0;
+}
+
+/*
+ * The registrable domain of a host name, lower case: the last two labels,
+ * or three under the common second-level registries of country domains
+ * (co.uk, com.au, co.id, co.jp, com.my, ...). Not the Public Suffix List,
+ * but right for the destinations an exfiltration uses. An address is
+ * returned as it is.
+ */
+void
+features_registrable(const char *host, char *out, size_t len)
+{
+	static const char *const sld[] = {
+		"co", "com", "net", "org", "gov", "ac", "edu", "or", "ne",
+		"go", "gob", "mil", "web", "my", "biz", NULL
+	};
+	const char *p;
+	char buf[256];
+	size_t n, i;
+	int keep;
+
+	n = strlen(host);
+	while (n > 0 && host[n - 1] == '.')
+		n--;
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	for (i = 0; i < n; i++)
+		buf[i] = (char)tolower((unsigned char)host[i]);
+	buf[n] = '\0';
+	if (strspn(buf, "0123456789.") == n || strchr(buf, ':') != NULL) {
+		snprintf(out, len, "%s", buf);
+		return;
+	}
+	/* the last three dots, from the right */
+	{
+		const char *d[3] = { NULL, NULL, NULL };
+		int nd = 0;
+
+		for (p = buf + n - 1; p >= buf && nd < 3; p--)
+			if (*p == '.')
+				d[nd++] = p;	/* d[0] is the last dot */
+		keep = 2;
+		if (nd >= 2 && strlen(d[0] + 1) == 2) {
+			size_t sl = (size_t)(d[0] - d[1] - 1);
+
+			for (i = 0; sld[i] != NULL; i++)
+				if (strlen(sld[i]) == sl &&
+				    memcmp(d[1] + 1, sld[i], sl) == 0)
+					keep = 3;
+		}
+		if (nd < keep)
+			snprintf(out, len, "%s", buf);
+		else
+			snprintf(out, len, "%s", d[keep - 1] + 1);
+	}
+}
+
+static const char *
+jstr(const struct lw_event *ev, const char *k)
+{
+	return json_string_value(json_object_get(ev->obj, k));
+}
+
+static double
+jnum(const struct lw_event *ev, const char *k, int *present)
+{
+	json_t *v = json_object_get(ev->obj, k);
+
+	if (present != NULL)
+		*present = v != NULL && json_is_number(v);
+	return v != NULL && json_is_number(v) ? json_number_value(v) : 0;
+}
+
+static uint32_t
+hash32(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s != '\0') {
+		h ^= (uint8_t)*s++;
+		h *= 16777619u;
+	}
+	return h | 1;	/* 0 never occurs, so it can mean "empty" */
+}
+
+static int
+set_add(uint32_t *set, int *n, int cap, uint32_t h)
+{
+	int i;
+
+	for (i = 0; i < *n; i++)
+		if (set[i] == h)
+			return 0;
+	if (*n == cap)
+		return 0;	/* saturates: documented */
+	set[(*n)++] = h;
+	return 1;
+}
+
+static void
+name_keep(char **names, int *n, const char *name)
+{
+	if (*n < NAMES_KEPT)
+		names[*n] = xstrdup(name);
+	(*n)++;
+}
+
+/*
+ * Is this a name few of the employee's peers have met (so far)? A table
+ * the whole team reads for the first time (a migration) is not a signal;
+ * the count includes this reader from now on. The day close asks again
+ * (detect_peer_unusual()) when the whole day's readers are known.
+ */
+static int
+unusual_for_peers(struct peer *pg, const char *key)
+{
+	intptr_t c = pg != NULL ? (intptr_t)hmap_get(pg->tables, key) : 0;
+	int lim = pg != NULL ? pg->members / 4 : 0;
+
+	if (lim < 2)
+		lim = 2;
+	if (pg != NULL)
+		hmap_put(pg->tables, key, (void *)(c + 1));
+	return c < lim;
+}
+
+static void
+add(struct entity *e, int f, double v)
+{
+	e->hv[f] += v;
+	e->dv[f] += v;
+}
+
+static void
+query_features(struct analytics *an, struct evctx *c)
+{
+	struct entity *e = c->ent;
+	const struct lw_event *ev = c->ev;
+	json_t *tables = json_object_get(ev->obj, "tables"), *t;
+	const char *name, *fp;
+	char key[300];
+	double ret, aff;
+	int rl, cls, seen_cls[SENS_MAX_CLASSES], f, mature;
+	size_t i;
+
+	memset(seen_cls, 0, sizeof(seen_cls));
+	ret = jnum(ev, "rows_returned", &f);
+	if (!f)
+		ret = jnum(ev, "rows", NULL);
+	aff = jnum(ev, "rows_affected", NULL);
+	rl = features_read_like(jstr(ev, "command"), jstr(ev, "statement"));
+	c->rows_read = ((rl & RL_RETURNED) ? ret : 0) +
+	    ((rl & RL_AFFECTED) ? aff : 0);
+	add(e, FT_QUERIES, 1);
+	add(e, FT_RESULT_BYTES, jnum(ev, "bytes", NULL));
+	add(e, FT_ROWS, c->rows_read);
+	mature = e->s.act_days >= (double)an->p.min_days;
+	json_array_foreach(tables, i, t) {
+		if ((name = json_string_value(t)) == NULL)
+			continue;
+		set_add(e->htab, &e->nhtab, 64, hash32(name));
+		set_add(e->dtab, &e->ndtab, 256, hash32(name));
+		if ((cls = sensitivity_class(an->sens, name)) < 0)
+			continue;
+		if (!seen_cls[cls]) {
+			seen_cls[cls] = 1;
+			c->rows_class[cls] = c->rows_read;
+			add(e, FT_CLASS0 + cls, c->rows_read);
+			if (c->first_class == NULL)
+				c->first_class =
+				    sensitivity_class_name(an->sens, cls);
+		}
+		snprintf(key, sizeof(key), "t:%s", name);
+		if (hmap_get(e->seen, key) == NULL) {
+			hmap_put(e->seen, key, (void *)1);
+			analytics_seen_add(an, e, key, ev->ts_us);
+			if (unusual_for_peers(analytics_peer(an, e->group),
+			    key) && mature)
+				c->first_table = 1;
+			if (mature)
+				name_keep(e->new_tables, &e->n_new_tables,
+				    name);
+		}
+	}
+	e->hv[FT_TABLES] = e->nhtab;
+	e->dv[FT_TABLES] = e->ndtab;
+	if (c->first_class != NULL) {
+		c->rows_sensitive = c->rows_read;
+		add(e, FT_ROWS_SENSITIVE, c->rows_read);
+		if (c->offhours)
+			add(e, FT_OFFHOURS_ROWS, c->rows_read);
+		if ((fp = jstr(ev, "fingerprint")) != NULL &&
+		    c->rows_read > 0) {
+			int k;
+
+			for (k = 0; k < e->nfps; k++)
+				if (strcmp(e->fps[k], fp) == 0)
+					break;
+			if (k == e->nfps && e->nfps < NAMES_KEPT)
+				snprintf(e->fps[e->nfps++], sizeof(e->fps[0]),
+				    "%s", fp);
+		}
+	}
+}
+
+struct dest {
+	double	 bytes;
+	int	 new_today;
+	int	 reported;
+};
+
+static void
+dest_free(void *v)
+{
+	free(v);
+}
+
+static void
+flow_features(struct analytics *an, struct evctx *c)
+{
+	struct entity *e = c->ent;
+	const struct lw_event *ev = c->ev;
+	const char *cat = jstr(ev, "category"), *sn, *fid, *scope;
+	char dom[256], key[300], fkey[200];
+	double out, prev, total, *pp;
+	struct dest *d;
+	int has_delta, i, k = -1, final;
+
+	scope = jstr(ev, "scope");
+	if (scope != NULL && (strcmp(scope, "internal") == 0))
+		return;
+	out = jnum(ev, "delta_bytes_out", &has_delta);
+	if (!has_delta) {
+		/*
+		 * Totals only: the difference with the previous record of
+		 * the flow. A flow not tracked (table full) counts nothing
+		 * until its final record, which then counts its total.
+		 */
+		fid = jstr(ev, "flow_id");
+		snprintf(fkey, sizeof(fkey), "%s/%s", jstr(ev, "agent") ?
+		    jstr(ev, "agent") : "", fid ? fid : "");
+		total = jnum(ev, "bytes_out", NULL);
+		final = json_is_true(json_object_get(ev->obj, "final"));
+		pp = hmap_get(an->flows, fkey);
+		prev = pp != NULL ? *pp : 0;
+		out = total >= prev ? total - prev : total;
+		if (final) {
+			if (pp != NULL)
+				*pp = 0;
+		} else if (pp != NULL)
+			*pp = total;
+		else if (hmap_count(an->flows) < FLOWS_MAX) {
+			pp = xmalloc(sizeof(*pp));
+			*pp = total;
+			hmap_put(an->flows, fkey, pp);
+		} else
+			out = 0;
+	}
+	c->out_bytes = out;
+	for (i = 0; cat != NULL && i < 4; i++)
+		if (strcmp(cat, exfil_cats[i]) == 0)
+			k = i;
+	if (k < 0 || out <= 0)
+		return;
+	c->exfil = 1;
+	add(e, FT_OUT_CLOUD + k, out);
+	add(e, FT_OUT_EXFIL, out);
+	if (c->offhours)
+		add(e, FT_OFFHOURS_OUT, out);
+	sn = jstr(ev, "server_name");
+	features_registrable(sn != NULL && *sn != '\0' ? sn :
+	    jstr(ev, "dst"), dom, sizeof(dom));
+	if (e->dest_bytes == NULL)
+		e->dest_bytes = hmap_new();
+	if ((d = hmap_get(e->dest_bytes, dom)) == NULL) {
+		if (hmap_count(e->dest_bytes) >= DESTS_MAX)
+			return;
+		d = xcalloc(1, sizeof(*d));
+		snprintf(key, sizeof(key), "d:%s", dom);
+		if (hmap_get(e->seen, key) == NULL) {
+			d->new_today = 1;
+			hmap_put(e->seen, key, (void *)1);
+			analytics_seen_add(an, e, key, ev->ts_us);
+		}
+		hmap_put(e->dest_bytes, dom, d);
+	}
+	d->bytes += out;
+	if (d->new_today && !d->reported &&
+	    d->bytes >= (double)an->p.first_seen_bytes &&
+	    e->s.act_days >= (double)an->p.min_days) {
+		d->reported = 1;
+		snprintf(key, sizeof(key), "d:%s", dom);
+		if (unusual_for_peers(analytics_peer(an, e->group), key))
+			c->first_dest = 1;
+		name_keep(e->new_dests, &e->n_new_dests, dom);
+	}
+}
+
+/* Forgets the per-day parts of an entity after its day closed. */
+void
+features_day_reset(struct entity *e)
+{
+	int i;
+
+	for (i = 0; i < NAMES_KEPT; i++) {
+		free(e->new_tables[i]);
+		free(e->new_dests[i]);
+		free(e->new_hosts[i]);
+		e->new_tables[i] = e->new_dests[i] = e->new_hosts[i] = NULL;
+	}
+	e->n_new_tables = e->n_new_dests = e->n_new_hosts = 0;
+	e->unusual_tables = e->unusual_dests = 0;
+	hmap_free(e->dest_bytes, dest_free);
+	e->dest_bytes = NULL;
+	memset(e->dv, 0, sizeof(e->dv));
+	e->ndtab = 0;
+	e->nfps = 0;
+	e->active_day = 0;
+	e->alerted_day = 0;
+}
+
+/*
+ * Is hour h usual for this employee? From their own profile once it has
+ * a week of days, else from their peer group's, else yes (no evidence).
+ */
+static int
+usual_hour(struct analytics *an, struct entity *e, int h)
+{
+	struct peer *pg;
+
+	if (e->s.act_days >= 5)
+		return e->s.act[h] / e->s.act_days >= 0.1;
+	pg = analytics_peer(an, e->group);
+	if (pg != NULL && pg->act_days >= 5)
+		return pg->act[h] >= 0.1;
+	return 1;
+}
+
+/*
+ * A service account is scored on its hosts too: the client addresses it
+ * connects from are remembered ("h:ADDRESS"), and a new one after its
+ * first baseline-min-days is first-seen. (People move between desks and
+ * DHCP addresses; for them this would be noise.)
+ */
+static void
+host_feature(struct analytics *an, struct evctx *c)
+{
+	struct entity *e = c->ent;
+	const char *client = jstr(c->ev, "client");
+	char host[64], port[16], key[80];
+
+	if (!e->service || client == NULL || hostport_split(client, host,
+	    sizeof(host), port, sizeof(port)) != 0)
+		return;
+	snprintf(key, sizeof(key), "h:%s", host);
+	if (hmap_get(e->seen, key) != NULL)
+		return;
+	hmap_put(e->seen, key, (void *)1);
+	analytics_seen_add(an, e, key, c->ev->ts_us);
+	if (e->s.act_days >= (double)an->p.min_days) {
+		c->first_host = 1;
+		name_keep(e->new_hosts, &e->n_new_hosts, host);
+	}
+}
+
+/* Adds the event's features. 0 when it counted, -1 when ignored. */
+int
+features_event(struct analytics *an, struct evctx *c)
+{
+	struct entity *e = c->ent;
+
+	c->offhours = !usual_hour(an, e, c->hour);
+	switch (c->ev->type) {
+	case EVENT_DB_QUERY:
+		query_features(an, c);
+		host_feature(an, c);
+		break;
+	case EVENT_NET_FLOW:
+		flow_features(an, c);
+		break;
+	case EVENT_DB_SESSION:
+		break;
+	default:
+		return -1;
+	}
+	e->active_hour = e->active_day = 1;
+	return 0;
+}

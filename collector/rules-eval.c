@@ -1,0 +1,924 @@
+/*
+ * The rules language, evaluator side. Event rules run on every scored
+ * event of their type, after its features were added: their aggregates
+ * (count, sum, distinct over a sliding window per employee) take the
+ * event in first, then `when` is evaluated, and for a sequence `then` is
+ * checked against the last time `when` held. Hour and day rules run when
+ * their bucket closes, on the figures of the detectors (detect.c). A rule
+ * that fires becomes an alert (alert.c) whose summary is the rule's
+ * template filled with readable numbers and whose evidence holds every
+ * figure the rule looked at, the employee's peer group and, for event
+ * rules, the identifying fields of the event (never row contents: events
+ * carry none).
+ *
+ * Values are numbers, strings, lists (an event's `tables`) or "missing";
+ * a comparison with a missing value is false, so a rule about `rows` does
+ * not fire on a net.flow.
+ */
+#include <fnmatch.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector.h"
+#include "leakwatch/event.h"
+#include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
+
+#define AGG_BUCKETS	60
+#define SET_MAX		256
+#define DAY_US		(86400LL * 1000000)
+#define HOUR_US		(3600LL * 1000000)
+
+enum { V_NONE, V_NUM, V_STR, V_ARR };
+
+struct rval {
+	int		 t;
+	double		 n;
+	const char	*s;
+	json_t		*arr;
+};
+
+struct agg_ring {
+	int64_t		 idx[AGG_BUCKETS];
+	double		 v[AGG_BUCKETS];
+};
+
+struct agg_set {
+	int		 n;
+	uint32_t	 h[SET_MAX];
+	int64_t		 t[SET_MAX];
+};
+
+struct rstate {
+	int64_t		 seq_a;		/* when `when` last became true */
+	int		 seq_on;	/* `when` held at the last event */
+	void		*agg[];
+};
+
+struct ectx {
+	struct analytics *an;
+	struct entity	*e;
+	struct evctx	*c;		/* NULL in hour/day rules */
+	const struct rule *r;
+	int		 per;
+	int64_t		 ts;
+	int		 hour, wday;
+	struct rstate	*rs;
+};
+
+static struct rval
+num(double n)
+{
+	struct rval v = { V_NUM, n, NULL, NULL };
+
+	return v;
+}
+
+static struct rval
+str(const char *s)
+{
+	struct rval v = { V_STR, 0, s, NULL };
+
+	if (s == NULL)
+		v.t = V_NONE;
+	return v;
+}
+
+static const struct rval none = { V_NONE, 0, NULL, NULL };
+
+static int
+truthy(struct rval v)
+{
+	switch (v.t) {
+	case V_NUM:
+		return v.n != 0 && !isnan(v.n);
+	case V_STR:
+		return v.s[0] != '\0';
+	case V_ARR:
+		return json_array_size(v.arr) > 0;
+	default:
+		return 0;
+	}
+}
+
+static uint32_t
+hash32(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s != '\0') {
+		h ^= (uint8_t)*s++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static int64_t
+agg_width(const struct rnode *n)
+{
+	int64_t w = n->window_us / AGG_BUCKETS;
+
+	return w > 0 ? w : 1;
+}
+
+static void
+ring_add(struct agg_ring *r, const struct rnode *n, int64_t ts, double v)
+{
+	int64_t b = ts / agg_width(n);
+	int k = (int)(b % AGG_BUCKETS);
+
+	if (r->idx[k] != b) {
+		r->idx[k] = b;
+		r->v[k] = 0;
+	}
+	r->v[k] += v;
+}
+
+static double
+ring_sum(const struct agg_ring *r, const struct rnode *n, int64_t ts)
+{
+	int64_t b = ts / agg_width(n);
+	double s = 0;
+	int k;
+
+	for (k = 0; k < AGG_BUCKETS; k++)
+		if (r->idx[k] <= b && r->idx[k] > b - AGG_BUCKETS &&
+		    (r->idx[k] != 0 || r->v[k] != 0))
+			s += r->v[k];
+	return s;
+}
+
+static void
+set_add(struct agg_set *s, uint32_t h, int64_t ts)
+{
+	int i, old = 0;
+
+	for (i = 0; i < s->n; i++)
+		if (s->h[i] == h) {
+			s->t[i] = ts;
+			return;
+		}
+	if (s->n < SET_MAX) {
+		s->h[s->n] = h;
+		s->t[s->n++] = ts;
+		return;
+	}
+	for (i = 1; i < s->n; i++)
+		if (s->t[i] < s->t[old])
+			old = i;
+	s->h[old] = h;
+	s->t[old] = ts;
+}
+
+static double
+set_count(const struct agg_set *s, const struct rnode *n, int64_t ts)
+{
+	int i, c = 0;
+
+	for (i = 0; i < s->n; i++)
+		if (s->t[i] > ts - n->window_us)
+			c++;
+	return c;
+}
+
+static int
+local_hour(const struct analytics *an, int64_t us)
+{
+	int64_t h = (us + an->p.utc_offset_min * 60000000LL) / HOUR_US;
+
+	return (int)(((h % 24) + 24) % 24);
+}
+
+static struct rval
+field(struct ectx *x, const char *name)
+{
+	struct entity *e = x->e;
+	struct evctx *c = x->c;
+	json_t *v;
+
+	if (strcmp(name, "employee") == 0)
+		return str(e->id);
+	if (strcmp(name, "name") == 0)
+		return str(e->name);
+	if (strcmp(name, "department") == 0)
+		return str(e->department);
+	if (strcmp(name, "role") == 0)
+		return str(e->role);
+	if (strcmp(name, "group") == 0)
+		return str(e->group);
+	if (strcmp(name, "service") == 0)
+		return num(e->service);
+	if (strcmp(name, "known") == 0)
+		return num(e->known);
+	if (strcmp(name, "leaver") == 0)
+		return num(e->leave_us != 0 && x->ts >= e->leave_us -
+		    30 * DAY_US);
+	if (strcmp(name, "days_to_leave") == 0)
+		return e->leave_us != 0 ? num(floor((double)(e->leave_us -
+		    x->ts) / (double)DAY_US)) : none;
+	if (strcmp(name, "hour") == 0)
+		return num(x->hour);
+	if (strcmp(name, "weekday") == 0)
+		return num(x->wday);
+	if (strcmp(name, "weekend") == 0)
+		return num(x->wday == 0 || x->wday == 6);
+	if (strcmp(name, "holiday") == 0)
+		return num(analytics_holiday(x->an, analytics_day(x->an,
+		    x->ts)));
+	if (c == NULL)
+		return none;
+	if (strcmp(name, "type") == 0)
+		return str(lw_event_type_name(c->ev->type));
+	if (strcmp(name, "rows_read") == 0)
+		return c->ev->type == EVENT_DB_QUERY ? num(c->rows_read) : none;
+	if (strcmp(name, "rows_sensitive") == 0)
+		return c->ev->type == EVENT_DB_QUERY ? num(c->rows_sensitive) :
+		    none;
+	if (strcmp(name, "sensitive") == 0)
+		return num(c->first_class != NULL);
+	if (strcmp(name, "class") == 0)
+		return str(c->first_class);
+	if (strcmp(name, "out_bytes") == 0)
+		return c->ev->type == EVENT_NET_FLOW ? num(c->out_bytes) : none;
+	if (strcmp(name, "exfil") == 0)
+		return num(c->exfil);
+	if (strcmp(name, "offhours") == 0)
+		return num(c->offhours);
+	if (strcmp(name, "mismatch") == 0)
+		return num(c->id.mismatch);
+	if (strcmp(name, "via") == 0)
+		return str(c->id.via);
+	if (strcmp(name, "ip_owner") == 0)
+		return str(c->id.by_ip ? c->id.by_ip->id : NULL);
+	if (strcmp(name, "db_user_owner") == 0)
+		return str(c->id.by_db_user ? c->id.by_db_user->id : NULL);
+	if (strcmp(name, "end_user_owner") == 0)
+		return str(c->id.by_end_user ? c->id.by_end_user->id : NULL);
+	if (strcmp(name, "first_table") == 0)
+		return num(c->first_table);
+	if (strcmp(name, "first_destination") == 0)
+		return num(c->first_dest);
+	if (strcmp(name, "first_host") == 0)
+		return num(c->first_host);
+	v = json_object_get(c->ev->obj, name);
+	if (v == NULL)
+		return none;
+	if (json_is_string(v))
+		return str(json_string_value(v));
+	if (json_is_number(v))
+		return num(json_number_value(v));
+	if (json_is_boolean(v))
+		return num(json_is_true(v));
+	if (json_is_array(v)) {
+		struct rval a = { V_ARR, 0, NULL, v };
+
+		return a;
+	}
+	return none;
+}
+
+static struct rval eval(struct ectx *, const struct rnode *);
+
+static struct rval
+call(struct ectx *x, const struct rnode *n)
+{
+	struct figure fig;
+	struct peer *pg;
+	struct rval a, b;
+	double t;
+
+	switch (n->fn) {
+	case FN_VALUE: case FN_BASELINE: case FN_PEER_Z: case FN_RATIO:
+	case FN_MEDIAN: case FN_PEER: case FN_PEER_RATIO: case FN_CONVERGED:
+		detect_figure(x->an, x->e, n->feature, n->fn == FN_CONVERGED ?
+		    PER_DAY : (enum period)n->period, &fig);
+		switch (n->fn) {
+		case FN_VALUE:
+			return num(fig.value);
+		case FN_BASELINE:
+			return num(fig.z);
+		case FN_PEER_Z:
+			return num(fig.zpeer);
+		case FN_RATIO:
+			return num(fig.value / (fig.typical > 1 ?
+			    fig.typical : 1));
+		case FN_MEDIAN:
+			return num(fig.typical);
+		case FN_PEER:
+			return num(fig.peer_typical);
+		case FN_PEER_RATIO:
+			return num(fig.value / (fig.peer_typical > 1 ?
+			    fig.peer_typical : 1));
+		default:
+			return num(fig.converged);
+		}
+	case FN_TEAM:
+		return num(detect_team(x->an, x->e, n->feature,
+		    (enum period)n->period));
+	case FN_CUSUM:
+		return num(x->e->s.f[n->feature].cusum);
+	case FN_CUM30:
+		return num(x->e->cum30[n->feature]);
+	case FN_PEER_CUM30:
+	case FN_CUM30_RATIO:
+		pg = analytics_peer(x->an, x->e->group);
+		t = pg != NULL ? pg->cum30_med[n->feature] : 0;
+		if (n->fn == FN_PEER_CUM30)
+			return num(t);
+		return num(x->e->cum30[n->feature] / (t > 1 ? t : 1));
+	case FN_FIRST_SEEN:
+		if (x->c != NULL)
+			return num(n->what == 2 ? x->c->first_host :
+			    n->what ? x->c->first_dest : x->c->first_table);
+		return num(n->what == 2 ? x->e->n_new_hosts : n->what ?
+		    x->e->unusual_dests : x->e->unusual_tables);
+	case FN_DAY_SCORE:
+		return num(detect_day_score(x->an, x->e, NULL));
+	case FN_RISK:
+		return num(risk_get(x->an, x->e->id, x->ts));
+	case FN_COUNT:
+	case FN_SUM:
+		if (x->rs == NULL || x->rs->agg[n->agg] == NULL)
+			return num(0);
+		return num(ring_sum(x->rs->agg[n->agg], n, x->ts));
+	case FN_DISTINCT:
+		if (x->rs == NULL || x->rs->agg[n->agg] == NULL)
+			return num(0);
+		return num(set_count(x->rs->agg[n->agg], n, x->ts));
+	case FN_MAX:
+	case FN_MIN:
+		a = eval(x, n->a);
+		b = eval(x, n->b);
+		if (a.t != V_NUM)
+			return b;
+		if (b.t != V_NUM)
+			return a;
+		return num(n->fn == FN_MAX ? fmax(a.n, b.n) : fmin(a.n, b.n));
+	}
+	return none;
+}
+
+/* One scalar comparison; strings compare as strings, ~ is a glob. */
+static int
+cmp1(int op, struct rval a, struct rval b)
+{
+	int c;
+
+	if (a.t == V_NONE || b.t == V_NONE)
+		return 0;
+	if (op == OP_MATCH || op == OP_NMATCH) {
+		if (a.t != V_STR || b.t != V_STR)
+			return 0;
+		c = fnmatch(b.s, a.s, FNM_CASEFOLD) == 0;
+		return op == OP_MATCH ? c : !c;
+	}
+	if (a.t == V_NUM && b.t == V_NUM) {
+		switch (op) {
+		case OP_EQ: return a.n == b.n;
+		case OP_NE: return a.n != b.n;
+		case OP_LT: return a.n < b.n;
+		case OP_LE: return a.n <= b.n;
+		case OP_GT: return a.n > b.n;
+		case OP_GE: return a.n >= b.n;
+		}
+		return 0;
+	}
+	if (a.t == V_STR && b.t == V_STR) {
+		c = strcmp(a.s, b.s);
+		switch (op) {
+		case OP_EQ: return c == 0;
+		case OP_NE: return c != 0;
+		case OP_LT: return c < 0;
+		case OP_LE: return c <= 0;
+		case OP_GT: return c > 0;
+		case OP_GE: return c >= 0;
+		}
+	}
+	return op == OP_NE;
+}
+
+/*
+ * A list on the left (an event's tables) matches when any element does;
+ * for != and !~ when no element matches the positive form.
+ */
+static int
+compare(int op, struct rval a, struct rval b)
+{
+	json_t *e;
+	size_t i;
+	int pos = op == OP_NE ? OP_EQ : op == OP_NMATCH ? OP_MATCH : op;
+
+	if (a.t != V_ARR)
+		return cmp1(op, a, b);
+	json_array_foreach(a.arr, i, e) {
+		if (cmp1(pos, str(json_string_value(e)), b))
+			return pos == op;
+	}
+	return pos != op;
+}
+
+static struct rval
+eval(struct ectx *x, const struct rnode *n)
+{
+	struct rval a, b;
+	int i;
+
+	switch (n->kind) {
+	case RN_NUM:
+		return num(n->num);
+	case RN_STR:
+		return str(n->str);
+	case RN_FIELD:
+		return field(x, n->str);
+	case RN_FEATURE:
+		return num(x->per == PER_HOUR ? x->e->hv[n->feature] :
+		    x->e->dv[n->feature]);
+	case RN_CALL:
+		return call(x, n);
+	case RN_NOT:
+		return num(!truthy(eval(x, n->a)));
+	case RN_NEG:
+		a = eval(x, n->a);
+		return a.t == V_NUM ? num(-a.n) : none;
+	case RN_LIST:
+		return none;
+	case RN_BIN:
+		break;
+	}
+	if (n->op == OP_AND)
+		return num(truthy(eval(x, n->a)) && truthy(eval(x, n->b)));
+	if (n->op == OP_OR)
+		return num(truthy(eval(x, n->a)) || truthy(eval(x, n->b)));
+	a = eval(x, n->a);
+	if (n->op == OP_IN) {
+		for (i = 0; i < n->b->nlist; i++)
+			if (compare(OP_EQ, a, eval(x, n->b->list[i])))
+				return num(1);
+		return num(0);
+	}
+	b = eval(x, n->b);
+	switch (n->op) {
+	case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
+		if (a.t != V_NUM || b.t != V_NUM)
+			return none;
+		if (n->op == OP_ADD)
+			return num(a.n + b.n);
+		if (n->op == OP_SUB)
+			return num(a.n - b.n);
+		if (n->op == OP_MUL)
+			return num(a.n * b.n);
+		return b.n != 0 ? num(a.n / b.n) : none;
+	default:
+		return num(compare(n->op, a, b));
+	}
+}
+
+/* Numbers for people: 2,300 / 41 / 4.2 . */
+static void
+fmt_number(double v, char *out, size_t len)
+{
+	char tmp[64], *o = out;
+	long long iv;
+	size_t n, i;
+	int neg;
+
+	if (!isfinite(v)) {
+		snprintf(out, len, "?");
+		return;
+	}
+	if (fabs(v) < 10 && fabs(v - round(v)) > 0.05) {
+		snprintf(out, len, "%.1f", v);
+		return;
+	}
+	iv = llround(v);
+	neg = iv < 0;
+	snprintf(tmp, sizeof(tmp), "%lld", neg ? -iv : iv);
+	n = strlen(tmp);
+	if (len < n + n / 3 + 2) {
+		snprintf(out, len, "%s", tmp);
+		return;
+	}
+	if (neg)
+		*o++ = '-';
+	for (i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			*o++ = ',';
+		*o++ = tmp[i];
+	}
+	*o = '\0';
+}
+
+static void
+fmt_bytes(double v, char *out, size_t len)
+{
+	static const char *const u[] = { "B", "KB", "MB", "GB", "TB", "PB" };
+	int i = 0;
+
+	while (fabs(v) >= 1000 && i < 5) {
+		v /= 1000;
+		i++;
+	}
+	if (i == 0)
+		snprintf(out, len, "%.0f B", v);
+	else
+		snprintf(out, len, "%.1f %s", v, u[i]);
+}
+
+static void
+render(struct ectx *x, char *out, size_t len)
+{
+	const struct rule *r = x->r;
+	struct rval v;
+	char buf[128];
+	size_t o = 0, n;
+	int i;
+
+	out[0] = '\0';
+	for (i = 0; i < r->nsummary; i++) {
+		const char *s;
+
+		if (r->summary[i].lit != NULL)
+			s = r->summary[i].lit;
+		else {
+			v = eval(x, r->summary[i].expr);
+			if (v.t == V_NUM) {
+				if (r->summary[i].fmt == 1)
+					fmt_bytes(v.n, buf, sizeof(buf));
+				else if (r->summary[i].fmt == 2)
+					fmt_number(round(v.n), buf,
+					    sizeof(buf));
+				else
+					fmt_number(v.n, buf, sizeof(buf));
+				s = buf;
+			} else if (v.t == V_STR)
+				s = v.s;
+			else if (v.t == V_ARR) {
+				json_t *el;
+				size_t k, bo = 0;
+
+				buf[0] = '\0';
+				json_array_foreach(v.arr, k, el) {
+					int w = snprintf(buf + bo,
+					    sizeof(buf) - bo, "%s%s",
+					    k ? ", " : "",
+					    json_string_value(el) ?
+					    json_string_value(el) : "?");
+
+					if (w < 0 || (size_t)w >=
+					    sizeof(buf) - bo)
+						break;
+					bo += (size_t)w;
+				}
+				s = buf;
+			} else
+				s = "?";
+		}
+		n = strlen(s);
+		if (o + n >= len)
+			n = len - o - 1;
+		memcpy(out + o, s, n);
+		o += n;
+		out[o] = '\0';
+	}
+	/* no control characters in a summary line */
+	for (o = 0; out[o] != '\0'; o++)
+		if ((unsigned char)out[o] < 0x20)
+			out[o] = ' ';
+}
+
+/* A readable JSON number: integers, or quarters of eighths below 100. */
+static json_t *
+nice(double v)
+{
+	if (!isfinite(v))
+		return json_null();
+	if (fabs(v) >= 100 || fabs(v - round(v)) < 1e-9)
+		return json_integer((json_int_t)llround(v));
+	return json_real(round(v * 8) / 8);
+}
+
+static json_t *
+names_json(char *const *names, int n)
+{
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; i < n && i < NAMES_KEPT; i++)
+		json_array_append_new(a, json_string(names[i]));
+	return a;
+}
+
+static json_t *
+evidence(struct ectx *x, int64_t bucket, int64_t seq_a)
+{
+	const struct rule *r = x->r;
+	json_t *o = json_object(), *fig = json_object(), *ev, *id, *t;
+	struct rval v;
+	char ts[TS_STRLEN];
+	static const char *const keep[] = {
+		"db_user", "database", "client", "command", "fingerprint",
+		"flow_id", "dst", "dport", "server_name", "category", "app",
+		NULL
+	};
+	int i;
+
+	json_object_set_new(o, "rule_kind", json_string(r->on == ON_EVENT ?
+	    "event" : r->on == ON_HOUR ? "hour" : "day"));
+	if (r->on != ON_EVENT && ts_format(bucket, ts, sizeof(ts)) == 0)
+		json_object_set_new(o, "bucket", json_string(ts));
+	for (i = 0; i < r->ncalls; i++) {
+		v = eval(x, r->calls[i]);
+		if (v.t == V_NUM)
+			json_object_set_new(fig, r->calls[i]->text, nice(v.n));
+		else if (v.t == V_STR)
+			json_object_set_new(fig, r->calls[i]->text,
+			    json_string(v.s));
+	}
+	json_object_set_new(o, "figures", fig);
+	json_object_set_new(o, "peer_group", json_string(x->e->group));
+	if (x->e->n_new_tables > 0)
+		json_object_set_new(o, "first_seen_tables",
+		    names_json(x->e->new_tables, x->e->n_new_tables));
+	if (x->e->n_new_dests > 0)
+		json_object_set_new(o, "first_seen_destinations",
+		    names_json(x->e->new_dests, x->e->n_new_dests));
+	if (x->e->n_new_hosts > 0)
+		json_object_set_new(o, "first_seen_hosts",
+		    names_json(x->e->new_hosts, x->e->n_new_hosts));
+	if (r->on == ON_DAY) {
+		json_t *parts = json_object(), *fps = json_array();
+
+		detect_day_score(x->an, x->e, parts);
+		json_object_set_new(o, "day_score_parts", parts);
+		for (i = 0; i < x->e->nfps; i++)
+			json_array_append_new(fps, json_string(x->e->fps[i]));
+		json_object_set_new(o, "fingerprints", fps);
+	}
+	if (x->c != NULL) {
+		ev = json_object();
+		json_object_set_new(ev, "type",
+		    json_string(lw_event_type_name(x->c->ev->type)));
+		if (ts_format(x->c->ev->ts_us, ts, sizeof(ts)) == 0)
+			json_object_set_new(ev, "ts", json_string(ts));
+		for (i = 0; keep[i] != NULL; i++)
+			if ((t = json_object_get(x->c->ev->obj, keep[i])) !=
+			    NULL)
+				json_object_set(ev, keep[i], t);
+		if ((t = json_object_get(x->c->ev->obj, "tables")) != NULL &&
+		    json_array_size(t) <= 16)
+			json_object_set(ev, "tables", t);
+		if (x->c->ev->type == EVENT_DB_QUERY)
+			json_object_set_new(ev, "rows_read",
+			    nice(x->c->rows_read));
+		if (x->c->ev->type == EVENT_NET_FLOW)
+			json_object_set_new(ev, "out_bytes",
+			    nice(x->c->out_bytes));
+		json_object_set_new(o, "event", ev);
+		id = json_object();
+		json_object_set_new(id, "via", json_string(x->c->id.via));
+		if (x->c->id.mismatch)
+			json_object_set_new(id, "mismatch", json_true());
+		if (x->c->id.by_end_user != NULL)
+			json_object_set_new(id, "end_user_owner",
+			    json_string(x->c->id.by_end_user->id));
+		if (x->c->id.by_db_user != NULL)
+			json_object_set_new(id, "db_user_owner",
+			    json_string(x->c->id.by_db_user->id));
+		if (x->c->id.by_ip != NULL)
+			json_object_set_new(id, "ip_owner",
+			    json_string(x->c->id.by_ip->id));
+		json_object_set_new(o, "identity", id);
+	}
+	if (seq_a != 0 && ts_format(seq_a, ts, sizeof(ts)) == 0)
+		json_object_set_new(o, "sequence_start", json_string(ts));
+	json_object_set_new(o, "risk_before", nice(risk_get(x->an, x->e->id,
+	    x->ts)));
+	return o;
+}
+
+static double
+default_score(const char *sev)
+{
+	if (strcmp(sev, "critical") == 0)
+		return 90;
+	if (strcmp(sev, "high") == 0)
+		return 75;
+	if (strcmp(sev, "medium") == 0)
+		return 50;
+	return 25;
+}
+
+static void
+fire(struct ectx *x, int64_t bucket, int64_t seq_a)
+{
+	const struct rule *r = x->r;
+	struct alert_in in;
+	struct entity *target = x->e;
+	struct rval v;
+	char summary[1024];
+	const char *emp = x->e->id;
+	json_t *evj;
+
+	if (x->c != NULL && r->attribute != 0) {
+		const struct person *p = r->attribute == 1 ? x->c->id.by_ip :
+		    r->attribute == 2 ? x->c->id.by_db_user :
+		    x->c->id.by_end_user;
+
+		if (p != NULL) {
+			emp = p->id;
+			target = hmap_get(x->an->entities, emp);
+		}
+	}
+	memset(&in, 0, sizeof(in));
+	in.employee = emp;
+	in.rule = r->name;
+	in.severity = r->severity;
+	in.score = default_score(r->severity);
+	if (r->score != NULL) {
+		v = eval(x, r->score);
+		if (v.t == V_NUM && isfinite(v.n))
+			in.score = v.n;
+	}
+	if (in.score < 0)
+		in.score = 0;
+	if (in.score > 100)
+		in.score = 100;
+	in.ts_us = x->ts;
+	in.bucket_us = bucket;
+	in.suppress_us = r->suppress_us;
+	render(x, summary, sizeof(summary));
+	in.summary = summary;
+	evj = evidence(x, bucket, seq_a);
+	in.evidence = evj;
+	alert_raise(x->an, &in);
+	json_decref(evj);
+	if (target != NULL) {
+		target->alerted_hour = 1;
+		target->alerted_day = 1;
+	}
+}
+
+static struct rstate *
+rstate_get(struct analytics *an, struct entity *e, size_t ri)
+{
+	const struct rule *r = an->rules->r[ri];
+	struct rstate *rs;
+	int i;
+
+	if (e->rstate == NULL)
+		e->rstate = xcalloc(an->rules->n, sizeof(*e->rstate));
+	if ((rs = e->rstate[ri]) != NULL)
+		return rs;
+	rs = xcalloc(1, sizeof(*rs) + (size_t)r->naggs * sizeof(void *));
+	for (i = 0; i < r->naggs; i++)
+		rs->agg[i] = r->aggs[i]->fn == FN_DISTINCT ?
+		    xcalloc(1, sizeof(struct agg_set)) :
+		    xcalloc(1, sizeof(struct agg_ring));
+	e->rstate[ri] = rs;
+	return rs;
+}
+
+void
+rules_entity_free(const struct ruleset *rs, struct entity *e)
+{
+	struct rstate *st;
+	size_t i;
+	int k;
+
+	if (e->rstate == NULL || rs == NULL)
+		return;
+	for (i = 0; i < rs->n; i++) {
+		if ((st = e->rstate[i]) == NULL)
+			continue;
+		for (k = 0; k < rs->r[i]->naggs; k++)
+			free(st->agg[k]);
+		free(st);
+	}
+	free(e->rstate);
+	e->rstate = NULL;
+}
+
+static void
+agg_feed(struct ectx *x)
+{
+	const struct rule *r = x->r;
+	const struct rnode *n;
+	struct rval v;
+	json_t *el;
+	size_t k;
+	int i;
+
+	for (i = 0; i < r->naggs; i++) {
+		n = r->aggs[i];
+		if (n->where != NULL && !truthy(eval(x, n->where)))
+			continue;
+		switch (n->fn) {
+		case FN_COUNT:
+			ring_add(x->rs->agg[i], n, x->ts, 1);
+			break;
+		case FN_SUM:
+			v = eval(x, n->a);
+			if (v.t == V_NUM && isfinite(v.n) && v.n != 0)
+				ring_add(x->rs->agg[i], n, x->ts, v.n);
+			break;
+		case FN_DISTINCT:
+			v = eval(x, n->a);
+			if (v.t == V_STR)
+				set_add(x->rs->agg[i], hash32(v.s), x->ts);
+			else if (v.t == V_ARR)
+				json_array_foreach(v.arr, k, el)
+					if (json_is_string(el))
+						set_add(x->rs->agg[i],
+						    hash32(json_string_value(el)),
+						    x->ts);
+			break;
+		}
+	}
+}
+
+/* The event rules, for one scored event. */
+void
+rules_event(struct analytics *an, struct evctx *c)
+{
+	struct ectx x;
+	const struct rule *r;
+	int64_t bucket;
+	size_t i;
+
+	if (an->rules == NULL)
+		return;
+	memset(&x, 0, sizeof(x));
+	x.an = an;
+	x.e = c->ent;
+	x.c = c;
+	x.per = PER_DAY;
+	x.ts = c->ev->ts_us;
+	x.hour = c->hour;
+	x.wday = c->wday;
+	for (i = 0; i < an->rules->n; i++) {
+		r = an->rules->r[i];
+		if (r->on != ON_EVENT || (r->evtype >= 0 &&
+		    r->evtype != (int)c->ev->type))
+			continue;
+		x.r = r;
+		x.rs = rstate_get(an, c->ent, i);
+		agg_feed(&x);
+		bucket = r->suppress_us > 0 ? x.ts - (x.ts % r->suppress_us) :
+		    x.ts;
+		if (r->then == NULL) {
+			if (truthy(eval(&x, r->when)))
+				fire(&x, bucket, 0);
+			continue;
+		}
+		/*
+		 * The first step's time is when its condition became true,
+		 * not every later event while a windowed sum stays high:
+		 * "within 6h" counts from the bulk read itself.
+		 */
+		if (truthy(eval(&x, r->when))) {
+			if (!x.rs->seq_on)
+				x.rs->seq_a = x.ts;
+			x.rs->seq_on = 1;
+		} else
+			x.rs->seq_on = 0;
+		if (x.rs->seq_a != 0 && x.ts - x.rs->seq_a <= r->within_us &&
+		    truthy(eval(&x, r->then)))
+			fire(&x, bucket, x.rs->seq_a);
+	}
+}
+
+/*
+ * The hour or day rules of one employee whose bucket (starting at
+ * start_us) just closed.
+ */
+void
+rules_bucket(struct analytics *an, struct entity *e, enum period per,
+    int64_t start_us)
+{
+	struct ectx x;
+	const struct rule *r;
+	int64_t len = per == PER_HOUR ? HOUR_US : DAY_US;
+	size_t i;
+
+	if (an->rules == NULL)
+		return;
+	memset(&x, 0, sizeof(x));
+	x.an = an;
+	x.e = e;
+	x.per = per;
+	x.ts = start_us + len - 1;
+	x.hour = local_hour(an, start_us);
+	x.wday = (int)((((analytics_day(an, start_us) + 4) % 7) + 7) % 7);
+	for (i = 0; i < an->rules->n; i++) {
+		r = an->rules->r[i];
+		if ((per == PER_HOUR && r->on != ON_HOUR) ||
+		    (per == PER_DAY && r->on != ON_DAY))
+			continue;
+		x.r = r;
+		x.rs = NULL;
+		if (truthy(eval(&x, r->when)))
+			fire(&x, start_us, 0);
+	}
+}

@@ -1,0 +1,1425 @@
+/*
+ * The rules language, parser side (docs/rules.md is the reference).
+ * A rules file holds rules:
+ *
+ *	rule bulk_read_spike {
+ *		on day
+ *		when baseline(rows.customer_pii, day) > 6 and
+ *		    value(rows.customer_pii, day) >= 1000
+ *		severity high
+ *		score 60 + 4 * baseline(rows.customer_pii, day)
+ *		summary "read {value(rows.customer_pii, day)} customer rows"
+ *		suppress 24h
+ *	}
+ *
+ * A hand-written recursive-descent parser (the grammar is small and the
+ * error messages matter more than a generator would give): every token
+ * carries its line and column, and the first error ends the load with
+ * "file:line:column: message". A loaded rule is checked as a whole -
+ * event fields only in event rules, aggregates only over events, known
+ * features and functions - so a mistake is found at load (and by -t),
+ * never at three in the morning. The evaluator is rules-eval.c.
+ */
+#include <sys/types.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector.h"
+#include "leakwatch/event.h"
+#include "leakwatch/xmalloc.h"
+
+#define TOK_MAX		1024	/* identifier or string, bytes */
+#define RULES_MAX_BYTES	(4 << 20)
+#define DEPTH_MAX	64	/* expression nesting */
+#define RULES_MAX	1024
+
+enum tok {
+	T_EOF, T_IDENT, T_NUM, T_DUR, T_STR, T_LBRACE, T_RBRACE, T_LPAREN,
+	T_RPAREN, T_COMMA, T_SEMI, T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE,
+	T_MATCH, T_NMATCH, T_PLUS, T_MINUS, T_STAR, T_SLASH, T_BAD
+};
+
+struct parser {
+	const char	*name;
+	const char	*buf;
+	size_t		 len;
+	size_t		 pos;
+	int		 line, col;	/* of buf[pos] */
+	/* the current token */
+	int		 t;
+	char		 text[TOK_MAX + 1];
+	double		 num;
+	int64_t		 dur_us;
+	int		 tline, tcol;
+	size_t		 tstart, tend;
+	int		 depth;
+	const struct sensitivity *sens;
+	struct rule	*rule;
+	char		*err;
+	size_t		 errlen;
+	int		 failed;
+};
+
+static const struct {
+	const char	*name;
+	int		 fn;
+} fns[] = {
+	{ "value", FN_VALUE }, { "baseline", FN_BASELINE },
+	{ "peer_z", FN_PEER_Z }, { "ratio", FN_RATIO },
+	{ "median", FN_MEDIAN }, { "peer", FN_PEER },
+	{ "peer_ratio", FN_PEER_RATIO }, { "cusum", FN_CUSUM },
+	{ "cum30", FN_CUM30 }, { "peer_cum30", FN_PEER_CUM30 },
+	{ "cum30_ratio", FN_CUM30_RATIO }, { "converged", FN_CONVERGED },
+	{ "first_seen", FN_FIRST_SEEN }, { "day_score", FN_DAY_SCORE },
+	{ "risk", FN_RISK }, { "count", FN_COUNT }, { "sum", FN_SUM },
+	{ "distinct", FN_DISTINCT }, { "max", FN_MAX }, { "min", FN_MIN },
+	{ "team", FN_TEAM },
+	{ NULL, 0 }
+};
+
+/* Fields every rule sees (the employee and the bucket's time). */
+static const char *const common_fields[] = {
+	"employee", "name", "department", "role", "group", "service",
+	"known", "leaver", "days_to_leave", "hour", "weekday", "weekend",
+	"holiday", NULL
+};
+
+/* Fields only event rules see, besides the events' own fields. */
+static const char *const event_fields[] = {
+	"type", "rows_read", "rows_sensitive", "sensitive", "class",
+	"out_bytes", "exfil", "offhours", "mismatch", "via", "ip_owner",
+	"db_user_owner", "end_user_owner", "first_table", "first_destination",
+	"first_host", NULL
+};
+
+static const char *const clause_words[] = {
+	"on", "when", "then", "within", "severity", "score", "summary",
+	"suppress", "attribute", "rule", NULL
+};
+
+static void perr(struct parser *, int line, int col, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+perr(struct parser *p, int line, int col, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (p->failed)
+		return;
+	p->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%d:%d: %s", p->name, line, col, msg);
+}
+
+static int
+peekc(const struct parser *p, size_t off)
+{
+	return p->pos + off < p->len ? (unsigned char)p->buf[p->pos + off] :
+	    -1;
+}
+
+static void
+adv(struct parser *p)
+{
+	if (p->pos >= p->len)
+		return;
+	if (p->buf[p->pos] == '\n') {
+		p->line++;
+		p->col = 1;
+	} else
+		p->col++;
+	p->pos++;
+}
+
+static int
+is_ident0(int c)
+{
+	return c >= 0 && (isalpha(c) || c == '_');
+}
+
+static int
+is_ident(int c)
+{
+	return c >= 0 && (isalnum(c) || c == '_' || c == '.');
+}
+
+/* Reads the next token into p->t and its attributes. */
+static void
+next(struct parser *p)
+{
+	int c;
+	size_t n = 0;
+
+	for (;;) {
+		c = peekc(p, 0);
+		if (c == '#') {
+			while ((c = peekc(p, 0)) >= 0 && c != '\n')
+				adv(p);
+			continue;
+		}
+		if (c >= 0 && isspace(c)) {
+			adv(p);
+			continue;
+		}
+		break;
+	}
+	p->tline = p->line;
+	p->tcol = p->col;
+	p->tstart = p->pos;
+	p->text[0] = '\0';
+	if (c < 0) {
+		p->t = T_EOF;
+		p->tend = p->pos;
+		return;
+	}
+	if (c == 0) {
+		perr(p, p->line, p->col, "NUL byte");
+		p->t = T_BAD;
+		return;
+	}
+	if (is_ident0(c)) {
+		while (is_ident(peekc(p, 0))) {
+			if (n == TOK_MAX) {
+				perr(p, p->tline, p->tcol, "name longer than "
+				    "%d bytes", TOK_MAX);
+				p->t = T_BAD;
+				return;
+			}
+			p->text[n++] = (char)peekc(p, 0);
+			adv(p);
+		}
+		p->text[n] = '\0';
+		p->t = T_IDENT;
+		p->tend = p->pos;
+		return;
+	}
+	if (isdigit(c) || (c == '.' && peekc(p, 1) >= 0 &&
+	    isdigit(peekc(p, 1)))) {
+		char num[64];
+		char *end;
+		int unit;
+
+		while ((c = peekc(p, 0)) >= 0 && (isdigit(c) || c == '.') &&
+		    n < sizeof(num) - 1) {
+			num[n++] = (char)c;
+			adv(p);
+		}
+		num[n] = '\0';
+		p->num = strtod(num, &end);
+		if (*end != '\0' || !isfinite(p->num)) {
+			perr(p, p->tline, p->tcol, "bad number");
+			p->t = T_BAD;
+			return;
+		}
+		p->t = T_NUM;
+		unit = peekc(p, 0);
+		if (unit >= 0 && strchr("KMGTsmhdw", unit) != NULL &&
+		    !is_ident(peekc(p, 1))) {
+			adv(p);
+			switch (unit) {
+			case 'K': p->num *= 1e3; break;
+			case 'M': p->num *= 1e6; break;
+			case 'G': p->num *= 1e9; break;
+			case 'T': p->num *= 1e12; break;
+			default:
+				p->t = T_DUR;
+				p->dur_us = (int64_t)(p->num * 1e6 *
+				    (unit == 's' ? 1 : unit == 'm' ? 60 :
+				    unit == 'h' ? 3600 : unit == 'd' ? 86400 :
+				    604800));
+				break;
+			}
+		} else if (is_ident(unit)) {
+			perr(p, p->line, p->col, "unknown unit after a number "
+			    "(K M G T for 10^3.. 10^12; s m h d w for time)");
+			p->t = T_BAD;
+			return;
+		}
+		if (p->num > 1e15) {
+			perr(p, p->tline, p->tcol, "number too large");
+			p->t = T_BAD;
+			return;
+		}
+		p->tend = p->pos;
+		return;
+	}
+	if (c == '"') {
+		adv(p);
+		for (;;) {
+			c = peekc(p, 0);
+			if (c < 0 || c == '\n') {
+				perr(p, p->tline, p->tcol, "unterminated "
+				    "string");
+				p->t = T_BAD;
+				return;
+			}
+			adv(p);
+			if (c == '"')
+				break;
+			if (c == '\\') {
+				c = peekc(p, 0);
+				if (c != '"' && c != '\\') {
+					perr(p, p->line, p->col, "only \\\" and "
+					    "\\\\ escape in a string");
+					p->t = T_BAD;
+					return;
+				}
+				adv(p);
+			}
+			if (c < 0x20) {
+				perr(p, p->line, p->col, "control character "
+				    "in a string");
+				p->t = T_BAD;
+				return;
+			}
+			if (n == TOK_MAX) {
+				perr(p, p->tline, p->tcol, "string longer than "
+				    "%d bytes", TOK_MAX);
+				p->t = T_BAD;
+				return;
+			}
+			p->text[n++] = (char)c;
+		}
+		p->text[n] = '\0';
+		p->t = T_STR;
+		p->tend = p->pos;
+		return;
+	}
+	adv(p);
+	switch (c) {
+	case '{': p->t = T_LBRACE; break;
+	case '}': p->t = T_RBRACE; break;
+	case '(': p->t = T_LPAREN; break;
+	case ')': p->t = T_RPAREN; break;
+	case ',': p->t = T_COMMA; break;
+	case ';': p->t = T_SEMI; break;
+	case '+': p->t = T_PLUS; break;
+	case '-': p->t = T_MINUS; break;
+	case '*': p->t = T_STAR; break;
+	case '/': p->t = T_SLASH; break;
+	case '~': p->t = T_MATCH; break;
+	case '=':
+		if (peekc(p, 0) == '=') {
+			adv(p);
+			p->t = T_EQ;
+		} else {
+			perr(p, p->tline, p->tcol, "'=' is not an operator; "
+			    "did you mean '=='?");
+			p->t = T_BAD;
+		}
+		break;
+	case '!':
+		if (peekc(p, 0) == '=') {
+			adv(p);
+			p->t = T_NE;
+		} else if (peekc(p, 0) == '~') {
+			adv(p);
+			p->t = T_NMATCH;
+		} else {
+			perr(p, p->tline, p->tcol, "unexpected '!' (use "
+			    "'not', '!=' or '!~')");
+			p->t = T_BAD;
+		}
+		break;
+	case '<':
+		p->t = T_LT;
+		if (peekc(p, 0) == '=') {
+			adv(p);
+			p->t = T_LE;
+		}
+		break;
+	case '>':
+		p->t = T_GT;
+		if (peekc(p, 0) == '=') {
+			adv(p);
+			p->t = T_GE;
+		}
+		break;
+	default:
+		if (c >= 0x20 && c < 0x7f)
+			perr(p, p->tline, p->tcol, "unexpected character "
+			    "'%c'", c);
+		else
+			perr(p, p->tline, p->tcol, "unexpected byte 0x%02x",
+			    (unsigned)c);
+		p->t = T_BAD;
+		break;
+	}
+	p->tend = p->pos;
+}
+
+static int
+is_word(const struct parser *p, const char *w)
+{
+	return p->t == T_IDENT && strcmp(p->text, w) == 0;
+}
+
+static const char *
+tok_desc(const struct parser *p)
+{
+	static char buf[80];
+
+	switch (p->t) {
+	case T_EOF:
+		return "end of file";
+	case T_IDENT:
+		snprintf(buf, sizeof(buf), "'%.60s'", p->text);
+		return buf;
+	case T_NUM:
+	case T_DUR:
+		return "a number";
+	case T_STR:
+		return "a string";
+	default:
+		snprintf(buf, sizeof(buf), "'%.*s'", (int)(p->tend -
+		    p->tstart > 8 ? 8 : p->tend - p->tstart),
+		    p->buf + p->tstart);
+		return buf;
+	}
+}
+
+static struct rnode *
+node(struct parser *p, enum rnode_kind k)
+{
+	struct rnode *n = xcalloc(1, sizeof(*n));
+
+	n->kind = k;
+	n->line = p->tline;
+	n->col = p->tcol;
+	n->feature = -1;
+	return n;
+}
+
+void
+rnode_free(struct rnode *n)
+{
+	int i;
+
+	if (n == NULL)
+		return;
+	rnode_free(n->a);
+	rnode_free(n->b);
+	rnode_free(n->where);
+	for (i = 0; i < n->nlist; i++)
+		rnode_free(n->list[i]);
+	free(n->list);
+	free(n->str);
+	free(n->text);
+	free(n);
+}
+
+static struct rnode *parse_expr(struct parser *);
+
+static int
+feature_arg(struct parser *p, struct rnode *n)
+{
+	if (p->t != T_IDENT) {
+		perr(p, p->tline, p->tcol, "expected a feature name, found "
+		    "%s", tok_desc(p));
+		return -1;
+	}
+	if ((n->feature = feature_lookup(p->sens, p->text)) < 0) {
+		perr(p, p->tline, p->tcol, "unknown feature '%s' (rows, "
+		    "rows.sensitive, rows.CLASS, queries, tables, result_bytes, "
+		    "out.CATEGORY, out.exfil, offhours.rows, offhours.out)",
+		    p->text);
+		return -1;
+	}
+	next(p);
+	return 0;
+}
+
+static int
+expect(struct parser *p, int t, const char *what)
+{
+	if (p->t != t) {
+		perr(p, p->tline, p->tcol, "expected %s, found %s", what,
+		    tok_desc(p));
+		return -1;
+	}
+	next(p);
+	return 0;
+}
+
+/* The arguments of a call, after its '('; leaves p after the ')'. */
+static int
+parse_call_args(struct parser *p, struct rnode *n)
+{
+	switch (n->fn) {
+	case FN_VALUE: case FN_BASELINE: case FN_PEER_Z: case FN_RATIO:
+	case FN_MEDIAN: case FN_PEER: case FN_PEER_RATIO: case FN_TEAM:
+		if (feature_arg(p, n) != 0)
+			return -1;
+		n->period = PER_DAY;
+		if (p->t == T_COMMA) {
+			next(p);
+			if (is_word(p, "hour"))
+				n->period = PER_HOUR;
+			else if (!is_word(p, "day")) {
+				perr(p, p->tline, p->tcol, "expected hour or "
+				    "day, found %s", tok_desc(p));
+				return -1;
+			}
+			next(p);
+		}
+		break;
+	case FN_CUSUM: case FN_CUM30: case FN_PEER_CUM30: case FN_CUM30_RATIO:
+	case FN_CONVERGED:
+		if (feature_arg(p, n) != 0)
+			return -1;
+		break;
+	case FN_FIRST_SEEN:
+		if (is_word(p, "table"))
+			n->what = 0;
+		else if (is_word(p, "destination"))
+			n->what = 1;
+		else if (is_word(p, "host"))
+			n->what = 2;
+		else {
+			perr(p, p->tline, p->tcol, "expected table, "
+			    "destination or host, found %s", tok_desc(p));
+			return -1;
+		}
+		next(p);
+		break;
+	case FN_DAY_SCORE: case FN_RISK:
+		break;
+	case FN_MAX: case FN_MIN:
+		if ((n->a = parse_expr(p)) == NULL || expect(p, T_COMMA,
+		    "','") != 0 || (n->b = parse_expr(p)) == NULL)
+			return -1;
+		break;
+	case FN_SUM: case FN_DISTINCT:
+		if ((n->a = parse_expr(p)) == NULL || expect(p, T_COMMA,
+		    "','") != 0)
+			return -1;
+		/* FALLTHROUGH */
+	case FN_COUNT:
+		if (p->t != T_DUR) {
+			perr(p, p->tline, p->tcol, "expected a time window "
+			    "such as 1h, found %s", tok_desc(p));
+			return -1;
+		}
+		n->window_us = p->dur_us;
+		if (n->window_us < 1000000 || n->window_us > 90LL * 86400 *
+		    1000000) {
+			perr(p, p->tline, p->tcol, "window must be 1s to 90d");
+			return -1;
+		}
+		next(p);
+		if (is_word(p, "where")) {
+			next(p);
+			if ((n->where = parse_expr(p)) == NULL)
+				return -1;
+		}
+		n->agg = p->rule->naggs;
+		p->rule->aggs = xreallocarray(p->rule->aggs,
+		    (size_t)p->rule->naggs + 1, sizeof(*p->rule->aggs));
+		p->rule->aggs[p->rule->naggs++] = n;
+		break;
+	}
+	if (p->t != T_RPAREN) {
+		perr(p, p->tline, p->tcol, "expected ')', found %s",
+		    tok_desc(p));
+		return -1;
+	}
+	n->text = xstrndup(p->buf + n->num_start, p->tend - n->num_start);
+	next(p);
+	return 0;
+}
+
+static void
+add_call(struct parser *p, struct rnode *n)
+{
+	int i;
+
+	for (i = 0; i < p->rule->ncalls; i++)
+		if (strcmp(p->rule->calls[i]->text, n->text) == 0)
+			return;
+	p->rule->calls = xreallocarray(p->rule->calls,
+	    (size_t)p->rule->ncalls + 1, sizeof(*p->rule->calls));
+	p->rule->calls[p->rule->ncalls++] = n;
+}
+
+static struct rnode *
+parse_primary(struct parser *p)
+{
+	struct rnode *n;
+	size_t start;
+	int i;
+
+	switch (p->t) {
+	case T_NUM:
+		n = node(p, RN_NUM);
+		n->num = p->num;
+		next(p);
+		return n;
+	case T_DUR:
+		n = node(p, RN_NUM);
+		n->num = (double)p->dur_us / 1e6;	/* seconds */
+		next(p);
+		return n;
+	case T_STR:
+		n = node(p, RN_STR);
+		n->str = xstrdup(p->text);
+		next(p);
+		return n;
+	case T_LPAREN:
+		next(p);
+		if ((n = parse_expr(p)) == NULL)
+			return NULL;
+		if (expect(p, T_RPAREN, "')'") != 0) {
+			rnode_free(n);
+			return NULL;
+		}
+		return n;
+	case T_IDENT:
+		break;
+	default:
+		perr(p, p->tline, p->tcol, "expected an expression, found %s",
+		    tok_desc(p));
+		return NULL;
+	}
+	for (i = 0; clause_words[i] != NULL; i++)
+		if (strcmp(p->text, clause_words[i]) == 0) {
+			perr(p, p->tline, p->tcol, "expected an expression, "
+			    "found '%s'", p->text);
+			return NULL;
+		}
+	if (strcmp(p->text, "true") == 0 || strcmp(p->text, "false") == 0) {
+		n = node(p, RN_NUM);
+		n->num = p->text[0] == 't';
+		next(p);
+		return n;
+	}
+	start = p->tstart;
+	n = node(p, RN_FIELD);
+	n->str = xstrdup(p->text);
+	next(p);
+	if (p->t == T_LPAREN) {
+		for (i = 0; fns[i].name != NULL; i++)
+			if (strcmp(fns[i].name, n->str) == 0)
+				break;
+		if (fns[i].name == NULL) {
+			perr(p, n->line, n->col, "unknown function '%s'",
+			    n->str);
+			rnode_free(n);
+			return NULL;
+		}
+		n->kind = RN_CALL;
+		n->fn = fns[i].fn;
+		n->num_start = start;
+		next(p);
+		if (parse_call_args(p, n) != 0) {
+			/* the rule is dropped: its lists only borrow nodes */
+			rnode_free(n);
+			return NULL;
+		}
+		if (n->fn != FN_MAX && n->fn != FN_MIN)
+			add_call(p, n);
+		return n;
+	}
+	if ((n->feature = feature_lookup(p->sens, n->str)) >= 0) {
+		n->kind = RN_FEATURE;
+		n->text = xstrdup(n->str);
+		add_call(p, n);
+	}
+	return n;
+}
+
+static struct rnode *
+parse_unary(struct parser *p)
+{
+	struct rnode *n, *a;
+
+	if (p->t == T_MINUS) {
+		n = node(p, RN_NEG);
+		next(p);
+		if ((a = parse_unary(p)) == NULL) {
+			free(n);
+			return NULL;
+		}
+		n->a = a;
+		return n;
+	}
+	return parse_primary(p);
+}
+
+static struct rnode *
+binary(struct parser *p, int op, struct rnode *a, struct rnode *b, int line,
+    int col)
+{
+	struct rnode *n = node(p, RN_BIN);
+
+	n->op = op;
+	n->a = a;
+	n->b = b;
+	n->line = line;
+	n->col = col;
+	return n;
+}
+
+static struct rnode *
+parse_mul(struct parser *p)
+{
+	struct rnode *a, *b;
+	int op, l, c;
+
+	if ((a = parse_unary(p)) == NULL)
+		return NULL;
+	while (p->t == T_STAR || p->t == T_SLASH) {
+		op = p->t == T_STAR ? OP_MUL : OP_DIV;
+		l = p->tline;
+		c = p->tcol;
+		next(p);
+		if ((b = parse_unary(p)) == NULL) {
+			rnode_free(a);
+			return NULL;
+		}
+		a = binary(p, op, a, b, l, c);
+	}
+	return a;
+}
+
+static struct rnode *
+parse_add(struct parser *p)
+{
+	struct rnode *a, *b;
+	int op, l, c;
+
+	if ((a = parse_mul(p)) == NULL)
+		return NULL;
+	while (p->t == T_PLUS || p->t == T_MINUS) {
+		op = p->t == T_PLUS ? OP_ADD : OP_SUB;
+		l = p->tline;
+		c = p->tcol;
+		next(p);
+		if ((b = parse_mul(p)) == NULL) {
+			rnode_free(a);
+			return NULL;
+		}
+		a = binary(p, op, a, b, l, c);
+	}
+	return a;
+}
+
+static struct rnode *
+parse_cmp(struct parser *p)
+{
+	struct rnode *a, *b, *e;
+	int op, l, c;
+
+	if ((a = parse_add(p)) == NULL)
+		return NULL;
+	switch (p->t) {
+	case T_EQ: op = OP_EQ; break;
+	case T_NE: op = OP_NE; break;
+	case T_LT: op = OP_LT; break;
+	case T_LE: op = OP_LE; break;
+	case T_GT: op = OP_GT; break;
+	case T_GE: op = OP_GE; break;
+	case T_MATCH: op = OP_MATCH; break;
+	case T_NMATCH: op = OP_NMATCH; break;
+	default:
+		if (!is_word(p, "in"))
+			return a;
+		op = OP_IN;
+		break;
+	}
+	l = p->tline;
+	c = p->tcol;
+	next(p);
+	if (op != OP_IN) {
+		if ((b = parse_add(p)) == NULL) {
+			rnode_free(a);
+			return NULL;
+		}
+		return binary(p, op, a, b, l, c);
+	}
+	b = node(p, RN_LIST);
+	if (expect(p, T_LPAREN, "'(' after in") != 0)
+		goto fail;
+	for (;;) {
+		if ((e = parse_add(p)) == NULL)
+			goto fail;
+		b->list = xreallocarray(b->list, (size_t)b->nlist + 1,
+		    sizeof(*b->list));
+		b->list[b->nlist++] = e;
+		if (p->t == T_COMMA) {
+			next(p);
+			continue;
+		}
+		if (expect(p, T_RPAREN, "',' or ')'") != 0)
+			goto fail;
+		break;
+	}
+	return binary(p, op, a, b, l, c);
+fail:
+	rnode_free(a);
+	rnode_free(b);
+	return NULL;
+}
+
+static struct rnode *
+parse_not(struct parser *p)
+{
+	struct rnode *n, *a;
+
+	if (is_word(p, "not")) {
+		n = node(p, RN_NOT);
+		next(p);
+		if ((a = parse_not(p)) == NULL) {
+			free(n);
+			return NULL;
+		}
+		n->a = a;
+		return n;
+	}
+	return parse_cmp(p);
+}
+
+static struct rnode *
+parse_and(struct parser *p)
+{
+	struct rnode *a, *b;
+	int l, c;
+
+	if ((a = parse_not(p)) == NULL)
+		return NULL;
+	while (is_word(p, "and")) {
+		l = p->tline;
+		c = p->tcol;
+		next(p);
+		if ((b = parse_not(p)) == NULL) {
+			rnode_free(a);
+			return NULL;
+		}
+		a = binary(p, OP_AND, a, b, l, c);
+	}
+	return a;
+}
+
+static struct rnode *
+parse_expr(struct parser *p)
+{
+	struct rnode *a, *b;
+	int l, c;
+
+	if (++p->depth > DEPTH_MAX) {
+		perr(p, p->tline, p->tcol, "expression nested too deeply");
+		p->depth--;
+		return NULL;
+	}
+	if ((a = parse_and(p)) == NULL) {
+		p->depth--;
+		return NULL;
+	}
+	while (is_word(p, "or")) {
+		l = p->tline;
+		c = p->tcol;
+		next(p);
+		if ((b = parse_and(p)) == NULL) {
+			rnode_free(a);
+			p->depth--;
+			return NULL;
+		}
+		a = binary(p, OP_OR, a, b, l, c);
+	}
+	p->depth--;
+	return a;
+}
+
+static int
+in_list(const char *const *l, const char *s)
+{
+	for (; *l != NULL; l++)
+		if (strcmp(*l, s) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+is_event_field(const char *s)
+{
+	static const enum event_type types[] = {
+		EVENT_DB_QUERY, EVENT_DB_SESSION, EVENT_NET_FLOW
+	};
+	const struct event_field *f;
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		for (f = lw_event_fields(types[i]); f->name != NULL; f++)
+			if (strcmp(f->name, s) == 0)
+				return 1;
+	return 0;
+}
+
+/* Checks a tree against the kind of its rule; in_agg: inside count() &c. */
+static int
+check(struct parser *p, struct rnode *n, int in_agg)
+{
+	int i;
+
+	if (n == NULL)
+		return 0;
+	/* in event rules an event field wins over a feature of that name */
+	if (n->kind == RN_FEATURE && p->rule->on == ON_EVENT &&
+	    is_event_field(n->str))
+		n->kind = RN_FIELD;
+	if (n->kind == RN_FIELD && !in_list(common_fields, n->str)) {
+		int ev = in_list(event_fields, n->str) ||
+		    is_event_field(n->str);
+
+		if (!ev) {
+			perr(p, n->line, n->col, "unknown field '%s'", n->str);
+			return -1;
+		}
+		if (p->rule->on != ON_EVENT) {
+			perr(p, n->line, n->col, "field '%s' is an event field: "
+			    "only in 'on event' rules", n->str);
+			return -1;
+		}
+	}
+	if (n->kind == RN_CALL && (n->fn == FN_COUNT || n->fn == FN_SUM ||
+	    n->fn == FN_DISTINCT)) {
+		if (p->rule->on != ON_EVENT) {
+			perr(p, n->line, n->col, "aggregates (count, sum, "
+			    "distinct) are only for 'on event' rules");
+			return -1;
+		}
+		if (in_agg) {
+			perr(p, n->line, n->col, "an aggregate inside an "
+			    "aggregate");
+			return -1;
+		}
+		in_agg = 1;
+	}
+	if (check(p, n->a, in_agg) != 0 || check(p, n->b, in_agg) != 0 ||
+	    check(p, n->where, in_agg) != 0)
+		return -1;
+	for (i = 0; i < n->nlist; i++)
+		if (check(p, n->list[i], in_agg) != 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * The summary template: text with {expression} or {expression | bytes}
+ * holes; "{{" is a literal brace. Positions of errors inside a hole are
+ * reported at their column in the file.
+ */
+static int
+parse_template(struct parser *p, const char *s, int line, int col)
+{
+	struct rule *r = p->rule;
+	struct parser sub;
+	const char *q = s, *close, *bar;
+	char lit[TOK_MAX + 1];
+	size_t nl = 0, inner;
+	struct tpl_part *tp;
+
+	while (*q != '\0') {
+		if (q[0] == '{' && q[1] == '{') {
+			lit[nl++] = '{';
+			q += 2;
+			continue;
+		}
+		if (q[0] == '}' && q[1] == '}') {
+			lit[nl++] = '}';
+			q += 2;
+			continue;
+		}
+		if (*q != '{') {
+			lit[nl++] = *q++;
+			continue;
+		}
+		if ((close = strchr(q, '}')) == NULL) {
+			perr(p, line, col + 1 + (int)(q - s), "'{' without "
+			    "'}' in the summary");
+			return -1;
+		}
+		if (nl > 0) {
+			r->summary = xreallocarray(r->summary,
+			    (size_t)r->nsummary + 1, sizeof(*r->summary));
+			tp = &r->summary[r->nsummary++];
+			memset(tp, 0, sizeof(*tp));
+			tp->lit = xstrndup(lit, nl);
+			nl = 0;
+		}
+		r->summary = xreallocarray(r->summary, (size_t)r->nsummary + 1,
+		    sizeof(*r->summary));
+		tp = &r->summary[r->nsummary++];
+		memset(tp, 0, sizeof(*tp));
+		inner = (size_t)(close - q - 1);
+		bar = memchr(q + 1, '|', inner);
+		if (bar != NULL) {
+			char fmt[32];
+			size_t fl = (size_t)(close - bar - 1), i, j = 0;
+
+			for (i = 0; i < fl && j < sizeof(fmt) - 1; i++)
+				if (!isspace((unsigned char)bar[1 + i]))
+					fmt[j++] = bar[1 + i];
+			fmt[j] = '\0';
+			if (strcmp(fmt, "bytes") == 0)
+				tp->fmt = 1;
+			else if (strcmp(fmt, "int") == 0)
+				tp->fmt = 2;
+			else {
+				perr(p, line, col + 1 + (int)(bar - s) + 1,
+				    "unknown format '%s' (bytes, int)", fmt);
+				return -1;
+			}
+			inner = (size_t)(bar - q - 1);
+		}
+		memset(&sub, 0, sizeof(sub));
+		sub.name = p->name;
+		sub.buf = q + 1;
+		sub.len = inner;
+		sub.line = line;
+		sub.col = col + 1 + (int)(q + 1 - s);
+		sub.sens = p->sens;
+		sub.rule = r;
+		sub.err = p->err;
+		sub.errlen = p->errlen;
+		next(&sub);
+		if (!sub.failed) {
+			tp->expr = parse_expr(&sub);
+			if (!sub.failed && sub.t != T_EOF)
+				perr(&sub, sub.tline, sub.tcol, "unexpected %s "
+				    "in a summary hole", tok_desc(&sub));
+		}
+		if (sub.failed) {
+			p->failed = 1;
+			return -1;
+		}
+		q = close + 1;
+		if (nl >= TOK_MAX)
+			break;
+	}
+	if (nl > 0) {
+		r->summary = xreallocarray(r->summary, (size_t)r->nsummary + 1,
+		    sizeof(*r->summary));
+		tp = &r->summary[r->nsummary++];
+		memset(tp, 0, sizeof(*tp));
+		tp->lit = xstrndup(lit, nl);
+	}
+	return 0;
+}
+
+void
+rule_free(struct rule *r)
+{
+	int i;
+
+	if (r == NULL)
+		return;
+	free(r->name);
+	free(r->file);
+	rnode_free(r->when);
+	rnode_free(r->then);
+	rnode_free(r->score);
+	free(r->severity);
+	for (i = 0; i < r->nsummary; i++) {
+		free(r->summary[i].lit);
+		rnode_free(r->summary[i].expr);
+	}
+	free(r->summary);
+	free(r->aggs);
+	free(r->calls);
+	free(r);
+}
+
+static int
+valid_rule_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 64 || !islower((unsigned char)s[0]))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!islower((unsigned char)s[i]) &&
+		    !isdigit((unsigned char)s[i]) && s[i] != '_')
+			return 0;
+	return 1;
+}
+
+/* One clause of a rule; p is at its keyword. */
+static int
+parse_clause(struct parser *p, struct rule *r)
+{
+	int line = p->tline, col = p->tcol;
+	char kw[32];
+	enum event_type et;
+
+	if (p->t == T_SEMI) {
+		next(p);
+		return 0;
+	}
+	if (p->t != T_IDENT) {
+		perr(p, line, col, "expected a clause (on, when, then, "
+		    "severity, score, summary, suppress, attribute) or '}', "
+		    "found %s", tok_desc(p));
+		return -1;
+	}
+	/* a keyword is short; a longer word is no keyword anyway */
+	{
+		size_t kl = strlen(p->text);
+
+		if (kl >= sizeof(kw))
+			kl = sizeof(kw) - 1;
+		memcpy(kw, p->text, kl);
+		kw[kl] = '\0';
+	}
+	next(p);
+#define ONCE(cond) do {							\
+	if (cond) {							\
+		perr(p, line, col, "'%s' given twice", kw);		\
+		return -1;						\
+	}								\
+} while (0)
+	if (strcmp(kw, "on") == 0) {
+		if (is_word(p, "event")) {
+			r->on = ON_EVENT;
+			next(p);
+			if (p->t == T_IDENT && lw_event_type_lookup(p->text,
+			    &et) == 0) {
+				if (et != EVENT_DB_QUERY && et !=
+				    EVENT_DB_SESSION && et != EVENT_NET_FLOW) {
+					perr(p, p->tline, p->tcol, "rules see "
+					    "db.query, db.session and "
+					    "net.flow events only");
+					return -1;
+				}
+				r->evtype = (int)et;
+				next(p);
+			}
+		} else if (is_word(p, "hour")) {
+			r->on = ON_HOUR;
+			next(p);
+		} else if (is_word(p, "day")) {
+			r->on = ON_DAY;
+			next(p);
+		} else {
+			perr(p, p->tline, p->tcol, "expected event, hour or "
+			    "day after 'on', found %s", tok_desc(p));
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(kw, "when") == 0) {
+		ONCE(r->when != NULL);
+		return (r->when = parse_expr(p)) == NULL ? -1 : 0;
+	}
+	if (strcmp(kw, "then") == 0) {
+		ONCE(r->then != NULL);
+		if ((r->then = parse_expr(p)) == NULL)
+			return -1;
+		if (!is_word(p, "within")) {
+			perr(p, p->tline, p->tcol, "expected 'within DURATION' "
+			    "after the 'then' condition");
+			return -1;
+		}
+		next(p);
+		if (p->t != T_DUR) {
+			perr(p, p->tline, p->tcol, "expected a duration such "
+			    "as 6h, found %s", tok_desc(p));
+			return -1;
+		}
+		r->within_us = p->dur_us;
+		next(p);
+		return 0;
+	}
+	if (strcmp(kw, "severity") == 0) {
+		ONCE(r->severity != NULL);
+		if (!is_word(p, "low") && !is_word(p, "medium") &&
+		    !is_word(p, "high") && !is_word(p, "critical")) {
+			perr(p, p->tline, p->tcol, "severity is low, medium, "
+			    "high or critical, not %s", tok_desc(p));
+			return -1;
+		}
+		r->severity = xstrdup(p->text);
+		next(p);
+		return 0;
+	}
+	if (strcmp(kw, "score") == 0) {
+		ONCE(r->score != NULL);
+		return (r->score = parse_expr(p)) == NULL ? -1 : 0;
+	}
+	if (strcmp(kw, "summary") == 0) {
+		char s[TOK_MAX + 1];
+		int sl = p->tline, sc = p->tcol;
+
+		ONCE(r->nsummary > 0);
+		if (p->t != T_STR) {
+			perr(p, p->tline, p->tcol, "expected a string after "
+			    "summary, found %s", tok_desc(p));
+			return -1;
+		}
+		snprintf(s, sizeof(s), "%s", p->text);
+		if (*s == '\0') {
+			perr(p, sl, sc, "empty summary");
+			return -1;
+		}
+		if (parse_template(p, s, sl, sc) != 0)
+			return -1;
+		next(p);
+		return 0;
+	}
+	if (strcmp(kw, "suppress") == 0) {
+		if (p->t != T_DUR) {
+			perr(p, p->tline, p->tcol, "expected a duration such "
+			    "as 24h, found %s", tok_desc(p));
+			return -1;
+		}
+		r->suppress_us = p->dur_us;
+		next(p);
+		return 0;
+	}
+	if (strcmp(kw, "attribute") == 0) {
+		if (is_word(p, "ip_owner"))
+			r->attribute = 1;
+		else if (is_word(p, "db_user_owner"))
+			r->attribute = 2;
+		else if (is_word(p, "end_user_owner"))
+			r->attribute = 3;
+		else {
+			perr(p, p->tline, p->tcol, "attribute is ip_owner, "
+			    "db_user_owner or end_user_owner");
+			return -1;
+		}
+		next(p);
+		return 0;
+	}
+#undef ONCE
+	perr(p, line, col, "unknown clause '%s'", kw);
+	return -1;
+}
+
+static int
+parse_rule(struct parser *p, struct ruleset *rs)
+{
+	struct rule *r;
+	int line = p->tline, col = p->tcol, i;
+	size_t k;
+
+	next(p);	/* "rule" */
+	if (p->t != T_IDENT || !valid_rule_name(p->text)) {
+		perr(p, p->tline, p->tcol, "expected a rule name (a-z, 0-9, "
+		    "_; up to 64), found %s", tok_desc(p));
+		return -1;
+	}
+	for (k = 0; k < rs->n; k++)
+		if (strcmp(rs->r[k]->name, p->text) == 0) {
+			perr(p, p->tline, p->tcol, "rule '%s' already defined "
+			    "in %s:%d", p->text, rs->r[k]->file,
+			    rs->r[k]->line);
+			return -1;
+		}
+	r = xcalloc(1, sizeof(*r));
+	r->name = xstrdup(p->text);
+	r->file = xstrdup(p->name);
+	r->line = line;
+	r->evtype = -1;
+	r->suppress_us = -1;
+	p->rule = r;
+	next(p);
+	if (expect(p, T_LBRACE, "'{'") != 0)
+		goto fail;
+	while (p->t != T_RBRACE) {
+		if (p->t == T_EOF) {
+			perr(p, line, col, "rule '%s' has no closing '}'",
+			    r->name);
+			goto fail;
+		}
+		if (parse_clause(p, r) != 0)
+			goto fail;
+	}
+	if (r->when == NULL) {
+		perr(p, line, col, "rule '%s' has no 'when'", r->name);
+		goto fail;
+	}
+	if (r->severity == NULL) {
+		perr(p, line, col, "rule '%s' has no 'severity'", r->name);
+		goto fail;
+	}
+	if (r->nsummary == 0) {
+		perr(p, line, col, "rule '%s' has no 'summary'", r->name);
+		goto fail;
+	}
+	if (r->then != NULL && r->on != ON_EVENT) {
+		perr(p, r->then->line, r->then->col, "sequences ('then') are "
+		    "only for 'on event' rules");
+		goto fail;
+	}
+	if (r->attribute != 0 && r->on != ON_EVENT) {
+		perr(p, line, col, "'attribute' is only for 'on event' rules");
+		goto fail;
+	}
+	if (r->evtype >= 0 && r->on != ON_EVENT) {
+		perr(p, line, col, "an event type only after 'on event'");
+		goto fail;
+	}
+	if (check(p, r->when, 0) != 0 || check(p, r->then, 0) != 0 ||
+	    check(p, r->score, 0) != 0)
+		goto fail;
+	for (i = 0; i < r->nsummary; i++)
+		if (check(p, r->summary[i].expr, 0) != 0)
+			goto fail;
+	if (r->suppress_us < 0)
+		r->suppress_us = 24LL * 3600 * 1000000;
+	next(p);	/* '}' */
+	if (rs->n == RULES_MAX) {
+		perr(p, line, col, "more than %d rules", RULES_MAX);
+		goto fail;
+	}
+	rs->r = xreallocarray(rs->r, rs->n + 1, sizeof(*rs->r));
+	rs->r[rs->n++] = r;
+	p->rule = NULL;
+	return 0;
+fail:
+	rule_free(r);
+	p->rule = NULL;
+	return -1;
+}
+
+struct ruleset *
+rules_new(void)
+{
+	return xcalloc(1, sizeof(struct ruleset));
+}
+
+size_t
+rules_count(const struct ruleset *rs)
+{
+	return rs == NULL ? 0 : rs->n;
+}
+
+void
+rules_free(struct ruleset *rs)
+{
+	size_t i;
+
+	if (rs == NULL)
+		return;
+	for (i = 0; i < rs->n; i++)
+		rule_free(rs->r[i]);
+	free(rs->r);
+	free(rs);
+}
+
+/*
+ * Parses one file's text and appends its rules. On error nothing of the
+ * file is kept and err is "name:line:col: message".
+ */
+int
+rules_load_buf(struct ruleset *rs, const char *name, const char *buf,
+    size_t len, const struct sensitivity *sens, char *err, size_t errlen)
+{
+	struct parser p;
+	size_t before = rs->n;
+
+	memset(&p, 0, sizeof(p));
+	p.name = name;
+	p.buf = buf;
+	p.len = len;
+	p.line = p.col = 1;
+	p.sens = sens;
+	p.err = err;
+	p.errlen = errlen;
+	if (len > RULES_MAX_BYTES) {
+		snprintf(err, errlen, "%s: larger than %d bytes", name,
+		    RULES_MAX_BYTES);
+		return -1;
+	}
+	next(&p);
+	while (!p.failed && p.t != T_EOF) {
+		if (!is_word(&p, "rule")) {
+			perr(&p, p.tline, p.tcol, "expected 'rule', found %s",
+			    tok_desc(&p));
+			break;
+		}
+		if (parse_rule(&p, rs) != 0)
+			break;
+	}
+	if (p.failed) {
+		while (rs->n > before)
+			rule_free(rs->r[--rs->n]);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.rules file of dir, in name order. */
+int
+rules_load_dir(struct ruleset *rs, const char *dir,
+    const struct sensitivity *sens, char *err, size_t errlen)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL, path[4096], *buf;
+	size_t n = 0, i, len, cap;
+	FILE *f;
+	int rc = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len < 7 || strcmp(de->d_name + len - 6, ".rules") != 0 ||
+		    de->d_name[0] == '.')
+			continue;
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (i = 0; i < n && rc == 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if ((f = fopen(path, "r")) == NULL) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			rc = -1;
+			break;
+		}
+		cap = 0;
+		buf = NULL;
+		len = 0;
+		for (;;) {
+			if (len == cap) {
+				cap = cap ? cap * 2 : 8192;
+				if (cap > RULES_MAX_BYTES + 1)
+					break;
+				buf = xreallocarray(buf, cap, 1);
+			}
+			size_t got = fread(buf + len, 1, cap - len, f);
+			if (got == 0)
+				break;
+			len += got;
+		}
+		fclose(f);
+		rc = rules_load_buf(rs, path, buf ? buf : "", len, sens, err,
+		    errlen);
+		free(buf);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}

@@ -1,0 +1,2404 @@
+/*
+ * The statement normaliser shared by every source that sees SQL text (the
+ * PostgreSQL and MySQL wire decoders, the log readers). One linear pass of
+ * a small dialect-aware lexer feeds three consumers at once: the writer of
+ * the normalised text (keywords upper case, identifiers as written, every
+ * literal and placeholder `?`, IN lists and VALUES rows collapsed, comments
+ * dropped, canonical spacing), the command finder and the table finder;
+ * the lexer itself pulls the end user out of sqlcommenter comments. The
+ * rules, with examples, are in docs/normalisation.md.
+ *
+ * The one promise that matters more than any other: no literal of the
+ * input ever appears in the output. So the writer only ever copies
+ * keywords, identifiers, operators and punctuation, and the lexer fails
+ * closed (statement "<unparsed>") on anything it cannot classify with
+ * certainty: unterminated strings, identifiers or comments, bytes that are
+ * not UTF-8, characters that have no meaning outside a string, input over
+ * the length bound. It is not a parser and does not check grammar; the
+ * table finder is a best-effort state machine over the same tokens.
+ *
+ * No I/O, no global state, no recursion except one bounded level for the
+ * text of a MySQL `PREPARE name FROM 'text'`.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leakwatch/sqlnorm.h"
+#include "leakwatch/util.h"
+
+#define MAX_DEPTH	512	/* parentheses deeper than this: unparsed */
+#define MAX_SIGNS	64	/* unary signs in a row, more: unparsed */
+#define MAX_CAND	(2 * SQLNORM_MAX_TABLES)
+#define MAX_CTE		32
+#define NAME_MAX_LEN	255	/* a canonical table name (events.md) */
+#define PART_MAX_LEN	127
+
+/* What a keyword means to the table and command finders. */
+enum kw_role {
+	R_NONE,
+	R_AS,
+	R_COPY,
+	R_DISTINCT,
+	R_FROM,
+	R_HANDLER,
+	R_IN,
+	R_INSERT,	/* INSERT, REPLACE */
+	R_INTO,
+	R_JOIN,
+	R_MOD,		/* skipped before a table: ONLY, IF NOT EXISTS */
+	R_PREFIX,	/* EXPLAIN, ANALYZE, VERBOSE: a statement follows */
+	R_PREPARE,
+	R_RECURSIVE,
+	R_TABLE,
+	R_TRUNCATE,
+	R_UPDATE,
+	R_USING,
+	R_VALUES,
+	R_WITH
+};
+
+#define KF_VALUE	0x01	/* an operand: a following - is binary */
+#define KF_FUNC		0x02	/* written like a call: CAST( */
+
+struct keyword {
+	const char	*name;
+	enum kw_role	 role;
+	int		 flags;
+};
+
+/*
+ * Words written in upper case. Sorted (bsearch). Common column names
+ * (name, type, value, status, data, level, ...) are left out on purpose,
+ * so they keep the case they were written in; the choice only has to be
+ * the same on every call, since wire and log text go through this table.
+ */
+static const struct keyword keywords[] = {
+	{ "ABORT", R_NONE, 0 },
+	{ "ABSOLUTE", R_NONE, 0 },
+	{ "ADD", R_NONE, 0 },
+	{ "AFTER", R_NONE, 0 },
+	{ "ALL", R_NONE, 0 },
+	{ "ALTER", R_NONE, 0 },
+	{ "ALWAYS", R_NONE, 0 },
+	{ "ANALYSE", R_PREFIX, 0 },
+	{ "ANALYZE", R_PREFIX, 0 },
+	{ "AND", R_NONE, 0 },
+	{ "ANY", R_NONE, 0 },
+	{ "ARRAY", R_NONE, KF_FUNC },
+	{ "AS", R_AS, 0 },
+	{ "ASC", R_NONE, 0 },
+	{ "ASENSITIVE", R_NONE, 0 },
+	{ "ASYMMETRIC", R_NONE, 0 },
+	{ "AT", R_NONE, 0 },
+	{ "ATOMIC", R_NONE, 0 },
+	{ "AUTHORIZATION", R_NONE, 0 },
+	{ "AUTO_INCREMENT", R_NONE, 0 },
+	{ "BACKWARD", R_NONE, 0 },
+	{ "BEFORE", R_NONE, 0 },
+	{ "BEGIN", R_NONE, 0 },
+	{ "BETWEEN", R_NONE, 0 },
+	{ "BIGINT", R_NONE, KF_FUNC },
+	{ "BINARY", R_NONE, 0 },
+	{ "BINLOG", R_NONE, 0 },
+	{ "BOOLEAN", R_NONE, 0 },
+	{ "BOTH", R_NONE, 0 },
+	{ "BY", R_NONE, 0 },
+	{ "CALL", R_NONE, 0 },
+	{ "CASCADE", R_NONE, 0 },
+	{ "CASE", R_NONE, 0 },
+	{ "CAST", R_NONE, KF_FUNC },
+	{ "CHANGE", R_NONE, 0 },
+	{ "CHAR", R_NONE, KF_FUNC },
+	{ "CHARACTER", R_NONE, KF_FUNC },
+	{ "CHARSET", R_NONE, 0 },
+	{ "CHECK", R_NONE, 0 },
+	{ "CHECKPOINT", R_NONE, 0 },
+	{ "CHECKSUM", R_NONE, 0 },
+	{ "CLOSE", R_NONE, 0 },
+	{ "CLUSTER", R_NONE, 0 },
+	{ "COALESCE", R_NONE, KF_FUNC },
+	{ "COLLATE", R_NONE, 0 },
+	{ "COLUMN", R_NONE, 0 },
+	{ "COLUMNS", R_NONE, 0 },
+	{ "COMMENT", R_NONE, 0 },
+	{ "COMMIT", R_NONE, 0 },
+	{ "COMMITTED", R_NONE, 0 },
+	{ "CONCURRENTLY", R_NONE, 0 },
+	{ "CONFLICT", R_NONE, 0 },
+	{ "CONSTRAINT", R_NONE, 0 },
+	{ "CONSTRAINTS", R_NONE, 0 },
+	{ "COPY", R_COPY, 0 },
+	{ "CREATE", R_NONE, 0 },
+	{ "CROSS", R_NONE, 0 },
+	{ "CSV", R_NONE, 0 },
+	{ "CUBE", R_NONE, 0 },
+	{ "CURRENT", R_NONE, 0 },
+	{ "CURRENT_DATE", R_NONE, KF_VALUE },
+	{ "CURRENT_ROLE", R_NONE, KF_VALUE },
+	{ "CURRENT_SCHEMA", R_NONE, KF_VALUE },
+	{ "CURRENT_TIME", R_NONE, KF_VALUE },
+	{ "CURRENT_TIMESTAMP", R_NONE, KF_VALUE },
+	{ "CURRENT_USER", R_NONE, KF_VALUE },
+	{ "CURSOR", R_NONE, 0 },
+	{ "CYCLE", R_NONE, 0 },
+	{ "DATABASE", R_NONE, 0 },
+	{ "DATABASES", R_NONE, 0 },
+	{ "DEALLOCATE", R_NONE, 0 },
+	{ "DECIMAL", R_NONE, KF_FUNC },
+	{ "DECLARE", R_NONE, 0 },
+	{ "DEFAULT", R_NONE, KF_VALUE },
+	{ "DEFERRABLE", R_NONE, 0 },
+	{ "DEFERRED", R_NONE, 0 },
+	{ "DELAYED", R_MOD, 0 },
+	{ "DELETE", R_NONE, 0 },
+	{ "DELIMITER", R_NONE, 0 },
+	{ "DESC", R_NONE, 0 },
+	{ "DESCRIBE", R_NONE, 0 },
+	{ "DISCARD", R_NONE, 0 },
+	{ "DISTINCT", R_DISTINCT, 0 },
+	{ "DISTINCTROW", R_NONE, 0 },
+	{ "DIV", R_NONE, 0 },
+	{ "DO", R_NONE, 0 },
+	{ "DOUBLE", R_NONE, 0 },
+	{ "DROP", R_NONE, 0 },
+	{ "DUAL", R_NONE, 0 },
+	{ "DUMPFILE", R_NONE, 0 },
+	{ "DUPLICATE", R_NONE, 0 },
+	{ "ELSE", R_NONE, 0 },
+	{ "ELSEIF", R_NONE, 0 },
+	{ "ENCLOSED", R_NONE, 0 },
+	{ "ENCODING", R_NONE, 0 },
+	{ "END", R_NONE, KF_VALUE },
+	{ "ENGINE", R_NONE, 0 },
+	{ "ESCAPE", R_NONE, 0 },
+	{ "ESCAPED", R_NONE, 0 },
+	{ "EXCEPT", R_NONE, 0 },
+	{ "EXCLUSIVE", R_NONE, 0 },
+	{ "EXECUTE", R_NONE, 0 },
+	{ "EXISTS", R_MOD, 0 },
+	{ "EXPLAIN", R_PREFIX, 0 },
+	{ "FALSE", R_NONE, KF_VALUE },
+	{ "FETCH", R_NONE, 0 },
+	{ "FIELDS", R_NONE, 0 },
+	{ "FILTER", R_NONE, 0 },
+	{ "FIRST", R_NONE, 0 },
+	{ "FLOAT", R_NONE, KF_FUNC },
+	{ "FLUSH", R_NONE, 0 },
+	{ "FOLLOWING", R_NONE, 0 },
+	{ "FOR", R_NONE, 0 },
+	{ "FORCE", R_NONE, 0 },
+	{ "FOREIGN", R_NONE, 0 },
+	{ "FORMAT", R_NONE, 0 },
+	{ "FORWARD", R_NONE, 0 },
+	{ "FREEZE", R_NONE, 0 },
+	{ "FROM", R_FROM, 0 },
+	{ "FULL", R_NONE, 0 },
+	{ "FUNCTION", R_NONE, 0 },
+	{ "GRANT", R_NONE, 0 },
+	{ "GROUP", R_NONE, 0 },
+	{ "GROUPING", R_NONE, KF_FUNC },
+	{ "HANDLER", R_HANDLER, 0 },
+	{ "HAVING", R_NONE, 0 },
+	{ "HEADER", R_NONE, 0 },
+	{ "HIGH_PRIORITY", R_MOD, 0 },
+	{ "HOLD", R_NONE, 0 },
+	{ "IF", R_MOD, 0 },
+	{ "IGNORE", R_MOD, 0 },
+	{ "ILIKE", R_NONE, 0 },
+	{ "IMPORT", R_NONE, 0 },
+	{ "IN", R_IN, 0 },
+	{ "INDEX", R_NONE, 0 },
+	{ "INFILE", R_NONE, 0 },
+	{ "INNER", R_NONE, 0 },
+	{ "INSENSITIVE", R_NONE, 0 },
+	{ "INSERT", R_INSERT, 0 },
+	{ "INSTEAD", R_NONE, 0 },
+	{ "INT", R_NONE, KF_FUNC },
+	{ "INTEGER", R_NONE, KF_FUNC },
+	{ "INTERSECT", R_NONE, 0 },
+	{ "INTERVAL", R_NONE, 0 },
+	{ "INTO", R_INTO, 0 },
+	{ "IS", R_NONE, 0 },
+	{ "ISNULL", R_NONE, 0 },
+	{ "ISOLATION", R_NONE, 0 },
+	{ "JOIN", R_JOIN, 0 },
+	{ "KEY", R_NONE, 0 },
+	{ "KILL", R_NONE, 0 },
+	{ "LANGUAGE", R_NONE, 0 },
+	{ "LAST", R_NONE, 0 },
+	{ "LATERAL", R_MOD, 0 },
+	{ "LEADING", R_NONE, 0 },
+	{ "LEFT", R_NONE, KF_FUNC },
+	{ "LIKE", R_NONE, 0 },
+	{ "LIMIT", R_NONE, 0 },
+	{ "LINES", R_NONE, 0 },
+	{ "LISTEN", R_NONE, 0 },
+	{ "LOAD", R_NONE, 0 },
+	{ "LOCAL", R_NONE, 0 },
+	{ "LOCALTIME", R_NONE, KF_VALUE },
+	{ "LOCALTIMESTAMP", R_NONE, KF_VALUE },
+	{ "LOCK", R_NONE, 0 },
+	{ "LOCKED", R_NONE, 0 },
+	{ "LOW_PRIORITY", R_MOD, 0 },
+	{ "MATCHED", R_NONE, 0 },
+	{ "MATERIALIZED", R_MOD, 0 },
+	{ "MERGE", R_NONE, 0 },
+	{ "MOVE", R_NONE, 0 },
+	{ "NATURAL", R_NONE, 0 },
+	{ "NEXT", R_NONE, 0 },
+	{ "NO", R_NONE, 0 },
+	{ "NOT", R_MOD, 0 },
+	{ "NOTHING", R_NONE, 0 },
+	{ "NOTIFY", R_NONE, 0 },
+	{ "NOTNULL", R_NONE, 0 },
+	{ "NOWAIT", R_NONE, 0 },
+	{ "NULL", R_NONE, KF_VALUE },
+	{ "NULLS", R_NONE, 0 },
+	{ "NUMERIC", R_NONE, KF_FUNC },
+	{ "OF", R_NONE, 0 },
+	{ "OFFSET", R_NONE, 0 },
+	{ "ON", R_NONE, 0 },
+	{ "ONLY", R_MOD, 0 },
+	{ "OPERATOR", R_NONE, 0 },
+	{ "OPTIMIZE", R_NONE, 0 },
+	{ "OPTION", R_NONE, 0 },
+	{ "OR", R_NONE, 0 },
+	{ "ORDER", R_NONE, 0 },
+	{ "ORDINALITY", R_NONE, 0 },
+	{ "OUTER", R_NONE, 0 },
+	{ "OUTFILE", R_NONE, 0 },
+	{ "OVER", R_NONE, 0 },
+	{ "OVERRIDING", R_NONE, 0 },
+	{ "PARTITION", R_NONE, 0 },
+	{ "PRECEDING", R_NONE, 0 },
+	{ "PRECISION", R_NONE, 0 },
+	{ "PREPARE", R_PREPARE, 0 },
+	{ "PRIMARY", R_NONE, 0 },
+	{ "PROCEDURE", R_NONE, 0 },
+	{ "PURGE", R_NONE, 0 },
+	{ "QUICK", R_MOD, 0 },
+	{ "RANGE", R_NONE, 0 },
+	{ "READ", R_NONE, 0 },
+	{ "REAL", R_NONE, 0 },
+	{ "RECURSIVE", R_RECURSIVE, 0 },
+	{ "REFERENCES", R_NONE, 0 },
+	{ "REFRESH", R_NONE, 0 },
+	{ "REGEXP", R_NONE, 0 },
+	{ "REINDEX", R_NONE, 0 },
+	{ "RELEASE", R_NONE, 0 },
+	{ "RENAME", R_NONE, 0 },
+	{ "REPAIR", R_NONE, 0 },
+	{ "REPEATABLE", R_NONE, 0 },
+	{ "REPLACE", R_INSERT, KF_FUNC },
+	{ "RESET", R_NONE, 0 },
+	{ "RESTART", R_NONE, 0 },
+	{ "RESTRICT", R_NONE, 0 },
+	{ "RETURNING", R_NONE, 0 },
+	{ "RETURNS", R_NONE, 0 },
+	{ "REVOKE", R_NONE, 0 },
+	{ "RIGHT", R_NONE, KF_FUNC },
+	{ "RLIKE", R_NONE, 0 },
+	{ "ROLLBACK", R_NONE, 0 },
+	{ "ROLLUP", R_NONE, 0 },
+	{ "ROW", R_NONE, KF_FUNC },
+	{ "ROWS", R_NONE, 0 },
+	{ "SAVEPOINT", R_NONE, 0 },
+	{ "SCHEMA", R_NONE, 0 },
+	{ "SCROLL", R_NONE, 0 },
+	{ "SECURITY", R_NONE, 0 },
+	{ "SELECT", R_NONE, 0 },
+	{ "SERIALIZABLE", R_NONE, 0 },
+	{ "SESSION_USER", R_NONE, KF_VALUE },
+	{ "SET", R_NONE, 0 },
+	{ "SETS", R_NONE, 0 },
+	{ "SHARE", R_NONE, 0 },
+	{ "SHOW", R_NONE, 0 },
+	{ "SIGNAL", R_NONE, 0 },
+	{ "SIMILAR", R_NONE, 0 },
+	{ "SKIP", R_NONE, 0 },
+	{ "SMALLINT", R_NONE, KF_FUNC },
+	{ "SOME", R_NONE, 0 },
+	{ "SQL_BIG_RESULT", R_NONE, 0 },
+	{ "SQL_BUFFER_RESULT", R_NONE, 0 },
+	{ "SQL_CACHE", R_NONE, 0 },
+	{ "SQL_CALC_FOUND_ROWS", R_NONE, 0 },
+	{ "SQL_NO_CACHE", R_NONE, 0 },
+	{ "SQL_SMALL_RESULT", R_NONE, 0 },
+	{ "START", R_NONE, 0 },
+	{ "STDIN", R_NONE, 0 },
+	{ "STDOUT", R_NONE, 0 },
+	{ "STOP", R_NONE, 0 },
+	{ "STRAIGHT_JOIN", R_JOIN, 0 },
+	{ "SYMMETRIC", R_NONE, 0 },
+	{ "TABLE", R_TABLE, 0 },
+	{ "TABLES", R_TABLE, 0 },
+	{ "TABLESAMPLE", R_NONE, 0 },
+	{ "TEMP", R_MOD, 0 },
+	{ "TEMPORARY", R_MOD, 0 },
+	{ "TERMINATED", R_NONE, 0 },
+	{ "THEN", R_NONE, 0 },
+	{ "TIES", R_NONE, 0 },
+	{ "TIMESTAMP", R_NONE, KF_FUNC },
+	{ "TO", R_NONE, 0 },
+	{ "TRAILING", R_NONE, 0 },
+	{ "TRANSACTION", R_NONE, 0 },
+	{ "TRUE", R_NONE, KF_VALUE },
+	{ "TRUNCATE", R_TRUNCATE, 0 },
+	{ "UNBOUNDED", R_NONE, 0 },
+	{ "UNCOMMITTED", R_NONE, 0 },
+	{ "UNION", R_NONE, 0 },
+	{ "UNIQUE", R_NONE, 0 },
+	{ "UNKNOWN", R_NONE, KF_VALUE },
+	{ "UNLISTEN", R_NONE, 0 },
+	{ "UNLOCK", R_NONE, 0 },
+	{ "UNLOGGED", R_MOD, 0 },
+	{ "UNSIGNED", R_NONE, 0 },
+	{ "UPDATE", R_UPDATE, 0 },
+	{ "USE", R_NONE, 0 },
+	{ "USING", R_USING, 0 },
+	{ "VACUUM", R_NONE, 0 },
+	{ "VALUES", R_VALUES, 0 },
+	{ "VARCHAR", R_NONE, KF_FUNC },
+	{ "VARYING", R_NONE, 0 },
+	{ "VERBOSE", R_PREFIX, 0 },
+	{ "VIEW", R_NONE, 0 },
+	{ "WHEN", R_NONE, 0 },
+	{ "WHERE", R_NONE, 0 },
+	{ "WINDOW", R_NONE, 0 },
+	{ "WITH", R_WITH, 0 },
+	{ "WITHIN", R_NONE, 0 },
+	{ "WITHOUT", R_NONE, 0 },
+	{ "WORK", R_NONE, 0 },
+	{ "WRITE", R_NONE, 0 },
+	{ "XA", R_NONE, 0 },
+	{ "XOR", R_NONE, 0 },
+	{ "ZONE", R_NONE, 0 },
+};
+
+enum tok_type {
+	TK_WORD = 1,	/* keyword or unquoted identifier */
+	TK_QIDENT,	/* "quoted" (PostgreSQL) or `quoted` (MySQL) */
+	TK_VAR,		/* MySQL @var, @@var */
+	TK_STRING,	/* every kind of string literal */
+	TK_NUMBER,
+	TK_PARAM,	/* $1, ?, :name */
+	TK_PLUSLIST,	/* ?+ of a collapsed list, in our own output */
+	TK_LPAREN,
+	TK_RPAREN,
+	TK_LBRACK,
+	TK_RBRACK,
+	TK_COMMA,
+	TK_SEMI,
+	TK_DOT,
+	TK_CAST,	/* :: */
+	TK_OP
+};
+
+struct tok {
+	enum tok_type		 type;
+	const char		*p;
+	size_t			 len;
+	const struct keyword	*kw;	/* when a keyword */
+};
+
+/* Classes of emitted text, for spacing and the unary sign rule. */
+enum cls {
+	C_NONE,
+	C_KW,
+	C_KWF,		/* a keyword written like a call */
+	C_IDENT,
+	C_LIT,
+	C_LPAREN,
+	C_RPAREN,
+	C_LBRACK,
+	C_RBRACK,
+	C_COMMA,
+	C_SEMI,
+	C_DOT,
+	C_CAST,
+	C_OP
+};
+
+/* VALUES row collapsing, per parenthesis level. */
+enum vstate {
+	V_NONE,
+	V_FIRST,	/* after VALUES: the first row comes */
+	V_IN_FIRST,	/* inside the first row */
+	V_AFTER,	/* after a row: a comma may bring another */
+	V_COMMA,	/* after that comma: written, taken back if ( */
+	V_SKIPPING	/* inside a row that is not written */
+};
+
+/* Table finder states. */
+enum tstate {
+	T_NONE,
+	T_EXPECT,	/* a table reference may come */
+	T_NAME,		/* inside a dotted name */
+	T_DOT,		/* after its dot */
+	T_AFTER,	/* after a reference: alias, comma */
+	T_ALIAS,	/* after AS */
+	T_LISTSEP	/* after the alias: only a comma continues */
+};
+
+/* CTE name finder states. */
+enum cstate {
+	CT_OFF,
+	CT_NAME,	/* after WITH [RECURSIVE] or a comma */
+	CT_AFTER_NAME,	/* waiting for AS */
+	CT_AS,		/* after AS [NOT] [MATERIALIZED]: the ( body */
+	CT_BODY,
+	CT_AFTER_BODY	/* a comma brings the next one */
+};
+
+struct level {
+	size_t		 in_pos;	/* output length after "IN (" */
+	uint8_t		 in_list;	/* literals, commas */
+	uint8_t		 in_want_item;
+	uint8_t		 values;	/* enum vstate */
+	uint8_t		 func;		/* call arguments */
+	uint8_t		 tbl_return;	/* table state after ")" */
+	uint8_t		 tbl_list;
+	uint8_t		 tbl_funcok;
+};
+
+struct cand {
+	char		*name;		/* canonical */
+	size_t		 tail;		/* the table part */
+	size_t		 off;		/* where it was read */
+	size_t		 end;
+	int		 unqualified;
+};
+
+struct cte {
+	char		 name[PART_MAX_LEN + 1];
+	size_t		 visible;	/* names after: it */
+};
+
+struct outbuf {
+	char		*p;
+	size_t		 len;
+	size_t		 cap;
+	int		 oom;
+};
+
+struct ctx {
+	const struct sqlnorm_opts *o;
+	enum sql_dialect	 d;
+	const char		*s;
+	size_t			 len;
+	size_t			 pos;
+	int			 inner;		/* tables only */
+	int			 failed;
+	int			 bs_seen;	/* backslash in a string */
+	int			 disputed;	/* see alt_check() */
+	int			 exec_comment;	/* MySQL ! comment */
+	struct sqlnorm		*out;
+	struct outbuf		 ob;
+
+	/* Writer. */
+	enum cls		 prev;
+	int			 prev_operand;
+	enum tok_type		 last_type;	/* previous token */
+	enum kw_role		 last_role;
+	int			 last_ident;
+	uint64_t		 signs;		/* unary, 1: - */
+	unsigned int		 nsigns;
+	int			 pending_semi;
+	int			 skip;
+	size_t			 skip_level;
+	size_t			 rw_len;	/* VALUES comma undo */
+	enum cls		 rw_prev;
+	int			 rw_operand;
+	size_t			 depth;
+	int			 tbl_space;	/* "(" after a table */
+
+	/* Command. */
+	int			 stmt_no;	/* statements before */
+	int			 stmt_seen;	/* first word seen */
+	int			 stmt_nofrom;	/* FETCH, SHOW */
+	int			 cmd_with;	/* command WITH so far */
+
+	/* Tables. */
+	enum tstate		 t_state;
+	int			 t_list;
+	int			 t_funcok;
+	int			 t_noparen;
+	struct tok		 parts[3];
+	int			 nparts;
+	int			 push_tbl;	/* for the next "(" */
+	int			 push_list;
+	int			 push_funcok;
+	int			 stmt_start;	/* may start here */
+	int			 prep_state;	/* PREPARE FROM */
+	enum cstate		 c_state;
+	size_t			 c_depth;
+	int			 c_recursive;
+	struct tok		 c_name;
+	size_t			 c_name_off;
+	size_t			 ncand;
+	size_t			 ncte;
+
+	/* Large arrays last: only the part above is zeroed per call. */
+	struct cand		 cand[MAX_CAND];
+	struct cte		 cte[MAX_CTE];
+	struct level		 lev[MAX_DEPTH + 1];
+};
+
+static int	run(struct ctx *);
+
+/* Output buffer. */
+
+static void
+ob_put(struct outbuf *b, const char *s, size_t n)
+{
+	size_t ncap;
+	char *np;
+
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		ncap = b->cap ? b->cap : 64;
+		while (ncap < b->len + n + 1) {
+			if (ncap > SIZE_MAX / 2) {
+				b->oom = 1;
+				return;
+			}
+			ncap *= 2;
+		}
+		if ((np = realloc(b->p, ncap)) == NULL) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+ob_truncate(struct outbuf *b, size_t len)
+{
+	if (b->p != NULL && len <= b->len) {
+		b->len = len;
+		b->p[len] = '\0';
+	}
+}
+
+/* Character classes. */
+
+static int
+is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	    c == '\v';
+}
+
+static int
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+is_alpha(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int
+is_hex(unsigned char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Letters, _ and every byte of a multibyte UTF-8 character. */
+static int
+is_ident_start(unsigned char c)
+{
+	return is_alpha(c) || c == '_' || c >= 0x80;
+}
+
+static int
+is_ident_char(unsigned char c)
+{
+	return is_ident_start(c) || is_digit(c) || c == '$';
+}
+
+static int
+is_pg_opchar(unsigned char c)
+{
+	return c != '\0' && strchr("+-*/<>=~!@#%^&|`?", c) != NULL;
+}
+
+static unsigned char
+to_upper(unsigned char c)
+{
+	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+}
+
+static unsigned char
+to_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/*
+ * Returns the length of the longest valid UTF-8 prefix of s, which is n
+ * when all of it is valid. NUL counts as invalid (no event string may hold
+ * one). Overlong forms, surrogates and code points over U+10FFFF are
+ * refused, as RFC 3629 says.
+ */
+static size_t
+utf8_valid_prefix(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k, need;
+	uint32_t cp, min;
+
+	while (i < n) {
+		unsigned char c = s[i];
+
+		if (c >= 0x01 && c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			cp = c & 0x1f;
+			min = 0x80;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			cp = c & 0x0f;
+			min = 0x800;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			cp = c & 0x07;
+			min = 0x10000;
+		} else
+			return i;
+		if (n - i <= need)
+			return i;
+		for (k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += need + 1;
+	}
+	return n;
+}
+
+static int
+kw_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct keyword *)elem)->name);
+}
+
+static const struct keyword *
+kw_lookup(const char *p, size_t n)
+{
+	char up[32];
+	size_t i;
+
+	if (n == 0 || n >= sizeof(up))
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)p[i] >= 0x80)
+			return NULL;
+		up[i] = (char)to_upper((unsigned char)p[i]);
+	}
+	up[n] = '\0';
+	return bsearch(up, keywords, sizeof(keywords) / sizeof(keywords[0]),
+	    sizeof(keywords[0]), kw_cmp);
+}
+
+/* sqlcommenter. */
+
+static int
+hexval(unsigned char c)
+{
+	if (is_digit(c))
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decodes one sqlcommenter key or value: \' and \\ escapes first, then
+ * %XX. Writes at most outlen - 1 bytes and a NUL; -1 when the text is
+ * malformed or does not fit.
+ */
+static int
+sc_decode(const char *p, size_t n, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+	int h, l;
+	unsigned char ch;
+
+	for (i = 0; i < n; i++) {
+		ch = (unsigned char)p[i];
+		if (ch == '\\') {
+			if (++i == n)
+				return -1;
+			ch = (unsigned char)p[i];
+		} else if (ch == '%') {
+			if (n - i < 3 ||
+			    (h = hexval((unsigned char)p[i + 1])) < 0 ||
+			    (l = hexval((unsigned char)p[i + 2])) < 0)
+				return -1;
+			ch = (unsigned char)(h << 4 | l);
+			i += 2;
+		}
+		if (o + 1 >= outlen)
+			return -1;
+		out[o++] = (char)ch;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/*
+ * Reads a comment body in sqlcommenter form, key='value' pairs separated
+ * by commas, and keeps the value of the configured key as the end user.
+ * Anything not in that form is ignored whole. The value must be printable
+ * UTF-8 of 1 to 255 bytes: it goes into an event as it is.
+ */
+static void
+sqlcommenter(struct ctx *c, const char *p, size_t n)
+{
+	const char *tag = c->o->end_user_tag != NULL ? c->o->end_user_tag :
+	    "user";
+	char key[128], val[256], found[256];
+	size_t i = 0, ks, ke, vs, ve, k;
+	int have = 0;
+
+	if (c->out == NULL || c->out->end_user != NULL || c->inner)
+		return;
+	for (;;) {
+		while (i < n && is_space((unsigned char)p[i]))
+			i++;
+		if (i == n)
+			break;
+		ks = i;
+		while (i < n && p[i] != '=' && p[i] != '\'' && p[i] != ',' &&
+		    !is_space((unsigned char)p[i]))
+			i++;
+		ke = i;
+		if (i == n || p[i] != '=' || ke == ks || ++i == n ||
+		    p[i] != '\'')
+			return;
+		vs = ++i;
+		while (i < n && p[i] != '\'') {
+			if (p[i] == '\\')
+				i++;
+			i++;
+		}
+		if (i >= n)
+			return;
+		ve = i++;
+		while (i < n && is_space((unsigned char)p[i]))
+			i++;
+		if (i < n && p[i] != ',')
+			return;
+		if (i < n)
+			i++;
+		if (sc_decode(p + ks, ke - ks, key, sizeof(key)) == -1 ||
+		    sc_decode(p + vs, ve - vs, val, sizeof(val)) == -1)
+			return;
+		if (!have && strcmp(key, tag) == 0) {
+			memcpy(found, val, strlen(val) + 1);
+			have = 1;
+		}
+	}
+	if (!have || found[0] == '\0' ||
+	    utf8_valid_prefix((const unsigned char *)found, strlen(found)) !=
+	    strlen(found))
+		return;
+	for (k = 0; found[k] != '\0'; k++)
+		if ((unsigned char)found[k] < 0x20 || found[k] == 0x7f)
+			return;
+	c->out->end_user = strdup(found);
+	if (c->out->end_user == NULL)
+		c->ob.oom = 1;
+}
+
+/* Lexer. */
+
+/* Skips a comment at c->pos ("/" "*" seen); -1 when unterminated. */
+static int
+lex_block_comment(struct ctx *c)
+{
+	const char *s = c->s;
+	size_t n = c->len, i = c->pos + 2, start = i, end = 0, depth = 1;
+	const char *e;
+	int nested = 0, closed = 0;
+
+	if (c->d == SQL_MYSQL && i < n && (s[i] == '!' ||
+	    (s[i] == 'M' && i + 1 < n && s[i + 1] == '!'))) {
+		/* Executable comment: MySQL runs what is inside. */
+		if (c->exec_comment)
+			return -1;
+		i += s[i] == '!' ? 1 : 2;
+		for (start = i; i < n && i - start < 6 &&
+		    is_digit((unsigned char)s[i]); i++)
+			;
+		c->exec_comment = 1;
+		c->pos = i;
+		return 0;
+	}
+	if (c->d == SQL_POSTGRESQL) {
+		while (i + 1 < n) {
+			if (s[i] == '/' && s[i + 1] == '*') {
+				depth++;
+				nested = 1;
+				i += 2;
+			} else if (s[i] == '*' && s[i + 1] == '/') {
+				if (--depth == 0) {
+					closed = 1;
+					end = i;
+					break;
+				}
+				i += 2;
+			} else
+				i++;
+		}
+	} else if (i < n && (e = memmem(s + i, n - i, "*/", 2)) != NULL) {
+		closed = 1;
+		end = (size_t)(e - s);
+	}
+	if (!closed)
+		return -1;
+	if (!nested)
+		sqlcommenter(c, s + start, end - start);
+	c->pos = end + 2;
+	return 0;
+}
+
+/* A quoted run from c->pos (the opening quote q); escapes by \ if bs. */
+static int
+lex_quoted(struct ctx *c, size_t from, char q, int bs)
+{
+	const char *s = c->s, *e;
+	size_t n = c->len, i = from + 1;
+
+	for (;;) {
+		if (!bs) {
+			if (i >= n || (e = memchr(s + i, q, n - i)) == NULL)
+				return -1;
+			i = (size_t)(e - s);
+		} else {
+			while (i < n && s[i] != q) {
+				if (s[i] == '\\')
+					i++;
+				i++;
+			}
+			if (i >= n)
+				return -1;
+		}
+		/* s[i] == q: doubled means an escaped quote. */
+		if (i + 1 < n && s[i + 1] == q) {
+			i += 2;
+			continue;
+		}
+		c->pos = i + 1;
+		return 0;
+	}
+}
+
+/* PostgreSQL $tag$ ... $tag$ at c->pos; -1 when not one or unterminated. */
+static int
+lex_dollar(struct ctx *c)
+{
+	const char *s = c->s, *e;
+	size_t n = c->len, i = c->pos + 1, taglen;
+
+	if (i < n && s[i] != '$') {
+		if (!is_ident_start((unsigned char)s[i]))
+			return -1;
+		while (i < n && s[i] != '$' &&
+		    is_ident_char((unsigned char)s[i]))
+			i++;
+		if (i >= n || s[i] != '$')
+			return -1;
+	}
+	if (i >= n)
+		return -1;
+	taglen = i + 1 - c->pos;
+	i++;
+	if (i >= n || (e = memmem(s + i, n - i, s + c->pos, taglen)) == NULL)
+		return -1;
+	c->pos = (size_t)(e - s) + taglen;
+	return 0;
+}
+
+static int
+radix_digit(int radix, unsigned char ch)
+{
+	if (radix == 16)
+		return is_hex(ch);
+	if (radix == 8)
+		return ch >= '0' && ch <= '7';
+	return ch == '0' || ch == '1';
+}
+
+/*
+ * A number at c->pos: 12, 1.5, .5, 1e-3, 0x1F, 0b101, 0o17 and, in
+ * PostgreSQL 16, 1_000. Returns TK_NUMBER, or TK_WORD when MySQL reads it
+ * as an identifier (MySQL names may start with digits: 2fa_codes, 0xZZ),
+ * or -1 when letters follow a PostgreSQL number (PostgreSQL 15 refuses
+ * "trailing junk" too).
+ */
+static int
+lex_number(struct ctx *c)
+{
+	const unsigned char *s = (const unsigned char *)c->s;
+	size_t n = c->len, i = c->pos, j;
+	int dot = 0, radix = 0;
+
+	if (s[i] == '0' && i + 1 < n && strchr("xXbBoO", s[i + 1]) != NULL &&
+	    (s[i + 1] != 'o' && s[i + 1] != 'O' ? 1 : c->d == SQL_POSTGRESQL)) {
+		radix = s[i + 1] == 'x' || s[i + 1] == 'X' ? 16 :
+		    s[i + 1] == 'b' || s[i + 1] == 'B' ? 2 : 8;
+		/* MySQL scans 0b with hex digits, then refuses the value:
+		 * a number either way, never a name. */
+		if (radix == 2 && c->d == SQL_MYSQL)
+			radix = 16;
+		j = i + 2;
+		while (j < n && (radix_digit(radix, s[j]) ||
+		    (s[j] == '_' && c->d == SQL_POSTGRESQL && j > i + 2 &&
+		    j + 1 < n && radix_digit(radix, s[j + 1]))))
+			j++;
+		if (j > i + 2 && (j == n || !is_ident_char(s[j]))) {
+			c->pos = j;
+			return TK_NUMBER;
+		}
+		goto ident;
+	}
+	while (i < n && (is_digit(s[i]) || (s[i] == '_' &&
+	    c->d == SQL_POSTGRESQL && i > c->pos && i + 1 < n &&
+	    is_digit(s[i + 1]))))
+		i++;
+	if (i < n && s[i] == '.' && !(i + 1 < n && s[i + 1] == '.')) {
+		dot = 1;
+		i++;
+		while (i < n && is_digit(s[i]))
+			i++;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		j = i + 1;
+		if (j < n && (s[j] == '+' || s[j] == '-'))
+			j++;
+		if (j < n && is_digit(s[j])) {
+			while (j < n && is_digit(s[j]))
+				j++;
+			i = j;
+			/* MySQL reads 1e5abc as the number 1e5 and the name
+			 * abc; PostgreSQL refuses it (below). */
+			if (c->d == SQL_MYSQL) {
+				c->pos = i;
+				return TK_NUMBER;
+			}
+		}
+	}
+	if (i == n || !is_ident_char(s[i])) {
+		c->pos = i;
+		return TK_NUMBER;
+	}
+	if (dot)
+		return -1;
+ ident:
+	if (c->d != SQL_MYSQL)
+		return -1;
+	for (i = c->pos; i < n && is_ident_char(s[i]); i++)
+		;
+	c->pos = i;
+	return TK_WORD;
+}
+
+/* An operator at c->pos. */
+static void
+lex_op(struct ctx *c)
+{
+	static const char *const my_ops[] = {
+		"<=>", "->>", "<=", ">=", "<>", "!=", "<<", ">>", "&&", "||",
+		":=", "->", NULL
+	};
+	const char *s = c->s;
+	size_t n = c->len, i = c->pos, k, l;
+
+	if (c->d == SQL_MYSQL) {
+		for (k = 0; my_ops[k] != NULL; k++) {
+			l = strlen(my_ops[k]);
+			if (n - i >= l && memcmp(s + i, my_ops[k], l) == 0) {
+				c->pos = i + l;
+				return;
+			}
+		}
+		c->pos = i + 1;
+		return;
+	}
+	/*
+	 * PostgreSQL: the longest run of operator characters, cut before a
+	 * comment start; a run that ends in + or - and has none of
+	 * ~!@#%^&|`? loses its trailing signs ("<-5" is "<" and "-5").
+	 */
+	if (!is_pg_opchar((unsigned char)s[i])) {
+		c->pos = i + 1;		/* ":" alone, as in a[1:2] */
+		return;
+	}
+	while (i < n && is_pg_opchar((unsigned char)s[i])) {
+		if (i > c->pos && i + 1 < n &&
+		    ((s[i] == '-' && s[i + 1] == '-') ||
+		    (s[i] == '/' && s[i + 1] == '*')))
+			break;
+		i++;
+	}
+	l = i - c->pos;
+	if (l > 1) {
+		for (k = 0; k < l; k++)
+			if (strchr("~!@#%^&|`?", s[c->pos + k]) != NULL)
+				break;
+		if (k == l)
+			while (l > 1 && (s[c->pos + l - 1] == '+' ||
+			    s[c->pos + l - 1] == '-'))
+				l--;
+	}
+	c->pos += l;
+}
+
+/* Whether the token before a "." makes it a qualifier dot, not ".5". */
+static int
+ends_name(enum tok_type t)
+{
+	return t == TK_WORD || t == TK_QIDENT || t == TK_VAR ||
+	    t == TK_RPAREN || t == TK_RBRACK;
+}
+
+/*
+ * Reads the next token into t: 1, 0 at the end, -1 when the lexer is not
+ * sure what it sees (the caller fails closed). Comments are consumed
+ * here, sqlcommenter ones handed to sqlcommenter().
+ */
+static int
+lex(struct ctx *c, struct tok *t)
+{
+	const unsigned char *s = (const unsigned char *)c->s;
+	size_t n = c->len, i;
+	const char *e;
+	unsigned char ch, nx;
+	int r;
+
+	for (;;) {
+		while (c->pos < n && is_space(s[c->pos]))
+			c->pos++;
+		if (c->pos >= n)
+			return 0;
+		i = c->pos;
+		ch = s[i];
+		nx = i + 1 < n ? s[i + 1] : '\0';
+		if ((ch == '-' && nx == '-' && (c->d == SQL_POSTGRESQL ||
+		    i + 2 >= n || s[i + 2] <= ' ')) ||
+		    (ch == '#' && c->d == SQL_MYSQL)) {
+			e = memchr(s + i, '\n', n - i);
+			c->pos = e != NULL ? (size_t)(e - c->s) + 1 : n;
+			continue;
+		}
+		if (ch == '/' && nx == '*') {
+			if (lex_block_comment(c) == -1)
+				return -1;
+			continue;
+		}
+		if (ch == '*' && nx == '/' && c->exec_comment) {
+			c->pos += 2;
+			c->exec_comment = 0;
+			continue;
+		}
+		break;
+	}
+	t->p = c->s + i;
+	t->kw = NULL;
+	switch (ch) {
+	case '(':
+		t->type = TK_LPAREN;
+		c->pos++;
+		break;
+	case ')':
+		t->type = TK_RPAREN;
+		c->pos++;
+		break;
+	case '[':
+		t->type = TK_LBRACK;
+		c->pos++;
+		break;
+	case ']':
+		t->type = TK_RBRACK;
+		c->pos++;
+		break;
+	case ',':
+		t->type = TK_COMMA;
+		c->pos++;
+		break;
+	case ';':
+		t->type = TK_SEMI;
+		c->pos++;
+		break;
+	case '\'':
+		t->type = TK_STRING;
+		if (lex_quoted(c, i, '\'', c->d == SQL_MYSQL) == -1)
+			return -1;
+		break;
+	case '"':
+		t->type = c->d == SQL_MYSQL ? TK_STRING : TK_QIDENT;
+		if (lex_quoted(c, i, '"', c->d == SQL_MYSQL) == -1)
+			return -1;
+		break;
+	case '`':
+		if (c->d == SQL_POSTGRESQL)
+			goto op;
+		t->type = TK_QIDENT;
+		if (lex_quoted(c, i, '`', 0) == -1)
+			return -1;
+		break;
+	case '$':
+		if (c->d == SQL_MYSQL)
+			goto word;
+		if (is_digit(nx)) {
+			t->type = TK_PARAM;
+			c->pos++;
+			while (c->pos < n && is_digit(s[c->pos]))
+				c->pos++;
+			if (c->pos < n && is_ident_char(s[c->pos]))
+				return -1;
+			break;
+		}
+		t->type = TK_STRING;
+		if (lex_dollar(c) == -1)
+			return -1;
+		break;
+	case '.':
+		if (is_digit(nx) && !ends_name(c->last_type))
+			goto number;
+		t->type = TK_DOT;
+		c->pos++;
+		break;
+	case ':':
+		if (nx == ':') {
+			t->type = TK_CAST;
+			c->pos += 2;
+		} else if (is_ident_start(nx)) {
+			t->type = TK_PARAM;
+			for (c->pos++; c->pos < n && is_ident_char(s[c->pos]);
+			    c->pos++)
+				;
+		} else
+			goto op;
+		break;
+	case '?':
+		/* "?+)": the collapsed list of our own output. */
+		if (nx == '+' && i + 2 < n && s[i + 2] == ')') {
+			t->type = TK_PLUSLIST;
+			c->pos += 2;
+			break;
+		}
+		if (c->d == SQL_POSTGRESQL && is_pg_opchar(nx))
+			goto op;
+		t->type = TK_PARAM;
+		c->pos++;
+		break;
+	case '@':
+		if (c->d == SQL_MYSQL) {
+			size_t j = i + 1;
+
+			if (j < n && s[j] == '@')
+				j++;
+			if (j < n && is_ident_char(s[j])) {
+				while (j < n && is_ident_char(s[j]))
+					j++;
+				t->type = TK_VAR;
+				c->pos = j;
+				break;
+			}
+		}
+		goto op;
+	default:
+		if (is_digit(ch))
+			goto number;
+		if (is_ident_start(ch) || (ch == '$' && c->d == SQL_MYSQL))
+			goto word;
+		if (is_pg_opchar(ch))
+			goto op;
+		return -1;	/* \ { } control characters ... */
+	}
+	t->len = c->pos - i;
+	return 1;
+
+ number:
+	if ((r = lex_number(c)) == -1)
+		return -1;
+	t->type = r;
+	t->len = c->pos - i;
+	return 1;
+
+ op:
+	t->type = TK_OP;
+	lex_op(c);
+	t->len = c->pos - i;
+	return 1;
+
+ word:
+	/* Prefixed strings: E'' B'' X'' N'' U&'' and MySQL _charset''. */
+	if (nx == '\'' && (((ch == 'E' || ch == 'e') &&
+	    c->d == SQL_POSTGRESQL) || ch == 'B' || ch == 'b' || ch == 'X' ||
+	    ch == 'x' || ch == 'N' || ch == 'n')) {
+		t->type = TK_STRING;
+		if (lex_quoted(c, i + 1, '\'', c->d == SQL_MYSQL ||
+		    ch == 'E' || ch == 'e') == -1)
+			return -1;
+		t->len = c->pos - i;
+		return 1;
+	}
+	if ((ch == 'U' || ch == 'u') && nx == '&' && c->d == SQL_POSTGRESQL &&
+	    i + 2 < n && (s[i + 2] == '\'' || s[i + 2] == '"')) {
+		t->type = s[i + 2] == '\'' ? TK_STRING : TK_QIDENT;
+		if (lex_quoted(c, i + 2, (char)s[i + 2], 0) == -1)
+			return -1;
+		t->len = c->pos - i;
+		return 1;
+	}
+	for (c->pos++; c->pos < n && is_ident_char(s[c->pos]); c->pos++)
+		;
+	if (c->d == SQL_MYSQL && ch == '_' && c->pos < n &&
+	    (s[c->pos] == '\'' || s[c->pos] == '"')) {
+		t->type = TK_STRING;
+		if (lex_quoted(c, c->pos, (char)s[c->pos], 1) == -1)
+			return -1;
+		t->len = c->pos - i;
+		return 1;
+	}
+	t->type = TK_WORD;
+	t->len = c->pos - i;
+	/* A word next to a dot is a name part, never a keyword. */
+	if (c->last_type != TK_DOT && !(c->pos < n && s[c->pos] == '.'))
+		t->kw = kw_lookup(t->p, t->len);
+	return 1;
+}
+
+/* Tables. */
+
+static int
+is_ident_tok(const struct tok *t)
+{
+	return (t->type == TK_WORD && t->kw == NULL) || t->type == TK_QIDENT;
+}
+
+/*
+ * The canonical form of one name part: a quoted identifier loses its
+ * quotes (a doubled quote inside becomes one), an unquoted one is folded
+ * to lower case. Returns its length, or -1 when empty or too long.
+ */
+static int
+canon_part(const struct tok *t, char *out, size_t outlen)
+{
+	const char *p = t->p;
+	size_t n = t->len, i, o = 0;
+	char q;
+
+	if (t->type == TK_QIDENT) {
+		if (p[0] == 'U' || p[0] == 'u') {	/* U&"..." */
+			p += 2;
+			n -= 2;
+		}
+		q = p[0];
+		for (i = 1; i + 1 < n; i++) {
+			if (p[i] == q)
+				i++;
+			if (o + 1 >= outlen)
+				return -1;
+			out[o++] = p[i];
+		}
+	} else {
+		for (i = 0; i < n; i++) {
+			if (o + 1 >= outlen)
+				return -1;
+			out[o++] = (char)to_lower((unsigned char)p[i]);
+		}
+	}
+	out[o] = '\0';
+	return o == 0 ? -1 : (int)o;
+}
+
+static void
+cand_add(struct ctx *c, const char *name, size_t tail, size_t off,
+    size_t end, int unqualified)
+{
+	struct cand *k;
+	size_t i;
+
+	for (i = 0; i < c->ncand; i++)
+		if (c->cand[i].unqualified == unqualified &&
+		    strcmp(c->cand[i].name, name) == 0)
+			return;
+	if (c->ncand == MAX_CAND)
+		return;
+	k = &c->cand[c->ncand];
+	if ((k->name = strdup(name)) == NULL) {
+		c->ob.oom = 1;
+		return;
+	}
+	k->tail = tail;
+	k->off = off;
+	k->end = end;
+	k->unqualified = unqualified;
+	c->ncand++;
+}
+
+/* The dotted name in c->parts is a table: keep its canonical name. */
+static void
+add_table(struct ctx *c)
+{
+	char schema[PART_MAX_LEN + 1], table[PART_MAX_LEN + 1];
+	char name[NAME_MAX_LEN + 1];
+	const char *sch = NULL;
+	int r, unq = 0;
+
+	if (canon_part(&c->parts[c->nparts - 1], table, sizeof(table)) == -1)
+		return;
+	if (c->nparts >= 2) {
+		if (canon_part(&c->parts[c->nparts - 2], schema,
+		    sizeof(schema)) == -1)
+			return;
+		sch = schema;
+	} else {
+		unq = 1;
+		sch = c->o->default_schema;
+		if (sch != NULL && sch[0] == '\0')
+			sch = NULL;
+		if (sch == NULL && c->d == SQL_POSTGRESQL)
+			sch = "public";
+	}
+	if (sch != NULL)
+		r = snprintf(name, sizeof(name), "%s.%s", sch, table);
+	else
+		r = snprintf(name, sizeof(name), "%s", table);
+	if (r < 0 || (size_t)r >= sizeof(name))
+		return;
+	cand_add(c, name, sch != NULL ? strlen(sch) + 1 : 0,
+	    (size_t)(c->parts[0].p - c->s),
+	    (size_t)(c->parts[c->nparts - 1].p + c->parts[c->nparts - 1].len -
+	    c->s), unq);
+}
+
+/* Whether candidate k is a table, not a reference to a CTE. */
+static int
+cand_keep(const struct ctx *c, size_t k)
+{
+	const struct cand *cd = &c->cand[k];
+	size_t i;
+
+	if (!cd->unqualified)
+		return 1;
+	for (i = 0; i < c->ncte; i++)
+		if (cd->off > c->cte[i].visible &&
+		    strcmp(cd->name + cd->tail, c->cte[i].name) == 0)
+			return 0;
+	return 1;
+}
+
+static void
+cand_free(struct ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ncand; i++)
+		free(c->cand[i].name);
+	c->ncand = 0;
+}
+
+/*
+ * Collects the names of common table expressions, WITH [RECURSIVE] name
+ * [(cols)] AS [NOT] [MATERIALIZED] (body), so that later references to
+ * them are not taken for tables. A plain CTE is visible after its body;
+ * a recursive one from its name on, its own body included. A real table
+ * of the same name can still be read as schema.table, which is never
+ * filtered.
+ */
+static void
+cte_step(struct ctx *c, const struct tok *t, enum kw_role role)
+{
+	struct cte *ct;
+
+	switch (c->c_state) {
+	case CT_OFF:
+		if (role == R_WITH) {
+			c->c_state = CT_NAME;
+			c->c_depth = c->depth;
+			c->c_recursive = 0;
+		}
+		break;
+	case CT_NAME:
+		if (role == R_RECURSIVE)
+			c->c_recursive = 1;
+		else if (is_ident_tok(t)) {
+			c->c_name = *t;
+			c->c_name_off = (size_t)(t->p - c->s);
+			c->c_state = CT_AFTER_NAME;
+		} else
+			c->c_state = CT_OFF;
+		break;
+	case CT_AFTER_NAME:
+		if (c->depth == c->c_depth && role == R_AS)
+			c->c_state = CT_AS;
+		else if (c->depth == c->c_depth && t->type != TK_LPAREN)
+			c->c_state = CT_OFF;
+		break;
+	case CT_AS:
+		if (role == R_MOD)
+			break;
+		if (t->type != TK_LPAREN) {
+			c->c_state = CT_OFF;
+			break;
+		}
+		c->c_state = CT_BODY;
+		if (c->ncte == MAX_CTE)
+			break;
+		ct = &c->cte[c->ncte];
+		if (canon_part(&c->c_name, ct->name, sizeof(ct->name)) == -1)
+			break;
+		ct->visible = c->c_recursive ? c->c_name_off : SIZE_MAX;
+		c->ncte++;
+		break;
+	case CT_BODY:
+		if (t->type == TK_RPAREN && c->depth == c->c_depth + 1) {
+			if (!c->c_recursive && c->ncte > 0 &&
+			    c->cte[c->ncte - 1].visible == SIZE_MAX)
+				c->cte[c->ncte - 1].visible =
+				    (size_t)(t->p - c->s);
+			c->c_state = CT_AFTER_BODY;
+		}
+		break;
+	case CT_AFTER_BODY:
+		c->c_state = t->type == TK_COMMA && c->depth == c->c_depth ?
+		    CT_NAME : CT_OFF;
+		break;
+	}
+}
+
+/*
+ * The text of MySQL's PREPARE name FROM 'text' is a string literal to
+ * the writer (it becomes ?), but the tables it reads are worth knowing:
+ * run the table finder over the unescaped text, one level deep only.
+ */
+static void
+prepare_text(struct ctx *c, const struct tok *t)
+{
+	struct ctx *ic;
+	char *buf, q = t->p[0], ch;
+	size_t i, o = 0, k;
+
+	if (t->len < 2 || (buf = malloc(t->len)) == NULL)
+		return;
+	for (i = 1; i + 1 < t->len; i++) {
+		ch = t->p[i];
+		if (ch == '\\' && i + 2 < t->len) {
+			ch = t->p[++i];
+			ch = ch == 'n' ? '\n' : ch == 't' ? '\t' : ch == 'r' ?
+			    '\r' : ch == '0' ? ' ' : ch;
+		} else if (ch == q)
+			i++;
+		buf[o++] = ch;
+	}
+	if ((ic = malloc(sizeof(*ic))) == NULL) {
+		free(buf);
+		return;
+	}
+	memset(ic, 0, offsetof(struct ctx, cand));
+	ic->o = c->o;
+	ic->d = c->d;
+	ic->s = buf;
+	ic->len = utf8_valid_prefix((const unsigned char *)buf, o);
+	ic->inner = 1;
+	run(ic);
+	for (k = 0; k < ic->ncand; k++)
+		if (cand_keep(ic, k))
+			cand_add(c, ic->cand[k].name, ic->cand[k].tail,
+			    (size_t)(t->p - c->s),
+			    (size_t)(t->p + t->len - c->s), 0);
+	if (ic->ob.oom)
+		c->ob.oom = 1;
+	cand_free(ic);
+	free(ic);
+	free(buf);
+}
+
+static void
+prepare_step(struct ctx *c, const struct tok *t, enum kw_role role)
+{
+	if (c->d != SQL_MYSQL || c->inner)
+		return;
+	switch (c->prep_state) {
+	case 0:
+		if (role == R_PREPARE && c->stmt_start)
+			c->prep_state = 1;
+		break;
+	case 1:
+		c->prep_state = is_ident_tok(t) ? 2 : 0;
+		break;
+	case 2:
+		c->prep_state = role == R_FROM ? 3 : 0;
+		break;
+	default:
+		if (t->type == TK_STRING && (t->p[0] == '\'' || t->p[0] == '"'))
+			prepare_text(c, t);
+		c->prep_state = 0;
+		break;
+	}
+}
+
+static void
+expect(struct ctx *c, int list, int funcok, int noparen)
+{
+	c->t_state = T_EXPECT;
+	c->t_list = list;
+	c->t_funcok = funcok;
+	c->t_noparen = noparen;
+	c->nparts = 0;
+}
+
+/*
+ * The table finder: a state machine over the tokens. A table reference
+ * may follow FROM, JOIN, USING, INTO, TABLE(S), and, at the start of a
+ * statement, UPDATE, INSERT/REPLACE, COPY, TRUNCATE and HANDLER. In list
+ * contexts (FROM a, b; UPDATE a, b; TRUNCATE a, b) a comma brings the
+ * next one. A name followed by "(" is a function after FROM/JOIN/USING
+ * and a column list elsewhere. Sets c->tbl_space when this token is the
+ * "(" right after a table name, so the writer spaces it like a clause.
+ */
+static void
+tables(struct ctx *c, const struct tok *t)
+{
+	enum kw_role role = t->kw != NULL ? t->kw->role : R_NONE;
+	int consumed = 0;
+
+	c->tbl_space = 0;
+	cte_step(c, t, role);
+	prepare_step(c, t, role);
+
+	switch (c->t_state) {
+	case T_NONE:
+		break;
+	case T_EXPECT:
+		if (role == R_MOD || role == R_TABLE || role == R_INTO)
+			consumed = 1;
+		else if (is_ident_tok(t)) {
+			c->parts[0] = *t;
+			c->nparts = 1;
+			c->t_state = T_NAME;
+			consumed = 1;
+		} else if (t->type == TK_LPAREN && !c->t_noparen) {
+			/* A subquery or a parenthesised join: "(a JOIN b)". */
+			c->push_tbl = T_AFTER;
+			c->push_list = c->t_list;
+			c->push_funcok = c->t_funcok;
+			consumed = 1;
+		} else
+			c->t_state = T_NONE;
+		break;
+	case T_DOT:
+		if (is_ident_tok(t) && c->nparts < 3) {
+			c->parts[c->nparts++] = *t;
+			c->t_state = T_NAME;
+			consumed = 1;
+		} else
+			c->t_state = T_NONE;
+		break;
+	case T_NAME:
+		if (t->type == TK_DOT) {
+			c->t_state = T_DOT;
+			consumed = 1;
+			break;
+		}
+		if (t->type == TK_LPAREN && c->t_funcok) {
+			c->t_state = T_NONE;	/* FROM f(...) */
+			consumed = 1;
+			break;
+		}
+		add_table(c);
+		if (t->type == TK_LPAREN) {
+			c->tbl_space = 1;	/* INSERT INTO t (a, b) */
+			c->t_state = T_NONE;
+			consumed = 1;
+			break;
+		}
+		c->t_state = T_AFTER;
+		/* FALLTHROUGH */
+	case T_AFTER:
+		if (role == R_AS)
+			c->t_state = T_ALIAS;
+		else if (is_ident_tok(t))
+			c->t_state = T_LISTSEP;
+		else if (t->type == TK_OP && t->len == 1 && t->p[0] == '*')
+			;	/* FROM parent * (with its children) */
+		else if (t->type == TK_COMMA && c->t_list)
+			expect(c, c->t_list, c->t_funcok, c->t_noparen);
+		else {
+			c->t_state = T_NONE;
+			break;
+		}
+		consumed = 1;
+		break;
+	case T_ALIAS:
+		if (is_ident_tok(t)) {
+			c->t_state = T_LISTSEP;
+			consumed = 1;
+		} else
+			c->t_state = T_NONE;
+		break;
+	case T_LISTSEP:
+		if (t->type == TK_COMMA && c->t_list) {
+			expect(c, c->t_list, c->t_funcok, c->t_noparen);
+			consumed = 1;
+		} else if (t->type == TK_LPAREN) {
+			/* Column aliases: AS s (a, b), then maybe a comma. */
+			c->push_tbl = T_LISTSEP;
+			c->push_list = c->t_list;
+			c->push_funcok = c->t_funcok;
+			c->t_state = T_NONE;
+			consumed = 1;
+		} else
+			c->t_state = T_NONE;
+		break;
+	}
+
+	if (!consumed) {
+		switch (role) {
+		case R_FROM:
+			/* Not EXTRACT(x FROM y), IS DISTINCT FROM, FETCH n
+			 * FROM cursor, SHOW ... FROM, REVOKE ... FROM. */
+			if ((c->depth > 0 && c->lev[c->depth].func) ||
+			    c->last_role == R_DISTINCT || c->stmt_nofrom)
+				break;
+			expect(c, 1, 1, 0);
+			break;
+		case R_JOIN:
+			expect(c, 0, 1, 0);
+			break;
+		case R_INTO:
+			expect(c, 0, 0, 0);
+			break;
+		case R_USING:
+			expect(c, 1, 1, 1);
+			break;
+		case R_TABLE:
+			expect(c, 1, 0, 1);
+			break;
+		case R_UPDATE:
+		case R_TRUNCATE:
+			if (c->stmt_start)
+				expect(c, 1, 0, 0);
+			break;
+		case R_INSERT:
+		case R_COPY:
+		case R_HANDLER:
+			if (c->stmt_start)
+				expect(c, 0, 0, 0);
+			break;
+		default:
+			break;
+		}
+	}
+	c->stmt_start = t->type == TK_LPAREN || role == R_AS ||
+	    role == R_PREFIX || (t->type == TK_RPAREN && c->depth == 1);
+}
+
+/* Writer. */
+
+/*
+ * Canonical spacing: one space between tokens, none before , ) ] ; . ::
+ * and [, none after ( [ . ::, and none between a name and the "(" of a
+ * call ("count(*)"); a table name before its column list is a clause,
+ * not a call, and keeps its space ("INSERT INTO t (a)").
+ */
+static int
+need_space(const struct ctx *c, enum cls next)
+{
+	enum cls p = c->prev;
+
+	if (p == C_NONE || p == C_LPAREN || p == C_LBRACK || p == C_DOT ||
+	    p == C_CAST)
+		return 0;
+	switch (next) {
+	case C_DOT:
+		/* "INTO .t": glued, the keyword would read as a name. */
+		return p == C_KW || p == C_KWF;
+	case C_COMMA:
+	case C_RPAREN:
+	case C_RBRACK:
+	case C_SEMI:
+	case C_CAST:
+	case C_LBRACK:
+		return 0;
+	case C_LPAREN:
+		return (p != C_IDENT && p != C_KWF) || c->tbl_space;
+	default:
+		return 1;
+	}
+}
+
+/* An IN list stays collapsible while it alternates literal, comma. */
+static void
+in_list_see(struct ctx *c, enum cls cl)
+{
+	struct level *l = &c->lev[c->depth];
+
+	if (c->depth == 0 || !l->in_list || cl == C_RPAREN || cl == C_RBRACK)
+		return;
+	if (cl == C_LIT && l->in_want_item)
+		l->in_want_item = 0;
+	else if (cl == C_COMMA && !l->in_want_item)
+		l->in_want_item = 1;
+	else
+		l->in_list = 0;
+}
+
+static void
+emit(struct ctx *c, enum cls cl, const char *p, size_t n, int operand)
+{
+	if (c->skip || c->inner)
+		return;
+	if (c->pending_semi) {
+		c->pending_semi = 0;
+		if (c->ob.len > 0) {
+			ob_put(&c->ob, ";", 1);
+			c->prev = C_SEMI;
+		}
+	}
+	in_list_see(c, cl);
+	/* Never glue what would lex differently when read again: a MySQL
+	 * name starting with a digit after a dot ("t. 1x", not the number
+	 * ".1"), an operator ":" before "::". */
+	if (need_space(c, cl) || (c->prev == C_DOT && n > 0 &&
+	    is_digit((unsigned char)p[0])) || (n > 0 && p[0] == ':' &&
+	    c->ob.len > 0 && c->ob.p[c->ob.len - 1] == ':'))
+		ob_put(&c->ob, " ", 1);
+	ob_put(&c->ob, p, n);
+	c->prev = cl;
+	c->prev_operand = operand;
+}
+
+/* Unary signs that did not end up in a literal are operators after all. */
+static void
+flush_signs(struct ctx *c)
+{
+	unsigned int i, n = c->nsigns;
+	uint64_t s = c->signs;
+
+	c->nsigns = 0;
+	c->signs = 0;
+	for (i = 0; i < n; i++)
+		emit(c, C_OP, (s >> i) & 1 ? "-" : "+", 1, 0);
+}
+
+static int
+open_paren(struct ctx *c, const struct tok *t)
+{
+	struct level *l = &c->lev[c->depth], *nl;
+	int br = t->type == TK_LBRACK;
+	int func = c->last_ident && !c->tbl_space;
+
+	if (c->depth == MAX_DEPTH)
+		return -1;
+	if (!br && !c->skip && l->values == V_COMMA) {
+		/* Another VALUES row: take its comma back and write
+		 * nothing until it closes. */
+		ob_truncate(&c->ob, c->rw_len);
+		c->prev = c->rw_prev;
+		c->prev_operand = c->rw_operand;
+		c->skip = 1;
+		c->skip_level = c->depth + 1;
+		l->values = V_SKIPPING;
+	} else {
+		if (!br && l->values == V_FIRST)
+			l->values = V_IN_FIRST;
+		emit(c, br ? C_LBRACK : C_LPAREN, br ? "[" : "(", 1, 0);
+	}
+	nl = &c->lev[++c->depth];
+	memset(nl, 0, sizeof(*nl));
+	if (!br && c->last_role == R_IN && !c->skip && !c->inner) {
+		nl->in_list = 1;
+		nl->in_want_item = 1;
+		nl->in_pos = c->ob.len;
+	}
+	nl->func = (uint8_t)func;
+	if (c->push_tbl) {
+		nl->tbl_return = (uint8_t)c->push_tbl;
+		nl->tbl_list = (uint8_t)c->push_list;
+		nl->tbl_funcok = (uint8_t)c->push_funcok;
+		c->push_tbl = 0;
+	}
+	return 0;
+}
+
+static void
+close_paren(struct ctx *c, const struct tok *t)
+{
+	struct level *l = &c->lev[c->depth], *pl;
+	int br = t->type == TK_RBRACK;
+
+	if (c->depth == 0) {
+		emit(c, br ? C_RBRACK : C_RPAREN, br ? "]" : ")", 1, 1);
+		return;
+	}
+	if (!br && !c->skip && !c->inner && l->in_list && !l->in_want_item &&
+	    l->in_pos <= c->ob.len) {
+		ob_truncate(&c->ob, l->in_pos);
+		ob_put(&c->ob, "?+", 2);
+		c->prev = C_LIT;
+	}
+	emit(c, br ? C_RBRACK : C_RPAREN, br ? "]" : ")", 1, 1);
+	c->depth--;
+	if (c->skip && c->depth < c->skip_level)
+		c->skip = 0;
+	pl = &c->lev[c->depth];
+	if (pl->values == V_IN_FIRST || pl->values == V_SKIPPING)
+		pl->values = V_AFTER;
+	if (l->tbl_return) {
+		c->t_state = l->tbl_return;
+		c->t_list = l->tbl_list;
+		c->t_funcok = l->tbl_funcok;
+		c->t_noparen = 0;
+	}
+}
+
+/* Command: the first keyword; for WITH, the main statement's. */
+static void
+command(struct ctx *c, const struct tok *t)
+{
+	static const char *const main_kw[] = {
+		"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES",
+		"TABLE", "REPLACE", NULL
+	};
+	static const char *const nofrom_kw[] = {
+		"FETCH", "MOVE", "REVOKE", "SHOW", NULL
+	};
+	size_t i;
+
+	if (!c->stmt_seen) {
+		if (t->type == TK_LPAREN)
+			return;
+		c->stmt_seen = 1;
+		for (i = 0; t->kw != NULL && nofrom_kw[i] != NULL; i++)
+			if (strcmp(t->kw->name, nofrom_kw[i]) == 0)
+				c->stmt_nofrom = 1;
+		if (c->stmt_no > 0 || c->inner || t->kw == NULL)
+			return;
+		snprintf(c->out->command, sizeof(c->out->command), "%s",
+		    t->kw->name);
+		c->cmd_with = t->kw->role == R_WITH;
+		return;
+	}
+	if (!c->cmd_with || c->stmt_no > 0 || c->depth != 0 || t->kw == NULL)
+		return;
+	for (i = 0; main_kw[i] != NULL; i++) {
+		if (strcmp(t->kw->name, main_kw[i]) == 0) {
+			snprintf(c->out->command, sizeof(c->out->command),
+			    "%s", t->kw->name);
+			c->cmd_with = 0;
+			return;
+		}
+	}
+}
+
+/* A ";": the next statement starts afresh; a trailing one is dropped. */
+static void
+end_statement(struct ctx *c)
+{
+	if (c->t_state == T_NAME)
+		add_table(c);	/* the name was the last word */
+	flush_signs(c);
+	if (!c->inner)
+		c->pending_semi = 1;
+	c->skip = 0;
+	c->depth = 0;
+	memset(&c->lev[0], 0, sizeof(c->lev[0]));
+	c->t_state = T_NONE;
+	c->push_tbl = 0;
+	c->c_state = CT_OFF;
+	c->prep_state = 0;
+	c->stmt_start = 1;
+	c->stmt_nofrom = 0;
+	if (c->stmt_seen)
+		c->stmt_no++;
+	c->stmt_seen = 0;
+	c->prev_operand = 0;
+}
+
+static int
+step(struct ctx *c, const struct tok *t)
+{
+	struct level *l = &c->lev[c->depth];
+
+	if (t->type == TK_SEMI) {
+		end_statement(c);
+		return 0;
+	}
+	command(c, t);
+	tables(c, t);
+
+	/* VALUES: anything but the awaited token ends the row list. */
+	if ((l->values == V_FIRST && t->type != TK_LPAREN) ||
+	    (l->values == V_AFTER && t->type != TK_COMMA) ||
+	    (l->values == V_COMMA && t->type != TK_LPAREN))
+		l->values = V_NONE;
+
+	/* Unary + and -: held back; folded into a following literal. */
+	if (t->type == TK_OP && t->len == 1 && (t->p[0] == '-' ||
+	    t->p[0] == '+') && (c->nsigns > 0 || !c->prev_operand)) {
+		if (c->nsigns == MAX_SIGNS)
+			return -1;
+		if (t->p[0] == '-')
+			c->signs |= (uint64_t)1 << c->nsigns;
+		c->nsigns++;
+		return 0;
+	}
+	switch (t->type) {
+	case TK_STRING:
+	case TK_NUMBER:
+	case TK_PARAM:
+		c->nsigns = 0;
+		c->signs = 0;
+		emit(c, C_LIT, "?", 1, 1);
+		return 0;
+	case TK_PLUSLIST:
+		c->nsigns = 0;
+		c->signs = 0;
+		emit(c, C_LIT, "?+", 2, 1);
+		return 0;
+	default:
+		break;
+	}
+	flush_signs(c);
+	switch (t->type) {
+	case TK_WORD:
+		if (t->kw != NULL) {
+			emit(c, t->kw->flags & KF_FUNC ? C_KWF : C_KW,
+			    t->kw->name, strlen(t->kw->name),
+			    (t->kw->flags & KF_VALUE) != 0);
+			if (t->kw->role == R_VALUES && !c->skip)
+				l->values = V_FIRST;
+		} else
+			emit(c, C_IDENT, t->p, t->len, 1);
+		break;
+	case TK_QIDENT:
+	case TK_VAR:
+		emit(c, C_IDENT, t->p, t->len, 1);
+		break;
+	case TK_COMMA:
+		if (l->values == V_AFTER && !c->skip) {
+			c->rw_len = c->ob.len;
+			c->rw_prev = c->prev;
+			c->rw_operand = c->prev_operand;
+			l->values = V_COMMA;
+		}
+		emit(c, C_COMMA, ",", 1, 0);
+		break;
+	case TK_DOT:
+		emit(c, C_DOT, ".", 1, 0);
+		break;
+	case TK_CAST:
+		emit(c, C_CAST, "::", 2, 0);
+		break;
+	case TK_OP:
+		emit(c, C_OP, t->p, t->len, 0);
+		break;
+	case TK_LPAREN:
+	case TK_LBRACK:
+		return open_paren(c, t);
+	case TK_RPAREN:
+	case TK_RBRACK:
+		close_paren(c, t);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* Lexes and feeds every token; sets c->failed when unsure. */
+static int
+run(struct ctx *c)
+{
+	struct tok t;
+	int r;
+
+	memset(&c->lev[0], 0, sizeof(c->lev[0]));
+	c->stmt_start = 1;
+	while ((r = lex(c, &t)) == 1) {
+		if (step(c, &t) == -1) {
+			r = -1;
+			break;
+		}
+		if (t.type == TK_STRING && memchr(t.p, '\\', t.len) != NULL)
+			c->bs_seen = 1;
+		c->last_type = t.type;
+		c->last_role = t.kw != NULL ? t.kw->role : R_NONE;
+		c->last_ident = is_ident_tok(&t);
+	}
+	if (r == -1 || c->exec_comment)
+		c->failed = 1;
+	else
+		flush_signs(c);
+	if (c->t_state == T_NAME)
+		add_table(c);
+	return c->failed ? -1 : 0;
+}
+
+/*
+ * The other reading. The lexer assumes the server defaults: MySQL strings
+ * take backslash escapes, PostgreSQL standard strings do not. A server
+ * with NO_BACKSLASH_ESCAPES (MySQL) or standard_conforming_strings off
+ * (PostgreSQL) ends its strings elsewhere when a string holds a
+ * backslash, and then what the lexer took for code can be the server's
+ * string - customer data - with a comment hiding the rest. So when a
+ * string held a backslash, the text is walked once more under the other
+ * rule, collecting the bodies of strings and comments. If the text does
+ * not lex that way (an unterminated string, a backslash outside one),
+ * that reading cannot be the server's and the first stands. Otherwise no
+ * word or operator the writer copied may lie in one of those bodies;
+ * if one does, the statement is disputed and fails closed.
+ */
+struct region {
+	size_t	start;
+	size_t	end;
+};
+
+struct regions {
+	struct region	*r;
+	size_t		 n;
+	size_t		 cap;
+	int		 oom;
+};
+
+static void
+region_add(struct regions *rs, size_t start, size_t end)
+{
+	struct region *nr;
+	size_t ncap;
+
+	if (rs->oom)
+		return;
+	if (rs->n == rs->cap) {
+		ncap = rs->cap ? rs->cap * 2 : 16;
+		if ((nr = reallocarray(rs->r, ncap, sizeof(*nr))) == NULL) {
+			rs->oom = 1;
+			return;
+		}
+		rs->r = nr;
+		rs->cap = ncap;
+	}
+	rs->r[rs->n].start = start;
+	rs->r[rs->n].end = end;
+	rs->n++;
+}
+
+/* A quoted run at i under the other rule; its end, or 0 if open. */
+static size_t
+alt_quoted(const char *s, size_t n, size_t i, char q, int bs)
+{
+	for (i++; i < n; i++) {
+		if (bs && s[i] == '\\') {
+			i++;
+			continue;
+		}
+		if (s[i] != q)
+			continue;
+		if (i + 1 < n && s[i + 1] == q) {
+			i++;
+			continue;
+		}
+		return i + 1;
+	}
+	return 0;
+}
+
+/*
+ * Collects string and comment bodies as the other reading sees them;
+ * -1 when the text does not lex under it (so it is not the server's).
+ */
+static int
+alt_regions(const struct ctx *c, struct regions *rs)
+{
+	const char *s = c->s, *e;
+	size_t n = c->len, i = 0, j, depth;
+	int my = c->d == SQL_MYSQL, exec = 0;
+	unsigned char ch, nx;
+
+	while (i < n) {
+		ch = (unsigned char)s[i];
+		nx = i + 1 < n ? (unsigned char)s[i + 1] : '\0';
+		if (is_space(ch)) {
+			i++;
+		} else if ((ch == '-' && nx == '-' && (!my || i + 2 >= n ||
+		    (unsigned char)s[i + 2] <= ' ')) || (ch == '#' && my)) {
+			e = memchr(s + i, '\n', n - i);
+			j = e != NULL ? (size_t)(e - s) : n;
+			region_add(rs, i, j);
+			i = j;
+		} else if (ch == '/' && nx == '*') {
+			if (my && i + 2 < n && (s[i + 2] == '!' ||
+			    (s[i + 2] == 'M' && i + 3 < n &&
+			    s[i + 3] == '!'))) {
+				if (exec)
+					return -1;
+				exec = 1;
+				i += s[i + 2] == '!' ? 3 : 4;
+				continue;
+			}
+			for (j = i + 2, depth = 1; j + 1 < n && depth > 0; ) {
+				if (!my && s[j] == '/' && s[j + 1] == '*') {
+					depth++;
+					j += 2;
+				} else if (s[j] == '*' && s[j + 1] == '/') {
+					depth--;
+					j += 2;
+				} else
+					j++;
+			}
+			if (depth > 0)
+				return -1;
+			region_add(rs, i, j);
+			i = j;
+		} else if (ch == '*' && nx == '/' && exec) {
+			exec = 0;
+			i += 2;
+		} else if (ch == '\'' || (ch == '"' && my)) {
+			/* The other rule: MySQL strings without escapes,
+			 * PostgreSQL ones (E'' too) with them. */
+			if ((j = alt_quoted(s, n, i, (char)ch, !my)) == 0)
+				return -1;
+			region_add(rs, i, j);
+			i = j;
+		} else if ((ch == '"' && !my) || (ch == '`' && my)) {
+			if ((j = alt_quoted(s, n, i, (char)ch, 0)) == 0)
+				return -1;
+			i = j;
+		} else if (ch == '$' && !my && !is_digit(nx)) {
+			/* A dollar quote reads the same either way. */
+			for (j = i + 1; j < n && s[j] != '$' &&
+			    is_ident_char((unsigned char)s[j]); j++)
+				;
+			if (j >= n || s[j] != '$' ||
+			    (e = memmem(s + j + 1, n - j - 1, s + i,
+			    j + 1 - i)) == NULL)
+				return -1;
+			j = (size_t)(e - s) + (j + 1 - i);
+			region_add(rs, i, j);
+			i = j;
+		} else if (is_ident_char(ch)) {
+			while (i < n && is_ident_char((unsigned char)s[i]))
+				i++;
+		} else if (ch == '\\') {
+			return -1;
+		} else
+			i++;
+	}
+	return exec ? -1 : 0;
+}
+
+/* Whether [start, end) meets a region; *k moves forward only. */
+static int
+region_hit(const struct regions *rs, size_t *k, size_t start, size_t end)
+{
+	while (*k < rs->n && rs->r[*k].end <= start)
+		(*k)++;
+	return *k < rs->n && rs->r[*k].start < end;
+}
+
+/*
+ * Runs the check described above after a successful first reading.
+ * Returns 1 when the statement is disputed: then tables read from a
+ * disputed stretch are dropped, and so is the end user (its comment may
+ * be the server's string). 0 otherwise, -1 on memory exhaustion.
+ */
+static int
+alt_check(struct ctx *c)
+{
+	struct regions rs = { NULL, 0, 0, 0 };
+	struct ctx *lc;
+	struct tok t;
+	size_t k = 0, i, o;
+	int r, disputed = 0;
+
+	if (alt_regions(c, &rs) == -1 || rs.n == 0) {
+		free(rs.r);
+		return rs.oom ? -1 : 0;
+	}
+	if (rs.oom || (lc = malloc(sizeof(*lc))) == NULL) {
+		free(rs.r);
+		return -1;
+	}
+	/* Lex again, exactly as run() did, and look at what was copied. */
+	memset(lc, 0, offsetof(struct ctx, cand));
+	lc->o = c->o;
+	lc->d = c->d;
+	lc->s = c->s;
+	lc->len = c->len;
+	lc->inner = 1;
+	while (!disputed && (r = lex(lc, &t)) == 1) {
+		if ((t.type == TK_WORD || t.type == TK_QIDENT ||
+		    t.type == TK_VAR || t.type == TK_OP) &&
+		    region_hit(&rs, &k, (size_t)(t.p - c->s),
+		    (size_t)(t.p + t.len - c->s)))
+			disputed = 1;
+		lc->last_type = t.type;
+	}
+	free(lc);
+	if (disputed) {
+		/* Candidates are in text order, like the regions. */
+		for (i = o = k = 0; i < c->ncand; i++) {
+			if (region_hit(&rs, &k, c->cand[i].off,
+			    c->cand[i].end)) {
+				free(c->cand[i].name);
+				continue;
+			}
+			c->cand[o++] = c->cand[i];
+		}
+		c->ncand = o;
+		free(c->out->end_user);
+		c->out->end_user = NULL;
+	}
+	free(rs.r);
+	return disputed;
+}
+
+int
+sqlnorm(const char *sql, size_t len, const struct sqlnorm_opts *opts,
+    struct sqlnorm *out)
+{
+	static const struct sqlnorm_opts defaults = {
+		SQL_POSTGRESQL, NULL, NULL, 0
+	};
+	struct ctx *c;
+	size_t maxlen, valid, k, i;
+	char hex[65];
+	int over, r;
+
+	if (out == NULL)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->command, sizeof(out->command), "UNKNOWN");
+	if (sql == NULL && len > 0)
+		return -1;
+	if (opts == NULL)
+		opts = &defaults;
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return -1;
+	memset(c, 0, offsetof(struct ctx, cand));
+	c->o = opts;
+	c->d = opts->dialect == SQL_MYSQL ? SQL_MYSQL : SQL_POSTGRESQL;
+	c->out = out;
+	c->s = sql != NULL ? sql : "";
+
+	/* Text framed as a C string may carry its terminator: not data. */
+	while (len > 0 && sql[len - 1] == '\0')
+		len--;
+	maxlen = opts->max_len != 0 ? opts->max_len : SQLNORM_DEFAULT_MAX_LEN;
+	over = len > maxlen;
+	c->len = over ? maxlen : len;
+	valid = utf8_valid_prefix((const unsigned char *)c->s, c->len);
+	if (valid < c->len)
+		over = 1;
+	c->len = valid;
+	run(c);
+	if (over)
+		c->failed = 1;
+	else if (!c->failed && c->bs_seen) {
+		if ((r = alt_check(c)) == -1)
+			c->ob.oom = 1;
+		else if (r == 1)
+			c->failed = c->disputed = 1;
+	}
+
+	for (k = 0; k < c->ncand; k++) {
+		if (!cand_keep(c, k) || out->ntables == SQLNORM_MAX_TABLES)
+			continue;
+		for (i = 0; i < out->ntables; i++)
+			if (strcmp(out->tables[i], c->cand[k].name) == 0)
+				break;
+		if (i < out->ntables)
+			continue;
+		out->tables[out->ntables++] = c->cand[k].name;
+		c->cand[k].name = NULL;
+	}
+	cand_free(c);
+
+	if (c->ob.oom)
+		goto fail;
+	if (c->failed) {
+		/*
+		 * The fingerprint of what was read before the doubt, whose
+		 * literals are already gone: never of the raw text.
+		 */
+		struct outbuf fb = { NULL, 0, 0, 0 };
+
+		ob_put(&fb, SQLNORM_UNPARSED " ", strlen(SQLNORM_UNPARSED) + 1);
+		if (c->disputed) {
+			/* The text itself is in doubt: only what is sure. */
+			ob_put(&fb, out->command, strlen(out->command));
+			for (i = 0; i < out->ntables; i++) {
+				ob_put(&fb, " ", 1);
+				ob_put(&fb, out->tables[i],
+				    strlen(out->tables[i]));
+			}
+		} else if (c->ob.p != NULL)
+			ob_put(&fb, c->ob.p, c->ob.len);
+		if (fb.oom) {
+			free(fb.p);
+			goto fail;
+		}
+		sha256_hex(fb.p, fb.len, hex);
+		free(fb.p);
+		out->unparsed = 1;
+		if ((out->statement = strdup(SQLNORM_UNPARSED)) == NULL)
+			goto fail;
+	} else {
+		out->statement = c->ob.p != NULL ? c->ob.p : strdup("");
+		if (out->statement == NULL)
+			goto fail;
+		c->ob.p = NULL;
+		sha256_hex(out->statement, strlen(out->statement), hex);
+	}
+	memcpy(out->fingerprint, hex, 16);
+	out->fingerprint[16] = '\0';
+	free(c->ob.p);
+	free(c);
+	return 0;
+
+ fail:
+	free(c->ob.p);
+	free(c);
+	sqlnorm_clear(out);
+	return -1;
+}
+
+void
+sqlnorm_clear(struct sqlnorm *n)
+{
+	size_t i;
+
+	if (n == NULL)
+		return;
+	free(n->statement);
+	for (i = 0; i < n->ntables && i < SQLNORM_MAX_TABLES; i++)
+		free(n->tables[i]);
+	free(n->end_user);
+	memset(n, 0, sizeof(*n));
+}

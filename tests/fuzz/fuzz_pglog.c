@@ -1,0 +1,102 @@
+/*
+ * libFuzzer target for the PostgreSQL log formats (agent/decode-pglog.c).
+ * The first input byte picks the format (0 pgaudit stderr with the
+ * prefix "%m [%p] %q%u@%d %a %r %e ", 1 csvlog, 2 jsonlog); the rest is
+ * the log, fed line by line as the log source does, then flush(). Every
+ * reported statement goes through db_query_event(), the real way out, so
+ * the normaliser and the event schema see what the parser produced.
+ * Beyond "no crash, no overread, no leak" it checks that positions never
+ * go back and never pass the end of the input, and that every event
+ * the parser reports is accepted by the schema.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../agent/agent.h"
+#include "leakwatch/event.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static struct agent_config cfg;
+static uint64_t last_pos, input_len;
+static char prefix[] = "%m [%p] %q%u@%d %a %r %e ";
+
+static void
+on_query(void *arg, const struct db_session_info *info,
+    const struct db_query *q, uint64_t pos)
+{
+	struct lw_event *e;
+	uint64_t nerr = 0;
+	char err[256];
+
+	(void)arg;
+	if (pos < last_pos || pos > input_len)
+		abort();
+	last_pos = pos;
+	if (q->sql == NULL || memchr(q->error_code, '\0',
+	    sizeof(q->error_code)) == NULL)
+		abort();
+	if ((e = db_query_event(&cfg, info, q, "log", &nerr, err,
+	    sizeof(err))) == NULL)
+		abort();
+	lw_event_free(e);
+}
+
+static void
+on_session(void *arg, const struct db_session_info *info,
+    const char *action, int64_t ts, const char *code, uint64_t pos)
+{
+	struct lw_event *e;
+	char err[256];
+
+	(void)arg;
+	if (pos < last_pos || pos > input_len)
+		abort();
+	last_pos = pos;
+	if ((e = db_session_event(info, action, ts, -1, code, "log", err,
+	    sizeof(err))) == NULL)
+		abort();
+	lw_event_free(e);
+}
+
+static void
+on_bad(void *arg, const char *why)
+{
+	(void)arg;
+	(void)why;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct dblog_format *const fmts[] = {
+		&dblog_pgaudit, &dblog_pgcsv, &dblog_pgjson
+	};
+	struct dblog_out out = { on_query, on_session, on_bad, NULL };
+	const struct dblog_format *f;
+	const char *buf;
+	size_t len, i, e;
+	void *d;
+
+	if (size < 1)
+		return 0;
+	agent_config_defaults(&cfg);
+	cfg.log_line_prefix = prefix;
+	f = fmts[data[0] % 3];
+	buf = (const char *)data + 1;
+	len = size - 1;
+	last_pos = 0;
+	input_len = len;
+	d = f->new(&cfg, &out);
+	for (i = 0; i < len; ) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+
+		e = nl == NULL ? len : (size_t)(nl - buf);
+		f->line(d, buf + i, e - i, nl == NULL ? e : e + 1);
+		i = nl == NULL ? e : e + 1;
+	}
+	f->flush(d);
+	f->free(d);
+	return 0;
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Regenerates the fixtures of tests/rules/ (background.jsonl and each
+rule's pos.jsonl / neg.jsonl). The files are committed; this script only
+documents how they were made: python3 tests/rules/gen.py.
+
+Background: 5 Support and 4 Finance employees, Monday 2026-01-05 to
+Friday 2026-01-23, office hours 09-16 UTC: each Support member reads about
+40 customer rows an hour (crm.customers, customer_pii) and uploads a few
+MB a day to drive.google.com; Finance reads invoices (pay.invoices); the
+service account etl reads customers every night from its own host.
+Each case adds its events on Monday 2026-01-19 or later."""
+import json, os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SUP = ["s1", "s2", "s3", "s4", "s5"]
+FIN = ["f1", "f2", "f3", "f4"]
+IP = {e: "10.0.0.%d" % (i + 1) for i, e in enumerate(SUP + FIN)}
+IP["etl"] = "10.0.9.5"
+fid = [0]
+
+def ts(day, h, m=0, s=0):
+    return "2026-01-%02dT%02d:%02d:%02d.000000Z" % (day, h, m, s)
+
+def query(e, day, h, m, rows, table, user=None, ip=None, cmd="SELECT"):
+    return {"type": "db.query", "ts": ts(day, h, m), "agent": "db1",
+            "db_system": "postgresql", "server": "10.1.0.1:5432",
+            "client": "%s:40000" % (ip or IP[e]), "db_user": user or "u_" + e,
+            "database": table.split(".")[0], "command": cmd,
+            "statement": "SELECT * FROM %s WHERE id IN (?+)" % table,
+            "fingerprint": "%016x" % (abs(hash(table)) % (1 << 60)),
+            "tables": [table], "rows": rows, "rows_returned": rows,
+            "rows_affected": 0, "bytes": rows * 120, "status": "ok",
+            "source": "wire"}
+
+def flow(e, day, h, m, out, name, cat):
+    fid[0] += 1
+    return {"type": "net.flow", "ts": ts(day, h, m), "agent": "gw1",
+            "flow_id": "f%06d" % fid[0], "src": IP[e], "sport": 50000,
+            "dst": "203.0.113.9", "dport": 443, "l4": "tcp",
+            "app": "TLS", "category": cat, "server_name": name,
+            "bytes_out": out, "bytes_in": out // 20,
+            "delta_bytes_out": out, "delta_bytes_in": out // 20,
+            "final": True, "scope": "outbound"}
+
+def background():
+    ev = []
+    for day in list(range(5, 10)) + list(range(12, 17)) + list(range(19, 24)):
+        for i, e in enumerate(SUP):
+            for h in range(9, 17):
+                ev.append(query(e, day, h, 5 + i, 35 + (day * 7 + h + i * 3) % 11,
+                                "crm.customers"))
+            ev.append(query(e, day, 11, 30 + i, 3, "crm.tickets"))
+            ev.append(flow(e, day, 15, 10 + i, 2000000 + 100000 * i,
+                           "drive.google.com", "cloud_storage"))
+        for i, e in enumerate(FIN):
+            for h in (10, 14):
+                ev.append(query(e, day, h, 20 + i, 90 + (day + i) % 13,
+                                "pay.invoices"))
+        # the nightly ETL job: its service account, its own host
+        ev.append(query("etl", day, 2, 0, 5000 + day, "crm.customers",
+                        user="etl", ip="10.0.9.5"))
+    return ev
+
+def write(path, evs):
+    evs = sorted(evs, key=lambda x: x["ts"])
+    with open(path, "w") as f:
+        for x in evs:
+            f.write(json.dumps(x, separators=(",", ":")) + "\n")
+
+def case(rule, pos, neg, expect):
+    d = os.path.join(HERE, rule)
+    os.makedirs(d, exist_ok=True)
+    write(os.path.join(d, "pos.jsonl"), pos)
+    write(os.path.join(d, "neg.jsonl"), neg)
+    with open(os.path.join(d, "expected"), "w") as f:
+        f.write(expect + "\n")
+
+def main():
+    write(os.path.join(HERE, "background.jsonl"), background())
+    big = lambda e, h, rows, t="crm.customers": [
+        query(e, 19, h, 40 + k, rows // 4, t) for k in range(4)]
+    case("hourly_bulk_read", big("s1", 21, 50000), big("s1", 10, 50000), "s1")
+    case("bulk_read_spike", big("s1", 10, 20000),
+         sum((big(e, 10, 20000) for e in SUP), []), "s1")
+    drift = lambda who: [query(e, d, 13, 50, 800, "crm.customers")
+                         for d in range(19, 24) for e in who]
+    case("slow_drift", drift(["s1"]), drift(SUP), "s1")
+    up = lambda e, h, n, name="drive.google.com", cat="cloud_storage": [
+        flow(e, 19, h, 30, n, name, cat)]
+    case("read_then_upload", big("s1", 14, 15000) + up("s1", 16, 600000000),
+         big("s1", 9, 15000) + [flow("s1", 19, 17, 45, 600000000,
+                                     "drive.google.com", "cloud_storage")],
+         "s1")
+    case("exfil_spike", up("s1", 13, 2000000000), up("s1", 13, 500000000),
+         "s1")
+    case("leaver_upload", up("s5", 13, 600000000), up("s1", 13, 600000000),
+         "s5")
+    case("first_seen_table", big("s1", 10, 2000, "hr.salaries"),
+         sum((big(e, 10, 2000, "hr.salaries") for e in SUP), []), "s1")
+    case("first_seen_destination", up("s1", 13, 800000000, "upload.mega.nz"),
+         up("s1", 13, 800000000), "s1")
+    case("offhours_bulk", big("s1", 22, 5000), big("s1", 11, 5000), "s1")
+    case("borrowed_account",
+         [query("s1", 19, 20, 10 + k, 500, "crm.customers", user="u_s2")
+          for k in range(4)],
+         [query("s2", 19, 20, 10 + k, 500, "crm.customers") for k in range(4)],
+         "s1")
+    dns = lambda n: [dict(flow("s1", 19, 10, k // 2, 180,
+                               "q%02dabcdefghijklmnopqrstuvwxyz234567abcdefghij.t.example.net" % k,
+                               "dns_tunnel"), dport=53, l4="udp", app="DNS")
+                     for k in range(n)]
+    case("dns_tunnel", dns(100), dns(30), "s1")
+    case("service_new_host",
+         [query("etl", 19, 11, 0, 3000, "crm.customers", user="etl",
+                ip=IP["s3"])],
+         [query("etl", 19, 11, 0, 3000, "crm.customers", user="etl",
+                ip="10.0.9.5")], "etl")
+    case("daily_score", big("s1", 21, 100000) + up("s1", 22, 3000000000),
+         sum((big(e, 10, 20000) for e in SUP), []), "s1")
+
+main()

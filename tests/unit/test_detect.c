@@ -1,0 +1,401 @@
+/*
+ * Tests of collector/detect.c (and the features and baselines under it)
+ * on hand-built series with exact expected outcomes: the CUSUM step, the
+ * 30-day total with gaps, a day spike against own and peer baselines, a
+ * slow drift with learning frozen, first-seen tables with the peer
+ * exception, off-hours reads, team-wide surges, and the read-then-upload
+ * sequence with its window.
+ */
+#include <sys/stat.h>
+
+#include "harness.h"
+#include "ana_helper.h"
+
+static void
+test_cusum_steps(void)
+{
+	static const double z[] = { 0, 0.5, 3, 3, 3, -1, -4, 2.5 };
+	static const double want[] = { 0, 0, 2, 4, 6, 4, 0, 1.5 };
+	double s = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(z) / sizeof(z[0]); i++) {
+		s = detect_cusum_step(s, z[i], 1.0);
+		if (s != want[i])
+			FAILF("step %zu: %g, expected %g", i, s, want[i]);
+	}
+}
+
+static void
+test_cum30(void)
+{
+	struct entity e;
+	int d;
+
+	memset(&e, 0, sizeof(e));
+	e.s.last_day = -1;
+	CHECK_INT(detect_cum30(&e, FT_ROWS, 100), 0);
+	/* 10 rows a day on days 71..100 */
+	for (d = 71; d <= 100; d++)
+		e.s.f[FT_ROWS].ring[d % CUM_DAYS] = 10;
+	e.s.last_day = 100;
+	CHECK_INT(detect_cum30(&e, FT_ROWS, 100), 300);
+	/* ten quiet days later, ten of those days have left the window */
+	CHECK_INT(detect_cum30(&e, FT_ROWS, 110), 200);
+	CHECK_INT(detect_cum30(&e, FT_ROWS, 129), 10);
+	CHECK_INT(detect_cum30(&e, FT_ROWS, 130), 0);
+}
+
+static const char spike_rules[] =
+    "rule spike {\n"
+    "  on day\n"
+    "  when value(rows.customer_pii, day) >= 1000\n"
+    "  severity high\n"
+    "  summary \"z={baseline(rows.customer_pii, day)} "
+    "typical={median(rows.customer_pii, day)} "
+    "peer={peer(rows.customer_pii, day)} "
+    "ratio={ratio(rows.customer_pii, day)} "
+    "peer_z={peer_z(rows.customer_pii, day)} "
+    "conv={converged(rows.customer_pii)}\"\n"
+    "}\n";
+
+static const char *const users[4] = { "u_ana", "u_ben", "u_cat", "u_dan" };
+static const char *const ips[4] = {
+	"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"
+};
+
+/* Ten weekdays of `rows` a day at 10:00 for each of the four. */
+static void
+history(struct pipe *p, long rows, int days)
+{
+	int i, k;
+
+	for (i = 0; i < days; i++)
+		for (k = 0; k < 4; k++)
+			pipe_query(p, users[k], ips[k], workday(i), 10, k,
+			    rows, "crm.customers");
+}
+
+static void
+test_day_spike(void)
+{
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open(&p, spike_rules, NULL) == 0);
+	history(&p, 100, 10);
+	pipe_query(&p, "u_ana", "10.0.0.1", workday(10), 10, 0, 5000,
+	    "crm.customers");
+	pipe_query(&p, "u_ben", "10.0.0.2", workday(10), 10, 0, 150,
+	    "crm.customers");
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"spike\""), 1);
+	/*
+	 * A constant 100 a day: the mean log is log(101) exactly and the
+	 * spread is below the floor (0.30), so z = (log 5001 - log 101) /
+	 * 0.30 = 13.0; the peers learnt the same 100.
+	 */
+	CHECK_CONTAINS(out, "\"employee\":\"ana\"");
+	CHECK_CONTAINS(out, "\"summary\":\"z=13 typical=100 peer=100 "
+	    "ratio=50 peer_z=13 conv=1\"");
+	CHECK_CONTAINS(out, "\"ts\":\"2026-01-19T23:59:59.999999Z\"");
+	pipe_close(&p);
+}
+
+/* Before convergence an employee is measured against the peers. */
+static void
+test_new_joiner_peer_prior(void)
+{
+	struct pipe p;
+	const char *out;
+	int i, k;
+
+	REQUIRE(pipe_open(&p, spike_rules, NULL) == 0);
+	for (i = 0; i < 10; i++)
+		for (k = 1; k < 4; k++)
+			pipe_query(&p, users[k], ips[k], workday(i), 10, k,
+			    200, "crm.customers");
+	/* ana's first day at work */
+	pipe_query(&p, "u_ana", "10.0.0.1", workday(10), 10, 0, 2000,
+	    "crm.customers");
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"spike\""), 1);
+	/* (log 2001 - log 201) / 0.30 = 7.66 against the peers */
+	CHECK_CONTAINS(out, "\"summary\":\"z=7.7 typical=200 peer=200 "
+	    "ratio=10 peer_z=7.7 conv=0\"");
+	pipe_close(&p);
+}
+
+static const char drift_rules[] =
+    "rule drift {\n"
+    "  on day\n"
+    "  when cusum(rows.customer_pii) > 5\n"
+    "  severity high\n"
+    "  summary \"cusum={cusum(rows.customer_pii)} "
+    "typical={median(rows.customer_pii, day)}\"\n"
+    "  suppress 1s\n"
+    "}\n";
+
+static void
+test_slow_drift(void)
+{
+	struct pipe p;
+	const char *out;
+	int i, k;
+
+	REQUIRE(pipe_open(&p, drift_rules, NULL) == 0);
+	history(&p, 300, 10);
+	for (i = 10; i < 13; i++)
+		for (k = 0; k < 4; k++)
+			pipe_query(&p, users[k], ips[k], workday(i), 10, k,
+			    k == 0 ? 900 : 300, "crm.customers");
+	out = pipe_output(&p);
+	/*
+	 * z = (log 901 - log 301) / 0.30 = 3.65 a day, k = 1: the CUSUM is
+	 * 2.65, 5.31, 7.96. Learning froze at 2.65, so the typical value
+	 * stays 300 and the steps stay equal.
+	 */
+	CHECK_INT(count_lines(out, "\"rule\":\"drift\""), 2);
+	CHECK_CONTAINS(out, "\"ts\":\"2026-01-20T23:59:59.999999Z\"");
+	CHECK_CONTAINS(out, "\"summary\":\"cusum=5.3 typical=300\"");
+	CHECK_CONTAINS(out, "\"summary\":\"cusum=8 typical=300\"");
+	CHECK_INT(count_lines(out, "\"employee\":\"ana\""), 2);
+	pipe_close(&p);
+}
+
+/* The whole team drifting together is not one person's drift. */
+static void
+test_team_drift_is_not_drift(void)
+{
+	struct pipe p;
+	const char *out;
+	int i, k;
+
+	REQUIRE(pipe_open(&p, drift_rules, NULL) == 0);
+	history(&p, 300, 10);
+	for (i = 10; i < 15; i++)
+		for (k = 0; k < 4; k++)
+			pipe_query(&p, users[k], ips[k], workday(i), 10, k,
+			    900, "crm.customers");
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"drift\""), 0);
+	pipe_close(&p);
+}
+
+static const char seen_rules[] =
+    "rule seen {\n"
+    "  on day\n"
+    "  when first_seen(table) > 0\n"
+    "  severity medium\n"
+    "  summary \"{first_seen(table)} new\"\n"
+    "}\n";
+
+static void
+test_first_seen_table(void)
+{
+	struct pipe p;
+	const char *out;
+	int k;
+
+	REQUIRE(pipe_open(&p, seen_rules, NULL) == 0);
+	history(&p, 100, 10);
+	/* ana alone reads a payment table for the first time */
+	pipe_query(&p, "u_ana", "10.0.0.1", workday(10), 11, 0, 2000,
+	    "pay.cards");
+	/* the next day all four read a new table: a migration */
+	for (k = 0; k < 4; k++)
+		pipe_query(&p, users[k], ips[k], workday(11), 11, k, 2000,
+		    "pay.ledger");
+	/* a non-sensitive new table is not first-seen */
+	pipe_query(&p, "u_ben", "10.0.0.2", workday(12), 11, 0, 2000,
+	    "crm.notes");
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"seen\""), 1);
+	CHECK_CONTAINS(out, "\"employee\":\"ana\"");
+	CHECK_CONTAINS(out, "\"first_seen_tables\":[\"pay.cards\"]");
+	CHECK_CONTAINS(out, "\"ts\":\"2026-01-19T23:59:59.999999Z\"");
+	pipe_close(&p);
+}
+
+static const char offhours_rules[] =
+    "rule night {\n"
+    "  on day\n"
+    "  when value(offhours.rows, day) > 0\n"
+    "  severity high\n"
+    "  summary \"{value(offhours.rows, day)} rows off hours\"\n"
+    "}\n";
+
+static void
+test_offhours(void)
+{
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open(&p, offhours_rules, NULL) == 0);
+	history(&p, 100, 10);
+	pipe_query(&p, "u_ana", "10.0.0.1", workday(10), 22, 0, 3000,
+	    "crm.customers");
+	pipe_query(&p, "u_ben", "10.0.0.2", workday(10), 10, 30, 3000,
+	    "crm.customers");
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"night\""), 1);
+	CHECK_CONTAINS(out, "\"summary\":\"3,000 rows off hours\"");
+	CHECK_CONTAINS(out, "\"employee\":\"ana\"");
+	pipe_close(&p);
+}
+
+static const char team_rules[] =
+    "rule big {\n"
+    "  on day\n"
+    "  when value(rows.customer_pii, day) >= 1000 and "
+    "team(rows.customer_pii, day) < 0.25\n"
+    "  severity high\n"
+    "  summary \"team={team(rows.customer_pii, day) * 100}%\"\n"
+    "}\n";
+
+static void
+test_team_surge(void)
+{
+	struct pipe p;
+	const char *out;
+	int k;
+
+	REQUIRE(pipe_open(&p, team_rules, NULL) == 0);
+	history(&p, 100, 10);
+	for (k = 0; k < 4; k++)	/* month end: everybody */
+		pipe_query(&p, users[k], ips[k], workday(10), 10, k, 5000,
+		    "crm.customers");
+	for (k = 0; k < 4; k++)	/* one person */
+		pipe_query(&p, users[k], ips[k], workday(11), 10, k,
+		    k == 2 ? 5000 : 100, "crm.customers");
+	for (k = 0; k < 4; k++)	/* two of four: one of three others */
+		pipe_query(&p, users[k], ips[k], workday(12), 10, k,
+		    k >= 2 ? 5000 : 100, "crm.customers");
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"big\""), 1);
+	CHECK_CONTAINS(out, "\"employee\":\"cat\"");
+	CHECK_CONTAINS(out, "\"summary\":\"team=0%\"");
+	pipe_close(&p);
+}
+
+static const char seq_rules[] =
+    "rule steal {\n"
+    "  on event\n"
+    "  when sum(rows_sensitive, 6h) >= 10000\n"
+    "  then exfil and sum(out_bytes, 6h where exfil) >= 500M within 6h\n"
+    "  severity critical\n"
+    "  summary \"{sum(rows_sensitive, 6h)} rows then "
+    "{sum(out_bytes, 6h where exfil) | bytes} to {server_name}\"\n"
+    "}\n";
+
+static void
+test_sequence(void)
+{
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open(&p, seq_rules, NULL) == 0);
+	/* ana: read, upload three hours later */
+	pipe_query(&p, "u_ana", "10.0.0.1", 19, 10, 0, 12000,
+	    "crm.customers");
+	pipe_flow(&p, "10.0.0.1", 19, 11, 0, 100000000, "www.example.com",
+	    "other");
+	pipe_flow(&p, "10.0.0.1", 19, 13, 0, 600000000, "drive.google.com",
+	    "cloud_storage");
+	/* ben: the same, but the upload comes seven hours later */
+	pipe_query(&p, "u_ben", "10.0.0.2", 20, 10, 0, 12000,
+	    "crm.customers");
+	pipe_flow(&p, "10.0.0.2", 20, 17, 0, 600000000, "drive.google.com",
+	    "cloud_storage");
+	/* cat: upload first, read after: not the sequence */
+	pipe_flow(&p, "10.0.0.3", 21, 9, 0, 600000000, "drive.google.com",
+	    "cloud_storage");
+	pipe_query(&p, "u_cat", "10.0.0.3", 21, 10, 0, 12000,
+	    "crm.customers");
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"steal\""), 1);
+	CHECK_CONTAINS(out, "\"ts\":\"2026-01-19T13:00:00.000000Z\"");
+	CHECK_CONTAINS(out, "\"summary\":\"12,000 rows then 600.0 MB to "
+	    "drive.google.com\"");
+	CHECK_CONTAINS(out, "\"sequence_start\":\"2026-01-19T10:00:00."
+	    "000000Z\"");
+	pipe_close(&p);
+}
+
+/* Read-like rules of docs/events.md and the registrable domain. */
+static void
+test_read_like_and_domains(void)
+{
+	char d[256];
+
+	CHECK_INT(features_read_like("SELECT", "SELECT * FROM t"), 3);
+	CHECK_INT(features_read_like("INSERT", "INSERT INTO t VALUES (?)"), 1);
+	CHECK_INT(features_read_like("INSERT", "INSERT INTO t SELECT * FROM "
+	    "c"), 3);
+	CHECK_INT(features_read_like("INSERT", "<unparsed>"), 3);
+	CHECK_INT(features_read_like("COPY", "COPY t TO STDOUT"), 3);
+	CHECK_INT(features_read_like("COPY", "COPY t FROM STDIN"), 0);
+	CHECK_INT(features_read_like("CREATE", "CREATE TABLE x AS SELECT * "
+	    "FROM c"), 2);
+	CHECK_INT(features_read_like("CREATE", "CREATE TABLE x (a int)"), 0);
+	CHECK_INT(features_read_like("UPDATE", "UPDATE t SET a = ?"), 1);
+	CHECK_INT(features_read_like("SET", "SET a = ?"), 0);
+	features_registrable("content.dropboxapi.com", d, sizeof(d));
+	CHECK_STR(d, "dropboxapi.com");
+	features_registrable("www.bbc.co.uk.", d, sizeof(d));
+	CHECK_STR(d, "bbc.co.uk");
+	features_registrable("Mail.Google.COM", d, sizeof(d));
+	CHECK_STR(d, "google.com");
+	features_registrable("localhost", d, sizeof(d));
+	CHECK_STR(d, "localhost");
+	features_registrable("198.51.100.7", d, sizeof(d));
+	CHECK_STR(d, "198.51.100.7");
+	features_registrable("x.tokopedia.co.id", d, sizeof(d));
+	CHECK_STR(d, "tokopedia.co.id");
+}
+
+/* Flows with totals only count the difference between records. */
+static void
+test_flow_totals(void)
+{
+	static const char rules[] =
+	    "rule up {\n  on day\n  when value(out.cloud_storage, day) > 0\n"
+	    "  severity low\n  summary \"{value(out.cloud_storage, day)}\"\n"
+	    "}\n";
+	struct pipe p;
+	const char *out;
+	char buf[512];
+	static const long long totals[] = { 1000, 5000, 5000, 12000 };
+	int i;
+
+	REQUIRE(pipe_open(&p, rules, NULL) == 0);
+	for (i = 0; i < 4; i++) {
+		snprintf(buf, sizeof(buf), "{\"type\":\"net.flow\",\"ts\":"
+		    "\"2026-01-05T10:0%d:00.000000Z\",\"flow_id\":\"L1\","
+		    "\"src\":\"10.0.0.1\",\"dst\":\"198.51.100.7\",\"l4\":"
+		    "\"tcp\",\"category\":\"cloud_storage\",\"bytes_out\":%lld,"
+		    "\"bytes_in\":0,\"final\":%s}", i, totals[i],
+		    i == 3 ? "true" : "false");
+		CHECK_INT(pipe_event(&p, buf), 0);
+	}
+	out = pipe_output(&p);
+	CHECK_CONTAINS(out, "\"summary\":\"12,000\"");
+	pipe_close(&p);
+}
+
+static const struct test tests[] = {
+	{ "cusum_steps", test_cusum_steps },
+	{ "cum30", test_cum30 },
+	{ "day_spike", test_day_spike },
+	{ "new_joiner_peer_prior", test_new_joiner_peer_prior },
+	{ "slow_drift", test_slow_drift },
+	{ "team_drift_is_not_drift", test_team_drift_is_not_drift },
+	{ "first_seen_table", test_first_seen_table },
+	{ "offhours", test_offhours },
+	{ "team_surge", test_team_surge },
+	{ "sequence", test_sequence },
+	{ "read_like_and_domains", test_read_like_and_domains },
+	{ "flow_totals", test_flow_totals },
+};
+
+HARNESS_MAIN(tests)

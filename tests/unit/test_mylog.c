@@ -1,0 +1,378 @@
+/*
+ * Tests of agent/decode-mylog.c through the log source's path (format ->
+ * db_query_event()): the slow log and server_audit fixtures under
+ * tests/data/dblog/ were written by a real MariaDB 10.11 (slow log at
+ * long_query_time=0, server_audit with CONNECT,QUERY,TABLE) for the same
+ * TLS workload, so both readers must name the same user, session,
+ * statement and fingerprint; the slow log gives rows, bytes and
+ * duration, the audit log status and error numbers. Restarting at any
+ * event's position yields exactly the events after it. Hand-made lines
+ * cover MySQL 8's layout ("Id:" in User@Host, ISO "# Time:", "use db;"),
+ * the file header written at each log reopen, multi-line statements and
+ * broken input.
+ */
+#include "harness.h"
+#include "../../agent/agent.h"
+#include "leakwatch/event.h"
+
+#define MAXEV	64
+
+static char	*ev[MAXEV];
+static uint64_t	 evpos[MAXEV];
+static int	 nev;
+static int	 nbad;
+static struct agent_config cfg;
+
+static void
+on_query(void *arg, const struct db_session_info *info,
+    const struct db_query *q, uint64_t pos)
+{
+	struct lw_event *e;
+	uint64_t nerr = 0;
+	char err[256];
+	size_t len;
+
+	(void)arg;
+	if ((e = db_query_event(&cfg, info, q, "log", &nerr, err,
+	    sizeof(err))) == NULL) {
+		FAILF("event refused: %s", err);
+		return;
+	}
+	if (nev < MAXEV) {
+		evpos[nev] = pos;
+		ev[nev++] = lw_event_encode(e, &len);
+	}
+	lw_event_free(e);
+}
+
+static char	*sess[MAXEV];
+static int	 nsess;
+
+static void
+on_session(void *arg, const struct db_session_info *info,
+    const char *action, int64_t ts, const char *code, uint64_t pos)
+{
+	struct lw_event *e;
+	char err[256];
+	size_t len;
+
+	(void)arg;
+	(void)pos;
+	if ((e = db_session_event(info, action, ts, -1, code, "log", err,
+	    sizeof(err))) == NULL) {
+		FAILF("session event refused: %s", err);
+		return;
+	}
+	if (nsess < MAXEV)
+		sess[nsess++] = lw_event_encode(e, &len);
+	lw_event_free(e);
+}
+
+static void
+on_bad(void *arg, const char *why)
+{
+	(void)arg;
+	(void)why;
+	nbad++;
+}
+
+static void
+reset(void)
+{
+	while (nev > 0)
+		free(ev[--nev]);
+	while (nsess > 0)
+		free(sess[--nsess]);
+	nbad = 0;
+	agent_config_defaults(&cfg);
+}
+
+static void
+feed(const struct dblog_format *f, const char *buf, size_t len,
+    size_t from)
+{
+	struct dblog_out out = { on_query, on_session, on_bad, NULL };
+	void *d = f->new(&cfg, &out);
+	size_t i = from, e;
+
+	while (i < len) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+
+		e = nl == NULL ? len : (size_t)(nl - buf);
+		f->line(d, buf + i, e - i, nl == NULL ? e : e + 1);
+		i = nl == NULL ? e : e + 1;
+	}
+	f->flush(d);
+	f->free(d);
+}
+
+static char *
+slurp(const char *name, size_t *len)
+{
+	char path[512];
+	const char *top = getenv("LW_TOP");
+	FILE *fp;
+	char *b;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/tests/data/dblog/%s",
+	    top != NULL ? top : ".", name);
+	if ((fp = fopen(path, "rb")) == NULL)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	b = malloc((size_t)n + 1);
+	if (fread(b, 1, (size_t)n, fp) != (size_t)n) {
+		fclose(fp);
+		free(b);
+		return NULL;
+	}
+	fclose(fp);
+	b[n] = '\0';
+	*len = (size_t)n;
+	return b;
+}
+
+static int
+count(const char *needle)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nev; i++)
+		if (strstr(ev[i], needle) != NULL)
+			n++;
+	return n;
+}
+
+static const char *
+find(const char *needle)
+{
+	int i;
+
+	for (i = 0; i < nev; i++)
+		if (strstr(ev[i], needle) != NULL)
+			return ev[i];
+	return NULL;
+}
+
+/* Restarting at each event's position gives exactly the later ones. */
+static void
+check_resume(const struct dblog_format *f, const char *buf, size_t len)
+{
+	char *all[MAXEV];
+	uint64_t pos[MAXEV];
+	int n, i, j;
+
+	reset();
+	feed(f, buf, len, 0);
+	n = nev;
+	for (i = 0; i < n; i++) {
+		all[i] = ev[i];
+		pos[i] = evpos[i];
+		ev[i] = NULL;
+	}
+	nev = 0;
+	for (i = 0; i < n; i++) {
+		reset();
+		feed(f, buf, len, (size_t)pos[i]);
+		if (nev != n - i - 1) {
+			FAILF("resume at event %d: %d events, expected %d", i,
+			    nev, n - i - 1);
+			break;
+		}
+		for (j = 0; j < nev; j++)
+			if (strcmp(ev[j], all[i + 1 + j]) != 0)
+				FAILF("resume at event %d: event %d differs",
+				    i, i + 1 + j);
+	}
+	for (i = 0; i < n; i++)
+		free(all[i]);
+	reset();
+}
+
+static void
+test_slow(void)
+{
+	size_t len;
+	char *b = slurp("my-slow.log", &len);
+	const char *e;
+
+	REQUIRE(b != NULL);
+	reset();
+	feed(&dblog_mysql_slow, b, len, 0);
+	CHECK_INT(nbad, 0);
+	CHECK_INT(nev, 4);
+	e = find("\"statement\":\"SELECT * FROM customers\"");
+	REQUIRE(e != NULL);
+	CHECK_CONTAINS(e, "\"db_user\":\"alice\"");
+	CHECK_CONTAINS(e, "\"client\":\"127.0.0.1\"");
+	CHECK_CONTAINS(e, "\"session_id\":\"9\"");
+	CHECK_CONTAINS(e, "\"database\":\"crm\"");
+	CHECK_CONTAINS(e, "\"tables\":[\"crm.customers\"]");
+	CHECK_CONTAINS(e, "\"rows_returned\":3000");
+	CHECK_CONTAINS(e, "\"bytes\":116869");
+	CHECK_CONTAINS(e, "\"duration_us\":2749");
+	/* SET timestamp=1796054080 is the start; ts is the end. */
+	CHECK_CONTAINS(e, "\"ts\":\"2026-11-30T15:54:40.002749Z\"");
+	CHECK_CONTAINS(e, "\"partial\":false");
+	/* A statement over two lines, normalised. */
+	CHECK(find("\"statement\":\"SELECT id FROM customers WHERE email = ? "
+	    "AND id > ?\"") != NULL);
+	e = find("\"command\":\"UPDATE\"");
+	REQUIRE(e != NULL);
+	CHECK_CONTAINS(e, "\"rows_affected\":3");
+	CHECK_INT(count("x@y.org"), 0);
+	CHECK_INT(count("'q'"), 0);
+	check_resume(&dblog_mysql_slow, b, len);
+	free(b);
+}
+
+static void
+test_audit(void)
+{
+	size_t len, slen;
+	char *b = slurp("my-audit.log", &len), *s = slurp("my-slow.log",
+	    &slen);
+	char fp[4][40];
+	const char *e, *p;
+	int i;
+
+	REQUIRE(b != NULL && s != NULL);
+	/* The slow log's fingerprints, in order. */
+	reset();
+	feed(&dblog_mysql_slow, s, slen, 0);
+	REQUIRE(nev == 4);
+	for (i = 0; i < 4; i++) {
+		p = strstr(ev[i], "\"fingerprint\":");
+		REQUIRE(p != NULL);
+		snprintf(fp[i], sizeof(fp[i]), "%.32s", p);
+	}
+	reset();
+	feed(&dblog_mariadb_audit, b, len, 0);
+	CHECK_INT(nbad, 0);
+	CHECK_INT(nev, 4);	/* QUERY lines; CONNECT, READ... are not */
+	REQUIRE(nev == 4);
+	for (i = 0; i < 4; i++)
+		CHECK_CONTAINS(ev[i], fp[i]);
+	e = find("crm.nosuch");
+	REQUIRE(e != NULL);
+	CHECK_CONTAINS(e, "\"status\":\"error\"");
+	CHECK_CONTAINS(e, "\"error_code\":\"1146\"");
+	CHECK_CONTAINS(ev[0], "\"session_id\":\"9\"");
+	CHECK_CONTAINS(ev[0], "\"partial\":true");	/* no row counts */
+	CHECK_CONTAINS(ev[0], "\"ts\":\"2026-11-30T15:54:40.000000Z\"");
+	CHECK_INT(count("x@y.org"), 0);
+	/* CONNECT, DISCONNECT, FAILED_CONNECT (a wrong password) and its
+	 * DISCONNECT. */
+	CHECK_INT(nsess, 6);
+	if (nsess == 6) {
+		CHECK_CONTAINS(sess[0], "\"action\":\"connect\"");
+		CHECK_CONTAINS(sess[0], "\"session_id\":\"9\"");
+		CHECK_CONTAINS(sess[0], "\"db_user\":\"alice\"");
+		CHECK_CONTAINS(sess[0], "\"source\":\"log\"");
+		CHECK_CONTAINS(sess[1], "\"action\":\"disconnect\"");
+		CHECK_CONTAINS(sess[4], "\"action\":\"auth_failed\"");
+		CHECK_CONTAINS(sess[4], "\"error_code\":\"1045\"");
+		CHECK_CONTAINS(sess[4], "\"session_id\":\"11\"");
+	}
+	check_resume(&dblog_mariadb_audit, b, len);
+	free(b);
+	free(s);
+}
+
+static void
+feed_str(const struct dblog_format *f, const char *s)
+{
+	feed(f, s, strlen(s), 0);
+}
+
+static void
+test_mysql8(void)
+{
+	const char *e;
+
+	reset();
+	feed_str(&dblog_mysql_slow,
+	    "/usr/sbin/mysqld, Version: 8.0.36 (MySQL Community Server - "
+	    "GPL). started with:\n"
+	    "Tcp port: 3306  Unix socket: /var/run/mysqld/mysqld.sock\n"
+	    "Time                 Id Command    Argument\n"
+	    "# Time: 2026-11-30T10:00:01.250000Z\n"
+	    "# User@Host: report[report] @ app1 [10.0.0.9]  Id:    42\n"
+	    "# Query_time: 0.250000  Lock_time: 0.000010 Rows_sent: 12  "
+	    "Rows_examined: 900\n"
+	    "use shop;\n"
+	    "SET timestamp=1796032801;\n"
+	    "SELECT name, phone\n  FROM orders\n WHERE card = '4111';\n"
+	    "# Time: 2026-11-30T10:00:02.000000Z\n"
+	    "# User@Host: root[root] @ localhost []  Id:    43\n"
+	    "# Query_time: 0.000100  Lock_time: 0.000000 Rows_sent: 1  "
+	    "Rows_examined: 0\n"
+	    "SET timestamp=1796032802;\n"
+	    "SELECT 1;\n");
+	CHECK_INT(nbad, 0);
+	CHECK_INT(nev, 2);
+	e = find("\"session_id\":\"42\"");
+	REQUIRE(e != NULL);
+	CHECK_CONTAINS(e, "\"db_user\":\"report\"");
+	CHECK_CONTAINS(e, "\"client\":\"10.0.0.9\"");
+	CHECK_CONTAINS(e, "\"database\":\"shop\"");
+	CHECK_CONTAINS(e, "\"statement\":\"SELECT name, phone FROM orders "
+	    "WHERE card = ?\"");
+	CHECK_CONTAINS(e, "\"tables\":[\"shop.orders\"]");
+	CHECK_CONTAINS(e, "\"rows_returned\":12");
+	CHECK_CONTAINS(e, "\"duration_us\":250000");
+	CHECK_CONTAINS(e, "\"ts\":\"2026-11-30T10:00:01.250000Z\"");
+	/* root over the socket: no client; the schema carries over. */
+	e = find("\"session_id\":\"43\"");
+	REQUIRE(e != NULL);
+	CHECK(strstr(e, "\"client\"") == NULL);
+	CHECK_INT(count("4111"), 0);
+	reset();
+}
+
+static void
+test_broken(void)
+{
+	reset();
+	/* An entry without a statement, then a good one. */
+	feed_str(&dblog_mysql_slow,
+	    "# User@Host: a[a] @  [10.0.0.1]\n"
+	    "# Thread_id: 1  Schema:   QC_hit: No\n"
+	    "# User@Host: b[b] @  [10.0.0.2]\n"
+	    "# Thread_id: 2  Schema: x  QC_hit: No\n"
+	    "# Query_time: x  Rows_sent: 99999999999999999999999\n"
+	    "SELECT 2;\n");
+	CHECK_INT(nbad, 1);
+	CHECK_INT(nev, 1);
+	REQUIRE(nev == 1);
+	CHECK_CONTAINS(ev[0], "\"db_user\":\"b\"");
+	CHECK_CONTAINS(ev[0], "\"rows_returned\":0");
+	reset();
+	feed_str(&dblog_mariadb_audit,
+	    "20261130 10:00:00,h,u,10.0.0.1,5,1,QUERY,db,'SELECT 1',0\n"
+	    "20261130 10:00:00,h,u,10.0.0.1,5,1,QUERY,db,SELECT 1,0\n"
+	    "20261130 10:00:00,h,u,10.0.0.1,5,1,QUERY,db,'SELECT 1\n"
+	    "20261130 10:00:00,h,u,10.0.0.1,5,1,QUERY,db,'SELECT 1',x\n"
+	    "garbage\n"
+	    "2026113 10:00:00,h,u,10.0.0.1,5,1,QUERY,db,'SELECT \\'it\\'s\\'',"
+	    "0\n"
+	    "20261130 10:00:00,h,u,localhost,6,1,QUERY,db,'SELECT \\'a\\\\b\\'"
+	    "',0\n");
+	CHECK_INT(nev, 2);
+	CHECK_INT(nbad, 5);
+	REQUIRE(nev == 2);
+	CHECK_CONTAINS(ev[1], "\"statement\":\"SELECT ?\"");
+	CHECK(strstr(ev[1], "\"client\"") == NULL);
+	reset();
+}
+
+static const struct test tests[] = {
+	{ "slow", test_slow },
+	{ "audit", test_audit },
+	{ "mysql8", test_mysql8 },
+	{ "broken", test_broken },
+};
+
+HARNESS_MAIN(tests)

@@ -1,0 +1,602 @@
+/*
+ * Tests of agent/decode-pglog.c, the PostgreSQL log formats, through the
+ * same path the log source uses (format -> db_query_event()): the
+ * fixtures under tests/data/dblog/ were written by a real PostgreSQL 15
+ * with pgaudit 1.7 (log_rows on) in stderr, csvlog and jsonlog at once,
+ * so the three readers must agree event for event; statements come out
+ * normalised (no literal of the fixtures survives), FETCH inherits its
+ * DECLARE's command and tables, what pgaudit cannot count is partial,
+ * failed statements carry their SQLSTATE, and restarting at any event's
+ * position yields exactly the events after it. Hand-made lines cover
+ * what the fixtures do not: quoted newlines, broken quoting, OBJECT
+ * lines, log_statement_once and time zones.
+ */
+#include "harness.h"
+#include "../../agent/agent.h"
+#include "leakwatch/event.h"
+
+#define MAXEV	256
+
+static char	*ev[MAXEV];
+static uint64_t	 evpos[MAXEV];
+static int	 nev;
+static int	 nbad;
+static struct agent_config cfg;
+
+static void
+on_query(void *arg, const struct db_session_info *info,
+    const struct db_query *q, uint64_t pos)
+{
+	struct lw_event *e;
+	uint64_t nerr = 0;
+	char err[256];
+	size_t len;
+
+	(void)arg;
+	if ((e = db_query_event(&cfg, info, q, "log", &nerr, err,
+	    sizeof(err))) == NULL) {
+		FAILF("event refused: %s", err);
+		return;
+	}
+	if (nev < MAXEV) {
+		evpos[nev] = pos;
+		ev[nev++] = lw_event_encode(e, &len);
+	}
+	lw_event_free(e);
+}
+
+static char	*sess[MAXEV];
+static int	 nsess;
+
+static void
+on_session(void *arg, const struct db_session_info *info,
+    const char *action, int64_t ts, const char *code, uint64_t pos)
+{
+	struct lw_event *e;
+	char err[256];
+	size_t len;
+
+	(void)arg;
+	(void)pos;
+	if ((e = db_session_event(info, action, ts, -1, code, "log", err,
+	    sizeof(err))) == NULL) {
+		FAILF("session event refused: %s", err);
+		return;
+	}
+	if (nsess < MAXEV)
+		sess[nsess++] = lw_event_encode(e, &len);
+	lw_event_free(e);
+}
+
+static void
+on_bad(void *arg, const char *why)
+{
+	(void)arg;
+	(void)why;
+	nbad++;
+}
+
+static char prefix_buf[256];
+
+static void
+set_prefix(const char *p)
+{
+	snprintf(prefix_buf, sizeof(prefix_buf), "%s", p);
+	cfg.log_line_prefix = prefix_buf;
+}
+
+static void
+reset(void)
+{
+	while (nev > 0)
+		free(ev[--nev]);
+	while (nsess > 0)
+		free(sess[--nsess]);
+	nbad = 0;
+	agent_config_defaults(&cfg);
+}
+
+/* Feeds buf[from..len) line by line, then flush(), as source-log does. */
+static void
+feed(const struct dblog_format *f, const char *buf, size_t len,
+    size_t from)
+{
+	struct dblog_out out = { on_query, on_session, on_bad, NULL };
+	void *d = f->new(&cfg, &out);
+	size_t i = from, e;
+
+	while (i < len) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+
+		e = nl == NULL ? len : (size_t)(nl - buf);
+		f->line(d, buf + i, e - i, nl == NULL ? e : e + 1);
+		i = nl == NULL ? e : e + 1;
+	}
+	f->flush(d);
+	f->free(d);
+}
+
+static char *
+slurp(const char *name, size_t *len)
+{
+	char path[512];
+	const char *top = getenv("LW_TOP");
+	FILE *fp;
+	char *b;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/tests/data/dblog/%s",
+	    top != NULL ? top : ".", name);
+	if ((fp = fopen(path, "rb")) == NULL)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	b = malloc((size_t)n + 1);
+	if (fread(b, 1, (size_t)n, fp) != (size_t)n) {
+		fclose(fp);
+		free(b);
+		return NULL;
+	}
+	fclose(fp);
+	b[n] = '\0';
+	*len = (size_t)n;
+	return b;
+}
+
+static int
+count(const char *needle)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nev; i++)
+		if (strstr(ev[i], needle) != NULL)
+			n++;
+	return n;
+}
+
+/* Sum of rows_returned over events holding every needle. */
+static long long
+rows_of(const char *a, const char *b)
+{
+	long long sum = 0;
+	const char *p;
+	int i;
+
+	for (i = 0; i < nev; i++)
+		if (strstr(ev[i], a) != NULL && (b == NULL ||
+		    strstr(ev[i], b) != NULL) &&
+		    (p = strstr(ev[i], "\"rows_returned\":")) != NULL)
+			sum += strtoll(p + 16, NULL, 10);
+	return sum;
+}
+
+static const char *
+find(const char *needle)
+{
+	int i;
+
+	for (i = 0; i < nev; i++)
+		if (strstr(ev[i], needle) != NULL)
+			return ev[i];
+	return NULL;
+}
+
+/* What every reader must find in the fixtures of the same workload. */
+static void
+check_workload(int has_sqlstate)
+{
+	const char *e;
+
+	CHECK_INT(count("\"db_user\":\"alice\""), 3);
+	e = find("\"statement\":\"SELECT * FROM crm.customers\"");
+	REQUIRE(e != NULL);
+	CHECK_CONTAINS(e, "\"rows_returned\":3000");
+	CHECK_CONTAINS(e, "\"client\":\"127.0.0.1:50892\"");
+	CHECK_CONTAINS(e, "\"session_id\":\"17955\"");
+	CHECK_CONTAINS(e, "\"database\":\"crm\"");
+	CHECK_CONTAINS(e, "\"app_name\":\"psql\"");
+	CHECK_CONTAINS(e, "\"ts\":\"2026-11-30T15:53:17.226000Z\"");
+	CHECK_CONTAINS(e, "\"tables\":[\"crm.customers\"]");
+	CHECK_CONTAINS(e, "\"partial\":false");
+	CHECK_CONTAINS(e, "\"source\":\"log\"");
+	/* The multi-line statement, normalised: no literal survives. */
+	CHECK(find("\"statement\":\"SELECT id FROM crm.customers WHERE "
+	    "email = ? AND id > ?\"") != NULL);
+	/* The failed statement (pgaudit does not log it). */
+	e = find("crm.nosuch");
+	REQUIRE(e != NULL);
+	CHECK_CONTAINS(e, "\"status\":\"error\"");
+	if (has_sqlstate)
+		CHECK_CONTAINS(e, "\"error_code\":\"42P01\"");
+	/* bob over the Unix socket: no client address. */
+	e = find("\"statement\":\"COPY crm.customers TO STDOUT\"");
+	REQUIRE(e != NULL);
+	CHECK(strstr(e, "\"client\"") == NULL);
+	CHECK_CONTAINS(e, "\"partial\":true");	/* pgaudit counts none */
+	/* COPY (query): the SELECT inside is counted. */
+	CHECK_INT(rows_of("\"db_user\":\"bob\"", "COPY (SELECT"), 9);
+	/* FETCHes read what their DECLARE reads; rows unknown. */
+	CHECK_INT(count("\"statement\":\"FETCH ? FROM cur\",\"fingerprint\""),
+	    4);
+	e = find("\"statement\":\"FETCH ? FROM cur\"");
+	REQUIRE(e != NULL);
+	CHECK_CONTAINS(e, "\"command\":\"SELECT\"");
+	CHECK_CONTAINS(e, "\"tables\":[\"crm.customers\"]");
+	CHECK_CONTAINS(e, "\"partial\":true");
+	CHECK_INT(count("FETCH FORWARD ? FROM _psql_cursor"), 4);
+	/* Writes count as affected rows. */
+	e = find("\"command\":\"UPDATE\"");
+	REQUIRE(e != NULL);
+	CHECK_CONTAINS(e, "\"rows_affected\":4");
+	CHECK_CONTAINS(e, "\"rows_returned\":0");
+	/* No literal of the workload anywhere. */
+	CHECK_INT(count("x@y.org"), 0);
+	CHECK_INT(count("'zz'"), 0);
+	CHECK_INT(count("zz"), 0);
+	CHECK_INT(count("example.org"), 0);
+}
+
+/*
+ * For each event, a reader started at its position must produce exactly
+ * the events after it: the spool's resume contract.
+ */
+/*
+ * An event's identity for the resume check: time, session, statement
+ * and counts. (A FETCH whose DECLARE is before the resume point loses
+ * its inherited command and tables, a documented limit.)
+ */
+static void
+ident(const char *e, char *out, size_t len)
+{
+	static const char *const keys[] = { "\"ts\":", "\"session_id\":",
+	    "\"fingerprint\":", "\"rows_returned\":", "\"rows_affected\":",
+	    "\"status\":" };
+	size_t i, o = 0;
+	const char *p;
+	int n;
+
+	out[0] = '\0';
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if ((p = strstr(e, keys[i])) == NULL)
+			continue;
+		n = (int)strcspn(p, ",}");
+		o += (size_t)snprintf(out + o, len - o, "%.*s;", n, p);
+		if (o >= len)
+			return;
+	}
+}
+
+static void
+check_resume(const struct dblog_format *f, const char *buf, size_t len)
+{
+	char a[512], b[512];
+	char *all[MAXEV];
+	uint64_t pos[MAXEV];
+	int n, i, j;
+
+	reset();
+	feed(f, buf, len, 0);
+	n = nev;
+	for (i = 0; i < n; i++) {
+		all[i] = ev[i];
+		pos[i] = evpos[i];
+		ev[i] = NULL;
+	}
+	nev = 0;
+	for (i = 0; i < n; i++) {
+		if (i > 0 && pos[i] < pos[i - 1])
+			FAILF("positions go back at event %d", i);
+		reset();
+		feed(f, buf, len, (size_t)pos[i]);
+		/* Events sharing a position (one record) go together. */
+		for (j = i + 1; j < n && pos[j] == pos[i]; j++)
+			;
+		if (nev != n - j) {
+			FAILF("resume at event %d (byte %" PRIu64 "): %d "
+			    "events, expected %d", i, pos[i], nev, n - j);
+			break;
+		}
+		for (; j < n; j++) {
+			ident(ev[j - (n - nev)], a, sizeof(a));
+			ident(all[j], b, sizeof(b));
+			if (strcmp(a, b) != 0) {
+				FAILF("resume at event %d: event %d differs",
+				    i, j);
+				break;
+			}
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(all[i]);
+}
+
+static void
+test_json(void)
+{
+	size_t len;
+	char *b = slurp("pg.json", &len);
+
+	REQUIRE(b != NULL);
+	reset();
+	feed(&dblog_pgjson, b, len, 0);
+	CHECK_INT(nbad, 0);
+	CHECK_INT(nev, 23);
+	check_workload(1);
+	check_resume(&dblog_pgjson, b, len);
+	reset();
+	free(b);
+}
+
+/* csvlog and jsonlog of the same server: the same events, exactly. */
+static void
+test_csv(void)
+{
+	size_t len, jlen;
+	char *b = slurp("pg.csv", &len), *j = slurp("pg.json", &jlen);
+	char *jev[MAXEV];
+	int n, i;
+
+	REQUIRE(b != NULL && j != NULL);
+	reset();
+	feed(&dblog_pgjson, j, jlen, 0);
+	n = nev;
+	for (i = 0; i < n; i++) {
+		jev[i] = ev[i];
+		ev[i] = NULL;
+	}
+	nev = 0;
+	reset();
+	feed(&dblog_pgcsv, b, len, 0);
+	CHECK_INT(nbad, 0);
+	CHECK_INT(nev, n);
+	for (i = 0; i < n && i < nev; i++)
+		CHECK_STR(ev[i], jev[i]);
+	check_workload(1);
+	check_resume(&dblog_pgcsv, b, len);
+	for (i = 0; i < n; i++)
+		free(jev[i]);
+	reset();
+	free(b);
+	free(j);
+}
+
+static void
+test_stderr(void)
+{
+	size_t len;
+	char *b = slurp("pg-stderr.log", &len);
+	const char *e;
+
+	REQUIRE(b != NULL);
+	reset();
+	set_prefix("%m [%p] %q%u@%d %a %r ");
+	feed(&dblog_pgaudit, b, len, 0);
+	CHECK_INT(nbad, 0);
+	CHECK_INT(nev, 23);
+	check_workload(0);
+	/* The multi-line record ends after its continuation line. */
+	e = strstr(b, "\t  AND id > 5\",<not logged>,0\n");
+	REQUIRE(e != NULL);
+	CHECK_INT(evpos[1], (uint64_t)(e - b) + strlen("\t  AND id > 5\","
+	    "<not logged>,0\n"));
+	reset();
+	set_prefix("%m [%p] %q%u@%d %a %r ");
+	check_resume(&dblog_pgaudit, b, len);
+	/* A prefix that does not match the server's finds nothing. */
+	reset();
+	set_prefix("%t [%p]: user=%u,db=%d ");
+	feed(&dblog_pgaudit, b, len, 0);
+	CHECK_INT(nev, 0);
+	reset();
+	free(b);
+}
+
+static void
+feed_str(const struct dblog_format *f, const char *s)
+{
+	feed(f, s, strlen(s), 0);
+}
+
+static void
+test_stderr_edges(void)
+{
+	const char *e;
+
+	reset();
+	set_prefix("%m [%p] %q%u@%d %a %r %e ");
+	/* ERROR with %e, then its STATEMENT line (with a continuation). */
+	feed_str(&dblog_pgaudit,
+	    "2026-11-30 10:00:00.5 UTC [42] u@db app 10.0.0.1(5000) 42501 "
+	    "ERROR:  permission denied for table secret\n"
+	    "2026-11-30 10:00:00.5 UTC [42] u@db app 10.0.0.1(5000) 42501 "
+	    "STATEMENT:  SELECT * FROM s.secret\n\t WHERE k = 'v'\n"
+	    "2026-11-30 10:00:01 UTC [42] u@db app 10.0.0.1(5000) 00000 "
+	    "LOG:  AUDIT: OBJECT,1,1,READ,SELECT,TABLE,s.t,SELECT 1,"
+	    "<not logged>,1\n"
+	    "2026-11-30 10:00:02 UTC [42] u@db app 10.0.0.1(5000) 00000 "
+	    "LOG:  AUDIT: SESSION,2,1,READ,SELECT,,,SELECT 'lit',"
+	    "<not logged>\n"
+	    "2026-11-30 10:00:03 UTC [42] u@db app 10.0.0.1(5000) 00000 "
+	    "LOG:  AUDIT: SESSION,2,2,READ,SELECT,,,<previously logged>,"
+	    "<not logged>,7\n"
+	    "2026-11-30 10:00:04 UTC [43] u@db app 10.0.0.1(5001) 00000 "
+	    "LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,\"SELECT \"\"a,b\"\" "
+	    "FROM t\",<not logged>,2\n"
+	    "2026-11-30 10:00:05 UTC [43] u@db app 10.0.0.1(5001) 00000 "
+	    "LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,\"SELECT broken,"
+	    "<not logged>,2\n"
+	    "2026-11-30 10:00:06 UTC [43] u@db app 10.0.0.1(5001) 00000 "
+	    "LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,SELECT 1,<not logged>,"
+	    "notanumber\n"
+	    "2026-11-30 10:00:07 UTC [44] u@db app ::1(5002) 00000 "
+	    "LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,SELECT 2,<not logged>,"
+	    "1\n");
+	CHECK_INT(nev, 5);
+	CHECK(find("\"client\":\"[::1]:5002\"") != NULL);
+	CHECK_INT(nbad, 2);
+	e = find("\"status\":\"error\"");
+	REQUIRE(e != NULL);
+	CHECK_CONTAINS(e, "\"error_code\":\"42501\"");
+	CHECK_CONTAINS(e, "\"statement\":\"SELECT * FROM s.secret WHERE "
+	    "k = ?\"");
+	CHECK_CONTAINS(e, "\"client\":\"10.0.0.1:5000\"");
+	CHECK_CONTAINS(e, "\"ts\":\"2026-11-30T10:00:00.500000Z\"");
+	/* No rows field (log_rows off): partial. */
+	e = find("\"ts\":\"2026-11-30T10:00:02.000000Z\"");
+	REQUIRE(e != NULL);
+	CHECK_CONTAINS(e, "\"partial\":true");
+	CHECK_CONTAINS(e, "\"statement\":\"SELECT ?\"");
+	/* log_statement_once: the text of the statement's first line. */
+	e = find("\"ts\":\"2026-11-30T10:00:03.000000Z\"");
+	REQUIRE(e != NULL);
+	CHECK_CONTAINS(e, "\"statement\":\"SELECT ?\"");
+	CHECK_CONTAINS(e, "\"rows_returned\":7");
+	CHECK(find("\"statement\":\"SELECT \\\"a,b\\\" FROM public.t\"") !=
+	    NULL || find("a,b") != NULL);
+	CHECK_INT(count("lit"), 0);
+	CHECK_INT(count("'v'"), 0);
+	reset();
+}
+
+static void
+test_csv_edges(void)
+{
+	reset();
+	/* A quoted message over two lines; a row with broken quoting; a
+	 * row with too few fields. */
+	feed_str(&dblog_pgcsv,
+	    "2026-11-30 10:00:00.000 UTC,\"u\",\"d\",7,\"[local]\",s.1,1,"
+	    "\"SELECT\",2026-11-30 10:00:00 UTC,3/1,0,LOG,00000,\"AUDIT: "
+	    "SESSION,1,1,READ,SELECT,,,\"\"SELECT a\n  FROM t WHERE b = "
+	    "'q'\"\",<not logged>,5\",,,,,,,,,\"app\",\"client backend\",,0\n"
+	    "2026-11-30 10:00:00.000 UTC,\"u\",\"d\",7,\"[local]\",s.1,1,"
+	    "\"SELECT\",2026-11-30 10:00:00 UTC,3/1,0,LOG,00000,\"AUDIT\"x,"
+	    ",,,,,,,,,\"app\",\"client backend\",,0\n"
+	    "2026-11-30 10:00:00.000 UTC,\"u\",\"d\"\n");
+	CHECK_INT(nev, 1);
+	CHECK_INT(nbad, 2);
+	REQUIRE(nev == 1);
+	CHECK_CONTAINS(ev[0], "\"statement\":\"SELECT a FROM t WHERE b = ?\"");
+	CHECK_CONTAINS(ev[0], "\"tables\":[\"public.t\"]");
+	CHECK_CONTAINS(ev[0], "\"rows_returned\":5");
+	CHECK_CONTAINS(ev[0], "\"app_name\":\"app\"");
+	reset();
+}
+
+/* A record over DBLOG_RECORD_MAX is skipped whole and counted; the
+ * next one is read. */
+/* log_connections, log_disconnections, failed logins (csv). */
+static void
+test_sessions(void)
+{
+	reset();
+	feed_str(&dblog_pgcsv,
+	    "2026-11-30 10:00:00.000 UTC,\"u\",\"crm\",7,\"10.0.0.1:5000\","
+	    "s.1,1,\"authentication\",2026-11-30 10:00:00 UTC,3/1,0,LOG,"
+	    "00000,\"connection authorized: user=u database=crm "
+	    "application_name=psql SSL enabled (protocol=TLSv1.3)\",,,,,,,,,"
+	    "\"psql\",\"client backend\",,0\n"
+	    "2026-11-30 10:00:01.000 UTC,\"u\",\"crm\",7,\"10.0.0.1:5000\","
+	    "s.1,2,\"idle\",2026-11-30 10:00:00 UTC,,0,LOG,00000,"
+	    "\"disconnection: session time: 0:00:01.000 user=u database=crm "
+	    "host=10.0.0.1 port=5000\",,,,,,,,,\"psql\",\"client backend\","
+	    ",0\n"
+	    "2026-11-30 10:00:02.000 UTC,\"m\",\"crm\",8,\"10.0.0.1:5001\","
+	    "s.2,1,\"authentication\",2026-11-30 10:00:02 UTC,3/2,0,FATAL,"
+	    "28P01,\"password authentication failed for user \"\"m\"\"\","
+	    "\"Connection matched pg_hba.conf line 3\",,,,,,,,\"\",\"client "
+	    "backend\",,0\n"
+	    "2026-11-30 10:00:03.000 UTC,\"m\",\"crm\",9,\"10.0.0.1:5002\","
+	    "s.3,1,\"SELECT\",2026-11-30 10:00:03 UTC,3/2,0,FATAL,57P01,"
+	    "\"terminating connection due to administrator command\",,,,,,,,,"
+	    "\"\",\"client backend\",,0\n"
+	    "2026-11-30 10:00:04.000 UTC,\"u\",\"crm\",10,\"::1:5003\","
+	    "s.4,1,\"authentication\",2026-11-30 10:00:04 UTC,3/1,0,LOG,"
+	    "00000,\"connection authorized: user=u database=crm\",,,,,,,,,"
+	    "\"\",\"client backend\",,0\n");
+	CHECK_INT(nbad, 0);
+	CHECK_INT(nev, 0);
+	CHECK_INT(nsess, 4);
+	REQUIRE(nsess == 4);
+	CHECK_CONTAINS(sess[3], "\"client\":\"[::1]:5003\"");
+	CHECK_CONTAINS(sess[0], "\"action\":\"connect\"");
+	CHECK_CONTAINS(sess[0], "\"client\":\"10.0.0.1:5000\"");
+	CHECK_CONTAINS(sess[0], "\"session_id\":\"7\"");
+	CHECK_CONTAINS(sess[1], "\"action\":\"disconnect\"");
+	CHECK_CONTAINS(sess[2], "\"action\":\"auth_failed\"");
+	CHECK_CONTAINS(sess[2], "\"error_code\":\"28P01\"");
+	CHECK(strstr(sess[2], "matched") == NULL);
+	reset();
+}
+
+static void
+test_overlong(void)
+{
+	static const char head[] = "2026-11-30 10:00:00.000 UTC,\"u\",\"d\",7,"
+	    "\"[local]\",s.1,1,\"SELECT\",2026-11-30 10:00:00 UTC,3/1,0,LOG,"
+	    "00000,\"AUDIT: SESSION,1,1,READ,SELECT,,,\"\"SELECT ";
+	static const char tail[] = "\"\",<not logged>,5\",,,,,,,,,\"app\","
+	    "\"client backend\",,0\n";
+	size_t big = DBLOG_RECORD_MAX + 100, len = 0, i;
+	char *b = malloc(2 * (sizeof(head) + sizeof(tail)) + big + 16);
+
+	REQUIRE(b != NULL);
+	memcpy(b + len, head, sizeof(head) - 1);
+	len += sizeof(head) - 1;
+	/* A long statement over many lines (a quoted field goes on). */
+	for (i = 0; i < big; i++)
+		b[len++] = i % 100 == 99 ? '\n' : 'x';
+	memcpy(b + len, tail, sizeof(tail) - 1);
+	len += sizeof(tail) - 1;
+	memcpy(b + len, head, sizeof(head) - 1);
+	len += sizeof(head) - 1;
+	memcpy(b + len, "1", 1);
+	len += 1;
+	memcpy(b + len, tail, sizeof(tail) - 1);
+	len += sizeof(tail) - 1;
+	reset();
+	feed(&dblog_pgcsv, b, len, 0);
+	CHECK_INT(nbad, 1);
+	CHECK_INT(nev, 1);
+	if (nev == 1) {
+		CHECK_CONTAINS(ev[0], "\"statement\":\"SELECT ?\"");
+		CHECK_INT(evpos[0], len);
+	}
+	reset();
+	free(b);
+}
+
+static void
+test_ts(void)
+{
+	int64_t us;
+
+	CHECK_INT(dblog_ts("2026-11-30 15:53:17.226 UTC", 27, 0, &us), 0);
+	CHECK_INT(us, 1796053997226000LL);
+	CHECK_INT(dblog_ts("2026-11-30 17:53:17.226 +02", 27, 0, &us), 0);
+	CHECK_INT(us, 1796053997226000LL);
+	CHECK_INT(dblog_ts("2026-11-30T15:53:17.226000Z", 27, 0, &us), 0);
+	CHECK_INT(us, 1796053997226000LL);
+	CHECK_INT(dblog_ts("2026-11-30 10:23:17.226 -05:30", 30, 0, &us), 0);
+	CHECK_INT(us, 1796053997226000LL);
+	CHECK_INT(dblog_ts("20261130 15:53:17", 17, 0, &us), 0);
+	CHECK_INT(us, 1796053997000000LL);
+	CHECK_INT(dblog_ts("2026-13-30 15:53:17", 19, 0, &us), -1);
+	CHECK_INT(dblog_ts("2026-11-30", 10, 0, &us), -1);
+	CHECK_INT(dblog_ts("", 0, 0, &us), -1);
+	CHECK_INT(dblog_ts("2026-11-30 15:5", 15, 0, &us), -1);
+}
+
+static const struct test tests[] = {
+	{ "json", test_json },
+	{ "csv", test_csv },
+	{ "stderr", test_stderr },
+	{ "stderr_edges", test_stderr_edges },
+	{ "csv_edges", test_csv_edges },
+	{ "overlong", test_overlong },
+	{ "sessions", test_sessions },
+	{ "ts", test_ts },
+};
+
+HARNESS_MAIN(tests)

@@ -1,0 +1,304 @@
+/*
+ * Tests of the rules language: collector/rules-parse.c reports every kind
+ * of mistake as file:line:column with the right position, and
+ * collector/rules-eval.c gives event fields, lists, missing values,
+ * arithmetic, templates, attribution, suppression and alert ids the
+ * meaning docs/rules.md gives them. Also alert.c's merging and risk.
+ */
+#include <sys/stat.h>
+#include <math.h>
+
+#include "harness.h"
+#include "ana_helper.h"
+
+static struct sensitivity *
+sens(void)
+{
+	struct sensitivity *s = sensitivity_new();
+	char err[128];
+
+	sensitivity_add(s, "crm.customer*=customer_pii", err, sizeof(err));
+	return s;
+}
+
+/* Parses text as "t.rules"; returns the error ("" if it loaded). */
+static const char *
+parse(const char *text, size_t *nrules)
+{
+	static char err[512];
+	struct sensitivity *s = sens();
+	struct ruleset *rs = rules_new();
+
+	err[0] = '\0';
+	rules_load_buf(rs, "t.rules", text, strlen(text), s, err,
+	    sizeof(err));
+	if (nrules != NULL)
+		*nrules = rules_count(rs);
+	rules_free(rs);
+	sensitivity_free(s);
+	return err;
+}
+
+#define RULE(on, when) "rule x {\n  on " on "\n  when " when \
+	"\n  severity low\n  summary \"s\"\n}\n"
+
+static void
+test_parse_ok(void)
+{
+	size_t n = 99;
+
+	CHECK_STR(parse("", &n), "");
+	CHECK_INT(n, 0);
+	CHECK_STR(parse("# only a comment\n", &n), "");
+	CHECK_STR(parse(RULE("day", "baseline(rows.customer_pii, day) > 6 "
+	    "and value(rows.customer_pii, day) >= 1K or first_seen(table)"),
+	    &n), "");
+	CHECK_INT(n, 1);
+	CHECK_STR(parse("rule a { on event db.query when command in "
+	    "(\"COPY\", \"SELECT\") and not tables ~ \"crm.*\" severity high "
+	    "summary \"{db_user} {rows_read | int}\" suppress 1h }\n"
+	    "rule b { on event when count(10m where type == \"db.query\") > "
+	    "-1 * 2 then distinct(server_name, 1h) > 3 within 2h severity "
+	    "critical score 50 + 10 / 2 summary \"{{literal}} {employee}\" "
+	    "attribute ip_owner }\n", &n), "");
+	CHECK_INT(n, 2);
+}
+
+static void
+test_parse_errors(void)
+{
+	CHECK_CONTAINS(parse(RULE("day", "value(rows.nope, day) > 1"), NULL),
+	    "t.rules:3:14: unknown feature 'rows.nope'");
+	CHECK_STR(parse("rule x {\n  on day\n  when 1\n  summary \"s\"\n}\n",
+	    NULL), "t.rules:1:1: rule 'x' has no 'severity'");
+	CHECK_STR(parse(RULE("day", "command == \"COPY\""), NULL),
+	    "t.rules:3:8: field 'command' is an event field: only in "
+	    "'on event' rules");
+	CHECK_STR(parse(RULE("event", "comand == \"COPY\""), NULL),
+	    "t.rules:3:8: unknown field 'comand'");
+	CHECK_STR(parse("rule x {\n  on day\n  when 1\n  severity low\n"
+	    "  summary \"abc\n}\n", NULL), "t.rules:5:11: unterminated string");
+	CHECK_STR(parse(RULE("event", "db_user = \"x\""), NULL),
+	    "t.rules:3:16: '=' is not an operator; did you mean '=='?");
+	CHECK_STR(parse(RULE("event", "foo(1) > 2"), NULL),
+	    "t.rules:3:8: unknown function 'foo'");
+	CHECK_CONTAINS(parse("rule x {\n  on day\n  when 1\n  severity low\n"
+	    "  summary \"read {value(rows.bad, day)}\"\n}\n", NULL),
+	    "t.rules:5:24: unknown feature 'rows.bad'");
+	CHECK_STR(parse(RULE("day", "count(1h) > 1"), NULL),
+	    "t.rules:3:8: aggregates (count, sum, distinct) are only for "
+	    "'on event' rules");
+	CHECK_CONTAINS(parse(RULE("event", "count(5x) > 1"), NULL),
+	    "t.rules:3:15: unknown unit after a number");
+	CHECK_STR(parse(RULE("event", "count(db_user) > 1"), NULL),
+	    "t.rules:3:14: expected a time window such as 1h, found "
+	    "'db_user'");
+	CHECK_STR(parse("rule x {\n  on day\n  when 1\n  severty low\n}\n",
+	    NULL), "t.rules:4:3: unknown clause 'severty'");
+	CHECK_STR(parse("rule x {\n  on day\n  when 1\n  severity huge\n}\n",
+	    NULL), "t.rules:4:12: severity is low, medium, high or critical, "
+	    "not 'huge'");
+	CHECK_STR(parse("rule x {\n  on day\n  when 1\n  then 1 within 1h\n"
+	    "  severity low\n  summary \"s\"\n}\n", NULL),
+	    "t.rules:4:8: sequences ('then') are only for 'on event' rules");
+	CHECK_STR(parse(RULE("day", "1") "junk\n", NULL),
+	    "t.rules:7:1: expected 'rule', found 'junk'");
+	CHECK_STR(parse(RULE("day", "1") RULE("day", "2"), NULL),
+	    "t.rules:7:6: rule 'x' already defined in t.rules:1");
+	CHECK_STR(parse("rule Bad { }", NULL), "t.rules:1:6: expected a rule "
+	    "name (a-z, 0-9, _; up to 64), found 'Bad'");
+	CHECK_STR(parse("rule x {\n  on day\n  when 1 +\n", NULL),
+	    "t.rules:4:1: expected an expression, found end of file");
+	CHECK_STR(parse("rule x {\n  on week\n", NULL),
+	    "t.rules:2:6: expected event, hour or day after 'on', found "
+	    "'week'");
+	CHECK_STR(parse("rule x {\n  on day\n  when 1\n  when 2\n}\n", NULL),
+	    "t.rules:4:3: 'when' given twice");
+	CHECK_STR(parse(RULE("event", "sum(1, 1h where count(1h) > 1) > 1"),
+	    NULL), "t.rules:3:24: an aggregate inside an aggregate");
+	CHECK_STR(parse(RULE("day", "1 $ 2"), NULL),
+	    "t.rules:3:10: unexpected character '$'");
+	CHECK_STR(parse("rule x {\n  on day\n  when 1\n  severity low\n"
+	    "  summary \"{value(rows, day) | hex}\"\n}\n", NULL),
+	    "t.rules:5:31: unknown format 'hex' (bytes, int)");
+	CHECK_STR(parse("rule x {\n  on event agent.status\n", NULL),
+	    "t.rules:2:12: rules see db.query, db.session and net.flow "
+	    "events only");
+}
+
+static void
+test_parse_depth(void)
+{
+	char buf[512];
+	size_t i, o = 0;
+
+	o += (size_t)snprintf(buf, sizeof(buf), "rule x { on day when ");
+	for (i = 0; i < 70; i++)
+		buf[o++] = '(';
+	buf[o++] = '1';
+	for (i = 0; i < 70; i++)
+		buf[o++] = ')';
+	snprintf(buf + o, sizeof(buf) - o, " severity low summary \"s\" }");
+	CHECK_CONTAINS(parse(buf, NULL), "expression nested too deeply");
+}
+
+/* A directory: *.rules in name order, other files ignored, errors named. */
+static void
+test_load_dir(void)
+{
+	const char *dir = harness_tmpdir();
+	char path[512], err[512];
+	struct sensitivity *s = sens();
+	struct ruleset *rs = rules_new();
+
+	snprintf(path, sizeof(path), "%s/b.rules", dir);
+	write_file(path, RULE("day", "1"));
+	snprintf(path, sizeof(path), "%s/a.rules", dir);
+	write_file(path, "rule y { on day when 1 severity low summary "
+	    "\"s\" }\n");
+	snprintf(path, sizeof(path), "%s/notes.txt", dir);
+	write_file(path, "not rules");
+	CHECK_INT(rules_load_dir(rs, dir, s, err, sizeof(err)), 0);
+	REQUIRE(rules_count(rs) == 2);
+	CHECK_STR(rs->r[0]->name, "y");
+	CHECK_STR(rs->r[1]->name, "x");
+	rules_free(rs);
+	rs = rules_new();
+	snprintf(path, sizeof(path), "%s/c.rules", dir);
+	write_file(path, "rule z { on day when 1 severity low summary \"s\" "
+	    "}\nrule x { on day when 1 severity low summary \"s\" }\n");
+	CHECK_INT(rules_load_dir(rs, dir, s, err, sizeof(err)), -1);
+	CHECK_CONTAINS(err, "/c.rules:2:6: rule 'x' already defined in ");
+	CHECK_CONTAINS(err, "/b.rules:1");
+	rules_free(rs);
+	rs = rules_new();
+	CHECK_INT(rules_load_dir(rs, "/nonexistent", s, err, sizeof(err)),
+	    -1);
+	CHECK_STR(err, "/nonexistent: No such file or directory");
+	rules_free(rs);
+	sensitivity_free(s);
+}
+
+static const char eval_rules[] =
+    "rule lists {\n"
+    "  on event db.query\n"
+    "  when tables ~ \"crm.cust*\" and tables != \"pay.cards\" and "
+    "command in (\"COPY\", \"SELECT\") and not (rows_read < 100)\n"
+    "  severity low\n"
+    "  summary \"{employee} ({department}) {rows_read} rows of {tables} "
+    "via {via}; {rows_read * 2 - 1} {rows_read / 0} {class}\"\n"
+    "  suppress 1s\n"
+    "}\n"
+    "rule missing {\n"
+    "  on event\n"
+    "  when rows_read >= 0 and type == \"net.flow\"\n"
+    "  severity low\n"
+    "  summary \"never: a net.flow has no rows_read\"\n"
+    "}\n"
+    "rule flows {\n"
+    "  on event net.flow\n"
+    "  when out_bytes > 1G and exfil and server_name ~ \"*.google.com\"\n"
+    "  severity medium\n"
+    "  score out_bytes / 100M\n"
+    "  summary \"{out_bytes | bytes} to {server_name} ({category})\"\n"
+    "}\n";
+
+static void
+test_eval(void)
+{
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open(&p, eval_rules, NULL) == 0);
+	pipe_query(&p, "u_ana", "10.0.0.1", 5, 10, 0, 2300,
+	    "crm.customers");
+	pipe_query(&p, "u_ben", "10.0.0.2", 5, 10, 1, 50, "crm.customers");
+	pipe_query(&p, "u_cat", "10.0.0.3", 5, 10, 2, 500, "pay.cards");
+	pipe_flow(&p, "10.0.0.4", 5, 11, 0, 1500000000, "drive.google.com",
+	    "cloud_storage");
+	pipe_flow(&p, "10.0.0.4", 5, 11, 1, 1500000000, "www.google.com",
+	    "other");
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"lists\""), 1);
+	CHECK_CONTAINS(out, "\"summary\":\"ana (Support) 2,300 rows of "
+	    "crm.customers via db_user; 4,599 ? customer_pii\"");
+	CHECK_INT(count_lines(out, "\"rule\":\"missing\""), 0);
+	CHECK_INT(count_lines(out, "\"rule\":\"flows\""), 1);
+	CHECK_CONTAINS(out, "\"employee\":\"dan\",\"rule\":\"flows\","
+	    "\"severity\":\"medium\",\"score\":15,\"summary\":\"1.5 GB to "
+	    "drive.google.com (cloud_storage)\"");
+	pipe_close(&p);
+}
+
+static const char merge_rules[] =
+    "rule big {\n"
+    "  on event db.query\n"
+    "  when rows_read >= 1000\n"
+    "  severity high\n"
+    "  score rows_read / 100\n"
+    "  summary \"{rows_read}\"\n"
+    "  suppress 6h\n"
+    "}\n"
+    "rule borrowed {\n"
+    "  on event db.query\n"
+    "  when mismatch\n"
+    "  attribute ip_owner\n"
+    "  severity high\n"
+    "  summary \"{db_user_owner}'s account from {ip_owner}'s machine\"\n"
+    "}\n";
+
+/* Firings within the window merge into the stored alert. */
+static void
+test_merge_and_risk(void)
+{
+	struct pipe p;
+	const char *out;
+	char db[512], id[17];
+	sqlite3_stmt *st;
+
+	snprintf(db, sizeof(db), "%s/m.db", harness_tmpdir());
+	REQUIRE(pipe_open(&p, merge_rules, db) == 0);
+	pipe_query(&p, "u_ana", "10.0.0.1", 19, 9, 0, 2000, "crm.customers");
+	pipe_query(&p, "u_ana", "10.0.0.1", 19, 10, 0, 5000, "crm.customers");
+	pipe_query(&p, "u_ana", "10.0.0.1", 19, 14, 59, 3000,
+	    "crm.customers");
+	/* 15:00 is past the 6 h window: a new alert, a new bucket */
+	pipe_query(&p, "u_ana", "10.0.0.1", 19, 15, 0, 1000, "crm.customers");
+	/* ben's account from cat's desk: the alert goes to cat */
+	pipe_query(&p, "u_ben", "10.0.0.3", 19, 16, 0, 10, "crm.customers");
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"big\""), 2);
+	/* the bucket of an event rule: its suppress window, 06:00-12:00 */
+	alert_id("ana", "big", 1768780800000000LL + 6 * 3600000000LL, id);
+	CHECK_STR(id, "cc3fafee40480cbf");
+	CHECK_CONTAINS(out, "\"id\":\"cc3fafee40480cbf\"");
+	CHECK_CONTAINS(out, "\"employee\":\"cat\",\"rule\":\"borrowed\"");
+	CHECK_CONTAINS(out, "\"summary\":\"ben's account from cat's machine\"");
+	REQUIRE(sqlite3_prepare_v2(p.db, "SELECT count, score FROM alerts "
+	    "WHERE id = 'cc3fafee40480cbf'", -1, &st, NULL) == SQLITE_OK);
+	REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 3);
+	CHECK_INT(sqlite3_column_int(st, 1), 50);
+	sqlite3_finalize(st);
+	/*
+	 * Risk: 20 at 09:00 (merges add nothing), decayed over 6 hours on a
+	 * half-life of 7 days (19.51), plus 10 at 15:00: 29.5; a week
+	 * later half of that.
+	 */
+	CHECK_INT(llround(risk_get(p.an, "ana", 1768780800000000LL +
+	    15 * 3600000000LL) * 10), 295);
+	CHECK_INT(llround(risk_get(p.an, "ana", 1768780800000000LL +
+	    15 * 3600000000LL + 7 * 86400000000LL) * 10), 148);
+	pipe_close(&p);
+}
+
+static const struct test tests[] = {
+	{ "parse_ok", test_parse_ok },
+	{ "parse_errors", test_parse_errors },
+	{ "parse_depth", test_parse_depth },
+	{ "load_dir", test_load_dir },
+	{ "eval", test_eval },
+	{ "merge_and_risk", test_merge_and_risk },
+};
+
+HARNESS_MAIN(tests)
