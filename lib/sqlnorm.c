@@ -1639,7 +1639,7 @@ tables(struct ctx *c, const struct tok *t)
 			break;
 		}
 		c->t_state = T_AFTER;
-		/* FALLTHROUGH */
+		__attribute__((fallthrough));
 	case T_AFTER:
 		if (role == R_AS)
 			c->t_state = T_ALIAS;

@@ -23,23 +23,21 @@
  * It is not a model of any real company and not a load generator for the
  * live path: it writes files. Every random draw comes from xoshiro256**
  * streams seeded from (seed, person, day, purpose), so one seed gives the
- * same bytes every time, and enabling a scenario does not move a single
- * background event. Events are generated one day at a time into a ring of
- * per-day buckets, sorted, and written, so memory stays proportional to a
- * day of events, not the whole run.
+ * same bytes every time, and enabling a scenario leaves everybody else's
+ * background events as they were. Events are generated one day at a time
+ * into a ring of per-day buckets, sorted, and written, so memory stays
+ * proportional to a day of events, not the whole run.
  */
 #include <errno.h>
 #include <limits.h>
+#include <sys/stat.h>
+
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <stdarg.h>
-#include <time.h>
-
-#include <jansson.h>
 
 #include "leakwatch/event.h"
 #include "leakwatch/util.h"
@@ -56,7 +54,7 @@
 #define MB		(1024.0 * 1024.0)
 
 /* Stream purposes, so each kind of draw has its own PRNG stream. */
-enum { P_ORG = 1, P_DAY, P_SCEN, P_SVC, P_DNS };
+enum { P_ORG = 1, P_DAY, P_SCEN, P_SVC };
 
 static void
 die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
