@@ -76,9 +76,9 @@ leap(int y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t
-days_from_civil(int y, int m, int d)
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian, H. Hinnant). */
+int64_t
+days_from_civil(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
 

@@ -18,6 +18,7 @@ int64_t	 now_us(void);		/* wall clock, microseconds since epoch */
 int64_t	 mono_ms(void);		/* monotonic clock, milliseconds */
 int	 ts_format(int64_t us, char *buf, size_t len);
 int	 ts_parse(const char *s, int64_t *us);
+int64_t	 days_from_civil(int64_t y, int m, int d);	/* since 1970-01-01 */
 
 /* Splits "host:port" or "[v6]:port"; host may be "" or "*". */
 int	 hostport_split(const char *s, char *host, size_t hostlen,

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "leakwatch/util.h"
 
 struct rng {
 	uint64_t	s[4];
@@ -167,20 +168,6 @@ rng_poisson(struct rng *r, double lambda)
 	}
 	x = lambda + sqrt(lambda) * rng_normal(r) + 0.5;
 	return x < 0.0 ? 0 : (uint64_t)x;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static inline int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
 }
 
 static inline void
