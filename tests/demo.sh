@@ -57,6 +57,7 @@ exec 3>&1
 step() { printf '==> %s\n' "$*" >&3; }
 die() {
 	echo "demo: $*" >&2
+	set +f
 	for f in "$T"/*.log "$T"/*.err; do
 		[ -s "$f" ] && { echo "--- $f" >&2; tail -n 5 "$f" >&2; }
 	done
