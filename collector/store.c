@@ -8,7 +8,9 @@
  * committed cursors (stream_committed()). docs/schema.md is the schema's
  * documentation; SCHEMA_VERSION and the migration list below are its code.
  */
+#include <sys/stat.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
+#define ANALYSTS_GROUP	"leakwatch-analysts"
 #define SCHEMA_VERSION	1
 
 static const char *const schema_v1 =
@@ -290,22 +293,68 @@ ckpt_stop(struct ckpt *c)
 }
 
 /*
- * Creates the file ourselves with mode 0600 before SQLite opens it: SQLite
- * would create it with 0644 (less the umask), and its -wal and -shm files
- * copy the database file's mode.
+ * Creates the file ourselves before SQLite opens it: mode 0640 and, when
+ * the group exists, group leakwatch-analysts, so analysts read it (the
+ * TUI) and nobody else does. SQLite would create it 0644 (less the
+ * umask); its -wal and -shm files copy the database file's mode, and
+ * db_sidecars_chgrp() gives them the group.
  */
+static int
+db_file_create(const char *path, char *err, size_t errlen)
+{
+	struct group *gr;
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* The collector runs with umask 077: set the mode explicitly. */
+	if ((gr = getgrnam(ANALYSTS_GROUP)) != NULL &&
+	    fchown(fd, (uid_t)-1, gr->gr_gid) != 0)
+		log_warn("%s: chgrp %s", path, ANALYSTS_GROUP);
+	if (fchmod(fd, 0640) != 0) {
+		snprintf(err, errlen, "%s: chmod: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * SQLite creates -wal and -shm with the database's mode but the process's
+ * group; give them the analysts' group as well, once they exist (after
+ * WAL is on), so a reader in that group can open the database.
+ */
+static void
+db_sidecars_chgrp(const char *path)
+{
+	static const char *const suffix[] = { "-wal", "-shm" };
+	struct group *gr = getgrnam(ANALYSTS_GROUP);
+	char p[4096];
+	size_t i;
+
+	if (gr == NULL)
+		return;
+	for (i = 0; i < 2; i++) {
+		if (snprintf(p, sizeof(p), "%s%s", path, suffix[i]) >=
+		    (int)sizeof(p))
+			return;
+		if (chown(p, (uid_t)-1, gr->gr_gid) != 0 && errno != ENOENT)
+			log_warn("%s: chgrp %s", p, ANALYSTS_GROUP);
+	}
+}
+
 struct store *
 store_open(const char *path, int sync_full, char *err, size_t errlen)
 {
 	struct store *s;
-	int fd, i;
+	int i;
 	char pragmas[256];
 
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (db_file_create(path, err, errlen) != 0)
 		return NULL;
-	}
-	close(fd);
 	s = xcalloc(1, sizeof(*s));
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -323,6 +372,7 @@ store_open(const char *path, int sync_full, char *err, size_t errlen)
 	}
 	if (migrate(s, err, errlen) != 0)
 		goto fail;
+	db_sidecars_chgrp(path);
 	for (i = 0; i < ST_COUNT; i++) {
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {

@@ -61,5 +61,5 @@ r2=$("$LW_BUILD/tests/lwpeer" 127.0.0.1 $PORT hello -ca "$T/pki/ca.crt" -name la
 case "$r1" in *'wrong secret for agent "late"'*) pass before_reload_refused ;; *) fail before_reload_refused "$r1" ;; esac
 case "$r2" in WELCOME*) pass sighup_reloads_secrets ;; *) fail sighup_reloads_secrets "$r2" ;; esac
 st=$(stat -c %a "$T/c.db")
-check db_mode_0600 [ "$st" = 600 ]
+check db_mode_0640 [ "$st" = 640 ]
 finish
