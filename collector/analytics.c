@@ -34,7 +34,7 @@
 
 #define HOUR_US		(3600LL * 1000000)
 #define DAY_US		(86400LL * 1000000)
-#define ENTITIES_MAX	500000	/* beyond: unknowns pool in one entity */
+#define UNKNOWN_MAX	10000	/* beyond: unknowns pool in one entity */
 #define ANALYTICS_GRACE_US (5LL * 60 * 1000000)	/* for late events */
 
 static const char *const schema =
@@ -400,11 +400,18 @@ analytics_entity(struct analytics *an, const char *id,
 
 	if ((e = hmap_get(an->entities, id)) != NULL)
 		return e;
-	if (p == NULL && hmap_count(an->entities) >= ENTITIES_MAX) {
+	/*
+	 * Every entity holds its baselines (about 12 KB): a scan from many
+	 * unknown addresses must not grow memory without bound, so past
+	 * UNKNOWN_MAX the unknowns share one entity.
+	 */
+	if (p == NULL && an->unknowns >= UNKNOWN_MAX) {
 		id = "unknown:overflow";
 		if ((e = hmap_get(an->entities, id)) != NULL)
 			return e;
 	}
+	if (p == NULL)
+		an->unknowns++;
 	e = xcalloc(1, sizeof(*e));
 	e->id = xstrdup(id);
 	if (p != NULL) {

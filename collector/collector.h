@@ -633,6 +633,7 @@ struct analytics {
 	int64_t			 hour_open;	/* start of open hour, us */
 	int64_t			 day_open;	/* local day index */
 	uint64_t		 events;
+	uint64_t		 unknowns;	/* unknown:... entities */
 	uint64_t		 alerts_raised;
 	uint64_t		 alerts_merged;
 };
@@ -642,6 +643,7 @@ int		 analytics_check(const struct collector_config *, int strict,
 struct analytics *analytics_new(const struct collector_config *,
 		    struct sqlite3 *, FILE *out, int replay, char *err,
 		    size_t errlen);
+/* Call right after store_event() inserted ev: its rowid is events.id. */
 int		 analytics_event(struct analytics *, const struct lw_event *,
 		    const char *raw, size_t rawlen);
 int		 analytics_flush(struct analytics *);

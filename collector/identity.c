@@ -803,19 +803,19 @@ leases_dnsmasq(struct directory *d, const char *b, size_t len)
 int
 directory_leases_buf(struct directory *d, const char *buf, size_t len)
 {
-	const char *p;
+	const char *p = buf, *end = buf + len;
 
-	for (p = buf; p < buf + len; p++) {
+	/* the first word after blanks and comments */
+	while (p < end) {
 		if (isspace((unsigned char)*p))
-			continue;
-		if (*p == '#') {
-			while (p < buf + len && *p != '\n')
+			p++;
+		else if (*p == '#') {
+			while (p < end && *p != '\n')
 				p++;
-			continue;
-		}
-		break;
+		} else
+			break;
 	}
-	if ((size_t)(buf + len - p) >= 6 && (memcmp(p, "lease ", 6) == 0 ||
+	if ((size_t)(end - p) >= 6 && (memcmp(p, "lease ", 6) == 0 ||
 	    memcmp(p, "author", 6) == 0 || memcmp(p, "server", 6) == 0))
 		return leases_isc(d, buf, len);
 	return leases_dnsmasq(d, buf, len);

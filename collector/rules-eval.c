@@ -588,15 +588,21 @@ render(struct ectx *x, char *out, size_t len)
 			out[o] = ' ';
 }
 
-/* A readable JSON number: integers, or quarters of eighths below 100. */
+/*
+ * A readable JSON number: an integer from 100 up, below that a multiple
+ * of 1/8 (exact in binary, so it prints as 6.125, not 6.1200000000000001).
+ */
 static json_t *
 nice(double v)
 {
+	double r;
+
 	if (!isfinite(v))
 		return json_null();
-	if (fabs(v) >= 100 || fabs(v - round(v)) < 1e-9)
-		return json_integer((json_int_t)llround(v));
-	return json_real(round(v * 8) / 8);
+	r = fabs(v) >= 100 ? round(v) : round(v * 8) / 8;
+	if (r == round(r))
+		return json_integer((json_int_t)llround(r));
+	return json_real(r);
 }
 
 static json_t *

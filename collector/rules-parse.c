@@ -231,13 +231,22 @@ next(struct parser *p)
 			case 'M': p->num *= 1e6; break;
 			case 'G': p->num *= 1e9; break;
 			case 'T': p->num *= 1e12; break;
-			default:
+			default: {
+				double us = p->num * 1e6 * (unit == 's' ? 1 :
+				    unit == 'm' ? 60 : unit == 'h' ? 3600 :
+				    unit == 'd' ? 86400 : 604800);
+
+				/* checked before it becomes an integer */
+				if (us > 1e17) {
+					perr(p, p->tline, p->tcol, "duration too "
+					    "large");
+					p->t = T_BAD;
+					return;
+				}
 				p->t = T_DUR;
-				p->dur_us = (int64_t)(p->num * 1e6 *
-				    (unit == 's' ? 1 : unit == 'm' ? 60 :
-				    unit == 'h' ? 3600 : unit == 'd' ? 86400 :
-				    604800));
+				p->dur_us = (int64_t)us;
 				break;
+			}
 			}
 		} else if (is_ident(unit)) {
 			perr(p, p->line, p->col, "unknown unit after a number "
@@ -451,6 +460,36 @@ expect(struct parser *p, int t, const char *what)
 	return 0;
 }
 
+/*
+ * The window of an aggregate and its optional `where`; registers the
+ * aggregate with the rule (its state lives per employee, rules-eval.c).
+ */
+static int
+parse_window(struct parser *p, struct rnode *n)
+{
+	if (p->t != T_DUR) {
+		perr(p, p->tline, p->tcol, "expected a time window such as 1h, "
+		    "found %s", tok_desc(p));
+		return -1;
+	}
+	n->window_us = p->dur_us;
+	if (n->window_us < 1000000 || n->window_us > 90LL * 86400 * 1000000) {
+		perr(p, p->tline, p->tcol, "window must be 1s to 90d");
+		return -1;
+	}
+	next(p);
+	if (is_word(p, "where")) {
+		next(p);
+		if ((n->where = parse_expr(p)) == NULL)
+			return -1;
+	}
+	n->agg = p->rule->naggs;
+	p->rule->aggs = xreallocarray(p->rule->aggs, (size_t)p->rule->naggs +
+	    1, sizeof(*p->rule->aggs));
+	p->rule->aggs[p->rule->naggs++] = n;
+	return 0;
+}
+
 /* The arguments of a call, after its '('; leaves p after the ')'. */
 static int
 parse_call_args(struct parser *p, struct rnode *n)
@@ -501,31 +540,12 @@ parse_call_args(struct parser *p, struct rnode *n)
 		break;
 	case FN_SUM: case FN_DISTINCT:
 		if ((n->a = parse_expr(p)) == NULL || expect(p, T_COMMA,
-		    "','") != 0)
+		    "','") != 0 || parse_window(p, n) != 0)
 			return -1;
-		/* FALLTHROUGH */
+		break;
 	case FN_COUNT:
-		if (p->t != T_DUR) {
-			perr(p, p->tline, p->tcol, "expected a time window "
-			    "such as 1h, found %s", tok_desc(p));
+		if (parse_window(p, n) != 0)
 			return -1;
-		}
-		n->window_us = p->dur_us;
-		if (n->window_us < 1000000 || n->window_us > 90LL * 86400 *
-		    1000000) {
-			perr(p, p->tline, p->tcol, "window must be 1s to 90d");
-			return -1;
-		}
-		next(p);
-		if (is_word(p, "where")) {
-			next(p);
-			if ((n->where = parse_expr(p)) == NULL)
-				return -1;
-		}
-		n->agg = p->rule->naggs;
-		p->rule->aggs = xreallocarray(p->rule->aggs,
-		    (size_t)p->rule->naggs + 1, sizeof(*p->rule->aggs));
-		p->rule->aggs[p->rule->naggs++] = n;
 		break;
 	}
 	if (p->t != T_RPAREN) {

@@ -76,6 +76,13 @@ check t_config_with_bad_rules_exit [ $? -eq 1 ]
 printf 'listen 127.0.0.1:1\ndb %s/c.db\ninsecure yes\nrules %s/rules\nsensitive "crm.customer*=customer_pii"\n' "$T" "$LW_TOP" >"$T/c.conf"
 "$COLLECTOR" -t -c "$T/c.conf" >"$T/t.out" 2>&1
 check t_config_ok_exit [ $? -eq 0 ]
+# the examples in docs/rules.md are valid rules
+mkdir -p "$T/docrules"
+awk '/^```$/ { inb = !inb; next } inb' "$LW_TOP/docs/rules.md" |
+    grep -v '^rules/site' >"$T/docrules/doc.rules"
+"$COLLECTOR" -t --rules "$T/docrules" $SENS >"$T/t.out" 2>&1
+check docs_rules_examples_load [ $? -eq 0 ]
+check docs_rules_examples_counted grep -q ", 4 rules" "$T/t.out"
 # the collector refuses to start with an invalid rule set
 "$COLLECTOR" --replay "$R/background.jsonl" --db "$T/x.db" --rules "$T/bad" \
     >"$T/x.out" 2>&1
