@@ -297,6 +297,11 @@ analytics_new(const struct collector_config *cfg, struct sqlite3 *db,
 		analytics_free(an);
 		return NULL;
 	}
+	if (db != NULL && views_init(db, err, errlen) != 0) {
+		analytics_free(an);
+		return NULL;
+	}
+	views_employees(db, an->dir);
 	an->alerts = alerts_new(an);
 	an->clock = meta_get(an, "clock");
 	return an;
@@ -338,6 +343,7 @@ analytics_reload(struct analytics *an, const struct collector_config *cfg)
 		rules_entity_free(an->rules, val);
 	directory_free(an->dir);
 	an->dir = dir;
+	views_employees(an->db, an->dir);
 	rules_free(an->rules);
 	an->rules = rules;
 	log_info("SIGHUP: %zu directory entries, %zu rules",
@@ -517,6 +523,7 @@ close_day(struct analytics *an)
 		rules_bucket(an, v[i], PER_DAY, start);
 	for (i = 0; i < n; i++) {
 		e = v[i];
+		views_day(an, an->db, e, start);
 		detect_day_learn(an, e, an->day_open);
 		baseline_save(an, e);
 		features_day_reset(e);

@@ -49,6 +49,20 @@ slot_typical(const struct slot *s)
 	return s->n > 0 ? expm1(s->m) : 0;
 }
 
+/* The values 2 sd below and above the slot's mean, back on the raw scale. */
+void
+slot_band(const struct slot *s, double floor, double *lo, double *hi)
+{
+	double sd = sqrt(s->v);
+
+	if (sd < floor)
+		sd = floor;
+	*lo = s->n > 0 ? expm1(s->m - 2 * sd) : 0;
+	*hi = s->n > 0 ? expm1(s->m + 2 * sd) : 0;
+	if (*lo < 0)
+		*lo = 0;
+}
+
 double
 slot_z(const struct slot *s, double x, double floor)
 {

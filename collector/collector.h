@@ -301,6 +301,7 @@ const struct person *directory_ip_owner(const struct directory *,
 		    const char *ip, int64_t ts_us);
 size_t		 directory_bad(const struct directory *);
 size_t		 directory_count(const struct directory *);
+const struct person *directory_person(const struct directory *, size_t);
 void		 directory_free(struct directory *);
 void		 identity_resolve(const struct directory *,
 		    const struct lw_event *, struct identity *);
@@ -454,6 +455,8 @@ int		 features_read_like(const char *command, const char *statement);
 
 /* baseline.c: online baselines, own and peer */
 double		 slot_z(const struct slot *, double x, double floor);
+void		 slot_band(const struct slot *, double floor, double *lo,
+		    double *hi);
 void		 slot_learn(struct slot *, double x, double alpha,
 		    double floor);
 double		 slot_typical(const struct slot *);
@@ -473,6 +476,8 @@ struct figure {
 	double		 typical;	/* own typical (≈ median) */
 	double		 peer_typical;
 	int		 converged;
+	double		 band_lo;	/* the baseline's expected range, */
+	double		 band_hi;	/* 2 sd either side (log scale) */
 };
 void		 detect_figure(struct analytics *, struct entity *, int f,
 		    enum period, struct figure *);
@@ -672,5 +677,11 @@ int		 control_triage(struct sqlite3 *, const char *id,
 		    const char *action, const char *analyst, const char *note,
 		    const char *assignee, char *err, size_t errlen);
 void		 control_free(struct control *);
+
+/* views.c: tables for readers (employees, an_daily) */
+int		 views_init(struct sqlite3 *, char *err, size_t errlen);
+void		 views_employees(struct sqlite3 *, const struct directory *);
+void		 views_day(struct analytics *, struct sqlite3 *,
+		    struct entity *, int64_t day_start_us);
 
 #endif

@@ -169,9 +169,12 @@ detect_figure(struct analytics *an, struct entity *e, int f, enum period per,
 	if (fig->converged) {
 		fig->z = slot_z(own, fig->value, floor);
 		fig->typical = slot_typical(own);
+		slot_band(own, floor, &fig->band_lo, &fig->band_hi);
 	} else {
 		fig->z = fig->zpeer;
 		fig->typical = fig->peer_typical;
+		if (ps != NULL)
+			slot_band(ps, floor, &fig->band_lo, &fig->band_hi);
 	}
 }
 

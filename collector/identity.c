@@ -142,6 +142,13 @@ directory_count(const struct directory *d)
 	return d == NULL ? 0 : d->npeople;
 }
 
+/* The i-th person in file order, NULL past the end (readers' tables). */
+const struct person *
+directory_person(const struct directory *d, size_t i)
+{
+	return d == NULL || i >= d->npeople ? NULL : d->people[i];
+}
+
 const struct person *
 directory_find(const struct directory *d, const char *id)
 {

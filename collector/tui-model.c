@@ -270,9 +270,8 @@ series(struct tui_model *m, const char *employee, const char *feature,
 		memset(lo, 0, sizeof(double) * TUI_DAYS);
 	if (hi != NULL)
 		memset(hi, 0, sizeof(double) * TUI_DAYS);
-	if ((st = prep(m, "SELECT day, sum(value), max(lo), max(hi) FROM "
-	    "an_daily WHERE employee = ?1 AND feature LIKE ?2 AND day > ?3 "
-	    "GROUP BY day")) == NULL)
+	if ((st = prep(m, "SELECT day, value, lo, hi FROM an_daily WHERE "
+	    "employee = ?1 AND feature = ?2 AND day > ?3")) == NULL)
 		return;
 	sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, feature, -1, SQLITE_STATIC);
@@ -366,9 +365,9 @@ model_employees(struct tui_model *m, int64_t now, struct tui_employee *out,
 		n = max;
 	for (i = 0; i < n; i++) {
 		out[i] = all[i];
-		series(m, out[i].employee, "rows.%", now, out[i].rows, NULL,
-		    NULL);
-		series(m, out[i].employee, "bytes_out.%", now,
+		series(m, out[i].employee, "rows.sensitive", now,
+		    out[i].rows, NULL, NULL);
+		series(m, out[i].employee, "out.exfil", now,
 		    out[i].bytes_out, NULL, NULL);
 		out[i].trend = trend(out[i].rows);
 		if ((st = prep(m, "SELECT name, department, role FROM "
@@ -469,8 +468,9 @@ model_person(struct tui_model *m, const char *employee, int64_t now,
 			    sqlite3_column_int64(st, 1), now);
 		sqlite3_finalize(st);
 	}
-	series(m, employee, "rows.%", now, p->rows, p->rows_lo, p->rows_hi);
-	series(m, employee, "bytes_out.%", now, p->bytes_out, NULL, NULL);
+	series(m, employee, "rows.sensitive", now, p->rows, p->rows_lo,
+	    p->rows_hi);
+	series(m, employee, "out.exfil", now, p->bytes_out, NULL, NULL);
 	if ((st = prep(m, "SELECT " ALERT_COLS "'' FROM alerts a WHERE "
 	    "a.employee = ? ORDER BY a.last_ts DESC LIMIT 200")) != NULL) {
 		sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);

@@ -48,11 +48,15 @@ wait_screen() {
 check alerts/title wait_screen "leakwatch  *Alerts"
 check alerts/thief-listed wait_screen "$THIEF .*slow_drift"
 check alerts/header wait_screen "SEVERITY.*EMPLOYEE.*RULE.*SCORE.*STATUS"
+DEPT=$(grep "^$THIEF," "$T/sim/directory.csv" | cut -d, -f3)
+check alerts/department wait_screen "$THIEF  *$DEPT  *slow_drift"
 
 keys Tab
 check employees/view wait_screen "SENSITIVE ROWS/DAY"
 rank=$(screen | awk -v e="$THIEF" '$2 == e { print $1 }')
 check employees/thief-ranked [ "${rank:-99}" -le 3 ]
+# The thief's sensitive-rows sparkline has bars (an_daily is written).
+check employees/sparkline sh -c "$TM capture-pane -p -t tui | grep \" $THIEF \" | grep -q '[▂▃▄▅▆▇█]'"
 
 # Enter on the thief: move the cursor to their row first.
 i=1
