@@ -207,15 +207,14 @@ static void	pg_dir_feed(struct pg_conn *, enum db_dir, const uint8_t *,
  * of prepared statements and pipelined queries cannot exhaust memory.
  */
 static size_t	 pg_text_mem;
-static uint64_t	 pg_text_refused;
+static uint64_t	 pg_caps_hit;	/* texts refused, queue overflows */
 
-/* Counts a text dropped at a memory cap; says so on the first one. */
+/* Counts a cap reached; says so on the first one. */
 static void
-text_refuse(const char *cap)
+cap_hit(const char *cap, const char *effect)
 {
-	if (pg_text_refused++ == 0)
-		log_warnx("pgsql: %s reached: statements are reported "
-		    "without their text", cap);
+	if (pg_caps_hit++ == 0)
+		log_warnx("pgsql: %s reached: %s", cap, effect);
 }
 
 static uint32_t
@@ -262,7 +261,8 @@ text_new(const char *s, size_t len, int cut)
 
 	if (len > PG_TEXT_MEMORY_MAX - pg_text_mem ||
 	    (t = malloc(sizeof(*t) + len + 1)) == NULL) {
-		text_refuse("statement text memory cap");
+		cap_hit("statement text memory cap",
+		    "statements are reported without their text");
 		return NULL;
 	}
 	pg_text_mem += len;
@@ -436,6 +436,8 @@ q_push(struct pg_conn *c, enum pg_req_kind kind, struct pg_text *text,
 		if (q_at(c, i)->kind == REQ_LOST)
 			partial = 1;
 	if (c->q_len == c->q_cap && q_grow(c) == -1) {
+		cap_hit("request queue cap", "answers are attributed to "
+		    "nothing until the next ReadyForQuery");
 		r = q_at(c, c->q_len - 1);
 		c->q_text -= r->charge;
 		text_unref(r->text);
@@ -447,7 +449,8 @@ q_push(struct pg_conn *c, enum pg_req_kind kind, struct pg_text *text,
 	/* A client that pipelines megabytes of text the server has not
 	 * answered yet: the request keeps its place, not its text. */
 	if (text != NULL && text->len > PG_PENDING_TEXT_MAX - c->q_text) {
-		text_refuse("per-connection pipelined text cap");
+		cap_hit("per-connection pipelined text cap",
+		    "statements are reported without their text");
 		text = NULL;
 	}
 	r = q_at(c, c->q_len++);
@@ -1684,7 +1687,10 @@ answers_lost(struct pg_conn *c, int64_t ts)
 	c->prelude_bytes = 0;
 	c->prelude_rowdesc = 0;
 	c->skip_to_sync = 0;
-	if (dr->st == DS_MSG || dr->st == DS_RESYNC) {
+	/* Out of sync: the server's next byte starts this Query's answer.
+	 * (In sync, a message under way is an asynchronous one - a
+	 * notification - and is left to finish.) */
+	if (dr->st == DS_RESYNC) {
 		dr->st = DS_MSG;
 		dr->in_body = 0;
 		dr->hdr_have = 0;
