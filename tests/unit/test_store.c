@@ -88,7 +88,7 @@ put(struct store *s, struct stream *st, uint64_t seq)
 }
 
 static void
-test_creates_schema_0600(void)
+test_creates_schema_0640(void)
 {
 	char err[256];
 	struct store *s = store_open(fresh_db(), 0, err, sizeof(err));
@@ -98,7 +98,7 @@ test_creates_schema_0600(void)
 	REQUIRE(s != NULL);
 	store_close(s);
 	REQUIRE(stat(dbpath, &sb) == 0);
-	CHECK_INT(sb.st_mode & 0777, 0600);
+	CHECK_INT(sb.st_mode & 0777, 0640);	/* analysts read it */
 	CHECK_INT(query_ll(dbpath, "PRAGMA user_version"), 1);
 	mode = query_text(dbpath, "PRAGMA journal_mode");
 	CHECK_STR(mode, "wal");
@@ -289,7 +289,7 @@ test_unwritable_path(void)
 }
 
 static const struct test tests[] = {
-	{ "creates_schema_0600", test_creates_schema_0600 },
+	{ "creates_schema_0640", test_creates_schema_0640 },
 	{ "insert_commit_count", test_insert_commit_count },
 	{ "cursor_survives_reopen", test_cursor_survives_reopen },
 	{ "crash_before_commit", test_crash_before_commit },
