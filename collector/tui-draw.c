@@ -421,8 +421,8 @@ chart(int y, int x, int h, const double *v, const double *lo,
 		if (hi != NULL && hi[i] > max)
 			max = hi[i];
 	}
-	snprintf(buf, sizeof(buf), "%s (max %.0f, 30 days)", label, max);
-	put(y, x, 60, buf, A_BOLD);
+	snprintf(buf, sizeof(buf), "%s, max %.0f", label, max);
+	put(y, x, 35, buf, A_BOLD);
 	for (i = 0; i < TUI_DAYS; i++) {
 		bar = (int)(v[i] / max * h + 0.5);
 		l = lo != NULL ? (int)(lo[i] / max * h + 0.5) : -1;
@@ -460,15 +460,21 @@ draw_person(const struct tui_screen *s, int rows, int cols)
 	    *p->leave ? "  LEAVES " : "", p->leave, p->risk);
 	put(y++, 0, cols, buf, *p->leave ? A_BOLD : A_NORMAL);
 	chart(y, 0, h, p->rows, p->rows_lo, p->rows_hi,
-	    "sensitive rows read per day");
+	    "sensitive rows/day");
 	if (cols >= 72)
-		chart(y, 36, h, p->bytes_out, NULL, NULL, "bytes out per day");
+		chart(y, 36, h, p->bytes_out, NULL, NULL, "bytes out/day");
 	y += h + 2;
 	put(y++, 0, cols, "alerts", A_BOLD);
 	alert_layout(cols, &c);
 	for (i = s->top; (size_t)i < p->nalerts && y < rows - 1 -
-	    (p->nfirsts ? 3 : 0); i++)
+	    (p->nfirsts ? 3 : 0) - (p->nevents ? 4 : 0); i++)
 		alert_line(y++, &p->alerts[i], &c, i == s->cursor);
+	if (p->nevents > 0 && y < rows - 2) {
+		put(y++, 0, cols, "latest events", A_BOLD);
+		for (i = 0; (size_t)i < p->nevents && y < rows - 1 -
+		    (p->nfirsts ? 2 : 0) && i < 6; i++)
+			put(y++, 2, cols - 2, p->events[i], A_NORMAL);
+	}
 	if (p->nfirsts > 0 && y < rows - 2) {
 		put(y++, 0, cols, "first seen (tables, destinations)", A_BOLD);
 		for (i = 0; (size_t)i < p->nfirsts && y < rows - 1; i++)

@@ -25,6 +25,7 @@
 #define HALF_LIFE_US	(7 * DAY_US)		/* risk decay default */
 #define PERSON_ALERTS	200
 #define PERSON_FIRSTS	50
+#define PERSON_EVENTS	12
 
 struct tui_model {
 	sqlite3		*db;
@@ -33,6 +34,8 @@ struct tui_model {
 };
 
 static sqlite3_stmt *prep(struct tui_model *, const char *);
+static void	 latest_events(struct tui_model *, const char *,
+		    struct tui_person *);
 
 static const char *const sevs[] = { "low", "medium", "high", "critical" };
 
@@ -482,6 +485,7 @@ model_person(struct tui_model *m, const char *employee, int64_t now,
 		}
 		sqlite3_finalize(st);
 	}
+	latest_events(m, employee, p);
 	if ((st = prep(m, "SELECT key, first_ts FROM an_seen WHERE entity = ? "
 	    "ORDER BY first_ts DESC LIMIT 50")) != NULL) {
 		sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
@@ -499,10 +503,97 @@ model_person(struct tui_model *m, const char *employee, int64_t now,
 	return 0;
 }
 
+/* Thousands separators, so 70000 reads as 70,000. */
+static void
+num(double v, char *buf, size_t len)
+{
+	char raw[32];
+	size_t n, i, o = 0;
+
+	snprintf(raw, sizeof(raw), "%.0f", v);
+	n = strlen(raw);
+	for (i = 0; i < n && o + 2 < len; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = raw[i];
+	}
+	buf[o] = '\0';
+}
+
+/*
+ * One event as a line an analyst reads: what, on which table or to
+ * which destination, how much. Only normalised fields are shown; events
+ * carry no row contents to begin with.
+ */
+static void
+event_line(const char *json, int64_t ts, char *out, size_t len)
+{
+	char t[TS_STRLEN], a[32], b[32];
+	json_error_t je;
+	json_t *o, *tables;
+	const char *type, *s1, *s2;
+
+	ts_format(ts, t, sizeof(t));
+	if ((o = json_loads(json, 0, &je)) == NULL) {
+		snprintf(out, len, "%.16s  (unreadable event)", t);
+		return;
+	}
+	type = json_string_value(json_object_get(o, "type"));
+	if (type != NULL && strcmp(type, "db.query") == 0) {
+		tables = json_object_get(o, "tables");
+		s1 = json_string_value(json_object_get(o, "command"));
+		s2 = json_string_value(json_array_get(tables, 0));
+		num(json_number_value(json_object_get(o, "rows_returned")) +
+		    json_number_value(json_object_get(o, "rows_affected")) +
+		    (json_object_get(o, "rows_returned") == NULL ?
+		    json_number_value(json_object_get(o, "rows")) : 0), a,
+		    sizeof(a));
+		snprintf(out, len, "%.10s %.5s  %-6.6s %-24.24s %10s rows  %s",
+		    t, t + 11, s1 ? s1 : "?", s2 ? s2 : "-", a,
+		    json_string_value(json_object_get(o, "db_user")) ?
+		    json_string_value(json_object_get(o, "db_user")) : "");
+	} else if (type != NULL && strcmp(type, "net.flow") == 0) {
+		s1 = json_string_value(json_object_get(o, "server_name"));
+		s2 = json_string_value(json_object_get(o, "category"));
+		num(json_number_value(json_object_get(o, "delta_bytes_out") ?
+		    json_object_get(o, "delta_bytes_out") : json_object_get(o,
+		    "bytes_out")), a, sizeof(a));
+		snprintf(b, sizeof(b), "%s", s2 ? s2 : "other");
+		snprintf(out, len, "%.10s %.5s  flow   %-24.24s %10s bytes out  "
+		    "%s", t, t + 11, s1 ? s1 : json_string_value(
+		    json_object_get(o, "dst")) ? json_string_value(
+		    json_object_get(o, "dst")) : "-", a, b);
+	} else
+		snprintf(out, len, "%.10s %.5s  %s", t, t + 11,
+		    type ? type : "?");
+	json_decref(o);
+}
+
+static void
+latest_events(struct tui_model *m, const char *employee,
+    struct tui_person *p)
+{
+	sqlite3_stmt *st;
+
+	if ((st = prep(m, "SELECT e.ts, e.json FROM event_identity i JOIN "
+	    "events e ON e.id = i.event_id WHERE i.employee = ? AND e.type "
+	    "IN ('db.query', 'net.flow') ORDER BY i.event_id DESC LIMIT "
+	    "12")) == NULL)
+		return;
+	sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
+	p->events = xcalloc(PERSON_EVENTS, sizeof(*p->events));
+	while (p->nevents < PERSON_EVENTS && sqlite3_step(st) == SQLITE_ROW)
+		event_line((const char *)sqlite3_column_text(st, 1),
+		    sqlite3_column_int64(st, 0), p->events[p->nevents++],
+		    sizeof(p->events[0]));
+	sqlite3_finalize(st);
+}
+
 void
 model_person_clear(struct tui_person *p)
 {
 	free(p->alerts);
+	free(p->events);
 	free(p->firsts);
 	memset(p, 0, sizeof(*p));
 }

@@ -82,6 +82,8 @@ struct tui_person {
 	size_t		 nalerts;
 	char		 (*firsts)[300];	/* first-seen tables/dests */
 	size_t		 nfirsts;
+	char		 (*events)[300];	/* latest events, one line each */
+	size_t		 nevents;
 };
 
 /* One alert's page: the alert, its evidence flattened, its audit trail. */

@@ -62,7 +62,8 @@ check employees/sparkline sh -c "$TM capture-pane -p -t tui | grep \" $THIEF \" 
 i=1
 while [ "$i" -lt "${rank:-1}" ]; do keys Down; i=$((i + 1)); done
 keys Enter
-check person/page wait_screen "sensitive rows read per day"
+check person/page wait_screen "sensitive rows/day, max [0-9]"
+check person/latest-events wait_screen "SELECT crm.customer"
 check person/name wait_screen "^$THIEF"
 keys Escape
 keys 1
