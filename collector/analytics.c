@@ -627,6 +627,7 @@ analytics_event(struct analytics *an, const struct lw_event *ev,
 	c.ent = analytics_entity(an, c.id.employee, c.id.person);
 	if (rowid > 0)
 		record_identity(an, rowid, &c.id);
+	fwd_event(an->fwd, ev->obj, c.id.employee);
 	c.hour = local_hour(an, ts);
 	c.wday = (int)((((analytics_day(an, ts) + 4) % 7) + 7) % 7);
 	if (features_event(an, &c) == 0) {

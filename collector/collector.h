@@ -49,6 +49,7 @@ struct collector_config {
 	char		*syslog_sd_id;
 	char		*syslog_hostname;
 	char		*control_socket; /* triage (control.c) */
+	struct conf_list forward_events; /* raw event types also sent */
 	/* Analytics (docs/analytics.md, docs/directory.md, docs/rules.md). */
 	char		*directory;	/* employees CSV */
 	struct conf_list dhcp_leases;	/* dhcpd.leases / dnsmasq files */
@@ -230,15 +231,19 @@ struct fwd_stats {
 	uint64_t	 errors;	/* connection failures */
 	uint64_t	 dropped;	/* outbox overflow */
 	uint64_t	 buffered;	/* bytes in output buffers, all */
+	uint64_t	 events;	/* raw events queued */
 };
 
 struct fwd;
 int		 fwd_parse_url(const char *, struct fwd_url *, char *err,
 		    size_t errlen);
-struct fwd	*fwd_new(struct event_base *, const char *dbpath,
+struct fwd	*fwd_new(struct event_base *, struct sqlite3 *db,
 		    const struct conf_list *urls, const struct fmt_opts *,
 		    long long max, char *err, size_t errlen);
 int		 fwd_submit(struct fwd *, const json_t *alert);
+void		 fwd_set_event_types(struct fwd *, const struct conf_list *);
+int		 fwd_event(struct fwd *, const json_t *ev,
+		    const char *employee);
 int		 fwd_flush(struct fwd *, long long timeout_ms);
 void		 fwd_stats(const struct fwd *, struct fwd_stats *);
 void		 fwd_free(struct fwd *);

@@ -35,6 +35,7 @@ const struct conf_key collector_keys[] = {
 	K("syslog-sd-id", CONF_STR, syslog_sd_id, 0, 0),
 	K("syslog-hostname", CONF_STR, syslog_hostname, 0, 0),
 	K("control-socket", CONF_STR, control_socket, 0, 0),
+	K("forward-events", CONF_LIST, forward_events, 0, 0),
 	K("directory", CONF_STR, directory, 0, 0),
 	K("dhcp-leases", CONF_LIST, dhcp_leases, 0, 0),
 	K("sensitive", CONF_LIST, sensitive, 0, 0),

@@ -5,11 +5,12 @@
  * first written to an outbox table in the collector's database; each
  * destination keeps a cursor (the last outbox row it handed to the
  * network) in the same database, so a restart resumes where it stopped.
+ * Both live in the collector's database and are written through its one
+ * writer connection (see fwd_new()).
  * The outbox is bounded: rows every destination has sent are deleted, and
- * past `max` rows the oldest are dropped, counted and logged. This file
- * uses its own SQLite connection (WAL lets it share the file with the
- * store's writer) and never blocks the event loop on a slow receiver: a
- * destination holds at most OUT_HIGH bytes in its output buffer.
+ * past `max` rows the oldest are dropped, counted and logged. It never
+ * blocks the event loop on a slow receiver: a destination holds at most
+ * OUT_HIGH bytes in its output buffer.
  *
  * Framing: UDP sends one message per datagram (RFC 5426), cut at
  * `maxsize` on a UTF-8 boundary; TCP and TLS use octet counting
@@ -90,6 +91,9 @@ struct fwd {
 	char			 hostname[256];
 	int64_t			 max;
 	uint64_t		 dropped;
+	char			**event_types;	/* raw events forwarded, too */
+	size_t			 nevent_types;
+	uint64_t		 events;
 	struct event		*pump;
 };
 
@@ -624,8 +628,16 @@ dest_init(struct fwd *f, struct dest *d, const char *url, char *err,
 	return 0;
 }
 
+/*
+ * db is the collector's one writer connection (not owned): an alert's
+ * outbox row is written in the same transaction as the alert, so an
+ * alert is stored and queued for the SIEMs together or not at all. A
+ * crash after a row was sent but before its transaction committed makes
+ * the alert come again (same id) when its events are redelivered; the
+ * SIEM sees a duplicate id rather than a gap.
+ */
 struct fwd *
-fwd_new(struct event_base *base, const char *dbpath,
+fwd_new(struct event_base *base, struct sqlite3 *db,
     const struct conf_list *urls, const struct fmt_opts *opts,
     long long max, char *err, size_t errlen)
 {
@@ -647,16 +659,8 @@ fwd_new(struct event_base *base, const char *dbpath,
 		f->own_base = 1;
 	} else
 		f->base = base;
-	if (sqlite3_open_v2(dbpath, &f->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "forward queue %s: %s", dbpath,
-		    sqlite3_errmsg(f->db));
-		fwd_free(f);
-		return NULL;
-	}
-	sqlite3_busy_timeout(f->db, 5000);
-	if (exec(f->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
-	    err, errlen) != 0 || exec(f->db, schema, err, errlen) != 0 ||
+	f->db = db;
+	if (exec(f->db, schema, err, errlen) != 0 ||
 	    sqlite3_prepare_v2(f->db, "INSERT INTO fwd_outbox(ts, json) "
 	    "VALUES (?, ?)", -1, &f->ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(f->db, "SELECT seq, json FROM fwd_outbox "
@@ -766,6 +770,72 @@ fwd_submit(struct fwd *f, const json_t *alert)
 	return rc;
 }
 
+/*
+ * Raw events, off unless forward-events names their type ("all" for
+ * every type). They travel as alert-shaped messages so every format
+ * carries them unchanged: rule = the event type, severity low, score 0,
+ * employee = who the collector resolved, evidence = the event's fields;
+ * MSGID is EVENT instead of ALERT and ECS event.kind is "event".
+ */
+void
+fwd_set_event_types(struct fwd *f, const struct conf_list *types)
+{
+	size_t i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->nevent_types; i++)
+		free(f->event_types[i]);
+	free(f->event_types);
+	f->event_types = xcalloc(types->n + 1, sizeof(char *));
+	for (i = 0; i < types->n; i++)
+		f->event_types[i] = xstrdup(types->v[i]);
+	f->nevent_types = types->n;
+}
+
+static int
+event_wanted(const struct fwd *f, const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < f->nevent_types; i++)
+		if (strcmp(f->event_types[i], "all") == 0 ||
+		    strcmp(f->event_types[i], type) == 0)
+			return 1;
+	return 0;
+}
+
+int
+fwd_event(struct fwd *f, const json_t *ev, const char *employee)
+{
+	const char *type, *k;
+	char summary[128];
+	json_t *m, *evidence, *v;
+	int rc;
+
+	if (f == NULL || f->nevent_types == 0 || ev == NULL ||
+	    (type = json_string_value(json_object_get(ev, "type"))) == NULL ||
+	    !event_wanted(f, type))
+		return 0;
+	evidence = json_object();
+	json_object_foreach((json_t *)(uintptr_t)ev, k, v)
+		if (strcmp(k, "type") != 0 && strcmp(k, "ts") != 0)
+			json_object_set(evidence, k, v);
+	snprintf(summary, sizeof(summary), "%s event", type);
+	m = json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:i, s:s, s:o}",
+	    "type", type, "ts", json_object_get(ev, "ts"), "id", "",
+	    "employee", employee != NULL ? employee : "", "rule", type,
+	    "severity", "low", "score", 0, "summary", summary,
+	    "evidence", evidence);
+	if (m == NULL)
+		return -1;
+	rc = fwd_submit(f, m);
+	json_decref(m);
+	if (rc == 0)
+		f->events++;
+	return rc;
+}
+
 /* Every destination has taken every queued row (TCP/TLS: kernel). */
 static int
 fwd_idle(struct fwd *f)
@@ -815,6 +885,7 @@ fwd_stats(const struct fwd *f, struct fwd_stats *st)
 	if (f == NULL)
 		return;
 	st->dropped = f->dropped;
+	st->events = f->events;
 	for (i = 0; i < f->ndests; i++) {
 		st->sent += f->dests[i].sent;
 		st->errors += f->dests[i].errors;
@@ -851,12 +922,14 @@ fwd_free(struct fwd *f)
 		free(d->url);
 	}
 	free(f->dests);
+	for (i = 0; i < f->nevent_types; i++)
+		free(f->event_types[i]);
+	free(f->event_types);
 	if (f->pump != NULL)
 		event_free(f->pump);
 	sqlite3_finalize(f->ins);
 	sqlite3_finalize(f->sel);
 	sqlite3_finalize(f->setcur);
-	sqlite3_close(f->db);
 	if (f->own_base)
 		event_base_free(f->base);
 	free(f);

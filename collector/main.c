@@ -210,6 +210,7 @@ static struct fwd *
 open_forward(struct collector *co, char *err, size_t errlen)
 {
 	struct fmt_opts o;
+	struct fwd *f;
 
 	fmt_opts_defaults(&o);
 	o.facility = (int)co->cfg.syslog_facility;
@@ -217,8 +218,10 @@ open_forward(struct collector *co, char *err, size_t errlen)
 		o.sd_id = co->cfg.syslog_sd_id;
 	if (co->cfg.syslog_hostname != NULL)
 		o.hostname = co->cfg.syslog_hostname;
-	return fwd_new(co->replay != NULL ? NULL : co->base, co->cfg.db,
+	f = fwd_new(co->replay != NULL ? NULL : co->base, store_db(co->store),
 	    &co->cfg.forward, &o, co->cfg.forward_queue, err, errlen);
+	fwd_set_event_types(f, &co->cfg.forward_events);
+	return f;
 }
 
 /* Closes the analytics' hour and day on a quiet night (live only). */

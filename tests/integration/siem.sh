@@ -155,5 +155,29 @@ check outage/exactly-once [ "$u" -eq 1000 ]
 grep -o "outage alert [0-9]*$" "$OUT" | awk '{ print $3 }' >"$T/order"
 awk 'BEGIN { for (i = 0; i < 1000; i++) printf("%04d\n", i) }' >"$T/want"
 check outage/in-order cmp -s "$T/order" "$T/want"
+
+# The collector itself: --replay scores a file and forwards its alerts
+# (and, with forward-events, its net.flow events) over TLS in the same
+# command; rsyslog receives exactly what --replay printed.
+R="$LW_TOP/tests/rules"
+: >"$OUT"
+cat "$R/background.jsonl" "$R/bulk_read_spike/pos.jsonl" |
+    "$COLLECTOR" --replay - --db "$T/replay.db" \
+    --directory "$R/directory.csv" --sensitive 'crm.customer*=customer_pii' \
+    --rules "$LW_TOP/rules" --syslog-hostname replay-host \
+    --forward "tls://127.0.0.1:$TLS?ca=$T/pki/ca.crt&format=rfc5424" \
+    --forward-events net.flow >"$T/replay.out" 2>"$T/replay.err"
+check replay/exit [ $? -eq 0 ]
+na=$(grep -c '"type":"alert"' "$T/replay.out")
+nf=$(grep -c '"type":"net.flow"' "$R/background.jsonl")
+check replay/alerts-raised [ "$na" -ge 1 ]
+wait_lines "^tls	replay-host	leakwatch	ALERT	" "$na"
+wait_lines "^tls	replay-host	leakwatch	EVENT	" "$nf"
+check replay/alerts-forwarded [ "$(grep -c "^tls	replay-host	leakwatch	ALERT	" "$OUT")" -eq "$na" ]
+check replay/events-forwarded [ "$(grep -c "^tls	replay-host	leakwatch	EVENT	" "$OUT")" -eq "$nf" ]
+id=$(sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p' "$T/replay.out" | head -1)
+check replay/alert-id-intact grep -q "\"id\": \"$id\"" "$OUT"
+check replay/event-rule-is-type sh -c "grep '	EVENT	' '$OUT' | head -1 | grep -q '\"rule\": \"net.flow\"'"
+
 stop_rsyslog
 [ -z "$FAILED" ]

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "../../collector/collector.h"
 #include "leakwatch/event.h"
@@ -26,6 +27,7 @@ main(int argc, char **argv)
 	struct fmt_opts o;
 	struct lw_event *ev;
 	struct fwd *f;
+	sqlite3 *sdb = NULL;
 	const char *db = NULL;
 	char *line = NULL, err[512];
 	size_t cap = 0, lineno = 0;
@@ -56,9 +58,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: lwfwd --db PATH --forward URL ...\n");
 		return 2;
 	}
-	if ((f = fwd_new(NULL, db, &urls, &o, 100000, err,
+	/* Autocommit: each alert is its own transaction here. */
+	if (sqlite3_open(db, &sdb) != SQLITE_OK ||
+	    sqlite3_exec(sdb, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "lwfwd: %s: %s\n", db, sqlite3_errmsg(sdb));
+		return 1;
+	}
+	if ((f = fwd_new(NULL, sdb, &urls, &o, 100000, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "lwfwd: %s\n", err);
+		sqlite3_close(sdb);
 		return 1;
 	}
 	while ((n = getline(&line, &cap, stdin)) > 0) {
@@ -81,6 +91,7 @@ main(int argc, char **argv)
 		rc = 1;
 	}
 	fwd_free(f);
+	sqlite3_close(sdb);
 	free(urls.v);
 	return rc;
 }

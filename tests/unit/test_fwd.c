@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <event2/event.h>
+#include <sqlite3.h>
 
 #include "../../collector/collector.h"
 #include "leakwatch/util.h"
@@ -64,6 +65,17 @@ alert(int i)
 	    "score", 80, "summary", summary);
 }
 
+/* The connection each forwarder uses; closed with fwd_close(). */
+static sqlite3 *conn;
+
+static void
+fwd_close(struct fwd *f)
+{
+	fwd_free(f);
+	sqlite3_close(conn);
+	conn = NULL;
+}
+
 static struct fwd *
 fwd_open(const char *db, const char *url, long long max)
 {
@@ -78,7 +90,9 @@ fwd_open(const char *db, const char *url, long long max)
 	fmt_opts_defaults(&o);
 	o.hostname = "h";
 	o.procid = 1;
-	f = fwd_new(NULL, db, &urls, &o, max, err, sizeof(err));
+	if (sqlite3_open(db, &conn) != SQLITE_OK)
+		abort();
+	f = fwd_new(NULL, conn, &urls, &o, max, err, sizeof(err));
 	if (f == NULL)
 		FAILF("fwd_new: %s", err);
 	return f;
@@ -218,7 +232,7 @@ test_tcp_in_order(void)
 	cfd = accept(lfd, NULL, NULL);
 	REQUIRE(cfd != -1);
 	CHECK_INT(read_frames(cfd, 0, 1001), 1000);
-	fwd_free(f);
+	fwd_close(f);
 	close(cfd);
 	close(lfd);
 }
@@ -244,7 +258,7 @@ test_outage_and_restart(void)
 		json_decref(a);
 	}
 	CHECK_INT(fwd_flush(f, 300), -1);	/* nobody listening */
-	fwd_free(f);
+	fwd_close(f);
 	REQUIRE((f = fwd_open(db, url, 100000)) != NULL);
 	/* Same port, now listening. */
 	{
@@ -264,13 +278,13 @@ test_outage_and_restart(void)
 	cfd = accept(lfd, NULL, NULL);
 	REQUIRE(cfd != -1);
 	CHECK_INT(read_frames(cfd, 0, 1001), 1000);
-	fwd_free(f);
+	fwd_close(f);
 	close(cfd);
 	close(lfd);
 	/* A third start has nothing left to send. */
 	REQUIRE((f = fwd_open(db, url, 100000)) != NULL);
 	CHECK_INT(fwd_flush(f, 100), 0);
-	fwd_free(f);
+	fwd_close(f);
 }
 
 static void
@@ -292,7 +306,7 @@ test_bound(void)
 	}
 	fwd_stats(f, &st);
 	CHECK_INT(st.dropped, 150);
-	fwd_free(f);
+	fwd_close(f);
 }
 
 static void
@@ -341,7 +355,7 @@ test_udp(void)
 		n++;
 	}
 	CHECK_INT(n, 3);
-	fwd_free(f);
+	fwd_close(f);
 	close(fd);
 }
 
@@ -392,7 +406,7 @@ test_never_reads(void)
 		}
 		CHECK_INT(got, 5000);
 	}
-	fwd_free(f);
+	fwd_close(f);
 	close(cfd);
 	close(lfd);
 }
