@@ -135,26 +135,32 @@ check json/rule contains "$js" '\\"rule\\":{\\"name\\":\\"bulk_read\\"'
 
 # Outage: 1,000 alerts while rsyslog is down; the forwarder gives up
 # after a short wait and exits (restart); a second run after rsyslog is
-# back delivers all 1,000 exactly once and in order.
-stop_rsyslog
+# back delivers all 1,000 exactly once and in order. Over TCP and TLS.
 awk 'BEGIN { for (i = 0; i < 1000; i++)
 	printf("{\"type\":\"alert\",\"ts\":\"2026-11-22T11:00:00.000000Z\",\"id\":\"%016x\",\"employee\":\"e%d\",\"rule\":\"r\",\"severity\":\"low\",\"score\":10,\"summary\":\"outage alert %04d\"}\n", i, i, i) }' >"$T/many.jsonl"
-"$LWFWD" --db "$T/outage.db" --forward "tcp://127.0.0.1:$TCP" --wait 500 \
-    <"$T/many.jsonl" 2>>"$T/lwfwd.log"
-check outage/not-sent-while-down [ $? -ne 0 ]
-: >"$OUT"
-start_rsyslog || fail outage/restart "rsyslogd did not come back"
-"$LWFWD" --db "$T/outage.db" --forward "tcp://127.0.0.1:$TCP" --wait 20000 \
-    </dev/null 2>>"$T/lwfwd.log"
-check outage/flushed [ $? -eq 0 ]
-wait_lines "outage alert" 1000
-n=$(grep -c "outage alert" "$OUT")
-check outage/count [ "$n" -eq 1000 ]
-u=$(grep -o "outage alert [0-9]*" "$OUT" | sort -u | wc -l)
-check outage/exactly-once [ "$u" -eq 1000 ]
-grep -o "outage alert [0-9]*$" "$OUT" | awk '{ print $3 }' >"$T/order"
 awk 'BEGIN { for (i = 0; i < 1000; i++) printf("%04d\n", i) }' >"$T/want"
-check outage/in-order cmp -s "$T/order" "$T/want"
+for tr in tcp tls; do
+	case $tr in
+	tcp) url="tcp://127.0.0.1:$TCP" ;;
+	tls) url="tls://127.0.0.1:$TLS?ca=$T/pki/ca.crt" ;;
+	esac
+	stop_rsyslog
+	"$LWFWD" --db "$T/outage-$tr.db" --forward "$url" --wait 500 \
+	    <"$T/many.jsonl" 2>>"$T/lwfwd.log"
+	check "outage-$tr/not-sent-while-down" [ $? -ne 0 ]
+	: >"$OUT"
+	start_rsyslog || fail "outage-$tr/restart" "rsyslogd did not come back"
+	"$LWFWD" --db "$T/outage-$tr.db" --forward "$url" --wait 20000 \
+	    </dev/null 2>>"$T/lwfwd.log"
+	check "outage-$tr/flushed" [ $? -eq 0 ]
+	wait_lines "outage alert" 1000
+	n=$(grep -c "^$tr	.*outage alert" "$OUT")
+	check "outage-$tr/count" [ "$n" -eq 1000 ]
+	u=$(grep -o "outage alert [0-9]*$" "$OUT" | sort -u | wc -l)
+	check "outage-$tr/exactly-once" [ "$u" -eq 1000 ]
+	grep -o "outage alert [0-9]*$" "$OUT" | awk '{ print $3 }' >"$T/order"
+	check "outage-$tr/in-order" cmp -s "$T/order" "$T/want"
+done
 
 # The collector itself: --replay scores a file and forwards its alerts
 # (and, with forward-events, its net.flow events) over TLS in the same
