@@ -58,9 +58,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: lwfwd --db PATH --forward URL ...\n");
 		return 2;
 	}
-	/* Autocommit: each alert is its own transaction here. */
+	/* Autocommit, each alert its own transaction, as the collector
+	 * commits them (WAL, synchronous=NORMAL). */
 	if (sqlite3_open(db, &sdb) != SQLITE_OK ||
-	    sqlite3_exec(sdb, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) !=
+	    sqlite3_exec(sdb, "PRAGMA journal_mode=WAL; PRAGMA synchronous="
+	    "NORMAL", NULL, NULL, NULL) !=
 	    SQLITE_OK) {
 		fprintf(stderr, "lwfwd: %s: %s\n", db, sqlite3_errmsg(sdb));
 		return 1;
