@@ -20,11 +20,13 @@
  * fields of docs/events.md, validated by the closed schema before it is
  * handed to the source's emit function.
  */
+#include <sys/random.h>
 #include <sys/queue.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -34,6 +36,8 @@
 #include "leakwatch/sqlnorm.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
+
+static uint64_t	mix64(uint64_t);
 
 #define DB_HASH_MIN		1024
 #define DB_SWEEP_US		1000000LL	/* idle checks, packet time */
@@ -92,6 +96,7 @@ struct db_table {
 	struct reasm_ctx	*reasm;
 	struct db_conn		**hash;
 	size_t			 nbuckets;	/* power of two */
+	uint64_t		 hkey;		/* random, see conn_hash() */
 	size_t			 count;
 	struct db_lru		 lru;
 	int64_t			 last_sweep;
@@ -195,6 +200,8 @@ db_new(const struct agent_config *cfg, db_emit_fn *emit, void *arg,
 		fatalx("reasm_ctx_new");
 	t->nbuckets = DB_HASH_MIN;
 	t->hash = xcalloc(t->nbuckets, sizeof(*t->hash));
+	if (getrandom(&t->hkey, sizeof(t->hkey), 0) != sizeof(t->hkey))
+		t->hkey = mix64((uint64_t)getpid() ^ (uint64_t)now_us());
 	TAILQ_INIT(&t->lru);
 	return t;
 }
@@ -238,20 +245,43 @@ port_proto(const struct db_table *t, uint16_t port)
 	return NULL;
 }
 
+static uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+/*
+ * Keyed with a random value per table (t->hkey): CRC-32C is linear, so
+ * an insider who controls a block of addresses could have aimed every
+ * connection at one bucket and made each packet's lookup a list walk -
+ * kernel drops, an evasion. Output does not depend on bucket order.
+ */
 static uint32_t
-conn_hash(uint8_t ipver, const uint8_t *cli, uint16_t cport,
+conn_hash(uint64_t hkey, uint8_t ipver, const uint8_t *cli, uint16_t cport,
     const uint8_t *srv, uint16_t sport)
 {
-	uint8_t key[38];
-	size_t alen = ipver == 6 ? 16 : 4;
+	uint8_t key[40];
+	size_t alen = ipver == 6 ? 16 : 4, i;
+	uint64_t h = hkey ^ ipver, w;
 
+	memset(key, 0, sizeof(key));
 	memcpy(key, cli, alen);
 	memcpy(key + alen, srv, alen);
 	key[2 * alen] = (uint8_t)(cport >> 8);
 	key[2 * alen + 1] = (uint8_t)cport;
 	key[2 * alen + 2] = (uint8_t)(sport >> 8);
 	key[2 * alen + 3] = (uint8_t)sport;
-	return crc32c(ipver, key, 2 * alen + 4);
+	for (i = 0; i < 2 * alen + 4; i += 8) {
+		memcpy(&w, key + i, 8);
+		h = mix64(h ^ w);
+	}
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 static struct db_conn *
@@ -859,7 +889,7 @@ db_packet(struct db_table *t, const struct pkt *p)
 		memset(b, 0, sizeof(b));
 		memcpy(a, cli, p->ipver == 6 ? 16 : 4);
 		memcpy(b, srv, p->ipver == 6 ? 16 : 4);
-		h = conn_hash(p->ipver, a, cport, b, sport);
+		h = conn_hash(t->hkey, p->ipver, a, cport, b, sport);
 		c = conn_find(t, h, p->ipver, a, cport, b, sport);
 	}
 	if (c != NULL && from_cli && (p->tcp_flags & (PKT_SYN | PKT_ACK)) ==

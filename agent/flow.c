@@ -39,6 +39,7 @@
 #include <sys/random.h>
 
 #include "agent.h"
+#include "leakwatch/util.h"
 #include "leakwatch/log.h"
 #include "leakwatch/xmalloc.h"
 
@@ -113,6 +114,7 @@ struct flow_table {
 	int64_t			 now;
 	int64_t			 last_tick;
 	uint64_t		 salt;
+	uint64_t		 hkey;		/* random: bucket placement */
 	uint64_t		 next_id;
 	struct flow_list	 idle;
 	struct flow_list	 closing;
@@ -141,11 +143,18 @@ mix64(uint64_t x)
 	return x;
 }
 
+/*
+ * Keyed with a random value per table: an outsider who picks addresses
+ * and ports cannot aim many flows at one bucket, which would turn every
+ * lookup into a list walk and the capture into kernel drops. Output does
+ * not depend on bucket order (flows leave by their lists), so the key
+ * need not be reproducible.
+ */
 static uint64_t
-key_hash(const struct flow_key *k)
+key_hash(uint64_t hkey, const struct flow_key *k)
 {
 	const uint8_t *b = (const uint8_t *)k;
-	uint64_t h = 0xcbf29ce484222325ULL, w;
+	uint64_t h = 0xcbf29ce484222325ULL ^ hkey, w;
 	size_t i;
 
 	for (i = 0; i + 8 <= sizeof(*k); i += 8) {
@@ -312,6 +321,8 @@ flow_table_new(const struct agent_config *cfg, struct dpi *dpi,
 	if (cfg->read == NULL &&
 	    getrandom(&t->salt, sizeof(t->salt), 0) != sizeof(t->salt))
 		t->salt = (uint64_t)getpid() << 32;
+	if (getrandom(&t->hkey, sizeof(t->hkey), 0) != sizeof(t->hkey))
+		t->hkey = mix64((uint64_t)getpid() ^ (uint64_t)now_us());
 	for (i = 0; i < cfg->internal.n; i++)
 		if (flow_add_internal(t, cfg->internal.v[i], err, errlen) != 0) {
 			flow_table_free(t);
@@ -325,7 +336,7 @@ flow_unlink(struct flow_table *t, struct flow *f)
 {
 	struct flow **pp;
 
-	pp = &t->buckets[key_hash(&f->key) & (t->nbuckets - 1)];
+	pp = &t->buckets[key_hash(t->hkey, &f->key) & (t->nbuckets - 1)];
 	while (*pp != NULL && *pp != f)
 		pp = &(*pp)->hnext;
 	if (*pp == f)
@@ -596,7 +607,7 @@ flow_packet(struct flow_table *t, const struct pkt *p)
 		k.pa = dp;
 		k.pb = sp;
 	}
-	h = key_hash(&k);
+	h = key_hash(t->hkey, &k);
 	for (f = t->buckets[h & (t->nbuckets - 1)]; f != NULL; f = f->hnext)
 		if (memcmp(&f->key, &k, sizeof(k)) == 0)
 			break;
