@@ -105,6 +105,7 @@ pg_sql "$T/pg" crm "CREATE SCHEMA crm;
 mkdir -p "$T/nginx"
 cat >"$T/nginx/nginx.conf" <<EOF
 daemon off;
+master_process off;
 worker_processes 1;
 pid $T/nginx/nginx.pid;
 error_log $T/nginx/error.log;

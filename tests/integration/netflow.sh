@@ -250,6 +250,9 @@ live() {
 	cat >"$NG/nginx.conf" <<EOF
 $load
 daemon off;
+# One process: the trap's kill then stops all of nginx, not only a
+# master whose worker would live on.
+master_process off;
 user root;
 worker_processes 1;
 pid $NG/nginx.pid;
