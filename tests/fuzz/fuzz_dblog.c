@@ -1,7 +1,8 @@
 /*
- * libFuzzer target for the PostgreSQL log formats (agent/decode-pglog.c).
- * The first input byte picks the format (0 pgaudit stderr with the
- * prefix "%m [%p] %q%u@%d %a %r %e ", 1 csvlog, 2 jsonlog); the rest is
+ * libFuzzer target for every database log format (agent/decode-pglog.c,
+ * agent/decode-mylog.c). The first input byte picks the format: 0
+ * pgaudit stderr with the prefix "%m [%p] %q%u@%d %a %r %e ", 1 csvlog,
+ * 2 jsonlog, 3 the MySQL slow log, 4 MariaDB server_audit; the rest is
  * the log, fed line by line as the log source does, then flush(). Every
  * reported statement goes through db_query_event(), the real way out, so
  * the normaliser and the event schema see what the parser produced.
@@ -71,7 +72,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct dblog_format *const fmts[] = {
-		&dblog_pgaudit, &dblog_pgcsv, &dblog_pgjson
+		&dblog_pgaudit, &dblog_pgcsv, &dblog_pgjson,
+		&dblog_mysql_slow, &dblog_mariadb_audit
 	};
 	struct dblog_out out = { on_query, on_session, on_bad, NULL };
 	const struct dblog_format *f;
@@ -83,7 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	agent_config_defaults(&cfg);
 	cfg.log_line_prefix = prefix;
-	f = fmts[data[0] % 3];
+	f = fmts[data[0] % 5];
 	buf = (const char *)data + 1;
 	len = size - 1;
 	last_pos = 0;
