@@ -67,6 +67,7 @@ struct agent_config {
 	char		*log_line_prefix; /* the server's, for pgaudit */
 	long long	 stat_interval;	/* ms between polls */
 	int		 log_dedup;	/* drop sessions the wire decoded */
+	int		 stat_fill;	/* pgstat fills only the log's gaps */
 };
 
 extern const struct conf_key agent_keys[];
@@ -499,12 +500,18 @@ void		 source_db_free(struct source_db *);
 struct dblog_out {
 	void	(*query)(void *arg, const struct db_session_info *,
 		    const struct db_query *, uint64_t pos);
-	/* connect, disconnect, auth_failed (error_code or NULL) */
+	/* connect, disconnect (duration_us: the session's length, or -1),
+	 * auth_failed (error_code or NULL) */
 	void	(*session)(void *arg, const struct db_session_info *,
-		    const char *action, int64_t ts_us, const char *error_code,
-		    uint64_t pos);
+		    const char *action, int64_t ts_us, int64_t duration_us,
+		    const char *error_code, uint64_t pos);
 	void	(*bad)(void *arg, const char *why);
 	void	 *arg;
+	/* Optional (NULL: not told): calls of statement sql whose rows the
+	 * log could not count, or counted elsewhere (statfill.c, op one of
+	 * enum statfill_op). */
+	void	(*fill)(void *arg, const struct db_session_info *,
+		    const char *sql, int op, uint64_t calls);
 };
 
 struct dblog_format {
@@ -538,8 +545,75 @@ void		 source_log_stats(const struct source_log *,
 		    struct source_stats *);
 void		 source_log_free(struct source_log *);
 
+/* statfill.c: what the log sources could not count, for pgstat to fill */
+enum statfill_op {
+	STATFILL_PENDING,		/* calls not decided yet */
+	STATFILL_NEED,			/* calls only the statistics count */
+	STATFILL_COUNTED,		/* calls the log counted elsewhere */
+	STATFILL_PENDING_NEED,		/* pending calls now decided */
+	STATFILL_PENDING_COUNTED
+};
+struct statfill_verdict {
+	uint64_t	 need;
+	uint64_t	 counted;
+	uint64_t	 pending;
+};
+void		 statfill_enable(const char *db_system);
+int		 statfill_enabled(const char *db_system);
+void		 statfill_key(const char *db_system, const char *user,
+		    const char *db, const char *fingerprint, char *key,
+		    size_t len);
+void		 statfill_note(const char *key, int op, uint64_t calls,
+		    int64_t now_us);
+void		 statfill_get(const char *key, int64_t now_us,
+		    struct statfill_verdict *);
+void		 statfill_take(const char *key, uint64_t need,
+		    uint64_t counted, int64_t now_us);
+int		 statfill_fingerprint(const struct lw_event *, char *out,
+		    size_t len);
+uint64_t	 statfill_dropped(void);
+void		 statfill_reset(void);
+
 /* source-stat.c: "pgstat:FILE" (pg_stat_statements, libpq) and
  * "mystat:FILE" (performance_schema, libmariadb) polling */
+
+/* One counter set of one poll, as the server reports it. */
+struct stat_row {
+	const char	*user;
+	const char	*db;		/* "" for mystat */
+	const char	*id;		/* pg "queryid/toplevel"; my event */
+	const char	*sql;		/* pg statement text; NULL for my */
+	size_t		 sql_len;
+	uint64_t	 calls;
+	uint64_t	 rows;		/* pg rows; my rows sent */
+	uint64_t	 rows2;		/* my rows affected */
+	double		 time_us;	/* cumulative execution time */
+};
+struct stat_tab_stats {
+	uint64_t	 tracked;	/* counter sets held now */
+	uint64_t	 untracked;	/* rows over the cap, ignored */
+	uint64_t	 resets;	/* counters that went down */
+	uint64_t	 vanished;	/* counter sets gone (dealloc, reset) */
+	uint64_t	 held;		/* fill: calls waiting for the log */
+	uint64_t	 filled;	/* fill: calls reported for the log */
+	uint64_t	 skipped;	/* fill: calls the log counted */
+	uint64_t	 norm_errors;
+	uint64_t	 invalid;
+};
+typedef void	 stat_emit_fn(void *arg, struct lw_event *);
+struct stat_tab;
+struct stat_tab	*stat_tab_new(const struct agent_config *, int mysql,
+		    size_t max_keys);
+/* One poll: the differences since the previous one become events
+ * (none on the first poll, the baseline). epoch changes when the server
+ * reset all its counters (pg_stat_statements_info.stats_reset). fill:
+ * report only what the log sources asked for (statfill.c). */
+int		 stat_tab_poll(struct stat_tab *, const struct stat_row *,
+		    size_t n, const char *epoch, int64_t now_us, int fill,
+		    stat_emit_fn *, void *arg);
+void		 stat_tab_stats(const struct stat_tab *,
+		    struct stat_tab_stats *);
+void		 stat_tab_free(struct stat_tab *);
 struct source_stat;
 struct source_stat *source_stat_new(struct event_base *, const char *kind,
 		    const char *arg, const struct agent_config *,

@@ -64,6 +64,7 @@ const struct conf_key agent_keys[] = {
 	K("log-line-prefix", CONF_STR, log_line_prefix, 0, 0),
 	K("stat-interval", CONF_DURATION, stat_interval, 1000, 86400000),
 	K("log-dedup", CONF_FLAG, log_dedup, 0, 1),
+	K("stat-fill", CONF_FLAG, stat_fill, 0, 1),
 	{ NULL, CONF_STR, 0, 0, 0 }
 };
 
@@ -91,6 +92,7 @@ agent_config_defaults(struct agent_config *c)
 	c->flow_update = 60000;
 	c->stat_interval = 60000;
 	c->log_dedup = 1;
+	c->stat_fill = 1;
 }
 
 int

@@ -15,6 +15,10 @@
  *                  no row counts, so they carry rows 0 and partial true:
  *                  who ran what, and what failed).
  *
+ *                  CONNECT / DISCONNECT / FAILED_CONNECT lines become
+ *                  db.session events, a DISCONNECT with the time since
+ *                  its CONNECT (whole seconds, the plugin's resolution).
+ *
  * session_id is the connection (thread) id, as the wire decoder reports
  * it. Statements are normalised by db_query_event(); nothing here
  * outputs their text.
@@ -29,6 +33,8 @@
 #include "agent.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
+
+#define MYL_CONNS	1024	/* audit: connections timed, by id hash */
 
 struct mylog {
 	const struct agent_config *cfg;
@@ -53,6 +59,11 @@ struct mylog {
 	size_t			 sqlcap;
 	char			*buf;		/* audit: decoded statement */
 	size_t			 bufcap;
+	/* audit: when each open connection began, for its duration. */
+	struct {
+		char		 id[24];
+		int64_t		 ts_us;
+	}			 conn[MYL_CONNS];
 };
 
 /* Grows a buffer to need bytes: most statements are short, a few long. */
@@ -366,7 +377,8 @@ audit_session(struct mylog *m, const char **f, const size_t *fl,
 	const char *action;
 	char code[16];
 	long long rc;
-	int64_t ts;
+	int64_t ts, dur = -1;
+	uint32_t slot;
 
 	if (fl[6] == 7 && memcmp(f[6], "CONNECT", 7) == 0)
 		action = "connect";
@@ -387,7 +399,19 @@ audit_session(struct mylog *m, const char **f, const size_t *fl,
 		return;
 	}
 	audit_info(f, fl, &info);
-	m->out.session(m->out.arg, &info, action, ts,
+	/* The connection's length: DISCONNECT less its CONNECT (both to
+	 * the second), when the CONNECT was read. */
+	slot = crc32c(0, f[4], fl[4]) % MYL_CONNS;
+	if (strcmp(action, "connect") == 0) {
+		copyn(m->conn[slot].id, sizeof(m->conn[slot].id), f[4], fl[4]);
+		m->conn[slot].ts_us = ts;
+	} else if (strcmp(action, "disconnect") == 0 &&
+	    strcmp(m->conn[slot].id, info.session_id) == 0) {
+		if (ts >= m->conn[slot].ts_us)
+			dur = ts - m->conn[slot].ts_us;
+		m->conn[slot].id[0] = '\0';
+	}
+	m->out.session(m->out.arg, &info, action, ts, dur,
 	    strcmp(action, "auth_failed") == 0 ? code : NULL, end);
 }
 

@@ -15,11 +15,26 @@
  *
  * Failed statements, which pgaudit does not log, come from ERROR
  * messages with their statement (csv/json: the `query` field; stderr:
- * the STATEMENT line that follows) and their SQLSTATE. Nothing else in
- * the log is used. Raw statement text never leaves this file but through
- * db_query_event(), which normalises it. What pgaudit cannot count
- * (FETCH, COPY of a table, any line without the rows field) is reported
- * with rows 0 and partial true; docs/log-sources.md has the table.
+ * the STATEMENT line that follows) and their SQLSTATE. Raw statement
+ * text never leaves this file but through db_query_event(), which
+ * normalises it. What pgaudit cannot count (FETCH, COPY of a table, any
+ * line without the rows field) is reported with rows 0 and partial true;
+ * docs/log-sources.md has the table.
+ *
+ * Cursors: pgaudit counts no rows for FETCH, but auto_explain (with
+ * log_analyze, log_format json) logs each cursor's plan when its
+ * executor ends (CLOSE, or the end of its transaction), with the rows
+ * its top node produced: for a cursor read forward only, exactly the
+ * rows its FETCHes returned. That plan becomes one more event of the
+ * cursor's DECLARE carrying the total. A cursor moved (MOVE), read
+ * backward or absolutely, declared WITH HOLD (its rows are materialised
+ * at commit), or ended without a plan (rolled back, no auto_explain)
+ * has no usable total. Either way its FETCHes are told to out->fill as
+ * counted elsewhere or needing the statistics (statfill.c), so a pgstat
+ * source of the same agent fills exactly the gaps.
+ *
+ * Sessions: log_connections and log_disconnections lines (the latter
+ * with the session's length) and authentication failures.
  *
  * It is not a general log parser: messages other than these are skipped
  * without a count, a malformed record is counted through out->bad().
@@ -40,6 +55,8 @@
 #include "leakwatch/xmalloc.h"
 
 #define PGL_CURSORS	64	/* DECLAREs remembered, all sessions */
+#define PGL_CUR_TEXTS	4	/* distinct FETCH texts per cursor */
+#define PGL_SESSIONS	64	/* backends whose last statement is kept */
 #define PGL_NAME_MAX	64
 #define PGL_DEFAULT_PREFIX	"%m [%p] %q%u@%d "	/* Debian's */
 
@@ -57,11 +74,31 @@ struct pgl_rec {
 	const char	*query;		/* the failed statement (csv/json) */
 };
 
-/* A cursor's DECLARE, so its FETCHes inherit command and tables. */
+/*
+ * A cursor's DECLARE, so its FETCHes inherit command and tables, and the
+ * FETCH texts it ran (with their calls) until its total is known.
+ */
 struct pgl_cursor {
 	char		 pid[16];
 	char		 name[PGL_NAME_MAX];
-	char		*declare;
+	char		*declare;	/* its query */
+	char		*decl_full;	/* the DECLARE itself */
+	uint64_t	 used;
+	int		 hold;		/* WITH HOLD */
+	int		 bad;		/* moved or not read forward */
+	int		 closing;	/* CLOSE, COMMIT, ROLLBACK seen */
+	struct {
+		char	*sql;
+		uint64_t calls;
+	}		 texts[PGL_CUR_TEXTS];
+};
+
+/* A backend's last audited statement: COPY (query) is counted by its
+ * SELECT sub-statement, logged just before it. */
+struct pgl_sess {
+	char		 pid[16];
+	long long	 stmt_id;
+	int		 select_rows;	/* that statement had a SELECT line */
 	uint64_t	 used;
 };
 
@@ -82,6 +119,7 @@ struct pglog {
 	char			 err_state[8];
 	int64_t			 err_ts;
 	struct pgl_cursor	 cur[PGL_CURSORS];
+	struct pgl_sess		 sess[PGL_SESSIONS];
 	uint64_t		 tick;
 	char			 last_stmt_pid[16];
 	char			*last_stmt;	/* for log_statement_once */
@@ -399,8 +437,107 @@ cursor_find(struct pglog *g, const char *pid, const char *name)
 	return NULL;
 }
 
+/* Tells out->fill about calls of sql in r's session (op: statfill_op). */
 static void
-cursor_remember(struct pglog *g, const char *pid, const char *stmt)
+pgl_fill(struct pglog *g, const struct pgl_rec *r, const char *sql, int op,
+    uint64_t calls)
+{
+	struct db_session_info info;
+
+	if (g->out.fill == NULL || calls == 0)
+		return;
+	pgl_session(r, &info);
+	g->out.fill(g->out.arg, &info, sql, op, calls);
+}
+
+/*
+ * A cursor is gone. counted: its auto_explain total was reported, so
+ * its FETCHes are counted; else their rows need the statistics.
+ */
+static void
+cursor_drop(struct pglog *g, const struct pgl_rec *r, struct pgl_cursor *c,
+    int counted)
+{
+	size_t i;
+
+	for (i = 0; i < PGL_CUR_TEXTS; i++) {
+		if (c->texts[i].sql == NULL)
+			continue;
+		pgl_fill(g, r, c->texts[i].sql, counted ?
+		    STATFILL_PENDING_COUNTED : STATFILL_PENDING_NEED,
+		    c->texts[i].calls);
+		free(c->texts[i].sql);
+	}
+	free(c->declare);
+	free(c->decl_full);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * A record of backend pid that is not a plan: a cursor that was closing
+ * (CLOSE, end of its transaction) got no plan before it, so none will
+ * come. all: the session ended, every cursor of it is gone.
+ */
+static void
+cursors_settle(struct pglog *g, const struct pgl_rec *r, int all)
+{
+	size_t i;
+
+	for (i = 0; i < PGL_CURSORS; i++)
+		if (g->cur[i].declare != NULL &&
+		    (all || g->cur[i].closing) &&
+		    strcmp(g->cur[i].pid, r->pid) == 0)
+			cursor_drop(g, r, &g->cur[i], 0);
+}
+
+/* CLOSE name, CLOSE ALL, COMMIT, ROLLBACK: which cursors end here. */
+static void
+cursors_closing(struct pglog *g, const char *pid, const char *name,
+    int txend)
+{
+	size_t i;
+
+	for (i = 0; i < PGL_CURSORS; i++) {
+		if (g->cur[i].declare == NULL ||
+		    strcmp(g->cur[i].pid, pid) != 0)
+			continue;
+		if (txend && g->cur[i].hold)
+			continue;	/* outlives its transaction */
+		if (name == NULL || strcmp(g->cur[i].name, name) == 0)
+			g->cur[i].closing = 1;
+	}
+}
+
+static int
+has_word(const char *s, const char *w)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (word_at(s, i, w))
+			return 1;
+	return 0;
+}
+
+/*
+ * Does this FETCH read forward only (NEXT, FORWARD n, n, ALL), so the
+ * cursor's executor count is what the FETCHes returned?
+ */
+static int
+fetch_forward(const char *stmt)
+{
+	static const char *const back[] = { "backward", "prior", "absolute",
+	    "relative", "last", "first", NULL };
+	int k;
+
+	for (k = 0; back[k] != NULL; k++)
+		if (has_word(stmt, back[k]))
+			return 0;
+	return strchr(stmt, '-') == NULL;
+}
+
+static void
+cursor_remember(struct pglog *g, const struct pgl_rec *r, const char *stmt)
 {
 	struct pgl_cursor *c;
 	char name[PGL_NAME_MAX];
@@ -408,17 +545,81 @@ cursor_remember(struct pglog *g, const char *pid, const char *stmt)
 
 	if (declared_name(stmt, name, sizeof(name)) != 0)
 		return;
-	if ((c = cursor_find(g, pid, name)) == NULL) {
+	if ((c = cursor_find(g, r->pid, name)) == NULL) {
 		c = &g->cur[0];
 		for (i = 1; i < PGL_CURSORS; i++)
 			if (g->cur[i].used < c->used)
 				c = &g->cur[i];
 	}
-	free(c->declare);
-	copyn(c->pid, sizeof(c->pid), pid, strlen(pid));
+	if (c->declare != NULL)
+		cursor_drop(g, r, c, 0);	/* its total is lost */
+	copyn(c->pid, sizeof(c->pid), r->pid, strlen(r->pid));
 	copyn(c->name, sizeof(c->name), name, strlen(name));
 	c->declare = xstrdup(cursor_query(stmt));
+	c->decl_full = xstrdup(stmt);
+	c->hold = has_word(stmt, "hold") &&
+	    !has_word(stmt, "without");
 	c->used = ++g->tick;
+}
+
+/*
+ * A FETCH or MOVE of cursor c (NULL: unknown, its DECLARE was before our
+ * start or forgotten): its rows are not in the line; remember the call
+ * until the cursor's fate is known.
+ */
+static void
+cursor_fetch(struct pglog *g, const struct pgl_rec *r, struct pgl_cursor *c,
+    const char *stmt, int move)
+{
+	size_t i, freei = PGL_CUR_TEXTS;
+
+	if (c == NULL) {
+		pgl_fill(g, r, stmt, STATFILL_NEED, 1);
+		return;
+	}
+	if (move || !fetch_forward(stmt))
+		c->bad = 1;
+	for (i = 0; i < PGL_CUR_TEXTS; i++) {
+		if (c->texts[i].sql == NULL) {
+			if (freei == PGL_CUR_TEXTS)
+				freei = i;
+		} else if (strcmp(c->texts[i].sql, stmt) == 0)
+			break;
+	}
+	if (i == PGL_CUR_TEXTS) {
+		if (freei == PGL_CUR_TEXTS) {
+			/* No room: this call needs the statistics, and so
+			 * the others, or the total would count it twice. */
+			c->bad = 1;
+			pgl_fill(g, r, stmt, STATFILL_NEED, 1);
+			return;
+		}
+		i = freei;
+		c->texts[i].sql = xstrdup(stmt);
+	}
+	c->texts[i].calls++;
+	pgl_fill(g, r, stmt, STATFILL_PENDING, 1);
+}
+
+static struct pgl_sess *
+sess_get(struct pglog *g, const char *pid)
+{
+	struct pgl_sess *e = &g->sess[0];
+	size_t i;
+
+	for (i = 0; i < PGL_SESSIONS; i++) {
+		if (strcmp(g->sess[i].pid, pid) == 0) {
+			g->sess[i].used = ++g->tick;
+			return &g->sess[i];
+		}
+		if (g->sess[i].used < e->used)
+			e = &g->sess[i];
+	}
+	memset(e, 0, sizeof(*e));
+	copyn(e->pid, sizeof(e->pid), pid, strlen(pid));
+	e->stmt_id = -1;
+	e->used = ++g->tick;
+	return e;
 }
 
 /*
@@ -434,11 +635,12 @@ pgl_audit(struct pglog *g, const struct pgl_rec *r, const char *msg,
 	char *f[10];
 	struct db_session_info info;
 	struct db_query q;
-	struct pgl_cursor *c;
+	struct pgl_cursor *c = NULL;
+	struct pgl_sess *se;
 	char *w, name[PGL_NAME_MAX];
 	const char *stmt;
-	int n, read_class, has_rows = 0;
-	long long rows = 0;
+	int n, read_class, has_rows = 0, fetch, copy_counted = 0;
+	long long rows = 0, stmt_id;
 
 	grow(&g->abuf, &g->acap, strlen(msg) + 16);
 	w = g->abuf;	/* r's strings live in scratch */
@@ -460,6 +662,8 @@ pgl_audit(struct pglog *g, const struct pgl_rec *r, const char *msg,
 		}
 		has_rows = 1;
 	}
+	if (parse_ll(f[1], 0, LLONG_MAX, &stmt_id) != 0)
+		stmt_id = -1;
 	stmt = f[7];
 	if (strcmp(stmt, "<previously logged>") == 0) {
 		if (g->last_stmt == NULL ||
@@ -473,28 +677,47 @@ pgl_audit(struct pglog *g, const struct pgl_rec *r, const char *msg,
 		    strlen(r->pid));
 		stmt = g->last_stmt;
 	}
+	/* COPY (query) TO: its SELECT sub-statement, same statement id,
+	 * was logged just before with the rows. */
+	se = sess_get(g, r->pid);
+	if (stmt_id >= 0 && se->stmt_id == stmt_id && se->select_rows &&
+	    strcmp(f[4], "COPY") == 0)
+		copy_counted = 1;
+	if (stmt_id != se->stmt_id)
+		se->select_rows = 0;
+	se->stmt_id = stmt_id;
+	if (strcmp(f[4], "SELECT") == 0 && has_rows)
+		se->select_rows = 1;
+
 	pgl_session(r, &info);
 	memset(&q, 0, sizeof(q));
 	q.sql = stmt;
 	q.sql_len = strlen(stmt);
 	q.start_us = q.end_us = r->ts_us;
 	read_class = strcmp(f[3], "READ") == 0;
+	fetch = strcmp(f[4], "FETCH") == 0 || strcmp(f[4], "MOVE") == 0;
 	if (strcmp(f[4], "DECLARE CURSOR") == 0)
-		cursor_remember(g, r->pid, stmt);
-	else if ((strcmp(f[4], "FETCH") == 0 || strcmp(f[4], "MOVE") == 0) &&
-	    cursor_of(stmt, name, sizeof(name)) == 0 &&
+		cursor_remember(g, r, stmt);
+	else if (fetch && cursor_of(stmt, name, sizeof(name)) == 0 &&
 	    (c = cursor_find(g, r->pid, name)) != NULL) {
 		/* As on the wire: a FETCH reads what its DECLARE reads. */
 		q.origin_sql = c->declare;
 		q.origin_len = strlen(c->declare);
 		c->used = ++g->tick;
 		read_class = 1;
-	}
+	} else if (strcmp(f[4], "CLOSE CURSOR") == 0) {
+		if (has_word(stmt, "all"))
+			cursors_closing(g, r->pid, NULL, 0);
+		else if (cursor_of(stmt, name, sizeof(name)) == 0)
+			cursors_closing(g, r->pid, name, 0);
+	} else if (strcmp(f[4], "COMMIT") == 0 ||
+	    strcmp(f[4], "ROLLBACK") == 0 ||
+	    strcmp(f[4], "PREPARE TRANSACTION") == 0)
+		cursors_closing(g, r->pid, NULL, 1);
 	/* pgaudit counts executor rows: FETCH and COPY of a table have
 	 * none, so their count is unknown, not zero. */
-	if (!has_rows || strcmp(f[4], "FETCH") == 0 ||
-	    strcmp(f[4], "MOVE") == 0 || (strcmp(f[4], "COPY") == 0 &&
-	    rows == 0))
+	if (!has_rows || fetch || (strcmp(f[4], "COPY") == 0 &&
+	    rows == 0 && !copy_counted))
 		q.partial = 1;
 	if (read_class)
 		q.rows_returned = (uint64_t)rows;
@@ -503,6 +726,73 @@ pgl_audit(struct pglog *g, const struct pgl_rec *r, const char *msg,
 		q.has_affected = 1;
 	}
 	g->out.query(g->out.arg, &info, &q, pos);
+	if (fetch)
+		cursor_fetch(g, r, c, stmt, strcmp(f[4], "MOVE") == 0);
+	else if (q.partial)
+		pgl_fill(g, r, stmt, STATFILL_NEED, 1);
+}
+
+/*
+ * auto_explain's "duration: 0.230 ms  plan:" and the plan in JSON: for
+ * a cursor's DECLARE, with log_analyze on, the top node's actual rows
+ * are what the cursor's FETCHes read. Other plans repeat what pgaudit
+ * counted and are not used.
+ */
+static void
+pgl_plan(struct pglog *g, const struct pgl_rec *r, uint64_t pos)
+{
+	const char *m = r->message, *j;
+	json_t *o, *plan, *jr, *jl;
+	json_error_t je;
+	struct pgl_cursor *c;
+	struct db_session_info info;
+	struct db_query q;
+	const char *text;
+	char name[PGL_NAME_MAX];
+	double ms, rows, loops = 1;
+
+	if ((j = strstr(m, " plan:\n")) == NULL)
+		return;
+	ms = strtod(m + 10, NULL);	/* "duration: 0.230 ms" */
+	if ((o = json_loads(j + 7, 0, &je)) == NULL) {
+		g->out.bad(g->out.arg, "auto_explain: plan not in JSON");
+		return;
+	}
+	text = json_string_value(json_object_get(o, "Query Text"));
+	plan = json_object_get(o, "Plan");
+	jr = json_object_get(plan, "Actual Rows");
+	jl = json_object_get(plan, "Actual Loops");
+	if (text == NULL || !json_is_number(jr) ||
+	    declared_name(text, name, sizeof(name)) != 0 ||
+	    (c = cursor_find(g, r->pid, name)) == NULL) {
+		json_decref(o);		/* not a cursor we follow */
+		return;
+	}
+	rows = json_number_value(jr);
+	if (json_is_number(jl))
+		loops = json_number_value(jl);
+	if (c->bad || c->hold || rows < 0 || loops < 0 ||
+	    rows * loops > 1e18) {
+		/* Moved, read backward, or materialised at commit: the
+		 * count is not what was returned. */
+		if (c->closing || !c->hold)
+			cursor_drop(g, r, c, 0);
+		json_decref(o);
+		return;
+	}
+	pgl_session(r, &info);
+	memset(&q, 0, sizeof(q));
+	q.sql = c->decl_full;
+	q.sql_len = strlen(c->decl_full);
+	q.origin_sql = c->declare;
+	q.origin_len = strlen(c->declare);
+	q.end_us = r->ts_us;
+	q.start_us = r->ts_us - (ms > 0 && ms < 1e12 ? (int64_t)(ms * 1000) :
+	    0);
+	q.rows_returned = (uint64_t)(rows * loops + 0.5);
+	g->out.query(g->out.arg, &info, &q, pos);
+	cursor_drop(g, r, c, 1);
+	json_decref(o);
 }
 
 /* A statement that failed: its text and SQLSTATE, no rows. */
@@ -524,9 +814,46 @@ pgl_error(struct pglog *g, const struct pgl_rec *r, const char *stmt,
 }
 
 /*
+ * "disconnection: session time: 1:02:03.456 user=...": the session's
+ * length in microseconds, or -1.
+ */
+static int64_t
+session_time(const char *m)
+{
+	const char *p = strstr(m, "session time: ");
+	long long h = 0, mi = 0, us = 0;
+	int k = 0;
+
+	if (p == NULL)
+		return -1;
+	p += 14;
+	while (isdigit((unsigned char)*p) && h < 100000000)
+		h = h * 10 + (*p++ - '0');
+	if (*p++ != ':' || !isdigit((unsigned char)p[0]) ||
+	    !isdigit((unsigned char)p[1]) || p[2] != ':' ||
+	    !isdigit((unsigned char)p[3]) || !isdigit((unsigned char)p[4]))
+		return -1;
+	mi = (p[0] - '0') * 10 + (p[1] - '0');
+	us = ((p[3] - '0') * 10 + (p[4] - '0')) * 1000000LL;
+	p += 5;
+	if (*p == '.')
+		for (p++; k < 6; k++) {
+			us += (isdigit((unsigned char)*p) ? *p - '0' : 0) *
+			    (k == 0 ? 100000 : k == 1 ? 10000 : k == 2 ? 1000 :
+			    k == 3 ? 100 : k == 4 ? 10 : 1);
+			if (isdigit((unsigned char)*p))
+				p++;
+		}
+	if (mi > 59 || us >= 61000000LL)
+		return -1;
+	return (h * 3600 + mi * 60) * 1000000LL + us;
+}
+
+/*
  * Sessions, when the server logs them: log_connections ("connection
- * authorized: ..."), log_disconnections ("disconnection: ..."), and a
- * FATAL authentication failure (28P01, 28000) as auth_failed.
+ * authorized: ..."), log_disconnections ("disconnection: ...", with the
+ * session time), and a FATAL authentication failure (28P01, 28000) as
+ * auth_failed.
  */
 static int
 pgl_session_msg(struct pglog *g, const struct pgl_rec *r, uint64_t pos)
@@ -537,15 +864,16 @@ pgl_session_msg(struct pglog *g, const struct pgl_rec *r, uint64_t pos)
 	if (strcmp(r->severity, "LOG") == 0 &&
 	    strncmp(r->message, "connection authorized: ", 23) == 0) {
 		pgl_session(r, &info);
-		g->out.session(g->out.arg, &info, "connect", r->ts_us, NULL,
-		    pos);
+		g->out.session(g->out.arg, &info, "connect", r->ts_us, -1,
+		    NULL, pos);
 		return 1;
 	}
 	if (strcmp(r->severity, "LOG") == 0 &&
 	    strncmp(r->message, "disconnection: ", 15) == 0) {
+		cursors_settle(g, r, 1);
 		pgl_session(r, &info);
-		g->out.session(g->out.arg, &info, "disconnect", r->ts_us, NULL,
-		    pos);
+		g->out.session(g->out.arg, &info, "disconnect", r->ts_us,
+		    session_time(r->message), NULL, pos);
 		return 1;
 	}
 	if (strcmp(r->severity, "FATAL") != 0)
@@ -556,7 +884,8 @@ pgl_session_msg(struct pglog *g, const struct pgl_rec *r, uint64_t pos)
 	if (strcmp(state, "28P01") != 0 && strcmp(state, "28000") != 0)
 		return 0;
 	pgl_session(r, &info);
-	g->out.session(g->out.arg, &info, "auth_failed", r->ts_us, state, pos);
+	g->out.session(g->out.arg, &info, "auth_failed", r->ts_us, -1, state,
+	    pos);
 	return 1;
 }
 
@@ -564,6 +893,16 @@ pgl_session_msg(struct pglog *g, const struct pgl_rec *r, uint64_t pos)
 static void
 pgl_message(struct pglog *g, const struct pgl_rec *r, uint64_t pos)
 {
+	if (strcmp(r->severity, "LOG") == 0 &&
+	    strncmp(r->message, "duration: ", 10) == 0 &&
+	    strstr(r->message, " plan:\n") != NULL) {
+		pgl_plan(g, r, pos);
+		return;
+	}
+	/* Any other record of the backend: a closing cursor's plan, if
+	 * any, came before it. */
+	if (*r->pid != '\0')
+		cursors_settle(g, r, 0);
 	if (pgl_session_msg(g, r, pos))
 		return;
 	if (strcmp(r->severity, "LOG") == 0 &&
@@ -1032,12 +1371,16 @@ static void
 pglog_free(void *arg)
 {
 	struct pglog *g = arg;
-	size_t i;
+	size_t i, k;
 
 	if (g == NULL)
 		return;
-	for (i = 0; i < PGL_CURSORS; i++)
+	for (i = 0; i < PGL_CURSORS; i++) {
 		free(g->cur[i].declare);
+		free(g->cur[i].decl_full);
+		for (k = 0; k < PGL_CUR_TEXTS; k++)
+			free(g->cur[i].texts[k].sql);
+	}
 	free(g->last_stmt);
 	free(g->rec);
 	free(g->scratch);

@@ -28,6 +28,11 @@
  * of a session that a "db" source of this agent decoded from the wire
  * is dropped here, since the wire source already reported it with exact
  * byte counts; see db_wire_seen() in db.c.
+ *
+ * What a PostgreSQL log cannot count (COPY of a table, FETCHes of a
+ * cursor without an auto_explain total) the format tells fill(), which
+ * notes it in the fill ledger (statfill.c) under the statement's
+ * fingerprint, for a pgstat source of this agent to report.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -37,6 +42,7 @@
 #include "agent.h"
 #include "leakwatch/event.h"
 #include "leakwatch/log.h"
+#include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
 #define LOG_LOGGED	50		/* bad records logged one by one */
@@ -110,9 +116,46 @@ log_query(void *arg, const struct db_session_info *info,
 		s->st.read++;
 }
 
+/*
+ * The format's word on rows it could not count: the fill ledger keys it
+ * by user, database and the fingerprint db_query_event() gives the text,
+ * the same a pgstat event of that statement gets.
+ */
+static void
+log_fill(void *arg, const struct db_session_info *info, const char *sql,
+    int op, uint64_t calls)
+{
+	struct source_log *s = arg;
+	struct lw_event *ev;
+	struct db_query q;
+	char err[256], key[512], fp[17];
+	int64_t now = now_us();
+
+	/* A session the wire decoded was counted there (live: the line is
+	 * read within moments of its time). */
+	if (!s->cfg->stat_fill || (s->cfg->log_dedup &&
+	    db_wire_seen(info->db_system, info->session_id, info->client,
+	    now)))
+		return;
+	memset(&q, 0, sizeof(q));
+	q.sql = sql;
+	q.sql_len = strlen(sql);
+	q.start_us = q.end_us = now;
+	if ((ev = db_query_event(s->cfg, info, &q, "log", &s->norm_errors,
+	    err, sizeof(err))) == NULL)
+		return;
+	if (statfill_fingerprint(ev, fp, sizeof(fp)) == 0) {
+		statfill_key(info->db_system, info->db_user, info->database,
+		    fp, key, sizeof(key));
+		statfill_note(key, op, calls, now);
+	}
+	lw_event_free(ev);
+}
+
 static void
 log_session(void *arg, const struct db_session_info *info,
-    const char *action, int64_t ts_us, const char *error_code, uint64_t pos)
+    const char *action, int64_t ts_us, int64_t duration_us,
+    const char *error_code, uint64_t pos)
 {
 	struct source_log *s = arg;
 	struct lw_event *ev;
@@ -123,8 +166,8 @@ log_session(void *arg, const struct db_session_info *info,
 		s->deduped++;
 		return;
 	}
-	if ((ev = db_session_event(info, action, ts_us, -1, error_code, "log",
-	    err, sizeof(err))) == NULL) {
+	if ((ev = db_session_event(info, action, ts_us, duration_us,
+	    error_code, "log", err, sizeof(err))) == NULL) {
 		log_bad(s, err);
 		return;
 	}
@@ -210,7 +253,10 @@ source_log_new(struct event_base *base, const char *arg,
 	out.query = log_query;
 	out.session = log_session;
 	out.bad = log_bad;
+	out.fill = log_fill;
 	out.arg = s;
+	if (strcmp(fmt->db_system, "postgresql") == 0)
+		statfill_enable(fmt->db_system);
 	s->dec = fmt->new(cfg, &out);
 	cb.line = log_line;
 	cb.bad = log_too_long;

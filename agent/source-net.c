@@ -2,8 +2,10 @@
  * The "net" source: what leaves the network. Packets from capture.c go
  * into the flow table (flow.c), which classifies each flow with nDPI
  * (dpi.c) and reports it; this file turns each report into a net.flow
- * event (category from the category map, category.c), validates it
- * against the closed event schema and hands it to the sink.
+ * event (category from the category map, category.c), written as JSON
+ * directly (lib/jsonw.c, no DOM: this runs once per flow record),
+ * validates it against the closed event schema without a DOM either
+ * (lw_event_from_encoded) and hands it to the sink.
  *
  *   net:IFACE   live capture on IFACE (or the `interface` key)
  *   net         with --read FILE: decode the file, flush every flow
@@ -20,10 +22,10 @@
 #include <string.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
 #include "agent.h"
 #include "leakwatch/event.h"
+#include "leakwatch/jsonw.h"
 #include "leakwatch/log.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
@@ -47,6 +49,7 @@ struct source_net {
 	uint64_t			 emitted;
 	uint64_t			 refused;
 	uint64_t			 skipped;
+	struct jsonw			 w;	/* keeps its ts cache */
 };
 
 static const char *
@@ -81,48 +84,80 @@ clean_name(const char *in, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
+/*
+ * An address as inet_ntop() writes it. IPv4, nearly every record, is
+ * formatted here: glibc's inet_ntop() goes through sprintf().
+ */
 static void
-set_ts(json_t *o, const char *key, int64_t us)
+addr_str(uint8_t ipver, const uint8_t *a, char *buf, size_t len)
 {
-	char ts[TS_STRLEN];
+	char *p = buf;
+	int i;
 
-	if (ts_format(us, ts, sizeof(ts)) == 0)
-		json_object_set_new(o, key, json_string(ts));
+	if (ipver == 6 || len < 16) {
+		pkt_addr_str(ipver, a, buf, len);
+		return;
+	}
+	for (i = 0; i < 4; i++) {
+		if (i > 0)
+			*p++ = '.';
+		if (a[i] >= 100)
+			*p++ = (char)('0' + a[i] / 100);
+		if (a[i] >= 10)
+			*p++ = (char)('0' + a[i] / 10 % 10);
+		*p++ = (char)('0' + a[i] % 10);
+	}
+	*p = '\0';
 }
 
+/* "%016" PRIx64, without printf. */
 static void
-set_uint(json_t *o, const char *key, uint64_t v)
+flow_id_str(uint64_t id, char out[17])
 {
-	json_object_set_new(o, key, json_integer((json_int_t)v));
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 15; i >= 0; i--) {
+		out[i] = hex[id & 0xf];
+		id >>= 4;
+	}
+	out[16] = '\0';
 }
 
-/* Builds the net.flow object of one record, fields in schema order. */
-static json_t *
-net_record_json(struct source_net *n, const struct flow_rec *r)
+/*
+ * Writes the net.flow object of one record, fields in schema order,
+ * straight to JSON (lib/jsonw.c). The bytes are those the jansson DOM
+ * this replaced gave (json_object_set_new per field, json_dumps compact):
+ * tests/integration/netflow.sh and the md5 comparison in
+ * docs/benchmarks.md hold it to that. Returns the malloc'd text, or NULL
+ * when memory ran out.
+ */
+static char *
+net_record_json(struct source_net *n, const struct flow_rec *r, size_t *len)
 {
-	char addr[64], id[32], app[64], name[257];
+	char addr[64], id[17], app[64], name[257];
 	const struct dpi_info *info = r->dpi;
+	struct jsonw *w = &n->w;
 	struct cat_query q;
-	json_t *o, *risks;
 	const char *rn;
 	int i, has_ports = r->proto == 6 || r->proto == 17;
 
-	o = json_object();
-	json_object_set_new(o, "type", json_string("net.flow"));
-	set_ts(o, "ts", r->ts_us);
-	snprintf(id, sizeof(id), "%016" PRIx64, r->id);
-	json_object_set_new(o, "flow_id", json_string(id));
-	pkt_addr_str(r->ipver, r->src, addr, sizeof(addr));
-	json_object_set_new(o, "src", json_string(addr));
+	jsonw_begin(w);
+	jsonw_str(w, "type", "net.flow");
+	jsonw_ts(w, "ts", r->ts_us);
+	flow_id_str(r->id, id);
+	jsonw_str(w, "flow_id", id);
+	addr_str(r->ipver, r->src, addr, sizeof(addr));
+	jsonw_str(w, "src", addr);
 	if (has_ports)
-		set_uint(o, "sport", r->sport);
-	pkt_addr_str(r->ipver, r->dst, addr, sizeof(addr));
-	json_object_set_new(o, "dst", json_string(addr));
+		jsonw_uint(w, "sport", r->sport);
+	addr_str(r->ipver, r->dst, addr, sizeof(addr));
+	jsonw_str(w, "dst", addr);
 	if (has_ports)
-		set_uint(o, "dport", r->dport);
-	json_object_set_new(o, "l4", json_string(l4_name(r->proto)));
+		jsonw_uint(w, "dport", r->dport);
+	jsonw_str(w, "l4", l4_name(r->proto));
 	if (r->has_vlan)
-		set_uint(o, "vlan", r->vlan);
+		jsonw_uint(w, "vlan", r->vlan);
 	name[0] = '\0';
 	if (info != NULL && info->server_name != NULL)
 		clean_name(info->server_name, name, sizeof(name));
@@ -139,34 +174,32 @@ net_record_json(struct source_net *n, const struct flow_rec *r)
 		q.risks = info->risks;
 		q.bytes_out = r->bytes_out;
 		q.bytes_in = r->bytes_in;
-		json_object_set_new(o, "app", json_string(app));
-		json_object_set_new(o, "category",
-		    json_string(catmap_lookup(n->map, &q)));
-		json_object_set_new(o, "ndpi_category",
-		    json_string(q.ndpi_category));
+		jsonw_str(w, "app", app);
+		jsonw_str(w, "category", catmap_lookup(n->map, &q));
+		jsonw_str(w, "ndpi_category", q.ndpi_category);
 	}
 	if (name[0] != '\0')
-		json_object_set_new(o, "server_name", json_string(name));
-	set_uint(o, "bytes_out", r->bytes_out);
-	set_uint(o, "bytes_in", r->bytes_in);
-	set_uint(o, "pkts_out", r->pkts_out);
-	set_uint(o, "pkts_in", r->pkts_in);
-	set_uint(o, "delta_bytes_out", r->delta_out);
-	set_uint(o, "delta_bytes_in", r->delta_in);
-	set_ts(o, "first_ts", r->first_us);
-	set_ts(o, "last_ts", r->last_us);
+		jsonw_str(w, "server_name", name);
+	/* json_integer() took these as signed: same digits up to 2^63. */
+	jsonw_uint(w, "bytes_out", r->bytes_out);
+	jsonw_uint(w, "bytes_in", r->bytes_in);
+	jsonw_uint(w, "pkts_out", r->pkts_out);
+	jsonw_uint(w, "pkts_in", r->pkts_in);
+	jsonw_uint(w, "delta_bytes_out", r->delta_out);
+	jsonw_uint(w, "delta_bytes_in", r->delta_in);
+	jsonw_ts(w, "first_ts", r->first_us);
+	jsonw_ts(w, "last_ts", r->last_us);
 	if (info != NULL && info->risks != 0) {
-		risks = json_array();
+		jsonw_list_begin(w, "risks");
 		for (i = 1; i < 64; i++)
 			if ((info->risks >> i) & 1 &&
 			    (rn = dpi_risk_name(i)) != NULL)
-				json_array_append_new(risks, json_string(rn));
-		json_object_set_new(o, "risks", risks);
+				jsonw_list_str(w, rn);
+		jsonw_list_end(w);
 	}
-	json_object_set_new(o, "final", r->final ? json_true() :
-	    json_false());
-	json_object_set_new(o, "scope", json_string(flow_scope_str(r->scope)));
-	return o;
+	jsonw_bool(w, "final", r->final);
+	jsonw_str(w, "scope", flow_scope_str(r->scope));
+	return jsonw_end(w, len);
 }
 
 /* flow.c reports here. */
@@ -175,15 +208,21 @@ net_emit(void *arg, const struct flow_rec *r)
 {
 	struct source_net *n = arg;
 	struct lw_event *ev;
-	char err[256];
+	char err[256], *json;
+	size_t len;
 
 	if (n->boundary_only && (r->scope == FLOW_INTERNAL ||
 	    r->scope == FLOW_EXTERNAL)) {
 		n->skipped++;
 		return;
 	}
-	if ((ev = lw_event_from_json(net_record_json(n, r), err,
-	    sizeof(err))) == NULL) {
+	if ((json = net_record_json(n, r, &len)) == NULL) {
+		if (n->refused++ < NET_LOGGED)
+			log_warnx("net: flow record lost: out of memory");
+		return;
+	}
+	if ((ev = lw_event_from_encoded(json, len, err, sizeof(err))) ==
+	    NULL) {
 		/* Our own bug, not bad input: say so, but keep going. */
 		if (n->refused++ < NET_LOGGED)
 			log_warnx("net: flow record refused: %s", err);
@@ -253,6 +292,7 @@ source_net_new(struct event_base *base, const char *arg,
 	long ms;
 
 	n = xcalloc(1, sizeof(*n));
+	jsonw_init(&n->w);
 	n->base = base;
 	n->sink = *sink;
 	n->src_id = src_id;
@@ -334,5 +374,6 @@ source_net_free(struct source_net *n)
 	flow_table_free(n->flows);
 	dpi_free(n->dpi);
 	catmap_free(n->map);
+	jsonw_free(&n->w);
 	free(n);
 }

@@ -1,7 +1,8 @@
 /*
  * The analytics pipeline and its clock. Every stored db.query, db.session
- * and net.flow event comes here (ingest.c calls analytics_event() after
- * the store took it, live and in --replay alike): it is resolved to an
+ * and net.flow event comes here (live, scorer.c reads them back from the
+ * store on its own thread and calls analytics_event_row(); in --replay,
+ * ingest.c calls analytics_event() right after storing): it is resolved to an
  * employee (identity.c), its features are added to that employee's open
  * hour and day (features.c), and the event rules run (rules-eval.c).
  * Time is event time: the newest event's hour is the open hour, and when
@@ -16,7 +17,8 @@
  * The state lives in the collector's SQLite database, in tables this file
  * creates (docs/schema.md): an_entities and an_peers (baselines), an_seen
  * (first-seen names), an_meta (the clock), alerts and risk. Writes join
- * the store's open transaction, so they commit with the events.
+ * the open transaction - the scorer's batch live, the store's in a replay -
+ * so they commit with what they account for.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +30,7 @@
 
 #include "collector.h"
 #include "leakwatch/event.h"
+#include "leakwatch/event-view.h"
 #include "leakwatch/log.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
@@ -70,13 +73,18 @@ static const char *const schema =
 	" json TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS alerts_emp ON alerts(employee, rule, ts);"
 	"CREATE INDEX IF NOT EXISTS alerts_ts ON alerts(ts);"
+	/*
+	 * One b-tree, in the order readers want (an employee's events,
+	 * newest last): an INTEGER PRIMARY KEY table plus an index on
+	 * employee cost the scorer twice the inserts. Databases made
+	 * before keep their layout; both answer the same queries.
+	 */
 	"CREATE TABLE IF NOT EXISTS event_identity ("
-	" event_id INTEGER PRIMARY KEY,"
 	" employee TEXT NOT NULL,"
+	" event_id INTEGER NOT NULL,"
 	" via TEXT NOT NULL,"
-	" mismatch INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS event_identity_emp ON "
-	" event_identity(employee);"
+	" mismatch INTEGER NOT NULL,"
+	" PRIMARY KEY (employee, event_id)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS risk ("
 	" employee TEXT NOT NULL,"
 	" rule TEXT NOT NULL,"
@@ -498,7 +506,8 @@ close_hour(struct analytics *an)
 	detect_surge(an, v, n, PER_HOUR);
 	for (i = 0; i < n; i++) {
 		e = v[i];
-		rules_bucket(an, e, PER_HOUR, an->hour_open);
+		if (!an->warming)
+			rules_bucket(an, e, PER_HOUR, an->hour_open);
 		detect_hour_learn(an, e);
 		memset(e->hv, 0, sizeof(e->hv));
 		e->nhtab = 0;
@@ -574,6 +583,7 @@ advance(struct analytics *an, int64_t ts)
 	if (an->hour_open == 0) {
 		an->hour_open = h;
 		an->day_open = analytics_day(an, ts);
+		meta_put(an, "day_open", an->day_open);
 		return;
 	}
 	if (h <= an->hour_open)
@@ -583,8 +593,27 @@ advance(struct analytics *an, int64_t ts)
 	if (d != an->day_open) {
 		close_day(an);
 		an->day_open = d;
+		meta_put(an, "day_open", an->day_open);
 	}
 	an->hour_open = h;
+}
+
+/*
+ * After a live restart the open day's counts are gone with the process;
+ * scorer.c feeds that day's already scored events through again with
+ * this on: features and baselines as before, but no rules, no alerts, no
+ * identity rows and nothing forwarded - those were done the first time.
+ * Returns the start of the day to re-count (0: none, a fresh database).
+ */
+int64_t
+analytics_warm(struct analytics *an, int on)
+{
+	int64_t d;
+
+	an->warming = on;
+	if (!on || (d = meta_get(an, "day_open")) == 0)
+		return 0;
+	return d * DAY_US - an->p.utc_offset_min * 60000000LL;
 }
 
 /*
@@ -596,17 +625,25 @@ int
 analytics_event(struct analytics *an, const struct lw_event *ev,
     const char *raw, size_t rawlen)
 {
+	/* the store just inserted the event: this is its id */
+	return analytics_event_row(an, ev, raw, rawlen, an != NULL &&
+	    an->db != NULL ? sqlite3_last_insert_rowid(an->db) : 0);
+}
+
+/* The same for an event read back from the store (scorer.c). */
+int
+analytics_event_row(struct analytics *an, const struct lw_event *ev,
+    const char *raw, size_t rawlen, int64_t rowid)
+{
 	struct lw_event tmp;
 	struct evctx c;
 	json_t *own = NULL;
-	int64_t ts = ev->ts_us, rowid;
+	int64_t ts = ev->ts_us;
 
 	if (an == NULL || (ev->type != EVENT_DB_QUERY &&
 	    ev->type != EVENT_DB_SESSION && ev->type != EVENT_NET_FLOW))
 		return 0;
-	/* the store just inserted the event: this is its id */
-	rowid = an->db != NULL ? sqlite3_last_insert_rowid(an->db) : 0;
-	if (ev->obj == NULL) {
+	if (ev->obj == NULL && ev->view == NULL) {
 		if (raw == NULL || (own = json_loadb(raw, rawlen, 0,
 		    NULL)) == NULL)
 			return -1;
@@ -625,14 +662,17 @@ analytics_event(struct analytics *an, const struct lw_event *ev,
 	c.ev = ev;
 	identity_resolve(an->dir, ev, &c.id);
 	c.ent = analytics_entity(an, c.id.employee, c.id.person);
-	if (rowid > 0)
+	if (rowid > 0 && !an->warming)
 		record_identity(an, rowid, &c.id);
-	fwd_event(an->fwd, ev->obj, c.id.employee);
+	if (!an->warming &&
+	    fwd_event_wanted(an->fwd, lw_event_type_name(ev->type)))
+		fwd_event(an->fwd, lw_event_dom(ev), c.id.employee);
 	c.hour = local_hour(an, ts);
 	c.wday = (int)((((analytics_day(an, ts) + 4) % 7) + 7) % 7);
 	if (features_event(an, &c) == 0) {
 		c.ent->day_hours |= 1u << c.hour;
-		rules_event(an, &c);
+		if (!an->warming)
+			rules_event(an, &c);
 	}
 	an->events++;
 	json_decref(own);

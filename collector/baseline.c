@@ -28,8 +28,8 @@
 #include "collector.h"
 #include "leakwatch/log.h"
 
-#define STATE_MAGIC	0x4c574231u	/* "LWB1" */
-#define PEER_MAGIC	0x4c575031u	/* "LWP1" */
+#define STATE_MAGIC	0x4c574232u	/* "LWB2": with the streak state */
+#define PEER_MAGIC	0x4c575032u	/* "LWP2": with elevated-day counts */
 #define CLIP_SD		3.0
 
 /* The state image of a peer group (an_peers.state). */
@@ -40,6 +40,8 @@ struct peer_image {
 	struct slot	 day[FT_MAX][DAY_SLOTS];
 	double		 act[24];
 	double		 act_days;
+	double		 el_k[FT_MAX];
+	double		 el_n[FT_MAX];
 };
 
 /* The typical value: exp of the mean log, about the median. */
@@ -227,6 +229,8 @@ baseline_save_peer(struct analytics *an, struct peer *p)
 	memcpy(im->day, p->day, sizeof(im->day));
 	memcpy(im->act, p->act, sizeof(im->act));
 	im->act_days = p->act_days;
+	memcpy(im->el_k, p->el_k, sizeof(im->el_k));
+	memcpy(im->el_n, p->el_n, sizeof(im->el_n));
 	rc = exec_blob(an, "INSERT OR REPLACE INTO an_peers (grp, state) "
 	    "VALUES (?, ?)", p->name, im, sizeof(*im));
 	free(im);
@@ -249,6 +253,8 @@ baseline_load_peer(struct analytics *an, struct peer *p)
 		memcpy(p->day, im->day, sizeof(im->day));
 		memcpy(p->act, im->act, sizeof(im->act));
 		p->act_days = im->act_days;
+		memcpy(p->el_k, im->el_k, sizeof(im->el_k));
+		memcpy(p->el_n, im->el_n, sizeof(im->el_n));
 		rc = 0;
 	}
 	free(im);

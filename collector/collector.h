@@ -107,6 +107,9 @@ int		 store_commit(struct store *);
 uint64_t	 store_pending(const struct store *);
 void		 store_stats(const struct store *, struct store_stats *);
 struct sqlite3	*store_db(struct store *);
+/* Other writers of the database (scorer.c) take turns with the store. */
+void		 store_writer_enter(struct store *);
+void		 store_writer_leave(struct store *);
 
 /* ingest.c */
 
@@ -132,7 +135,8 @@ struct fwd;
 struct ingest_ctx {
 	struct store		*store;
 	struct fwd		*fwd;		/* alerts go here, or NULL */
-	struct analytics	*analytics;	/* scores stored events, or NULL */
+	struct analytics	*analytics;	/* --replay: scores inline */
+	struct scorer		*scorer;	/* live: told of each commit */
 	const struct secrets	*secrets;
 	int			 insecure;
 	long long		 clock_skew;
@@ -242,8 +246,10 @@ struct fwd	*fwd_new(struct event_base *, struct sqlite3 *db,
 		    long long max, char *err, size_t errlen);
 int		 fwd_submit(struct fwd *, const json_t *alert);
 void		 fwd_set_event_types(struct fwd *, const struct conf_list *);
+void		 fwd_set_turn(struct fwd *, struct store *);
 int		 fwd_event(struct fwd *, const json_t *ev,
 		    const char *employee);
+int		 fwd_event_wanted(const struct fwd *, const char *type);
 int		 fwd_flush(struct fwd *, long long timeout_ms);
 void		 fwd_stats(const struct fwd *, struct fwd_stats *);
 void		 fwd_free(struct fwd *);
@@ -337,6 +343,7 @@ enum feature {
 	FT_OUT_EXFIL,		/* the sum of the four */
 	FT_OFFHOURS_ROWS,	/* sensitive rows read in unusual hours */
 	FT_OFFHOURS_OUT,	/* exfil bytes sent in unusual hours */
+	FT_OUT_RARE,		/* exfil bytes to destinations few peers use */
 	FT_CLASS0,		/* rows read per sensitivity class */
 	FT_MAX = FT_CLASS0 + SENS_MAX_CLASSES
 };
@@ -362,6 +369,9 @@ struct fstate {
 	struct slot	 lag[DAY_SLOTS];	/* ... and the one before */
 	double		 cusum;
 	float		 ring[CUM_DAYS];	/* daily values, day % 30 */
+	double		 streak;	/* surprise of the run of elevated days */
+	int32_t		 streak_days;
+	double		 el_k, el_n;	/* elevated days / days, decayed */
 };
 
 /* What survives a restart (an_entities.state): plain data, versioned. */
@@ -410,6 +420,7 @@ struct entity {
 	int		 nfps;
 	/* day close */
 	double		 dz[FT_MAX];	/* own z today */
+	signed char	 elev[FT_MAX];	/* today elevated: 1, not: 0, unknown -1 */
 	double		 cum30[FT_MAX];
 	void		**rstate;	/* per rule, rules-eval.c */
 	int		 dirty;
@@ -426,6 +437,8 @@ struct peer {
 	double		 surge[2][FT_MAX]; /* members spiking, hour/day */
 	int		 nact[2];	/* members active, hour/day */
 	double		 cum30_med[FT_MAX];
+	double		 el_k[FT_MAX];	/* member-days elevated, decayed */
+	double		 el_n[FT_MAX];	/* member-days, decayed */
 	int		 active;	/* members active today */
 	int		 members;
 };
@@ -483,14 +496,20 @@ struct figure {
 	int		 converged;
 	double		 band_lo;	/* the baseline's expected range, */
 	double		 band_hi;	/* 2 sd either side (log scale) */
+	double		 sd;		/* its spread (log units, floored) */
 };
 void		 detect_figure(struct analytics *, struct entity *, int f,
 		    enum period, struct figure *);
+void		 detect_figure_at(struct analytics *, struct entity *, int f,
+		    enum period, double value, struct figure *);
 double		 detect_day_score(struct analytics *, struct entity *,
 		    json_t *why);
 void		 detect_day_close(struct analytics *, struct entity **,
 		    size_t n, int64_t day);
 double		 detect_cusum_step(double s, double z, double k);
+double		 detect_streak_p(double own_k, double own_n, double peer_k,
+		    double peer_n);
+double		 detect_streak_step(double s, int elevated, double p);
 void		 detect_day_learn(struct analytics *, struct entity *,
 		    int64_t day);
 void		 detect_hour_learn(struct analytics *, struct entity *);
@@ -517,7 +536,8 @@ enum rfn {
 	FN_VALUE, FN_BASELINE, FN_PEER_Z, FN_RATIO, FN_MEDIAN, FN_PEER,
 	FN_PEER_RATIO, FN_CUSUM, FN_CUM30, FN_PEER_CUM30, FN_CUM30_RATIO,
 	FN_CONVERGED, FN_FIRST_SEEN, FN_DAY_SCORE, FN_RISK, FN_COUNT,
-	FN_SUM, FN_DISTINCT, FN_MAX, FN_MIN, FN_TEAM, FN_NFN
+	FN_SUM, FN_DISTINCT, FN_MAX, FN_MIN, FN_TEAM, FN_STREAK,
+	FN_STREAK_DAYS, FN_NFN
 };
 
 enum rule_on { ON_EVENT, ON_HOUR, ON_DAY };
@@ -642,6 +662,7 @@ struct analytics {
 	int64_t			 clock;		/* newest event time, us */
 	int64_t			 hour_open;	/* start of open hour, us */
 	int64_t			 day_open;	/* local day index */
+	int			 warming;	/* re-counting: no rules */
 	uint64_t		 events;
 	uint64_t		 unknowns;	/* unknown:... entities */
 	uint64_t		 alerts_raised;
@@ -656,7 +677,11 @@ struct analytics *analytics_new(const struct collector_config *,
 /* Call right after store_event() inserted ev: its rowid is events.id. */
 int		 analytics_event(struct analytics *, const struct lw_event *,
 		    const char *raw, size_t rawlen);
+int		 analytics_event_row(struct analytics *,
+		    const struct lw_event *, const char *raw, size_t rawlen,
+		    int64_t rowid);
 int		 analytics_flush(struct analytics *);
+int64_t		 analytics_warm(struct analytics *, int on);
 void		 analytics_tick(struct analytics *, int64_t now_us);
 int		 analytics_reload(struct analytics *,
 		    const struct collector_config *);
@@ -672,6 +697,19 @@ int		 analytics_db_end(struct analytics *, int began);
 void		 analytics_free(struct analytics *);
 const char	*replay_sorted(const char *path, char *tmp, size_t tmplen,
 		    char *err, size_t errlen);
+
+/* scorer.c: live scoring on its own thread, behind the store */
+struct scorer;
+struct scorer	*scorer_new(const struct collector_config *, struct store *,
+		    char *err, size_t errlen);
+struct event_base *scorer_base(struct scorer *);
+struct sqlite3	*scorer_db(struct scorer *);
+int		 scorer_start(struct scorer *, struct fwd *, char *err,
+		    size_t errlen);
+void		 scorer_kick(struct scorer *);
+void		 scorer_reload(struct scorer *);
+uint64_t	 scorer_scored(const struct scorer *);
+void		 scorer_free(struct scorer *);
 
 /* control.c: the triage socket (SO_PEERCRED names the analyst) */
 struct control;

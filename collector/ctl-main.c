@@ -228,6 +228,26 @@ status_num(json_t *st, const char *key)
 }
 
 /*
+ * Events the live scorer has yet to reach (collector/scorer.c keeps its
+ * cursor in an_meta); -1 on a database no live collector has scored.
+ */
+static long long
+scoring_backlog(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	if (!table_exists(db, "an_meta") || sqlite3_prepare_v2(db,
+	    "SELECT coalesce((SELECT max(id) FROM events), 0) - value FROM "
+	    "an_meta WHERE key = 'scored'", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
  * Health, worst first: `disconnected` (no open connection), `silent`
  * (connected but nothing for --stale: a wedged agent or network), else
  * `ok`; and notes for what an operator must look at even when it is
@@ -245,6 +265,7 @@ cmd_agents(struct ctl *c)
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	int64_t now = now_us();
+	long long backlog;
 	int bad = 0, n = 0, rc;
 
 	if ((db = open_db(c, 0)) == NULL)
@@ -319,12 +340,16 @@ cmd_agents(struct ctl *c)
 		n++;
 	}
 	sqlite3_finalize(st);
+	backlog = scoring_backlog(db);
 	sqlite3_close(db);
 	if (rc != SQLITE_DONE) {
 		fprintf(stderr, "leakwatch-ctl: reading agents failed\n");
 		return 1;
 	}
 	fprintf(stderr, "%d agents, %d need attention\n", n, bad);
+	if (backlog >= 0)
+		fprintf(stderr, "scoring: %lld events stored but not yet "
+		    "scored\n", backlog);
 	return c->o.check && bad > 0 ? 1 : 0;
 }
 

@@ -8,11 +8,15 @@
  * up cannot teach the baseline to accept it, and net of the peer group's
  * median residual that day, so a team-wide ticket surge does not look
  * like drift - plus a 30-day cumulative total compared with the peers'
- * median. The combined daily score folds every feature into one number
- * with absolute minimums as well as ratios. Learning happens here too,
+ * median. A streak catches the same theft within days: the surprise
+ * (-log p) of consecutive days well above the lower of the current and
+ * lagged baselines, where p is how often such a day comes for this
+ * person and their peers, so two in a row from a steady reader outweigh
+ * five from a heavy-tailed one. The combined daily score folds every
+ * feature into one number with absolute minimums as well as ratios. Learning happens here too,
  * after the rules ran: not from alerted buckets, not from holidays, and
- * not for a feature whose drift statistic is raised (frozen), so the
- * baseline never learns the theft it is meant to catch.
+ * not for a feature whose drift statistic or streak is raised (frozen),
+ * so the baseline never learns the theft it is meant to catch.
  * docs/analytics.md has the maths in prose.
  */
 #include <math.h>
@@ -33,6 +37,16 @@
 #define LAG_DAYS	14
 #define PEER_MIN_N	10	/* member-buckets before peers are a prior */
 #define PEER_MIN_DAYS	3	/* ... and about this many days of members */
+#define TEAM_SURGE	0.25	/* share of the team spiking: not one person */
+/* The streak detector (elevated days in a row, docs/analytics.md). */
+#define STREAK_RATIO	1.8	/* elevated: this many times the reference */
+#define STREAK_Z	2.0	/* ... and this many sd above it, net of team */
+#define STREAK_P0	0.05	/* a group's share of elevated days, a priori */
+#define STREAK_M0	20.0	/* ... worth this many member-days */
+#define STREAK_PRIOR	10.0	/* the group's share, worth this many own days */
+#define STREAK_PMIN	0.01	/* no day is rarer than 1 in 100 */
+#define STREAK_DECAY	0.05	/* counts forget: a memory of about 20 days */
+#define STREAK_FREEZE	2.0	/* an elevated day in a streak is not learnt */
 
 /* Absolute minimums: below these a day is never called a spike. */
 static double
@@ -50,9 +64,33 @@ abs_min(int f)
 	case FT_OUT_UNKNOWN:
 	case FT_OUT_EXFIL:
 	case FT_OFFHOURS_OUT:
+	case FT_OUT_RARE:
 		return 100e6;
 	default:
 		return 500;	/* rows */
+	}
+}
+
+/* The excess over the reference that makes a day elevated (streaks). */
+static double
+streak_min(int f)
+{
+	switch (f) {
+	case FT_QUERIES:
+		return 100;
+	case FT_TABLES:
+		return 5;
+	case FT_RESULT_BYTES:
+	case FT_OUT_CLOUD:
+	case FT_OUT_WEBMAIL:
+	case FT_OUT_FILE_TRANSFER:
+	case FT_OUT_UNKNOWN:
+	case FT_OUT_EXFIL:
+	case FT_OFFHOURS_OUT:
+	case FT_OUT_RARE:
+		return 50e6;
+	default:
+		return 250;	/* rows */
 	}
 }
 
@@ -72,6 +110,7 @@ drift_min(int f)
 	case FT_OUT_UNKNOWN:
 	case FT_OUT_EXFIL:
 	case FT_OFFHOURS_OUT:
+	case FT_OUT_RARE:
 		return 20e6;
 	default:
 		return 100;	/* rows */
@@ -112,6 +151,21 @@ void
 detect_figure(struct analytics *an, struct entity *e, int f, enum period per,
     struct figure *fig)
 {
+	double v = 0;
+
+	if (f >= 0 && f < FT_MAX)
+		v = per == PER_HOUR ? e->hv[f] : e->dv[f];
+	detect_figure_at(an, e, f, per, v, fig);
+}
+
+/*
+ * The same figures for another value measured against f's baselines:
+ * how an off-hours volume compares with the person's whole usual day.
+ */
+void
+detect_figure_at(struct analytics *an, struct entity *e, int f,
+    enum period per, double value, struct figure *fig)
+{
 	struct peer *pg = analytics_peer(an, e->group);
 	const struct slot *own, *alt = NULL, *ps = NULL;
 	int64_t day = an->day_open;
@@ -135,7 +189,7 @@ detect_figure(struct analytics *an, struct entity *e, int f, enum period per,
 			if (ps->n < PEER_MIN_N)
 				ps = busiest(pg->hour[f]);
 		}
-		fig->value = e->hv[f];
+		fig->value = value;
 		floor = FLOOR_HOUR;
 	} else {
 		k = baseline_day_slot(wd, hol);
@@ -144,7 +198,7 @@ detect_figure(struct analytics *an, struct entity *e, int f, enum period per,
 			alt = &e->s.f[f].day[0];
 		if (pg != NULL)
 			ps = &pg->day[f][k];
-		fig->value = e->dv[f];
+		fig->value = value;
 		floor = FLOOR_DAY;
 	}
 	/*
@@ -170,6 +224,7 @@ detect_figure(struct analytics *an, struct entity *e, int f, enum period per,
 		fig->z = slot_z(own, fig->value, floor);
 		fig->typical = slot_typical(own);
 		slot_band(own, floor, &fig->band_lo, &fig->band_hi);
+		fig->sd = sqrt(own->v) > floor ? sqrt(own->v) : floor;
 	} else {
 		fig->z = fig->zpeer;
 		fig->typical = fig->peer_typical;
@@ -183,6 +238,44 @@ detect_cusum_step(double s, double z, double k)
 {
 	s += z - k;
 	return s > 0 ? s : 0;
+}
+
+/*
+ * How often an elevated day comes for this person: their own decayed
+ * share of elevated days, pulled towards their group's (worth
+ * STREAK_PRIOR days of their own), and never below the group's share -
+ * a streak must be rare for the person and for the peers - nor below
+ * STREAK_PMIN. The group's share starts from STREAK_P0 (worth STREAK_M0
+ * member-days) so a new deployment is not surprised by everything.
+ */
+double
+detect_streak_p(double own_k, double own_n, double peer_k, double peer_n)
+{
+	double pp, po;
+
+	pp = (peer_k + STREAK_P0 * STREAK_M0) / (peer_n + STREAK_M0);
+	po = (own_k + STREAK_PRIOR * pp) / (own_n + STREAK_PRIOR);
+	if (po < pp)
+		po = pp;
+	return po < STREAK_PMIN ? STREAK_PMIN : po;
+}
+
+/*
+ * One day of the streak statistic: an elevated day adds its surprise,
+ * -log p (so n elevated days in a row, each with chance p, sum to
+ * -log p^n); an ordinary day ends the streak; a day the whole team was
+ * up (elevated < 0) leaves it as it was.
+ */
+double
+detect_streak_step(double s, int elevated, double p)
+{
+	if (elevated < 0)
+		return s;
+	if (elevated == 0)
+		return 0;
+	if (p < STREAK_PMIN)
+		p = STREAK_PMIN;
+	return s - log(p);
 }
 
 /* The sum of the last 30 days' values of f as of day. */
@@ -234,15 +327,24 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 	struct entity *e;
 	const char *key;
 	void *val;
-	double *vals, r, zlag;
+	double *vals, r, zlag, tref;
 	size_t i, nv, cap, it;
-	int f, k, hol = analytics_holiday(an, day);
+	int f, k, el, hol = analytics_holiday(an, day);
 	int64_t d;
 
 	cap = hmap_count(an->entities) + 1;
 	vals = calloc(cap, sizeof(*vals));
 	if (vals == NULL)
 		return;
+	/* the groups' elevated-day counts forget a little every day */
+	it = 0;
+	while (hmap_next(an->peers, &it, &key, &val)) {
+		pg = val;
+		for (f = 0; f < FT_MAX; f++) {
+			pg->el_k[f] *= 1 - STREAK_DECAY;
+			pg->el_n[f] *= 1 - STREAK_DECAY;
+		}
+	}
 	/* the own z of every active member, then each group's median */
 	for (i = 0; i < n; i++)
 		for (f = 0; f < FT_MAX; f++) {
@@ -287,14 +389,55 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 
 			detect_figure(an, e, f, PER_DAY, &fig);
 			r = fig.z;
+			tref = fig.typical;
 			if (fig.converged && fs->lag[k].n >=
 			    (uint32_t)an->p.min_days) {
-				zlag = slot_z(&fs->lag[k], fig.value, FLOOR_DAY);
+				/*
+				 * The lagged snapshot has its mean from the
+				 * past but the spread the current baseline
+				 * learnt since: an old snapshot of a few
+				 * quiet days must not make every heavy day
+				 * of a heavy-tailed reader look like drift.
+				 */
+				zlag = slot_z(&fs->lag[k], fig.value, fig.sd);
 				if (zlag > r)
 					r = zlag;
+				if (slot_typical(&fs->lag[k]) < tref)
+					tref = slot_typical(&fs->lag[k]);
 			}
 			if (pg != NULL && pg->zmed[f] > 0)
 				r -= pg->zmed[f];
+			/*
+			 * Streak: an elevated day is well above the lower of
+			 * the current and the lagged reference, in absolute
+			 * terms and in the person's own spread, net of the
+			 * team's median. A day the whole team is up counts
+			 * neither way.
+			 */
+			el = -1;
+			if (fig.converged) {
+				el = fig.value - tref >= streak_min(f) &&
+				    fig.value >= STREAK_RATIO * (tref > 1 ?
+				    tref : 1) && r >= STREAK_Z;
+				if (el && detect_team(an, e, f, PER_DAY) >=
+				    TEAM_SURGE) {
+					fs->streak = detect_streak_step(
+					    fs->streak, -1, 1);
+					el = 0;
+				} else {
+					fs->streak = detect_streak_step(
+					    fs->streak, el, detect_streak_p(
+					    fs->el_k, fs->el_n, pg != NULL ?
+					    pg->el_k[f] : 0, pg != NULL ?
+					    pg->el_n[f] : 0));
+					fs->streak_days = el ?
+					    fs->streak_days + 1 : 0;
+				}
+			} else {
+				fs->streak = 0;
+				fs->streak_days = 0;
+			}
+			e->elev[f] = (signed char)el;
 			if (fig.value - fig.typical < drift_min(f) && r > 0)
 				r = 0;
 			/*
@@ -403,14 +546,27 @@ detect_day_score(struct analytics *an, struct entity *e, json_t *why)
 	feats[nf++] = FT_TABLES;
 	for (i = 0; i < nf; i++) {
 		f = feats[i];
-		detect_figure(an, e, f, PER_DAY, &fig);
+		/*
+		 * Off-hours volumes are measured against the person's whole
+		 * usual day (and the peers'): most people's off-hours
+		 * baseline is nothing, against which an analyst's evening
+		 * report is infinitely unusual; against their usual day it
+		 * is what it is, while a night's bulk read by someone who
+		 * reads a few hundred rows a day still stands out.
+		 */
+		if (f == FT_OFFHOURS_ROWS || f == FT_OFFHOURS_OUT)
+			detect_figure_at(an, e, f == FT_OFFHOURS_ROWS ?
+			    FT_ROWS_SENSITIVE : FT_OUT_EXFIL, PER_DAY, e->dv[f],
+			    &fig);
+		else
+			detect_figure(an, e, f, PER_DAY, &fig);
 		ev = 0;
 		t = fig.typical > abs_min(f) / 10 ? fig.typical :
 		    abs_min(f) / 10;
 		ratio = fig.value / t;
 		/* a team-wide surge (migration, month end) is not one person */
 		if (fig.value >= abs_min(f) && ratio >= 3 &&
-		    detect_team(an, e, f, PER_DAY) < 0.25) {
+		    detect_team(an, e, f, PER_DAY) < TEAM_SURGE) {
 			ev = fig.zpeer != 0 && fig.zpeer < fig.z ? fig.zpeer :
 			    fig.z;
 			if (ev < 0)
@@ -471,11 +627,29 @@ detect_day_learn(struct analytics *an, struct entity *e, int64_t day)
 	for (f = 0; f < FT_MAX; f++) {
 		struct fstate *fs = &e->s.f[f];
 
-		if (fs->cusum >= CUSUM_FREEZE)
+		/*
+		 * How often this person (and group) has elevated days is
+		 * learnt every day, streak or not: it is what makes a
+		 * heavy-tailed reader's streaks unsurprising.
+		 */
+		if (e->elev[f] >= 0) {
+			fs->el_k = fs->el_k * (1 - STREAK_DECAY) + e->elev[f];
+			fs->el_n = fs->el_n * (1 - STREAK_DECAY) + 1;
+			if (pg != NULL) {
+				pg->el_k[f] += e->elev[f];
+				pg->el_n[f] += 1;
+			}
+		}
+		if (fs->cusum >= CUSUM_FREEZE || (e->elev[f] == 1 &&
+		    fs->streak >= STREAK_FREEZE))
 			continue;
 		slot_learn(&fs->day[k], e->dv[f], ALPHA_DAY, FLOOR_DAY);
 		if (pg != NULL)
 			slot_learn(&pg->day[f][k], e->dv[f], pa, FLOOR_DAY);
+		/*
+		 * A frozen feature keeps its snapshot, from before the
+		 * drift: the lagged reference does not take in the theft.
+		 */
 		if (day % LAG_DAYS == 0) {
 			memcpy(fs->lag, fs->snap, sizeof(fs->lag));
 			memcpy(fs->snap, fs->day, sizeof(fs->snap));
@@ -525,14 +699,15 @@ detect_hour_learn(struct analytics *an, struct entity *e)
 
 /*
  * Few peers have read this name (a count that includes e itself)? Fewer
- * than a quarter of the group, and at most one other, is "few".
+ * than a quarter of the group, and at most one other, is "few"; for a
+ * destination, fewer than a tenth (features.c, dest_rare()).
  */
 int
 detect_peer_unusual(struct analytics *an, struct entity *e, const char *key)
 {
 	struct peer *pg = analytics_peer(an, e->group);
 	intptr_t c = (intptr_t)hmap_get(pg->tables, key);
-	int lim = pg->members / 4;
+	int lim = pg->members / (strncmp(key, "d:", 2) == 0 ? 10 : 4);
 
 	if (lim < 2)
 		lim = 2;

@@ -4,8 +4,10 @@
  * the read-like rules of docs/events.md), queries, distinct tables and
  * result bytes, and marks sensitive tables read for the first time;
  * net.flow gives bytes out per exfiltration category (summing deltas, so a
- * long upload reported many times counts once) and marks destinations -
- * by registrable domain - first contacted with more than a byte floor.
+ * long upload reported many times counts once), the part of it that goes
+ * to destinations few of the peer group use (out.rare), and marks
+ * destinations - by registrable domain - first contacted with more than
+ * a byte floor.
  * Activity in hours the employee does not usually work is counted again
  * as off-hours. The baselines and detectors read these buckets when they
  * close; nothing here compares or scores.
@@ -18,8 +20,11 @@
 
 #include "collector.h"
 #include "leakwatch/event.h"
+#include "leakwatch/event-view.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
+
+#define TABLES_MAX	256	/* the schema's bound on `tables` (event.c) */
 
 #define RL_RETURNED	0x1
 #define RL_AFFECTED	0x2
@@ -30,7 +35,7 @@ static const char *const base_names[FT_CLASS0] = {
 	"rows", "rows.sensitive", "queries", "tables", "result_bytes",
 	"out.cloud_storage", "out.webmail", "out.file_transfer",
 	"out.unknown_encrypted", "out.exfil", "offhours.rows",
-	"offhours.out"
+	"offhours.out", "out.rare"
 };
 
 static const char *const exfil_cats[4] = {
@@ -154,17 +159,18 @@ features_registrable(const char *host, char *out, size_t len)
 static const char *
 jstr(const struct lw_event *ev, const char *k)
 {
-	return json_string_value(json_object_get(ev->obj, k));
+	return lw_event_str(ev, k);
 }
 
 static double
 jnum(const struct lw_event *ev, const char *k, int *present)
 {
-	json_t *v = json_object_get(ev->obj, k);
+	double v = 0;
+	int got = lw_event_num(ev, k, &v);
 
 	if (present != NULL)
-		*present = v != NULL && json_is_number(v);
-	return v != NULL && json_is_number(v) ? json_number_value(v) : 0;
+		*present = got;
+	return got ? v : 0;
 }
 
 static uint32_t
@@ -220,6 +226,23 @@ unusual_for_peers(struct peer *pg, const char *key)
 	return c < lim;
 }
 
+/*
+ * Destinations: how many of the group have sent exfil-category bytes to
+ * this one (e among them once it has). Fewer than a tenth of the group,
+ * and at most one other, is rare: a team's tool (the agency's transfer
+ * site, the team's cloud drive) is used by more than that within days.
+ */
+static int
+dest_rare(struct peer *pg, const char *key)
+{
+	intptr_t c = pg != NULL ? (intptr_t)hmap_get(pg->tables, key) : 0;
+	int lim = pg != NULL ? pg->members / 10 : 0;
+
+	if (lim < 2)
+		lim = 2;
+	return c - 1 < lim;
+}
+
 static void
 add(struct entity *e, int f, double v)
 {
@@ -232,12 +255,11 @@ query_features(struct analytics *an, struct evctx *c)
 {
 	struct entity *e = c->ent;
 	const struct lw_event *ev = c->ev;
-	json_t *tables = json_object_get(ev->obj, "tables"), *t;
-	const char *name, *fp;
+	const char *tables[TABLES_MAX], *name, *fp;
 	char key[300];
 	double ret, aff;
 	int rl, cls, seen_cls[SENS_MAX_CLASSES], f, mature;
-	size_t i;
+	size_t i, ntables;
 
 	memset(seen_cls, 0, sizeof(seen_cls));
 	ret = jnum(ev, "rows_returned", &f);
@@ -251,9 +273,9 @@ query_features(struct analytics *an, struct evctx *c)
 	add(e, FT_RESULT_BYTES, jnum(ev, "bytes", NULL));
 	add(e, FT_ROWS, c->rows_read);
 	mature = e->s.act_days >= (double)an->p.min_days;
-	json_array_foreach(tables, i, t) {
-		if ((name = json_string_value(t)) == NULL)
-			continue;
+	ntables = lw_event_list(ev, "tables", tables, TABLES_MAX);
+	for (i = 0; i < ntables; i++) {
+		name = tables[i];
 		set_add(e->htab, &e->nhtab, 64, hash32(name));
 		set_add(e->dtab, &e->ndtab, 256, hash32(name));
 		if ((cls = sensitivity_class(an->sens, name)) < 0)
@@ -320,6 +342,7 @@ flow_features(struct analytics *an, struct evctx *c)
 	char dom[256], key[300], fkey[200];
 	double out, prev, total, *pp;
 	struct dest *d;
+	struct peer *pg;
 	int has_delta, i, k = -1, final;
 
 	scope = jstr(ev, "scope");
@@ -336,7 +359,7 @@ flow_features(struct analytics *an, struct evctx *c)
 		snprintf(fkey, sizeof(fkey), "%s/%s", jstr(ev, "agent") ?
 		    jstr(ev, "agent") : "", fid ? fid : "");
 		total = jnum(ev, "bytes_out", NULL);
-		final = json_is_true(json_object_get(ev->obj, "final"));
+		final = lw_event_true(ev, "final");
 		pp = hmap_get(an->flows, fkey);
 		prev = pp != NULL ? *pp : 0;
 		out = total >= prev ? total - prev : total;
@@ -368,25 +391,33 @@ flow_features(struct analytics *an, struct evctx *c)
 	    jstr(ev, "dst"), dom, sizeof(dom));
 	if (e->dest_bytes == NULL)
 		e->dest_bytes = hmap_new();
+	snprintf(key, sizeof(key), "d:%s", dom);
+	pg = analytics_peer(an, e->group);
 	if ((d = hmap_get(e->dest_bytes, dom)) == NULL) {
 		if (hmap_count(e->dest_bytes) >= DESTS_MAX)
 			return;
 		d = xcalloc(1, sizeof(*d));
-		snprintf(key, sizeof(key), "d:%s", dom);
 		if (hmap_get(e->seen, key) == NULL) {
+			/*
+			 * The group's count of users of a destination grows
+			 * at each member's first contact (as an_seen holds
+			 * it after a restart), whatever the size.
+			 */
 			d->new_today = 1;
 			hmap_put(e->seen, key, (void *)1);
 			analytics_seen_add(an, e, key, ev->ts_us);
+			unusual_for_peers(pg, key);
 		}
 		hmap_put(e->dest_bytes, dom, d);
 	}
 	d->bytes += out;
+	if (dest_rare(pg, key))
+		add(e, FT_OUT_RARE, out);
 	if (d->new_today && !d->reported &&
 	    d->bytes >= (double)an->p.first_seen_bytes &&
 	    e->s.act_days >= (double)an->p.min_days) {
 		d->reported = 1;
-		snprintf(key, sizeof(key), "d:%s", dom);
-		if (unusual_for_peers(analytics_peer(an, e->group), key))
+		if (dest_rare(pg, key))
 			c->first_dest = 1;
 		name_keep(e->new_dests, &e->n_new_dests, dom);
 	}

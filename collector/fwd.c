@@ -95,6 +95,7 @@ struct fwd {
 	size_t			 nevent_types;
 	uint64_t		 events;
 	struct event		*pump;
+	struct store		*turn;	/* live: writes take turns */
 };
 
 static const char schema[] =
@@ -275,6 +276,8 @@ cursor_save(struct dest *d)
 {
 	struct fwd *f = d->fwd;
 
+	if (f->turn != NULL)
+		store_writer_enter(f->turn);
 	sqlite3_reset(f->setcur);
 	sqlite3_bind_text(f->setcur, 1, d->url, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(f->setcur, 2, d->cursor);
@@ -282,6 +285,20 @@ cursor_save(struct dest *d)
 		log_warnx("forward %s: cannot save cursor: %s", d->url,
 		    sqlite3_errmsg(f->db));
 	sqlite3_reset(f->setcur);
+	if (f->turn != NULL)
+		store_writer_leave(f->turn);
+}
+
+/*
+ * Live, the forwarder writes through the scorer's connection while the
+ * store writes through its own: cursor updates take their turn (see
+ * store_writer_enter()).
+ */
+void
+fwd_set_turn(struct fwd *f, struct store *s)
+{
+	if (f != NULL)
+		f->turn = s;
 }
 
 static long long
@@ -803,6 +820,13 @@ event_wanted(const struct fwd *f, const char *type)
 		    strcmp(f->event_types[i], type) == 0)
 			return 1;
 	return 0;
+}
+
+/* Whether fwd_event() would forward events of this type (no DOM needed). */
+int
+fwd_event_wanted(const struct fwd *f, const char *type)
+{
+	return f != NULL && f->ndests > 0 && event_wanted(f, type);
 }
 
 int

@@ -23,6 +23,7 @@
 
 #include "collector.h"
 #include "leakwatch/event.h"
+#include "leakwatch/event-view.h"
 #include "leakwatch/log.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
@@ -964,7 +965,7 @@ directory_ip_owner(const struct directory *d, const char *ip, int64_t ts)
 static const char *
 jstr(const struct lw_event *ev, const char *k)
 {
-	return json_string_value(json_object_get(ev->obj, k));
+	return lw_event_str(ev, k);
 }
 
 /*

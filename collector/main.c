@@ -36,10 +36,10 @@ struct collector {
 	struct secrets		*secrets;
 	struct server		*server;
 	struct ingest_ctx	 ingest;
-	struct fwd		*fwd;
+	struct fwd		*fwd;		/* --replay only */
+	struct scorer		*scorer;	/* live only */
 	struct control		*control;
 	struct event		*sig[3];
-	struct event		*tick;		/* analytics_tick(), 1/min */
 };
 
 static void
@@ -151,8 +151,7 @@ reload(struct collector *co)
 	char err[512];
 
 	log_reopen();
-	if (co->ingest.analytics != NULL)
-		analytics_reload(co->ingest.analytics, &co->cfg);
+	scorer_reload(co->scorer);
 	if (co->conf_path == NULL) {
 		log_info("SIGHUP: logs reopened (no config file to reload)");
 		return;
@@ -205,9 +204,13 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(co->base);
 }
 
-/* The base is NULL in replay mode: fwd runs its own loop when flushed. */
+/*
+ * Live, the forwarder runs on the scorer's thread (base and connection);
+ * in replay mode base is NULL and fwd runs its own loop when flushed.
+ */
 static struct fwd *
-open_forward(struct collector *co, char *err, size_t errlen)
+open_forward(struct collector *co, struct event_base *base,
+    struct sqlite3 *db, char *err, size_t errlen)
 {
 	struct fmt_opts o;
 	struct fwd *f;
@@ -218,21 +221,9 @@ open_forward(struct collector *co, char *err, size_t errlen)
 		o.sd_id = co->cfg.syslog_sd_id;
 	if (co->cfg.syslog_hostname != NULL)
 		o.hostname = co->cfg.syslog_hostname;
-	f = fwd_new(co->replay != NULL ? NULL : co->base, store_db(co->store),
-	    &co->cfg.forward, &o, co->cfg.forward_queue, err, errlen);
+	f = fwd_new(base, db, &co->cfg.forward, &o, co->cfg.forward_queue, err, errlen);
 	fwd_set_event_types(f, &co->cfg.forward_events);
 	return f;
-}
-
-/* Closes the analytics' hour and day on a quiet night (live only). */
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct collector *co = arg;
-
-	(void)fd;
-	(void)what;
-	analytics_tick(co->ingest.analytics, now_us());
 }
 
 static int
@@ -309,8 +300,8 @@ main(int argc, char **argv)
 	co.ingest.insecure = co.cfg.insecure;
 	co.ingest.clock_skew = co.cfg.clock_skew;
 	if (co.replay != NULL) {
-		if (co.cfg.forward.n > 0 && (co.fwd = open_forward(&co, err,
-		    sizeof(err))) == NULL)
+		if (co.cfg.forward.n > 0 && (co.fwd = open_forward(&co, NULL,
+		    store_db(co.store), err, sizeof(err))) == NULL)
 			fatalx("%s", err);
 		co.ingest.fwd = co.fwd;
 		rc = run_replay(&co);
@@ -332,14 +323,17 @@ main(int argc, char **argv)
 		    "" : ", agents NOT authenticated (tests only)");
 	if ((co.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	if (co.cfg.forward.n > 0 && (co.fwd = open_forward(&co, err,
+	if ((co.scorer = scorer_new(&co.cfg, co.store, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
-	co.ingest.fwd = co.fwd;
-	if ((co.ingest.analytics = analytics_new(&co.cfg, store_db(co.store),
-	    NULL, 0, err, sizeof(err))) == NULL)
+	if (co.cfg.forward.n > 0 && (co.fwd = open_forward(&co,
+	    scorer_base(co.scorer), scorer_db(co.scorer), err,
+	    sizeof(err))) == NULL)
 		fatalx("%s", err);
-	co.ingest.analytics->fwd = co.fwd;
+	if (scorer_start(co.scorer, co.fwd, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	co.fwd = NULL;		/* the scorer's now */
+	co.ingest.scorer = co.scorer;
 	if ((co.server = server_new(co.base, &co.cfg, &co.ingest, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
@@ -351,21 +345,13 @@ main(int argc, char **argv)
 		co.sig[i] = evsignal_new(co.base, sigs[i], signal_cb, &co);
 		evsignal_add(co.sig[i], NULL);
 	}
-	{
-		struct timeval minute = { 60, 0 };
-
-		co.tick = event_new(co.base, -1, EV_PERSIST, tick_cb, &co);
-		evtimer_add(co.tick, &minute);
-	}
 	log_info("listening on %s (%s), database %s", co.cfg.listen,
 	    co.cfg.insecure ? "plaintext" : "TLS", co.cfg.db);
 	event_base_dispatch(co.base);
 	server_free(co.server);
-	analytics_free(co.ingest.analytics);
-	fwd_free(co.fwd);
+	scorer_free(co.scorer);
 	for (i = 0; i < 3; i++)
 		event_free(co.sig[i]);
-	event_free(co.tick);
 	store_close(co.store);
 	secrets_free(co.secrets);
 	event_base_free(co.base);

@@ -23,6 +23,7 @@
 
 #include "collector.h"
 #include "leakwatch/event.h"
+#include "leakwatch/event-view.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
@@ -196,6 +197,7 @@ field(struct ectx *x, const char *name)
 {
 	struct entity *e = x->e;
 	struct evctx *c = x->c;
+	struct lw_view_value fv;
 	json_t *v;
 
 	if (strcmp(name, "employee") == 0)
@@ -262,19 +264,25 @@ field(struct ectx *x, const char *name)
 		return num(c->first_dest);
 	if (strcmp(name, "first_host") == 0)
 		return num(c->first_host);
-	v = json_object_get(c->ev->obj, name);
-	if (v == NULL)
-		return none;
-	if (json_is_string(v))
-		return str(json_string_value(v));
-	if (json_is_number(v))
-		return num(json_number_value(v));
-	if (json_is_boolean(v))
-		return num(json_is_true(v));
-	if (json_is_array(v)) {
-		struct rval a = { V_ARR, 0, NULL, v };
+	/* scalars without a DOM; arrays (rare in rules) from the DOM */
+	lw_event_get(c->ev, name, &fv);
+	switch (fv.kind) {
+	case LW_STR:
+		return str(fv.s);
+	case LW_NUM:
+	case LW_BOOL:
+		return num(fv.n);
+	case LW_LIST:
+	case LW_OTHER:
+		v = json_object_get(lw_event_dom(c->ev), name);
+		if (v != NULL && json_is_array(v)) {
+			struct rval a = { V_ARR, 0, NULL, v };
 
-		return a;
+			return a;
+		}
+		return none;
+	case LW_NONE:
+		break;
 	}
 	return none;
 }
@@ -319,6 +327,10 @@ call(struct ectx *x, const struct rnode *n)
 		    (enum period)n->period));
 	case FN_CUSUM:
 		return num(x->e->s.f[n->feature].cusum);
+	case FN_STREAK:
+		return num(x->e->s.f[n->feature].streak);
+	case FN_STREAK_DAYS:
+		return num(x->e->s.f[n->feature].streak_days);
 	case FN_CUM30:
 		return num(x->e->cum30[n->feature]);
 	case FN_PEER_CUM30:
@@ -621,6 +633,7 @@ evidence(struct ectx *x, int64_t bucket, int64_t seq_a)
 {
 	const struct rule *r = x->r;
 	json_t *o = json_object(), *fig = json_object(), *ev, *id, *t;
+	const json_t *dom;
 	struct rval v;
 	char ts[TS_STRLEN];
 	static const char *const keep[] = {
@@ -668,11 +681,11 @@ evidence(struct ectx *x, int64_t bucket, int64_t seq_a)
 		    json_string(lw_event_type_name(x->c->ev->type)));
 		if (ts_format(x->c->ev->ts_us, ts, sizeof(ts)) == 0)
 			json_object_set_new(ev, "ts", json_string(ts));
+		dom = lw_event_dom(x->c->ev);
 		for (i = 0; keep[i] != NULL; i++)
-			if ((t = json_object_get(x->c->ev->obj, keep[i])) !=
-			    NULL)
+			if ((t = json_object_get(dom, keep[i])) != NULL)
 				json_object_set(ev, keep[i], t);
-		if ((t = json_object_get(x->c->ev->obj, "tables")) != NULL &&
+		if ((t = json_object_get(dom, "tables")) != NULL &&
 		    json_array_size(t) <= 16)
 			json_object_set(ev, "tables", t);
 		if (x->c->ev->type == EVENT_DB_QUERY)

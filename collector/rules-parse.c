@@ -79,7 +79,8 @@ static const struct {
 	{ "first_seen", FN_FIRST_SEEN }, { "day_score", FN_DAY_SCORE },
 	{ "risk", FN_RISK }, { "count", FN_COUNT }, { "sum", FN_SUM },
 	{ "distinct", FN_DISTINCT }, { "max", FN_MAX }, { "min", FN_MIN },
-	{ "team", FN_TEAM },
+	{ "team", FN_TEAM }, { "streak", FN_STREAK },
+	{ "streak_days", FN_STREAK_DAYS },
 	{ NULL, 0 }
 };
 
@@ -513,7 +514,7 @@ parse_call_args(struct parser *p, struct rnode *n)
 		}
 		break;
 	case FN_CUSUM: case FN_CUM30: case FN_PEER_CUM30: case FN_CUM30_RATIO:
-	case FN_CONVERGED:
+	case FN_CONVERGED: case FN_STREAK: case FN_STREAK_DAYS:
 		if (feature_arg(p, n) != 0)
 			return -1;
 		break;

@@ -158,6 +158,7 @@ flush(struct server *srv)
 	if (store_commit(srv->ingest->store) != 0)
 		return;		/* logged; no acks until a commit works */
 	server_acks(srv);
+	scorer_kick(srv->ingest->scorer);
 }
 
 void
@@ -497,6 +498,7 @@ server_free(struct server *srv)
 		conn_free(c);
 	}
 	store_commit(srv->ingest->store);
+	scorer_kick(srv->ingest->scorer);
 	if (srv->commit_ev != NULL)
 		event_free(srv->commit_ev);
 	if (srv->lev != NULL)

@@ -137,10 +137,28 @@ struct ckpt {
 	int		 running;
 };
 
+/*
+ * Whose turn it is to write. The scorer thread (scorer.c) writes the same
+ * database through a connection of its own. SQLite would make the two
+ * writers poll for its lock, and the ingest writer, which begins its next
+ * batch a moment after each commit, would starve the other; a ticket lock
+ * hands the database out in the order it was asked for. Re-entrant for
+ * the thread that holds it.
+ */
+struct turn {
+	pthread_mutex_t	 mtx;
+	pthread_cond_t	 cv;
+	uint64_t	 next;		/* tickets handed out */
+	uint64_t	 serving;	/* the ticket that may write */
+	pthread_t	 owner;
+	int		 depth;
+};
+
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*st[ST_COUNT];
 	struct ckpt	 ckpt;
+	struct turn	 turn;
 	struct stream	*streams;
 	int		 in_txn;
 	uint64_t	 pending;
@@ -206,6 +224,7 @@ ckpt_main(void *arg)
 {
 	struct ckpt *c = arg;
 
+	pthread_setname_np(pthread_self(), "lw-checkpoint");
 	pthread_mutex_lock(&c->mtx);
 	for (;;) {
 		while (!c->wanted && !c->stop)
@@ -356,6 +375,8 @@ store_open(const char *path, int sync_full, char *err, size_t errlen)
 	if (db_file_create(path, err, errlen) != 0)
 		return NULL;
 	s = xcalloc(1, sizeof(*s));
+	pthread_mutex_init(&s->turn.mtx, NULL);
+	pthread_cond_init(&s->turn.cv, NULL);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, s->db ?
@@ -398,6 +419,8 @@ store_close(struct store *s)
 		return;
 	if (s->in_txn && s->db != NULL)
 		store_commit(s);
+	if (s->in_txn)
+		store_writer_leave(s);
 	ckpt_stop(&s->ckpt);
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
@@ -406,7 +429,42 @@ store_close(struct store *s)
 		free(st);
 	}
 	sqlite3_close(s->db);
+	pthread_cond_destroy(&s->turn.cv);
+	pthread_mutex_destroy(&s->turn.mtx);
 	free(s);
+}
+
+void
+store_writer_enter(struct store *s)
+{
+	struct turn *t = &s->turn;
+	uint64_t me;
+
+	pthread_mutex_lock(&t->mtx);
+	if (t->depth > 0 && pthread_equal(t->owner, pthread_self())) {
+		t->depth++;
+		pthread_mutex_unlock(&t->mtx);
+		return;
+	}
+	me = t->next++;
+	while (me != t->serving)
+		pthread_cond_wait(&t->cv, &t->mtx);
+	t->owner = pthread_self();
+	t->depth = 1;
+	pthread_mutex_unlock(&t->mtx);
+}
+
+void
+store_writer_leave(struct store *s)
+{
+	struct turn *t = &s->turn;
+
+	pthread_mutex_lock(&t->mtx);
+	if (t->depth > 0 && --t->depth == 0) {
+		t->serving++;
+		pthread_cond_broadcast(&t->cv);
+	}
+	pthread_mutex_unlock(&t->mtx);
 }
 
 static int
@@ -416,8 +474,10 @@ begin(struct store *s)
 
 	if (s->in_txn)
 		return 0;
+	store_writer_enter(s);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		sqlite3_reset(st);
+		store_writer_leave(s);
 		return fail(s, "begin");
 	}
 	sqlite3_reset(st);
@@ -636,6 +696,7 @@ store_commit(struct store *s)
 	if (rc != SQLITE_DONE)
 		return fail(s, "commit");
 	s->in_txn = 0;
+	store_writer_leave(s);
 	s->pending = 0;
 	s->commits++;
 	for (st = s->streams; st != NULL; st = st->next) {

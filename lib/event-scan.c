@@ -490,14 +490,21 @@ find_type(struct scan s, enum event_type *t)
 	}
 }
 
-int
-lw_event_scan(const char *buf, size_t len, struct lw_event_scan *out)
+/*
+ * The scan itself; with spans not NULL it also notes where each field's
+ * value token is (event-view.c reads fields from there), and *seenp which
+ * schema entries the event has.
+ */
+static int
+scan_event(const char *buf, size_t len, struct lw_event_scan *out,
+    struct lw_event_span *spans, uint64_t *seenp)
 {
 	struct scan s;
 	const struct event_field *tab, *f;
 	struct str k;
 	enum event_type t;
 	uint64_t seen = 0, bit;
+	const unsigned char *v;
 	size_t i;
 
 	if (buf == NULL || len > EVENT_MAX_LEN)
@@ -531,6 +538,7 @@ lw_event_scan(const char *buf, size_t len, struct lw_event_scan *out)
 		if (f == NULL || i >= 64 || (seen & (uint64_t)1 << i) != 0)
 			return -1;
 		seen |= (uint64_t)1 << i;
+		v = s.p;
 		if (i == 0) {
 			/* The pre-pass chose the table: same name, or pass. */
 			if (scan_string(&s, &k) != 0 || k.escaped ||
@@ -538,6 +546,10 @@ lw_event_scan(const char *buf, size_t len, struct lw_event_scan *out)
 				return -1;
 		} else if (scan_field(&s, f, i, out) != 0)
 			return -1;
+		if (spans != NULL) {
+			spans[i].off = (uint32_t)(v - (const unsigned char *)buf);
+			spans[i].len = (uint32_t)(s.p - v);
+		}
 		skip_ws(&s);
 		if (s.p >= s.end)
 			return -1;
@@ -556,5 +568,20 @@ lw_event_scan(const char *buf, size_t len, struct lw_event_scan *out)
 		if ((tab[i].flags & FIELD_REQUIRED) && (seen & bit) == 0)
 			return -1;
 	}
+	if (seenp != NULL)
+		*seenp = seen;
 	return 0;
+}
+
+int
+lw_event_scan(const char *buf, size_t len, struct lw_event_scan *out)
+{
+	return scan_event(buf, len, out, NULL, NULL);
+}
+
+int
+lw_event_scan_spans(const char *buf, size_t len, struct lw_event_scan *out,
+    struct lw_event_span spans[EVENT_SCAN_FIELDS], uint64_t *seen)
+{
+	return scan_event(buf, len, out, spans, seen);
 }

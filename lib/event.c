@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "leakwatch/event.h"
+#include "leakwatch/event-scan.h"
 #include "leakwatch/util.h"
 
 /* 2^53 - 1: the largest integer a double (JavaScript, most SIEMs) keeps. */
@@ -816,7 +817,7 @@ lw_event_from_json(json_t *obj, char *err, size_t errlen)
 		json_decref(obj);
 		return NULL;
 	}
-	if ((ev = malloc(sizeof(*ev))) == NULL) {
+	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
 		seterr(err, errlen, "out of memory");
 		json_decref(obj);
 		return NULL;
@@ -824,7 +825,96 @@ lw_event_from_json(json_t *obj, char *err, size_t errlen)
 	ev->type = t;
 	ev->ts_us = ts;
 	ev->obj = obj;
+	ev->enc = NULL;
+	ev->enclen = 0;
 	return ev;
+}
+
+/*
+ * The scanner vouches only for what lw_event_parse() accepts, with the
+ * same type and ts (lib/event-scan.c, held to it by fuzz_eventscan), so
+ * an event taken here is one the DOM path would have taken. JSON allows
+ * a raw line break only as white space between tokens; bytes with one go
+ * the DOM way, whose encoding is one line.
+ */
+struct lw_event *
+lw_event_from_encoded(char *buf, size_t len, char *err, size_t errlen)
+{
+	struct lw_event_scan sc;
+	struct lw_event *ev;
+
+	if (buf == NULL) {
+		seterr(err, errlen, "no input");
+		return NULL;
+	}
+	if (lw_event_scan(buf, len, &sc) != 0 ||
+	    memchr(buf, '\n', len) != NULL || memchr(buf, '\r', len) != NULL) {
+		ev = lw_event_parse(buf, len, err, errlen);
+		free(buf);
+		return ev;
+	}
+	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
+		seterr(err, errlen, "out of memory");
+		free(buf);
+		return NULL;
+	}
+	ev->type = sc.type;
+	ev->ts_us = sc.ts_us;
+	ev->obj = NULL;
+	ev->enc = buf;
+	ev->enclen = len;
+	return ev;
+}
+
+/* An encoded event as a DOM, for the rare edit the bytes cannot take. */
+static int
+enc_to_dom(struct lw_event *ev)
+{
+	json_t *obj;
+
+	obj = json_loadb(ev->enc, ev->enclen, JSON_REJECT_DUPLICATES, NULL);
+	if (obj == NULL)
+		return -1;
+	free(ev->enc);
+	ev->enc = NULL;
+	ev->enclen = 0;
+	ev->obj = obj;
+	return 0;
+}
+
+/*
+ * `agent` appended to encoded bytes that have none, just before the
+ * closing brace: the bytes json_object_set_new() and json_dumps() give
+ * for the same event as a DOM, where a new key goes last. The name is
+ * printable ASCII (checked by the caller); jansson escapes '"' and '\\'
+ * of those, and nothing else.
+ */
+static int
+enc_append_agent(struct lw_event *ev, const char *agent, size_t len)
+{
+	size_t end = ev->enclen, i;
+	char *p;
+
+	while (end > 0 && ev->enc[end - 1] != '}')
+		end--;
+	if (end == 0)
+		return -1;
+	end--;
+	if ((p = realloc(ev->enc, end + 12 + 2 * len + 2)) == NULL)
+		return -1;
+	ev->enc = p;
+	memcpy(p + end, ",\"agent\":\"", 10);
+	end += 10;
+	for (i = 0; i < len; i++) {
+		if (agent[i] == '"' || agent[i] == '\\')
+			p[end++] = '\\';
+		p[end++] = agent[i];
+	}
+	p[end++] = '"';
+	p[end++] = '}';
+	p[end] = '\0';
+	ev->enclen = end;
+	return 0;
 }
 
 /*
@@ -848,6 +938,19 @@ lw_event_set_agent(struct lw_event *ev, const char *agent)
 		if (agent[i] < 0x20 || agent[i] > 0x7e)
 			return -1;
 	}
+	/*
+	 * Encoded bytes without the key get it appended in place. With the
+	 * key already there (no producer of encoded events writes one), the
+	 * event becomes a DOM and the replacement below keeps its position.
+	 */
+	if (ev->obj == NULL) {
+		if (ev->enc == NULL)
+			return -1;
+		if (memmem(ev->enc, ev->enclen, "\"agent\"", 7) == NULL)
+			return enc_append_agent(ev, agent, len);
+		if (enc_to_dom(ev) != 0)
+			return -1;
+	}
 	if ((s = json_stringn(agent, len)) == NULL)
 		return -1;
 	if (json_object_set_new(ev->obj, "agent", s) != 0)
@@ -868,8 +971,17 @@ lw_event_encode(const struct lw_event *ev, size_t *len)
 {
 	char *s;
 
-	if (ev == NULL || ev->obj == NULL)
+	if (ev == NULL)
 		return NULL;
+	if (ev->obj == NULL) {
+		if (ev->enc == NULL || (s = malloc(ev->enclen + 1)) == NULL)
+			return NULL;
+		memcpy(s, ev->enc, ev->enclen);
+		s[ev->enclen] = '\0';
+		if (len != NULL)
+			*len = ev->enclen;
+		return s;
+	}
 	if ((s = json_dumps(ev->obj, JSON_COMPACT)) == NULL)
 		return NULL;
 	if (len != NULL)
@@ -883,5 +995,6 @@ lw_event_free(struct lw_event *ev)
 	if (ev == NULL)
 		return;
 	json_decref(ev->obj);
+	free(ev->enc);
 	free(ev);
 }

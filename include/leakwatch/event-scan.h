@@ -34,4 +34,21 @@ struct lw_event_scan {
 int	lw_event_scan(const char *buf, size_t len,
 	    struct lw_event_scan *out);
 
+/*
+ * The same, noting where each value is: spans[i] is the value token of
+ * schema entry i of lw_event_fields(out->type) (a string with its quotes),
+ * valid where bit i of *seen is set. The schema has at most
+ * EVENT_SCAN_FIELDS entries per type.
+ */
+#define EVENT_SCAN_FIELDS	64
+
+struct lw_event_span {
+	uint32_t	 off;		/* from buf */
+	uint32_t	 len;
+};
+
+int	lw_event_scan_spans(const char *buf, size_t len,
+	    struct lw_event_scan *out,
+	    struct lw_event_span spans[EVENT_SCAN_FIELDS], uint64_t *seen);
+
 #endif

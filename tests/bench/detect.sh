@@ -131,6 +131,22 @@ END {
 		    d, rec[d] / n[d], b, rb[d] / n[d], fa[d], ed[d], fp[d] / n[d], apd[d] / n[d]
 }' "$T/all.score" | sort
 grep -m1 "naive thresholds" "$T/all.score" | sed 's/^seed=[0-9]* /  /'
+# Where leakwatch's false alerts come from, summed over the seeds.
+awk '
+$2 == "false_by_rule" {
+	for (i = 4; i <= NF; i++) {
+		n = index($i, "=")
+		r = substr($i, 1, n - 1)
+		if (!(r in c)) order[++nr] = r
+		c[r] += substr($i, n + 1)
+	}
+}
+END {
+	line = "  false alerts by rule (all seeds):"
+	for (i = 1; i <= nr; i++)
+		line = line " " order[i] "=" c[order[i]]
+	print line
+}' "$T/all.score"
 
 # A larger organisation over a shorter time: the collector's memory.
 echo

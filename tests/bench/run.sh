@@ -36,6 +36,12 @@ cpu_s() {
 	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"
 }
 
+# The same for the collector's main thread alone (sockets, TLS, ingest,
+# store): the scorer and the checkpointer are threads of their own.
+cpu_main_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/task/$1/stat"
+}
+
 make_pki bench
 bench_events "$N" >"$T/events.jsonl"
 echo "bench: $N db.query events, $(wc -c <"$T/events.jsonl") bytes of JSON Lines"
@@ -78,11 +84,21 @@ start_collector c2 --listen 127.0.0.1:$PORT --db "$T/c.db" \
     --tls-cert "$T/pki/collector.crt" --tls-key "$T/pki/collector.key" \
     --tls-client-ca "$T/pki/ca.crt"
 c0=$(cpu_s $CPID)
+m0=$(cpu_main_s $CPID)
 t0=$(date +%s.%N)
 "$AGENT" --name bench --collector 127.0.0.1:$PORT --spool "$T/spool2" \
     --source "jsonl:$T/events.jsonl" $TLSA --drain 2>>"$T/agent2.log"
 t1=$(date +%s.%N)
 c1=$(cpu_s $CPID)
+m1=$(cpu_main_s $CPID)
+# Scoring runs behind the store on its own thread (collector/scorer.c):
+# how long until every stored event was scored, too.
+last=$(sql "$T/c.db" "SELECT max(id) FROM events")
+while [ "$(sql "$T/c.db" "SELECT value FROM an_meta WHERE key = 'scored'")" != "$last" ]; do
+	sleep 0.05
+done
+t2=$(date +%s.%N)
+c2=$(cpu_s $CPID)
 kill -TERM $CPID; wait $CPID
 PIDS=""
 rows=$(sql "$T/c.db" "SELECT count(*) FROM events")
@@ -91,6 +107,10 @@ ING=$(awk -v n=$N -v a=$t0 -v b=$t1 'BEGIN { printf "%d", n / (b - a) }')
 echo "ingest from a full spool (agent -> TLS -> collector -> SQLite): $N events in $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.2f", b - a }') s = $ING events/s"
 CCPU=$(awk -v a=$c0 -v b=$c1 -v n=$N 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
 echo "collector CPU during ingest: $(awk -v a=$c0 -v b=$c1 'BEGIN { printf "%.2f", b - a }') s = $CCPU us/event"
+MCPU=$(awk -v a=$m0 -v b=$m1 -v n=$N 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
+echo "of which the ingest thread (TLS, validation, store): $MCPU us/event"
+SCO=$(awk -v n=$N -v a=$t0 -v b=$t2 'BEGIN { printf "%d", n / (b - a) }')
+echo "stored and scored (scoring behind the store, on its own thread): $N events in $(awk -v a=$t0 -v b=$t2 'BEGIN { printf "%.2f", b - a }') s = $SCO events/s; collector CPU $(awk -v a=$c0 -v b=$c2 -v n=$N 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }') us/event"
 
 # The ceiling stored the same rows as the collector, byte for byte.
 q="SELECT type, ts, agent, seq, json FROM events ORDER BY seq"
@@ -110,6 +130,7 @@ echo "ratio ingest / ceiling: $(awk -v a=$ING -v b=$RAW 'BEGIN { printf "%.2f", 
 # The same comparison in CPU time, which other load on the machine does
 # not move: ceiling CPU per row (its best) over collector CPU per event.
 echo "CPU per row: ceiling $RAWCPU us, collector $CCPU us; ratio $(awk -v a=$RAWCPU -v b=$CCPU 'BEGIN { printf "%.2f", a / b }')"
+echo "CPU per row: ceiling $RAWCPU us, ingest thread $MCPU us; ratio $(awk -v a=$RAWCPU -v b=$MCPU 'BEGIN { printf "%.2f", a / b }')"
 
 # SIEM forwarding to a real rsyslog (its own temporary directory).
 sh "$TOP/tests/bench/siem.sh" "$BUILD"

@@ -44,9 +44,22 @@ on_query(void *arg, const struct db_session_info *info,
 	lw_event_free(e);
 }
 
+/* The fill notes: a statement text and a known operation. */
+static void
+on_fill(void *arg, const struct db_session_info *info, const char *sql,
+    int op, uint64_t calls)
+{
+	(void)arg;
+	(void)info;
+	if (sql == NULL || op < STATFILL_PENDING ||
+	    op > STATFILL_PENDING_COUNTED || calls == 0)
+		abort();
+}
+
 static void
 on_session(void *arg, const struct db_session_info *info,
-    const char *action, int64_t ts, const char *code, uint64_t pos)
+    const char *action, int64_t ts, int64_t dur, const char *code,
+    uint64_t pos)
 {
 	struct lw_event *e;
 	char err[256];
@@ -55,7 +68,7 @@ on_session(void *arg, const struct db_session_info *info,
 	if (pos < last_pos || pos > input_len)
 		abort();
 	last_pos = pos;
-	if ((e = db_session_event(info, action, ts, -1, code, "log", err,
+	if ((e = db_session_event(info, action, ts, dur, code, "log", err,
 	    sizeof(err))) == NULL)
 		abort();
 	lw_event_free(e);
@@ -75,7 +88,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		&dblog_pgaudit, &dblog_pgcsv, &dblog_pgjson,
 		&dblog_mysql_slow, &dblog_mariadb_audit
 	};
-	struct dblog_out out = { on_query, on_session, on_bad, NULL };
+	struct dblog_out out = { on_query, on_session, on_bad, NULL,
+	    on_fill };
 	const struct dblog_format *f;
 	const char *buf;
 	size_t len, i, e;

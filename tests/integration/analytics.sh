@@ -143,6 +143,11 @@ if start_collector live --listen 127.0.0.1:$PORT --db "$T/live.db" --insecure \
 		sleep 0.1; i=$((i + 1))
 	done
 	check live_alert_logged grep -q "alert [0-9a-f]*: s1 slow_drift (high" "$T/live.log"
+	# scoring commits its batch after logging the alert: wait for the row
+	i=0
+	while [ $i -lt 50 ] && [ "$(sql "$T/live.db" "SELECT count(*) FROM alerts WHERE employee = 's1' AND rule = 'slow_drift'")" = 0 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
 	check live_alert_stored [ "$(sql "$T/live.db" "SELECT count(*) FROM alerts WHERE employee = 's1' AND rule = 'slow_drift'")" -ge 1 ]
 	check live_same_ids_as_replay [ "$(sql "$T/live.db" "SELECT group_concat(id) FROM (SELECT id FROM alerts WHERE rule = 'slow_drift' ORDER BY id)")" = "$(grep '"rule":"slow_drift"' "$T/full.out" | sed 's/.*"id":"\([0-9a-f]*\)".*/\1/' | sort | paste -sd, -)" ]
 	check live_events_have_employees [ "$(sql "$T/live.db" "SELECT count(*) FROM events e JOIN event_identity i ON i.event_id = e.id WHERE i.employee = 's1'")" -gt 100 ]

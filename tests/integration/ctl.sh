@@ -37,6 +37,8 @@ check agents_header contains "$out" "^AGENT  *STATE  *LAST SEEN"
 check agents_live_ok contains "$out" "^live  *ok .* 300  *[0-9]*  *0  -$"
 check agents_gone_disconnected contains "$out" "^gone  *disconnected .* 200 "
 check agents_summary grep -q "^2 agents, 1 need attention" "$T/ctl.err"
+# the scorer keeps up with 500 events within the 1.5 s above
+check agents_scoring_backlog grep -q "^scoring: 0 events stored but not yet scored$" "$T/ctl.err"
 "$CTL" --db "$T/c.db" agents --check >/dev/null 2>&1
 check agents_check_fails [ $? -eq 1 ]
 sql "$T/c.db" "INSERT INTO gaps (agent, instance, first_seq, last_seq, ts) VALUES ('live', 'x', 5, 9, 1)"

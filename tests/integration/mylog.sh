@@ -15,6 +15,9 @@
 #   3. performance_schema polling (mystat:FILE): the same per-user rows.
 #   4. The slow log followed live through FLUSH SLOW LOGS rotation and
 #      an agent restart: every statement exactly once.
+#   Sessions: server_audit's DISCONNECT carries the time since its
+#   CONNECT (a session held open 2 s by SLEEP), as the plugin's own
+#   timestamps say.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-mysql.sh"
 
@@ -56,7 +59,7 @@ CREATE USER lwmon@localhost IDENTIFIED BY 'mon-pw';
 GRANT PROCESS ON *.* TO lwmon@localhost;
 GRANT SELECT ON performance_schema.* TO lwmon@localhost;
 " || { fail setup "load"; exit 1; }
-for u in alice bob carol frank rot; do
+for u in alice bob carol frank rot sam; do
 	mysql_root "$MD" -e "CREATE USER $u@'%' IDENTIFIED BY 'pw-$u';
 	    CREATE USER $u@localhost IDENTIFIED BY 'pw-$u';
 	    GRANT ALL ON crm.* TO $u@'%'; GRANT ALL ON crm.* TO $u@localhost" ||
@@ -102,6 +105,7 @@ tls alice -e "SELECT * FROM nosuch" >/dev/null 2>&1
 sock frank -e "INSERT INTO notes SELECT seq, CONCAT('$SECRET-', seq) FROM seq_1_to_250"
 tls frank -e "UPDATE notes SET body = '$SECRET' WHERE id <= 100"
 sock frank -e "DELETE FROM notes WHERE id > 200"
+tls sam -N -B -e "SELECT SLEEP(2)" >/dev/null
 mariadb --no-defaults -h 127.0.0.1 -P "$PORT" --ssl -u mallory -pwrong crm \
     -e "SELECT 1" >/dev/null 2>&1
 is() {
@@ -150,6 +154,14 @@ is audit_alice_error "$(q $T/audit.jsonl alice 'f("status") == "error" && f("err
 is audit_partial "$(grep -c '"partial":true' "$T/audit.jsonl")" "$(grep -c '"type":"db.query"' "$T/audit.jsonl")"
 is audit_auth_failed "$(grep '"action":"auth_failed"' "$T/audit.jsonl" | grep '"db_user":"mallory"' | grep -c '"error_code":"1045"')" 1
 is audit_connects "$(grep '"action":"connect"' "$T/audit.jsonl" | grep -c '"db_user":"carol"')" 70
+# sam's session: DISCONNECT less CONNECT, from the plugin's lines.
+SID=$(grep '"type":"db.query"' "$T/audit.jsonl" | grep '"db_user":"sam"' | grep SLEEP | sed 's/.*"session_id":"\([0-9]*\)".*/\1/')
+secs() {	# secs OP: epoch seconds of sam's OP line
+	date -d "$(grep ",sam,[^,]*,$SID,[0-9]*,$1," "$MD/logs/audit.log" | cut -d, -f1)" +%s
+}
+SDUR=$(( ($(secs DISCONNECT) - $(secs CONNECT)) * 1000000 ))
+is audit_session_duration "$(grep '"action":"disconnect"' "$T/audit.jsonl" | grep "\"session_id\":\"$SID\"" | sed 's/.*"duration_us":\([0-9]*\).*/\1/')" "$SDUR"
+check audit_session_duration_2s sh -c "[ $SDUR -ge 2000000 ] && [ $SDUR -le 3000000 ]"
 check audit_no_literals sh -c "! grep -q -e '$SECRET' -e example '$T/audit.jsonl'"
 
 # 3. performance_schema polling.

@@ -20,6 +20,14 @@
 #   4. Dedup: one agent with the wire source on lo and the log source:
 #      a plaintext session is reported by the wire only, a TLS session
 #      by the log only.
+#   5. Exact per-user rows from the log: auto_explain (log_analyze, json)
+#      gives each cursor's total at its end, so the log alone counts the
+#      committed FETCH loops; one agent running the log source and
+#      pgstat together (fill mode) reports per user exactly the rows the
+#      queries returned - the SELECTs, COPY of a table (which no log
+#      counts), COPY (query), a FETCH loop committed and one rolled
+#      back - over TLS and over the Unix socket, and nothing twice.
+#   Sessions: a disconnect carries the server's "session time".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-pg.sh"
 
@@ -41,7 +49,11 @@ PGD="$T/pg"
 LOGD="$T/pglogs"
 mkdir -p "$LOGD"
 chown postgres "$LOGD"
-PG_EXTRA_CONF="shared_preload_libraries = 'pgaudit,pg_stat_statements'
+PG_EXTRA_CONF="shared_preload_libraries = 'pgaudit,pg_stat_statements,auto_explain'
+auto_explain.log_min_duration = 0
+auto_explain.log_analyze = on
+auto_explain.log_timing = off
+auto_explain.log_format = 'json'
 pgaudit.log = 'read, write, ddl, misc'
 pgaudit.log_rows = on
 pgaudit.log_catalog = off
@@ -76,7 +88,7 @@ CREATE ROLE lwmon LOGIN PASSWORD 'mon-pw'; GRANT pg_monitor TO lwmon;
 CREATE ROLE mallory LOGIN PASSWORD 'right-one';
 ALTER ROLE lwmon SET pgaudit.log = 'none';
 " || { fail setup "load"; exit 1; }
-for u in alice bob carol frank rot dd1 dd2; do
+for u in alice bob carol dave erin grace frank rot dd1 dd2; do
 	pg_sql "$PGD" crm "CREATE ROLE $u LOGIN; GRANT USAGE ON SCHEMA crm TO $u;
 	    GRANT ALL ON ALL TABLES IN SCHEMA crm TO $u" ||
 	    { fail setup "role $u"; exit 1; }
@@ -106,6 +118,13 @@ if [ $HAVE_PQ = 1 ]; then
 	STPID=$APID
 	wait_log "$T/st.log" "pgstat.*baseline" 20 ||
 	    fail stats_start "$(tail -2 "$T/st.log")"
+	# The complete set-up: the csvlog and pgstat in one agent.
+	start_agent ex --name ex $AG --spool "$T/sex" \
+	    --source "log:pgcsv:$LOGD/pg.csv" \
+	    --source "pgstat:$T/pgstat.conn" --stat-interval 1s
+	EXPID=$APID
+	wait_log "$T/ex.log" "pgstat.*baseline" 20 ||
+	    fail fill_start "$(tail -2 "$T/ex.log")"
 fi
 
 export PGHOST=127.0.0.1 PGPORT="$PORT" PGSSLMODE=require \
@@ -134,6 +153,22 @@ sock bob -c "COPY crm.customers TO STDOUT" >/dev/null
 	echo "CLOSE cur;"
 	echo "COMMIT;"
 } | tls carol >/dev/null
+cursor_loop() {	# cursor_loop BATCH END-STATEMENT [CLOSE]
+	echo "BEGIN;"
+	echo "DECLARE cur NO SCROLL CURSOR FOR SELECT * FROM crm.customers;"
+	i=0
+	while [ $i -lt $((N / $1)) ]; do
+		echo "FETCH $1 FROM cur;"
+		i=$((i + 1))
+	done
+	[ -n "${3:-}" ] && echo "CLOSE cur;"
+	echo "$2;"
+}
+cursor_loop 1000 ROLLBACK | sock dave >/dev/null
+sock erin -c "SELECT * FROM crm.customers" >/dev/null
+tls erin -c "COPY (SELECT * FROM crm.customers WHERE id <= 5000) TO STDOUT" >/dev/null
+tls grace -c "COPY crm.customers TO STDOUT" >/dev/null
+cursor_loop 2000 COMMIT | sock grace >/dev/null
 sock frank -c "INSERT INTO crm.notes SELECT g, '$SECRET-' || g FROM generate_series(1, 250) g"
 tls frank -c "UPDATE crm.notes SET body = '$SECRET' WHERE id <= 100"
 PGPASSWORD=wrong-one tls mallory -c "SELECT 1" >/dev/null 2>&1
@@ -174,11 +209,25 @@ is alice_error "$(q $O alice 'f("status") == "error" && f("error_code") == "42P0
 is alice_total_rows "$(q $O alice 1 'f("rows_returned")')" "3 $N"
 is bob_copy_partial "$(q $O bob 'f("command") == "COPY" && f("partial") == "true" && f("client") == ""' 1)" "1 1"
 is carol_fetches "$(q $O carol 'f("statement") ~ /^FETCH/ && f("command") == "SELECT" && $0 ~ /"tables":\["crm.customers"\]/ && f("partial") == "true"' 1)" "70 70"
+# Cursors from the log alone: auto_explain's total at CLOSE / COMMIT,
+# one event of the DECLARE; none for the one rolled back.
+is carol_log_total "$(q $O carol 1 'f("rows_returned")')" "75 $N"
+is carol_cursor_total "$(q $O carol 'f("statement") ~ /^DECLARE/ && f("command") == "SELECT" && f("partial") == "false" && $0 ~ /"tables":\["crm.customers"\]/' 'f("rows_returned")')" "1 $N"
+is grace_socket_cursor_total "$(q $O grace 'f("statement") ~ /^DECLARE/' 'f("rows_returned")')" "2 $N"
+is dave_rolled_back_no_total "$(q $O dave 'f("statement") ~ /^DECLARE/' 'f("rows_returned")')" "1 0"
+is erin_copy_query "$(q $O erin 'f("command") == "COPY" && f("partial") == "false"' 'f("rows_returned")')" "2 5000"
+is erin_log_total "$(q $O erin 1 'f("rows_returned")')" "3 $((N + 5000))"
+is grace_copy_partial "$(q $O grace 'f("command") == "COPY" && f("partial") == "true" && f("client") ~ /^127.0.0.1:/' 1)" "1 1"
 is frank_insert "$(q $O frank 'f("command") == "INSERT"' 'f("rows_affected")')" "1 250"
 is frank_update "$(q $O frank 'f("command") == "UPDATE"' 'f("rows_affected")')" "1 100"
 is frank_delete "$(q $O frank 'f("command") == "DELETE"' 'f("rows_affected")')" "1 50"
 is all_source_log "$(grep -c '"source":"log"' $O)" "$(grep -c . $O)"
 is carol_session "$(grep '"type":"db.session"' $O | grep '"db_user":"carol"' | grep -o '"action":"[a-z_]*"' | tr '\n' ' ')" '"action":"connect" "action":"disconnect" '
+# The disconnect's duration is the server's "session time".
+CPID_=$(grep '"type":"db.session"' $O | grep '"db_user":"carol"' | grep '"action":"disconnect"' | sed 's/.*"session_id":"\([0-9]*\)".*/\1/')
+STIME=$(grep "\[$CPID_\] carol@crm.*disconnection: session time:" "$LOGD/pg.log" | sed 's/.*session time: \([0-9:.]*\) .*/\1/' | awk -F: '{ printf "%.0f\n", ($1 * 3600 + $2 * 60 + $3) * 1000000 }')
+is carol_session_duration "$(grep '"type":"db.session"' $O | grep '"db_user":"carol"' | grep '"action":"disconnect"' | sed 's/.*"duration_us":\([0-9]*\).*/\1/')" "$STIME"
+check carol_session_duration_positive [ "${STIME:-0}" -gt 0 ]
 is mallory_auth_failed "$(grep '"action":"auth_failed"' $O | grep '"db_user":"mallory"' | grep -c '"error_code":"28P01"')" 1
 check no_literals sh -c "! grep -q -e '$SECRET' -e 'example' -e 'Name 1' -e '+62-21' '$T/json.jsonl' '$T/stderr.jsonl'"
 check no_error_texts sh -c "! grep -q 'does not exist' '$T/json.jsonl'"
@@ -200,11 +249,52 @@ if [ $HAVE_PQ = 1 ]; then
 	is stats_bob_copy_rows "$(q $S bob 'f("command") == "COPY"' 'f("rows_returned")' | cut -d' ' -f2)" $N
 	is stats_carol_fetch_rows "$(q $S carol 'f("statement") ~ /^FETCH/' 'f("rows_returned")' | cut -d' ' -f2)" $N
 	is stats_frank_affected "$(q $S frank 1 'f("rows_affected")' | cut -d' ' -f2)" 400
+	i=0
+	while [ $i -lt 50 ] && [ "$(stat_rows grace)" != $((2 * N)) ]; do
+		sleep 0.2; i=$((i + 1))
+	done
+	is stats_per_user "$(for u in alice bob carol dave erin grace; do printf '%s=%s ' $u "$(stat_rows $u)"; done)" \
+	    "alice=$N bob=$N carol=$N dave=$N erin=$((N + 5000)) grace=$((2 * N)) "
 	is stats_source "$(grep -c '"source":"stats"' $S)" "$(grep -c . $S)"
 	check stats_no_literals sh -c "! grep -q -e '$SECRET' -e 'example' '$S'"
 	kill -TERM $STPID
 else
 	skip stats "agent built without libpq"
+fi
+
+# 5. Log and pgstat in one agent: per user, exactly what was returned.
+if [ $HAVE_PQ = 1 ]; then
+	E="$T/ex.jsonl"
+	ex_rows() {	# ex_rows USER [SOURCE]: rows returned, all events
+		sql "$T/c.db" "SELECT coalesce(sum(json_extract(json, '\$.rows_returned')), 0) FROM events WHERE agent='ex' AND type = 'db.query' AND json_extract(json, '\$.db_user') = '$1'${2:+ AND json_extract(json, '\$.source') = '$2'}"
+	}
+	ex_all() {
+		for u in alice bob carol dave erin grace; do
+			printf '%s=%s ' $u "$(ex_rows $u)"
+		done
+	}
+	WANT="alice=$N bob=$N carol=$N dave=$N erin=$((N + 5000)) grace=$((2 * N)) "
+	i=0
+	while [ $i -lt 150 ] && [ "$(ex_all)" != "$WANT" ]; do
+		sleep 0.2; i=$((i + 1))
+	done
+	is fill_per_user_exact "$(ex_all)" "$WANT"
+	# The statistics gave only what the log could not: bob's and
+	# grace's COPY of the table and dave's rolled back FETCHes.
+	is fill_stats_share "$(for u in alice bob carol dave erin grace; do printf '%s=%s ' $u "$(ex_rows $u stats)"; done)" \
+	    "alice=0 bob=$N carol=0 dave=$N erin=0 grace=$N "
+	is fill_stats_statements "$(sql "$T/c.db" "SELECT json_extract(json, '\$.db_user') || ':' || json_extract(json, '\$.command') FROM events WHERE agent='ex' AND json_extract(json, '\$.source') = 'stats' ORDER BY 1" | tr '\n' ' ')" \
+	    "bob:COPY dave:FETCH grace:COPY "
+	is fill_frank_affected "$(sql "$T/c.db" "SELECT sum(json_extract(json, '\$.rows_affected')) FROM events WHERE agent='ex' AND json_extract(json, '\$.db_user') = 'frank'")" 400
+	# Past the 10 s the statistics wait for the log: nothing more.
+	sleep 12
+	is fill_nothing_twice "$(ex_all)" "$WANT"
+	check fill_logged grep -q "reporting only the rows the log cannot count" "$T/ex.log"
+	sql "$T/c.db" "SELECT json FROM events WHERE agent='ex'" >"$E"
+	check fill_no_literals sh -c "! grep -q -e '$SECRET' -e example -e '+62-21' '$E'"
+	kill -TERM $EXPID
+else
+	skip fill "agent built without libpq"
 fi
 
 # 3. Live: the csvlog followed through rotation, truncation, restart.

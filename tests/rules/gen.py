@@ -85,16 +85,19 @@ def main():
     drift = lambda who: [query(e, d, 13, 50, 800, "crm.customers")
                          for d in range(19, 24) for e in who]
     case("slow_drift", drift(["s1"]), drift(SUP), "s1")
+    case("sustained_read", drift(["s1"]), drift(SUP), "s1")
     up = lambda e, h, n, name="drive.google.com", cat="cloud_storage": [
         flow(e, 19, h, 30, n, name, cat)]
     case("read_then_upload", big("s1", 14, 15000) + up("s1", 16, 600000000),
          big("s1", 9, 15000) + [flow("s1", 19, 17, 45, 600000000,
                                      "drive.google.com", "cloud_storage")],
          "s1")
-    case("exfil_spike", up("s1", 13, 2000000000), up("s1", 13, 500000000),
-         "s1")
-    case("leaver_upload", up("s5", 13, 600000000), up("s1", 13, 600000000),
-         "s5")
+    # to a destination no peer uses, not to the team's drive
+    case("exfil_spike", up("s1", 13, 2000000000, "content.dropboxapi.com"),
+         up("s1", 13, 2000000000), "s1")
+    # the leaver's upload to personal storage, not a hand-over to the drive
+    case("leaver_upload", up("s5", 13, 600000000, "userstorage.mega.co.nz"),
+         up("s5", 13, 600000000), "s5")
     case("first_seen_table", big("s1", 10, 2000, "hr.salaries"),
          sum((big(e, 10, 2000, "hr.salaries") for e in SUP), []), "s1")
     case("first_seen_destination", up("s1", 13, 800000000, "upload.mega.nz"),

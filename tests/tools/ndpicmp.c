@@ -8,9 +8,11 @@
  * endpoints; several records of one key (a flow split by a timeout on
  * either side, and the periodic updates of ours) are added up, ours by
  * summing only final records. For every ndpiReader flow it checks packets
- * in each direction, bytes in each direction (ndpiReader counts whole
- * frames, leakwatch IP bytes: the difference per packet, link header plus
- * Ethernet padding, is measured here from the capture itself), and the
+ * in each direction, bytes in each direction (ndpiReader counts the
+ * captured frame bytes, caplen, leakwatch IP bytes: the difference per
+ * packet, link header plus Ethernet padding, is measured here from the
+ * capture itself; not from the wire length, which also counts an FCS
+ * the capture may not hold), and the
  * application name when ndpiReader classified the flow by payload
  * (Confidence: DPI). Prints one line per disagreement and a summary;
  * exits 0 only when everything agrees.
@@ -33,7 +35,7 @@ struct ent {
 	uint64_t	 n_bytes[2];
 	uint64_t	 o_pkts[2];	/* ours */
 	uint64_t	 o_bytes[2];
-	uint64_t	 ovh[2];	/* frame bytes - IP bytes, from pcap */
+	uint64_t	 ovh[2];	/* captured - IP bytes, from pcap */
 	char		 n_app[64];
 	char		 o_app[64];
 	int		 n_dpi;		/* ndpiReader: Confidence: DPI */
@@ -128,7 +130,7 @@ endpoint(int ipver, const uint8_t *addr, unsigned port, char *buf,
 		snprintf(buf, len, "%s:%u", a, port);
 }
 
-/* Per flow and direction: frame bytes minus IP bytes. */
+/* Per flow and direction: captured frame bytes minus IP bytes. */
 static int
 read_pcap(const char *path)
 {
@@ -152,8 +154,8 @@ read_pcap(const char *path)
 		endpoint(p.ipver, p.dst, p.dport, b, sizeof(b));
 		e = lookup(proto_name(p.proto), p.nvlan ? p.vlan[p.nvlan - 1] : 0, a, b,
 		    &swap);
-		if (h->len >= p.ip_len)
-			e->ovh[swap] += h->len - p.ip_len;
+		if (h->caplen >= p.ip_len)
+			e->ovh[swap] += h->caplen - p.ip_len;
 	}
 	pcap_close(pc);
 	return 0;

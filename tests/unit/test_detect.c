@@ -7,6 +7,7 @@
  * sequence with its window.
  */
 #include <sys/stat.h>
+#include <math.h>
 
 #include "harness.h"
 #include "ana_helper.h"
@@ -179,6 +180,134 @@ test_team_drift_is_not_drift(void)
 			    900, "crm.customers");
 	out = pipe_output(&p);
 	CHECK_INT(count_lines(out, "\"rule\":\"drift\""), 0);
+	pipe_close(&p);
+}
+
+/* The streak statistic's two pieces, on numbers worked by hand. */
+static void
+test_streak_math(void)
+{
+	/* nothing learnt: the prior share, 1 day in 20 */
+	CHECK(fabs(detect_streak_p(0, 0, 0, 0) - 0.05) < 1e-12);
+	/* own 1 in 10 pulled to the group's (0 + 1) / (80 + 20) */
+	CHECK(fabs(detect_streak_p(1, 10, 0, 80) - 1.1 / 20) < 1e-12);
+	/* a quiet person is never rarer than the group: 3 / 200 */
+	CHECK(fabs(detect_streak_p(0, 20, 2, 180) - 0.015) < 1e-12);
+	/* nor than 1 in 100 */
+	CHECK(fabs(detect_streak_p(0, 100, 0, 1000) - 0.01) < 1e-12);
+	CHECK(fabs(detect_streak_step(0, 1, 0.05) + log(0.05)) < 1e-12);
+	CHECK(fabs(detect_streak_step(2, 1, 0.5) - (2 + log(2))) < 1e-12);
+	CHECK(fabs(detect_streak_step(0, 1, 0.001) + log(0.01)) < 1e-12);
+	CHECK(detect_streak_step(3.5, -1, 0.05) == 3.5);	/* team day */
+	CHECK(detect_streak_step(3.5, 0, 0.05) == 0);	/* ordinary */
+}
+
+static const char streak_rules[] =
+    "rule streak {\n"
+    "  on day\n"
+    "  when streak(rows.customer_pii) > 0\n"
+    "  severity high\n"
+    "  summary \"streak={streak(rows.customer_pii) * 1000 | int} "
+    "days={streak_days(rows.customer_pii)}\"\n"
+    "  suppress 1s\n"
+    "}\n";
+
+/*
+ * Two days in a row of 900 rows from a person (and group) that always
+ * read 300: each day is elevated (3x, 600 rows more, z = (log 901 -
+ * log 301) / 0.30 = 3.65), and its surprise is -log p. Worked by hand:
+ * the group learnt 4 members x 3 converged days (counts decayed by 0.95
+ * at each day's close: 10.84 member-days, none elevated), so on day 10
+ * p = 1 / (10.84 + 20) = 0.0324 (ana's own 2.85 days pull towards it
+ * from below) and the streak is 3.429; day 10 alerted, so ana's day is
+ * not learnt and the group adds 3 ordinary member-days: p = 1 / (13.15 +
+ * 20) = 0.0302, streak 3.429 + 3.501 = 6.930.
+ */
+static void
+test_streak(void)
+{
+	struct pipe p;
+	const char *out;
+	int i, k;
+
+	REQUIRE(pipe_open(&p, streak_rules, NULL) == 0);
+	history(&p, 300, 10);
+	for (i = 10; i < 12; i++)
+		for (k = 0; k < 4; k++)
+			pipe_query(&p, users[k], ips[k], workday(i), 10, k,
+			    k == 0 ? 900 : 300, "crm.customers");
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"streak\""), 2);
+	CHECK_INT(count_lines(out, "\"employee\":\"ana\""), 2);
+	CHECK_CONTAINS(out, "\"summary\":\"streak=3,429 days=1\"");
+	CHECK_CONTAINS(out, "\"summary\":\"streak=6,930 days=2\"");
+	pipe_close(&p);
+}
+
+/* An ordinary day ends a streak; a day the whole team is up is neutral. */
+static void
+test_streak_breaks(void)
+{
+	struct pipe p;
+	const char *out;
+	int k;
+
+	REQUIRE(pipe_open(&p, streak_rules, NULL) == 0);
+	history(&p, 300, 10);
+	/* ana: up, back to normal; everyone: up together */
+	for (k = 0; k < 4; k++)
+		pipe_query(&p, users[k], ips[k], workday(10), 10, k,
+		    k == 0 ? 900 : 300, "crm.customers");
+	for (k = 0; k < 4; k++)
+		pipe_query(&p, users[k], ips[k], workday(11), 10, k, 300,
+		    "crm.customers");
+	for (k = 0; k < 4; k++)
+		pipe_query(&p, users[k], ips[k], workday(12), 10, k, 900,
+		    "crm.customers");
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"streak\""), 1);
+	CHECK_CONTAINS(out, "\"summary\":\"streak=3,429 days=1\"");
+	CHECK_CONTAINS(out, "\"ts\":\"2026-01-19T23:59:59.999999Z\"");
+	pipe_close(&p);
+}
+
+static const char rare_rules[] =
+    "rule rare {\n"
+    "  on day\n"
+    "  when value(out.rare, day) >= 100M\n"
+    "  severity medium\n"
+    "  summary \"rare={value(out.rare, day) | int} "
+    "all={value(out.exfil, day) | int}\"\n"
+    "}\n";
+
+/*
+ * out.rare: the bytes to destinations fewer than a tenth of the group
+ * (and at most one other member) have sent to. Three of ana's peers use
+ * the team's drive (for the first two of them, on their first day, it
+ * was rare too: 5 MB, under the rule's floor); nobody uses her mega.nz.
+ */
+static void
+test_rare_destinations(void)
+{
+	struct pipe p;
+	const char *out;
+	int k;
+
+	REQUIRE(pipe_open(&p, rare_rules, NULL) == 0);
+	for (k = 1; k < 4; k++)
+		pipe_flow(&p, ips[k], 5, 10, k, 5000000, "drive.google.com",
+		    "cloud_storage");
+	pipe_flow(&p, ips[0], 6, 10, 0, 300000000, "drive.google.com",
+	    "cloud_storage");
+	pipe_flow(&p, ips[0], 6, 11, 0, 200000000, "g.api.mega.co.nz",
+	    "cloud_storage");
+	pipe_flow(&p, ips[0], 6, 12, 0, 900000000, "www.example.com",
+	    "other");
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"rare\""), 1);
+	CHECK_CONTAINS(out, "\"employee\":\"ana\"");
+	CHECK_CONTAINS(out, "\"summary\":\"rare=200,000,000 "
+	    "all=500,000,000\"");
 	pipe_close(&p);
 }
 
@@ -390,6 +519,10 @@ static const struct test tests[] = {
 	{ "new_joiner_peer_prior", test_new_joiner_peer_prior },
 	{ "slow_drift", test_slow_drift },
 	{ "team_drift_is_not_drift", test_team_drift_is_not_drift },
+	{ "streak_math", test_streak_math },
+	{ "streak", test_streak },
+	{ "streak_breaks", test_streak_breaks },
+	{ "rare_destinations", test_rare_destinations },
 	{ "first_seen_table", test_first_seen_table },
 	{ "offhours", test_offhours },
 	{ "team_surge", test_team_surge },

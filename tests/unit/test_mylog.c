@@ -50,7 +50,8 @@ static int	 nsess;
 
 static void
 on_session(void *arg, const struct db_session_info *info,
-    const char *action, int64_t ts, const char *code, uint64_t pos)
+    const char *action, int64_t ts, int64_t dur, const char *code,
+    uint64_t pos)
 {
 	struct lw_event *e;
 	char err[256];
@@ -58,7 +59,7 @@ on_session(void *arg, const struct db_session_info *info,
 
 	(void)arg;
 	(void)pos;
-	if ((e = db_session_event(info, action, ts, -1, code, "log", err,
+	if ((e = db_session_event(info, action, ts, dur, code, "log", err,
 	    sizeof(err))) == NULL) {
 		FAILF("session event refused: %s", err);
 		return;
@@ -66,6 +67,29 @@ on_session(void *arg, const struct db_session_info *info,
 	if (nsess < MAXEV)
 		sess[nsess++] = lw_event_encode(e, &len);
 	lw_event_free(e);
+}
+
+/* The fill notes, as "OP CALLS user statement-text". */
+static char	*fills[MAXEV];
+static int	 nfill;
+
+static void
+on_fill(void *arg, const struct db_session_info *info, const char *sql,
+    int op, uint64_t calls)
+{
+	static const char *const ops[] = { "pending", "need", "counted",
+	    "pending-need", "pending-counted" };
+	char buf[512];
+
+	(void)arg;
+	if (op < STATFILL_PENDING || op > STATFILL_PENDING_COUNTED) {
+		FAILF("fill op %d", op);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s %llu %s %s", ops[op],
+	    (unsigned long long)calls, info->db_user, sql);
+	if (nfill < MAXEV)
+		fills[nfill++] = strdup(buf);
 }
 
 static void
@@ -83,6 +107,8 @@ reset(void)
 		free(ev[--nev]);
 	while (nsess > 0)
 		free(sess[--nsess]);
+	while (nfill > 0)
+		free(fills[--nfill]);
 	nbad = 0;
 	agent_config_defaults(&cfg);
 }
@@ -91,7 +117,8 @@ static void
 feed(const struct dblog_format *f, const char *buf, size_t len,
     size_t from)
 {
-	struct dblog_out out = { on_query, on_session, on_bad, NULL };
+	struct dblog_out out = { on_query, on_session, on_bad, NULL,
+	    on_fill };
 	void *d = f->new(&cfg, &out);
 	size_t i = from, e;
 
@@ -275,6 +302,12 @@ test_audit(void)
 		CHECK_CONTAINS(sess[4], "\"action\":\"auth_failed\"");
 		CHECK_CONTAINS(sess[4], "\"error_code\":\"1045\"");
 		CHECK_CONTAINS(sess[4], "\"session_id\":\"11\"");
+		/* Same second: 0 s; a DISCONNECT with no CONNECT read
+		 * (a failed one) has no duration. */
+		CHECK_CONTAINS(sess[1], "\"duration_us\":0");
+		CHECK_CONTAINS(sess[3], "\"duration_us\":0");
+		CHECK(strstr(sess[0], "duration_us") == NULL);
+		CHECK(strstr(sess[5], "duration_us") == NULL);
 	}
 	check_resume(&dblog_mariadb_audit, b, len);
 	free(b);
@@ -368,11 +401,42 @@ test_broken(void)
 	reset();
 }
 
+/*
+ * server_audit session lengths: DISCONNECT less its CONNECT, by
+ * connection id, across interleaved connections and midnight; a
+ * DISCONNECT whose CONNECT came before the start has none; a reused id
+ * is timed from its own CONNECT.
+ */
+static void
+test_audit_duration(void)
+{
+	reset();
+	feed_str(&dblog_mariadb_audit,
+	    "20261130 23:59:50,vm,alice,127.0.0.1,21,0,CONNECT,crm,,0\n"
+	    "20261130 23:59:55,vm,bob,localhost,22,0,CONNECT,crm,,0\n"
+	    "20261130 23:59:58,vm,carol,127.0.0.1,23,0,DISCONNECT,crm,,0\n"
+	    "20261201 00:01:05,vm,alice,127.0.0.1,21,0,DISCONNECT,crm,,0\n"
+	    "20261201 00:02:00,vm,bob,localhost,22,0,DISCONNECT,crm,,0\n"
+	    "20261201 00:03:00,vm,bob,localhost,22,0,CONNECT,crm,,0\n"
+	    "20261201 00:03:02,vm,bob,localhost,22,0,DISCONNECT,crm,,0\n"
+	    "20261201 00:03:03,vm,bob,localhost,22,0,DISCONNECT,crm,,0\n");
+	CHECK_INT(nbad, 0);
+	REQUIRE(nsess == 8);
+	CHECK(strstr(sess[2], "duration_us") == NULL);
+	CHECK_CONTAINS(sess[3], "\"db_user\":\"alice\"");
+	CHECK_CONTAINS(sess[3], "\"duration_us\":75000000");
+	CHECK_CONTAINS(sess[4], "\"duration_us\":125000000");
+	CHECK_CONTAINS(sess[6], "\"duration_us\":2000000");
+	CHECK(strstr(sess[7], "duration_us") == NULL);	/* used up */
+	reset();
+}
+
 static const struct test tests[] = {
 	{ "slow", test_slow },
 	{ "audit", test_audit },
 	{ "mysql8", test_mysql8 },
 	{ "broken", test_broken },
+	{ "audit_duration", test_audit_duration },
 };
 
 HARNESS_MAIN(tests)

@@ -50,7 +50,8 @@ static int	 nsess;
 
 static void
 on_session(void *arg, const struct db_session_info *info,
-    const char *action, int64_t ts, const char *code, uint64_t pos)
+    const char *action, int64_t ts, int64_t dur, const char *code,
+    uint64_t pos)
 {
 	struct lw_event *e;
 	char err[256];
@@ -58,7 +59,7 @@ on_session(void *arg, const struct db_session_info *info,
 
 	(void)arg;
 	(void)pos;
-	if ((e = db_session_event(info, action, ts, -1, code, "log", err,
+	if ((e = db_session_event(info, action, ts, dur, code, "log", err,
 	    sizeof(err))) == NULL) {
 		FAILF("session event refused: %s", err);
 		return;
@@ -66,6 +67,29 @@ on_session(void *arg, const struct db_session_info *info,
 	if (nsess < MAXEV)
 		sess[nsess++] = lw_event_encode(e, &len);
 	lw_event_free(e);
+}
+
+/* The fill notes, as "OP CALLS user statement-text". */
+static char	*fills[MAXEV];
+static int	 nfill;
+
+static void
+on_fill(void *arg, const struct db_session_info *info, const char *sql,
+    int op, uint64_t calls)
+{
+	static const char *const ops[] = { "pending", "need", "counted",
+	    "pending-need", "pending-counted" };
+	char buf[512];
+
+	(void)arg;
+	if (op < STATFILL_PENDING || op > STATFILL_PENDING_COUNTED) {
+		FAILF("fill op %d", op);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s %llu %s %s", ops[op],
+	    (unsigned long long)calls, info->db_user, sql);
+	if (nfill < MAXEV)
+		fills[nfill++] = strdup(buf);
 }
 
 static void
@@ -92,6 +116,8 @@ reset(void)
 		free(ev[--nev]);
 	while (nsess > 0)
 		free(sess[--nsess]);
+	while (nfill > 0)
+		free(fills[--nfill]);
 	nbad = 0;
 	agent_config_defaults(&cfg);
 }
@@ -101,7 +127,8 @@ static void
 feed(const struct dblog_format *f, const char *buf, size_t len,
     size_t from)
 {
-	struct dblog_out out = { on_query, on_session, on_bad, NULL };
+	struct dblog_out out = { on_query, on_session, on_bad, NULL,
+	    on_fill };
 	void *d = f->new(&cfg, &out);
 	size_t i = from, e;
 
@@ -588,6 +615,190 @@ test_ts(void)
 	CHECK_INT(dblog_ts("2026-11-30 15:5", 15, 0, &us), -1);
 }
 
+/*
+ * Cursors and COPY, from a real PostgreSQL 15 with pgaudit 1.7 and
+ * auto_explain (log_analyze, log_timing off, log_format json, every
+ * statement) writing the three formats at once (pg-cursors.*): a cursor
+ * read forward and closed (4 FETCH 1000 of 3002 rows), one ended by
+ * COMMIT (1 FETCH 1000), one rolled back (FETCH 500), one WITH HOLD
+ * (FETCH 10, 20, CLOSE), one moved and read backward, COPY of a table
+ * to the client, COPY (query), COPY FROM STDIN, then a disconnection
+ * after 0.266 s. The first two get their totals from their plans, as
+ * events of their DECLARE; the other cursors' FETCHes and the COPYs of a
+ * table are told to fill() as needing the statistics.
+ */
+static const char *const cursor_fills[] = {
+	"pending 1 carol FETCH 1000 FROM cur;",
+	"pending 1 carol FETCH 1000 FROM cur;",
+	"pending 1 carol FETCH 1000 FROM cur;",
+	"pending 1 carol FETCH 1000 FROM cur;",
+	"pending-counted 4 carol FETCH 1000 FROM cur;",
+	"pending 1 carol FETCH 1000 FROM c1;",
+	"pending-counted 1 carol FETCH 1000 FROM c1;",
+	"pending 1 carol FETCH 500 FROM c2;",
+	"pending-need 1 carol FETCH 500 FROM c2;",
+	"pending 1 carol FETCH 10 FROM c4;",
+	"pending 1 carol FETCH 20 FROM c4;",
+	"pending-need 1 carol FETCH 10 FROM c4;",
+	"pending-need 1 carol FETCH 20 FROM c4;",
+	"pending 1 carol FETCH 100 FROM c5;",
+	"pending 1 carol MOVE 200 IN c5;",
+	"pending 1 carol FETCH BACKWARD 50 FROM c5;",
+	"pending-need 1 carol FETCH 100 FROM c5;",
+	"pending-need 1 carol MOVE 200 IN c5;",
+	"pending-need 1 carol FETCH BACKWARD 50 FROM c5;",
+	"need 1 carol COPY crm.customers TO STDOUT;",
+	"need 1 carol COPY crm.customers (id, name) FROM STDIN;",
+};
+
+static void
+check_cursors(const struct dblog_format *f, const char *file)
+{
+	size_t len, i, nf = sizeof(cursor_fills) / sizeof(cursor_fills[0]);
+	char *b = slurp(file, &len);
+	const char *e;
+
+	REQUIRE(b != NULL);
+	reset();
+	set_prefix("%m [%p] %q%u@%d %a %r %e ");
+	feed(f, b, len, 0);
+	CHECK_INT(nbad, 0);
+	/* The totals: 3002 and 1000 from the plans, 99 from COPY (query)'s
+	 * SELECT line, 1 from the pg_sleep; nothing else counted. */
+	CHECK_INT(rows_of("\"db_user\":\"carol\"", NULL), 4102);
+	CHECK_INT(count("\"statement\":\"DECLARE cur NO SCROLL CURSOR"), 2);
+	CHECK_INT(rows_of("\"statement\":\"DECLARE cur NO SCROLL", NULL),
+	    3002);
+	CHECK_INT(count("\"rows_returned\":3002"), 1);
+	e = find("\"rows_returned\":3002");
+	CHECK_CONTAINS(e, "\"command\":\"SELECT\"");
+	CHECK_CONTAINS(e, "\"tables\":[\"crm.customers\"]");
+	CHECK_CONTAINS(e, "\"partial\":false");
+	CHECK_CONTAINS(e, "\"duration_us\":");
+	CHECK_INT(rows_of("\"statement\":\"DECLARE c1 CURSOR", NULL), 1000);
+	/* No total for the rolled back, held and moved cursors. */
+	CHECK_INT(count("\"statement\":\"DECLARE c2 CURSOR"), 1);
+	CHECK_INT(count("\"statement\":\"DECLARE c4 CURSOR"), 1);
+	CHECK_INT(count("\"statement\":\"DECLARE c5 SCROLL"), 1);
+	/* COPY (query): counted by its SELECT line, the COPY line not
+	 * partial; COPY of a table: partial. */
+	CHECK_INT(rows_of("\"statement\":\"COPY (SELECT", NULL), 99);
+	CHECK_INT(count("\"statement\":\"COPY (SELECT"), 2);
+	CHECK_INT(count("\"partial\":true,\"source\":\"log\""), 13);
+	CHECK_INT(count("\"statement\":\"COPY crm.customers TO STDOUT\""), 1);
+	e = find("\"statement\":\"COPY crm.customers TO STDOUT\"");
+	CHECK_CONTAINS(e, "\"partial\":true");
+	for (i = 0; i < nf && i < (size_t)nfill; i++)
+		CHECK_STR(fills[i], cursor_fills[i]);
+	CHECK_INT(nfill, nf);
+	/* The disconnection: "session time: 0:00:00.266". */
+	CHECK_INT(nsess, 2);
+	if (nsess == 2) {
+		CHECK_CONTAINS(sess[1], "\"action\":\"disconnect\"");
+		CHECK_CONTAINS(sess[1], "\"duration_us\":266000");
+		CHECK(strstr(sess[0], "duration_us") == NULL);
+	}
+	reset();
+	free(b);
+}
+
+static void
+test_cursors(void)
+{
+	check_cursors(&dblog_pgjson, "pg-cursors.json");
+	check_cursors(&dblog_pgcsv, "pg-cursors.csv");
+	check_cursors(&dblog_pgaudit, "pg-cursors.log");
+}
+
+/* Hand-made: what auto_explain lines may hold and what to do then. */
+static void
+test_plans(void)
+{
+	static const char pre[] = "2026-11-30 18:00:00.000 UTC [7] "
+	    "carol@crm psql [local] 00000 ";
+	char buf[4096];
+	int n;
+
+	reset();
+	set_prefix("%m [%p] %q%u@%d %a %r %e ");
+	/* A plan not in JSON (log_format text) and one without actual rows
+	 * (log_analyze off): the cursor stays without total, its FETCH
+	 * needs the statistics; a plan for an unknown cursor is ignored;
+	 * a broken JSON plan is counted bad. */
+	n = snprintf(buf, sizeof(buf),
+	    "%sLOG:  AUDIT: SESSION,1,1,READ,DECLARE CURSOR,,,"
+	    "DECLARE k CURSOR FOR SELECT 1,<not logged>,0\n"
+	    "%sLOG:  AUDIT: SESSION,2,1,MISC,FETCH,,,FETCH ALL IN k,"
+	    "<not logged>,0\n"
+	    "%sLOG:  AUDIT: SESSION,3,1,MISC,CLOSE CURSOR,,,CLOSE k,"
+	    "<not logged>,0\n"
+	    "%sLOG:  duration: 0.1 ms  plan:\n"
+	    "\t{\"Query Text\": \"DECLARE k CURSOR FOR SELECT 1\", "
+	    "\"Plan\": {\"Plan Rows\": 1}}\n"
+	    "%sLOG:  duration: 0.1 ms  plan:\n"
+	    "\t{\"Query Text\": \"DECLARE zz CURSOR FOR SELECT 1\", "
+	    "\"Plan\": {\"Actual Rows\": 5, \"Actual Loops\": 1}}\n"
+	    "%sLOG:  duration: 0.1 ms  plan:\n"
+	    "\tQuery Text: DECLARE k CURSOR FOR SELECT 1\n"
+	    "%sLOG:  AUDIT: SESSION,4,1,READ,SELECT,,,SELECT 2,"
+	    "<not logged>,1\n", pre, pre, pre, pre, pre, pre, pre);
+	feed(&dblog_pgaudit, buf, (size_t)n, 0);
+	CHECK_INT(nbad, 1);
+	CHECK_INT(nev, 4);
+	CHECK_INT(rows_of("\"db_user\":\"carol\"", NULL), 1);
+	REQUIRE(nfill == 2);
+	CHECK_STR(fills[0], "pending 1 carol FETCH ALL IN k");
+	CHECK_STR(fills[1], "pending-need 1 carol FETCH ALL IN k");
+	/* A quoted cursor name, CLOSE ALL, a plan with loops, more FETCH
+	 * texts than a cursor keeps (the total is then not used: every
+	 * call needs the statistics). */
+	reset();
+	set_prefix("%m [%p] %q%u@%d %a %r %e ");
+	n = snprintf(buf, sizeof(buf),
+	    "%sLOG:  AUDIT: SESSION,1,1,READ,DECLARE CURSOR,,,"
+	    "\"DECLARE \"\"My C\"\" CURSOR FOR SELECT 1\",<not logged>,0\n"
+	    "%sLOG:  AUDIT: SESSION,2,1,MISC,FETCH,,,"
+	    "\"FETCH 2 FROM \"\"My C\"\"\",<not logged>,0\n"
+	    "%sLOG:  AUDIT: SESSION,3,1,MISC,CLOSE CURSOR,,,CLOSE ALL,"
+	    "<not logged>,0\n"
+	    "%sLOG:  duration: 0.5 ms  plan:\n"
+	    "\t{\"Query Text\": \"DECLARE \\\"My C\\\" CURSOR FOR SELECT 1\","
+	    " \"Plan\": {\"Actual Rows\": 2, \"Actual Loops\": 1}}\n"
+	    "%sLOG:  AUDIT: SESSION,4,1,READ,DECLARE CURSOR,,,"
+	    "DECLARE m CURSOR FOR SELECT 1,<not logged>,0\n"
+	    "%sLOG:  AUDIT: SESSION,5,1,MISC,FETCH,,,FETCH 1 FROM m,"
+	    "<not logged>,0\n"
+	    "%sLOG:  AUDIT: SESSION,6,1,MISC,FETCH,,,FETCH 2 FROM m,"
+	    "<not logged>,0\n"
+	    "%sLOG:  AUDIT: SESSION,7,1,MISC,FETCH,,,FETCH 3 FROM m,"
+	    "<not logged>,0\n"
+	    "%sLOG:  AUDIT: SESSION,8,1,MISC,FETCH,,,FETCH 4 FROM m,"
+	    "<not logged>,0\n"
+	    "%sLOG:  AUDIT: SESSION,9,1,MISC,FETCH,,,FETCH 5 FROM m,"
+	    "<not logged>,0\n"
+	    "%sLOG:  AUDIT: SESSION,10,1,MISC,CLOSE CURSOR,,,CLOSE m,"
+	    "<not logged>,0\n"
+	    "%sLOG:  duration: 0.5 ms  plan:\n"
+	    "\t{\"Query Text\": \"DECLARE m CURSOR FOR SELECT 1\","
+	    " \"Plan\": {\"Actual Rows\": 15, \"Actual Loops\": 1}}\n"
+	    "%sLOG:  disconnection: session time: 1:02:03.5 user=carol\n",
+	    pre, pre, pre, pre, pre, pre, pre, pre, pre, pre, pre, pre, pre);
+	REQUIRE(n > 0 && (size_t)n < sizeof(buf));
+	feed(&dblog_pgaudit, buf, (size_t)n, 0);
+	CHECK_INT(nbad, 0);
+	CHECK_INT(rows_of("\"db_user\":\"carol\"", NULL), 2);
+	CHECK_INT(count("\"rows_returned\":15"), 0);
+	REQUIRE(nfill == 11);
+	CHECK_STR(fills[0], "pending 1 carol FETCH 2 FROM \"My C\"");
+	CHECK_STR(fills[1], "pending-counted 1 carol FETCH 2 FROM \"My C\"");
+	CHECK_STR(fills[6], "need 1 carol FETCH 5 FROM m");
+	CHECK_STR(fills[7], "pending-need 1 carol FETCH 1 FROM m");
+	CHECK_STR(fills[10], "pending-need 1 carol FETCH 4 FROM m");
+	REQUIRE(nsess == 1);
+	CHECK_CONTAINS(sess[0], "\"duration_us\":3723500000");
+	reset();
+}
+
 static const struct test tests[] = {
 	{ "json", test_json },
 	{ "csv", test_csv },
@@ -597,6 +808,8 @@ static const struct test tests[] = {
 	{ "overlong", test_overlong },
 	{ "sessions", test_sessions },
 	{ "ts", test_ts },
+	{ "cursors", test_cursors },
+	{ "plans", test_plans },
 };
 
 HARNESS_MAIN(tests)
