@@ -734,6 +734,7 @@ analytics_flush(struct analytics *an)
 		close_day(an);
 		an->hour_open = 0;
 	}
+	meta_put(an, "day_open", 0);	/* closed: nothing to count again */
 	meta_put(an, "clock", an->clock);
 	return analytics_db_end(an, began);
 }

@@ -342,6 +342,9 @@ draw_employees(const struct tui_screen *s, int rows, int cols)
 		attr_t a = i == s->cursor ? A_REVERSE : A_NORMAL;
 		int x = 0;
 
+		/* the gaps between columns too: nothing of the last view */
+		move(y, 0);
+		clrtoeol();
 		snprintf(buf, sizeof(buf), "%4d", i + 1);
 		put(y, x, 4, buf, a);
 		x += 5;
