@@ -12,25 +12,8 @@
 #include <string.h>
 
 #include "leakwatch/event-view.h"
+#include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
-
-static unsigned int
-hexval(const char *p)
-{
-	unsigned int v = 0;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		v <<= 4;
-		if (p[i] >= '0' && p[i] <= '9')
-			v |= (unsigned int)(p[i] - '0');
-		else if (p[i] >= 'a' && p[i] <= 'f')
-			v |= (unsigned int)(p[i] - 'a' + 10);
-		else
-			v |= (unsigned int)(p[i] - 'A' + 10);
-	}
-	return v;
-}
 
 static char *
 put_utf8(char *o, unsigned int cp)
@@ -79,10 +62,10 @@ decode_string(const char *p, const char *end, char **op)
 		case 'u': break;
 		default: *o++ = p[1]; p += 2; continue;
 		}
-		cp = hexval(p + 2);
+		(void)hex4((const unsigned char *)p + 2, &cp);	/* vouched */
 		p += 6;
 		if (cp >= 0xd800 && cp <= 0xdbff) {
-			lo = hexval(p + 2);
+			(void)hex4((const unsigned char *)p + 2, &lo);
 			p += 6;
 			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 		}
