@@ -708,7 +708,6 @@ int		 scorer_start(struct scorer *, struct fwd *, char *err,
 		    size_t errlen);
 void		 scorer_kick(struct scorer *);
 void		 scorer_reload(struct scorer *);
-uint64_t	 scorer_scored(const struct scorer *);
 void		 scorer_free(struct scorer *);
 
 /* control.c: the triage socket (SO_PEERCRED names the analyst) */

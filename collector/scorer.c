@@ -69,7 +69,6 @@ struct scorer {
 	int64_t			 lag_warned;
 	atomic_int		 reload;
 	atomic_int		 stop;
-	atomic_llong		 scored;
 };
 
 static int
@@ -243,7 +242,6 @@ score_batch(struct scorer *sc)
 	}
 	store_writer_leave(sc->store);
 	sc->cursor = id;
-	atomic_fetch_add(&sc->scored, (long long)n);
 	return n;
 }
 
@@ -530,12 +528,6 @@ scorer_reload(struct scorer *sc)
 		return;
 	atomic_store(&sc->reload, 1);
 	scorer_kick(sc);
-}
-
-uint64_t
-scorer_scored(const struct scorer *sc)
-{
-	return sc == NULL ? 0 : (uint64_t)atomic_load(&sc->scored);
 }
 
 /*
