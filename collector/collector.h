@@ -40,6 +40,7 @@ struct collector_config {
 	long long	 max_connections;
 	long long	 commit_events;
 	long long	 commit_interval; /* ms */
+	long long	 score_delay;	/* ms scoring waits out a burst */
 	long long	 clock_skew;	/* ms */
 	int		 db_sync_full;
 	/* SIEM forwarding (fwd.c, docs/siem.md). */
@@ -706,7 +707,9 @@ struct event_base *scorer_base(struct scorer *);
 struct sqlite3	*scorer_db(struct scorer *);
 int		 scorer_start(struct scorer *, struct fwd *, char *err,
 		    size_t errlen);
-void		 scorer_kick(struct scorer *);
+void		 scorer_kick(struct scorer *, int burst);
+int64_t		 scorer_defer(int64_t delay_ms, int64_t now, int64_t full_us,
+		    int64_t pending_us);
 void		 scorer_reload(struct scorer *);
 void		 scorer_free(struct scorer *);
 

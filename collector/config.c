@@ -27,6 +27,7 @@ const struct conf_key collector_keys[] = {
 	K("max-connections", CONF_UINT, max_connections, 1, 100000),
 	K("commit-events", CONF_UINT, commit_events, 1, 1000000),
 	K("commit-interval", CONF_DURATION, commit_interval, 1, 60000),
+	K("score-delay", CONF_DURATION, score_delay, 0, 600000),
 	K("clock-skew", CONF_DURATION, clock_skew, 0, 86400000),
 	K("db-sync-full", CONF_FLAG, db_sync_full, 0, 1),
 	K("forward", CONF_LIST, forward, 0, 0),
@@ -61,6 +62,7 @@ config_defaults(struct collector_config *c)
 	c->max_connections = 4096;
 	c->commit_events = 2000;
 	c->commit_interval = 50;
+	c->score_delay = 5000;
 	c->clock_skew = 30000;
 	c->forward_queue = 100000;
 	c->syslog_facility = 13;	/* log audit */

@@ -12,6 +12,9 @@
  * a second core the two overlap, and a burst that scoring cannot follow
  * is stored and acked anyway: the backlog waits in the events table, not
  * in agents' spools, and is scored as soon as the thread catches up.
+ * During a burst scoring steps aside (scorer_defer()) for at most
+ * score-delay, so a reconnecting agent's backlog is stored at the store's
+ * pace, not at the pace of a store that shares its CPUs with scoring.
  *
  * The thread has its own SQLite connection and event base. Its cursor (the
  * last events.id scored) is in an_meta, written in the same transaction
@@ -45,6 +48,7 @@
 #define SCORE_DRAIN_US	(10LL * 1000000)	/* at exit, at most */
 #define LAG_WARN	100000	/* events behind: say so */
 #define SCORER_NICE	10	/* below the ingest thread */
+#define BURST_GAP_US	(20 * 1000)	/* full batches closer: a burst */
 
 struct scorer {
 	pthread_t		 thread;
@@ -67,6 +71,8 @@ struct scorer {
 	struct lw_event_view	 view;		/* reused per event */
 	int64_t			 cursor;	/* last events.id scored */
 	int64_t			 lag_warned;
+	int64_t			 last_full;	/* us, the latest full batch */
+	int64_t			 pending_since;	/* us, first wake-up not scored */
 	atomic_int		 reload;
 	atomic_int		 stop;
 };
@@ -340,10 +346,38 @@ drain(struct scorer *sc)
 	event_base_loopbreak(sc->base);
 }
 
+/*
+ * How long to wait out a burst before the next batch, in microseconds (0:
+ * score now). While the store commits full batches back to back, scoring
+ * would take CPU and write turns from the ingest thread, and agents would
+ * drain their spools at scoring's pace; so it waits for a gap between
+ * them, but never past score-delay after the first event not yet scored:
+ * then it scores whatever the load, and alerts are at most that late.
+ * A trickle (batches the commit timer closes) is scored at once. Pure, for
+ * the tests: full_us is when the newest full batch was committed,
+ * pending_us when the first unscored one was (0: none).
+ */
+int64_t
+scorer_defer(int64_t delay_ms, int64_t now, int64_t full_us,
+    int64_t pending_us)
+{
+	int64_t quiet, left;
+
+	if (delay_ms <= 0 || pending_us == 0 || full_us == 0)
+		return 0;
+	quiet = BURST_GAP_US - (now - full_us);
+	left = delay_ms * 1000 - (now - pending_us);
+	if (quiet <= 0 || left <= 0)
+		return 0;
+	return quiet < left ? quiet : left;
+}
+
 static void
 more_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct scorer *sc = arg;
+	struct timeval tv;
+	int64_t wait;
 
 	(void)fd;
 	(void)what;
@@ -353,11 +387,20 @@ more_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (atomic_exchange(&sc->reload, 0))
 		do_reload(sc);
+	if ((wait = scorer_defer(sc->cfg->score_delay, now_us(), sc->last_full,
+	    sc->pending_since)) > 0) {
+		tv.tv_sec = (time_t)(wait / 1000000);
+		tv.tv_usec = (suseconds_t)(wait % 1000000);
+		evtimer_add(sc->more, &tv);
+		return;
+	}
 	/* Yield between batches, so the pipe and fwd's sockets get a turn. */
 	if (score_batch(sc) == SCORE_BATCH)
 		event_active(sc->more, EV_TIMEOUT, 0);
-	else
+	else {
+		sc->pending_since = 0;	/* caught up */
 		check_lag(sc);
+	}
 }
 
 static void
@@ -365,10 +408,19 @@ wake_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct scorer *sc = arg;
 	char buf[256];
+	ssize_t n, i;
+	int64_t now = now_us();
 
 	(void)what;
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++)
+			if (buf[i] == 'b')
+				sc->last_full = now;
+	if (sc->pending_since == 0)
+		sc->pending_since = now;
+	/* A stop or reload does not wait for the burst to end. */
+	if (atomic_load(&sc->stop) || atomic_load(&sc->reload))
+		event_del(sc->more);
 	if (!event_pending(sc->more, EV_TIMEOUT, NULL))
 		event_active(sc->more, EV_TIMEOUT, 0);
 }
@@ -509,11 +561,14 @@ scorer_start(struct scorer *sc, struct fwd *fwd, char *err, size_t errlen)
 	return 0;
 }
 
-/* Called by the ingest thread after each commit; never blocks. */
+/*
+ * Called by the ingest thread after each commit (burst: the batch was
+ * full, not closed by the commit timer); never blocks.
+ */
 void
-scorer_kick(struct scorer *sc)
+scorer_kick(struct scorer *sc, int burst)
 {
-	char c = 'k';
+	char c = burst ? 'b' : 'k';
 
 	if (sc == NULL || sc->pipe[1] == -1)
 		return;
@@ -527,7 +582,7 @@ scorer_reload(struct scorer *sc)
 	if (sc == NULL)
 		return;
 	atomic_store(&sc->reload, 1);
-	scorer_kick(sc);
+	scorer_kick(sc, 0);
 }
 
 /*
@@ -541,7 +596,7 @@ scorer_free(struct scorer *sc)
 		return;
 	if (sc->started) {
 		atomic_store(&sc->stop, 1);
-		scorer_kick(sc);
+		scorer_kick(sc, 0);
 		pthread_join(sc->thread, NULL);
 	}
 	fwd_free(sc->fwd);

@@ -153,12 +153,15 @@ close_others(struct server *srv, struct conn *keep)
 static void
 flush(struct server *srv)
 {
-	if (store_pending(srv->ingest->store) == 0)
+	uint64_t n = store_pending(srv->ingest->store);
+
+	if (n == 0)
 		return;
 	if (store_commit(srv->ingest->store) != 0)
 		return;		/* logged; no acks until a commit works */
 	server_acks(srv);
-	scorer_kick(srv->ingest->scorer);
+	scorer_kick(srv->ingest->scorer,
+	    n >= (uint64_t)srv->cfg->commit_events);
 }
 
 void
@@ -498,7 +501,7 @@ server_free(struct server *srv)
 		conn_free(c);
 	}
 	store_commit(srv->ingest->store);
-	scorer_kick(srv->ingest->scorer);
+	scorer_kick(srv->ingest->scorer, 0);
 	if (srv->commit_ev != NULL)
 		event_free(srv->commit_ev);
 	if (srv->lev != NULL)

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,31 +385,94 @@ str_vis(const void *in, size_t inlen, char *out, size_t outlen)
 }
 
 /*
- * CRC-32C (Castagnoli) with a byte table built on first use: a cache, not
- * state, and every caller is on the one event-loop thread.
+ * CRC-32C (Castagnoli). The agent checks every spool record twice (when
+ * the spool is opened and when the record is sent), so this is on the hot
+ * path: with SSE4.2 the CPU's crc32 instruction does 8 bytes a step;
+ * elsewhere, slice-by-8 tables built once (a cache, not state).
  */
+#define CRC32C_POLY	0x82f63b78u	/* reflected */
+
+static uint32_t crc_table[8][256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void
+crc_init(void)
+{
+	uint32_t c, n;
+	int k;
+
+	for (n = 0; n < 256; n++) {
+		c = n;
+		for (k = 0; k < 8; k++)
+			c = c & 1 ? CRC32C_POLY ^ (c >> 1) : c >> 1;
+		crc_table[0][n] = c;
+	}
+	for (n = 0; n < 256; n++)
+		for (k = 1; k < 8; k++)
+			crc_table[k][n] = (crc_table[k - 1][n] >> 8) ^
+			    crc_table[0][crc_table[k - 1][n] & 0xff];
+}
+
+static uint32_t
+le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+uint32_t
+crc32c_soft(uint32_t crc, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint32_t one, two;
+
+	pthread_once(&crc_once, crc_init);
+	crc = ~crc;
+	for (; len >= 8; p += 8, len -= 8) {
+		one = le32(p) ^ crc;
+		two = le32(p + 4);
+		crc = crc_table[7][one & 0xff] ^
+		    crc_table[6][(one >> 8) & 0xff] ^
+		    crc_table[5][(one >> 16) & 0xff] ^
+		    crc_table[4][one >> 24] ^
+		    crc_table[3][two & 0xff] ^
+		    crc_table[2][(two >> 8) & 0xff] ^
+		    crc_table[1][(two >> 16) & 0xff] ^
+		    crc_table[0][two >> 24];
+	}
+	while (len-- > 0)
+		crc = crc_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_sse42(uint32_t crc, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t c = ~crc, v;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&v, p, sizeof(v));	/* x86 is little-endian */
+		c = __builtin_ia32_crc32di(c, v);
+	}
+	crc = (uint32_t)c;
+	while (len-- > 0)
+		crc = __builtin_ia32_crc32qi(crc, *p++);
+	return ~crc;
+}
+
 uint32_t
 crc32c(uint32_t crc, const void *buf, size_t len)
 {
-	static uint32_t table[256];
-	static int ready;
-	const uint8_t *p = buf;
-	size_t i;
-
-	if (!ready) {
-		uint32_t c, n;
-		int k;
-
-		for (n = 0; n < 256; n++) {
-			c = n;
-			for (k = 0; k < 8; k++)
-				c = c & 1 ? 0x82f63b78u ^ (c >> 1) : c >> 1;
-			table[n] = c;
-		}
-		ready = 1;
-	}
-	crc = ~crc;
-	for (i = 0; i < len; i++)
-		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-	return ~crc;
+	if (__builtin_cpu_supports("sse4.2"))
+		return crc32c_sse42(crc, buf, len);
+	return crc32c_soft(crc, buf, len);
 }
+#else
+uint32_t
+crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	return crc32c_soft(crc, buf, len);
+}
+#endif

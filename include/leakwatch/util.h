@@ -43,5 +43,7 @@ int	 ct_streq(const char *a, const char *b);	/* constant time */
 void	 str_vis(const void *in, size_t inlen, char *out, size_t outlen);
 
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
+/* The same without the CPU's instruction (what crc32c() uses without it). */
+uint32_t crc32c_soft(uint32_t crc, const void *buf, size_t len);
 
 #endif

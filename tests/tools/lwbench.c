@@ -194,6 +194,7 @@ main(int argc, char **argv)
 
 	if (argc != 5)
 		return 2;
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);	/* as the collector */
 	batch = (size_t)strtoul(argv[3], NULL, 10);
 	if (batch == 0 || (f = fopen(argv[1], "r")) == NULL)
 		return 1;
