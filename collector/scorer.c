@@ -48,7 +48,7 @@
 #define SCORE_DRAIN_US	(10LL * 1000000)	/* at exit, at most */
 #define LAG_WARN	100000	/* events behind: say so */
 #define SCORER_NICE	10	/* below the ingest thread */
-#define BURST_GAP_US	(20 * 1000)	/* full batches closer: a burst */
+#define BURST_GAP_US	(100 * 1000)	/* full batches closer: a burst */
 
 struct scorer {
 	pthread_t		 thread;
@@ -350,12 +350,14 @@ drain(struct scorer *sc)
  * How long to wait out a burst before the next batch, in microseconds (0:
  * score now). While the store commits full batches back to back, scoring
  * would take CPU and write turns from the ingest thread, and agents would
- * drain their spools at scoring's pace; so it waits for a gap between
- * them, but never past score-delay after the first event not yet scored:
- * then it scores whatever the load, and alerts are at most that late.
- * A trickle (batches the commit timer closes) is scored at once. Pure, for
- * the tests: full_us is when the newest full batch was committed,
- * pending_us when the first unscored one was (0: none).
+ * drain their spools at scoring's pace; so it waits until the burst ends
+ * - a batch the commit timer closes, or BURST_GAP_US without a full one -
+ * but never past score-delay after the first event not yet scored: then
+ * it scores whatever the load, and alerts are at most that late. A
+ * trickle (only timer-closed batches) is scored at once. Pure, for the
+ * tests: full_us is when the newest full batch was committed (0: the
+ * newest commit was not a full batch), pending_us when the first unscored
+ * one was (0: none).
  */
 int64_t
 scorer_defer(int64_t delay_ms, int64_t now, int64_t full_us,
@@ -414,8 +416,7 @@ wake_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		for (i = 0; i < n; i++)
-			if (buf[i] == 'b')
-				sc->last_full = now;
+			sc->last_full = buf[i] == 'b' ? now : 0;
 	if (sc->pending_since == 0)
 		sc->pending_since = now;
 	/* A stop or reload does not wait for the burst to end. */

@@ -68,49 +68,63 @@ echo "end to end (jsonl -> agent spool -> TLS -> collector -> SQLite): $N events
 
 # 2. Ingest alone: an agent whose spool already holds every event, so the
 # figure is the collector's ingest (TLS, framing, validation, dedup, store)
-# with the agent only reading its spool.
+# with the agent only reading its spool. Run twice from copies of the same
+# spool into fresh databases, keeping the faster, as the ceiling keeps the
+# faster of its runs.
 kill -TERM $CPID; wait $CPID
 PIDS=""
-rm -f "$T/c.db" "$T/c.db-wal" "$T/c.db-shm"
 TLSA="--tls-ca $T/pki/ca.crt --tls-cert $T/pki/bench.crt --tls-key $T/pki/bench.key"
-"$AGENT" --name bench --collector 127.0.0.1:1 --spool "$T/spool2" \
+"$AGENT" --name bench --collector 127.0.0.1:1 --spool "$T/spool.full" \
     --source "jsonl:$T/events.jsonl" $TLSA --drain \
     --backoff-min 60s --backoff-max 60s 2>"$T/agent2.log" &
 fill=$!
 # Wait until the whole file is in the spool.
 while ! grep -q "end of input after $N lines" "$T/agent2.log"; do sleep 0.1; done
 kill -TERM $fill; wait $fill || true
-start_collector c2 --listen 127.0.0.1:$PORT --db "$T/c.db" \
-    --tls-cert "$T/pki/collector.crt" --tls-key "$T/pki/collector.key" \
-    --tls-client-ca "$T/pki/ca.crt"
-c0=$(cpu_s $CPID)
-m0=$(cpu_main_s $CPID)
-t0=$(date +%s.%N)
-"$AGENT" --name bench --collector 127.0.0.1:$PORT --spool "$T/spool2" \
-    --source "jsonl:$T/events.jsonl" $TLSA --drain 2>>"$T/agent2.log"
-t1=$(date +%s.%N)
-c1=$(cpu_s $CPID)
-m1=$(cpu_main_s $CPID)
-# Scoring runs behind the store on its own thread (collector/scorer.c):
-# how long until every stored event was scored, too.
-last=$(sql "$T/c.db" "SELECT max(id) FROM events")
-while [ "$(sql "$T/c.db" "SELECT value FROM an_meta WHERE key = 'scored'")" != "$last" ]; do
-	sleep 0.05
-done
-t2=$(date +%s.%N)
-c2=$(cpu_s $CPID)
-kill -TERM $CPID; wait $CPID
-PIDS=""
-rows=$(sql "$T/c.db" "SELECT count(*) FROM events")
-[ "$rows" = "$N" ] || { echo "bench: only $rows of $N rows stored (ingest)"; exit 1; }
-ING=$(awk -v n=$N -v a=$t0 -v b=$t1 'BEGIN { printf "%d", n / (b - a) }')
-echo "ingest from a full spool (agent -> TLS -> collector -> SQLite): $N events in $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.2f", b - a }') s = $ING events/s"
-CCPU=$(awk -v a=$c0 -v b=$c1 -v n=$N 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
-echo "collector CPU during ingest: $(awk -v a=$c0 -v b=$c1 'BEGIN { printf "%.2f", b - a }') s = $CCPU us/event"
-MCPU=$(awk -v a=$m0 -v b=$m1 -v n=$N 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
-echo "of which the ingest thread (TLS, validation, store): $MCPU us/event"
-SCO=$(awk -v n=$N -v a=$t0 -v b=$t2 'BEGIN { printf "%d", n / (b - a) }')
-echo "stored and scored (scoring behind the store, on its own thread): $N events in $(awk -v a=$t0 -v b=$t2 'BEGIN { printf "%.2f", b - a }') s = $SCO events/s; collector CPU $(awk -v a=$c0 -v b=$c2 -v n=$N 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }') us/event"
+
+# ingest RUN : one measured run; sets ING, CCPU, MCPU, SCO, SCOCPU.
+ingest() {
+	rm -rf "$T/spool2" "$T/c.db" "$T/c.db-wal" "$T/c.db-shm"
+	cp -a "$T/spool.full" "$T/spool2"
+	start_collector c2-$1 --listen 127.0.0.1:$PORT --db "$T/c.db" \
+	    --tls-cert "$T/pki/collector.crt" --tls-key "$T/pki/collector.key" \
+	    --tls-client-ca "$T/pki/ca.crt"
+	c0=$(cpu_s $CPID)
+	m0=$(cpu_main_s $CPID)
+	t0=$(date +%s.%N)
+	"$AGENT" --name bench --collector 127.0.0.1:$PORT --spool "$T/spool2" \
+	    --source "jsonl:$T/events.jsonl" $TLSA --drain 2>>"$T/agent2.log"
+	t1=$(date +%s.%N)
+	c1=$(cpu_s $CPID)
+	m1=$(cpu_main_s $CPID)
+	# Scoring runs behind the store on its own thread (collector/scorer.c),
+	# stepping aside during the burst (score-delay): how long until every
+	# stored event was scored, too.
+	last=$(sql "$T/c.db" "SELECT max(id) FROM events")
+	while [ "$(sql "$T/c.db" "SELECT value FROM an_meta WHERE key = 'scored'")" != "$last" ]; do
+		sleep 0.05
+	done
+	t2=$(date +%s.%N)
+	c2=$(cpu_s $CPID)
+	kill -TERM $CPID; wait $CPID
+	PIDS=""
+	rows=$(sql "$T/c.db" "SELECT count(*) FROM events")
+	[ "$rows" = "$N" ] || { echo "bench: only $rows of $N rows stored (ingest)"; exit 1; }
+	ING=$(awk -v n=$N -v a=$t0 -v b=$t1 'BEGIN { printf "%d", n / (b - a) }')
+	CCPU=$(awk -v a=$c0 -v b=$c1 -v n=$N 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
+	MCPU=$(awk -v a=$m0 -v b=$m1 -v n=$N 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
+	SCO=$(awk -v n=$N -v a=$t0 -v b=$t2 'BEGIN { printf "%d", n / (b - a) }')
+	SCOCPU=$(awk -v a=$c0 -v b=$c2 -v n=$N 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
+	echo "ingest run $1 from a full spool (agent -> TLS -> collector -> SQLite): $N events in $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.2f", b - a }') s = $ING events/s; collector CPU $CCPU us/event, of which the ingest thread (TLS, validation, store) $MCPU us/event"
+	echo "  stored and scored (scoring behind the store, on its own thread): $N events in $(awk -v a=$t0 -v b=$t2 'BEGIN { printf "%.2f", b - a }') s = $SCO events/s; collector CPU $SCOCPU us/event"
+}
+ingest 1
+B_ING=$ING B_CCPU=$CCPU B_MCPU=$MCPU
+ingest 2
+if [ "$B_ING" -gt "$ING" ]; then
+	ING=$B_ING CCPU=$B_CCPU MCPU=$B_MCPU
+fi
+echo "ingest from a full spool (best of two): $ING events/s; collector CPU $CCPU us/event, ingest thread $MCPU us/event"
 
 # The ceiling stored the same rows as the collector, byte for byte.
 q="SELECT type, ts, agent, seq, json FROM events ORDER BY seq"

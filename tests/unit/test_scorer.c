@@ -16,18 +16,21 @@
 static void
 test_waits_for_gap(void)
 {
-	/* newest full batch 5 ms ago, first unscored 100 ms ago */
-	CHECK_INT(scorer_defer(5000, T0, T0 - 5 * MS, T0 - 100 * MS), 15 * MS);
-	/* just now: the whole 20 ms gap */
-	CHECK_INT(scorer_defer(5000, T0, T0, T0), 20 * MS);
+	/* newest full batch 5 ms ago, first unscored 300 ms ago */
+	CHECK_INT(scorer_defer(5000, T0, T0 - 5 * MS, T0 - 300 * MS), 95 * MS);
+	/* just now: the whole 100 ms gap */
+	CHECK_INT(scorer_defer(5000, T0, T0, T0), 100 * MS);
 }
 
-/* 20 ms without a full batch: the burst is over, score. */
+/*
+ * 100 ms without a full batch: the burst is over, score. (A batch the
+ * commit timer closed ends it at once: the scorer then passes 0.)
+ */
 static void
 test_scores_after_gap(void)
 {
-	CHECK_INT(scorer_defer(5000, T0, T0 - 20 * MS, T0 - 100 * MS), 0);
-	CHECK_INT(scorer_defer(5000, T0, T0 - 21 * MS, T0 - 1 * MS), 0);
+	CHECK_INT(scorer_defer(5000, T0, T0 - 100 * MS, T0 - 300 * MS), 0);
+	CHECK_INT(scorer_defer(5000, T0, T0 - 101 * MS, T0 - 1 * MS), 0);
 }
 
 /*
@@ -41,6 +44,8 @@ test_bounded_by_delay(void)
 	CHECK_INT(scorer_defer(5000, T0, T0 - 1 * MS, T0 - 60000 * MS), 0);
 	CHECK_INT(scorer_defer(5000, T0, T0 - 1 * MS, T0 - 4990 * MS),
 	    10 * MS);
+	CHECK_INT(scorer_defer(5000, T0, T0 - 1 * MS, T0 - 4950 * MS),
+	    50 * MS);
 	CHECK_INT(scorer_defer(1, T0, T0, T0), 1 * MS);
 }
 
