@@ -3,9 +3,10 @@
  * id is the first 16 hex digits of SHA-256 of employee, rule and time
  * bucket, so a replay gives the same ids every time and a finding is not
  * raised twice. Repeated firings merge into the open alert: while the
- * rule's suppression window (from the first firing) lasts, or when the id
- * is already stored, the stored alert's count, last time and maximum
- * score move and nothing new is printed or forwarded. A new alert is
+ * rule's suppression window (from the first firing) lasts and no analyst
+ * has closed it, or when the id is already stored, the stored alert's
+ * count, last time and maximum score move and nothing new is printed or
+ * forwarded. A new alert is
  * stored (table alerts, docs/schema.md), printed as one JSON line when
  * replaying, and handed to the SIEM forwarder.
  *
@@ -183,16 +184,25 @@ risk_add(struct analytics *an, const struct alert_in *in)
 	sqlite3_finalize(st);
 }
 
-/* Merges a firing into stored alert id; 1 if there was one. */
+/*
+ * Merges a firing into stored alert id; 1 if there was one. With
+ * open_only, not into an alert an analyst has closed: the suppression
+ * window must not hide a later finding inside a verdict given before it.
+ */
 static int
-merge(struct analytics *an, const char *id, const struct alert_in *in)
+merge(struct analytics *an, const char *id, const struct alert_in *in,
+    int open_only)
 {
 	sqlite3_stmt *st;
 	int changed = 0;
 
-	if (an->db == NULL || sqlite3_prepare_v2(an->db, "UPDATE alerts SET "
-	    "count = count + 1, last_ts = max(last_ts, ?2), score = "
-	    "max(score, ?3) WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (an->db == NULL || sqlite3_prepare_v2(an->db, open_only ?
+	    "UPDATE alerts SET count = count + 1, last_ts = max(last_ts, ?2), "
+	    "score = max(score, ?3) WHERE id = ?1 AND status NOT LIKE "
+	    "'closed%'" :
+	    "UPDATE alerts SET count = count + 1, last_ts = max(last_ts, ?2), "
+	    "score = max(score, ?3) WHERE id = ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, in->ts_us);
@@ -280,12 +290,16 @@ alert_raise(struct analytics *an, const struct alert_in *in)
 	if ((oa = hmap_get(an->alerts->open, key)) == NULL)
 		oa = load_open(an, key, in);
 	if (oa->id[0] != '\0' && in->ts_us < oa->until &&
-	    merge(an, oa->id, in)) {
+	    merge(an, oa->id, in, 1)) {
 		an->alerts_merged++;
 		return 0;
 	}
+	/*
+	 * The same finding (same bucket) merges even when closed: the
+	 * verdict was on it. A firing in a later bucket is a new alert.
+	 */
 	alert_id(in->employee, in->rule, in->bucket_us, id);
-	if (merge(an, id, in)) {
+	if (merge(an, id, in, 0)) {
 		an->alerts_merged++;
 		return 0;
 	}

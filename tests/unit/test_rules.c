@@ -292,6 +292,50 @@ test_merge_and_risk(void)
 	pipe_close(&p);
 }
 
+/*
+ * An alert an analyst closed takes no firings from later buckets: 09:00
+ * raises the 06:00-12:00 alert, which is closed as a false positive;
+ * 10:00 is the same finding and merges into it (still closed); 13:00 is
+ * within the 6 h window of 09:00 but in the 12:00 bucket: a new alert,
+ * printed, not folded into the closed one.
+ */
+static void
+test_closed_not_merged(void)
+{
+	struct pipe p;
+	const char *out;
+	char db[512], first[17], later[17];
+	sqlite3_stmt *st;
+	int64_t day = 1768780800000000LL;
+
+	snprintf(db, sizeof(db), "%s/c.db", harness_tmpdir());
+	REQUIRE(pipe_open(&p, merge_rules, db) == 0);
+	alert_id("ana", "big", day + 6 * 3600000000LL, first);
+	alert_id("ana", "big", day + 12 * 3600000000LL, later);
+	pipe_query(&p, "u_ana", "10.0.0.1", 19, 9, 0, 2000, "crm.customers");
+	REQUIRE(sqlite3_exec(p.db, "UPDATE alerts SET status = "
+	    "'closed_false_positive'", NULL, NULL, NULL) == SQLITE_OK);
+	pipe_query(&p, "u_ana", "10.0.0.1", 19, 10, 0, 5000, "crm.customers");
+	pipe_query(&p, "u_ana", "10.0.0.1", 19, 13, 0, 3000, "crm.customers");
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"big\""), 2);
+	CHECK_CONTAINS(out, later);
+	REQUIRE(sqlite3_prepare_v2(p.db, "SELECT id, count, status FROM "
+	    "alerts ORDER BY ts", -1, &st, NULL) == SQLITE_OK);
+	REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), first);
+	CHECK_INT(sqlite3_column_int(st, 1), 2);
+	CHECK_STR((const char *)sqlite3_column_text(st, 2),
+	    "closed_false_positive");
+	REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), later);
+	CHECK_INT(sqlite3_column_int(st, 1), 1);
+	CHECK_STR((const char *)sqlite3_column_text(st, 2), "open");
+	CHECK(sqlite3_step(st) == SQLITE_DONE);
+	sqlite3_finalize(st);
+	pipe_close(&p);
+}
+
 static const struct test tests[] = {
 	{ "parse_ok", test_parse_ok },
 	{ "parse_errors", test_parse_errors },
@@ -299,6 +343,7 @@ static const struct test tests[] = {
 	{ "load_dir", test_load_dir },
 	{ "eval", test_eval },
 	{ "merge_and_risk", test_merge_and_risk },
+	{ "closed_not_merged", test_closed_not_merged },
 };
 
 HARNESS_MAIN(tests)
