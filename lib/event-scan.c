@@ -398,6 +398,25 @@ skip_value(struct scan *s)
 	return 0;
 }
 
+/* The entry named k, searched from entry `from' round to it again. */
+static const struct event_field *
+find_field(const struct event_field *tab, size_t from, const struct str *k,
+    size_t *idx)
+{
+	size_t i;
+
+	for (i = from; tab[i].name != NULL; i++)
+		if (tab[i].name[0] == k->raw[0] && same(tab[i].name, k))
+			goto found;
+	for (i = 0; i < from; i++)
+		if (tab[i].name[0] == k->raw[0] && same(tab[i].name, k))
+			goto found;
+	return NULL;
+found:
+	*idx = i;
+	return &tab[i];
+}
+
 /* A key without escapes (a schema name never needs one). */
 static int
 scan_key(struct scan *s, struct str *k)
@@ -449,7 +468,7 @@ scan_event(const char *buf, size_t len, struct lw_event_scan *out,
 	enum event_type t;
 	uint64_t seen = 0, bit;
 	const unsigned char *v;
-	size_t i;
+	size_t i, next = 0;
 
 	if (buf == NULL || len > EVENT_MAX_LEN)
 		return -1;
@@ -470,14 +489,13 @@ scan_event(const char *buf, size_t len, struct lw_event_scan *out,
 		if (scan_key(&s, &k) != 0)
 			return -1;
 		skip_ws(&s);
-		f = NULL;
-		for (i = 0; tab[i].name != NULL; i++) {
-			if (tab[i].name[0] == k.raw[0] && same(tab[i].name,
-			    &k)) {
-				f = &tab[i];
-				break;
-			}
-		}
+		/*
+		 * Agents write the fields in the table's order (jsonw.c), so
+		 * the search starts after the last entry found and wraps
+		 * round; any order is still accepted.
+		 */
+		f = find_field(tab, next, &k, &i);
+		next = f != NULL ? i + 1 : 0;
 		/* Unknown, or a duplicate (jansson refuses those). */
 		if (f == NULL || i >= 64 || (seen & (uint64_t)1 << i) != 0)
 			return -1;

@@ -121,7 +121,9 @@ run(const char *path, struct row *rows, size_t n, size_t batch,
 		return -1;
 	}
 	store_close(s);
-	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	/* Opened as the collector's writer is: one thread, no mutex. */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO events (type, ts, recv_ts, "
 	    "agent, instance, seq, json) VALUES (?, ?, ?, ?, ?, ?, ?)", -1,
