@@ -506,8 +506,7 @@ close_hour(struct analytics *an)
 	detect_surge(an, v, n, PER_HOUR);
 	for (i = 0; i < n; i++) {
 		e = v[i];
-		if (!an->warming)
-			rules_bucket(an, e, PER_HOUR, an->hour_open);
+		rules_bucket(an, e, PER_HOUR, an->hour_open);
 		detect_hour_learn(an, e);
 		memset(e->hv, 0, sizeof(e->hv));
 		e->nhtab = 0;
@@ -601,7 +600,8 @@ advance(struct analytics *an, int64_t ts)
 /*
  * After a live restart the open day's counts are gone with the process;
  * scorer.c feeds that day's already scored events through again with
- * this on: features and baselines as before, but no rules, no alerts, no
+ * this on: features, baselines and the rules' state (windows, open
+ * sequences, which buckets alerted) as before, but no alerts, no
  * identity rows and nothing forwarded - those were done the first time.
  * Returns the start of the day to re-count (0: none, a fresh database).
  */
@@ -671,8 +671,7 @@ analytics_event_row(struct analytics *an, const struct lw_event *ev,
 	c.wday = (int)((((analytics_day(an, ts) + 4) % 7) + 7) % 7);
 	if (features_event(an, &c) == 0) {
 		c.ent->day_hours |= 1u << c.hour;
-		if (!an->warming)
-			rules_event(an, &c);
+		rules_event(an, &c);
 	}
 	an->events++;
 	json_decref(own);

@@ -663,7 +663,7 @@ struct analytics {
 	int64_t			 clock;		/* newest event time, us */
 	int64_t			 hour_open;	/* start of open hour, us */
 	int64_t			 day_open;	/* local day index */
-	int			 warming;	/* re-counting: no rules */
+	int			 warming;	/* re-counting: rules muted */
 	uint64_t		 events;
 	uint64_t		 unknowns;	/* unknown:... entities */
 	uint64_t		 alerts_raised;

@@ -750,6 +750,16 @@ fire(struct ectx *x, int64_t bucket, int64_t seq_a)
 			target = hmap_get(x->an->entities, emp);
 		}
 	}
+	/*
+	 * Counting again after a restart (analytics_warm()): this alert was
+	 * raised the first time; only what it marked is restored, so the
+	 * bucket is still not learnt from.
+	 */
+	if (x->an->warming) {
+		if (target != NULL)
+			target->alerted_hour = target->alerted_day = 1;
+		return;
+	}
 	memset(&in, 0, sizeof(in));
 	in.employee = emp;
 	in.rule = r->name;

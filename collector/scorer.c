@@ -254,8 +254,8 @@ score_batch(struct scorer *sc)
 /*
  * After a restart: the open day's events up to the cursor were scored by
  * the previous process, whose counts died with it. They go through the
- * features again, rules off (analytics_warm()), so the day closes with
- * its whole totals. Before the thread starts; memory as for a batch.
+ * features and rules again, alerts muted (analytics_warm()), so the day
+ * closes with its whole totals and open sequences survive. Before the thread starts; memory as for a batch.
  */
 static void
 warm_up(struct scorer *sc)

@@ -5,7 +5,8 @@
 # at a clean stop, which scores what was committed before exiting. The
 # proof is event_identity: one row per stored db.query, none missing,
 # and an_meta.scored at the newest events.id. A restart mid-day keeps the
-# day's totals: the open day is counted again at start, rules off.
+# day's totals: the open day is counted again at start, rules muted, so
+# an open sequence survives the restart.
 . "$(dirname "$0")/lib.sh"
 
 R="$LW_TOP/tests/rules"
@@ -110,4 +111,34 @@ check midday_first_run_nothing_to_recount [ "$(grep -c "counted again" "$T/d1.lo
 check midday_queries_whole_day [ "$(sql "$T/d.db" "SELECT value FROM an_daily WHERE employee = 's1' AND feature = 'queries'")" = "24.0" ]
 check midday_rows_whole_day [ "$(sql "$T/d.db" "SELECT value FROM an_daily WHERE employee = 's1' AND feature = 'rows.sensitive'")" = "2400.0" ]
 check midday_identity_once [ "$(sql "$T/d.db" "SELECT count(*) FROM event_identity")" -eq 25 ]
+
+# --- a restart inside a sequence ---------------------------------------------
+# read_then_upload's bulk read (14:40-14:43) is scored before a restart,
+# its upload (16:30) after: the re-count at start runs the rules muted,
+# so the sequence is still open and fires once; nothing that had already
+# alerted is raised again.
+RU="$LW_TOP/tests/rules"
+cat "$RU/background.jsonl" "$RU/read_then_upload/pos.jsonl" |
+    sort -s -t'"' -k8,8 >"$T/seq.jsonl"
+awk -F'"' '$8 < "2026-01-19T16:30"' "$T/seq.jsonl" >"$T/seq1.jsonl"
+awk -F'"' '$8 >= "2026-01-19T16:30"' "$T/seq.jsonl" >"$T/seq2.jsonl"
+# seq_run NAME FILE : one collector run on $T/s.db with FILE's events
+seq_run() {
+	# shellcheck disable=SC2086
+	start_collector "$1" --listen 127.0.0.1:$PORT --db "$T/s.db" --insecure \
+	    --directory "$RU/directory.csv" $SENS --rules "$LW_TOP/rules" ||
+	    { fail setup "collector did not start"; finish; }
+	"$AGENT" --name "$1" --collector 127.0.0.1:$PORT --insecure \
+	    --backoff-min 50ms --spool "$T/$1.spool" --source "jsonl:$2" \
+	    --drain >"$T/$1.agent.log" 2>&1
+	wait_scored "$T/s.db" 60 || fail "$1_scored" "scoring did not finish"
+	kill -TERM "$CPID"; wait "$CPID"
+}
+seq_run s1 "$T/seq1.jsonl"
+before=$(sql "$T/s.db" "SELECT count(*) FROM alerts")
+check seq_not_before_upload [ "$(sql "$T/s.db" "SELECT count(*) FROM alerts WHERE rule = 'read_then_upload'")" -eq 0 ]
+seq_run s2 "$T/seq2.jsonl"
+check seq_recounted grep -q "events of the open day counted again" "$T/s2.log"
+check seq_fired_after_restart [ "$(sql "$T/s.db" "SELECT count(*) FROM alerts WHERE rule = 'read_then_upload' AND employee = 's1'")" -eq 1 ]
+check seq_nothing_raised_twice [ "$(sql "$T/s.db" "SELECT count(*) FROM alerts WHERE ts < (SELECT min(ts) FROM alerts WHERE rule = 'read_then_upload')")" -eq "$before" ]
 finish
