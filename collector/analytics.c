@@ -411,6 +411,7 @@ analytics_entity(struct analytics *an, const char *id,
 {
 	struct entity *e;
 	struct peer *pg;
+	int f;
 
 	if ((e = hmap_get(an->entities, id)) != NULL)
 		return e;
@@ -443,6 +444,8 @@ analytics_entity(struct analytics *an, const char *id,
 		e->role = xstrdup("");
 	}
 	e->seen = hmap_new();
+	for (f = 0; f < FT_MAX; f++)
+		e->rexp[f] = -1;	/* no team-relative figure yet */
 	baseline_init(&e->s);
 	baseline_load(an, e);
 	pg = analytics_peer(an, e->group);

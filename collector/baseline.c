@@ -28,7 +28,7 @@
 #include "collector.h"
 #include "leakwatch/log.h"
 
-#define STATE_MAGIC	0x4c574232u	/* "LWB2": with the streak state */
+#define STATE_MAGIC	0x4c574233u	/* "LWB3": with the team-relative slot */
 #define PEER_MAGIC	0x4c575032u	/* "LWP2": with elevated-day counts */
 #define CLIP_SD		3.0
 
@@ -85,11 +85,15 @@ slot_z(const struct slot *s, double x, double floor)
 void
 slot_learn(struct slot *s, double x, double alpha, double floor)
 {
-	double lx, sd, a, d;
+	slot_learn_log(s, log1p(x < 0 ? 0 : x), alpha, floor);
+}
 
-	if (x < 0)
-		x = 0;
-	lx = log1p(x);
+/* The same for a value already on the log scale (a log ratio). */
+void
+slot_learn_log(struct slot *s, double lx, double alpha, double floor)
+{
+	double sd, a, d;
+
 	if (s->n == 0) {
 		s->m = lx;
 		s->v = floor * floor;

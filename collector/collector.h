@@ -373,6 +373,8 @@ struct fstate {
 	double		 streak;	/* surprise of the run of elevated days */
 	int32_t		 streak_days;
 	double		 el_k, el_n;	/* elevated days / days, decayed */
+	struct slot	 rel[DAY_SLOTS];	/* log1p(value) - team's that day */
+	int64_t		 surge_day;	/* day[] last learnt a team surge */
 };
 
 /* What survives a restart (an_entities.state): plain data, versioned. */
@@ -422,6 +424,8 @@ struct entity {
 	/* day close */
 	double		 dz[FT_MAX];	/* own z today */
 	signed char	 elev[FT_MAX];	/* today elevated: 1, not: 0, unknown -1 */
+	double		 rz[FT_MAX];	/* today's team-relative z (detect.c) */
+	double		 rexp[FT_MAX];	/* ... the value it expects, -1: none */
 	double		 cum30[FT_MAX];
 	void		**rstate;	/* per rule, rules-eval.c */
 	int		 dirty;
@@ -440,6 +444,8 @@ struct peer {
 	double		 cum30_med[FT_MAX];
 	double		 el_k[FT_MAX];	/* member-days elevated, decayed */
 	double		 el_n[FT_MAX];	/* member-days, decayed */
+	double		 lmed[FT_MAX];	/* today's median log1p over members */
+	int		 nlmed;		/* ... of this many active (0: none) */
 	int		 active;	/* members active today */
 	int		 members;
 };
@@ -477,6 +483,8 @@ double		 slot_z(const struct slot *, double x, double floor);
 void		 slot_band(const struct slot *, double floor, double *lo,
 		    double *hi);
 void		 slot_learn(struct slot *, double x, double alpha,
+		    double floor);
+void		 slot_learn_log(struct slot *, double lx, double alpha,
 		    double floor);
 double		 slot_typical(const struct slot *);
 int		 baseline_hour_slot(int wday, int hour, int holiday);
@@ -538,7 +546,7 @@ enum rfn {
 	FN_PEER_RATIO, FN_CUSUM, FN_CUM30, FN_PEER_CUM30, FN_CUM30_RATIO,
 	FN_CONVERGED, FN_FIRST_SEEN, FN_DAY_SCORE, FN_RISK, FN_COUNT,
 	FN_SUM, FN_DISTINCT, FN_MAX, FN_MIN, FN_TEAM, FN_STREAK,
-	FN_STREAK_DAYS, FN_NFN
+	FN_STREAK_DAYS, FN_TEAM_USUAL, FN_TEAM_RATIO, FN_TEAM_Z, FN_NFN
 };
 
 enum rule_on { ON_EVENT, ON_HOUR, ON_DAY };

@@ -12,7 +12,11 @@
  * (-log p) of consecutive days well above the lower of the current and
  * lagged baselines, where p is how often such a day comes for this
  * person and their peers, so two in a row from a steady reader outweigh
- * five from a heavy-tailed one. The combined daily score folds every
+ * five from a heavy-tailed one. For two weeks after the own baseline
+ * learnt a team surge, a day is also judged against a team-relative
+ * reference - the person's usual share of what their group reads that
+ * very day - which a department-wide surge moves with it and a theft
+ * started in the surge does not. The combined daily score folds every
  * feature into one number with absolute minimums as well as ratios. Learning happens here too,
  * after the rules ran: not from alerted buckets, not from holidays, and
  * not for a feature whose drift statistic or streak is raised (frozen),
@@ -47,6 +51,8 @@
 #define STREAK_PMIN	0.01	/* no day is rarer than 1 in 100 */
 #define STREAK_DECAY	0.05	/* counts forget: a memory of about 20 days */
 #define STREAK_FREEZE	2.0	/* an elevated day in a streak is not learnt */
+#define REL_MIN_ACTIVE	8	/* members active for a team level that day */
+#define REL_TEAM_Z	1.0	/* team median z off by this: share unused */
 
 /* Absolute minimums: below these a day is never called a spike. */
 static double
@@ -313,6 +319,38 @@ median(double *v, size_t n)
 }
 
 /*
+ * The team-relative figure of feature f today (value v, day slot k):
+ * the value the person's usual share of their team's level predicts -
+ * exp of the team's median log value today plus the person's usual log
+ * ratio to it - or -1 where there is no team level (fewer than
+ * REL_MIN_ACTIVE members active) or no converged ratio yet; e->rz[f]
+ * gets the z of v against it, in the ratio's own spread. A surge of the
+ * whole team moves the prediction with it; a theft does not.
+ */
+static double
+detect_rel(struct analytics *an, struct entity *e, const struct peer *pg,
+    int f, int k, double v)
+{
+	const struct slot *rs = &e->s.f[f].rel[k];
+	double sd;
+
+	e->rz[f] = 0;
+	e->rexp[f] = -1;
+	if (pg == NULL || pg->nlmed == 0)
+		return -1;
+	if (rs->n < (uint32_t)an->p.min_days && k == 1)
+		rs = &e->s.f[f].rel[0];
+	if (rs->n < (uint32_t)an->p.min_days)
+		return -1;
+	sd = sqrt(rs->v) > FLOOR_DAY ? sqrt(rs->v) : FLOOR_DAY;
+	e->rz[f] = (log1p(v > 0 ? v : 0) - pg->lmed[f] - rs->m) / sd;
+	e->rexp[f] = expm1(pg->lmed[f] + rs->m);
+	if (e->rexp[f] < 0)
+		e->rexp[f] = 0;
+	return e->rexp[f];
+}
+
+/*
  * A day ends: for every employee active today (ents, sorted by id) the
  * own z per feature, the peer groups' median z, the drift residuals and
  * CUSUMs, the 30-day totals and the peers' medians of them. Nothing is
@@ -327,7 +365,7 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 	struct entity *e;
 	const char *key;
 	void *val;
-	double *vals, r, zlag, tref;
+	double *vals, r, zlag, tref, rel;
 	size_t i, nv, cap, it;
 	int f, k, el, hol = analytics_holiday(an, day);
 	int64_t d;
@@ -351,6 +389,7 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 			detect_figure(an, ents[i], f, PER_DAY, &fig);
 			ents[i]->dz[f] = fig.converged ? fig.z : 0;
 		}
+	/* ... and the team's level: the median log1p of today's values */
 	it = 0;
 	while (hmap_next(an->peers, &it, &key, &val)) {
 		pg = val;
@@ -361,7 +400,13 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 					vals[nv++] = ents[i]->dz[f];
 			pg->active = (int)nv;
 			pg->zmed[f] = nv >= 3 ? median(vals, nv) : 0;
+			for (i = 0, nv = 0; i < n; i++)
+				if (strcmp(ents[i]->group, pg->name) == 0)
+					vals[nv++] = log1p(ents[i]->dv[f] > 0 ?
+					    ents[i]->dv[f] : 0);
+			pg->lmed[f] = median(vals, nv);
 		}
+		pg->nlmed = pg->active >= REL_MIN_ACTIVE ? pg->active : 0;
 	}
 	/* first-seen names: unusual now that the day's readers are known */
 	for (i = 0; i < n; i++) {
@@ -415,16 +460,37 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 			 * neither way.
 			 */
 			el = -1;
+			rel = detect_rel(an, e, pg, f, k, fig.value);
 			if (fig.converged) {
 				el = fig.value - tref >= streak_min(f) &&
 				    fig.value >= STREAK_RATIO * (tref > 1 ?
 				    tref : 1) && r >= STREAK_Z;
+				/*
+				 * A day the whole team is up counts neither
+				 * way. For LAG_DAYS after the own baseline
+				 * learnt a day of a team surge, on the team's
+				 * ordinary days, a day is also elevated
+				 * against the person's usual share of the
+				 * team's level that day (the same tests): the
+				 * raised baseline would otherwise hide a theft
+				 * that began in the surge. (Always, it would
+				 * count too many ordinary busy weeks: the
+				 * share's spread is tighter.)
+				 */
 				if (el && detect_team(an, e, f, PER_DAY) >=
 				    TEAM_SURGE) {
 					fs->streak = detect_streak_step(
 					    fs->streak, -1, 1);
 					el = 0;
 				} else {
+					if (!el && rel >= 0 && fabs(
+					    pg->zmed[f]) < REL_TEAM_Z &&
+					    day - fs->surge_day <= LAG_DAYS)
+						el = fig.value - rel >=
+						    streak_min(f) && fig.value >=
+						    STREAK_RATIO * (rel > 1 ?
+						    rel : 1) && e->rz[f] >=
+						    STREAK_Z;
 					fs->streak = detect_streak_step(
 					    fs->streak, el, detect_streak_p(
 					    fs->el_k, fs->el_n, pg != NULL ?
@@ -467,10 +533,13 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 			if (f == FT_ROWS_SENSITIVE && fig.value > 0)
 				log_debug("day %lld %s rows.sensitive %.0f "
 				    "typical %.0f z %.2f r %.2f zmed %.2f "
-				    "cusum %.2f converged %d", (long long)day,
+				    "cusum %.2f converged %d rel %.0f rz %.2f "
+				    "team %.2f el %d streak %.2f", (long long)day,
 				    e->id, fig.value, fig.typical, fig.z, r,
 				    pg != NULL ? pg->zmed[f] : 0, fs->cusum,
-				    fig.converged);
+				    fig.converged, rel, e->rz[f],
+				    detect_team(an, e, f, PER_DAY), el,
+				    fs->streak);
 			/* the 30-day ring: zero the days without activity */
 			if (e->s.last_day >= 0)
 				for (d = e->s.last_day + 1; d < day &&
@@ -644,6 +713,18 @@ detect_day_learn(struct analytics *an, struct entity *e, int64_t day)
 		    fs->streak >= STREAK_FREEZE))
 			continue;
 		slot_learn(&fs->day[k], e->dv[f], ALPHA_DAY, FLOOR_DAY);
+		if (pg != NULL && pg->zmed[f] >= REL_TEAM_Z)
+			fs->surge_day = day;
+		/*
+		 * The share of the team's level is learnt on the team's
+		 * ordinary days only: on a surge (or a lull) each member
+		 * follows it to a different degree, and a member who did
+		 * not join a surge week would learn a share too small.
+		 */
+		if (pg != NULL && pg->nlmed > 0 && fabs(pg->zmed[f]) <
+		    REL_TEAM_Z)
+			slot_learn_log(&fs->rel[k], log1p(e->dv[f]) -
+			    pg->lmed[f], ALPHA_DAY, FLOOR_DAY);
 		if (pg != NULL)
 			slot_learn(&pg->day[f][k], e->dv[f], pa, FLOOR_DAY);
 		/*

@@ -331,6 +331,18 @@ call(struct ectx *x, const struct rnode *n)
 		return num(x->e->s.f[n->feature].streak);
 	case FN_STREAK_DAYS:
 		return num(x->e->s.f[n->feature].streak_days);
+	/*
+	 * The team-relative figures of the last day close (detect_rel()):
+	 * 0 where the team's level or the person's share of it is unknown.
+	 */
+	case FN_TEAM_USUAL:
+		return num(x->e->rexp[n->feature] > 0 ?
+		    x->e->rexp[n->feature] : 0);
+	case FN_TEAM_RATIO:
+		t = x->e->rexp[n->feature];
+		return num(t < 0 ? 0 : x->e->dv[n->feature] / (t > 1 ? t : 1));
+	case FN_TEAM_Z:
+		return num(x->e->rz[n->feature]);
 	case FN_CUM30:
 		return num(x->e->cum30[n->feature]);
 	case FN_PEER_CUM30:

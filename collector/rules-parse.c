@@ -81,6 +81,8 @@ static const struct {
 	{ "distinct", FN_DISTINCT }, { "max", FN_MAX }, { "min", FN_MIN },
 	{ "team", FN_TEAM }, { "streak", FN_STREAK },
 	{ "streak_days", FN_STREAK_DAYS },
+	{ "team_usual", FN_TEAM_USUAL }, { "team_ratio", FN_TEAM_RATIO },
+	{ "team_z", FN_TEAM_Z },
 	{ NULL, 0 }
 };
 
@@ -515,6 +517,7 @@ parse_call_args(struct parser *p, struct rnode *n)
 		break;
 	case FN_CUSUM: case FN_CUM30: case FN_PEER_CUM30: case FN_CUM30_RATIO:
 	case FN_CONVERGED: case FN_STREAK: case FN_STREAK_DAYS:
+	case FN_TEAM_USUAL: case FN_TEAM_RATIO: case FN_TEAM_Z:
 		if (feature_arg(p, n) != 0)
 			return -1;
 		break;

@@ -3,7 +3,8 @@
  * on hand-built series with exact expected outcomes: the CUSUM step, the
  * 30-day total with gaps, a day spike against own and peer baselines, a
  * slow drift with learning frozen, first-seen tables with the peer
- * exception, off-hours reads, team-wide surges, and the read-then-upload
+ * exception, off-hours reads, team-wide surges, a theft that starts in a
+ * team surge (the team-relative reference) and the read-then-upload
  * sequence with its window.
  */
 #include <sys/stat.h>
@@ -271,6 +272,130 @@ test_streak_breaks(void)
 	pipe_close(&p);
 }
 
+/*
+ * A team of ten: ana and nine agents who read 225-425 rows a day. Needs
+ * its own directory: the team level needs at least REL_MIN_ACTIVE (8)
+ * members active.
+ */
+static int
+pipe_open_team(struct pipe *p, const char *rules)
+{
+	char path[512], line[128];
+	FILE *f;
+	int k;
+
+	if (pipe_open(p, NULL, NULL) != 0)
+		return -1;
+	analytics_free(p->an);
+	snprintf(path, sizeof(path), "%s/team.csv", p->dir);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fputs("employee,name,department,role,manager,db_users,ips,"
+	    "hostnames,start,leave\n", f);
+	for (k = 0; k < 10; k++) {
+		snprintf(line, sizeof(line), "t%d,T%d,Support,agent,,u_t%d,"
+		    "10.0.1.%d,,2024-01-01,\n", k, k, k, k + 1);
+		fputs(line, f);
+	}
+	fclose(f);
+	conf_set(collector_keys, &p->cfg, "directory", path, p->err,
+	    sizeof(p->err));
+	snprintf(path, sizeof(path), "%s/rules", p->dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/rules/t.rules", p->dir);
+	write_file(path, rules);
+	snprintf(path, sizeof(path), "%s/rules", p->dir);
+	conf_set(collector_keys, &p->cfg, "rules", path, p->err,
+	    sizeof(p->err));
+	p->an = analytics_new(&p->cfg, p->db, p->out, 1, p->err,
+	    sizeof(p->err));
+	return p->an == NULL ? -1 : 0;
+}
+
+static const char team_streak_rules[] =
+    "rule streak {\n"
+    "  on day\n"
+    "  when streak(rows.customer_pii) >= 6\n"
+    "  severity high\n"
+    "  summary \"days={streak_days(rows.customer_pii)} "
+    "team_usual={team_usual(rows.customer_pii) | int} "
+    "team_ratio={team_ratio(rows.customer_pii)} "
+    "team_z={team_z(rows.customer_pii)}\"\n"
+    "  suppress 1s\n"
+    "}\n";
+
+/*
+ * Ten workdays of history, then a week-long surge of the whole team (3x
+ * every member's usual: a third of the team spiking, so t0's own
+ * baseline cannot judge those days, and learns them), then an ordinary
+ * week. With theft, t0 reads 600 rows a day more than that from the
+ * third day of the surge on.
+ */
+static void
+team_surge_series(struct pipe *p, int theft)
+{
+	char u[16], ip[16];
+	long base, rows;
+	int i, k;
+
+	for (i = 0; i < 20; i++)
+		for (k = 0; k < 10; k++) {
+			base = k == 0 ? 300 : 200 + 25 * k;
+			rows = i >= 10 && i < 15 ? 3 * base : base;
+			if (theft && k == 0 && i >= 12)
+				rows += 600;
+			snprintf(u, sizeof(u), "u_t%d", k);
+			snprintf(ip, sizeof(ip), "10.0.1.%d", k + 1);
+			pipe_query(p, u, ip, workday(i), 10, k, rows,
+			    "crm.customers");
+		}
+}
+
+/*
+ * The theft that starts in the middle of a team surge: the own baseline
+ * learnt the surge week, so afterwards t0's 900 rows are not elevated
+ * against it (without the team-relative test: no alert at all). Against
+ * the team's level that day - the median of the ten members' log1p,
+ * between 325 and 350 rows now that t0 is the top reader - times t0's
+ * usual share of it (300 against the 300-325 of the ordinary days,
+ * learnt on the team's ordinary days only), they are 900 / 324 = 2.8x,
+ * z = (log 901 - log 325) / 0.30 = 3.4: elevated from the first
+ * ordinary day, and the streak alerts on the second.
+ */
+static void
+test_theft_in_team_surge(void)
+{
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open_team(&p, team_streak_rules) == 0);
+	team_surge_series(&p, 1);
+	out = pipe_output(&p);
+	CHECK_CONTAINS(out, "\"employee\":\"t0\"");
+	CHECK_INT(count_lines(out, "\"employee\":\"t0\""),
+	    count_lines(out, "\"rule\":\"streak\""));
+	/* the surge ended on the 23rd: alerts from the 27th, day 2 of 3 */
+	CHECK(strstr(out, "2026-01-26T") == NULL);
+	CHECK_CONTAINS(out, "\"ts\":\"2026-01-27T23:59:59.999999Z\"");
+	CHECK_CONTAINS(out, "days=2 team_usual=324 team_ratio=2.8 "
+	    "team_z=3.4");
+	pipe_close(&p);
+}
+
+/* The same surge without the theft: nobody's streak. */
+static void
+test_team_surge_alone(void)
+{
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open_team(&p, team_streak_rules) == 0);
+	team_surge_series(&p, 0);
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"streak\""), 0);
+	pipe_close(&p);
+}
+
 static const char rare_rules[] =
     "rule rare {\n"
     "  on day\n"
@@ -522,6 +647,8 @@ static const struct test tests[] = {
 	{ "streak_math", test_streak_math },
 	{ "streak", test_streak },
 	{ "streak_breaks", test_streak_breaks },
+	{ "theft_in_team_surge", test_theft_in_team_surge },
+	{ "team_surge_alone", test_team_surge_alone },
 	{ "rare_destinations", test_rare_destinations },
 	{ "first_seen_table", test_first_seen_table },
 	{ "offhours", test_offhours },
