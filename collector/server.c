@@ -52,6 +52,7 @@ struct server {
 	struct ingest_ctx		*ingest;
 	struct evconnlistener		*lev;
 	struct event			*commit_ev;
+	struct timeval			 commit_tv;
 	SSL_CTX				*ssl;
 	TAILQ_HEAD(, conn)		 conns;
 	size_t				 nconns;
@@ -149,19 +150,27 @@ close_others(struct server *srv, struct conn *keep)
 	}
 }
 
-/* Commits the open batch and acks what became durable. */
+/*
+ * Commits the open batch and acks what became durable. A full batch also
+ * restarts the commit timer: what arrives after it still waits at most
+ * commit-interval, and a burst is committed in full batches only, not
+ * cut by the timer every commit-interval (the scorer takes a batch the
+ * timer closes for the end of a burst).
+ */
 static void
 flush(struct server *srv)
 {
 	uint64_t n = store_pending(srv->ingest->store);
+	int full = n >= (uint64_t)srv->cfg->commit_events;
 
 	if (n == 0)
 		return;
 	if (store_commit(srv->ingest->store) != 0)
 		return;		/* logged; no acks until a commit works */
+	if (full && srv->commit_ev != NULL)
+		event_add(srv->commit_ev, &srv->commit_tv);
 	server_acks(srv);
-	scorer_kick(srv->ingest->scorer,
-	    n >= (uint64_t)srv->cfg->commit_events);
+	scorer_kick(srv->ingest->scorer, full);
 }
 
 void
@@ -472,6 +481,7 @@ server_new(struct event_base *base, const struct collector_config *cfg,
 	}
 	evconnlistener_set_error_cb(srv->lev, accept_error_cb);
 	srv->commit_ev = event_new(base, -1, EV_PERSIST, commit_cb, srv);
+	srv->commit_tv = tv;
 	event_add(srv->commit_ev, &tv);
 	evutil_freeaddrinfo(ai);
 	return srv;
