@@ -93,19 +93,21 @@ day() {
 }
 day 2 "09 10" >"$T/am.jsonl"
 { day 2 "14 15"; day 3 09 | head -n 1; } >"$T/pm.jsonl"
-# mid_day NAME FILE : one collector run on $T/d.db with FILE's events
-mid_day() {
+# one_run NAME DB DIRECTORY FILE : one collector run on DB with FILE's
+# events, stopped once they are all scored
+one_run() {
 	# shellcheck disable=SC2086
-	start_collector "$1" --listen 127.0.0.1:$PORT --db "$T/d.db" --insecure \
-	    --directory "$R/directory.csv" $SENS --rules "$LW_TOP/rules" ||
+	start_collector "$1" --listen 127.0.0.1:$PORT --db "$2" --insecure \
+	    --directory "$3" $SENS --rules "$LW_TOP/rules" ||
 	    { fail setup "collector did not start"; finish; }
 	"$AGENT" --name "$1" --collector 127.0.0.1:$PORT --insecure \
-	    --backoff-min 50ms --spool "$T/$1.spool" --source "jsonl:$2" \
+	    --backoff-min 50ms --spool "$T/$1.spool" --source "jsonl:$4" \
 	    --drain >"$T/$1.agent.log" 2>&1
+	wait_scored "$2" 60 || fail "$1_scored" "scoring did not finish"
 	kill -TERM "$CPID"; wait "$CPID"
 }
-mid_day d1 "$T/am.jsonl"
-mid_day d2 "$T/pm.jsonl"
+one_run d1 "$T/d.db" "$R/directory.csv" "$T/am.jsonl"
+one_run d2 "$T/d.db" "$R/directory.csv" "$T/pm.jsonl"
 check midday_recounted grep -q "scorer: 12 events of the open day counted again" "$T/d2.log"
 check midday_first_run_nothing_to_recount [ "$(grep -c "counted again" "$T/d1.log")" -eq 0 ]
 check midday_queries_whole_day [ "$(sql "$T/d.db" "SELECT value FROM an_daily WHERE employee = 's1' AND feature = 'queries'")" = "24.0" ]
@@ -122,22 +124,10 @@ cat "$RU/background.jsonl" "$RU/read_then_upload/pos.jsonl" |
     sort -s -t'"' -k8,8 >"$T/seq.jsonl"
 awk -F'"' '$8 < "2026-01-19T16:30"' "$T/seq.jsonl" >"$T/seq1.jsonl"
 awk -F'"' '$8 >= "2026-01-19T16:30"' "$T/seq.jsonl" >"$T/seq2.jsonl"
-# seq_run NAME FILE : one collector run on $T/s.db with FILE's events
-seq_run() {
-	# shellcheck disable=SC2086
-	start_collector "$1" --listen 127.0.0.1:$PORT --db "$T/s.db" --insecure \
-	    --directory "$RU/directory.csv" $SENS --rules "$LW_TOP/rules" ||
-	    { fail setup "collector did not start"; finish; }
-	"$AGENT" --name "$1" --collector 127.0.0.1:$PORT --insecure \
-	    --backoff-min 50ms --spool "$T/$1.spool" --source "jsonl:$2" \
-	    --drain >"$T/$1.agent.log" 2>&1
-	wait_scored "$T/s.db" 60 || fail "$1_scored" "scoring did not finish"
-	kill -TERM "$CPID"; wait "$CPID"
-}
-seq_run s1 "$T/seq1.jsonl"
+one_run s1 "$T/s.db" "$RU/directory.csv" "$T/seq1.jsonl"
 before=$(sql "$T/s.db" "SELECT count(*) FROM alerts")
 check seq_not_before_upload [ "$(sql "$T/s.db" "SELECT count(*) FROM alerts WHERE rule = 'read_then_upload'")" -eq 0 ]
-seq_run s2 "$T/seq2.jsonl"
+one_run s2 "$T/s.db" "$RU/directory.csv" "$T/seq2.jsonl"
 check seq_recounted grep -q "events of the open day counted again" "$T/s2.log"
 check seq_fired_after_restart [ "$(sql "$T/s.db" "SELECT count(*) FROM alerts WHERE rule = 'read_then_upload' AND employee = 's1'")" -eq 1 ]
 check seq_nothing_raised_twice [ "$(sql "$T/s.db" "SELECT count(*) FROM alerts WHERE ts < (SELECT min(ts) FROM alerts WHERE rule = 'read_then_upload')")" -eq "$before" ]

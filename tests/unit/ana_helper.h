@@ -46,11 +46,13 @@ write_file(const char *path, const char *text)
 }
 
 /*
- * A pipeline with the given rules (NULL: none) and a database at
- * dbpath (NULL: none). 0 on success; -1 with p->err set.
+ * A pipeline with the given rules (NULL: none), a database at dbpath
+ * (NULL: none) and the employee directory CSV text directory. 0 on
+ * success; -1 with p->err set.
  */
 static inline int
-pipe_open(struct pipe *p, const char *rules, const char *dbpath)
+pipe_open_with(struct pipe *p, const char *rules, const char *dbpath,
+    const char *directory)
 {
 	char path[512];
 
@@ -58,7 +60,7 @@ pipe_open(struct pipe *p, const char *rules, const char *dbpath)
 	snprintf(p->dir, sizeof(p->dir), "%s", harness_tmpdir());
 	config_defaults(&p->cfg);
 	snprintf(path, sizeof(path), "%s/dir.csv", p->dir);
-	write_file(path, ana_directory);
+	write_file(path, directory);
 	conf_set(collector_keys, &p->cfg, "directory", path, p->err,
 	    sizeof(p->err));
 	conf_set(collector_keys, &p->cfg, "sensitive",
@@ -80,6 +82,13 @@ pipe_open(struct pipe *p, const char *rules, const char *dbpath)
 	p->an = analytics_new(&p->cfg, p->db, p->out, 1, p->err,
 	    sizeof(p->err));
 	return p->an == NULL ? -1 : 0;
+}
+
+/* The same with the usual directory (ana_directory). */
+static inline int
+pipe_open(struct pipe *p, const char *rules, const char *dbpath)
+{
+	return pipe_open_with(p, rules, dbpath, ana_directory);
 }
 
 /* Feeds one event line; -1 if it does not validate. */

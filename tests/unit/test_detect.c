@@ -280,36 +280,17 @@ test_streak_breaks(void)
 static int
 pipe_open_team(struct pipe *p, const char *rules)
 {
-	char path[512], line[128];
-	FILE *f;
+	char csv[2048];
+	size_t off;
 	int k;
 
-	if (pipe_open(p, NULL, NULL) != 0)
-		return -1;
-	analytics_free(p->an);
-	snprintf(path, sizeof(path), "%s/team.csv", p->dir);
-	if ((f = fopen(path, "w")) == NULL)
-		return -1;
-	fputs("employee,name,department,role,manager,db_users,ips,"
-	    "hostnames,start,leave\n", f);
-	for (k = 0; k < 10; k++) {
-		snprintf(line, sizeof(line), "t%d,T%d,Support,agent,,u_t%d,"
-		    "10.0.1.%d,,2024-01-01,\n", k, k, k, k + 1);
-		fputs(line, f);
-	}
-	fclose(f);
-	conf_set(collector_keys, &p->cfg, "directory", path, p->err,
-	    sizeof(p->err));
-	snprintf(path, sizeof(path), "%s/rules", p->dir);
-	mkdir(path, 0700);
-	snprintf(path, sizeof(path), "%s/rules/t.rules", p->dir);
-	write_file(path, rules);
-	snprintf(path, sizeof(path), "%s/rules", p->dir);
-	conf_set(collector_keys, &p->cfg, "rules", path, p->err,
-	    sizeof(p->err));
-	p->an = analytics_new(&p->cfg, p->db, p->out, 1, p->err,
-	    sizeof(p->err));
-	return p->an == NULL ? -1 : 0;
+	off = (size_t)snprintf(csv, sizeof(csv), "employee,name,department,"
+	    "role,manager,db_users,ips,hostnames,start,leave\n");
+	for (k = 0; k < 10; k++)
+		off += (size_t)snprintf(csv + off, sizeof(csv) - off,
+		    "t%d,T%d,Support,agent,,u_t%d,10.0.1.%d,,2024-01-01,\n",
+		    k, k, k, k + 1);
+	return pipe_open_with(p, rules, NULL, csv);
 }
 
 static const char team_streak_rules[] =
