@@ -257,7 +257,7 @@ hexval(int c)
 	return -1;
 }
 
-/* Four hex digits (JSON's \uXXXX) at p: 0 and *out, or -1. */
+/* The four hex digits of a JSON \u escape at p: 0 and *out, or -1. */
 int
 hex4(const unsigned char *p, unsigned int *out)
 {

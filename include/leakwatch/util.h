@@ -33,7 +33,7 @@ int	 parse_duration(const char *s, long long *out_ms);
 
 void	 hex_encode(const uint8_t *in, size_t len, char *out);	/* 2*len+1 */
 int	 hex_decode(const char *in, uint8_t *out, size_t outlen);
-int	 hex4(const unsigned char *p, unsigned int *out);	/* \uXXXX */
+int	 hex4(const unsigned char *p, unsigned int *out);	/* after \u */
 size_t	 utf8_seq(const unsigned char *p, const unsigned char *end);
 void	 sha256_hex(const void *buf, size_t len, char out[65]);
 int	 random_bytes(void *buf, size_t len);

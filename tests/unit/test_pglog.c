@@ -17,88 +17,7 @@
 
 #define MAXEV	256
 
-static char	*ev[MAXEV];
-static uint64_t	 evpos[MAXEV];
-static int	 nev;
-static int	 nbad;
-static struct agent_config cfg;
-
-static void
-on_query(void *arg, const struct db_session_info *info,
-    const struct db_query *q, uint64_t pos)
-{
-	struct lw_event *e;
-	uint64_t nerr = 0;
-	char err[256];
-	size_t len;
-
-	(void)arg;
-	if ((e = db_query_event(&cfg, info, q, "log", &nerr, err,
-	    sizeof(err))) == NULL) {
-		FAILF("event refused: %s", err);
-		return;
-	}
-	if (nev < MAXEV) {
-		evpos[nev] = pos;
-		ev[nev++] = lw_event_encode(e, &len);
-	}
-	lw_event_free(e);
-}
-
-static char	*sess[MAXEV];
-static int	 nsess;
-
-static void
-on_session(void *arg, const struct db_session_info *info,
-    const char *action, int64_t ts, int64_t dur, const char *code,
-    uint64_t pos)
-{
-	struct lw_event *e;
-	char err[256];
-	size_t len;
-
-	(void)arg;
-	(void)pos;
-	if ((e = db_session_event(info, action, ts, dur, code, "log", err,
-	    sizeof(err))) == NULL) {
-		FAILF("session event refused: %s", err);
-		return;
-	}
-	if (nsess < MAXEV)
-		sess[nsess++] = lw_event_encode(e, &len);
-	lw_event_free(e);
-}
-
-/* The fill notes, as "OP CALLS user statement-text". */
-static char	*fills[MAXEV];
-static int	 nfill;
-
-static void
-on_fill(void *arg, const struct db_session_info *info, const char *sql,
-    int op, uint64_t calls)
-{
-	static const char *const ops[] = { "pending", "need", "counted",
-	    "pending-need", "pending-counted" };
-	char buf[512];
-
-	(void)arg;
-	if (op < STATFILL_PENDING || op > STATFILL_PENDING_COUNTED) {
-		FAILF("fill op %d", op);
-		return;
-	}
-	snprintf(buf, sizeof(buf), "%s %llu %s %s", ops[op],
-	    (unsigned long long)calls, info->db_user, sql);
-	if (nfill < MAXEV)
-		fills[nfill++] = strdup(buf);
-}
-
-static void
-on_bad(void *arg, const char *why)
-{
-	(void)arg;
-	(void)why;
-	nbad++;
-}
+#include "dblog_helper.h"
 
 static char prefix_buf[256];
 
@@ -107,79 +26,6 @@ set_prefix(const char *p)
 {
 	snprintf(prefix_buf, sizeof(prefix_buf), "%s", p);
 	cfg.log_line_prefix = prefix_buf;
-}
-
-static void
-reset(void)
-{
-	while (nev > 0)
-		free(ev[--nev]);
-	while (nsess > 0)
-		free(sess[--nsess]);
-	while (nfill > 0)
-		free(fills[--nfill]);
-	nbad = 0;
-	agent_config_defaults(&cfg);
-}
-
-/* Feeds buf[from..len) line by line, then flush(), as source-log does. */
-static void
-feed(const struct dblog_format *f, const char *buf, size_t len,
-    size_t from)
-{
-	struct dblog_out out = { on_query, on_session, on_bad, NULL,
-	    on_fill };
-	void *d = f->new(&cfg, &out);
-	size_t i = from, e;
-
-	while (i < len) {
-		const char *nl = memchr(buf + i, '\n', len - i);
-
-		e = nl == NULL ? len : (size_t)(nl - buf);
-		f->line(d, buf + i, e - i, nl == NULL ? e : e + 1);
-		i = nl == NULL ? e : e + 1;
-	}
-	f->flush(d);
-	f->free(d);
-}
-
-static char *
-slurp(const char *name, size_t *len)
-{
-	char path[512];
-	const char *top = getenv("LW_TOP");
-	FILE *fp;
-	char *b;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/tests/data/dblog/%s",
-	    top != NULL ? top : ".", name);
-	if ((fp = fopen(path, "rb")) == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	b = malloc((size_t)n + 1);
-	if (fread(b, 1, (size_t)n, fp) != (size_t)n) {
-		fclose(fp);
-		free(b);
-		return NULL;
-	}
-	fclose(fp);
-	b[n] = '\0';
-	*len = (size_t)n;
-	return b;
-}
-
-static int
-count(const char *needle)
-{
-	int i, n = 0;
-
-	for (i = 0; i < nev; i++)
-		if (strstr(ev[i], needle) != NULL)
-			n++;
-	return n;
 }
 
 /* Sum of rows_returned over events holding every needle. */
@@ -196,17 +42,6 @@ rows_of(const char *a, const char *b)
 		    (p = strstr(ev[i], "\"rows_returned\":")) != NULL)
 			sum += strtoll(p + 16, NULL, 10);
 	return sum;
-}
-
-static const char *
-find(const char *needle)
-{
-	int i;
-
-	for (i = 0; i < nev; i++)
-		if (strstr(ev[i], needle) != NULL)
-			return ev[i];
-	return NULL;
 }
 
 /* What every reader must find in the fixtures of the same workload. */
