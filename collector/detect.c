@@ -54,73 +54,57 @@
 #define REL_MIN_ACTIVE	8	/* members active for a team level that day */
 #define REL_TEAM_Z	1.0	/* team median z off by this: share unused */
 
-/* Absolute minimums: below these a day is never called a spike. */
+/*
+ * Absolute minimums, by what a feature counts: below abs_min a day is
+ * never called a spike; the excess over the reference that makes a day
+ * elevated (streaks); the excess over typical that may feed the drift
+ * statistic.
+ */
+enum min_kind { MK_SPIKE, MK_STREAK, MK_DRIFT };
+
+static double
+feature_min(int f, enum min_kind k)
+{
+	static const double queries[] = { 500, 100, 50 };
+	static const double tables[] = { 20, 5, 5 };
+	static const double bytes[] = { 100e6, 50e6, 20e6 };
+	static const double rows[] = { 500, 250, 100 };
+
+	switch (f) {
+	case FT_QUERIES:
+		return queries[k];
+	case FT_TABLES:
+		return tables[k];
+	case FT_RESULT_BYTES:
+	case FT_OUT_CLOUD:
+	case FT_OUT_WEBMAIL:
+	case FT_OUT_FILE_TRANSFER:
+	case FT_OUT_UNKNOWN:
+	case FT_OUT_EXFIL:
+	case FT_OFFHOURS_OUT:
+	case FT_OUT_RARE:
+		return bytes[k];
+	default:
+		return rows[k];
+	}
+}
+
 static double
 abs_min(int f)
 {
-	switch (f) {
-	case FT_QUERIES:
-		return 500;
-	case FT_TABLES:
-		return 20;
-	case FT_RESULT_BYTES:
-	case FT_OUT_CLOUD:
-	case FT_OUT_WEBMAIL:
-	case FT_OUT_FILE_TRANSFER:
-	case FT_OUT_UNKNOWN:
-	case FT_OUT_EXFIL:
-	case FT_OFFHOURS_OUT:
-	case FT_OUT_RARE:
-		return 100e6;
-	default:
-		return 500;	/* rows */
-	}
+	return feature_min(f, MK_SPIKE);
 }
 
-/* The excess over the reference that makes a day elevated (streaks). */
 static double
 streak_min(int f)
 {
-	switch (f) {
-	case FT_QUERIES:
-		return 100;
-	case FT_TABLES:
-		return 5;
-	case FT_RESULT_BYTES:
-	case FT_OUT_CLOUD:
-	case FT_OUT_WEBMAIL:
-	case FT_OUT_FILE_TRANSFER:
-	case FT_OUT_UNKNOWN:
-	case FT_OUT_EXFIL:
-	case FT_OFFHOURS_OUT:
-	case FT_OUT_RARE:
-		return 50e6;
-	default:
-		return 250;	/* rows */
-	}
+	return feature_min(f, MK_STREAK);
 }
 
-/* ... and the excess over typical that may feed the drift statistic. */
 static double
 drift_min(int f)
 {
-	switch (f) {
-	case FT_QUERIES:
-		return 50;
-	case FT_TABLES:
-		return 5;
-	case FT_RESULT_BYTES:
-	case FT_OUT_CLOUD:
-	case FT_OUT_WEBMAIL:
-	case FT_OUT_FILE_TRANSFER:
-	case FT_OUT_UNKNOWN:
-	case FT_OUT_EXFIL:
-	case FT_OFFHOURS_OUT:
-	case FT_OUT_RARE:
-		return 20e6;
-	default:
-		return 100;	/* rows */
-	}
+	return feature_min(f, MK_DRIFT);
 }
 
 static int
