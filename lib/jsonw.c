@@ -160,41 +160,23 @@ static void
 put_escape(struct jsonw *w, unsigned char c)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	static const char from[] = "\"\\\b\f\n\r\t", to[] = "\"\\bfnrt";
+	const char *q;
 	char e[6];
 
 	e[0] = '\\';
-	switch (c) {
-	case '"':
-		e[1] = '"';
-		break;
-	case '\\':
-		e[1] = '\\';
-		break;
-	case '\b':
-		e[1] = 'b';
-		break;
-	case '\f':
-		e[1] = 'f';
-		break;
-	case '\n':
-		e[1] = 'n';
-		break;
-	case '\r':
-		e[1] = 'r';
-		break;
-	case '\t':
-		e[1] = 't';
-		break;
-	default:
-		e[1] = 'u';
-		e[2] = '0';
-		e[3] = '0';
-		e[4] = hex[c >> 4];
-		e[5] = hex[c & 0xf];
-		put(w, e, 6);
+	/* jansson's short escapes; every other byte below 0x20 as \u00XX */
+	if ((q = memchr(from, c, sizeof(from) - 1)) != NULL) {
+		e[1] = to[q - from];
+		put(w, e, 2);
 		return;
 	}
-	put(w, e, 2);
+	e[1] = 'u';
+	e[2] = '0';
+	e[3] = '0';
+	e[4] = hex[c >> 4];
+	e[5] = hex[c & 0xf];
+	put(w, e, 6);
 }
 
 /*
