@@ -255,7 +255,8 @@ score_batch(struct scorer *sc)
  * After a restart: the open day's events up to the cursor were scored by
  * the previous process, whose counts died with it. They go through the
  * features and rules again, alerts muted (analytics_warm()), so the day
- * closes with its whole totals and open sequences survive. Before the thread starts; memory as for a batch.
+ * closes with its whole totals and open sequences survive. Before the
+ * thread starts; memory as for a batch.
  */
 static void
 warm_up(struct scorer *sc)
@@ -419,8 +420,9 @@ wake_cb(evutil_socket_t fd, short what, void *arg)
 			sc->last_full = buf[i] == 'b' ? now : 0;
 	if (sc->pending_since == 0)
 		sc->pending_since = now;
-	/* A stop or reload does not wait for the burst to end. */
-	if (atomic_load(&sc->stop) || atomic_load(&sc->reload))
+	/* A stop, a reload or the burst's end does not wait for the timer. */
+	if (sc->last_full == 0 || atomic_load(&sc->stop) ||
+	    atomic_load(&sc->reload))
 		event_del(sc->more);
 	if (!event_pending(sc->more, EV_TIMEOUT, NULL))
 		event_active(sc->more, EV_TIMEOUT, 0);
