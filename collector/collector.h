@@ -105,6 +105,14 @@ int		 store_agent_seen(struct store *, const char *agent,
 int		 store_agent_status(struct store *, const char *agent,
 		    const struct lw_event *, int64_t skew_ms, int64_t now);
 int		 store_commit(struct store *);
+/*
+ * Live: writes move to a writer thread; store_commit() hands the batch
+ * over. Returns a descriptor readable once a batch is written, or -1.
+ */
+int		 store_async(struct store *, char *err, size_t errlen);
+/* Batches committed since last asked (cursors now committed), largest. */
+int		 store_reap(struct store *, uint64_t *size);
+int		 store_drain(struct store *);	/* commit and wait */
 uint64_t	 store_pending(const struct store *);
 void		 store_stats(const struct store *, struct store_stats *);
 struct sqlite3	*store_db(struct store *);

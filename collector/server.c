@@ -1,7 +1,9 @@
 /*
  * The collector's network side: a libevent listener, one bufferevent per
  * agent connection (TLS through bufferevent_openssl unless --insecure),
- * frame splitting, per-connection limits, and acks after each commit.
+ * frame splitting, per-connection limits, and acks after each commit -
+ * which the store's writer thread makes (store_async()) while this one
+ * reads on; its descriptor says when.
  * Policy lives in ingest.c; this file only moves bytes and enforces
  * bounds: a frame over max-frame, a stream that is not ours, a failed
  * handshake or an idle peer costs that peer its connection and nothing
@@ -52,6 +54,7 @@ struct server {
 	struct ingest_ctx		*ingest;
 	struct evconnlistener		*lev;
 	struct event			*commit_ev;
+	struct event			*written_ev;
 	struct timeval			 commit_tv;
 	SSL_CTX				*ssl;
 	TAILQ_HEAD(, conn)		 conns;
@@ -151,11 +154,27 @@ close_others(struct server *srv, struct conn *keep)
 }
 
 /*
- * Commits the open batch and acks what became durable. A full batch also
+ * Acks what the writer made durable and wakes the scorer for it; a full
+ * batch tells the scorer a burst is on (it steps aside), one the timer
+ * closed that the burst is over.
+ */
+static void
+durable(struct server *srv)
+{
+	uint64_t size;
+
+	if (store_reap(srv->ingest->store, &size) == 0)
+		return;
+	server_acks(srv);
+	scorer_kick(srv->ingest->scorer,
+	    size >= (uint64_t)srv->cfg->commit_events);
+}
+
+/*
+ * Closes the open batch and hands it to the writer. A full batch also
  * restarts the commit timer: what arrives after it still waits at most
  * commit-interval, and a burst is committed in full batches only, not
- * cut by the timer every commit-interval (the scorer takes a batch the
- * timer closes for the end of a burst).
+ * cut by the timer every commit-interval.
  */
 static void
 flush(struct server *srv)
@@ -169,8 +188,8 @@ flush(struct server *srv)
 		return;		/* logged; no acks until a commit works */
 	if (full && srv->commit_ev != NULL)
 		event_add(srv->commit_ev, &srv->commit_tv);
-	server_acks(srv);
-	scorer_kick(srv->ingest->scorer, full);
+	/* the hand-over may have waited for the batch before: ack it */
+	durable(srv);
 }
 
 void
@@ -431,6 +450,14 @@ commit_cb(evutil_socket_t fd, short what, void *arg)
 	flush(arg);
 }
 
+static void
+written_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	durable(arg);
+}
+
 struct server *
 server_new(struct event_base *base, const struct collector_config *cfg,
     struct ingest_ctx *ingest, char *err, size_t errlen)
@@ -440,7 +467,7 @@ server_new(struct event_base *base, const struct collector_config *cfg,
 	char host[256], port[16];
 	struct timeval tv = { cfg->commit_interval / 1000,
 	    (cfg->commit_interval % 1000) * 1000 };
-	int rc;
+	int rc, fd;
 
 	if (hostport_split(cfg->listen, host, sizeof(host), port,
 	    sizeof(port)) != 0) {
@@ -483,6 +510,11 @@ server_new(struct event_base *base, const struct collector_config *cfg,
 	srv->commit_ev = event_new(base, -1, EV_PERSIST, commit_cb, srv);
 	srv->commit_tv = tv;
 	event_add(srv->commit_ev, &tv);
+	if ((fd = store_async(ingest->store, err, errlen)) == -1)
+		goto fail;
+	srv->written_ev = event_new(base, fd, EV_READ | EV_PERSIST,
+	    written_cb, srv);
+	event_add(srv->written_ev, NULL);
 	evutil_freeaddrinfo(ai);
 	return srv;
 fail:
@@ -502,16 +534,21 @@ void
 server_free(struct server *srv)
 {
 	struct conn *c;
+	uint64_t size;
 
 	if (srv == NULL)
 		return;
-	flush(srv);
+	store_drain(srv->ingest->store);
+	durable(srv);
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL) {
 		c->closing = 1;
 		conn_free(c);
 	}
-	store_commit(srv->ingest->store);
+	store_drain(srv->ingest->store);
+	store_reap(srv->ingest->store, &size);
 	scorer_kick(srv->ingest->scorer, 0);
+	if (srv->written_ev != NULL)
+		event_free(srv->written_ev);
 	if (srv->commit_ev != NULL)
 		event_free(srv->commit_ev);
 	if (srv->lev != NULL)

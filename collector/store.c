@@ -5,17 +5,21 @@
  * an event is inserted only if its seq is above the stream's cursor, and
  * the cursor row is updated in the same transaction as the events, so a
  * crash can never keep one without the other. Acks are sent only for
- * committed cursors (stream_committed()). docs/schema.md is the schema's
- * documentation; SCHEMA_VERSION and the migration list below are its code.
+ * committed cursors (stream_committed()). Live, the writes themselves run
+ * on a writer thread (store_async(), below); --replay and the tests write
+ * inline. docs/schema.md is the schema's documentation; SCHEMA_VERSION and
+ * the migration list below are its code.
  */
 #include <sys/stat.h>
 #include <errno.h>
 #include <grp.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -154,17 +158,85 @@ struct turn {
 	int		 depth;
 };
 
+/*
+ * Live ingest (store_async()): SQLite's inserts and COMMITs run on a
+ * writer thread of their own, so TLS, framing and validation of the next
+ * batch (the event thread) overlap the SQLite work of the one before on a
+ * second core. The event thread queues what it would have written - the
+ * same statements, bytes and order - into the open batch, and
+ * store_commit() hands that batch over, first waiting while the writer is
+ * still busy with the previous one: two batches at most, and a slow disk
+ * slows the reading of sockets instead of growing memory. The writer runs
+ * BEGIN, the queued writes, the cursor updates and COMMIT, in its turn
+ * (struct turn). stream->committed still moves on the event thread only,
+ * when it reaps a written batch, so acks stay behind the COMMIT.
+ */
+enum op_kind {
+	OP_EVENT,
+	OP_GAP,
+	OP_SEEN,
+	OP_STATUS
+};
+
+#define NOSTR		SIZE_MAX	/* a NULL string in an op */
+#define RETRY_SEC	1		/* after a failed batch */
+
+/* One queued write; its strings are copies in the batch's buf. */
+struct op {
+	enum op_kind	 kind;
+	struct stream	*st;
+	uint64_t	 a, b;		/* seq; or a gap's first and last */
+	int64_t		 t1, t2;	/* ts, recv_ts; now; skew, now */
+	int		 n;		/* event type; connected */
+	size_t		 off[3];
+	size_t		 len[3];
+};
+
+struct cursor {
+	struct stream	*st;
+	uint64_t	 last;
+};
+
+struct batch {
+	struct op	*ops;
+	size_t		 nops, opscap;
+	char		*buf;
+	size_t		 len, cap;
+	struct cursor	*cur;
+	size_t		 ncur, curcap;
+	uint64_t	 size;		/* store_pending() when it closed */
+	int		 ok;
+};
+
+struct writer {
+	pthread_t	 thread;
+	pthread_mutex_t	 mtx;
+	pthread_cond_t	 cv;
+	struct batch	 b[2];
+	struct batch	*open;		/* filling, the event thread's */
+	struct batch	*todo;		/* handed over: the writer is busy */
+	struct batch	*done;		/* written, not yet reaped */
+	int		 pipe[2];	/* a byte per batch written */
+	int		 stop;
+	int		 failed;	/* a batch was given up: write no more */
+};
+
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*st[ST_COUNT];
 	struct ckpt	 ckpt;
 	struct turn	 turn;
+	struct writer	*w;		/* NULL: writes run inline */
 	struct stream	*streams;
-	int		 in_txn;
+	int		 in_txn;	/* or a batch is open */
 	uint64_t	 pending;
 	uint64_t	 events;
 	uint64_t	 commits;
+	uint64_t	 reaped;	/* commits store_reap() has to tell */
+	uint64_t	 reaped_size;
 };
+
+static int	writer_stop(struct store *);
 
 static int
 fail(struct store *s, const char *what)
@@ -417,6 +489,7 @@ store_close(struct store *s)
 
 	if (s == NULL)
 		return;
+	writer_stop(s);
 	if (s->in_txn && s->db != NULL)
 		store_commit(s);
 	if (s->in_txn)
@@ -467,28 +540,482 @@ store_writer_leave(struct store *s)
 	pthread_mutex_unlock(&t->mtx);
 }
 
+/* Takes the turn and begins a transaction; keeps the turn on success. */
 static int
-begin(struct store *s)
+sql_begin(struct store *s)
 {
 	sqlite3_stmt *st = s->st[ST_BEGIN];
+	int rc;
 
-	if (s->in_txn)
-		return 0;
 	store_writer_enter(s);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_reset(st);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
 		store_writer_leave(s);
 		return fail(s, "begin");
 	}
+	return 0;
+}
+
+/* Commits and gives the turn back; on failure the transaction stays. */
+static int
+sql_commit(struct store *s)
+{
+	sqlite3_stmt *st = s->st[ST_COMMIT];
+	int rc;
+
+	rc = sqlite3_step(st);
 	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, "commit");
+	store_writer_leave(s);
+	return 0;
+}
+
+/* Opens the transaction inline, or only the batch with a writer. */
+static int
+begin(struct store *s)
+{
+	if (s->in_txn)
+		return 0;
+	if (s->w == NULL && sql_begin(s) != 0)
+		return -1;
 	s->in_txn = 1;
+	return 0;
+}
+
+static int
+sql_event(struct store *s, const struct stream *st, uint64_t seq, int type,
+    int64_t ts, int64_t recv_us, const char *json, size_t len)
+{
+	sqlite3_stmt *q = s->st[ST_INSERT];
+	int rc;
+
+	/*
+	 * The bytes are bound in place (SQLITE_STATIC): they outlive the
+	 * step below, and the bindings are cleared before returning.
+	 */
+	sqlite3_bind_text(q, 1, lw_event_type_name(type), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, ts);
+	sqlite3_bind_int64(q, 3, recv_us);
+	sqlite3_bind_text(q, 4, st->agent, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, st->instance, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 6, (sqlite3_int64)seq);
+	sqlite3_bind_text(q, 7, json, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc != SQLITE_DONE)
+		return fail(s, "insert event");
+	return 0;
+}
+
+static int
+sql_gap(struct store *s, const struct stream *st, uint64_t first,
+    uint64_t last, int64_t now)
+{
+	sqlite3_stmt *q = s->st[ST_GAP];
+	int rc;
+
+	sqlite3_bind_text(q, 1, st->agent, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, st->instance, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)first);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)last);
+	sqlite3_bind_int64(q, 5, now);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return fail(s, "insert gap");
+	return 0;
+}
+
+static int
+sql_seen(struct store *s, const char *agent, const char *instance,
+    const char *addr, int connected, int64_t now)
+{
+	sqlite3_stmt *q = s->st[ST_AGENT_SEEN];
+	int rc;
+
+	sqlite3_bind_text(q, 1, agent, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, instance, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 4, connected);
+	sqlite3_bind_int64(q, 5, now);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc != SQLITE_DONE)
+		return fail(s, "update agent");
+	return 0;
+}
+
+static int
+sql_status(struct store *s, const char *agent, const char *version,
+    const char *json, size_t len, int64_t skew_ms, int64_t now)
+{
+	sqlite3_stmt *q = s->st[ST_AGENT_STATUS];
+	int rc;
+
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_text(q, 2, version, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, skew_ms);
+	sqlite3_bind_text(q, 4, json, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, agent, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc != SQLITE_DONE)
+		return fail(s, "agent status");
+	return 0;
+}
+
+/* A stream's cursor row, and its agent's last_seen, in the transaction. */
+static int
+sql_cursor(struct store *s, const struct stream *st, uint64_t last,
+    int64_t now)
+{
+	sqlite3_stmt *q = s->st[ST_STREAM_PUT], *t = s->st[ST_AGENT_TOUCH];
+	int rc;
+
+	sqlite3_bind_text(q, 1, st->agent, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, st->instance, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)last);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return fail(s, "update stream");
+	sqlite3_bind_int64(t, 1, now);
+	sqlite3_bind_text(t, 2, st->agent, -1, SQLITE_STATIC);
+	rc = sqlite3_step(t);
+	sqlite3_reset(t);
+	if (rc != SQLITE_DONE)
+		return fail(s, "touch agent");
+	return 0;
+}
+
+/* Copies a string into the batch; NOSTR stands for NULL. */
+static size_t
+batch_str(struct batch *b, const char *p, size_t len)
+{
+	size_t off = b->len;
+
+	if (p == NULL)
+		return NOSTR;
+	if (b->cap - b->len < len + 1) {
+		while (b->cap - b->len < len + 1)
+			b->cap = b->cap == 0 ? 65536 : b->cap * 2;
+		b->buf = xreallocarray(b->buf, b->cap, 1);
+	}
+	memcpy(b->buf + off, p, len);
+	b->buf[off + len] = '\0';
+	b->len += len + 1;
+	return off;
+}
+
+static const char *
+op_str(const struct batch *b, const struct op *op, int i)
+{
+	return op->off[i] == NOSTR ? NULL : b->buf + op->off[i];
+}
+
+static struct op *
+batch_op(struct batch *b, enum op_kind kind)
+{
+	struct op *op;
+
+	if (b->nops == b->opscap) {
+		b->opscap = b->opscap == 0 ? 1024 : b->opscap * 2;
+		b->ops = xreallocarray(b->ops, b->opscap, sizeof(*b->ops));
+	}
+	op = &b->ops[b->nops++];
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	return op;
+}
+
+/* The same statement, with the same values, as inline: on the writer. */
+static int
+op_run(struct store *s, const struct batch *b, const struct op *op)
+{
+	switch (op->kind) {
+	case OP_EVENT:
+		return sql_event(s, op->st, op->a, op->n, op->t1, op->t2,
+		    op_str(b, op, 0), op->len[0]);
+	case OP_GAP:
+		return sql_gap(s, op->st, op->a, op->b, op->t1);
+	case OP_SEEN:
+		return sql_seen(s, op_str(b, op, 0), op_str(b, op, 1),
+		    op_str(b, op, 2), op->n, op->t1);
+	case OP_STATUS:
+		return sql_status(s, op_str(b, op, 0), op_str(b, op, 1),
+		    op_str(b, op, 2), op->len[2], op->t1, op->t2);
+	}
+	return -1;
+}
+
+/*
+ * One batch as one transaction. A failure rolls all of it back, cursors
+ * included, so the database never holds part of a batch.
+ */
+static int
+batch_write(struct store *s, const struct batch *b)
+{
+	int64_t now = now_us();
+	size_t i;
+
+	if (sql_begin(s) != 0)
+		return -1;
+	for (i = 0; i < b->nops; i++)
+		if (op_run(s, b, &b->ops[i]) != 0)
+			goto rollback;
+	for (i = 0; i < b->ncur; i++)
+		if (sql_cursor(s, b->cur[i].st, b->cur[i].last, now) != 0)
+			goto rollback;
+	if (sql_commit(s) != 0)
+		goto rollback;
+	return 0;
+rollback:
+	if (!sqlite3_get_autocommit(s->db))
+		exec(s, "ROLLBACK");
+	store_writer_leave(s);
+	return -1;
+}
+
+/*
+ * A failed batch is tried again every RETRY_SEC, as a failed inline
+ * commit is retried at the next flush: nothing is acked meanwhile, and the
+ * event thread waits at its next hand-over. Only at store_close() does the
+ * writer give up; the agents resend what was not acked.
+ */
+static void *
+writer_main(void *arg)
+{
+	struct store *s = arg;
+	struct writer *w = s->w;
+	struct batch *b;
+	struct timespec ts;
+	int rc;
+
+	pthread_setname_np(pthread_self(), "lw-writer");
+	pthread_mutex_lock(&w->mtx);
+	for (;;) {
+		while (w->todo == NULL && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mtx);
+		if ((b = w->todo) == NULL)
+			break;
+		pthread_mutex_unlock(&w->mtx);
+		/* After a lost batch, a later cursor would skip its events. */
+		while ((rc = w->failed ? -1 : batch_write(s, b)) != 0) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += RETRY_SEC;
+			pthread_mutex_lock(&w->mtx);
+			if (!w->stop)
+				pthread_cond_timedwait(&w->cv, &w->mtx, &ts);
+			if (w->stop) {
+				w->failed = 1;
+				pthread_mutex_unlock(&w->mtx);
+				break;
+			}
+			pthread_mutex_unlock(&w->mtx);
+		}
+		b->ok = rc == 0;
+		pthread_mutex_lock(&w->mtx);
+		w->todo = NULL;
+		w->done = b;
+		pthread_cond_broadcast(&w->cv);
+		/* EAGAIN: bytes the event thread has yet to read wake it */
+		(void)!write(w->pipe[1], "c", 1);
+	}
+	pthread_mutex_unlock(&w->mtx);
+	return NULL;
+}
+
+/* On the event thread: a written batch's cursors become committed. */
+static void
+reap(struct store *s, struct batch *b)
+{
+	size_t i;
+
+	if (b->ok) {
+		for (i = 0; i < b->ncur; i++)
+			if (b->cur[i].last > b->cur[i].st->committed)
+				b->cur[i].st->committed = b->cur[i].last;
+		s->commits++;
+		s->reaped++;
+		if (b->size > s->reaped_size)
+			s->reaped_size = b->size;
+	} else
+		log_warnx("store: a batch of %zu writes was not stored; "
+		    "it was not acked", b->nops);
+	b->nops = b->len = b->ncur = 0;
+	b->ok = 0;
+}
+
+/* Waits while the writer is busy; reaps what it wrote. */
+static void
+writer_idle(struct store *s)
+{
+	struct writer *w = s->w;
+	struct batch *b;
+
+	pthread_mutex_lock(&w->mtx);
+	while (w->todo != NULL)
+		pthread_cond_wait(&w->cv, &w->mtx);
+	b = w->done;
+	w->done = NULL;
+	pthread_mutex_unlock(&w->mtx);
+	if (b != NULL)
+		reap(s, b);
+}
+
+/*
+ * Closes the open batch: the cursors it moved go with it, and the writer
+ * gets it once it is done with the one before.
+ */
+static void
+handoff(struct store *s)
+{
+	struct writer *w = s->w;
+	struct batch *b = w->open;
+	struct stream *st;
+
+	b->size = store_pending(s);
+	for (st = s->streams; st != NULL; st = st->next) {
+		if (!st->dirty)
+			continue;
+		if (b->ncur == b->curcap) {
+			b->curcap = b->curcap == 0 ? 16 : b->curcap * 2;
+			b->cur = xreallocarray(b->cur, b->curcap,
+			    sizeof(*b->cur));
+		}
+		b->cur[b->ncur].st = st;
+		b->cur[b->ncur++].last = st->last;
+		st->dirty = 0;
+	}
+	writer_idle(s);
+	pthread_mutex_lock(&w->mtx);
+	w->todo = b;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mtx);
+	w->open = b == &w->b[0] ? &w->b[1] : &w->b[0];
+	s->in_txn = 0;
+	s->pending = 0;
+}
+
+int
+store_async(struct store *s, char *err, size_t errlen)
+{
+	struct writer *w;
+
+	if (s->w != NULL)
+		return s->w->pipe[0];
+	if (s->in_txn && store_commit(s) != 0) {
+		snprintf(err, errlen, "store: cannot commit");
+		return -1;
+	}
+	w = xcalloc(1, sizeof(*w));
+	if (pipe2(w->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		free(w);
+		return -1;
+	}
+	pthread_mutex_init(&w->mtx, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->open = &w->b[0];
+	s->w = w;
+	if ((errno = pthread_create(&w->thread, NULL, writer_main, s)) != 0) {
+		snprintf(err, errlen, "writer thread: %s", strerror(errno));
+		s->w = NULL;
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mtx);
+		close(w->pipe[0]);
+		close(w->pipe[1]);
+		free(w);
+		return -1;
+	}
+	return w->pipe[0];
+}
+
+int
+store_reap(struct store *s, uint64_t *size)
+{
+	struct writer *w = s->w;
+	struct batch *b;
+	char buf[64];
+	int n;
+
+	if (w != NULL) {
+		while (read(w->pipe[0], buf, sizeof(buf)) > 0)
+			continue;
+		pthread_mutex_lock(&w->mtx);
+		b = w->done;
+		w->done = NULL;
+		pthread_mutex_unlock(&w->mtx);
+		if (b != NULL)
+			reap(s, b);
+	}
+	n = (int)s->reaped;
+	*size = s->reaped_size;
+	s->reaped = s->reaped_size = 0;
+	return n;
+}
+
+int
+store_drain(struct store *s)
+{
+	if (store_commit(s) != 0)
+		return -1;
+	if (s->w != NULL)
+		writer_idle(s);
+	return 0;
+}
+
+/* Writes what is queued and ends the thread: writes run inline again. */
+static int
+writer_stop(struct store *s)
+{
+	struct writer *w = s->w;
+	struct batch *b;
+	int i;
+
+	if (w == NULL)
+		return 0;
+	/*
+	 * stop first: a batch that fails now is given up at once, so the
+	 * hand-over below does not wait for ever. The thread may end before
+	 * it sees the last batch; that one is then written here.
+	 */
+	pthread_mutex_lock(&w->mtx);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mtx);
+	store_commit(s);
+	pthread_join(w->thread, NULL);
+	if (w->done != NULL)
+		reap(s, w->done);
+	if ((b = w->todo) != NULL) {
+		b->ok = !w->failed && batch_write(s, b) == 0;
+		reap(s, b);
+	}
+	s->w = NULL;
+	for (i = 0; i < 2; i++) {
+		free(w->b[i].ops);
+		free(w->b[i].buf);
+		free(w->b[i].cur);
+	}
+	close(w->pipe[0]);
+	close(w->pipe[1]);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mtx);
+	free(w);
 	return 0;
 }
 
 /*
  * Finds or loads the cursor of (agent, instance). Streams live as long as
  * the store: there is one per agent instance ever seen since start, a
- * handful per agent, so the list stays short.
+ * handful per agent, so the list stays short. Loading one reads the
+ * writer's connection, so it waits until the writer is idle.
  */
 struct stream *
 store_stream(struct store *s, const char *agent, const char *instance)
@@ -500,6 +1027,8 @@ store_stream(struct store *s, const char *agent, const char *instance)
 		if (strcmp(st->agent, agent) == 0 &&
 		    strcmp(st->instance, instance) == 0)
 			return st;
+	if (s->w != NULL)
+		writer_idle(s);
 	st = xcalloc(1, sizeof(*st));
 	snprintf(st->agent, sizeof(st->agent), "%s", agent);
 	snprintf(st->instance, sizeof(st->instance), "%s", instance);
@@ -531,42 +1060,42 @@ stream_committed(const struct stream *st)
  * Inserts one validated event and advances the cursor. The caller has
  * checked seq > stream_last(); the event's own `agent` is already the
  * authenticated name. json, when not NULL, is the text ev was parsed from
- * (stored as is, saving an encode); otherwise ev is encoded here.
+ * (stored as is, saving an encode); otherwise ev is encoded here. With a
+ * writer the bytes are copied into the batch, to be inserted there.
  */
 int
 store_event(struct store *s, struct stream *st, uint64_t seq,
     const struct lw_event *ev, const char *raw, size_t rawlen,
     int64_t recv_us)
 {
-	sqlite3_stmt *q = s->st[ST_INSERT];
-	char *json;
-	size_t len;
-	int rc;
+	struct batch *b;
+	struct op *op;
+	char *json = NULL;
+	int rc = 0;
 
 	if (begin(s) != 0)
 		return -1;
-	/*
-	 * The sent bytes are bound in place (SQLITE_STATIC): they outlive
-	 * the step below, and the bindings are cleared before returning.
-	 */
-	json = NULL;
-	if (raw == NULL && (json = lw_event_encode(ev, &len)) == NULL)
+	if (raw == NULL) {
+		if ((json = lw_event_encode(ev, &rawlen)) == NULL)
+			return -1;
+		raw = json;
+	}
+	if (s->w != NULL) {
+		b = s->w->open;
+		op = batch_op(b, OP_EVENT);
+		op->st = st;
+		op->a = seq;
+		op->n = (int)ev->type;
+		op->t1 = ev->ts_us;
+		op->t2 = recv_us;
+		op->off[0] = batch_str(b, raw, rawlen);
+		op->len[0] = rawlen;
+	} else
+		rc = sql_event(s, st, seq, (int)ev->type, ev->ts_us, recv_us,
+		    raw, rawlen);
+	free(json);
+	if (rc != 0)
 		return -1;
-	sqlite3_bind_text(q, 1, lw_event_type_name(ev->type), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, ev->ts_us);
-	sqlite3_bind_int64(q, 3, recv_us);
-	sqlite3_bind_text(q, 4, st->agent, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 5, st->instance, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 6, (sqlite3_int64)seq);
-	if (json != NULL)
-		sqlite3_bind_text(q, 7, json, (int)len, free);
-	else
-		sqlite3_bind_text(q, 7, raw, (int)rawlen, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	if (rc != SQLITE_DONE)
-		return fail(s, "insert event");
 	st->last = seq;
 	st->dirty = 1;
 	s->pending++;
@@ -591,20 +1120,18 @@ int
 store_gap(struct store *s, struct stream *st, uint64_t first, uint64_t last,
     int64_t now)
 {
-	sqlite3_stmt *q = s->st[ST_GAP];
-	int rc;
+	struct op *op;
 
 	if (begin(s) != 0)
 		return -1;
-	sqlite3_bind_text(q, 1, st->agent, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, st->instance, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, (sqlite3_int64)first);
-	sqlite3_bind_int64(q, 4, (sqlite3_int64)last);
-	sqlite3_bind_int64(q, 5, now);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return fail(s, "insert gap");
+	if (s->w != NULL) {
+		op = batch_op(s->w->open, OP_GAP);
+		op->st = st;
+		op->a = first;
+		op->b = last;
+		op->t1 = now;
+	} else if (sql_gap(s, st, first, last, now) != 0)
+		return -1;
 	if (last > st->last) {
 		st->last = last;
 		st->dirty = 1;
@@ -616,20 +1143,20 @@ int
 store_agent_seen(struct store *s, const char *agent, const char *instance,
     const char *addr, int connected, int64_t now)
 {
-	sqlite3_stmt *q = s->st[ST_AGENT_SEEN];
-	int rc;
+	struct batch *b;
+	struct op *op;
 
 	if (begin(s) != 0)
 		return -1;
-	sqlite3_bind_text(q, 1, agent, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, instance, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, addr, -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 4, connected);
-	sqlite3_bind_int64(q, 5, now);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return fail(s, "update agent");
+	if (s->w == NULL)
+		return sql_seen(s, agent, instance, addr, connected, now);
+	b = s->w->open;
+	op = batch_op(b, OP_SEEN);
+	op->n = connected;
+	op->t1 = now;
+	op->off[0] = batch_str(b, agent, strlen(agent));
+	op->off[1] = batch_str(b, instance, strlen(instance));
+	op->off[2] = batch_str(b, addr, strlen(addr));
 	return 0;
 }
 
@@ -637,66 +1164,62 @@ int
 store_agent_status(struct store *s, const char *agent,
     const struct lw_event *ev, int64_t skew_ms, int64_t now)
 {
-	sqlite3_stmt *q = s->st[ST_AGENT_STATUS];
-	json_t *v = json_object_get(ev->obj, "version");
+	const char *version;
+	struct batch *b;
+	struct op *op;
 	char *json;
 	size_t len;
-	int rc;
+	int rc = 0;
 
 	if (begin(s) != 0)
 		return -1;
 	if ((json = lw_event_encode(ev, &len)) == NULL)
 		return -1;
-	sqlite3_bind_int64(q, 1, now);
-	sqlite3_bind_text(q, 2, json_string_value(v), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(q, 3, skew_ms);
-	sqlite3_bind_text(q, 4, json, (int)len, free);
-	sqlite3_bind_text(q, 5, agent, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	if (rc != SQLITE_DONE)
-		return fail(s, "agent status");
-	return 0;
+	version = json_string_value(json_object_get(ev->obj, "version"));
+	if (s->w != NULL) {
+		b = s->w->open;
+		op = batch_op(b, OP_STATUS);
+		op->t1 = skew_ms;
+		op->t2 = now;
+		op->off[0] = batch_str(b, agent, strlen(agent));
+		op->off[1] = batch_str(b, version,
+		    version ? strlen(version) : 0);
+		op->off[2] = batch_str(b, json, len);
+		op->len[2] = len;
+	} else
+		rc = sql_status(s, agent, version, json, len, skew_ms, now);
+	free(json);
+	return rc;
 }
 
 /*
  * Writes the dirty cursors and commits. Only after this returns 0 may the
- * server ack: stream->committed moves here and nowhere else.
+ * server ack: stream->committed moves here and nowhere else. With a
+ * writer it hands the batch over instead and returns at once (after the
+ * batch before, if still being written, is done); committed moves when
+ * store_reap() or store_drain() finds the batch written.
  */
 int
 store_commit(struct store *s)
 {
 	struct stream *st;
-	sqlite3_stmt *q = s->st[ST_STREAM_PUT], *t = s->st[ST_AGENT_TOUCH];
 	int64_t now = now_us();
-	int rc;
 
 	if (!s->in_txn)
 		return 0;
-	for (st = s->streams; st != NULL; st = st->next) {
-		if (!st->dirty)
-			continue;
-		sqlite3_bind_text(q, 1, st->agent, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, st->instance, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 3, (sqlite3_int64)st->last);
-		rc = sqlite3_step(q);
-		sqlite3_reset(q);
-		if (rc != SQLITE_DONE)
-			return fail(s, "update stream");
-		sqlite3_bind_int64(t, 1, now);
-		sqlite3_bind_text(t, 2, st->agent, -1, SQLITE_STATIC);
-		rc = sqlite3_step(t);
-		sqlite3_reset(t);
-		if (rc != SQLITE_DONE)
-			return fail(s, "touch agent");
+	if (s->w != NULL) {
+		handoff(s);
+		return 0;
 	}
-	rc = sqlite3_step(s->st[ST_COMMIT]);
-	sqlite3_reset(s->st[ST_COMMIT]);
-	if (rc != SQLITE_DONE)
-		return fail(s, "commit");
+	for (st = s->streams; st != NULL; st = st->next)
+		if (st->dirty && sql_cursor(s, st, st->last, now) != 0)
+			return -1;
+	if (sql_commit(s) != 0)
+		return -1;
 	s->in_txn = 0;
-	store_writer_leave(s);
+	s->reaped++;
+	if (s->pending + 1 > s->reaped_size)
+		s->reaped_size = s->pending + 1;
 	s->pending = 0;
 	s->commits++;
 	for (st = s->streams; st != NULL; st = st->next) {

@@ -2,10 +2,13 @@
  * Tests of collector/store.c: the schema and file mode it creates, batched
  * inserts, and the stream cursors that make delivery exactly-once - they
  * move with the events in one transaction, survive a reopen, and a crash
- * before COMMIT loses the events and the cursor together.
+ * before COMMIT loses the events and the cursor together; with the writer
+ * thread (store_async()), a cursor counts as committed only once the
+ * writer's COMMIT is reaped.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <poll.h>
 #include <sqlite3.h>
 
 #include "harness.h"
@@ -258,6 +261,69 @@ test_agent_rows(void)
 	store_close(s);
 }
 
+/*
+ * The hand-over to the writer: store_commit() returns before the batch is
+ * written, and nothing is committed (so nothing acked) until the event
+ * thread reaps the written batch. Gaps, skips and agent rows go with it.
+ */
+static void
+test_writer_thread(void)
+{
+	char err[256];
+	struct store *s = store_open(fresh_db(), 0, err, sizeof(err));
+	struct stream *st;
+	struct pollfd pfd;
+	uint64_t i, size;
+	int fd;
+
+	REQUIRE(s != NULL);
+	fd = store_async(s, err, sizeof(err));
+	REQUIRE(fd >= 0);
+	CHECK_INT(store_async(s, err, sizeof(err)), fd);
+	st = store_stream(s, "db1", "0123456789abcdef0123456789abcdef");
+	REQUIRE(store_agent_seen(s, "db1", "0123456789abcdef0123456789abcdef",
+	    "127.0.0.1:5000", 1, 100) == 0);
+	for (i = 1; i <= 100; i++)
+		REQUIRE(put(s, st, i) == 0);
+	REQUIRE(store_skip(s, st, 101) == 0);
+	REQUIRE(store_gap(s, st, 102, 110, 5) == 0);
+	CHECK_INT(stream_last(st), 110);
+	CHECK_INT(store_pending(s), 101);
+	REQUIRE(store_commit(s) == 0);
+	/* handed over, not reaped: not committed, whatever the writer did */
+	CHECK_INT(stream_committed(st), 0);
+	CHECK_INT(store_pending(s), 0);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	REQUIRE(poll(&pfd, 1, 10000) == 1);
+	CHECK_INT(store_reap(s, &size), 1);
+	CHECK_INT(size, 101);
+	CHECK_INT(stream_committed(st), 110);
+	CHECK_INT(store_reap(s, &size), 0);
+	CHECK_INT(query_ll(dbpath, "SELECT count(*) FROM events"), 100);
+	CHECK_INT(query_ll(dbpath, "SELECT count(DISTINCT seq) FROM events"),
+	    100);
+	CHECK_INT(query_ll(dbpath, "SELECT count(*) FROM events WHERE id != "
+	    "seq"), 0);	/* in order */
+	CHECK_INT(query_ll(dbpath, "SELECT last_seq FROM streams"), 110);
+	CHECK_INT(query_ll(dbpath, "SELECT first_seq FROM gaps"), 102);
+	CHECK_INT(query_ll(dbpath, "SELECT connected FROM agents"), 1);
+	/* store_drain() waits for the writer and reaps */
+	for (i = 111; i <= 120; i++)
+		REQUIRE(put(s, st, i) == 0);
+	REQUIRE(store_drain(s) == 0);
+	CHECK_INT(stream_committed(st), 120);
+	CHECK_INT(store_reap(s, &size), 1);
+	CHECK_INT(size, 11);
+	/* a batch still open at close is written, as inline */
+	for (i = 121; i <= 130; i++)
+		REQUIRE(put(s, st, i) == 0);
+	store_close(s);
+	CHECK_INT(query_ll(dbpath, "SELECT count(*) FROM events"), 120);
+	CHECK_INT(query_ll(dbpath, "SELECT last_seq FROM streams"), 130);
+	CHECK_INT(query_ll(dbpath, "SELECT max(seq) FROM events"), 130);
+}
+
 static void
 test_newer_schema_refused(void)
 {
@@ -295,6 +361,7 @@ static const struct test tests[] = {
 	{ "crash_before_commit", test_crash_before_commit },
 	{ "gap_and_skip_move_cursor", test_gap_and_skip_move_cursor },
 	{ "agent_rows", test_agent_rows },
+	{ "writer_thread", test_writer_thread },
 	{ "newer_schema_refused", test_newer_schema_refused },
 	{ "unwritable_path", test_unwritable_path },
 };
