@@ -436,6 +436,7 @@ analytics_entity(struct analytics *an, const char *id,
 		e->department = xstrdup(p->department);
 		e->role = xstrdup(p->role);
 		e->service = p->service;
+		e->start_us = p->start_us;
 		e->leave_us = p->leave_us;
 	} else {
 		e->name = xstrdup("");

@@ -403,6 +403,7 @@ struct entity {
 	char		*role;
 	int		 service;
 	int		 known;
+	int64_t		 start_us;	/* 0: not given */
 	int64_t		 leave_us;
 	struct entity_state s;
 	/* the open buckets */

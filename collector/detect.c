@@ -52,7 +52,10 @@
 #define STREAK_DECAY	0.05	/* counts forget: a memory of about 20 days */
 #define STREAK_FREEZE	2.0	/* an elevated day in a streak is not learnt */
 #define REL_MIN_ACTIVE	8	/* members active for a team level that day */
-#define REL_TEAM_Z	1.0	/* team median z off by this: share unused */
+#define REL_TEAM_Z	1.0	/* team median z off by this: share not learnt */
+#define REL_RATIO	1.5	/* elevated: this many times the team reference */
+#define REL_FLOOR	0.20	/* the share's spread: the team's day is out */
+#define RAMP_DAYS	28	/* a joiner's share still grows: no reference */
 
 /*
  * Absolute minimums, by what a feature counts: below abs_min a day is
@@ -322,11 +325,18 @@ detect_rel(struct analytics *an, struct entity *e, const struct peer *pg,
 	e->rexp[f] = -1;
 	if (pg == NULL || pg->nlmed == 0)
 		return -1;
+	/*
+	 * A new joiner takes on more work week by week: the share learnt
+	 * in their first weeks is no measure of the next.
+	 */
+	if (e->start_us != 0 && an->day_open - analytics_day(an,
+	    e->start_us) < RAMP_DAYS)
+		return -1;
 	if (rs->n < (uint32_t)an->p.min_days && k == 1)
 		rs = &e->s.f[f].rel[0];
 	if (rs->n < (uint32_t)an->p.min_days)
 		return -1;
-	sd = sqrt(rs->v) > FLOOR_DAY ? sqrt(rs->v) : FLOOR_DAY;
+	sd = sqrt(rs->v) > REL_FLOOR ? sqrt(rs->v) : REL_FLOOR;
 	e->rz[f] = (log1p(v > 0 ? v : 0) - pg->lmed[f] - rs->m) / sd;
 	e->rexp[f] = expm1(pg->lmed[f] + rs->m);
 	if (e->rexp[f] < 0)
@@ -452,14 +462,15 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 				/*
 				 * A day the whole team is up counts neither
 				 * way. For LAG_DAYS after the own baseline
-				 * learnt a day of a team surge, on the team's
-				 * ordinary days, a day is also elevated
+				 * learnt a day of a team surge, the surge's
+				 * later days included, a day is also elevated
 				 * against the person's usual share of the
-				 * team's level that day (the same tests): the
-				 * raised baseline would otherwise hide a theft
-				 * that began in the surge. (Always, it would
-				 * count too many ordinary busy weeks: the
-				 * share's spread is tighter.)
+				 * team's level that day: the raised baseline
+				 * would otherwise hide a theft that began in
+				 * the surge. Its bar is REL_RATIO, not 1.8x:
+				 * a few hundred rows on top of a surge are
+				 * less in ratio. (Always, it would count too
+				 * many ordinary busy weeks.)
 				 */
 				if (el && detect_team(an, e, f, PER_DAY) >=
 				    TEAM_SURGE) {
@@ -467,14 +478,12 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 					    fs->streak, -1, 1);
 					el = 0;
 				} else {
-					if (!el && rel >= 0 && fabs(
-					    pg->zmed[f]) < REL_TEAM_Z &&
+					if (!el && rel >= 0 &&
 					    day - fs->surge_day <= LAG_DAYS)
 						el = fig.value - rel >=
 						    streak_min(f) && fig.value >=
-						    STREAK_RATIO * (rel > 1 ?
-						    rel : 1) && e->rz[f] >=
-						    STREAK_Z;
+						    REL_RATIO * (rel > 1 ? rel :
+						    1) && e->rz[f] >= STREAK_Z;
 					fs->streak = detect_streak_step(
 					    fs->streak, el, detect_streak_p(
 					    fs->el_k, fs->el_n, pg != NULL ?

@@ -273,12 +273,13 @@ test_streak_breaks(void)
 }
 
 /*
- * A team of ten: ana and nine agents who read 225-425 rows a day. Needs
+ * A team of ten: t0 and nine agents who read 225-425 rows a day. Needs
  * its own directory: the team level needs at least REL_MIN_ACTIVE (8)
- * members active.
+ * members active. With joiner, t9 started on the first day of the
+ * series (2026-01-05); the others in 2024.
  */
 static int
-pipe_open_team(struct pipe *p, const char *rules)
+pipe_open_team(struct pipe *p, const char *rules, int joiner)
 {
 	char csv[2048];
 	size_t off;
@@ -288,8 +289,9 @@ pipe_open_team(struct pipe *p, const char *rules)
 	    "role,manager,db_users,ips,hostnames,start,leave\n");
 	for (k = 0; k < 10; k++)
 		off += (size_t)snprintf(csv + off, sizeof(csv) - off,
-		    "t%d,T%d,Support,agent,,u_t%d,10.0.1.%d,,2024-01-01,\n",
-		    k, k, k, k + 1);
+		    "t%d,T%d,Support,agent,,u_t%d,10.0.1.%d,,%s,\n",
+		    k, k, k, k + 1, joiner && k == 9 ? "2026-01-05" :
+		    "2024-01-01");
 	return pipe_open_with(p, rules, NULL, csv);
 }
 
@@ -310,10 +312,12 @@ static const char team_streak_rules[] =
  * every member's usual: a third of the team spiking, so t0's own
  * baseline cannot judge those days, and learns them), then an ordinary
  * week. With theft, t0 reads 600 rows a day more than that from the
- * third day of the surge on.
+ * third day of the surge on. With joiner, t9 reads 600 rows on a full
+ * day, and ramps up: a third of that the first week, two thirds the
+ * second.
  */
 static void
-team_surge_series(struct pipe *p, int theft)
+team_surge_series(struct pipe *p, int theft, int joiner)
 {
 	char u[16], ip[16];
 	long base, rows;
@@ -322,6 +326,8 @@ team_surge_series(struct pipe *p, int theft)
 	for (i = 0; i < 20; i++)
 		for (k = 0; k < 10; k++) {
 			base = k == 0 ? 300 : 200 + 25 * k;
+			if (joiner && k == 9)
+				base = i < 5 ? 200 : i < 10 ? 400 : 600;
 			rows = i >= 10 && i < 15 ? 3 * base : base;
 			if (theft && k == 0 && i >= 12)
 				rows += 600;
@@ -334,14 +340,16 @@ team_surge_series(struct pipe *p, int theft)
 
 /*
  * The theft that starts in the middle of a team surge: the own baseline
- * learnt the surge week, so afterwards t0's 900 rows are not elevated
- * against it (without the team-relative test: no alert at all). Against
- * the team's level that day - the median of the ten members' log1p,
- * between 325 and 350 rows now that t0 is the top reader - times t0's
- * usual share of it (300 against the 300-325 of the ordinary days,
- * learnt on the team's ordinary days only), they are 900 / 324 = 2.8x,
- * z = (log 901 - log 325) / 0.30 = 3.4: elevated from the first
- * ordinary day, and the streak alerts on the second.
+ * learnt the surge week, so t0's days are not elevated against it (the
+ * team is up, and afterwards the baseline has taken the surge in).
+ * Against the team's level that day - the median of the ten members'
+ * log1p - times t0's usual share of it (learnt on the team's ordinary
+ * days only), they are. In the surge: the level is the mean of 975 and
+ * 1,050 in log, 1,012, t0's share is 300 against the ordinary days'
+ * 312, so 972 is t0's usual; 1,500 rows are 1.54x (at least 1.5x),
+ * z = (log 1501 - log 973) / 0.20 = 2.2 (at least 2): elevated from the
+ * first day of the theft, and the streak alerts on the second, the
+ * 22nd, in the surge. After it: 900 rows against 324, 2.8x.
  */
 static void
 test_theft_in_team_surge(void)
@@ -349,17 +357,18 @@ test_theft_in_team_surge(void)
 	struct pipe p;
 	const char *out;
 
-	REQUIRE(pipe_open_team(&p, team_streak_rules) == 0);
-	team_surge_series(&p, 1);
+	REQUIRE(pipe_open_team(&p, team_streak_rules, 0) == 0);
+	team_surge_series(&p, 1, 0);
 	out = pipe_output(&p);
 	CHECK_CONTAINS(out, "\"employee\":\"t0\"");
 	CHECK_INT(count_lines(out, "\"employee\":\"t0\""),
 	    count_lines(out, "\"rule\":\"streak\""));
-	/* the surge ended on the 23rd: alerts from the 27th, day 2 of 3 */
-	CHECK(strstr(out, "2026-01-26T") == NULL);
-	CHECK_CONTAINS(out, "\"ts\":\"2026-01-27T23:59:59.999999Z\"");
-	CHECK_CONTAINS(out, "days=2 team_usual=324 team_ratio=2.8 "
-	    "team_z=3.4");
+	CHECK(strstr(out, "2026-01-21T") == NULL);
+	CHECK_CONTAINS(out, "\"ts\":\"2026-01-22T23:59:59.999999Z\"");
+	CHECK_CONTAINS(out, "days=2 team_usual=972 team_ratio=1.5 "
+	    "team_z=2.2");
+	CHECK_CONTAINS(out, "days=4 team_usual=324 team_ratio=2.8 "
+	    "team_z=5.1");
 	pipe_close(&p);
 }
 
@@ -370,8 +379,29 @@ test_team_surge_alone(void)
 	struct pipe p;
 	const char *out;
 
-	REQUIRE(pipe_open_team(&p, team_streak_rules) == 0);
-	team_surge_series(&p, 0);
+	REQUIRE(pipe_open_team(&p, team_streak_rules, 0) == 0);
+	team_surge_series(&p, 0, 0);
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"streak\""), 0);
+	pipe_close(&p);
+}
+
+/*
+ * A joiner ramping up through the surge: the share of the team t9
+ * learnt in the first two weeks (200 and 400 rows) is half or less of
+ * the full day's 600 that follows, which against it would be about
+ * 2.2x, z above 3: a streak from the surge's second day on. Until 28
+ * days after the start date there is no team-relative reference for
+ * them, and their own baseline took the surge in: nobody's streak.
+ */
+static void
+test_joiner_in_team_surge(void)
+{
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open_team(&p, team_streak_rules, 1) == 0);
+	team_surge_series(&p, 0, 1);
 	out = pipe_output(&p);
 	CHECK_INT(count_lines(out, "\"rule\":\"streak\""), 0);
 	pipe_close(&p);
@@ -630,6 +660,7 @@ static const struct test tests[] = {
 	{ "streak_breaks", test_streak_breaks },
 	{ "theft_in_team_surge", test_theft_in_team_surge },
 	{ "team_surge_alone", test_team_surge_alone },
+	{ "joiner_in_team_surge", test_joiner_in_team_surge },
 	{ "rare_destinations", test_rare_destinations },
 	{ "first_seen_table", test_first_seen_table },
 	{ "offhours", test_offhours },
