@@ -54,7 +54,7 @@
 #define REL_MIN_ACTIVE	8	/* members active for a team level that day */
 #define REL_TEAM_Z	1.0	/* team median z off by this: share not learnt */
 #define REL_RATIO	1.5	/* elevated: this many times the team reference */
-#define REL_FLOOR	0.20	/* the share's spread: the team's day is out */
+#define REL_FLOOR	0.20	/* floor of the share's spread (log units) */
 #define RAMP_DAYS	28	/* a joiner's share still grows: no reference */
 
 /*

@@ -14,7 +14,7 @@
 # replay with 10,000 employees. Figures go to stdout; docs/benchmarks.md
 # records them.
 #
-# Knobs: BENCH_SEEDS ("1 2 3"), BENCH_EMPLOYEES (1000), BENCH_DAYS (60),
+# Knobs: BENCH_SEEDS ("1 2 3 4 5"), BENCH_EMPLOYEES (1000), BENCH_DAYS (60),
 # BENCH_BUDGET (5 alerts/day), BENCH_BIG_EMPLOYEES (10000),
 # BENCH_BIG_DAYS (7).
 BUILD=$(cd "$1" && pwd) || exit 1
@@ -29,7 +29,7 @@ T=$(mktemp -d /tmp/lwbench-detect.XXXXXX) || exit 1
 
 SIM="$BUILD/tests/lwsim"
 SCORE="$BUILD/tests/lwscore"
-SEEDS=${BENCH_SEEDS:-"1 2 3"}
+SEEDS=${BENCH_SEEDS:-"1 2 3 4 5"}
 EMP=${BENCH_EMPLOYEES:-1000}
 DAYS=${BENCH_DAYS:-60}
 BUDGET=${BENCH_BUDGET:-5}
