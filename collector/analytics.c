@@ -316,10 +316,40 @@ analytics_new(const struct collector_config *cfg, struct sqlite3 *db,
 }
 
 /*
+ * A known entity's directory attributes: at its creation, and again at
+ * each SIGHUP, so a leave date HR just entered or a move to another team
+ * counts at once. The baselines stay; a move changes the peers.
+ */
+static void
+entity_set_person(struct analytics *an, struct entity *e,
+    const struct person *p)
+{
+	if (e->group != NULL && strcmp(e->group, p->group) != 0) {
+		log_info("%s: peer group %s -> %s", e->id, e->group,
+		    p->group);
+		analytics_peer(an, e->group)->members--;
+		analytics_peer(an, p->group)->members++;
+	}
+	free(e->name);
+	free(e->group);
+	free(e->department);
+	free(e->role);
+	e->known = 1;
+	e->name = xstrdup(p->name);
+	e->group = xstrdup(p->group);
+	e->department = xstrdup(p->department);
+	e->role = xstrdup(p->role);
+	e->service = p->service;
+	e->start_us = p->start_us;
+	e->leave_us = p->leave_us;
+}
+
+/*
  * SIGHUP: re-read the directory, the lease files and the rules (the
  * same paths as at start). On any error everything old stays. Rule
  * state (aggregate windows, sequences) starts afresh; baselines are
- * kept. Sensitivity classes and holidays need a restart: baselines are
+ * kept; the people's names, teams, roles and dates are the new file's.
+ * Sensitivity classes and holidays need a restart: baselines are
  * indexed by class.
  */
 int
@@ -328,6 +358,8 @@ analytics_reload(struct analytics *an, const struct collector_config *cfg)
 	struct directory *dir;
 	struct sensitivity *sens;
 	struct ruleset *rules = NULL;
+	const struct person *p;
+	struct entity *e;
 	struct hmap *hol;
 	size_t it = 0;
 	void *val;
@@ -347,8 +379,13 @@ analytics_reload(struct analytics *an, const struct collector_config *cfg)
 	}
 	sensitivity_free(sens);
 	hmap_free(hol, NULL);
-	while (hmap_next(an->entities, &it, NULL, &val))
-		rules_entity_free(an->rules, val);
+	while (hmap_next(an->entities, &it, NULL, &val)) {
+		e = val;
+		rules_entity_free(an->rules, e);
+		/* one no longer listed keeps what it had */
+		if (e->known && (p = directory_find(dir, e->id)) != NULL)
+			entity_set_person(an, e, p);
+	}
 	directory_free(an->dir);
 	an->dir = dir;
 	views_employees(an->db, an->dir);
@@ -429,16 +466,9 @@ analytics_entity(struct analytics *an, const char *id,
 		an->unknowns++;
 	e = xcalloc(1, sizeof(*e));
 	e->id = xstrdup(id);
-	if (p != NULL) {
-		e->known = 1;
-		e->name = xstrdup(p->name);
-		e->group = xstrdup(p->group);
-		e->department = xstrdup(p->department);
-		e->role = xstrdup(p->role);
-		e->service = p->service;
-		e->start_us = p->start_us;
-		e->leave_us = p->leave_us;
-	} else {
+	if (p != NULL)
+		entity_set_person(an, e, p);
+	else {
 		e->name = xstrdup("");
 		e->group = xstrdup("unknown");
 		e->department = xstrdup("");

@@ -230,6 +230,52 @@ test_eval(void)
 	pipe_close(&p);
 }
 
+static const char who_rules[] =
+    "rule who {\n"
+    "  on event db.query\n"
+    "  when rows_read > 0\n"
+    "  severity low\n"
+    "  summary \"{employee} {name} {department} {group} leaver={leaver} "
+    "days_to_leave={days_to_leave}\"\n"
+    "  suppress 1s\n"
+    "}\n";
+
+/*
+ * SIGHUP re-reads the directory: people already seen take the new file's
+ * attributes at once - ana's move to Sales and the leave date HR entered
+ * (the leaver rules depend on it) - while the rest keep theirs.
+ */
+static void
+test_reload_updates_people(void)
+{
+	static const char moved[] =
+	    "employee,name,department,role,manager,db_users,ips,hostnames,"
+	    "start,leave\n"
+	    "ana,Ana B,Sales,account_manager,,u_ana,10.0.0.1,,2024-01-01,"
+	    "2026-01-20\n"
+	    "ben,Ben,Support,agent,,u_ben,10.0.0.2,,2024-01-01,\n";
+	struct pipe p;
+	const char *out;
+	char path[512];
+
+	REQUIRE(pipe_open(&p, who_rules, NULL) == 0);
+	pipe_query(&p, "u_ana", "10.0.0.1", 5, 10, 0, 10, "crm.customers");
+	pipe_query(&p, "u_ben", "10.0.0.2", 5, 10, 1, 10, "crm.customers");
+	snprintf(path, sizeof(path), "%s/dir.csv", p.dir);
+	write_file(path, moved);
+	REQUIRE(analytics_reload(p.an, &p.cfg) == 0);
+	pipe_query(&p, "u_ana", "10.0.0.1", 6, 10, 0, 10, "crm.customers");
+	pipe_query(&p, "u_ben", "10.0.0.2", 6, 10, 1, 10, "crm.customers");
+	out = pipe_output(&p);
+	CHECK_CONTAINS(out, "\"summary\":\"ana Ana Support Support leaver=0 "
+	    "days_to_leave=?\"");
+	CHECK_CONTAINS(out, "\"summary\":\"ana Ana B Sales Sales leaver=1 "
+	    "days_to_leave=13\"");
+	CHECK_INT(count_lines(out, "\"summary\":\"ben Ben Support Support "
+	    "leaver=0 days_to_leave=?\""), 2);
+	pipe_close(&p);
+}
+
 static const char merge_rules[] =
     "rule big {\n"
     "  on event db.query\n"
@@ -344,6 +390,7 @@ static const struct test tests[] = {
 	{ "eval", test_eval },
 	{ "merge_and_risk", test_merge_and_risk },
 	{ "closed_not_merged", test_closed_not_merged },
+	{ "reload_updates_people", test_reload_updates_people },
 };
 
 HARNESS_MAIN(tests)
