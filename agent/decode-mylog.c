@@ -35,6 +35,9 @@
 #include "leakwatch/xmalloc.h"
 
 #define MYL_CONNS	1024	/* audit: connections timed, by id hash */
+/* Events carry years 0000-9999: the last microsecond of 9999, in us. */
+#define MYL_TS_MAX	253402300799999999LL
+#define MYL_QUERY_MAX	(366LL * 86400 * 1000000)	/* a year, in us */
 
 struct mylog {
 	const struct agent_config *cfg;
@@ -204,6 +207,12 @@ slow_flush(void *arg)
 		q.end_us = m->time_us;
 		q.start_us = q.end_us - (int64_t)m->query_us;
 	}
+	/* a start in year 9999 plus its Query_time can pass the last day */
+	if (q.end_us > MYL_TS_MAX) {
+		m->out.bad(m->out.arg, "slow log: statement time out of range");
+		slow_reset(m);
+		return;
+	}
 	q.rows_returned = m->rows_sent;
 	q.rows_affected = m->rows_affected;
 	q.has_affected = m->has_affected;
@@ -305,8 +314,13 @@ slow_line(void *arg, const char *s, size_t n, uint64_t end)
 			if (memmem(s, n, "Schema:", 7) != NULL)
 				kv_word(s, n, "Schema:", m->schema,
 				    sizeof(m->schema));
-			if (kv_num(s, n, "Query_time:", 1, &v) == 0)
-				m->query_us = v;
+			if (kv_num(s, n, "Query_time:", 1, &v) == 0) {
+				if (v <= (uint64_t)MYL_QUERY_MAX)
+					m->query_us = v;
+				else
+					m->out.bad(m->out.arg, "slow log: "
+					    "Query_time over a year");
+			}
 			if (kv_num(s, n, "Rows_sent:", 0, &v) == 0)
 				m->rows_sent = v;
 			if (kv_num(s, n, "Rows_affected:", 0, &v) == 0) {
@@ -322,8 +336,10 @@ slow_line(void *arg, const char *s, size_t n, uint64_t end)
 		return;		/* text before the first entry */
 	m->rec_end = end;
 	if (m->sqllen == 0 && starts(s, n, "SET timestamp=")) {
-		if (kv_num(s, n, "SET timestamp=", 1, &v) == 0 &&
-		    v < (uint64_t)INT64_MAX)
+		if (kv_num(s, n, "SET timestamp=", 1, &v) != 0 ||
+		    v > (uint64_t)MYL_TS_MAX)
+			m->out.bad(m->out.arg, "slow log: bad SET timestamp");
+		else
 			m->set_ts_us = (int64_t)v;
 		return;
 	}

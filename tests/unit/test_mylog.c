@@ -218,6 +218,34 @@ test_broken(void)
 	REQUIRE(nev == 1);
 	CHECK_CONTAINS(ev[0], "\"db_user\":\"b\"");
 	CHECK_CONTAINS(ev[0], "\"rows_returned\":0");
+	/*
+	 * Times past what an event can carry (year 9999): a SET timestamp
+	 * or a Query_time out of range is reported and not used (a's time
+	 * is its # Time:); b's start in 9999 plus 359 days ends in 10000,
+	 * so b is reported and dropped; c is whole.
+	 */
+	reset();
+	feed_str(&dblog_mysql_slow,
+	    "# Time: 2026-11-30T10:00:00.000000Z\n"
+	    "# User@Host: a[a] @  [10.0.0.1]\n"
+	    "# Query_time: 99999999999  Rows_sent: 1\n"
+	    "SET timestamp=1796054054080;\n"
+	    "SELECT 1;\n"
+	    "# User@Host: b[b] @  [10.0.0.2]\n"
+	    "# Query_time: 31000000  Rows_sent: 1\n"
+	    "SET timestamp=253402300000;\n"
+	    "SELECT 2;\n"
+	    "# User@Host: c[c] @  [10.0.0.3]\n"
+	    "# Query_time: 1.5  Rows_sent: 1\n"
+	    "SET timestamp=1796054080;\n"
+	    "SELECT 3;\n");
+	CHECK_INT(nbad, 3);
+	CHECK_INT(nev, 2);
+	REQUIRE(nev == 2);
+	CHECK_CONTAINS(ev[0], "\"db_user\":\"a\"");
+	CHECK_CONTAINS(ev[0], "\"ts\":\"2026-11-30T10:00:00.000000Z\"");
+	CHECK_CONTAINS(ev[1], "\"db_user\":\"c\"");
+	CHECK_CONTAINS(ev[1], "\"ts\":\"2026-11-30T15:54:41.500000Z\"");
 	reset();
 	feed_str(&dblog_mariadb_audit,
 	    "20261130 10:00:00,h,u,10.0.0.1,5,1,QUERY,db,'SELECT 1',0\n"
