@@ -55,6 +55,8 @@
 #define REL_TEAM_Z	1.0	/* team median z off by this: share not learnt */
 #define REL_RATIO	1.5	/* elevated: this many times the team reference */
 #define REL_FLOOR	0.20	/* floor of the share's spread (log units) */
+#define REL_MIN_DAYS	4	/* share updates before it is a reference */
+#define REL_YOUNG_FLOOR	0.30	/* ... its floor until baseline-min-days */
 #define RAMP_DAYS	28	/* a joiner's share still grows: no reference */
 
 /*
@@ -319,7 +321,8 @@ detect_rel(struct analytics *an, struct entity *e, const struct peer *pg,
     int f, int k, double v)
 {
 	const struct slot *rs = &e->s.f[f].rel[k];
-	double sd;
+	double sd, floor;
+	uint32_t minn;
 
 	e->rz[f] = 0;
 	e->rexp[f] = -1;
@@ -332,11 +335,22 @@ detect_rel(struct analytics *an, struct entity *e, const struct peer *pg,
 	if (e->start_us != 0 && an->day_open - analytics_day(an,
 	    e->start_us) < RAMP_DAYS)
 		return -1;
-	if (rs->n < (uint32_t)an->p.min_days && k == 1)
+	/*
+	 * The share is steadier than the person's own days (the team's
+	 * day is taken out), so it is a reference sooner: after a few
+	 * ordinary days, with the own baseline's floor until it has as
+	 * many as the own one needs. Someone back from leave just before a
+	 * surge has no converged baseline of their own to compare with.
+	 */
+	minn = an->p.min_days < REL_MIN_DAYS ? (uint32_t)an->p.min_days :
+	    REL_MIN_DAYS;
+	if (rs->n < minn && k == 1)
 		rs = &e->s.f[f].rel[0];
-	if (rs->n < (uint32_t)an->p.min_days)
+	if (rs->n < minn)
 		return -1;
-	sd = sqrt(rs->v) > REL_FLOOR ? sqrt(rs->v) : REL_FLOOR;
+	floor = rs->n < (uint32_t)an->p.min_days ? REL_YOUNG_FLOOR :
+	    REL_FLOOR;
+	sd = sqrt(rs->v) > floor ? sqrt(rs->v) : floor;
 	e->rz[f] = (log1p(v > 0 ? v : 0) - pg->lmed[f] - rs->m) / sd;
 	e->rexp[f] = expm1(pg->lmed[f] + rs->m);
 	if (e->rexp[f] < 0)

@@ -316,8 +316,17 @@ static const char team_streak_rules[] =
  * day, and ramps up: a third of that the first week, two thirds the
  * second.
  */
+static void	team_surge_series_from(struct pipe *, int, int, int);
+
 static void
 team_surge_series(struct pipe *p, int theft, int joiner)
+{
+	team_surge_series_from(p, theft, joiner, 0);
+}
+
+/* The same with t0 away (on leave) until workday t0_from. */
+static void
+team_surge_series_from(struct pipe *p, int theft, int joiner, int t0_from)
 {
 	char u[16], ip[16];
 	long base, rows;
@@ -325,6 +334,8 @@ team_surge_series(struct pipe *p, int theft, int joiner)
 
 	for (i = 0; i < 20; i++)
 		for (k = 0; k < 10; k++) {
+			if (k == 0 && i < t0_from)
+				continue;
 			base = k == 0 ? 300 : 200 + 25 * k;
 			if (joiner && k == 9)
 				base = i < 5 ? 200 : i < 10 ? 400 : 600;
@@ -383,6 +394,33 @@ test_team_surge_alone(void)
 	team_surge_series(&p, 0, 0);
 	out = pipe_output(&p);
 	CHECK_INT(count_lines(out, "\"rule\":\"streak\""), 0);
+	pipe_close(&p);
+}
+
+/*
+ * t0 back from leave four workdays before the surge: their own baseline
+ * has not converged when the theft starts, and then it learns the surge
+ * and the theft's first days. The share of the team's level has four
+ * ordinary days, enough for a reference (at the own baseline's floor,
+ * 0.30, until it has seven): in the surge 1,500 rows are 1.54x but only
+ * z 1.4; after it, 900 rows are 2.8x and z 3.4 - elevated, and the
+ * streak alerts on the second ordinary day.
+ */
+static void
+test_theft_after_leave(void)
+{
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open_team(&p, team_streak_rules, 0) == 0);
+	team_surge_series_from(&p, 1, 0, 6);
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"employee\":\"t0\""),
+	    count_lines(out, "\"rule\":\"streak\""));
+	CHECK(strstr(out, "2026-01-26T") == NULL);
+	CHECK_CONTAINS(out, "\"ts\":\"2026-01-27T23:59:59.999999Z\"");
+	CHECK_CONTAINS(out, "days=2 team_usual=324 team_ratio=2.8 "
+	    "team_z=3.4");
 	pipe_close(&p);
 }
 
@@ -661,6 +699,7 @@ static const struct test tests[] = {
 	{ "theft_in_team_surge", test_theft_in_team_surge },
 	{ "team_surge_alone", test_team_surge_alone },
 	{ "joiner_in_team_surge", test_joiner_in_team_surge },
+	{ "theft_after_leave", test_theft_after_leave },
 	{ "rare_destinations", test_rare_destinations },
 	{ "first_seen_table", test_first_seen_table },
 	{ "offhours", test_offhours },
