@@ -43,6 +43,7 @@ struct collector_config {
 	long long	 score_delay;	/* ms scoring waits out a burst */
 	long long	 clock_skew;	/* ms */
 	int		 db_sync_full;
+	long long	 shutdown_timeout; /* ms to wait for a failing store */
 	/* SIEM forwarding (fwd.c, docs/siem.md). */
 	struct conf_list forward;	/* udp|tcp|tls://HOST:PORT?... */
 	long long	 forward_queue;	/* alerts kept for a slow SIEM */
@@ -112,7 +113,14 @@ int		 store_commit(struct store *);
 int		 store_async(struct store *, char *err, size_t errlen);
 /* Batches committed since last asked (cursors now committed), largest. */
 int		 store_reap(struct store *, uint64_t *size);
-int		 store_drain(struct store *);	/* commit and wait */
+/*
+ * Shutdown: commit and wait; a store whose writes keep failing is given
+ * up after the shutdown timeout (-1: not all stored). store_quit() is for
+ * a signal handler: it starts that bound in a wait already under way.
+ */
+int		 store_drain(struct store *);
+void		 store_set_shutdown_timeout(struct store *, long long ms);
+void		 store_quit(struct store *);
 uint64_t	 store_pending(const struct store *);
 void		 store_stats(const struct store *, struct store_stats *);
 struct sqlite3	*store_db(struct store *);
@@ -171,7 +179,7 @@ struct server	*server_new(struct event_base *,
 		    char *err, size_t errlen);
 void		 server_acks(struct server *);	/* after each commit */
 size_t		 server_nconns(const struct server *);
-void		 server_free(struct server *);
+int		 server_free(struct server *);	/* -1: not all stored */
 
 /* fmt.c, fmt-rfc5424.c, fmt-cef.c, fmt-leef.c, fmt-json.c: SIEM formats */
 

@@ -30,6 +30,7 @@ const struct conf_key collector_keys[] = {
 	K("score-delay", CONF_DURATION, score_delay, 0, 600000),
 	K("clock-skew", CONF_DURATION, clock_skew, 0, 86400000),
 	K("db-sync-full", CONF_FLAG, db_sync_full, 0, 1),
+	K("shutdown-timeout", CONF_DURATION, shutdown_timeout, 1000, 600000),
 	K("forward", CONF_LIST, forward, 0, 0),
 	K("forward-queue", CONF_UINT, forward_queue, 1, 100000000),
 	K("syslog-facility", CONF_UINT, syslog_facility, 0, 23),
@@ -64,6 +65,7 @@ config_defaults(struct collector_config *c)
 	c->commit_interval = 50;
 	c->score_delay = 5000;
 	c->clock_skew = 30000;
+	c->shutdown_timeout = 5000;
 	c->forward_queue = 100000;
 	c->syslog_facility = 13;	/* log audit */
 	c->risk_half_life = 7LL * 86400000;

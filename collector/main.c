@@ -8,6 +8,7 @@
  */
 #include <sys/stat.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +41,20 @@ struct collector {
 	struct fwd		*fwd;		/* --replay only */
 	struct scorer		*scorer;	/* live only */
 	struct control		*control;
-	struct event		*sig[3];
+	struct event		*sighup;
+	struct event		*quit_ev;	/* SIGTERM, SIGINT: quit_pipe */
 };
+
+/*
+ * SIGTERM and SIGINT come through a pipe of our own, not libevent's
+ * evsignal, whose handler only wakes the loop: the event thread may be
+ * waiting on a store whose writes keep failing and never get back to the
+ * loop. So the handler also tells the store (store_quit(), async-signal-
+ * safe), and that wait then ends after shutdown-timeout. The handler
+ * reaches both through these two statics only.
+ */
+static struct store	*quit_store;
+static int		 quit_pipe[2] = { -1, -1 };
 
 static void
 usage(void)
@@ -185,6 +198,8 @@ reload(struct collector *co)
 	co->cfg.max_connections = nc.max_connections;
 	co->cfg.commit_events = nc.commit_events;
 	co->cfg.clock_skew = nc.clock_skew;
+	co->cfg.shutdown_timeout = nc.shutdown_timeout;
+	store_set_shutdown_timeout(co->store, nc.shutdown_timeout);
 	co->ingest.clock_skew = nc.clock_skew;
 	conf_clear(collector_keys, &nc);
 	log_info("SIGHUP: configuration reloaded (%zu agent secrets)",
@@ -192,17 +207,74 @@ reload(struct collector *co)
 }
 
 static void
-signal_cb(evutil_socket_t sig, short what, void *arg)
+sighup_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	reload(arg);
+}
+
+/* On whatever thread the signal lands: only async-signal-safe calls. */
+static void
+quit_handler(int sig)
+{
+	int saved = errno;
+	unsigned char c = (unsigned char)sig;
+
+	store_quit(quit_store);
+	(void)!write(quit_pipe[1], &c, 1);
+	errno = saved;
+}
+
+static void
+quit_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct collector *co = arg;
+	unsigned char c;
 
 	(void)what;
-	if (sig == SIGHUP) {
-		reload(co);
+	if (read(fd, &c, 1) != 1)
 		return;
-	}
-	log_info("signal %d: flushing and exiting", (int)sig);
+	log_info("signal %d: flushing and exiting", (int)c);
 	event_base_loopbreak(co->base);
+}
+
+static void
+signals_set(struct collector *co)
+{
+	struct sigaction sa;
+
+	co->sighup = evsignal_new(co->base, SIGHUP, sighup_cb, co);
+	evsignal_add(co->sighup, NULL);
+	if (pipe2(quit_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+		fatal("pipe");
+	quit_store = co->store;
+	co->quit_ev = event_new(co->base, quit_pipe[0], EV_READ | EV_PERSIST,
+	    quit_cb, co);
+	event_add(co->quit_ev, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = quit_handler;
+	sigfillset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGTERM, &sa, NULL) != 0 ||
+	    sigaction(SIGINT, &sa, NULL) != 0)
+		fatal("sigaction");
+}
+
+/*
+ * Before the store goes: a later SIGTERM or SIGINT is ignored (the exit
+ * is under way, and bounded), so the handler no longer touches it.
+ */
+static void
+signals_unset(struct collector *co)
+{
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	quit_store = NULL;
+	event_free(co->quit_ev);
+	event_free(co->sighup);
+	close(quit_pipe[0]);
+	close(quit_pipe[1]);
 }
 
 /*
@@ -270,8 +342,7 @@ main(int argc, char **argv)
 {
 	struct collector co;
 	char err[512];
-	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
-	int i, rc = 0;
+	int rc = 0;
 
 	memset(&co, 0, sizeof(co));
 	/*
@@ -303,6 +374,7 @@ main(int argc, char **argv)
 	if ((co.store = store_open(co.cfg.db, co.cfg.db_sync_full, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
+	store_set_shutdown_timeout(co.store, co.cfg.shutdown_timeout);
 	co.ingest.store = co.store;
 	co.ingest.insecure = co.cfg.insecure;
 	co.ingest.clock_skew = co.cfg.clock_skew;
@@ -348,21 +420,21 @@ main(int argc, char **argv)
 	    co.base, co.cfg.control_socket, co.cfg.db, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
-	for (i = 0; i < 3; i++) {
-		co.sig[i] = evsignal_new(co.base, sigs[i], signal_cb, &co);
-		evsignal_add(co.sig[i], NULL);
-	}
+	signals_set(&co);
 	log_info("listening on %s (%s), database %s", co.cfg.listen,
 	    co.cfg.insecure ? "plaintext" : "TLS", co.cfg.db);
 	event_base_dispatch(co.base);
-	server_free(co.server);
+	if (server_free(co.server) != 0)
+		rc = 1;		/* logged: what the store gave up */
 	scorer_free(co.scorer);
-	for (i = 0; i < 3; i++)
-		event_free(co.sig[i]);
+	signals_unset(&co);
 	store_close(co.store);
 	secrets_free(co.secrets);
 	event_base_free(co.base);
 	conf_clear(collector_keys, &co.cfg);
-	log_info("exited cleanly");
+	if (rc == 0)
+		log_info("exited cleanly");
+	else
+		log_warnx("exited; not everything received was stored");
 	return rc;
 }

@@ -529,22 +529,30 @@ server_nconns(const struct server *srv)
 	return srv->nconns;
 }
 
-/* Commits what is pending, acks it, and drops every connection. */
-void
+/*
+ * Commits what is pending, acks it, and drops every connection. Returns
+ * -1 if the store gave something up (store_drain(): shutdown-timeout),
+ * so the exit status tells. After one give-up the store writes no more,
+ * so the second drain returns at once.
+ */
+int
 server_free(struct server *srv)
 {
 	struct conn *c;
 	uint64_t size;
+	int rc = 0;
 
 	if (srv == NULL)
-		return;
-	store_drain(srv->ingest->store);
+		return 0;
+	if (store_drain(srv->ingest->store) != 0)
+		rc = -1;
 	durable(srv);
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL) {
 		c->closing = 1;
 		conn_free(c);
 	}
-	store_drain(srv->ingest->store);
+	if (store_drain(srv->ingest->store) != 0)
+		rc = -1;
 	store_reap(srv->ingest->store, &size);
 	scorer_kick(srv->ingest->scorer, 0);
 	if (srv->written_ev != NULL)
@@ -555,4 +563,5 @@ server_free(struct server *srv)
 		evconnlistener_free(srv->lev);
 	SSL_CTX_free(srv->ssl);
 	free(srv);
+	return rc;
 }

@@ -15,6 +15,7 @@
 #include <grp.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +206,8 @@ struct batch {
 	struct cursor	*cur;
 	size_t		 ncur, curcap;
 	uint64_t	 size;		/* store_pending() when it closed */
+	uint64_t	 events;	/* of them, events */
+	char		 err[160];	/* why the last try failed */
 	int		 ok;
 };
 
@@ -219,6 +222,7 @@ struct writer {
 	int		 pipe[2];	/* a byte per batch written */
 	int		 stop;
 	int		 failed;	/* a batch was given up: write no more */
+	char		 err[160];	/* the writer's last failure */
 };
 
 struct store {
@@ -234,6 +238,19 @@ struct store {
 	uint64_t	 commits;
 	uint64_t	 reaped;	/* commits store_reap() has to tell */
 	uint64_t	 reaped_size;
+	/* Batches given up (reaped not ok): never stored, never acked. */
+	uint64_t	 lost_batches;
+	uint64_t	 lost_events;
+	char		 lost_err[160];
+	/*
+	 * Shutdown. Past deadline (when has_deadline), writer_idle() gives
+	 * the writer's batches up; store_drain() sets it, and so does the
+	 * first wait that finds quit set by store_quit() (a signal handler).
+	 */
+	long long	 shutdown_ms;
+	atomic_int	 quit;
+	int		 has_deadline;
+	struct timespec	 deadline;
 };
 
 static int	writer_stop(struct store *);
@@ -242,6 +259,10 @@ static int
 fail(struct store *s, const char *what)
 {
 	log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
+	/* Only the thread that runs the writes: the writer's own. */
+	if (s->w != NULL)
+		snprintf(s->w->err, sizeof(s->w->err), "%s: %s", what,
+		    sqlite3_errmsg(s->db));
 	return -1;
 }
 
@@ -447,6 +468,8 @@ store_open(const char *path, int sync_full, char *err, size_t errlen)
 	if (db_file_create(path, err, errlen) != 0)
 		return NULL;
 	s = xcalloc(1, sizeof(*s));
+	s->shutdown_ms = 5000;
+	atomic_init(&s->quit, 0);
 	pthread_mutex_init(&s->turn.mtx, NULL);
 	pthread_cond_init(&s->turn.cv, NULL);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
@@ -494,6 +517,16 @@ store_close(struct store *s)
 		store_commit(s);
 	if (s->in_txn)
 		store_writer_leave(s);
+	/* Only a writer told to stop or to give up loses batches. */
+	if (s->lost_batches > 0)
+		log_warnx("store: gave up at shutdown (shutdown-timeout %lld "
+		    "ms): %llu events in %llu batch(es) not stored, last "
+		    "error: %s; they were never acked, so the agents will "
+		    "send them again", s->shutdown_ms,
+		    (unsigned long long)s->lost_events,
+		    (unsigned long long)s->lost_batches,
+		    s->lost_err[0] != '\0' ? s->lost_err :
+		    "an earlier batch failed");
 	ckpt_stop(&s->ckpt);
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
@@ -784,8 +817,10 @@ rollback:
 /*
  * A failed batch is tried again every RETRY_SEC, as a failed inline
  * commit is retried at the next flush: nothing is acked meanwhile, and the
- * event thread waits at its next hand-over. Only at store_close() does the
- * writer give up; the agents resend what was not acked.
+ * event thread waits at its next hand-over. The writer gives up only when
+ * told to: by store_close() (stop), or by store_drain() once its bound has
+ * passed (failed). The agents resend what was not acked. w->failed is
+ * read and written under w->mtx only; the SQLite work runs without it.
  */
 static void *
 writer_main(void *arg)
@@ -803,23 +838,27 @@ writer_main(void *arg)
 			pthread_cond_wait(&w->cv, &w->mtx);
 		if ((b = w->todo) == NULL)
 			break;
-		pthread_mutex_unlock(&w->mtx);
-		/* After a lost batch, a later cursor would skip its events. */
-		while ((rc = w->failed ? -1 : batch_write(s, b)) != 0) {
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += RETRY_SEC;
-			pthread_mutex_lock(&w->mtx);
-			if (!w->stop)
-				pthread_cond_timedwait(&w->cv, &w->mtx, &ts);
-			if (w->stop) {
-				w->failed = 1;
-				pthread_mutex_unlock(&w->mtx);
+		b->err[0] = '\0';
+		for (;;) {
+			/* After a lost batch, later cursors would skip it. */
+			if (w->failed) {
+				rc = -1;
 				break;
 			}
 			pthread_mutex_unlock(&w->mtx);
+			rc = batch_write(s, b);
+			pthread_mutex_lock(&w->mtx);
+			if (rc == 0)
+				break;
+			snprintf(b->err, sizeof(b->err), "%s", w->err);
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += RETRY_SEC;
+			if (!w->stop && !w->failed)
+				pthread_cond_timedwait(&w->cv, &w->mtx, &ts);
+			if (w->stop)
+				w->failed = 1;
 		}
 		b->ok = rc == 0;
-		pthread_mutex_lock(&w->mtx);
 		w->todo = NULL;
 		w->done = b;
 		pthread_cond_broadcast(&w->cv);
@@ -844,23 +883,89 @@ reap(struct store *s, struct batch *b)
 		s->reaped++;
 		if (b->size > s->reaped_size)
 			s->reaped_size = b->size;
-	} else
+	} else {
+		/*
+		 * Its cursors stay where they were: nothing of it is acked,
+		 * and the agents send it again from their spools.
+		 */
 		log_warnx("store: a batch of %zu writes was not stored; "
 		    "it was not acked", b->nops);
+		s->lost_batches++;
+		s->lost_events += b->events;
+		if (b->err[0] != '\0')
+			snprintf(s->lost_err, sizeof(s->lost_err), "%s",
+			    b->err);
+	}
 	b->nops = b->len = b->ncur = 0;
+	b->events = 0;
 	b->ok = 0;
 }
 
-/* Waits while the writer is busy; reaps what it wrote. */
+/* The bound on waiting for a failing writer starts now. */
+static void
+set_deadline(struct store *s)
+{
+	struct timespec *d = &s->deadline;
+
+	clock_gettime(CLOCK_MONOTONIC, d);
+	d->tv_sec += s->shutdown_ms / 1000;
+	d->tv_nsec += (s->shutdown_ms % 1000) * 1000000;
+	if (d->tv_nsec >= 1000000000) {
+		d->tv_sec++;
+		d->tv_nsec -= 1000000000;
+	}
+	s->has_deadline = 1;
+}
+
+/*
+ * Waits while the writer is busy; reaps what it wrote. Unbounded while
+ * the collector runs: a failing store holds the event thread here, so
+ * the sockets are not read and the agents keep their data. Bounded at
+ * shutdown (s->deadline): past it, the batch being tried and every later
+ * one are given up (w->failed), an attempt still running in SQLite is
+ * interrupted, and the writer hands the batch back not ok. A healthy
+ * writer commits a batch in milliseconds, well within the bound, and one
+ * that commits after it is still reaped as committed.
+ *
+ * A signal handler cannot wake a condition variable, so while no bound
+ * applies the wait wakes every QUIT_POLL_MS to look at s->quit
+ * (store_quit()): a SIGTERM that arrives while this thread waits on a
+ * failing writer starts the bound here, instead of waiting for a loop the
+ * thread would never get back to.
+ */
+#define QUIT_POLL_MS	200
+
 static void
 writer_idle(struct store *s)
 {
 	struct writer *w = s->w;
 	struct batch *b;
+	struct timespec ts;
 
 	pthread_mutex_lock(&w->mtx);
-	while (w->todo != NULL)
-		pthread_cond_wait(&w->cv, &w->mtx);
+	while (w->todo != NULL) {
+		if (w->failed) {
+			pthread_cond_wait(&w->cv, &w->mtx);
+			continue;
+		}
+		if (!s->has_deadline && atomic_load(&s->quit))
+			set_deadline(s);
+		if (!s->has_deadline) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_nsec += QUIT_POLL_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&w->cv, &w->mtx, &ts);
+		} else if (pthread_cond_timedwait(&w->cv, &w->mtx,
+		    &s->deadline) == ETIMEDOUT && w->todo != NULL) {
+			w->failed = 1;
+			pthread_cond_broadcast(&w->cv);
+			/* Thread-safe; only the writer closes s->db, later. */
+			sqlite3_interrupt(s->db);
+		}
+	}
 	b = w->done;
 	w->done = NULL;
 	pthread_mutex_unlock(&w->mtx);
@@ -880,6 +985,7 @@ handoff(struct store *s)
 	struct stream *st;
 
 	b->size = store_pending(s);
+	b->events = s->pending;
 	for (st = s->streams; st != NULL; st = st->next) {
 		if (!st->dirty)
 			continue;
@@ -905,6 +1011,7 @@ handoff(struct store *s)
 int
 store_async(struct store *s, char *err, size_t errlen)
 {
+	pthread_condattr_t ca;
 	struct writer *w;
 
 	if (s->w != NULL)
@@ -920,7 +1027,11 @@ store_async(struct store *s, char *err, size_t errlen)
 		return -1;
 	}
 	pthread_mutex_init(&w->mtx, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	/* Its timed waits measure intervals: immune to clock steps. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	w->open = &w->b[0];
 	s->w = w;
 	if ((errno = pthread_create(&w->thread, NULL, writer_main, s)) != 0) {
@@ -960,14 +1071,46 @@ store_reap(struct store *s, uint64_t *size)
 	return n;
 }
 
+/*
+ * Shutdown: hands the open batch over and waits until the writer is idle,
+ * as long as it takes a healthy writer, but no longer than shutdown_ms
+ * for one whose batches keep failing (disk full, I/O errors, a read-only
+ * file), which would otherwise retry for ever and hang the exit. What it
+ * gives up was never acked: its cursors do not move, and the agents resend
+ * it from their spools. Returns -1 if anything went unstored (then
+ * store_close() says how much, and why, in one warning).
+ */
 int
 store_drain(struct store *s)
 {
-	if (store_commit(s) != 0)
-		return -1;
-	if (s->w != NULL)
-		writer_idle(s);
-	return 0;
+	int own, rc;
+
+	if (s->w == NULL)
+		return store_commit(s);
+	if ((own = !s->has_deadline))
+		set_deadline(s);
+	rc = store_commit(s);
+	writer_idle(s);
+	if (own && !atomic_load(&s->quit))
+		s->has_deadline = 0;
+	return s->lost_batches > 0 ? -1 : rc;
+}
+
+void
+store_set_shutdown_timeout(struct store *s, long long ms)
+{
+	s->shutdown_ms = ms;
+}
+
+/*
+ * Async-signal-safe (a lock-free atomic store): the collector's SIGTERM
+ * handler calls it, on whatever thread the signal lands.
+ */
+void
+store_quit(struct store *s)
+{
+	if (s != NULL)
+		atomic_store(&s->quit, 1);
 }
 
 /* Writes what is queued and ends the thread: writes run inline again. */

@@ -4,11 +4,16 @@
  * move with the events in one transaction, survive a reopen, and a crash
  * before COMMIT loses the events and the cursor together; with the writer
  * thread (store_async()), a cursor counts as committed only once the
- * writer's COMMIT is reaped.
+ * writer's COMMIT is reaped. A store that keeps failing (a full disk) is
+ * retried until it recovers, and given up at shutdown only after the
+ * shutdown timeout, with no cursor moved.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <sqlite3.h>
 
 #include "harness.h"
@@ -324,6 +329,239 @@ test_writer_thread(void)
 	CHECK_INT(query_ll(dbpath, "SELECT max(seq) FROM events"), 130);
 }
 
+/* Seconds since t0 on the monotonic clock. */
+static double
+since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * A full disk on the writer's own connection: max_page_count at the
+ * database's present size makes every batch that needs a new page fail
+ * with SQLITE_FULL, as often as it is tried. Only while the writer is
+ * idle, or in its turn (the connection is NOMUTEX; the writer holds the
+ * turn for every statement it runs).
+ */
+static int
+disk_full(struct store *s, int full)
+{
+	sqlite3 *db = store_db(s);
+	sqlite3_stmt *q;
+	long long pages = -1;
+	char sql[64];
+	int rc;
+
+	store_writer_enter(s);
+	if (full) {
+		if (sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &q,
+		    NULL) == SQLITE_OK) {
+			if (sqlite3_step(q) == SQLITE_ROW)
+				pages = sqlite3_column_int64(q, 0);
+			sqlite3_finalize(q);
+		}
+	} else
+		pages = 1000000;
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", pages);
+	rc = pages > 0 && sqlite3_exec(db, sql, NULL, NULL, NULL) ==
+	    SQLITE_OK ? 0 : -1;
+	store_writer_leave(s);
+	return rc;
+}
+
+/*
+ * Shutdown with a store that keeps failing: store_drain() waits for the
+ * failing batch no longer than its bound - but that long, in case the
+ * disk recovers - then gives it and the open batch up. Neither is
+ * committed, so nothing is acked and the agents resend both; later
+ * batches are given up at once, and close does not hang either.
+ */
+static void
+test_drain_gives_up_failing_store(void)
+{
+	char err[256];
+	struct store *s = store_open(fresh_db(), 0, err, sizeof(err));
+	struct stream *st;
+	struct pollfd pfd;
+	struct timespec t0;
+	uint64_t i, size;
+	double took;
+	int fd;
+
+	REQUIRE(s != NULL);
+	alarm(60);	/* a drain that hangs kills the test: a FAIL */
+	store_set_shutdown_timeout(s, 1500);
+	fd = store_async(s, err, sizeof(err));
+	REQUIRE(fd >= 0);
+	st = store_stream(s, "db1", "0123456789abcdef0123456789abcdef");
+	for (i = 1; i <= 10; i++)
+		REQUIRE(put(s, st, i) == 0);
+	REQUIRE(store_drain(s) == 0);
+	CHECK_INT(stream_committed(st), 10);
+	CHECK_INT(store_reap(s, &size), 1);	/* and its wake-up byte */
+	REQUIRE(disk_full(s, 1) == 0);
+	/* a batch the writer fails on, and behind it an open one */
+	for (i = 11; i <= 400; i++)
+		REQUIRE(put(s, st, i) == 0);
+	REQUIRE(store_commit(s) == 0);
+	for (i = 401; i <= 410; i++)
+		REQUIRE(put(s, st, i) == 0);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	CHECK_INT(poll(&pfd, 1, 1200), 0);	/* failed, tried again */
+	CHECK_INT(store_reap(s, &size), 0);
+	CHECK_INT(stream_committed(st), 10);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_INT(store_drain(s), -1);
+	took = since(&t0);
+	CHECK(took >= 1.4);		/* it did wait for the disk */
+	CHECK(took < 1.5 + 2.0);	/* and no longer */
+	CHECK_INT(stream_committed(st), 10);
+	CHECK_INT(stream_last(st), 410);
+	CHECK_INT(store_reap(s, &size), 0);
+	CHECK_INT(query_ll(dbpath, "SELECT count(*) FROM events"), 10);
+	CHECK_INT(query_ll(dbpath, "SELECT last_seq FROM streams"), 10);
+	/* given up for good: the next drain does not wait again */
+	REQUIRE(store_agent_seen(s, "db1", "0123456789abcdef0123456789abcdef",
+	    "127.0.0.1:5000", 0, 300) == 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_INT(store_drain(s), -1);
+	CHECK(since(&t0) < 0.5);
+	REQUIRE(put(s, st, 411) == 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	store_close(s);
+	CHECK(since(&t0) < 0.5);
+	CHECK_INT(query_ll(dbpath, "SELECT count(*) FROM events"), 10);
+	CHECK_INT(query_ll(dbpath, "SELECT last_seq FROM streams"), 10);
+	CHECK_INT(query_ll(dbpath, "SELECT count(*) FROM agents"), 0);
+	alarm(0);
+}
+
+/*
+ * The same failure, cleared while the writer is retrying: the batch is
+ * written whole by a later try, and only then does its cursor move.
+ */
+static void
+test_writer_retries_until_stored(void)
+{
+	char err[256];
+	struct store *s = store_open(fresh_db(), 0, err, sizeof(err));
+	struct stream *st;
+	struct pollfd pfd;
+	uint64_t i, size;
+	int fd;
+
+	REQUIRE(s != NULL);
+	fd = store_async(s, err, sizeof(err));
+	REQUIRE(fd >= 0);
+	st = store_stream(s, "db1", "0123456789abcdef0123456789abcdef");
+	for (i = 1; i <= 10; i++)
+		REQUIRE(put(s, st, i) == 0);
+	REQUIRE(store_drain(s) == 0);
+	CHECK_INT(store_reap(s, &size), 1);	/* and its wake-up byte */
+	REQUIRE(disk_full(s, 1) == 0);
+	for (i = 11; i <= 400; i++)
+		REQUIRE(put(s, st, i) == 0);
+	REQUIRE(store_commit(s) == 0);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	CHECK_INT(poll(&pfd, 1, 1500), 0);	/* failed at least once */
+	CHECK_INT(store_reap(s, &size), 0);
+	CHECK_INT(stream_committed(st), 10);
+	CHECK_INT(query_ll(dbpath, "SELECT count(*) FROM events"), 10);
+	REQUIRE(disk_full(s, 0) == 0);
+	REQUIRE(poll(&pfd, 1, 5000) == 1);
+	CHECK_INT(store_reap(s, &size), 1);
+	CHECK_INT(size, 391);
+	CHECK_INT(stream_committed(st), 400);
+	CHECK_INT(query_ll(dbpath, "SELECT count(*) FROM events"), 400);
+	CHECK_INT(query_ll(dbpath, "SELECT last_seq FROM streams"), 400);
+	REQUIRE(store_drain(s) == 0);
+	store_close(s);
+}
+
+static struct store *quit_store;
+
+static void
+quit_handler(int sig)
+{
+	(void)sig;
+	store_quit(quit_store);
+}
+
+/* As kill -TERM from outside: the signal lands on any thread. */
+static void *
+quit_later(void *arg)
+{
+	(void)arg;
+	usleep(500000);
+	kill(getpid(), SIGUSR1);
+	return NULL;
+}
+
+/*
+ * SIGTERM while the event thread already waits on a failing writer (its
+ * next hand-over, behind a batch the writer keeps retrying): it would
+ * never get back to its loop to see the signal. store_quit(), from the
+ * handler, starts the bound in that wait; the batches are given up, not
+ * committed, and the drain that follows does not wait again.
+ */
+static void
+test_quit_bounds_wait_in_progress(void)
+{
+	char err[256];
+	struct store *s = store_open(fresh_db(), 0, err, sizeof(err));
+	struct sigaction sa, old;
+	struct stream *st;
+	struct timespec t0;
+	pthread_t th;
+	uint64_t i, size;
+	double took;
+
+	REQUIRE(s != NULL);
+	alarm(60);	/* a wait that hangs kills the test: a FAIL */
+	store_set_shutdown_timeout(s, 1000);
+	REQUIRE(store_async(s, err, sizeof(err)) >= 0);
+	st = store_stream(s, "db1", "0123456789abcdef0123456789abcdef");
+	for (i = 1; i <= 10; i++)
+		REQUIRE(put(s, st, i) == 0);
+	REQUIRE(store_drain(s) == 0);
+	CHECK_INT(store_reap(s, &size), 1);
+	REQUIRE(disk_full(s, 1) == 0);
+	for (i = 11; i <= 400; i++)
+		REQUIRE(put(s, st, i) == 0);
+	REQUIRE(store_commit(s) == 0);
+	for (i = 401; i <= 410; i++)
+		REQUIRE(put(s, st, i) == 0);
+	quit_store = s;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = quit_handler;
+	sigemptyset(&sa.sa_mask);
+	REQUIRE(sigaction(SIGUSR1, &sa, &old) == 0);
+	REQUIRE(pthread_create(&th, NULL, quit_later, NULL) == 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_INT(store_commit(s), 0);	/* waits on the failing batch */
+	took = since(&t0);
+	pthread_join(th, NULL);
+	sigaction(SIGUSR1, &old, NULL);
+	CHECK(took >= 0.5 + 1.0 - 0.1);
+	CHECK(took < 0.5 + 1.0 + 2.0);
+	CHECK_INT(stream_committed(st), 10);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_INT(store_drain(s), -1);
+	CHECK(since(&t0) < 0.5);
+	CHECK_INT(stream_committed(st), 10);
+	CHECK_INT(store_reap(s, &size), 0);
+	store_close(s);
+	CHECK_INT(query_ll(dbpath, "SELECT count(*) FROM events"), 10);
+	CHECK_INT(query_ll(dbpath, "SELECT last_seq FROM streams"), 10);
+	alarm(0);
+}
+
 static void
 test_newer_schema_refused(void)
 {
@@ -362,6 +600,9 @@ static const struct test tests[] = {
 	{ "gap_and_skip_move_cursor", test_gap_and_skip_move_cursor },
 	{ "agent_rows", test_agent_rows },
 	{ "writer_thread", test_writer_thread },
+	{ "drain_gives_up_failing_store", test_drain_gives_up_failing_store },
+	{ "writer_retries_until_stored", test_writer_retries_until_stored },
+	{ "quit_bounds_wait_in_progress", test_quit_bounds_wait_in_progress },
 	{ "newer_schema_refused", test_newer_schema_refused },
 	{ "unwritable_path", test_unwritable_path },
 };
