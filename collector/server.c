@@ -90,17 +90,44 @@ linger_cb(evutil_socket_t fd, short what, void *arg)
 	conn_free(arg);
 }
 
+/* The peer closed (or failed) while we lingered: nothing more to say. */
+static void
+gone_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	conn_free(arg);
+}
+
+/* While lingering, what the peer still sends is read and dropped. */
+static void
+discard_cb(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	(void)arg;
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/*
+ * The ERROR frame is out. A socket closed with unread input resets, and
+ * a reset can discard the ERROR before the peer reads it (a peer still
+ * sending an oversized frame, say): so half-close instead, keep reading
+ * and dropping, and free the connection when the peer closes its end or
+ * LINGER_MS is up.
+ */
 static void
 drained_cb(struct bufferevent *bev, void *arg)
 {
-	(void)bev;
-	conn_free(arg);
+	bufferevent_setcb(bev, discard_cb, NULL, gone_cb, arg);
+	(void)shutdown(bufferevent_getfd(bev), SHUT_WR);
 }
 
 /*
  * Ends a connection for a reason worth telling the operator. With
  * tell_peer the agent gets an ERROR frame first (it logs the reason on its
- * side); the connection is freed once that is written or after LINGER_MS.
+ * side); the connection is freed once the peer has closed its end after
+ * it, or after LINGER_MS.
  */
 static void
 conn_close(struct conn *c, const char *reason, int tell_peer)
@@ -116,9 +143,9 @@ conn_close(struct conn *c, const char *reason, int tell_peer)
 		conn_free(c);
 		return;
 	}
-	bufferevent_disable(c->bev, EV_READ);
 	send_frame(c, PROTO_ERROR, reason, strlen(reason));
-	bufferevent_setcb(c->bev, NULL, drained_cb, NULL, c);
+	bufferevent_setcb(c->bev, discard_cb, drained_cb, gone_cb, c);
+	bufferevent_enable(c->bev, EV_READ);
 	c->linger = evtimer_new(c->srv->base, linger_cb, c);
 	evtimer_add(c->linger, &tv);
 }
