@@ -542,6 +542,7 @@ scorer_start(struct scorer *sc, struct fwd *fwd, char *err, size_t errlen)
 {
 	struct timeval minute = { 60, 0 };
 	sigset_t all, old;
+	int64_t from;
 	int rc;
 
 	sc->fwd = fwd;
@@ -553,6 +554,7 @@ scorer_start(struct scorer *sc, struct fwd *fwd, char *err, size_t errlen)
 	/* Signals are the main thread's: the thread starts with all blocked. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	from = sc->cursor;	/* the thread moves it at once */
 	rc = pthread_create(&sc->thread, NULL, scorer_main, sc);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
@@ -560,7 +562,7 @@ scorer_start(struct scorer *sc, struct fwd *fwd, char *err, size_t errlen)
 		return -1;
 	}
 	sc->started = 1;
-	log_info("scorer: scoring after event %lld", (long long)sc->cursor);
+	log_info("scorer: scoring after event %lld", (long long)from);
 	return 0;
 }
 
