@@ -11,16 +11,6 @@ N1=3000		# stored before the disk fills
 N=23000		# in all
 BOUND=2000	# ms, --shutdown-timeout
 
-mnt_cleanup() {
-	for p in $PIDS; do
-		kill -9 "$p" 2>/dev/null || true
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null || true
-	done
-	umount "$T/mnt" 2>/dev/null || umount -l "$T/mnt" 2>/dev/null || true
-	cleanup
-}
 mkdir "$T/mnt"
 if [ "$(id -u)" != 0 ] ||
     ! mount -t tmpfs -o size=32m,mode=0700 tmpfs "$T/mnt" 2>/dev/null; then
@@ -28,7 +18,7 @@ if [ "$(id -u)" != 0 ] ||
 	rmdir "$T/mnt"
 	exit 0
 fi
-trap mnt_cleanup EXIT
+MOUNTS="$T/mnt"		# lib.sh's cleanup unmounts it
 
 make_pki db1 || { fail setup "cannot make certificates"; exit 1; }
 gen_events $N >"$T/all.jsonl"
