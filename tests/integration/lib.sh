@@ -21,7 +21,7 @@ cleanup() {
 		wait "$p" 2>/dev/null || true
 	done
 	# file systems a test mounted under $T, once nothing uses them
-	for m in $MOUNTS; do
+	for m in ${MOUNTS:-}; do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 	done
 	if [ -n "${LW_KEEP:-}" ]; then
