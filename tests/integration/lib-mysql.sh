@@ -22,9 +22,13 @@ mysql_start() {
 	    -nodes -keyout "$_md/tls/server.key" -out "$_md/tls/server.crt" \
 	    -days 2 -subj "/CN=127.0.0.1" >/dev/null 2>&1 || return 1
 	chown -R mysql "$_md" || return 1
-	mariadb-install-db --no-defaults --datadir="$_md/data" --user=mysql \
-	    --auth-root-authentication-method=socket --skip-test-db \
-	    >"$_md/install-db.log" 2>&1 || return 1
+	# a failure before the server runs: its reason where callers look
+	if ! mariadb-install-db --no-defaults --datadir="$_md/data" \
+	    --user=mysql --auth-root-authentication-method=socket \
+	    --skip-test-db >"$_md/install-db.log" 2>&1; then
+		tail -n 3 "$_md/install-db.log" >>"$_md/err"
+		return 1
+	fi
 	mariadbd --no-defaults --datadir="$_md/data" --user=mysql \
 	    --port="$_mp" --bind-address=127.0.0.1 --socket="$_md/sock" \
 	    --pid-file="$_md/pid" --skip-log-bin --skip-name-resolve \
