@@ -266,6 +266,17 @@ fail(struct store *s, const char *what)
 	return -1;
 }
 
+/* Runs a prepared write and makes it ready for the next: 0 or fail(). */
+static int
+step_done(struct store *s, sqlite3_stmt *q, const char *what)
+{
+	int rc = sqlite3_step(q);
+
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc == SQLITE_DONE ? 0 : fail(s, what);
+}
+
 static int
 exec(struct store *s, const char *sql)
 {
@@ -577,15 +588,10 @@ store_writer_leave(struct store *s)
 static int
 sql_begin(struct store *s)
 {
-	sqlite3_stmt *st = s->st[ST_BEGIN];
-	int rc;
-
 	store_writer_enter(s);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	if (step_done(s, s->st[ST_BEGIN], "begin") != 0) {
 		store_writer_leave(s);
-		return fail(s, "begin");
+		return -1;
 	}
 	return 0;
 }
@@ -594,13 +600,8 @@ sql_begin(struct store *s)
 static int
 sql_commit(struct store *s)
 {
-	sqlite3_stmt *st = s->st[ST_COMMIT];
-	int rc;
-
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return fail(s, "commit");
+	if (step_done(s, s->st[ST_COMMIT], "commit") != 0)
+		return -1;
 	store_writer_leave(s);
 	return 0;
 }
@@ -622,7 +623,6 @@ sql_event(struct store *s, const struct stream *st, uint64_t seq, int type,
     int64_t ts, int64_t recv_us, const char *json, size_t len)
 {
 	sqlite3_stmt *q = s->st[ST_INSERT];
-	int rc;
 
 	/*
 	 * The bytes are bound in place (SQLITE_STATIC): they outlive the
@@ -635,12 +635,7 @@ sql_event(struct store *s, const struct stream *st, uint64_t seq, int type,
 	sqlite3_bind_text(q, 5, st->instance, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 6, (sqlite3_int64)seq);
 	sqlite3_bind_text(q, 7, json, (int)len, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	if (rc != SQLITE_DONE)
-		return fail(s, "insert event");
-	return 0;
+	return step_done(s, q, "insert event");
 }
 
 static int
@@ -648,18 +643,13 @@ sql_gap(struct store *s, const struct stream *st, uint64_t first,
     uint64_t last, int64_t now)
 {
 	sqlite3_stmt *q = s->st[ST_GAP];
-	int rc;
 
 	sqlite3_bind_text(q, 1, st->agent, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, st->instance, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, (sqlite3_int64)first);
 	sqlite3_bind_int64(q, 4, (sqlite3_int64)last);
 	sqlite3_bind_int64(q, 5, now);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return fail(s, "insert gap");
-	return 0;
+	return step_done(s, q, "insert gap");
 }
 
 static int
@@ -667,19 +657,13 @@ sql_seen(struct store *s, const char *agent, const char *instance,
     const char *addr, int connected, int64_t now)
 {
 	sqlite3_stmt *q = s->st[ST_AGENT_SEEN];
-	int rc;
 
 	sqlite3_bind_text(q, 1, agent, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, instance, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, addr, -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 4, connected);
 	sqlite3_bind_int64(q, 5, now);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	if (rc != SQLITE_DONE)
-		return fail(s, "update agent");
-	return 0;
+	return step_done(s, q, "update agent");
 }
 
 static int
@@ -687,19 +671,13 @@ sql_status(struct store *s, const char *agent, const char *version,
     const char *json, size_t len, int64_t skew_ms, int64_t now)
 {
 	sqlite3_stmt *q = s->st[ST_AGENT_STATUS];
-	int rc;
 
 	sqlite3_bind_int64(q, 1, now);
 	sqlite3_bind_text(q, 2, version, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, skew_ms);
 	sqlite3_bind_text(q, 4, json, (int)len, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, agent, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	if (rc != SQLITE_DONE)
-		return fail(s, "agent status");
-	return 0;
+	return step_done(s, q, "agent status");
 }
 
 /* A stream's cursor row, and its agent's last_seen, in the transaction. */
@@ -708,22 +686,15 @@ sql_cursor(struct store *s, const struct stream *st, uint64_t last,
     int64_t now)
 {
 	sqlite3_stmt *q = s->st[ST_STREAM_PUT], *t = s->st[ST_AGENT_TOUCH];
-	int rc;
 
 	sqlite3_bind_text(q, 1, st->agent, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, st->instance, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, (sqlite3_int64)last);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE)
-		return fail(s, "update stream");
+	if (step_done(s, q, "update stream") != 0)
+		return -1;
 	sqlite3_bind_int64(t, 1, now);
 	sqlite3_bind_text(t, 2, st->agent, -1, SQLITE_STATIC);
-	rc = sqlite3_step(t);
-	sqlite3_reset(t);
-	if (rc != SQLITE_DONE)
-		return fail(s, "touch agent");
-	return 0;
+	return step_done(s, t, "touch agent");
 }
 
 /* Copies a string into the batch; NOSTR stands for NULL. */
