@@ -36,7 +36,7 @@
 
 #define MYL_CONNS	1024	/* audit: connections timed, by id hash */
 /* Events carry years 0000-9999: the last microsecond of 9999, in us. */
-#define MYL_TS_MAX	253402300799999999LL
+#define MYL_TS_MAX	(TS_LAST_SEC * 1000000 + 999999)
 #define MYL_QUERY_MAX	(366LL * 86400 * 1000000)	/* a year, in us */
 
 struct mylog {

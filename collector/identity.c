@@ -799,7 +799,7 @@ leases_dnsmasq(struct directory *d, const char *b, size_t len)
 				buf[i] = '\0';
 		if (nw < 4 || strcmp(w[0], "duid") == 0)
 			continue;
-		if (parse_ll(w[0], 0, 253402300799LL, &exp) != 0)
+		if (parse_ll(w[0], 0, TS_LAST_SEC, &exp) != 0)
 			continue;
 		lease_add(d, w[2], 0, exp * 1000000LL, w[3], w[1]);
 		n++;

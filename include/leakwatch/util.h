@@ -13,6 +13,8 @@
 
 /* "2026-11-22T10:00:00.123456Z" plus NUL. */
 #define TS_STRLEN	28
+/* The last second ts_format() can write: 9999-12-31T23:59:59Z. */
+#define TS_LAST_SEC	253402300799LL
 
 int64_t	 now_us(void);		/* wall clock, microseconds since epoch */
 int64_t	 mono_ms(void);		/* monotonic clock, milliseconds */
