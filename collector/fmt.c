@@ -58,6 +58,9 @@ buf_reserve(struct buf *b, size_t more)
 		want *= 2;
 	b->data = xreallocarray(b->data, want, 1);
 	b->cap = want;
+	/* A buffer is a string from its first byte on, even when empty:
+	 * buf_release() of an untouched buffer hands out "" this way. */
+	b->data[b->len] = '\0';
 }
 
 void

@@ -188,6 +188,85 @@ test_json(void)
 	json_decref(a);
 }
 
+/*
+ * Evidence of every shape an alert can carry: an empty array (which once
+ * sent heap bytes to the SIEM: an empty buffer was handed out without its
+ * terminator), an empty object, nested arrays and non-ASCII text. Each
+ * format must give exactly these bytes.
+ */
+static json_t *
+odd_alert(void)
+{
+	json_t *a = alert("x", "ana"), *ev;
+	json_error_t e;
+
+	ev = json_loads("{\"fingerprints\": [], \"none\": {}, "
+	    "\"nested\": [[1, 2], [], [\"a\"]], "
+	    "\"name\": \"J\u00fcrgen \u6771\u4eac\", "
+	    "\"deep\": {\"x\": {\"y\": []}}}", JSON_PRESERVE_ORDER, &e);
+	if (ev == NULL)
+		abort();
+	json_object_set_new(a, "evidence", ev);
+	return a;
+}
+
+static void
+test_odd_evidence(void)
+{
+	json_t *a = odd_alert(), *m, *back;
+	json_error_t e;
+	char *s;
+
+	s = fmt("rfc5424", a);
+	CHECK_CONTAINS(s, "ts=\"2026-11-22T10:00:00.123456Z\" "
+	    "ev.fingerprints=\"\" ev.nested=\"[1,2\\],[\\],[\\\"a\\\"\\]\" "
+	    "ev.name=\"J\xc3\xbcrgen \xe6\x9d\xb1\xe4\xba\xac\" "
+	    "ev.deep.x.y=\"\"] ");
+	free(s);
+
+	s = fmt("cef", a);
+	CHECK_CONTAINS(s, "cs2=high cs3Label=evidence cs3=fingerprints: ; "
+	    "nested: [1,2],[],[\"a\"]; name: J\xc3\xbcrgen "
+	    "\xe6\x9d\xb1\xe4\xba\xac; deep.x.y: ");
+	CHECK(s != NULL && s[strlen(s) - 1] == ' ');
+	free(s);
+
+	s = fmt("leef", a);
+	/* LEEF leaves out an attribute with no value. */
+	CHECK_CONTAINS(s, "msg=x\tev_nested=[1,2],[],[\"a\"]\t"
+	    "ev_name=J\xc3\xbcrgen \xe6\x9d\xb1\xe4\xba\xac");
+	CHECK(s != NULL && strcmp(s + strlen(s) - 3, "\xe4\xba\xac") == 0);
+	free(s);
+
+	s = fmt("json", a);
+	REQUIRE(s != NULL);
+	m = json_loads(s, 0, &e);
+	REQUIRE(m != NULL);
+	back = json_object_get(json_object_get(m, "leakwatch"), "evidence");
+	CHECK(json_equal(back, json_object_get(a, "evidence")));
+	json_decref(m);
+	free(s);
+	json_decref(a);
+}
+
+static void
+test_buf_empty_release(void)
+{
+	struct buf b = { NULL, 0, 0 };
+	size_t len = 99;
+	char *s;
+
+	s = buf_release(&b, &len);
+	REQUIRE(s != NULL);
+	CHECK_INT(len, 0);
+	CHECK_STR(s, "");
+	CHECK(b.data == NULL && b.len == 0 && b.cap == 0);
+	free(s);
+	buf_reserve(&b, 10);
+	CHECK_STR(b.data, "");
+	free(b.data);
+}
+
 static void
 test_lookup(void)
 {
@@ -206,6 +285,8 @@ static const struct test tests[] = {
 	{ "cef", test_cef },
 	{ "leef", test_leef },
 	{ "json", test_json },
+	{ "odd_evidence", test_odd_evidence },
+	{ "buf_empty_release", test_buf_empty_release },
 	{ "lookup", test_lookup },
 };
 
