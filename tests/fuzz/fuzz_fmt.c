@@ -102,7 +102,7 @@ check(const struct fwd_format *f, const json_t *a, int raw)
 	    strpbrk(s, "\r\n") != NULL)
 		abort();
 	if (strcmp(f->name, "json") == 0 && !raw) {
-		if ((back = json_loads(s, 0, &e)) == NULL)
+		if ((back = json_loads(s, JSON_ALLOW_NUL, &e)) == NULL)
 			abort();
 		json_decref(back);
 	}
