@@ -38,6 +38,9 @@ struct collector_config {
 	long long	 idle_timeout;	/* ms */
 	long long	 hello_timeout;	/* ms */
 	long long	 max_connections;
+	long long	 max_pending;	/* connections before HELLO, in all */
+	long long	 max_pending_addr; /* ... from one source address */
+	long long	 max_handshakes; /* ... with a TLS session */
 	long long	 commit_events;
 	long long	 commit_interval; /* ms */
 	long long	 score_delay;	/* ms scoring waits out a burst */

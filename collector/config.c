@@ -25,6 +25,9 @@ const struct conf_key collector_keys[] = {
 	K("idle-timeout", CONF_DURATION, idle_timeout, 1000, 86400000),
 	K("hello-timeout", CONF_DURATION, hello_timeout, 100, 600000),
 	K("max-connections", CONF_UINT, max_connections, 1, 100000),
+	K("max-pending", CONF_UINT, max_pending, 1, 100000),
+	K("max-pending-per-address", CONF_UINT, max_pending_addr, 1, 100000),
+	K("max-handshakes", CONF_UINT, max_handshakes, 1, 100000),
 	K("commit-events", CONF_UINT, commit_events, 1, 1000000),
 	K("commit-interval", CONF_DURATION, commit_interval, 1, 60000),
 	K("score-delay", CONF_DURATION, score_delay, 0, 600000),
@@ -61,6 +64,9 @@ config_defaults(struct collector_config *c)
 	c->idle_timeout = 90000;
 	c->hello_timeout = 10000;
 	c->max_connections = 4096;
+	c->max_pending = 512;
+	c->max_pending_addr = 16;
+	c->max_handshakes = 64;
 	c->commit_events = 2000;
 	c->commit_interval = 50;
 	c->score_delay = 5000;

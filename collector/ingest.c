@@ -27,8 +27,6 @@
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
-#define HELLO_MAX	4096
-
 static int
 valid_agent_name(const char *s)
 {
@@ -98,7 +96,7 @@ ingest_hello(struct ingest_ctx *ctx, struct ingest_peer *peer,
 		snprintf(err, errlen, "second HELLO");
 		return INGEST_CLOSE;
 	}
-	if (len > HELLO_MAX || (o = json_loadb((const char *)buf, len,
+	if (len > PROTO_HELLO_MAX || (o = json_loadb((const char *)buf, len,
 	    JSON_REJECT_DUPLICATES, &je)) == NULL) {
 		snprintf(err, errlen, "HELLO is not a JSON object");
 		return INGEST_CLOSE;

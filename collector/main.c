@@ -196,6 +196,9 @@ reload(struct collector *co)
 	co->cfg.idle_timeout = nc.idle_timeout;
 	co->cfg.hello_timeout = nc.hello_timeout;
 	co->cfg.max_connections = nc.max_connections;
+	co->cfg.max_pending = nc.max_pending;
+	co->cfg.max_pending_addr = nc.max_pending_addr;
+	co->cfg.max_handshakes = nc.max_handshakes;
 	co->cfg.commit_events = nc.commit_events;
 	co->cfg.clock_skew = nc.clock_skew;
 	co->cfg.shutdown_timeout = nc.shutdown_timeout;

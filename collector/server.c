@@ -8,8 +8,19 @@
  * bounds: a frame over max-frame, a stream that is not ours, a failed
  * handshake or an idle peer costs that peer its connection and nothing
  * else, with one log line naming the peer and the reason.
+ *
+ * Before its HELLO is accepted a peer is "pending" and holds as little
+ * as possible: a hard deadline from accept (hello-timeout, TLS handshake
+ * included, however slowly the peer trickles bytes), a frame cap of
+ * PROTO_HELLO_MAX checked on the header before any payload is buffered,
+ * and a read watermark to match. Pending peers are limited in all
+ * (max-pending) and per source address (max-pending-per-address); when
+ * the table is full the oldest pending peer makes room for the newest,
+ * so an attacker holding half-open connections delays a real agent by
+ * one handshake at most, and never locks it out.
  */
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -36,16 +47,36 @@
 #include "leakwatch/xmalloc.h"
 
 #define LINGER_MS	2000	/* time to deliver an ERROR before closing */
+#define FD_RESERVE	64	/* descriptors beyond max-connections */
+#define ACCEPT_PAUSE_MS	250	/* out of descriptors: wait, then retry */
+#define TLS_RECORD_MAX	(5 + 16384 + 2048)	/* header + TLSCiphertext */
+
+/*
+ * A message that may repeat at line rate (a flood of peers) is logged
+ * through a token bucket: a burst, then a steady rate, and the next
+ * line that gets through says how many were left out.
+ */
+struct ratelim {
+	double		 tokens;
+	int64_t		 last_us;
+	uint64_t	 suppressed;
+};
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 	struct server		*srv;
 	struct bufferevent	*bev;
 	struct event		*linger;
+	struct event		*deadline;	/* pending: HELLO by then */
+	struct event		*peek;		/* TLS: waiting for ClientHello */
+	evutil_socket_t		 fd;
 	struct ingest_peer	 peer;
+	char			 host[INET6_ADDRSTRLEN + 2];
 	uint64_t		 acked_sent;
 	int			 tls_checked;
 	int			 closing;
+	int			 pending;	/* no HELLO accepted yet */
+	int			 handshaking;	/* pending, with a TLS session */
 };
 
 struct server {
@@ -56,12 +87,66 @@ struct server {
 	struct event			*commit_ev;
 	struct event			*written_ev;
 	struct timeval			 commit_tv;
+	struct event			*resume_ev;	/* accept again */
+	int				 peek_et;	/* edge-triggered events */
+	uint8_t				 peekbuf[TLS_RECORD_MAX];
 	SSL_CTX				*ssl;
-	TAILQ_HEAD(, conn)		 conns;
+	TAILQ_HEAD(, conn)		 conns;	/* oldest first */
 	size_t				 nconns;
+	size_t				 npending;
+	size_t				 nhandshaking;
+	struct ratelim			 refused_rl;
+	struct ratelim			 accept_rl;
+	struct ratelim			 closed_rl;	/* pending peers */
+	struct ratelim			 handshake_rl;
 };
 
 static void	conn_free(struct conn *);
+
+/*
+ * 1 when a message of this kind may be logged now (then *suppressed says
+ * how many were left out since the last one), 0 when it must be left out.
+ */
+static int
+ratelim_ok(struct ratelim *rl, double per_s, double burst,
+    uint64_t *suppressed)
+{
+	int64_t now = now_us();
+
+	if (rl->last_us == 0)
+		rl->tokens = burst;
+	else
+		rl->tokens += (double)(now - rl->last_us) / 1e6 * per_s;
+	if (rl->tokens > burst)
+		rl->tokens = burst;
+	rl->last_us = now;
+	if (rl->tokens < 1) {
+		rl->suppressed++;
+		return 0;
+	}
+	rl->tokens -= 1;
+	*suppressed = rl->suppressed;
+	rl->suppressed = 0;
+	return 1;
+}
+
+/* A pending peer is pending no more: authenticated, or being freed. */
+static void
+conn_settle(struct conn *c)
+{
+	if (!c->pending)
+		return;
+	c->pending = 0;
+	c->srv->npending--;
+	if (c->handshaking) {
+		c->handshaking = 0;
+		c->srv->nhandshaking--;
+	}
+	if (c->deadline != NULL) {
+		event_free(c->deadline);
+		c->deadline = NULL;
+	}
+}
 
 static void
 set_timeout(struct conn *c, long long ms)
@@ -133,13 +218,23 @@ static void
 conn_close(struct conn *c, const char *reason, int tell_peer)
 {
 	struct timeval tv = { LINGER_MS / 1000, 0 };
+	uint64_t more = 0;
+	char left[96] = "";
 
 	if (c->closing)
 		return;
 	c->closing = 1;
-	log_warnx("%s%s%s: closing connection: %s", c->peer.addr,
-	    c->peer.agent[0] ? " agent " : "", c->peer.agent, reason);
-	if (!tell_peer) {
+	/* Anyone can make pending peers fail: their lines are bounded. */
+	if (!c->pending || ratelim_ok(&c->srv->closed_rl, 10, 20, &more)) {
+		if (more > 0)
+			snprintf(left, sizeof(left), " (%llu such lines about "
+			    "unauthenticated peers left out before this one)",
+			    (unsigned long long)more);
+		log_warnx("%s%s%s: closing connection: %s%s", c->peer.addr,
+		    c->peer.agent[0] ? " agent " : "", c->peer.agent, reason,
+		    left);
+	}
+	if (!tell_peer || c->bev == NULL) {
 		conn_free(c);
 		return;
 	}
@@ -158,11 +253,17 @@ conn_free(struct conn *c)
 	if (c->peer.authenticated)
 		store_agent_seen(srv->ingest->store, c->peer.agent,
 		    c->peer.instance, c->peer.addr, 0, now_us());
+	conn_settle(c);
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	srv->nconns--;
 	if (c->linger != NULL)
 		event_free(c->linger);
-	bufferevent_free(c->bev);
+	if (c->peek != NULL)
+		event_free(c->peek);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	else
+		evutil_closesocket(c->fd);
 	free(c);
 }
 
@@ -279,7 +380,10 @@ handle_frame(struct conn *c, const struct proto_frame *f, char *err,
 		    stream_committed(c->peer.stream));
 		send_frame(c, PROTO_WELCOME, reply, strlen(reply));
 		c->acked_sent = stream_committed(c->peer.stream);
+		conn_settle(c);
 		set_timeout(c, c->srv->cfg->idle_timeout);
+		bufferevent_setwatermark(c->bev, EV_READ, 0,
+		    (size_t)c->srv->cfg->read_buffer);
 		close_others(c->srv, c);
 		return INGEST_OK;
 	case PROTO_EVENT:
@@ -305,7 +409,7 @@ read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct proto_frame f;
 	uint8_t hdr[PROTO_HDRLEN], *p;
-	size_t have, used, need;
+	size_t have, used, need, max;
 	char err[256];
 	int rc;
 
@@ -313,9 +417,13 @@ read_cb(struct bufferevent *bev, void *arg)
 		return;
 	while (!c->closing && (have = evbuffer_get_length(in)) >=
 	    PROTO_HDRLEN) {
+		/* A pending peer's frame is a HELLO: cap it before its
+		 * payload is waited for, not after it is buffered. */
+		max = c->pending ? PROTO_HELLO_MAX :
+		    (size_t)c->srv->cfg->max_frame;
 		evbuffer_copyout(in, hdr, sizeof(hdr));
-		rc = proto_decode(hdr, sizeof(hdr), (size_t)c->srv->cfg->max_frame,
-		    &f, &used, err, sizeof(err));
+		rc = proto_decode(hdr, sizeof(hdr), max, &f, &used, err,
+		    sizeof(err));
 		if (rc < 0) {
 			c->srv->ingest->frames_bad++;
 			conn_close(c, err, 1);
@@ -326,8 +434,8 @@ read_cb(struct bufferevent *bev, void *arg)
 		if (have < need)
 			break;
 		p = evbuffer_pullup(in, (ev_ssize_t)need);
-		if (proto_decode(p, need, (size_t)c->srv->cfg->max_frame, &f,
-		    &used, err, sizeof(err)) != 1) {
+		if (proto_decode(p, need, max, &f, &used, err,
+		    sizeof(err)) != 1) {
 			conn_close(c, err, 1);
 			return;
 		}
@@ -375,36 +483,251 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
-		if (c->peer.authenticated)
-			log_info("%s: agent %s disconnected", c->peer.addr,
-			    c->peer.agent);
-		else
-			log_warnx("%s: closed before HELLO", c->peer.addr);
+		if (!c->peer.authenticated) {
+			conn_close(c, "peer closed before its HELLO", 0);
+			return;
+		}
+		log_info("%s: agent %s disconnected", c->peer.addr,
+		    c->peer.agent);
 		c->closing = 1;
 		conn_free(c);
 	}
 }
 
+/* "host:port" (or "[v6]:port") for logs, and the bare host for limits. */
 static void
-addr_string(const struct sockaddr *sa, char *buf, size_t len)
+addr_strings(const struct sockaddr *sa, char *addr, size_t addrlen,
+    char *host, size_t hostlen)
 {
-	char host[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
-
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)sa;
 
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		port = ntohs(in->sin_port);
-		snprintf(buf, len, "%s:%d", host, port);
+		inet_ntop(AF_INET, &in->sin_addr, host, hostlen);
+		snprintf(addr, addrlen, "%s:%d", host, ntohs(in->sin_port));
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const void *)sa;
 
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		port = ntohs(in6->sin6_port);
-		snprintf(buf, len, "[%s]:%d", host, port);
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, hostlen);
+		snprintf(addr, addrlen, "[%s]:%d", host,
+		    ntohs(in6->sin6_port));
+	} else {
+		snprintf(host, hostlen, "unknown");
+		snprintf(addr, addrlen, "unknown");
+	}
+}
+
+/* The HELLO deadline passed, however busy the peer kept the socket. */
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	char why[128];
+
+	(void)fd;
+	(void)what;
+	snprintf(why, sizeof(why), "no HELLO within %lld ms of connecting",
+	    c->srv->cfg->hello_timeout);
+	conn_close(c, why, 0);
+}
+
+static size_t
+pending_from(const struct server *srv, const char *host)
+{
+	const struct conn *c;
+	size_t n = 0;
+
+	TAILQ_FOREACH(c, &srv->conns, entry)
+		if (c->pending && strcmp(c->host, host) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * Room for one more connection from host: 1, and *why NULL, or *why the
+ * limit that made the oldest pending peer give way; 0 (and why) when the
+ * new one must be refused. Authenticated agents never give way.
+ */
+static int
+make_room(struct server *srv, const char *host, const char **why)
+{
+	const struct collector_config *cfg = srv->cfg;
+	struct conn *c;
+
+	if (pending_from(srv, host) >= (size_t)cfg->max_pending_addr) {
+		*why = "max-pending-per-address";
+		return 0;
+	}
+	if (srv->nconns < (size_t)cfg->max_connections &&
+	    srv->npending < (size_t)cfg->max_pending)
+		return 1;
+	TAILQ_FOREACH(c, &srv->conns, entry)
+		if (c->pending && !c->closing)
+			break;
+	if (c == NULL) {
+		*why = "max-connections";
+		return 0;
+	}
+	*why = srv->nconns >= (size_t)cfg->max_connections ?
+	    "max-connections" : "max-pending";
+	c->closing = 1;		/* quietly: refused() says it, rate-limited */
+	conn_free(c);
+	return 1;
+}
+
+/* Connection floods log one line a second, with a count of the rest. */
+static void
+refused(struct server *srv, const char *addr, const char *why,
+    int displaced)
+{
+	uint64_t more;
+
+	if (ratelim_ok(&srv->refused_rl, 1, 1, &more))
+		log_warnx("%s: %s: %s reached (%zu connections, %zu pending; "
+		    "%llu more refused or displaced since the last message)",
+		    addr, displaced ? "accepted, the oldest pending peer "
+		    "closed" : "refused", why, srv->nconns, srv->npending,
+		    (unsigned long long)more);
+}
+
+/* The bufferevent of a connection ready for bytes: TLS or plaintext. */
+static int
+conn_start(struct conn *c)
+{
+	struct server *srv = c->srv;
+	SSL *ssl;
+
+	if (srv->ssl != NULL) {
+		if ((ssl = SSL_new(srv->ssl)) == NULL)
+			return -1;
+		c->bev = bufferevent_openssl_socket_new(srv->base, c->fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	} else
-		snprintf(buf, len, "unknown");
+		c->bev = bufferevent_socket_new(srv->base, c->fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		return -1;
+	bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
+	/* Until its HELLO, a peer's input is bounded by one HELLO frame. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+	    PROTO_HDRLEN + PROTO_HELLO_MAX);
+	set_timeout(c, srv->cfg->hello_timeout);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	return 0;
+}
+
+/*
+ * A peer in the middle of its TLS handshake holds a session (about 44
+ * KiB in OpenSSL 3), so only max-handshakes of them may: the oldest
+ * makes room for the newest. A real agent's handshake takes
+ * milliseconds; a peer that stalls in it gives way to the next one.
+ */
+static void
+handshake_room(struct server *srv)
+{
+	struct conn *c;
+	uint64_t more;
+
+	if (srv->nhandshaking < (size_t)srv->cfg->max_handshakes)
+		return;
+	TAILQ_FOREACH(c, &srv->conns, entry)
+		if (c->handshaking && !c->closing)
+			break;
+	if (c == NULL)
+		return;
+	if (ratelim_ok(&srv->handshake_rl, 1, 1, &more))
+		log_warnx("%s: closed: max-handshakes reached (%zu in the "
+		    "TLS handshake; %llu more closed for it since the last "
+		    "message)", c->peer.addr, srv->nhandshaking,
+		    (unsigned long long)more);
+	c->closing = 1;
+	conn_free(c);
+}
+
+/*
+ * A TLS session costs about 40 KiB once OpenSSL reads a record, and a
+ * peer that trickles a ClientHello would hold that for the whole
+ * deadline. So the session starts only when the first record, the
+ * ClientHello, is complete in the kernel's buffer (looked at with
+ * MSG_PEEK, edge-triggered, so a partial record costs no CPU): until
+ * then the peer holds a socket and this struct.
+ */
+static void
+peek_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	uint8_t *buf = c->srv->peekbuf;
+	ssize_t n;
+	size_t need;
+
+	/* A FIN behind unread bytes is invisible to a peek: EV_CLOSED. */
+	if (what & EV_CLOSED) {
+		conn_close(c, "closed before the TLS handshake", 0);
+		return;
+	}
+	n = recv(fd, buf, TLS_RECORD_MAX, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR)) {
+		conn_close(c, "closed before the TLS handshake", 0);
+		return;
+	}
+	if (n <= 0)
+		return;
+	if (buf[0] != 0x16) {	/* handshake */
+		conn_close(c, "not a TLS handshake", 0);
+		return;
+	}
+	if (n < 5)
+		return;
+	need = 5 + ((size_t)buf[3] << 8 | buf[4]);
+	if (need > TLS_RECORD_MAX) {
+		conn_close(c, "TLS record over the protocol's limit", 0);
+		return;
+	}
+	if ((size_t)n < need)
+		return;
+	event_free(c->peek);
+	c->peek = NULL;
+	handshake_room(c->srv);
+	if (conn_start(c) != 0) {
+		conn_close(c, "cannot set up TLS", 0);
+		return;
+	}
+	c->handshaking = 1;
+	c->srv->nhandshaking++;
+}
+
+static struct conn *
+conn_new(struct server *srv, evutil_socket_t fd, const char *addr,
+    const char *host)
+{
+	struct timeval tv = { srv->cfg->hello_timeout / 1000,
+	    (srv->cfg->hello_timeout % 1000) * 1000 };
+	struct conn *c;
+
+	c = xcalloc(1, sizeof(*c));
+	c->srv = srv;
+	c->fd = fd;
+	snprintf(c->peer.addr, sizeof(c->peer.addr), "%s", addr);
+	snprintf(c->host, sizeof(c->host), "%s", host);
+	c->deadline = evtimer_new(srv->base, deadline_cb, c);
+	c->pending = 1;
+	if (srv->ssl != NULL && srv->peek_et) {
+		c->peek = event_new(srv->base, fd, EV_READ | EV_CLOSED |
+		    EV_PERSIST | EV_ET, peek_cb, c);
+		if (c->peek == NULL || event_add(c->peek, NULL) != 0)
+			goto fail;
+	} else if (conn_start(c) != 0)
+		goto fail;
+	evtimer_add(c->deadline, &tv);
+	return c;
+fail:
+	if (c->peek != NULL)
+		event_free(c->peek);
+	event_free(c->deadline);
+	free(c);
+	return NULL;
 }
 
 static void
@@ -413,60 +736,98 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 {
 	struct server *srv = arg;
 	struct conn *c;
-	SSL *ssl;
-	char addr[64];
+	const char *why = NULL;
+	char addr[64], host[INET6_ADDRSTRLEN + 2];
 	int one = 1;
 
 	(void)lev;
 	(void)salen;
-	addr_string(sa, addr, sizeof(addr));
-	if (srv->nconns >= (size_t)srv->cfg->max_connections) {
-		log_warnx("%s: refused: %zu connections already (max-"
-		    "connections)", addr, srv->nconns);
+	addr_strings(sa, addr, sizeof(addr), host, sizeof(host));
+	if (!make_room(srv, host, &why)) {
+		refused(srv, addr, why, 0);
 		evutil_closesocket(fd);
 		return;
 	}
+	if (why != NULL)
+		refused(srv, addr, why, 1);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c = xcalloc(1, sizeof(*c));
-	c->srv = srv;
-	memcpy(c->peer.addr, addr, sizeof(c->peer.addr));
-	if (srv->ssl != NULL) {
-		if ((ssl = SSL_new(srv->ssl)) == NULL) {
-			log_warnx("%s: refused: SSL_new failed", addr);
-			evutil_closesocket(fd);
-			free(c);
-			return;
-		}
-		c->bev = bufferevent_openssl_socket_new(srv->base, fd, ssl,
-		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev != NULL)
-			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	} else
-		c->bev = bufferevent_socket_new(srv->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		log_warnx("%s: refused: cannot allocate a bufferevent", addr);
+	if ((c = conn_new(srv, fd, addr, host)) == NULL) {
+		log_warnx("%s: refused: cannot set up the connection", addr);
 		evutil_closesocket(fd);
-		free(c);
 		return;
 	}
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
-	bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0,
-	    (size_t)srv->cfg->read_buffer);
-	set_timeout(c, srv->cfg->hello_timeout);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	srv->npending++;
 	log_debug("%s: connection accepted", addr);
 }
 
 static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(srv->lev);
+}
+
+/*
+ * Out of descriptors (EMFILE, ENFILE) or buffers, accept() fails at once
+ * and would fail again in a busy loop: stop accepting for a moment. The
+ * connection that could not be accepted waits in the kernel's backlog.
+ */
+static void
 accept_error_cb(struct evconnlistener *lev, void *arg)
 {
-	(void)lev;
-	(void)arg;
-	/* EMFILE and friends: keep listening, the next accept may work. */
-	log_warn("accept");
+	struct server *srv = arg;
+	struct timeval tv = { 0, ACCEPT_PAUSE_MS * 1000 };
+	int e = EVUTIL_SOCKET_ERROR();
+	uint64_t more;
+
+	if (ratelim_ok(&srv->accept_rl, 1, 1, &more))
+		log_warnx("accept: %s; pausing %d ms (%zu connections)%s%llu "
+		    "more since the last message",
+		    evutil_socket_error_to_string(e), ACCEPT_PAUSE_MS,
+		    srv->nconns, more ? "; " : "", (unsigned long long)more);
+	evconnlistener_disable(lev);
+	evtimer_add(srv->resume_ev, &tv);
+}
+
+/*
+ * Every connection is a descriptor: raise the soft limit to what
+ * max-connections needs, or refuse to start when the hard limit is
+ * lower, rather than failing accept() later.
+ */
+static int
+fd_limit(const struct collector_config *cfg, char *err, size_t errlen)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)cfg->max_connections + FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		snprintf(err, errlen, "getrlimit: %s", strerror(errno));
+		return -1;
+	}
+	if (rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		snprintf(err, errlen, "max-connections %lld needs %llu open "
+		    "files, but the limit is %llu: lower max-connections or "
+		    "raise the limit (LimitNOFILE= in the unit, ulimit -n)",
+		    cfg->max_connections, (unsigned long long)need,
+		    (unsigned long long)rl.rlim_max);
+		return -1;
+	}
+	rl.rlim_cur = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		snprintf(err, errlen, "setrlimit to %llu open files: %s",
+		    (unsigned long long)need, strerror(errno));
+		return -1;
+	}
+	log_info("open files limit raised to %llu for max-connections %lld",
+	    (unsigned long long)need, cfg->max_connections);
+	return 0;
 }
 
 static void
@@ -513,9 +874,15 @@ server_new(struct event_base *base, const struct collector_config *cfg,
 		    evutil_gai_strerror(rc));
 		return NULL;
 	}
+	if (fd_limit(cfg, err, errlen) != 0) {
+		evutil_freeaddrinfo(ai);
+		return NULL;
+	}
 	srv = xcalloc(1, sizeof(*srv));
 	srv->base = base;
 	srv->cfg = cfg;
+	srv->peek_et = (event_base_get_features(base) & (EV_FEATURE_ET |
+	    EV_FEATURE_EARLY_CLOSE)) == (EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE);
 	srv->ingest = ingest;
 	TAILQ_INIT(&srv->conns);
 	if (!cfg->insecure) {
@@ -534,6 +901,7 @@ server_new(struct event_base *base, const struct collector_config *cfg,
 		goto fail;
 	}
 	evconnlistener_set_error_cb(srv->lev, accept_error_cb);
+	srv->resume_ev = evtimer_new(base, resume_cb, srv);
 	srv->commit_ev = event_new(base, -1, EV_PERSIST, commit_cb, srv);
 	srv->commit_tv = tv;
 	event_add(srv->commit_ev, &tv);
@@ -586,6 +954,8 @@ server_free(struct server *srv)
 		event_free(srv->written_ev);
 	if (srv->commit_ev != NULL)
 		event_free(srv->commit_ev);
+	if (srv->resume_ev != NULL)
+		event_free(srv->resume_ev);
 	if (srv->lev != NULL)
 		evconnlistener_free(srv->lev);
 	SSL_CTX_free(srv->ssl);

@@ -14,6 +14,7 @@
 #define PROTO_HDRLEN		5	/* length (4) + type (1) */
 #define PROTO_MAX_FRAME		(1024 * 1024)	/* default payload cap */
 #define PROTO_MIN_FRAME		1024		/* smallest configurable cap */
+#define PROTO_HELLO_MAX		4096	/* a HELLO's payload, before auth */
 #define PROTO_MAX_NAME		64	/* agent names */
 #define PROTO_INSTANCE_LEN	32	/* hex characters of an instance id */
 

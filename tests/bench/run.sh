@@ -179,3 +179,7 @@ sh "$TOP/tests/bench/net.sh" "$BUILD"
 # docs/normalisation.md).
 "$BUILD/tests/lwsqlnorm" -b "$TOP/tests/data/sqlnorm-pg.sql"
 "$BUILD/tests/lwsqlnorm" -b -m "$TOP/tests/data/sqlnorm-mysql.sql"
+
+# Unauthenticated peers: RSS per pending peer against the 16 KiB budget,
+# judged here on the optimised build (make check only prints it).
+sh "$TOP/tests/integration/preauth.sh"
