@@ -32,6 +32,7 @@ struct collector_config {
 	char		*tls_cert;
 	char		*tls_key;
 	char		*tls_client_ca;	/* verify agents' certificates */
+	char		*tls_client_crl; /* revoked agent certificates */
 	char		*agent_secrets;	/* "name sha256hex" per line */
 	long long	 max_frame;
 	long long	 read_buffer;
@@ -79,6 +80,8 @@ int	 config_check_forward(const struct collector_config *, char *,
 struct secrets	*secrets_load(const char *path, char *err, size_t errlen);
 int		 secrets_check(const struct secrets *, const char *agent,
 		    const char *secret);
+int		 secrets_has(const struct secrets *, const char *agent,
+		    const char *hash);
 size_t		 secrets_count(const struct secrets *);
 void		 secrets_free(struct secrets *);
 
@@ -142,6 +145,7 @@ enum ingest_result {
 struct ingest_peer {
 	char		 addr[64];	/* "ip:port" for log lines */
 	char		 cn[128];	/* verified certificate CN, or "" */
+	char		 secret_hash[65]; /* when a secret authenticated it */
 	int		 authenticated;
 	char		 agent[65];
 	char		 instance[33];
@@ -171,6 +175,8 @@ enum ingest_result ingest_event(struct ingest_ctx *, struct ingest_peer *,
 		    const uint8_t *, size_t, char *err, size_t errlen);
 enum ingest_result ingest_status(struct ingest_ctx *, struct ingest_peer *,
 		    const uint8_t *, size_t, char *err, size_t errlen);
+int		 ingest_peer_valid(const struct ingest_ctx *,
+		    const struct ingest_peer *, char *err, size_t errlen);
 enum ingest_result ingest_gap(struct ingest_ctx *, struct ingest_peer *,
 		    const uint8_t *, size_t, char *err, size_t errlen);
 int		 ingest_replay(struct ingest_ctx *, const char *path,
@@ -181,6 +187,9 @@ struct server	*server_new(struct event_base *,
 		    const struct collector_config *, struct ingest_ctx *,
 		    char *err, size_t errlen);
 void		 server_acks(struct server *);	/* after each commit */
+int		 server_reload(struct server *,
+		    const struct collector_config *, char *err,
+		    size_t errlen);
 size_t		 server_nconns(const struct server *);
 int		 server_free(struct server *);	/* -1: not all stored */
 

@@ -5,9 +5,11 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "collector.h"
 #include "leakwatch/proto.h"
+#include "leakwatch/util.h"
 
 #define K(n, kind, field, lo, hi) \
 	{ n, kind, offsetof(struct collector_config, field), lo, hi }
@@ -19,6 +21,7 @@ const struct conf_key collector_keys[] = {
 	K("tls-cert", CONF_STR, tls_cert, 0, 0),
 	K("tls-key", CONF_STR, tls_key, 0, 0),
 	K("tls-client-ca", CONF_STR, tls_client_ca, 0, 0),
+	K("tls-client-crl", CONF_STR, tls_client_crl, 0, 0),
 	K("agent-secrets", CONF_STR, agent_secrets, 0, 0),
 	K("max-frame", CONF_SIZE, max_frame, PROTO_MIN_FRAME, 16 << 20),
 	K("read-buffer", CONF_SIZE, read_buffer, 4096, 64 << 20),
@@ -94,6 +97,19 @@ config_check_forward(const struct collector_config *c, char *err,
 	return 0;
 }
 
+/* 1 when the listen address is a loopback one (127/8, ::1, localhost). */
+static int
+listen_loopback(const char *listen)
+{
+	char host[256], port[16];
+
+	if (hostport_split(listen, host, sizeof(host), port,
+	    sizeof(port)) != 0)
+		return 0;
+	return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+	    strcmp(host, "localhost") == 0;
+}
+
 /* Checks that need several keys at once; messages name the keys. */
 int
 config_check(const struct collector_config *c, char *err, size_t errlen)
@@ -112,7 +128,17 @@ config_check(const struct collector_config *c, char *err, size_t errlen)
 			    "tls-cert/tls-client-ca are set; remove one");
 			return -1;
 		}
+		if (!listen_loopback(c->listen)) {
+			snprintf(err, errlen, "insecure: plaintext is for "
+			    "tests on loopback only, but listen is %s",
+			    c->listen);
+			return -1;
+		}
 		return 0;
+	}
+	if (c->tls_client_crl != NULL && c->tls_client_ca == NULL) {
+		snprintf(err, errlen, "tls-client-crl: needs tls-client-ca");
+		return -1;
 	}
 	if (c->tls_cert == NULL || c->tls_key == NULL) {
 		snprintf(err, errlen, "tls-cert and tls-key are required "

@@ -72,12 +72,31 @@ authenticate(struct ingest_ctx *ctx, struct ingest_peer *peer,
 			    agent);
 			return -1;
 		}
+		sha256_hex(secret, strlen(secret), peer->secret_hash);
 		return 0;
 	}
 	if (ctx->insecure)
 		return 0;
 	snprintf(err, errlen, "agent \"%s\" sent no certificate", agent);
 	return -1;
+}
+
+/*
+ * After a reload: may this authenticated peer stay? A peer that came in
+ * with a secret needs that secret still in the file; a certificate is
+ * checked by the server, which holds the TLS session.
+ */
+int
+ingest_peer_valid(const struct ingest_ctx *ctx,
+    const struct ingest_peer *peer, char *err, size_t errlen)
+{
+	if (!peer->authenticated || peer->secret_hash[0] == '\0')
+		return 1;
+	if (secrets_has(ctx->secrets, peer->agent, peer->secret_hash))
+		return 1;
+	snprintf(err, errlen, "secret for agent \"%s\" revoked",
+	    peer->agent);
+	return 0;
 }
 
 enum ingest_result

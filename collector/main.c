@@ -143,8 +143,8 @@ check_config(struct collector *co, char *err, size_t errlen)
 	}
 	if (!co->cfg.insecure) {
 		ctx = tls_server_ctx(co->cfg.tls_cert, co->cfg.tls_key,
-		    co->cfg.tls_client_ca, co->cfg.agent_secrets == NULL, err,
-		    errlen);
+		    co->cfg.tls_client_ca, co->cfg.tls_client_crl,
+		    co->cfg.agent_secrets == NULL, err, errlen);
 		if (ctx == NULL)
 			return -1;
 		SSL_CTX_free(ctx);
@@ -153,9 +153,11 @@ check_config(struct collector *co, char *err, size_t errlen)
 }
 
 /*
- * SIGHUP: reopen logs, re-read the config file and the secrets. Scalar
- * limits apply at once (the server reads them live); listen, db and TLS
- * files are bound at start and need a restart, which is logged.
+ * SIGHUP: reopen logs, re-read the config file, the secrets and the TLS
+ * files (certificate, key, client CA, CRL). Scalar limits apply at once
+ * (the server reads them live); agents whose secret is gone or whose
+ * certificate no longer verifies are disconnected. listen, db and
+ * insecure are bound at start and need a restart, which is logged.
  */
 static void
 reload(struct collector *co)
@@ -163,6 +165,7 @@ reload(struct collector *co)
 	struct collector_config nc;
 	struct secrets *ns = NULL;
 	char err[512];
+	int closed;
 
 	log_reopen();
 	scorer_reload(co->scorer);
@@ -204,9 +207,14 @@ reload(struct collector *co)
 	co->cfg.shutdown_timeout = nc.shutdown_timeout;
 	store_set_shutdown_timeout(co->store, nc.shutdown_timeout);
 	co->ingest.clock_skew = nc.clock_skew;
+	closed = co->server != NULL ? server_reload(co->server, &nc, err,
+	    sizeof(err)) : 0;
+	if (err[0] != '\0')
+		log_warnx("SIGHUP: keeping the old TLS files: %s", err);
 	conf_clear(collector_keys, &nc);
-	log_info("SIGHUP: configuration reloaded (%zu agent secrets)",
-	    secrets_count(co->secrets));
+	log_info("SIGHUP: configuration reloaded (%zu agent secrets; %d "
+	    "agents disconnected as no longer valid)",
+	    secrets_count(co->secrets), closed);
 }
 
 static void
@@ -365,7 +373,9 @@ main(int argc, char **argv)
 	if (co.check_only) {
 		if (co.verbose)
 			conf_dump(collector_keys, &co.cfg, stdout);
-		fprintf(stderr, "leakwatch-collector: configuration OK\n");
+		fprintf(stderr, "leakwatch-collector: configuration OK%s\n",
+		    co.cfg.insecure ? " (insecure: plaintext, no agent "
+		    "authentication, loopback only: for tests)" : "");
 		conf_clear(collector_keys, &co.cfg);
 		return 0;
 	}

@@ -98,6 +98,20 @@ secrets_check(const struct secrets *s, const char *agent,
 	return 0;
 }
 
+/* 1 when agent is still listed with this hash (a reload's check). */
+int
+secrets_has(const struct secrets *s, const char *agent, const char *hash)
+{
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->v[i].name, agent) == 0)
+			return ct_streq(s->v[i].hash, hash);
+	return 0;
+}
+
 size_t
 secrets_count(const struct secrets *s)
 {

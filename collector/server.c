@@ -455,7 +455,8 @@ static void
 event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
-	char err[512], why[600];
+	char err[512], why[700];
+	const char *vr;
 	unsigned long e;
 
 	if (what & BEV_EVENT_CONNECTED) {
@@ -474,7 +475,10 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		if (c->srv->ssl != NULL &&
 		    (e = bufferevent_get_openssl_error(bev)) != 0) {
 			tls_errstr(e, err, sizeof(err));
-			snprintf(why, sizeof(why), "TLS: %s", err);
+			vr = tls_verify_result(bufferevent_openssl_get_ssl(bev));
+			snprintf(why, sizeof(why), "TLS: %s%s%s%s", err,
+			    vr != NULL ? " (" : "", vr != NULL ? vr : "",
+			    vr != NULL ? ")" : "");
 		} else
 			snprintf(why, sizeof(why), "%s",
 			    evutil_socket_error_to_string(
@@ -887,8 +891,8 @@ server_new(struct event_base *base, const struct collector_config *cfg,
 	TAILQ_INIT(&srv->conns);
 	if (!cfg->insecure) {
 		srv->ssl = tls_server_ctx(cfg->tls_cert, cfg->tls_key,
-		    cfg->tls_client_ca, cfg->agent_secrets == NULL, err,
-		    errlen);
+		    cfg->tls_client_ca, cfg->tls_client_crl,
+		    cfg->agent_secrets == NULL, err, errlen);
 		if (srv->ssl == NULL)
 			goto fail;
 	}
@@ -916,6 +920,56 @@ fail:
 	evutil_freeaddrinfo(ai);
 	server_free(srv);
 	return NULL;
+}
+
+/*
+ * SIGHUP, after the new secrets are in place: new connections get a TLS
+ * context built from the files as they are now (certificate, key, CA,
+ * CRL), and every live agent whose secret was revoked or whose
+ * certificate no longer verifies is told why and closed. Returns how
+ * many were closed. When the TLS files do not load, err says why and the
+ * old context stays for new connections and certificates; revoked
+ * secrets are acted on all the same.
+ */
+int
+server_reload(struct server *srv, const struct collector_config *nc,
+    char *err, size_t errlen)
+{
+	struct conn *c, *next;
+	SSL_CTX *ctx = NULL;
+	SSL *ssl;
+	char why[256];
+	int closed = 0;
+
+	err[0] = '\0';
+	if (srv->ssl != NULL) {
+		ctx = tls_server_ctx(nc->tls_cert, nc->tls_key,
+		    nc->tls_client_ca, nc->tls_client_crl,
+		    nc->agent_secrets == NULL, err, errlen);
+		if (ctx != NULL) {
+			/* Live sessions hold their own reference. */
+			SSL_CTX_free(srv->ssl);
+			srv->ssl = ctx;
+		}
+	}
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (!c->peer.authenticated || c->closing)
+			continue;
+		if (!ingest_peer_valid(srv->ingest, &c->peer, why,
+		    sizeof(why))) {
+			conn_close(c, why, 1);
+			closed++;
+			continue;
+		}
+		if (ctx != NULL && c->bev != NULL &&
+		    (ssl = bufferevent_openssl_get_ssl(c->bev)) != NULL &&
+		    tls_peer_recheck(ssl, ctx, why, sizeof(why)) != 0) {
+			conn_close(c, why, 1);
+			closed++;
+		}
+	}
+	return closed;
 }
 
 size_t

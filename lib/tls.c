@@ -10,9 +10,12 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "leakwatch/tls.h"
+
+#define TLS12_CIPHERS	"ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"
 
 void
 tls_errstr(unsigned long first, char *buf, size_t len)
@@ -47,6 +50,13 @@ ctx_new(const SSL_METHOD *m, char *err, size_t errlen)
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* TLS 1.2: forward-secret AEAD suites only, no CBC (TLS 1.3's
+	 * suites are all AEAD already). */
+	if (SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1) {
+		tls_errstr(0, err, errlen);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
 	    SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
@@ -90,9 +100,43 @@ load_ca(SSL_CTX *ctx, const char *ca, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Every CRL in a PEM file, checked for the client's own certificate
+ * (X509_V_FLAG_CRL_CHECK: the leaf; its issuer must have a CRL in the
+ * file, or verification fails, which is the safe side).
+ */
+static int
+load_crl(SSL_CTX *ctx, const char *path, char *err, size_t errlen)
+{
+	X509_STORE *st = SSL_CTX_get_cert_store(ctx);
+	X509_CRL *crl;
+	BIO *b;
+	char e[256];
+	int n = 0;
+
+	if ((b = BIO_new_file(path, "r")) == NULL) {
+		tls_errstr(0, e, sizeof(e));
+		snprintf(err, errlen, "CRL file %s: %s", path, e);
+		return -1;
+	}
+	while ((crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL) {
+		X509_STORE_add_crl(st, crl);
+		X509_CRL_free(crl);
+		n++;
+	}
+	ERR_clear_error();	/* the end of the file reads as an error */
+	BIO_free(b);
+	if (n == 0) {
+		snprintf(err, errlen, "CRL file %s: no CRL in it", path);
+		return -1;
+	}
+	X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
+	return 0;
+}
+
 SSL_CTX *
 tls_server_ctx(const char *cert, const char *key, const char *client_ca,
-    int require_cert, char *err, size_t errlen)
+    const char *crl, int require_cert, char *err, size_t errlen)
 {
 	SSL_CTX *ctx;
 	STACK_OF(X509_NAME) *names;
@@ -103,6 +147,8 @@ tls_server_ctx(const char *cert, const char *key, const char *client_ca,
 		goto fail;
 	if (client_ca != NULL) {
 		if (load_ca(ctx, client_ca, err, errlen) != 0)
+			goto fail;
+		if (crl != NULL && load_crl(ctx, crl, err, errlen) != 0)
 			goto fail;
 		if ((names = SSL_load_client_CA_file(client_ca)) != NULL)
 			SSL_CTX_set_client_CA_list(ctx, names);
@@ -186,4 +232,46 @@ tls_peer_cn(SSL *ssl, char *buf, size_t len)
 	if (n <= 0 || (size_t)n >= len || strlen(buf) != (size_t)n)
 		return -1;
 	return 1;
+}
+
+/*
+ * Checks a live session's client certificate again, against ctx (a
+ * context made after a reload: new CA file, new CRL). 0 when it still
+ * verifies or the peer sent none; -1 with the reason when it does not.
+ */
+int
+tls_peer_recheck(SSL *ssl, SSL_CTX *ctx, char *err, size_t errlen)
+{
+	X509 *cert = SSL_get0_peer_certificate(ssl);
+	X509_STORE_CTX *vc;
+	int ok;
+
+	if (cert == NULL)
+		return 0;
+	if ((vc = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(vc, SSL_CTX_get_cert_store(ctx), cert,
+	    SSL_get_peer_cert_chain(ssl)) != 1) {
+		X509_STORE_CTX_free(vc);
+		snprintf(err, errlen, "cannot check the certificate again");
+		return -1;
+	}
+	X509_STORE_CTX_set_purpose(vc, X509_PURPOSE_SSL_CLIENT);
+	ok = X509_verify_cert(vc) == 1;
+	if (!ok)
+		snprintf(err, errlen, "certificate no longer valid: %s",
+		    X509_verify_cert_error_string(
+		    X509_STORE_CTX_get_error(vc)));
+	X509_STORE_CTX_free(vc);
+	return ok ? 0 : -1;
+}
+
+/* Why the peer's certificate failed to verify, or NULL if it did not. */
+const char *
+tls_verify_result(const SSL *ssl)
+{
+	long r;
+
+	if (ssl == NULL || (r = SSL_get_verify_result(ssl)) == X509_V_OK)
+		return NULL;
+	return X509_verify_cert_error_string(r);
 }

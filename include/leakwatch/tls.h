@@ -12,10 +12,16 @@
 
 /*
  * Server context. client_ca NULL: no client certificates asked for (agents
- * must then use secrets). require_cert: refuse a handshake without one.
+ * must then use secrets); crl (or NULL) lists revoked client certificates.
+ * require_cert: refuse a handshake without one.
  */
 SSL_CTX	*tls_server_ctx(const char *cert, const char *key,
-	    const char *client_ca, int require_cert, char *err, size_t errlen);
+	    const char *client_ca, const char *crl, int require_cert,
+	    char *err, size_t errlen);
+/* Why the peer's certificate did not verify, or NULL. */
+const char *tls_verify_result(const SSL *);
+/* A live session's client certificate against a newer context. */
+int	 tls_peer_recheck(SSL *, SSL_CTX *, char *err, size_t errlen);
 /* Client context verifying the server against ca; cert/key optional. */
 SSL_CTX	*tls_client_ctx(const char *ca, const char *cert, const char *key,
 	    char *err, size_t errlen);

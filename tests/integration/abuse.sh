@@ -94,6 +94,16 @@ fi
 case "$r_plain" in *WELCOME*) fail plaintext_refused "$r_plain" ;;
 	*) pass plaintext_refused ;; esac
 
+# TLS 1.2 offers forward-secret AEAD suites only: a CBC suite is refused.
+cbc=$(echo | openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 \
+    -cipher ECDHE-ECDSA-AES128-SHA -CAfile "$T/pki/ca.crt" 2>&1)
+gcm=$(echo | openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 \
+    -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -CAfile "$T/pki/ca.crt" 2>&1)
+case "$cbc" in *"Cipher is ECDHE-ECDSA-AES128-SHA"*) fail tls12_cbc_refused "negotiated" ;;
+	*) pass tls12_cbc_refused ;; esac
+case "$gcm" in *"Cipher is ECDHE-ECDSA-AES128-GCM-SHA256"*) pass tls12_gcm_accepted ;;
+	*) fail tls12_gcm_accepted "$(echo "$gcm" | tail -3)" ;; esac
+
 wait $AGENT_PID
 rc=$?
 c=$(sql "$T/c.db" "SELECT count(*) FROM events")

@@ -40,6 +40,13 @@ out=$("$COLLECTOR" -t --listen 127.0.0.1:1 --db "$T/x.db" --tls-cert "$T/nope.cr
 check missing_cert_named contains "$out" "nope.crt"
 out=$("$COLLECTOR" -t --listen 127.0.0.1:1 --db "$T/x.db" --tls-cert "$T/pki/collector.crt" --tls-key "$T/pki/collector.key" 2>&1)
 check agent_auth_required contains "$out" "no way to authenticate agents"
+# insecure: refused off loopback, and -t says what it means.
+printf 'listen 0.0.0.0:%s\ndb "%s/i.db"\ninsecure yes\n' "$PORT" "$T" >"$T/insecure.conf"
+out=$("$COLLECTOR" -t -c "$T/insecure.conf" 2>&1)
+check insecure_off_loopback_refused contains "$out" "insecure: plaintext is for tests on loopback only, but listen is 0.0.0.0:$PORT"
+printf 'listen 127.0.0.1:%s\ndb "%s/i.db"\ninsecure yes\n' "$PORT" "$T" >"$T/insecure.conf"
+out=$("$COLLECTOR" -t -c "$T/insecure.conf" 2>&1)
+check insecure_t_says_what [ "$out" = "leakwatch-collector: configuration OK (insecure: plaintext, no agent authentication, loopback only: for tests)" ]
 out=$("$AGENT" -t --collector 127.0.0.1:1 --spool "$T/sp" --source jsonl:- 2>&1)
 check agent_needs_ca contains "$out" "tls-ca is required"
 printf 'short\n' >"$T/weak.secret"; chmod 644 "$T/weak.secret"
@@ -56,7 +63,7 @@ SECRET="late-comer-secret-0123456789"
 r1=$("$LW_BUILD/tests/lwpeer" 127.0.0.1 $PORT hello -ca "$T/pki/ca.crt" -name late -secret "$SECRET")
 printf 'late %s\n' "$(printf '%s' "$SECRET" | sha256sum | cut -d' ' -f1)" >"$T/secrets"
 kill -HUP $CPID
-wait_log "$T/c.log" "configuration reloaded (1 agent secrets)" 5
+wait_log "$T/c.log" "configuration reloaded (1 agent secrets;" 5
 r2=$("$LW_BUILD/tests/lwpeer" 127.0.0.1 $PORT hello -ca "$T/pki/ca.crt" -name late -secret "$SECRET")
 case "$r1" in *'wrong secret for agent "late"'*) pass before_reload_refused ;; *) fail before_reload_refused "$r1" ;; esac
 case "$r2" in WELCOME*) pass sighup_reloads_secrets ;; *) fail sighup_reloads_secrets "$r2" ;; esac

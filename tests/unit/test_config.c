@@ -139,6 +139,40 @@ test_collector_checks(void)
 	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
 	CHECK_CONTAINS(err, "insecure: plaintext, but");
 	conf_clear(collector_keys, &c);
+
+	/* insecure only on loopback. */
+	memset(&c, 0, sizeof(c));
+	config_defaults(&c);
+	conf_set(collector_keys, &c, "db", "/tmp/x.db", err, 512);
+	conf_set(collector_keys, &c, "insecure", "yes", err, 512);
+	conf_set(collector_keys, &c, "listen", "0.0.0.0:7000", err, 512);
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "insecure: plaintext is for tests on loopback only, "
+	    "but listen is 0.0.0.0:7000");
+	conf_set(collector_keys, &c, "listen", "10.1.2.3:7000", err, 512);
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	conf_set(collector_keys, &c, "listen", "[::1]:7000", err, 512);
+	CHECK_INT(config_check(&c, err, sizeof(err)), 0);
+	conf_set(collector_keys, &c, "listen", "127.0.0.2:7000", err, 512);
+	CHECK_INT(config_check(&c, err, sizeof(err)), 0);
+	conf_set(collector_keys, &c, "listen", "localhost:7000", err, 512);
+	CHECK_INT(config_check(&c, err, sizeof(err)), 0);
+	conf_set(collector_keys, &c, "listen", "*:7000", err, 512);
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	conf_clear(collector_keys, &c);
+
+	/* A CRL needs the CA it revokes for. */
+	memset(&c, 0, sizeof(c));
+	config_defaults(&c);
+	conf_set(collector_keys, &c, "db", "/tmp/x.db", err, 512);
+	conf_set(collector_keys, &c, "listen", "127.0.0.1:1", err, 512);
+	conf_set(collector_keys, &c, "tls-cert", "a", err, 512);
+	conf_set(collector_keys, &c, "tls-key", "b", err, 512);
+	conf_set(collector_keys, &c, "agent-secrets", "s", err, 512);
+	conf_set(collector_keys, &c, "tls-client-crl", "r.pem", err, 512);
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "tls-client-crl: needs tls-client-ca");
+	conf_clear(collector_keys, &c);
 }
 
 static void
