@@ -158,6 +158,32 @@ out:
 	return rc;
 }
 
+/*
+ * What an agent observes; an alert is the collector's own conclusion and
+ * agent.status has its own frame. An agent that sends either would be
+ * writing the analysts' queue or another agent's health.
+ */
+static int
+agent_may_send(enum event_type t)
+{
+	return t == EVENT_DB_QUERY || t == EVENT_DB_SESSION ||
+	    t == EVENT_NET_FLOW;
+}
+
+/* A valid event of a type agents may not send: skipped and counted. */
+static enum ingest_result
+refuse_type(struct ingest_ctx *ctx, struct ingest_peer *peer, uint64_t seq,
+    enum event_type t)
+{
+	log_warnx("agent %s (%s): event %" PRIu64 " dropped: agents may not "
+	    "send %s events", peer->agent, peer->addr, seq,
+	    lw_event_type_name(t));
+	peer->rejected++;
+	ctx->events_rejected++;
+	store_skip(ctx->store, peer->stream, seq);
+	return INGEST_OK;
+}
+
 enum ingest_result
 ingest_event(struct ingest_ctx *ctx, struct ingest_peer *peer,
     const uint8_t *buf, size_t len, char *err, size_t errlen)
@@ -202,6 +228,8 @@ ingest_event(struct ingest_ctx *ctx, struct ingest_peer *peer,
 	if (lw_event_scan(raw, len - 8, &sc) == 0 && sc.agent != NULL &&
 	    sc.agent_len == strlen(peer->agent) &&
 	    memcmp(sc.agent, peer->agent, sc.agent_len) == 0) {
+		if (!agent_may_send(sc.type))
+			return refuse_type(ctx, peer, seq, sc.type);
 		memset(&fast, 0, sizeof(fast));
 		fast.type = sc.type;
 		fast.ts_us = sc.ts_us;
@@ -223,6 +251,12 @@ ingest_event(struct ingest_ctx *ctx, struct ingest_peer *peer,
 		ctx->events_rejected++;
 		store_skip(ctx->store, peer->stream, seq);
 		return INGEST_OK;
+	}
+	if (!agent_may_send(ev->type)) {
+		enum event_type t = ev->type;
+
+		lw_event_free(ev);
+		return refuse_type(ctx, peer, seq, t);
 	}
 	/*
 	 * Agents put their own name in `agent`; when it is the authenticated

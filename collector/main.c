@@ -6,6 +6,7 @@
  *   leakwatch-collector [-tv] [-c FILE] [--listen ADDR:PORT] [--db PATH]
  *       [--insecure] [--KEY VALUE ...] [--replay FILE.jsonl]
  */
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -381,6 +382,9 @@ main(int argc, char **argv)
 	}
 	if (geteuid() == 0)
 		log_warnx("running as root; the collector needs no privileges");
+	/* Its memory holds the TLS key: no core files, no ptrace by peers. */
+	if (prctl(PR_SET_DUMPABLE, 0) != 0)
+		log_warn("prctl(PR_SET_DUMPABLE)");
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
 	log_libevent();

@@ -374,7 +374,7 @@ ckpt_start(struct store *s, const char *path, const char *pragmas)
 	struct ckpt *c = &s->ckpt;
 
 	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK ||
 	    sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
 		log_warnx("store: no checkpoint connection: %s", c->db ?
 		    sqlite3_errmsg(c->db) : "cannot open");
@@ -428,8 +428,12 @@ db_file_create(const char *path, char *err, size_t errlen)
 	struct group *gr;
 	int fd;
 
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	/* A symlink planted at the path would have its target chmod'ed. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0640)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, errno == ELOOP ?
+		    "is a symbolic link; give the database's real path" :
+		    strerror(errno));
 		return -1;
 	}
 	/* The collector runs with umask 077: set the mode explicitly. */
@@ -484,7 +488,7 @@ store_open(const char *path, int sync_full, char *err, size_t errlen)
 	pthread_mutex_init(&s->turn.mtx, NULL);
 	pthread_cond_init(&s->turn.cv, NULL);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, s->db ?
 		    sqlite3_errmsg(s->db) : "cannot open");
 		goto fail;

@@ -69,4 +69,25 @@ case "$r1" in *'wrong secret for agent "late"'*) pass before_reload_refused ;; *
 case "$r2" in WELCOME*) pass sighup_reloads_secrets ;; *) fail sighup_reloads_secrets "$r2" ;; esac
 st=$(stat -c %a "$T/c.db")
 check db_mode_0640 [ "$st" = 640 ]
+
+# Its memory holds the TLS key: the collector is not dumpable, so its
+# /proc files belong to root even when it runs as another user.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod 755 "$T"
+	mkdir -m 777 "$T/nb"
+	P2=$(free_port)
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    "$COLLECTOR" --listen 127.0.0.1:$P2 --db "$T/nb/n.db" --insecure \
+	    >"$T/nb.log" 2>&1 &
+	NB=$!
+	PIDS="$PIDS $NB"
+	if wait_log "$T/nb.log" "listening on" 10; then
+		check collector_not_dumpable [ "$(stat -c %U /proc/$NB/environ)" = root ]
+	else
+		fail collector_not_dumpable "did not start: $(tail -2 "$T/nb.log")"
+	fi
+	kill "$NB"
+else
+	skip collector_not_dumpable "needs root and setpriv"
+fi
 finish

@@ -90,6 +90,11 @@ for u in "$A" "$C"; do
 done
 check agent_rw_spool grep -qx 'ReadWritePaths=/var/lib/leakwatch-agent' "$A"
 check collector_rw_db grep -qx 'ReadWritePaths=/var/lib/leakwatch /run/leakwatch' "$C"
+# /run/leakwatch belongs to user and group leakwatch; analysts reach the
+# control socket in it (0660, group leakwatch-analysts) only through the
+# directory's "other" execute bit.
+rdm=$(sed -n 's/^RuntimeDirectoryMode=//p' "$C")
+check runtime_dir_lets_analysts_through [ -n "$rdm" ] && [ $(( 0$rdm & 01 )) = 1 ]
 S="$R/usr/lib/sysusers.d/leakwatch.conf"
 check sysusers_collector grep -q '^u  *leakwatch ' "$S"
 check sysusers_agent grep -q '^u  *leakwatch-agent ' "$S"

@@ -303,7 +303,7 @@ test_welcome_reports_committed(void)
 /*
  * An event naming the authenticated agent is stored byte for byte as
  * sent, whether lib/event-scan.c vouched for it (seq 1) or it took the
- * DOM path (seq 2: alert evidence is left to the reference); one without
+ * DOM path (seq 2: an escaped key is left to the reference); one without
  * `agent` gets the name added (seq 3). Type and time are the event's.
  */
 static void
@@ -313,10 +313,10 @@ test_stored_as_sent(void)
 	    "\"db1\", \"ts\":\"2026-11-22T10:00:01.500000Z\",\"db_system\":"
 	    "\"mysql\",\"db_user\":\"u\",\"command\":\"SELECT\","
 	    "\"status\":\"ok\" }";
-	static const char slow[] = "{\"type\":\"alert\",\"ts\":"
-	    "\"2026-11-22T10:00:02.000000Z\",\"agent\":\"db1\",\"id\":\"a1\","
-	    "\"employee\":\"e\",\"rule\":\"r\",\"severity\":\"low\","
-	    "\"score\":1.5,\"summary\":\"s\",\"evidence\":{\"k\":[1,2]}}";
+	static const char slow[] = "{\"type\":\"db.query\",\"ts\":"
+	    "\"2026-11-22T10:00:02.000000Z\",\"agent\":\"db1\","
+	    "\"db_system\":\"mysql\",\"db_us\\u0065r\":\"u\","
+	    "\"command\":\"SELECT\",\"status\":\"ok\"}";
 	static const char bare[] = "{\"type\":\"db.session\",\"ts\":"
 	    "\"2026-11-22T10:00:03.000000Z\",\"db_system\":\"mysql\","
 	    "\"action\":\"tls\"}";
@@ -335,7 +335,7 @@ test_stored_as_sent(void)
 	CHECK_INT(count("SELECT ts FROM events WHERE seq = 1"),
 	    1795341601500000LL);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE seq = 2 "
-	    "AND type = 'alert' AND json = '%s'", slow);
+	    "AND type = 'db.query' AND json = '%s'", slow);
 	CHECK_INT(count(sql), 1);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE seq = 3 "
 	    "AND type = 'db.session' AND json = '%.*s,\"agent\":\"db1\"}'",
@@ -343,6 +343,42 @@ test_stored_as_sent(void)
 	CHECK_INT(count(sql), 1);
 	CHECK_INT(count("SELECT ts FROM events WHERE seq = 3"),
 	    1795341603000000LL);
+	teardown();
+}
+
+/*
+ * An alert is the collector's conclusion and agent.status has its own
+ * frame: an agent sending either as an EVENT, on the scanner's path or
+ * the reference's, has it dropped and counted, its sequence moving on.
+ */
+static void
+test_agent_types_only(void)
+{
+	static const char alert[] = "{\"type\":\"alert\",\"ts\":"
+	    "\"2026-11-22T10:00:02.000000Z\",\"agent\":\"db1\",\"id\":\"a1\","
+	    "\"employee\":\"bob\",\"rule\":\"r\",\"severity\":\"critical\","
+	    "\"score\":99,\"summary\":\"s\",\"evidence\":{\"k\":[1,2]}}";
+	static const char alert_fast[] = "{\"type\":\"alert\",\"ts\":"
+	    "\"2026-11-22T10:00:03.000000Z\",\"agent\":\"db1\",\"id\":\"a2\","
+	    "\"employee\":\"bob\",\"rule\":\"r\",\"severity\":\"low\","
+	    "\"score\":1,\"summary\":\"s\"}";
+	static const char status[] = "{\"type\":\"agent.status\",\"ts\":"
+	    "\"2026-11-22T10:00:04.000000Z\",\"agent\":\"db1\"}";
+	char reply[512], err[256];
+
+	setup(0, 1);
+	REQUIRE(hello("{\"proto\":1,\"agent\":\"db1\",\"instance\":\"" INST
+	    "\"}", reply, err) == INGEST_OK);
+	CHECK_INT(send_event(1, alert), INGEST_OK);
+	CHECK_INT(send_event(2, alert_fast), INGEST_OK);
+	CHECK_INT(send_event(3, status), INGEST_OK);
+	CHECK_INT(send_event(4, ev("u4")), INGEST_OK);
+	CHECK_INT(peer.rejected, 3);
+	CHECK_INT(ctx.events_rejected, 3);
+	CHECK_INT(stream_last(peer.stream), 4);
+	CHECK_INT(count("SELECT count(*) FROM events"), 1);
+	CHECK_INT(count("SELECT count(*) FROM events WHERE type = 'alert'"),
+	    0);
 	teardown();
 }
 
@@ -359,6 +395,7 @@ static const struct test tests[] = {
 	{ "status_recorded", test_status_recorded },
 	{ "welcome_reports_committed", test_welcome_reports_committed },
 	{ "stored_as_sent", test_stored_as_sent },
+	{ "agent_types_only", test_agent_types_only },
 };
 
 HARNESS_MAIN(tests)

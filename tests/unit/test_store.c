@@ -592,6 +592,34 @@ test_unwritable_path(void)
 	store_close(NULL);
 }
 
+/*
+ * A symlink planted at the database path: refused, and its target keeps
+ * its mode (the old code chmod'ed the target 0640).
+ */
+static void
+test_symlink_refused(void)
+{
+	char err[256], target[600], link[600];
+	const char *dir = harness_tmpdir();
+	struct stat st;
+	struct store *s;
+	FILE *f;
+
+	snprintf(target, sizeof(target), "%s/target", dir);
+	snprintf(link, sizeof(link), "%s/c.db", dir);
+	REQUIRE((f = fopen(target, "w")) != NULL);
+	fclose(f);
+	REQUIRE(chmod(target, 0604) == 0);
+	REQUIRE(symlink(target, link) == 0);
+	s = store_open(link, 0, err, sizeof(err));
+	CHECK(s == NULL);
+	CHECK_CONTAINS(err, "is a symbolic link");
+	REQUIRE(stat(target, &st) == 0);
+	CHECK_INT(st.st_mode & 0777, 0604);
+	CHECK_INT(st.st_size, 0);
+	store_close(s);
+}
+
 static const struct test tests[] = {
 	{ "creates_schema_0640", test_creates_schema_0640 },
 	{ "insert_commit_count", test_insert_commit_count },
@@ -605,6 +633,7 @@ static const struct test tests[] = {
 	{ "quit_bounds_wait_in_progress", test_quit_bounds_wait_in_progress },
 	{ "newer_schema_refused", test_newer_schema_refused },
 	{ "unwritable_path", test_unwritable_path },
+	{ "symlink_refused", test_symlink_refused },
 };
 
 HARNESS_MAIN(tests)
