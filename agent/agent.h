@@ -7,6 +7,7 @@
 #ifndef LEAKWATCH_AGENT_H
 #define LEAKWATCH_AGENT_H
 
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -112,6 +113,8 @@ struct spool_rec {
 	size_t		 len;
 };
 
+int		 spool_chown(struct spool *, uid_t, gid_t, char *err,
+		    size_t errlen);
 struct spool	*spool_open(const char *dir, uint64_t max_bytes,
 		    uint64_t segment_bytes, char *err, size_t errlen);
 void		 spool_free(struct spool *);
@@ -290,7 +293,10 @@ void		 capture_free(struct capture *);
 
 /* priv.c */
 /* Drops to cfg->user (if set) and sets no_new_privs; fatal on failure. */
-void		 priv_drop(const struct agent_config *);
+struct passwd;
+int		 priv_user(const struct agent_config *, int offline,
+		    struct passwd *, char *err, size_t errlen);
+void		 priv_drop(const struct agent_config *, int offline);
 
 /* reasm.c */
 

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,7 +281,7 @@ run_offline(struct agent *ag)
 	}
 	/* Every capture is open: nothing below parses packets as root. */
 	if (rc == 0)
-		priv_drop(&ag->cfg);
+		priv_drop(&ag->cfg, 1);
 	if (rc == 0) {
 		tick = periodic(ag->base, 10, offline_tick_cb, ag);
 		event_base_dispatch(ag->base);
@@ -444,9 +445,11 @@ int
 main(int argc, char **argv)
 {
 	struct agent ag;
+	struct passwd pw;
 	char err[512];
 	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
 	size_t i;
+	int drop;
 
 	memset(&ag, 0, sizeof(ag));
 	no_core_dumps();
@@ -475,8 +478,15 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	log_libevent();
 	ag.started_ms = ag.synced_ms = mono_ms();
+	/* Refuse to parse as root before anything is opened. */
+	if ((drop = priv_user(&ag.cfg, 0, &pw, err, sizeof(err))) == -1)
+		fatalx("%s", err);
 	if ((ag.spool = spool_open(ag.cfg.spool, (uint64_t)ag.cfg.spool_max,
 	    (uint64_t)ag.cfg.spool_segment, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	/* Created as root, the spool must be the dropped agent's. */
+	if (drop == 1 && spool_chown(ag.spool, pw.pw_uid, pw.pw_gid, err,
+	    sizeof(err)) != 0)
 		fatalx("%s", err);
 	if ((ag.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
@@ -497,7 +507,7 @@ main(int argc, char **argv)
 			fatalx("%s", err);
 		ag.nsources++;
 	}
-	priv_drop(&ag.cfg);
+	priv_drop(&ag.cfg, 0);
 	for (i = 0; i < 3; i++) {
 		ag.sig[i] = evsignal_new(ag.base, sigs[i], signal_cb, &ag);
 		evsignal_add(ag.sig[i], NULL);

@@ -151,8 +151,8 @@ source_db_new(struct event_base *base, const char *arg,
 		free(s);
 		return NULL;
 	}
-	/* Nothing parses a packet before this: the loop has not run. */
-	priv_drop(cfg);
+	/* main.c drops privileges once every source is open, before the
+	 * loop runs: nothing parses a packet before that. */
 	ms = s->offline ? SOURCE_DB_POLL_MS : SOURCE_DB_TICK_MS;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;

@@ -68,7 +68,7 @@ start_collector c --listen 127.0.0.1:$PORT --db "$T/c.db" \
 
 # 1. Live: the agent reads, spools and sends while the collector stores.
 t0=$(date +%s.%N)
-"$AGENT" --name bench --collector 127.0.0.1:$PORT --spool "$T/spool" \
+"$AGENT" $AG_USER --name bench --collector 127.0.0.1:$PORT --spool "$T/spool" \
     --source "jsonl:$T/events.jsonl" --tls-ca "$T/pki/ca.crt" \
     --tls-cert "$T/pki/bench.crt" --tls-key "$T/pki/bench.key" --drain \
     2>"$T/agent.log"
@@ -86,7 +86,7 @@ echo "end to end (jsonl -> agent spool -> TLS -> collector -> SQLite): $N events
 kill -TERM $CPID; wait $CPID
 PIDS=""
 TLSA="--tls-ca $T/pki/ca.crt --tls-cert $T/pki/bench.crt --tls-key $T/pki/bench.key"
-"$AGENT" --name bench --collector 127.0.0.1:1 --spool "$T/spool.full" \
+"$AGENT" $AG_USER --name bench --collector 127.0.0.1:1 --spool "$T/spool.full" \
     --source "jsonl:$T/events.jsonl" $TLSA --drain \
     --backoff-min 60s --backoff-max 60s 2>"$T/agent2.log" &
 fill=$!
@@ -105,7 +105,7 @@ ingest() {
 	m0=$(cpu_main_s $CPID)
 	w0=$(cpu_thread_s $CPID lw-writer)
 	t0=$(date +%s.%N)
-	"$AGENT" --name bench --collector 127.0.0.1:$PORT --spool "$T/spool2" \
+	"$AGENT" $AG_USER --name bench --collector 127.0.0.1:$PORT --spool "$T/spool2" \
 	    --source "jsonl:$T/events.jsonl" $TLSA --drain 2>>"$T/agent2.log"
 	t1=$(date +%s.%N)
 	c1=$(cpu_s $CPID)

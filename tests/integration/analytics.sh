@@ -132,7 +132,7 @@ if start_collector live --listen 127.0.0.1:$PORT --db "$T/live.db" --insecure \
 	# the events of the replay above, then one on the next day to close it
 	cp "$T/all.jsonl" "$T/live.jsonl"
 	printf '{"type":"db.session","ts":"2026-01-24T08:00:00.000000Z","db_system":"postgresql","action":"connect","db_user":"u_s1"}\n' >>"$T/live.jsonl"
-	"$AGENT" --name live1 --collector 127.0.0.1:$PORT --insecure \
+	"$AGENT" $AG_USER --name live1 --collector 127.0.0.1:$PORT --insecure \
 	    --backoff-min 50ms --spool "$T/lspool" --source "jsonl:$T/live.jsonl" \
 	    --drain >"$T/lagent.log" 2>&1
 	check live_agent_drained [ $? -eq 0 ]

@@ -54,7 +54,7 @@ out=$("$AGENT" -t --collector 127.0.0.1:1 --spool "$T/sp" --source jsonl:- --tls
 check agent_secret_mode contains "$out" "readable by its owner only"
 out=$("$AGENT" -t --collector 127.0.0.1:1 --spool "$T/sp" --source jsonl:- --insecure 2>&1)
 check agent_t_ok [ "$out" = "leakwatch-agent: configuration OK" ]
-out=$("$AGENT" --collector 127.0.0.1:1 --spool "$T/sp" --source bogus:x --insecure 2>&1)
+out=$("$AGENT" $AG_USER --collector 127.0.0.1:1 --spool "$T/sp" --source bogus:x --insecure 2>&1)
 check unknown_source_kind contains "$out" 'unknown kind "bogus"'
 
 # SIGHUP: a secret added to the file is accepted after a reload.

@@ -22,7 +22,7 @@ AG="--collector 127.0.0.1:$PORT --insecure --backoff-min 50ms --heartbeat 1s"
 	    "$(head -c 70000 /dev/zero | tr '\0' a)"
 	gen_events 1 w
 } >"$T/mixed.jsonl"
-"$AGENT" --name j1 $AG --spool "$T/s1" --source jsonl:- --drain \
+"$AGENT" $AG_USER --name j1 $AG --spool "$T/s1" --source jsonl:- --drain \
     <"$T/mixed.jsonl" >"$T/j1.log" 2>&1 &
 APID=$!; PIDS="$PIDS $APID"
 wait $APID

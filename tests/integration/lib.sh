@@ -6,6 +6,10 @@
 : "${LW_BUILD:?run through tests/run.sh}"
 : "${LW_TOP:?run through tests/run.sh}"
 AGENT="$LW_BUILD/leakwatch-agent"
+# A live agent started as root must be told whom to parse packets as;
+# the tests run it as root knowingly (privdrop.sh tests the real set-up).
+AG_USER=
+[ "$(id -u)" = 0 ] && AG_USER="--user root"
 COLLECTOR="$LW_BUILD/leakwatch-collector"
 T=$(mktemp -d /tmp/lwit.XXXXXX)
 PIDS=""
@@ -116,7 +120,8 @@ start_collector() {
 # start_agent NAME ARGS... : background agent, pid in $APID.
 start_agent() {
 	aname=$1; shift
-	"$AGENT" "$@" >>"$T/$aname.log" 2>&1 &
+	# shellcheck disable=SC2086
+	"$AGENT" $AG_USER "$@" >>"$T/$aname.log" 2>&1 &
 	APID=$!
 	PIDS="$PIDS $APID"
 }

@@ -106,7 +106,7 @@ printf 'host=%s port=%s dbname=crm user=lwmon password=mon-pw\n' "$PGD" \
 # A credential file others can read is refused, naming the mode.
 cp "$T/pgstat.conn" "$T/pgstat.open"
 chmod 644 "$T/pgstat.open"
-"$AGENT" --name bad $AG --spool "$T/sbad" --source "pgstat:$T/pgstat.open" \
+"$AGENT" $AG_USER --name bad $AG --spool "$T/sbad" --source "pgstat:$T/pgstat.open" \
     >"$T/bad.log" 2>&1
 rc=$?
 check stats_cred_mode_refused sh -c "[ $rc -ne 0 ] &&

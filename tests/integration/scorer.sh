@@ -39,7 +39,7 @@ collector() {
 PORT=$(free_port)
 gen_events 3000 u >"$T/a.jsonl"
 collector c1 || { fail setup "collector did not start"; finish; }
-"$AGENT" --name a --collector 127.0.0.1:$PORT --insecure --backoff-min 50ms \
+"$AGENT" $AG_USER --name a --collector 127.0.0.1:$PORT --insecure --backoff-min 50ms \
     --spool "$T/a.spool" --source "jsonl:$T/a.jsonl" --drain >"$T/a.log" 2>&1
 wait_scored "$T/c.db" 30
 check live_scored_to_the_end [ $? -eq 0 ]
@@ -64,7 +64,7 @@ kill -TERM "$CPID"; wait "$CPID"
 # --- SIGKILL mid-stream, then a clean stop right after the last ack --------
 gen_events 20000 k >"$T/k.jsonl"
 collector c3 || { fail setup "collector did not restart"; finish; }
-"$AGENT" --name k --collector 127.0.0.1:$PORT --insecure --backoff-min 50ms \
+"$AGENT" $AG_USER --name k --collector 127.0.0.1:$PORT --insecure --backoff-min 50ms \
     --backoff-max 200ms --spool "$T/k.spool" --source "jsonl:$T/k.jsonl" \
     --drain >"$T/k.log" 2>&1 &
 KPID=$!
@@ -100,7 +100,7 @@ one_run() {
 	start_collector "$1" --listen 127.0.0.1:$PORT --db "$2" --insecure \
 	    --directory "$3" $SENS --rules "$LW_TOP/rules" ||
 	    { fail setup "collector did not start"; finish; }
-	"$AGENT" --name "$1" --collector 127.0.0.1:$PORT --insecure \
+	"$AGENT" $AG_USER --name "$1" --collector 127.0.0.1:$PORT --insecure \
 	    --backoff-min 50ms --spool "$T/$1.spool" --source "jsonl:$4" \
 	    --drain >"$T/$1.agent.log" 2>&1
 	wait_scored "$2" 60 || fail "$1_scored" "scoring did not finish"

@@ -21,7 +21,7 @@ kill -9 $CPID; wait $CPID 2>/dev/null
 
 # 2. Overflow: stdin cannot wait, so a 1 MiB spool must drop the oldest.
 gen_events 20000 q >"$T/q.jsonl"
-cat "$T/q.jsonl" | "$AGENT" --name q1 $AG --spool "$T/s2" --source jsonl:- \
+cat "$T/q.jsonl" | "$AGENT" $AG_USER --name q1 $AG --spool "$T/s2" --source jsonl:- \
     --spool-max 1M --spool-segment 128K >"$T/a2.log" 2>&1 &
 APID=$!; PIDS="$PIDS $APID"
 wait_log "$T/a2.log" "end of input after 20000 lines" 60
