@@ -26,6 +26,7 @@
 
 #include "agent.h"
 #include "leakwatch/log.h"
+#include "leakwatch/sqllex.h"
 
 /* Capability flags (lower 32 bits; MariaDB's extended ones are unused). */
 #define CLIENT_CONNECT_WITH_DB		0x00000008U
@@ -571,119 +572,68 @@ sqlprep_add(struct mysql *s, const char *name, const uint8_t *sql,
 		p->len = len;
 }
 
-/* SQL text scanning for USE / PREPARE / EXECUTE / DEALLOCATE. */
+/*
+ * SQL text: USE / PREPARE / EXECUTE / DEALLOCATE and the statements of
+ * a multi-statement COM_QUERY, read with lib/sqllex.c (lenient mode), the
+ * lexer the normaliser uses, so a statement is split and named the way
+ * db.c's normaliser reads it.
+ */
 
+/* Where the statement being answered starts in c->sql. */
 static size_t
-skip_space(const uint8_t *p, size_t len, size_t o)
+piece_start(const struct cmd *c)
 {
-	for (;;) {
-		while (o < len && (p[o] == ' ' || p[o] == '\t' ||
-		    p[o] == '\n' || p[o] == '\r' || p[o] == '\f'))
-			o++;
-		if (o + 1 < len && p[o] == '/' && p[o + 1] == '*') {
-			o += 2;
-			while (o + 1 < len && !(p[o] == '*' && p[o + 1] == '/'))
-				o++;
-			o = o + 1 < len ? o + 2 : len;
-		} else if (o < len && (p[o] == '#' || (o + 2 < len &&
-		    p[o] == '-' && p[o + 1] == '-' && (p[o + 2] == ' ' ||
-		    p[o + 2] == '\t')))) {
-			while (o < len && p[o] != '\n')
-				o++;
-		} else
-			return o;
-	}
+	return c->npieces > 0 ? c->piece[c->cur] : 0;
 }
 
+/* A lexer over c->sql from the current statement, and its first token. */
 static int
-ident_char(uint8_t c)
+piece_token(const struct cmd *c, struct sqllex *lx, struct sqltok *t)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '_' || c == '$' || c >= 0x80;
+	sqllex_init(lx, (const char *)c->sql.data, c->sql.len, SQL_MYSQL,
+	    SQLLEX_LENIENT);
+	lx->pos = piece_start(c);
+	return sqllex_next(lx, t);
 }
 
-/* The keyword kw (upper case) at p[*o], not followed by an identifier. */
+/* The next token as a name, plain or `quoted`, into name; 0 or -1. */
 static int
-keyword(const uint8_t *p, size_t len, size_t *o, const char *kw)
+next_name(struct sqllex *lx, char *name, size_t namesz)
 {
-	size_t n = strlen(kw), i;
+	struct sqltok t;
+	int n;
 
-	if (len - *o < n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		uint8_t c = p[*o + i];
-		if (c >= 'a' && c <= 'z')
-			c -= 'a' - 'A';
-		if (c != (uint8_t)kw[i])
-			return 0;
-	}
-	if (*o + n < len && ident_char(p[*o + n]))
-		return 0;
-	*o = skip_space(p, len, *o + n);
-	return 1;
-}
-
-/* An identifier, plain or `quoted`, into name; 0 or -1. */
-static int
-identifier(const uint8_t *p, size_t len, size_t *o, char *name,
-    size_t namesz)
-{
-	size_t i = *o, n = 0;
-
-	if (i < len && p[i] == '`') {
-		for (i++; i < len; i++) {
-			if (p[i] == '`') {
-				if (i + 1 < len && p[i + 1] == '`')
-					i++;
-				else
-					break;
-			}
-			if (n + 1 >= namesz || p[i] == '\0')
-				return -1;
-			name[n++] = (char)p[i];
-		}
-		if (i >= len)
-			return -1;
-		i++;
-	} else {
-		while (i < len && ident_char(p[i])) {
-			if (n + 1 >= namesz)
-				return -1;
-			name[n++] = (char)p[i++];
-		}
-	}
-	if (n == 0)
+	if (sqllex_next(lx, &t) != 1 ||
+	    (n = sqltok_ident(&t, 0, name, namesz)) <= 0 ||
+	    (size_t)n >= namesz || memchr(name, '\0', (size_t)n) != NULL)
 		return -1;
-	name[n] = '\0';
-	*o = skip_space(p, len, i);
 	return 0;
 }
 
 /*
- * A quoted string literal at p[*o] unescaped into out: '' and \x escapes.
- * Used only for the text of PREPARE ... FROM '...', which serves as the
- * origin of its EXECUTEs (tables and command); db.c normalises it.
+ * The next token, a quoted string literal, unescaped into out: '' and \x
+ * escapes. Used only for the text of PREPARE ... FROM '...', which serves
+ * as the origin of its EXECUTEs (tables and command); db.c normalises it.
  */
 static int
-string_literal(const uint8_t *p, size_t len, size_t *o, struct buf *out)
+next_string(struct sqllex *lx, struct buf *out)
 {
-	size_t i = *o, n = 0;
+	struct sqltok t;
+	size_t i, n = 0;
 	uint8_t q, c;
 
-	if (i >= len || (p[i] != '\'' && p[i] != '"'))
+	if (sqllex_next(lx, &t) != 1 || t.type != SQLTOK_STRING ||
+	    (t.p[0] != '\'' && t.p[0] != '"'))
 		return -1;
-	q = p[i++];
-	if (buf_reserve(out, len - i + 1) == -1)
+	q = (uint8_t)t.p[0];
+	if (buf_reserve(out, t.len) == -1)
 		return -1;
-	for (; i < len; i++) {
-		c = p[i];
-		if (c == q) {
-			if (i + 1 < len && p[i + 1] == q) {
-				i++;
-			} else
-				break;
-		} else if (c == '\\' && i + 1 < len) {
-			c = p[++i];
+	for (i = 1; i + 1 < t.len; i++) {
+		c = (uint8_t)t.p[i];
+		if (c == q)
+			i++;		/* a doubled quote */
+		else if (c == '\\') {
+			c = (uint8_t)t.p[++i];
 			if (c == 'n')
 				c = '\n';
 			else if (c == 't')
@@ -695,37 +645,38 @@ string_literal(const uint8_t *p, size_t len, size_t *o, struct buf *out)
 		}
 		out->data[n++] = c;
 	}
-	if (i >= len)
-		return -1;
 	out->data[n] = '\0';
 	out->len = n;
-	*o = i + 1;
 	return 0;
 }
 
-/* Classifies a COM_QUERY text for the statements acted on here. */
+/*
+ * Classifies the statement being answered (the first one of a
+ * COM_QUERY, then each next one) for the statements acted on here.
+ */
 static void
 classify_sql(struct mysql *s, struct cmd *c)
 {
-	const uint8_t *p = c->sql.data;
-	size_t len = c->sql.len, o;
+	struct sqllex lx;
+	struct sqltok t;
 	struct sqlprep *sp;
 
 	c->sqlkind = SQ_OTHER;
-	if (p == NULL)
+	c->has_origin = 0;
+	c->inner_known = 0;
+	if (c->sql.data == NULL || piece_token(c, &lx, &t) != 1)
 		return;
-	o = skip_space(p, len, 0);
-	if (keyword(p, len, &o, "USE")) {
-		if (identifier(p, len, &o, c->name, sizeof(c->name)) == 0)
+	if (sqltok_is(&t, "use")) {
+		if (next_name(&lx, c->name, sizeof(c->name)) == 0)
 			c->sqlkind = SQ_USE;
-	} else if (keyword(p, len, &o, "PREPARE")) {
-		if (identifier(p, len, &o, c->name, sizeof(c->name)) == -1 ||
-		    !keyword(p, len, &o, "FROM"))
+	} else if (sqltok_is(&t, "prepare")) {
+		if (next_name(&lx, c->name, sizeof(c->name)) == -1 ||
+		    sqllex_next(&lx, &t) != 1 || !sqltok_is(&t, "from"))
 			return;
 		c->sqlkind = SQ_PREPARE;
-		c->inner_known = string_literal(p, len, &o, &c->inner) == 0;
-	} else if (keyword(p, len, &o, "EXECUTE")) {
-		if (identifier(p, len, &o, c->name, sizeof(c->name)) == -1)
+		c->inner_known = next_string(&lx, &c->inner) == 0;
+	} else if (sqltok_is(&t, "execute")) {
+		if (next_name(&lx, c->name, sizeof(c->name)) == -1)
 			return;
 		c->sqlkind = SQ_EXECUTE;
 		if ((sp = sqlprep_find(s, c->name)) != NULL &&
@@ -733,71 +684,47 @@ classify_sql(struct mysql *s, struct cmd *c)
 			buf_set(&c->origin, sp->sql, sp->len);
 			c->has_origin = 1;
 		}
-	} else if (keyword(p, len, &o, "DEALLOCATE") ||
-	    keyword(p, len, &o, "DROP")) {
-		if (keyword(p, len, &o, "PREPARE") &&
-		    identifier(p, len, &o, c->name, sizeof(c->name)) == 0)
+	} else if (sqltok_is(&t, "deallocate") || sqltok_is(&t, "drop")) {
+		if (sqllex_next(&lx, &t) == 1 && sqltok_is(&t, "prepare") &&
+		    next_name(&lx, c->name, sizeof(c->name)) == 0)
 			c->sqlkind = SQ_DEALLOCATE;
 	}
 }
 
 /*
- * Where the statements of a multi-statement COM_QUERY start: at each
- * top-level ';' (not in a quoted string, identifier or comment) that is
- * followed by more than blanks. The server answers each statement with
- * its own result (SERVER_MORE_RESULTS_EXISTS between them), so each is
- * reported as a query of its own; a CALL's result sets all belong to it.
+ * Where the statements of a multi-statement COM_QUERY start (sqllex.h:
+ * at each ';' outside quotes and comments, statements without a token
+ * skipped; comments before a statement belong to it). The server answers
+ * each statement with its own result (SERVER_MORE_RESULTS_EXISTS between
+ * them), so each is reported as a query of its own; a CALL's result sets
+ * all belong to it.
  */
 static void
 split_statements(struct cmd *c)
 {
-	const uint8_t *p = c->sql.data;
-	size_t len = c->sql.len, i, o;
-	uint8_t q = 0;
+	size_t pos = 0, start, len;
 
 	c->npieces = 1;
 	c->piece[0] = 0;
 	c->cur = 0;
-	if (p == NULL)
+	if (c->sql.data == NULL ||
+	    !sqlsplit_next((const char *)c->sql.data, c->sql.len, SQL_MYSQL,
+	    &pos, &start, &len))
 		return;
-	for (i = 0; i < len; i++) {
-		if (q != 0) {
-			if (p[i] == '\\' && q != '`')
-				i++;
-			else if (p[i] == q)
-				q = 0;
-			continue;
-		}
-		if (p[i] == '\'' || p[i] == '"' || p[i] == '`') {
-			q = p[i];
-		} else if ((p[i] == '/' && i + 1 < len && p[i + 1] == '*') ||
-		    p[i] == '#' || (p[i] == '-' && i + 2 < len &&
-		    p[i + 1] == '-' && (p[i + 2] == ' ' || p[i + 2] == '\t'))) {
-			o = skip_space(p, len, i);
-			i = o > i ? o - 1 : i;
-		} else if (p[i] == ';') {
-			/* Starts at the next non-blank, comments included. */
-			o = i + 1;
-			while (o < len && (p[o] == ' ' || p[o] == '\t' ||
-			    p[o] == '\n' || p[o] == '\r' || p[o] == ';'))
-				o++;
-			if (skip_space(p, len, o) < len &&
-			    c->npieces < PIECES_MAX)
-				c->piece[c->npieces++] = o;
-			i = o - 1;
-		}
-	}
+	while (c->npieces < PIECES_MAX &&
+	    sqlsplit_next((const char *)c->sql.data, c->sql.len, SQL_MYSQL,
+	    &pos, &start, &len))
+		c->piece[c->npieces++] = start;
 }
 
 static int
 piece_is_call(const struct cmd *c)
 {
-	size_t o = c->piece[c->cur];
+	struct sqllex lx;
+	struct sqltok t;
 
-	if (c->sql.data == NULL)
-		return 0;
-	o = skip_space(c->sql.data, c->sql.len, o);
-	return keyword(c->sql.data, c->sql.len, &o, "CALL");
+	return c->sql.data != NULL && piece_token(c, &lx, &t) == 1 &&
+	    sqltok_is(&t, "call");
 }
 
 /* Reporting */
@@ -1370,6 +1297,7 @@ result_boundary(struct mysql *s, struct cmd *c, int was_ok)
 		return;
 	report(s, c);
 	c->cur++;
+	classify_sql(s, c);
 	c->cur_is_call = piece_is_call(c);
 	c->start_us = c->end_us;
 	c->rows = c->affected = c->bytes = 0;

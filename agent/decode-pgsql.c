@@ -35,6 +35,7 @@
 
 #include "agent.h"
 #include "leakwatch/log.h"
+#include "leakwatch/sqllex.h"
 
 #define PG_CODE_SSL		80877103
 #define PG_CODE_GSS		80877104
@@ -178,23 +179,6 @@ struct pg_conn {
 
 	char			*pad;		/* cut statements, padded */
 	uint64_t		 bad;		/* resynchronisations */
-};
-
-/* Tokens of the small SQL lexer used for splitting and for cursors. */
-enum tok_kind {
-	TK_END,
-	TK_WORD,	/* unquoted identifier or keyword */
-	TK_QIDENT,	/* "quoted identifier" */
-	TK_STRING,
-	TK_NUMBER,
-	TK_PARAM,
-	TK_PUNCT
-};
-
-struct tok {
-	enum tok_kind	 kind;
-	size_t		 start;
-	size_t		 end;
 };
 
 static void	pg_dir_feed(struct pg_conn *, enum db_dir, const uint8_t *,
@@ -464,311 +448,34 @@ q_push(struct pg_conn *c, enum pg_req_kind kind, struct pg_text *text,
 }
 
 /*
- * The SQL lexer: enough of PostgreSQL's to find statement boundaries and
- * a few identifiers. Strings ('', E'' with backslashes, $tag$...$tag$),
- * quoted identifiers and nested comments are skipped whole; an
- * unterminated one runs to the end of the text.
+ * Statement texts are lexed by lib/sqllex.c (lenient mode), the lexer
+ * the normaliser uses, so a Query is split and a cursor or prepared
+ * statement is named the way db.c's normaliser reads the same text.
  */
-static int
-is_ident_start(unsigned char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    ch == '_' || ch >= 0x80;
-}
 
-static int
-is_ident_char(unsigned char ch)
-{
-	return is_ident_start(ch) || (ch >= '0' && ch <= '9') || ch == '$';
-}
-
-static size_t
-skip_string(const char *s, size_t len, size_t i, int backslash)
-{
-	/* s[i] is the opening quote. */
-	for (i++; i < len; i++) {
-		if (backslash && s[i] == '\\') {
-			i++;
-			continue;
-		}
-		if (s[i] == '\'') {
-			if (i + 1 < len && s[i + 1] == '\'') {
-				i++;
-				continue;
-			}
-			return i + 1;
-		}
-	}
-	return len;
-}
-
-/* At s[i] == '$': the end of a dollar-quoted string, or 0 if none. */
-static size_t
-skip_dollar(const char *s, size_t len, size_t i)
-{
-	size_t j = i + 1, taglen, k;
-
-	if (j < len && is_ident_start((unsigned char)s[j])) {
-		while (j < len && is_ident_char((unsigned char)s[j]) &&
-		    s[j] != '$')
-			j++;
-	}
-	if (j >= len || s[j] != '$')
-		return 0;
-	taglen = j - i + 1;	/* "$tag$" */
-	for (k = j + 1; k + taglen <= len; k++) {
-		if (s[k] == '$' && memcmp(s + k, s + i, taglen) == 0)
-			return k + taglen;
-	}
-	return len;
-}
-
-static size_t
-lex(const char *s, size_t len, size_t i, struct tok *t)
-{
-	unsigned char ch;
-	size_t e;
-	int depth;
-
-	for (;;) {
-		while (i < len && (s[i] == ' ' || s[i] == '\t' ||
-		    s[i] == '\n' || s[i] == '\r' || s[i] == '\f' ||
-		    s[i] == '\v'))
-			i++;
-		if (i + 1 < len && s[i] == '-' && s[i + 1] == '-') {
-			while (i < len && s[i] != '\n')
-				i++;
-			continue;
-		}
-		if (i + 1 < len && s[i] == '/' && s[i + 1] == '*') {
-			depth = 1;
-			for (i += 2; i < len && depth > 0; i++) {
-				if (i + 1 < len && s[i] == '/' &&
-				    s[i + 1] == '*') {
-					depth++;
-					i++;
-				} else if (i + 1 < len && s[i] == '*' &&
-				    s[i + 1] == '/') {
-					depth--;
-					i++;
-				}
-			}
-			continue;
-		}
-		break;
-	}
-	t->start = i;
-	if (i >= len) {
-		t->kind = TK_END;
-		t->end = len;
-		return len;
-	}
-	ch = (unsigned char)s[i];
-	if (is_ident_start(ch)) {
-		e = i + 1;
-		while (e < len && is_ident_char((unsigned char)s[e]))
-			e++;
-		if (e < len && s[e] == '\'') {
-			/* E'...', B'...', X'...', N'...', U&: a string. */
-			t->kind = TK_STRING;
-			e = skip_string(s, len, e, e - i == 1 &&
-			    (ch == 'e' || ch == 'E'));
-		} else
-			t->kind = TK_WORD;
-		t->end = e;
-		return e;
-	}
-	if (ch == '\'') {
-		t->kind = TK_STRING;
-		t->end = skip_string(s, len, i, 0);
-		return t->end;
-	}
-	if (ch == '"') {
-		for (e = i + 1; e < len; e++) {
-			if (s[e] == '"') {
-				if (e + 1 < len && s[e + 1] == '"') {
-					e++;
-					continue;
-				}
-				e++;
-				break;
-			}
-		}
-		t->kind = TK_QIDENT;
-		t->end = e > len ? len : e;
-		return t->end;
-	}
-	if (ch == '$') {
-		if (i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '9') {
-			for (e = i + 1; e < len && s[e] >= '0' && s[e] <= '9';)
-				e++;
-			t->kind = TK_PARAM;
-			t->end = e;
-			return e;
-		}
-		if ((e = skip_dollar(s, len, i)) != 0) {
-			t->kind = TK_STRING;
-			t->end = e;
-			return e;
-		}
-	}
-	if (ch >= '0' && ch <= '9') {
-		for (e = i + 1; e < len && (is_ident_char((unsigned char)s[e])
-		    || s[e] == '.'); e++)
-			;
-		t->kind = TK_NUMBER;
-		t->end = e;
-		return e;
-	}
-	t->kind = TK_PUNCT;
-	t->end = i + 1;
-	return i + 1;
-}
-
-/* Is the token the (case-insensitive) keyword kw? */
-static int
-tok_is(const char *s, const struct tok *t, const char *kw)
-{
-	size_t n = strlen(kw), i;
-
-	if (t->kind != TK_WORD || t->end - t->start != n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char ch = s[t->start + i];
-
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (char)(ch - 'A' + 'a');
-		if (ch != kw[i])
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * An identifier token as PostgreSQL resolves it: unquoted folds to lower
- * case, quoted keeps its case with "" undoubled. 0 if not an identifier.
- */
-static int
-tok_ident(const char *s, const struct tok *t, char *out, size_t outlen)
-{
-	size_t i, o = 0;
-
-	if (outlen == 0)
-		return 0;
-	if (t->kind == TK_WORD) {
-		for (i = t->start; i < t->end && o + 1 < outlen; i++) {
-			char ch = s[i];
-
-			out[o++] = ch >= 'A' && ch <= 'Z' ?
-			    (char)(ch - 'A' + 'a') : ch;
-		}
-	} else if (t->kind == TK_QIDENT) {
-		for (i = t->start + 1; i < t->end && o + 1 < outlen; i++) {
-			if (s[i] == '"') {
-				if (i + 1 < t->end && s[i + 1] == '"')
-					i++;
-				else
-					break;
-			}
-			out[o++] = s[i];
-		}
-	} else
-		return 0;
-	out[o] = '\0';
-	return 1;
-}
-
-/*
- * The next statement of a simple Query's text from *pos: split on
- * semicolons outside parentheses, strings, comments and BEGIN ATOMIC
- * bodies; pieces without a token are skipped. 1 and the piece (trimmed
- * of blanks), or 0 when none is left.
- */
+/* The next statement of a simple Query's text from *pos (sqllex.h). */
 static int
 next_piece(const char *s, size_t len, size_t *pos, size_t *pstart,
     size_t *plen)
 {
-	struct tok t, prev;
-	size_t i, base, start = 0, end;
-	int depth = 0, atomic = 0, ntok = 0;
-
-	i = base = *pos;
-	prev.kind = TK_END;
-	prev.start = prev.end = 0;
-	for (;;) {
-		i = lex(s, len, i, &t);
-		if (t.kind == TK_END || (t.kind == TK_PUNCT &&
-		    s[t.start] == ';' && depth == 0 && atomic == 0)) {
-			if (ntok == 0) {
-				if (t.kind == TK_END) {
-					*pos = len;
-					return 0;
-				}
-				base = t.end;	/* an empty statement */
-				continue;
-			}
-			end = t.kind == TK_END ? len : t.start;
-			while (end > start && (s[end - 1] == ' ' ||
-			    s[end - 1] == '\t' || s[end - 1] == '\n' ||
-			    s[end - 1] == '\r'))
-				end--;
-			*pstart = start;
-			*plen = end - start;
-			*pos = t.kind == TK_END ? len : t.end;
-			return 1;
-		}
-		if (ntok++ == 0) {
-			/* Keep leading comments (sqlcommenter), not blanks. */
-			start = base;
-			while (start < t.start && (s[start] == ' ' ||
-			    s[start] == '\t' || s[start] == '\n' ||
-			    s[start] == '\r'))
-				start++;
-		}
-		if (t.kind == TK_PUNCT && s[t.start] == '(')
-			depth++;
-		else if (t.kind == TK_PUNCT && s[t.start] == ')' && depth > 0)
-			depth--;
-		else if (tok_is(s, &t, "atomic") && tok_is(s, &prev, "begin"))
-			atomic++;
-		else if (atomic > 0 && tok_is(s, &t, "case"))
-			atomic++;
-		else if (atomic > 0 && tok_is(s, &t, "end"))
-			atomic--;
-		prev = t;
-	}
+	return sqlsplit_next(s, len, SQL_POSTGRESQL, pos, pstart, plen);
 }
 
-/* The statement's first keyword (lower case) into kw. */
-static size_t
-first_word(const char *s, size_t len, char *kw, size_t kwlen, struct tok *t)
-{
-	size_t i = lex(s, len, 0, t);
-
-	kw[0] = '\0';
-	if (t->kind == TK_WORD)
-		tok_ident(s, t, kw, kwlen);
-	return i;
-}
-
-/* The last identifier of the statement (a FETCH/MOVE cursor name). */
+/* A lexer over s from its start, and its first token in t. */
 static int
-last_ident(const char *s, size_t len, char *out, size_t outlen)
+first_token(struct sqllex *lx, const char *s, size_t len, struct sqltok *t)
 {
-	struct tok t, last;
-	size_t i = 0;
-	int found = 0;
+	sqllex_init(lx, s, len, SQL_POSTGRESQL, SQLLEX_LENIENT);
+	return sqllex_next(lx, t);
+}
 
-	for (;;) {
-		i = lex(s, len, i, &t);
-		if (t.kind == TK_END)
-			break;
-		if (t.kind == TK_WORD || t.kind == TK_QIDENT) {
-			last = t;
-			found = 1;
-		}
-	}
-	return found && tok_ident(s, &last, out, outlen);
+/* The next token as a name (folded unless quoted) into out; 0 or -1. */
+static int
+next_name(struct sqllex *lx, struct sqltok *t, char *out, size_t outlen)
+{
+	if (sqllex_next(lx, t) != 1 || sqltok_ident(t, 1, out, outlen) < 0)
+		return -1;
+	return 0;
 }
 
 /*
@@ -779,22 +486,23 @@ static struct pg_text *
 origin_of(struct pg_conn *c, const char *s, size_t len, int *is_move)
 {
 	struct pg_named *e;
-	struct tok t;
-	char kw[32], name[PG_NAME_KEEP];
-	size_t i;
+	struct sqllex lx;
+	struct sqltok t;
+	char name[PG_NAME_KEEP];
 
 	*is_move = 0;
-	i = first_word(s, len, kw, sizeof(kw), &t);
-	if (strcmp(kw, "fetch") == 0 || strcmp(kw, "move") == 0) {
-		*is_move = kw[0] == 'm';
-		if (!last_ident(s + i, len - i, name, sizeof(name)))
+	if (first_token(&lx, s, len, &t) != 1)
+		return NULL;
+	if (sqltok_is(&t, "fetch") || sqltok_is(&t, "move")) {
+		*is_move = sqltok_is(&t, "move");
+		if (sqlhead_last_ident(s, len, lx.pos, name,
+		    sizeof(name)) == -1)
 			return NULL;
 		e = table_get(c, &c->cursors, name);
 		return e == NULL ? NULL : e->text;
 	}
-	if (strcmp(kw, "execute") == 0) {
-		lex(s, len, i, &t);
-		if (!tok_ident(s, &t, name, sizeof(name)))
+	if (sqltok_is(&t, "execute")) {
+		if (next_name(&lx, &t, name, sizeof(name)) == -1)
 			return NULL;
 		e = table_get(c, &c->stmts, name);
 		return e == NULL ? NULL : e->text;
@@ -804,45 +512,38 @@ origin_of(struct pg_conn *c, const char *s, size_t len, int *is_move)
 
 /* SET search_path TO a, "B" / SET SCHEMA 'x': into info->search_path. */
 static void
-set_search_path(struct pg_conn *c, const char *s, size_t len, size_t i)
+set_search_path(struct pg_conn *c, struct sqllex *lx)
 {
-	struct tok t;
+	struct sqltok t;
 	char out[sizeof(c->info->search_path)], id[128];
 	size_t o = 0, n;
-	int schema = 0;
+	int schema = 0, r;
 
-	i = lex(s, len, i, &t);
-	if (tok_is(s, &t, "session") || tok_is(s, &t, "local"))
-		i = lex(s, len, i, &t);
-	if (tok_is(s, &t, "schema"))
+	r = sqllex_next(lx, &t);
+	if (r == 1 && (sqltok_is(&t, "session") || sqltok_is(&t, "local")))
+		r = sqllex_next(lx, &t);
+	if (r == 1 && sqltok_is(&t, "schema"))
 		schema = 1;
-	else if (!tok_is(s, &t, "search_path"))
+	else if (r != 1 || !sqltok_is(&t, "search_path"))
 		return;
-	if (!schema) {
-		i = lex(s, len, i, &t);
-		if (!tok_is(s, &t, "to") && !(t.kind == TK_PUNCT &&
-		    s[t.start] == '='))
-			return;
-	}
+	if (!schema && (sqllex_next(lx, &t) != 1 || (!sqltok_is(&t, "to") &&
+	    !(t.type == SQLTOK_OP && t.len == 1 && t.p[0] == '='))))
+		return;
 	out[0] = '\0';
-	for (;;) {
-		i = lex(s, len, i, &t);
-		if (t.kind == TK_END)
-			break;
-		if (t.kind == TK_PUNCT && s[t.start] == ',')
+	while (sqllex_next(lx, &t) == 1) {
+		if (t.type == SQLTOK_COMMA)
 			continue;
-		if (tok_is(s, &t, "default")) {
+		if (sqltok_is(&t, "default")) {
 			o = 0;
 			break;
 		}
-		if (t.kind == TK_STRING && s[t.start] == '\'' &&
-		    t.end - t.start >= 2) {
-			n = t.end - t.start - 2;
+		if (t.type == SQLTOK_STRING && t.p[0] == '\'' && t.len >= 2) {
+			n = t.len - 2;
 			if (n >= sizeof(id))
 				n = sizeof(id) - 1;
-			memcpy(id, s + t.start + 1, n);
+			memcpy(id, t.p + 1, n);
 			id[n] = '\0';
-		} else if (!tok_ident(s, &t, id, sizeof(id)))
+		} else if (sqltok_ident(&t, 1, id, sizeof(id)) < 0)
 			return;
 		n = strlen(id);
 		if (o + n + 2 > sizeof(out))
@@ -868,6 +569,52 @@ text_tail(const char *s, size_t len, size_t i)
 	return text_new(s + i, len - i, 0);
 }
 
+/* DECLARE name ... CURSOR ... FOR query: the cursor reads the query. */
+static void
+effect_declare(struct pg_conn *c, const char *s, size_t len)
+{
+	struct pg_text *text;
+	char name[PG_NAME_KEEP];
+	size_t query;
+	int has_query, hold;
+
+	if (sqlhead_declare(s, len, name, sizeof(name), &query, &has_query,
+	    &hold) == -1 || !has_query)
+		return;
+	if ((text = text_tail(s, len, query)) == NULL)
+		return;
+	table_put(c, &c->cursors, name, text);
+	text_unref(text);
+}
+
+/* PREPARE name [(types)] AS statement. */
+static void
+effect_prepare(struct pg_conn *c, const char *s, size_t len,
+    struct sqllex *lx)
+{
+	struct pg_text *text;
+	struct sqltok t;
+	char name[PG_NAME_KEEP];
+	int depth = 0;
+
+	if (next_name(lx, &t, name, sizeof(name)) == -1)
+		return;
+	for (;;) {
+		if (sqllex_next(lx, &t) != 1)
+			return;
+		if (t.type == SQLTOK_LPAREN)
+			depth++;
+		else if (t.type == SQLTOK_RPAREN)
+			depth--;
+		else if (depth == 0 && sqltok_is(&t, "as"))
+			break;
+	}
+	if ((text = text_tail(s, len, lx->pos)) == NULL)
+		return;
+	table_put(c, &c->stmts, name, text);
+	text_unref(text);
+}
+
 /*
  * Session state a successful statement changes: cursors (DECLARE,
  * CLOSE), SQL-level prepared statements (PREPARE, DEALLOCATE), DISCARD
@@ -876,77 +623,48 @@ text_tail(const char *s, size_t len, size_t i)
 static void
 statement_effects(struct pg_conn *c, const char *s, size_t len)
 {
-	struct pg_text *text;
-	struct tok t;
-	char kw[32], name[PG_NAME_KEEP];
-	size_t i;
-	int depth = 0;
+	struct sqllex lx;
+	struct sqltok t, a;
+	char name[PG_NAME_KEEP];
+	int more;
 
-	i = first_word(s, len, kw, sizeof(kw), &t);
-	if (strcmp(kw, "declare") == 0) {
-		i = lex(s, len, i, &t);
-		if (!tok_ident(s, &t, name, sizeof(name)))
-			return;
-		do
-			i = lex(s, len, i, &t);
-		while (t.kind != TK_END && !tok_is(s, &t, "cursor"));
-		do
-			i = lex(s, len, i, &t);
-		while (t.kind != TK_END && !tok_is(s, &t, "for"));
-		if (t.kind == TK_END)
-			return;
-		if ((text = text_tail(s, len, t.end)) == NULL)
-			return;
-		table_put(c, &c->cursors, name, text);
-		text_unref(text);
-	} else if (strcmp(kw, "close") == 0) {
-		lex(s, len, i, &t);
-		if (tok_is(s, &t, "all"))
-			table_clear(&c->cursors);
-		else if (tok_ident(s, &t, name, sizeof(name)))
-			table_del(&c->cursors, name);
-	} else if (strcmp(kw, "prepare") == 0) {
-		i = lex(s, len, i, &t);
-		if (!tok_ident(s, &t, name, sizeof(name)))
-			return;
-		for (;;) {
-			i = lex(s, len, i, &t);
-			if (t.kind == TK_END)
-				return;
-			if (t.kind == TK_PUNCT && s[t.start] == '(')
-				depth++;
-			else if (t.kind == TK_PUNCT && s[t.start] == ')')
-				depth--;
-			else if (depth == 0 && tok_is(s, &t, "as"))
-				break;
-		}
-		if ((text = text_tail(s, len, t.end)) == NULL)
-			return;
-		table_put(c, &c->stmts, name, text);
-		text_unref(text);
-	} else if (strcmp(kw, "deallocate") == 0) {
-		i = lex(s, len, i, &t);
-		if (tok_is(s, &t, "prepare"))
-			lex(s, len, i, &t);
-		if (tok_is(s, &t, "all"))
-			table_clear(&c->stmts);
-		else if (tok_ident(s, &t, name, sizeof(name)))
-			table_del(&c->stmts, name);
-	} else if (strcmp(kw, "discard") == 0) {
-		lex(s, len, i, &t);
-		if (tok_is(s, &t, "all")) {
-			table_clear(&c->stmts);
-			table_clear(&c->portals);
-			table_clear(&c->cursors);
-			c->info->search_path[0] = '\0';
-		}
-	} else if (strcmp(kw, "set") == 0)
-		set_search_path(c, s, len, i);
-	else if (strcmp(kw, "reset") == 0) {
-		lex(s, len, i, &t);
-		if (tok_is(s, &t, "all") || tok_is(s, &t, "search_path"))
-			c->info->search_path[0] = '\0';
+	if (first_token(&lx, s, len, &t) != 1)
+		return;
+	if (sqltok_is(&t, "declare")) {
+		effect_declare(c, s, len);
+		return;
 	}
+	if (sqltok_is(&t, "prepare")) {
+		effect_prepare(c, s, len, &lx);
+		return;
+	}
+	if (sqltok_is(&t, "set")) {
+		set_search_path(c, &lx);
+		return;
+	}
+	more = sqllex_next(&lx, &a) == 1;
+	if (more && sqltok_is(&t, "deallocate") && sqltok_is(&a, "prepare"))
+		more = sqllex_next(&lx, &a) == 1;
+	if (!more)
+		return;
+	if (sqltok_is(&t, "close")) {
+		if (sqltok_is(&a, "all"))
+			table_clear(&c->cursors);
+		else if (sqltok_ident(&a, 1, name, sizeof(name)) >= 0)
+			table_del(&c->cursors, name);
+	} else if (sqltok_is(&t, "deallocate")) {
+		if (sqltok_is(&a, "all"))
+			table_clear(&c->stmts);
+		else if (sqltok_ident(&a, 1, name, sizeof(name)) >= 0)
+			table_del(&c->stmts, name);
+	} else if (sqltok_is(&t, "discard") && sqltok_is(&a, "all")) {
+		table_clear(&c->stmts);
+		table_clear(&c->portals);
+		table_clear(&c->cursors);
+		c->info->search_path[0] = '\0';
+	} else if (sqltok_is(&t, "reset") && (sqltok_is(&a, "all") ||
+	    sqltok_is(&a, "search_path")))
+		c->info->search_path[0] = '\0';
 }
 
 /* A CommandComplete tag: its first word and its last number. */

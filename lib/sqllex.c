@@ -1235,7 +1235,8 @@ sqlhead_last_ident(const char *s, size_t len, size_t from, char *name,
 			found = 1;
 		}
 	}
-	if (!found || (r = sqltok_ident(&last, 1, name, namelen)) <= 0)
+	if (!found || (r = sqltok_ident(&last, 1, name, namelen)) <= 0 ||
+	    (size_t)r >= namelen)
 		return -1;
 	return 0;
 }
