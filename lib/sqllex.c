@@ -881,7 +881,16 @@ lex_token(struct sqllex *lx, struct sqltok *t, size_t i)
 			lx->pos += 2;
 			return 0;
 		}
-		if (!my && is_pg_opchar(nx))
+		/*
+		 * PostgreSQL has operators made of ? (jsonb's ?, ?|, ?&);
+		 * a ? that an operator run would leave alone (a comment
+		 * starts right after it) is a placeholder, as it is when
+		 * read again from sqlnorm's output ("S + + ?" once made
+		 * two fingerprints of one statement).
+		 */
+		if (!my && is_pg_opchar(nx) && !(i + 2 < n &&
+		    ((nx == '-' && s[i + 2] == '-') ||
+		    (nx == '/' && s[i + 2] == '*'))))
 			break;
 		return lex_simple(SQLTOK_PARAM, lx, t);
 	case '@':
