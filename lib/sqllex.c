@@ -1052,7 +1052,9 @@ is_trim(char c)
  * CASE ... END pairs are counted so the body's END is found. MySQL ends
  * one at any ';' outside quotes and comments: its parser refuses one
  * inside parentheses (an error, after which it runs no statement of the
- * rest), and its compound statements' bodies are left alone.
+ * rest), and its compound statements' bodies are left alone. Neither
+ * dialect ends one inside a MySQL executable comment, whose text the
+ * normaliser reads as one piece of code.
  */
 struct split_state {
 	size_t		 depth;
@@ -1098,7 +1100,7 @@ sqlsplit_next(const char *s, size_t len, enum sql_dialect d, size_t *pos,
 	for (;;) {
 		r = sqllex_next(&lx, &t);
 		if (r == 0 || (t.type == SQLTOK_SEMI && st.depth == 0 &&
-		    st.atomic == 0)) {
+		    st.atomic == 0 && !lx.exec_comment)) {
 			if (ntok == 0) {
 				if (r == 0) {
 					*pos = len;
