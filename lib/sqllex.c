@@ -31,7 +31,7 @@
 
 /* Lexer results below the public interface. */
 #define LX_REFUSE	(-1)	/* not a token the strict mode accepts */
-#define LX_OPEN		(-2)	/* an unterminated quote or comment */
+#define LX_OPEN		(-2)	/* an unterminated quote, comment */
 
 /*
  * Words written in upper case by the normaliser and the words the command

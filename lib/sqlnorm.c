@@ -148,7 +148,7 @@ struct ctx {
 
 	/* Command. */
 	int			 stmt_no;	/* statements before */
-	struct sqlcmd		 cmd;		/* of this statement */
+	struct sqlcmd		 cmd;	/* of this statement */
 
 	/* Tables. */
 	enum tstate		 t_state;
@@ -417,7 +417,8 @@ sqlcommenter_cb(void *arg, const char *p, size_t n)
 static int
 is_ident_tok(const struct sqltok *t)
 {
-	return (t->type == SQLTOK_WORD && t->kw == NULL) || t->type == SQLTOK_QIDENT;
+	return (t->type == SQLTOK_WORD && t->kw == NULL) ||
+	    t->type == SQLTOK_QIDENT;
 }
 
 /*
@@ -676,7 +677,8 @@ prepare_step(struct ctx *c, const struct sqltok *t, enum sqlkw_role role)
 		c->prep_state = role == SQLKW_FROM ? 3 : 0;
 		break;
 	default:
-		if (t->type == SQLTOK_STRING && (t->p[0] == '\'' || t->p[0] == '"'))
+		if (t->type == SQLTOK_STRING &&
+		    (t->p[0] == '\'' || t->p[0] == '"'))
 			prepare_text(c, t);
 		c->prep_state = 0;
 		break;
@@ -716,7 +718,8 @@ tables(struct ctx *c, const struct sqltok *t)
 	case T_NONE:
 		break;
 	case T_EXPECT:
-		if (role == SQLKW_MOD || role == SQLKW_TABLE || role == SQLKW_INTO)
+		if (role == SQLKW_MOD || role == SQLKW_TABLE ||
+		    role == SQLKW_INTO)
 			consumed = 1;
 		else if (is_ident_tok(t)) {
 			c->parts[0] = *t;

@@ -20,7 +20,7 @@ enum sql_dialect {
 
 enum sqltok_type {
 	SQLTOK_WORD = 1,	/* keyword or unquoted identifier */
-	SQLTOK_QIDENT,		/* "quoted" (PostgreSQL) or `quoted` (MySQL) */
+	SQLTOK_QIDENT,		/* "quoted" (PostgreSQL), `quoted` (MySQL) */
 	SQLTOK_VAR,		/* MySQL @var, @@var */
 	SQLTOK_STRING,		/* every kind of string literal */
 	SQLTOK_NUMBER,
@@ -35,7 +35,7 @@ enum sqltok_type {
 	SQLTOK_DOT,
 	SQLTOK_CAST,		/* :: */
 	SQLTOK_OP,
-	SQLTOK_JUNK		/* lenient mode: what the strict lexer refuses */
+	SQLTOK_JUNK		/* lenient mode: what strict mode refuses */
 };
 
 /* What a keyword means to the normaliser's table and command finders. */
@@ -50,8 +50,8 @@ enum sqlkw_role {
 	SQLKW_INSERT,		/* INSERT, REPLACE */
 	SQLKW_INTO,
 	SQLKW_JOIN,
-	SQLKW_MOD,		/* skipped before a table: ONLY, IF NOT EXISTS */
-	SQLKW_PREFIX,		/* EXPLAIN, ANALYZE, VERBOSE: a statement follows */
+	SQLKW_MOD,		/* skipped before a table: ONLY, IF EXISTS */
+	SQLKW_PREFIX,		/* EXPLAIN, ANALYZE, VERBOSE: more follows */
 	SQLKW_PREPARE,
 	SQLKW_RECURSIVE,
 	SQLKW_TABLE,
@@ -62,7 +62,7 @@ enum sqlkw_role {
 	SQLKW_WITH
 };
 
-#define SQLKW_F_VALUE	0x01	/* an operand: a following - is binary */
+#define SQLKW_F_VALUE	0x01	/* an operand: a - after it is binary */
 #define SQLKW_F_FUNC	0x02	/* written like a call: CAST( */
 
 struct sqlkw {
@@ -93,8 +93,8 @@ struct sqllex {
 	size_t			 pos;
 	enum sql_dialect	 d;
 	int			 flags;
-	int			 exec_comment;	/* inside a MySQL executable one */
-	enum sqltok_type	 last;		/* previous token, 0 at first */
+	int			 exec_comment;	/* in a MySQL one that runs */
+	enum sqltok_type	 last;		/* previous token, or 0 */
 	/* Called with the body of every block comment that is not nested
 	 * and not executable (sqlcommenter), when set. */
 	void			(*comment)(void *, const char *, size_t);

@@ -66,7 +66,8 @@ test_tokens(void)
 		{ SQL_POSTGRESQL, 0, "1abc", "!" },
 		{ SQL_POSTGRESQL, SQLLEX_LENIENT, "1abc.d x", "J:1abc.d|W:x" },
 		{ SQL_POSTGRESQL, 0, "a 'open", "W:a|!" },
-		{ SQL_POSTGRESQL, SQLLEX_LENIENT, "a 'open; b", "W:a|J:'open; b" },
+		{ SQL_POSTGRESQL, SQLLEX_LENIENT, "a 'open; b",
+		  "W:a|J:'open; b" },
 		{ SQL_POSTGRESQL, SQLLEX_LENIENT, "a /* open; b", "W:a" },
 		{ SQL_POSTGRESQL, SQLLEX_LENIENT, "a \\ {b}",
 		  "W:a|J:\\|J:{|W:b|J:}" },
@@ -119,7 +120,8 @@ test_split(void)
 		  "SELECT 2; END|COMMIT" },
 		{ SQL_POSTGRESQL, 0, "SELECT ';', $$;$$, \";\" -- ;\n; x",
 		  "SELECT ';', $$;$$, \";\" -- ;|x" },
-		{ SQL_POSTGRESQL, 0, "SELECT 'a; SELECT 2", "SELECT 'a; SELECT 2" },
+		{ SQL_POSTGRESQL, 0, "SELECT 'a; SELECT 2",
+		  "SELECT 'a; SELECT 2" },
 		{ SQL_POSTGRESQL, 0, " ; -- only\n ; ", "" },
 		{ SQL_MYSQL, 0, "SELECT 1; SELECT 'a;b\\';c'; # x\n SELECT 2;",
 		  "SELECT 1|SELECT 'a;b\\';c'|# x\n SELECT 2" },
@@ -212,7 +214,7 @@ struct tally {
 	size_t	texts;
 	size_t	pieces;
 	size_t	joined;		/* whole == pieces joined */
-	size_t	first_words;	/* decoder word == normaliser command */
+	size_t	first_words;	/* decoder word == sqlnorm command */
 	size_t	oracle;		/* libpg_query agreed */
 	size_t	oracle_skip;	/* libpg_query refused the text */
 };
