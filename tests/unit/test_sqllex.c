@@ -4,13 +4,15 @@
  * the statement heads, with exact expected values. Then the differential
  * test: for every statement of the test corpora (tests/data/sqlnorm-*.sql,
  * the sqlnorm fuzz seeds, the text in the pgsql, mysql and db fuzz seeds)
- * the decoders' path (sqlsplit_next(), then the first word each decoder
- * acts on) and the normaliser's path (sqlnorm() of the whole text) must
- * agree on where statements end and what command each is; for
+ * and every string literal of the decoders' unit tests (the statements
+ * they send) the decoders' path (sqlsplit_next(), then the first word
+ * each decoder acts on) and the normaliser's path (sqlnorm() of the
+ * whole text) must agree on where statements end and what command each is; for
  * PostgreSQL, libpg_query's parser (Debian's libpg-query, linked into
  * this test only) is the oracle for where statements end.
  */
 #include "harness.h"
+#include <ctype.h>
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -447,6 +449,95 @@ corpus_dir(const char *dir, int sqlnorm_seeds, enum sql_dialect d,
 	closedir(dp);
 }
 
+/* The value of the C escape at p (after the backslash); *n: its length. */
+static char
+c_escape(const char *p, size_t left, size_t *n)
+{
+	size_t i = 0;
+	int v = 0;
+
+	*n = 1;
+	switch (p[0]) {
+	case 'n':
+		return '\n';
+	case 't':
+		return '\t';
+	case 'r':
+		return '\r';
+	case 'f':
+		return '\f';
+	case 'v':
+		return '\v';
+	case 'x':
+		for (i = 1; i < left && i < 3 && isxdigit((unsigned char)p[i]);
+		    i++)
+			v = v * 16 + (isdigit((unsigned char)p[i]) ? p[i] - '0' :
+			    (tolower((unsigned char)p[i]) - 'a' + 10));
+		*n = i;
+		return (char)v;
+	default:
+		for (i = 0; i < left && i < 3 && p[i] >= '0' && p[i] <= '7';
+		    i++)
+			v = v * 8 + (p[i] - '0');
+		if (i > 0) {
+			*n = i;
+			return (char)v;
+		}
+		return p[0];
+	}
+}
+
+/*
+ * Every string literal of a C source (adjacent ones joined, escapes
+ * read) as a text: the statements the decoder tests send.
+ */
+static void
+c_strings(enum sql_dialect d, const char *path, struct tally *ty)
+{
+	char *b, *lit;
+	size_t n, i, o = 0, k;
+	int in = 0;
+
+	if ((b = slurp(path, &n)) == NULL) {
+		FAILF("%s: cannot read", path);
+		return;
+	}
+	REQUIRE((lit = malloc(n + 1)) != NULL);
+	for (i = 0; i < n; i++) {
+		if (in) {
+			if (b[i] == '"')
+				in = 0;
+			else if (b[i] == '\\' && i + 1 < n) {
+				lit[o++] = c_escape(b + i + 1, n - i - 1, &k);
+				i += k;
+			} else
+				lit[o++] = b[i];
+			continue;
+		}
+		if (b[i] == '"') {
+			in = 1;
+			continue;
+		}
+		if (b[i] == '/' && i + 1 < n && b[i + 1] == '*') {
+			char *e = strstr(b + i + 2, "*/");
+
+			i = e != NULL ? (size_t)(e - b) + 1 : n;
+			continue;
+		}
+		if (b[i] == '\'') {	/* a character constant */
+			i += i + 1 < n && b[i + 1] == '\\' ? 3 : 2;
+			continue;
+		}
+		if (isspace((unsigned char)b[i]))
+			continue;
+		if (o >= 6)
+			differ(d, lit, o, ty);
+		o = 0;
+	}
+	free(lit);
+	free(b);
+}
+
 static void
 test_differential(void)
 {
@@ -459,6 +550,10 @@ test_differential(void)
 	corpus_dir("tests/fuzz/corpus/pgsql", 0, SQL_POSTGRESQL, &ty);
 	corpus_dir("tests/fuzz/corpus/db", 0, SQL_POSTGRESQL, &ty);
 	corpus_dir("tests/fuzz/corpus/mysql", 0, SQL_MYSQL, &ty);
+	c_strings(SQL_POSTGRESQL, "tests/unit/test_pgsql.c", &ty);
+	c_strings(SQL_POSTGRESQL, "tests/unit/test_pglog.c", &ty);
+	c_strings(SQL_MYSQL, "tests/unit/test_mysql.c", &ty);
+	c_strings(SQL_MYSQL, "tests/unit/test_mylog.c", &ty);
 	printf("sqllex: %zu texts, %zu statements; %zu joined texts equal "
 	    "the whole, %zu first words agree; libpg_query agreed on %zu, "
 	    "refused %zu\n", ty.texts, ty.pieces, ty.joined, ty.first_words,
