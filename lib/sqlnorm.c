@@ -1065,21 +1065,15 @@ step(struct ctx *c, const struct sqltok *t)
 		c->nsigns++;
 		return 0;
 	}
-	switch (t->type) {
-	case SQLTOK_STRING:
-	case SQLTOK_NUMBER:
-	case SQLTOK_PARAM:
+	if (sqltok_is_literal(t)) {
+		/* Signs before it fold into it. */
 		c->nsigns = 0;
 		c->signs = 0;
-		emit(c, C_LIT, "?", 1, 1);
+		if (t->type == SQLTOK_PLUSLIST)
+			emit(c, C_LIT, "?+", 2, 1);
+		else
+			emit(c, C_LIT, "?", 1, 1);
 		return 0;
-	case SQLTOK_PLUSLIST:
-		c->nsigns = 0;
-		c->signs = 0;
-		emit(c, C_LIT, "?+", 2, 1);
-		return 0;
-	default:
-		break;
 	}
 	flush_signs(c);
 	switch (t->type) {

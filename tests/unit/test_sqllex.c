@@ -14,7 +14,6 @@
 #include "harness.h"
 #include <ctype.h>
 #include <dirent.h>
-#include <sys/stat.h>
 
 #include <pg_query.h>
 
