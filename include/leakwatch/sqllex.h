@@ -124,8 +124,9 @@ int	sqltok_ident(const struct sqltok *, int fold, char *out,
  * MySQL multi-statement COM_QUERY): the next statement from *pos, as the
  * offset and length of its text (leading comments kept, blanks trimmed),
  * skipping statements without a token. 1, or 0 when none is left. A
- * statement ends at a ';' outside quotes and comments; in PostgreSQL also
- * outside parentheses and BEGIN ATOMIC bodies.
+ * statement ends at a ';' outside quotes, comments and MySQL executable
+ * comments; in PostgreSQL also outside parentheses and BEGIN ATOMIC
+ * bodies.
  */
 int	sqlsplit_next(const char *, size_t, enum sql_dialect, size_t *pos,
 	    size_t *start, size_t *len);
