@@ -60,7 +60,8 @@ DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev \
 	   iproute2 tcpdump libndpi-bin postgresql postgresql-client \
 	   mariadb-server mariadb-client rsyslog rsyslog-openssl time \
 	   libdbd-mariadb-perl tmux libpq-dev libmariadb-dev \
-	   postgresql-15-pgaudit nginx-light curl systemd logrotate
+	   postgresql-15-pgaudit nginx-light curl systemd logrotate \
+	   libpg-query-dev
 
 .PHONY: all deps check test bench bench-detect fuzz demo install clean
 all: $(PROGS)
@@ -91,6 +92,9 @@ $(BUILD)/leakwatch-ctl: $(CTL_SRC:%.c=$(BUILD)/%.o) $(COLL_A) $(LIB_A)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(AGENT_A) $(COLL_A) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+# PostgreSQL's own parser as the oracle of the lexer's differential test
+# (tests only, never linked into a program).
+$(BUILD)/tests/test_sqllex: LDLIBS += -lpg_query
 $(BUILD)/tests/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/driver.o \
 		$(AGENT_A) $(COLL_A) $(LIB_A)
 	@mkdir -p $(@D)

@@ -51,6 +51,7 @@
 #include <jansson.h>
 
 #include "agent.h"
+#include "leakwatch/sqllex.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
@@ -323,81 +324,42 @@ pgl_session(const struct pgl_rec *r, struct db_session_info *info)
 	    strlen(r->pid));
 }
 
-/* The last word of a FETCH/MOVE/CLOSE: its cursor name, unquoted. */
+/*
+ * Statement texts are read with lib/sqllex.c, the lexer the wire decoder
+ * and the normaliser use, so a cursor is named, and its query found, the
+ * same way from the log as from the wire.
+ */
+
+/* A lenient lexer over stmt; 1 and its first token in t, else 0. */
+static int
+first_token(struct sqllex *lx, const char *stmt, struct sqltok *t)
+{
+	sqllex_init(lx, stmt, strlen(stmt), SQL_POSTGRESQL, SQLLEX_LENIENT);
+	return sqllex_next(lx, t) == 1;
+}
+
+/* The cursor a FETCH/MOVE/CLOSE names: its last word, folded unless
+ * quoted. */
 static int
 cursor_of(const char *stmt, char *name, size_t len)
 {
-	const char *e = stmt + strlen(stmt), *b;
-	int quoted = 0;
+	struct sqllex lx;
+	struct sqltok t;
 
-	while (e > stmt && (isspace((unsigned char)e[-1]) || e[-1] == ';'))
-		e--;
-	if (e > stmt && e[-1] == '"') {
-		quoted = 1;
-		b = --e;
-		while (b > stmt && b[-1] != '"')
-			b--;
-		if (b == stmt)
-			return -1;
-	} else {
-		b = e;
-		while (b > stmt && (isalnum((unsigned char)b[-1]) ||
-		    b[-1] == '_' || b[-1] == '$' || (unsigned char)b[-1] >= 0x80))
-			b--;
-	}
-	if (e == b || (size_t)(e - b) >= len)
+	if (!first_token(&lx, stmt, &t))
 		return -1;
-	copyn(name, len, b, (size_t)(e - b));
-	if (!quoted)
-		for (char *c = name; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
-	return 0;
+	return sqlhead_last_ident(stmt, strlen(stmt), lx.pos, name, len);
 }
 
 /* "DECLARE name ... CURSOR ... FOR ...": the name, folded unless quoted. */
 static int
 declared_name(const char *stmt, char *name, size_t len)
 {
-	const char *s = stmt, *b;
+	size_t query;
+	int has_query, hold;
 
-	while (isspace((unsigned char)*s))
-		s++;
-	if (strncasecmp(s, "DECLARE", 7) != 0 ||
-	    !isspace((unsigned char)s[7]))
-		return -1;
-	s += 7;
-	while (isspace((unsigned char)*s))
-		s++;
-	if (*s == '"') {
-		b = ++s;
-		while (*s != '\0' && *s != '"')
-			s++;
-		if (*s != '"' || s == b || (size_t)(s - b) >= len)
-			return -1;
-		copyn(name, len, b, (size_t)(s - b));
-		return 0;
-	}
-	b = s;
-	while (isalnum((unsigned char)*s) || *s == '_' || *s == '$' ||
-	    (unsigned char)*s >= 0x80)
-		s++;
-	if (s == b || (size_t)(s - b) >= len)
-		return -1;
-	copyn(name, len, b, (size_t)(s - b));
-	for (char *c = name; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
-	return 0;
-}
-
-/* Is s[i..] the word w (case-insensitive, bounded by non-letters)? */
-static int
-word_at(const char *s, size_t i, const char *w)
-{
-	size_t n = strlen(w);
-
-	return strncasecmp(s + i, w, n) == 0 &&
-	    (i == 0 || !isalnum((unsigned char)s[i - 1])) &&
-	    !isalnum((unsigned char)s[i + n]) && s[i + n] != '_';
+	return sqlhead_declare(stmt, strlen(stmt), name, len, &query,
+	    &has_query, &hold);
 }
 
 /*
@@ -406,22 +368,30 @@ word_at(const char *s, size_t i, const char *w)
  * the wire and from the log. The whole text when the words are missing.
  */
 static const char *
-cursor_query(const char *stmt)
+cursor_query(const char *stmt, int *hold)
 {
-	size_t i, n = strlen(stmt);
-	int seen_cursor = 0;
+	char name[PGL_NAME_MAX];
+	size_t query;
+	int has_query;
 
-	for (i = 0; i < n; i++) {
-		if (!seen_cursor && word_at(stmt, i, "cursor"))
-			seen_cursor = 1;
-		else if (seen_cursor && word_at(stmt, i, "for")) {
-			i += 3;
-			while (isspace((unsigned char)stmt[i]))
-				i++;
-			return stmt + i;
-		}
-	}
-	return stmt;
+	*hold = 0;
+	if (sqlhead_declare(stmt, strlen(stmt), name, sizeof(name), &query,
+	    &has_query, hold) == -1 || !has_query)
+		return stmt;
+	while (isspace((unsigned char)stmt[query]))
+		query++;
+	return stmt + query;
+}
+
+/* CLOSE ALL. */
+static int
+close_all(const char *stmt)
+{
+	struct sqllex lx;
+	struct sqltok t;
+
+	return first_token(&lx, stmt, &t) && sqllex_next(&lx, &t) == 1 &&
+	    sqltok_is(&t, "all");
 }
 
 static struct pgl_cursor *
@@ -508,32 +478,30 @@ cursors_closing(struct pglog *g, const char *pid, const char *name,
 	}
 }
 
-static int
-has_word(const char *s, const char *w)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (word_at(s, i, w))
-			return 1;
-	return 0;
-}
-
 /*
  * Does this FETCH read forward only (NEXT, FORWARD n, n, ALL), so the
- * cursor's executor count is what the FETCHes returned?
+ * cursor's executor count is what the FETCHes returned? Not with a
+ * backward or absolute direction or a negative count.
  */
 static int
 fetch_forward(const char *stmt)
 {
 	static const char *const back[] = { "backward", "prior", "absolute",
 	    "relative", "last", "first", NULL };
+	struct sqllex lx;
+	struct sqltok t;
 	int k;
 
-	for (k = 0; back[k] != NULL; k++)
-		if (has_word(stmt, back[k]))
+	if (!first_token(&lx, stmt, &t))
+		return 1;
+	while (sqllex_next(&lx, &t) == 1) {
+		if (t.type == SQLTOK_OP && memchr(t.p, '-', t.len) != NULL)
 			return 0;
-	return strchr(stmt, '-') == NULL;
+		for (k = 0; back[k] != NULL; k++)
+			if (sqltok_is(&t, back[k]))
+				return 0;
+	}
+	return 1;
 }
 
 static void
@@ -555,10 +523,8 @@ cursor_remember(struct pglog *g, const struct pgl_rec *r, const char *stmt)
 		cursor_drop(g, r, c, 0);	/* its total is lost */
 	copyn(c->pid, sizeof(c->pid), r->pid, strlen(r->pid));
 	copyn(c->name, sizeof(c->name), name, strlen(name));
-	c->declare = xstrdup(cursor_query(stmt));
+	c->declare = xstrdup(cursor_query(stmt, &c->hold));
 	c->decl_full = xstrdup(stmt);
-	c->hold = has_word(stmt, "hold") &&
-	    !has_word(stmt, "without");
 	c->used = ++g->tick;
 }
 
@@ -706,7 +672,7 @@ pgl_audit(struct pglog *g, const struct pgl_rec *r, const char *msg,
 		c->used = ++g->tick;
 		read_class = 1;
 	} else if (strcmp(f[4], "CLOSE CURSOR") == 0) {
-		if (has_word(stmt, "all"))
+		if (close_all(stmt))
 			cursors_closing(g, r->pid, NULL, 0);
 		else if (cursor_of(stmt, name, sizeof(name)) == 0)
 			cursors_closing(g, r->pid, name, 0);

@@ -35,951 +35,10 @@
 
 #include "agent.h"
 #include "leakwatch/log.h"
-
-#define PG_CODE_SSL		80877103
-#define PG_CODE_GSS		80877104
-#define PG_CODE_CANCEL		80877102
-#define PG_MAJOR3		3
-
-#define PG_STARTUP_MAX		10000	/* the server's own limit */
-#define PG_MSG_MAX		0x7fffffffU
-#define PG_NAME_KEEP		256	/* statement/portal name bytes */
-#define PG_SMALL_KEEP		1024	/* ErrorResponse, ParameterStatus */
-#define PG_STMTS_MAX		128	/* prepared statements remembered */
-#define PG_PORTALS_MAX		64
-#define PG_CURSORS_MAX		64
-#define PG_PENDING_MAX		4096	/* requests awaiting an answer */
-#define PG_PENDING_TEXT_MAX	(4U << 20)	/* their text, per connection */
-#define PG_TEXT_MEMORY_MAX	(256U << 20)	/* all texts, all connections */
-#define PG_WIN_MAX		16384	/* resynchronisation window */
-#define PG_BUF_SHRINK		4096	/* larger buffers are freed after use */
-
-enum pg_dstate {
-	DS_FIRST = 0,		/* nothing seen yet */
-	DS_STARTUP,		/* client: untyped start-up packets */
-	DS_MSG,			/* typed messages, in sync */
-	DS_RESYNC,		/* looking for a message boundary */
-	DS_OFF			/* encrypted or given up: ignore */
-};
-
-/* A statement's text, shared by the tables and the request queue. */
-struct pg_text {
-	unsigned	 refs;
-	int		 cut;	/* longer than statement_max, or damaged */
-	size_t		 len;
-	char		 sql[];	/* len bytes and a NUL */
-};
-
-struct pg_named {
-	char		*name;
-	struct pg_text	*text;
-	uint64_t	 stamp;	/* last use, for eviction */
-};
-
-struct pg_table {
-	struct pg_named	*v;
-	size_t		 n;
-	size_t		 max;
-};
-
-enum pg_req_kind {
-	REQ_QUERY,
-	REQ_PARSE,
-	REQ_BIND,
-	REQ_DESCRIBE,
-	REQ_EXECUTE,
-	REQ_CLOSE,
-	REQ_SYNC,
-	REQ_FUNC,
-	REQ_LOST		/* client bytes lost: requests unknown */
-};
-
-struct pg_req {
-	enum pg_req_kind kind;
-	int		 partial;
-	int64_t		 start_us;
-	struct pg_text	*text;
-	size_t		 pos;		/* Query: where the next piece starts */
-	int		 pieces;	/* Query: pieces reported */
-	size_t		 charge;	/* text bytes counted in q_text */
-};
-
-/* The statement whose result is streaming now. */
-struct pg_cur {
-	int		 active;
-	int		 orphan;	/* no request known for it */
-	int		 partial;
-	int		 rowdesc;
-	int		 copy_out;
-	int		 copy_binary;
-	int		 copy_in;
-	uint64_t	 rows;		/* DataRow */
-	uint64_t	 copy_rows;	/* CopyData from the server */
-	uint64_t	 bytes;
-	int64_t		 start_us;
-};
-
-struct pg_dir {
-	enum pg_dstate	 st;
-	uint8_t		 hdr[8];
-	size_t		 hdr_have;
-	int		 in_body;
-	uint8_t		 type;		/* 0: untyped start-up packet */
-	uint32_t	 total;		/* body bytes */
-	uint32_t	 left;		/* body bytes still to come */
-	size_t		 keep;		/* body bytes worth keeping */
-	uint8_t		*buf;
-	size_t		 buf_have;
-	size_t		 buf_cap;
-	int		 damaged;	/* a gap fell inside this message */
-	int64_t		 msg_ts;	/* ts of the message's first byte */
-	uint8_t		*win;		/* DS_RESYNC: bytes being scanned */
-	size_t		 win_len;
-	uint8_t		 push[8];	/* header bytes handed back */
-	size_t		 npush;
-};
-
-struct pg_conn {
-	struct db_session_info	*info;
-	struct db_out		 out;
-	size_t			 stmt_max;
-
-	struct pg_dir		 dir[2];
-	int			 startup_seen;
-	int			 midstream;
-	int			 await_ssl;	/* server's S/N/G answer next */
-	int			 authed;	/* logged in, or picked up */
-	int			 auth_ok;	/* AuthenticationOk seen */
-	int			 connected;	/* connect reported */
-	int			 ready;		/* a ReadyForQuery was seen */
-	int			 tls;
-	int			 auth_failed;
-	int			 srv_lost;	/* server bytes lost */
-	int			 closed;
-	int			 queries;	/* statements reported */
-
-	struct pg_req		*q;		/* ring of pending requests */
-	size_t			 q_head;
-	size_t			 q_len;
-	size_t			 q_cap;
-	size_t			 q_text;	/* text bytes the queue holds */
-	int			 skip_to_sync;	/* server discards until Sync */
-	int			 batch_open;
-	int64_t			 batch_start;
-
-	struct pg_cur		 cur;
-	uint64_t		 prelude_bytes;	/* Parse/Bind/Describe answers */
-	int			 prelude_rowdesc;
-
-	struct pg_table		 stmts;
-	struct pg_table		 portals;
-	struct pg_table		 cursors;
-	uint64_t		 stamp;
-
-	char			*pad;		/* cut statements, padded */
-	uint64_t		 bad;		/* resynchronisations */
-};
-
-/* Tokens of the small SQL lexer used for splitting and for cursors. */
-enum tok_kind {
-	TK_END,
-	TK_WORD,	/* unquoted identifier or keyword */
-	TK_QIDENT,	/* "quoted identifier" */
-	TK_STRING,
-	TK_NUMBER,
-	TK_PARAM,
-	TK_PUNCT
-};
-
-struct tok {
-	enum tok_kind	 kind;
-	size_t		 start;
-	size_t		 end;
-};
+#include "decode-pgsql.h"
 
 static void	pg_dir_feed(struct pg_conn *, enum db_dir, const uint8_t *,
 		    size_t, int64_t);
-
-/*
- * Statement texts of every connection together (the agent is single-
- * threaded): at PG_TEXT_MEMORY_MAX a new text is refused - its statement
- * is then reported without text - and counted, so many connections full
- * of prepared statements and pipelined queries cannot exhaust memory.
- */
-static size_t	 pg_text_mem;
-static uint64_t	 pg_caps_hit;	/* texts refused, queue overflows */
-
-/* Counts a cap reached; says so on the first one. */
-static void
-cap_hit(const char *cap, const char *effect)
-{
-	if (pg_caps_hit++ == 0)
-		log_warnx("pgsql: %s reached: %s", cap, effect);
-}
-
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint16_t
-be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* Copies a counted, maybe NUL-terminated string; controls become '?'. */
-static void
-pg_copy(char *dst, size_t dstlen, const uint8_t *src, size_t srclen)
-{
-	size_t i;
-
-	if (dstlen == 0)
-		return;
-	for (i = 0; i < srclen && i + 1 < dstlen && src[i] != '\0'; i++)
-		dst[i] = src[i] < 0x20 || src[i] == 0x7f ? '?' : (char)src[i];
-	dst[i] = '\0';
-}
-
-/* Length of the C string at p within n bytes, or -1 if unterminated. */
-static long
-pg_cstr(const uint8_t *p, size_t n)
-{
-	const uint8_t *z = memchr(p, '\0', n);
-
-	return z == NULL ? -1 : (long)(z - p);
-}
-
-/* Texts. */
-
-static struct pg_text *
-text_new(const char *s, size_t len, int cut)
-{
-	struct pg_text *t;
-
-	if (len > PG_TEXT_MEMORY_MAX - pg_text_mem ||
-	    (t = malloc(sizeof(*t) + len + 1)) == NULL) {
-		cap_hit("statement text memory cap",
-		    "statements are reported without their text");
-		return NULL;
-	}
-	pg_text_mem += len;
-	t->refs = 1;
-	t->cut = cut;
-	t->len = len;
-	if (len > 0)
-		memcpy(t->sql, s, len);
-	t->sql[len] = '\0';
-	return t;
-}
-
-static struct pg_text *
-text_ref(struct pg_text *t)
-{
-	if (t != NULL)
-		t->refs++;
-	return t;
-}
-
-static void
-text_unref(struct pg_text *t)
-{
-	if (t != NULL && --t->refs == 0) {
-		pg_text_mem -= t->len;
-		free(t);
-	}
-}
-
-/* Name tables (statements, portals, cursors): small, linear, bounded. */
-
-static struct pg_named *
-table_get(struct pg_conn *c, struct pg_table *tb, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < tb->n; i++) {
-		if (strcmp(tb->v[i].name, name) == 0) {
-			tb->v[i].stamp = ++c->stamp;
-			return &tb->v[i];
-		}
-	}
-	return NULL;
-}
-
-static void
-table_del_at(struct pg_table *tb, size_t i)
-{
-	free(tb->v[i].name);
-	text_unref(tb->v[i].text);
-	tb->v[i] = tb->v[--tb->n];
-}
-
-static void
-table_del(struct pg_table *tb, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < tb->n; i++) {
-		if (strcmp(tb->v[i].name, name) == 0) {
-			table_del_at(tb, i);
-			return;
-		}
-	}
-}
-
-static void
-table_clear(struct pg_table *tb)
-{
-	while (tb->n > 0)
-		table_del_at(tb, tb->n - 1);
-}
-
-/* Binds name to text (a new reference); evicts the least used at cap. */
-static void
-table_put(struct pg_conn *c, struct pg_table *tb, const char *name,
-    struct pg_text *text)
-{
-	struct pg_named *e;
-	size_t i, old;
-	char *dup;
-
-	if ((e = table_get(c, tb, name)) != NULL) {
-		text_unref(e->text);
-		e->text = text_ref(text);
-		return;
-	}
-	if (tb->v == NULL) {
-		if ((tb->v = calloc(tb->max, sizeof(*tb->v))) == NULL)
-			return;
-	}
-	if (tb->n == tb->max) {
-		old = 0;
-		for (i = 1; i < tb->n; i++)
-			if (tb->v[i].stamp < tb->v[old].stamp)
-				old = i;
-		table_del_at(tb, old);
-	}
-	if ((dup = strdup(name)) == NULL)
-		return;
-	e = &tb->v[tb->n++];
-	e->name = dup;
-	e->text = text_ref(text);
-	e->stamp = ++c->stamp;
-}
-
-/* The request queue. */
-
-static struct pg_req *
-q_at(struct pg_conn *c, size_t i)
-{
-	return &c->q[(c->q_head + i) % c->q_cap];
-}
-
-static struct pg_req *
-q_front(struct pg_conn *c)
-{
-	return c->q_len == 0 ? NULL : q_at(c, 0);
-}
-
-static void
-q_pop(struct pg_conn *c)
-{
-	struct pg_req *r;
-
-	if (c->q_len == 0)
-		return;
-	r = q_at(c, 0);
-	c->q_text -= r->charge;
-	r->charge = 0;
-	text_unref(r->text);
-	r->text = NULL;
-	c->q_head = (c->q_head + 1) % c->q_cap;
-	c->q_len--;
-}
-
-static int
-q_grow(struct pg_conn *c)
-{
-	struct pg_req *nq;
-	size_t ncap, i;
-
-	ncap = c->q_cap == 0 ? 8 : c->q_cap * 2;
-	if (ncap > PG_PENDING_MAX)
-		return -1;
-	if ((nq = calloc(ncap, sizeof(*nq))) == NULL)
-		return -1;
-	for (i = 0; i < c->q_len; i++)
-		nq[i] = *q_at(c, i);
-	free(c->q);
-	c->q = nq;
-	c->q_cap = ncap;
-	c->q_head = 0;
-	return 0;
-}
-
-/*
- * Queues a request. At the cap the newest entry becomes a LOST marker:
- * answers are then attributed to nothing rather than to the wrong
- * statement.
- */
-static void
-q_push(struct pg_conn *c, enum pg_req_kind kind, struct pg_text *text,
-    int64_t start)
-{
-	struct pg_req *r;
-	size_t i;
-	int partial = 0;
-
-	for (i = 0; i < c->q_len; i++)
-		if (q_at(c, i)->kind == REQ_LOST)
-			partial = 1;
-	if (c->q_len == c->q_cap && q_grow(c) == -1) {
-		cap_hit("request queue cap", "answers are attributed to "
-		    "nothing until the next ReadyForQuery");
-		r = q_at(c, c->q_len - 1);
-		c->q_text -= r->charge;
-		text_unref(r->text);
-		memset(r, 0, sizeof(*r));
-		r->kind = REQ_LOST;
-		r->partial = 1;
-		return;
-	}
-	/* A client that pipelines megabytes of text the server has not
-	 * answered yet: the request keeps its place, not its text. */
-	if (text != NULL && text->len > PG_PENDING_TEXT_MAX - c->q_text) {
-		cap_hit("per-connection pipelined text cap",
-		    "statements are reported without their text");
-		text = NULL;
-	}
-	r = q_at(c, c->q_len++);
-	memset(r, 0, sizeof(*r));
-	r->kind = kind;
-	r->text = text_ref(text);
-	r->charge = text != NULL ? text->len : 0;
-	c->q_text += r->charge;
-	r->start_us = start;
-	r->partial = partial;
-}
-
-/*
- * The SQL lexer: enough of PostgreSQL's to find statement boundaries and
- * a few identifiers. Strings ('', E'' with backslashes, $tag$...$tag$),
- * quoted identifiers and nested comments are skipped whole; an
- * unterminated one runs to the end of the text.
- */
-static int
-is_ident_start(unsigned char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    ch == '_' || ch >= 0x80;
-}
-
-static int
-is_ident_char(unsigned char ch)
-{
-	return is_ident_start(ch) || (ch >= '0' && ch <= '9') || ch == '$';
-}
-
-static size_t
-skip_string(const char *s, size_t len, size_t i, int backslash)
-{
-	/* s[i] is the opening quote. */
-	for (i++; i < len; i++) {
-		if (backslash && s[i] == '\\') {
-			i++;
-			continue;
-		}
-		if (s[i] == '\'') {
-			if (i + 1 < len && s[i + 1] == '\'') {
-				i++;
-				continue;
-			}
-			return i + 1;
-		}
-	}
-	return len;
-}
-
-/* At s[i] == '$': the end of a dollar-quoted string, or 0 if none. */
-static size_t
-skip_dollar(const char *s, size_t len, size_t i)
-{
-	size_t j = i + 1, taglen, k;
-
-	if (j < len && is_ident_start((unsigned char)s[j])) {
-		while (j < len && is_ident_char((unsigned char)s[j]) &&
-		    s[j] != '$')
-			j++;
-	}
-	if (j >= len || s[j] != '$')
-		return 0;
-	taglen = j - i + 1;	/* "$tag$" */
-	for (k = j + 1; k + taglen <= len; k++) {
-		if (s[k] == '$' && memcmp(s + k, s + i, taglen) == 0)
-			return k + taglen;
-	}
-	return len;
-}
-
-static size_t
-lex(const char *s, size_t len, size_t i, struct tok *t)
-{
-	unsigned char ch;
-	size_t e;
-	int depth;
-
-	for (;;) {
-		while (i < len && (s[i] == ' ' || s[i] == '\t' ||
-		    s[i] == '\n' || s[i] == '\r' || s[i] == '\f' ||
-		    s[i] == '\v'))
-			i++;
-		if (i + 1 < len && s[i] == '-' && s[i + 1] == '-') {
-			while (i < len && s[i] != '\n')
-				i++;
-			continue;
-		}
-		if (i + 1 < len && s[i] == '/' && s[i + 1] == '*') {
-			depth = 1;
-			for (i += 2; i < len && depth > 0; i++) {
-				if (i + 1 < len && s[i] == '/' &&
-				    s[i + 1] == '*') {
-					depth++;
-					i++;
-				} else if (i + 1 < len && s[i] == '*' &&
-				    s[i + 1] == '/') {
-					depth--;
-					i++;
-				}
-			}
-			continue;
-		}
-		break;
-	}
-	t->start = i;
-	if (i >= len) {
-		t->kind = TK_END;
-		t->end = len;
-		return len;
-	}
-	ch = (unsigned char)s[i];
-	if (is_ident_start(ch)) {
-		e = i + 1;
-		while (e < len && is_ident_char((unsigned char)s[e]))
-			e++;
-		if (e < len && s[e] == '\'') {
-			/* E'...', B'...', X'...', N'...', U&: a string. */
-			t->kind = TK_STRING;
-			e = skip_string(s, len, e, e - i == 1 &&
-			    (ch == 'e' || ch == 'E'));
-		} else
-			t->kind = TK_WORD;
-		t->end = e;
-		return e;
-	}
-	if (ch == '\'') {
-		t->kind = TK_STRING;
-		t->end = skip_string(s, len, i, 0);
-		return t->end;
-	}
-	if (ch == '"') {
-		for (e = i + 1; e < len; e++) {
-			if (s[e] == '"') {
-				if (e + 1 < len && s[e + 1] == '"') {
-					e++;
-					continue;
-				}
-				e++;
-				break;
-			}
-		}
-		t->kind = TK_QIDENT;
-		t->end = e > len ? len : e;
-		return t->end;
-	}
-	if (ch == '$') {
-		if (i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '9') {
-			for (e = i + 1; e < len && s[e] >= '0' && s[e] <= '9';)
-				e++;
-			t->kind = TK_PARAM;
-			t->end = e;
-			return e;
-		}
-		if ((e = skip_dollar(s, len, i)) != 0) {
-			t->kind = TK_STRING;
-			t->end = e;
-			return e;
-		}
-	}
-	if (ch >= '0' && ch <= '9') {
-		for (e = i + 1; e < len && (is_ident_char((unsigned char)s[e])
-		    || s[e] == '.'); e++)
-			;
-		t->kind = TK_NUMBER;
-		t->end = e;
-		return e;
-	}
-	t->kind = TK_PUNCT;
-	t->end = i + 1;
-	return i + 1;
-}
-
-/* Is the token the (case-insensitive) keyword kw? */
-static int
-tok_is(const char *s, const struct tok *t, const char *kw)
-{
-	size_t n = strlen(kw), i;
-
-	if (t->kind != TK_WORD || t->end - t->start != n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char ch = s[t->start + i];
-
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (char)(ch - 'A' + 'a');
-		if (ch != kw[i])
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * An identifier token as PostgreSQL resolves it: unquoted folds to lower
- * case, quoted keeps its case with "" undoubled. 0 if not an identifier.
- */
-static int
-tok_ident(const char *s, const struct tok *t, char *out, size_t outlen)
-{
-	size_t i, o = 0;
-
-	if (outlen == 0)
-		return 0;
-	if (t->kind == TK_WORD) {
-		for (i = t->start; i < t->end && o + 1 < outlen; i++) {
-			char ch = s[i];
-
-			out[o++] = ch >= 'A' && ch <= 'Z' ?
-			    (char)(ch - 'A' + 'a') : ch;
-		}
-	} else if (t->kind == TK_QIDENT) {
-		for (i = t->start + 1; i < t->end && o + 1 < outlen; i++) {
-			if (s[i] == '"') {
-				if (i + 1 < t->end && s[i + 1] == '"')
-					i++;
-				else
-					break;
-			}
-			out[o++] = s[i];
-		}
-	} else
-		return 0;
-	out[o] = '\0';
-	return 1;
-}
-
-/*
- * The next statement of a simple Query's text from *pos: split on
- * semicolons outside parentheses, strings, comments and BEGIN ATOMIC
- * bodies; pieces without a token are skipped. 1 and the piece (trimmed
- * of blanks), or 0 when none is left.
- */
-static int
-next_piece(const char *s, size_t len, size_t *pos, size_t *pstart,
-    size_t *plen)
-{
-	struct tok t, prev;
-	size_t i, base, start = 0, end;
-	int depth = 0, atomic = 0, ntok = 0;
-
-	i = base = *pos;
-	prev.kind = TK_END;
-	prev.start = prev.end = 0;
-	for (;;) {
-		i = lex(s, len, i, &t);
-		if (t.kind == TK_END || (t.kind == TK_PUNCT &&
-		    s[t.start] == ';' && depth == 0 && atomic == 0)) {
-			if (ntok == 0) {
-				if (t.kind == TK_END) {
-					*pos = len;
-					return 0;
-				}
-				base = t.end;	/* an empty statement */
-				continue;
-			}
-			end = t.kind == TK_END ? len : t.start;
-			while (end > start && (s[end - 1] == ' ' ||
-			    s[end - 1] == '\t' || s[end - 1] == '\n' ||
-			    s[end - 1] == '\r'))
-				end--;
-			*pstart = start;
-			*plen = end - start;
-			*pos = t.kind == TK_END ? len : t.end;
-			return 1;
-		}
-		if (ntok++ == 0) {
-			/* Keep leading comments (sqlcommenter), not blanks. */
-			start = base;
-			while (start < t.start && (s[start] == ' ' ||
-			    s[start] == '\t' || s[start] == '\n' ||
-			    s[start] == '\r'))
-				start++;
-		}
-		if (t.kind == TK_PUNCT && s[t.start] == '(')
-			depth++;
-		else if (t.kind == TK_PUNCT && s[t.start] == ')' && depth > 0)
-			depth--;
-		else if (tok_is(s, &t, "atomic") && tok_is(s, &prev, "begin"))
-			atomic++;
-		else if (atomic > 0 && tok_is(s, &t, "case"))
-			atomic++;
-		else if (atomic > 0 && tok_is(s, &t, "end"))
-			atomic--;
-		prev = t;
-	}
-}
-
-/* The statement's first keyword (lower case) into kw. */
-static size_t
-first_word(const char *s, size_t len, char *kw, size_t kwlen, struct tok *t)
-{
-	size_t i = lex(s, len, 0, t);
-
-	kw[0] = '\0';
-	if (t->kind == TK_WORD)
-		tok_ident(s, t, kw, kwlen);
-	return i;
-}
-
-/* The last identifier of the statement (a FETCH/MOVE cursor name). */
-static int
-last_ident(const char *s, size_t len, char *out, size_t outlen)
-{
-	struct tok t, last;
-	size_t i = 0;
-	int found = 0;
-
-	for (;;) {
-		i = lex(s, len, i, &t);
-		if (t.kind == TK_END)
-			break;
-		if (t.kind == TK_WORD || t.kind == TK_QIDENT) {
-			last = t;
-			found = 1;
-		}
-	}
-	return found && tok_ident(s, &last, out, outlen);
-}
-
-/*
- * What a FETCH / MOVE / EXECUTE statement inherits from: the text its
- * cursor or prepared statement was declared with. NULL when unknown.
- */
-static struct pg_text *
-origin_of(struct pg_conn *c, const char *s, size_t len, int *is_move)
-{
-	struct pg_named *e;
-	struct tok t;
-	char kw[32], name[PG_NAME_KEEP];
-	size_t i;
-
-	*is_move = 0;
-	i = first_word(s, len, kw, sizeof(kw), &t);
-	if (strcmp(kw, "fetch") == 0 || strcmp(kw, "move") == 0) {
-		*is_move = kw[0] == 'm';
-		if (!last_ident(s + i, len - i, name, sizeof(name)))
-			return NULL;
-		e = table_get(c, &c->cursors, name);
-		return e == NULL ? NULL : e->text;
-	}
-	if (strcmp(kw, "execute") == 0) {
-		lex(s, len, i, &t);
-		if (!tok_ident(s, &t, name, sizeof(name)))
-			return NULL;
-		e = table_get(c, &c->stmts, name);
-		return e == NULL ? NULL : e->text;
-	}
-	return NULL;
-}
-
-/* SET search_path TO a, "B" / SET SCHEMA 'x': into info->search_path. */
-static void
-set_search_path(struct pg_conn *c, const char *s, size_t len, size_t i)
-{
-	struct tok t;
-	char out[sizeof(c->info->search_path)], id[128];
-	size_t o = 0, n;
-	int schema = 0;
-
-	i = lex(s, len, i, &t);
-	if (tok_is(s, &t, "session") || tok_is(s, &t, "local"))
-		i = lex(s, len, i, &t);
-	if (tok_is(s, &t, "schema"))
-		schema = 1;
-	else if (!tok_is(s, &t, "search_path"))
-		return;
-	if (!schema) {
-		i = lex(s, len, i, &t);
-		if (!tok_is(s, &t, "to") && !(t.kind == TK_PUNCT &&
-		    s[t.start] == '='))
-			return;
-	}
-	out[0] = '\0';
-	for (;;) {
-		i = lex(s, len, i, &t);
-		if (t.kind == TK_END)
-			break;
-		if (t.kind == TK_PUNCT && s[t.start] == ',')
-			continue;
-		if (tok_is(s, &t, "default")) {
-			o = 0;
-			break;
-		}
-		if (t.kind == TK_STRING && s[t.start] == '\'' &&
-		    t.end - t.start >= 2) {
-			n = t.end - t.start - 2;
-			if (n >= sizeof(id))
-				n = sizeof(id) - 1;
-			memcpy(id, s + t.start + 1, n);
-			id[n] = '\0';
-		} else if (!tok_ident(s, &t, id, sizeof(id)))
-			return;
-		n = strlen(id);
-		if (o + n + 2 > sizeof(out))
-			break;
-		if (o > 0)
-			out[o++] = ',';
-		memcpy(out + o, id, n);
-		o += n;
-		out[o] = '\0';
-	}
-	out[o] = '\0';
-	pg_copy(c->info->search_path, sizeof(c->info->search_path),
-	    (const uint8_t *)out, o);
-}
-
-/* The text from i on, without leading blanks (a DECLARE's query). */
-static struct pg_text *
-text_tail(const char *s, size_t len, size_t i)
-{
-	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-	    s[i] == '\r'))
-		i++;
-	return text_new(s + i, len - i, 0);
-}
-
-/*
- * Session state a successful statement changes: cursors (DECLARE,
- * CLOSE), SQL-level prepared statements (PREPARE, DEALLOCATE), DISCARD
- * ALL, and the search_path.
- */
-static void
-statement_effects(struct pg_conn *c, const char *s, size_t len)
-{
-	struct pg_text *text;
-	struct tok t;
-	char kw[32], name[PG_NAME_KEEP];
-	size_t i;
-	int depth = 0;
-
-	i = first_word(s, len, kw, sizeof(kw), &t);
-	if (strcmp(kw, "declare") == 0) {
-		i = lex(s, len, i, &t);
-		if (!tok_ident(s, &t, name, sizeof(name)))
-			return;
-		do
-			i = lex(s, len, i, &t);
-		while (t.kind != TK_END && !tok_is(s, &t, "cursor"));
-		do
-			i = lex(s, len, i, &t);
-		while (t.kind != TK_END && !tok_is(s, &t, "for"));
-		if (t.kind == TK_END)
-			return;
-		if ((text = text_tail(s, len, t.end)) == NULL)
-			return;
-		table_put(c, &c->cursors, name, text);
-		text_unref(text);
-	} else if (strcmp(kw, "close") == 0) {
-		lex(s, len, i, &t);
-		if (tok_is(s, &t, "all"))
-			table_clear(&c->cursors);
-		else if (tok_ident(s, &t, name, sizeof(name)))
-			table_del(&c->cursors, name);
-	} else if (strcmp(kw, "prepare") == 0) {
-		i = lex(s, len, i, &t);
-		if (!tok_ident(s, &t, name, sizeof(name)))
-			return;
-		for (;;) {
-			i = lex(s, len, i, &t);
-			if (t.kind == TK_END)
-				return;
-			if (t.kind == TK_PUNCT && s[t.start] == '(')
-				depth++;
-			else if (t.kind == TK_PUNCT && s[t.start] == ')')
-				depth--;
-			else if (depth == 0 && tok_is(s, &t, "as"))
-				break;
-		}
-		if ((text = text_tail(s, len, t.end)) == NULL)
-			return;
-		table_put(c, &c->stmts, name, text);
-		text_unref(text);
-	} else if (strcmp(kw, "deallocate") == 0) {
-		i = lex(s, len, i, &t);
-		if (tok_is(s, &t, "prepare"))
-			lex(s, len, i, &t);
-		if (tok_is(s, &t, "all"))
-			table_clear(&c->stmts);
-		else if (tok_ident(s, &t, name, sizeof(name)))
-			table_del(&c->stmts, name);
-	} else if (strcmp(kw, "discard") == 0) {
-		lex(s, len, i, &t);
-		if (tok_is(s, &t, "all")) {
-			table_clear(&c->stmts);
-			table_clear(&c->portals);
-			table_clear(&c->cursors);
-			c->info->search_path[0] = '\0';
-		}
-	} else if (strcmp(kw, "set") == 0)
-		set_search_path(c, s, len, i);
-	else if (strcmp(kw, "reset") == 0) {
-		lex(s, len, i, &t);
-		if (tok_is(s, &t, "all") || tok_is(s, &t, "search_path"))
-			c->info->search_path[0] = '\0';
-	}
-}
-
-/* A CommandComplete tag: its first word and its last number. */
-struct pg_tag {
-	char		 word[32];
-	uint64_t	 n;
-	int		 has_n;
-};
-
-static void
-tag_parse(const char *tag, struct pg_tag *tg)
-{
-	const char *p, *last;
-	size_t i;
-	uint64_t v = 0;
-
-	memset(tg, 0, sizeof(*tg));
-	for (i = 0; tag[i] != '\0' && tag[i] != ' ' &&
-	    i + 1 < sizeof(tg->word); i++)
-		tg->word[i] = tag[i];
-	tg->word[i] = '\0';
-	last = strrchr(tag, ' ');
-	p = last == NULL ? tag : last + 1;
-	if (*p == '\0' || last == NULL)
-		return;
-	for (; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9' || v > UINT64_MAX / 10 - 1)
-			return;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	tg->n = v;
-	tg->has_n = 1;
-}
 
 /*
  * Reports one statement. sql/len is its text (NULL: unknown), cut says
@@ -1005,7 +64,7 @@ report(struct pg_conn *c, const char *sql, size_t len, int cut,
 	memset(&q, 0, sizeof(q));
 	memset(&tg, 0, sizeof(tg));
 	if (tag != NULL)
-		tag_parse(tag, &tg);
+		pg_tag_parse(tag, &tg);
 	if (sql == NULL) {
 		sql = "";
 		len = 0;
@@ -1023,7 +82,7 @@ report(struct pg_conn *c, const char *sql, size_t len, int cut,
 	}
 	q.sql = sql;
 	q.sql_len = len;
-	if (len > 0 && (origin = origin_of(c, sql, len, &is_move)) != NULL) {
+	if (len > 0 && (origin = pg_origin_of(c, sql, len, &is_move)) != NULL) {
 		q.origin_sql = origin->sql;
 		q.origin_len = origin->len;
 	}
@@ -1075,7 +134,7 @@ report(struct pg_conn *c, const char *sql, size_t len, int cut,
 	if (c->out.query != NULL)
 		c->out.query(c->out.arg, c->info, &q);
 	if (sqlstate == NULL && len > 0 && !cut)
-		statement_effects(c, sql, len);
+		pg_statement_effects(c, sql, len);
 	if (sql == c->pad) {
 		/* Rare: do not keep statement_max bytes per connection. */
 		free(c->pad);
@@ -1099,13 +158,13 @@ head_exec(struct pg_conn *c)
 {
 	struct pg_req *r;
 
-	while ((r = q_front(c)) != NULL) {
+	while ((r = pg_q_front(c)) != NULL) {
 		if (r->kind == REQ_QUERY || r->kind == REQ_EXECUTE ||
 		    r->kind == REQ_FUNC)
 			return r;
 		if (r->kind == REQ_SYNC || r->kind == REQ_LOST)
 			return NULL;
-		q_pop(c);
+		pg_q_pop(c);
 	}
 	return NULL;
 }
@@ -1158,7 +217,7 @@ cur_end(struct pg_conn *c, const char *tag, const char *sqlstate,
 	}
 	if (r->kind == REQ_QUERY) {
 		start = r->start_us;
-		if (!empty && r->text != NULL && next_piece(r->text->sql,
+		if (!empty && r->text != NULL && pg_next_piece(r->text->sql,
 		    r->text->len, &r->pos, &ps, &pl))
 			report(c, r->text->sql + ps, pl, r->text->cut &&
 			    ps + pl == r->text->len, tag, sqlstate,
@@ -1178,7 +237,7 @@ cur_end(struct pg_conn *c, const char *tag, const char *sqlstate,
 		report(c, r->text ? r->text->sql : NULL, r->text ?
 		    r->text->len : 0, r->text != NULL && r->text->cut, tag,
 		    sqlstate, r->partial, r->start_us, ts);
-	q_pop(c);
+	pg_q_pop(c);
 	cur_reset(c);
 }
 
@@ -1188,44 +247,11 @@ drop_to_sync(struct pg_conn *c)
 {
 	struct pg_req *r;
 
-	while ((r = q_front(c)) != NULL && r->kind != REQ_SYNC &&
+	while ((r = pg_q_front(c)) != NULL && r->kind != REQ_SYNC &&
 	    r->kind != REQ_QUERY && r->kind != REQ_LOST)
-		q_pop(c);
+		pg_q_pop(c);
 	if (r == NULL)
 		c->skip_to_sync = 1;
-}
-
-/* The SQLSTATE ('C' field) of an ErrorResponse body, or "" if absent. */
-static void
-error_code(const uint8_t *b, size_t n, char *out, size_t outlen)
-{
-	size_t i = 0;
-	long l;
-
-	out[0] = '\0';
-	while (i < n && b[i] != '\0') {
-		l = pg_cstr(b + i + 1, n - i - 1);
-		if (l < 0)
-			return;
-		if (b[i] == 'C') {
-			size_t j, m = (size_t)l;
-
-			/* A SQLSTATE is exactly five characters [0-9A-Z]:
-			 * anything else is not passed on. */
-			if (m != 5)
-				return;
-			for (j = 0; j < m; j++) {
-				unsigned char ch = b[i + 1 + j];
-
-				if (!((ch >= '0' && ch <= '9') ||
-				    (ch >= 'A' && ch <= 'Z')))
-					return;
-			}
-			pg_copy(out, outlen, b + i + 1, m);
-			return;
-		}
-		i += 1 + (size_t)l + 1;
-	}
 }
 
 static void
@@ -1234,7 +260,7 @@ on_error(struct pg_conn *c, const uint8_t *b, size_t n, int64_t ts)
 	struct pg_req *r;
 	char code[16];
 
-	error_code(b, n, code, sizeof(code));
+	pg_error_code(b, n, code, sizeof(code));
 	if (code[0] == '\0')
 		memcpy(code, "XX000", 6);
 	/* An error before the first ReadyForQuery refuses the login, even
@@ -1246,7 +272,7 @@ on_error(struct pg_conn *c, const uint8_t *b, size_t n, int64_t ts)
 		c->auth_failed = 1;
 		return;
 	}
-	r = q_front(c);
+	r = pg_q_front(c);
 	if (c->cur.active && c->cur.orphan) {
 		cur_end(c, NULL, code, 0, ts);
 		return;
@@ -1288,9 +314,9 @@ on_ready(struct pg_conn *c)
 
 	if (c->cur.active && c->cur.orphan)
 		cur_reset(c);
-	while ((r = q_front(c)) != NULL) {
+	while ((r = pg_q_front(c)) != NULL) {
 		k = r->kind;
-		q_pop(c);
+		pg_q_pop(c);
 		if (k == REQ_SYNC || k == REQ_QUERY || k == REQ_LOST)
 			break;
 	}
@@ -1309,7 +335,7 @@ pop_kind(struct pg_conn *c, enum pg_req_kind k)
 	size_t i;
 
 	for (i = 0; i < c->q_len; i++) {
-		r = q_at(c, i);
+		r = pg_q_at(c, i);
 		if (r->kind == k)
 			break;
 		if (r->kind == REQ_SYNC || r->kind == REQ_QUERY ||
@@ -1319,8 +345,8 @@ pop_kind(struct pg_conn *c, enum pg_req_kind k)
 	if (i == c->q_len)
 		return;
 	while (i-- > 0)
-		q_pop(c);
-	q_pop(c);
+		pg_q_pop(c);
+	pg_q_pop(c);
 }
 
 static void
@@ -1410,245 +436,6 @@ on_startup(struct pg_conn *c, const uint8_t *b, size_t n)
 		    strlen(c->info->db_user));
 }
 
-/* Bytes of the body worth keeping, by direction and type. */
-static size_t
-keep_for(const struct pg_conn *c, enum db_dir d, uint8_t type)
-{
-	size_t textmax = c->stmt_max + 1;
-
-	if (d == DB_FROM_CLIENT) {
-		switch (type) {
-		case 0:
-			return PG_STARTUP_MAX;
-		case 'Q':
-			return textmax + 1;
-		case 'P':
-			return PG_NAME_KEEP + textmax + 1;
-		case 'B':
-			return 2 * PG_NAME_KEEP;
-		case 'E':
-		case 'D':
-		case 'C':
-			return PG_NAME_KEEP + 1;
-		default:
-			return 0;
-		}
-	}
-	switch (type) {
-	case 'R':
-		return 4;
-	case 'K':
-		return 4;
-	case 'Z':
-		return 1;
-	case 'H':
-		return 1;
-	case 'S':
-	case 'E':
-	case 'C':
-		return PG_SMALL_KEEP;
-	default:
-		return 0;
-	}
-}
-
-/*
- * Is (type, len) a plausible message header for this direction? len is
- * the protocol's length field (which counts itself).
- */
-static int
-plausible(enum db_dir d, uint8_t type, uint32_t len)
-{
-	if (len < 4 || len > PG_MSG_MAX)
-		return 0;
-	if (d == DB_FROM_CLIENT) {
-		switch (type) {
-		case 'Q':
-			return len >= 5;
-		case 'P':
-			return len >= 8;
-		case 'B':
-			return len >= 12;
-		case 'E':
-			return len >= 9 && len <= 65536;
-		case 'D':
-		case 'C':
-			return len >= 6 && len <= 65536;
-		case 'S':
-		case 'H':
-		case 'X':
-		case 'c':
-			return len == 4;
-		case 'd':
-			return 1;
-		case 'f':
-			return len >= 5 && len <= 65536;
-		case 'p':
-			return len <= 65536;
-		case 'F':
-			return len >= 14;
-		default:
-			return 0;
-		}
-	}
-	switch (type) {
-	case 'R':
-		return len >= 8 && len <= 65536;
-	case 'K':
-		return len >= 12 && len <= 264;
-	case 'S':
-		return len >= 6 && len <= 65536;
-	case 'Z':
-		return len == 5;
-	case '1':
-	case '2':
-	case '3':
-	case 'n':
-	case 's':
-	case 'I':
-	case 'c':
-		return len == 4;
-	case 'C':
-		return len >= 5 && len <= 1024;
-	case 'E':
-	case 'N':
-		return len >= 5 && len <= (1 << 20);
-	case 'T':
-	case 'D':
-	case 't':
-		return len >= 6;
-	case 'H':
-	case 'G':
-	case 'W':
-		return len >= 7;
-	case 'd':
-		return 1;
-	case 'A':
-		return len >= 10;
-	case 'V':
-		return len >= 8;
-	case 'v':
-		return len >= 12 && len <= 65536;
-	default:
-		return 0;
-	}
-}
-
-/*
- * Checks the have bytes seen of a body of total bytes: -1 impossible,
- * 1 complete and structurally right (a strong signal), 0 nothing wrong
- * found but not proven either.
- */
-static int
-body_check(enum db_dir d, uint8_t type, const uint8_t *b, size_t have,
-    size_t total)
-{
-	size_t i, n;
-	long l;
-	int cols;
-
-	if (total == 0)
-		return 1;
-	/* Nothing of the body in the window yet: every check below reads
-	 * at least b[0], which may lie past the window's end. */
-	if (have == 0)
-		return 0;
-	if (d == DB_FROM_CLIENT) {
-		switch (type) {
-		case 'Q':
-			l = pg_cstr(b, have);
-			if (l >= 0)
-				return (size_t)l + 1 == total ? 1 : -1;
-			return have == total ? -1 : 0;
-		case 'E':
-			if (have < total)
-				return 0;
-			l = pg_cstr(b, total);
-			return l >= 0 && (size_t)l + 5 == total ? 1 : -1;
-		case 'D':
-		case 'C':
-			if (b[0] != 'S' && b[0] != 'P')
-				return -1;
-			if (have < total)
-				return 0;
-			l = pg_cstr(b + 1, total - 1);
-			return l >= 0 && (size_t)l + 2 == total ? 1 : -1;
-		case 'P':
-			if (have < total)
-				return 0;
-			if ((l = pg_cstr(b, total)) < 0)
-				return -1;
-			i = (size_t)l + 1;
-			if ((l = pg_cstr(b + i, total - i)) < 0)
-				return -1;
-			i += (size_t)l + 1;
-			if (i + 2 > total)
-				return -1;
-			n = be16(b + i);
-			return i + 2 + 4 * n == total ? 1 : -1;
-		default:
-			return 0;
-		}
-	}
-	switch (type) {
-	case 'Z':
-		return b[0] == 'I' || b[0] == 'T' || b[0] == 'E' ? 1 : -1;
-	case 'C':
-		for (i = 0; i < have; i++) {
-			if (b[i] == '\0')
-				return i + 1 == total ? 1 : -1;
-			if (b[i] < ' ' || b[i] > '~')
-				return -1;
-		}
-		return 0;
-	case 'D':
-		if (have < 2)
-			return 0;
-		cols = be16(b);
-		if (cols > 1664)
-			return -1;
-		i = 2;
-		while (cols-- > 0) {
-			uint32_t cl;
-
-			if (i + 4 > have)
-				return i + 4 > total ? -1 : 0;
-			cl = be32(b + i);
-			i += 4;
-			if (cl == 0xffffffffU)
-				continue;
-			if (cl > total - i)
-				return -1;
-			i += cl;
-		}
-		return i == total ? (have == total ? 1 : 0) : -1;
-	case 'E':
-	case 'N':
-		i = 0;
-		while (i < have) {
-			if (b[i] == '\0')
-				return i + 1 == total ? 1 : -1;
-			if (b[i] < 'A' || b[i] > 'z')
-				return -1;
-			if ((l = pg_cstr(b + i + 1, have - i - 1)) < 0)
-				return 0;
-			i += (size_t)l + 2;
-		}
-		return 0;
-	case 'S':
-		if (have < total)
-			return 0;
-		if ((l = pg_cstr(b, total)) < 0)
-			return -1;
-		i = (size_t)l + 1;
-		if ((l = pg_cstr(b + i, total - i)) < 0)
-			return -1;
-		return i + (size_t)l + 1 == total ? 1 : -1;
-	default:
-		return 0;
-	}
-}
-
 /*
  * A simple Query after server bytes were lost. Clients send one only
  * once every earlier answer has reached them (ReadyForQuery; the simple
@@ -1671,7 +458,7 @@ answers_lost(struct pg_conn *c, int64_t ts)
 	}
 	while (c->q_len > 0) {
 		if ((r = head_exec(c)) == NULL) {
-			q_pop(c);	/* Sync, lost marker */
+			pg_q_pop(c);	/* Sync, lost marker */
 			continue;
 		}
 		if (r->kind == REQ_EXECUTE || (r->kind == REQ_QUERY &&
@@ -1680,8 +467,8 @@ answers_lost(struct pg_conn *c, int64_t ts)
 			c->cur.partial = 1;
 			cur_end(c, NULL, NULL, 0, ts);	/* pops an Execute */
 		}
-		if (c->q_len > 0 && q_front(c) == r)
-			q_pop(c);
+		if (c->q_len > 0 && pg_q_front(c) == r)
+			pg_q_pop(c);
 	}
 	cur_reset(c);
 	c->prelude_bytes = 0;
@@ -1721,7 +508,7 @@ on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 	if (type == 0) {
 		if (have < 4)
 			return;
-		code = be32(b);
+		code = pg_be32(b);
 		if (code == PG_CODE_SSL || code == PG_CODE_GSS) {
 			c->await_ssl = 1;
 			return;
@@ -1770,9 +557,9 @@ on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 			qlen = have;
 		if (qlen > c->stmt_max + 1)
 			qlen = c->stmt_max + 1;
-		text = text_new((const char *)b, qlen, cut);
-		q_push(c, REQ_QUERY, text, dr->msg_ts);
-		text_unref(text);
+		text = pg_text_new((const char *)b, qlen, cut);
+		pg_q_push(c, REQ_QUERY, text, dr->msg_ts);
+		pg_text_unref(text);
 		break;
 	case 'P':
 		if ((l = pg_cstr(b, have)) < 0)
@@ -1787,11 +574,11 @@ on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 			if (qlen > c->stmt_max + 1)
 				qlen = c->stmt_max + 1;
 		}
-		text = text_new((const char *)b + i, qlen, cut);
+		text = pg_text_new((const char *)b + i, qlen, cut);
 		if (text != NULL)
-			table_put(c, &c->stmts, name, text);
-		q_push(c, REQ_PARSE, text, c->batch_start);
-		text_unref(text);
+			pg_table_put(c, &c->stmts, name, text);
+		pg_q_push(c, REQ_PARSE, text, c->batch_start);
+		pg_text_unref(text);
 		break;
 	case 'B':
 		if ((l = pg_cstr(b, have)) < 0)
@@ -1801,40 +588,41 @@ on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 		if ((l2 = pg_cstr(b + i, have - i)) < 0)
 			break;
 		pg_copy(stmt, sizeof(stmt), b + i, (size_t)l2);
-		e = table_get(c, &c->stmts, stmt);
+		e = pg_table_get(c, &c->stmts, stmt);
 		text = e == NULL ? NULL : e->text;
 		if (text != NULL)
-			table_put(c, &c->portals, name, text);
+			pg_table_put(c, &c->portals, name, text);
 		else
-			table_del(&c->portals, name);
-		q_push(c, REQ_BIND, text, c->batch_start);
+			pg_table_del(&c->portals, name);
+		pg_q_push(c, REQ_BIND, text, c->batch_start);
 		break;
 	case 'D':
-		q_push(c, REQ_DESCRIBE, NULL, c->batch_start);
+		pg_q_push(c, REQ_DESCRIBE, NULL, c->batch_start);
 		break;
 	case 'E':
 		if ((l = pg_cstr(b, have)) < 0)
 			break;
 		pg_copy(name, sizeof(name), b, (size_t)l);
-		e = table_get(c, &c->portals, name);
-		q_push(c, REQ_EXECUTE, e == NULL ? NULL : e->text,
+		e = pg_table_get(c, &c->portals, name);
+		pg_q_push(c, REQ_EXECUTE, e == NULL ? NULL : e->text,
 		    c->batch_start);
 		c->batch_open = 0;
 		break;
 	case 'C':
 		if (have >= 2 && (l = pg_cstr(b + 1, have - 1)) >= 0) {
 			pg_copy(name, sizeof(name), b + 1, (size_t)l);
-			table_del(b[0] == 'S' ? &c->stmts : &c->portals, name);
+			pg_table_del(b[0] == 'S' ? &c->stmts : &c->portals,
+			    name);
 		}
-		q_push(c, REQ_CLOSE, NULL, c->batch_start);
+		pg_q_push(c, REQ_CLOSE, NULL, c->batch_start);
 		break;
 	case 'S':
-		q_push(c, REQ_SYNC, NULL, dr->msg_ts);
+		pg_q_push(c, REQ_SYNC, NULL, dr->msg_ts);
 		c->skip_to_sync = 0;
 		c->batch_open = 0;
 		break;
 	case 'F':
-		q_push(c, REQ_FUNC, NULL, c->batch_start);
+		pg_q_push(c, REQ_FUNC, NULL, c->batch_start);
 		c->batch_open = 0;
 		break;
 	default:
@@ -1860,7 +648,7 @@ on_server(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 	case 'R':
 		/* Connect is reported at the first ReadyForQuery, after
 		 * BackendKeyData: session_id is then the backend pid. */
-		if (have >= 4 && be32(b) == 0)
+		if (have >= 4 && pg_be32(b) == 0)
 			c->auth_ok = 1;
 		break;
 	case 'S':
@@ -1880,7 +668,7 @@ on_server(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 	case 'K':
 		if (have >= 4 && c->info->session_id[0] == '\0')
 			snprintf(c->info->session_id,
-			    sizeof(c->info->session_id), "%u", be32(b));
+			    sizeof(c->info->session_id), "%u", pg_be32(b));
 		break;
 	case 'E':
 		if (c->cur.active)
@@ -1916,11 +704,11 @@ on_server(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 		pop_kind(c, REQ_DESCRIBE);
 		break;
 	case 'T':
-		r = q_front(c);
+		r = pg_q_front(c);
 		if (!c->cur.active && r != NULL && r->kind == REQ_DESCRIBE) {
 			c->prelude_bytes += msgbytes;
 			c->prelude_rowdesc = 1;
-			q_pop(c);
+			pg_q_pop(c);
 			break;
 		}
 		cur_begin(c, ts);
@@ -2016,14 +804,14 @@ mark_lost(struct pg_conn *c, enum db_dir d)
 		c->srv_lost = 1;
 		c->cur.partial = 1;
 		for (i = 0; i < c->q_len; i++)
-			q_at(c, i)->partial = 1;
+			pg_q_at(c, i)->partial = 1;
 		return;
 	}
 	/* Requests may have been lost: answers to them are attributed to
 	 * nothing until the next ReadyForQuery. */
-	r = c->q_len > 0 ? q_at(c, c->q_len - 1) : NULL;
+	r = c->q_len > 0 ? pg_q_at(c, c->q_len - 1) : NULL;
 	if (r == NULL || r->kind != REQ_LOST)
-		q_push(c, REQ_LOST, NULL, 0);
+		pg_q_push(c, REQ_LOST, NULL, 0);
 }
 
 /*
@@ -2084,16 +872,17 @@ msg_feed(struct pg_conn *c, enum db_dir d, const uint8_t *buf, size_t len,
 		if (dr->hdr_have < need)
 			break;
 		if (dr->st == DS_STARTUP) {
-			plen = be32(dr->hdr);
+			plen = pg_be32(dr->hdr);
 			if (dr->hdr[0] == 0x16 && dr->hdr[1] == 0x03) {
 				/* TLS ClientHello first: direct SSL. */
 				go_tls(c, ts);
 				return len;
 			}
-			if (plen < 8 || plen > PG_STARTUP_MAX || !(be32(dr->hdr +
-			    4) >> 16 == PG_MAJOR3 || ((be32(dr->hdr + 4) ==
-			    PG_CODE_SSL || be32(dr->hdr + 4) == PG_CODE_GSS) &&
-			    plen == 8) || (be32(dr->hdr + 4) ==
+			if (plen < 8 || plen > PG_STARTUP_MAX ||
+			    !(pg_be32(dr->hdr + 4) >> 16 == PG_MAJOR3 ||
+			    ((pg_be32(dr->hdr + 4) == PG_CODE_SSL ||
+			    pg_be32(dr->hdr + 4) == PG_CODE_GSS) &&
+			    plen == 8) || (pg_be32(dr->hdr + 4) ==
 			    PG_CODE_CANCEL && plen >= 12))) {
 				/* Not a start-up packet: picked up mid-stream;
 				 * rescan all of it as typed messages. */
@@ -2111,8 +900,8 @@ msg_feed(struct pg_conn *c, enum db_dir d, const uint8_t *buf, size_t len,
 			/* The code is part of the body for on_client(). */
 			dr->total += 4;
 		} else {
-			plen = be32(dr->hdr + 1);
-			if (!plausible(d, dr->hdr[0], plen)) {
+			plen = pg_be32(dr->hdr + 1);
+			if (!pg_plausible(d, dr->hdr[0], plen)) {
 				mark_lost(c, d);
 				memcpy(dr->push, dr->hdr + 1, dr->hdr_have - 1);
 				dr->npush = dr->hdr_have - 1;
@@ -2124,7 +913,7 @@ msg_feed(struct pg_conn *c, enum db_dir d, const uint8_t *buf, size_t len,
 			dr->total = plen - 4;
 		}
 		dr->hdr_have = 0;
-		dr->keep = keep_for(c, d, dr->type);
+		dr->keep = pg_keep_for(c, d, dr->type);
 		if (dr->keep > dr->total)
 			dr->keep = dr->total;
 		if (dr->keep > dr->buf_cap) {
@@ -2172,20 +961,20 @@ resync_scan(struct pg_conn *c, enum db_dir d)
 	for (k = 0; k + 5 <= n; k++) {
 		uint8_t type = dr->win[k];
 
-		plen = be32(dr->win + k + 1);
-		if (!plausible(d, type, plen))
+		plen = pg_be32(dr->win + k + 1);
+		if (!pg_plausible(d, type, plen))
 			continue;
 		end = k + 1 + (size_t)plen;
 		have = end <= n ? plen - 4 : n - k - 5;
-		chk = body_check(d, type, dr->win + k + 5, have, plen - 4);
+		chk = pg_body_check(d, type, dr->win + k + 5, have, plen - 4);
 		if (chk < 0)
 			continue;
 		if (end <= n) {
 			if (chk == 1)
 				return (long)k;
 			if (end + 5 <= n) {
-				if (plausible(d, dr->win[end], be32(dr->win +
-				    end + 1)))
+				if (pg_plausible(d, dr->win[end],
+				    pg_be32(dr->win + end + 1)))
 					return (long)k;
 				continue;
 			}
@@ -2354,7 +1143,7 @@ pgsql_gap(void *arg, enum db_dir d, size_t len, int64_t ts)
 	if (d == DB_FROM_SERVER) {
 		c->cur.partial = 1;
 		if (c->cur.active == 0 && c->q_len > 0)
-			q_at(c, 0)->partial = 1;
+			pg_q_at(c, 0)->partial = 1;
 	}
 	if ((dr->st == DS_MSG || dr->st == DS_STARTUP) && dr->in_body &&
 	    len <= dr->left) {
@@ -2420,11 +1209,11 @@ pgsql_free(void *arg)
 	if (c == NULL)
 		return;
 	while (c->q_len > 0)
-		q_pop(c);
+		pg_q_pop(c);
 	free(c->q);
-	table_clear(&c->stmts);
-	table_clear(&c->portals);
-	table_clear(&c->cursors);
+	pg_table_clear(&c->stmts);
+	pg_table_clear(&c->portals);
+	pg_table_clear(&c->cursors);
 	free(c->stmts.v);
 	free(c->portals.v);
 	free(c->cursors.v);

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "leakwatch/sqllex.h"
 #include "leakwatch/sqlnorm.h"
 #include "leakwatch/util.h"
 
@@ -35,374 +36,6 @@
 #define MAX_CTE		32
 #define NAME_MAX_LEN	255	/* a canonical table name (events.md) */
 #define PART_MAX_LEN	127
-
-/* What a keyword means to the table and command finders. */
-enum kw_role {
-	R_NONE,
-	R_AS,
-	R_COPY,
-	R_DISTINCT,
-	R_FROM,
-	R_HANDLER,
-	R_IN,
-	R_INSERT,	/* INSERT, REPLACE */
-	R_INTO,
-	R_JOIN,
-	R_MOD,		/* skipped before a table: ONLY, IF NOT EXISTS */
-	R_PREFIX,	/* EXPLAIN, ANALYZE, VERBOSE: a statement follows */
-	R_PREPARE,
-	R_RECURSIVE,
-	R_TABLE,
-	R_TRUNCATE,
-	R_UPDATE,
-	R_USING,
-	R_VALUES,
-	R_WITH
-};
-
-#define KF_VALUE	0x01	/* an operand: a following - is binary */
-#define KF_FUNC		0x02	/* written like a call: CAST( */
-
-struct keyword {
-	const char	*name;
-	enum kw_role	 role;
-	int		 flags;
-};
-
-/*
- * Words written in upper case. Sorted (bsearch). Common column names
- * (name, type, value, status, data, level, ...) are left out on purpose,
- * so they keep the case they were written in; the choice only has to be
- * the same on every call, since wire and log text go through this table.
- */
-static const struct keyword keywords[] = {
-	{ "ABORT", R_NONE, 0 },
-	{ "ABSOLUTE", R_NONE, 0 },
-	{ "ADD", R_NONE, 0 },
-	{ "AFTER", R_NONE, 0 },
-	{ "ALL", R_NONE, 0 },
-	{ "ALTER", R_NONE, 0 },
-	{ "ALWAYS", R_NONE, 0 },
-	{ "ANALYSE", R_PREFIX, 0 },
-	{ "ANALYZE", R_PREFIX, 0 },
-	{ "AND", R_NONE, 0 },
-	{ "ANY", R_NONE, 0 },
-	{ "ARRAY", R_NONE, KF_FUNC },
-	{ "AS", R_AS, 0 },
-	{ "ASC", R_NONE, 0 },
-	{ "ASENSITIVE", R_NONE, 0 },
-	{ "ASYMMETRIC", R_NONE, 0 },
-	{ "AT", R_NONE, 0 },
-	{ "ATOMIC", R_NONE, 0 },
-	{ "AUTHORIZATION", R_NONE, 0 },
-	{ "AUTO_INCREMENT", R_NONE, 0 },
-	{ "BACKWARD", R_NONE, 0 },
-	{ "BEFORE", R_NONE, 0 },
-	{ "BEGIN", R_NONE, 0 },
-	{ "BETWEEN", R_NONE, 0 },
-	{ "BIGINT", R_NONE, KF_FUNC },
-	{ "BINARY", R_NONE, 0 },
-	{ "BINLOG", R_NONE, 0 },
-	{ "BOOLEAN", R_NONE, 0 },
-	{ "BOTH", R_NONE, 0 },
-	{ "BY", R_NONE, 0 },
-	{ "CALL", R_NONE, 0 },
-	{ "CASCADE", R_NONE, 0 },
-	{ "CASE", R_NONE, 0 },
-	{ "CAST", R_NONE, KF_FUNC },
-	{ "CHANGE", R_NONE, 0 },
-	{ "CHAR", R_NONE, KF_FUNC },
-	{ "CHARACTER", R_NONE, KF_FUNC },
-	{ "CHARSET", R_NONE, 0 },
-	{ "CHECK", R_NONE, 0 },
-	{ "CHECKPOINT", R_NONE, 0 },
-	{ "CHECKSUM", R_NONE, 0 },
-	{ "CLOSE", R_NONE, 0 },
-	{ "CLUSTER", R_NONE, 0 },
-	{ "COALESCE", R_NONE, KF_FUNC },
-	{ "COLLATE", R_NONE, 0 },
-	{ "COLUMN", R_NONE, 0 },
-	{ "COLUMNS", R_NONE, 0 },
-	{ "COMMENT", R_NONE, 0 },
-	{ "COMMIT", R_NONE, 0 },
-	{ "COMMITTED", R_NONE, 0 },
-	{ "CONCURRENTLY", R_NONE, 0 },
-	{ "CONFLICT", R_NONE, 0 },
-	{ "CONSTRAINT", R_NONE, 0 },
-	{ "CONSTRAINTS", R_NONE, 0 },
-	{ "COPY", R_COPY, 0 },
-	{ "CREATE", R_NONE, 0 },
-	{ "CROSS", R_NONE, 0 },
-	{ "CSV", R_NONE, 0 },
-	{ "CUBE", R_NONE, 0 },
-	{ "CURRENT", R_NONE, 0 },
-	{ "CURRENT_DATE", R_NONE, KF_VALUE },
-	{ "CURRENT_ROLE", R_NONE, KF_VALUE },
-	{ "CURRENT_SCHEMA", R_NONE, KF_VALUE },
-	{ "CURRENT_TIME", R_NONE, KF_VALUE },
-	{ "CURRENT_TIMESTAMP", R_NONE, KF_VALUE },
-	{ "CURRENT_USER", R_NONE, KF_VALUE },
-	{ "CURSOR", R_NONE, 0 },
-	{ "CYCLE", R_NONE, 0 },
-	{ "DATABASE", R_NONE, 0 },
-	{ "DATABASES", R_NONE, 0 },
-	{ "DEALLOCATE", R_NONE, 0 },
-	{ "DECIMAL", R_NONE, KF_FUNC },
-	{ "DECLARE", R_NONE, 0 },
-	{ "DEFAULT", R_NONE, KF_VALUE },
-	{ "DEFERRABLE", R_NONE, 0 },
-	{ "DEFERRED", R_NONE, 0 },
-	{ "DELAYED", R_MOD, 0 },
-	{ "DELETE", R_NONE, 0 },
-	{ "DELIMITER", R_NONE, 0 },
-	{ "DESC", R_NONE, 0 },
-	{ "DESCRIBE", R_NONE, 0 },
-	{ "DISCARD", R_NONE, 0 },
-	{ "DISTINCT", R_DISTINCT, 0 },
-	{ "DISTINCTROW", R_NONE, 0 },
-	{ "DIV", R_NONE, 0 },
-	{ "DO", R_NONE, 0 },
-	{ "DOUBLE", R_NONE, 0 },
-	{ "DROP", R_NONE, 0 },
-	{ "DUAL", R_NONE, 0 },
-	{ "DUMPFILE", R_NONE, 0 },
-	{ "DUPLICATE", R_NONE, 0 },
-	{ "ELSE", R_NONE, 0 },
-	{ "ELSEIF", R_NONE, 0 },
-	{ "ENCLOSED", R_NONE, 0 },
-	{ "ENCODING", R_NONE, 0 },
-	{ "END", R_NONE, KF_VALUE },
-	{ "ENGINE", R_NONE, 0 },
-	{ "ESCAPE", R_NONE, 0 },
-	{ "ESCAPED", R_NONE, 0 },
-	{ "EXCEPT", R_NONE, 0 },
-	{ "EXCLUSIVE", R_NONE, 0 },
-	{ "EXECUTE", R_NONE, 0 },
-	{ "EXISTS", R_MOD, 0 },
-	{ "EXPLAIN", R_PREFIX, 0 },
-	{ "FALSE", R_NONE, KF_VALUE },
-	{ "FETCH", R_NONE, 0 },
-	{ "FIELDS", R_NONE, 0 },
-	{ "FILTER", R_NONE, 0 },
-	{ "FIRST", R_NONE, 0 },
-	{ "FLOAT", R_NONE, KF_FUNC },
-	{ "FLUSH", R_NONE, 0 },
-	{ "FOLLOWING", R_NONE, 0 },
-	{ "FOR", R_NONE, 0 },
-	{ "FORCE", R_NONE, 0 },
-	{ "FOREIGN", R_NONE, 0 },
-	{ "FORMAT", R_NONE, 0 },
-	{ "FORWARD", R_NONE, 0 },
-	{ "FREEZE", R_NONE, 0 },
-	{ "FROM", R_FROM, 0 },
-	{ "FULL", R_NONE, 0 },
-	{ "FUNCTION", R_NONE, 0 },
-	{ "GRANT", R_NONE, 0 },
-	{ "GROUP", R_NONE, 0 },
-	{ "GROUPING", R_NONE, KF_FUNC },
-	{ "HANDLER", R_HANDLER, 0 },
-	{ "HAVING", R_NONE, 0 },
-	{ "HEADER", R_NONE, 0 },
-	{ "HIGH_PRIORITY", R_MOD, 0 },
-	{ "HOLD", R_NONE, 0 },
-	{ "IF", R_MOD, 0 },
-	{ "IGNORE", R_MOD, 0 },
-	{ "ILIKE", R_NONE, 0 },
-	{ "IMPORT", R_NONE, 0 },
-	{ "IN", R_IN, 0 },
-	{ "INDEX", R_NONE, 0 },
-	{ "INFILE", R_NONE, 0 },
-	{ "INNER", R_NONE, 0 },
-	{ "INSENSITIVE", R_NONE, 0 },
-	{ "INSERT", R_INSERT, 0 },
-	{ "INSTEAD", R_NONE, 0 },
-	{ "INT", R_NONE, KF_FUNC },
-	{ "INTEGER", R_NONE, KF_FUNC },
-	{ "INTERSECT", R_NONE, 0 },
-	{ "INTERVAL", R_NONE, 0 },
-	{ "INTO", R_INTO, 0 },
-	{ "IS", R_NONE, 0 },
-	{ "ISNULL", R_NONE, 0 },
-	{ "ISOLATION", R_NONE, 0 },
-	{ "JOIN", R_JOIN, 0 },
-	{ "KEY", R_NONE, 0 },
-	{ "KILL", R_NONE, 0 },
-	{ "LANGUAGE", R_NONE, 0 },
-	{ "LAST", R_NONE, 0 },
-	{ "LATERAL", R_MOD, 0 },
-	{ "LEADING", R_NONE, 0 },
-	{ "LEFT", R_NONE, KF_FUNC },
-	{ "LIKE", R_NONE, 0 },
-	{ "LIMIT", R_NONE, 0 },
-	{ "LINES", R_NONE, 0 },
-	{ "LISTEN", R_NONE, 0 },
-	{ "LOAD", R_NONE, 0 },
-	{ "LOCAL", R_NONE, 0 },
-	{ "LOCALTIME", R_NONE, KF_VALUE },
-	{ "LOCALTIMESTAMP", R_NONE, KF_VALUE },
-	{ "LOCK", R_NONE, 0 },
-	{ "LOCKED", R_NONE, 0 },
-	{ "LOW_PRIORITY", R_MOD, 0 },
-	{ "MATCHED", R_NONE, 0 },
-	{ "MATERIALIZED", R_MOD, 0 },
-	{ "MERGE", R_NONE, 0 },
-	{ "MOVE", R_NONE, 0 },
-	{ "NATURAL", R_NONE, 0 },
-	{ "NEXT", R_NONE, 0 },
-	{ "NO", R_NONE, 0 },
-	{ "NOT", R_MOD, 0 },
-	{ "NOTHING", R_NONE, 0 },
-	{ "NOTIFY", R_NONE, 0 },
-	{ "NOTNULL", R_NONE, 0 },
-	{ "NOWAIT", R_NONE, 0 },
-	{ "NULL", R_NONE, KF_VALUE },
-	{ "NULLS", R_NONE, 0 },
-	{ "NUMERIC", R_NONE, KF_FUNC },
-	{ "OF", R_NONE, 0 },
-	{ "OFFSET", R_NONE, 0 },
-	{ "ON", R_NONE, 0 },
-	{ "ONLY", R_MOD, 0 },
-	{ "OPERATOR", R_NONE, 0 },
-	{ "OPTIMIZE", R_NONE, 0 },
-	{ "OPTION", R_NONE, 0 },
-	{ "OR", R_NONE, 0 },
-	{ "ORDER", R_NONE, 0 },
-	{ "ORDINALITY", R_NONE, 0 },
-	{ "OUTER", R_NONE, 0 },
-	{ "OUTFILE", R_NONE, 0 },
-	{ "OVER", R_NONE, 0 },
-	{ "OVERRIDING", R_NONE, 0 },
-	{ "PARTITION", R_NONE, 0 },
-	{ "PRECEDING", R_NONE, 0 },
-	{ "PRECISION", R_NONE, 0 },
-	{ "PREPARE", R_PREPARE, 0 },
-	{ "PRIMARY", R_NONE, 0 },
-	{ "PROCEDURE", R_NONE, 0 },
-	{ "PURGE", R_NONE, 0 },
-	{ "QUICK", R_MOD, 0 },
-	{ "RANGE", R_NONE, 0 },
-	{ "READ", R_NONE, 0 },
-	{ "REAL", R_NONE, 0 },
-	{ "RECURSIVE", R_RECURSIVE, 0 },
-	{ "REFERENCES", R_NONE, 0 },
-	{ "REFRESH", R_NONE, 0 },
-	{ "REGEXP", R_NONE, 0 },
-	{ "REINDEX", R_NONE, 0 },
-	{ "RELEASE", R_NONE, 0 },
-	{ "RENAME", R_NONE, 0 },
-	{ "REPAIR", R_NONE, 0 },
-	{ "REPEATABLE", R_NONE, 0 },
-	{ "REPLACE", R_INSERT, KF_FUNC },
-	{ "RESET", R_NONE, 0 },
-	{ "RESTART", R_NONE, 0 },
-	{ "RESTRICT", R_NONE, 0 },
-	{ "RETURNING", R_NONE, 0 },
-	{ "RETURNS", R_NONE, 0 },
-	{ "REVOKE", R_NONE, 0 },
-	{ "RIGHT", R_NONE, KF_FUNC },
-	{ "RLIKE", R_NONE, 0 },
-	{ "ROLLBACK", R_NONE, 0 },
-	{ "ROLLUP", R_NONE, 0 },
-	{ "ROW", R_NONE, KF_FUNC },
-	{ "ROWS", R_NONE, 0 },
-	{ "SAVEPOINT", R_NONE, 0 },
-	{ "SCHEMA", R_NONE, 0 },
-	{ "SCROLL", R_NONE, 0 },
-	{ "SECURITY", R_NONE, 0 },
-	{ "SELECT", R_NONE, 0 },
-	{ "SERIALIZABLE", R_NONE, 0 },
-	{ "SESSION_USER", R_NONE, KF_VALUE },
-	{ "SET", R_NONE, 0 },
-	{ "SETS", R_NONE, 0 },
-	{ "SHARE", R_NONE, 0 },
-	{ "SHOW", R_NONE, 0 },
-	{ "SIGNAL", R_NONE, 0 },
-	{ "SIMILAR", R_NONE, 0 },
-	{ "SKIP", R_NONE, 0 },
-	{ "SMALLINT", R_NONE, KF_FUNC },
-	{ "SOME", R_NONE, 0 },
-	{ "SQL_BIG_RESULT", R_NONE, 0 },
-	{ "SQL_BUFFER_RESULT", R_NONE, 0 },
-	{ "SQL_CACHE", R_NONE, 0 },
-	{ "SQL_CALC_FOUND_ROWS", R_NONE, 0 },
-	{ "SQL_NO_CACHE", R_NONE, 0 },
-	{ "SQL_SMALL_RESULT", R_NONE, 0 },
-	{ "START", R_NONE, 0 },
-	{ "STDIN", R_NONE, 0 },
-	{ "STDOUT", R_NONE, 0 },
-	{ "STOP", R_NONE, 0 },
-	{ "STRAIGHT_JOIN", R_JOIN, 0 },
-	{ "SYMMETRIC", R_NONE, 0 },
-	{ "TABLE", R_TABLE, 0 },
-	{ "TABLES", R_TABLE, 0 },
-	{ "TABLESAMPLE", R_NONE, 0 },
-	{ "TEMP", R_MOD, 0 },
-	{ "TEMPORARY", R_MOD, 0 },
-	{ "TERMINATED", R_NONE, 0 },
-	{ "THEN", R_NONE, 0 },
-	{ "TIES", R_NONE, 0 },
-	{ "TIMESTAMP", R_NONE, KF_FUNC },
-	{ "TO", R_NONE, 0 },
-	{ "TRAILING", R_NONE, 0 },
-	{ "TRANSACTION", R_NONE, 0 },
-	{ "TRUE", R_NONE, KF_VALUE },
-	{ "TRUNCATE", R_TRUNCATE, 0 },
-	{ "UNBOUNDED", R_NONE, 0 },
-	{ "UNCOMMITTED", R_NONE, 0 },
-	{ "UNION", R_NONE, 0 },
-	{ "UNIQUE", R_NONE, 0 },
-	{ "UNKNOWN", R_NONE, KF_VALUE },
-	{ "UNLISTEN", R_NONE, 0 },
-	{ "UNLOCK", R_NONE, 0 },
-	{ "UNLOGGED", R_MOD, 0 },
-	{ "UNSIGNED", R_NONE, 0 },
-	{ "UPDATE", R_UPDATE, 0 },
-	{ "USE", R_NONE, 0 },
-	{ "USING", R_USING, 0 },
-	{ "VACUUM", R_NONE, 0 },
-	{ "VALUES", R_VALUES, 0 },
-	{ "VARCHAR", R_NONE, KF_FUNC },
-	{ "VARYING", R_NONE, 0 },
-	{ "VERBOSE", R_PREFIX, 0 },
-	{ "VIEW", R_NONE, 0 },
-	{ "WHEN", R_NONE, 0 },
-	{ "WHERE", R_NONE, 0 },
-	{ "WINDOW", R_NONE, 0 },
-	{ "WITH", R_WITH, 0 },
-	{ "WITHIN", R_NONE, 0 },
-	{ "WITHOUT", R_NONE, 0 },
-	{ "WORK", R_NONE, 0 },
-	{ "WRITE", R_NONE, 0 },
-	{ "XA", R_NONE, 0 },
-	{ "XOR", R_NONE, 0 },
-	{ "ZONE", R_NONE, 0 },
-};
-
-enum tok_type {
-	TK_WORD = 1,	/* keyword or unquoted identifier */
-	TK_QIDENT,	/* "quoted" (PostgreSQL) or `quoted` (MySQL) */
-	TK_VAR,		/* MySQL @var, @@var */
-	TK_STRING,	/* every kind of string literal */
-	TK_NUMBER,
-	TK_PARAM,	/* $1, ?, :name */
-	TK_PLUSLIST,	/* ?+ of a collapsed list, in our own output */
-	TK_LPAREN,
-	TK_RPAREN,
-	TK_LBRACK,
-	TK_RBRACK,
-	TK_COMMA,
-	TK_SEMI,
-	TK_DOT,
-	TK_CAST,	/* :: */
-	TK_OP
-};
-
-struct tok {
-	enum tok_type		 type;
-	const char		*p;
-	size_t			 len;
-	const struct keyword	*kw;	/* when a keyword */
-};
 
 /* Classes of emitted text, for spacing and the unary sign rule. */
 enum cls {
@@ -489,20 +122,18 @@ struct ctx {
 	enum sql_dialect	 d;
 	const char		*s;
 	size_t			 len;
-	size_t			 pos;
+	struct sqllex		 lx;
 	int			 inner;		/* tables only */
 	int			 failed;
 	int			 bs_seen;	/* backslash in a string */
 	int			 disputed;	/* see alt_check() */
-	int			 exec_comment;	/* MySQL ! comment */
 	struct sqlnorm		*out;
 	struct outbuf		 ob;
 
 	/* Writer. */
 	enum cls		 prev;
 	int			 prev_operand;
-	enum tok_type		 last_type;	/* previous token */
-	enum kw_role		 last_role;
+	enum sqlkw_role		 last_role;
 	int			 last_ident;
 	uint64_t		 signs;		/* unary, 1: - */
 	unsigned int		 nsigns;
@@ -517,16 +148,14 @@ struct ctx {
 
 	/* Command. */
 	int			 stmt_no;	/* statements before */
-	int			 stmt_seen;	/* first word seen */
-	int			 stmt_nofrom;	/* FETCH, SHOW */
-	int			 cmd_with;	/* command WITH so far */
+	struct sqlcmd		 cmd;	/* of this statement */
 
 	/* Tables. */
 	enum tstate		 t_state;
 	int			 t_list;
 	int			 t_funcok;
 	int			 t_noparen;
-	struct tok		 parts[3];
+	struct sqltok		 parts[3];
 	int			 nparts;
 	int			 push_tbl;	/* for the next "(" */
 	int			 push_list;
@@ -536,7 +165,7 @@ struct ctx {
 	enum cstate		 c_state;
 	size_t			 c_depth;
 	int			 c_recursive;
-	struct tok		 c_name;
+	struct sqltok		 c_name;
 	size_t			 c_name_off;
 	size_t			 ncand;
 	size_t			 ncte;
@@ -589,7 +218,7 @@ ob_truncate(struct outbuf *b, size_t len)
 	}
 }
 
-/* Character classes. */
+/* Character classes (of the second reading and sqlcommenter). */
 
 static int
 is_space(unsigned char c)
@@ -605,40 +234,10 @@ is_digit(unsigned char c)
 }
 
 static int
-is_alpha(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int
-is_hex(unsigned char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* Letters, _ and every byte of a multibyte UTF-8 character. */
-static int
-is_ident_start(unsigned char c)
-{
-	return is_alpha(c) || c == '_' || c >= 0x80;
-}
-
-static int
 is_ident_char(unsigned char c)
 {
-	return is_ident_start(c) || is_digit(c) || c == '$';
-}
-
-static int
-is_pg_opchar(unsigned char c)
-{
-	return c != '\0' && strchr("+-*/<>=~!@#%^&|`?", c) != NULL;
-}
-
-static unsigned char
-to_upper(unsigned char c)
-{
-	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	    c >= 0x80 || is_digit(c) || c == '$';
 }
 
 static unsigned char
@@ -692,30 +291,6 @@ utf8_valid_prefix(const unsigned char *s, size_t n)
 		i += need + 1;
 	}
 	return n;
-}
-
-static int
-kw_cmp(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct keyword *)elem)->name);
-}
-
-static const struct keyword *
-kw_lookup(const char *p, size_t n)
-{
-	char up[32];
-	size_t i;
-
-	if (n == 0 || n >= sizeof(up))
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if ((unsigned char)p[i] >= 0x80)
-			return NULL;
-		up[i] = (char)to_upper((unsigned char)p[i]);
-	}
-	up[n] = '\0';
-	return bsearch(up, keywords, sizeof(keywords) / sizeof(keywords[0]),
-	    sizeof(keywords[0]), kw_cmp);
 }
 
 /* sqlcommenter. */
@@ -831,473 +406,19 @@ sqlcommenter(struct ctx *c, const char *p, size_t n)
 		c->ob.oom = 1;
 }
 
-/* Lexer. */
-
-/* Skips a comment at c->pos ("/" "*" seen); -1 when unterminated. */
-static int
-lex_block_comment(struct ctx *c)
-{
-	const char *s = c->s;
-	size_t n = c->len, i = c->pos + 2, start = i, end = 0, depth = 1;
-	const char *e;
-	int nested = 0, closed = 0;
-
-	if (c->d == SQL_MYSQL && i < n && (s[i] == '!' ||
-	    (s[i] == 'M' && i + 1 < n && s[i + 1] == '!'))) {
-		/* Executable comment: MySQL runs what is inside. */
-		if (c->exec_comment)
-			return -1;
-		i += s[i] == '!' ? 1 : 2;
-		for (start = i; i < n && i - start < 6 &&
-		    is_digit((unsigned char)s[i]); i++)
-			;
-		c->exec_comment = 1;
-		c->pos = i;
-		return 0;
-	}
-	if (c->d == SQL_POSTGRESQL) {
-		while (i + 1 < n) {
-			if (s[i] == '/' && s[i + 1] == '*') {
-				depth++;
-				nested = 1;
-				i += 2;
-			} else if (s[i] == '*' && s[i + 1] == '/') {
-				if (--depth == 0) {
-					closed = 1;
-					end = i;
-					break;
-				}
-				i += 2;
-			} else
-				i++;
-		}
-	} else if (i < n && (e = memmem(s + i, n - i, "*/", 2)) != NULL) {
-		closed = 1;
-		end = (size_t)(e - s);
-	}
-	if (!closed)
-		return -1;
-	if (!nested)
-		sqlcommenter(c, s + start, end - start);
-	c->pos = end + 2;
-	return 0;
-}
-
-/* A quoted run from c->pos (the opening quote q); escapes by \ if bs. */
-static int
-lex_quoted(struct ctx *c, size_t from, char q, int bs)
-{
-	const char *s = c->s, *e;
-	size_t n = c->len, i = from + 1;
-
-	for (;;) {
-		if (!bs) {
-			if (i >= n || (e = memchr(s + i, q, n - i)) == NULL)
-				return -1;
-			i = (size_t)(e - s);
-		} else {
-			while (i < n && s[i] != q) {
-				if (s[i] == '\\')
-					i++;
-				i++;
-			}
-			if (i >= n)
-				return -1;
-		}
-		/* s[i] == q: doubled means an escaped quote. */
-		if (i + 1 < n && s[i + 1] == q) {
-			i += 2;
-			continue;
-		}
-		c->pos = i + 1;
-		return 0;
-	}
-}
-
-/* PostgreSQL $tag$ ... $tag$ at c->pos; -1 when not one or unterminated. */
-static int
-lex_dollar(struct ctx *c)
-{
-	const char *s = c->s, *e;
-	size_t n = c->len, i = c->pos + 1, taglen;
-
-	if (i < n && s[i] != '$') {
-		if (!is_ident_start((unsigned char)s[i]))
-			return -1;
-		while (i < n && s[i] != '$' &&
-		    is_ident_char((unsigned char)s[i]))
-			i++;
-		if (i >= n || s[i] != '$')
-			return -1;
-	}
-	if (i >= n)
-		return -1;
-	taglen = i + 1 - c->pos;
-	i++;
-	if (i >= n || (e = memmem(s + i, n - i, s + c->pos, taglen)) == NULL)
-		return -1;
-	c->pos = (size_t)(e - s) + taglen;
-	return 0;
-}
-
-static int
-radix_digit(int radix, unsigned char ch)
-{
-	if (radix == 16)
-		return is_hex(ch);
-	if (radix == 8)
-		return ch >= '0' && ch <= '7';
-	return ch == '0' || ch == '1';
-}
-
-/*
- * A number at c->pos: 12, 1.5, .5, 1e-3, 0x1F, 0b101, 0o17 and, in
- * PostgreSQL 16, 1_000. Returns TK_NUMBER, or TK_WORD when MySQL reads it
- * as an identifier (MySQL names may start with digits: 2fa_codes, 0xZZ),
- * or -1 when letters follow a PostgreSQL number (PostgreSQL 15 refuses
- * "trailing junk" too).
- */
-static int
-lex_number(struct ctx *c)
-{
-	const unsigned char *s = (const unsigned char *)c->s;
-	size_t n = c->len, i = c->pos, j;
-	int dot = 0, radix = 0;
-
-	if (s[i] == '0' && i + 1 < n && strchr("xXbBoO", s[i + 1]) != NULL &&
-	    (s[i + 1] != 'o' && s[i + 1] != 'O' ? 1 : c->d == SQL_POSTGRESQL)) {
-		radix = s[i + 1] == 'x' || s[i + 1] == 'X' ? 16 :
-		    s[i + 1] == 'b' || s[i + 1] == 'B' ? 2 : 8;
-		/* MySQL scans 0b with hex digits, then refuses the value:
-		 * a number either way, never a name. */
-		if (radix == 2 && c->d == SQL_MYSQL)
-			radix = 16;
-		j = i + 2;
-		while (j < n && (radix_digit(radix, s[j]) ||
-		    (s[j] == '_' && c->d == SQL_POSTGRESQL && j > i + 2 &&
-		    j + 1 < n && radix_digit(radix, s[j + 1]))))
-			j++;
-		if (j > i + 2 && (j == n || !is_ident_char(s[j]))) {
-			c->pos = j;
-			return TK_NUMBER;
-		}
-		goto ident;
-	}
-	while (i < n && (is_digit(s[i]) || (s[i] == '_' &&
-	    c->d == SQL_POSTGRESQL && i > c->pos && i + 1 < n &&
-	    is_digit(s[i + 1]))))
-		i++;
-	if (i < n && s[i] == '.' && !(i + 1 < n && s[i + 1] == '.')) {
-		dot = 1;
-		i++;
-		while (i < n && is_digit(s[i]))
-			i++;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		j = i + 1;
-		if (j < n && (s[j] == '+' || s[j] == '-'))
-			j++;
-		if (j < n && is_digit(s[j])) {
-			while (j < n && is_digit(s[j]))
-				j++;
-			i = j;
-			/* MySQL reads 1e5abc as the number 1e5 and the name
-			 * abc; PostgreSQL refuses it (below). */
-			if (c->d == SQL_MYSQL) {
-				c->pos = i;
-				return TK_NUMBER;
-			}
-		}
-	}
-	if (i == n || !is_ident_char(s[i])) {
-		c->pos = i;
-		return TK_NUMBER;
-	}
-	if (dot)
-		return -1;
- ident:
-	if (c->d != SQL_MYSQL)
-		return -1;
-	for (i = c->pos; i < n && is_ident_char(s[i]); i++)
-		;
-	c->pos = i;
-	return TK_WORD;
-}
-
-/* An operator at c->pos. */
 static void
-lex_op(struct ctx *c)
+sqlcommenter_cb(void *arg, const char *p, size_t n)
 {
-	static const char *const my_ops[] = {
-		"<=>", "->>", "<=", ">=", "<>", "!=", "<<", ">>", "&&", "||",
-		":=", "->", NULL
-	};
-	const char *s = c->s;
-	size_t n = c->len, i = c->pos, k, l;
-
-	if (c->d == SQL_MYSQL) {
-		for (k = 0; my_ops[k] != NULL; k++) {
-			l = strlen(my_ops[k]);
-			if (n - i >= l && memcmp(s + i, my_ops[k], l) == 0) {
-				c->pos = i + l;
-				return;
-			}
-		}
-		c->pos = i + 1;
-		return;
-	}
-	/*
-	 * PostgreSQL: the longest run of operator characters, cut before a
-	 * comment start; a run that ends in + or - and has none of
-	 * ~!@#%^&|`? loses its trailing signs ("<-5" is "<" and "-5").
-	 */
-	if (!is_pg_opchar((unsigned char)s[i])) {
-		c->pos = i + 1;		/* ":" alone, as in a[1:2] */
-		return;
-	}
-	while (i < n && is_pg_opchar((unsigned char)s[i])) {
-		if (i > c->pos && i + 1 < n &&
-		    ((s[i] == '-' && s[i + 1] == '-') ||
-		    (s[i] == '/' && s[i + 1] == '*')))
-			break;
-		i++;
-	}
-	l = i - c->pos;
-	if (l > 1) {
-		for (k = 0; k < l; k++)
-			if (strchr("~!@#%^&|`?", s[c->pos + k]) != NULL)
-				break;
-		if (k == l)
-			while (l > 1 && (s[c->pos + l - 1] == '+' ||
-			    s[c->pos + l - 1] == '-'))
-				l--;
-	}
-	c->pos += l;
-}
-
-/* Whether the token before a "." makes it a qualifier dot, not ".5". */
-static int
-ends_name(enum tok_type t)
-{
-	return t == TK_WORD || t == TK_QIDENT || t == TK_VAR ||
-	    t == TK_RPAREN || t == TK_RBRACK;
-}
-
-/*
- * Reads the next token into t: 1, 0 at the end, -1 when the lexer is not
- * sure what it sees (the caller fails closed). Comments are consumed
- * here, sqlcommenter ones handed to sqlcommenter().
- */
-static int
-lex(struct ctx *c, struct tok *t)
-{
-	const unsigned char *s = (const unsigned char *)c->s;
-	size_t n = c->len, i;
-	const char *e;
-	unsigned char ch, nx;
-	int r;
-
-	for (;;) {
-		while (c->pos < n && is_space(s[c->pos]))
-			c->pos++;
-		if (c->pos >= n)
-			return 0;
-		i = c->pos;
-		ch = s[i];
-		nx = i + 1 < n ? s[i + 1] : '\0';
-		if ((ch == '-' && nx == '-' && (c->d == SQL_POSTGRESQL ||
-		    i + 2 >= n || s[i + 2] <= ' ')) ||
-		    (ch == '#' && c->d == SQL_MYSQL)) {
-			e = memchr(s + i, '\n', n - i);
-			c->pos = e != NULL ? (size_t)(e - c->s) + 1 : n;
-			continue;
-		}
-		if (ch == '/' && nx == '*') {
-			if (lex_block_comment(c) == -1)
-				return -1;
-			continue;
-		}
-		if (ch == '*' && nx == '/' && c->exec_comment) {
-			c->pos += 2;
-			c->exec_comment = 0;
-			continue;
-		}
-		break;
-	}
-	t->p = c->s + i;
-	t->kw = NULL;
-	switch (ch) {
-	case '(':
-		t->type = TK_LPAREN;
-		c->pos++;
-		break;
-	case ')':
-		t->type = TK_RPAREN;
-		c->pos++;
-		break;
-	case '[':
-		t->type = TK_LBRACK;
-		c->pos++;
-		break;
-	case ']':
-		t->type = TK_RBRACK;
-		c->pos++;
-		break;
-	case ',':
-		t->type = TK_COMMA;
-		c->pos++;
-		break;
-	case ';':
-		t->type = TK_SEMI;
-		c->pos++;
-		break;
-	case '\'':
-		t->type = TK_STRING;
-		if (lex_quoted(c, i, '\'', c->d == SQL_MYSQL) == -1)
-			return -1;
-		break;
-	case '"':
-		t->type = c->d == SQL_MYSQL ? TK_STRING : TK_QIDENT;
-		if (lex_quoted(c, i, '"', c->d == SQL_MYSQL) == -1)
-			return -1;
-		break;
-	case '`':
-		if (c->d == SQL_POSTGRESQL)
-			goto op;
-		t->type = TK_QIDENT;
-		if (lex_quoted(c, i, '`', 0) == -1)
-			return -1;
-		break;
-	case '$':
-		if (c->d == SQL_MYSQL)
-			goto word;
-		if (is_digit(nx)) {
-			t->type = TK_PARAM;
-			c->pos++;
-			while (c->pos < n && is_digit(s[c->pos]))
-				c->pos++;
-			if (c->pos < n && is_ident_char(s[c->pos]))
-				return -1;
-			break;
-		}
-		t->type = TK_STRING;
-		if (lex_dollar(c) == -1)
-			return -1;
-		break;
-	case '.':
-		if (is_digit(nx) && !ends_name(c->last_type))
-			goto number;
-		t->type = TK_DOT;
-		c->pos++;
-		break;
-	case ':':
-		if (nx == ':') {
-			t->type = TK_CAST;
-			c->pos += 2;
-		} else if (is_ident_start(nx)) {
-			t->type = TK_PARAM;
-			for (c->pos++; c->pos < n && is_ident_char(s[c->pos]);
-			    c->pos++)
-				;
-		} else
-			goto op;
-		break;
-	case '?':
-		/* "?+)": the collapsed list of our own output. */
-		if (nx == '+' && i + 2 < n && s[i + 2] == ')') {
-			t->type = TK_PLUSLIST;
-			c->pos += 2;
-			break;
-		}
-		if (c->d == SQL_POSTGRESQL && is_pg_opchar(nx))
-			goto op;
-		t->type = TK_PARAM;
-		c->pos++;
-		break;
-	case '@':
-		if (c->d == SQL_MYSQL) {
-			size_t j = i + 1;
-
-			if (j < n && s[j] == '@')
-				j++;
-			if (j < n && is_ident_char(s[j])) {
-				while (j < n && is_ident_char(s[j]))
-					j++;
-				t->type = TK_VAR;
-				c->pos = j;
-				break;
-			}
-		}
-		goto op;
-	default:
-		if (is_digit(ch))
-			goto number;
-		if (is_ident_start(ch) || (ch == '$' && c->d == SQL_MYSQL))
-			goto word;
-		if (is_pg_opchar(ch))
-			goto op;
-		return -1;	/* \ { } control characters ... */
-	}
-	t->len = c->pos - i;
-	return 1;
-
- number:
-	if ((r = lex_number(c)) == -1)
-		return -1;
-	t->type = r;
-	t->len = c->pos - i;
-	return 1;
-
- op:
-	t->type = TK_OP;
-	lex_op(c);
-	t->len = c->pos - i;
-	return 1;
-
- word:
-	/* Prefixed strings: E'' B'' X'' N'' U&'' and MySQL _charset''. */
-	if (nx == '\'' && (((ch == 'E' || ch == 'e') &&
-	    c->d == SQL_POSTGRESQL) || ch == 'B' || ch == 'b' || ch == 'X' ||
-	    ch == 'x' || ch == 'N' || ch == 'n')) {
-		t->type = TK_STRING;
-		if (lex_quoted(c, i + 1, '\'', c->d == SQL_MYSQL ||
-		    ch == 'E' || ch == 'e') == -1)
-			return -1;
-		t->len = c->pos - i;
-		return 1;
-	}
-	if ((ch == 'U' || ch == 'u') && nx == '&' && c->d == SQL_POSTGRESQL &&
-	    i + 2 < n && (s[i + 2] == '\'' || s[i + 2] == '"')) {
-		t->type = s[i + 2] == '\'' ? TK_STRING : TK_QIDENT;
-		if (lex_quoted(c, i + 2, (char)s[i + 2], 0) == -1)
-			return -1;
-		t->len = c->pos - i;
-		return 1;
-	}
-	for (c->pos++; c->pos < n && is_ident_char(s[c->pos]); c->pos++)
-		;
-	if (c->d == SQL_MYSQL && ch == '_' && c->pos < n &&
-	    (s[c->pos] == '\'' || s[c->pos] == '"')) {
-		t->type = TK_STRING;
-		if (lex_quoted(c, c->pos, (char)s[c->pos], 1) == -1)
-			return -1;
-		t->len = c->pos - i;
-		return 1;
-	}
-	t->type = TK_WORD;
-	t->len = c->pos - i;
-	/* A word next to a dot is a name part, never a keyword. */
-	if (c->last_type != TK_DOT && !(c->pos < n && s[c->pos] == '.'))
-		t->kw = kw_lookup(t->p, t->len);
-	return 1;
+	sqlcommenter(arg, p, n);
 }
 
 /* Tables. */
 
 static int
-is_ident_tok(const struct tok *t)
+is_ident_tok(const struct sqltok *t)
 {
-	return (t->type == TK_WORD && t->kw == NULL) || t->type == TK_QIDENT;
+	return (t->type == SQLTOK_WORD && t->kw == NULL) ||
+	    t->type == SQLTOK_QIDENT;
 }
 
 /*
@@ -1306,13 +427,13 @@ is_ident_tok(const struct tok *t)
  * to lower case. Returns its length, or -1 when empty or too long.
  */
 static int
-canon_part(const struct tok *t, char *out, size_t outlen)
+canon_part(const struct sqltok *t, char *out, size_t outlen)
 {
 	const char *p = t->p;
 	size_t n = t->len, i, o = 0;
 	char q;
 
-	if (t->type == TK_QIDENT) {
+	if (t->type == SQLTOK_QIDENT) {
 		if (p[0] == 'U' || p[0] == 'u') {	/* U&"..." */
 			p += 2;
 			n -= 2;
@@ -1432,20 +553,20 @@ cand_free(struct ctx *c)
  * filtered.
  */
 static void
-cte_step(struct ctx *c, const struct tok *t, enum kw_role role)
+cte_step(struct ctx *c, const struct sqltok *t, enum sqlkw_role role)
 {
 	struct cte *ct;
 
 	switch (c->c_state) {
 	case CT_OFF:
-		if (role == R_WITH) {
+		if (role == SQLKW_WITH) {
 			c->c_state = CT_NAME;
 			c->c_depth = c->depth;
 			c->c_recursive = 0;
 		}
 		break;
 	case CT_NAME:
-		if (role == R_RECURSIVE)
+		if (role == SQLKW_RECURSIVE)
 			c->c_recursive = 1;
 		else if (is_ident_tok(t)) {
 			c->c_name = *t;
@@ -1455,15 +576,15 @@ cte_step(struct ctx *c, const struct tok *t, enum kw_role role)
 			c->c_state = CT_OFF;
 		break;
 	case CT_AFTER_NAME:
-		if (c->depth == c->c_depth && role == R_AS)
+		if (c->depth == c->c_depth && role == SQLKW_AS)
 			c->c_state = CT_AS;
-		else if (c->depth == c->c_depth && t->type != TK_LPAREN)
+		else if (c->depth == c->c_depth && t->type != SQLTOK_LPAREN)
 			c->c_state = CT_OFF;
 		break;
 	case CT_AS:
-		if (role == R_MOD)
+		if (role == SQLKW_MOD)
 			break;
-		if (t->type != TK_LPAREN) {
+		if (t->type != SQLTOK_LPAREN) {
 			c->c_state = CT_OFF;
 			break;
 		}
@@ -1477,7 +598,7 @@ cte_step(struct ctx *c, const struct tok *t, enum kw_role role)
 		c->ncte++;
 		break;
 	case CT_BODY:
-		if (t->type == TK_RPAREN && c->depth == c->c_depth + 1) {
+		if (t->type == SQLTOK_RPAREN && c->depth == c->c_depth + 1) {
 			if (!c->c_recursive && c->ncte > 0 &&
 			    c->cte[c->ncte - 1].visible == SIZE_MAX)
 				c->cte[c->ncte - 1].visible =
@@ -1486,7 +607,7 @@ cte_step(struct ctx *c, const struct tok *t, enum kw_role role)
 		}
 		break;
 	case CT_AFTER_BODY:
-		c->c_state = t->type == TK_COMMA && c->depth == c->c_depth ?
+		c->c_state = t->type == SQLTOK_COMMA && c->depth == c->c_depth ?
 		    CT_NAME : CT_OFF;
 		break;
 	}
@@ -1498,7 +619,7 @@ cte_step(struct ctx *c, const struct tok *t, enum kw_role role)
  * run the table finder over the unescaped text, one level deep only.
  */
 static void
-prepare_text(struct ctx *c, const struct tok *t)
+prepare_text(struct ctx *c, const struct sqltok *t)
 {
 	struct ctx *ic;
 	char *buf, q = t->p[0], ch;
@@ -1540,23 +661,24 @@ prepare_text(struct ctx *c, const struct tok *t)
 }
 
 static void
-prepare_step(struct ctx *c, const struct tok *t, enum kw_role role)
+prepare_step(struct ctx *c, const struct sqltok *t, enum sqlkw_role role)
 {
 	if (c->d != SQL_MYSQL || c->inner)
 		return;
 	switch (c->prep_state) {
 	case 0:
-		if (role == R_PREPARE && c->stmt_start)
+		if (role == SQLKW_PREPARE && c->stmt_start)
 			c->prep_state = 1;
 		break;
 	case 1:
 		c->prep_state = is_ident_tok(t) ? 2 : 0;
 		break;
 	case 2:
-		c->prep_state = role == R_FROM ? 3 : 0;
+		c->prep_state = role == SQLKW_FROM ? 3 : 0;
 		break;
 	default:
-		if (t->type == TK_STRING && (t->p[0] == '\'' || t->p[0] == '"'))
+		if (t->type == SQLTOK_STRING &&
+		    (t->p[0] == '\'' || t->p[0] == '"'))
 			prepare_text(c, t);
 		c->prep_state = 0;
 		break;
@@ -1583,9 +705,9 @@ expect(struct ctx *c, int list, int funcok, int noparen)
  * "(" right after a table name, so the writer spaces it like a clause.
  */
 static void
-tables(struct ctx *c, const struct tok *t)
+tables(struct ctx *c, const struct sqltok *t)
 {
-	enum kw_role role = t->kw != NULL ? t->kw->role : R_NONE;
+	enum sqlkw_role role = t->kw != NULL ? t->kw->role : SQLKW_NONE;
 	int consumed = 0;
 
 	c->tbl_space = 0;
@@ -1596,14 +718,15 @@ tables(struct ctx *c, const struct tok *t)
 	case T_NONE:
 		break;
 	case T_EXPECT:
-		if (role == R_MOD || role == R_TABLE || role == R_INTO)
+		if (role == SQLKW_MOD || role == SQLKW_TABLE ||
+		    role == SQLKW_INTO)
 			consumed = 1;
 		else if (is_ident_tok(t)) {
 			c->parts[0] = *t;
 			c->nparts = 1;
 			c->t_state = T_NAME;
 			consumed = 1;
-		} else if (t->type == TK_LPAREN && !c->t_noparen) {
+		} else if (t->type == SQLTOK_LPAREN && !c->t_noparen) {
 			/* A subquery or a parenthesised join: "(a JOIN b)". */
 			c->push_tbl = T_AFTER;
 			c->push_list = c->t_list;
@@ -1621,18 +744,18 @@ tables(struct ctx *c, const struct tok *t)
 			c->t_state = T_NONE;
 		break;
 	case T_NAME:
-		if (t->type == TK_DOT) {
+		if (t->type == SQLTOK_DOT) {
 			c->t_state = T_DOT;
 			consumed = 1;
 			break;
 		}
-		if (t->type == TK_LPAREN && c->t_funcok) {
+		if (t->type == SQLTOK_LPAREN && c->t_funcok) {
 			c->t_state = T_NONE;	/* FROM f(...) */
 			consumed = 1;
 			break;
 		}
 		add_table(c);
-		if (t->type == TK_LPAREN) {
+		if (t->type == SQLTOK_LPAREN) {
 			c->tbl_space = 1;	/* INSERT INTO t (a, b) */
 			c->t_state = T_NONE;
 			consumed = 1;
@@ -1641,13 +764,13 @@ tables(struct ctx *c, const struct tok *t)
 		c->t_state = T_AFTER;
 		__attribute__((fallthrough));
 	case T_AFTER:
-		if (role == R_AS)
+		if (role == SQLKW_AS)
 			c->t_state = T_ALIAS;
 		else if (is_ident_tok(t))
 			c->t_state = T_LISTSEP;
-		else if (t->type == TK_OP && t->len == 1 && t->p[0] == '*')
+		else if (t->type == SQLTOK_OP && t->len == 1 && t->p[0] == '*')
 			;	/* FROM parent * (with its children) */
-		else if (t->type == TK_COMMA && c->t_list)
+		else if (t->type == SQLTOK_COMMA && c->t_list)
 			expect(c, c->t_list, c->t_funcok, c->t_noparen);
 		else {
 			c->t_state = T_NONE;
@@ -1663,10 +786,10 @@ tables(struct ctx *c, const struct tok *t)
 			c->t_state = T_NONE;
 		break;
 	case T_LISTSEP:
-		if (t->type == TK_COMMA && c->t_list) {
+		if (t->type == SQLTOK_COMMA && c->t_list) {
 			expect(c, c->t_list, c->t_funcok, c->t_noparen);
 			consumed = 1;
-		} else if (t->type == TK_LPAREN) {
+		} else if (t->type == SQLTOK_LPAREN) {
 			/* Column aliases: AS s (a, b), then maybe a comma. */
 			c->push_tbl = T_LISTSEP;
 			c->push_list = c->t_list;
@@ -1680,34 +803,34 @@ tables(struct ctx *c, const struct tok *t)
 
 	if (!consumed) {
 		switch (role) {
-		case R_FROM:
+		case SQLKW_FROM:
 			/* Not EXTRACT(x FROM y), IS DISTINCT FROM, FETCH n
 			 * FROM cursor, SHOW ... FROM, REVOKE ... FROM. */
 			if ((c->depth > 0 && c->lev[c->depth].func) ||
-			    c->last_role == R_DISTINCT || c->stmt_nofrom)
+			    c->last_role == SQLKW_DISTINCT || c->cmd.nofrom)
 				break;
 			expect(c, 1, 1, 0);
 			break;
-		case R_JOIN:
+		case SQLKW_JOIN:
 			expect(c, 0, 1, 0);
 			break;
-		case R_INTO:
+		case SQLKW_INTO:
 			expect(c, 0, 0, 0);
 			break;
-		case R_USING:
+		case SQLKW_USING:
 			expect(c, 1, 1, 1);
 			break;
-		case R_TABLE:
+		case SQLKW_TABLE:
 			expect(c, 1, 0, 1);
 			break;
-		case R_UPDATE:
-		case R_TRUNCATE:
+		case SQLKW_UPDATE:
+		case SQLKW_TRUNCATE:
 			if (c->stmt_start)
 				expect(c, 1, 0, 0);
 			break;
-		case R_INSERT:
-		case R_COPY:
-		case R_HANDLER:
+		case SQLKW_INSERT:
+		case SQLKW_COPY:
+		case SQLKW_HANDLER:
 			if (c->stmt_start)
 				expect(c, 0, 0, 0);
 			break;
@@ -1715,8 +838,8 @@ tables(struct ctx *c, const struct tok *t)
 			break;
 		}
 	}
-	c->stmt_start = t->type == TK_LPAREN || role == R_AS ||
-	    role == R_PREFIX || (t->type == TK_RPAREN && c->depth == 1);
+	c->stmt_start = t->type == SQLTOK_LPAREN || role == SQLKW_AS ||
+	    role == SQLKW_PREFIX || (t->type == SQLTOK_RPAREN && c->depth == 1);
 }
 
 /* Writer. */
@@ -1808,10 +931,10 @@ flush_signs(struct ctx *c)
 }
 
 static int
-open_paren(struct ctx *c, const struct tok *t)
+open_paren(struct ctx *c, const struct sqltok *t)
 {
 	struct level *l = &c->lev[c->depth], *nl;
-	int br = t->type == TK_LBRACK;
+	int br = t->type == SQLTOK_LBRACK;
 	int func = c->last_ident && !c->tbl_space;
 
 	if (c->depth == MAX_DEPTH)
@@ -1832,7 +955,7 @@ open_paren(struct ctx *c, const struct tok *t)
 	}
 	nl = &c->lev[++c->depth];
 	memset(nl, 0, sizeof(*nl));
-	if (!br && c->last_role == R_IN && !c->skip && !c->inner) {
+	if (!br && c->last_role == SQLKW_IN && !c->skip && !c->inner) {
 		nl->in_list = 1;
 		nl->in_want_item = 1;
 		nl->in_pos = c->ob.len;
@@ -1848,10 +971,10 @@ open_paren(struct ctx *c, const struct tok *t)
 }
 
 static void
-close_paren(struct ctx *c, const struct tok *t)
+close_paren(struct ctx *c, const struct sqltok *t)
 {
 	struct level *l = &c->lev[c->depth], *pl;
-	int br = t->type == TK_RBRACK;
+	int br = t->type == SQLTOK_RBRACK;
 
 	if (c->depth == 0) {
 		emit(c, br ? C_RBRACK : C_RPAREN, br ? "]" : ")", 1, 1);
@@ -1878,43 +1001,17 @@ close_paren(struct ctx *c, const struct tok *t)
 	}
 }
 
-/* Command: the first keyword; for WITH, the main statement's. */
+/*
+ * Command: the first statement's, found by the lexer's command finder
+ * (lib/sqllex.c), as the decoders find it.
+ */
 static void
-command(struct ctx *c, const struct tok *t)
+command(struct ctx *c, const struct sqltok *t)
 {
-	static const char *const main_kw[] = {
-		"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES",
-		"TABLE", "REPLACE", NULL
-	};
-	static const char *const nofrom_kw[] = {
-		"FETCH", "MOVE", "REVOKE", "SHOW", NULL
-	};
-	size_t i;
-
-	if (!c->stmt_seen) {
-		if (t->type == TK_LPAREN)
-			return;
-		c->stmt_seen = 1;
-		for (i = 0; t->kw != NULL && nofrom_kw[i] != NULL; i++)
-			if (strcmp(t->kw->name, nofrom_kw[i]) == 0)
-				c->stmt_nofrom = 1;
-		if (c->stmt_no > 0 || c->inner || t->kw == NULL)
-			return;
+	sqlcmd_step(&c->cmd, t, c->depth);
+	if (c->stmt_no == 0 && !c->inner && c->cmd.command != NULL)
 		snprintf(c->out->command, sizeof(c->out->command), "%s",
-		    t->kw->name);
-		c->cmd_with = t->kw->role == R_WITH;
-		return;
-	}
-	if (!c->cmd_with || c->stmt_no > 0 || c->depth != 0 || t->kw == NULL)
-		return;
-	for (i = 0; main_kw[i] != NULL; i++) {
-		if (strcmp(t->kw->name, main_kw[i]) == 0) {
-			snprintf(c->out->command, sizeof(c->out->command),
-			    "%s", t->kw->name);
-			c->cmd_with = 0;
-			return;
-		}
-	}
+		    c->cmd.command);
 }
 
 /* A ";": the next statement starts afresh; a trailing one is dropped. */
@@ -1934,19 +1031,18 @@ end_statement(struct ctx *c)
 	c->c_state = CT_OFF;
 	c->prep_state = 0;
 	c->stmt_start = 1;
-	c->stmt_nofrom = 0;
-	if (c->stmt_seen)
+	if (c->cmd.seen)
 		c->stmt_no++;
-	c->stmt_seen = 0;
+	memset(&c->cmd, 0, sizeof(c->cmd));
 	c->prev_operand = 0;
 }
 
 static int
-step(struct ctx *c, const struct tok *t)
+step(struct ctx *c, const struct sqltok *t)
 {
 	struct level *l = &c->lev[c->depth];
 
-	if (t->type == TK_SEMI) {
+	if (t->type == SQLTOK_SEMI) {
 		end_statement(c);
 		return 0;
 	}
@@ -1954,13 +1050,13 @@ step(struct ctx *c, const struct tok *t)
 	tables(c, t);
 
 	/* VALUES: anything but the awaited token ends the row list. */
-	if ((l->values == V_FIRST && t->type != TK_LPAREN) ||
-	    (l->values == V_AFTER && t->type != TK_COMMA) ||
-	    (l->values == V_COMMA && t->type != TK_LPAREN))
+	if ((l->values == V_FIRST && t->type != SQLTOK_LPAREN) ||
+	    (l->values == V_AFTER && t->type != SQLTOK_COMMA) ||
+	    (l->values == V_COMMA && t->type != SQLTOK_LPAREN))
 		l->values = V_NONE;
 
 	/* Unary + and -: held back; folded into a following literal. */
-	if (t->type == TK_OP && t->len == 1 && (t->p[0] == '-' ||
+	if (t->type == SQLTOK_OP && t->len == 1 && (t->p[0] == '-' ||
 	    t->p[0] == '+') && (c->nsigns > 0 || !c->prev_operand)) {
 		if (c->nsigns == MAX_SIGNS)
 			return -1;
@@ -1969,39 +1065,33 @@ step(struct ctx *c, const struct tok *t)
 		c->nsigns++;
 		return 0;
 	}
-	switch (t->type) {
-	case TK_STRING:
-	case TK_NUMBER:
-	case TK_PARAM:
+	if (sqltok_is_literal(t)) {
+		/* Signs before it fold into it. */
 		c->nsigns = 0;
 		c->signs = 0;
-		emit(c, C_LIT, "?", 1, 1);
+		if (t->type == SQLTOK_PLUSLIST)
+			emit(c, C_LIT, "?+", 2, 1);
+		else
+			emit(c, C_LIT, "?", 1, 1);
 		return 0;
-	case TK_PLUSLIST:
-		c->nsigns = 0;
-		c->signs = 0;
-		emit(c, C_LIT, "?+", 2, 1);
-		return 0;
-	default:
-		break;
 	}
 	flush_signs(c);
 	switch (t->type) {
-	case TK_WORD:
+	case SQLTOK_WORD:
 		if (t->kw != NULL) {
-			emit(c, t->kw->flags & KF_FUNC ? C_KWF : C_KW,
+			emit(c, t->kw->flags & SQLKW_F_FUNC ? C_KWF : C_KW,
 			    t->kw->name, strlen(t->kw->name),
-			    (t->kw->flags & KF_VALUE) != 0);
-			if (t->kw->role == R_VALUES && !c->skip)
+			    (t->kw->flags & SQLKW_F_VALUE) != 0);
+			if (t->kw->role == SQLKW_VALUES && !c->skip)
 				l->values = V_FIRST;
 		} else
 			emit(c, C_IDENT, t->p, t->len, 1);
 		break;
-	case TK_QIDENT:
-	case TK_VAR:
+	case SQLTOK_QIDENT:
+	case SQLTOK_VAR:
 		emit(c, C_IDENT, t->p, t->len, 1);
 		break;
-	case TK_COMMA:
+	case SQLTOK_COMMA:
 		if (l->values == V_AFTER && !c->skip) {
 			c->rw_len = c->ob.len;
 			c->rw_prev = c->prev;
@@ -2010,20 +1100,20 @@ step(struct ctx *c, const struct tok *t)
 		}
 		emit(c, C_COMMA, ",", 1, 0);
 		break;
-	case TK_DOT:
+	case SQLTOK_DOT:
 		emit(c, C_DOT, ".", 1, 0);
 		break;
-	case TK_CAST:
+	case SQLTOK_CAST:
 		emit(c, C_CAST, "::", 2, 0);
 		break;
-	case TK_OP:
+	case SQLTOK_OP:
 		emit(c, C_OP, t->p, t->len, 0);
 		break;
-	case TK_LPAREN:
-	case TK_LBRACK:
+	case SQLTOK_LPAREN:
+	case SQLTOK_LBRACK:
 		return open_paren(c, t);
-	case TK_RPAREN:
-	case TK_RBRACK:
+	case SQLTOK_RPAREN:
+	case SQLTOK_RBRACK:
 		close_paren(c, t);
 		break;
 	default:
@@ -2036,23 +1126,25 @@ step(struct ctx *c, const struct tok *t)
 static int
 run(struct ctx *c)
 {
-	struct tok t;
+	struct sqltok t;
 	int r;
 
 	memset(&c->lev[0], 0, sizeof(c->lev[0]));
 	c->stmt_start = 1;
-	while ((r = lex(c, &t)) == 1) {
+	sqllex_init(&c->lx, c->s, c->len, c->d, 0);
+	c->lx.comment = sqlcommenter_cb;
+	c->lx.arg = c;
+	while ((r = sqllex_next(&c->lx, &t)) == 1) {
 		if (step(c, &t) == -1) {
 			r = -1;
 			break;
 		}
-		if (t.type == TK_STRING && memchr(t.p, '\\', t.len) != NULL)
+		if (t.type == SQLTOK_STRING && memchr(t.p, '\\', t.len) != NULL)
 			c->bs_seen = 1;
-		c->last_type = t.type;
-		c->last_role = t.kw != NULL ? t.kw->role : R_NONE;
+		c->last_role = t.kw != NULL ? t.kw->role : SQLKW_NONE;
 		c->last_ident = is_ident_tok(&t);
 	}
-	if (r == -1 || c->exec_comment)
+	if (r == -1 || c->lx.exec_comment)
 		c->failed = 1;
 	else
 		flush_signs(c);
@@ -2232,35 +1324,28 @@ static int
 alt_check(struct ctx *c)
 {
 	struct regions rs = { NULL, 0, 0, 0 };
-	struct ctx *lc;
-	struct tok t;
+	struct sqllex lx;
+	struct sqltok t;
 	size_t k = 0, i, o;
-	int r, disputed = 0;
+	int disputed = 0;
 
 	if (alt_regions(c, &rs) == -1 || rs.n == 0) {
 		free(rs.r);
 		return rs.oom ? -1 : 0;
 	}
-	if (rs.oom || (lc = malloc(sizeof(*lc))) == NULL) {
+	if (rs.oom) {
 		free(rs.r);
 		return -1;
 	}
 	/* Lex again, exactly as run() did, and look at what was copied. */
-	memset(lc, 0, offsetof(struct ctx, cand));
-	lc->o = c->o;
-	lc->d = c->d;
-	lc->s = c->s;
-	lc->len = c->len;
-	lc->inner = 1;
-	while (!disputed && (r = lex(lc, &t)) == 1) {
-		if ((t.type == TK_WORD || t.type == TK_QIDENT ||
-		    t.type == TK_VAR || t.type == TK_OP) &&
+	sqllex_init(&lx, c->s, c->len, c->d, 0);
+	while (!disputed && sqllex_next(&lx, &t) == 1) {
+		if ((t.type == SQLTOK_WORD || t.type == SQLTOK_QIDENT ||
+		    t.type == SQLTOK_VAR || t.type == SQLTOK_OP) &&
 		    region_hit(&rs, &k, (size_t)(t.p - c->s),
 		    (size_t)(t.p + t.len - c->s)))
 			disputed = 1;
-		lc->last_type = t.type;
 	}
-	free(lc);
 	if (disputed) {
 		/* Candidates are in text order, like the regions. */
 		for (i = o = k = 0; i < c->ncand; i++) {

@@ -13,14 +13,11 @@
 
 #include <stddef.h>
 
+#include "leakwatch/sqllex.h"	/* enum sql_dialect */
+
 #define SQLNORM_UNPARSED	"<unparsed>"
 #define SQLNORM_MAX_TABLES	64
 #define SQLNORM_DEFAULT_MAX_LEN	(1024 * 1024)	/* max_len 0 means this */
-
-enum sql_dialect {
-	SQL_POSTGRESQL,
-	SQL_MYSQL
-};
 
 struct sqlnorm_opts {
 	enum sql_dialect dialect;
