@@ -512,6 +512,9 @@ struct dblog_out {
 	 * enum statfill_op). */
 	void	(*fill)(void *arg, const struct db_session_info *,
 		    const char *sql, int op, uint64_t calls);
+	/* Optional: something the operator should know about the log
+	 * (a log-line-prefix that does not fit it, and what was done). */
+	void	(*note)(void *arg, const char *msg);
 };
 
 struct dblog_format {
@@ -532,6 +535,12 @@ extern const struct dblog_format dblog_pgjson;
 extern const struct dblog_format dblog_mysql_slow;	/* decode-mylog.c */
 extern const struct dblog_format dblog_mariadb_audit;
 int		 dblog_ts(const char *, size_t, int local, int64_t *us);
+
+/* pglog-prefix.c: log_line_prefix read back from a stderr log line */
+#define PGLOG_PREFIX_MAX	256	/* bytes of a log-line-prefix */
+long		 pglog_anchor_at(const char *line, size_t len, int *audit);
+int		 pglog_prefix_infer(const char *text, size_t len, char *out,
+		    size_t outlen, long *local_at, const char **why);
 
 /* source-log.c: the "log" source kind, log:FORMAT:PATH */
 const struct dblog_format *dblog_lookup(const char *name);
