@@ -201,14 +201,14 @@ step(struct myqa *q, uint8_t b)
 			q->state = MYQA_NONE;
 			return;
 		}
-		if ((r = lenenc_byte(q, b, LE_COUNT, &v)) == 1) {
+		if (lenenc_byte(q, b, LE_COUNT, &v) == 1) {
 			/* The server reads it into 32 bits. */
 			q->count = (uint32_t)v;
 			q->state = MYQA_SETS;
 		}
 		return;
 	case MYQA_SETS:
-		if ((r = lenenc_byte(q, b, LE_COUNT, &v)) == 0)
+		if (lenenc_byte(q, b, LE_COUNT, &v) == 0)
 			return;
 		if ((uint32_t)v != 1)
 			bad(q, "parameter_set_count is not 1 (the server "
@@ -247,7 +247,7 @@ step(struct myqa *q, uint8_t b)
 		q->state = MYQA_NAME;
 		return;
 	case MYQA_NAME:
-		if ((r = lenenc_byte(q, b, LE_COUNT, &v)) == 0)
+		if (lenenc_byte(q, b, LE_COUNT, &v) == 0)
 			return;
 		if (v == NULL_LENGTH)
 			bad(q, "an attribute name's length is NULL");

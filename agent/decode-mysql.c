@@ -13,8 +13,9 @@
  * query attribute block before a COM_QUERY's text is read past as it
  * streams (decode-mysql-attrs.c), its names and values never kept.
  * Rows are counted and their bytes skipped, so a 10 GB result costs
- * nothing but time. It does not decode compressed (CLIENT_COMPRESS / zstd) or TLS
- * sessions: it reports the session and then ignores its bytes.
+ * nothing but time. It does not decode compressed (CLIENT_COMPRESS /
+ * zstd) or TLS sessions: it reports the session and then ignores its
+ * bytes.
  *
  * docs/wire-decoding.md ("MySQL") lists the choices made here: each
  * statement of a multi-statement query is its own query, error
