@@ -405,6 +405,10 @@ struct db_out {
 	void	(*session)(void *arg, const struct db_session_info *,
 		    const char *action, int64_t ts_us, const char *error_code);
 	void	 *arg;
+	/* Optional (NULL: not told): client input the decoder could not
+	 * read and skipped; why is a constant text. */
+	void	(*bad)(void *arg, const struct db_session_info *,
+		    const char *why);
 };
 
 /* A protocol decoder, one per wire protocol, registered in db.c. */
@@ -427,6 +431,48 @@ struct db_proto {
 extern const struct db_proto db_proto_pgsql;	/* decode-pgsql.c */
 extern const struct db_proto db_proto_mysql;	/* decode-mysql.c */
 
+/* decode-mysql-attrs.c: MySQL 8 query attributes, read past as they
+ * stream; names and values are never kept */
+#define MYQA_MAX	1024	/* attributes a query may carry to be read */
+
+enum myqa_state {
+	MYQA_COUNT,		/* parameter_count */
+	MYQA_SETS,		/* parameter_set_count */
+	MYQA_NULLS,		/* the NULL bitmap */
+	MYQA_BIND,		/* new_params_bind_flag */
+	MYQA_TYPE,		/* an attribute's type */
+	MYQA_NAME,		/* the length of its name */
+	MYQA_VALUE,		/* the length of a value */
+	MYQA_SKIP,		/* bytes of a name or value */
+	MYQA_DONE,		/* the block is over: the text follows */
+	MYQA_NONE,		/* probe: no block, the text starts here */
+	MYQA_BAD		/* malformed: err says why */
+};
+
+struct myqa {
+	enum myqa_state	 state;
+	int		 probe;		/* the block may be absent */
+	int		 in_values;	/* past the types and names */
+	uint64_t	 count;		/* attributes */
+	uint64_t	 i;		/* the one at hand */
+	uint64_t	 skip;		/* bytes of a name or value left */
+	uint64_t	 values;	/* values not NULL */
+	uint8_t		 lb[8];		/* a length-encoded integer */
+	uint8_t		 lhave;
+	uint8_t		 lneed;
+	uint8_t		 lfirst;
+	uint8_t		 type[2];
+	uint32_t	 have;		/* bytes of nulls[] or type[] */
+	uint8_t		 nulls[MYQA_MAX / 8];
+	uint8_t		 size[MYQA_MAX];	/* value bytes, 0: lenenc */
+	const char	*err;
+};
+
+void		 myqa_start(struct myqa *, int probe);
+size_t		 myqa_feed(struct myqa *, const uint8_t *, size_t);
+void		 myqa_fail(struct myqa *, const char *why);
+int		 myqa_end(struct myqa *);
+
 /* The connection table (db.c) behind the "db" source. */
 #define DB_MAX_PORTS	32
 
@@ -446,6 +492,7 @@ struct db_stats {
 	uint64_t	 queries;	/* db.query events built */
 	uint64_t	 session_events;
 	uint64_t	 normalise_errors;
+	uint64_t	 malformed;	/* client input a decoder skipped */
 	uint64_t	 invalid;	/* refused by the schema: a bug */
 	struct reasm_stats reasm;
 };
@@ -518,6 +565,9 @@ struct dblog_out {
 	 * enum statfill_op). */
 	void	(*fill)(void *arg, const struct db_session_info *,
 		    const char *sql, int op, uint64_t calls);
+	/* Optional: something the operator should know about the log
+	 * (a log-line-prefix that does not fit it, and what was done). */
+	void	(*note)(void *arg, const char *msg);
 };
 
 struct dblog_format {
@@ -538,6 +588,12 @@ extern const struct dblog_format dblog_pgjson;
 extern const struct dblog_format dblog_mysql_slow;	/* decode-mylog.c */
 extern const struct dblog_format dblog_mariadb_audit;
 int		 dblog_ts(const char *, size_t, int local, int64_t *us);
+
+/* pglog-prefix.c: log_line_prefix read back from a stderr log line */
+#define PGLOG_PREFIX_MAX	256	/* bytes of a log-line-prefix */
+long		 pglog_anchor_at(const char *line, size_t len, int *audit);
+int		 pglog_prefix_infer(const char *text, size_t len, char *out,
+		    size_t outlen, long *local_at, const char **why);
 
 /* source-log.c: the "log" source kind, log:FORMAT:PATH */
 const struct dblog_format *dblog_lookup(const char *name);

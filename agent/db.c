@@ -785,6 +785,26 @@ out_session(void *arg, const struct db_session_info *info,
 	session_event(c, info, action, ts_us, error_code);
 }
 
+/*
+ * struct db_out: client input the decoder could not read (a malformed
+ * MySQL query attribute block): counted, the first few logged with the
+ * session, never the input itself.
+ */
+static void
+out_bad(void *arg, const struct db_session_info *info, const char *why)
+{
+	struct db_conn *c = arg;
+	struct db_table *t = c->t;
+
+	if (t->st.malformed++ < DB_LOGGED)
+		log_warnx("db: %s session of %s (id %s): %s", info->db_system,
+		    info->client, info->session_id[0] != '\0' ?
+		    info->session_id : "unknown", why);
+	if (t->st.malformed == DB_LOGGED)
+		log_warnx("db: further malformed input is counted, not "
+		    "logged");
+}
+
 static void
 dir_data(void *arg, const uint8_t *p, size_t n, int64_t ts)
 {
@@ -853,6 +873,7 @@ conn_new(struct db_table *t, uint32_t h, const struct pkt *p, int from_cli,
 	    sizeof(c->info.client));
 	c->out.query = out_query;
 	c->out.session = out_session;
+	c->out.bad = out_bad;
 	c->out.arg = c;
 	for (i = 0; i < 2; i++) {
 		c->da[i].c = c;

@@ -170,6 +170,11 @@ plausible_command(const uint8_t *h, size_t have)
 	case COM_STMT_PREPARE:
 		if (plen < 2)
 			return 0;
+		/* MySQL 8 query attributes: a small count, then a set
+		 * count of 1, before the text. */
+		if (h[4] == COM_QUERY && have > 6 && h[5] < 0x20 &&
+		    h[5] != '\t' && h[5] != '\n' && h[5] != '\r')
+			return h[6] == 0x01;
 		/* The text must start like SQL: keyword, '(', comment. */
 		for (i = 5; i < have && i < 4 + plen; i++) {
 			uint8_t c = h[i];

@@ -9,10 +9,13 @@
  * COM_STMT_FETCH, COM_STMT_BULK_EXECUTE (and a failed COM_STMT_PREPARE).
  *
  * What it keeps: packet headers, the first bytes of each server packet,
- * and the statement text (at most cfg->statement_max bytes). Rows are
- * counted and their bytes skipped, so a 10 GB result costs nothing but
- * time. It does not decode compressed (CLIENT_COMPRESS / zstd) or TLS
- * sessions: it reports the session and then ignores its bytes.
+ * and the statement text (at most cfg->statement_max bytes); a MySQL 8
+ * query attribute block before a COM_QUERY's text is read past as it
+ * streams (decode-mysql-attrs.c), its names and values never kept.
+ * Rows are counted and their bytes skipped, so a 10 GB result costs
+ * nothing but time. It does not decode compressed (CLIENT_COMPRESS /
+ * zstd) or TLS sessions: it reports the session and then ignores its
+ * bytes.
  *
  * docs/wire-decoding.md ("MySQL") lists the choices made here: each
  * statement of a multi-statement query is its own query, error
@@ -399,24 +402,31 @@ enqueue(struct mysql *s, uint8_t code, enum kind kind, int64_t start,
 }
 
 /*
- * COM_QUERY text: after the command byte, unless the session negotiated
- * CLIENT_QUERY_ATTRIBUTES (MySQL 8), which puts a parameter count and set
- * count first. Attributes with values are not decoded: the text is then
- * unknown.
+ * A COM_QUERY whose query attributes were read past as it was framed
+ * (client_bytes()): its kept bytes are the command and the text. -1
+ * when the block was malformed (the text is then unknown), told to
+ * out->bad with the reason, never the bytes.
  */
 static int
-query_text(struct mysql *s, const uint8_t *p, size_t len, size_t *off)
+query_attrs_end(struct mysql *s)
 {
-	size_t o = 1;
-	uint64_t n, sets;
+	char why[160];
 
-	if (s->caps_known && s->caps & CLIENT_QUERY_ATTRIBUTES) {
-		if (lenenc(p, len, &o, &n) == -1 ||
-		    lenenc(p, len, &o, &sets) == -1 || n != 0)
-			return -1;
+	if (!s->qa_pkt)
+		return 0;
+	s->qa_pkt = 0;
+	if (myqa_end(&s->qa) == 0) {
+		if (s->qa.state == MYQA_DONE && s->qa.probe)
+			s->qa_learned = 1;
+		return 0;
 	}
-	*off = o;
-	return 0;
+	s->bad++;
+	if (s->out->bad != NULL) {
+		snprintf(why, sizeof(why), "COM_QUERY query attributes: %s; "
+		    "the statement is not decoded", s->qa.err);
+		s->out->bad(s->out->arg, s->info, why);
+	}
+	return -1;
 }
 
 static void
@@ -457,7 +467,7 @@ client_command(struct mysql *s, const uint8_t *p, size_t klen,
 		c->report = code == COM_QUERY;
 		c->partial = hole;
 		o = 1;
-		if (code == COM_QUERY && query_text(s, p, klen, &o) == -1) {
+		if (code == COM_QUERY && query_attrs_end(s) == -1) {
 			buf_set(&c->sql, "", 0);
 			c->command = "QUERY";
 			break;
@@ -923,6 +933,70 @@ server_packet(struct mysql *s, const uint8_t *p, size_t len, uint64_t llen,
 
 /* Framing */
 
+/* Keeps up to d->keep bytes of the packet being framed. */
+static void
+keep_bytes(struct dir *d, const uint8_t *p, size_t n)
+{
+	size_t k;
+
+	if (d->pkt.len >= d->keep)
+		return;
+	k = d->keep - d->pkt.len;
+	if (k > n)
+		k = n;
+	if (buf_reserve(&d->pkt, d->pkt.len + k + 1) == 0) {
+		memcpy(d->pkt.data + d->pkt.len, p, k);
+		d->pkt.len += k;
+	} else
+		d->keep = d->pkt.len;
+}
+
+/*
+ * May this client packet be a COM_QUERY with query attributes: a
+ * command of a session that negotiated CLIENT_QUERY_ATTRIBUTES, or of
+ * one picked up mid-stream (then the reader probes for the block).
+ */
+static int
+attrs_possible(const struct mysql *s, const struct dir *d)
+{
+	if (d->first_seq != 0 || s->phase != PH_COMMAND || s->infile)
+		return 0;
+	if (s->caps_known)
+		return (s->caps & CLIENT_QUERY_ATTRIBUTES) != 0;
+	return s->picked_up;
+}
+
+/*
+ * Payload bytes of a client packet (d->llen of it seen before). Of a
+ * COM_QUERY that may carry query attributes, the block is read past
+ * (decode-mysql-attrs.c) and dropped as it streams, so what is kept is
+ * the command byte and the text, bounded as any text is.
+ */
+static void
+client_bytes(struct mysql *s, struct dir *d, const uint8_t *p, size_t n)
+{
+	size_t used;
+
+	if (n == 0)
+		return;
+	if (d->llen == 0) {
+		s->qa_pkt = p[0] == COM_QUERY && attrs_possible(s, d);
+		if (s->qa_pkt)
+			myqa_start(&s->qa, !s->caps_known && !s->qa_learned);
+		keep_bytes(d, p, 1);
+		p++;
+		n--;
+	}
+	if (s->qa_pkt) {
+		used = myqa_feed(&s->qa, p, n);
+		p += used;
+		n -= used;
+		if (s->qa.state != MYQA_DONE && s->qa.state != MYQA_NONE)
+			return;		/* in the block, or it failed */
+	}
+	keep_bytes(d, p, n);
+}
+
 /* Bytes of a packet to keep, decided when its header is complete. */
 static size_t
 keep_for(struct mysql *s, enum db_dir dir)
@@ -967,7 +1041,7 @@ frame(struct mysql *s, enum db_dir dir, const uint8_t *p, size_t len,
 {
 	struct dir *d = &s->dir[dir];
 	struct cmd *c;
-	size_t n, k, o = 0;
+	size_t n, o = 0;
 
 	while (o < len && d->sync && s->phase != PH_IGNORE) {
 		if (d->hdr_have < 4) {
@@ -993,25 +1067,18 @@ frame(struct mysql *s, enum db_dir dir, const uint8_t *p, size_t len,
 				d->pkt.len = 0;
 				d->hole = 0;
 				d->keep = keep_for(s, dir);
+				if (dir == DB_FROM_CLIENT)
+					s->qa_pkt = 0;
 			}
 			d->last_seq = d->hdr[3];
 		} else {
 			n = d->plen - d->poff;
 			if (n > len - o)
 				n = len - o;
-			k = 0;
-			if (d->pkt.len < d->keep) {
-				k = d->keep - d->pkt.len;
-				if (k > n)
-					k = n;
-				if (buf_reserve(&d->pkt, d->pkt.len + k + 1)
-				    == 0) {
-					memcpy(d->pkt.data + d->pkt.len,
-					    p + o, k);
-					d->pkt.len += k;
-				} else
-					d->keep = d->pkt.len;
-			}
+			if (dir == DB_FROM_CLIENT)
+				client_bytes(s, d, p + o, n);
+			else
+				keep_bytes(d, p + o, n);
 			d->poff += (uint32_t)n;
 			d->llen += n;
 			o += n;
@@ -1271,6 +1338,10 @@ mysql_gap(void *arg, enum db_dir dir, size_t len, int64_t ts)
 	if (d->sync && d->hdr_have == 4) {
 		left = d->plen - d->poff;
 		if (len <= left) {
+			/* Lost inside a query attribute block: the text's
+			 * start is lost with it. */
+			if (dir == DB_FROM_CLIENT && s->qa_pkt)
+				myqa_fail(&s->qa, "a capture gap in them");
 			if (!d->hole) {
 				d->hole = 1;
 				d->hole_at = d->pkt.len;

@@ -219,6 +219,14 @@ struct mysql {
 
 	char		*pad;		/* cut statements, padded */
 	uint64_t	 bad;		/* malformed packets skipped */
+
+	/* MySQL 8 query attributes of the client packet being framed
+	 * (decode-mysql-attrs.c): qa_pkt when it is a COM_QUERY that may
+	 * carry them; qa_learned once a session picked up mid-stream
+	 * (no handshake seen) showed it sends them. */
+	struct myqa	 qa;
+	int		 qa_pkt;
+	int		 qa_learned;
 };
 
 /* The growable buffer of packet prefixes and texts (NUL-terminated). */

@@ -7,8 +7,11 @@
  * container, in one of three formats:
  *
  *   pgaudit  the stderr log, each line led by log_line_prefix (the
- *            agent's log-line-prefix must equal the server's); lines of
- *            a multi-line message continue with a tab
+ *            agent's log-line-prefix should equal the server's; a
+ *            pgaudit line it does not decode is counted and has a
+ *            prefix read from it, pglog-prefix.c, which is named in a
+ *            note and kept while it decodes lines); lines of a
+ *            multi-line message continue with a tab
  *   pgcsv    csvlog: one CSV row per message, quoted fields may span
  *            lines
  *   pgjson   jsonlog (PostgreSQL 15): one JSON object per line
@@ -60,6 +63,8 @@
 #define PGL_SESSIONS	64	/* backends whose last statement is kept */
 #define PGL_NAME_MAX	64
 #define PGL_DEFAULT_PREFIX	"%m [%p] %q%u@%d "	/* Debian's */
+#define PGL_INFERRED	4	/* prefixes inferred from one log */
+#define PGL_NOTES	8	/* inferred prefixes announced one by one */
 
 /* One decoded message, whatever the container; strings NUL-terminated. */
 struct pgl_rec {
@@ -94,6 +99,16 @@ struct pgl_cursor {
 	}		 texts[PGL_CUR_TEXTS];
 };
 
+/*
+ * A log_line_prefix read from the log. local_at: where in fmt the
+ * client escape read from "[local]" is (%h and %r print it alike), -1
+ * once a line's client address has told which it is.
+ */
+struct pgl_prefix {
+	char		*fmt;
+	int		 local_at;
+};
+
 /* A backend's last audited statement: COPY (query) is counted by its
  * SELECT sub-statement, logged just before it. */
 struct pgl_sess {
@@ -107,7 +122,17 @@ struct pglog {
 	const struct agent_config *cfg;
 	struct dblog_out	 out;
 	int			 kind;		/* PGL_STDERR ... */
-	const char		*prefix;	/* log_line_prefix */
+	const char		*prefix;	/* log-line-prefix, as set */
+	/* stderr: prefixes read from the log itself (pglog-prefix.c) when
+	 * the set one does not decode its session lines, most recently
+	 * used first; the counts of pgaudit lines for the summary. */
+	struct pgl_prefix	 inferred[PGL_INFERRED];
+	int			 ninferred;
+	int			 notes;		/* prefixes announced */
+	uint64_t		 audit_lines;	/* pgaudit-looking lines */
+	uint64_t		 mismatched;	/* of them, not by prefix */
+	uint64_t		 by_inferred;	/* of those, decoded */
+	uint64_t		 told;		/* mismatched at the summary */
 	/* The record being assembled (stderr, csv). */
 	char			*rec;
 	size_t			 reclen;
@@ -907,10 +932,10 @@ pgl_message(struct pglog *g, const struct pgl_rec *r, uint64_t pos)
  * -1 when the line does not match.
  */
 static long
-match_prefix(struct pglog *g, const char *line, size_t len,
+match_prefix(const char *prefix, const char *line, size_t len,
     struct pgl_rec *r, char *w)
 {
-	const char *f = g->prefix, *lit;
+	const char *f = prefix, *lit;
 	size_t i = 0, litlen, vb, ve;
 	const char **dst;
 	char esc;
@@ -1044,6 +1069,189 @@ rec_defaults(struct pgl_rec *r)
 	r->sqlstate = r->message = "";
 }
 
+/*
+ * "LOG:  message": the length of the severity before the colon, 0 when
+ * the text does not start with one. A prefix that does not fit the line
+ * leaves values in front of the severity, and they hold a space.
+ */
+static size_t
+severity_len(const char *m)
+{
+	size_t n = strcspn(m, ": ");
+
+	return m[n] == ':' && n > 0 && n <= 16 ? n : 0;
+}
+
+/* Prefix k: -1 the one set, else one read from the log. */
+static const char *
+prefix_of(const struct pglog *g, int k)
+{
+	return k < 0 ? g->prefix : g->inferred[k].fmt;
+}
+
+/*
+ * Does prefix k decode the held record: a severity starts where its
+ * values end, and for a line that is surely a session's (anchor >= 0:
+ * a pgaudit record, a connection) exactly where that line's severity
+ * is? The message's offset, or -1.
+ */
+static long
+prefix_try(struct pglog *g, int k, struct pgl_rec *r, char *w, long anchor)
+{
+	long off;
+
+	rec_defaults(r);
+	if ((off = match_prefix(prefix_of(g, k), g->rec, g->reclen, r,
+	    w)) < 0 || severity_len(g->rec + off) == 0 ||
+	    (anchor >= 0 && off != anchor))
+		return -1;
+	return off;
+}
+
+/*
+ * Prefix k (read from the log) decoded a record: it moves to the front,
+ * and a client escape read from "[local]" (which %h and %r print alike)
+ * becomes the one the record's address shows.
+ */
+static void
+prefix_used(struct pglog *g, int k, const struct pgl_rec *r)
+{
+	struct pgl_prefix p = g->inferred[k];
+
+	if (p.local_at >= 0 && *r->client != '\0' &&
+	    strcmp(r->client, "[local]") != 0) {
+		p.fmt[p.local_at] = strchr(r->client, '(') != NULL ? 'r' : 'h';
+		p.local_at = -1;
+	}
+	memmove(g->inferred + 1, g->inferred, (size_t)k *
+	    sizeof(g->inferred[0]));
+	g->inferred[0] = p;
+}
+
+static void
+pgl_note(struct pglog *g, const char *msg)
+{
+	if (g->out.note != NULL)
+		g->out.note(g->out.arg, msg);
+}
+
+/*
+ * A session's line that no prefix decodes: a prefix is read from the
+ * line itself (pglog-prefix.c) and kept, most recently used first, when
+ * it decodes the line; the first few are announced, naming the prefix.
+ * A pgaudit line it fails for is bad, with the setting to change.
+ * Returns the message's offset or -1.
+ */
+static long
+prefix_infer(struct pglog *g, struct pgl_rec *r, char *w, long anchor,
+    int audit)
+{
+	char p[PGLOG_PREFIX_MAX + 1], msg[3 * PGLOG_PREFIX_MAX];
+	const char *why = NULL;
+	long local_at = -1, off;
+
+	if (pglog_prefix_infer(g->rec, (size_t)anchor, p, sizeof(p),
+	    &local_at, &why) == 0) {
+		rec_defaults(r);
+		if (match_prefix(p, g->rec, g->reclen, r, w) != anchor)
+			why = "the prefix read from it does not decode it";
+	}
+	if (why != NULL) {
+		if (!audit)
+			return -1;
+		snprintf(msg, sizeof(msg), "a pgaudit line does not match "
+		    "log-line-prefix '%s' and no prefix can be read from it "
+		    "(%s): set log-line-prefix to the server's log_line_prefix "
+		    "(SHOW log_line_prefix)", g->prefix, why);
+		g->out.bad(g->out.arg, msg);
+		return -1;
+	}
+	if (g->ninferred == PGL_INFERRED)
+		free(g->inferred[--g->ninferred].fmt);
+	memmove(g->inferred + 1, g->inferred, (size_t)g->ninferred *
+	    sizeof(g->inferred[0]));
+	g->inferred[0].fmt = xstrdup(p);
+	g->inferred[0].local_at = (int)local_at;
+	g->ninferred++;
+	if (g->notes < PGL_NOTES) {
+		snprintf(msg, sizeof(msg), "log lines do not match "
+		    "log-line-prefix '%s': decoding them with '%s', read from "
+		    "the log; set log-line-prefix to the server's "
+		    "log_line_prefix", g->prefix, p);
+		pgl_note(g, msg);
+	} else if (g->notes == PGL_NOTES)
+		pgl_note(g, "more prefixes read from the log: not announced "
+		    "one by one");
+	g->notes++;
+	if ((off = prefix_try(g, 0, r, w, anchor)) >= 0)
+		prefix_used(g, 0, r);
+	return off;
+}
+
+/*
+ * The prefix that decodes the held record: the one set, else the ones
+ * read from the log, most recently used first. A pgaudit line that the
+ * one set does not decode is counted; when no prefix decodes a line
+ * that is surely a session's (pgaudit, a connection), one is read from
+ * it. -1: not a session line, or an undecoded one.
+ */
+static long
+stderr_prefix(struct pglog *g, struct pgl_rec *r, char *w)
+{
+	int audit, k;
+	long anchor = pglog_anchor_at(g->rec, strcspn(g->rec, "\n"), &audit),
+	    off;
+
+	audit = anchor >= 0 && audit;
+	if (audit)
+		g->audit_lines++;
+	if ((off = prefix_try(g, -1, r, w, anchor)) >= 0)
+		return off;
+	if (audit)
+		g->mismatched++;
+	for (k = 0; k < g->ninferred; k++)
+		if ((off = prefix_try(g, k, r, w, anchor)) >= 0) {
+			prefix_used(g, k, r);
+			break;
+		}
+	if (off < 0 && anchor >= 0)
+		off = prefix_infer(g, r, w, anchor, audit);
+	if (off >= 0 && audit)
+		g->by_inferred++;
+	return off;
+}
+
+/*
+ * How many pgaudit lines the prefix set did not decode and what became
+ * of them, said at the end of the input read so far when that count has
+ * at least doubled since it was last said (a live log is not flooded).
+ */
+static void
+prefix_summary(struct pglog *g)
+{
+	char msg[3 * PGLOG_PREFIX_MAX];
+
+	if (g->mismatched == 0 || (g->told > 0 &&
+	    g->mismatched < 2 * g->told))
+		return;
+	g->told = g->mismatched;
+	if (g->by_inferred > 0)
+		snprintf(msg, sizeof(msg), "%" PRIu64 " of %" PRIu64
+		    " pgaudit lines do not match log-line-prefix '%s': %"
+		    PRIu64 " decoded with '%s', read from the log, %" PRIu64
+		    " not decoded; set log-line-prefix to the server's "
+		    "log_line_prefix", g->mismatched, g->audit_lines,
+		    g->prefix, g->by_inferred, g->inferred[0].fmt,
+		    g->mismatched - g->by_inferred);
+	else
+		snprintf(msg, sizeof(msg), "%" PRIu64 " of %" PRIu64
+		    " pgaudit lines do not match log-line-prefix '%s' and "
+		    "none could be decoded: set log-line-prefix to the "
+		    "server's log_line_prefix (SHOW log_line_prefix)",
+		    g->mismatched, g->audit_lines, g->prefix);
+	pgl_note(g, msg);
+}
+
 /* stderr: the held record (first line + continuations) is complete. */
 static void
 stderr_record(struct pglog *g)
@@ -1057,8 +1265,7 @@ stderr_record(struct pglog *g)
 	 * a prefix of 256 bytes), then the client and the severity. */
 	grow(&g->scratch, &g->scap, 2 * g->reclen + 4096);
 	w = g->scratch;
-	rec_defaults(&r);
-	if ((off = match_prefix(g, g->rec, g->reclen, &r, w)) < 0)
+	if ((off = stderr_prefix(g, &r, w)) < 0)
 		return;		/* not a session line */
 	w = g->scratch + g->reclen + 1024;	/* after match's */
 	if (r.client != NULL && *r.client != '\0') {
@@ -1068,8 +1275,7 @@ stderr_record(struct pglog *g)
 	}
 	/* "LOG:  message" */
 	m = g->rec + off;
-	n = strcspn(m, ":");
-	if (m[n] != ':' || n == 0 || n > 16)
+	if ((n = severity_len(m)) == 0)
 		return;
 	sev = w;
 	memcpy(sev, m, n);
@@ -1122,6 +1328,15 @@ stderr_flush(void *arg)
 	else
 		stderr_record(g);
 	hold_reset(g);
+}
+
+/* No more lines for now: the record held is whole, and the counts of
+ * pgaudit lines the prefix set did not decode are said. */
+static void
+stderr_flush_all(void *arg)
+{
+	stderr_flush(arg);
+	prefix_summary(arg);
 }
 
 static void
@@ -1347,6 +1562,8 @@ pglog_free(void *arg)
 		for (k = 0; k < PGL_CUR_TEXTS; k++)
 			free(g->cur[i].texts[k].sql);
 	}
+	for (i = 0; i < PGL_INFERRED; i++)
+		free(g->inferred[i].fmt);
 	free(g->last_stmt);
 	free(g->rec);
 	free(g->scratch);
@@ -1355,7 +1572,7 @@ pglog_free(void *arg)
 }
 
 const struct dblog_format dblog_pgaudit = {
-	"pgaudit", "postgresql", stderr_new, stderr_line, stderr_flush,
+	"pgaudit", "postgresql", stderr_new, stderr_line, stderr_flush_all,
 	pglog_free
 };
 const struct dblog_format dblog_pgcsv = {

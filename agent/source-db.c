@@ -171,7 +171,8 @@ source_db_done(const struct source_db *s)
 	return s->done;
 }
 
-/* read: events emitted; errors: undecodable packets and refused events. */
+/* read: events emitted; errors: undecodable packets, malformed input the
+ * decoders skipped and refused events. */
 void
 source_db_stats(const struct source_db *s, struct source_stats *st)
 {
@@ -181,7 +182,8 @@ source_db_stats(const struct source_db *s, struct source_stats *st)
 	capture_stats(s->cap, &cs);
 	db_stats(s->db, &ds);
 	st->read = s->pos;
-	st->errors = cs.decode_errors + ds.invalid + ds.normalise_errors;
+	st->errors = cs.decode_errors + ds.invalid + ds.normalise_errors +
+	    ds.malformed;
 }
 
 void
@@ -204,11 +206,12 @@ source_db_free(struct source_db *s)
 		    "lower bounds", cs.kernel_drops, cs.if_drops);
 	log_info("db: %" PRIu64 " packets, %" PRIu64 " connections (%"
 	    PRIu64 " evicted, %" PRIu64 " idle), %" PRIu64 " queries, %"
-	    PRIu64 " session events; reassembly: %" PRIu64 " gaps (%" PRIu64
-	    " bytes), %" PRIu64 " out of order, %" PRIu64 " retransmitted "
-	    "bytes, %" PRIu64 " conflicts, %" PRIu64 " at caps",
-	    ds.packets, ds.sessions, ds.evicted, ds.idle_closed, ds.queries,
-	    ds.session_events, ds.reasm.gaps, ds.reasm.gap_bytes,
+	    PRIu64 " session events, %" PRIu64 " malformed; reassembly: %"
+	    PRIu64 " gaps (%" PRIu64 " bytes), %" PRIu64 " out of order, %"
+	    PRIu64 " retransmitted bytes, %" PRIu64 " conflicts, %" PRIu64
+	    " at caps", ds.packets, ds.sessions, ds.evicted, ds.idle_closed,
+	    ds.queries, ds.session_events, ds.malformed, ds.reasm.gaps,
+	    ds.reasm.gap_bytes,
 	    ds.reasm.ooo, ds.reasm.retrans_bytes, ds.reasm.conflicts,
 	    ds.reasm.cap_stream + ds.reasm.cap_memory);
 	db_free(s->db);

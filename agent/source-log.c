@@ -116,6 +116,16 @@ log_query(void *arg, const struct db_session_info *info,
 		s->st.read++;
 }
 
+/* The format's word on the log itself (a log-line-prefix that does
+ * not fit it): the operator's to read. */
+static void
+log_note(void *arg, const char *msg)
+{
+	struct source_log *s = arg;
+
+	log_warnx("%s: %s", s->path, msg);
+}
+
 /*
  * The format's word on rows it could not count: the fill ledger keys it
  * by user, database and the fingerprint db_query_event() gives the text,
@@ -240,7 +250,7 @@ source_log_new(struct event_base *base, const char *arg,
 		return NULL;
 	}
 	if (cfg->log_line_prefix != NULL &&
-	    strlen(cfg->log_line_prefix) > 256) {
+	    strlen(cfg->log_line_prefix) > PGLOG_PREFIX_MAX) {
 		snprintf(err, errlen, "log-line-prefix: over 256 bytes");
 		return NULL;
 	}
@@ -254,6 +264,7 @@ source_log_new(struct event_base *base, const char *arg,
 	out.session = log_session;
 	out.bad = log_bad;
 	out.fill = log_fill;
+	out.note = log_note;
 	out.arg = s;
 	if (strcmp(fmt->db_system, "postgresql") == 0)
 		statfill_enable(fmt->db_system);

@@ -8,7 +8,9 @@
  * the normaliser and the event schema see what the parser produced.
  * Beyond "no crash, no overread, no leak" it checks that positions never
  * go back and never pass the end of the input, and that every event
- * the parser reports is accepted by the schema.
+ * the parser reports is accepted by the schema. A pgaudit line with
+ * another prefix has one read from it (agent/pglog-prefix.c), and its
+ * note must be a bounded string.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -81,6 +83,15 @@ on_bad(void *arg, const char *why)
 	(void)why;
 }
 
+/* A note on the log (a prefix read from it): a bounded string. */
+static void
+on_note(void *arg, const char *msg)
+{
+	(void)arg;
+	if (msg == NULL || memchr(msg, '\0', 4096) == NULL)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -89,7 +100,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		&dblog_mysql_slow, &dblog_mariadb_audit
 	};
 	struct dblog_out out = { on_query, on_session, on_bad, NULL,
-	    on_fill };
+	    on_fill, on_note };
 	const struct dblog_format *f;
 	const char *buf;
 	size_t len, i, e;

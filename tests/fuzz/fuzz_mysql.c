@@ -12,7 +12,8 @@
  * exceeds statement_max + 1 (a cut text is padded one past it), error
  * codes are short NUL-terminated strings,
  * the end of a query is not before its start, and the session strings
- * stay NUL-terminated. tests/unit/test_mysql.c writes the seed corpus
+ * stay NUL-terminated, and a malformed query attribute block is told
+ * with a bounded reason. tests/unit/test_mysql.c writes the seed corpus
  * (LW_MYSQL_CORPUS=dir); tests/fuzz/driver.c replays it under gcc.
  */
 #include <stdint.h>
@@ -80,12 +81,22 @@ on_session(void *arg, const struct db_session_info *info, const char *action,
 		touch(code, strlen(code));
 }
 
+/* Input the decoder could not read: a short constant reason. */
+static void
+on_bad(void *arg, const struct db_session_info *info, const char *why)
+{
+	(void)arg;
+	check_info(info);
+	if (why == NULL || memchr(why, '\0', 256) == NULL)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct agent_config cfg;
 	struct db_session_info info;
-	struct db_out out = { on_query, on_session, NULL };
+	struct db_out out = { on_query, on_session, NULL, on_bad };
 	void *ctx;
 	size_t off = 0, n, s;
 	int64_t ts = 1;

@@ -27,6 +27,9 @@
 #      queries returned - the SELECTs, COPY of a table (which no log
 #      counts), COPY (query), a FETCH loop committed and one rolled
 #      back - over TLS and over the Unix socket, and nothing twice.
+#   6. A log_line_prefix the agent is not told ('%m [%p] %u@%d %a %h '):
+#      the prefix is read from the log and named, the lines its own
+#      prefix missed are counted, the rows are exact.
 #   Sessions: a disconnect carries the server's "session time".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-pg.sh"
@@ -88,7 +91,7 @@ CREATE ROLE lwmon LOGIN PASSWORD 'mon-pw'; GRANT pg_monitor TO lwmon;
 CREATE ROLE mallory LOGIN PASSWORD 'right-one';
 ALTER ROLE lwmon SET pgaudit.log = 'none';
 " || { fail setup "load"; exit 1; }
-for u in alice bob carol dave erin grace frank rot dd1 dd2; do
+for u in alice bob carol dave erin grace frank rot dd1 dd2 pfx; do
 	pg_sql "$PGD" crm "CREATE ROLE $u LOGIN; GRANT USAGE ON SCHEMA crm TO $u;
 	    GRANT ALL ON ALL TABLES IN SCHEMA crm TO $u" ||
 	    { fail setup "role $u"; exit 1; }
@@ -383,4 +386,47 @@ is dedup_tls_log_only "$(dd dd2 wire) $(dd dd2 log)" "0 1"
 sql "$T/c.db" "SELECT json FROM events WHERE agent='lv'" >"$T/lv.jsonl"
 is live_events_stored "$(grep -c '"source":"log"' "$T/lv.jsonl")" "$(grep -c . "$T/lv.jsonl")"
 check live_no_literals sh -c "! grep -q -e '$SECRET' -e example '$T/lv.jsonl'"
+
+# 6. A log_line_prefix the agent is not told: the server now writes
+# '%m [%p] %u@%d %a %h ' into a new stderr file; --read-log without
+# --log-line-prefix reads the prefix from the pgaudit lines, names it,
+# counts the lines its own prefix did not decode, and reports each
+# statement with its rows.
+# The prefix first, then (once every process has it) the file name,
+# whose change makes the logging collector switch files: the new file
+# holds lines of the new prefix only.
+NEWPFX='%m [%p] %u@%d %a %h '
+pg_sql "$PGD" postgres "ALTER SYSTEM SET log_line_prefix = '$NEWPFX'" &&
+    pg_sql "$PGD" postgres "SELECT pg_reload_conf()" >/dev/null &&
+    sleep 1 &&
+    pg_sql "$PGD" postgres "ALTER SYSTEM SET log_filename = 'pg2.log'" &&
+    pg_sql "$PGD" postgres "SELECT pg_reload_conf()" >/dev/null ||
+    fail prefix_setup "could not change log_line_prefix"
+i=0
+while [ $i -lt 50 ] && [ ! -f "$LOGD/pg2.log" ]; do sleep 0.1; i=$((i + 1)); done
+[ -f "$LOGD/pg2.log" ] ||
+    pg_sql "$PGD" postgres "SELECT pg_rotate_logfile()" >/dev/null
+tls pfx -c "SELECT * FROM crm.customers WHERE id <= 4321" >/dev/null
+tls pfx -c "SELECT id, email FROM crm.customers WHERE id > $((N - 4221))" >/dev/null
+tls pfx -c "SELECT name FROM crm.customers WHERE id % 4 = 1 AND id <= 8640" >/dev/null
+i=0
+while [ $i -lt 50 ] && [ "$(grep -c 'pfx@crm .*AUDIT: SESSION' "$LOGD/pg2.log")" != 3 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+check prefix_server_format grep -q "\] pfx@crm psql 127\.0\.0\.1 LOG:  AUDIT: SESSION" "$LOGD/pg2.log"
+"$AGENT" --read-log "pgaudit:$LOGD/pg2.log" >"$T/pfx.jsonl" 2>"$T/pfx.err"
+check prefix_exit [ $? -eq 0 ]
+P="$T/pfx.jsonl"
+is prefix_rows "$(q $P pfx 'f("command") == "SELECT"' 'f("rows_returned")')" "3 $((4321 + 4221 + 2160))"
+is prefix_each "$(awk "$J"' f("type") == "db.query" && f("db_user") == "pfx" { print f("rows_returned") }' "$P" | tr '\n' ' ')" "4321 4221 2160 "
+is prefix_session "$(q $P pfx 'f("database") == "crm" && f("app_name") == "psql" && f("client") == "127.0.0.1" && f("session_id") ~ /^[0-9]+$/ && $0 ~ /"tables":\["crm.customers"\]/' 1)" "3 3"
+check prefix_named grep -q "log lines do not match log-line-prefix '%m \\[%p\\] %q%u@%d ': decoding them with '%m \\[%p\\] %u@%d %a %h ', read from the log" "$T/pfx.err"
+check prefix_counted grep -Eq "([0-9]+) of \\1 pgaudit lines do not match log-line-prefix '%m \\[%p\\] %q%u@%d ': \\1 decoded with '%m \\[%p\\] %u@%d %a %h ', read from the log, 0 not decoded" "$T/pfx.err"
+check prefix_no_literals sh -c "! grep -q -e 8640 -e $((N - 4221)) -e '<= 4321' '$P'"
+is prefix_sessions "$(grep '"type":"db.session"' "$P" | grep -c '"db_user":"pfx"')" 6
+# Told the server's prefix: the same events, nothing to say.
+"$AGENT" --read-log "pgaudit:$LOGD/pg2.log" --log-line-prefix "$NEWPFX" \
+    >"$T/pfx2.jsonl" 2>"$T/pfx2.err"
+check prefix_told_same cmp -s "$T/pfx.jsonl" "$T/pfx2.jsonl"
+check prefix_told_quiet sh -c "! grep -q 'do not match' '$T/pfx2.err'"
 finish

@@ -83,12 +83,25 @@ on_fill(void *arg, const struct db_session_info *info, const char *sql,
 		fills[nfill++] = strdup(buf);
 }
 
+/* The last bad record's reason, and the notes, in order. */
+static char	 lastbad[1024];
+static char	*notes[MAXEV];
+static int	 nnote;
+
 static void
 on_bad(void *arg, const char *why)
 {
 	(void)arg;
-	(void)why;
+	snprintf(lastbad, sizeof(lastbad), "%s", why);
 	nbad++;
+}
+
+static void
+on_note(void *arg, const char *msg)
+{
+	(void)arg;
+	if (nnote < MAXEV)
+		notes[nnote++] = strdup(msg);
 }
 
 static void
@@ -100,7 +113,10 @@ reset(void)
 		free(sess[--nsess]);
 	while (nfill > 0)
 		free(fills[--nfill]);
+	while (nnote > 0)
+		free(notes[--nnote]);
 	nbad = 0;
+	lastbad[0] = '\0';
 	agent_config_defaults(&cfg);
 }
 
@@ -110,7 +126,7 @@ feed(const struct dblog_format *f, const char *buf, size_t len,
     size_t from)
 {
 	struct dblog_out out = { on_query, on_session, on_bad, NULL,
-	    on_fill };
+	    on_fill, on_note };
 	void *d = f->new(&cfg, &out);
 	size_t i = from, e;
 

@@ -22,6 +22,7 @@
 #define CAP_ATTRS	0x00100000U
 #define CAP_LENENC	0x00200000U
 #define CAP_DEPRECATE	0x01000000U
+#define CAP_QATTRS	0x08000000U	/* CLIENT_QUERY_ATTRIBUTES */
 
 /* Byte buffers */
 
@@ -496,6 +497,20 @@ on_session(void *arg, const struct db_session_info *info, const char *action,
 	snprintf(r->sid, sizeof(r->sid), "%s", info->session_id);
 }
 
+/* Reasons told to out->bad, in order. */
+static char		 BAD[16][192];
+static int		 nbad;
+
+static void
+on_bad(void *arg, const struct db_session_info *info, const char *why)
+{
+	(void)arg;
+	(void)info;
+	if (nbad < 16)
+		snprintf(BAD[nbad], sizeof(BAD[0]), "%s", why);
+	nbad++;
+}
+
 static uint64_t rng = 88172645463325252ULL;
 
 static uint64_t
@@ -516,7 +531,7 @@ run_mode(int mode)
 {
 	struct agent_config cfg;
 	struct db_session_info info;
-	struct db_out out = { on_query, on_session, NULL };
+	struct db_out out = { on_query, on_session, NULL, on_bad };
 	void *ctx;
 	int64_t ts = 1000;
 	int i;
@@ -525,7 +540,7 @@ run_mode(int mode)
 	agent_config_defaults(&cfg);
 	memset(&info, 0, sizeof(info));
 	info.db_system = "mysql";
-	nq = ns = 0;
+	nq = ns = nbad = 0;
 	ctx = db_proto_mysql.new(&info, &out, &cfg);
 	for (i = 0; i < S.n; i++) {
 		struct turn *t = &S.t[i];
@@ -620,7 +635,7 @@ static struct srec	 S0[64];
 static void
 run_all(int maxmode)
 {
-	int mode, i, nq0 = 0, ns0 = 0;
+	int mode, i, nq0 = 0, ns0 = 0, nbad0 = 0;
 
 	dump_corpus();
 	for (mode = maxmode; mode >= 0; mode--) {
@@ -630,10 +645,12 @@ run_all(int maxmode)
 			memcpy(S0, SS, sizeof(SS));
 			nq0 = nq;
 			ns0 = ns;
+			nbad0 = nbad;
 			continue;
 		}
 		CHECK_INT(nq, nq0);
 		CHECK_INT(ns, ns0);
+		CHECK_INT(nbad, nbad0);
 		for (i = 0; i < nq && i < nq0; i++) {
 			CHECK_STR(Q[i].sql, Q0[i].sql);
 			CHECK_INT(Q[i].rows, Q0[i].rows);
@@ -1494,6 +1511,310 @@ test_garbage(void)
 	CHECK(1);
 }
 
+/*
+ * MySQL 8 query attributes (COM_QUERY with CLIENT_QUERY_ATTRIBUTES),
+ * built byte for byte from the protocol documentation: the COM_QUERY
+ * layout (parameter_count, parameter_set_count, null_bitmap,
+ * new_params_bind_flag, per attribute its type and name, the values of
+ * those not NULL, then the text), each value as the docs' "Binary
+ * Protocol Value" examples give it.
+ */
+struct qattr {
+	unsigned	 type;		/* 0x8000: unsigned */
+	const char	*name;
+	const void	*value;		/* NULL: a NULL attribute */
+	size_t		 len;
+};
+
+static void
+query_attrs(const struct qattr *a, size_t n, const char *sql)
+{
+	struct wb b = { 0 };
+	uint8_t nulls[8] = { 0 };
+	size_t i;
+
+	wb_u8(&b, 0x03);
+	wb_lenenc(&b, n);
+	wb_lenenc(&b, 1);
+	if (n > 0) {
+		for (i = 0; i < n; i++)
+			if (a[i].value == NULL)
+				nulls[i / 8] |= (uint8_t)(1 << (i % 8));
+		wb_put(&b, nulls, (n + 7) / 8);
+		wb_u8(&b, 1);
+		for (i = 0; i < n; i++) {
+			wb_le(&b, a[i].type, 2);
+			wb_lstr(&b, a[i].name);
+		}
+		for (i = 0; i < n; i++)
+			if (a[i].value != NULL)
+				wb_put(&b, a[i].value, a[i].len);
+	}
+	wb_put(&b, sql, strlen(sql));
+	S.seq[DB_FROM_CLIENT] = 0;
+	packet(DB_FROM_CLIENT, &b);
+	S.seq[DB_FROM_SERVER] = S.seq[DB_FROM_CLIENT];
+	free_wb(&b);
+}
+
+/* A session of MySQL 8 (server and client with query attributes). */
+static void
+login_attrs(const char *user)
+{
+	greeting(CAP_BASE | CAP_DB | CAP_ATTRS | CAP_LENENC | CAP_SSL |
+	    CAP_DEPRECATE | CAP_QATTRS, 88);
+	handshake_response(CAP_BASE | CAP_DB | CAP_ATTRS | CAP_LENENC |
+	    CAP_DEPRECATE | CAP_QATTRS, user, "crm", "mysql");
+	srv_ok(0, 2);
+}
+
+/* The docs' examples: "foo", int64 1, double 10.2, float 10.2, datetime
+ * 2010-10-17 19:27:30.000001, date 2010-10-17, time -120d 19:27:30. */
+static const uint8_t v_foo[] = { 0x03, 0x66, 0x6f, 0x6f };
+static const uint8_t v_ll[] = { 0x01, 0, 0, 0, 0, 0, 0, 0 };
+static const uint8_t v_long[] = { 0x01, 0, 0, 0 };
+static const uint8_t v_short[] = { 0x01, 0 };
+static const uint8_t v_tiny[] = { 0x01 };
+static const uint8_t v_double[] = { 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+    0x24, 0x40 };
+static const uint8_t v_float[] = { 0x33, 0x33, 0x23, 0x41 };
+static const uint8_t v_datetime[] = { 0x0b, 0xda, 0x07, 0x0a, 0x11, 0x13,
+    0x1b, 0x1e, 0x01, 0x00, 0x00, 0x00 };
+static const uint8_t v_date[] = { 0x04, 0xda, 0x07, 0x0a, 0x11 };
+static const uint8_t v_time[] = { 0x0c, 0x01, 0x78, 0x00, 0x00, 0x00,
+    0x13, 0x1b, 0x1e, 0x01, 0x00, 0x00, 0x00 };
+static const uint8_t v_decimal[] = { 0x04, '3', '.', '1', '4' };
+
+static void
+test_query_attributes(void)
+{
+	/* A traceparent a connector might send, and a 100 KB value: more
+	 * than the decoder keeps of a packet, read past, never kept. */
+	static const char tp[] = "00-0af7651916cd43dd8448eb211c80319c-"
+	    "b7ad6b7169203331-01";
+	struct wb big = { 0 }, trace = { 0 };
+	struct qattr a[12];
+	size_t i;
+
+	wb_lstr(&trace, tp);
+	wb_lenenc(&big, 100000);
+	for (i = 0; i < 100000; i++)
+		wb_u8(&big, 'A' + i % 26);
+	a[0] = (struct qattr){ 0xfe, "name", v_foo, sizeof(v_foo) };
+	a[1] = (struct qattr){ 0x08 | 0x8000, "tenant", v_ll, sizeof(v_ll) };
+	a[2] = (struct qattr){ 0x05, "ratio", v_double, sizeof(v_double) };
+	a[3] = (struct qattr){ 0x0c, "at", v_datetime, sizeof(v_datetime) };
+	a[4] = (struct qattr){ 0xfe, "nothing", NULL, 0 };
+	a[5] = (struct qattr){ 0x03, "long", v_long, sizeof(v_long) };
+	a[6] = (struct qattr){ 0x02, "short", v_short, sizeof(v_short) };
+	a[7] = (struct qattr){ 0x01, "tiny", v_tiny, sizeof(v_tiny) };
+	a[8] = (struct qattr){ 0x04, "float", v_float, sizeof(v_float) };
+	a[9] = (struct qattr){ 0x0a, "day", v_date, sizeof(v_date) };
+	a[10] = (struct qattr){ 0x0b, "time", v_time, sizeof(v_time) };
+	a[11] = (struct qattr){ 0xf6, "dec", v_decimal, sizeof(v_decimal) };
+
+	script_reset();
+	login_attrs("mia");
+	/* Several types, a NULL among them. */
+	query_attrs(a, 12, "SELECT * FROM customers WHERE id = 5");
+	srv_resultset(2, 7, 1, 0, 0);
+	/* Zero attributes, the capability negotiated: what libmysqlclient
+	 * 8 sends with every query. */
+	query_attrs(NULL, 0, "SELECT 1");
+	srv_resultset(1, 1, 1, 0, 0);
+	/* A NULL attribute alone: no value follows it. */
+	a[0] = (struct qattr){ 0xfd, "nothing", NULL, 0 };
+	query_attrs(a, 1, "UPDATE customers SET name = 'x' WHERE id = 2");
+	srv_ok(1, 2);
+	run_all(3);
+	REQUIRE(nq == 3);
+	CHECK_STR(Q[0].sql, "SELECT * FROM customers WHERE id = 5");
+	CHECK_STR(Q[0].command, "");
+	CHECK_INT(Q[0].rows, 7);
+	CHECK_INT(Q[0].partial, 0);
+	CHECK_STR(Q[1].sql, "SELECT 1");
+	CHECK_INT(Q[1].rows, 1);
+	CHECK_STR(Q[2].sql, "UPDATE customers SET name = 'x' WHERE id = 2");
+	CHECK_INT(Q[2].affected, 1);
+	CHECK_INT(nbad, 0);
+	/* Long values, a string's and a traceparent's. */
+	script_reset();
+	login_attrs("mia");
+	a[0] = (struct qattr){ 0xfd, "blob", big.d, big.len };
+	a[1] = (struct qattr){ 0xfe, "traceparent", trace.d, trace.len };
+	query_attrs(a, 2, "SELECT name FROM customers");
+	srv_resultset(1, 3, 1, 0, 0);
+	run_all(3);
+	REQUIRE(nq == 1);
+	CHECK_STR(Q[0].sql, "SELECT name FROM customers");
+	CHECK_INT(Q[0].sql_len, 26);
+	CHECK_INT(Q[0].rows, 3);
+	CHECK_INT(nbad, 0);
+	script_reset();
+	free_wb(&big);
+	free_wb(&trace);
+}
+
+/*
+ * Attribute blocks the server refuses or that end early: the query is
+ * reported without a text (command QUERY), each told to out->bad with
+ * its reason, and the session goes on in step.
+ */
+static void
+test_query_attributes_bad(void)
+{
+	static const struct {
+		const char	*bytes;
+		size_t		 len;
+		const char	*why;
+	} t[] = {
+		{ "\x02\x02SELECT 1", 10, "parameter_set_count is not 1 "
+		    "(the server refuses the packet)" },
+		{ "\x01\x01\x00\x00\xfe\x00\x01" "aSELECT 1", 16,
+		    "new_params_bind_flag is 0 (the server refuses the "
+		    "packet)" },
+		{ "\x01\x01\x00\x01\xfe\x00\x01" "a\xff" "SELECT 1", 17,
+		    "an attribute value's length starts with 0xff" },
+		{ "\x01\x01\x00\x01\xfe\x00\xfbSELECT 1", 15,
+		    "an attribute name's length is NULL" },
+		{ "\xfc\x01\x04\x01SELECT 1", 12,
+		    "more query attributes than the 1024 read" },
+		{ "\x01\x01\x00\x01\xfe\x00\x01" "a\x20" "SELECT 1", 17,
+		    "the query attributes run past the end of the packet" },
+		{ "", 0, "the query attributes run past the end of the "
+		    "packet" },
+	};
+	char want[192];
+	size_t i, n = sizeof(t) / sizeof(t[0]);
+
+	script_reset();
+	login_attrs("nils");
+	for (i = 0; i < n; i++) {
+		cmd(0x03, t[i].bytes, t[i].len);
+		srv_err(1835, "Malformed communication packet.");
+	}
+	query_attrs(NULL, 0, "SELECT 2");
+	srv_resultset(1, 1, 1, 0, 0);
+	run_all(3);
+	REQUIRE(nq == (int)n + 1);
+	REQUIRE(nbad == (int)n);
+	for (i = 0; i < n; i++) {
+		CHECK_STR(Q[i].command, "QUERY");
+		CHECK_INT(Q[i].sql_len, 0);
+		CHECK_INT(Q[i].error, 1);
+		CHECK_STR(Q[i].code, "1835");
+		snprintf(want, sizeof(want), "COM_QUERY query attributes: %s; "
+		    "the statement is not decoded", t[i].why);
+		CHECK_STR(BAD[i], want);
+	}
+	CHECK_STR(Q[n].sql, "SELECT 2");
+	CHECK_INT(Q[n].rows, 1);
+	script_reset();
+}
+
+/* A capture gap inside the block: the text's start is lost with it. */
+static void
+test_query_attributes_gap(void)
+{
+	struct wb b = { 0 }, *w;
+	size_t i, cut = 40, lost = 100;
+
+	script_reset();
+	login_attrs("olga");
+	/* One 1,000-byte string attribute; the gap is inside its value. */
+	wb_le(&b, 1 + 1 + 1 + 1 + 1 + 2 + 2 + 3 + 1000 + 8, 3);
+	wb_u8(&b, 0);
+	wb_u8(&b, 0x03);
+	wb_u8(&b, 0x01);
+	wb_u8(&b, 0x01);
+	wb_u8(&b, 0x00);
+	wb_u8(&b, 0x01);
+	wb_le(&b, 0xfe, 2);
+	wb_lstr(&b, "k");
+	wb_u8(&b, 0xfc);
+	wb_le(&b, 1000, 2);
+	for (i = 0; i < 1000; i++)
+		wb_u8(&b, 'v');
+	wb_put(&b, "SELECT 3", 8);
+	w = turn(DB_FROM_CLIENT);
+	wb_put(w, b.d, cut);
+	gap_turn(DB_FROM_CLIENT, lost);
+	wb_put(turn(DB_FROM_CLIENT), b.d + cut + lost, b.len - cut - lost);
+	free_wb(&b);
+	S.seq[DB_FROM_SERVER] = 1;
+	srv_resultset(1, 4, 1, 0, 0);
+	query_attrs(NULL, 0, "SELECT 4");
+	srv_resultset(1, 1, 1, 0, 0);
+	run_all(3);
+	REQUIRE(nq == 2);
+	CHECK_STR(Q[0].command, "QUERY");
+	CHECK_INT(Q[0].sql_len, 0);
+	CHECK_INT(Q[0].rows, 4);
+	CHECK_INT(Q[0].partial, 1);
+	REQUIRE(nbad == 1);
+	CHECK_STR(BAD[0], "COM_QUERY query attributes: a capture gap in them; "
+	    "the statement is not decoded");
+	CHECK_STR(Q[1].sql, "SELECT 4");
+	script_reset();
+}
+
+/*
+ * Joined mid-stream (no handshake: the capability is not known): a
+ * command with a block is recognised by its shape and read, the next
+ * ones then too; a query without one stays plain text.
+ */
+static void
+test_query_attributes_midstream(void)
+{
+	struct qattr a[1] = { { 0xfe, "app", v_foo, sizeof(v_foo) } };
+	int i;
+
+	script_reset();
+	S.seq[DB_FROM_SERVER] = 9;
+	for (i = 0; i < 5; i++)
+		srv_textrow(i);
+	srv_okfe(2);
+	query_attrs(a, 1, "SELECT * FROM customers WHERE id = 7");
+	S.t[S.n - 1].chunk1 = 1;
+	srv_resultset(3, 2, 1, 0, 0);
+	query_attrs(NULL, 0, "SELECT 5");
+	srv_resultset(1, 1, 1, 0, 0);
+	run_all(3);
+	REQUIRE(nq == 2);
+	CHECK_STR(Q[0].sql, "SELECT * FROM customers WHERE id = 7");
+	CHECK_INT(Q[0].rows, 2);
+	CHECK_STR(Q[1].sql, "SELECT 5");
+	CHECK_INT(nbad, 0);
+	/* Without a block: the text from the command's next byte. */
+	script_reset();
+	S.seq[DB_FROM_SERVER] = 3;
+	srv_okfe(2);
+	query("SELECT * FROM customers WHERE id = 8");
+	S.t[S.n - 1].chunk1 = 1;
+	srv_resultset(3, 1, 1, 0, 0);
+	run_all(3);
+	REQUIRE(nq == 1);
+	CHECK_STR(Q[0].sql, "SELECT * FROM customers WHERE id = 8");
+	script_reset();
+}
+
+/* MariaDB (no CLIENT_QUERY_ATTRIBUTES): bytes after the command are the
+ * text, even ones that look like a block. */
+static void
+test_query_attributes_not_negotiated(void)
+{
+	script_reset();
+	login(CAP_BASE | CAP_DEPRECATE, "pia", "crm");
+	cmd(0x03, "\x00\x01SELECT 6", 10);
+	srv_err(1064, "You have an error in your SQL syntax");
+	run_all(3);
+	REQUIRE(nq == 1);
+	CHECK_INT(Q[0].sql_len, 10);
+	CHECK(memcmp(Q[0].sql, "\0\1SELECT 6", 10) == 0);
+	CHECK_INT(nbad, 0);
+	script_reset();
+}
+
 static const struct test tests[] = {
 	{ "handshake", test_handshake },
 	{ "auth_failed", test_auth_failed },
@@ -1519,6 +1840,12 @@ static const struct test tests[] = {
 	{ "midstream", test_midstream },
 	{ "compress", test_compress },
 	{ "garbage", test_garbage },
+	{ "query_attributes", test_query_attributes },
+	{ "query_attributes_bad", test_query_attributes_bad },
+	{ "query_attributes_gap", test_query_attributes_gap },
+	{ "query_attributes_midstream", test_query_attributes_midstream },
+	{ "query_attributes_not_negotiated",
+	    test_query_attributes_not_negotiated },
 };
 
 HARNESS_MAIN(tests)

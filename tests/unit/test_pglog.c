@@ -224,6 +224,12 @@ test_csv(void)
 }
 
 static void
+feed_str(const struct dblog_format *f, const char *s)
+{
+	feed(f, s, strlen(s), 0);
+}
+
+static void
 test_stderr(void)
 {
 	size_t len;
@@ -245,19 +251,229 @@ test_stderr(void)
 	reset();
 	set_prefix("%m [%p] %q%u@%d %a %r ");
 	check_resume(&dblog_pgaudit, b, len);
-	/* A prefix that does not match the server's finds nothing. */
+	/* A prefix that does not match the server's: one is read from the
+	 * first pgaudit line, said, and gives the same events. */
 	reset();
 	set_prefix("%t [%p]: user=%u,db=%d ");
 	feed(&dblog_pgaudit, b, len, 0);
-	CHECK_INT(nev, 0);
+	CHECK_INT(nbad, 0);
+	CHECK_INT(nev, 23);
+	check_workload(0);
+	REQUIRE(nnote == 2);
+	CHECK_STR(notes[0], "log lines do not match log-line-prefix "
+	    "'%t [%p]: user=%u,db=%d ': decoding them with "
+	    "'%m [%p] %u@%d %a %r ', read from the log; set log-line-prefix "
+	    "to the server's log_line_prefix");
+	CHECK_STR(notes[1], "22 of 22 pgaudit lines do not match "
+	    "log-line-prefix '%t [%p]: user=%u,db=%d ': 22 decoded with "
+	    "'%m [%p] %u@%d %a %r ', read from the log, 0 not decoded; set "
+	    "log-line-prefix to the server's log_line_prefix");
 	reset();
 	free(b);
 }
 
+/*
+ * tests/data/dblog/pg-prefix.log: a real PostgreSQL 15 with pgaudit 1.7
+ * and log_line_prefix = '%m [%p] %u@%d %a %h ', nine lines, three of
+ * them pgaudit SELECTs of 4,321, 4,221 and 2,160 rows. The agent's
+ * prefix (Debian's default here) does not match: the lines are counted,
+ * the prefix is read from them and named, and the events are exact.
+ */
 static void
-feed_str(const struct dblog_format *f, const char *s)
+test_prefix_inferred(void)
 {
-	feed(f, s, strlen(s), 0);
+	static const long long rows[] = { 4321, 4221, 2160 };
+	static const char *const pids[] = { "9338", "9340", "9342" };
+	char want[64];
+	size_t len;
+	char *b = slurp("pg-prefix.log", &len);
+	int i;
+
+	REQUIRE(b != NULL);
+	reset();
+	cfg.log_line_prefix = NULL;	/* the default */
+	feed(&dblog_pgaudit, b, len, 0);
+	CHECK_INT(nbad, 0);
+	CHECK_INT(nev, 3);
+	for (i = 0; i < nev && i < 3; i++) {
+		snprintf(want, sizeof(want), "\"rows_returned\":%lld,",
+		    rows[i]);
+		CHECK_CONTAINS(ev[i], want);
+		snprintf(want, sizeof(want), "\"session_id\":\"%s\"",
+		    pids[i]);
+		CHECK_CONTAINS(ev[i], want);
+		CHECK_CONTAINS(ev[i], "\"db_user\":\"alice\"");
+		CHECK_CONTAINS(ev[i], "\"database\":\"crm\"");
+		CHECK_CONTAINS(ev[i], "\"app_name\":\"psql\"");
+		CHECK_CONTAINS(ev[i], "\"client\":\"127.0.0.1\"");
+		CHECK_CONTAINS(ev[i], "\"tables\":[\"crm.customers\"]");
+		CHECK_CONTAINS(ev[i], "\"partial\":false");
+	}
+	CHECK(find("\"ts\":\"2026-12-07T01:33:20.835000Z\"") != NULL);
+	CHECK_INT(count("4779"), 0);	/* literals normalised away */
+	REQUIRE(nnote == 2);
+	CHECK_STR(notes[0], "log lines do not match log-line-prefix "
+	    "'%m [%p] %q%u@%d ': decoding them with '%m [%p] %u@%d %a %h ', "
+	    "read from the log; set log-line-prefix to the server's "
+	    "log_line_prefix");
+	CHECK_STR(notes[1], "3 of 3 pgaudit lines do not match "
+	    "log-line-prefix '%m [%p] %q%u@%d ': 3 decoded with "
+	    "'%m [%p] %u@%d %a %h ', read from the log, 0 not decoded; set "
+	    "log-line-prefix to the server's log_line_prefix");
+	check_resume(&dblog_pgaudit, b, len);
+	/* The server's prefix set: the same events, nothing to say. */
+	reset();
+	set_prefix("%m [%p] %u@%d %a %h ");
+	feed(&dblog_pgaudit, b, len, 0);
+	CHECK_INT(nev, 3);
+	CHECK_INT(rows_of("\"db_user\":\"alice\"", NULL), 4321 + 4221 + 2160);
+	CHECK_INT(nnote, 0);
+	/* "[local]" reads as %h; a later address with a port makes it %r,
+	 * the name the summary gives. */
+	reset();
+	cfg.log_line_prefix = NULL;
+	feed_str(&dblog_pgaudit,
+	    "2026-12-07 01:33:20.835 UTC [9338] bob@crm psql [local] LOG:  "
+	    "AUDIT: SESSION,1,1,READ,SELECT,,,SELECT 1,<not logged>,1\n"
+	    "2026-12-07 01:33:21.835 UTC [9339] bob@crm psql 10.0.0.9(5000) "
+	    "LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,SELECT 2,<not logged>,2\n");
+	CHECK_INT(nev, 2);
+	CHECK(find("\"client\":\"10.0.0.9:5000\"") != NULL);
+	REQUIRE(nnote == 2);
+	CHECK_STR(notes[0], "log lines do not match log-line-prefix "
+	    "'%m [%p] %q%u@%d ': decoding them with '%m [%p] %u@%d %a %h ', "
+	    "read from the log; set log-line-prefix to the server's "
+	    "log_line_prefix");
+	CHECK_STR(notes[1], "2 of 2 pgaudit lines do not match "
+	    "log-line-prefix '%m [%p] %q%u@%d ': 2 decoded with "
+	    "'%m [%p] %u@%d %a %r ', read from the log, 0 not decoded; set "
+	    "log-line-prefix to the server's log_line_prefix");
+	reset();
+	free(b);
+}
+
+/*
+ * pgaudit lines whose prefix cannot be read (no time stamp, a character
+ * no log_line_prefix escape writes): counted, each bad with the reason
+ * and the setting to change, the summary says none was decoded, and no
+ * event comes out.
+ */
+static void
+test_prefix_garbage(void)
+{
+	reset();
+	cfg.log_line_prefix = NULL;	/* the default */
+	feed_str(&dblog_pgaudit,
+	    "garbage [9338] alice@crm LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,"
+	    "SELECT * FROM crm.customers,<not logged>,4321\n"
+	    "2026-12-07 01:33:20.9 UTC (garbage) LOG:  statement: SELECT 1\n"
+	    "@@ 2026-12-07 01:33:21.034 UTC [9342] LOG:  AUDIT: SESSION,1,1,"
+	    "READ,SELECT,,,SELECT 1,<not logged>,2160\n");
+	CHECK_INT(nev, 0);
+	CHECK_INT(nbad, 2);
+	CHECK_STR(lastbad, "a pgaudit line does not match log-line-prefix "
+	    "'%m [%p] %q%u@%d ' and no prefix can be read from it (a "
+	    "character the prefix cannot hold): set log-line-prefix to the "
+	    "server's log_line_prefix (SHOW log_line_prefix)");
+	REQUIRE(nnote == 1);
+	CHECK_STR(notes[0], "2 of 2 pgaudit lines do not match "
+	    "log-line-prefix '%m [%p] %q%u@%d ' and none could be decoded: "
+	    "set log-line-prefix to the server's log_line_prefix (SHOW "
+	    "log_line_prefix)");
+	reset();
+	cfg.log_line_prefix = NULL;
+	feed_str(&dblog_pgaudit,
+	    "garbage [9338] alice@crm LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,"
+	    "SELECT 1,<not logged>,4321\n");
+	CHECK_STR(lastbad, "a pgaudit line does not match log-line-prefix "
+	    "'%m [%p] %q%u@%d ' and no prefix can be read from it (no time "
+	    "stamp (%m, %t or %n) before the severity): set log-line-prefix "
+	    "to the server's log_line_prefix (SHOW log_line_prefix)");
+	CHECK_INT(nev, 0);
+	reset();
+}
+
+/* log_line_prefix settings found in the field, read back from a line. */
+static void
+test_prefix_infer(void)
+{
+	static const struct {
+		const char	*line;
+		const char	*prefix;	/* NULL: none */
+	} t[] = {
+		{ "2026-12-07 01:33:20.835 UTC [9338] alice@crm ",
+		    "%m [%p] %u@%d " },
+		{ "2026-11-30 15:53:17.226 UTC [17955] alice@crm psql "
+		    "127.0.0.1(50892) 00000 ", "%m [%p] %u@%d %a %r %e " },
+		{ "2026-11-30 15:53:17.226 UTC [18025] bob@crm psql [local] ",
+		    "%m [%p] %u@%d %a %h " },
+		/* pgbadger's recommendations */
+		{ "2026-12-07 01:33:20 UTC [9338]: user=alice,db=crm,app=psql,"
+		    "client=10.1.2.3 ", "%t [%p]: user=%u,db=%d,app=%a,"
+		    "client=%h " },
+		{ "2026-12-07 01:33:20 UTC [9338]: [3-1] user=alice,db=crm ",
+		    "%t [%p]: [%l-1] user=%u,db=%d " },
+		{ "2026-12-07 01:33:20.835 +07 [9338] ::1(40000) alice crm ",
+		    "%m [%p] %r %u %d " },
+		{ "1764580400.835 6567a1b2.4a2c 3/17 alice@[unknown] ",
+		    "%n %c %v %u@%d " },
+		{ "2026-12-07 01:33:20 CET 2026-12-07 01:30:00 CET 9338 42 "
+		    "17 % ", "%t %s %p %l %x %% " },
+		/* No time: the events need one. */
+		{ "[9338] alice@crm psql ", NULL },
+		{ "garbage ", NULL },
+		{ "2026-12-07 01:33:20.835 UTC \x01 ", NULL },
+		{ "2026-12-07 01:33:20.835 UTC [9338] a b c d e ", NULL },
+		{ "", NULL },
+	};
+	char out[PGLOG_PREFIX_MAX + 1], small[8];
+	const char *why;
+	long local_at;
+	size_t i;
+	int rc, audit;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		why = NULL;
+		rc = pglog_prefix_infer(t[i].line, strlen(t[i].line), out,
+		    sizeof(out), &local_at, &why);
+		if (t[i].prefix == NULL) {
+			CHECK_INT(rc, -1);
+			CHECK(why != NULL);
+			CHECK_STR(out, "");
+		} else {
+			CHECK_INT(rc, 0);
+			CHECK_STR(out, t[i].prefix);
+		}
+	}
+	/* The output is bounded. */
+	rc = pglog_prefix_infer(t[1].line, strlen(t[1].line), small,
+	    sizeof(small), &local_at, &why);
+	CHECK_INT(rc, -1);
+	CHECK_STR(why, "the prefix is too long");
+	/* "[local]": %h, or %r, which prints it alike; where it is. */
+	rc = pglog_prefix_infer(t[2].line, strlen(t[2].line), out,
+	    sizeof(out), &local_at, &why);
+	CHECK_INT(rc, 0);
+	CHECK_INT(local_at, 18);
+	CHECK(out[local_at] == 'h');
+	rc = pglog_prefix_infer(t[1].line, strlen(t[1].line), out,
+	    sizeof(out), &local_at, &why);
+	CHECK_INT(local_at, -1);
+	/* Where the severity of a session's line starts, if any. */
+	CHECK_INT(pglog_anchor_at("x LOG:  AUDIT: SESSION,1", 24, &audit), 2);
+	CHECK_INT(audit, 1);
+	CHECK_INT(pglog_anchor_at("x LOG:  AUDIT: OBJECT,1", 23, &audit), 2);
+	CHECK_INT(audit, 1);
+	CHECK_INT(pglog_anchor_at("x y LOG:  connection authorized: user=u",
+	    39, &audit), 4);
+	CHECK_INT(audit, 0);
+	CHECK_INT(pglog_anchor_at("x LOG:  disconnection: session time: 0",
+	    38, &audit), 2);
+	CHECK_INT(audit, 0);
+	CHECK_INT(pglog_anchor_at("x LOG:  AUDIT: other", 20, &audit), -1);
+	CHECK_INT(pglog_anchor_at("x :  AUDIT: SESSION,1", 21, &audit), -1);
+	CHECK_INT(pglog_anchor_at("x LOG:  AUDIT: SESSION,1", 10, &audit),
+	    -1);
 }
 
 static void
@@ -638,6 +854,9 @@ static const struct test tests[] = {
 	{ "json", test_json },
 	{ "csv", test_csv },
 	{ "stderr", test_stderr },
+	{ "prefix_inferred", test_prefix_inferred },
+	{ "prefix_garbage", test_prefix_garbage },
+	{ "prefix_infer", test_prefix_infer },
 	{ "stderr_edges", test_stderr_edges },
 	{ "csv_edges", test_csv_edges },
 	{ "overlong", test_overlong },
