@@ -115,7 +115,13 @@ enum sqlkind {
 	SQ_DEALLOCATE		/* DEALLOCATE / DROP PREPARE name */
 };
 
-struct buf {
+/*
+ * The decoder's own byte buffer: a packet's kept prefix, a statement's
+ * text. Unlike leakwatch/buf.h its growth may fail - per-session state
+ * never aborts the agent, the caller drops what does not fit - and a big
+ * one goes back to the allocator when its statement is done.
+ */
+struct bytes {
 	uint8_t		*data;
 	size_t		 len;
 	size_t		 cap;
@@ -136,7 +142,7 @@ struct dir {
 	int		 hole;		/* a gap in the kept bytes */
 	size_t		 hole_at;
 	int64_t		 start_us;	/* first header byte's time */
-	struct buf	 pkt;		/* kept prefix of the packet */
+	struct bytes	 pkt;		/* kept prefix of the packet */
 	uint8_t		 peek[PEEK_MAX];
 	size_t		 peek_len;
 };
@@ -150,10 +156,10 @@ struct cmd {
 	uint8_t		 expect_seq;	/* first response seq */
 	enum sqlkind	 sqlkind;
 	char		 name[NAME_MAX_LEN + 1]; /* USE db / PREPARE name */
-	struct buf	 sql;		/* text reported */
+	struct bytes	 sql;		/* text reported */
 	int		 cut;		/* sql is cut short (cap or gap) */
-	struct buf	 origin;	/* PREPARE text of an EXECUTE */
-	struct buf	 inner;		/* PREPARE name FROM 'inner' */
+	struct bytes	 origin;	/* PREPARE text of an EXECUTE */
+	struct bytes	 inner;		/* PREPARE name FROM 'inner' */
 	int		 has_origin;
 	int		 origin_is_sql;	/* binary execute */
 	int		 inner_known;
@@ -334,7 +340,7 @@ lenenc(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
 
 /* Grows b to hold at least n bytes; 0 or -1 (no memory: caller copes). */
 static int
-buf_reserve(struct buf *b, size_t n)
+bytes_reserve(struct bytes *b, size_t n)
 {
 	size_t cap;
 	uint8_t *d;
@@ -353,9 +359,9 @@ buf_reserve(struct buf *b, size_t n)
 
 /* Sets b to p[0..len); keeps it NUL-terminated for the callbacks. */
 static void
-buf_set(struct buf *b, const void *p, size_t len)
+bytes_set(struct bytes *b, const void *p, size_t len)
 {
-	if (buf_reserve(b, len + 1) == -1) {
+	if (bytes_reserve(b, len + 1) == -1) {
 		b->len = 0;
 		return;
 	}
@@ -367,7 +373,7 @@ buf_set(struct buf *b, const void *p, size_t len)
 
 /* Big buffers go back to the allocator once the statement is done. */
 static void
-buf_trim(struct buf *b)
+bytes_trim(struct bytes *b)
 {
 	if (b->cap > 16384) {
 		free(b->data);
@@ -378,7 +384,7 @@ buf_trim(struct buf *b)
 }
 
 static void
-buf_free(struct buf *b)
+bytes_free(struct bytes *b)
 {
 	free(b->data);
 	b->data = NULL;
@@ -517,12 +523,12 @@ stmt_bind(struct mysql *s, struct cmd *c)
 	if (id == 0xffffffffU && s->last_prepared_ok)
 		id = s->last_prepared;
 	if ((st = stmt_find(s, id)) == NULL) {
-		buf_set(&c->sql, "", 0);
+		bytes_set(&c->sql, "", 0);
 		c->command = c->code == COM_STMT_FETCH ? "FETCH" : "EXECUTE";
 		return;
 	}
 	st->used = ++s->stmt_clock;
-	buf_set(&c->sql, st->sql, st->len);
+	bytes_set(&c->sql, st->sql, st->len);
 	c->cut = st->cut;
 	c->has_origin = 1;
 	c->origin_is_sql = 1;
@@ -665,7 +671,7 @@ identifier(const uint8_t *p, size_t len, size_t *o, char *name,
  * origin of its EXECUTEs (tables and command); db.c normalises it.
  */
 static int
-string_literal(const uint8_t *p, size_t len, size_t *o, struct buf *out)
+string_literal(const uint8_t *p, size_t len, size_t *o, struct bytes *out)
 {
 	size_t i = *o, n = 0;
 	uint8_t q, c;
@@ -673,7 +679,7 @@ string_literal(const uint8_t *p, size_t len, size_t *o, struct buf *out)
 	if (i >= len || (p[i] != '\'' && p[i] != '"'))
 		return -1;
 	q = p[i++];
-	if (buf_reserve(out, len - i + 1) == -1)
+	if (bytes_reserve(out, len - i + 1) == -1)
 		return -1;
 	for (; i < len; i++) {
 		c = p[i];
@@ -730,7 +736,7 @@ classify_sql(struct mysql *s, struct cmd *c)
 		c->sqlkind = SQ_EXECUTE;
 		if ((sp = sqlprep_find(s, c->name)) != NULL &&
 		    sp->sql != NULL) {
-			buf_set(&c->origin, sp->sql, sp->len);
+			bytes_set(&c->origin, sp->sql, sp->len);
 			c->has_origin = 1;
 		}
 	} else if (keyword(p, len, &o, "DEALLOCATE") ||
@@ -882,9 +888,9 @@ finish_head(struct mysql *s)
 		return;
 	c->last = 1;
 	report(s, c);
-	buf_trim(&c->sql);
-	buf_trim(&c->origin);
-	buf_trim(&c->inner);
+	bytes_trim(&c->sql);
+	bytes_trim(&c->origin);
+	bytes_trim(&c->inner);
 	s->q_head = (s->q_head + 1) % QUEUE_MAX;
 	s->q_len--;
 	s->rs = RS_FIRST;
@@ -1233,7 +1239,7 @@ client_command(struct mysql *s, const uint8_t *p, size_t klen,
 		c->partial = hole;
 		o = 1;
 		if (code == COM_QUERY && query_text(s, p, klen, &o) == -1) {
-			buf_set(&c->sql, "", 0);
+			bytes_set(&c->sql, "", 0);
 			c->command = "QUERY";
 			break;
 		}
@@ -1241,7 +1247,7 @@ client_command(struct mysql *s, const uint8_t *p, size_t klen,
 		c->cut = hole || tl > s->statement_max;
 		if (tl > s->statement_max)
 			tl = s->statement_max;
-		buf_set(&c->sql, p + o, tl);
+		bytes_set(&c->sql, p + o, tl);
 		if (code == COM_QUERY) {
 			classify_sql(s, c);
 			split_statements(c);
@@ -1274,7 +1280,7 @@ client_command(struct mysql *s, const uint8_t *p, size_t klen,
 			if (n == -1)
 				break;
 			set_field(c->name, sizeof(c->name), p + o, (size_t)n);
-			buf_set(&c->sql, c->name, strlen(c->name));
+			bytes_set(&c->sql, c->name, strlen(c->name));
 			o += (size_t)n + 1;
 			if (s->caps & CLIENT_SECURE_CONNECTION) {
 				if (o >= klen || p[o] > klen - o - 1)
@@ -1286,7 +1292,7 @@ client_command(struct mysql *s, const uint8_t *p, size_t klen,
 				break;
 			if ((n = cstr_len(p, klen, o)) == -1)
 				break;
-			buf_set(&c->inner, p + o, (size_t)n);
+			bytes_set(&c->inner, p + o, (size_t)n);
 			c->inner_known = 1;
 		}
 		break;
@@ -1735,7 +1741,7 @@ packet_done(struct mysql *s, enum db_dir dir, int64_t ts)
 		server_packet(s, p, klen, d->llen, ts);
 	d->hole = 0;
 	if (d->pkt.cap > 65536)
-		buf_trim(&d->pkt);
+		bytes_trim(&d->pkt);
 	d->pkt.len = 0;
 }
 
@@ -1789,7 +1795,7 @@ frame(struct mysql *s, enum db_dir dir, const uint8_t *p, size_t len,
 				k = d->keep - d->pkt.len;
 				if (k > n)
 					k = n;
-				if (buf_reserve(&d->pkt, d->pkt.len + k + 1)
+				if (bytes_reserve(&d->pkt, d->pkt.len + k + 1)
 				    == 0) {
 					memcpy(d->pkt.data + d->pkt.len,
 					    p + o, k);
@@ -2163,12 +2169,12 @@ mysql_free(void *arg)
 	if (s == NULL)
 		return;
 	for (i = 0; i < QUEUE_MAX; i++) {
-		buf_free(&s->q[i].sql);
-		buf_free(&s->q[i].origin);
-		buf_free(&s->q[i].inner);
+		bytes_free(&s->q[i].sql);
+		bytes_free(&s->q[i].origin);
+		bytes_free(&s->q[i].inner);
 	}
-	buf_free(&s->dir[0].pkt);
-	buf_free(&s->dir[1].pkt);
+	bytes_free(&s->dir[0].pkt);
+	bytes_free(&s->dir[1].pkt);
 	stmt_clear(s);
 	free(s->pad);
 	free(s);
