@@ -413,13 +413,19 @@ found:
 	return &tab[i];
 }
 
-/* A key without escapes (a schema name never needs one). */
+/*
+ * A key without escapes (a schema name never needs one) and its colon,
+ * with the white space around them.
+ */
 static int
 scan_key(struct scan *s, struct str *k)
 {
-	if (scan_string(s, k) != 0 || k->escaped || k->rawlen == 0)
+	skip_ws(s);
+	if (scan_string(s, k) != 0 || k->escaped || k->rawlen == 0 ||
+	    expect(s, ':') != 0)
 		return -1;
-	return expect(s, ':');
+	skip_ws(s);
+	return 0;
 }
 
 /* Which type the object names, wherever its `type` member is. */
@@ -432,10 +438,8 @@ find_type(struct scan s, enum event_type *t)
 	if (expect(&s, '{') != 0)
 		return -1;
 	for (;;) {
-		skip_ws(&s);
 		if (scan_key(&s, &k) != 0)
 			return -1;
-		skip_ws(&s);
 		if (k.rawlen == 4 && memcmp(k.raw, "type", 4) == 0) {
 			if (scan_string(&s, &v) != 0 || v.escaped ||
 			    v.rawlen >= sizeof(name))
@@ -481,10 +485,8 @@ scan_event(const char *buf, size_t len, struct lw_event_scan *out,
 	if (expect(&s, '{') != 0)
 		return -1;
 	for (;;) {
-		skip_ws(&s);
 		if (scan_key(&s, &k) != 0)
 			return -1;
-		skip_ws(&s);
 		/*
 		 * Agents write the fields in the table's order (jsonw.c), so
 		 * the search starts after the last entry found and wraps

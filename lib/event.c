@@ -12,7 +12,6 @@
  * same tables; this file stays the reference it is held to.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,22 +24,6 @@
 
 /* Field and type names are echoed in errors only when short and plain. */
 #define NAME_ECHO_MAX	64
-
-static void	seterr(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-/* Errors are bounded by errlen and always NUL-terminated when errlen > 0. */
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * Whether a name the sender chose (an unknown key, an unknown type) may be
@@ -71,8 +54,9 @@ echo_safe(const char *s, size_t len)
 #define UTF8_BAD	2
 
 /*
- * Checks len bytes for a NUL byte and for well-formed UTF-8 (no overlong
- * forms, no surrogates, nothing above U+10FFFF). jansson's parser and its
+ * Checks len bytes for a NUL byte and for well-formed UTF-8 (utf8_seq():
+ * no overlong forms, no surrogates, nothing above U+10FFFF, the rules the
+ * scanner and the JSON writer apply too). jansson's parser and its
  * checking constructors already refuse bad UTF-8, but an object built with
  * json_*_nocheck() reaches lw_event_from_json() unchecked, and a NUL byte is
  * legal JSON ("\u0000") that C consumers downstream would cut at. Runs of
@@ -86,8 +70,7 @@ utf8_check(const char *str, size_t len)
 	size_t i = 0;
 
 	while (i < len) {
-		unsigned char c = s[i];
-		unsigned int cp, need;
+		size_t n;
 
 		if (len - i >= 8) {
 			uint64_t w;
@@ -100,35 +83,15 @@ utf8_check(const char *str, size_t len)
 				continue;
 			}
 		}
-		if (c == 0)
+		if (s[i] == 0)
 			return UTF8_NUL;
-		if (c < 0x80) {
+		if (s[i] < 0x80) {
 			i++;
 			continue;
 		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			cp = c & 0x07;
-		} else
+		if ((n = utf8_seq(s + i, s + len)) == 0)
 			return UTF8_BAD;
-		if (len - i <= need)
-			return UTF8_BAD;
-		for (i++; need > 0; need--, i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return UTF8_BAD;
-			cp = cp << 6 | (s[i] & 0x3f);
-		}
-		/* Overlong 3- and 4-byte forms, surrogates, beyond Unicode. */
-		if ((c == 0xe0 && cp < 0x800) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (c == 0xf0 && cp < 0x10000) || cp > 0x10ffff)
-			return UTF8_BAD;
+		i += n;
 	}
 	return UTF8_OK;
 }
@@ -611,6 +574,25 @@ lw_event_parse(const char *buf, size_t len, char *err, size_t errlen)
 	return lw_event_from_json(obj, err, errlen);
 }
 
+/* An event holding obj or enc, the other NULL; NULL when out of memory. */
+static struct lw_event *
+event_new(enum event_type t, int64_t ts, json_t *obj, char *enc,
+    size_t enclen, char *err, size_t errlen)
+{
+	struct lw_event *ev;
+
+	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
+		seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	ev->type = t;
+	ev->ts_us = ts;
+	ev->obj = obj;
+	ev->enc = enc;
+	ev->enclen = enclen;
+	return ev;
+}
+
 struct lw_event *
 lw_event_from_json(json_t *obj, char *err, size_t errlen)
 {
@@ -626,16 +608,8 @@ lw_event_from_json(json_t *obj, char *err, size_t errlen)
 		json_decref(obj);
 		return NULL;
 	}
-	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
-		seterr(err, errlen, "out of memory");
+	if ((ev = event_new(t, ts, obj, NULL, 0, err, errlen)) == NULL)
 		json_decref(obj);
-		return NULL;
-	}
-	ev->type = t;
-	ev->ts_us = ts;
-	ev->obj = obj;
-	ev->enc = NULL;
-	ev->enclen = 0;
 	return ev;
 }
 
@@ -662,16 +636,9 @@ lw_event_from_encoded(char *buf, size_t len, char *err, size_t errlen)
 		free(buf);
 		return ev;
 	}
-	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
-		seterr(err, errlen, "out of memory");
+	if ((ev = event_new(sc.type, sc.ts_us, NULL, buf, len, err,
+	    errlen)) == NULL)
 		free(buf);
-		return NULL;
-	}
-	ev->type = sc.type;
-	ev->ts_us = sc.ts_us;
-	ev->obj = NULL;
-	ev->enc = buf;
-	ev->enclen = len;
 	return ev;
 }
 
