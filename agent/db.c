@@ -30,13 +30,12 @@
 
 #include "agent.h"
 #include "leakwatch/event.h"
+#include "leakwatch/hash.h"
 #include "leakwatch/jsonw.h"
 #include "leakwatch/log.h"
 #include "leakwatch/sqlnorm.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
-
-static uint64_t	mix64(uint64_t);
 
 #define DB_HASH_MIN		1024
 #define DB_SWEEP_US		1000000LL	/* idle checks, packet time */
@@ -200,7 +199,7 @@ db_new(const struct agent_config *cfg, db_emit_fn *emit, void *arg,
 	t->nbuckets = DB_HASH_MIN;
 	t->hash = xcalloc(t->nbuckets, sizeof(*t->hash));
 	if (getrandom(&t->hkey, sizeof(t->hkey), 0) != sizeof(t->hkey))
-		t->hkey = mix64((uint64_t)getpid() ^ (uint64_t)now_us());
+		t->hkey = hash_mix64((uint64_t)getpid() ^ (uint64_t)now_us());
 	TAILQ_INIT(&t->lru);
 	return t;
 }
@@ -244,17 +243,6 @@ port_proto(const struct db_table *t, uint16_t port)
 	return NULL;
 }
 
-static uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 /*
  * Keyed with a random value per table (t->hkey): CRC-32C is linear, so
  * an insider who controls a block of addresses could have aimed every
@@ -266,8 +254,8 @@ conn_hash(uint64_t hkey, uint8_t ipver, const uint8_t *cli, uint16_t cport,
     const uint8_t *srv, uint16_t sport)
 {
 	uint8_t key[40];
-	size_t alen = ipver == 6 ? 16 : 4, i;
-	uint64_t h = hkey ^ ipver, w;
+	size_t alen = ipver == 6 ? 16 : 4;
+	uint64_t h = hkey ^ ipver;
 
 	memset(key, 0, sizeof(key));
 	memcpy(key, cli, alen);
@@ -276,10 +264,8 @@ conn_hash(uint64_t hkey, uint8_t ipver, const uint8_t *cli, uint16_t cport,
 	key[2 * alen + 1] = (uint8_t)cport;
 	key[2 * alen + 2] = (uint8_t)(sport >> 8);
 	key[2 * alen + 3] = (uint8_t)sport;
-	for (i = 0; i < 2 * alen + 4; i += 8) {
-		memcpy(&w, key + i, 8);
-		h = mix64(h ^ w);
-	}
+	/* Whole words: the zeroed tail of key pads the last one. */
+	h = hash_mix64_words(h, key, (2 * alen + 4 + 7) / 8);
 	return (uint32_t)(h ^ (h >> 32));
 }
 

@@ -136,12 +136,12 @@ stmt_bind(struct mysql *s, struct cmd *c)
 	if (id == 0xffffffffU && s->last_prepared_ok)
 		id = s->last_prepared;
 	if ((st = stmt_find(s, id)) == NULL) {
-		buf_set(&c->sql, "", 0);
+		bytes_set(&c->sql, "", 0);
 		c->command = c->code == COM_STMT_FETCH ? "FETCH" : "EXECUTE";
 		return;
 	}
 	st->used = ++s->stmt_clock;
-	buf_set(&c->sql, st->sql, st->len);
+	bytes_set(&c->sql, st->sql, st->len);
 	c->cut = st->cut;
 	c->has_origin = 1;
 	c->origin_is_sql = 1;
@@ -227,7 +227,7 @@ next_name(struct sqllex *lx, char *name, size_t namesz)
  * as the origin of its EXECUTEs (tables and command); db.c normalises it.
  */
 static int
-next_string(struct sqllex *lx, struct buf *out)
+next_string(struct sqllex *lx, struct bytes *out)
 {
 	struct sqltok t;
 	size_t i, n = 0;
@@ -237,7 +237,7 @@ next_string(struct sqllex *lx, struct buf *out)
 	    (t.p[0] != '\'' && t.p[0] != '"'))
 		return -1;
 	q = (uint8_t)t.p[0];
-	if (buf_reserve(out, t.len) == -1)
+	if (bytes_reserve(out, t.len) == -1)
 		return -1;
 	for (i = 1; i + 1 < t.len; i++) {
 		c = (uint8_t)t.p[i];
@@ -292,7 +292,7 @@ classify_sql(struct mysql *s, struct cmd *c)
 		c->sqlkind = SQ_EXECUTE;
 		if ((sp = sqlprep_find(s, c->name)) != NULL &&
 		    sp->sql != NULL) {
-			buf_set(&c->origin, sp->sql, sp->len);
+			bytes_set(&c->origin, sp->sql, sp->len);
 			c->has_origin = 1;
 		}
 	} else if (sqltok_is(&t, "deallocate") || sqltok_is(&t, "drop")) {

@@ -142,9 +142,9 @@ finish_head(struct mysql *s)
 		return;
 	c->last = 1;
 	report(s, c);
-	buf_trim(&c->sql);
-	buf_trim(&c->origin);
-	buf_trim(&c->inner);
+	bytes_trim(&c->sql);
+	bytes_trim(&c->origin);
+	bytes_trim(&c->inner);
 	s->q_head = (s->q_head + 1) % QUEUE_MAX;
 	s->q_len--;
 	s->rs = RS_FIRST;
@@ -468,7 +468,7 @@ client_command(struct mysql *s, const uint8_t *p, size_t klen,
 		c->partial = hole;
 		o = 1;
 		if (code == COM_QUERY && query_attrs_end(s) == -1) {
-			buf_set(&c->sql, "", 0);
+			bytes_set(&c->sql, "", 0);
 			c->command = "QUERY";
 			break;
 		}
@@ -476,7 +476,7 @@ client_command(struct mysql *s, const uint8_t *p, size_t klen,
 		c->cut = hole || tl > s->statement_max;
 		if (tl > s->statement_max)
 			tl = s->statement_max;
-		buf_set(&c->sql, p + o, tl);
+		bytes_set(&c->sql, p + o, tl);
 		if (code == COM_QUERY) {
 			classify_sql(s, c);
 			split_statements(c);
@@ -509,7 +509,7 @@ client_command(struct mysql *s, const uint8_t *p, size_t klen,
 			if (n == -1)
 				break;
 			set_field(c->name, sizeof(c->name), p + o, (size_t)n);
-			buf_set(&c->sql, c->name, strlen(c->name));
+			bytes_set(&c->sql, c->name, strlen(c->name));
 			o += (size_t)n + 1;
 			if (s->caps & CLIENT_SECURE_CONNECTION) {
 				if (o >= klen || p[o] > klen - o - 1)
@@ -521,7 +521,7 @@ client_command(struct mysql *s, const uint8_t *p, size_t klen,
 				break;
 			if ((n = cstr_len(p, klen, o)) == -1)
 				break;
-			buf_set(&c->inner, p + o, (size_t)n);
+			bytes_set(&c->inner, p + o, (size_t)n);
 			c->inner_known = 1;
 		}
 		break;
@@ -944,7 +944,7 @@ keep_bytes(struct dir *d, const uint8_t *p, size_t n)
 	k = d->keep - d->pkt.len;
 	if (k > n)
 		k = n;
-	if (buf_reserve(&d->pkt, d->pkt.len + k + 1) == 0) {
+	if (bytes_reserve(&d->pkt, d->pkt.len + k + 1) == 0) {
 		memcpy(d->pkt.data + d->pkt.len, p, k);
 		d->pkt.len += k;
 	} else
@@ -1024,7 +1024,7 @@ packet_done(struct mysql *s, enum db_dir dir, int64_t ts)
 		server_packet(s, p, klen, d->llen, ts);
 	d->hole = 0;
 	if (d->pkt.cap > 65536)
-		buf_trim(&d->pkt);
+		bytes_trim(&d->pkt);
 	d->pkt.len = 0;
 }
 
@@ -1404,12 +1404,12 @@ mysql_free(void *arg)
 	if (s == NULL)
 		return;
 	for (i = 0; i < QUEUE_MAX; i++) {
-		buf_free(&s->q[i].sql);
-		buf_free(&s->q[i].origin);
-		buf_free(&s->q[i].inner);
+		bytes_free(&s->q[i].sql);
+		bytes_free(&s->q[i].origin);
+		bytes_free(&s->q[i].inner);
 	}
-	buf_free(&s->dir[0].pkt);
-	buf_free(&s->dir[1].pkt);
+	bytes_free(&s->dir[0].pkt);
+	bytes_free(&s->dir[1].pkt);
 	stmt_clear(s);
 	free(s->pad);
 	free(s);

@@ -105,7 +105,13 @@ enum sqlkind {
 	SQ_DEALLOCATE		/* DEALLOCATE / DROP PREPARE name */
 };
 
-struct buf {
+/*
+ * The decoder's own byte buffer: a packet's kept prefix, a statement's
+ * text. Unlike leakwatch/buf.h its growth may fail - per-session state
+ * never aborts the agent, the caller drops what does not fit - and a big
+ * one goes back to the allocator when its statement is done.
+ */
+struct bytes {
 	uint8_t		*data;
 	size_t		 len;
 	size_t		 cap;
@@ -126,7 +132,7 @@ struct dir {
 	int		 hole;		/* a gap in the kept bytes */
 	size_t		 hole_at;
 	int64_t		 start_us;	/* first header byte's time */
-	struct buf	 pkt;		/* kept prefix of the packet */
+	struct bytes	 pkt;		/* kept prefix of the packet */
 	uint8_t		 peek[PEEK_MAX];
 	size_t		 peek_len;
 };
@@ -140,10 +146,10 @@ struct cmd {
 	uint8_t		 expect_seq;	/* first response seq */
 	enum sqlkind	 sqlkind;
 	char		 name[NAME_MAX_LEN + 1]; /* USE db / PREPARE name */
-	struct buf	 sql;		/* text reported */
+	struct bytes	 sql;		/* text reported */
 	int		 cut;		/* sql is cut short (cap or gap) */
-	struct buf	 origin;	/* PREPARE text of an EXECUTE */
-	struct buf	 inner;		/* PREPARE name FROM 'inner' */
+	struct bytes	 origin;	/* PREPARE text of an EXECUTE */
+	struct bytes	 inner;		/* PREPARE name FROM 'inner' */
 	int		 has_origin;
 	int		 origin_is_sql;	/* binary execute */
 	int		 inner_known;
@@ -233,7 +239,7 @@ struct mysql {
 
 /* Grows b to hold at least n bytes; 0 or -1 (no memory: caller copes). */
 static inline int
-buf_reserve(struct buf *b, size_t n)
+bytes_reserve(struct bytes *b, size_t n)
 {
 	size_t cap;
 	uint8_t *d;
@@ -252,9 +258,9 @@ buf_reserve(struct buf *b, size_t n)
 
 /* Sets b to p[0..len); keeps it NUL-terminated for the callbacks. */
 static inline void
-buf_set(struct buf *b, const void *p, size_t len)
+bytes_set(struct bytes *b, const void *p, size_t len)
 {
-	if (buf_reserve(b, len + 1) == -1) {
+	if (bytes_reserve(b, len + 1) == -1) {
 		b->len = 0;
 		return;
 	}
@@ -266,7 +272,7 @@ buf_set(struct buf *b, const void *p, size_t len)
 
 /* Big buffers go back to the allocator once the statement is done. */
 static inline void
-buf_trim(struct buf *b)
+bytes_trim(struct bytes *b)
 {
 	if (b->cap > 16384) {
 		free(b->data);
@@ -277,7 +283,7 @@ buf_trim(struct buf *b)
 }
 
 static inline void
-buf_free(struct buf *b)
+bytes_free(struct bytes *b)
 {
 	free(b->data);
 	b->data = NULL;

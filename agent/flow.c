@@ -39,6 +39,7 @@
 #include <sys/random.h>
 
 #include "agent.h"
+#include "leakwatch/hash.h"
 #include "leakwatch/util.h"
 #include "leakwatch/log.h"
 #include "leakwatch/xmalloc.h"
@@ -131,18 +132,6 @@ struct flow_table {
 
 static void	flow_end(struct flow_table *, struct flow *, enum flow_end);
 
-/* splitmix64's finaliser: a bijection, so distinct inputs stay distinct. */
-static uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 /*
  * Keyed with a random value per table: an outsider who picks addresses
  * and ports cannot aim many flows at one bucket, which would turn every
@@ -153,15 +142,8 @@ mix64(uint64_t x)
 static uint64_t
 key_hash(uint64_t hkey, const struct flow_key *k)
 {
-	const uint8_t *b = (const uint8_t *)k;
-	uint64_t h = 0xcbf29ce484222325ULL ^ hkey, w;
-	size_t i;
-
-	for (i = 0; i + 8 <= sizeof(*k); i += 8) {
-		memcpy(&w, b + i, 8);
-		h = mix64(h ^ w);
-	}
-	return h;
+	return hash_mix64_words(0xcbf29ce484222325ULL ^ hkey, k,
+	    sizeof(*k) / 8);
 }
 
 const char *
@@ -322,7 +304,7 @@ flow_table_new(const struct agent_config *cfg, struct dpi *dpi,
 	    getrandom(&t->salt, sizeof(t->salt), 0) != sizeof(t->salt))
 		t->salt = (uint64_t)getpid() << 32;
 	if (getrandom(&t->hkey, sizeof(t->hkey), 0) != sizeof(t->hkey))
-		t->hkey = mix64((uint64_t)getpid() ^ (uint64_t)now_us());
+		t->hkey = hash_mix64((uint64_t)getpid() ^ (uint64_t)now_us());
 	for (i = 0; i < cfg->internal.n; i++)
 		if (flow_add_internal(t, cfg->internal.v[i], err, errlen) != 0) {
 			flow_table_free(t);
@@ -356,7 +338,7 @@ flow_report(struct flow_table *t, struct flow *f, int final,
 	int s = f->src_is_b, d = !f->src_is_b;
 
 	memset(&r, 0, sizeof(r));
-	r.id = mix64(f->id ^ t->salt);
+	r.id = hash_mix64(f->id ^ t->salt);
 	r.ipver = f->key.ipver;
 	r.proto = f->key.proto;
 	r.has_vlan = f->key.nvlan > 0;
@@ -488,7 +470,7 @@ frag_ports(struct flow_table *t, const struct pkt *p, uint16_t *sp,
 		return;
 	}
 	ipid = (uint16_t)((p->l3[4] << 8) | p->l3[5]);
-	h = (uint32_t)mix64(((uint64_t)ipid << 40) ^ ((uint64_t)p->proto <<
+	h = (uint32_t)hash_mix64(((uint64_t)ipid << 40) ^ ((uint64_t)p->proto <<
 	    32) ^ ((uint64_t)p->src[0] << 24 | (uint64_t)p->src[1] << 16 |
 	    (uint64_t)p->src[2] << 8 | p->src[3]) ^ ((uint64_t)p->dst[3] <<
 	    56) ^ ((uint64_t)p->dst[2] << 48)) % FLOW_FRAG_SLOTS;

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "leakwatch/buf.h"
 #include "leakwatch/conf.h"
 
 struct lw_event;
@@ -194,21 +195,6 @@ size_t		 server_nconns(const struct server *);
 int		 server_free(struct server *);	/* -1: not all stored */
 
 /* fmt.c, fmt-rfc5424.c, fmt-cef.c, fmt-leef.c, fmt-json.c: SIEM formats */
-
-/* A growable byte buffer, always NUL-terminated once used. */
-struct buf {
-	char	*data;
-	size_t	 len;
-	size_t	 cap;
-};
-
-void		 buf_reserve(struct buf *, size_t more);
-void		 buf_add(struct buf *, const void *, size_t);
-void		 buf_puts(struct buf *, const char *);
-void		 buf_addc(struct buf *, char);
-void		 buf_printf(struct buf *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-char		*buf_release(struct buf *, size_t *len);
 
 struct fmt_opts {
 	const char	*hostname;	/* RFC 5424 HOSTNAME */

@@ -353,22 +353,6 @@ cmd_agents(struct ctl *c)
 	return c->o.check && bad > 0 ? 1 : 0;
 }
 
-/* The same rule as collector/secrets.c: what a valid agent name is. */
-static int
-valid_agent_name(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > PROTO_MAX_NAME)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		    strchr("-_.@", s[i]) != NULL))
-			return 0;
-	return 1;
-}
-
 /* The first field of a secrets line, or "" for comments and blanks. */
 static void
 line_name(const char *line, char *name, size_t len)
@@ -503,7 +487,7 @@ cmd_secret_issue(struct ctl *c)
 	ssize_t got;
 	int fd;
 
-	if (c->arg == NULL || !valid_agent_name(c->arg)) {
+	if (c->arg == NULL || !proto_valid_agent_name(c->arg)) {
 		fprintf(stderr, "leakwatch-ctl: secret-issue needs an agent "
 		    "name (letters, digits, - _ . @; at most %d)\n",
 		    PROTO_MAX_NAME);

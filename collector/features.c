@@ -21,6 +21,7 @@
 #include "collector.h"
 #include "leakwatch/event.h"
 #include "leakwatch/event-view.h"
+#include "leakwatch/hash.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
@@ -176,13 +177,7 @@ jnum(const struct lw_event *ev, const char *k, int *present)
 static uint32_t
 hash32(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	while (*s != '\0') {
-		h ^= (uint8_t)*s++;
-		h *= 16777619u;
-	}
-	return h | 1;	/* 0 never occurs, so it can mean "empty" */
+	return hash_fnv1a(s) | 1;	/* 0 never occurs: it means "empty" */
 }
 
 static int

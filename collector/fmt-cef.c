@@ -113,7 +113,7 @@ cef_format(const json_t *alert, const struct fmt_opts *o, size_t *len)
 		ext(&b, "cs3Label", "evidence");
 		ext(&b, "cs3", e.data);
 	}
-	free(e.data);
+	buf_free(&e);
 	return buf_release(&b, len);
 }
 

@@ -124,7 +124,7 @@ rfc5424_format(const json_t *alert, const struct fmt_opts *o, size_t *len)
 	header_field(&b, o->sd_id, SD_NAME_MAX);
 	sd = calloc(1, sizeof(*sd));
 	if (sd == NULL) {
-		free(b.data);
+		buf_free(&b);
 		return NULL;
 	}
 	sd->b = &b;

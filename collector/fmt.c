@@ -1,20 +1,18 @@
 /*
- * What the SIEM formats share: a growable output buffer, the severity
- * scales each format speaks (syslog, CEF, LEEF, ECS), accessors for the
- * alert's fields, and the table of formats by name. Each format lives in
- * its own fmt-<name>.c and turns one alert (a validated `alert` event) into
- * one message without framing; fwd.c frames and sends it. Nothing here
- * does I/O.
+ * What the SIEM formats share: the severity scales each format speaks
+ * (syslog, CEF, LEEF, ECS), accessors for the alert's fields, the evidence
+ * flattened for the formats without nesting, and the table of formats by
+ * name. Messages are built in a struct buf (leakwatch/buf.h). Each format
+ * lives in its own fmt-<name>.c and turns one alert (a validated `alert`
+ * event) into one message without framing; fwd.c frames and sends it.
+ * Nothing here does I/O.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "collector.h"
-#include "leakwatch/xmalloc.h"
 
 static const struct fwd_format *const formats[] = {
 	&fmt_rfc5424,
@@ -44,77 +42,6 @@ fmt_opts_defaults(struct fmt_opts *o)
 	o->facility = 13;	/* log audit */
 	o->sd_id = "leakwatch@32473";
 	o->procid = 0;
-}
-
-void
-buf_reserve(struct buf *b, size_t more)
-{
-	size_t want;
-
-	if (b->len + more + 1 <= b->cap)
-		return;
-	want = b->cap == 0 ? 256 : b->cap;
-	while (want < b->len + more + 1)
-		want *= 2;
-	b->data = xreallocarray(b->data, want, 1);
-	b->cap = want;
-	/* A buffer is a string from its first byte on, even when empty:
-	 * buf_release() of an untouched buffer hands out "" this way. */
-	b->data[b->len] = '\0';
-}
-
-void
-buf_add(struct buf *b, const void *p, size_t len)
-{
-	buf_reserve(b, len);
-	memcpy(b->data + b->len, p, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-}
-
-void
-buf_puts(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-void
-buf_addc(struct buf *b, char c)
-{
-	buf_add(b, &c, 1);
-}
-
-void
-buf_printf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	buf_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-/* Hands the bytes to the caller; the buffer is empty afterwards. */
-char *
-buf_release(struct buf *b, size_t *len)
-{
-	char *p;
-
-	if (b->data == NULL)
-		buf_reserve(b, 0);
-	p = b->data;
-	if (len != NULL)
-		*len = b->len;
-	memset(b, 0, sizeof(*b));
-	return p;
 }
 
 /* A string field of the alert, or "" when absent. */
@@ -205,8 +132,7 @@ flatten(json_t *v, struct buf *key, void (*fn)(void *, const char *,
 				buf_addc(key, '.');
 			buf_puts(key, k);
 			flatten(child, key, fn, arg);
-			key->len = keylen;
-			key->data[keylen] = '\0';
+			buf_truncate(key, keylen);
 		}
 		return;
 	}
@@ -248,5 +174,5 @@ fmt_evidence_foreach(const json_t *alert, void (*fn)(void *, const char *,
 		return;
 	buf_reserve(&key, 64);
 	flatten(ev, &key, fn, arg);
-	free(key.data);
+	buf_free(&key);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "collector.h"
+#include "leakwatch/hash.h"
 #include "leakwatch/xmalloc.h"
 
 struct hmap_slot {
@@ -26,18 +27,6 @@ struct hmap {
 	size_t		  cap;		/* power of two */
 	size_t		  n;
 };
-
-static uint32_t
-hash_str(const char *s)
-{
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	while (*s != '\0') {
-		h ^= (uint8_t)*s++;
-		h *= 16777619u;
-	}
-	return h;
-}
 
 struct hmap *
 hmap_new(void)
@@ -88,7 +77,7 @@ hmap_get(const struct hmap *m, const char *key)
 
 	if (m == NULL)
 		return NULL;
-	s = find(m, key, hash_str(key));
+	s = find(m, key, hash_fnv1a(key));
 	return s->key != NULL ? s->val : NULL;
 }
 
@@ -96,7 +85,7 @@ hmap_get(const struct hmap *m, const char *key)
 void *
 hmap_put(struct hmap *m, const char *key, void *val)
 {
-	uint32_t h = hash_str(key);
+	uint32_t h = hash_fnv1a(key);
 	struct hmap_slot *s;
 	void *old;
 

@@ -9,7 +9,6 @@
  * that fails validation is logged, counted and skipped (its seq is still
  * consumed, so the agent does not resend it for ever).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,20 +25,6 @@
 #include "leakwatch/proto.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
-
-static int
-valid_agent_name(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > PROTO_MAX_NAME)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) &&
-		    strchr("-_.@", s[i]) == NULL)
-			return 0;
-	return 1;
-}
 
 static int
 valid_instance(const char *s)
@@ -132,7 +117,7 @@ ingest_hello(struct ingest_ctx *ctx, struct ingest_peer *peer,
 		    PROTO_VERSION);
 		goto out;
 	}
-	if (!valid_agent_name(agent) || !valid_instance(instance)) {
+	if (!proto_valid_agent_name(agent) || !valid_instance(instance)) {
 		snprintf(err, errlen, "HELLO has a malformed agent name or "
 		    "instance id");
 		goto out;
@@ -382,7 +367,7 @@ ingest_replay(struct ingest_ctx *ctx, const char *path, uint64_t *stored,
 		memset(&fast, 0, sizeof(fast));
 		if (lw_event_view_init(&view, &fast, line, (size_t)n) == 0) {
 			agent = lw_event_str(&fast, "agent");
-			if (agent == NULL || !valid_agent_name(agent))
+			if (agent == NULL || !proto_valid_agent_name(agent))
 				agent = "replay";
 			st = store_stream(ctx->store, agent, instance);
 			if (store_event(ctx->store, st, stream_last(st) + 1,
@@ -402,7 +387,7 @@ ingest_replay(struct ingest_ctx *ctx, const char *path, uint64_t *stored,
 			continue;
 		}
 		agent = json_string_value(json_object_get(ev->obj, "agent"));
-		if (agent == NULL || !valid_agent_name(agent))
+		if (agent == NULL || !proto_valid_agent_name(agent))
 			agent = "replay";
 		st = store_stream(ctx->store, agent, instance);
 		if (store_event(ctx->store, st, stream_last(st) + 1, ev,

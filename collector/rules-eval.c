@@ -24,6 +24,7 @@
 #include "collector.h"
 #include "leakwatch/event.h"
 #include "leakwatch/event-view.h"
+#include "leakwatch/hash.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
@@ -102,18 +103,6 @@ truthy(struct rval v)
 	default:
 		return 0;
 	}
-}
-
-static uint32_t
-hash32(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	while (*s != '\0') {
-		h ^= (uint8_t)*s++;
-		h *= 16777619u;
-	}
-	return h;
 }
 
 static int64_t
@@ -867,12 +856,13 @@ agg_feed(struct ectx *x)
 		case FN_DISTINCT:
 			v = eval(x, n->a);
 			if (v.t == V_STR)
-				set_add(x->rs->agg[i], hash32(v.s), x->ts);
+				set_add(x->rs->agg[i], hash_fnv1a(v.s), x->ts);
 			else if (v.t == V_ARR)
 				json_array_foreach(v.arr, k, el)
 					if (json_is_string(el))
 						set_add(x->rs->agg[i],
-						    hash32(json_string_value(el)),
+						    hash_fnv1a(
+						    json_string_value(el)),
 						    x->ts);
 			break;
 		}

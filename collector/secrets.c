@@ -4,7 +4,6 @@
  * collector's file does not give away the agents' secrets. Comparison is
  * in constant time.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,20 +26,6 @@ struct secrets {
 	size_t		 n;
 };
 
-static int
-valid_name(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > PROTO_MAX_NAME)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr("-_.@",
-		    s[i]) == NULL)
-			return 0;
-	return 1;
-}
-
 struct secrets *
 secrets_load(const char *path, char *err, size_t errlen)
 {
@@ -62,7 +47,7 @@ secrets_load(const char *path, char *err, size_t errlen)
 		if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line))
 			continue;
 		if (sscanf(line, "%127s %127s", name, hash) != 2 ||
-		    !valid_name(name) || strlen(hash) != 64 ||
+		    !proto_valid_agent_name(name) || strlen(hash) != 64 ||
 		    strspn(hash, "0123456789abcdef") != 64) {
 			snprintf(err, errlen, "%s:%d: expected \"agent-name "
 			    "sha256-hex\" (64 lower-case hex digits)", path,

@@ -346,9 +346,6 @@ conf_dump(const struct conf_key *keys, const void *cfg, void *fp)
 			    *(const int *)p ? "yes" : "no");
 			break;
 		case CONF_UINT:
-			fprintf(f, "%s %lld\n", keys->name,
-			    *(const long long *)p);
-			break;
 		case CONF_SIZE:
 			fprintf(f, "%s %lld\n", keys->name,
 			    *(const long long *)p);

@@ -1,9 +1,9 @@
 /*
  * A streaming validator for events: one pass over the JSON bytes, each
- * top-level value checked against the type's schema table (event.c) as it
- * is read, no allocation, no DOM. The collector's ingest runs it on every
- * EVENT frame; parsing each event into a jansson DOM only to check it and
- * throw it away cost more than the SQLite insert (docs/benchmarks.md).
+ * top-level value checked against the type's schema table (event-schema.c)
+ * as it is read, no allocation, no DOM. The collector's ingest runs it on
+ * every EVENT frame; parsing each event into a jansson DOM only to check it
+ * and throw it away cost more than the SQLite insert (docs/benchmarks.md).
  *
  * It is a fast path, not a second judge. lw_event_parse() - jansson's
  * parser plus lw_event_validate() - stays the reference. This scanner
@@ -21,14 +21,10 @@
  */
 #include <string.h>
 
-#include "leakwatch/event.h"
+#include "leakwatch/event-schema.h"
 #include "leakwatch/event-scan.h"
 #include "leakwatch/util.h"
 
-/* Mirrors event.c: `ts` is entry 1 and `agent` entry 2 of every table. */
-#define TS_INDEX	1
-#define AGENT_INDEX	2
-#define TS_MAXLEN	30
 /* 16 decimal digits hold every value up to 2^53 - 1. */
 #define UINT_DIGITS	16
 
@@ -261,9 +257,9 @@ check_hex(const struct event_field *f, const struct str *v)
 static int
 check_ts(const struct str *v, int64_t *us)
 {
-	char buf[TS_MAXLEN + 1];
+	char buf[EVENT_TS_MAXLEN + 1];
 
-	if (v->escaped || v->rawlen > TS_MAXLEN)
+	if (v->escaped || v->rawlen > EVENT_TS_MAXLEN)
 		return -1;
 	memcpy(buf, v->raw, v->rawlen);
 	buf[v->rawlen] = '\0';
@@ -322,11 +318,11 @@ scan_field(struct scan *s, const struct event_field *f, size_t idx,
 		if (f->kind == FIELD_HEX)
 			return check_hex(f, &v);
 		if (f->kind == FIELD_TS)
-			return check_ts(&v, idx == TS_INDEX ? &out->ts_us :
-			    &scratch);
+			return check_ts(&v, idx == EVENT_FIELD_TS ?
+			    &out->ts_us : &scratch);
 		if (v.declen > f->maxlen)
 			return -1;
-		if (idx == AGENT_INDEX && !v.escaped) {
+		if (idx == EVENT_FIELD_AGENT && !v.escaped) {
 			out->agent = v.raw;
 			out->agent_len = v.rawlen;
 		}
@@ -417,13 +413,19 @@ found:
 	return &tab[i];
 }
 
-/* A key without escapes (a schema name never needs one). */
+/*
+ * A key without escapes (a schema name never needs one) and its colon,
+ * with the white space around them.
+ */
 static int
 scan_key(struct scan *s, struct str *k)
 {
-	if (scan_string(s, k) != 0 || k->escaped || k->rawlen == 0)
+	skip_ws(s);
+	if (scan_string(s, k) != 0 || k->escaped || k->rawlen == 0 ||
+	    expect(s, ':') != 0)
 		return -1;
-	return expect(s, ':');
+	skip_ws(s);
+	return 0;
 }
 
 /* Which type the object names, wherever its `type` member is. */
@@ -436,10 +438,8 @@ find_type(struct scan s, enum event_type *t)
 	if (expect(&s, '{') != 0)
 		return -1;
 	for (;;) {
-		skip_ws(&s);
 		if (scan_key(&s, &k) != 0)
 			return -1;
-		skip_ws(&s);
 		if (k.rawlen == 4 && memcmp(k.raw, "type", 4) == 0) {
 			if (scan_string(&s, &v) != 0 || v.escaped ||
 			    v.rawlen >= sizeof(name))
@@ -485,10 +485,8 @@ scan_event(const char *buf, size_t len, struct lw_event_scan *out,
 	if (expect(&s, '{') != 0)
 		return -1;
 	for (;;) {
-		skip_ws(&s);
 		if (scan_key(&s, &k) != 0)
 			return -1;
-		skip_ws(&s);
 		/*
 		 * Agents write the fields in the table's order (jsonw.c), so
 		 * the search starts after the last entry found and wraps
@@ -501,7 +499,7 @@ scan_event(const char *buf, size_t len, struct lw_event_scan *out,
 			return -1;
 		seen |= (uint64_t)1 << i;
 		v = s.p;
-		if (i == 0) {
+		if (i == EVENT_FIELD_TYPE) {
 			/* The pre-pass chose the table: same name, or pass. */
 			if (scan_string(&s, &k) != 0 || k.escaped ||
 			    !same(lw_event_type_name(t), &k))

@@ -1,17 +1,17 @@
 /*
- * The event model: one static schema table per event type, the validator
- * that holds every event to it, and the JSON parse/encode wrappers around
+ * The event model: the validator that holds every event to its type's
+ * schema table (event-schema.c), and the JSON parse/encode wrappers around
  * jansson. The collector runs every event from the network through
  * lw_event_parse(), so this file is the gate between untrusted bytes and the
  * store: it rejects anything the schema does not name (the model is closed
  * on purpose, so row contents cannot ride along in an extra field), bounds
  * every string, list and number, and words its errors so they name a field
  * and a problem but never repeat the offending value, which may be customer
- * data. It does no I/O and keeps no state; docs/events.md is the prose side
- * of the tables below and tests/unit/test_event.c keeps the two in step.
+ * data. It does no I/O and keeps no state. Bytes an agent wrote itself are
+ * first offered to the streaming scanner (event-scan.c), which reads the
+ * same tables; this file stays the reference it is held to.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,216 +22,8 @@
 #include "leakwatch/event-scan.h"
 #include "leakwatch/util.h"
 
-/* 2^53 - 1: the largest integer a double (JavaScript, most SIEMs) keeps. */
-#define UINT53		9007199254740991LL
-/* The longest string ts_parse() accepts: 19 + '.' + 9 digits + 'Z'. */
-#define TS_MAXLEN	30
 /* Field and type names are echoed in errors only when short and plain. */
 #define NAME_ECHO_MAX	64
-
-#define F_STR(n, fl, len)	{ n, FIELD_STR, fl, len, 0, NULL }
-#define F_ENUM(n, fl, v)	{ n, FIELD_ENUM, fl, 0, 0, v }
-#define F_HEX(n, fl, len)	{ n, FIELD_HEX, fl, len, 0, NULL }
-#define F_UINT(n, fl, max)	{ n, FIELD_UINT, fl, 0, max, NULL }
-#define F_NUM(n, fl, max)	{ n, FIELD_NUM, fl, 0, max, NULL }
-#define F_BOOL(n)		{ n, FIELD_BOOL, 0, 0, 0, NULL }
-#define F_TS(n, fl)		{ n, FIELD_TS, fl, TS_MAXLEN, 0, NULL }
-#define F_LIST(n, max, len)	{ n, FIELD_STRLIST, 0, len, max, NULL }
-#define F_MAP(n, max, klen)	{ n, FIELD_UINTMAP, 0, klen, max, NULL }
-#define F_OBJ(n, len)		{ n, FIELD_OBJECT, 0, len, 0, NULL }
-#define F_END			{ NULL, FIELD_STR, 0, 0, 0, NULL }
-
-#define REQ	FIELD_REQUIRED
-
-/* Indexed by enum event_type; also the values of the `type` field. */
-static const char *const type_names[] = {
-	"db.query", "db.session", "net.flow", "alert", "agent.status", NULL
-};
-
-static const char *const db_systems[] = { "postgresql", "mysql", NULL };
-static const char *const statuses[] = { "ok", "error", NULL };
-static const char *const sources[] = { "wire", "log", "stats", NULL };
-static const char *const actions[] = {
-	"connect", "disconnect", "tls", "auth_failed", NULL
-};
-static const char *const l4s[] = {
-	"tcp", "udp", "icmp", "icmp6", "other", NULL
-};
-static const char *const scopes[] = {
-	"internal", "outbound", "inbound", "external", NULL
-};
-static const char *const severities[] = {
-	"low", "medium", "high", "critical", NULL
-};
-
-/*
- * Every table starts with these three, in this order: lw_event_validate()
- * relies on `ts` being entry 1 to hand back its value.
- */
-#define COMMON_FIELDS							\
-	F_ENUM("type", REQ, type_names),				\
-	F_TS("ts", REQ),						\
-	F_STR("agent", 0, EVENT_AGENT_MAX)
-#define TS_INDEX	1
-
-static const struct event_field db_query_fields[] = {
-	COMMON_FIELDS,
-	F_ENUM("db_system", REQ, db_systems),
-	F_STR("server", 0, 64),
-	F_STR("client", 0, 64),
-	F_STR("session_id", 0, 64),
-	F_STR("db_user", REQ, 128),
-	F_STR("database", 0, 128),
-	F_STR("app_name", 0, 256),
-	F_STR("end_user", 0, 256),
-	F_STR("command", REQ, 32),
-	F_STR("statement", 0, 16384),
-	F_HEX("fingerprint", 0, 16),
-	F_LIST("tables", 256, 256),
-	F_UINT("rows", 0, UINT53),
-	F_UINT("rows_returned", 0, UINT53),
-	F_UINT("rows_affected", 0, UINT53),
-	F_UINT("bytes", 0, UINT53),
-	F_UINT("duration_us", 0, UINT53),
-	F_ENUM("status", REQ, statuses),
-	F_BOOL("partial"),
-	F_STR("error_code", 0, 16),
-	F_ENUM("source", 0, sources),
-	F_END
-};
-
-static const struct event_field db_session_fields[] = {
-	COMMON_FIELDS,
-	F_ENUM("db_system", REQ, db_systems),
-	F_ENUM("action", REQ, actions),
-	F_STR("server", 0, 64),
-	F_STR("client", 0, 64),
-	F_STR("session_id", 0, 64),
-	F_STR("db_user", 0, 128),
-	F_STR("database", 0, 128),
-	F_STR("app_name", 0, 256),
-	F_UINT("duration_us", 0, UINT53),
-	F_STR("error_code", 0, 16),
-	F_ENUM("source", 0, sources),
-	F_END
-};
-
-static const struct event_field net_flow_fields[] = {
-	COMMON_FIELDS,
-	F_STR("flow_id", REQ, 64),
-	F_STR("src", REQ, 64),
-	F_UINT("sport", 0, 65535),
-	F_STR("dst", REQ, 64),
-	F_UINT("dport", 0, 65535),
-	F_ENUM("l4", REQ, l4s),
-	F_UINT("vlan", 0, 4095),
-	F_STR("app", 0, 64),
-	F_STR("category", 0, 32),
-	F_STR("ndpi_category", 0, 64),
-	F_STR("server_name", 0, 256),
-	F_UINT("bytes_out", REQ, UINT53),
-	F_UINT("bytes_in", REQ, UINT53),
-	F_UINT("pkts_out", 0, UINT53),
-	F_UINT("pkts_in", 0, UINT53),
-	F_UINT("delta_bytes_out", 0, UINT53),
-	F_UINT("delta_bytes_in", 0, UINT53),
-	F_TS("first_ts", 0),
-	F_TS("last_ts", 0),
-	F_LIST("risks", 64, 64),
-	F_BOOL("final"),
-	F_ENUM("scope", 0, scopes),
-	F_END
-};
-
-static const struct event_field alert_fields[] = {
-	COMMON_FIELDS,
-	F_STR("id", REQ, 64),
-	F_STR("employee", REQ, 256),
-	F_STR("rule", REQ, 128),
-	F_ENUM("severity", REQ, severities),
-	F_NUM("score", REQ, 100),
-	F_STR("summary", REQ, 1024),
-	F_OBJ("evidence", 32768),
-	F_END
-};
-
-static const struct event_field agent_status_fields[] = {
-	COMMON_FIELDS,
-	F_STR("version", REQ, 32),
-	F_HEX("instance", 0, 32),
-	F_UINT("uptime_s", 0, UINT53),
-	F_UINT("spool_events", 0, UINT53),
-	F_UINT("spool_bytes", 0, UINT53),
-	F_UINT("spool_dropped", 0, UINT53),
-	F_UINT("events_read", 0, UINT53),
-	F_UINT("events_sent", 0, UINT53),
-	F_UINT("events_acked", 0, UINT53),
-	F_UINT("parse_errors", 0, UINT53),
-	F_MAP("counters", 64, 64),
-	F_LIST("sources", 32, 256),
-	F_END
-};
-
-/*
- * Indexed by enum event_type. A table holds fewer than 64 entries, so one
- * uint64_t marks the fields an event carries (the unit test checks this).
- */
-static const struct event_field *const schemas[EVENT_NTYPES] = {
-	db_query_fields,
-	db_session_fields,
-	net_flow_fields,
-	alert_fields,
-	agent_status_fields
-};
-
-const char *
-lw_event_type_name(enum event_type t)
-{
-	if ((int)t < 0 || t >= EVENT_NTYPES)
-		return "unknown";
-	return type_names[t];
-}
-
-int
-lw_event_type_lookup(const char *name, enum event_type *out)
-{
-	int i;
-
-	if (name == NULL)
-		return -1;
-	for (i = 0; i < EVENT_NTYPES; i++) {
-		if (strcmp(name, type_names[i]) == 0) {
-			if (out != NULL)
-				*out = (enum event_type)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-const struct event_field *
-lw_event_fields(enum event_type t)
-{
-	if ((int)t < 0 || t >= EVENT_NTYPES)
-		return NULL;
-	return schemas[t];
-}
-
-static void	seterr(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-/* Errors are bounded by errlen and always NUL-terminated when errlen > 0. */
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * Whether a name the sender chose (an unknown key, an unknown type) may be
@@ -262,8 +54,9 @@ echo_safe(const char *s, size_t len)
 #define UTF8_BAD	2
 
 /*
- * Checks len bytes for a NUL byte and for well-formed UTF-8 (no overlong
- * forms, no surrogates, nothing above U+10FFFF). jansson's parser and its
+ * Checks len bytes for a NUL byte and for well-formed UTF-8 (utf8_seq():
+ * no overlong forms, no surrogates, nothing above U+10FFFF, the rules the
+ * scanner and the JSON writer apply too). jansson's parser and its
  * checking constructors already refuse bad UTF-8, but an object built with
  * json_*_nocheck() reaches lw_event_from_json() unchecked, and a NUL byte is
  * legal JSON ("\u0000") that C consumers downstream would cut at. Runs of
@@ -277,8 +70,7 @@ utf8_check(const char *str, size_t len)
 	size_t i = 0;
 
 	while (i < len) {
-		unsigned char c = s[i];
-		unsigned int cp, need;
+		size_t n;
 
 		if (len - i >= 8) {
 			uint64_t w;
@@ -291,35 +83,15 @@ utf8_check(const char *str, size_t len)
 				continue;
 			}
 		}
-		if (c == 0)
+		if (s[i] == 0)
 			return UTF8_NUL;
-		if (c < 0x80) {
+		if (s[i] < 0x80) {
 			i++;
 			continue;
 		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			cp = c & 0x07;
-		} else
+		if ((n = utf8_seq(s + i, s + len)) == 0)
 			return UTF8_BAD;
-		if (len - i <= need)
-			return UTF8_BAD;
-		for (i++; need > 0; need--, i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return UTF8_BAD;
-			cp = cp << 6 | (s[i] & 0x3f);
-		}
-		/* Overlong 3- and 4-byte forms, surrogates, beyond Unicode. */
-		if ((c == 0xe0 && cp < 0x800) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (c == 0xf0 && cp < 0x10000) || cp > 0x10ffff)
-			return UTF8_BAD;
+		i += n;
 	}
 	return UTF8_OK;
 }
@@ -520,7 +292,7 @@ check_uintmap(const struct event_field *f, const json_t *v, char *err,
 			    "UTF-8 or contains a NUL byte", f->name);
 			return -1;
 		}
-		if (check_uint(f->name, val, UINT53, "value ", err,
+		if (check_uint(f->name, val, EVENT_UINT_MAX, "value ", err,
 		    errlen) != 0)
 			return -1;
 	}
@@ -701,7 +473,7 @@ lw_event_validate(const json_t *obj, enum event_type *type, int64_t *ts_us,
 			seterr(err, errlen, "unknown event type");
 		return -1;
 	}
-	tab = schemas[t];
+	tab = lw_event_fields(t);
 
 	json_object_keylen_foreach((json_t *)(uintptr_t)obj, key, klen, v) {
 		f = NULL;
@@ -718,13 +490,13 @@ lw_event_validate(const json_t *obj, enum event_type *type, int64_t *ts_us,
 		if (f == NULL) {
 			if (echo_safe(key, klen))
 				seterr(err, errlen, "unknown field \"%s\" for "
-				    "%s", key, type_names[t]);
+				    "%s", key, lw_event_type_name(t));
 			else
 				seterr(err, errlen, "unknown field for %s",
-				    type_names[t]);
+				    lw_event_type_name(t));
 			return -1;
 		}
-		if (check_field(f, v, i == TS_INDEX ? &ts_val : &scratch,
+		if (check_field(f, v, i == EVENT_FIELD_TS ? &ts_val : &scratch,
 		    err, errlen) != 0)
 			return -1;
 		seen |= (uint64_t)1 << i;
@@ -733,7 +505,7 @@ lw_event_validate(const json_t *obj, enum event_type *type, int64_t *ts_us,
 		bit = (uint64_t)1 << i;
 		if ((tab[i].flags & FIELD_REQUIRED) && (seen & bit) == 0) {
 			seterr(err, errlen, "missing required field \"%s\" for "
-			    "%s", tab[i].name, type_names[t]);
+			    "%s", tab[i].name, lw_event_type_name(t));
 			return -1;
 		}
 	}
@@ -802,6 +574,25 @@ lw_event_parse(const char *buf, size_t len, char *err, size_t errlen)
 	return lw_event_from_json(obj, err, errlen);
 }
 
+/* An event holding obj or enc, the other NULL; NULL when out of memory. */
+static struct lw_event *
+event_new(enum event_type t, int64_t ts, json_t *obj, char *enc,
+    size_t enclen, char *err, size_t errlen)
+{
+	struct lw_event *ev;
+
+	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
+		seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	ev->type = t;
+	ev->ts_us = ts;
+	ev->obj = obj;
+	ev->enc = enc;
+	ev->enclen = enclen;
+	return ev;
+}
+
 struct lw_event *
 lw_event_from_json(json_t *obj, char *err, size_t errlen)
 {
@@ -817,16 +608,8 @@ lw_event_from_json(json_t *obj, char *err, size_t errlen)
 		json_decref(obj);
 		return NULL;
 	}
-	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
-		seterr(err, errlen, "out of memory");
+	if ((ev = event_new(t, ts, obj, NULL, 0, err, errlen)) == NULL)
 		json_decref(obj);
-		return NULL;
-	}
-	ev->type = t;
-	ev->ts_us = ts;
-	ev->obj = obj;
-	ev->enc = NULL;
-	ev->enclen = 0;
 	return ev;
 }
 
@@ -853,16 +636,9 @@ lw_event_from_encoded(char *buf, size_t len, char *err, size_t errlen)
 		free(buf);
 		return ev;
 	}
-	if ((ev = calloc(1, sizeof(*ev))) == NULL) {
-		seterr(err, errlen, "out of memory");
+	if ((ev = event_new(sc.type, sc.ts_us, NULL, buf, len, err,
+	    errlen)) == NULL)
 		free(buf);
-		return NULL;
-	}
-	ev->type = sc.type;
-	ev->ts_us = sc.ts_us;
-	ev->obj = NULL;
-	ev->enc = buf;
-	ev->enclen = len;
 	return ev;
 }
 

@@ -237,6 +237,18 @@ put_key(struct jsonw *w, const char *key)
 	return 0;
 }
 
+/* A string value of a member begun at mark: all of it rewound if refused. */
+static int
+put_value(struct jsonw *w, const char *s, size_t len, size_t mark)
+{
+	if (put_string(w, s, len) != 0) {
+		w->len = mark;
+		return -1;
+	}
+	w->comma = 1;
+	return 0;
+}
+
 int
 jsonw_strn(struct jsonw *w, const char *key, const char *s, size_t len)
 {
@@ -244,12 +256,7 @@ jsonw_strn(struct jsonw *w, const char *key, const char *s, size_t len)
 
 	if (s == NULL || put_key(w, key) != 0)
 		return -1;
-	if (put_string(w, s, len) != 0) {
-		w->len = mark;
-		return -1;
-	}
-	w->comma = 1;
-	return 0;
+	return put_value(w, s, len, mark);
 }
 
 int
@@ -356,12 +363,7 @@ jsonw_list_strn(struct jsonw *w, const char *s, size_t len)
 		return -1;
 	if (w->comma)
 		putc1(w, ',');
-	if (put_string(w, s, len) != 0) {
-		w->len = mark;
-		return -1;
-	}
-	w->comma = 1;
-	return 0;
+	return put_value(w, s, len, mark);
 }
 
 int

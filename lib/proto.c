@@ -15,6 +15,29 @@ static const char *const type_names[] = {
 	NULL, "HELLO", "WELCOME", "EVENT", "ACK", "STATUS", "GAP", "ERROR"
 };
 
+/*
+ * The one rule for agent names, wherever a name comes from (HELLO, a
+ * certificate's CN, the secrets file, leakwatch-ctl). ASCII ranges, not
+ * isalnum(), so the verdict cannot depend on the process's locale. A
+ * name is written into log lines, the store and file names unescaped,
+ * so no space, quote, slash, colon or control byte may be in it.
+ */
+int
+proto_valid_agent_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > PROTO_MAX_NAME)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') ||
+		    strchr("-_.@", s[i]) != NULL))
+			return 0;
+	return 1;
+}
+
 const char *
 proto_type_name(enum proto_type t)
 {

@@ -295,18 +295,6 @@ utf8_valid_prefix(const unsigned char *s, size_t n)
 
 /* sqlcommenter. */
 
-static int
-hexval(unsigned char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decodes one sqlcommenter key or value: \' and \\ escapes first, then
  * %XX. Writes at most outlen - 1 bytes and a NUL; -1 when the text is

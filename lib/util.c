@@ -1,11 +1,12 @@
 /*
  * Helpers both programs use: timestamps, address and number parsing, hex,
- * hashing and escaping of untrusted bytes for logs. Pure functions except
- * the clocks and random_bytes().
+ * hashing, error messages and escaping of untrusted bytes for logs. Pure
+ * functions except the clocks and random_bytes().
  */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,7 +246,7 @@ hex_encode(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int
+int
 hexval(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -352,6 +353,18 @@ ct_streq(const char *a, const char *b)
 	for (i = 0; i < la && i < lb; i++)
 		d |= (unsigned char)(a[i] ^ b[i]);
 	return d == 0;
+}
+
+void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }
 
 /*

@@ -1,9 +1,9 @@
 /*
  * The collector's fast path for validating an event: a scanner that reads
- * the JSON bytes once against the closed schema of event.c without building
- * a jansson DOM. It only ever says "valid" when lw_event_parse() would
- * accept the same bytes with the same type and timestamp; everything else
- * (an error, or a shape it does not handle) is "ask lw_event_parse()",
+ * the JSON bytes once against the closed schema (event-schema.h) without
+ * building a jansson DOM. It only ever says "valid" when lw_event_parse()
+ * would accept the same bytes with the same type and timestamp; everything
+ * else (an error, or a shape it does not handle) is "ask lw_event_parse()",
  * which stays the reference and gives the verdict and the error message.
  * tests/fuzz/fuzz_eventscan.c checks that promise against the DOM path.
  */
@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "leakwatch/event.h"
+#include "leakwatch/event-schema.h"
 
 /*
  * agent points into buf at the `agent` value as sent (agent_len bytes),

@@ -3,8 +3,8 @@
  * their field schema and their JSON encoding (jansson). The model is closed:
  * every field has a kind and a size bound and an unknown field is an error,
  * so nothing - row contents in particular - can ride along unvalidated.
- * docs/events.md documents each field; the table in event.c is the code
- * side of that document and a test keeps the two in step.
+ * docs/events.md documents each field; the tables (event-schema.h) are
+ * the code side of that document and a test keeps the two in step.
  */
 #ifndef LEAKWATCH_EVENT_H
 #define LEAKWATCH_EVENT_H
@@ -13,42 +13,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#define EVENT_MAX_LEN		65536	/* one encoded event, bytes */
-#define EVENT_MAX_DEPTH		8	/* nesting inside object fields */
-#define EVENT_AGENT_MAX		64	/* == PROTO_MAX_NAME */
-
-enum event_type {
-	EVENT_DB_QUERY,
-	EVENT_DB_SESSION,
-	EVENT_NET_FLOW,
-	EVENT_ALERT,
-	EVENT_AGENT_STATUS,
-	EVENT_NTYPES
-};
-
-enum event_kind {
-	FIELD_STR,	/* string of at most maxlen bytes, valid UTF-8 */
-	FIELD_ENUM,	/* string, one of values[] */
-	FIELD_HEX,	/* exactly maxlen lower-case hex digits */
-	FIELD_UINT,	/* integer 0..max */
-	FIELD_NUM,	/* number (integer or real) 0..max */
-	FIELD_BOOL,
-	FIELD_TS,	/* RFC 3339 UTC with microseconds */
-	FIELD_STRLIST,	/* array of at most max strings of maxlen bytes */
-	FIELD_UINTMAP,	/* object of at most max keys, values integers >= 0 */
-	FIELD_OBJECT	/* any JSON object, depth and encoded size bounded */
-};
-
-#define FIELD_REQUIRED	0x1
-
-struct event_field {
-	const char	 *name;
-	enum event_kind	  kind;
-	int		  flags;
-	size_t		  maxlen;	/* bytes per string, or encoded size */
-	long long	  max;		/* UINT/NUM upper bound; list length */
-	const char *const *values;	/* FIELD_ENUM: NULL-terminated */
-};
+#include "leakwatch/event-schema.h"
 
 /*
  * An event is held one of two ways: as a jansson DOM (obj), or, when a
@@ -67,12 +32,6 @@ struct lw_event {
 	/* borrowed, or NULL: fields read without a DOM (event-view.h) */
 	struct lw_event_view *view;
 };
-
-const char	*lw_event_type_name(enum event_type);
-int		 lw_event_type_lookup(const char *name, enum event_type *out);
-
-/* The schema of one type (common fields first), terminated by name NULL. */
-const struct event_field *lw_event_fields(enum event_type);
 
 /*
  * Validates obj against the schema. 0 on success with *type and *ts_us

@@ -45,6 +45,13 @@ int	 proto_decode(const uint8_t *buf, size_t len, size_t maxlen,
 /* Writes the 5-byte header for a payload of len bytes. */
 void	 proto_header(uint8_t hdr[PROTO_HDRLEN], enum proto_type, size_t len);
 
+/*
+ * Whether s is an agent name: 1 to PROTO_MAX_NAME bytes, each an ASCII
+ * letter or digit or one of "-_.@" (docs/protocol.md, "Agent names").
+ * 1 if it is, 0 if not.
+ */
+int	 proto_valid_agent_name(const char *s);
+
 /* EVENT, ACK, GAP payload helpers. */
 void	 proto_put_u64(uint8_t out[8], uint64_t);
 uint64_t proto_get_u64(const uint8_t in[8]);

@@ -34,12 +34,22 @@ int	 parse_size(const char *s, long long *out);
 int	 parse_duration(const char *s, long long *out_ms);
 
 void	 hex_encode(const uint8_t *in, size_t len, char *out);	/* 2*len+1 */
+int	 hexval(int c);		/* one hex digit's value, or -1 */
 int	 hex_decode(const char *in, uint8_t *out, size_t outlen);
 int	 hex4(const unsigned char *p, unsigned int *out);	/* after \u */
 size_t	 utf8_seq(const unsigned char *p, const unsigned char *end);
 void	 sha256_hex(const void *buf, size_t len, char out[65]);
 int	 random_bytes(void *buf, size_t len);
 int	 ct_streq(const char *a, const char *b);	/* constant time */
+
+/*
+ * An error message into err, for functions that report through
+ * (err, errlen): cut to errlen (the text is for people, so truncation is
+ * harmless), NUL-terminated when errlen > 0, nothing at all when err is
+ * NULL.
+ */
+void	 seterr(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /* Writes a printable, escaped copy of untrusted bytes for log lines. */
 void	 str_vis(const void *in, size_t inlen, char *out, size_t outlen);

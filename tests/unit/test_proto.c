@@ -4,7 +4,8 @@
  * short prefix and on back-to-back frames, and each way a stream is
  * refused (unknown type, zero or oversized length, payload under the
  * type's minimum) with the exact message the collector will log. The
- * payload helpers and type names are covered too. No I/O: plain buffers.
+ * payload helpers, type names and the agent-name rule are covered too.
+ * No I/O: plain buffers.
  */
 #include "harness.h"
 
@@ -436,6 +437,51 @@ test_maxlen_zero(void)
 	refused(buf, 5, 0, "HELLO frame of 2 bytes over the 0-byte limit");
 }
 
+/*
+ * The agent-name rule at its edges. Bytes above 0x7f are refused whatever
+ * the locale: isalnum() in a Latin-1 locale would have taken "\xe9".
+ */
+static void
+test_agent_name(void)
+{
+	static const char *const good[] = {
+		"a", "Z", "0", "db-crm-1", "db_1.example.org", "agent@site",
+		"-", "_", ".", "@", "..", "A-Z.a_z@0-9"
+	};
+	static const char *const bad[] = {
+		"", " ", "db 1", "db/1", "../x", "db:1", "db\\1", "db\"1",
+		"db'1", "db,1", "db;1", "db=1", "db+1", "db#1", "db%1", "db~1",
+		"db\t1", "db\n", "\x7f", "\x01", "caf\xe9", "caf\xc3\xa9",
+		"\xff"
+	};
+	char name[PROTO_MAX_NAME + 2];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!proto_valid_agent_name(good[i]))
+			FAILF("\"%s\" refused", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (proto_valid_agent_name(bad[i]))
+			FAILF("bad name %zu accepted", i);
+	memset(name, 'a', sizeof(name));
+	name[PROTO_MAX_NAME] = '\0';
+	CHECK_INT(proto_valid_agent_name(name), 1);
+	name[PROTO_MAX_NAME] = 'a';
+	name[PROTO_MAX_NAME + 1] = '\0';
+	CHECK_INT(proto_valid_agent_name(name), 0);
+	/* Every byte value: only the 66 listed ones pass. */
+	for (i = 1; i < 256; i++) {
+		int want = (i >= 'a' && i <= 'z') || (i >= 'A' && i <= 'Z') ||
+		    (i >= '0' && i <= '9') || i == '-' || i == '_' ||
+		    i == '.' || i == '@';
+
+		name[0] = (char)i;
+		name[1] = '\0';
+		if (proto_valid_agent_name(name) != want)
+			FAILF("byte 0x%02zx: expected %d", i, want);
+	}
+}
+
 static const struct test tests[] = {
 	{ "header", test_header },
 	{ "header_roundtrip", test_header_roundtrip },
@@ -452,6 +498,7 @@ static const struct test tests[] = {
 	{ "type_names", test_type_names },
 	{ "err_buffer", test_err_buffer },
 	{ "maxlen_zero", test_maxlen_zero },
+	{ "agent_name", test_agent_name },
 };
 
 HARNESS_MAIN(tests)

@@ -2,9 +2,10 @@
  * Unit tests for lib/util.c: RFC 3339 timestamps (exact microsecond values
  * worked out by hand, calendar edges, strict refusal of anything that is
  * not UTC "Z"), host:port splitting, the strict number parsers, hex,
- * SHA-256, CRC-32C, the constant-time compare and str_vis(), which makes
- * untrusted bytes safe for a log line. The clocks and random_bytes() are
- * only smoke-tested: their values are not ours to predict.
+ * error messages, SHA-256, CRC-32C, the constant-time compare and
+ * str_vis(), which makes untrusted bytes safe for a log line. The clocks
+ * and random_bytes() are only smoke-tested: their values are not ours to
+ * predict.
  */
 #include "harness.h"
 #include <limits.h>
@@ -399,6 +400,38 @@ test_hex(void)
 	CHECK_INT(hex_decode("", one, 1), -1);
 }
 
+/* Every byte value: only 0-9, a-f and A-F have one. */
+static void
+test_hexval(void)
+{
+	int c, want;
+
+	for (c = 0; c < 256; c++) {
+		want = c >= '0' && c <= '9' ? c - '0' :
+		    c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+		    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (hexval(c) != want)
+			FAILF("hexval(0x%02x) == %d, expected %d", c,
+			    hexval(c), want);
+	}
+	CHECK_INT(hexval(-1), -1);
+}
+
+static void
+test_seterr(void)
+{
+	char err[8];
+
+	seterr(err, sizeof(err), "%s %d", "field", 42);
+	CHECK_STR(err, "field 4");		/* cut, and terminated */
+	seterr(err, sizeof(err), "ok");
+	CHECK_STR(err, "ok");
+	memcpy(err, "keep", 5);
+	seterr(err, 0, "%s", "ignored");	/* errlen 0: untouched */
+	CHECK_STR(err, "keep");
+	seterr(NULL, 64, "%s", "ignored");	/* no buffer: no crash */
+}
+
 static void
 test_sha256(void)
 {
@@ -629,6 +662,8 @@ static const struct test tests[] = {
 	{ "parse_size", test_parse_size },
 	{ "parse_duration", test_parse_duration },
 	{ "hex", test_hex },
+	{ "hexval", test_hexval },
+	{ "seterr", test_seterr },
 	{ "sha256", test_sha256 },
 	{ "crc32c", test_crc32c },
 	{ "crc32c_paths", test_crc32c_paths },
