@@ -37,9 +37,10 @@ LDLIBS	= $(PKG_LIBS) -lm
 
 LIB_SRC	= $(wildcard lib/*.c)
 AGENT_SRC = $(filter-out agent/main.c,$(wildcard agent/*.c))
-TUI_SRC   = $(wildcard collector/tui-*.c)
-CTL_SRC   = $(wildcard collector/ctl-*.c)
-COLL_SRC  = $(filter-out collector/main.c $(TUI_SRC) $(CTL_SRC),$(wildcard collector/*.c))
+TUI_SRC   = $(wildcard collector/tui/*.c)
+CTL_SRC   = $(wildcard collector/ctl/*.c)
+COLL_SRC  = $(filter-out collector/main.c,$(wildcard collector/*.c \
+	    collector/analytics/*.c collector/siem/*.c))
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
 TOOL_SRC  = $(wildcard tests/tools/*.c)

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the rules language (collector/rules-parse.c and
+ * libFuzzer target for the rules language (collector/analytics/rules-parse.c and
  * rules-eval.c). A rules file is written by an operator, but a typo or a
  * half-saved file must end in a "file:line:column: message" error, never
  * a crash, a hang or a leak. Whatever loads is then run: a fixed handful

@@ -1,5 +1,5 @@
 /*
- * Tests of collector/baseline.c: the robust EWMA of log1p(x) (warm start,
+ * Tests of collector/analytics/baseline.c: the robust EWMA of log1p(x) (warm start,
  * clipping at 3 standard deviations, variance floor), the time-of-week
  * slots, and the state surviving a restart: a pipeline that learnt ten
  * days, closed and reopened on the same database, carries on exactly

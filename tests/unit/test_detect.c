@@ -1,5 +1,5 @@
 /*
- * Tests of collector/detect.c (and the features and baselines under it)
+ * Tests of collector/analytics/detect.c (and the features and baselines under it)
  * on hand-built series with exact expected outcomes: the CUSUM step, the
  * 30-day total with gaps, a day spike against own and peer baselines, a
  * slow drift with learning frozen, first-seen tables with the peer

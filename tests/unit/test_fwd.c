@@ -1,5 +1,5 @@
 /*
- * Unit tests for SIEM forwarding (collector/fwd.c) against real loopback
+ * Unit tests for SIEM forwarding (collector/siem/fwd.c) against real loopback
  * sockets: URL parsing and its errors; 1,000 alerts over TCP arrive
  * exactly once, in order, octet-counted; alerts queued while nothing
  * listens survive a restart of the forwarder and arrive when the receiver

@@ -1,7 +1,7 @@
 /*
- * Tests of the rules language: collector/rules-parse.c reports every kind
+ * Tests of the rules language: collector/analytics/rules-parse.c reports every kind
  * of mistake as file:line:column with the right position, and
- * collector/rules-eval.c gives event fields, lists, missing values,
+ * collector/analytics/rules-eval.c gives event fields, lists, missing values,
  * arithmetic, templates, attribution, suppression and alert ids the
  * meaning docs/rules.md gives them. Also alert.c's merging and risk.
  */

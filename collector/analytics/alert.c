@@ -22,7 +22,7 @@
 
 #include <sqlite3.h>
 
-#include "collector.h"
+#include "../collector.h"
 #include "leakwatch/event.h"
 #include "leakwatch/log.h"
 #include "leakwatch/util.h"

@@ -33,7 +33,7 @@
 #include <openssl/ssl.h>
 #include <sqlite3.h>
 
-#include "collector.h"
+#include "../collector.h"
 #include "leakwatch/log.h"
 #include "leakwatch/tls.h"
 #include "leakwatch/util.h"

@@ -28,7 +28,7 @@
 
 #include <sqlite3.h>
 
-#include "collector.h"
+#include "../collector.h"
 #include "leakwatch/event.h"
 #include "leakwatch/event-view.h"
 #include "leakwatch/log.h"

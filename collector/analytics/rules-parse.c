@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector.h"
+#include "../collector.h"
 #include "leakwatch/event.h"
 #include "leakwatch/xmalloc.h"
 

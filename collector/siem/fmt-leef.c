@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "collector.h"
+#include "../collector.h"
 #include "leakwatch/util.h"
 
 static void
