@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "collector.h"
+#include "siem/siem.h"
 #include "leakwatch/proto.h"
 
 #define K(n, kind, field, lo, hi) \

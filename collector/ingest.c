@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "collector.h"
+#include "analytics/analytics.h"
 #include "leakwatch/event.h"
 #include "leakwatch/event-scan.h"
 #include "leakwatch/event-view.h"

@@ -28,7 +28,9 @@
 
 #include <sqlite3.h>
 
-#include "../collector.h"
+#include "analytics.h"
+#include "../config.h"
+#include "../siem/siem.h"
 #include "leakwatch/event.h"
 #include "leakwatch/event-view.h"
 #include "leakwatch/log.h"

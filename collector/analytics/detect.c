@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../collector.h"
+#include "analytics.h"
 #include "leakwatch/log.h"
 
 #define FLOOR_DAY	0.30	/* log units: about +-35% */

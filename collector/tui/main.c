@@ -22,7 +22,7 @@
 
 #include <curses.h>
 
-#include "../collector.h"
+#include "../config.h"
 #include "tui.h"
 #include "leakwatch/conf.h"
 #include "leakwatch/log.h"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collector/collector.h"
+#include "../../collector/analytics/analytics.h"
 #include "leakwatch/event.h"
 #include "leakwatch/log.h"
 

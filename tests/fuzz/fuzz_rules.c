@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collector/collector.h"
+#include "../../collector/config.h"
+#include "../../collector/analytics/analytics.h"
 #include "leakwatch/event.h"
 #include "leakwatch/log.h"
 

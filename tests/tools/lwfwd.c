@@ -15,7 +15,8 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "../../collector/collector.h"
+#include "../../collector/siem/siem.h"
+#include "leakwatch/conf.h"
 #include "leakwatch/event.h"
 #include "leakwatch/log.h"
 #include "leakwatch/util.h"

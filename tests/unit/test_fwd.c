@@ -19,7 +19,8 @@
 #include <event2/event.h>
 #include <sqlite3.h>
 
-#include "../../collector/collector.h"
+#include "../../collector/siem/siem.h"
+#include "leakwatch/conf.h"
 #include "leakwatch/util.h"
 
 static int

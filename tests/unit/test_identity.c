@@ -7,7 +7,7 @@
  * sensitivity patterns.
  */
 #include "harness.h"
-#include "../../collector/collector.h"
+#include "../../collector/analytics/analytics.h"
 #include "leakwatch/event.h"
 #include "leakwatch/util.h"
 
