@@ -9,6 +9,25 @@
  * rule state live in) are here, not in the daemon, because only the
  * scoring calls them: the daemon hands events to analytics_event() and
  * never resolves an employee or a table class itself.
+ *
+ * Layering, top to bottom; a file calls only files below it, never one
+ * that calls it back (tests/integration/layering.sh checks):
+ *
+ *	analytics.c	the pipeline: clock, bucket closes, state in SQLite
+ *	views.c		readers' tables, from the figures below
+ *	rules-eval.c	the rules, over figures, fields and risk
+ *	rules-parse.c	the rules language (asks features.c for names)
+ *	alert.c		alerts and risk (hands alerts to siem/)
+ *	detect.c	detectors: figures, drift, streaks, the day's close
+ *	features.c	what one event adds to an entity's buckets
+ *	entities.c	entities, peer groups, first-seen names
+ *	baseline.c	the slots' arithmetic and their storage
+ *	calendar.c	local days and hours, holidays
+ *	identity.c, sensitivity.c, hmap.c
+ *
+ * The header lists them bottom-up. New code goes in the lowest file
+ * whose callers are all above it; what two stages both need belongs in a
+ * file below both, not in the one that drives them.
  */
 #ifndef LEAKWATCH_ANALYTICS_H
 #define LEAKWATCH_ANALYTICS_H
@@ -19,10 +38,13 @@
 
 #include <jansson.h>
 
+struct analytics;
 struct collector_config;
 struct conf_list;
+struct entity;
 struct fwd;
 struct lw_event;
+struct peer;
 struct sqlite3;
 struct sqlite3_stmt;
 
@@ -95,7 +117,21 @@ const char	*sensitivity_class_name(const struct sensitivity *, int);
 int		 sensitivity_lookup(const struct sensitivity *, const char *);
 void		 sensitivity_free(struct sensitivity *);
 
-/* features.c: what one event adds to its employee's hour and day */
+/* calendar.c: local days and hours, weekdays, holidays */
+#define HOUR_US		(3600LL * 1000000)
+#define DAY_US		(86400LL * 1000000)
+int		 calendar_offset(const char *s, long long *min);
+int		 calendar_holidays(struct hmap *, const struct conf_list *,
+		    char *err, size_t errlen);
+int64_t		 calendar_day(const struct analytics *, int64_t ts_us);
+int64_t		 calendar_day_start(const struct analytics *, int64_t day);
+int64_t		 calendar_hour_start(int64_t ts_us);
+int		 calendar_holiday(const struct analytics *, int64_t day);
+int		 calendar_hour(const struct analytics *, int64_t ts_us);
+int		 calendar_bucket_hour(const struct analytics *, int64_t us);
+int		 calendar_wday(int64_t day);
+
+/* The features measured per employee and hour/day (features.c) */
 enum feature {
 	FT_ROWS,		/* rows read, any table */
 	FT_ROWS_SENSITIVE,	/* rows read from sensitive tables */
@@ -121,6 +157,7 @@ enum period { PER_HOUR, PER_DAY };
 #define CUM_DAYS	30
 #define NAMES_KEPT	8	/* first-seen names kept per day */
 
+/* baseline.c: online baselines, own and peer */
 /* Robust EWMA of log1p(x): mean, variance, count of updates. */
 struct slot {
 	double		 m;
@@ -152,6 +189,23 @@ struct entity_state {
 	struct fstate	 f[FT_MAX];
 };
 
+double		 slot_z(const struct slot *, double x, double floor);
+void		 slot_band(const struct slot *, double floor, double *lo,
+		    double *hi);
+void		 slot_learn(struct slot *, double x, double alpha,
+		    double floor);
+void		 slot_learn_log(struct slot *, double lx, double alpha,
+		    double floor);
+double		 slot_typical(const struct slot *);
+int		 baseline_hour_slot(int wday, int hour, int holiday);
+int		 baseline_day_slot(int wday, int holiday);
+void		 baseline_init(struct entity_state *);
+int		 baseline_save(struct analytics *, struct entity *);
+int		 baseline_load(struct analytics *, struct entity *);
+int		 baseline_save_peer(struct analytics *, struct peer *);
+int		 baseline_load_peer(struct analytics *, struct peer *);
+
+/* entities.c: the scored entities and their peer groups, first-seen names */
 struct entity {
 	char		*id;		/* employee or unknown:<key> */
 	char		*name;
@@ -216,6 +270,18 @@ struct peer {
 	int		 members;
 };
 
+struct entity	*entity_get(struct analytics *, const char *id,
+		    const struct person *);
+void		 entity_set_person(struct analytics *, struct entity *,
+		    const struct person *);
+void		 entity_seen_add(struct analytics *, struct entity *,
+		    const char *key, int64_t ts_us);
+struct entity	**entities_active(struct analytics *, int day, size_t *n);
+void		 entity_free(struct entity *);
+struct peer	*peer_get(struct analytics *, const char *group);
+void		 peer_free(void *);
+
+/* features.c: what one event adds to its employee's hour and day */
 /* The figures one event adds, and what rules see of it. */
 struct evctx {
 	const struct lw_event	*ev;
@@ -235,7 +301,6 @@ struct evctx {
 	int			 wday;		/* 0 = Sunday */
 };
 
-struct analytics;
 const char	*feature_name(const struct analytics *, int f, char *buf,
 		    size_t len);
 int		 feature_lookup(const struct sensitivity *, const char *name);
@@ -243,23 +308,6 @@ int		 features_event(struct analytics *, struct evctx *);
 void		 features_day_reset(struct entity *);
 void		 features_registrable(const char *host, char *out, size_t len);
 int		 features_read_like(const char *command, const char *statement);
-
-/* baseline.c: online baselines, own and peer */
-double		 slot_z(const struct slot *, double x, double floor);
-void		 slot_band(const struct slot *, double floor, double *lo,
-		    double *hi);
-void		 slot_learn(struct slot *, double x, double alpha,
-		    double floor);
-void		 slot_learn_log(struct slot *, double lx, double alpha,
-		    double floor);
-double		 slot_typical(const struct slot *);
-int		 baseline_hour_slot(int wday, int hour, int holiday);
-int		 baseline_day_slot(int wday, int holiday);
-void		 baseline_init(struct entity_state *);
-int		 baseline_save(struct analytics *, struct entity *);
-int		 baseline_load(struct analytics *, struct entity *);
-int		 baseline_save_peer(struct analytics *, struct peer *);
-int		 baseline_load_peer(struct analytics *, struct peer *);
 
 /* detect.c: detectors over the closed (or open) buckets */
 struct figure {
@@ -466,13 +514,6 @@ int64_t		 analytics_warm(struct analytics *, int on);
 void		 analytics_tick(struct analytics *, int64_t now_us);
 int		 analytics_reload(struct analytics *,
 		    const struct collector_config *);
-struct entity	*analytics_entity(struct analytics *, const char *id,
-		    const struct person *);
-struct peer	*analytics_peer(struct analytics *, const char *group);
-int64_t		 analytics_day(const struct analytics *, int64_t ts_us);
-int		 analytics_holiday(const struct analytics *, int64_t day);
-void		 analytics_seen_add(struct analytics *, struct entity *,
-		    const char *key, int64_t ts_us);
 int		 analytics_db_begin(struct analytics *);
 int		 analytics_db_end(struct analytics *, int began);
 void		 analytics_free(struct analytics *);

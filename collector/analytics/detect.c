@@ -112,20 +112,6 @@ drift_min(int f)
 	return feature_min(f, MK_DRIFT);
 }
 
-static int
-local_hour(const struct analytics *an, int64_t us)
-{
-	int64_t h = (us + an->p.utc_offset_min * 60000000LL) / 3600000000LL;
-
-	return (int)(((h % 24) + 24) % 24);
-}
-
-static int
-day_wday(int64_t day)
-{
-	return (int)((((day + 4) % 7) + 7) % 7);	/* 1970-01-01: Thu */
-}
-
 static const struct slot *
 busiest(const struct slot *s)
 {
@@ -161,17 +147,18 @@ void
 detect_figure_at(struct analytics *an, struct entity *e, int f,
     enum period per, double value, struct figure *fig)
 {
-	struct peer *pg = analytics_peer(an, e->group);
+	struct peer *pg = peer_get(an, e->group);
 	const struct slot *own, *alt = NULL, *ps = NULL;
 	int64_t day = an->day_open;
-	int hol = analytics_holiday(an, day), wd = day_wday(day), k;
+	int hol = calendar_holiday(an, day), wd = calendar_wday(day), k;
 	double floor;
 
 	memset(fig, 0, sizeof(*fig));
 	if (f < 0 || f >= FT_MAX)
 		return;
 	if (per == PER_HOUR) {
-		k = baseline_hour_slot(wd, local_hour(an, an->hour_open), hol);
+		k = baseline_hour_slot(wd, calendar_bucket_hour(an,
+		    an->hour_open), hol);
 		own = &e->s.f[f].hour[k];
 		/*
 		 * A band without history (the first evening at work)
@@ -332,7 +319,7 @@ detect_rel(struct analytics *an, struct entity *e, const struct peer *pg,
 	 * A new joiner takes on more work week by week: the share learnt
 	 * in their first weeks is no measure of the next.
 	 */
-	if (e->start_us != 0 && an->day_open - analytics_day(an,
+	if (e->start_us != 0 && an->day_open - calendar_day(an,
 	    e->start_us) < RAMP_DAYS)
 		return -1;
 	/*
@@ -375,7 +362,7 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 	void *val;
 	double *vals, r, zlag, tref, rel;
 	size_t i, nv, cap, it;
-	int f, k, el, hol = analytics_holiday(an, day);
+	int f, k, el, hol = calendar_holiday(an, day);
 	int64_t d;
 
 	cap = hmap_count(an->entities) + 1;
@@ -433,10 +420,10 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 	}
 	detect_surge(an, ents, n, PER_DAY);
 	/* drift: residual against the lower of current and lagged */
-	k = baseline_day_slot(day_wday(day), hol);
+	k = baseline_day_slot(calendar_wday(day), hol);
 	for (i = 0; i < n; i++) {
 		e = ents[i];
-		pg = analytics_peer(an, e->group);
+		pg = peer_get(an, e->group);
 		for (f = 0; f < FT_MAX; f++) {
 			struct fstate *fs = &e->s.f[f];
 
@@ -692,13 +679,13 @@ detect_day_score(struct analytics *an, struct entity *e, json_t *why)
 void
 detect_day_learn(struct analytics *an, struct entity *e, int64_t day)
 {
-	struct peer *pg = analytics_peer(an, e->group);
-	int hol = analytics_holiday(an, day), k, f, h;
+	struct peer *pg = peer_get(an, e->group);
+	int hol = calendar_holiday(an, day), k, f, h;
 	double pa;
 
 	if (e->alerted_day || hol)
 		return;
-	k = baseline_day_slot(day_wday(day), hol);
+	k = baseline_day_slot(calendar_wday(day), hol);
 	pa = ALPHA_DAY / (pg != NULL && pg->active > 1 ? pg->active : 1);
 	for (f = 0; f < FT_MAX; f++) {
 		struct fstate *fs = &e->s.f[f];
@@ -766,14 +753,14 @@ detect_day_learn(struct analytics *an, struct entity *e, int64_t day)
 void
 detect_hour_learn(struct analytics *an, struct entity *e)
 {
-	struct peer *pg = analytics_peer(an, e->group);
+	struct peer *pg = peer_get(an, e->group);
 	int64_t day = an->day_open;
-	int hol = analytics_holiday(an, day), k, f;
+	int hol = calendar_holiday(an, day), k, f;
 
 	if (e->alerted_hour || hol)
 		return;
-	k = baseline_hour_slot(day_wday(day), local_hour(an, an->hour_open),
-	    hol);
+	k = baseline_hour_slot(calendar_wday(day),
+	    calendar_bucket_hour(an, an->hour_open), hol);
 	for (f = 0; f < FT_MAX; f++) {
 		if (e->s.f[f].cusum >= CUSUM_FREEZE)
 			continue;
@@ -793,7 +780,7 @@ detect_hour_learn(struct analytics *an, struct entity *e)
 int
 detect_peer_unusual(struct analytics *an, struct entity *e, const char *key)
 {
-	struct peer *pg = analytics_peer(an, e->group);
+	struct peer *pg = peer_get(an, e->group);
 	intptr_t c = (intptr_t)hmap_get(pg->tables, key);
 	int lim = pg->members / (strncmp(key, "d:", 2) == 0 ? 10 : 4);
 
@@ -831,7 +818,7 @@ detect_surge(struct analytics *an, struct entity **ents, size_t n,
 		memset(pg->surge[per], 0, sizeof(pg->surge[per]));
 	}
 	for (i = 0; i < n; i++) {
-		pg = analytics_peer(an, ents[i]->group);
+		pg = peer_get(an, ents[i]->group);
 		pg->nact[per]++;
 		for (f = 0; f < FT_MAX; f++)
 			if (spiking(an, ents[i], f, per))
@@ -846,7 +833,7 @@ detect_surge(struct analytics *an, struct entity **ents, size_t n,
 double
 detect_team(struct analytics *an, struct entity *e, int f, enum period per)
 {
-	struct peer *pg = analytics_peer(an, e->group);
+	struct peer *pg = peer_get(an, e->group);
 	double up = pg->surge[per][f];
 	int others = pg->nact[per] - 1;
 

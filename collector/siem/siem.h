@@ -2,12 +2,16 @@
  * SIEM forwarding: alerts (and, if asked, raw events) to SIEMs over
  * syslog (UDP, TCP, TLS), queued in the collector's database so a slow
  * or absent SIEM loses nothing (docs/siem.md). This header is the map of
- * the folder: the formats (fmt.c shares what they need: a growable
- * buffer, severity scales, alert field accessors and the table of formats
- * by name; fmt-<name>.c is one format each) and the forwarder (fwd.c,
- * which frames and sends what a format made). The analytics (alert.c,
- * analytics.c) and the daemon (main.c, scorer.c, config.c) call in;
- * nothing here calls out of the folder but into lib/.
+ * the folder, top to bottom (a file calls only files below it):
+ *
+ *	fwd.c		the forwarder: outbox, connections, framing
+ *	formats.c	the table of formats by name
+ *	fmt-<name>.c	one format each: an alert in, a message out
+ *	fmt.c		what the formats share: a growable buffer,
+ *			severity scales, alert field accessors
+ *
+ * The analytics (alert.c, analytics.c) and the daemon (main.c, scorer.c,
+ * config.c) call in; nothing here calls out of the folder but into lib/.
  */
 #ifndef LEAKWATCH_SIEM_H
 #define LEAKWATCH_SIEM_H
@@ -54,12 +58,6 @@ struct fwd_format {
 	int		 has_header;	/* else fwd.c adds fmt_header() */
 };
 
-extern const struct fwd_format fmt_rfc5424;
-extern const struct fwd_format fmt_cef;
-extern const struct fwd_format fmt_leef;
-extern const struct fwd_format fmt_json;
-
-const struct fwd_format *fmt_lookup(const char *name);
 void		 fmt_header(struct buf *, const json_t *alert,
 		    const struct fmt_opts *);
 void		 fmt_opts_defaults(struct fmt_opts *);
@@ -72,6 +70,15 @@ int		 fmt_sev_ecs(const char *severity);
 void		 fmt_evidence_foreach(const json_t *alert,
 		    void (*)(void *, const char *key, const char *value),
 		    void *);
+
+/* fmt-rfc5424.c, fmt-cef.c, fmt-leef.c, fmt-json.c: the formats */
+extern const struct fwd_format fmt_rfc5424;
+extern const struct fwd_format fmt_cef;
+extern const struct fwd_format fmt_leef;
+extern const struct fwd_format fmt_json;
+
+/* formats.c: the formats by name */
+const struct fwd_format *fmt_lookup(const char *name);
 
 /* fwd.c: alerts to SIEMs over syslog, queued in the database */
 
