@@ -77,15 +77,22 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# Each archive is made afresh: `ar r` only adds and replaces members, so a
+# file moved or removed would linger in it and be linked instead.
 $(LIB_A): $(LIB_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
 	$(AR) rcs $@ $^
 $(AGENT_A): $(AGENT_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
 	$(AR) rcs $@ $^
 $(COLL_A): $(COLL_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
 	$(AR) rcs $@ $^
 $(ANA_A): $(ANA_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
 	$(AR) rcs $@ $^
 $(SIEM_A): $(SIEM_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/leakwatch-agent: $(BUILD)/agent/main.o $(AGENT_A) $(LIB_A)
