@@ -112,6 +112,10 @@ $(BUILD)/leakwatch-ctl: $(CTL_SRC:%.c=$(BUILD)/%.o) $(COLL_LIBS)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(AGENT_A) $(COLL_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+# test_detect fails an allocation and a day's close on purpose: the
+# linker routes those calls through wrappers the test defines.
+$(BUILD)/tests/test_detect: LDLIBS += \
+	-Wl,--wrap=calloc,--wrap=detect_day_close
 $(BUILD)/tests/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/driver.o \
 		$(AGENT_A) $(COLL_LIBS)
 	@mkdir -p $(@D)

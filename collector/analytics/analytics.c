@@ -327,7 +327,13 @@ close_hour(struct analytics *an)
 	free(v);
 }
 
-static void
+/*
+ * The open day ends: detectors, day rules, readers' tables, learning,
+ * state saved. -1 when the detectors could not run (detect_day_close()
+ * logged why): nothing of the day has been touched then, and it stays
+ * open to be closed again.
+ */
+static int
 close_day(struct analytics *an)
 {
 	struct entity **v, *e;
@@ -336,7 +342,10 @@ close_day(struct analytics *an)
 	void *val;
 
 	v = entities_active(an, 1, &n);
-	detect_day_close(an, v, n, an->day_open);
+	if (detect_day_close(an, v, n, an->day_open) != 0) {
+		free(v);
+		return -1;
+	}
 	for (i = 0; i < n; i++)
 		rules_bucket(an, v[i], PER_DAY, start);
 	for (i = 0; i < n; i++) {
@@ -351,6 +360,7 @@ close_day(struct analytics *an)
 		baseline_save_peer(an, val);
 	meta_put(an, "clock", an->clock);
 	free(v);
+	return 0;
 }
 
 /*
@@ -381,8 +391,14 @@ record_identity(struct analytics *an, int64_t rowid,
 	sqlite3_reset(st);
 }
 
-/* Moves the clock to ts, closing the buckets it leaves behind. */
-static void
+/*
+ * Moves the clock to ts, closing the buckets it leaves behind. -1 when
+ * the open day could not be closed: the hour moves on but the day stays
+ * open, its close tried again when the next hour ends; the events in
+ * between count in it, as late events count in the open buckets. A
+ * replay stops at the error instead (ingest.c).
+ */
+static int
 advance(struct analytics *an, int64_t ts)
 {
 	int64_t h = calendar_hour_start(ts), d;
@@ -393,18 +409,26 @@ advance(struct analytics *an, int64_t ts)
 		an->hour_open = h;
 		an->day_open = calendar_day(an, ts);
 		meta_put(an, "day_open", an->day_open);
-		return;
+		return 0;
 	}
 	if (h <= an->hour_open)
-		return;
+		return 0;
 	close_hour(an);
 	d = calendar_day(an, ts);
 	if (d != an->day_open) {
-		close_day(an);
+		if (close_day(an) != 0) {
+			if (!an->p.replay)
+				log_warnx("analytics: day %lld stays open; "
+				    "closing it is tried again at the next "
+				    "hour", (long long)an->day_open);
+			an->hour_open = h;
+			return -1;
+		}
 		an->day_open = d;
 		meta_put(an, "day_open", an->day_open);
 	}
 	an->hour_open = h;
+	return 0;
 }
 
 /*
@@ -429,7 +453,10 @@ analytics_warm(struct analytics *an, int on)
 /*
  * Scores one stored event. ev->obj may be NULL when the store took the
  * validated bytes without a DOM (ingest.c's fast path); raw then holds
- * them. Only db.query, db.session and net.flow are scored.
+ * them. Only db.query, db.session and net.flow are scored. -1 when the
+ * event cannot be read (it is not scored), or when the day it ended
+ * could not be closed (the event still counts, in the open day; see
+ * advance()).
  */
 int
 analytics_event(struct analytics *an, const struct lw_event *ev,
@@ -449,6 +476,7 @@ analytics_event_row(struct analytics *an, const struct lw_event *ev,
 	struct evctx c;
 	json_t *own = NULL;
 	int64_t ts = ev->ts_us;
+	int rc = 0;
 
 	if (an == NULL || (ev->type != EVENT_DB_QUERY &&
 	    ev->type != EVENT_DB_SESSION && ev->type != EVENT_NET_FLOW))
@@ -466,7 +494,7 @@ analytics_event_row(struct analytics *an, const struct lw_event *ev,
 	 * buckets early: its event counts in the open ones.
 	 */
 	if (an->p.replay || ts <= now_us() + HOUR_US)
-		advance(an, ts);
+		rc = advance(an, ts);
 	directory_refresh(an->dir);
 	memset(&c, 0, sizeof(c));
 	c.ev = ev;
@@ -485,7 +513,7 @@ analytics_event_row(struct analytics *an, const struct lw_event *ev,
 	}
 	an->events++;
 	json_decref(own);
-	return 0;
+	return rc;
 }
 
 /*
@@ -493,7 +521,8 @@ analytics_event_row(struct analytics *an, const struct lw_event *ev,
  * by the grace period and no event moved the clock, close the buckets
  * anyway, so a quiet night does not hold back the day's alerts until
  * morning. An event that arrives later for a closed hour counts in the
- * open one, as any late event does.
+ * open one, as any late event does. A day that cannot be closed stays
+ * open (advance() says so) and the next tick tries again.
  */
 void
 analytics_tick(struct analytics *an, int64_t now)
@@ -540,7 +569,11 @@ analytics_flush(struct analytics *an)
 	began = analytics_db_begin(an);
 	if (an->hour_open != 0) {
 		close_hour(an);
-		close_day(an);
+		if (close_day(an) != 0) {
+			/* the day stays open: day_open is not cleared */
+			analytics_db_end(an, began);
+			return -1;
+		}
 		an->hour_open = 0;
 	}
 	meta_put(an, "day_open", 0);	/* closed: nothing to count again */

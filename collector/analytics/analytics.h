@@ -327,7 +327,7 @@ void		 detect_figure_at(struct analytics *, struct entity *, int f,
 		    enum period, double value, struct figure *);
 double		 detect_day_score(struct analytics *, struct entity *,
 		    json_t *why);
-void		 detect_day_close(struct analytics *, struct entity **,
+int		 detect_day_close(struct analytics *, struct entity **,
 		    size_t n, int64_t day);
 double		 detect_cusum_step(double s, double z, double k);
 double		 detect_streak_p(double own_k, double own_n, double peer_k,
