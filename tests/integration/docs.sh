@@ -3,9 +3,9 @@
 # agent and the collector accept (their key tables in agent/config.c and
 # collector/config.c) has a row in docs/config.md and an entry in its
 # man page (leakwatch-agent.conf(5), leakwatch-collector.conf(5)); every
-# keyword the rules parser accepts (collector/analytics/rules-parse.c: its tables
-# of functions, fields and clauses, and the words it matches with
-# is_word) appears in docs/rules.md and in leakwatch.rules(5); every
+# keyword the rules parser accepts (collector/analytics/rules-parse.c:
+# its tables of functions, fields and clauses, and the words it matches
+# with is_word) appears in docs/rules.md and in leakwatch.rules(5); every
 # docs/*.md page is linked from the README; every program has its man
 # page. (tests/unit/test_config.c checks the key tables against
 # docs/config.md from inside the code as well.)

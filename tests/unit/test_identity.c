@@ -1,5 +1,5 @@
 /*
- * Tests of collector/analytics/identity.c and collector/analytics/sensitivity.c: the
+ * Tests of collector/analytics/identity.c and sensitivity.c: the
  * directory CSV (columns by header name, quotes, extra columns, bad lines
  * skipped and counted), resolution order end_user > db_user owner >
  * client address owner, CIDRs, both DHCP lease formats with their time
