@@ -37,9 +37,11 @@ LDLIBS	= $(PKG_LIBS) -lm
 
 LIB_SRC	= $(wildcard lib/*.c)
 AGENT_SRC = $(filter-out agent/main.c,$(wildcard agent/*.c))
-TUI_SRC   = $(wildcard collector/tui-*.c)
-CTL_SRC   = $(wildcard collector/ctl-*.c)
-COLL_SRC  = $(filter-out collector/main.c $(TUI_SRC) $(CTL_SRC),$(wildcard collector/*.c))
+TUI_SRC   = $(wildcard collector/tui/*.c)
+CTL_SRC   = $(wildcard collector/ctl/*.c)
+COLL_SRC  = $(filter-out collector/main.c,$(wildcard collector/*.c))
+ANA_SRC   = $(wildcard collector/analytics/*.c)
+SIEM_SRC  = $(wildcard collector/siem/*.c)
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
@@ -47,6 +49,12 @@ TOOL_SRC  = $(wildcard tests/tools/*.c)
 LIB_A	= $(BUILD)/liblw.a
 AGENT_A	= $(BUILD)/agent.a
 COLL_A	= $(BUILD)/collector.a
+ANA_A	= $(BUILD)/analytics.a
+SIEM_A	= $(BUILD)/siem.a
+# The collector's archives in link order: each calls only into those after
+# it (the daemon into the analytics and the SIEM forwarder, the analytics
+# into the forwarder, all of them into lib/; docs/architecture.md).
+COLL_LIBS = $(COLL_A) $(ANA_A) $(SIEM_A) $(LIB_A)
 PROGS	= $(BUILD)/leakwatch-agent $(BUILD)/leakwatch-collector \
 	  $(BUILD)/leakwatch-tui $(BUILD)/leakwatch-ctl
 TUI_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null)
@@ -70,36 +78,53 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# Each archive is made afresh: `ar r` only adds and replaces members, so a
+# file moved or removed would linger in it and be linked instead.
 $(LIB_A): $(LIB_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
 	$(AR) rcs $@ $^
 $(AGENT_A): $(AGENT_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
 	$(AR) rcs $@ $^
 $(COLL_A): $(COLL_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(ANA_A): $(ANA_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(SIEM_A): $(SIEM_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/leakwatch-agent: $(BUILD)/agent/main.o $(AGENT_A) $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/leakwatch-collector: $(BUILD)/collector/main.o $(COLL_A) $(LIB_A)
+$(BUILD)/leakwatch-collector: $(BUILD)/collector/main.o $(COLL_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 # The TUI uses ncurses' wide-character API (UTF-8 names).
 $(TUI_SRC:%.c=$(BUILD)/%.o): ALL_CFLAGS += -DNCURSES_WIDECHAR=1
-$(BUILD)/leakwatch-tui: $(TUI_SRC:%.c=$(BUILD)/%.o) $(COLL_A) $(LIB_A)
+# The TUI and leakwatch-ctl take only the configuration (config.c) from
+# the collector's archives.
+$(BUILD)/leakwatch-tui: $(TUI_SRC:%.c=$(BUILD)/%.o) $(COLL_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(TUI_LIBS)
 # The operator's command (docs/operations.md).
-$(BUILD)/leakwatch-ctl: $(CTL_SRC:%.c=$(BUILD)/%.o) $(COLL_A) $(LIB_A)
+$(BUILD)/leakwatch-ctl: $(CTL_SRC:%.c=$(BUILD)/%.o) $(COLL_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(AGENT_A) $(COLL_A) $(LIB_A)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(AGENT_A) $(COLL_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 # PostgreSQL's own parser as the oracle of the lexer's differential test
 # (tests only, never linked into a program).
 $(BUILD)/tests/test_sqllex: LDLIBS += -lpg_query
+# test_detect fails an allocation and a day's close on purpose: the
+# linker routes those calls through wrappers the test defines.
+$(BUILD)/tests/test_detect: LDLIBS += \
+	-Wl,--wrap=calloc,--wrap=detect_day_close
 $(BUILD)/tests/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/driver.o \
-		$(AGENT_A) $(COLL_A) $(LIB_A)
+		$(AGENT_A) $(COLL_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(AGENT_A) $(COLL_A) $(LIB_A)
+$(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(AGENT_A) $(COLL_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -134,6 +159,7 @@ FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined
 fuzz: deps
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
 		build-fuzz/liblw.a build-fuzz/agent.a build-fuzz/collector.a \
+		build-fuzz/analytics.a build-fuzz/siem.a \
 		$(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/tests/fuzz/%.o)
 	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 

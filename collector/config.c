@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "collector.h"
+#include "siem/siem.h"
 #include "leakwatch/proto.h"
 #include "leakwatch/util.h"
 

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "collector.h"
+#include "analytics/analytics.h"
 #include "leakwatch/event.h"
 #include "leakwatch/event-scan.h"
 #include "leakwatch/event-view.h"
@@ -326,6 +327,24 @@ ingest_gap(struct ingest_ctx *ctx, struct ingest_peer *peer,
 }
 
 /*
+ * Scores one replayed event. When the analytics cannot (a day it ended
+ * could not be closed: out of memory, detect.c), the replay stops: its
+ * alerts would no longer be those of its events. Live, the scorer keeps
+ * the day open and tries again instead.
+ */
+static int
+replay_score(struct ingest_ctx *ctx, const struct lw_event *ev,
+    const char *path, uint64_t lineno)
+{
+	if (ctx->analytics == NULL ||
+	    analytics_event(ctx->analytics, ev, NULL, 0) == 0)
+		return 0;
+	log_warnx("%s:%" PRIu64 ": the analytics failed; replay stopped", path,
+	    lineno);
+	return -1;
+}
+
+/*
  * --replay: events from a JSON Lines file go through the same validation
  * and store as live ones. A fresh random instance per run means a replay
  * is never mistaken for duplicates of an earlier one; the agent recorded
@@ -345,7 +364,7 @@ ingest_replay(struct ingest_ctx *ctx, const char *path, uint64_t *stored,
 	struct lw_event_view view;
 	struct stream *st;
 	const char *agent;
-	int rc;
+	int rc, failed = 0;
 
 	memset(&view, 0, sizeof(view));
 	if (strcmp(path, "-") == 0)
@@ -373,9 +392,10 @@ ingest_replay(struct ingest_ctx *ctx, const char *path, uint64_t *stored,
 			if (store_event(ctx->store, st, stream_last(st) + 1,
 			    &fast, line, (size_t)n, now_us()) != 0)
 				break;
-			if (ctx->analytics != NULL)
-				analytics_event(ctx->analytics, &fast, NULL, 0);
 			(*stored)++;
+			if ((failed = replay_score(ctx, &fast, path,
+			    lineno)) != 0)
+				break;
 			if (store_pending(ctx->store) >= 10000)
 				store_commit(ctx->store);
 			continue;
@@ -395,10 +415,11 @@ ingest_replay(struct ingest_ctx *ctx, const char *path, uint64_t *stored,
 			lw_event_free(ev);
 			break;
 		}
-		if (ctx->analytics != NULL)
-			analytics_event(ctx->analytics, ev, NULL, 0);
-		lw_event_free(ev);
 		(*stored)++;
+		failed = replay_score(ctx, ev, path, lineno);
+		lw_event_free(ev);
+		if (failed)
+			break;
 		if (store_pending(ctx->store) >= 10000)
 			store_commit(ctx->store);
 	}
@@ -407,5 +428,5 @@ ingest_replay(struct ingest_ctx *ctx, const char *path, uint64_t *stored,
 		fclose(f);
 	rc = store_commit(ctx->store);
 	lw_event_view_clear(&view);
-	return rc;
+	return failed ? -1 : rc;
 }

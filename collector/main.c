@@ -21,6 +21,8 @@
 #include <sqlite3.h>
 
 #include "collector.h"
+#include "analytics/analytics.h"
+#include "siem/siem.h"
 #include "leakwatch/log.h"
 #include "leakwatch/tls.h"
 #include "leakwatch/util.h"

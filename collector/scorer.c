@@ -38,6 +38,8 @@
 #include <sqlite3.h>
 
 #include "collector.h"
+#include "analytics/analytics.h"
+#include "siem/siem.h"
 #include "leakwatch/event.h"
 #include "leakwatch/event-view.h"
 #include "leakwatch/log.h"
@@ -537,9 +539,23 @@ scorer_db(struct scorer *sc)
  * fwd, when not NULL, was made on scorer_base() and scorer_db(); the
  * scorer owns it from here on.
  */
+/* The forwarder's cursor writes take their turn with the store's. */
+static void
+turn_enter(void *store)
+{
+	store_writer_enter(store);
+}
+
+static void
+turn_leave(void *store)
+{
+	store_writer_leave(store);
+}
+
 int
 scorer_start(struct scorer *sc, struct fwd *fwd, char *err, size_t errlen)
 {
+	struct fwd_turn turn = { turn_enter, turn_leave, NULL };
 	struct timeval minute = { 60, 0 };
 	sigset_t all, old;
 	int64_t from;
@@ -547,7 +563,8 @@ scorer_start(struct scorer *sc, struct fwd *fwd, char *err, size_t errlen)
 
 	sc->fwd = fwd;
 	sc->an->fwd = fwd;
-	fwd_set_turn(fwd, sc->store);
+	turn.arg = sc->store;
+	fwd_set_turn(fwd, &turn);
 	event_add(sc->wake, NULL);
 	evtimer_add(sc->tick, &minute);
 	event_active(sc->more, EV_TIMEOUT, 0);	/* the backlog, if any */

@@ -1,8 +1,8 @@
 /*
  * libFuzzer target for the directory CSV and the DHCP lease parsers
- * (collector/identity.c). The first byte chooses: even, the input is a
- * directory file; odd, a lease file (either format, guessed) read into a
- * fixed small directory. Bad lines must be counted and skipped, never
+ * (collector/analytics/identity.c). The first byte chooses: even, the
+ * input is a directory file; odd, a lease file (either format, guessed)
+ * read into a fixed small directory. Bad lines must be counted and skipped, never
  * crash; then a few look-ups run against whatever loaded. Under gcc,
  * tests/fuzz/driver.c replays the corpus.
  */
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collector/collector.h"
+#include "../../collector/analytics/analytics.h"
 #include "leakwatch/event.h"
 #include "leakwatch/log.h"
 

@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "../../collector/collector.h"
+#include "../../collector/siem/siem.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

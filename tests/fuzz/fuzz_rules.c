@@ -1,19 +1,21 @@
 /*
- * libFuzzer target for the rules language (collector/rules-parse.c and
- * rules-eval.c). A rules file is written by an operator, but a typo or a
- * half-saved file must end in a "file:line:column: message" error, never
- * a crash, a hang or a leak. Whatever loads is then run: a fixed handful
- * of events (a query, a bulk read, an upload, across an hour and a day
- * boundary) goes through a pipeline with the fuzzed rules, so the
- * evaluator, the templates and the alert path see every shape the parser
- * accepts. Under gcc, tests/fuzz/driver.c replays the corpus.
+ * libFuzzer target for the rules language
+ * (collector/analytics/rules-parse.c and rules-eval.c). A rules file is
+ * written by an operator, but a typo or a half-saved file must end in a
+ * "file:line:column: message" error, never a crash, a hang or a leak.
+ * Whatever loads is then run: a fixed handful of events (a query, a bulk
+ * read, an upload, across an hour and a day boundary) goes through a
+ * pipeline with the fuzzed rules, so the evaluator, the templates and
+ * the alert path see every shape the parser accepts. Under gcc,
+ * tests/fuzz/driver.c replays the corpus.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collector/collector.h"
+#include "../../collector/config.h"
+#include "../../collector/analytics/analytics.h"
 #include "leakwatch/event.h"
 #include "leakwatch/log.h"
 

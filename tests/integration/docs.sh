@@ -3,9 +3,9 @@
 # agent and the collector accept (their key tables in agent/config.c and
 # collector/config.c) has a row in docs/config.md and an entry in its
 # man page (leakwatch-agent.conf(5), leakwatch-collector.conf(5)); every
-# keyword the rules parser accepts (collector/rules-parse.c: its tables
-# of functions, fields and clauses, and the words it matches with
-# is_word) appears in docs/rules.md and in leakwatch.rules(5); every
+# keyword the rules parser accepts (collector/analytics/rules-parse.c:
+# its tables of functions, fields and clauses, and the words it matches
+# with is_word) appears in docs/rules.md and in leakwatch.rules(5); every
 # docs/*.md page is linked from the README; every program has its man
 # page. (tests/unit/test_config.c checks the key tables against
 # docs/config.md from inside the code as well.)
@@ -34,7 +34,7 @@ check_keys collector collector/config.c docs/man/leakwatch-collector.conf.5
 
 # Rule keywords: the string tables of rules-parse.c (from the table's
 # opening line to its NULL) and every is_word(p, "...") literal.
-R=collector/rules-parse.c
+R=collector/analytics/rules-parse.c
 words=$( {
 	awk '/^} fns\[\] = \{|^static const char \*const (common_fields|event_fields|clause_words)\[\] = \{/ { on = 1 }
 	    on { print } on && /NULL/ { on = 0 }' "$R" |

@@ -6,7 +6,7 @@
 # APP-NAME, MSGID and every parameter intact. CEF, LEEF and JSON arrive
 # whole. Then 1,000 alerts raised while the receiver is down arrive
 # exactly once, in order, after it comes back, across a forwarder
-# restart. The forwarder is driven by tests/tools/lwfwd.c (collector/fwd.c
+# restart. The forwarder is driven by tests/tools/lwfwd.c (collector/siem/fwd.c
 # alone); the collector's own --forward path is in analytics tests.
 . "$(dirname "$0")/lib.sh"
 LWFWD="$LW_BUILD/tests/lwfwd"

@@ -1,6 +1,6 @@
 /*
  * A driver for the SIEM forwarder alone: reads alert events (JSON Lines)
- * from stdin and hands each to collector/fwd.c as the collector's alert
+ * from stdin and hands each to collector/siem/fwd.c as the collector's alert
  * path does, then waits until every destination took them. It lets
  * tests/integration/siem.sh exercise the real formats and transports
  * against a real rsyslog with chosen, hostile alert texts.
@@ -15,7 +15,8 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "../../collector/collector.h"
+#include "../../collector/siem/siem.h"
+#include "leakwatch/conf.h"
 #include "leakwatch/event.h"
 #include "leakwatch/log.h"
 #include "leakwatch/util.h"

@@ -10,7 +10,8 @@
 
 #include <sqlite3.h>
 
-#include "../../collector/collector.h"
+#include "../../collector/config.h"
+#include "../../collector/analytics/analytics.h"
 #include "leakwatch/event.h"
 #include "leakwatch/util.h"
 

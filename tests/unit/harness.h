@@ -21,8 +21,10 @@ struct test {
 	void		(*fn)(void);
 };
 
+#define HARNESS_DIRS	64	/* temporary directories per binary */
+
 static int	 harness_failed;
-static char	 harness_dirs[16][256];
+static char	 harness_dirs[HARNESS_DIRS][256];
 static int	 harness_ndirs;
 
 #define FAILF(...) do {							\
@@ -75,7 +77,7 @@ harness_tmpdir(void)
 {
 	char *d;
 
-	if (harness_ndirs == 16)
+	if (harness_ndirs == HARNESS_DIRS)
 		abort();
 	d = harness_dirs[harness_ndirs];
 	snprintf(d, sizeof(harness_dirs[0]), "%s/lwtest.XXXXXX",

@@ -1,9 +1,9 @@
 /*
- * Tests of collector/baseline.c: the robust EWMA of log1p(x) (warm start,
- * clipping at 3 standard deviations, variance floor), the time-of-week
- * slots, and the state surviving a restart: a pipeline that learnt ten
- * days, closed and reopened on the same database, carries on exactly
- * where one uninterrupted pipeline would be.
+ * Tests of collector/analytics/baseline.c: the robust EWMA of log1p(x)
+ * (warm start, clipping at 3 standard deviations, variance floor), the
+ * time-of-week slots, and the state surviving a restart: a pipeline that
+ * learnt ten days, closed and reopened on the same database, carries on
+ * exactly where one uninterrupted pipeline would be.
  */
 #include <sys/stat.h>
 #include <math.h>

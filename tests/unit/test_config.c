@@ -6,7 +6,7 @@
  */
 #include "harness.h"
 #include "../../agent/agent.h"
-#include "../../collector/collector.h"
+#include "../../collector/config.h"
 
 static char *
 slurp(const char *path)

@@ -1,17 +1,57 @@
 /*
- * Tests of collector/detect.c (and the features and baselines under it)
- * on hand-built series with exact expected outcomes: the CUSUM step, the
- * 30-day total with gaps, a day spike against own and peer baselines, a
- * slow drift with learning frozen, first-seen tables with the peer
- * exception, off-hours reads, team-wide surges, a theft that starts in a
- * team surge (the team-relative reference) and the read-then-upload
- * sequence with its window.
+ * Tests of collector/analytics/detect.c (and the features and baselines
+ * under it) on hand-built series with exact expected outcomes: the CUSUM
+ * step, the 30-day total with gaps, a day spike against own and peer
+ * baselines, a slow drift with learning frozen, first-seen tables with
+ * the peer exception, off-hours reads, team-wide surges, a theft that
+ * starts in a team surge (the team-relative reference) and the
+ * read-then-upload sequence with its window; and a day whose close
+ * fails for want of memory: it stays open live and is closed at the next
+ * hour, and a replay stops with an error.
+ *
+ * This binary is linked with -Wl,--wrap=calloc,--wrap=detect_day_close
+ * (Makefile): the two wrappers below pass every call through unless a
+ * test arms them to fail once.
  */
 #include <sys/stat.h>
+#include <errno.h>
 #include <math.h>
 
 #include "harness.h"
 #include "ana_helper.h"
+#include "../../collector/collector.h"
+
+void	*__real_calloc(size_t, size_t);
+void	*__wrap_calloc(size_t, size_t);
+int	 __real_detect_day_close(struct analytics *, struct entity **, size_t,
+	    int64_t);
+int	 __wrap_detect_day_close(struct analytics *, struct entity **, size_t,
+	    int64_t);
+
+static int	 fail_calloc;		/* the next calloc() returns NULL */
+static int	 fail_day_close;	/* ... detect_day_close() fails */
+
+void *
+__wrap_calloc(size_t n, size_t size)
+{
+	if (fail_calloc) {
+		fail_calloc = 0;
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_calloc(n, size);
+}
+
+int
+__wrap_detect_day_close(struct analytics *an, struct entity **ents,
+    size_t n, int64_t day)
+{
+	if (fail_day_close) {
+		fail_day_close = 0;
+		return -1;
+	}
+	return __real_detect_day_close(an, ents, n, day);
+}
 
 static void
 test_cusum_steps(void)
@@ -686,6 +726,134 @@ test_flow_totals(void)
 	pipe_close(&p);
 }
 
+/*
+ * The day's close allocates before it changes anything: when that fails
+ * it says so and leaves the day as it was, so closing it again later
+ * gives the figures a first close would have.
+ */
+static void
+test_day_close_no_memory(void)
+{
+	struct pipe p;
+	struct entity **v, *e;
+	struct peer *pg;
+	size_t n;
+	int64_t day;
+
+	REQUIRE(pipe_open(&p, NULL, NULL) == 0);
+	REQUIRE(pipe_query(&p, "u_ana", "10.0.0.1", 5, 10, 0, 100,
+	    "crm.customers") == 0);
+	REQUIRE(pipe_query(&p, "u_ben", "10.0.0.2", 5, 11, 0, 200,
+	    "crm.customers") == 0);
+	day = p.an->day_open;
+	v = entities_active(p.an, 1, &n);
+	REQUIRE(n == 2);
+	e = v[0];
+	pg = peer_get(p.an, e->group);
+	CHECK_STR(e->id, "ana");
+	CHECK_INT(e->s.last_day, -1);
+	CHECK_INT(pg->active, 0);
+
+	fail_calloc = 1;
+	CHECK_INT(detect_day_close(p.an, v, n, day), -1);
+	CHECK_INT(fail_calloc, 0);		/* the failure did happen */
+	CHECK_INT(e->s.last_day, -1);		/* and nothing moved */
+	CHECK_INT(pg->active, 0);
+	CHECK_INT(e->s.f[FT_ROWS].ring[day % CUM_DAYS], 0);
+
+	CHECK_INT(detect_day_close(p.an, v, n, day), 0);
+	CHECK_INT(e->s.last_day, day);
+	CHECK_INT(pg->active, 2);
+	CHECK_INT(e->s.f[FT_ROWS].ring[day % CUM_DAYS], 100);
+	free(v);
+	pipe_close(&p);
+}
+
+/*
+ * Live, a day that cannot be closed stays open: the event that ended it
+ * reports the error, the hours until the next close count in the open
+ * day, and the close is tried again when the next hour ends.
+ */
+static void
+test_day_stays_open(void)
+{
+	struct pipe p;
+	struct entity *e;
+	int64_t day;
+
+	REQUIRE(pipe_open(&p, NULL, NULL) == 0);
+	REQUIRE(pipe_query(&p, "u_ana", "10.0.0.1", 5, 10, 0, 100,
+	    "crm.customers") == 0);
+	day = p.an->day_open;
+	e = hmap_get(p.an->entities, "ana");
+	REQUIRE(e != NULL);
+
+	fail_day_close = 1;
+	CHECK_INT(pipe_query(&p, "u_ana", "10.0.0.1", 6, 9, 0, 10,
+	    "crm.customers"), -1);
+	CHECK_INT(fail_day_close, 0);
+	CHECK_INT(p.an->day_open, day);		/* still open */
+	CHECK_INT(e->s.last_day, -1);
+	CHECK_INT(pipe_query(&p, "u_ana", "10.0.0.1", 6, 9, 30, 20,
+	    "crm.customers"), 0);		/* same hour: no retry */
+	CHECK_INT(p.an->day_open, day);
+
+	/* the next hour closes it, with the hour in between counted */
+	CHECK_INT(pipe_query(&p, "u_ana", "10.0.0.1", 6, 10, 0, 5,
+	    "crm.customers"), 0);
+	CHECK_INT(p.an->day_open, day + 1);
+	CHECK_INT(e->s.last_day, day);
+	CHECK_INT(e->s.f[FT_ROWS].ring[day % CUM_DAYS], 130);
+	CHECK_INT(e->dv[FT_ROWS], 5);
+	pipe_close(&p);
+}
+
+/*
+ * A replay stops at the event whose day could not be closed, with an
+ * error: its alerts would no longer be those of its events.
+ */
+static void
+test_replay_stops(void)
+{
+	struct pipe p;
+	struct store *s;
+	struct ingest_ctx ctx;
+	uint64_t stored = 0, rejected = 0;
+	char path[512], err[256];
+	FILE *f;
+	int i;
+
+	REQUIRE(pipe_open(&p, NULL, NULL) == 0);
+	snprintf(path, sizeof(path), "%s/store.db", p.dir);
+	s = store_open(path, 0, err, sizeof(err));
+	REQUIRE(s != NULL);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.store = s;
+	ctx.analytics = analytics_new(&p.cfg, store_db(s), p.out, 1, err,
+	    sizeof(err));
+	REQUIRE(ctx.analytics != NULL);
+	snprintf(path, sizeof(path), "%s/events.jsonl", p.dir);
+	REQUIRE((f = fopen(path, "w")) != NULL);
+	for (i = 0; i < 3; i++)
+		fprintf(f, "{\"type\":\"db.query\",\"ts\":"
+		    "\"2026-01-%02dT10:00:00.000000Z\",\"agent\":\"db1\","
+		    "\"db_system\":\"postgresql\",\"client\":"
+		    "\"10.0.0.1:4000\",\"db_user\":\"u_ana\",\"command\":"
+		    "\"SELECT\",\"statement\":\"SELECT 1\",\"fingerprint\":"
+		    "\"00000000000000aa\",\"tables\":[\"crm.customers\"],"
+		    "\"rows_returned\":10,\"rows_affected\":0,\"status\":"
+		    "\"ok\"}\n", 5 + i);
+	fclose(f);
+
+	fail_day_close = 1;
+	CHECK_INT(ingest_replay(&ctx, path, &stored, &rejected), -1);
+	CHECK_INT(stored, 2);		/* the second event ended the day */
+	CHECK_INT(rejected, 0);
+	analytics_free(ctx.analytics);
+	store_close(s);
+	pipe_close(&p);
+}
+
 static const struct test tests[] = {
 	{ "cusum_steps", test_cusum_steps },
 	{ "cum30", test_cum30 },
@@ -707,6 +875,9 @@ static const struct test tests[] = {
 	{ "sequence", test_sequence },
 	{ "read_like_and_domains", test_read_like_and_domains },
 	{ "flow_totals", test_flow_totals },
+	{ "day_close_no_memory", test_day_close_no_memory },
+	{ "day_stays_open", test_day_stays_open },
+	{ "replay_stops", test_replay_stops },
 };
 
 HARNESS_MAIN(tests)

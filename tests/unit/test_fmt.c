@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "../../collector/collector.h"
+#include "../../collector/siem/siem.h"
 #include "leakwatch/util.h"
 
 static json_t *

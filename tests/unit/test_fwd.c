@@ -1,5 +1,5 @@
 /*
- * Unit tests for SIEM forwarding (collector/fwd.c) against real loopback
+ * Unit tests for SIEM forwarding (collector/siem/fwd.c) against real loopback
  * sockets: URL parsing and its errors; 1,000 alerts over TCP arrive
  * exactly once, in order, octet-counted; alerts queued while nothing
  * listens survive a restart of the forwarder and arrive when the receiver
@@ -19,7 +19,8 @@
 #include <event2/event.h>
 #include <sqlite3.h>
 
-#include "../../collector/collector.h"
+#include "../../collector/siem/siem.h"
+#include "leakwatch/conf.h"
 #include "leakwatch/util.h"
 
 static int

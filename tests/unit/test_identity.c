@@ -1,5 +1,5 @@
 /*
- * Tests of collector/identity.c and collector/sensitivity.c: the
+ * Tests of collector/analytics/identity.c and sensitivity.c: the
  * directory CSV (columns by header name, quotes, extra columns, bad lines
  * skipped and counted), resolution order end_user > db_user owner >
  * client address owner, CIDRs, both DHCP lease formats with their time
@@ -7,7 +7,7 @@
  * sensitivity patterns.
  */
 #include "harness.h"
-#include "../../collector/collector.h"
+#include "../../collector/analytics/analytics.h"
 #include "leakwatch/event.h"
 #include "leakwatch/util.h"
 

@@ -1,9 +1,9 @@
 /*
- * Tests of the rules language: collector/rules-parse.c reports every kind
- * of mistake as file:line:column with the right position, and
- * collector/rules-eval.c gives event fields, lists, missing values,
- * arithmetic, templates, attribution, suppression and alert ids the
- * meaning docs/rules.md gives them. Also alert.c's merging and risk.
+ * Tests of the rules language: collector/analytics/rules-parse.c reports
+ * every kind of mistake as file:line:column with the right position, and
+ * rules-eval.c gives event fields, lists, missing values, arithmetic,
+ * templates, attribution, suppression and alert ids the meaning
+ * docs/rules.md gives them. Also alert.c's merging and risk.
  */
 #include <sys/stat.h>
 #include <math.h>

@@ -22,7 +22,8 @@
 
 #include <sqlite3.h>
 
-#include "collector.h"
+#include "analytics.h"
+#include "../siem/siem.h"
 #include "leakwatch/event.h"
 #include "leakwatch/log.h"
 #include "leakwatch/util.h"

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "collector.h"
+#include "siem.h"
 
 static char *
 json_format(const json_t *alert, const struct fmt_opts *o, size_t *len)

@@ -33,7 +33,8 @@
 #include <openssl/ssl.h>
 #include <sqlite3.h>
 
-#include "collector.h"
+#include "siem.h"
+#include "leakwatch/conf.h"
 #include "leakwatch/log.h"
 #include "leakwatch/tls.h"
 #include "leakwatch/util.h"
@@ -95,7 +96,7 @@ struct fwd {
 	size_t			 nevent_types;
 	uint64_t		 events;
 	struct event		*pump;
-	struct store		*turn;	/* live: writes take turns */
+	struct fwd_turn		 turn;	/* live: writes take turns */
 };
 
 static const char schema[] =
@@ -276,8 +277,8 @@ cursor_save(struct dest *d)
 {
 	struct fwd *f = d->fwd;
 
-	if (f->turn != NULL)
-		store_writer_enter(f->turn);
+	if (f->turn.enter != NULL)
+		f->turn.enter(f->turn.arg);
 	sqlite3_reset(f->setcur);
 	sqlite3_bind_text(f->setcur, 1, d->url, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(f->setcur, 2, d->cursor);
@@ -285,20 +286,20 @@ cursor_save(struct dest *d)
 		log_warnx("forward %s: cannot save cursor: %s", d->url,
 		    sqlite3_errmsg(f->db));
 	sqlite3_reset(f->setcur);
-	if (f->turn != NULL)
-		store_writer_leave(f->turn);
+	if (f->turn.leave != NULL)
+		f->turn.leave(f->turn.arg);
 }
 
 /*
  * Live, the forwarder writes through the scorer's connection while the
- * store writes through its own: cursor updates take their turn (see
- * store_writer_enter()).
+ * store writes through its own: cursor updates take their turn (the
+ * collector's store_writer_enter(), handed in as t).
  */
 void
-fwd_set_turn(struct fwd *f, struct store *s)
+fwd_set_turn(struct fwd *f, const struct fwd_turn *t)
 {
 	if (f != NULL)
-		f->turn = s;
+		f->turn = *t;
 }
 
 static long long

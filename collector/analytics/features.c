@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector.h"
+#include "analytics.h"
 #include "leakwatch/event.h"
 #include "leakwatch/event-view.h"
 #include "leakwatch/hash.h"
@@ -286,8 +286,8 @@ query_features(struct analytics *an, struct evctx *c)
 		snprintf(key, sizeof(key), "t:%s", name);
 		if (hmap_get(e->seen, key) == NULL) {
 			hmap_put(e->seen, key, (void *)1);
-			analytics_seen_add(an, e, key, ev->ts_us);
-			if (unusual_for_peers(analytics_peer(an, e->group),
+			entity_seen_add(an, e, key, ev->ts_us);
+			if (unusual_for_peers(peer_get(an, e->group),
 			    key) && mature)
 				c->first_table = 1;
 			if (mature)
@@ -387,7 +387,7 @@ flow_features(struct analytics *an, struct evctx *c)
 	if (e->dest_bytes == NULL)
 		e->dest_bytes = hmap_new();
 	snprintf(key, sizeof(key), "d:%s", dom);
-	pg = analytics_peer(an, e->group);
+	pg = peer_get(an, e->group);
 	if ((d = hmap_get(e->dest_bytes, dom)) == NULL) {
 		if (hmap_count(e->dest_bytes) >= DESTS_MAX)
 			return;
@@ -400,7 +400,7 @@ flow_features(struct analytics *an, struct evctx *c)
 			 */
 			d->new_today = 1;
 			hmap_put(e->seen, key, (void *)1);
-			analytics_seen_add(an, e, key, ev->ts_us);
+			entity_seen_add(an, e, key, ev->ts_us);
 			unusual_for_peers(pg, key);
 		}
 		hmap_put(e->dest_bytes, dom, d);
@@ -452,7 +452,7 @@ usual_hour(struct analytics *an, struct entity *e, int h)
 
 	if (e->s.act_days >= 5)
 		return e->s.act[h] / e->s.act_days >= 0.1;
-	pg = analytics_peer(an, e->group);
+	pg = peer_get(an, e->group);
 	if (pg != NULL && pg->act_days >= 5)
 		return pg->act[h] >= 0.1;
 	return 1;
@@ -478,7 +478,7 @@ host_feature(struct analytics *an, struct evctx *c)
 	if (hmap_get(e->seen, key) != NULL)
 		return;
 	hmap_put(e->seen, key, (void *)1);
-	analytics_seen_add(an, e, key, c->ev->ts_us);
+	entity_seen_add(an, e, key, c->ev->ts_us);
 	if (e->s.act_days >= (double)an->p.min_days) {
 		c->first_host = 1;
 		name_keep(e->new_hosts, &e->n_new_hosts, host);

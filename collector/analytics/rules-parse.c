@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector.h"
+#include "analytics.h"
 #include "leakwatch/event.h"
 #include "leakwatch/xmalloc.h"
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector.h"
+#include "analytics.h"
 #include "leakwatch/xmalloc.h"
 
 #define CACHE_MAX	65536	/* distinct table names remembered */

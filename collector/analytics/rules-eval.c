@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector.h"
+#include "analytics.h"
 #include "leakwatch/event.h"
 #include "leakwatch/event-view.h"
 #include "leakwatch/hash.h"
@@ -30,8 +30,6 @@
 
 #define AGG_BUCKETS	60
 #define SET_MAX		256
-#define DAY_US		(86400LL * 1000000)
-#define HOUR_US		(3600LL * 1000000)
 
 enum { V_NONE, V_NUM, V_STR, V_ARR };
 
@@ -173,14 +171,6 @@ set_count(const struct agg_set *s, const struct rnode *n, int64_t ts)
 	return c;
 }
 
-static int
-local_hour(const struct analytics *an, int64_t us)
-{
-	int64_t h = (us + an->p.utc_offset_min * 60000000LL) / HOUR_US;
-
-	return (int)(((h % 24) + 24) % 24);
-}
-
 static struct rval
 field(struct ectx *x, const char *name)
 {
@@ -216,7 +206,7 @@ field(struct ectx *x, const char *name)
 	if (strcmp(name, "weekend") == 0)
 		return num(x->wday == 0 || x->wday == 6);
 	if (strcmp(name, "holiday") == 0)
-		return num(analytics_holiday(x->an, analytics_day(x->an,
+		return num(calendar_holiday(x->an, calendar_day(x->an,
 		    x->ts)));
 	if (c == NULL)
 		return none;
@@ -336,7 +326,7 @@ call(struct ectx *x, const struct rnode *n)
 		return num(x->e->cum30[n->feature]);
 	case FN_PEER_CUM30:
 	case FN_CUM30_RATIO:
-		pg = analytics_peer(x->an, x->e->group);
+		pg = peer_get(x->an, x->e->group);
 		t = pg != NULL ? pg->cum30_med[n->feature] : 0;
 		if (n->fn == FN_PEER_CUM30)
 			return num(t);
@@ -940,8 +930,8 @@ rules_bucket(struct analytics *an, struct entity *e, enum period per,
 	x.e = e;
 	x.per = per;
 	x.ts = start_us + len - 1;
-	x.hour = local_hour(an, start_us);
-	x.wday = (int)((((analytics_day(an, start_us) + 4) % 7) + 7) % 7);
+	x.hour = calendar_bucket_hour(an, start_us);
+	x.wday = calendar_wday(calendar_day(an, start_us));
 	for (i = 0; i < an->rules->n; i++) {
 		r = an->rules->r[i];
 		if ((per == PER_HOUR && r->on != ON_HOUR) ||

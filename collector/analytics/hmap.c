@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector.h"
+#include "analytics.h"
 #include "leakwatch/hash.h"
 #include "leakwatch/xmalloc.h"
 

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector.h"
+#include "analytics.h"
 #include "leakwatch/log.h"
 
 #define FLOOR_DAY	0.30	/* log units: about +-35% */
@@ -112,20 +112,6 @@ drift_min(int f)
 	return feature_min(f, MK_DRIFT);
 }
 
-static int
-local_hour(const struct analytics *an, int64_t us)
-{
-	int64_t h = (us + an->p.utc_offset_min * 60000000LL) / 3600000000LL;
-
-	return (int)(((h % 24) + 24) % 24);
-}
-
-static int
-day_wday(int64_t day)
-{
-	return (int)((((day + 4) % 7) + 7) % 7);	/* 1970-01-01: Thu */
-}
-
 static const struct slot *
 busiest(const struct slot *s)
 {
@@ -161,17 +147,18 @@ void
 detect_figure_at(struct analytics *an, struct entity *e, int f,
     enum period per, double value, struct figure *fig)
 {
-	struct peer *pg = analytics_peer(an, e->group);
+	struct peer *pg = peer_get(an, e->group);
 	const struct slot *own, *alt = NULL, *ps = NULL;
 	int64_t day = an->day_open;
-	int hol = analytics_holiday(an, day), wd = day_wday(day), k;
+	int hol = calendar_holiday(an, day), wd = calendar_wday(day), k;
 	double floor;
 
 	memset(fig, 0, sizeof(*fig));
 	if (f < 0 || f >= FT_MAX)
 		return;
 	if (per == PER_HOUR) {
-		k = baseline_hour_slot(wd, local_hour(an, an->hour_open), hol);
+		k = baseline_hour_slot(wd, calendar_bucket_hour(an,
+		    an->hour_open), hol);
 		own = &e->s.f[f].hour[k];
 		/*
 		 * A band without history (the first evening at work)
@@ -332,7 +319,7 @@ detect_rel(struct analytics *an, struct entity *e, const struct peer *pg,
 	 * A new joiner takes on more work week by week: the share learnt
 	 * in their first weeks is no measure of the next.
 	 */
-	if (e->start_us != 0 && an->day_open - analytics_day(an,
+	if (e->start_us != 0 && an->day_open - calendar_day(an,
 	    e->start_us) < RAMP_DAYS)
 		return -1;
 	/*
@@ -359,47 +346,61 @@ detect_rel(struct analytics *an, struct entity *e, const struct peer *pg,
 }
 
 /*
- * A day ends: for every employee active today (ents, sorted by id) the
- * own z per feature, the peer groups' median z, the drift residuals and
- * CUSUMs, the 30-day totals and the peers' medians of them. Nothing is
- * learnt yet: the rules run on these figures first.
+ * The day's close, in the order detect_day_close() runs the steps. Each
+ * step reads what the ones before it wrote; nothing is learnt here: the
+ * day rules run on these figures first, and detect_day_learn() after.
  */
-void
-detect_day_close(struct analytics *an, struct entity **ents, size_t n,
-    int64_t day)
-{
-	struct figure fig;
-	struct peer *pg;
-	struct entity *e;
-	const char *key;
-	void *val;
-	double *vals, r, zlag, tref, rel;
-	size_t i, nv, cap, it;
-	int f, k, el, hol = analytics_holiday(an, day);
-	int64_t d;
 
-	cap = hmap_count(an->entities) + 1;
-	vals = calloc(cap, sizeof(*vals));
-	if (vals == NULL)
-		return;
-	/* the groups' elevated-day counts forget a little every day */
-	it = 0;
-	while (hmap_next(an->peers, &it, &key, &val)) {
+/* The groups' elevated-day counts forget a little every day. */
+static void
+day_decay_peers(struct analytics *an)
+{
+	struct peer *pg;
+	size_t it = 0;
+	void *val;
+	int f;
+
+	while (hmap_next(an->peers, &it, NULL, &val)) {
 		pg = val;
 		for (f = 0; f < FT_MAX; f++) {
 			pg->el_k[f] *= 1 - STREAK_DECAY;
 			pg->el_n[f] *= 1 - STREAK_DECAY;
 		}
 	}
-	/* the own z of every active member, then each group's median */
+}
+
+/* The own z of every active member per feature (0 until converged). */
+static void
+day_own_z(struct analytics *an, struct entity **ents, size_t n)
+{
+	struct figure fig;
+	size_t i;
+	int f;
+
 	for (i = 0; i < n; i++)
 		for (f = 0; f < FT_MAX; f++) {
 			detect_figure(an, ents[i], f, PER_DAY, &fig);
 			ents[i]->dz[f] = fig.converged ? fig.z : 0;
 		}
-	/* ... and the team's level: the median log1p of today's values */
-	it = 0;
-	while (hmap_next(an->peers, &it, &key, &val)) {
+}
+
+/*
+ * Each group's day: how many members were active, their median own z
+ * per feature (from three members on), and the team's level, the median
+ * log1p of their values, which is a reference for the team-relative
+ * figures from REL_MIN_ACTIVE members on. vals has room for every
+ * entity.
+ */
+static void
+day_team_levels(struct analytics *an, struct entity **ents, size_t n,
+    double *vals)
+{
+	struct peer *pg;
+	size_t it = 0, i, nv;
+	void *val;
+	int f;
+
+	while (hmap_next(an->peers, &it, NULL, &val)) {
 		pg = val;
 		pg->active = 0;
 		for (f = 0; f < FT_MAX; f++) {
@@ -416,11 +417,18 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 		}
 		pg->nlmed = pg->active >= REL_MIN_ACTIVE ? pg->active : 0;
 	}
-	/* first-seen names: unusual now that the day's readers are known */
-	for (i = 0; i < n; i++) {
-		char nk[300];
-		int j;
+}
 
+/* First-seen names: unusual now that the day's readers are known. */
+static void
+day_first_seen(struct analytics *an, struct entity **ents, size_t n)
+{
+	struct entity *e;
+	char nk[300];
+	size_t i;
+	int j;
+
+	for (i = 0; i < n; i++) {
 		e = ents[i];
 		for (j = 0; j < e->n_new_tables && j < NAMES_KEPT; j++) {
 			snprintf(nk, sizeof(nk), "t:%s", e->new_tables[j]);
@@ -431,149 +439,201 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 			e->unusual_dests += detect_peer_unusual(an, e, nk);
 		}
 	}
-	detect_surge(an, ents, n, PER_DAY);
-	/* drift: residual against the lower of current and lagged */
-	k = baseline_day_slot(day_wday(day), hol);
-	for (i = 0; i < n; i++) {
-		e = ents[i];
-		pg = analytics_peer(an, e->group);
-		for (f = 0; f < FT_MAX; f++) {
-			struct fstate *fs = &e->s.f[f];
+}
 
-			detect_figure(an, e, f, PER_DAY, &fig);
-			r = fig.z;
-			tref = fig.typical;
-			if (fig.converged && fs->lag[k].n >=
-			    (uint32_t)an->p.min_days) {
-				/*
-				 * The lagged snapshot has its mean from the
-				 * past but the spread the current baseline
-				 * learnt since: an old snapshot of a few
-				 * quiet days must not make every heavy day
-				 * of a heavy-tailed reader look like drift.
-				 */
-				zlag = slot_z(&fs->lag[k], fig.value, fig.sd);
-				if (zlag > r)
-					r = zlag;
-				if (slot_typical(&fs->lag[k]) < tref)
-					tref = slot_typical(&fs->lag[k]);
-			}
-			if (pg != NULL && pg->zmed[f] > 0)
-				r -= pg->zmed[f];
-			/*
-			 * Streak: an elevated day is well above the lower of
-			 * the current and the lagged reference, in absolute
-			 * terms and in the person's own spread, net of the
-			 * team's median. A day the whole team is up counts
-			 * neither way.
-			 */
-			el = -1;
-			rel = detect_rel(an, e, pg, f, k, fig.value);
-			if (fig.converged) {
-				el = fig.value - tref >= streak_min(f) &&
-				    fig.value >= STREAK_RATIO * (tref > 1 ?
-				    tref : 1) && r >= STREAK_Z;
-				/*
-				 * A day the whole team is up counts neither
-				 * way. For LAG_DAYS after the own baseline
-				 * learnt a day of a team surge, the surge's
-				 * later days included, a day is also elevated
-				 * against the person's usual share of the
-				 * team's level that day: the raised baseline
-				 * would otherwise hide a theft that began in
-				 * the surge. Its bar is REL_RATIO, not 1.8x:
-				 * a few hundred rows on top of a surge are
-				 * less in ratio. (Always, it would count too
-				 * many ordinary busy weeks.)
-				 */
-				if (el && detect_team(an, e, f, PER_DAY) >=
-				    TEAM_SURGE) {
-					fs->streak = detect_streak_step(
-					    fs->streak, -1, 1);
-					el = 0;
-				} else {
-					if (!el && rel >= 0 &&
-					    day - fs->surge_day <= LAG_DAYS)
-						el = fig.value - rel >=
-						    streak_min(f) && fig.value >=
-						    REL_RATIO * (rel > 1 ? rel :
-						    1) && e->rz[f] >= STREAK_Z;
-					fs->streak = detect_streak_step(
-					    fs->streak, el, detect_streak_p(
-					    fs->el_k, fs->el_n, pg != NULL ?
-					    pg->el_k[f] : 0, pg != NULL ?
-					    pg->el_n[f] : 0));
-					fs->streak_days = el ?
-					    fs->streak_days + 1 : 0;
-				}
-			} else {
-				fs->streak = 0;
-				fs->streak_days = 0;
-			}
-			e->elev[f] = (signed char)el;
-			if (fig.value - fig.typical < drift_min(f) && r > 0)
-				r = 0;
-			/*
-			 * A day far above normal (8x) is a spike: the spike
-			 * detectors judge it. Drift is the moderate excess
-			 * that repeats; letting a heavy-tailed reporting job
-			 * feed it would make every analyst a slow thief.
-			 */
-			if (fig.value > SPIKE_RATIO * (fig.typical >
-			    drift_min(f) ? fig.typical : drift_min(f)))
-				r = 0;
-			if (r > 4)
-				r = 4;
-			if (r < -3)
-				r = -3;
-			/*
-			 * Drift is measured against the person's own past:
-			 * before their baseline converged there is none, and
-			 * the statistic stays at 0 (the spike detectors and
-			 * the peers cover the newcomer).
-			 */
-			if (fig.converged)
-				fs->cusum = detect_cusum_step(fs->cusum, r,
-				    CUSUM_K);
-			else
-				fs->cusum = 0;
-			if (f == FT_ROWS_SENSITIVE && fig.value > 0)
-				log_debug("day %lld %s rows.sensitive %.0f "
-				    "typical %.0f z %.2f r %.2f zmed %.2f "
-				    "cusum %.2f converged %d rel %.0f rz %.2f "
-				    "team %.2f el %d streak %.2f", (long long)day,
-				    e->id, fig.value, fig.typical, fig.z, r,
-				    pg != NULL ? pg->zmed[f] : 0, fs->cusum,
-				    fig.converged, rel, e->rz[f],
-				    detect_team(an, e, f, PER_DAY), el,
-				    fs->streak);
-			/* the 30-day ring: zero the days without activity */
-			if (e->s.last_day >= 0)
-				for (d = e->s.last_day + 1; d < day &&
-				    d < e->s.last_day + 1 + CUM_DAYS; d++)
-					fs->ring[d % CUM_DAYS] = 0;
-			fs->ring[day % CUM_DAYS] = (float)e->dv[f];
-		}
-		e->s.last_day = day;
+/*
+ * The drift residual of feature f today (fig: its figures, k: the day
+ * slot): the own z or, when larger, the z against the lagged snapshot,
+ * net of the group's median z. *tref gets the lower of the current and
+ * lagged typical values, the reference the streaks are measured from.
+ */
+static double
+drift_residual(struct analytics *an, const struct peer *pg,
+    const struct fstate *fs, int f, int k, const struct figure *fig,
+    double *tref)
+{
+	double r = fig->z, zlag;
+
+	*tref = fig->typical;
+	if (fig->converged && fs->lag[k].n >= (uint32_t)an->p.min_days) {
+		/*
+		 * The lagged snapshot has its mean from the past but the
+		 * spread the current baseline learnt since: an old snapshot
+		 * of a few quiet days must not make every heavy day of a
+		 * heavy-tailed reader look like drift.
+		 */
+		zlag = slot_z(&fs->lag[k], fig->value, fig->sd);
+		if (zlag > r)
+			r = zlag;
+		if (slot_typical(&fs->lag[k]) < *tref)
+			*tref = slot_typical(&fs->lag[k]);
 	}
-	/* 30-day totals, and each group's median of them */
-	it = 0;
-	while (hmap_next(an->entities, &it, &key, &val)) {
+	if (pg != NULL && pg->zmed[f] > 0)
+		r -= pg->zmed[f];
+	return r;
+}
+
+/*
+ * Streak: an elevated day is well above the lower of the current and the
+ * lagged reference (tref), in absolute terms and in the person's own
+ * spread, net of the team's median (r). Moves the streak statistic and
+ * returns whether today was elevated: 1, 0, or -1 while the baseline has
+ * not converged (the streak then starts again from nothing).
+ */
+static int
+day_streak(struct analytics *an, struct entity *e, const struct peer *pg,
+    int f, int64_t day, const struct figure *fig, double tref, double r,
+    double rel)
+{
+	struct fstate *fs = &e->s.f[f];
+	int el;
+
+	if (!fig->converged) {
+		fs->streak = 0;
+		fs->streak_days = 0;
+		return -1;
+	}
+	el = fig->value - tref >= streak_min(f) && fig->value >=
+	    STREAK_RATIO * (tref > 1 ? tref : 1) && r >= STREAK_Z;
+	/*
+	 * A day the whole team is up counts neither way. For LAG_DAYS after
+	 * the own baseline learnt a day of a team surge, the surge's later
+	 * days included, a day is also elevated against the person's usual
+	 * share of the team's level that day (rel): the raised baseline
+	 * would otherwise hide a theft that began in the surge. Its bar is
+	 * REL_RATIO, not 1.8x: a few hundred rows on top of a surge are less
+	 * in ratio. (Always, it would count too many ordinary busy weeks.)
+	 */
+	if (el && detect_team(an, e, f, PER_DAY) >= TEAM_SURGE) {
+		fs->streak = detect_streak_step(fs->streak, -1, 1);
+		return 0;
+	}
+	if (!el && rel >= 0 && day - fs->surge_day <= LAG_DAYS)
+		el = fig->value - rel >= streak_min(f) && fig->value >=
+		    REL_RATIO * (rel > 1 ? rel : 1) && e->rz[f] >= STREAK_Z;
+	fs->streak = detect_streak_step(fs->streak, el, detect_streak_p(
+	    fs->el_k, fs->el_n, pg != NULL ? pg->el_k[f] : 0, pg != NULL ?
+	    pg->el_n[f] : 0));
+	fs->streak_days = el ? fs->streak_days + 1 : 0;
+	return el;
+}
+
+/*
+ * What of the residual r the drift statistic may take: nothing below the
+ * feature's drift minimum, nothing from a spike, and at most 4 (at least
+ * -3) z units a day.
+ */
+static double
+drift_clip(int f, const struct figure *fig, double r)
+{
+	if (fig->value - fig->typical < drift_min(f) && r > 0)
+		r = 0;
+	/*
+	 * A day far above normal (8x) is a spike: the spike detectors judge
+	 * it. Drift is the moderate excess that repeats; letting a
+	 * heavy-tailed reporting job feed it would make every analyst a
+	 * slow thief.
+	 */
+	if (fig->value > SPIKE_RATIO * (fig->typical > drift_min(f) ?
+	    fig->typical : drift_min(f)))
+		r = 0;
+	if (r > 4)
+		r = 4;
+	if (r < -3)
+		r = -3;
+	return r;
+}
+
+/* The 30-day ring: today's value, and 0 for the days without activity. */
+static void
+day_ring(struct entity *e, int f, int64_t day)
+{
+	struct fstate *fs = &e->s.f[f];
+	int64_t d;
+
+	if (e->s.last_day >= 0)
+		for (d = e->s.last_day + 1; d < day &&
+		    d < e->s.last_day + 1 + CUM_DAYS; d++)
+			fs->ring[d % CUM_DAYS] = 0;
+	fs->ring[day % CUM_DAYS] = (float)e->dv[f];
+}
+
+/*
+ * One feature of one active employee: the drift residual, the streak,
+ * the CUSUM and the 30-day ring.
+ */
+static void
+day_feature(struct analytics *an, struct entity *e, struct peer *pg, int f,
+    int k, int64_t day)
+{
+	struct fstate *fs = &e->s.f[f];
+	struct figure fig;
+	double r, tref, rel;
+	int el;
+
+	detect_figure(an, e, f, PER_DAY, &fig);
+	r = drift_residual(an, pg, fs, f, k, &fig, &tref);
+	rel = detect_rel(an, e, pg, f, k, fig.value);
+	el = day_streak(an, e, pg, f, day, &fig, tref, r, rel);
+	e->elev[f] = (signed char)el;
+	r = drift_clip(f, &fig, r);
+	/*
+	 * Drift is measured against the person's own past: before their
+	 * baseline converged there is none, and the statistic stays at 0
+	 * (the spike detectors and the peers cover the newcomer).
+	 */
+	if (fig.converged)
+		fs->cusum = detect_cusum_step(fs->cusum, r, CUSUM_K);
+	else
+		fs->cusum = 0;
+	if (f == FT_ROWS_SENSITIVE && fig.value > 0)
+		log_debug("day %lld %s rows.sensitive %.0f typical %.0f z %.2f "
+		    "r %.2f zmed %.2f cusum %.2f converged %d rel %.0f rz %.2f "
+		    "team %.2f el %d streak %.2f", (long long)day, e->id,
+		    fig.value, fig.typical, fig.z, r, pg != NULL ?
+		    pg->zmed[f] : 0, fs->cusum, fig.converged, rel, e->rz[f],
+		    detect_team(an, e, f, PER_DAY), el, fs->streak);
+	day_ring(e, f, day);
+}
+
+/* Drift and streaks of one active employee, every feature (slot k). */
+static void
+day_drift(struct analytics *an, struct entity *e, int k, int64_t day)
+{
+	struct peer *pg = peer_get(an, e->group);
+	int f;
+
+	for (f = 0; f < FT_MAX; f++)
+		day_feature(an, e, pg, f, k, day);
+	e->s.last_day = day;
+}
+
+/*
+ * Every entity's 30-day totals, active today or not, and each group's
+ * median of them over its members seen in the last 30 days. vals has
+ * room for cap values.
+ */
+static void
+day_cum30(struct analytics *an, int64_t day, double *vals, size_t cap)
+{
+	struct entity *e;
+	struct peer *pg;
+	size_t it = 0, it2, nv;
+	void *val, *v2;
+	int f;
+
+	while (hmap_next(an->entities, &it, NULL, &val)) {
 		e = val;
 		for (f = 0; f < FT_MAX; f++)
 			e->cum30[f] = detect_cum30(e, f, day);
 	}
 	it = 0;
-	while (hmap_next(an->peers, &it, &key, &val)) {
-		size_t it2;
-		const char *k2;
-		void *v2;
-
+	while (hmap_next(an->peers, &it, NULL, &val)) {
 		pg = val;
 		for (f = 0; f < FT_MAX; f++) {
 			nv = 0;
 			it2 = 0;
-			while (hmap_next(an->entities, &it2, &k2, &v2) &&
+			while (hmap_next(an->entities, &it2, NULL, &v2) &&
 			    nv < cap) {
 				e = v2;
 				if (strcmp(e->group, pg->name) == 0 &&
@@ -583,7 +643,49 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 			pg->cum30_med[f] = median(vals, nv);
 		}
 	}
+}
+
+/*
+ * A day ends: for every employee active today (ents, sorted by id) the
+ * own z per feature, the peer groups' median z and level, the first-seen
+ * names' rarity, the team surges, the drift residuals, streaks and
+ * CUSUMs, the 30-day totals and the peers' medians of them - the steps
+ * above, in that order. Nothing is learnt yet: the rules run on these
+ * figures first.
+ *
+ * The one allocation, the scratch array for the groups' medians, comes
+ * before any step, so when it fails nothing has changed: the failure is
+ * logged and -1 returned, and the day is not closed - never closed
+ * without its detectors. The caller keeps the day open (close_day() in
+ * analytics.c): live, the close is tried again at the next hour and the
+ * hours in between count in the open day, as a late event does; a
+ * replay stops with an error instead, since its output would no longer
+ * be that of the same events.
+ */
+int
+detect_day_close(struct analytics *an, struct entity **ents, size_t n,
+    int64_t day)
+{
+	size_t cap = hmap_count(an->entities) + 1, i;
+	double *vals;
+	int k;
+
+	if ((vals = calloc(cap, sizeof(*vals))) == NULL) {
+		log_warn("detect: closing day %lld", (long long)day);
+		return -1;
+	}
+	day_decay_peers(an);
+	day_own_z(an, ents, n);
+	day_team_levels(an, ents, n, vals);
+	day_first_seen(an, ents, n);
+	detect_surge(an, ents, n, PER_DAY);
+	/* drift: residuals against the lower of current and lagged */
+	k = baseline_day_slot(calendar_wday(day), calendar_holiday(an, day));
+	for (i = 0; i < n; i++)
+		day_drift(an, ents[i], k, day);
+	day_cum30(an, day, vals, cap);
 	free(vals);
+	return 0;
 }
 
 static int
@@ -692,13 +794,13 @@ detect_day_score(struct analytics *an, struct entity *e, json_t *why)
 void
 detect_day_learn(struct analytics *an, struct entity *e, int64_t day)
 {
-	struct peer *pg = analytics_peer(an, e->group);
-	int hol = analytics_holiday(an, day), k, f, h;
+	struct peer *pg = peer_get(an, e->group);
+	int hol = calendar_holiday(an, day), k, f, h;
 	double pa;
 
 	if (e->alerted_day || hol)
 		return;
-	k = baseline_day_slot(day_wday(day), hol);
+	k = baseline_day_slot(calendar_wday(day), hol);
 	pa = ALPHA_DAY / (pg != NULL && pg->active > 1 ? pg->active : 1);
 	for (f = 0; f < FT_MAX; f++) {
 		struct fstate *fs = &e->s.f[f];
@@ -766,14 +868,14 @@ detect_day_learn(struct analytics *an, struct entity *e, int64_t day)
 void
 detect_hour_learn(struct analytics *an, struct entity *e)
 {
-	struct peer *pg = analytics_peer(an, e->group);
+	struct peer *pg = peer_get(an, e->group);
 	int64_t day = an->day_open;
-	int hol = analytics_holiday(an, day), k, f;
+	int hol = calendar_holiday(an, day), k, f;
 
 	if (e->alerted_hour || hol)
 		return;
-	k = baseline_hour_slot(day_wday(day), local_hour(an, an->hour_open),
-	    hol);
+	k = baseline_hour_slot(calendar_wday(day),
+	    calendar_bucket_hour(an, an->hour_open), hol);
 	for (f = 0; f < FT_MAX; f++) {
 		if (e->s.f[f].cusum >= CUSUM_FREEZE)
 			continue;
@@ -793,7 +895,7 @@ detect_hour_learn(struct analytics *an, struct entity *e)
 int
 detect_peer_unusual(struct analytics *an, struct entity *e, const char *key)
 {
-	struct peer *pg = analytics_peer(an, e->group);
+	struct peer *pg = peer_get(an, e->group);
 	intptr_t c = (intptr_t)hmap_get(pg->tables, key);
 	int lim = pg->members / (strncmp(key, "d:", 2) == 0 ? 10 : 4);
 
@@ -831,7 +933,7 @@ detect_surge(struct analytics *an, struct entity **ents, size_t n,
 		memset(pg->surge[per], 0, sizeof(pg->surge[per]));
 	}
 	for (i = 0; i < n; i++) {
-		pg = analytics_peer(an, ents[i]->group);
+		pg = peer_get(an, ents[i]->group);
 		pg->nact[per]++;
 		for (f = 0; f < FT_MAX; f++)
 			if (spiking(an, ents[i], f, per))
@@ -846,7 +948,7 @@ detect_surge(struct analytics *an, struct entity **ents, size_t n,
 double
 detect_team(struct analytics *an, struct entity *e, int f, enum period per)
 {
-	struct peer *pg = analytics_peer(an, e->group);
+	struct peer *pg = peer_get(an, e->group);
 	double up = pg->surge[per][f];
 	int others = pg->nact[per] - 1;
 

@@ -3,7 +3,7 @@
  * context struct, `struct tui`. It reads the collector's database through
  * the model (read-only) and refreshes every second, keeping the cursor on
  * the same alert or employee while rows arrive; triage goes through the
- * collector's control socket (tui-ctl.c), so this program never writes the
+ * collector's control socket (ctl.c), so this program never writes the
  * database.
  *
  *   leakwatch-tui [--db PATH | -c COLLECTOR.conf] [--control PATH]
@@ -22,7 +22,7 @@
 
 #include <curses.h>
 
-#include "collector.h"
+#include "../config.h"
 #include "tui.h"
 #include "leakwatch/conf.h"
 #include "leakwatch/log.h"
@@ -116,7 +116,7 @@ parse_args(struct tui *t, int argc, char **argv)
 
 static struct tui_model *asof_model;
 
-/* The time the screens are drawn as of (tui-model.c model_asof()). */
+/* The time the screens are drawn as of (model.c model_asof()). */
 static int64_t
 now(void)
 {

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "collector.h"
+#include "siem.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "collector.h"
+#include "siem.h"
 
 #define SD_NAME_MAX	32
 #define SD_PARAMS_MAX	64

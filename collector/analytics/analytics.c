@@ -2,17 +2,18 @@
  * The analytics pipeline and its clock. Every stored db.query, db.session
  * and net.flow event comes here (live, scorer.c reads them back from the
  * store on its own thread and calls analytics_event_row(); in --replay,
- * ingest.c calls analytics_event() right after storing): it is resolved to an
- * employee (identity.c), its features are added to that employee's open
- * hour and day (features.c), and the event rules run (rules-eval.c).
- * Time is event time: the newest event's hour is the open hour, and when
- * an event of a later hour arrives every open hour bucket closes (hour
- * rules, hour learning), and at a new local day every day bucket closes
- * (detectors, day rules, day learning, state saved). An event older than
- * the open hour - an agent catching up after an outage - counts in the
- * open buckets. --replay feeds events in time order (replay_sorted()
- * sorts a file that is not) and analytics_flush() closes the last hour
- * and day at the end.
+ * ingest.c calls analytics_event() right after storing): it is resolved
+ * to an employee (identity.c) and that employee's entity (entities.c),
+ * its features are added to the entity's open hour and day (features.c),
+ * and the event rules run (rules-eval.c). Time is event time, in the
+ * local days and hours of calendar.c: the newest event's hour is the
+ * open hour, and when an event of a later hour arrives every open hour
+ * bucket closes (hour rules, hour learning), and at a new local day every
+ * day bucket closes (detectors, day rules, day learning, state saved).
+ * An event older than the open hour - an agent catching up after an
+ * outage - counts in the open buckets. --replay feeds events in time
+ * order (replay_sorted() sorts a file that is not) and analytics_flush()
+ * closes the last hour and day at the end.
  *
  * The state lives in the collector's SQLite database, in tables this file
  * creates (docs/schema.md): an_entities and an_peers (baselines), an_seen
@@ -28,16 +29,15 @@
 
 #include <sqlite3.h>
 
-#include "collector.h"
+#include "analytics.h"
+#include "../config.h"
+#include "../siem/siem.h"
 #include "leakwatch/event.h"
 #include "leakwatch/event-view.h"
 #include "leakwatch/log.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
-#define HOUR_US		(3600LL * 1000000)
-#define DAY_US		(86400LL * 1000000)
-#define UNKNOWN_MAX	10000	/* beyond: unknowns pool in one entity */
 #define ANALYTICS_GRACE_US (5LL * 60 * 1000000)	/* for late events */
 
 static const char *const schema =
@@ -92,60 +92,6 @@ static const char *const schema =
 	" ts INTEGER NOT NULL,"
 	" PRIMARY KEY (employee, rule)) WITHOUT ROWID;";
 
-static int64_t
-floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-/* "+07:00", "-05:30", "Z" or "" -> minutes. */
-static int
-parse_offset(const char *s, long long *min)
-{
-	long long h, m;
-	char buf[8];
-
-	*min = 0;
-	if (s == NULL || *s == '\0' || strcmp(s, "Z") == 0)
-		return 0;
-	if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':')
-		return -1;
-	memcpy(buf, s + 1, 2);
-	buf[2] = '\0';
-	if (parse_ll(buf, 0, 14, &h) != 0 || parse_ll(s + 4, 0, 59, &m) != 0)
-		return -1;
-	*min = (h * 60 + m) * (s[0] == '-' ? -1 : 1);
-	return 0;
-}
-
-int64_t
-analytics_day(const struct analytics *an, int64_t ts)
-{
-	return floor_div(ts + an->p.utc_offset_min * 60000000LL, DAY_US);
-}
-
-int
-analytics_holiday(const struct analytics *an, int64_t day)
-{
-	char key[32];
-
-	if (an->holidays == NULL)
-		return 0;
-	snprintf(key, sizeof(key), "%lld", (long long)day);
-	return hmap_get(an->holidays, key) != NULL;
-}
-
-static int
-local_hour(const struct analytics *an, int64_t us)
-{
-	int64_t h = floor_div(us + an->p.utc_offset_min * 60000000LL,
-	    HOUR_US);
-
-	return (int)(((h % 24) + 24) % 24);
-}
-
 /* Loads what the config names; shared by -t and start-up. */
 static int
 load_parts(const struct collector_config *cfg, struct directory **dir,
@@ -154,13 +100,12 @@ load_parts(const struct collector_config *cfg, struct directory **dir,
 {
 	size_t i;
 	int bad;
-	int64_t us;
 
 	*dir = NULL;
 	*sens = sensitivity_new();
 	*rules = NULL;
 	*hol = hmap_new();
-	if (parse_offset(cfg->utc_offset, offset) != 0) {
+	if (calendar_offset(cfg->utc_offset, offset) != 0) {
 		snprintf(err, errlen, "utc-offset: expected +HH:MM or -HH:MM");
 		return -1;
 	}
@@ -168,20 +113,8 @@ load_parts(const struct collector_config *cfg, struct directory **dir,
 		if (sensitivity_add(*sens, cfg->sensitive.v[i], err,
 		    errlen) != 0)
 			return -1;
-	for (i = 0; i < cfg->holidays.n; i++) {
-		char buf[40], key[32];
-
-		snprintf(buf, sizeof(buf), "%sT00:00:00Z",
-		    cfg->holidays.v[i]);
-		if (strlen(cfg->holidays.v[i]) != 10 ||
-		    ts_parse(buf, &us) != 0) {
-			snprintf(err, errlen, "holiday: \"%s\" is not "
-			    "YYYY-MM-DD", cfg->holidays.v[i]);
-			return -1;
-		}
-		snprintf(key, sizeof(key), "%lld", (long long)(us / DAY_US));
-		hmap_put(*hol, key, (void *)1);
-	}
+	if (calendar_holidays(*hol, &cfg->holidays, err, errlen) != 0)
+		return -1;
 	if (cfg->directory != NULL) {
 		*dir = directory_new();
 		if ((bad = directory_load(*dir, cfg->directory, err,
@@ -316,35 +249,6 @@ analytics_new(const struct collector_config *cfg, struct sqlite3 *db,
 }
 
 /*
- * A known entity's directory attributes: at its creation, and again at
- * each SIGHUP, so a leave date HR just entered or a move to another team
- * counts at once. The baselines stay; a move changes the peers.
- */
-static void
-entity_set_person(struct analytics *an, struct entity *e,
-    const struct person *p)
-{
-	if (e->group != NULL && strcmp(e->group, p->group) != 0) {
-		log_info("%s: peer group %s -> %s", e->id, e->group,
-		    p->group);
-		analytics_peer(an, e->group)->members--;
-		analytics_peer(an, p->group)->members++;
-	}
-	free(e->name);
-	free(e->group);
-	free(e->department);
-	free(e->role);
-	e->known = 1;
-	e->name = xstrdup(p->name);
-	e->group = xstrdup(p->group);
-	e->department = xstrdup(p->department);
-	e->role = xstrdup(p->role);
-	e->service = p->service;
-	e->start_us = p->start_us;
-	e->leave_us = p->leave_us;
-}
-
-/*
  * SIGHUP: re-read the directory, the lease files and the rules (the
  * same paths as at start). On any error everything old stays. Rule
  * state (aggregate windows, sequences) starts afresh; baselines are
@@ -404,139 +308,12 @@ fail:
 }
 
 static void
-peer_free(void *v)
-{
-	struct peer *p = v;
-
-	free(p->name);
-	hmap_free(p->tables, NULL);
-	free(p);
-}
-
-struct peer *
-analytics_peer(struct analytics *an, const char *group)
-{
-	struct peer *p;
-
-	if ((p = hmap_get(an->peers, group)) != NULL)
-		return p;
-	p = xcalloc(1, sizeof(*p));
-	p->name = xstrdup(group);
-	p->tables = hmap_new();
-	baseline_load_peer(an, p);
-	hmap_put(an->peers, group, p);
-	return p;
-}
-
-static void
-entity_free(struct analytics *an, struct entity *e)
-{
-	features_day_reset(e);
-	rules_entity_free(an->rules, e);
-	hmap_free(e->seen, NULL);
-	free(e->id);
-	free(e->name);
-	free(e->group);
-	free(e->department);
-	free(e->role);
-	free(e);
-}
-
-struct entity *
-analytics_entity(struct analytics *an, const char *id,
-    const struct person *p)
-{
-	struct entity *e;
-	struct peer *pg;
-	int f;
-
-	if ((e = hmap_get(an->entities, id)) != NULL)
-		return e;
-	/*
-	 * Every entity holds its baselines (about 12 KB): a scan from many
-	 * unknown addresses must not grow memory without bound, so past
-	 * UNKNOWN_MAX the unknowns share one entity.
-	 */
-	if (p == NULL && an->unknowns >= UNKNOWN_MAX) {
-		id = "unknown:overflow";
-		if ((e = hmap_get(an->entities, id)) != NULL)
-			return e;
-	}
-	if (p == NULL)
-		an->unknowns++;
-	e = xcalloc(1, sizeof(*e));
-	e->id = xstrdup(id);
-	if (p != NULL)
-		entity_set_person(an, e, p);
-	else {
-		e->name = xstrdup("");
-		e->group = xstrdup("unknown");
-		e->department = xstrdup("");
-		e->role = xstrdup("");
-	}
-	e->seen = hmap_new();
-	for (f = 0; f < FT_MAX; f++)
-		e->rexp[f] = -1;	/* no team-relative figure yet */
-	baseline_init(&e->s);
-	baseline_load(an, e);
-	pg = analytics_peer(an, e->group);
-	pg->members++;
-	hmap_put(an->entities, id, e);
-	return e;
-}
-
-void
-analytics_seen_add(struct analytics *an, struct entity *e, const char *key,
-    int64_t ts)
-{
-	sqlite3_stmt *st;
-
-	if (an->db == NULL || sqlite3_prepare_v2(an->db, "INSERT OR IGNORE "
-	    "INTO an_seen (entity, key, grp, first_ts) VALUES (?, ?, ?, ?)",
-	    -1, &st, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, e->group, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, ts);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		log_warnx("analytics: %s", sqlite3_errmsg(an->db));
-	sqlite3_finalize(st);
-}
-
-static int
-cmp_entity(const void *a, const void *b)
-{
-	return strcmp((*(struct entity *const *)a)->id,
-	    (*(struct entity *const *)b)->id);
-}
-
-/* The entities with activity in the open hour (or day), sorted by id. */
-static struct entity **
-active(struct analytics *an, int day, size_t *n)
-{
-	struct entity **v, *e;
-	size_t it = 0;
-	void *val;
-
-	v = xcalloc(hmap_count(an->entities) + 1, sizeof(*v));
-	*n = 0;
-	while (hmap_next(an->entities, &it, NULL, &val)) {
-		e = val;
-		if (day ? e->active_day : e->active_hour)
-			v[(*n)++] = e;
-	}
-	qsort(v, *n, sizeof(*v), cmp_entity);
-	return v;
-}
-
-static void
 close_hour(struct analytics *an)
 {
 	struct entity **v, *e;
 	size_t n, i;
 
-	v = active(an, 0, &n);
+	v = entities_active(an, 0, &n);
 	detect_surge(an, v, n, PER_HOUR);
 	for (i = 0; i < n; i++) {
 		e = v[i];
@@ -550,17 +327,25 @@ close_hour(struct analytics *an)
 	free(v);
 }
 
-static void
+/*
+ * The open day ends: detectors, day rules, readers' tables, learning,
+ * state saved. -1 when the detectors could not run (detect_day_close()
+ * logged why): nothing of the day has been touched then, and it stays
+ * open to be closed again.
+ */
+static int
 close_day(struct analytics *an)
 {
 	struct entity **v, *e;
 	size_t n, i, it = 0;
-	int64_t start = an->day_open * DAY_US - an->p.utc_offset_min *
-	    60000000LL;
+	int64_t start = calendar_day_start(an, an->day_open);
 	void *val;
 
-	v = active(an, 1, &n);
-	detect_day_close(an, v, n, an->day_open);
+	v = entities_active(an, 1, &n);
+	if (detect_day_close(an, v, n, an->day_open) != 0) {
+		free(v);
+		return -1;
+	}
 	for (i = 0; i < n; i++)
 		rules_bucket(an, v[i], PER_DAY, start);
 	for (i = 0; i < n; i++) {
@@ -575,6 +360,7 @@ close_day(struct analytics *an)
 		baseline_save_peer(an, val);
 	meta_put(an, "clock", an->clock);
 	free(v);
+	return 0;
 }
 
 /*
@@ -605,30 +391,44 @@ record_identity(struct analytics *an, int64_t rowid,
 	sqlite3_reset(st);
 }
 
-/* Moves the clock to ts, closing the buckets it leaves behind. */
-static void
+/*
+ * Moves the clock to ts, closing the buckets it leaves behind. -1 when
+ * the open day could not be closed: the hour moves on but the day stays
+ * open, its close tried again when the next hour ends; the events in
+ * between count in it, as late events count in the open buckets. A
+ * replay stops at the error instead (ingest.c).
+ */
+static int
 advance(struct analytics *an, int64_t ts)
 {
-	int64_t h = floor_div(ts, HOUR_US) * HOUR_US, d;
+	int64_t h = calendar_hour_start(ts), d;
 
 	if (ts > an->clock)
 		an->clock = ts;
 	if (an->hour_open == 0) {
 		an->hour_open = h;
-		an->day_open = analytics_day(an, ts);
+		an->day_open = calendar_day(an, ts);
 		meta_put(an, "day_open", an->day_open);
-		return;
+		return 0;
 	}
 	if (h <= an->hour_open)
-		return;
+		return 0;
 	close_hour(an);
-	d = analytics_day(an, ts);
+	d = calendar_day(an, ts);
 	if (d != an->day_open) {
-		close_day(an);
+		if (close_day(an) != 0) {
+			if (!an->p.replay)
+				log_warnx("analytics: day %lld stays open; "
+				    "closing it is tried again at the next "
+				    "hour", (long long)an->day_open);
+			an->hour_open = h;
+			return -1;
+		}
 		an->day_open = d;
 		meta_put(an, "day_open", an->day_open);
 	}
 	an->hour_open = h;
+	return 0;
 }
 
 /*
@@ -647,13 +447,16 @@ analytics_warm(struct analytics *an, int on)
 	an->warming = on;
 	if (!on || (d = meta_get(an, "day_open")) == 0)
 		return 0;
-	return d * DAY_US - an->p.utc_offset_min * 60000000LL;
+	return calendar_day_start(an, d);
 }
 
 /*
  * Scores one stored event. ev->obj may be NULL when the store took the
  * validated bytes without a DOM (ingest.c's fast path); raw then holds
- * them. Only db.query, db.session and net.flow are scored.
+ * them. Only db.query, db.session and net.flow are scored. -1 when the
+ * event cannot be read (it is not scored), or when the day it ended
+ * could not be closed (the event still counts, in the open day; see
+ * advance()).
  */
 int
 analytics_event(struct analytics *an, const struct lw_event *ev,
@@ -673,6 +476,7 @@ analytics_event_row(struct analytics *an, const struct lw_event *ev,
 	struct evctx c;
 	json_t *own = NULL;
 	int64_t ts = ev->ts_us;
+	int rc = 0;
 
 	if (an == NULL || (ev->type != EVENT_DB_QUERY &&
 	    ev->type != EVENT_DB_SESSION && ev->type != EVENT_NET_FLOW))
@@ -690,26 +494,26 @@ analytics_event_row(struct analytics *an, const struct lw_event *ev,
 	 * buckets early: its event counts in the open ones.
 	 */
 	if (an->p.replay || ts <= now_us() + HOUR_US)
-		advance(an, ts);
+		rc = advance(an, ts);
 	directory_refresh(an->dir);
 	memset(&c, 0, sizeof(c));
 	c.ev = ev;
 	identity_resolve(an->dir, ev, &c.id);
-	c.ent = analytics_entity(an, c.id.employee, c.id.person);
+	c.ent = entity_get(an, c.id.employee, c.id.person);
 	if (rowid > 0 && !an->warming)
 		record_identity(an, rowid, &c.id);
 	if (!an->warming &&
 	    fwd_event_wanted(an->fwd, lw_event_type_name(ev->type)))
 		fwd_event(an->fwd, lw_event_dom(ev), c.id.employee);
-	c.hour = local_hour(an, ts);
-	c.wday = (int)((((analytics_day(an, ts) + 4) % 7) + 7) % 7);
+	c.hour = calendar_hour(an, ts);
+	c.wday = calendar_wday(calendar_day(an, ts));
 	if (features_event(an, &c) == 0) {
 		c.ent->day_hours |= 1u << c.hour;
 		rules_event(an, &c);
 	}
 	an->events++;
 	json_decref(own);
-	return 0;
+	return rc;
 }
 
 /*
@@ -717,7 +521,8 @@ analytics_event_row(struct analytics *an, const struct lw_event *ev,
  * by the grace period and no event moved the clock, close the buckets
  * anyway, so a quiet night does not hold back the day's alerts until
  * morning. An event that arrives later for a closed hour counts in the
- * open one, as any late event does.
+ * open one, as any late event does. A day that cannot be closed stays
+ * open (advance() says so) and the next tick tries again.
  */
 void
 analytics_tick(struct analytics *an, int64_t now)
@@ -764,7 +569,11 @@ analytics_flush(struct analytics *an)
 	began = analytics_db_begin(an);
 	if (an->hour_open != 0) {
 		close_hour(an);
-		close_day(an);
+		if (close_day(an) != 0) {
+			/* the day stays open: day_open is not cleared */
+			analytics_db_end(an, began);
+			return -1;
+		}
 		an->hour_open = 0;
 	}
 	meta_put(an, "day_open", 0);	/* closed: nothing to count again */
@@ -781,8 +590,12 @@ analytics_free(struct analytics *an)
 	if (an == NULL)
 		return;
 	sqlite3_finalize(an->ident_st);
-	while (hmap_next(an->entities, &it, NULL, &val))
-		entity_free(an, val);
+	while (hmap_next(an->entities, &it, NULL, &val)) {
+		/* what the features and the rules hang on it, then itself */
+		features_day_reset(val);
+		rules_entity_free(an->rules, val);
+		entity_free(val);
+	}
 	hmap_free(an->entities, NULL);
 	hmap_free(an->peers, peer_free);
 	hmap_free(an->flows, free);

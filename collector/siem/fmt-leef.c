@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "collector.h"
+#include "siem.h"
 #include "leakwatch/util.h"
 
 static void

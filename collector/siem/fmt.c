@@ -1,37 +1,20 @@
 /*
  * What the SIEM formats share: the severity scales each format speaks
- * (syslog, CEF, LEEF, ECS), accessors for the alert's fields, the evidence
- * flattened for the formats without nesting, and the table of formats by
- * name. Messages are built in a struct buf (leakwatch/buf.h). Each format
- * lives in its own fmt-<name>.c and turns one alert (a validated `alert`
- * event) into one message without framing; fwd.c frames and sends it.
- * Nothing here does I/O.
+ * (syslog, CEF, LEEF, ECS), accessors for the alert's fields and the
+ * evidence flattened for the formats without nesting; messages are built
+ * in a struct buf (leakwatch/buf.h). Each format lives in its own fmt-<name>.c and turns
+ * one alert (a validated `alert` event) into one message without framing;
+ * formats.c lists them by name; fwd.c frames and sends the message.
+ * Nothing here does I/O, and nothing here knows the formats: they call
+ * down into this file, never the other way.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "collector.h"
-
-static const struct fwd_format *const formats[] = {
-	&fmt_rfc5424,
-	&fmt_cef,
-	&fmt_leef,
-	&fmt_json,
-	NULL
-};
-
-const struct fwd_format *
-fmt_lookup(const char *name)
-{
-	size_t i;
-
-	for (i = 0; formats[i] != NULL; i++)
-		if (strcmp(formats[i]->name, name) == 0)
-			return formats[i];
-	return NULL;
-}
+#include "siem.h"
+#include "leakwatch/xmalloc.h"
 
 void
 fmt_opts_defaults(struct fmt_opts *o)

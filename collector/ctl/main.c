@@ -31,7 +31,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "collector.h"
+#include "../config.h"
 #include "leakwatch/log.h"
 #include "leakwatch/proto.h"
 #include "leakwatch/util.h"

@@ -1,11 +1,11 @@
 /*
  * leakwatch-tui: the analyst's terminal on the collector host. This header
- * is the map of the program. The model (tui-model.c) is the only code that
+ * is the map of the program. The model (model.c) is the only code that
  * runs SQL, over a read-only connection to the collector's database; the
- * drawing (tui-draw.c) only turns model rows into ncurses calls; the
- * control client (tui-ctl.c) sends triage actions to the collector's
+ * drawing (draw.c) only turns model rows into ncurses calls; the
+ * control client (ctl.c) sends triage actions to the collector's
  * control socket, so the TUI itself never writes the database;
- * tui-main.c owns the one context struct, keys and the refresh loop.
+ * main.c owns the one context struct, keys and the refresh loop.
  */
 #ifndef LEAKWATCH_TUI_H
 #define LEAKWATCH_TUI_H
@@ -101,7 +101,7 @@ struct tui_filter {
 	int		 min_sev;	/* 0 low .. 3 critical */
 };
 
-/* tui-model.c */
+/* model.c */
 struct tui_model;
 struct tui_model *model_open(const char *dbpath, char *err, size_t errlen);
 void		 model_close(struct tui_model *);
@@ -125,12 +125,12 @@ void		 model_alert_page_clear(struct tui_alert_page *);
 int		 model_sev_rank(const char *severity);
 const char	*model_error(const struct tui_model *);
 
-/* tui-ctl.c */
+/* ctl.c */
 int		 ctl_triage(const char *sock, const char *id,
 		    const char *action, const char *note,
 		    const char *assignee, char *msg, size_t msglen);
 
-/* tui-draw.c */
+/* draw.c */
 struct tui_screen {
 	enum tui_view	 view;
 	int		 cursor;

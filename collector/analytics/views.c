@@ -13,7 +13,7 @@
 
 #include <sqlite3.h>
 
-#include "collector.h"
+#include "analytics.h"
 #include "leakwatch/log.h"
 #include "leakwatch/util.h"
 

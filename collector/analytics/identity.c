@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector.h"
+#include "analytics.h"
 #include "leakwatch/event.h"
 #include "leakwatch/event-view.h"
 #include "leakwatch/log.h"

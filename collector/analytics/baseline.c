@@ -25,7 +25,7 @@
 
 #include <sqlite3.h>
 
-#include "collector.h"
+#include "analytics.h"
 #include "leakwatch/log.h"
 
 #define STATE_MAGIC	0x4c574233u	/* "LWB3": with the team-relative slot */
