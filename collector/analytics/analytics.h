@@ -382,6 +382,7 @@ struct rnode {
 	char		*text;		/* source of a call, for evidence */
 	size_t		 num_start;	/* where that source starts */
 	int		 line, col;
+	int		 height;	/* levels below and with it */
 };
 
 struct tpl_part {

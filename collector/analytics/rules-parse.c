@@ -37,6 +37,7 @@
 #define TOK_MAX		1024	/* identifier or string, bytes */
 #define RULES_MAX_BYTES	(4 << 20)
 #define DEPTH_MAX	64	/* expression nesting */
+#define HEIGHT_MAX	128	/* levels of an expression tree */
 #define RULES_MAX	1024
 
 enum tok {
@@ -409,7 +410,47 @@ node(struct parser *p, enum rnode_kind k)
 	n->line = p->tline;
 	n->col = p->tcol;
 	n->feature = -1;
+	n->height = 1;
 	return n;
+}
+
+/*
+ * Sets a node's height from its children's. The evaluator and
+ * rnode_free() recurse as deep as a tree is tall, so a tree taller than
+ * HEIGHT_MAX (a chain of thousands of '+' or '-') is a parse error at
+ * the node that makes it so, not a stack overflow when the rule runs.
+ */
+static int
+seal(struct parser *p, struct rnode *n)
+{
+	int h = 0, i;
+
+	if (n->a != NULL && n->a->height > h)
+		h = n->a->height;
+	if (n->b != NULL && n->b->height > h)
+		h = n->b->height;
+	if (n->where != NULL && n->where->height > h)
+		h = n->where->height;
+	for (i = 0; i < n->nlist; i++)
+		if (n->list[i]->height > h)
+			h = n->list[i]->height;
+	n->height = h + 1;
+	if (n->height <= HEIGHT_MAX)
+		return 0;
+	perr(p, n->line, n->col, "expression nested too deeply (more than "
+	    "%d levels)", HEIGHT_MAX);
+	return -1;
+}
+
+/* Recursion of the parser itself, bounded like parentheses. */
+static int
+descend(struct parser *p)
+{
+	if (++p->depth <= DEPTH_MAX)
+		return 0;
+	perr(p, p->tline, p->tcol, "expression nested too deeply");
+	p->depth--;
+	return -1;
 }
 
 void
@@ -644,7 +685,7 @@ parse_primary(struct parser *p)
 		n->fn = fns[i].fn;
 		n->num_start = start;
 		next(p);
-		if (parse_call_args(p, n) != 0) {
+		if (parse_call_args(p, n) != 0 || seal(p, n) != 0) {
 			/* the rule is dropped: its lists only borrow nodes */
 			rnode_free(n);
 			return NULL;
@@ -667,13 +708,21 @@ parse_unary(struct parser *p)
 	struct rnode *n, *a;
 
 	if (p->t == T_MINUS) {
+		if (descend(p) != 0)
+			return NULL;
 		n = node(p, RN_NEG);
 		next(p);
-		if ((a = parse_unary(p)) == NULL) {
+		a = parse_unary(p);
+		p->depth--;
+		if (a == NULL) {
 			free(n);
 			return NULL;
 		}
 		n->a = a;
+		if (seal(p, n) != 0) {
+			rnode_free(n);
+			return NULL;
+		}
 		return n;
 	}
 	return parse_primary(p);
@@ -690,6 +739,10 @@ binary(struct parser *p, int op, struct rnode *a, struct rnode *b, int line,
 	n->b = b;
 	n->line = line;
 	n->col = col;
+	if (seal(p, n) != 0) {
+		rnode_free(n);	/* and a, b */
+		return NULL;
+	}
 	return n;
 }
 
@@ -710,7 +763,8 @@ parse_mul(struct parser *p)
 			rnode_free(a);
 			return NULL;
 		}
-		a = binary(p, op, a, b, l, c);
+		if ((a = binary(p, op, a, b, l, c)) == NULL)
+			return NULL;
 	}
 	return a;
 }
@@ -732,7 +786,8 @@ parse_add(struct parser *p)
 			rnode_free(a);
 			return NULL;
 		}
-		a = binary(p, op, a, b, l, c);
+		if ((a = binary(p, op, a, b, l, c)) == NULL)
+			return NULL;
 	}
 	return a;
 }
@@ -787,6 +842,8 @@ parse_cmp(struct parser *p)
 			goto fail;
 		break;
 	}
+	if (seal(p, b) != 0)
+		goto fail;
 	return binary(p, op, a, b, l, c);
 fail:
 	rnode_free(a);
@@ -800,13 +857,21 @@ parse_not(struct parser *p)
 	struct rnode *n, *a;
 
 	if (is_word(p, "not")) {
+		if (descend(p) != 0)
+			return NULL;
 		n = node(p, RN_NOT);
 		next(p);
-		if ((a = parse_not(p)) == NULL) {
+		a = parse_not(p);
+		p->depth--;
+		if (a == NULL) {
 			free(n);
 			return NULL;
 		}
 		n->a = a;
+		if (seal(p, n) != 0) {
+			rnode_free(n);
+			return NULL;
+		}
 		return n;
 	}
 	return parse_cmp(p);
@@ -828,7 +893,8 @@ parse_and(struct parser *p)
 			rnode_free(a);
 			return NULL;
 		}
-		a = binary(p, OP_AND, a, b, l, c);
+		if ((a = binary(p, OP_AND, a, b, l, c)) == NULL)
+			return NULL;
 	}
 	return a;
 }
@@ -857,7 +923,10 @@ parse_expr(struct parser *p)
 			p->depth--;
 			return NULL;
 		}
-		a = binary(p, OP_OR, a, b, l, c);
+		if ((a = binary(p, OP_OR, a, b, l, c)) == NULL) {
+			p->depth--;
+			return NULL;
+		}
 	}
 	p->depth--;
 	return a;

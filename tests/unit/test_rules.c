@@ -142,6 +142,55 @@ test_parse_depth(void)
 	CHECK_CONTAINS(parse(buf, NULL), "expression nested too deeply");
 }
 
+/*
+ * Chains with no parentheses: thousands of unary minus signs (a fuzzer's
+ * find that overflowed the evaluator's stack), of `not`, of `+`. Each is
+ * refused where it gets too deep, with the file, line and column; a
+ * long but reasonable chain still loads.
+ */
+static char *
+chain(const char *head, const char *unit, int n, const char *tail)
+{
+	size_t ul = strlen(unit), hl = strlen(head), tl = strlen(tail);
+	char *b = malloc(hl + ul * (size_t)n + tl + 1), *o = b;
+	int i;
+
+	if (b == NULL)
+		abort();
+	memcpy(o, head, hl);
+	o += hl;
+	for (i = 0; i < n; i++, o += ul)
+		memcpy(o, unit, ul);
+	memcpy(o, tail, tl + 1);
+	return b;
+}
+
+static void
+test_parse_long_chains(void)
+{
+	char *r;
+
+	r = chain("rule x {\n  on day\n  when ", "-", 20000,
+	    "1 > 0\n  severity low\n  summary \"s\"\n}\n");
+	CHECK_STR(parse(r, NULL), "t.rules:3:71: expression nested too "
+	    "deeply");
+	free(r);
+	r = chain("rule x {\n  on day\n  when ", "not ", 20000,
+	    "1 > 0\n  severity low\n  summary \"s\"\n}\n");
+	CHECK_STR(parse(r, NULL), "t.rules:3:260: expression nested too "
+	    "deeply");
+	free(r);
+	r = chain("rule x {\n  on day\n  when 1", " + 1", 20000,
+	    " > 0\n  severity low\n  summary \"s\"\n}\n");
+	CHECK_STR(parse(r, NULL), "t.rules:3:518: expression nested too "
+	    "deeply (more than 128 levels)");
+	free(r);
+	r = chain("rule x {\n  on day\n  when 1", " + 1", 100,
+	    " > 0\n  severity low\n  summary \"s\"\n}\n");
+	CHECK_STR(parse(r, NULL), "");
+	free(r);
+}
+
 /* A directory: *.rules in name order, other files ignored, errors named. */
 static void
 test_load_dir(void)
@@ -386,6 +435,7 @@ static const struct test tests[] = {
 	{ "parse_ok", test_parse_ok },
 	{ "parse_errors", test_parse_errors },
 	{ "parse_depth", test_parse_depth },
+	{ "parse_long_chains", test_parse_long_chains },
 	{ "load_dir", test_load_dir },
 	{ "eval", test_eval },
 	{ "merge_and_risk", test_merge_and_risk },
