@@ -81,6 +81,8 @@ struct identity {
 	const struct person *by_ip;
 	const char	*via;		/* end_user|db_user|ip|unknown */
 	int		 mismatch;	/* two different people named */
+	int		 end_user_trusted; /* from an application account */
+	int		 end_user_claim; /* untrusted, names someone else */
 };
 
 struct directory;

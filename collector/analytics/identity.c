@@ -4,7 +4,8 @@
  * database users, addresses (IPs and CIDRs) and host names; DHCP lease
  * files (ISC dhcpd.leases, dnsmasq) map dynamic addresses to host names or
  * MAC addresses, which the directory maps to people. Resolution follows
- * the settled order: the application's `end_user` wins over the database
+ * the settled order: the application's `end_user` (from an account the
+ * directory declares a service account only) wins over the database
  * user's owner, which wins over the client address's owner; when two of
  * them name different people the event is marked as a mismatch (a
  * colleague's account used from one's own desk), which rules can score.
@@ -969,9 +970,30 @@ jstr(const struct lw_event *ev, const char *k)
 }
 
 /*
- * Resolves an event. db.query/db.session: end_user > db_user's owner >
- * client address's owner. net.flow: the owner of src. A mismatch is two
- * different people (service accounts aside) among the three.
+ * May this event's end_user name the person? Only an application's own
+ * account - one the directory declares a service account - tags queries
+ * on behalf of its users; any database user can write a sqlcommenter
+ * comment, so a tag on a personal or unknown account would let anyone
+ * put their reads on a colleague. Nor from a person's own machine: an
+ * application account used from someone's desk speaks for that someone.
+ */
+static int
+end_user_trusted(const struct identity *id)
+{
+	if (id->by_end_user == NULL || id->by_db_user == NULL ||
+	    !id->by_db_user->service)
+		return 0;
+	return id->by_ip == NULL || id->by_ip->service ||
+	    id->by_ip == id->by_db_user;
+}
+
+/*
+ * Resolves an event. db.query/db.session: end_user (trusted, above) >
+ * db_user's owner > client address's owner. net.flow: the owner of src.
+ * A mismatch is two different people (service accounts aside) among
+ * the three; an untrusted end_user naming someone other than who the
+ * event goes to is a claim, kept for rules (end_user_claim) and never
+ * followed.
  */
 void
 identity_resolve(const struct directory *d, const struct lw_event *ev,
@@ -1005,7 +1027,8 @@ identity_resolve(const struct directory *d, const struct lw_event *ev,
 		id->by_db_user = hmap_get(d->by_dbuser, du);
 	if (addr != NULL && *addr != '\0')
 		id->by_ip = directory_ip_owner(d, addr, ev->ts_us);
-	c[0] = id->by_end_user;
+	id->end_user_trusted = end_user_trusted(id);
+	c[0] = id->end_user_trusted ? id->by_end_user : NULL;
 	c[1] = id->by_db_user;
 	c[2] = id->by_ip;
 	for (i = 0; i < 3; i++)
@@ -1021,10 +1044,15 @@ identity_resolve(const struct directory *d, const struct lw_event *ev,
 		id->via = i == 0 ? "end_user" : i == 1 ? "db_user" : "ip";
 		snprintf(id->employee, sizeof(id->employee), "%s",
 		    c[i]->id);
-		return;
 	}
+	if (eu != NULL && *eu != '\0' && !id->end_user_trusted &&
+	    (id->by_end_user == NULL || id->by_end_user != id->person))
+		id->end_user_claim = 1;
+	if (i < 3)
+		return;
 	id->via = "unknown";
-	key = (eu != NULL && *eu != '\0') ? eu : (du != NULL && *du != '\0') ?
-	    du : (addr != NULL && *addr != '\0') ? addr : "none";
+	/* An unknown is keyed by what vouches for it: never a bare tag. */
+	key = (du != NULL && *du != '\0') ? du :
+	    (addr != NULL && *addr != '\0') ? addr : "none";
 	snprintf(id->employee, sizeof(id->employee), "unknown:%s", key);
 }

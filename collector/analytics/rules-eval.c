@@ -229,6 +229,8 @@ field(struct ectx *x, const char *name)
 		return num(c->offhours);
 	if (strcmp(name, "mismatch") == 0)
 		return num(c->id.mismatch);
+	if (strcmp(name, "end_user_claim") == 0)
+		return num(c->id.end_user_claim);
 	if (strcmp(name, "via") == 0)
 		return str(c->id.via);
 	if (strcmp(name, "ip_owner") == 0)
@@ -690,6 +692,9 @@ evidence(struct ectx *x, int64_t bucket, int64_t seq_a)
 		json_object_set_new(id, "via", json_string(x->c->id.via));
 		if (x->c->id.mismatch)
 			json_object_set_new(id, "mismatch", json_true());
+		if (x->c->id.end_user_claim)
+			json_object_set_new(id, "end_user_claim",
+			    json_true());
 		if (x->c->id.by_end_user != NULL)
 			json_object_set_new(id, "end_user_owner",
 			    json_string(x->c->id.by_end_user->id));

@@ -108,6 +108,14 @@ def main():
           for k in range(4)],
          [query("s2", 19, 20, 10 + k, 500, "crm.customers") for k in range(4)],
          "s1")
+    # s1 tags queries on their own account as s2's; the ETL account's
+    # tags (its own host) are the application's and are followed.
+    case("end_user_claim",
+         [dict(query("s1", 19, 20, 10 + k, 500, "crm.customers"),
+               end_user="s2") for k in range(4)],
+         [dict(query("etl", 19, 20, 10 + k, 500, "crm.customers",
+                     user="etl", ip="10.0.9.5"), end_user="s2")
+          for k in range(4)], "s1")
     dns = lambda n: [dict(flow("s1", 19, 10, k // 2, 180,
                                "q%02dabcdefghijklmnopqrstuvwxyz234567abcdefghij.t.example.net" % k,
                                "dns_tunnel"), dport=53, l4="udp", app="DNS")

@@ -1,7 +1,8 @@
 /*
  * Tests of collector/analytics/identity.c and sensitivity.c: the
  * directory CSV (columns by header name, quotes, extra columns, bad lines
- * skipped and counted), resolution order end_user > db_user owner >
+ * skipped and counted), resolution order end_user (of a service
+ * account only) > db_user owner >
  * client address owner, CIDRs, both DHCP lease formats with their time
  * windows, service accounts, unknown:<key>, the mismatch signal, and the
  * sensitivity patterns.
@@ -144,15 +145,43 @@ test_resolution_order(void)
 	struct identity id;
 
 	REQUIRE(d != NULL);
-	/* end_user wins, even over another person's account and address */
+	/* end_user on a personal account is a claim, never followed */
 	resolve(d, Q("\"client\":\"10.0.1.7:5000\",\"db_user\":\"u_bob\","
+	    "\"end_user\":\"carol\""), &id);
+	CHECK_STR(id.employee, "bob");
+	CHECK_STR(id.via, "db_user");
+	CHECK_INT(id.mismatch, 1);
+	CHECK_INT(id.end_user_trusted, 0);
+	CHECK_INT(id.end_user_claim, 1);
+	REQUIRE(id.by_ip != NULL && id.by_db_user != NULL &&
+	    id.by_end_user != NULL);
+	CHECK_STR(id.by_ip->id, "alice");
+	CHECK_STR(id.by_db_user->id, "bob");
+	CHECK_STR(id.by_end_user->id, "carol");
+	/* ... also from the account owner's own desk */
+	resolve(d, Q("\"client\":\"10.0.1.7:5000\",\"db_user\":\"u_alice\","
+	    "\"end_user\":\"bob\""), &id);
+	CHECK_STR(id.employee, "alice");
+	CHECK_INT(id.mismatch, 0);
+	CHECK_INT(id.end_user_claim, 1);
+	/* a tag naming the account's own owner claims nothing */
+	resolve(d, Q("\"db_user\":\"u_alice\",\"end_user\":\"alice\""),
+	    &id);
+	CHECK_STR(id.employee, "alice");
+	CHECK_INT(id.end_user_claim, 0);
+	/* an application's (service) account: its tag names the person */
+	resolve(d, Q("\"client\":\"10.9.9.9:5000\",\"db_user\":\"etl\","
 	    "\"end_user\":\"carol\""), &id);
 	CHECK_STR(id.employee, "carol");
 	CHECK_STR(id.via, "end_user");
-	CHECK_INT(id.mismatch, 1);
-	REQUIRE(id.by_ip != NULL && id.by_db_user != NULL);
-	CHECK_STR(id.by_ip->id, "alice");
-	CHECK_STR(id.by_db_user->id, "bob");
+	CHECK_INT(id.end_user_trusted, 1);
+	CHECK_INT(id.end_user_claim, 0);
+	/* ... but not when the account is used from a person's desk */
+	resolve(d, Q("\"client\":\"10.0.1.7:5000\",\"db_user\":\"etl\","
+	    "\"end_user\":\"carol\""), &id);
+	CHECK_STR(id.employee, "etl");
+	CHECK_INT(id.end_user_trusted, 0);
+	CHECK_INT(id.end_user_claim, 1);
 	/* the database user's owner beats the address's owner */
 	resolve(d, Q("\"client\":\"10.0.1.7:5000\",\"db_user\":\"u_bob\""),
 	    &id);
@@ -196,8 +225,10 @@ test_unknown(void)
 	CHECK_STR(id.employee, "unknown:ghost");
 	CHECK_STR(id.via, "unknown");
 	CHECK(id.person == NULL);
+	/* an unknown account's tag names nobody, not even an unknown */
 	resolve(d, Q("\"db_user\":\"ghost\",\"end_user\":\"zed\""), &id);
-	CHECK_STR(id.employee, "unknown:zed");
+	CHECK_STR(id.employee, "unknown:ghost");
+	CHECK_INT(id.end_user_claim, 1);
 	resolve(d, "{\"type\":\"net.flow\",\"ts\":\"2026-11-22T10:00:00."
 	    "000000Z\",\"flow_id\":\"1\",\"src\":\"10.7.7.7\",\"dst\":"
 	    "\"1.2.3.4\",\"l4\":\"tcp\",\"bytes_out\":1,\"bytes_in\":1}", &id);
