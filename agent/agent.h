@@ -587,6 +587,7 @@ extern const struct dblog_format dblog_pgcsv;
 extern const struct dblog_format dblog_pgjson;
 extern const struct dblog_format dblog_mysql_slow;	/* decode-mylog.c */
 extern const struct dblog_format dblog_mariadb_audit;
+/* dblog-time.c: the log decoders' timestamps */
 int		 dblog_ts(const char *, size_t, int local, int64_t *us);
 
 /* pglog-prefix.c: log_line_prefix read back from a stderr log line */

@@ -54,6 +54,7 @@
 #include <jansson.h>
 
 #include "agent.h"
+#include "decode-pglog.h"
 #include "leakwatch/sqllex.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
@@ -66,19 +67,6 @@
 #define PGL_INFERRED	4	/* prefixes inferred from one log */
 #define PGL_NOTES	8	/* inferred prefixes announced one by one */
 
-/* One decoded message, whatever the container; strings NUL-terminated. */
-struct pgl_rec {
-	int64_t		 ts_us;
-	const char	*user;
-	const char	*db;
-	const char	*app;
-	const char	*pid;
-	const char	*client;	/* "ip:port" or "" (Unix socket) */
-	const char	*severity;
-	const char	*sqlstate;
-	const char	*message;
-	const char	*query;		/* the failed statement (csv/json) */
-};
 
 /*
  * A cursor's DECLARE, so its FETCHes inherit command and tables, and the
@@ -170,112 +158,6 @@ grow(char **buf, size_t *cap, size_t need)
 		n *= 2;
 	*buf = xreallocarray(*buf, 1, n);
 	*cap = n;
-}
-
-static int
-digits(const char *s, size_t len, size_t *i, int n, int *out)
-{
-	int v = 0, k;
-
-	for (k = 0; k < n; k++) {
-		if (*i >= len || !isdigit((unsigned char)s[*i]))
-			return -1;
-		v = v * 10 + (s[(*i)++] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/*
- * "2026-11-30 15:53:17.226 UTC" (PostgreSQL), "20261130 15:54:40"
- * (server_audit), "2026-11-30T15:54:35.123456Z" (MySQL 8): a date, a
- * time with optional fraction, an optional zone. Zones: Z, UTC, GMT,
- * +HH[:MM], -HH[:MM]; other names and none mean the host's local time
- * when `local`, else UTC (docs/log-sources.md asks for log_timezone UTC).
- */
-int
-dblog_ts(const char *s, size_t len, int local, int64_t *us)
-{
-	size_t i = 0, z;
-	int y, mo, d, h, mi, sec, frac = 0, fd = 0, oh = 0, om = 0, sign = 0;
-	int64_t t;
-	struct tm tm;
-
-	if (digits(s, len, &i, 4, &y) != 0)
-		return -1;
-	if (i < len && s[i] == '-')
-		i++;
-	if (digits(s, len, &i, 2, &mo) != 0)
-		return -1;
-	if (i < len && s[i] == '-')
-		i++;
-	if (digits(s, len, &i, 2, &d) != 0 || i >= len ||
-	    (s[i] != ' ' && s[i] != 'T'))
-		return -1;
-	i++;
-	while (i < len && s[i] == ' ')
-		i++;
-	if (i + 1 < len && s[i + 1] == ':') {	/* " 9:05:01" */
-		if (digits(s, len, &i, 1, &h) != 0)
-			return -1;
-	} else if (digits(s, len, &i, 2, &h) != 0)
-		return -1;
-	if (i >= len || s[i++] != ':' || digits(s, len, &i, 2, &mi) != 0 ||
-	    i >= len || s[i++] != ':' || digits(s, len, &i, 2, &sec) != 0)
-		return -1;
-	if (i < len && s[i] == '.') {
-		i++;
-		while (i < len && isdigit((unsigned char)s[i])) {
-			if (fd < 6) {
-				frac = frac * 10 + (s[i] - '0');
-				fd++;
-			}
-			i++;
-		}
-		while (fd < 6) {
-			frac *= 10;
-			fd++;
-		}
-	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60)
-		return -1;
-	while (i < len && s[i] == ' ')
-		i++;
-	z = len - i;
-	if (z > 0 && (s[i] == '+' || s[i] == '-')) {
-		sign = s[i++] == '-' ? -1 : 1;
-		if (digits(s, len, &i, 2, &oh) != 0)
-			return -1;
-		if (i < len && s[i] == ':')
-			i++;
-		if (i + 1 < len && isdigit((unsigned char)s[i]) &&
-		    digits(s, len, &i, 2, &om) != 0)
-			return -1;
-	} else if ((z == 1 && s[i] == 'Z') || (z >= 3 &&
-	    (strncmp(s + i, "UTC", 3) == 0 || strncmp(s + i, "GMT", 3) == 0)))
-		sign = 1;
-	if (sign == 0 && local) {
-		memset(&tm, 0, sizeof(tm));
-		tm.tm_year = y - 1900;
-		tm.tm_mon = mo - 1;
-		tm.tm_mday = d;
-		tm.tm_hour = h;
-		tm.tm_min = mi;
-		tm.tm_sec = sec;
-		tm.tm_isdst = -1;
-		if ((t = (int64_t)mktime(&tm)) == -1)
-			return -1;
-	} else {
-		t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
-		    sec;
-		if (sign != 0)
-			t -= sign * (oh * 3600 + om * 60);
-	}
-	if (t < 0)
-		return -1;
-	*us = t * 1000000 + frac;
-	return 0;
 }
 
 /* Copies up to n bytes into dst (size dstlen), always terminated. */
@@ -923,165 +805,6 @@ pgl_message(struct pglog *g, const struct pgl_rec *r, uint64_t pos)
 		g->err_pid[0] = '\0';
 }
 
-/*
- * stderr: matches log_line_prefix against the line. Each escape's value
- * runs to the literal text that follows it in the prefix (timestamps,
- * pids and %r by their own syntax); %q ends the prefix of lines from
- * processes without a session, which are then not ours. Values are
- * written NUL-terminated into w. Returns the offset of the message, or
- * -1 when the line does not match.
- */
-static long
-match_prefix(const char *prefix, const char *line, size_t len,
-    struct pgl_rec *r, char *w)
-{
-	const char *f = prefix, *lit;
-	size_t i = 0, litlen, vb, ve;
-	const char **dst;
-	char esc;
-
-	while (*f != '\0') {
-		if (*f != '%') {
-			if (i >= len || line[i] != *f)
-				return -1;
-			i++;
-			f++;
-			continue;
-		}
-		esc = f[1];
-		if (esc == '\0')
-			return -1;
-		f += 2;
-		if (esc == '%') {
-			if (i >= len || line[i] != '%')
-				return -1;
-			i++;
-			continue;
-		}
-		if (esc == 'q')
-			continue;
-		/* The literal run after this escape. */
-		lit = f;
-		while (*f != '\0' && *f != '%')
-			f++;
-		litlen = (size_t)(f - lit);
-		f = lit;
-		vb = i;
-		if (esc == 'm' || esc == 't' || esc == 's') {
-			/* "2026-11-30 15:53:17.226 UTC": two spaces in. */
-			int sp = 0;
-
-			while (i < len && !(line[i] == ' ' && ++sp == 3))
-				i++;
-			if (sp < 2 && i >= len)
-				return -1;
-		} else if (esc == 'p' || esc == 'l' || esc == 'x' ||
-		    esc == 'P' || esc == 'n') {
-			while (i < len && (isdigit((unsigned char)line[i]) ||
-			    line[i] == '.'))
-				i++;
-		} else if (litlen == 0) {
-			while (i < len && line[i] != ' ')
-				i++;
-		} else {
-			while (i + litlen <= len &&
-			    memcmp(line + i, lit, litlen) != 0)
-				i++;
-			if (i + litlen > len)
-				return -1;
-		}
-		ve = i;
-		dst = NULL;
-		switch (esc) {
-		case 'u':
-			dst = &r->user;
-			break;
-		case 'd':
-			dst = &r->db;
-			break;
-		case 'a':
-			dst = &r->app;
-			break;
-		case 'p':
-			dst = &r->pid;
-			break;
-		case 'e':
-			dst = &r->sqlstate;
-			break;
-		case 'r':
-		case 'h':
-			dst = &r->client;
-			break;
-		case 'm':
-		case 't':
-			if (dblog_ts(line + vb, ve - vb, 0, &r->ts_us) != 0)
-				return -1;
-			break;
-		default:
-			break;
-		}
-		if (dst != NULL) {
-			memcpy(w, line + vb, ve - vb);
-			w[ve - vb] = '\0';
-			*dst = w;
-			w += ve - vb + 1;
-		}
-	}
-	return (long)i;
-}
-
-/*
- * The client as the wire decoder writes it: "ip:port", "[v6]:port".
- * From %r "127.0.0.1(50892)" or "::1(50892)", csvlog's "::1:50892",
- * "[local]" (the Unix socket: no client); a bare host stays as it is.
- */
-static void
-fix_client(const char *c, char *out, size_t len)
-{
-	const char *p, *e;
-	size_t hl;
-
-	out[0] = '\0';
-	if (*c == '\0' || strcmp(c, "[local]") == 0)
-		return;
-	if ((p = strchr(c, '(')) != NULL) {
-		hl = (size_t)(p - c);
-		e = strchr(p, ')');
-		p++;
-	} else if ((p = strrchr(c, ':')) != NULL) {
-		hl = (size_t)(p - c);
-		e = NULL;
-		p++;
-	} else {
-		snprintf(out, len, "%s", c);
-		return;
-	}
-	snprintf(out, len, memchr(c, ':', hl) != NULL ? "[%.*s]:%.*s" :
-	    "%.*s:%.*s", (int)hl, c, (int)(e != NULL ? (size_t)(e - p) :
-	    strlen(p)), p);
-}
-
-static void
-rec_defaults(struct pgl_rec *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->user = r->db = r->app = r->pid = r->client = r->severity = "";
-	r->sqlstate = r->message = "";
-}
-
-/*
- * "LOG:  message": the length of the severity before the colon, 0 when
- * the text does not start with one. A prefix that does not fit the line
- * leaves values in front of the severity, and they hold a space.
- */
-static size_t
-severity_len(const char *m)
-{
-	size_t n = strcspn(m, ": ");
-
-	return m[n] == ':' && n > 0 && n <= 16 ? n : 0;
-}
-
 /* Prefix k: -1 the one set, else one read from the log. */
 static const char *
 prefix_of(const struct pglog *g, int k)
@@ -1100,9 +823,9 @@ prefix_try(struct pglog *g, int k, struct pgl_rec *r, char *w, long anchor)
 {
 	long off;
 
-	rec_defaults(r);
-	if ((off = match_prefix(prefix_of(g, k), g->rec, g->reclen, r,
-	    w)) < 0 || severity_len(g->rec + off) == 0 ||
+	pglog_rec_defaults(r);
+	if ((off = pglog_match_prefix(prefix_of(g, k), g->rec, g->reclen, r,
+	    w)) < 0 || pglog_severity_len(g->rec + off) == 0 ||
 	    (anchor >= 0 && off != anchor))
 		return -1;
 	return off;
@@ -1152,8 +875,8 @@ prefix_infer(struct pglog *g, struct pgl_rec *r, char *w, long anchor,
 
 	if (pglog_prefix_infer(g->rec, (size_t)anchor, p, sizeof(p),
 	    &local_at, &why) == 0) {
-		rec_defaults(r);
-		if (match_prefix(p, g->rec, g->reclen, r, w) != anchor)
+		pglog_rec_defaults(r);
+		if (pglog_match_prefix(p, g->rec, g->reclen, r, w) != anchor)
 			why = "the prefix read from it does not decode it";
 	}
 	if (why != NULL) {
@@ -1269,13 +992,13 @@ stderr_record(struct pglog *g)
 		return;		/* not a session line */
 	w = g->scratch + g->reclen + 1024;	/* after match's */
 	if (r.client != NULL && *r.client != '\0') {
-		fix_client(r.client, w, 64);
+		pglog_fix_client(r.client, w, 64);
 		r.client = w;
 		w += strlen(w) + 1;
 	}
 	/* "LOG:  message" */
 	m = g->rec + off;
-	if ((n = severity_len(m)) == 0)
+	if ((n = pglog_severity_len(m)) == 0)
 		return;
 	sev = w;
 	memcpy(sev, m, n);
@@ -1383,7 +1106,7 @@ csv_record(struct pglog *g)
 		g->out.bad(g->out.arg, "csvlog: too few fields");
 		return;
 	}
-	rec_defaults(&r);
+	pglog_rec_defaults(&r);
 	if (dblog_ts(f[0], strlen(f[0]), 0, &r.ts_us) != 0) {
 		g->out.bad(g->out.arg, "csvlog: bad timestamp");
 		return;
@@ -1391,7 +1114,7 @@ csv_record(struct pglog *g)
 	r.user = f[1];
 	r.db = f[2];
 	r.pid = f[3];
-	fix_client(f[4], client, sizeof(client));
+	pglog_fix_client(f[4], client, sizeof(client));
 	r.client = client;
 	r.severity = f[11];
 	r.sqlstate = f[12];
@@ -1482,7 +1205,7 @@ json_line(void *arg, const char *s, size_t n, uint64_t end)
 		g->out.bad(g->out.arg, "jsonlog: not a JSON object");
 		return;
 	}
-	rec_defaults(&r);
+	pglog_rec_defaults(&r);
 	ts = jstr(o, "timestamp", &w);
 	if (dblog_ts(ts, strlen(ts), 0, &r.ts_us) != 0) {
 		json_decref(o);
