@@ -671,6 +671,36 @@ const char	*dpi_risk_name(int risk);	/* NULL past the last */
 int		 dpi_risk_max(void);
 size_t		 dpi_flow_size(void);
 
+/* dnscache.c */
+
+/*
+ * A bounded, time-limited map from names to the addresses DNS answers on
+ * the capture gave them (dnscache.c states the rules).
+ */
+enum dns_seen {
+	DNS_UNSEEN = 0,		/* no live answer for the name */
+	DNS_SEEN_MATCH,		/* answered with this address */
+	DNS_SEEN_OTHER		/* answered, with other addresses only */
+};
+struct dnscache_stats {
+	uint64_t	 answers;	/* responses read to their end */
+	uint64_t	 records;	/* A, AAAA and CNAME records kept */
+	uint64_t	 malformed;	/* cut short or malformed; the
+					 * records before the fault kept */
+	uint64_t	 evicted;	/* names dropped at the cap */
+	uint64_t	 names;		/* names held now */
+};
+struct dnscache;
+struct dnscache	*dnscache_new(size_t max_names);
+void		 dnscache_free(struct dnscache *);
+/* One UDP payload from port 53; -1 when it is not a usable response. */
+int		 dnscache_feed(struct dnscache *, const uint8_t *, size_t,
+		    int64_t now_us);
+enum dns_seen	 dnscache_check(const struct dnscache *, const char *name,
+		    uint8_t ipver, const uint8_t *addr, int64_t now_us);
+void		 dnscache_stats(const struct dnscache *,
+		    struct dnscache_stats *);
+
 /* category.c */
 
 /*
