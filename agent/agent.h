@@ -204,7 +204,8 @@ void		 jsonl_free(struct source_jsonl *);
  *     db:  -> db.c (session table) -> reasm.c (TCP, per direction)
  *             -> decode-pgsql.c / decode-mysql.c -> db.query events
  *     net: -> flow.c (flow table) -> dpi.c (nDPI) -> category.c
- *             -> net.flow events
+ *             -> net.flow events; DNS answers -> dnscache.c, which
+ *             flow.c asks whether a flow's server is its name's
  */
 
 /* decode-pkt.c */
@@ -727,6 +728,55 @@ const char	*dpi_category_name(const struct dpi *,
 const char	*dpi_risk_name(int risk);	/* NULL past the last */
 int		 dpi_risk_max(void);
 size_t		 dpi_flow_size(void);
+/*
+ * The server a flow names (TLS/QUIC SNI) against nDPI's knowledge.
+ * dpi_names_server: the flow announces a server name of its own (not a
+ * DNS query's or an HTTP Host's). dpi_cert_mismatch: the certificate
+ * the server sent (TLS <= 1.2) does not cover that name.
+ * dpi_address_owner: DPI_OWNER_SAME when nDPI's address lists put addr
+ * in the organisation whose service the name belongs to, DPI_OWNER_OTHER
+ * when they put it elsewhere or nowhere, DPI_OWNER_UNKNOWN when nDPI has
+ * no address list for the name's service (or for IPv6 at all).
+ */
+enum dpi_owner {
+	DPI_OWNER_UNKNOWN = 0,
+	DPI_OWNER_SAME,
+	DPI_OWNER_OTHER
+};
+int		 dpi_names_server(const struct dpi_info *);
+int		 dpi_cert_mismatch(const struct dpi_info *);
+enum dpi_owner	 dpi_address_owner(const struct dpi *, const char *name,
+		    uint8_t ipver, const uint8_t *addr);
+
+/* dnscache.c */
+
+/*
+ * A bounded, time-limited map from names to the addresses DNS answers on
+ * the capture gave them (dnscache.c states the rules).
+ */
+enum dns_seen {
+	DNS_UNSEEN = 0,		/* no live answer for the name */
+	DNS_SEEN_MATCH,		/* answered with this address */
+	DNS_SEEN_OTHER		/* answered, with other addresses only */
+};
+struct dnscache_stats {
+	uint64_t	 answers;	/* responses read to their end */
+	uint64_t	 records;	/* A, AAAA and CNAME records kept */
+	uint64_t	 malformed;	/* cut short or malformed; the
+					 * records before the fault kept */
+	uint64_t	 evicted;	/* names dropped at the cap */
+	uint64_t	 names;		/* names held now */
+};
+struct dnscache;
+struct dnscache	*dnscache_new(size_t max_names);
+void		 dnscache_free(struct dnscache *);
+/* One UDP payload from port 53; -1 when it is not a usable response. */
+int		 dnscache_feed(struct dnscache *, const uint8_t *, size_t,
+		    int64_t now_us);
+enum dns_seen	 dnscache_check(const struct dnscache *, const char *name,
+		    uint8_t ipver, const uint8_t *addr, int64_t now_us);
+void		 dnscache_stats(const struct dnscache *,
+		    struct dnscache_stats *);
 
 /* category.c */
 
@@ -746,6 +796,7 @@ struct cat_query {
 	uint64_t	 risks;		/* dpi_info.risks */
 	uint64_t	 bytes_out;	/* from src so far */
 	uint64_t	 bytes_in;
+	int		 mismatch;	/* flow_rec.mismatch != MISMATCH_NONE */
 };
 struct catmap	*catmap_load(const char *path, char *err, size_t errlen);
 struct catmap	*catmap_parse(const char *buf, size_t len, const char *name,
@@ -770,6 +821,18 @@ enum flow_scope {
 	FLOW_INBOUND,
 	FLOW_EXTERNAL
 };
+
+/*
+ * Why the flow's server does not belong to the name it announced, the
+ * strongest evidence first (flow.c decides; docs/network.md).
+ */
+enum flow_mismatch {
+	MISMATCH_NONE = 0,
+	MISMATCH_CERTIFICATE,	/* the server's certificate */
+	MISMATCH_DNS,		/* DNS answers seen on the capture */
+	MISMATCH_ADDRESS_LIST	/* nDPI's address lists */
+};
+#define FLOW_RISK_MISMATCH	"sni_mismatch"
 
 enum flow_end {
 	FLOW_UPDATE = 0,	/* not an end: periodic record */
@@ -803,6 +866,7 @@ struct flow_rec {
 	int64_t			 ts_us;		/* time of the record */
 	int			 final;
 	enum flow_end		 end;
+	enum flow_mismatch	 mismatch;
 	const struct dpi_info	*dpi;
 };
 
@@ -816,6 +880,8 @@ struct flow_stats {
 	uint64_t	 updates;	/* of which periodic */
 	uint64_t	 frag_orphans;	/* fragments without a first one */
 	uint64_t	 dpi_done;	/* flows whose detection ended */
+	uint64_t	 mismatches;	/* flows whose server is not their name's */
+	struct dnscache_stats dns;
 };
 
 typedef void	 flow_emit_fn(void *arg, const struct flow_rec *);
@@ -832,6 +898,7 @@ void		 flow_table_stats(const struct flow_table *,
 		    struct flow_stats *);
 void		 flow_table_free(struct flow_table *);
 const char	*flow_scope_str(enum flow_scope);
+const char	*flow_mismatch_str(enum flow_mismatch);	/* NULL for NONE */
 /* "10.0.0.0/8,fc00::/7" into the table's internal list; -1 on error. */
 int		 flow_add_internal(struct flow_table *, const char *,
 		    char *err, size_t errlen);

@@ -7,7 +7,10 @@
  * the format in its header); rules are tried in order and the first match
  * wins, so an operator reads the policy top to bottom. This file only
  * parses and evaluates the map; it has no opinion of its own except the
- * DNS-name heuristic the `dns-name suspicious` rule names.
+ * DNS-name heuristic the `dns-name suspicious` rule names, and one rule
+ * that comes before the map: a flow whose server does not belong to the
+ * name it announced (flow.c) is unknown_encrypted, whatever the name
+ * says. It is not a map rule, so a map written before it cannot lose it.
  */
 #include <errno.h>
 #include <math.h>
@@ -376,6 +379,9 @@ catmap_lookup(const struct catmap *m, const struct cat_query *q)
 {
 	size_t i;
 
+	/* The name is a lie: what it claims says nothing of the upload. */
+	if (q->mismatch)
+		return "unknown_encrypted";
 	for (i = 0; i < m->n; i++)
 		if (rule_matches(&m->rules[i], q))
 			return m->rules[i].category;

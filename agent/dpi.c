@@ -12,7 +12,14 @@
  * detection is given up with port/IP guessing. The per-flow nDPI state
  * (about 700 bytes) is freed the moment detection ends, so long flows cost
  * only their small dpi_info.
+ *
+ * For flow.c's check of a flow's server against the name it announced,
+ * this file says what nDPI knows: whether the flow names a server (TLS or
+ * QUIC SNI), whether the certificate covered it (nDPI's own risk), and
+ * whether nDPI's address lists put the server in the organisation whose
+ * service the name is (the `owners` table below).
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +33,73 @@
 
 #define DPI_TCP_PKTS	80	/* ndpiReader's max_num_tcp_dissected_pkts */
 #define DPI_UDP_PKTS	24	/* ndpiReader's max_num_udp_dissected_pkts */
+
+/*
+ * Organisations whose addresses nDPI 4.2 lists (its ndpi_content_match.c.inc
+ * and Azure tables), with the nDPI protocols they run. A server name nDPI
+ * gives one of these protocols claims that organisation; nDPI's lookup of
+ * the flow's address says which organisation holds the address. Services
+ * without an address list (most of them) are not here, so their names
+ * never make this evidence. A hosting cloud counts as its owner (Azure as
+ * Microsoft, AWS as Amazon): Microsoft 365 and Amazon's own sites run in
+ * those ranges, and nDPI cannot tell them from a tenant's server.
+ */
+enum owner {
+	OWN_NONE = 0,
+	OWN_MICROSOFT,
+	OWN_GOOGLE,
+	OWN_AMAZON,
+	OWN_APPLE,
+	OWN_META,
+	OWN_DROPBOX
+};
+
+static const struct {
+	uint16_t	 proto;
+	uint8_t		 owner;
+} owners[] = {
+	{ NDPI_PROTOCOL_MICROSOFT, OWN_MICROSOFT },
+	{ NDPI_PROTOCOL_MICROSOFT_365, OWN_MICROSOFT },
+	{ NDPI_PROTOCOL_MICROSOFT_AZURE, OWN_MICROSOFT },
+	{ NDPI_PROTOCOL_MS_ONE_DRIVE, OWN_MICROSOFT },
+	{ NDPI_PROTOCOL_HOTMAIL, OWN_MICROSOFT },
+	{ NDPI_PROTOCOL_SKYPE_TEAMS, OWN_MICROSOFT },
+	{ NDPI_PROTOCOL_SKYPE_CALL, OWN_MICROSOFT },
+	{ NDPI_PROTOCOL_MSTEAMS, OWN_MICROSOFT },
+	{ NDPI_PROTOCOL_WINDOWS_UPDATE, OWN_MICROSOFT },
+	{ NDPI_PROTOCOL_XBOX, OWN_MICROSOFT },
+	{ NDPI_PROTOCOL_OCS, OWN_MICROSOFT },
+	{ NDPI_PROTOCOL_GOOGLE, OWN_GOOGLE },
+	{ NDPI_PROTOCOL_GMAIL, OWN_GOOGLE },
+	{ NDPI_PROTOCOL_GOOGLE_MAPS, OWN_GOOGLE },
+	{ NDPI_PROTOCOL_YOUTUBE, OWN_GOOGLE },
+	{ NDPI_PROTOCOL_YOUTUBE_UPLOAD, OWN_GOOGLE },
+	{ NDPI_PROTOCOL_GOOGLE_DRIVE, OWN_GOOGLE },
+	{ NDPI_PROTOCOL_GOOGLE_DOCS, OWN_GOOGLE },
+	{ NDPI_PROTOCOL_GOOGLE_SERVICES, OWN_GOOGLE },
+	{ NDPI_PROTOCOL_GOOGLE_PLUS, OWN_GOOGLE },
+	{ NDPI_PROTOCOL_GOOGLE_CLASSROOM, OWN_GOOGLE },
+	{ NDPI_PROTOCOL_HANGOUT_DUO, OWN_GOOGLE },
+	{ NDPI_PROTOCOL_PLAYSTORE, OWN_GOOGLE },
+	{ NDPI_PROTOCOL_AMAZON, OWN_AMAZON },
+	{ NDPI_PROTOCOL_AMAZON_AWS, OWN_AMAZON },
+	{ NDPI_PROTOCOL_AMAZON_VIDEO, OWN_AMAZON },
+	{ NDPI_PROTOCOL_AMAZON_ALEXA, OWN_AMAZON },
+	{ NDPI_PROTOCOL_APPLE, OWN_APPLE },
+	{ NDPI_PROTOCOL_APPLE_ICLOUD, OWN_APPLE },
+	{ NDPI_PROTOCOL_APPLE_ITUNES, OWN_APPLE },
+	{ NDPI_PROTOCOL_APPLE_PUSH, OWN_APPLE },
+	{ NDPI_PROTOCOL_APPLE_SIRI, OWN_APPLE },
+	{ NDPI_PROTOCOL_APPLESTORE, OWN_APPLE },
+	{ NDPI_PROTOCOL_FACEBOOK, OWN_META },
+	{ NDPI_PROTOCOL_FACEBOOK_VOIP, OWN_META },
+	{ NDPI_PROTOCOL_INSTAGRAM, OWN_META },
+	{ NDPI_PROTOCOL_MESSENGER, OWN_META },
+	{ NDPI_PROTOCOL_WHATSAPP, OWN_META },
+	{ NDPI_PROTOCOL_WHATSAPP_CALL, OWN_META },
+	{ NDPI_PROTOCOL_WHATSAPP_FILES, OWN_META },
+	{ NDPI_PROTOCOL_DROPBOX, OWN_DROPBOX },
+};
 
 struct dpi {
 	struct ndpi_detection_module_struct	*ndpi;
@@ -236,4 +310,77 @@ dpi_risk_name(int risk)
 	if (risk <= 0 || risk >= NDPI_MAX_RISK)
 		return NULL;
 	return ndpi_risk2str((ndpi_risk_enum)risk);
+}
+
+/*
+ * A name the flow announces for its server: the SNI of a TLS or QUIC
+ * flow, unless it is an address. nDPI's host name of other flows is not
+ * a server's (a DNS query, a DHCP client's name) or may be a proxy's
+ * (HTTP Host), so it is left alone.
+ */
+int
+dpi_names_server(const struct dpi_info *info)
+{
+	uint16_t m = info->master != 0 ? info->master : info->app;
+	uint8_t a[16];
+
+	if (info->server_name == NULL || info->server_name[0] == '\0')
+		return 0;
+	if (m != NDPI_PROTOCOL_TLS && m != NDPI_PROTOCOL_QUIC)
+		return 0;
+	/* Some clients put the address itself in the SNI: no name. */
+	return inet_pton(AF_INET, info->server_name, a) != 1 &&
+	    inet_pton(AF_INET6, info->server_name, a) != 1;
+}
+
+/* nDPI compares the certificate's subjectAltNames with the SNI (TLS 1.2
+ * and earlier: TLS 1.3 encrypts the certificate). */
+int
+dpi_cert_mismatch(const struct dpi_info *info)
+{
+	return (info->risks >> NDPI_TLS_CERTIFICATE_MISMATCH) & 1;
+}
+
+static enum owner
+owner_of(int proto)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(owners) / sizeof(owners[0]); i++)
+		if (owners[i].proto == proto)
+			return (enum owner)owners[i].owner;
+	return OWN_NONE;
+}
+
+/*
+ * Does nDPI put addr in the organisation whose service `name` is? The
+ * name goes through nDPI's host-name table (what names TLS.WindowsUpdate
+ * from update.microsoft.com), the address through its IPv4 lists (nDPI
+ * 4.2 has none for IPv6).
+ */
+enum dpi_owner
+dpi_address_owner(const struct dpi *d, const char *name, uint8_t ipver,
+    const uint8_t *addr)
+{
+	ndpi_protocol_match_result m;
+	struct in_addr in;
+	char buf[256];
+	enum owner claimed;
+	size_t n = strlen(name);
+	int id;
+
+	if (n > 0 && name[n - 1] == '.')
+		n--;		/* the root's dot: the same name */
+	if (ipver != 4 || n == 0 || n >= sizeof(buf))
+		return DPI_OWNER_UNKNOWN;
+	memcpy(buf, name, n);
+	buf[n] = '\0';
+	memset(&m, 0, sizeof(m));
+	id = ndpi_match_string_subprotocol(d->ndpi, buf, (u_int)n, &m);
+	if (id <= 0 || (claimed = owner_of(id)) == OWN_NONE)
+		return DPI_OWNER_UNKNOWN;
+	memcpy(&in.s_addr, addr, 4);
+	if (owner_of(ndpi_network_ptree_match(d->ndpi, &in)) == claimed)
+		return DPI_OWNER_SAME;
+	return DPI_OWNER_OTHER;
 }

@@ -20,6 +20,12 @@
  * early (evicted, counted), so memory is bounded by flow_max entries plus
  * the nDPI state of flows still being classified.
  *
+ * When nDPI's detection of a flow ends, flow_claim() checks the server
+ * against the name the flow announced (TLS/QUIC SNI): the certificate,
+ * the DNS answers seen so far (UDP port 53 payloads go to dnscache.c
+ * before anything else is done with a packet), nDPI's address lists.
+ * The verdict rides on every later record of the flow.
+ *
  * Time is packet time (so a capture file replays deterministically);
  * the live source also calls flow_expire() with the wall clock, so idle
  * flows end when the network goes quiet.
@@ -49,6 +55,7 @@
 #define FLOW_FRAG_SLOTS		4096
 #define FLOW_FRAG_TTL_US	(30 * 1000000LL)
 #define FLOW_MAX_INTERNAL	256
+#define FLOW_DNS_NAMES		4096	/* names the DNS cache holds */
 
 /* Canonical key: side a is the smaller (address, port). No padding. */
 struct flow_key {
@@ -81,6 +88,7 @@ struct flow {
 	uint8_t			 scope;
 	uint8_t			 fin[2];
 	uint8_t			 closing;
+	uint8_t			 mismatch;	/* enum flow_mismatch */
 	struct dpi_flow		*dpi;
 	struct dpi_info		 info;
 };
@@ -125,12 +133,14 @@ struct flow_table {
 	size_t			 ninternal;
 	struct frag_slot	 frags[FLOW_FRAG_SLOTS];
 	struct dpi		*dpi;
+	struct dnscache		*dns;
 	flow_emit_fn		*emit;
 	void			*arg;
 	struct flow_stats	 st;
 };
 
 static void	flow_end(struct flow_table *, struct flow *, enum flow_end);
+static void	flow_claim(struct flow_table *, struct flow *);
 
 /*
  * Keyed with a random value per table: an outsider who picks addresses
@@ -144,6 +154,22 @@ key_hash(uint64_t hkey, const struct flow_key *k)
 {
 	return hash_mix64_words(0xcbf29ce484222325ULL ^ hkey, k,
 	    sizeof(*k) / 8);
+}
+
+const char *
+flow_mismatch_str(enum flow_mismatch m)
+{
+	switch (m) {
+	case MISMATCH_NONE:
+		return NULL;
+	case MISMATCH_CERTIFICATE:
+		return "certificate";
+	case MISMATCH_DNS:
+		return "dns";
+	case MISMATCH_ADDRESS_LIST:
+		return "address_list";
+	}
+	return NULL;
 }
 
 const char *
@@ -295,6 +321,7 @@ flow_table_new(const struct agent_config *cfg, struct dpi *dpi,
 	TAILQ_INIT(&t->upd);
 	TAILQ_INIT(&t->age);
 	t->dpi = dpi;
+	t->dns = dnscache_new(FLOW_DNS_NAMES);
 	t->emit = emit;
 	t->arg = arg;
 	/* Offline, ids are a pure function of the capture, so two runs over
@@ -329,6 +356,57 @@ flow_unlink(struct flow_table *t, struct flow *f)
 	t->nflows--;
 }
 
+/*
+ * Once detection is over: does the flow's server belong to the name the
+ * flow announced (TLS/QUIC SNI)? The strongest evidence that speaks
+ * decides. (a) A certificate that does not cover the name proves a
+ * mismatch; one that covers it proves nothing, since anyone can make a
+ * certificate for any name and nothing here checks its chain. (b) DNS
+ * answers seen on the capture around the flow's start: the name was
+ * answered with the server's address (a match, which outweighs (c)) or
+ * with other addresses only (a mismatch). (c) nDPI's address lists,
+ * for names of services it has lists for: the address is in another
+ * organisation's range or in none. Without evidence the flow is left
+ * alone. The server is the side the flow was opened to: `dst`, except
+ * on an inbound flow, where it is the internal `src`.
+ */
+static void
+flow_claim(struct flow_table *t, struct flow *f)
+{
+	const char *name = f->info.server_name;
+	const uint8_t *server;
+	enum flow_mismatch why = MISMATCH_NONE;
+	int src_is_server = f->scope == FLOW_INBOUND;
+
+	if (!dpi_names_server(&f->info))
+		return;
+	if (src_is_server)
+		server = f->src_is_b ? f->key.b : f->key.a;
+	else
+		server = f->src_is_b ? f->key.a : f->key.b;
+	if (dpi_cert_mismatch(&f->info))
+		why = MISMATCH_CERTIFICATE;
+	else {
+		switch (dnscache_check(t->dns, name, f->key.ipver, server,
+		    f->first_us)) {
+		case DNS_SEEN_MATCH:
+			return;
+		case DNS_SEEN_OTHER:
+			why = MISMATCH_DNS;
+			break;
+		case DNS_UNSEEN:
+			if (dpi_address_owner(t->dpi, name, f->key.ipver,
+			    server) == DPI_OWNER_OTHER)
+				why = MISMATCH_ADDRESS_LIST;
+			break;
+		}
+	}
+	if (why == MISMATCH_NONE)
+		return;
+	f->mismatch = (uint8_t)why;
+	t->st.mismatches++;
+}
+
 /* Reports the flow's current state. */
 static void
 flow_report(struct flow_table *t, struct flow *f, int final,
@@ -361,6 +439,7 @@ flow_report(struct flow_table *t, struct flow *f, int final,
 	r.ts_us = ts > f->last_us ? ts : f->last_us;
 	r.final = final;
 	r.end = why;
+	r.mismatch = (enum flow_mismatch)f->mismatch;
 	r.dpi = &f->info;
 	f->rep_bytes[0] = f->bytes[0];
 	f->rep_bytes[1] = f->bytes[1];
@@ -390,6 +469,7 @@ flow_end(struct flow_table *t, struct flow *f, enum flow_end why)
 	if (f->dpi != NULL && t->dpi != NULL) {
 		dpi_finish(t->dpi, &f->dpi, &f->info);
 		t->st.dpi_done++;
+		flow_claim(t, f);
 	}
 	flow_unlink(t, f);
 	if (why == FLOW_END_EVICTED)
@@ -566,6 +646,10 @@ flow_packet(struct flow_table *t, const struct pkt *p)
 		t->now = p->ts_us;
 	if (t->now - t->last_tick >= FLOW_TICK_US)
 		flow_expire(t, t->now);
+	/* DNS answers first: a flow's check asks the cache later. */
+	if (p->proto == IPPROTO_UDP && p->sport == 53 && !p->frag &&
+	    p->payload != NULL)
+		dnscache_feed(t->dns, p->payload, p->payload_len, p->ts_us);
 	sp = p->sport;
 	dp = p->dport;
 	if (p->frag || p->frag_first)
@@ -610,8 +694,10 @@ flow_packet(struct flow_table *t, const struct pkt *p)
 			f->closing = 1;
 	}
 	TAILQ_INSERT_TAIL(f->closing ? &t->closing : &t->idle, f, lru);
-	if (f->dpi != NULL && dpi_packet(t->dpi, &f->dpi, p, &f->info))
+	if (f->dpi != NULL && dpi_packet(t->dpi, &f->dpi, p, &f->info)) {
 		t->st.dpi_done++;
+		flow_claim(t, f);
+	}
 }
 
 void
@@ -619,6 +705,7 @@ flow_table_stats(const struct flow_table *t, struct flow_stats *st)
 {
 	*st = t->st;
 	st->active = t->nflows;
+	dnscache_stats(t->dns, &st->dns);
 }
 
 /* Frees every flow without reporting (flow_flush() reports). */
@@ -635,6 +722,7 @@ flow_table_free(struct flow_table *t)
 		dpi_info_clear(&f->info);
 		free(f);
 	}
+	dnscache_free(t->dns);
 	free(t->buckets);
 	free(t);
 }

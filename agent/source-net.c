@@ -174,6 +174,7 @@ net_record_json(struct source_net *n, const struct flow_rec *r, size_t *len)
 		q.risks = info->risks;
 		q.bytes_out = r->bytes_out;
 		q.bytes_in = r->bytes_in;
+		q.mismatch = r->mismatch != MISMATCH_NONE;
 		jsonw_str(w, "app", app);
 		jsonw_str(w, "category", catmap_lookup(n->map, &q));
 		jsonw_str(w, "ndpi_category", q.ndpi_category);
@@ -189,13 +190,21 @@ net_record_json(struct source_net *n, const struct flow_rec *r, size_t *len)
 	jsonw_uint(w, "delta_bytes_in", r->delta_in);
 	jsonw_ts(w, "first_ts", r->first_us);
 	jsonw_ts(w, "last_ts", r->last_us);
-	if (info != NULL && info->risks != 0) {
+	if ((info != NULL && info->risks != 0) ||
+	    r->mismatch != MISMATCH_NONE) {
 		jsonw_list_begin(w, "risks");
-		for (i = 1; i < 64; i++)
+		for (i = 1; info != NULL && i < 64; i++)
 			if ((info->risks >> i) & 1 &&
 			    (rn = dpi_risk_name(i)) != NULL)
 				jsonw_list_str(w, rn);
+		/* leakwatch's own risk, named unlike any of nDPI's. */
+		if (r->mismatch != MISMATCH_NONE)
+			jsonw_list_str(w, FLOW_RISK_MISMATCH);
 		jsonw_list_end(w);
+	}
+	if (r->mismatch != MISMATCH_NONE) {
+		jsonw_bool(w, "mismatch", 1);
+		jsonw_str(w, "mismatch_by", flow_mismatch_str(r->mismatch));
 	}
 	jsonw_bool(w, "final", r->final);
 	jsonw_str(w, "scope", flow_scope_str(r->scope));
@@ -255,6 +264,11 @@ net_log_stats(struct source_net *n)
 	    " orphan fragments", cs.packets, cs.decode_errors, cs.truncated,
 	    cs.kernel_drops, fs.flows, fs.records, fs.evicted,
 	    fs.frag_orphans);
+	log_info("net: %" PRIu64 " flows whose server is not their name's; "
+	    "DNS: %" PRIu64 " answers, %" PRIu64 " records, %" PRIu64
+	    " names held, %" PRIu64 " evicted, %" PRIu64 " malformed",
+	    fs.mismatches, fs.dns.answers, fs.dns.records, fs.dns.names,
+	    fs.dns.evicted, fs.dns.malformed);
 }
 
 /*

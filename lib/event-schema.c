@@ -41,6 +41,9 @@ static const char *const l4s[] = {
 static const char *const scopes[] = {
 	"internal", "outbound", "inbound", "external", NULL
 };
+static const char *const mismatch_kinds[] = {
+	"certificate", "dns", "address_list", NULL
+};
 static const char *const severities[] = {
 	"low", "medium", "high", "critical", NULL
 };
@@ -119,6 +122,8 @@ static const struct event_field net_flow_fields[] = {
 	F_TS("first_ts", 0),
 	F_TS("last_ts", 0),
 	F_LIST("risks", 64, 64),
+	F_BOOL("mismatch"),
+	F_ENUM("mismatch_by", 0, mismatch_kinds),
 	F_BOOL("final"),
 	F_ENUM("scope", 0, scopes),
 	F_END

@@ -15,6 +15,14 @@
 #     of the bytes sent (the first cloud_storage), a download is not an
 #     upload, and a slow upload produces periodic updates whose deltas add
 #     up to its final total. Events go through the real collector.
+#     A DNS answer for content.dropboxapi.com crosses the capture first,
+#     so the upload's server is vouched for (part 5 is the other side);
+#  5. SNI spoofing, with real nginx, curl and tcpdump, read back with
+#     --read: uploads announcing update.microsoft.com to nginx on
+#     127.0.0.4 are marked (mismatch, sni_mismatch, unknown_encrypted)
+#     until a DNS answer for the name giving 127.0.0.4 crosses the
+#     capture, and after it when the server's TLS 1.2 certificate is for
+#     another name; a certificate for the name does not vouch.
 # LW_NET_QUICK=1 skips the corpus comparison (minutes under ASan);
 # LW_NET_FLOWS sets the flow count of part 3.
 . "$(dirname "$0")/lib.sh"
@@ -299,6 +307,10 @@ EOF
 	while ! curl -s -o /dev/null "http://127.0.0.3:$P2/" && [ $i -lt 50 ]; do
 		sleep 0.1; i=$((i + 1))
 	done
+	# What a resolver would have answered: the name is 127.0.0.3.
+	"$LW_BUILD/tests/lwdnsreply" 127.0.0.3 127.0.0.2 40053 \
+	    content.dropboxapi.com 127.0.0.3 ||
+	    { fail live_setup "lwdnsreply failed"; return; }
 	head -c 52428800 /dev/urandom >"$NG/up50"
 	head -c 20971520 /dev/urandom >"$NG/up20"
 	head -c 2097152 /dev/urandom >"$NG/up2"
@@ -347,10 +359,12 @@ EOF
 	b1=$(q "json_extract(json,'\$.bytes_out')" "$P1" "$F")
 	k1=$(q "json_extract(json,'\$.pkts_out')" "$P1" "$F")
 	c1=$(q "json_extract(json,'\$.category')" "$P1" "$F")
-	echo "  https upload: $n1 flow(s), bytes_out $b1 in $k1 packets, category $c1"
+	m1=$(q "ifnull(json_extract(json,'\$.mismatch'),0)" "$P1" "$F")
+	echo "  https upload: $n1 flow(s), bytes_out $b1 in $k1 packets, category $c1, mismatch $m1"
 	check live_https_one_flow [ "$n1" = 1 ]
 	check live_https_bytes_within_1pct within_1pct "$b1" "$k1" 52428800
 	check live_https_cloud_storage [ "$c1" = cloud_storage ]
+	check live_https_vouched_by_dns [ "$m1" = 0 ]
 	# The 20 MB upload, the download and the trickle share port P2.
 	sql "$T/c.db" "SELECT json_extract(json,'\$.sport'),
 	    json_extract(json,'\$.bytes_out'), json_extract(json,'\$.bytes_in'),
@@ -385,5 +399,148 @@ EOF
 	check live_status_counters [ "${st:-0}" -gt 1000 ]
 }
 live
+
+# --- 5. SNI spoofing ----------------------------------------------------
+
+# jf LINE NAME: a top-level scalar field of a JSON line, or "-".
+jf() {
+	v=$(printf '%s\n' "$1" | tr ',{}' '\n\n\n' |
+	    sed -n "s/^\"$2\":\"\{0,1\}\([^\"]*\)\"\{0,1\}\$/\1/p" | head -1)
+	echo "${v:--}"
+}
+
+spoof() {
+	if [ "$(id -u)" != 0 ]; then
+		skip spoof "needs root to capture"; return
+	fi
+	for c in nginx curl openssl tcpdump; do
+		command -v "$c" >/dev/null 2>&1 ||
+		    { skip spoof "$c not installed"; return; }
+	done
+	NS="$T/ns"
+	mkdir -p "$NS/html" "$NS/tmp" "$NS/logs"
+	# The insider's server: a certificate for the name it claims, and
+	# one for another name.
+	for n in update.microsoft.com other.example.net; do
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		    -nodes -keyout "$NS/$n.key" -out "$NS/$n.pem" -days 2 \
+		    -subj "/CN=$n" -addext "subjectAltName=DNS:$n" \
+		    2>/dev/null || { fail spoof_setup "certificate"; return; }
+	done
+	P3=$(free_port); P4=$(free_port)
+	cat >"$NS/nginx.conf" <<EOF
+daemon off;
+master_process off;
+user root;
+worker_processes 1;
+pid $NS/nginx.pid;
+error_log $NS/logs/error.log;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $NS/tmp;
+	proxy_temp_path $NS/tmp;
+	fastcgi_temp_path $NS/tmp;
+	uwsgi_temp_path $NS/tmp;
+	scgi_temp_path $NS/tmp;
+	ssl_protocols TLSv1.2 TLSv1.3;
+	server {
+		listen 127.0.0.4:$P3 ssl;
+		ssl_certificate $NS/update.microsoft.com.pem;
+		ssl_certificate_key $NS/update.microsoft.com.key;
+		root $NS/html;
+		client_max_body_size 0;
+		location / { dav_methods PUT; }
+	}
+	server {
+		listen 127.0.0.4:$P4 ssl;
+		ssl_certificate $NS/other.example.net.pem;
+		ssl_certificate_key $NS/other.example.net.key;
+		root $NS/html;
+		client_max_body_size 0;
+		location / { dav_methods PUT; }
+	}
+}
+EOF
+	nginx -c "$NS/nginx.conf" -p "$NS" >"$NS/logs/stdout" 2>&1 &
+	PIDS="$PIDS $!"
+	i=0
+	while ! curl -sk -o /dev/null "https://127.0.0.4:$P4/" &&
+	    [ $i -lt 50 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	tcpdump -i lo -s 262144 -B 65536 -w "$T/spoof.pcap" \
+	    "host 127.0.0.4 or host 127.0.0.5" 2>"$T/tcpdump.log" &
+	TD=$!
+	PIDS="$PIDS $TD"
+	wait_log "$T/tcpdump.log" "listening on" 20 ||
+	    { fail spoof_setup "tcpdump did not start"; return; }
+	head -c 5242880 /dev/urandom >"$NS/up5"
+	# up PORT [TLS-OPTION]: a 5 MB upload from 127.0.0.2 announcing
+	# update.microsoft.com; only curl knows the address (--resolve).
+	up() {
+		curl -sk -o /dev/null -w '%{http_code} ' --interface 127.0.0.2 \
+		    ${2:-} --resolve "update.microsoft.com:$1:127.0.0.4" \
+		    -T "$NS/up5" "https://update.microsoft.com:$1/up5"
+	}
+	# 1. TLS 1.3, nothing but the name; 2. TLS 1.2, a certificate for
+	# the name in clear; then a resolver's answer: the name is
+	# 127.0.0.4; 3. as 1.; 4. TLS 1.2, another name's certificate.
+	codes=$(up "$P3")
+	codes="$codes$(up "$P3" "--tls-max 1.2")"
+	"$LW_BUILD/tests/lwdnsreply" 127.0.0.5 127.0.0.2 40053 \
+	    update.microsoft.com 127.0.0.4 ||
+	    { fail spoof_setup "lwdnsreply failed"; return; }
+	codes="$codes$(up "$P3")"
+	codes="$codes$(up "$P4" "--tls-max 1.2")"
+	echo "  uploads announcing update.microsoft.com: HTTP $codes"
+	sleep 1
+	kill "$TD"
+	wait "$TD" 2>/dev/null
+	"$AGENT" --read "$T/spoof.pcap" --source net --internal 127.0.0.2/32 \
+	    >"$T/spoof.out" 2>"$T/spoof.err"
+	check spoof_read_clean sanitizer_clean "$T/spoof.err"
+	# The four uploads, in the order they ended.
+	grep '"final":true' "$T/spoof.out" |
+	    awk 'match($0, /"bytes_out":[0-9]+/) &&
+		substr($0, RSTART + 12, RLENGTH - 12) + 0 >= 5242880' \
+	    >"$T/spoof.up"
+	n=$(grep -c . "$T/spoof.up")
+	check spoof_four_uploads [ "$n" = 4 ]
+	[ "$n" = 4 ] || return
+	i=0
+	while IFS= read -r l; do
+		i=$((i + 1))
+		echo "  upload $i: app $(jf "$l" app), category $(jf "$l" category), mismatch_by $(jf "$l" mismatch_by), bytes_out $(jf "$l" bytes_out)"
+		case "$l" in
+		*'"sni_mismatch"],"mismatch":true,'*) m=1 ;;
+		*mismatch*) m=bad ;;
+		*) m=0 ;;
+		esac
+		eval "mark$i=\$m"
+		eval "app$i=\$(jf \"\$l\" app)"
+		eval "cat$i=\$(jf \"\$l\" category)"
+		eval "by$i=\$(jf \"\$l\" mismatch_by)"
+	done <"$T/spoof.up"
+	# up_is I MARK BY CATEGORY: what the record of upload I says.
+	up_is() {
+		eval "[ \"\$mark$1\" = $2 ] && [ \"\$by$1\" = $3 ] &&
+		    [ \"\$cat$1\" = $4 ]"
+	}
+	check spoof_named_windows_update sh -c \
+	    '[ "$0" = TLS.WindowsUpdate ] && [ "$1" = TLS.WindowsUpdate ]' \
+	    "$app1" "$app3"
+	check spoof_marked_by_address_list up_is 1 1 address_list \
+	    unknown_encrypted
+	check spoof_certificate_does_not_vouch up_is 2 1 address_list \
+	    unknown_encrypted
+	check spoof_dns_answer_vouches up_is 3 0 - other
+	check spoof_marked_by_certificate up_is 4 1 certificate \
+	    unknown_encrypted
+	check spoof_counted grep -q \
+	    "3 flows whose server is not their name's; DNS: 1 answers" \
+	    "$T/spoof.err"
+}
+spoof
 
 finish

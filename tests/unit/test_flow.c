@@ -5,8 +5,10 @@
  * idle and active timeouts, periodic updates whose deltas add up to the
  * total, LRU eviction at the cap, IPv4 fragments, the category rules
  * (built-in copy equal to rules/categories.map, first match wins, errors
- * with file:line), the DNS-name heuristic, and one real nDPI detection.
- * Packets are built by hand and decoded by pkt_decode(), as on the wire.
+ * with file:line), the DNS-name heuristic, one real nDPI detection, and
+ * the check of a TLS flow's server against the name it announces (DNS
+ * answers seen earlier, nDPI's address lists). Packets are built by hand
+ * and decoded by pkt_decode(), as on the wire.
  */
 #include "harness.h"
 
@@ -464,6 +466,240 @@ test_dpi_dns(void)
 	CHECK(dpi_risk_name(dpi_risk_max()) == NULL);
 }
 
+/* Appends name as DNS labels at b[p]; returns the new end. */
+static size_t
+put_name(uint8_t *b, size_t p, const char *name)
+{
+	const char *dot;
+	size_t n;
+
+	while (*name != '\0') {
+		dot = strchr(name, '.');
+		n = dot != NULL ? (size_t)(dot - name) : strlen(name);
+		b[p++] = (uint8_t)n;
+		memcpy(b + p, name, n);
+		p += n;
+		name += n + (dot != NULL);
+	}
+	b[p++] = 0;
+	return p;
+}
+
+/*
+ * A resolver's answer to "A? name": name CNAME cname (when cname is not
+ * NULL), then the last name A addr, TTL 60 s.
+ */
+static size_t
+dns_answer(uint8_t *b, const char *name, const char *cname,
+    const char *addr)
+{
+	static const uint8_t rr_a[] = { 0, 1, 0, 1, 0, 0, 0, 60, 0, 4 };
+	static const uint8_t rr_cname[] = { 0, 5, 0, 1, 0, 0, 0, 60 };
+	size_t p = 0, rd;
+
+	memset(b, 0, 12);
+	b[0] = 0x12; b[1] = 0x34;
+	b[2] = 0x81; b[3] = 0x80;	/* response, recursion */
+	b[5] = 1;			/* one question */
+	b[7] = cname != NULL ? 2 : 1;
+	p = put_name(b, 12, name);
+	b[p++] = 0; b[p++] = 1; b[p++] = 0; b[p++] = 1;
+	if (cname != NULL) {
+		p = put_name(b, p, name);
+		memcpy(b + p, rr_cname, sizeof(rr_cname));
+		p += sizeof(rr_cname);
+		rd = put_name(b, p + 2, cname);
+		b[p] = (uint8_t)((rd - p - 2) >> 8);
+		b[p + 1] = (uint8_t)(rd - p - 2);
+		p = rd;
+		name = cname;
+	}
+	p = put_name(b, p, name);
+	memcpy(b + p, rr_a, sizeof(rr_a));
+	p += sizeof(rr_a);
+	if (inet_pton(AF_INET, addr, b + p) != 1)
+		abort();
+	return p + 4;
+}
+
+/* A TLS 1.2 ClientHello announcing sni: one suite, one extension. */
+static size_t
+client_hello(uint8_t *b, const char *sni)
+{
+	size_t n = strlen(sni), ext = 9 + n, hs = 43 + ext, p = 0;
+
+	b[p++] = 0x16; b[p++] = 3; b[p++] = 1;		/* handshake record */
+	b[p++] = (uint8_t)((hs + 4) >> 8); b[p++] = (uint8_t)(hs + 4);
+	b[p++] = 1;					/* ClientHello */
+	b[p++] = 0; b[p++] = (uint8_t)(hs >> 8); b[p++] = (uint8_t)hs;
+	b[p++] = 3; b[p++] = 3;				/* TLS 1.2 */
+	memset(b + p, 0x5a, 32);			/* random */
+	p += 32;
+	b[p++] = 0;					/* no session id */
+	b[p++] = 0; b[p++] = 2; b[p++] = 0xc0; b[p++] = 0x2f;
+	b[p++] = 1; b[p++] = 0;				/* no compression */
+	b[p++] = (uint8_t)(ext >> 8); b[p++] = (uint8_t)ext;
+	b[p++] = 0; b[p++] = 0;				/* server_name */
+	b[p++] = (uint8_t)((n + 5) >> 8); b[p++] = (uint8_t)(n + 5);
+	b[p++] = (uint8_t)((n + 3) >> 8); b[p++] = (uint8_t)(n + 3);
+	b[p++] = 0;					/* host_name */
+	b[p++] = (uint8_t)(n >> 8); b[p++] = (uint8_t)n;
+	memcpy(b + p, sni, n);
+	return p + n;
+}
+
+/* The resolver at 10.0.0.53 answers 10.0.0.5 at time t_ms. */
+static void
+feed_dns(struct flow_table *t, const char *name, const char *cname,
+    const char *addr, int64_t t_ms)
+{
+	uint8_t m[512];
+	struct frame f;
+	size_t n = dns_answer(m, name, cname, addr);
+
+	mk4(&f, "10.0.0.53", "10.0.0.5", 17, 53, 33333, 0, n, 0, 1);
+	memcpy(f.b + 28, m, n);
+	feed(t, &f, t_ms);
+}
+
+/* 10.0.0.5:sport opens a TLS connection to dst announcing sni. */
+static void
+feed_tls(struct flow_table *t, uint16_t sport, const char *dst,
+    const char *sni, int64_t t_ms)
+{
+	uint8_t ch[512];
+	struct frame f;
+	size_t n = client_hello(ch, sni);
+
+	mk4(&f, "10.0.0.5", dst, 6, sport, 443, PKT_SYN, 0, 0, 1);
+	feed(t, &f, t_ms);
+	mk4(&f, dst, "10.0.0.5", 6, 443, sport, PKT_SYN | PKT_ACK, 0, 0, 2);
+	feed(t, &f, t_ms + 1);
+	mk4(&f, "10.0.0.5", dst, 6, sport, 443, PKT_ACK | PKT_PSH, n, 0, 3);
+	memcpy(f.b + 40, ch, n);
+	feed(t, &f, t_ms + 2);
+}
+
+/* The record of the flow to dst:443 from sport, or NULL. */
+static const struct rec *
+rec_of(uint16_t sport)
+{
+	int i;
+
+	for (i = 0; i < nrec; i++)
+		if (recs[i].r.sport == sport && recs[i].r.dport == 443)
+			return &recs[i];
+	return NULL;
+}
+
+/*
+ * update.microsoft.com, the name of the finding: nDPI names it
+ * TLS.WindowsUpdate. A DNS answer seen earlier gave 203.0.113.10 (not a
+ * Microsoft address in nDPI's lists, through a CNAME): a flow there is
+ * vouched for, a flow to 198.51.100.7 is a mismatch by DNS, whatever
+ * the case of the name. Once the answer is out of its window, nDPI's
+ * lists decide: 198.51.100.7 and 203.0.113.10 are nobody's, 13.107.4.50
+ * is in Microsoft's list. A name nDPI has no list for, never resolved,
+ * is left alone, and so is an address as SNI.
+ */
+static void
+test_sni_mismatch(void)
+{
+	const struct rec *x;
+	struct flow_stats st;
+	struct flow_table *t;
+	struct dpi *d;
+	char err[256];
+
+	REQUIRE((d = dpi_new(err, sizeof(err))) != NULL);
+	t = table(1000, 60000, 3600000, 60000, "10.0.0.0/8", d);
+	if (t == NULL) {
+		dpi_free(d);
+		return;
+	}
+	feed_dns(t, "update.microsoft.com", "update.ms.akadns.example",
+	    "203.0.113.10", 0);
+	feed_tls(t, 40001, "198.51.100.7", "update.microsoft.com", 100);
+	feed_tls(t, 40002, "203.0.113.10", "update.microsoft.com", 200);
+	feed_tls(t, 40003, "198.51.100.7", "update.Microsoft.com.", 300);
+	feed_tls(t, 40004, "198.51.100.7", "files.example.org", 400);
+	feed_tls(t, 40005, "198.51.100.7", "198.51.100.8", 500);
+	/* Later than the DNS answer's window (300 s): the lists decide. */
+	feed_tls(t, 40006, "203.0.113.10", "update.microsoft.com", 400000);
+	feed_tls(t, 40007, "13.107.4.50", "update.microsoft.com", 400100);
+	feed_tls(t, 40008, "198.51.100.7", "www.google.com", 400200);
+	feed_tls(t, 40009, "198.51.100.7", "update.microsoft.com.", 400300);
+	flow_flush(t);
+	REQUIRE((x = rec_of(40001)) != NULL);
+	CHECK_STR(x->app, "TLS.WindowsUpdate");
+	CHECK_STR(x->server_name, "update.microsoft.com");
+	CHECK_INT(x->r.mismatch, MISMATCH_DNS);
+	REQUIRE((x = rec_of(40002)) != NULL);
+	CHECK_INT(x->r.mismatch, MISMATCH_NONE);
+	REQUIRE((x = rec_of(40003)) != NULL);
+	CHECK_INT(x->r.mismatch, MISMATCH_DNS);
+	REQUIRE((x = rec_of(40004)) != NULL);
+	CHECK_INT(x->r.mismatch, MISMATCH_NONE);
+	REQUIRE((x = rec_of(40005)) != NULL);
+	CHECK_INT(x->r.mismatch, MISMATCH_NONE);
+	REQUIRE((x = rec_of(40006)) != NULL);
+	CHECK_INT(x->r.mismatch, MISMATCH_ADDRESS_LIST);
+	REQUIRE((x = rec_of(40007)) != NULL);
+	CHECK_INT(x->r.mismatch, MISMATCH_NONE);
+	REQUIRE((x = rec_of(40008)) != NULL);
+	CHECK_STR(x->app, "TLS.Google");
+	CHECK_INT(x->r.mismatch, MISMATCH_ADDRESS_LIST);
+	/* nDPI keeps the root's dot and so names no service; the check
+	 * drops it. */
+	REQUIRE((x = rec_of(40009)) != NULL);
+	CHECK_STR(x->app, "TLS");
+	CHECK_INT(x->r.mismatch, MISMATCH_ADDRESS_LIST);
+	flow_table_stats(t, &st);
+	CHECK_INT(st.mismatches, 5);
+	CHECK_INT(st.dns.answers, 1);
+	CHECK_INT(st.dns.records, 2);
+	CHECK_INT(st.dns.names, 2);
+	CHECK_STR(flow_mismatch_str(MISMATCH_ADDRESS_LIST), "address_list");
+	CHECK(flow_mismatch_str(MISMATCH_NONE) == NULL);
+	flow_table_free(t);
+	dpi_free(d);
+}
+
+/* The server of an inbound flow is its internal src. */
+static void
+test_sni_mismatch_inbound(void)
+{
+	struct flow_table *t;
+	struct dpi *d;
+	char err[256];
+	uint8_t ch[512];
+	struct frame f;
+	size_t n;
+
+	REQUIRE((d = dpi_new(err, sizeof(err))) != NULL);
+	t = table(1000, 60000, 3600000, 60000, "10.0.0.0/8", d);
+	if (t == NULL) {
+		dpi_free(d);
+		return;
+	}
+	/* The resolver says www.google.com is 10.0.0.5 (split horizon). */
+	feed_dns(t, "www.google.com", NULL, "10.0.0.5", 0);
+	n = client_hello(ch, "www.google.com");
+	mk4(&f, "198.51.100.7", "10.0.0.5", 6, 40000, 443, PKT_SYN, 0, 0, 1);
+	feed(t, &f, 10);
+	mk4(&f, "198.51.100.7", "10.0.0.5", 6, 40000, 443,
+	    PKT_ACK | PKT_PSH, n, 0, 2);
+	memcpy(f.b + 40, ch, n);
+	feed(t, &f, 11);
+	flow_flush(t);
+	REQUIRE(nrec == 2);
+	CHECK_STR(recs[1].src, "10.0.0.5");
+	CHECK_INT(recs[1].r.scope, FLOW_INBOUND);
+	CHECK_INT(recs[1].r.mismatch, MISMATCH_NONE);
+	flow_table_free(t);
+	dpi_free(d);
+}
+
 static const char *
 cat(const struct catmap *m, const char *app, const char *master,
     const char *ncat, const char *sn, uint8_t proto, uint16_t dport,
@@ -527,6 +763,31 @@ check_map(const struct catmap *m)
 	    "other");
 }
 
+/* A flow whose server is not its name's counts as unknown_encrypted
+ * before any rule, even one naming the service. */
+static void
+check_mismatch_category(const struct catmap *m)
+{
+	struct cat_query q;
+
+	memset(&q, 0, sizeof(q));
+	q.app = "TLS.Dropbox";
+	q.master = "TLS";
+	q.ndpi_category = "Cloud";
+	q.server_name = "content.dropboxapi.com";
+	q.proto = 6;
+	q.dport = 443;
+	CHECK_STR(catmap_lookup(m, &q), "cloud_storage");
+	q.mismatch = 1;
+	CHECK_STR(catmap_lookup(m, &q), "unknown_encrypted");
+	q.app = "TLS.WindowsUpdate";
+	q.ndpi_category = "SoftwareUpdate";
+	q.server_name = "update.microsoft.com";
+	CHECK_STR(catmap_lookup(m, &q), "unknown_encrypted");
+	q.mismatch = 0;
+	CHECK_STR(catmap_lookup(m, &q), "other");
+}
+
 static void
 test_category_map(void)
 {
@@ -549,6 +810,8 @@ test_category_map(void)
 	CHECK(catmap_rules(b) > 50);
 	check_map(b);
 	check_map(f);
+	check_mismatch_category(b);
+	check_mismatch_category(f);
 	catmap_free(b);
 	catmap_free(f);
 }
@@ -630,6 +893,8 @@ static const struct test tests[] = {
 	{ "fragments", test_fragments },
 	{ "internal_parse", test_internal_parse },
 	{ "dpi_dns", test_dpi_dns },
+	{ "sni_mismatch", test_sni_mismatch },
+	{ "sni_mismatch_inbound", test_sni_mismatch_inbound },
 	{ "category_map", test_category_map },
 	{ "category_errors", test_category_errors },
 	{ "dns_names", test_dns_names },
