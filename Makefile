@@ -22,10 +22,19 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 FUZZ_SECONDS ?= 60
 
+# Compiler and linker flags come from pkg-config, asked once, on first use
+# in the make that compiles, never when make reads this file: `make deps`
+# may be about to install the very packages pkg-config looks for, so the
+# targets that run deps build in a second make started after it
+# (tests/integration/build.sh holds the Makefile to that).
 PKGS	= jansson libevent libevent_openssl openssl sqlite3 libpcap libndpi \
 	  libpq libmariadb
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+pkgconf = $(call pkgfound,$(shell pkg-config $(1) $(2) 2>/dev/null || \
+	  echo LW_PKG_MISSING),$(2))
+pkgfound = $(if $(filter LW_PKG_MISSING,$(1)),$(error pkg-config finds no \
+	   $(2) (or not all of them): run `make deps` first),$(1))
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkgconf,--cflags,$$(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $$(call pkgconf,--libs,$$(PKGS)))$(PKG_LIBS)
 
 WARN	= -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
 	  -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
@@ -49,18 +58,22 @@ AGENT_A	= $(BUILD)/agent.a
 COLL_A	= $(BUILD)/collector.a
 PROGS	= $(BUILD)/leakwatch-agent $(BUILD)/leakwatch-collector \
 	  $(BUILD)/leakwatch-tui $(BUILD)/leakwatch-ctl
-TUI_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null)
+TUI_LIBS = $(eval TUI_LIBS := $$(call pkgconf,--libs,ncursesw))$(TUI_LIBS)
 UNITS	= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%)
 TOOLS	= $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
+# Everything the build, the tests and the demo run: man-db for
+# `systemd-analyze verify` (it checks the units' Documentation=man: lines)
+# and the man page tests, gawk because the test scripts' awk is gawk's.
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev \
 	   libpcap-dev libndpi-dev libevent-dev libsqlite3-dev libssl-dev \
 	   libjansson-dev libncurses-dev sqlite3 openssl procps psmisc \
 	   iproute2 tcpdump libndpi-bin postgresql postgresql-client \
 	   mariadb-server mariadb-client rsyslog rsyslog-openssl time \
 	   libdbd-mariadb-perl tmux libpq-dev libmariadb-dev \
-	   postgresql-15-pgaudit nginx-light curl systemd logrotate
+	   postgresql-15-pgaudit nginx-light curl systemd logrotate \
+	   man-db gawk
 
 .PHONY: all deps check test bench bench-detect fuzz demo install clean
 all: $(PROGS)
@@ -107,7 +120,8 @@ deps:
 
 SAN = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
       -fno-omit-frame-pointer
-check: deps
+check:
+	$(MAKE) deps
 	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" testbins
 	sh tests/run.sh build-asan
 
@@ -116,24 +130,29 @@ test:
 	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" testbins
 	sh tests/run.sh build-asan
 
-bench: deps
+bench:
+	$(MAKE) deps
 	$(MAKE) BUILD=build-bench CFLAGS="-O2 -g -DNDEBUG" testbins
 	sh tests/bench/run.sh build-bench
 	sh tests/bench/detect.sh build-bench
 
 # Detection quality on the simulated organisation (docs/simulator.md).
-bench-detect: deps
+bench-detect:
+	$(MAKE) deps
 	$(MAKE) BUILD=build-bench CFLAGS="-O2 -g -DNDEBUG" testbins
 	sh tests/bench/detect.sh build-bench
 
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined
-fuzz: deps
+fuzz:
+	$(MAKE) deps
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
 		build-fuzz/liblw.a build-fuzz/agent.a build-fuzz/collector.a \
 		$(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/tests/fuzz/%.o)
 	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
-demo: deps all $(BUILD)/tests/lwsim
+demo:
+	$(MAKE) deps
+	$(MAKE) all $(BUILD)/tests/lwsim
 	sh tests/demo.sh $(BUILD)
 
 # Programs, man pages, example configurations, the default rules, systemd
