@@ -75,7 +75,7 @@ DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev \
 	   postgresql-15-pgaudit nginx-light curl systemd logrotate \
 	   man-db gawk
 
-.PHONY: all deps check test bench bench-detect fuzz demo install clean
+.PHONY: all deps check test bench bench-detect fuzz demo install clean FORCE
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -88,6 +88,17 @@ $(AGENT_A): $(AGENT_SRC:%.c=$(BUILD)/%.o)
 	$(AR) rcs $@ $^
 $(COLL_A): $(COLL_SRC:%.c=$(BUILD)/%.o)
 	$(AR) rcs $@ $^
+
+# DATADIR is compiled into the collector: its default rules are
+# DATADIR/rules (collector/config.c). The stamp holds the DATADIR built
+# with, so `make install PREFIX=/usr` after `make` rebuilds that file.
+$(BUILD)/collector/config.o: ALL_CFLAGS += -DLW_DATADIR='"$(DATADIR)"'
+$(BUILD)/collector/config.o: $(BUILD)/datadir.stamp
+$(BUILD)/datadir.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(DATADIR)' >$@.tmp; \
+	cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+FORCE:
 
 $(BUILD)/leakwatch-agent: $(BUILD)/agent/main.o $(AGENT_A) $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

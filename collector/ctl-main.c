@@ -181,6 +181,9 @@ parse_args(struct ctl *c, int argc, char **argv)
 		}
 	}
 	free(opts);
+	/* `config` shows the rules the collector would use, as its -t -v */
+	if (c->cfg.rules == NULL)
+		(void)config_rules_default(&c->cfg, err, sizeof(err));
 	if (optind < argc)
 		c->cmd = argv[optind++];
 	if (optind < argc)

@@ -167,7 +167,8 @@ check_config(struct collector *co, char *err, size_t errlen)
 			snprintf(err, errlen, "--replay needs --db");
 			return -1;
 		}
-		return 0;
+		/* before the database is made: a bad rules dir stops here */
+		return analytics_check(&co->cfg, 0, err, errlen);
 	}
 	if (config_check(&co->cfg, err, errlen) != 0)
 		return -1;
@@ -390,6 +391,16 @@ main(int argc, char **argv)
 	log_init("leakwatch-collector", 1, 0);
 	parse_args(&co, argc, argv);
 	log_setverbose(co.verbose);
+	if (co.cfg.rules == NULL) {
+		if (config_rules_default(&co.cfg, err, sizeof(err)) != 0) {
+			fprintf(stderr, "leakwatch-collector: %s\n", err);
+			conf_clear(collector_keys, &co.cfg);
+			return 1;
+		}
+		if (!co.check_only)
+			log_info("rules: none configured; using the shipped "
+			    "rules in %s", co.cfg.rules);
+	}
 	if (check_config(&co, err, sizeof(err)) != 0) {
 		fprintf(stderr, "leakwatch-collector: %s\n", err);
 		conf_clear(collector_keys, &co.cfg);

@@ -83,6 +83,9 @@ nl=$(grep -c -- "-o $T/b/leakwatch-" "$T/out")
 verdict every_link_has_libs $? "$nl program links"
 [ "$(sort "$PC_LOG" | uniq -d | wc -l)" = 0 ] && [ "$(wc -l <"$PC_LOG")" = 3 ]
 verdict pkg_config_asked_once $? "$(wc -l <"$PC_LOG") questions"
+# DATADIR (the default rules' home) is compiled into the collector.
+dry -B BUILD="$T/b" PREFIX=/opt/lwx "$T/b/collector/config.o"
+check datadir_compiled_in grep -q -- "-DLW_DATADIR='\"/opt/lwx/share/leakwatch\"'.* -o $T/b/collector/config.o" "$T/out"
 # and the recursive build of `make check` asks in its own make
 : >"$PC_LOG"
 env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS PATH="$T/bin:$PATH" \
