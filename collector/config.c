@@ -1,7 +1,8 @@
 /*
  * The collector's configuration keys, their defaults (the shipped rules
- * among them) and the cross-key checks done once at start-up and by `-t`. Every key here is documented
- * in docs/config.md (a test checks that).
+ * among them) and the cross-key checks done once at start-up and by
+ * `-t`. Every key here is documented in docs/config.md (a test checks
+ * that).
  */
 #include <sys/stat.h>
 #include <limits.h>

@@ -1,8 +1,9 @@
 /*
  * The config-file reader shared by the agent and the collector, and the
  * long options the same keys are on the command line. It knows the
- * syntax and the value kinds; which keys exist is each program's table. Strict on purpose: an unknown key, a duplicate scalar or a bad
- * value stops start-up with file:line:col, because a security tool that
+ * syntax and the value kinds; which keys exist is each program's table.
+ * Strict on purpose: an unknown key, a duplicate scalar or a bad value
+ * stops start-up with file:line:col, because a security tool that
  * half-reads its config silently watches less than the operator thinks.
  */
 #include <ctype.h>
