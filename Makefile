@@ -22,10 +22,19 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 FUZZ_SECONDS ?= 60
 
+# Compiler and linker flags come from pkg-config, asked once, on first use
+# in the make that compiles, never when make reads this file: `make deps`
+# may be about to install the very packages pkg-config looks for, so the
+# targets that run deps build in a second make started after it
+# (tests/integration/build.sh holds the Makefile to that).
 PKGS	= jansson libevent libevent_openssl openssl sqlite3 libpcap libndpi \
 	  libpq libmariadb
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+pkgconf = $(call pkgfound,$(shell pkg-config $(1) $(2) 2>/dev/null || \
+	  echo LW_PKG_MISSING),$(2))
+pkgfound = $(if $(filter LW_PKG_MISSING,$(1)),$(error pkg-config finds no \
+	   $(2) (or not all of them): run `make deps` first),$(1))
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkgconf,--cflags,$$(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $$(call pkgconf,--libs,$$(PKGS)))$(PKG_LIBS)
 
 WARN	= -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
 	  -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
@@ -57,11 +66,14 @@ SIEM_A	= $(BUILD)/siem.a
 COLL_LIBS = $(COLL_A) $(ANA_A) $(SIEM_A) $(LIB_A)
 PROGS	= $(BUILD)/leakwatch-agent $(BUILD)/leakwatch-collector \
 	  $(BUILD)/leakwatch-tui $(BUILD)/leakwatch-ctl
-TUI_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null)
+TUI_LIBS = $(eval TUI_LIBS := $$(call pkgconf,--libs,ncursesw))$(TUI_LIBS)
 UNITS	= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/%)
 TOOLS	= $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
+# Everything the build, the tests and the demo run: man-db for
+# `systemd-analyze verify` (it checks the units' Documentation=man: lines)
+# and the man page tests, gawk because the test scripts' awk is gawk's.
 DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev \
 	   libpcap-dev libndpi-dev libevent-dev libsqlite3-dev libssl-dev \
 	   libjansson-dev libncurses-dev sqlite3 openssl procps psmisc \
@@ -69,9 +81,9 @@ DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev \
 	   mariadb-server mariadb-client rsyslog rsyslog-openssl time \
 	   libdbd-mariadb-perl tmux libpq-dev libmariadb-dev \
 	   postgresql-15-pgaudit nginx-light curl systemd logrotate \
-	   libpg-query-dev
+	   man-db gawk libpg-query-dev
 
-.PHONY: all deps check test bench bench-detect fuzz demo install clean
+.PHONY: all deps check test bench bench-detect fuzz demo install clean FORCE
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -95,6 +107,17 @@ $(ANA_A): $(ANA_SRC:%.c=$(BUILD)/%.o)
 $(SIEM_A): $(SIEM_SRC:%.c=$(BUILD)/%.o)
 	@rm -f $@
 	$(AR) rcs $@ $^
+
+# DATADIR is compiled into the collector: its default rules are
+# DATADIR/rules (collector/config.c). The stamp holds the DATADIR built
+# with, so `make install PREFIX=/usr` after `make` rebuilds that file.
+$(BUILD)/collector/config.o: ALL_CFLAGS += -DLW_DATADIR='"$(DATADIR)"'
+$(BUILD)/collector/config.o: $(BUILD)/datadir.stamp
+$(BUILD)/datadir.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(DATADIR)' >$@.tmp; \
+	cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+FORCE:
 
 $(BUILD)/leakwatch-agent: $(BUILD)/agent/main.o $(AGENT_A) $(LIB_A)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -136,7 +159,8 @@ deps:
 
 SAN = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
       -fno-omit-frame-pointer
-check: deps
+check:
+	$(MAKE) deps
 	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" testbins
 	sh tests/run.sh build-asan
 
@@ -145,25 +169,30 @@ test:
 	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" testbins
 	sh tests/run.sh build-asan
 
-bench: deps
+bench:
+	$(MAKE) deps
 	$(MAKE) BUILD=build-bench CFLAGS="-O2 -g -DNDEBUG" testbins
 	sh tests/bench/run.sh build-bench
 	sh tests/bench/detect.sh build-bench
 
 # Detection quality on the simulated organisation (docs/simulator.md).
-bench-detect: deps
+bench-detect:
+	$(MAKE) deps
 	$(MAKE) BUILD=build-bench CFLAGS="-O2 -g -DNDEBUG" testbins
 	sh tests/bench/detect.sh build-bench
 
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined
-fuzz: deps
+fuzz:
+	$(MAKE) deps
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
 		build-fuzz/liblw.a build-fuzz/agent.a build-fuzz/collector.a \
 		build-fuzz/analytics.a build-fuzz/siem.a \
 		$(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/tests/fuzz/%.o)
 	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
-demo: deps all $(BUILD)/tests/lwsim
+demo:
+	$(MAKE) deps
+	$(MAKE) all $(BUILD)/tests/lwsim
 	sh tests/demo.sh $(BUILD)
 
 # Programs, man pages, example configurations, the default rules, systemd

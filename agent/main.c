@@ -3,7 +3,7 @@
  * event loop. The data path is source -> emit() -> spool -> uplink; this
  * file wires it and owns the one context struct, `struct agent`.
  *
- *   leakwatch-agent [-tv] [-c FILE] --collector ADDR:PORT --spool DIR
+ *   leakwatch-agent [-htv] [-c FILE] --collector ADDR:PORT --spool DIR
  *       --source jsonl:PATH [--insecure] [--drain] [--KEY VALUE ...]
  *   leakwatch-agent --read FILE.pcap --source db|net [--KEY VALUE ...]
  *   leakwatch-agent --read-log FORMAT:FILE [--KEY VALUE ...]
@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <pwd.h>
 #include <signal.h>
@@ -57,10 +58,10 @@ struct agent {
 	int			 dirty;
 };
 
-static void
-usage(void)
+static void __attribute__((noreturn))
+usage(FILE *f, int status)
 {
-	fprintf(stderr, "usage: leakwatch-agent [-tv] [-c file] "
+	fprintf(f, "usage: leakwatch-agent [-htv] [-c file] "
 	    "[--collector addr:port] [--spool dir]\n"
 	    "           [--source jsonl:path|db:iface|net:iface|"
 	    "log:format:path|pgstat:file|mystat:file ...] "
@@ -68,52 +69,85 @@ usage(void)
 	    "       leakwatch-agent --read file.pcap --source db|net "
 	    "[--key value ...]\n"
 	    "       leakwatch-agent --read-log format:file [--key value ...]\n"
+	    "       leakwatch-agent --version\n"
 	    "Every configuration key (docs/config.md) is also an option: "
 	    "--key value.\n");
-	exit(2);
+	exit(status);
 }
 
+/*
+ * The options besides the configuration keys. Each key of agent_keys is
+ * a long option too (conf_options(): the option table is built from the
+ * key table, so `--key value` takes every key and getopt_long() sees the
+ * whole command line; a key returns OPT_KEY + its index).
+ */
+enum { OPT_VERSION = 256, OPT_DRAIN, OPT_KEY = 1024 };
+static const struct option agent_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "drain", no_argument, NULL, OPT_DRAIN },
+	{ NULL, 0, NULL, 0 }
+};
+#define AGENT_SHORT	"c:htv"
+
+/*
+ * Two passes over argv: the first finds -c (and -h, --version) so the
+ * file is read before the command line, which then wins key by key; the
+ * second applies everything in order and reports what is wrong.
+ */
 static void
 parse_args(struct agent *ag, int argc, char **argv)
 {
-	char err[512], host[256];
-	int i;
+	struct option *opts;
+	char err[512], host[256], *p;
+	int c, li;
 
+	/* getopt's messages start with argv[0]: the name, not the path */
+	if (argc > 0 && (p = strrchr(argv[0], '/')) != NULL)
+		argv[0] = p + 1;
 	agent_config_defaults(&ag->cfg);
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
-			ag->conf_path = argv[++i];
+	opts = conf_options(agent_opts, agent_keys, OPT_KEY);
+	opterr = 0;
+	while ((c = conf_getopt(argc, argv, AGENT_SHORT, opts, NULL)) != -1) {
+		if (c == 'c')
+			ag->conf_path = optarg;
+		else if (c == 'h') {
+			free(opts);
+			usage(stdout, 0);
+		} else if (c == OPT_VERSION) {
+			free(opts);
+			printf("leakwatch-agent %s\n", LEAKWATCH_VERSION);
+			exit(0);
+		}
+	}
 	if (ag->conf_path != NULL && conf_load(ag->conf_path, agent_keys,
 	    &ag->cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "leakwatch-agent: %s\n", err);
 		exit(1);
 	}
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-c") == 0) {
-			i++;
-			continue;
-		}
-		if (strcmp(argv[i], "-t") == 0) {
+	optind = 0;
+	opterr = 1;
+	while ((c = conf_getopt(argc, argv, AGENT_SHORT, opts, &li)) != -1) {
+		if (c == 't')
 			ag->check_only = 1;
-			continue;
-		}
-		if (strcmp(argv[i], "-v") == 0) {
+		else if (c == 'v')
 			ag->verbose++;
-			continue;
-		}
-		if (strcmp(argv[i], "--drain") == 0) {
+		else if (c == OPT_DRAIN)
 			ag->drain = 1;
-			continue;
+		else if (c == '?' || (c >= OPT_KEY && conf_set(agent_keys,
+		    &ag->cfg, opts[li].name, optarg != NULL ? optarg : "yes",
+		    err, sizeof(err)) != 0)) {
+			if (c != '?')
+				fprintf(stderr, "leakwatch-agent: %s\n", err);
+			free(opts);
+			usage(stderr, 2);
 		}
-		if (strcmp(argv[i], "--version") == 0) {
-			printf("leakwatch-agent %s\n", LEAKWATCH_VERSION);
-			exit(0);
-		}
-		if (conf_arg(agent_keys, &ag->cfg, argc, argv, &i, err,
-		    sizeof(err)) != 0) {
-			fprintf(stderr, "leakwatch-agent: %s\n", err);
-			usage();
-		}
+	}
+	free(opts);
+	if (optind < argc) {
+		fprintf(stderr, "leakwatch-agent: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr, 2);
 	}
 	if (ag->cfg.name == NULL) {
 		if (gethostname(host, sizeof(host)) != 0)

@@ -1,16 +1,27 @@
 /*
- * The collector's configuration keys, their defaults and the cross-key
- * checks done once at start-up and by `-t`. Every key here is documented
- * in docs/config.md (a test checks that).
+ * The collector's configuration keys, their defaults (the shipped rules
+ * among them) and the cross-key checks done once at start-up and by
+ * `-t`. Every key here is documented in docs/config.md (a test checks
+ * that).
  */
+#include <sys/stat.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "collector.h"
 #include "siem/siem.h"
 #include "leakwatch/proto.h"
 #include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
+
+/* Where `make install` puts the shared files (the Makefile's DATADIR). */
+#ifndef LW_DATADIR
+#define LW_DATADIR	"/usr/local/share/leakwatch"
+#endif
 
 #define K(n, kind, field, lo, hi) \
 	{ n, kind, offsetof(struct collector_config, field), lo, hi }
@@ -158,4 +169,58 @@ config_check(const struct collector_config *c, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* dir, canonical, into out when it is a directory; else 0. */
+static int
+is_dir(const char *dir, char *out)
+{
+	struct stat sb;
+
+	return realpath(dir, out) != NULL && stat(out, &sb) == 0 &&
+	    S_ISDIR(sb.st_mode);
+}
+
+/*
+ * `rules` when the configuration names none: the shipped rules, so that a
+ * collector started without thinking about rules still alerts. Searched
+ * in order, the first directory that exists wins (and must then hold
+ * rules, as a named one must):
+ *  1. ../rules beside the directory of the running binary
+ *     (/proc/self/exe): the source tree's rules/ for a binary built in
+ *     one of its build directories (build/, build-asan/, ...); an
+ *     installed binary's ../rules (/usr/rules for /usr/sbin) does not
+ *     exist;
+ *  2. DATADIR/rules, where `make install` puts them (DATADIR is compiled
+ *     in from the Makefile: PREFIX/share/leakwatch).
+ * Nothing found is an error naming both places.
+ */
+int
+config_rules_default(struct collector_config *c, char *err, size_t errlen)
+{
+	char exe[PATH_MAX], cand[PATH_MAX + 16], found[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (c->rules != NULL)
+		return 0;
+	cand[0] = '\0';
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL)
+			*slash = '\0';
+		snprintf(cand, sizeof(cand), "%s/../rules", exe);
+		if (is_dir(cand, found)) {
+			c->rules = xstrdup(found);
+			return 0;
+		}
+	}
+	if (is_dir(LW_DATADIR "/rules", found)) {
+		c->rules = xstrdup(found);
+		return 0;
+	}
+	snprintf(err, errlen, "no rules: set rules (or --rules DIR); the "
+	    "shipped rules are in neither %s nor %s", cand[0] != '\0' ?
+	    cand : "../rules beside the program", LW_DATADIR "/rules");
+	return -1;
 }

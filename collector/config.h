@@ -63,6 +63,7 @@ struct collector_config {
 extern const struct conf_key collector_keys[];
 void	 config_defaults(struct collector_config *);
 int	 config_check(const struct collector_config *, char *, size_t);
+int	 config_rules_default(struct collector_config *, char *, size_t);
 int	 config_check_forward(const struct collector_config *, char *,
 	    size_t);
 

@@ -3,13 +3,14 @@
  * loop. Everything the program owns hangs off one context struct, `struct
  * collector`, so what is global is visible in one place.
  *
- *   leakwatch-collector [-tv] [-c FILE] [--listen ADDR:PORT] [--db PATH]
+ *   leakwatch-collector [-htv] [-c FILE] [--listen ADDR:PORT] [--db PATH]
  *       [--insecure] [--KEY VALUE ...] [--replay FILE.jsonl]
  */
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,60 +60,95 @@ struct collector {
 static struct store	*quit_store;
 static int		 quit_pipe[2] = { -1, -1 };
 
-static void
-usage(void)
+static void __attribute__((noreturn))
+usage(FILE *f, int status)
 {
-	fprintf(stderr, "usage: leakwatch-collector [-tv] [-c file] "
+	fprintf(f, "usage: leakwatch-collector [-htv] [-c file] "
 	    "[--listen addr:port] [--db path]\n"
 	    "           [--insecure] [--key value ...] "
 	    "[--replay file.jsonl]\n"
+	    "       leakwatch-collector --version\n"
 	    "Every configuration key (docs/config.md) is also an option: "
 	    "--key value.\n");
-	exit(2);
+	exit(status);
 }
 
-/* -c FILE is read first so the command line can override the file. */
+/*
+ * The options besides the configuration keys. Each key of collector_keys
+ * is a long option too (conf_options(): the option table is built from
+ * the key table, so `--key value` takes every key and getopt_long() sees
+ * the whole command line; a key returns OPT_KEY + its index).
+ */
+enum { OPT_VERSION = 256, OPT_REPLAY, OPT_KEY = 1024 };
+static const struct option collector_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ NULL, 0, NULL, 0 }
+};
+#define COLLECTOR_SHORT	"c:htv"
+
+/*
+ * Two passes over argv: the first finds -c (and -h, --version) so the
+ * file is read before the command line, which then wins key by key; the
+ * second applies everything in order and reports what is wrong.
+ */
 static void
 parse_args(struct collector *co, int argc, char **argv)
 {
-	char err[512];
-	int i;
+	struct option *opts;
+	char err[512], *p;
+	int c, li;
 
+	/* getopt's messages start with argv[0]: the name, not the path */
+	if (argc > 0 && (p = strrchr(argv[0], '/')) != NULL)
+		argv[0] = p + 1;
 	config_defaults(&co->cfg);
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
-			co->conf_path = argv[++i];
+	opts = conf_options(collector_opts, collector_keys, OPT_KEY);
+	opterr = 0;
+	while ((c = conf_getopt(argc, argv, COLLECTOR_SHORT, opts,
+	    NULL)) != -1) {
+		if (c == 'c')
+			co->conf_path = optarg;
+		else if (c == 'h') {
+			free(opts);
+			usage(stdout, 0);
+		} else if (c == OPT_VERSION) {
+			free(opts);
+			printf("leakwatch-collector %s\n", LEAKWATCH_VERSION);
+			exit(0);
+		}
+	}
 	if (co->conf_path != NULL && conf_load(co->conf_path, collector_keys,
 	    &co->cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "leakwatch-collector: %s\n", err);
 		exit(1);
 	}
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-c") == 0) {
-			i++;
-			continue;
-		}
-		if (strcmp(argv[i], "-t") == 0) {
+	optind = 0;
+	opterr = 1;
+	while ((c = conf_getopt(argc, argv, COLLECTOR_SHORT, opts,
+	    &li)) != -1) {
+		if (c == 't')
 			co->check_only = 1;
-			continue;
-		}
-		if (strcmp(argv[i], "-v") == 0) {
+		else if (c == 'v')
 			co->verbose++;
-			continue;
+		else if (c == OPT_REPLAY)
+			co->replay = optarg;
+		else if (c == '?' || (c >= OPT_KEY && conf_set(collector_keys,
+		    &co->cfg, opts[li].name, optarg != NULL ? optarg : "yes",
+		    err, sizeof(err)) != 0)) {
+			if (c != '?')
+				fprintf(stderr, "leakwatch-collector: %s\n",
+				    err);
+			free(opts);
+			usage(stderr, 2);
 		}
-		if (strcmp(argv[i], "--version") == 0) {
-			printf("leakwatch-collector %s\n", LEAKWATCH_VERSION);
-			exit(0);
-		}
-		if (strcmp(argv[i], "--replay") == 0 && i + 1 < argc) {
-			co->replay = argv[++i];
-			continue;
-		}
-		if (conf_arg(collector_keys, &co->cfg, argc, argv, &i, err,
-		    sizeof(err)) != 0) {
-			fprintf(stderr, "leakwatch-collector: %s\n", err);
-			usage();
-		}
+	}
+	free(opts);
+	if (optind < argc) {
+		fprintf(stderr, "leakwatch-collector: unexpected argument "
+		    "\"%s\"\n", argv[optind]);
+		usage(stderr, 2);
 	}
 }
 
@@ -134,7 +170,8 @@ check_config(struct collector *co, char *err, size_t errlen)
 			snprintf(err, errlen, "--replay needs --db");
 			return -1;
 		}
-		return 0;
+		/* before the database is made: a bad rules dir stops here */
+		return analytics_check(&co->cfg, 0, err, errlen);
 	}
 	if (config_check(&co->cfg, err, errlen) != 0)
 		return -1;
@@ -368,6 +405,16 @@ main(int argc, char **argv)
 	log_init("leakwatch-collector", 1, 0);
 	parse_args(&co, argc, argv);
 	log_setverbose(co.verbose);
+	if (co.cfg.rules == NULL) {
+		if (config_rules_default(&co.cfg, err, sizeof(err)) != 0) {
+			fprintf(stderr, "leakwatch-collector: %s\n", err);
+			conf_clear(collector_keys, &co.cfg);
+			return 1;
+		}
+		if (!co.check_only)
+			log_info("rules: none configured; using the shipped "
+			    "rules in %s", co.cfg.rules);
+	}
 	if (check_config(&co, err, sizeof(err)) != 0) {
 		fprintf(stderr, "leakwatch-collector: %s\n", err);
 		conf_clear(collector_keys, &co.cfg);

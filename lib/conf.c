@@ -1,12 +1,14 @@
 /*
- * The config-file reader shared by the agent and the collector. It knows
- * the syntax and the value kinds; which keys exist is each program's
- * table. Strict on purpose: an unknown key, a duplicate scalar or a bad
- * value stops start-up with file:line:col, because a security tool that
+ * The config-file reader shared by the agent and the collector, and the
+ * long options the same keys are on the command line. It knows the
+ * syntax and the value kinds; which keys exist is each program's table.
+ * Strict on purpose: an unknown key, a duplicate scalar or a bad value
+ * stops start-up with file:line:col, because a security tool that
  * half-reads its config silently watches less than the operator thinks.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,46 +117,78 @@ conf_set(const struct conf_key *keys, void *cfg, const char *name,
 	return 0;
 }
 
-int
-conf_arg(const struct conf_key *keys, void *cfg, int argc, char **argv,
-    int *i, char *err, size_t errlen)
+/*
+ * Every key becomes a long option whose val is base + its index, so the
+ * table the config file is read with is also the command line's: a key
+ * added to a program is an option the same day, with nothing to keep in
+ * step.
+ */
+struct option *
+conf_options(const struct option *fixed, const struct conf_key *keys,
+    int base)
 {
-	const struct conf_key *k;
-	const char *name = argv[*i], *eq, *val = NULL;
-	char key[64];
+	struct option *o;
+	size_t nf = 0, nk = 0, i;
 
-	if (strncmp(name, "--", 2) != 0 || name[2] == '\0') {
-		snprintf(err, errlen, "%s: not an option", name);
-		return -1;
+	while (fixed != NULL && fixed[nf].name != NULL)
+		nf++;
+	while (keys[nk].name != NULL)
+		nk++;
+	o = xcalloc(nf + nk + 1, sizeof(*o));
+	for (i = 0; i < nf; i++)
+		o[i] = fixed[i];
+	for (i = 0; i < nk; i++) {
+		o[nf + i].name = keys[i].name;
+		o[nf + i].has_arg = keys[i].kind == CONF_FLAG ?
+		    optional_argument : required_argument;
+		o[nf + i].flag = NULL;
+		o[nf + i].val = base + (int)i;
 	}
-	name += 2;
-	if ((eq = strchr(name, '=')) != NULL) {
-		val = eq + 1;
-		if ((size_t)(eq - name) >= sizeof(key)) {
-			snprintf(err, errlen, "unknown key");
-			return -1;
-		}
-		memcpy(key, name, (size_t)(eq - name));
-		key[eq - name] = '\0';
-	} else if (snprintf(key, sizeof(key), "%s", name) >=
-	    (int)sizeof(key)) {
-		snprintf(err, errlen, "unknown key");
-		return -1;
+	return o;
+}
+
+/*
+ * NULL when the long option `name` that getopt_long() has just returned
+ * was written out in full, else the text it was given as. getopt_long()
+ * has just used argv[ind - 1]: the option itself, or its value when that
+ * was a separate element (optarg is then that very element, not a
+ * pointer past an '=').
+ */
+static const char *
+opt_abbrev(char *const *argv, int ind, const char *arg, const char *name)
+{
+	const char *text;
+	size_t n = strlen(name);
+
+	if (ind < 2)
+		return NULL;
+	text = arg != NULL && arg == argv[ind - 1] ? argv[ind - 2] :
+	    argv[ind - 1];
+	if (strncmp(text, "--", 2) == 0 && strncmp(text + 2, name, n) == 0 &&
+	    (text[n + 2] == '\0' || text[n + 2] == '='))
+		return NULL;
+	return text;
+}
+
+int
+conf_getopt(int argc, char **argv, const char *shortopts,
+    const struct option *opts, int *longindex)
+{
+	const char *ab;
+	int c, li = -1;
+
+	c = getopt_long(argc, argv, shortopts, opts, &li);
+	if (li >= 0 && c != '?' && c != ':' && (ab = opt_abbrev(argv, optind,
+	    optarg, opts[li].name)) != NULL) {
+		if (opterr)
+			fprintf(stderr, "%s: unrecognized option '%.*s'\n",
+			    argv[0], (int)strcspn(ab, "="), ab);
+		li = -1;
+		c = '?';
 	}
-	if ((k = find_key(keys, key)) == NULL) {
-		snprintf(err, errlen, "unknown key \"%s\"", key);
-		return -1;
-	}
-	if (val == NULL && k->kind == CONF_FLAG)
-		val = "yes";
-	if (val == NULL) {
-		if (*i + 1 >= argc) {
-			snprintf(err, errlen, "%s: missing value", key);
-			return -1;
-		}
-		val = argv[++*i];
-	}
-	return conf_set(keys, cfg, key, val, err, errlen);
+	if (longindex != NULL)
+		*longindex = li;
+	return c;
 }
 
 /*

@@ -238,6 +238,23 @@ ship lwsim "$OUT/sim/events.jsonl"
 step "agents db-crm and gw-egress ship the decoded captures (TLS)"
 ship db-crm "$OUT/real-db.jsonl"
 ship gw-egress "$OUT/real-net.jsonl"
+# Scoring runs behind the store (collector/scorer.c) and a stop drains it
+# for 10 s at most: wait until every stored event is scored, or a slower
+# or busier machine would show the month scored only in part.
+scored_up() {
+	[ "$(sql "$DB" "SELECT value FROM an_meta WHERE key = 'scored'")" = \
+	    "$(sql "$DB" "SELECT max(id) FROM events")" ]
+}
+if ! scored_up; then
+	step "waiting for scoring to catch up with the store ($(sql "$DB" \
+	    "SELECT (SELECT max(id) FROM events) - value FROM an_meta WHERE key = 'scored'") events behind)"
+	i=0
+	until scored_up; do
+		i=$((i + 1))
+		[ $i -le 6000 ] || die "scoring did not catch up within 10 minutes"
+		sleep 0.1
+	done
+fi
 kill -TERM "$CPID"
 wait "$CPID" || die "collector failed"
 

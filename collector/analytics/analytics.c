@@ -162,9 +162,11 @@ analytics_check(const struct collector_config *cfg, int strict, char *err,
 	if (rc == 0 && strict && (cfg->directory != NULL ||
 	    cfg->rules != NULL))
 		fprintf(stderr, "leakwatch-collector: analytics: %zu "
-		    "directory entries, %d sensitivity classes, %zu rules\n",
+		    "directory entries, %d sensitivity classes, %zu rules"
+		    "%s%s\n",
 		    directory_count(dir), sensitivity_nclasses(sens),
-		    rules_count(rules));
+		    rules_count(rules), cfg->rules != NULL ? " from " : "",
+		    cfg->rules != NULL ? cfg->rules : "");
 	directory_free(dir);
 	sensitivity_free(sens);
 	rules_free(rules);

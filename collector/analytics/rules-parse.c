@@ -1458,7 +1458,11 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every *.rules file of dir, in name order. */
+/*
+ * Every *.rules file of dir, in name order. A directory that defines no
+ * rule at all is an error like a missing one: a collector that scores
+ * nothing must not look as if it were watching.
+ */
 int
 rules_load_dir(struct ruleset *rs, const char *dir,
     const struct sensitivity *sens, char *err, size_t errlen)
@@ -1466,12 +1470,13 @@ rules_load_dir(struct ruleset *rs, const char *dir,
 	DIR *d;
 	struct dirent *de;
 	char **names = NULL, path[4096], *buf;
-	size_t n = 0, i, len, cap;
+	size_t n = 0, i, len, cap, before = rs->n;
 	FILE *f;
 	int rc = 0;
 
 	if ((d = opendir(dir)) == NULL) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		snprintf(err, errlen, "rules directory %s: %s", dir,
+		    strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -1483,7 +1488,8 @@ rules_load_dir(struct ruleset *rs, const char *dir,
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n && rc == 0; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if ((f = fopen(path, "r")) == NULL) {
@@ -1514,5 +1520,14 @@ rules_load_dir(struct ruleset *rs, const char *dir,
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	if (rc == 0 && n == 0) {
+		snprintf(err, errlen, "rules directory %s: no *.rules file in "
+		    "it", dir);
+		rc = -1;
+	} else if (rc == 0 && rs->n == before) {
+		snprintf(err, errlen, "rules directory %s: its *.rules files "
+		    "define no rule", dir);
+		rc = -1;
+	}
 	return rc;
 }

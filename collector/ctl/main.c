@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,10 +77,10 @@ struct ctl {
 };
 
 static void __attribute__((noreturn))
-usage(void)
+usage(FILE *f, int status)
 {
-	fprintf(stderr,
-	    "usage: leakwatch-ctl [-c collector.conf] [--db path] "
+	fprintf(f,
+	    "usage: leakwatch-ctl [-h] [-c collector.conf] [--db path] "
 	    "[--key value ...] command\n"
 	    "  agents [--stale 60s] [--check]\n"
 	    "  secret-issue NAME [--out FILE] [--force]\n"
@@ -87,45 +88,67 @@ usage(void)
 	    "  secrets\n"
 	    "  config\n"
 	    "  vacuum [--older-than 2160h] [--keep-around 24h] [--dry-run] "
-	    "[--compact]\n");
-	exit(2);
+	    "[--compact]\n"
+	    "       leakwatch-ctl --version\n");
+	exit(status);
 }
 
-static int
-is_ctl_key(const char *arg)
-{
-	const struct conf_key *k;
-	size_t n;
+/*
+ * Long options: ctl's own, then ctl_keys (OPT_CTL + index) and every
+ * collector key (OPT_COLL + index), built from the key tables by
+ * conf_options() so that getopt_long() sees the whole command line.
+ */
+enum { OPT_VERSION = 256, OPT_CTL = 1024, OPT_COLL = 2048 };
+static const struct option ctl_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
 
-	if (strncmp(arg, "--", 2) != 0)
-		return 0;
-	arg += 2;
-	n = strcspn(arg, "=");
-	for (k = ctl_keys; k->name != NULL; k++)
-		if (strlen(k->name) == n && strncmp(k->name, arg, n) == 0)
-			return 1;
-	return 0;
+static struct option *
+ctl_options(void)
+{
+	struct option *own, *all;
+
+	own = conf_options(ctl_opts, ctl_keys, OPT_CTL);
+	all = conf_options(own, collector_keys, OPT_COLL);
+	free(own);
+	return all;
 }
 
 /*
  * -c FILE first (else the default file when it exists and no --db is
- * given), then every option in order, so the command line wins.
+ * given), then every option in order, so the command line wins; the
+ * words that are not options are the command and its argument.
  */
 static void
 parse_args(struct ctl *c, int argc, char **argv)
 {
-	char err[512];
-	int i, have_db = 0;
+	struct option *opts;
+	char err[512], *p;
+	int ch, li, have_db = 0, bad;
 
+	/* getopt's messages start with argv[0]: the name, not the path */
+	if (argc > 0 && (p = strrchr(argv[0], '/')) != NULL)
+		argv[0] = p + 1;
 	config_defaults(&c->cfg);
 	c->o.keep_around = 24LL * 3600000;
 	c->o.stale = 60000;
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
-			c->conf_path = argv[++i];
-		else if (strcmp(argv[i], "--db") == 0 ||
-		    strncmp(argv[i], "--db=", 5) == 0)
+	opts = ctl_options();
+	opterr = 0;
+	while ((ch = conf_getopt(argc, argv, "c:h", opts, &li)) != -1) {
+		if (ch == 'c')
+			c->conf_path = optarg;
+		else if (ch >= OPT_COLL && strcmp(opts[li].name, "db") == 0)
 			have_db = 1;
+		else if (ch == 'h') {
+			free(opts);
+			usage(stdout, 0);
+		} else if (ch == OPT_VERSION) {
+			free(opts);
+			printf("leakwatch-ctl %s\n", LEAKWATCH_VERSION);
+			exit(0);
+		}
 	}
 	if (c->conf_path == NULL && !have_db &&
 	    access(CTL_DEFAULT_CONF, R_OK) == 0)
@@ -135,35 +158,38 @@ parse_args(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "leakwatch-ctl: %s\n", err);
 		exit(1);
 	}
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-c") == 0) {
-			i++;
-			continue;
-		}
-		if (strcmp(argv[i], "--version") == 0) {
-			printf("leakwatch-ctl %s\n", LEAKWATCH_VERSION);
-			exit(0);
-		}
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-			usage();
-		if (argv[i][0] != '-') {
-			if (c->cmd == NULL)
-				c->cmd = argv[i];
-			else if (c->arg == NULL)
-				c->arg = argv[i];
-			else
-				usage();
-			continue;
-		}
-		if (conf_arg(is_ctl_key(argv[i]) ? ctl_keys : collector_keys,
-		    is_ctl_key(argv[i]) ? (void *)&c->o : (void *)&c->cfg,
-		    argc, argv, &i, err, sizeof(err)) != 0) {
-			fprintf(stderr, "leakwatch-ctl: %s\n", err);
-			usage();
+	optind = 0;
+	opterr = 1;
+	while ((ch = conf_getopt(argc, argv, "c:h", opts, &li)) != -1) {
+		if (ch == '?')
+			bad = 1;
+		else if (ch >= OPT_COLL)
+			bad = conf_set(collector_keys, &c->cfg, opts[li].name,
+			    optarg != NULL ? optarg : "yes", err,
+			    sizeof(err)) != 0;
+		else if (ch >= OPT_CTL)
+			bad = conf_set(ctl_keys, &c->o, opts[li].name,
+			    optarg != NULL ? optarg : "yes", err,
+			    sizeof(err)) != 0;
+		else
+			bad = 0;
+		if (bad) {
+			if (ch != '?')
+				fprintf(stderr, "leakwatch-ctl: %s\n", err);
+			free(opts);
+			usage(stderr, 2);
 		}
 	}
-	if (c->cmd == NULL)
-		usage();
+	free(opts);
+	/* `config` shows the rules the collector would use, as its -t -v */
+	if (c->cfg.rules == NULL)
+		(void)config_rules_default(&c->cfg, err, sizeof(err));
+	if (optind < argc)
+		c->cmd = argv[optind++];
+	if (optind < argc)
+		c->arg = argv[optind++];
+	if (c->cmd == NULL || optind < argc)
+		usage(stderr, 2);
 }
 
 static sqlite3 *
@@ -541,7 +567,7 @@ cmd_secret_revoke(struct ctl *c)
 	int n;
 
 	if (c->arg == NULL)
-		usage();
+		usage(stderr, 2);
 	if (secrets_path(c) != 0)
 		return 1;
 	if (!secret_listed(c->cfg.agent_secrets, c->arg)) {
@@ -766,7 +792,7 @@ main(int argc, char **argv)
 	else {
 		fprintf(stderr, "leakwatch-ctl: unknown command \"%s\"\n",
 		    c.cmd);
-		usage();
+		usage(stderr, 2);
 	}
 	conf_clear(collector_keys, &c.cfg);
 	conf_clear(ctl_keys, &c.o);

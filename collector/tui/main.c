@@ -6,10 +6,11 @@
  * collector's control socket (ctl.c), so this program never writes the
  * database.
  *
- *   leakwatch-tui [--db PATH | -c COLLECTOR.conf] [--control PATH]
+ *   leakwatch-tui [-h] [--db PATH | -c COLLECTOR.conf] [--control PATH]
  *       [--print] [--no-color] [--refresh MS]
  */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <locale.h>
 #include <signal.h>
@@ -59,49 +60,96 @@ struct tui {
 	int			 help;
 };
 
-static void
-usage(void)
+static void __attribute__((noreturn))
+usage(FILE *f, int status)
 {
-	fprintf(stderr, "usage: leakwatch-tui [--db path | -c collector.conf] "
+	fprintf(f, "usage: leakwatch-tui [-h] [--db path | -c collector.conf] "
 	    "[--control path]\n"
-	    "                     [--print] [--no-color] [--refresh ms]\n");
-	exit(2);
+	    "                     [--print] [--no-color] [--refresh ms]\n"
+	    "       leakwatch-tui --version\n");
+	exit(status);
 }
 
+enum { OPT_DB = 256, OPT_CONTROL, OPT_PRINT, OPT_NO_COLOR, OPT_REFRESH,
+    OPT_VERSION };
+static const struct option tui_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "print", no_argument, NULL, OPT_PRINT },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "refresh", required_argument, NULL, OPT_REFRESH },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* --db and --control win over the file's db and control-socket. */
 static void
 parse_args(struct tui *t, int argc, char **argv)
 {
-	char err[512];
+	char err[512], *p;
 	long long ms;
-	int i;
+	int c;
 
+	/* getopt's messages start with argv[0]: the name, not the path */
+	if (argc > 0 && (p = strrchr(argv[0], '/')) != NULL)
+		argv[0] = p + 1;
 	t->color = 1;
 	t->refresh_ms = REFRESH_MS;
 	config_defaults(&t->cfg);
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-			if (conf_load(argv[++i], collector_keys, &t->cfg, err,
+	/* -h and --version first, whatever else the line holds */
+	opterr = 0;
+	while ((c = conf_getopt(argc, argv, "c:h", tui_opts, NULL)) != -1) {
+		if (c == 'h')
+			usage(stdout, 0);
+		if (c == OPT_VERSION) {
+			printf("leakwatch-tui %s\n", LEAKWATCH_VERSION);
+			exit(0);
+		}
+	}
+	optind = 0;
+	opterr = 1;
+	while ((c = conf_getopt(argc, argv, "c:h", tui_opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (conf_load(optarg, collector_keys, &t->cfg, err,
 			    sizeof(err)) != 0) {
 				fprintf(stderr, "leakwatch-tui: %s\n", err);
 				exit(1);
 			}
-		} else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
-			t->dbpath = argv[++i];
-		else if (strcmp(argv[i], "--control") == 0 && i + 1 < argc)
-			t->control = argv[++i];
-		else if (strcmp(argv[i], "--print") == 0)
+			break;
+		case OPT_DB:
+			t->dbpath = optarg;
+			break;
+		case OPT_CONTROL:
+			t->control = optarg;
+			break;
+		case OPT_PRINT:
 			t->print = 1;
-		else if (strcmp(argv[i], "--no-color") == 0)
+			break;
+		case OPT_NO_COLOR:
 			t->color = 0;
-		else if (strcmp(argv[i], "--refresh") == 0 && i + 1 < argc) {
-			if (parse_ll(argv[++i], 50, 3600000, &ms) != 0)
-				usage();
+			break;
+		case OPT_REFRESH:
+			if (parse_ll(optarg, 50, 3600000, &ms) != 0) {
+				fprintf(stderr, "leakwatch-tui: --refresh: "
+				    "expected milliseconds from 50 to "
+				    "3600000\n");
+				usage(stderr, 2);
+			}
 			t->refresh_ms = (int)ms;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("leakwatch-tui %s\n", LEAKWATCH_VERSION);
-			exit(0);
-		} else
-			usage();
+			break;
+		case 'h':
+		case OPT_VERSION:
+			break;
+		default:
+			usage(stderr, 2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "leakwatch-tui: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr, 2);
 	}
 	if (t->dbpath == NULL)
 		t->dbpath = t->cfg.db;

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+struct option;
+
 enum conf_kind {
 	CONF_STR,	/* char *, owned */
 	CONF_FLAG,	/* int: yes|no|true|false|on|off|1|0 */
@@ -35,12 +37,24 @@ struct conf_key {
 int	conf_set(const struct conf_key *keys, void *cfg, const char *name,
 	    const char *value, char *err, size_t errlen);
 /*
- * Applies one command-line option at argv[*i]: "--key value", "--key=value"
- * or, for a flag, a bare "--key". Advances *i past any value it used.
- * -1 with err set on an unknown key, a missing or a bad value.
+ * getopt_long(3) options: `fixed` (the program's own, up to its all-zero
+ * entry; may be NULL) followed by one per key, "--key value" or
+ * "--key=value", and for a flag also "--key" alone, which means yes (as
+ * conf_set(..., "yes")). Key i of the table returns val base + i. The
+ * array is the caller's to free(); the names stay the tables'.
  */
-int	conf_arg(const struct conf_key *keys, void *cfg, int argc,
-	    char **argv, int *i, char *err, size_t errlen);
+struct option	*conf_options(const struct option *fixed,
+		    const struct conf_key *keys, int base);
+/*
+ * getopt_long(3), except that a long option must be written in full:
+ * getopt_long() takes any unambiguous prefix ("--coll"), which a key
+ * added later would turn ambiguous or into another option. An
+ * abbreviation is an unrecognized option: '?', said on stderr when
+ * opterr is set. *longindex (may be NULL) is -1 unless a long option
+ * was returned.
+ */
+int		 conf_getopt(int argc, char **argv, const char *shortopts,
+		    const struct option *opts, int *longindex);
 /* Parses a file; err is "file:line:col: message". */
 int	conf_load(const char *path, const struct conf_key *keys, void *cfg,
 	    char *err, size_t errlen);

@@ -20,7 +20,9 @@ EOC
 : >"$T/secrets"
 chmod 600 "$T/secrets"
 out=$("$COLLECTOR" -t -c "$T/c.conf" 2>&1)
-check collector_t_ok [ "$out" = "leakwatch-collector: configuration OK" ]
+# the file names no rules: -t checks the shipped ones and says which
+check collector_t_ok [ "$(printf '%s\n' "$out" | tail -n 1)" = "leakwatch-collector: configuration OK" ]
+check collector_t_default_rules contains "$out" "^leakwatch-collector: analytics: .* rules from $(cd "$LW_TOP/rules" && pwd -P)\$"
 "$COLLECTOR" -t -v -c "$T/c.conf" >"$T/dump" 2>/dev/null
 check collector_t_v_dumps grep -qx "max-frame 262144" "$T/dump"
 

@@ -4,6 +4,9 @@
  * are what the documentation says, and the cross-key checks refuse the
  * combinations they should.
  */
+#include <getopt.h>
+#include <stdarg.h>
+
 #include "harness.h"
 #include "../../agent/agent.h"
 #include "../../collector/config.h"
@@ -204,39 +207,98 @@ test_agent_checks(void)
 	conf_clear(agent_keys, &c);
 }
 
-/* The command line reaches the same keys: --k v, --k=v, bare flags. */
+/*
+ * getopt_long() over conf_options(collector_keys): what each command line
+ * sets, or the first error's return; opterr stays 0 so the test's output
+ * holds no getopt messages.
+ */
+static int
+parse_cmdline(struct collector_config *c, int argc, char **argv)
+{
+	struct option *o;
+	char err[512];
+	int ch, li, rc = 0;
+
+	o = conf_options(NULL, collector_keys, 1000);
+	optind = 0;
+	opterr = 0;
+	while (rc == 0 && (ch = conf_getopt(argc, argv, "t", o, &li)) != -1) {
+		if (ch == '?' || ch == ':')
+			rc = ch;
+		else if (ch >= 1000 && conf_set(collector_keys, c,
+		    o[li].name, optarg != NULL ? optarg : "yes", err,
+		    sizeof(err)) != 0)
+			rc = -1;
+	}
+	free(o);
+	return rc;
+}
+
+/* parse_cmdline() over a NULL-terminated list of words after "x". */
+static int
+cmdline(struct collector_config *c, ...)
+{
+	char words[16][64], *argv[17];
+	const char *w;
+	va_list ap;
+	int n = 0, rc;
+
+	snprintf(words[0], sizeof(words[0]), "x");
+	argv[n] = words[n];
+	n++;
+	va_start(ap, c);
+	while ((w = va_arg(ap, const char *)) != NULL && n < 16) {
+		/* argv strings are writable in a real main(): copy them */
+		snprintf(words[n], sizeof(words[n]), "%s", w);
+		argv[n] = words[n];
+		n++;
+	}
+	va_end(ap);
+	argv[n] = NULL;
+	memset(c, 0, sizeof(*c));
+	config_defaults(c);
+	rc = parse_cmdline(c, n, argv);
+	return rc;
+}
+
+/*
+ * The command line reaches the same keys: --k v, --k=v, bare flags, a
+ * value that looks like an option; unknown keys, abbreviations, missing
+ * and bad values are errors.
+ */
 static void
 test_command_line(void)
 {
 	struct collector_config c;
-	char err[512];
-	/* argv strings are writable in a real main(): copy them. */
-	char a[10][32] = { "x", "--listen", "127.0.0.1:9", "--db=/tmp/a.db",
-	    "--insecure", "--max-frame", "2M", "--colour", "red",
-	    "--commit-events" };
-	char *argv[11];
-	int argc = 10, i;
 
-	for (i = 0; i < 10; i++)
-		argv[i] = a[i];
-	argv[10] = NULL;
-	memset(&c, 0, sizeof(c));
-	config_defaults(&c);
-	for (i = 1; i <= 6; i++)
-		REQUIRE(conf_arg(collector_keys, &c, argc, argv, &i, err,
-		    sizeof(err)) == 0);
-	CHECK_INT(i, 7);	/* at "--colour" */
+	CHECK_INT(cmdline(&c, "--listen", "127.0.0.1:9", "--db=/tmp/a.db",
+	    "--insecure", "--max-frame", "2M", "--db-sync-full=no", "-t",
+	    "--rules", "-", NULL), 0);
 	CHECK_STR(c.listen, "127.0.0.1:9");
 	CHECK_STR(c.db, "/tmp/a.db");
 	CHECK_INT(c.insecure, 1);
 	CHECK_INT(c.max_frame, 2 << 20);
-	CHECK_INT(conf_arg(collector_keys, &c, argc, argv, &i, err,
-	    sizeof(err)), -1);
-	CHECK_STR(err, "unknown key \"colour\"");
-	i = 9;
-	CHECK_INT(conf_arg(collector_keys, &c, argc, argv, &i, err,
-	    sizeof(err)), -1);
-	CHECK_STR(err, "commit-events: missing value");
+	CHECK_INT(c.db_sync_full, 0);
+	CHECK_STR(c.rules, "-");
+	conf_clear(collector_keys, &c);
+
+	CHECK_INT(cmdline(&c, "--db", "a.db", "--colour", "red", NULL), '?');
+	conf_clear(collector_keys, &c);
+	/* getopt_long() alone would take "--list" for "--listen" */
+	CHECK_INT(cmdline(&c, "--list", "127.0.0.1:9", NULL), '?');
+	CHECK(c.listen == NULL);
+	conf_clear(collector_keys, &c);
+	CHECK_INT(cmdline(&c, "--list=127.0.0.1:9", NULL), '?');
+	CHECK(c.listen == NULL);
+	conf_clear(collector_keys, &c);
+	CHECK_INT(cmdline(&c, "--insec", NULL), '?');
+	CHECK_INT(c.insecure, 0);
+	conf_clear(collector_keys, &c);
+	CHECK_INT(cmdline(&c, "--commit-events", NULL), '?');
+	conf_clear(collector_keys, &c);
+	CHECK_INT(cmdline(&c, "--commit-events", "many", NULL), -1);
+	conf_clear(collector_keys, &c);
+	CHECK_INT(cmdline(&c, "--insecure=maybe", NULL), -1);
 	conf_clear(collector_keys, &c);
 }
 

@@ -223,7 +223,37 @@ test_load_dir(void)
 	rs = rules_new();
 	CHECK_INT(rules_load_dir(rs, "/nonexistent", s, err, sizeof(err)),
 	    -1);
-	CHECK_STR(err, "/nonexistent: No such file or directory");
+	CHECK_STR(err, "rules directory /nonexistent: No such file or "
+	    "directory");
+	rules_free(rs);
+	sensitivity_free(s);
+}
+
+/* A directory that defines no rule is refused, whatever else it holds. */
+static void
+test_load_dir_empty(void)
+{
+	const char *dir = harness_tmpdir();
+	char path[512], err[512], want[600];
+	struct sensitivity *s = sens();
+	struct ruleset *rs = rules_new();
+
+	CHECK_INT(rules_load_dir(rs, dir, s, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "rules directory %s: no *.rules file in "
+	    "it", dir);
+	CHECK_STR(err, want);
+	snprintf(path, sizeof(path), "%s/README", dir);
+	write_file(path, "rule x { on day when 1 severity low summary "
+	    "\"s\" }\n");
+	CHECK_INT(rules_load_dir(rs, dir, s, err, sizeof(err)), -1);
+	CHECK_STR(err, want);
+	snprintf(path, sizeof(path), "%s/site.rules", dir);
+	write_file(path, "# nothing yet\n\n");
+	CHECK_INT(rules_load_dir(rs, dir, s, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "rules directory %s: its *.rules files "
+	    "define no rule", dir);
+	CHECK_STR(err, want);
+	CHECK_INT((int)rules_count(rs), 0);
 	rules_free(rs);
 	sensitivity_free(s);
 }
@@ -437,6 +467,7 @@ static const struct test tests[] = {
 	{ "parse_depth", test_parse_depth },
 	{ "parse_long_chains", test_parse_long_chains },
 	{ "load_dir", test_load_dir },
+	{ "load_dir_empty", test_load_dir_empty },
 	{ "eval", test_eval },
 	{ "merge_and_risk", test_merge_and_risk },
 	{ "closed_not_merged", test_closed_not_merged },
