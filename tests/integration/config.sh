@@ -48,7 +48,7 @@ out=$("$COLLECTOR" -t -c "$T/insecure.conf" 2>&1)
 check insecure_off_loopback_refused contains "$out" "insecure: plaintext is for tests on loopback only, but listen is 0.0.0.0:$PORT"
 printf 'listen 127.0.0.1:%s\ndb "%s/i.db"\ninsecure yes\n' "$PORT" "$T" >"$T/insecure.conf"
 out=$("$COLLECTOR" -t -c "$T/insecure.conf" 2>&1)
-check insecure_t_says_what [ "$out" = "leakwatch-collector: configuration OK (insecure: plaintext, no agent authentication, loopback only: for tests)" ]
+check insecure_t_says_what [ "$(echo "$out" | tail -n 1)" = "leakwatch-collector: configuration OK (insecure: plaintext, no agent authentication, loopback only: for tests)" ]
 out=$("$AGENT" -t --collector 127.0.0.1:1 --spool "$T/sp" --source jsonl:- 2>&1)
 check agent_needs_ca contains "$out" "tls-ca is required"
 printf 'short\n' >"$T/weak.secret"; chmod 644 "$T/weak.secret"
