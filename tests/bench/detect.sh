@@ -1,22 +1,30 @@
 #!/bin/sh
 # `make bench-detect` (also run by `make bench`): detection quality and
-# replay cost on the simulated organisation (docs/simulator.md).
+# replay cost on the simulated organisations (docs/simulator.md).
 #
-# For each seed: lwsim makes 1,000 employees x 60 days with every
-# scenario (a, a_ramp, b, c, d, e); `leakwatch-collector --replay` runs
-# the full pipeline on it with the directory, the sensitivity marks and
-# the default rules/; lwscore scores the alerts and runs the naive
-# fixed-threshold detector on the same events. Then the figures over all
-# seeds: per scenario recall and days from start to first alert;
-# false alerts per 1,000 employee-days, alerts per day and recall at a
-# fixed daily budget, for leakwatch and the naive detector; replay
-# throughput and the collector's peak RSS; and the RSS of a shorter
-# replay with 10,000 employees. Figures go to stdout; docs/benchmarks.md
-# records them.
+# Two generators: lwsim, the workbench the rules were made on, and
+# lworg, a second organisation written from a specification and never
+# tuned on (the check). For each seed of each: the generator makes
+# 1,000 employees x 60 days with every scenario; `leakwatch-collector
+# --replay` runs the full pipeline on it with the directory, the
+# collector options the organisation assumes (sensitive.args: the
+# sensitivity marks, and for lworg its UTC offset) and the default
+# rules/; lwscore scores the alerts and runs the naive fixed-threshold
+# detector on the same events. Then, per generator over its seeds: per
+# scenario recall and days from start to first alert (each seed's, and
+# the median and worst); false alerts per 1,000 employee-days (median,
+# worst seed, overall); alerts per day (there are no cases yet: each
+# alert is an analyst's item), also scaled to 10,000 employees; recall
+# at a fixed daily budget; the naive detector's figures; leakwatch's
+# false alerts by rule; replay throughput and the collector's peak RSS.
+# Last, the RSS of a shorter replay with 10,000 employees. Figures go
+# to stdout; docs/benchmarks.md records them.
 #
-# Knobs: BENCH_SEEDS ("1 2 3 4 5"), BENCH_EMPLOYEES (1000), BENCH_DAYS (60),
-# BENCH_BUDGET (5 alerts/day), BENCH_BIG_EMPLOYEES (10000),
-# BENCH_BIG_DAYS (7).
+# Knobs: BENCH_GEN (lwsim | lworg | both; both), BENCH_SEEDS (lwsim's,
+# "1 2 3 4 5"), BENCH_ORG_SEEDS (lworg's, 1 to 20), BENCH_EMPLOYEES
+# (1000), BENCH_DAYS (60), BENCH_BUDGET (5 alerts/day),
+# BENCH_BIG_EMPLOYEES (10000), BENCH_BIG_DAYS (7). Replays run one at a
+# time.
 BUILD=$(cd "$1" && pwd) || exit 1
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 export LW_BUILD="$BUILD" LW_TOP="$TOP"
@@ -27,15 +35,23 @@ set -f		# the --sensitive patterns hold '*'
 rmdir "$T"
 T=$(mktemp -d /tmp/lwbench-detect.XXXXXX) || exit 1
 
-SIM="$BUILD/tests/lwsim"
 SCORE="$BUILD/tests/lwscore"
+GEN=${BENCH_GEN:-both}
 SEEDS=${BENCH_SEEDS:-"1 2 3 4 5"}
+ORG_SEEDS=${BENCH_ORG_SEEDS:-"1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20"}
 EMP=${BENCH_EMPLOYEES:-1000}
 DAYS=${BENCH_DAYS:-60}
 BUDGET=${BENCH_BUDGET:-5}
 BIG=${BENCH_BIG_EMPLOYEES:-10000}
 BIGDAYS=${BENCH_BIG_DAYS:-7}
 status=0
+
+case $GEN in
+lwsim) GENS=lwsim ;;
+lworg) GENS=lworg ;;
+both) GENS="lwsim lworg" ;;
+*) echo "BENCH_GEN: expected lwsim, lworg or both" >&2; exit 2 ;;
+esac
 
 # replay DIR DB OUT : the collector on DIR's events; sets R_S (wall
 # seconds), R_CPU (user + system seconds), R_KB (peak RSS) and R_RC.
@@ -56,60 +72,33 @@ rate() {
 	awk -v n="$1" -v s="$2" 'BEGIN { printf "%d", (s > 0) ? n / s : 0 }'
 }
 
-echo "bench-detect: $EMP employees x $DAYS days, seeds: $SEEDS, all scenarios, budget $BUDGET alerts/day"
-: >"$T/all.score"
-for seed in $SEEDS; do
-	d="$T/sim$seed"
-	"$SIM" --seed "$seed" --employees "$EMP" --days "$DAYS" --out "$d" \
-	    >/dev/null 2>"$d.log" || { cat "$d.log"; exit 1; }
-	sed "s/^lwsim: /seed $seed: lwsim: /" "$d.log"
+# run GEN SEED : one organisation, replayed and scored into
+# $T/GEN.score (each line prefixed seed=SEED).
+run() {
+	g=$1
+	seed=$2
+	d="$T/$g$seed"
+	"$BUILD/tests/$g" --seed "$seed" --employees "$EMP" --days "$DAYS" \
+	    --out "$d" >/dev/null 2>"$d.log" || { cat "$d.log"; exit 1; }
+	sed "s/^$g: /$g seed $seed: /" "$d.log"
 	ev=$(sed -n 's/.*"events":\([0-9]*\).*/\1/p' "$d/meta.json")
-	replay "$d" "$T/c$seed.db" "$T/alerts$seed.jsonl"
+	replay "$d" "$T/c.db" "$T/alerts-$g$seed.jsonl"
 	if [ "$R_RC" -ne 0 ]; then
-		echo "seed $seed: replay FAILED (exit $R_RC): $(tail -n 2 "$T/alerts$seed.jsonl.log" | tr '\n' ' ')"
+		echo "$g seed $seed: replay FAILED (exit $R_RC): $(tail -n 2 "$T/alerts-$g$seed.jsonl.log" | tr '\n' ' ')"
 		status=1
 	fi
-	echo "seed $seed: replay $ev events in $R_S s = $(rate "$ev" "$R_S") events/s (CPU $R_CPU s = $(rate "$ev" "$R_CPU") events/s per CPU second), peak RSS $((R_KB / 1024)) MB, $(grep -c '"type":"alert"' "$T/alerts$seed.jsonl") alerts"
-	"$SCORE" --sim "$d" --alerts "$T/alerts$seed.jsonl" --budget "$BUDGET" \
-	    >"$T/score$seed" 2>&1
-	sed "s/^/seed=$seed /" "$T/score$seed" >>"$T/all.score"
+	echo "$g seed $seed: replay $ev events in $R_S s = $(rate "$ev" "$R_S") events/s (CPU $R_CPU s = $(rate "$ev" "$R_CPU") events/s per CPU second), peak RSS $((R_KB / 1024)) MB, $(grep -c '"type":"alert"' "$T/alerts-$g$seed.jsonl") alerts"
+	"$SCORE" --sim "$d" --alerts "$T/alerts-$g$seed.jsonl" \
+	    --budget "$BUDGET" >"$T/score-$g$seed" 2>&1
+	sed "s/^/seed=$seed /" "$T/score-$g$seed" >>"$T/$g.score"
 	# The events file of 1,000 x 60 is over a gigabyte: keep disk use
-	# to one seed at a time.
-	rm -f "$d/events.jsonl" "$T/c$seed.db" "$T/c$seed.db-wal" \
-	    "$T/c$seed.db-shm"
-done
+	# to one organisation at a time.
+	rm -f "$d/events.jsonl" "$T/c.db" "$T/c.db-wal" "$T/c.db-shm"
+}
 
-echo
-echo "per scenario (over seeds; days = from scenario start to first alert on that employee):"
-awk '
-function kv(k,   i, n, a) {
-	for (i = 1; i <= NF; i++) {
-		n = index($i, "=")
-		if (substr($i, 1, n - 1) == k)
-			return substr($i, n + 1)
-	}
-	return ""
-}
-$2 ~ /^scenario=/ {
-	s = kv("scenario"); seen[s]++
-	if (!(s in order)) { order[s] = ++ns; names[ns] = s }
-	if (kv("lw_caught") == 1) { lc[s]++; ld[s] = ld[s] " " kv("lw_days") }
-	if (kv("lw_in_budget") == 1) lb[s]++
-	if (kv("naive_caught") == 1) { nc[s]++; nd[s] = nd[s] " " kv("naive_days") }
-	if (kv("naive_in_budget") == 1) nb[s]++
-}
-END {
-	printf "  %-8s %-26s %-26s\n", "scenario", "leakwatch recall (days)", "naive recall (days)"
-	for (i = 1; i <= ns; i++) {
-		s = names[i]
-		printf "  %-8s %d/%d (days:%s) at-budget %d/%d   %d/%d (days:%s) at-budget %d/%d\n", s,
-		    lc[s], seen[s], ld[s] == "" ? " -" : ld[s], lb[s], seen[s],
-		    nc[s], seen[s], nd[s] == "" ? " -" : nd[s], nb[s], seen[s]
-	}
-}' "$T/all.score"
-echo
-echo "overall (mean over seeds):"
-awk '
+# The awk helpers the summaries share: a field of a key=value line, and
+# the median of a[1..n] (sorted in place; mawk has no asort).
+AWK_LIB='
 function kv(k,   i, n) {
 	for (i = 1; i <= NF; i++) {
 		n = index($i, "=")
@@ -118,44 +107,124 @@ function kv(k,   i, n) {
 	}
 	return ""
 }
+function sort(a, n,   i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+}
+function median(a, n) {
+	if (n == 0)
+		return "-"
+	sort(a, n)
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}'
+
+# summarise GEN : the figures over GEN's seeds.
+summarise() {
+	f="$T/$1.score"
+	echo
+	echo "== $1: per scenario over $(awk '$2 == "summary" && $3 == "detector=leakwatch"' "$f" | wc -l) organisations (days = from the scenario's start, or from the first day of data if it started before, to the first alert on that employee):"
+	awk "$AWK_LIB"'
+$2 ~ /^scenario=/ {
+	s = kv("scenario"); seen[s]++
+	if (!(s in order)) { order[s] = ++ns; names[ns] = s }
+	# a missed scenario counts as the worst possible delay (9999)
+	if (kv("lw_caught") == 1) {
+		lc[s]++; ld[s] = ld[s] " " kv("lw_days")
+		days[s, seen[s]] = kv("lw_days")
+	} else {
+		ld[s] = ld[s] " missed"
+		days[s, seen[s]] = 9999
+	}
+	if (kv("lw_in_budget") == 1) lb[s]++
+	if (kv("start_day") < 0) { pre[s]++; if (kv("lw_caught") == 1) prec[s]++ }
+	if (kv("naive_caught") == 1) { nc[s]++; nd[s] = nd[s] " " kv("naive_days") }
+	if (kv("naive_in_budget") == 1) nb[s]++
+}
+END {
+	printf "  %-8s %-7s %-14s %-9s %-15s %s\n", "scenario", "recall",
+	    "days: median", "worst", "at budget", "naive recall (at budget)"
+	for (i = 1; i <= ns; i++) {
+		s = names[i]; n = seen[s]
+		for (k = 1; k <= n; k++) v[k] = days[s, k]
+		m = median(v, n); w = v[n]
+		note = pre[s] ? sprintf("   (running before day 0: %d of %d caught)", prec[s], pre[s]) : ""
+		printf "  %-8s %3d/%-3d %-14s %-9s %3d/%-11d %d/%d (%d)%s\n", s,
+		    lc[s], n, m >= 9999 ? "missed" : m, w >= 9999 ? "missed" : w,
+		    lb[s], n, nc[s], n, nb[s], note
+	}
+	print "  days per organisation (in seed order):"
+	for (i = 1; i <= ns; i++)
+		printf "    %-8s%s\n", names[i], ld[names[i]]
+}' "$f"
+	awk -v emp="$EMP" "$AWK_LIB"'
 $2 == "summary" {
-	d = kv("detector"); n[d]++
-	fp[d] += kv("false_per_1000"); apd[d] += kv("alerts_per_day")
-	rec[d] += kv("recall"); rb[d] += kv("recall_at_budget")
+	d = kv("detector")
+	if (!(d in n)) order[++nd] = d
+	k = ++n[d]
+	fp[d, k] = kv("false_per_1000"); apd[d, k] = kv("alerts_per_day")
 	fa[d] += kv("false_alerts"); ed[d] += kv("employee_days")
+	rec[d] += kv("recall"); rb[d] += kv("recall_at_budget")
 	b = kv("budget")
 }
 END {
-	for (d in n)
-		printf "  %-9s recall %.2f, recall at %d alerts/day %.2f, false alerts %d in %d employee-days = %.2f per 1,000, alerts/day %.2f\n",
-		    d, rec[d] / n[d], b, rb[d] / n[d], fa[d], ed[d], fp[d] / n[d], apd[d] / n[d]
-}' "$T/all.score" | sort
-grep -m1 "naive thresholds" "$T/all.score" | sed 's/^seed=[0-9]* /  /'
-# Where leakwatch's false alerts come from, summed over the seeds.
-awk '
+	for (i = 1; i <= nd; i++) {
+		d = order[i]; m = n[d]
+		for (k = 1; k <= m; k++) { x[k] = fp[d, k]; y[k] = apd[d, k] }
+		mf = median(x, m); wf = x[m]
+		ma = median(y, m); wa = y[m]
+		printf "  %-9s false alerts per 1,000 employee-days: median %.3f, worst %.3f (overall %d in %d employee-days = %.3f)\n",
+		    d, mf, wf, fa[d], ed[d], ed[d] ? fa[d] * 1000 / ed[d] : 0
+		printf "  %-9s alerts per day (no cases yet): median %.2f, worst %.2f; at 10,000 employees: median %.1f, worst %.1f\n",
+		    d, ma, wa, ma * 10000 / emp, wa * 10000 / emp
+		printf "  %-9s recall %.2f, recall at %d alerts/day %.2f (mean over organisations)\n",
+		    d, rec[d] / m, b, rb[d] / m
+	}
+}' "$f"
+	awk '
 $2 == "false_by_rule" {
 	for (i = 4; i <= NF; i++) {
-		n = index($i, "=")
+		if ((n = index($i, "=")) == 0)
+			continue
 		r = substr($i, 1, n - 1)
 		if (!(r in c)) order[++nr] = r
 		c[r] += substr($i, n + 1)
 	}
 }
 END {
-	line = "  false alerts by rule (all seeds):"
+	line = "  leakwatch false alerts by rule (all organisations):"
 	for (i = 1; i <= nr; i++)
 		line = line " " order[i] "=" c[order[i]]
 	print line
-}' "$T/all.score"
+}' "$f"
+}
+
+echo "bench-detect: generators: $GENS; $EMP employees x $DAYS days, all scenarios, budget $BUDGET alerts/day"
+for g in $GENS; do
+	: >"$T/$g.score"
+	if [ "$g" = lwsim ]; then s=$SEEDS; else s=$ORG_SEEDS; fi
+	echo "$g: seeds $s"
+	for seed in $s; do
+		run "$g" "$seed"
+	done
+done
+for g in $GENS; do
+	summarise "$g"
+done
+for g in $GENS; do
+	grep -h -m1 "naive thresholds" "$T/$g.score"
+done | head -n 1 | sed 's/^seed=[0-9]* /  /'
 
 # A larger organisation over a shorter time: the collector's memory.
+set -- $GENS
 echo
 d="$T/big"
-"$SIM" --seed 1 --employees "$BIG" --days "$BIGDAYS" --out "$d" \
-    >/dev/null 2>"$d.log" || { cat "$d.log"; exit 1; }
-sed "s/^lwsim: /$BIG employees: lwsim: /" "$d.log"
+"$BUILD/tests/$1" --seed 1 --employees "$BIG" --days "$BIGDAYS" \
+    --out "$d" >/dev/null 2>"$d.log" || { cat "$d.log"; exit 1; }
+sed "s/^$1: /$BIG employees: $1: /" "$d.log"
 ev=$(sed -n 's/.*"events":\([0-9]*\).*/\1/p' "$d/meta.json")
 replay "$d" "$T/big.db" "$T/big.alerts"
 [ "$R_RC" -eq 0 ] || { echo "$BIG employees: replay FAILED (exit $R_RC)"; status=1; }
-echo "$BIG employees x $BIGDAYS days: replay $ev events in $R_S s = $(rate "$ev" "$R_S") events/s (CPU $R_CPU s = $(rate "$ev" "$R_CPU") events/s per CPU second), peak RSS $((R_KB / 1024)) MB"
+echo "$BIG employees x $BIGDAYS days: replay $ev events in $R_S s = $(rate "$ev" "$R_S") events/s (CPU $R_CPU s = $(rate "$ev" "$R_CPU") events/s per CPU second), peak RSS $((R_KB / 1024)) MB, $(grep -c '"type":"alert"' "$T/big.alerts") alerts"
 exit $status

@@ -1,13 +1,14 @@
 /*
- * lwscore: scores alerts against what lwsim injected, the way an analyst
- * lives it (docs/simulator.md). For each labelled scenario: caught or not,
- * days from its start to the first alert on that employee, the rank of
- * that employee by summed alert score up to a given day, and whether it
- * was caught within a fixed daily alert budget (the K highest-scored
- * alerts of each day). Overall: false alerts per 1,000 employee-days and
- * alerts per day. The same figures for a naive detector that lwscore runs
- * itself over the simulator's events: a fixed rows-read-per-day and
- * bytes-out-per-day threshold per employee.
+ * lwscore: scores alerts against what lwsim or lworg injected, the way
+ * an analyst lives it (docs/simulator.md). For each labelled scenario:
+ * caught or not, days from its start (or from the first day of data, for
+ * a theft already running then) to the first alert on that employee, the
+ * rank of that employee by summed alert score up to a given day, and
+ * whether it was caught within a fixed daily alert budget (the K
+ * highest-scored alerts of each day). Overall: false alerts per 1,000
+ * employee-days and alerts per day. The same figures for a naive
+ * detector that lwscore runs itself over the simulator's events: a fixed
+ * rows-read-per-day and bytes-out-per-day threshold per employee.
  *
  *   lwscore --sim DIR --alerts FILE [--events FILE] [--budget K]
  *           [--grace DAYS] [--by-day D] [--naive-rows N] [--naive-bytes N]
@@ -19,9 +20,11 @@
  * fact per line, for people and for awk. Exit status: 0 when every
  * --require/--max gate holds, 1 when one fails, 2 on bad input.
  *
- * It is a test tool: it trusts lwsim's side files (meta.json,
- * labels.jsonl, directory.csv) to be what lwsim writes, and reads alert
- * lines leniently (anything that is not an alert is skipped).
+ * It is a test tool: it trusts the side files (meta.json, labels.jsonl,
+ * directory.csv) to be what lwsim or lworg writes, and reads alert lines
+ * leniently (anything that is not an alert is skipped). Days are counted
+ * in the organisation's local time when meta.json gives its offset
+ * (lworg), else in UTC (lwsim).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -197,10 +200,11 @@ struct det {
 
 static struct emp *emps;
 static int nemps;
-static struct smap emp_by_id, emp_by_dbu, emp_by_ip;
+static struct smap emp_by_id, emp_by_dbu, emp_by_ip, emp_by_alias;
 static struct label labels[MAXLABEL];
 static int nlabels;
-static int64_t t0_us;
+static int64_t t0_us;		/* local midnight of the first day */
+static int64_t day0;		/* the first day, days since 1970 */
 static int ndays;
 static long long empdays;
 
@@ -245,7 +249,10 @@ read_meta(const char *dir)
 	start = json_string_value(json_object_get(o, "start"));
 	if (start == NULL || sim_date_parse(start, strlen(start), &d) != 0)
 		die("%s: no start", path);
-	t0_us = d * DAY_US;
+	day0 = d;
+	/* minutes east of UTC; absent (lwsim) means the days are UTC days */
+	t0_us = d * DAY_US - json_integer_value(json_object_get(o,
+	    "utc_offset_min")) * 60000000LL;
 	ndays = (int)json_integer_value(json_object_get(o, "days"));
 	if (ndays <= 0)
 		die("%s: no days", path);
@@ -269,9 +276,11 @@ map_list(struct smap *m, char *list, int i)
 }
 
 /*
- * directory.csv as lwsim writes it: no quoting, columns employee, name,
- * department, role, manager, db_users, ips, hostnames, start, leave.
- * Employee-days count every non-service employee's employed days.
+ * directory.csv as lwsim and lworg write it: no quoting, columns
+ * employee, name, department, role, manager, db_users, ips, hostnames,
+ * start, leave, and lworg's eleventh, aliases (the logins applications
+ * put in end_user), found by its header. Employee-days count every
+ * non-service employee's employed days.
  */
 static void
 read_directory(const char *dir)
@@ -280,7 +289,7 @@ read_directory(const char *dir)
 	size_t cap = 0;
 	ssize_t len;
 	FILE *f;
-	int n, i, d;
+	int n, i, d, aliases = -1;
 	int64_t start, leave, day;
 	unsigned long lineno = 0;
 
@@ -292,7 +301,7 @@ read_directory(const char *dir)
 		while (len > 0 && (line[len - 1] == '\n' ||
 		    line[len - 1] == '\r'))
 			line[--len] = '\0';
-		if (lineno == 1 || len == 0)
+		if (len == 0)
 			continue;
 		n = 0;
 		for (s = line; n < 16; ) {
@@ -301,6 +310,12 @@ read_directory(const char *dir)
 				break;
 			*s++ = '\0';
 		}
+		if (lineno == 1) {
+			for (i = 10; i < n; i++)
+				if (strcmp(col[i], "aliases") == 0)
+					aliases = i;
+			continue;
+		}
 		if (n < 10)
 			die("%s:%lu: expected 10 columns", path, lineno);
 		i = emp_index(col[0]);
@@ -308,6 +323,8 @@ read_directory(const char *dir)
 		emps[i].service = strcmp(col[3], "service") == 0;
 		map_list(&emp_by_dbu, col[5], i);
 		map_list(&emp_by_ip, col[6], i);
+		if (aliases >= 0 && aliases < n)
+			map_list(&emp_by_alias, col[aliases], i);
 		if (emps[i].service)
 			continue;
 		if (sim_date_parse(col[8], strlen(col[8]), &start) != 0)
@@ -316,7 +333,7 @@ read_directory(const char *dir)
 		    strlen(col[9]), &leave) != 0)
 			leave = INT64_MAX;
 		for (d = 0; d < ndays; d++) {
-			day = t0_us / DAY_US + d;
+			day = day0 + d;
 			if (day >= start && day < leave)
 				empdays++;
 		}
@@ -448,16 +465,17 @@ read_alerts(struct det *d, const char *path)
 
 /* The few fields the naive detector needs from one event. */
 struct rec {
-	char	 type[16], ts[40], user[136], client[72], cmd[40], src[72];
+	char	 type[16], ts[40], user[136], client[72], cmd[40], src[72],
+		 end_user[264];
 	int	 select;		/* statement holds " SELECT " */
 	double	 rows, bytes;		/* rows read; bytes out (delta) */
 };
 
 enum { F_TYPE, F_TS, F_USER, F_CLIENT, F_CMD, F_STMT, F_RET, F_AFF, F_SRC,
-    F_DOUT, F_BOUT, NF };
+    F_DOUT, F_BOUT, F_EUSER, NF };
 static const char *const fnames[NF] = { "type", "ts", "db_user", "client",
     "command", "statement", "rows_returned", "rows_affected", "src",
-    "delta_bytes_out", "bytes_out" };
+    "delta_bytes_out", "bytes_out", "end_user" };
 
 /* Skips one JSON string starting at s[i] == '"'; index after it, or -1. */
 static long
@@ -616,6 +634,8 @@ read_rec(const char *line, size_t len, struct rec *r)
 		    vn[F_CLIENT]);
 		copy_span(r->cmd, sizeof(r->cmd), v[F_CMD], vn[F_CMD]);
 		copy_span(r->src, sizeof(r->src), v[F_SRC], vn[F_SRC]);
+		copy_span(r->end_user, sizeof(r->end_user), v[F_EUSER],
+		    vn[F_EUSER]);
 		r->select = span_has(v[F_STMT], vn[F_STMT], " SELECT ");
 		r->rows = span_num(v[F_RET], vn[F_RET]) +
 		    span_num(v[F_AFF], vn[F_AFF]);
@@ -634,6 +654,7 @@ read_rec(const char *line, size_t len, struct rec *r)
 	jstr(r->client, sizeof(r->client), o, "client");
 	jstr(r->cmd, sizeof(r->cmd), o, "command");
 	jstr(r->src, sizeof(r->src), o, "src");
+	jstr(r->end_user, sizeof(r->end_user), o, "end_user");
 	st = json_string_value(json_object_get(o, "statement"));
 	r->select = st != NULL && strstr(st, " SELECT ") != NULL;
 	r->rows = (double)json_integer_value(json_object_get(o,
@@ -700,7 +721,14 @@ naive(struct det *d, const char *path, double rows_lim, double bytes_lim)
 			continue;
 		who = -1;
 		if (strcmp(r.type, "db.query") == 0) {
-			who = smap_get(&emp_by_dbu, r.user);
+			/* the collector's order: end_user, db_user, address */
+			if (r.end_user[0] != '\0' && (who = smap_get(&emp_by_alias,
+			    r.end_user)) < 0)
+				if ((who = smap_get(&emp_by_id, r.end_user)) >= 0 &&
+				    !emps[who].indir)
+					who = -1;
+			if (who < 0)
+				who = smap_get(&emp_by_dbu, r.user);
 			if (who < 0 && (c = strrchr(r.client, ':')) != NULL) {
 				*c = '\0';
 				who = smap_get(&emp_by_ip, r.client);
@@ -791,8 +819,10 @@ score(struct det *d, int grace, int budget, int by_day)
 			continue;
 		}
 		if (!d->caught[l]) {
+			/* from the first day the theft could be seen */
 			d->caught[l] = 1;
-			d->days[l] = d->a[i].day - labels[l].start;
+			d->days[l] = d->a[i].day - (labels[l].start > 0 ?
+			    labels[l].start : 0);
 		}
 		if (inday <= budget)
 			d->budget[l] = 1;
@@ -989,8 +1019,9 @@ main(int argc, char **argv)
 		fmt_int(b2, sizeof(b2), lw.rank[l]);
 		fmt_int(b3, sizeof(b3), nv.days[l]);
 		fmt_int(b4, sizeof(b4), nv.rank[l]);
-		fmt_int(b5, sizeof(b5), labels[l].start);
-		fmt_int(b6, sizeof(b6), labels[l].end);
+		/* a theft running before the data began starts before 0 */
+		snprintf(b5, sizeof(b5), "%d", labels[l].start);
+		snprintf(b6, sizeof(b6), "%d", labels[l].end);
 		printf("scenario=%s employee=%s start_day=%s end_day=%s "
 		    "lw_caught=%d lw_days=%s lw_rank=%s lw_in_budget=%d",
 		    labels[l].scenario, emps[labels[l].who].id, b5, b6,
@@ -1061,6 +1092,7 @@ main(int argc, char **argv)
 	smap_free(&emp_by_id);
 	smap_free(&emp_by_dbu);
 	smap_free(&emp_by_ip);
+	smap_free(&emp_by_alias);
 	smap_free(&rule_by_name);
 	for (i = 0; i < nrules; i++)
 		free(rule_names[i]);
