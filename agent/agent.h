@@ -113,8 +113,6 @@ struct spool_rec {
 	size_t		 len;
 };
 
-int		 spool_chown(struct spool *, uid_t, gid_t, char *err,
-		    size_t errlen);
 struct spool	*spool_open(const char *dir, uint64_t max_bytes,
 		    uint64_t segment_bytes, char *err, size_t errlen);
 void		 spool_free(struct spool *);
@@ -298,6 +296,8 @@ struct passwd;
 int		 priv_user(const struct agent_config *, int offline,
 		    struct passwd *, char *err, size_t errlen);
 void		 priv_drop(const struct agent_config *, int offline);
+int		 priv_chown_dir(const char *dir, uid_t, gid_t, char *err,
+		    size_t errlen);
 
 /* reasm.c */
 

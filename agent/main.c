@@ -519,9 +519,9 @@ main(int argc, char **argv)
 	    (uint64_t)ag.cfg.spool_segment, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	/* Created as root, the spool must be the dropped agent's. */
-	if (drop == 1 && spool_chown(ag.spool, pw.pw_uid, pw.pw_gid, err,
-	    sizeof(err)) != 0)
-		fatalx("%s", err);
+	if (drop == 1 && priv_chown_dir(ag.cfg.spool, pw.pw_uid, pw.pw_gid,
+	    err, sizeof(err)) != 0)
+		fatalx("spool %s", err);
 	if ((ag.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if ((ag.uplink = uplink_new(ag.base, &ag.cfg, ag.spool, ag.secret,

@@ -15,10 +15,13 @@
  * always sets no_new_privs so no later exec can gain anything back.
  */
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <linux/capability.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -133,4 +136,42 @@ priv_drop(const struct agent_config *cfg, int offline)
 		log_info("user root: parsing packets as root, as configured");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
+}
+
+/*
+ * Hands a directory made as root (the spool) and every file in it to the
+ * account the agent drops to, so the dropped agent can create, rotate
+ * and delete files there. Links are not followed, the directory's own
+ * included.
+ */
+int
+priv_chown_dir(const char *dir, uid_t uid, gid_t gid, char *err,
+    size_t errlen)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fchown(fd, uid, gid) == -1 ||
+	    (d = fdopendir(fd)) == NULL) {
+		snprintf(err, errlen, "%s: chown: %s", dir, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fchownat(dirfd(d), de->d_name, uid, gid,
+		    AT_SYMLINK_NOFOLLOW) == -1) {
+			snprintf(err, errlen, "%s/%s: chown: %s", dir,
+			    de->d_name, strerror(errno));
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
 }

@@ -1179,47 +1179,6 @@ fail:
 	return NULL;
 }
 
-/*
- * Hands the spool to the account the agent drops to: the directory and
- * every file in it (lock, ack, instance, segments), so the dropped agent
- * can create, rotate and delete segments. Links are not followed.
- */
-int
-spool_chown(struct spool *sp, uid_t uid, gid_t gid, char *err,
-    size_t errlen)
-{
-	struct dirent *de;
-	DIR *d;
-	int fd;
-
-	if (fchown(sp->dirfd, uid, gid) == -1) {
-		seterr(err, errlen, "spool %s: chown: %s", sp->dir,
-		    strerror(errno));
-		return -1;
-	}
-	if ((fd = dup(sp->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
-		seterr(err, errlen, "spool %s: %s", sp->dir, strerror(errno));
-		return -1;
-	}
-	rewinddir(d);
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (fchownat(sp->dirfd, de->d_name, uid, gid,
-		    AT_SYMLINK_NOFOLLOW) == -1) {
-			seterr(err, errlen, "spool %s/%s: chown: %s", sp->dir,
-			    de->d_name, strerror(errno));
-			closedir(d);
-			return -1;
-		}
-	}
-	closedir(d);
-	return 0;
-}
-
 void
 spool_free(struct spool *sp)
 {

@@ -16,6 +16,7 @@
  *	analytics.c	the pipeline: clock, bucket closes, state in SQLite
  *	views.c		readers' tables, from the figures below
  *	rules-eval.c	the rules, over figures, fields and risk
+ *	rules-load.c	the rules directory, file by file
  *	rules-parse.c	the rules language (asks features.c for names)
  *	alert.c		alerts and risk (hands alerts to siem/)
  *	detect.c	detectors: figures, drift, streaks, the day's close
@@ -423,8 +424,11 @@ struct ruleset;
 struct ruleset	*rules_new(void);
 void		 rnode_free(struct rnode *);
 void		 rule_free(struct rule *);
+#define RULES_MAX_BYTES	(4 << 20)	/* one rules file */
+/* rules-load.c */
 int		 rules_load_dir(struct ruleset *, const char *dir,
 		    const struct sensitivity *, char *err, size_t errlen);
+/* rules-parse.c */
 int		 rules_load_buf(struct ruleset *, const char *name,
 		    const char *buf, size_t len, const struct sensitivity *,
 		    char *err, size_t errlen);
