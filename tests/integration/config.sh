@@ -77,10 +77,13 @@ check db_mode_0640 [ "$st" = 640 ]
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	chmod 755 "$T"
 	mkdir -m 777 "$T/nb"
+	# nobody may not read the tree (a clone under /root): its own rules
+	mkdir -m 755 "$T/nb/rules"
+	cp "$LW_TOP"/rules/*.rules "$T/nb/rules/"
 	P2=$(free_port)
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	    "$COLLECTOR" --listen 127.0.0.1:$P2 --db "$T/nb/n.db" --insecure \
-	    >"$T/nb.log" 2>&1 &
+	    --rules "$T/nb/rules" >"$T/nb.log" 2>&1 &
 	NB=$!
 	PIDS="$PIDS $NB"
 	if wait_log "$T/nb.log" "listening on" 10; then
