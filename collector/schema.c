@@ -443,12 +443,20 @@ static const struct migration {
 	{ 1, v1_event_identity },
 };
 
+/* How much of the catalog a file must hold. */
+enum match {
+	MATCH_PRESENT,		/* the objects it has are the catalog's */
+	MATCH_ALL,		/* and it has every one of them */
+	MATCH_ONLY		/* and nothing else */
+};
+
 /*
- * Every catalog object against the file: present with its stored SQL
- * (automatic indexes have none), and with strict, nothing else either.
+ * The catalog against the file: each object present with its stored SQL
+ * (automatic indexes have none); with MATCH_ALL none missing, with
+ * MATCH_ONLY nothing else either.
  */
 static int
-catalog_matches(sqlite3 *db, int strict, char *err, size_t errlen)
+catalog_matches(sqlite3 *db, enum match m, char *err, size_t errlen)
 {
 	char want[1024], have[1024];
 	size_t i;
@@ -461,6 +469,8 @@ catalog_matches(sqlite3 *db, int strict, char *err, size_t errlen)
 			    sqlite3_errmsg(db));
 			return -1;
 		}
+		if (have[0] == '\0' && m == MATCH_PRESENT)
+			continue;
 		if (strcmp(want, have) != 0) {
 			snprintf(err, errlen, "%s %s: %s", objects[i].type,
 			    objects[i].name, have[0] == '\0' ? "missing" :
@@ -468,7 +478,7 @@ catalog_matches(sqlite3 *db, int strict, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	if (strict && (n = object_count(db)) != (int)NOBJECTS) {
+	if (m == MATCH_ONLY && (n = object_count(db)) != (int)NOBJECTS) {
 		snprintf(err, errlen, "%d objects, the schema has %zu", n,
 		    NOBJECTS);
 		return -1;
@@ -492,13 +502,16 @@ migrate_from(sqlite3 *db, int v, char *err, size_t errlen)
 		if (migrations[i].from >= v && v > 0 &&
 		    migrations[i].run(db, err, errlen) != 0)
 			return -1;
+	/* what the steps left must be the catalog's, before adding to it */
+	if (catalog_matches(db, MATCH_PRESENT, err, errlen) != 0)
+		return -1;
 	for (i = 0; i < NOBJECTS; i++)
 		if (exec(db, objects[i].sql, err, errlen) != 0)
 			return -1;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 	if (exec(db, sql, err, errlen) != 0)
 		return -1;
-	return catalog_matches(db, 0, err, errlen);
+	return catalog_matches(db, MATCH_ALL, err, errlen);
 }
 
 int
@@ -553,7 +566,7 @@ schema_check(sqlite3 *db, char *err, size_t errlen)
 		snprintf(err, errlen, "version %d, not %d", v, SCHEMA_VERSION);
 		return -1;
 	}
-	return catalog_matches(db, 1, err, errlen);
+	return catalog_matches(db, MATCH_ONLY, err, errlen);
 }
 
 sqlite3_stmt *
