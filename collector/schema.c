@@ -415,9 +415,11 @@ object_count(sqlite3 *db)
 static int
 v1_event_identity(sqlite3 *db, char *err, size_t errlen)
 {
+	const struct schema_object *now = object_named("event_identity");
 	char sql[1024];
 
-	if (stored_of(db, "event_identity", sql, sizeof(sql)) != 0) {
+	if (now == NULL || stored_of(db, "event_identity", sql,
+	    sizeof(sql)) != 0) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
 		return -1;
 	}
@@ -425,7 +427,7 @@ v1_event_identity(sqlite3 *db, char *err, size_t errlen)
 		return 0;
 	if (exec(db, "ALTER TABLE event_identity RENAME TO "
 	    "event_identity_v1", err, errlen) != 0 ||
-	    exec(db, object_named("event_identity")->sql, err, errlen) != 0 ||
+	    exec(db, now->sql, err, errlen) != 0 ||
 	    exec(db, "INSERT INTO event_identity (employee, event_id, via, "
 	    "mismatch) SELECT employee, event_id, via, mismatch FROM "
 	    "event_identity_v1", err, errlen) != 0 ||
