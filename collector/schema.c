@@ -362,7 +362,7 @@ version_newer(int v, char *err, size_t errlen)
 	return -1;
 }
 
-/* The stored SQL of one object (NULL for an automatic index), or "". */
+/* The stored SQL of one object, "" when absent (or automatic: none). */
 static int
 stored_of(sqlite3 *db, const char *name, char *buf, size_t len)
 {
@@ -436,8 +436,10 @@ v1_event_identity(sqlite3 *db, char *err, size_t errlen)
 	return 0;
 }
 
-/* The steps from each version to the next; creating what is missing
-   comes after them and needs no step. */
+/*
+ * The steps from each version to the next, run from the file's version
+ * on; creating what is missing comes after them and needs no step.
+ */
 static const struct migration {
 	int		 from;
 	int		(*run)(sqlite3 *, char *, size_t);

@@ -16,9 +16,10 @@
  * database writes it does (vacuum) are short transactions that interleave
  * with a running collector's (WAL, busy timeout). It reads the database
  * through the named queries of collector/schema.c and deletes through
- * schema_purge_events(): no SQL of its own, and it never migrates. The collector re-reads
- * the secrets file on SIGHUP, which ctl tells the operator to send rather
- * than sending it itself. docs/operations.md is the manual.
+ * schema_purge_events(): no SQL of its own, and it never migrates. The
+ * collector re-reads the secrets file on SIGHUP, which ctl tells the
+ * operator to send rather than sending it itself. docs/operations.md is
+ * the manual.
  */
 #include <sys/random.h>
 #include <sys/stat.h>
