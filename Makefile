@@ -48,7 +48,8 @@ LIB_SRC	= $(wildcard lib/*.c)
 AGENT_SRC = $(filter-out agent/main.c,$(wildcard agent/*.c))
 TUI_SRC   = $(wildcard collector/tui/*.c)
 CTL_SRC   = $(wildcard collector/ctl/*.c)
-COLL_SRC  = $(filter-out collector/main.c,$(wildcard collector/*.c))
+SCHEMA_SRC = collector/schema.c
+COLL_SRC  = $(filter-out collector/main.c $(SCHEMA_SRC),$(wildcard collector/*.c))
 ANA_SRC   = $(wildcard collector/analytics/*.c)
 SIEM_SRC  = $(wildcard collector/siem/*.c)
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
@@ -60,10 +61,12 @@ AGENT_A	= $(BUILD)/agent.a
 COLL_A	= $(BUILD)/collector.a
 ANA_A	= $(BUILD)/analytics.a
 SIEM_A	= $(BUILD)/siem.a
+SCHEMA_A = $(BUILD)/schema.a
 # The collector's archives in link order: each calls only into those after
 # it (the daemon into the analytics and the SIEM forwarder, the analytics
-# into the forwarder, all of them into lib/; docs/architecture.md).
-COLL_LIBS = $(COLL_A) $(ANA_A) $(SIEM_A) $(LIB_A)
+# into the forwarder, any of them, the TUI and leakwatch-ctl into the
+# database schema, all of them into lib/; docs/architecture.md).
+COLL_LIBS = $(COLL_A) $(ANA_A) $(SIEM_A) $(SCHEMA_A) $(LIB_A)
 PROGS	= $(BUILD)/leakwatch-agent $(BUILD)/leakwatch-collector \
 	  $(BUILD)/leakwatch-tui $(BUILD)/leakwatch-ctl
 TUI_LIBS = $(eval TUI_LIBS := $$(call pkgconf,--libs,ncursesw))$(TUI_LIBS)
@@ -107,6 +110,9 @@ $(ANA_A): $(ANA_SRC:%.c=$(BUILD)/%.o)
 $(SIEM_A): $(SIEM_SRC:%.c=$(BUILD)/%.o)
 	@rm -f $@
 	$(AR) rcs $@ $^
+$(SCHEMA_A): $(SCHEMA_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
 # DATADIR is compiled into the collector: its default rules are
 # DATADIR/rules (collector/config.c). The stamp holds the DATADIR built
@@ -125,8 +131,8 @@ $(BUILD)/leakwatch-collector: $(BUILD)/collector/main.o $(COLL_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 # The TUI uses ncurses' wide-character API (UTF-8 names).
 $(TUI_SRC:%.c=$(BUILD)/%.o): ALL_CFLAGS += -DNCURSES_WIDECHAR=1
-# The TUI and leakwatch-ctl take only the configuration (config.c) from
-# the collector's archives.
+# The TUI and leakwatch-ctl take only the configuration (config.c) and the
+# database schema (schema.c) from the collector's archives.
 $(BUILD)/leakwatch-tui: $(TUI_SRC:%.c=$(BUILD)/%.o) $(COLL_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(TUI_LIBS)
 # The operator's command (docs/operations.md).

@@ -5,7 +5,9 @@
  * asking: the peer's uid from SO_PEERCRED, turned into a login name, is
  * the analyst recorded in the audit trail - a client cannot claim to be
  * somebody else. The socket is created 0660, group leakwatch-analysts
- * when that group exists.
+ * when that group exists. What it writes - alerts.status and the
+ * triage_audit rows - goes to tables of collector/schema.c, which the
+ * store created when the collector started.
  *
  * Protocol: one JSON object per line each way, at most CTL_LINE_MAX
  * bytes; a connection idle for CTL_IDLE seconds is closed.
@@ -58,19 +60,6 @@ struct ctl_conn {
 	struct bufferevent	*bev;
 	char			 analyst[64];
 };
-
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS triage_audit ("
-	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" ts INTEGER NOT NULL,"
-	" alert_id TEXT NOT NULL,"
-	" analyst TEXT NOT NULL,"
-	" action TEXT NOT NULL,"
-	" status TEXT NOT NULL,"
-	" assignee TEXT,"
-	" note TEXT);"
-	"CREATE INDEX IF NOT EXISTS triage_audit_alert ON "
-	" triage_audit(alert_id, seq);";
 
 /* What each action sets the alert's status to. */
 static const struct {
@@ -347,8 +336,7 @@ control_new(struct event_base *base, const char *path, const char *dbpath,
 	ctl = xcalloc(1, sizeof(*ctl));
 	ctl->path = xstrdup(path);
 	if (sqlite3_open_v2(dbpath, &ctl->db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK || sqlite3_busy_timeout(ctl->db, 2000) != SQLITE_OK ||
-	    sqlite3_exec(ctl->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+	    SQLITE_OK || sqlite3_busy_timeout(ctl->db, 2000) != SQLITE_OK) {
 		snprintf(err, errlen, "control: %s: %s", dbpath,
 		    sqlite3_errmsg(ctl->db));
 		control_free(ctl);

@@ -7,8 +7,8 @@
  * crash can never keep one without the other. Acks are sent only for
  * committed cursors (stream_committed()). Live, the writes themselves run
  * on a writer thread (store_async(), below); --replay and the tests write
- * inline. docs/schema.md is the schema's documentation; SCHEMA_VERSION and
- * the migration list below are its code.
+ * inline. The tables themselves are schema.c's: store_open() has it bring
+ * the database to its version before anything else touches the file.
  */
 #include <sys/stat.h>
 #include <errno.h>
@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "collector.h"
+#include "schema.h"
 #include "leakwatch/event.h"
 #include "leakwatch/log.h"
 #include "leakwatch/proto.h"
@@ -33,41 +34,6 @@
 #include "leakwatch/xmalloc.h"
 
 #define ANALYSTS_GROUP	"leakwatch-analysts"
-#define SCHEMA_VERSION	1
-
-static const char *const schema_v1 =
-	"CREATE TABLE events ("
-	" id INTEGER PRIMARY KEY,"
-	" type TEXT NOT NULL,"
-	" ts INTEGER NOT NULL,"
-	" recv_ts INTEGER NOT NULL,"
-	" agent TEXT NOT NULL,"
-	" instance TEXT NOT NULL,"
-	" seq INTEGER NOT NULL,"
-	" json TEXT NOT NULL);"
-	"CREATE INDEX events_ts ON events(ts);"
-	"CREATE TABLE streams ("
-	" agent TEXT NOT NULL,"
-	" instance TEXT NOT NULL,"
-	" last_seq INTEGER NOT NULL,"
-	" PRIMARY KEY (agent, instance)) WITHOUT ROWID;"
-	"CREATE TABLE agents ("
-	" agent TEXT PRIMARY KEY,"
-	" instance TEXT,"
-	" addr TEXT,"
-	" connected INTEGER NOT NULL DEFAULT 0,"
-	" first_seen INTEGER NOT NULL,"
-	" last_seen INTEGER NOT NULL,"
-	" version TEXT,"
-	" clock_skew_ms INTEGER,"
-	" status TEXT);"
-	"CREATE TABLE gaps ("
-	" id INTEGER PRIMARY KEY,"
-	" agent TEXT NOT NULL,"
-	" instance TEXT NOT NULL,"
-	" first_seq INTEGER NOT NULL,"
-	" last_seq INTEGER NOT NULL,"
-	" ts INTEGER NOT NULL);";
 
 enum stmt_id {
 	ST_BEGIN,
@@ -290,39 +256,6 @@ exec(struct store *s, const char *sql)
 	return 0;
 }
 
-static int
-migrate(struct store *s, char *err, size_t errlen)
-{
-	sqlite3_stmt *st;
-	int version = -1;
-
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st,
-	    NULL) != SQLITE_OK)
-		goto fail;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (version == SCHEMA_VERSION)
-		return 0;
-	if (version > SCHEMA_VERSION) {
-		snprintf(err, errlen, "database schema version %d is newer "
-		    "than this collector (%d)", version, SCHEMA_VERSION);
-		return -1;
-	}
-	if (version != 0) {
-		snprintf(err, errlen, "database schema version %d has no "
-		    "migration path", version);
-		return -1;
-	}
-	if (exec(s, "BEGIN") != 0 || exec(s, schema_v1) != 0 ||
-	    exec(s, "PRAGMA user_version = 1") != 0 || exec(s, "COMMIT") != 0)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, errlen, "creating schema: %s", sqlite3_errmsg(s->db));
-	return -1;
-}
-
 static void *
 ckpt_main(void *arg)
 {
@@ -501,7 +434,7 @@ store_open(const char *path, int sync_full, char *err, size_t errlen)
 		    sqlite3_errmsg(s->db));
 		goto fail;
 	}
-	if (migrate(s, err, errlen) != 0)
+	if (schema_migrate(s->db, err, errlen) != 0)
 		goto fail;
 	db_sidecars_chgrp(path);
 	for (i = 0; i < ST_COUNT; i++) {

@@ -15,11 +15,12 @@
  * order (replay_sorted() sorts a file that is not) and analytics_flush()
  * closes the last hour and day at the end.
  *
- * The state lives in the collector's SQLite database, in tables this file
- * creates (docs/schema.md): an_entities and an_peers (baselines), an_seen
+ * The state lives in the collector's SQLite database, in tables of its
+ * schema (collector/schema.c, docs/schema.md, created by the store before
+ * the analytics start): an_entities and an_peers (baselines), an_seen
  * (first-seen names), an_meta (the clock), alerts and risk. Writes join
- * the open transaction - the scorer's batch live, the store's in a replay -
- * so they commit with what they account for.
+ * the open transaction - the scorer's batch live, the store's in a
+ * replay - so they commit with what they account for.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,58 +40,6 @@
 #include "leakwatch/xmalloc.h"
 
 #define ANALYTICS_GRACE_US (5LL * 60 * 1000000)	/* for late events */
-
-static const char *const schema =
-	"CREATE TABLE IF NOT EXISTS an_entities ("
-	" entity TEXT PRIMARY KEY,"
-	" state BLOB NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS an_peers ("
-	" grp TEXT PRIMARY KEY,"
-	" state BLOB NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS an_seen ("
-	" entity TEXT NOT NULL,"
-	" key TEXT NOT NULL,"
-	" grp TEXT NOT NULL,"
-	" first_ts INTEGER NOT NULL,"
-	" PRIMARY KEY (entity, key)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS an_seen_grp ON an_seen(grp);"
-	"CREATE TABLE IF NOT EXISTS an_meta ("
-	" key TEXT PRIMARY KEY,"
-	" value INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS alerts ("
-	" id TEXT PRIMARY KEY,"
-	" ts INTEGER NOT NULL,"
-	" last_ts INTEGER NOT NULL,"
-	" until_ts INTEGER NOT NULL,"
-	" employee TEXT NOT NULL,"
-	" rule TEXT NOT NULL,"
-	" severity TEXT NOT NULL,"
-	" score REAL NOT NULL,"
-	" summary TEXT NOT NULL,"
-	" evidence TEXT NOT NULL,"
-	" count INTEGER NOT NULL,"
-	" status TEXT NOT NULL DEFAULT 'open',"
-	" json TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS alerts_emp ON alerts(employee, rule, ts);"
-	"CREATE INDEX IF NOT EXISTS alerts_ts ON alerts(ts);"
-	/*
-	 * One b-tree, in the order readers want (an employee's events,
-	 * newest last): an INTEGER PRIMARY KEY table plus an index on
-	 * employee cost the scorer twice the inserts. Databases made
-	 * before keep their layout; both answer the same queries.
-	 */
-	"CREATE TABLE IF NOT EXISTS event_identity ("
-	" employee TEXT NOT NULL,"
-	" event_id INTEGER NOT NULL,"
-	" via TEXT NOT NULL,"
-	" mismatch INTEGER NOT NULL,"
-	" PRIMARY KEY (employee, event_id)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS risk ("
-	" employee TEXT NOT NULL,"
-	" rule TEXT NOT NULL,"
-	" value REAL NOT NULL,"
-	" ts INTEGER NOT NULL,"
-	" PRIMARY KEY (employee, rule)) WITHOUT ROWID;";
 
 /* Loads what the config names; shared by -t and start-up. */
 static int
@@ -211,7 +160,6 @@ analytics_new(const struct collector_config *cfg, struct sqlite3 *db,
     FILE *out, int replay, char *err, size_t errlen)
 {
 	struct analytics *an = xcalloc(1, sizeof(*an));
-	char *msg = NULL;
 	long long off;
 
 	an->db = db;
@@ -233,17 +181,6 @@ analytics_new(const struct collector_config *cfg, struct sqlite3 *db,
 	if (an->rules == NULL)
 		log_warnx("analytics: no rules (set rules or --rules DIR): "
 		    "nothing will alert");
-	if (db != NULL && sqlite3_exec(db, schema, NULL, NULL, &msg) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "analytics schema: %s", msg ? msg : "?");
-		sqlite3_free(msg);
-		analytics_free(an);
-		return NULL;
-	}
-	if (db != NULL && views_init(db, err, errlen) != 0) {
-		analytics_free(an);
-		return NULL;
-	}
 	views_employees(db, an->dir);
 	an->alerts = alerts_new(an);
 	an->clock = meta_get(an, "clock");

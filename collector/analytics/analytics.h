@@ -461,7 +461,6 @@ void		 alert_id(const char *employee, const char *rule,
 void		 alerts_free(struct alerts *);
 
 /* views.c: tables for readers (employees, an_daily) */
-int		 views_init(struct sqlite3 *, char *err, size_t errlen);
 void		 views_employees(struct sqlite3 *, const struct directory *);
 void		 views_day(struct analytics *, struct sqlite3 *,
 		    struct entity *, int64_t day_start_us);

@@ -6,6 +6,7 @@
  * the day's value of the headline features and the band their baseline
  * expected). Written by the analytics on the collector's one writer
  * connection, inside its transactions; never read back by the collector.
+ * The tables are collector/schema.c's, the readers' queries too.
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,36 +18,10 @@
 #include "leakwatch/log.h"
 #include "leakwatch/util.h"
 
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS employees ("
-	" employee TEXT PRIMARY KEY,"
-	" name TEXT, department TEXT, role TEXT, manager TEXT,"
-	" start TEXT, leave TEXT, service INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE IF NOT EXISTS an_daily ("
-	" employee TEXT NOT NULL,"
-	" day INTEGER NOT NULL,"
-	" feature TEXT NOT NULL,"
-	" value REAL NOT NULL,"
-	" lo REAL NOT NULL,"
-	" hi REAL NOT NULL,"
-	" PRIMARY KEY (employee, feature, day)) WITHOUT ROWID;";
-
 /* The features a reader charts: what the brief's analyst looks at. */
 static const int charted[] = {
 	FT_ROWS_SENSITIVE, FT_OUT_EXFIL, FT_ROWS, FT_QUERIES
 };
-
-int
-views_init(sqlite3 *db, char *err, size_t errlen)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, schema, NULL, NULL, &msg) == SQLITE_OK)
-		return 0;
-	snprintf(err, errlen, "views schema: %s", msg ? msg : "?");
-	sqlite3_free(msg);
-	return -1;
-}
 
 static void
 date_text(int64_t us, char *buf, size_t len)

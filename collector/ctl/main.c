@@ -14,9 +14,12 @@
  *
  * It is not a second collector: it never listens, never scores, and the
  * database writes it does (vacuum) are short transactions that interleave
- * with a running collector's (WAL, busy timeout). The collector re-reads
- * the secrets file on SIGHUP, which ctl tells the operator to send rather
- * than sending it itself. docs/operations.md is the manual.
+ * with a running collector's (WAL, busy timeout). It reads the database
+ * through the named queries of collector/schema.c and deletes through
+ * schema_purge_events(): no SQL of its own, and it never migrates. The
+ * collector re-reads the secrets file on SIGHUP, which ctl tells the
+ * operator to send rather than sending it itself. docs/operations.md is
+ * the manual.
  */
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -33,6 +36,7 @@
 #include <sqlite3.h>
 
 #include "../config.h"
+#include "../schema.h"
 #include "leakwatch/log.h"
 #include "leakwatch/proto.h"
 #include "leakwatch/util.h"
@@ -192,11 +196,17 @@ parse_args(struct ctl *c, int argc, char **argv)
 		usage(stderr, 2);
 }
 
+/*
+ * The database, refused when it is not one a collector made (version 0)
+ * or one newer than this program.
+ */
 static sqlite3 *
 open_db(const struct ctl *c, int writable)
 {
 	sqlite3 *db = NULL;
 	int flags = writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+	char err[256];
+	int v;
 
 	if (c->cfg.db == NULL) {
 		fprintf(stderr, "leakwatch-ctl: no database: give -c "
@@ -210,22 +220,13 @@ open_db(const struct ctl *c, int writable)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 10000);
+	if ((v = schema_read_version(db, err, sizeof(err))) <= 0) {
+		fprintf(stderr, "leakwatch-ctl: %s: %s\n", c->cfg.db, v < 0 ?
+		    err : "not a collector database");
+		sqlite3_close(db);
+		return NULL;
+	}
 	return db;
-}
-
-static int
-table_exists(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *st;
-	int found = 0;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE "
-	    "type = 'table' AND name = ?", -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found;
 }
 
 static void
@@ -262,10 +263,10 @@ scoring_backlog(sqlite3 *db)
 {
 	sqlite3_stmt *st;
 	long long v = -1;
+	char err[256];
 
-	if (!table_exists(db, "an_meta") || sqlite3_prepare_v2(db,
-	    "SELECT coalesce((SELECT max(id) FROM events), 0) - value FROM "
-	    "an_meta WHERE key = 'scored'", -1, &st, NULL) != SQLITE_OK)
+	if ((st = schema_prepare(db, SQ_SCORING_BACKLOG, err,
+	    sizeof(err))) == NULL)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
@@ -283,21 +284,17 @@ scoring_backlog(sqlite3 *db)
 static int
 cmd_agents(struct ctl *c)
 {
-	static const char *q = "SELECT a.agent, a.addr, a.connected, "
-	    "a.last_seen, a.version, a.clock_skew_ms, a.status, "
-	    "(SELECT count(*) FROM gaps g WHERE g.agent = a.agent), "
-	    "(SELECT count(*) FROM events e WHERE e.agent = a.agent) "
-	    "FROM agents a ORDER BY a.agent";
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	int64_t now = now_us();
 	long long backlog;
 	int bad = 0, n = 0, rc;
+	char err[256];
 
 	if ((db = open_db(c, 0)) == NULL)
 		return 1;
-	if (!table_exists(db, "agents") || sqlite3_prepare_v2(db, q, -1, &st,
-	    NULL) != SQLITE_OK) {
+	if ((st = schema_prepare(db, SQ_AGENT_HEALTH, err,
+	    sizeof(err))) == NULL) {
 		fprintf(stderr, "leakwatch-ctl: %s: not a collector database\n",
 		    c->cfg.db);
 		sqlite3_close(db);
@@ -630,12 +627,11 @@ load_keeps(sqlite3 *db, int64_t around, size_t *np)
 	struct keep *k = NULL;
 	sqlite3_stmt *st;
 	size_t n = 0, cap = 0, i, m;
+	char err[256];
 
 	*np = 0;
-	if (!table_exists(db, "alerts"))
-		return NULL;
-	if (sqlite3_prepare_v2(db, "SELECT ts, max(ts, last_ts) FROM alerts",
-	    -1, &st, NULL) != SQLITE_OK)
+	if ((st = schema_prepare(db, SQ_ALERT_SPANS, err, sizeof(err))) ==
+	    NULL)
 		return NULL;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (n == cap) {
@@ -661,53 +657,6 @@ load_keeps(sqlite3 *db, int64_t around, size_t *np)
 	return k;
 }
 
-/* Deletes (or counts) events in [from, to), in short transactions. */
-static int
-purge_range(sqlite3 *db, int64_t from, int64_t to, int dry, long long *total)
-{
-	static const char *del = "DELETE FROM events WHERE id IN (SELECT id "
-	    "FROM events WHERE ts >= ? AND ts < ? AND type <> 'alert' "
-	    "LIMIT ?)";
-	static const char *cnt = "SELECT count(*) FROM events WHERE ts >= ? "
-	    "AND ts < ? AND type <> 'alert'";
-	sqlite3_stmt *st;
-	int changed;
-
-	if (from >= to)
-		return 0;
-	if (sqlite3_prepare_v2(db, dry ? cnt : del, -1, &st, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	do {
-		sqlite3_bind_int64(st, 1, from);
-		sqlite3_bind_int64(st, 2, to);
-		if (!dry)
-			sqlite3_bind_int(st, 3, VACUUM_BATCH);
-		if (!dry && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL,
-		    NULL) != SQLITE_OK)
-			break;
-		switch (sqlite3_step(st)) {
-		case SQLITE_ROW:
-			*total += sqlite3_column_int64(st, 0);
-			changed = 0;
-			break;
-		case SQLITE_DONE:
-			changed = sqlite3_changes(db);
-			*total += changed;
-			break;
-		default:
-			changed = -1;
-			break;
-		}
-		sqlite3_reset(st);
-		if (!dry && sqlite3_exec(db, changed >= 0 ? "COMMIT" :
-		    "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
-			changed = -1;
-	} while (!dry && changed == VACUUM_BATCH);
-	sqlite3_finalize(st);
-	return changed < 0 ? -1 : 0;
-}
-
 static int
 cmd_vacuum(struct ctl *c)
 {
@@ -727,20 +676,16 @@ cmd_vacuum(struct ctl *c)
 	}
 	if ((db = open_db(c, !c->o.dry_run)) == NULL)
 		return 1;
-	if (!table_exists(db, "events")) {
-		fprintf(stderr, "leakwatch-ctl: %s: not a collector database\n",
-		    c->cfg.db);
-		sqlite3_close(db);
-		return 1;
-	}
 	cutoff = now_us() - keep_ms * 1000;
 	k = load_keeps(db, c->o.keep_around * 1000, &n);
 	for (i = 0; i < n && rc == 0 && k[i].from < cutoff; i++) {
-		rc = purge_range(db, from, k[i].from, c->o.dry_run, &deleted);
+		rc = schema_purge_events(db, from, k[i].from, VACUUM_BATCH,
+		    c->o.dry_run, &deleted);
 		from = k[i].to;
 	}
 	if (rc == 0 && from < cutoff)
-		rc = purge_range(db, from, cutoff, c->o.dry_run, &deleted);
+		rc = schema_purge_events(db, from, cutoff, VACUUM_BATCH,
+		    c->o.dry_run, &deleted);
 	free(k);
 	if (rc != 0) {
 		fprintf(stderr, "leakwatch-ctl: vacuum: %s\n",
@@ -753,10 +698,7 @@ cmd_vacuum(struct ctl *c)
 	    "spans around alerts)\n", c->o.dry_run ? "would delete" :
 	    "deleted", deleted, when, n);
 	if (c->o.compact && !c->o.dry_run) {
-		/* VACUUM needs the write lock for the whole rewrite */
-		if (sqlite3_exec(db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
-		    NULL, NULL) != SQLITE_OK) {
+		if (schema_compact(db) != 0) {
 			fprintf(stderr, "leakwatch-ctl: compact: %s\n",
 			    sqlite3_errmsg(db));
 			rc = 1;

@@ -5,7 +5,8 @@
  * first written to an outbox table in the collector's database; each
  * destination keeps a cursor (the last outbox row it handed to the
  * network) in the same database, so a restart resumes where it stopped.
- * Both live in the collector's database and are written through its one
+ * Both live in the collector's database (tables of collector/schema.c,
+ * there before the forwarder starts) and are written through its one
  * writer connection (see fwd_new()).
  * The outbox is bounded: rows every destination has sent are deleted, and
  * past `max` rows the oldest are dropped, counted and logged. It never
@@ -98,15 +99,6 @@ struct fwd {
 	struct event		*pump;
 	struct fwd_turn		 turn;	/* live: writes take turns */
 };
-
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS fwd_outbox ("
-	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" ts TEXT NOT NULL,"
-	" json TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS fwd_cursors ("
-	" dest TEXT PRIMARY KEY,"
-	" seq INTEGER NOT NULL);";
 
 static void	dest_pump(struct dest *);
 static void	dest_connect(struct dest *);
@@ -242,18 +234,6 @@ fwd_parse_url(const char *url, struct fwd_url *u, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
-}
-
-static int
-exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
-		return 0;
-	snprintf(err, errlen, "forward queue: %s", msg ? msg : "error");
-	sqlite3_free(msg);
-	return -1;
 }
 
 static int64_t
@@ -678,8 +658,7 @@ fwd_new(struct event_base *base, struct sqlite3 *db,
 	} else
 		f->base = base;
 	f->db = db;
-	if (exec(f->db, schema, err, errlen) != 0 ||
-	    sqlite3_prepare_v2(f->db, "INSERT INTO fwd_outbox(ts, json) "
+	if (sqlite3_prepare_v2(f->db, "INSERT INTO fwd_outbox(ts, json) "
 	    "VALUES (?, ?)", -1, &f->ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(f->db, "SELECT seq, json FROM fwd_outbox "
 	    "WHERE seq > ? ORDER BY seq LIMIT ?", -1, &f->sel, NULL) !=
@@ -687,9 +666,8 @@ fwd_new(struct event_base *base, struct sqlite3 *db,
 	    sqlite3_prepare_v2(f->db, "INSERT INTO fwd_cursors(dest, seq) "
 	    "VALUES (?, ?) ON CONFLICT(dest) DO UPDATE SET seq = "
 	    "excluded.seq", -1, &f->setcur, NULL) != SQLITE_OK) {
-		if (err[0] == '\0' || f->setcur == NULL)
-			snprintf(err, errlen, "forward queue: %s",
-			    sqlite3_errmsg(f->db));
+		snprintf(err, errlen, "forward queue: %s",
+		    sqlite3_errmsg(f->db));
 		fwd_free(f);
 		return NULL;
 	}

@@ -1,9 +1,12 @@
 /*
- * The TUI's model: every query the analyst's screens need, over a
- * read-only connection to the collector's database. WAL lets it read while
- * the collector writes; a busy timeout covers checkpoints. Tables written
- * by parts of the collector that are switched off (no analytics, no
- * directory) may be missing: a query on a missing table yields no rows,
+ * The TUI's model: what the analyst's screens need, read over a
+ * read-only connection to the collector's database through the named
+ * queries of the schema (collector/schema.c; the SQL and the tables are
+ * its, the rows' meaning for the screens is here). WAL lets it read while
+ * the collector writes; a busy timeout covers checkpoints. A database
+ * newer than this program is refused at open. Tables a collector has not
+ * made yet (an empty file, or one an older collector wrote and no new one
+ * has opened) may be missing: a query on a missing table yields no rows,
  * not an error, so the TUI still shows what there is. Lists are bounded by
  * the caller's array and by indexed LIMIT queries, so a database of ten
  * million events opens as fast as an empty one. No drawing here.
@@ -17,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "tui.h"
+#include "../schema.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
@@ -33,7 +37,7 @@ struct tui_model {
 	char		 err[256];
 };
 
-static sqlite3_stmt *prep(struct tui_model *, const char *);
+static sqlite3_stmt *prep(struct tui_model *, enum schema_query);
 static void	 latest_events(struct tui_model *, const char *,
 		    struct tui_person *);
 
@@ -79,7 +83,7 @@ struct tui_model *
 model_open(const char *path, char *err, size_t errlen)
 {
 	struct tui_model *m = xcalloc(1, sizeof(*m));
-	sqlite3_stmt *st;
+	char why[256];
 
 	m->path = xstrdup(path);
 	if (db_open(m) != 0) {
@@ -87,15 +91,12 @@ model_open(const char *path, char *err, size_t errlen)
 		model_close(m);
 		return NULL;
 	}
-	/* Opening is lazy in SQLite: make it read the file now. */
-	if (sqlite3_prepare_v2(m->db, "SELECT count(*) FROM sqlite_master",
-	    -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(m->db));
-		sqlite3_finalize(st);
+	/* Opening is lazy in SQLite: the version makes it read the file. */
+	if (schema_read_version(m->db, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
 		model_close(m);
 		return NULL;
 	}
-	sqlite3_finalize(st);
 	return m;
 }
 
@@ -130,9 +131,8 @@ model_refresh(struct tui_model *m)
 int64_t
 model_asof(struct tui_model *m, int64_t wall)
 {
-	static const char *const q[] = {
-		"SELECT max(last_ts) FROM alerts",
-		"SELECT max(ts) FROM events",
+	static const enum schema_query q[] = {
+		SQ_NEWEST_ALERT, SQ_NEWEST_EVENT
 	};
 	sqlite3_stmt *st;
 	int64_t newest = 0, v;
@@ -166,23 +166,14 @@ col_text(sqlite3_stmt *st, int i, char *out, size_t len)
 	snprintf(out, len, "%s", s == NULL ? "" : (const char *)s);
 }
 
-/* A prepared statement, or NULL when a table it needs does not exist. */
+/* A named query, or NULL when a table it needs does not exist. */
 static sqlite3_stmt *
-prep(struct tui_model *m, const char *sql)
+prep(struct tui_model *m, enum schema_query q)
 {
-	sqlite3_stmt *st = NULL;
-
-	if (m->db == NULL || sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) !=
-	    SQLITE_OK) {
-		if (m->db != NULL)
-			snprintf(m->err, sizeof(m->err), "%s",
-			    sqlite3_errmsg(m->db));
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	return st;
+	return schema_prepare(m->db, q, m->err, sizeof(m->err));
 }
 
+/* An "alert row" of the schema's queries (schema.h), in its order. */
 static void
 alert_row(sqlite3_stmt *st, struct tui_alert *a)
 {
@@ -200,43 +191,21 @@ alert_row(sqlite3_stmt *st, struct tui_alert *a)
 	col_text(st, 10, a->department, sizeof(a->department));
 }
 
-#define ALERT_COLS \
-	"a.id, a.ts, a.last_ts, a.employee, a.rule, a.severity, a.score, " \
-	"a.status, a.summary, a.count, "
-
 /*
  * Open alerts first, then by severity, then newest: what needs a decision
- * is at the top. The employees table (from the directory) may be absent,
- * so the department comes from a second, optional statement.
+ * is at the top (the order is the alert_list query's). The department
+ * comes from the employees table, which a database may lack: the query
+ * then falls back to alerts alone.
  */
 int
 model_alerts(struct tui_model *m, const struct tui_filter *f,
     struct tui_alert *out, size_t max)
 {
-	static const char *const q_dept =
-	    "SELECT " ALERT_COLS "e.department FROM alerts a LEFT JOIN "
-	    "employees e ON e.employee = a.employee ";
-	static const char *const q_plain =
-	    "SELECT " ALERT_COLS "'' FROM alerts a ";
-	static const char *const where =
-	    "WHERE (?1 = 0 OR a.status NOT LIKE 'closed%') AND "
-	    "(CASE a.severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 "
-	    "WHEN 'medium' THEN 1 ELSE 0 END) >= ?2 AND (?3 = '' OR "
-	    "instr(lower(a.employee || ' ' || a.rule || ' ' || a.summary || "
-	    "' ' || a.status), lower(?3)) > 0) ORDER BY "
-	    "(a.status NOT LIKE 'closed%') DESC, "
-	    "(CASE a.severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 "
-	    "WHEN 'medium' THEN 1 ELSE 0 END) DESC, a.last_ts DESC LIMIT ?4";
-	char sql[2048];
 	sqlite3_stmt *st;
 	int n = 0;
 
-	snprintf(sql, sizeof(sql), "%s%s", q_dept, where);
-	if ((st = prep(m, sql)) == NULL) {
-		snprintf(sql, sizeof(sql), "%s%s", q_plain, where);
-		if ((st = prep(m, sql)) == NULL)
-			return 0;
-	}
+	if ((st = prep(m, SQ_ALERT_LIST)) == NULL)
+		return 0;
 	sqlite3_bind_int(st, 1, f->open_only);
 	sqlite3_bind_int(st, 2, f->min_sev);
 	sqlite3_bind_text(st, 3, f->text, -1, SQLITE_STATIC);
@@ -273,8 +242,7 @@ series(struct tui_model *m, const char *employee, const char *feature,
 		memset(lo, 0, sizeof(double) * TUI_DAYS);
 	if (hi != NULL)
 		memset(hi, 0, sizeof(double) * TUI_DAYS);
-	if ((st = prep(m, "SELECT day, value, lo, hi FROM an_daily WHERE "
-	    "employee = ?1 AND feature = ?2 AND day > ?3")) == NULL)
+	if ((st = prep(m, SQ_EMPLOYEE_DAILY)) == NULL)
 		return;
 	sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, feature, -1, SQLITE_STATIC);
@@ -336,15 +304,7 @@ model_employees(struct tui_model *m, int64_t now, struct tui_employee *out,
 	sqlite3_stmt *st;
 	char emp[256];
 
-	st = prep(m, "SELECT employee, sum(value), max(ts), 0 FROM risk "
-	    "GROUP BY employee UNION ALL SELECT employee, 0, 0, count(*) "
-	    "FROM alerts WHERE status NOT LIKE 'closed%' GROUP BY employee "
-	    "ORDER BY 1");
-	if (st == NULL)
-		st = prep(m, "SELECT employee, 0, 0, count(*) FROM alerts "
-		    "WHERE status NOT LIKE 'closed%' GROUP BY employee ORDER "
-		    "BY 1");
-	if (st == NULL)
+	if ((st = prep(m, SQ_RISK_BY_EMPLOYEE)) == NULL)
 		return 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		col_text(st, 0, emp, sizeof(emp));
@@ -373,8 +333,7 @@ model_employees(struct tui_model *m, int64_t now, struct tui_employee *out,
 		series(m, out[i].employee, "out.exfil", now,
 		    out[i].bytes_out, NULL, NULL);
 		out[i].trend = trend(out[i].rows);
-		if ((st = prep(m, "SELECT name, department, role FROM "
-		    "employees WHERE employee = ?")) != NULL) {
+		if ((st = prep(m, SQ_EMPLOYEE)) != NULL) {
 			sqlite3_bind_text(st, 1, out[i].employee, -1,
 			    SQLITE_STATIC);
 			if (sqlite3_step(st) == SQLITE_ROW) {
@@ -409,9 +368,7 @@ model_agents(struct tui_model *m, int64_t now, struct tui_agent *out,
 	json_t *s, *c;
 	int n = 0;
 
-	if ((st = prep(m, "SELECT agent, addr, connected, last_seen, "
-	    "version, clock_skew_ms, status FROM agents ORDER BY agent")) ==
-	    NULL)
+	if ((st = prep(m, SQ_AGENTS)) == NULL)
 		return 0;
 	while ((size_t)n < max && sqlite3_step(st) == SQLITE_ROW) {
 		struct tui_agent *a = &out[n++];
@@ -451,8 +408,7 @@ model_person(struct tui_model *m, const char *employee, int64_t now,
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->employee, sizeof(p->employee), "%s", employee);
-	if ((st = prep(m, "SELECT name, department, role, manager, leave "
-	    "FROM employees WHERE employee = ?")) != NULL) {
+	if ((st = prep(m, SQ_EMPLOYEE)) != NULL) {
 		sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			col_text(st, 0, p->name, sizeof(p->name));
@@ -463,8 +419,7 @@ model_person(struct tui_model *m, const char *employee, int64_t now,
 		}
 		sqlite3_finalize(st);
 	}
-	if ((st = prep(m, "SELECT value, ts FROM risk WHERE employee = ?")) !=
-	    NULL) {
+	if ((st = prep(m, SQ_EMPLOYEE_RISK)) != NULL) {
 		sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
 		while (sqlite3_step(st) == SQLITE_ROW)
 			p->risk += decayed(sqlite3_column_double(st, 0),
@@ -474,9 +429,9 @@ model_person(struct tui_model *m, const char *employee, int64_t now,
 	series(m, employee, "rows.sensitive", now, p->rows, p->rows_lo,
 	    p->rows_hi);
 	series(m, employee, "out.exfil", now, p->bytes_out, NULL, NULL);
-	if ((st = prep(m, "SELECT " ALERT_COLS "'' FROM alerts a WHERE "
-	    "a.employee = ? ORDER BY a.last_ts DESC LIMIT 200")) != NULL) {
+	if ((st = prep(m, SQ_EMPLOYEE_ALERTS)) != NULL) {
 		sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, PERSON_ALERTS);
 		p->alerts = xcalloc(PERSON_ALERTS, sizeof(*p->alerts));
 		while (p->nalerts < PERSON_ALERTS &&
 		    sqlite3_step(st) == SQLITE_ROW) {
@@ -486,9 +441,9 @@ model_person(struct tui_model *m, const char *employee, int64_t now,
 		sqlite3_finalize(st);
 	}
 	latest_events(m, employee, p);
-	if ((st = prep(m, "SELECT key, first_ts FROM an_seen WHERE entity = ? "
-	    "ORDER BY first_ts DESC LIMIT 50")) != NULL) {
+	if ((st = prep(m, SQ_EMPLOYEE_FIRSTS)) != NULL) {
 		sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, PERSON_FIRSTS);
 		p->firsts = xcalloc(PERSON_FIRSTS, sizeof(*p->firsts));
 		while (p->nfirsts < PERSON_FIRSTS &&
 		    sqlite3_step(st) == SQLITE_ROW) {
@@ -575,12 +530,10 @@ latest_events(struct tui_model *m, const char *employee,
 {
 	sqlite3_stmt *st;
 
-	if ((st = prep(m, "SELECT e.ts, e.json FROM event_identity i JOIN "
-	    "events e ON e.id = i.event_id WHERE i.employee = ? AND e.type "
-	    "IN ('db.query', 'net.flow') ORDER BY i.event_id DESC LIMIT "
-	    "12")) == NULL)
+	if ((st = prep(m, SQ_EMPLOYEE_EVENTS)) == NULL)
 		return;
 	sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, PERSON_EVENTS);
 	p->events = xcalloc(PERSON_EVENTS, sizeof(*p->events));
 	while (p->nevents < PERSON_EVENTS && sqlite3_step(st) == SQLITE_ROW)
 		event_line((const char *)sqlite3_column_text(st, 1),
@@ -639,8 +592,7 @@ model_alert_page(struct tui_model *m, const char *id,
 	int found = 0;
 
 	memset(pg, 0, sizeof(*pg));
-	if ((st = prep(m, "SELECT " ALERT_COLS "'', a.evidence FROM alerts a "
-	    "WHERE a.id = ?")) == NULL)
+	if ((st = prep(m, SQ_ALERT)) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -656,9 +608,7 @@ model_alert_page(struct tui_model *m, const char *id,
 	sqlite3_finalize(st);
 	if (!found)
 		return -1;
-	if ((st = prep(m, "SELECT ts, analyst, action, status, "
-	    "coalesce(assignee, ''), coalesce(note, '') FROM triage_audit "
-	    "WHERE alert_id = ? ORDER BY seq")) != NULL) {
+	if ((st = prep(m, SQ_ALERT_AUDIT)) != NULL) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			if (pg->naudit % 16 == 0)

@@ -1,7 +1,8 @@
 /*
  * leakwatch-tui: the analyst's terminal on the collector host. This header
  * is the map of the program. The model (model.c) is the only code that
- * runs SQL, over a read-only connection to the collector's database; the
+ * reads the collector's database, over a read-only connection, through
+ * the named queries of the schema (../schema.h); the
  * drawing (draw.c) only turns model rows into ncurses calls; the
  * control client (ctl.c) sends triage actions to the collector's
  * control socket, so the TUI itself never writes the database;

@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "../../collector/schema.h"
 #include "../../collector/siem/siem.h"
 #include "leakwatch/conf.h"
 #include "leakwatch/event.h"
@@ -63,8 +64,8 @@ main(int argc, char **argv)
 	 * commits them (WAL, synchronous=NORMAL). */
 	if (sqlite3_open(db, &sdb) != SQLITE_OK ||
 	    sqlite3_exec(sdb, "PRAGMA journal_mode=WAL; PRAGMA synchronous="
-	    "NORMAL", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
+	    "NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
+	    schema_migrate(sdb, err, sizeof(err)) != 0) {
 		fprintf(stderr, "lwfwd: %s: %s\n", db, sqlite3_errmsg(sdb));
 		return 1;
 	}

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "../../collector/config.h"
+#include "../../collector/schema.h"
 #include "../../collector/analytics/analytics.h"
 #include "leakwatch/event.h"
 #include "leakwatch/util.h"
@@ -77,7 +78,8 @@ pipe_open_with(struct pipe *p, const char *rules, const char *dbpath,
 		conf_set(collector_keys, &p->cfg, "rules", path, p->err,
 		    sizeof(p->err));
 	}
-	if (dbpath != NULL && sqlite3_open(dbpath, &p->db) != SQLITE_OK)
+	if (dbpath != NULL && (sqlite3_open(dbpath, &p->db) != SQLITE_OK ||
+	    schema_migrate(p->db, p->err, sizeof(p->err)) != 0))
 		return -1;
 	p->out = open_memstream(&p->buf, &p->len);
 	p->an = analytics_new(&p->cfg, p->db, p->out, 1, p->err,

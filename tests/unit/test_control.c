@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "../../collector/collector.h"
+#include "../../collector/schema.h"
 
 static struct event_base *base;
 
@@ -91,9 +92,12 @@ test_triage(void)
 	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
 	snprintf(me, sizeof(me), "%s", pw ? pw->pw_name : "?");
 	REQUIRE(sqlite3_open(dbp, &db) == SQLITE_OK);
-	REQUIRE(sqlite3_exec(db, "CREATE TABLE alerts (id TEXT PRIMARY KEY, "
-	    "status TEXT NOT NULL DEFAULT 'open'); INSERT INTO alerts(id) "
-	    "VALUES ('a1'), ('a2')", NULL, NULL, NULL) == SQLITE_OK);
+	REQUIRE(schema_migrate(db, err, sizeof(err)) == 0);
+	REQUIRE(sqlite3_exec(db, "INSERT INTO alerts (id, ts, last_ts, "
+	    "until_ts, employee, rule, severity, score, summary, evidence, "
+	    "count, json) VALUES ('a1', 1, 1, 1, 'e', 'r', 'high', 80, 's', "
+	    "'{}', 1, '{}'), ('a2', 1, 1, 1, 'e', 'r', 'high', 80, 's', '{}', "
+	    "1, '{}')", NULL, NULL, NULL) == SQLITE_OK);
 	base = event_base_new();
 	ctl = control_new(base, sock, dbp, err, sizeof(err));
 	REQUIRE(ctl != NULL);

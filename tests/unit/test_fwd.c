@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <sqlite3.h>
 
+#include "../../collector/schema.h"
 #include "../../collector/siem/siem.h"
 #include "leakwatch/conf.h"
 #include "leakwatch/util.h"
@@ -91,7 +92,8 @@ fwd_open(const char *db, const char *url, long long max)
 	fmt_opts_defaults(&o);
 	o.hostname = "h";
 	o.procid = 1;
-	if (sqlite3_open(db, &conn) != SQLITE_OK)
+	if (sqlite3_open(db, &conn) != SQLITE_OK ||
+	    schema_migrate(conn, err, sizeof(err)) != 0)
 		abort();
 	f = fwd_new(NULL, conn, &urls, &o, max, err, sizeof(err));
 	if (f == NULL)

@@ -18,6 +18,7 @@
 
 #include "harness.h"
 #include "../../collector/collector.h"
+#include "../../collector/schema.h"
 #include "leakwatch/event.h"
 
 static char dbpath[512];
@@ -107,7 +108,7 @@ test_creates_schema_0640(void)
 	store_close(s);
 	REQUIRE(stat(dbpath, &sb) == 0);
 	CHECK_INT(sb.st_mode & 0777, 0640);	/* analysts read it */
-	CHECK_INT(query_ll(dbpath, "PRAGMA user_version"), 1);
+	CHECK_INT(query_ll(dbpath, "PRAGMA user_version"), SCHEMA_VERSION);
 	mode = query_text(dbpath, "PRAGMA journal_mode");
 	CHECK_STR(mode, "wal");
 	free(mode);
