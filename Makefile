@@ -69,7 +69,8 @@ DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev \
 	   mariadb-server mariadb-client rsyslog rsyslog-openssl time \
 	   libdbd-mariadb-perl tmux libpq-dev libmariadb-dev \
 	   postgresql-15-pgaudit nginx-light curl systemd logrotate \
-	   libpg-query-dev
+	   libpg-query-dev \
+	   cppcheck clang-tidy dnsmasq-base bind9-dnsutils
 
 .PHONY: all deps check test bench bench-detect fuzz demo install clean
 all: $(PROGS)
@@ -144,6 +145,19 @@ check: deps
 test:
 	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" testbins
 	sh tests/run.sh build-asan
+
+# The replay cases alone (tests/replay, docs/testing.md), and after a
+# change meant to alter the agent's events, their expected.jsonl
+# rewritten (the differences are printed; read them, then commit).
+REPLAY_BINS = build-asan/leakwatch-agent build-asan/tests/lwjsondiff
+.PHONY: replay replay-update
+replay:
+	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" $(REPLAY_BINS)
+	sh tests/replay/run.sh build-asan
+
+replay-update:
+	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" $(REPLAY_BINS)
+	sh tests/replay/run.sh build-asan --update
 
 bench: deps
 	$(MAKE) BUILD=build-bench CFLAGS="-O2 -g -DNDEBUG" testbins
