@@ -1414,7 +1414,8 @@ rules_load_dir(struct ruleset *rs, const char *dir,
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1)	/* qsort's base must not be NULL, even for 0 */
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n && rc == 0; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if ((f = fopen(path, "r")) == NULL) {

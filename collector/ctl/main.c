@@ -658,8 +658,11 @@ purge_range(sqlite3 *db, int64_t from, int64_t to, int dry, long long *total)
 		if (!dry)
 			sqlite3_bind_int(st, 3, VACUUM_BATCH);
 		if (!dry && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL,
-		    NULL) != SQLITE_OK)
+		    NULL) != SQLITE_OK) {
+			/* a failure, not the previous batch's count */
+			changed = -1;
 			break;
+		}
 		switch (sqlite3_step(st)) {
 		case SQLITE_ROW:
 			*total += sqlite3_column_int64(st, 0);
