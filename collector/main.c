@@ -88,6 +88,9 @@ parse_args(struct collector *co, int argc, char **argv)
 		exit(1);
 	}
 	for (i = 1; i < argc; i++) {
+		/* argv[i] is never NULL below argc; clang's analyzer takes
+		 * the NULL test of conf_path above as one of argv[i]. */
+		/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
 		if (strcmp(argv[i], "-c") == 0) {
 			i++;
 			continue;
