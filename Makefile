@@ -159,6 +159,14 @@ replay-update:
 	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" $(REPLAY_BINS)
 	sh tests/replay/run.sh build-asan --update
 
+# Lint (tests/lint.sh, run by tests/run.sh): the compiler flags of the
+# build, for the compilation database it writes for clang-tidy.
+.PHONY: lint lint-flags
+lint-flags:
+	@echo $(filter-out -MMD -MP,$(ALL_CFLAGS))
+lint:
+	sh tests/lint.sh
+
 bench: deps
 	$(MAKE) BUILD=build-bench CFLAGS="-O2 -g -DNDEBUG" testbins
 	sh tests/bench/run.sh build-bench
