@@ -121,6 +121,8 @@ $(BUILD)/tests/test_sqllex: LDLIBS += -lpg_query
 # linker routes those calls through wrappers the test defines.
 $(BUILD)/tests/test_detect: LDLIBS += \
 	-Wl,--wrap=calloc,--wrap=detect_day_close
+# test_pgqueue fails the PostgreSQL request queue's allocation.
+$(BUILD)/tests/test_pgqueue: LDLIBS += -Wl,--wrap=calloc
 $(BUILD)/tests/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/driver.o \
 		$(AGENT_A) $(COLL_LIBS)
 	@mkdir -p $(@D)
