@@ -86,7 +86,7 @@ one() {
 		return
 	fi
 	if [ $drc -eq 0 ]; then
-		echo "PASS: $name ($(grep -c . "$1") events)"
+		echo "PASS: $name (events: $(grep -c . "$1"))"
 	else
 		echo "FAIL: $name: output differs from expected.jsonl"
 		sed 's/^/  /' "$W/$c.diff"
