@@ -84,7 +84,8 @@ DEB_PKGS = build-essential pkg-config clang libclang-rt-14-dev \
 	   mariadb-server mariadb-client rsyslog rsyslog-openssl time \
 	   libdbd-mariadb-perl tmux libpq-dev libmariadb-dev \
 	   postgresql-15-pgaudit nginx-light curl systemd logrotate \
-	   man-db gawk libpg-query-dev
+	   man-db gawk libpg-query-dev \
+	   cppcheck clang-tidy dnsmasq-base bind9-dnsutils
 
 .PHONY: all deps check test bench bench-detect fuzz demo install clean FORCE
 all: $(PROGS)
@@ -149,6 +150,8 @@ $(BUILD)/tests/test_sqllex: LDLIBS += -lpg_query
 # linker routes those calls through wrappers the test defines.
 $(BUILD)/tests/test_detect: LDLIBS += \
 	-Wl,--wrap=calloc,--wrap=detect_day_close
+# test_pgqueue fails the PostgreSQL request queue's allocation.
+$(BUILD)/tests/test_pgqueue: LDLIBS += -Wl,--wrap=calloc
 $(BUILD)/tests/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/driver.o \
 		$(AGENT_A) $(COLL_LIBS)
 	@mkdir -p $(@D)
@@ -174,6 +177,27 @@ check:
 test:
 	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" testbins
 	sh tests/run.sh build-asan
+
+# The replay cases alone (tests/replay, docs/testing.md), and after a
+# change meant to alter the agent's events, their expected.jsonl
+# rewritten (the differences are printed; read them, then commit).
+REPLAY_BINS = build-asan/leakwatch-agent build-asan/tests/lwjsondiff
+.PHONY: replay replay-update
+replay:
+	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" $(REPLAY_BINS)
+	sh tests/replay/run.sh build-asan
+
+replay-update:
+	$(MAKE) BUILD=build-asan CFLAGS="$(SAN)" $(REPLAY_BINS)
+	sh tests/replay/run.sh build-asan --update
+
+# Lint (tests/lint.sh, run by tests/run.sh): the compiler flags of the
+# build, for the compilation database it writes for clang-tidy.
+.PHONY: lint lint-flags
+lint-flags:
+	@echo $(filter-out -MMD -MP,$(ALL_CFLAGS))
+lint:
+	sh tests/lint.sh
 
 bench:
 	$(MAKE) deps

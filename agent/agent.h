@@ -505,7 +505,7 @@ struct db_table;
 const struct db_proto *db_proto_lookup(const char *name);
 int		 db_ports(const struct agent_config *, struct db_port *,
 		    size_t *n, char *err, size_t errlen);
-struct db_table	*db_new(const struct agent_config *, db_emit_fn *,
+struct db_table	*db_new(const struct agent_config *, db_emit_fn *emit,
 		    void *arg, char *err, size_t errlen);
 int		 db_bpf(const struct db_table *, int vlan, char *buf,
 		    size_t len);

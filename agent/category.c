@@ -329,11 +329,12 @@ host_matches(const char *name, const char *suffix)
 	return n == s || name[n - s - 1] == '.';
 }
 
+/* app: the query's application, "Unknown" when nDPI named none. */
 static int
-is_dns(const struct cat_query *q)
+is_dns(const struct cat_query *q, const char *app)
 {
-	return master_is(q->app, q->master, "DNS") ||
-	    strcasecmp(q->app, "DNS") == 0 ||
+	return master_is(app, q->master, "DNS") ||
+	    strcasecmp(app, "DNS") == 0 ||
 	    (q->proto == 17 && (q->dport == 53 || q->sport == 53));
 }
 
@@ -359,7 +360,7 @@ rule_matches(const struct rule *r, const struct cat_query *q)
 	case R_RISK:
 		return r->risk < 64 && (q->risks >> r->risk) & 1;
 	case R_DNSNAME:
-		return q->server_name != NULL && is_dns(q) &&
+		return q->server_name != NULL && is_dns(q, app) &&
 		    dns_name_suspicious(q->server_name);
 	case R_UPLOAD:
 		if (strcasecmp(app, r->pattern) != 0 &&

@@ -991,7 +991,7 @@ stderr_record(struct pglog *g)
 	if ((off = stderr_prefix(g, &r, w)) < 0)
 		return;		/* not a session line */
 	w = g->scratch + g->reclen + 1024;	/* after match's */
-	if (r.client != NULL && *r.client != '\0') {
+	if (*r.client != '\0') {	/* never NULL: pglog_rec_defaults() */
 		pglog_fix_client(r.client, w, 64);
 		r.client = w;
 		w += strlen(w) + 1;

@@ -217,6 +217,10 @@ pg_q_push(struct pg_conn *c, enum pg_req_kind kind, struct pg_text *text,
 	if (c->q_len == c->q_cap && q_grow(c) == -1) {
 		cap_hit("request queue cap", "answers are attributed to "
 		    "nothing until the next ReadyForQuery");
+		/* The first allocation failed: no entry to mark lost, and
+		 * the answers find none (reported partial, as orphans). */
+		if (c->q_len == 0)
+			return;
 		r = pg_q_at(c, c->q_len - 1);
 		c->q_text -= r->charge;
 		pg_text_unref(r->text);

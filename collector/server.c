@@ -871,8 +871,8 @@ server_new(struct event_base *base, const struct collector_config *cfg,
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV;
-	rc = evutil_getaddrinfo(host[0] && strcmp(host, "*") ? host : NULL,
-	    port, &hints, &ai);
+	rc = evutil_getaddrinfo(host[0] != '\0' && strcmp(host, "*") != 0 ?
+	    host : NULL, port, &hints, &ai);
 	if (rc != 0) {
 		snprintf(err, errlen, "listen %s: %s", cfg->listen,
 		    evutil_gai_strerror(rc));

@@ -150,7 +150,7 @@ lw_event_view_init(struct lw_event_view *v, struct lw_event *ev,
 	v->len = len;
 	v->tab = lw_event_fields(sc.type);
 	o = v->buf;
-	for (i = 0; v->tab[i].name != NULL && i < EVENT_SCAN_FIELDS; i++) {
+	for (i = 0; i < EVENT_SCAN_FIELDS && v->tab[i].name != NULL; i++) {
 		struct lw_view_value *val = &v->val[i];
 
 		bit = (uint64_t)1 << i;
@@ -208,7 +208,7 @@ view_get(const struct lw_event_view *v, const char *key,
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	for (i = 0; v->tab[i].name != NULL && i < EVENT_SCAN_FIELDS; i++)
+	for (i = 0; i < EVENT_SCAN_FIELDS && v->tab[i].name != NULL; i++)
 		if (v->tab[i].name[0] == key[0] &&
 		    strcmp(v->tab[i].name, key) == 0) {
 			if (v->seen & (uint64_t)1 << i)

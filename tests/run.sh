@@ -1,6 +1,8 @@
 #!/bin/sh
 # Runs every test: the unit binaries, the fuzz targets over their regression
-# corpora, and the integration scripts, against the binaries in build dir $1.
+# corpora, the replay cases (tests/replay, one line per case), the lint
+# (tests/lint.sh: cppcheck and clang-tidy) and the integration scripts,
+# against the binaries in build dir $1.
 # Each test prints PASS:/FAIL:/SKIP: lines; the last line of the run is
 # "N passed, N failed, N skipped", which CI reads. Exit status is non-zero
 # if anything failed.
@@ -36,6 +38,10 @@ for f in "$BUILD"/tests/fuzz_*; do
 	n=$(basename "$f")
 	run "fuzz/$n" "$f" "$TOP/tests/fuzz/corpus/${n#fuzz_}"
 done
+run replay sh "$TOP/tests/replay/run.sh" "$BUILD"
+if [ -z "$LW_ONLY" ] || echo lint | grep -q "$LW_ONLY"; then
+	run lint sh "$TOP/tests/lint.sh"
+fi
 for s in "$TOP"/tests/integration/*.sh; do
 	[ -f "$s" ] || continue
 	if [ -n "$LW_ONLY" ] && ! echo "$s" | grep -q "$LW_ONLY"; then

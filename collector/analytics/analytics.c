@@ -670,7 +670,8 @@ replay_sorted(const char *path, char *tmp, size_t tmplen, char *err,
 		n++;
 		off += len;
 	}
-	qsort(ix, n, sizeof(*ix), cmp_line);
+	if (n > 1)	/* qsort's base must not be NULL, even for 0 */
+		qsort(ix, n, sizeof(*ix), cmp_line);
 	if (tmp[0] != '\0')
 		unlink(tmp);	/* the stdin copy stays open */
 	if ((out = tmpfile_named(tmp, tmplen)) == NULL) {

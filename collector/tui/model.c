@@ -323,7 +323,8 @@ model_employees(struct tui_model *m, int64_t now, struct tui_employee *out,
 		e->open_alerts += sqlite3_column_int64(st, 3);
 	}
 	sqlite3_finalize(st);
-	qsort(all, n, sizeof(*all), emp_cmp);
+	if (n > 1)	/* qsort's base must not be NULL, even for 0 */
+		qsort(all, n, sizeof(*all), emp_cmp);
 	if (n > max)
 		n = max;
 	for (i = 0; i < n; i++) {

@@ -122,14 +122,14 @@ int	sqltok_ident(const struct sqltok *, int fold, char *out,
 /*
  * Splitting a text of several statements (a PostgreSQL simple Query, a
  * MySQL multi-statement COM_QUERY): the next statement from *pos, as the
- * offset and length of its text (leading comments kept, blanks trimmed),
- * skipping statements without a token. 1, or 0 when none is left. A
- * statement ends at a ';' outside quotes, comments and MySQL executable
- * comments; in PostgreSQL also outside parentheses and BEGIN ATOMIC
- * bodies.
+ * offset (*pstart) and length (*plen) of its text (leading comments
+ * kept, blanks trimmed), skipping statements without a token. 1, or 0
+ * when none is left. A statement ends at a ';' outside quotes, comments
+ * and MySQL executable comments; in PostgreSQL also outside parentheses
+ * and BEGIN ATOMIC bodies.
  */
 int	sqlsplit_next(const char *, size_t, enum sql_dialect, size_t *pos,
-	    size_t *start, size_t *len);
+	    size_t *pstart, size_t *plen);
 
 /*
  * The command of one statement, fed its tokens in order with the depth

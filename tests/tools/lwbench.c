@@ -112,6 +112,7 @@ run(const char *path, struct row *rows, size_t n, size_t batch,
 	size_t i;
 	int64_t t0, t1, c0;
 
+	*cpu_row = 0;
 	snprintf(wal, sizeof(wal), "%s-wal", path);
 	unlink(path);
 	unlink(wal);
@@ -193,6 +194,7 @@ main(int argc, char **argv)
 	size_t cap = 0, n = 0, alloc = 0, i, batch;
 	ssize_t len;
 	double inl, bg, best, cpu_inl, cpu_bg;
+	int rc = 1;
 
 	if (argc != 5)
 		return 2;
@@ -206,38 +208,40 @@ main(int argc, char **argv)
 
 			alloc = alloc ? alloc * 2 : 1024;
 			if ((more = realloc(rows, alloc * sizeof(*rows))) ==
-			    NULL) {
-				free(rows);
-				return 1;
-			}
+			    NULL)
+				goto out;
 			rows = more;
 		}
 		if ((ev = lw_event_parse(line, (size_t)len - 1, err,
 		    sizeof(err))) == NULL) {
 			fprintf(stderr, "%s:%zu: %s\n", argv[1], n + 1, err);
-			return 1;
+			goto out;
 		}
 		if (lw_event_set_agent(ev, argv[4]) != 0 ||
 		    (rows[n].json = lw_event_encode(ev, &rows[n].len)) ==
-		    NULL)
-			return 1;
+		    NULL) {
+			lw_event_free(ev);
+			goto out;
+		}
 		rows[n].type = lw_event_type_name(ev->type);
 		rows[n].ts = ev->ts_us;
 		lw_event_free(ev);
 		n++;
 	}
-	fclose(f);
-	free(line);
 	if (n == 0)
-		return 1;
+		goto out;
 	if ((inl = run(argv[2], rows, n, batch, argv[4], 0, &cpu_inl)) < 0 ||
 	    (bg = run(argv[2], rows, n, batch, argv[4], 1, &cpu_bg)) < 0)
-		return 1;
+		goto out;
 	best = inl > bg ? inl : bg;
 	printf("%zu %.3f %.0f %.0f %.0f %.2f\n", n, (double)n / best, best,
 	    inl, bg, inl > bg ? cpu_inl : cpu_bg);
+	rc = 0;
+out:
+	fclose(f);
+	free(line);
 	for (i = 0; i < n; i++)
 		free(rows[i].json);
 	free(rows);
-	return 0;
+	return rc;
 }

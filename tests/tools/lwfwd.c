@@ -58,6 +58,7 @@ main(int argc, char **argv)
 	}
 	if (db == NULL || urls.n == 0 || i != argc) {
 		fprintf(stderr, "usage: lwfwd --db PATH --forward URL ...\n");
+		free(urls.v);
 		return 2;
 	}
 	/* Autocommit, each alert its own transaction, as the collector
@@ -67,12 +68,15 @@ main(int argc, char **argv)
 	    "NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
 	    schema_migrate(sdb, err, sizeof(err)) != 0) {
 		fprintf(stderr, "lwfwd: %s: %s\n", db, sqlite3_errmsg(sdb));
+		sqlite3_close(sdb);
+		free(urls.v);
 		return 1;
 	}
 	if ((f = fwd_new(NULL, sdb, &urls, &o, 100000, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "lwfwd: %s\n", err);
 		sqlite3_close(sdb);
+		free(urls.v);
 		return 1;
 	}
 	while ((n = getline(&line, &cap, stdin)) > 0) {

@@ -52,6 +52,20 @@ static const uint8_t tls_script[] = {
 static uint8_t	 hello_bytes[4096];
 static size_t	 hello_len;
 
+/* A decimal integer argument in [lo, hi], or -1. */
+static int
+int_arg(const char *s, int lo, int hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+		return -1;
+	return (int)v;
+}
+
 static int
 make_clienthello(void)
 {
@@ -191,13 +205,13 @@ main(int argc, char **argv)
 		    "bighello [per-address] [interval-ms]\n");
 		return 2;
 	}
-	port = atoi(argv[1]);
-	n = atoi(argv[2]);
-	secs = atoi(argv[3]);
+	port = int_arg(argv[1], 1, 65535);
+	n = int_arg(argv[2], 1, MAX_PEERS);
+	secs = int_arg(argv[3], 0, 86400);
 	mode = argv[4];
-	per = argc > 5 ? atoi(argv[5]) : 8;
-	interval = argc > 6 ? atoi(argv[6]) : 500;
-	if (n < 1 || n > MAX_PEERS || per < 1 || interval < 1)
+	per = argc > 5 ? int_arg(argv[5], 1, MAX_PEERS) : 8;
+	interval = argc > 6 ? int_arg(argv[6], 1, 3600000) : 500;
+	if (port < 0 || n < 0 || secs < 0 || per < 0 || interval < 0)
 		return 2;
 	if (strcmp(mode, "clienthello") == 0 && make_clienthello() != 0) {
 		fprintf(stderr, "lwloris: cannot make a ClientHello\n");

@@ -27,6 +27,7 @@
  * It is not a model of any real bank, and not tuned to make leakwatch
  * look good or bad: its numbers are the specification's.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -252,11 +253,20 @@ date_str(int64_t z, char *buf, size_t len)
 static int
 date_parse(const char *s, int64_t *z)
 {
-	int y, m, d;
-	char tail;
+	int y, m, d, i;
 
-	if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
-	    y < 1971 || y > 9000 || m < 1 || m > 12 || d < 1 || d > 31)
+	/* Exactly YYYY-MM-DD: digits where digits go, nothing after. */
+	for (i = 0; i < 10; i++)
+		if ((i == 4 || i == 7) ? s[i] != '-' :
+		    !isdigit((unsigned char)s[i]))
+			return -1;
+	if (s[10] != '\0')
+		return -1;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+	    (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1971 || y > 9000 || m < 1 || m > 12 || d < 1 || d > 31)
 		return -1;
 	*z = days_from_civil(y, m, d);
 	return 0;

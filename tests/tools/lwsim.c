@@ -1949,7 +1949,7 @@ set_param(const char *kv)
 	die("--set: unknown parameter %.*s", (int)n, kv);
 }
 
-static void
+static void __attribute__((noreturn))
 usage(void)
 {
 	size_t i;

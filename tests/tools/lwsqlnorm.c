@@ -149,7 +149,7 @@ main(int argc, char **argv)
 	FILE *f = stdin;
 	size_t i;
 	char sep = '\n';
-	int ch, bflag = 0;
+	int ch, bflag = 0, rc = 0;
 
 	while ((ch = getopt(argc, argv, "0bms:u:")) != -1) {
 		switch (ch) {
@@ -189,8 +189,10 @@ main(int argc, char **argv)
 		bench(&s, &o);
 	else {
 		for (i = 0; i < s.n; i++) {
-			if (sqlnorm(s.buf + s.off[i], s.slen[i], &o, &n) != 0)
-				return 1;
+			if (sqlnorm(s.buf + s.off[i], s.slen[i], &o, &n) != 0) {
+				rc = 1;
+				break;
+			}
 			print_one(&n);
 			sqlnorm_clear(&n);
 		}
@@ -198,5 +200,5 @@ main(int argc, char **argv)
 	free(s.buf);
 	free(s.off);
 	free(s.slen);
-	return 0;
+	return rc;
 }

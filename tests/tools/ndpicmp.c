@@ -19,6 +19,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,12 +176,47 @@ take_word(const char *s, char *out, size_t len)
 	return s;
 }
 
+/*
+ * ndpiReader's "P0 pkts/B0 bytes <-> P1 pkts/B1 bytes" (any word for the
+ * arrow) into cnt[4]; 0, or -1 when s does not start with that.
+ */
+static int
+parse_counts(const char *s, unsigned long long cnt[4])
+{
+	static const char *const unit[4] = {
+		" pkts/", " bytes", " pkts/", " bytes"
+	};
+	char *end;
+	size_t k;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		errno = 0;
+		cnt[i] = strtoull(s, &end, 10);
+		k = strlen(unit[i]);
+		if (errno != 0 || strncmp(end, unit[i], k) != 0)
+			return -1;
+		s = end + k;
+		if (i == 1) {	/* blanks, the arrow, blanks */
+			while (*s == ' ')
+				s++;
+			while (*s != '\0' && *s != ' ')
+				s++;
+			while (*s == ' ')
+				s++;
+		}
+	}
+	return 0;
+}
+
 static int
 read_ndpi(const char *path)
 {
 	char line[8192], proto[16], a[80], arrow[8], b[80];
 	const char *s, *q;
-	unsigned long long p0, b0, p1, b1;
+	unsigned long long p0, b0, p1, b1, cnt[4];
 	unsigned vlan;
 	struct ent *e;
 	FILE *f;
@@ -213,9 +249,12 @@ read_ndpi(const char *path)
 		q = strstr(s, " pkts/");
 		while (q != NULL && q > s && isdigit((unsigned char)q[-1]))
 			q--;
-		if (q == NULL || sscanf(q, "%llu pkts/%llu bytes %*s %llu "
-		    "pkts/%llu bytes", &p0, &b0, &p1, &b1) != 4)
+		if (q == NULL || parse_counts(q, cnt) != 0)
 			continue;
+		p0 = cnt[0];
+		b0 = cnt[1];
+		p1 = cnt[2];
+		b1 = cnt[3];
 		e = lookup(proto, vlan, a, b, &swap);
 		e->in_ndpi = 1;
 		e->n_pkts[swap] += p0;
