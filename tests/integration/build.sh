@@ -3,7 +3,7 @@
 # Those targets run `make deps` and then build, so nothing the build needs
 # from a package may be looked up when make reads the Makefile: the
 # pkg-config answers must come from the make that compiles, started after
-# deps. Here a stub pkg-config on PATH finds nothing (or, where said, a
+# deps. Here a pkg-config of the test's own on PATH finds nothing (or, where said, a
 # marker), and dry runs (`make -n`, sub-makes replaced by `echo`) show who
 # asks it and when. Optionally (LW_FRESH_ROOT=1, as root, with debootstrap
 # and a Debian mirror) the real thing: `make demo` in a clean Debian 12
@@ -18,12 +18,12 @@ verdict() {
 mkdir -p "$T/bin"
 cat >"$T/bin/pkg-config" <<'EOF'
 #!/bin/sh
-# test stub: logs every question; answers only once "installed"
+# the test's pkg-config: logs every question; answers only once "installed"
 echo "$*" >>"$PC_LOG"
 [ -f "$PC_OK" ] || exit 1
 case "$1" in
---cflags) echo "-DLW_STUB_CFLAGS" ;;
---libs) echo "-lLW_STUB_LIBS" ;;
+--cflags) echo "-DLW_PKGCONF_CFLAGS" ;;
+--libs) echo "-lLW_PKGCONF_LIBS" ;;
 esac
 EOF
 chmod +x "$T/bin/pkg-config"
@@ -31,7 +31,7 @@ PC_LOG="$T/pc.log"
 PC_OK="$T/pc.ok"
 export PC_LOG PC_OK
 
-# dry MAKE-ARGS... : make -n in the source tree with the stub first on
+# dry MAKE-ARGS... : make -n in the source tree with that pkg-config first on
 # PATH, outside any make that runs this suite; output in $T/out.
 dry() {
 	: >"$PC_LOG"
@@ -76,10 +76,10 @@ nc=$(grep -c -- ' -c -o ' "$T/out")
 [ $rc -eq 0 ] && [ "$nc" -ge 50 ]
 verdict build_dry_run_ok $? "exit $rc, $nc compiles"
 check every_compile_has_cflags [ "$(grep -- ' -c -o ' "$T/out" |
-    grep -vc -- '-DLW_STUB_CFLAGS')" = 0 ]
+    grep -vc -- '-DLW_PKGCONF_CFLAGS')" = 0 ]
 nl=$(grep -c -- "-o $T/b/leakwatch-" "$T/out")
 [ "$nl" = 4 ] && [ "$(grep -- "-o $T/b/leakwatch-" "$T/out" |
-    grep -vc -- '-lLW_STUB_LIBS')" = 0 ]
+    grep -vc -- '-lLW_PKGCONF_LIBS')" = 0 ]
 verdict every_link_has_libs $? "$nl program links"
 [ "$(sort "$PC_LOG" | uniq -d | wc -l)" = 0 ] && [ "$(wc -l <"$PC_LOG")" = 3 ]
 verdict pkg_config_asked_once $? "$(wc -l <"$PC_LOG") questions"
@@ -91,7 +91,7 @@ check datadir_compiled_in grep -q -- "-DLW_DATADIR='\"/opt/lwx/share/leakwatch\"
 env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS PATH="$T/bin:$PATH" \
     make --no-print-directory -n -B -C "$LW_TOP" check >"$T/out" 2>&1
 check check_sub_make_has_cflags [ "$(grep -- ' -c -o build-asan/' \
-    "$T/out" | grep -c -- '-DLW_STUB_CFLAGS')" -ge 50 ]
+    "$T/out" | grep -c -- '-DLW_PKGCONF_CFLAGS')" -ge 50 ]
 
 # The real thing, in a throw-away Debian 12 root (opt-in: many minutes).
 fresh_root() {
