@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "leakwatch/text.h"
 #include "leakwatch/util.h"
 
 int64_t
@@ -368,33 +369,14 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /*
- * Invariant: the output always ends in NUL, and a cut is always marked by
- * "...", so a truncated value never looks complete in a log line.
+ * For log lines: lib/text.c's rules, with a backslash escaped too, so a
+ * line reads back unambiguously. Kept as a name of its own because log
+ * calls read better with it; the rules live in one place.
  */
 void
 str_vis(const void *in, size_t inlen, char *out, size_t outlen)
 {
-	const unsigned char *p = in;
-	size_t i, o = 0, w, more;
-
-	if (outlen == 0)
-		return;
-	for (i = 0; i < inlen; i++) {
-		w = (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') ? 1 : 4;
-		more = i + 1 < inlen ? 3 : 0;
-		if (o + w + more >= outlen)
-			break;
-		if (w == 1)
-			out[o++] = (char)p[i];
-		else
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x",
-			    p[i]);
-	}
-	if (i < inlen && o + 3 < outlen) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
+	text_vis(in, inlen, out, outlen, TEXT_BACKSLASH);
 }
 
 /*
