@@ -34,6 +34,7 @@
 #include "leakwatch/jsonw.h"
 #include "leakwatch/log.h"
 #include "leakwatch/sqlnorm.h"
+#include "leakwatch/text.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
@@ -336,6 +337,9 @@ endpoint_str(uint8_t ipver, const uint8_t *addr, uint16_t port, char *buf,
  */
 static struct jsonw db_w;
 
+/* The longest text field put_text() escapes (app_name, end_user). */
+#define DB_TEXT_VIS_MAX		256
+
 /* Cut at max bytes on a character boundary, so the schema bound holds. */
 static size_t
 wire_cut(const char *s, size_t len, size_t max)
@@ -390,12 +394,38 @@ put_wire(struct jsonw *w, const char *key, const char *s, size_t len,
 	free(copy);
 }
 
+/*
+ * A name or label taken from the wire or a log (user, database,
+ * application, client attributes, a failed login's user name) made safe
+ * before it enters the event: control characters and invalid UTF-8 are
+ * escaped by text_vis() (lib/text.c), cut to max with "..." if the
+ * escapes make it longer. So an ESC or a CR LF never reaches a terminal
+ * or a syslog message, and the event is kept: the collector refuses raw
+ * control characters in these fields (docs/events.md). Clean text, all
+ * but a hostile client's, is written as it is.
+ */
+static void
+put_text(struct jsonw *w, const char *key, const char *s, size_t len,
+    size_t max)
+{
+	char vis[DB_TEXT_VIS_MAX + 1];
+	size_t n;
+
+	if (text_is_clean(s, len)) {
+		put_wire(w, key, s, len, max);
+		return;
+	}
+	n = text_vis(s, len, vis, (max < DB_TEXT_VIS_MAX ? max :
+	    DB_TEXT_VIS_MAX) + 1, 0);
+	jsonw_strn(w, key, vis, n);
+}
+
 static void
 set_str(struct jsonw *w, const char *key, const char *s, size_t max)
 {
 	if (s == NULL || *s == '\0')
 		return;
-	put_wire(w, key, s, strlen(s), max);
+	put_text(w, key, s, strlen(s), max);
 }
 
 static void
@@ -561,7 +591,7 @@ db_query_event(const struct agent_config *cfg,
 	set_str(w, "client", info->client, 64);
 	set_str(w, "session_id", info->session_id, 64);
 	/* Required: empty when the start-up message was not captured. */
-	put_wire(w, "db_user", info->db_user, strlen(info->db_user), 128);
+	put_text(w, "db_user", info->db_user, strlen(info->db_user), 128);
 	set_str(w, "database", info->database, 128);
 	set_str(w, "app_name", info->app_name, 256);
 	set_str(w, "end_user", end_user, DB_END_USER_MAX);

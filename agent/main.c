@@ -30,6 +30,7 @@
 #include "agent.h"
 #include "leakwatch/event.h"
 #include "leakwatch/log.h"
+#include "leakwatch/text.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
@@ -353,7 +354,7 @@ status_json(struct agent *ag, size_t *len)
 	struct source_stats st;
 	uint64_t read = 0, errors = 0, pkts = 0, drops = 0, evicted = 0;
 	json_t *o, *srcs;
-	char ts[TS_STRLEN], *s;
+	char ts[TS_STRLEN], *s, *name, *version;
 	size_t i;
 
 	spool_stats(ag->spool, &ss);
@@ -370,9 +371,12 @@ status_json(struct agent *ag, size_t *len)
 		    ag->sources[i])));
 	}
 	ts_format(now_us(), ts, sizeof(ts));
+	/* Made safe like every decoded name (lib/text.c), though ours. */
+	name = text_vis_dup(ag->cfg.name, 0);
+	version = text_vis_dup(LEAKWATCH_VERSION, 0);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, "
 	    "s:I, s:I, s:I, s:o}", "type", "agent.status", "ts", ts,
-	    "agent", ag->cfg.name, "version", LEAKWATCH_VERSION,
+	    "agent", name, "version", version,
 	    "instance", spool_instance(ag->spool),
 	    "uptime_s", (json_int_t)((mono_ms() - ag->started_ms) / 1000),
 	    "spool_events", (json_int_t)ss.events,
@@ -383,6 +387,8 @@ status_json(struct agent *ag, size_t *len)
 	    "events_acked", (json_int_t)us.acked,
 	    "parse_errors", (json_int_t)errors,
 	    "sources", srcs);
+	free(name);
+	free(version);
 	if (o == NULL)
 		return NULL;
 	if (pkts != 0 || drops != 0 || evicted != 0)

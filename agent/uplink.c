@@ -26,6 +26,7 @@
 #include "agent.h"
 #include "leakwatch/log.h"
 #include "leakwatch/proto.h"
+#include "leakwatch/text.h"
 #include "leakwatch/tls.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"

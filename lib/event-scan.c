@@ -23,6 +23,7 @@
 
 #include "leakwatch/event-schema.h"
 #include "leakwatch/event-scan.h"
+#include "leakwatch/text.h"
 #include "leakwatch/util.h"
 
 /* 16 decimal digits hold every value up to 2^53 - 1. */
@@ -39,6 +40,7 @@ struct str {
 	size_t		 rawlen;
 	size_t		 declen;	/* bytes after unescaping */
 	int		 escaped;
+	int		 ctl;		/* an escape that decodes to a control */
 };
 
 static void
@@ -81,6 +83,7 @@ scan_string(struct scan *s, struct str *out)
 	out->raw = (const char *)p;
 	out->declen = 0;
 	out->escaped = 0;
+	out->ctl = 0;
 	for (;;) {
 		/*
 		 * The common case: a run of printable ASCII, eight bytes at a
@@ -130,6 +133,7 @@ scan_string(struct scan *s, struct str *out)
 		case 'n':
 		case 'r':
 		case 't':
+			out->ctl = 1;
 			p += 2;
 			out->declen++;
 			continue;
@@ -143,6 +147,8 @@ scan_string(struct scan *s, struct str *out)
 		p += 6;
 		if (cp == 0 || (cp >= 0xdc00 && cp <= 0xdfff))
 			return -1;
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			out->ctl = 1;
 		if (cp >= 0xd800 && cp <= 0xdbff) {
 			if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
 			    hex4(p + 2, &lo) != 0 || lo < 0xdc00 ||
@@ -321,6 +327,14 @@ scan_field(struct scan *s, const struct event_field *f, size_t idx,
 			return check_ts(&v, idx == EVENT_FIELD_TS ?
 			    &out->ts_us : &scratch);
 		if (v.declen > f->maxlen)
+			return -1;
+		/*
+		 * A name holds no control character (FIELD_TEXT): none
+		 * escaped, and none raw (DEL, C1), which the raw bytes show
+		 * since every escape is printable ASCII.
+		 */
+		if ((f->flags & FIELD_TEXT) && (v.ctl ||
+		    !text_is_clean(v.raw, v.rawlen)))
 			return -1;
 		if (idx == EVENT_FIELD_AGENT && !v.escaped) {
 			out->agent = v.raw;

@@ -23,6 +23,7 @@
 #define F_END			{ NULL, FIELD_STR, 0, 0, 0, NULL }
 
 #define REQ	FIELD_REQUIRED
+#define TXT	FIELD_TEXT
 
 /* Indexed by enum event_type; also the values of the `type` field. */
 static const char *const type_names[] = {
@@ -61,13 +62,13 @@ static const char *const severities[] = {
 static const struct event_field db_query_fields[] = {
 	COMMON_FIELDS,
 	F_ENUM("db_system", REQ, db_systems),
-	F_STR("server", 0, 64),
-	F_STR("client", 0, 64),
-	F_STR("session_id", 0, 64),
-	F_STR("db_user", REQ, 128),
-	F_STR("database", 0, 128),
-	F_STR("app_name", 0, 256),
-	F_STR("end_user", 0, 256),
+	F_STR("server", TXT, 64),
+	F_STR("client", TXT, 64),
+	F_STR("session_id", TXT, 64),
+	F_STR("db_user", REQ | TXT, 128),
+	F_STR("database", TXT, 128),
+	F_STR("app_name", TXT, 256),
+	F_STR("end_user", TXT, 256),
 	F_STR("command", REQ, 32),
 	F_STR("statement", 0, 16384),
 	F_HEX("fingerprint", 0, 16),
@@ -79,7 +80,7 @@ static const struct event_field db_query_fields[] = {
 	F_UINT("duration_us", 0, EVENT_UINT_MAX),
 	F_ENUM("status", REQ, statuses),
 	F_BOOL("partial"),
-	F_STR("error_code", 0, 16),
+	F_STR("error_code", TXT, 16),
 	F_ENUM("source", 0, sources),
 	F_END
 };
@@ -88,14 +89,14 @@ static const struct event_field db_session_fields[] = {
 	COMMON_FIELDS,
 	F_ENUM("db_system", REQ, db_systems),
 	F_ENUM("action", REQ, actions),
-	F_STR("server", 0, 64),
-	F_STR("client", 0, 64),
-	F_STR("session_id", 0, 64),
-	F_STR("db_user", 0, 128),
-	F_STR("database", 0, 128),
-	F_STR("app_name", 0, 256),
+	F_STR("server", TXT, 64),
+	F_STR("client", TXT, 64),
+	F_STR("session_id", TXT, 64),
+	F_STR("db_user", TXT, 128),
+	F_STR("database", TXT, 128),
+	F_STR("app_name", TXT, 256),
 	F_UINT("duration_us", 0, EVENT_UINT_MAX),
-	F_STR("error_code", 0, 16),
+	F_STR("error_code", TXT, 16),
 	F_ENUM("source", 0, sources),
 	F_END
 };
@@ -112,7 +113,7 @@ static const struct event_field net_flow_fields[] = {
 	F_STR("app", 0, 64),
 	F_STR("category", 0, 32),
 	F_STR("ndpi_category", 0, 64),
-	F_STR("server_name", 0, 256),
+	F_STR("server_name", TXT, 256),
 	F_UINT("bytes_out", REQ, EVENT_UINT_MAX),
 	F_UINT("bytes_in", REQ, EVENT_UINT_MAX),
 	F_UINT("pkts_out", 0, EVENT_UINT_MAX),
@@ -143,7 +144,7 @@ static const struct event_field alert_fields[] = {
 
 static const struct event_field agent_status_fields[] = {
 	COMMON_FIELDS,
-	F_STR("version", REQ, 32),
+	F_STR("version", REQ | TXT, 32),
 	F_HEX("instance", 0, 32),
 	F_UINT("uptime_s", 0, EVENT_UINT_MAX),
 	F_UINT("spool_events", 0, EVENT_UINT_MAX),

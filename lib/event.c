@@ -20,6 +20,7 @@
 
 #include "leakwatch/event.h"
 #include "leakwatch/event-scan.h"
+#include "leakwatch/text.h"
 #include "leakwatch/util.h"
 
 /* Field and type names are echoed in errors only when short and plain. */
@@ -119,6 +120,24 @@ check_string(const json_t *v, size_t maxlen, const char *name,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A name field (FIELD_TEXT) holds no control character: the agent
+ * escapes them (lib/text.c) before it builds an event, so a raw ESC or
+ * CR LF here comes from an agent that does not, and is refused rather
+ * than stored for a terminal or a SIEM to obey.
+ */
+static int
+check_text(const struct event_field *f, const json_t *v, char *err,
+    size_t errlen)
+{
+	if (!(f->flags & FIELD_TEXT) ||
+	    text_is_clean(json_string_value(v), json_string_length(v)))
+		return 0;
+	seterr(err, errlen, "field \"%s\": contains a control character",
+	    f->name);
+	return -1;
 }
 
 static int
@@ -407,7 +426,9 @@ check_field(const struct event_field *f, const json_t *v, int64_t *ts,
 			return check_hex(f, v, err, errlen);
 		if (f->kind == FIELD_TS)
 			return check_ts(f, v, ts, err, errlen);
-		return check_string(v, f->maxlen, f->name, "", err, errlen);
+		if (check_string(v, f->maxlen, f->name, "", err, errlen) != 0)
+			return -1;
+		return check_text(f, v, err, errlen);
 	case FIELD_UINT:
 		return check_uint(f->name, v, f->max, "", err, errlen);
 	case FIELD_NUM:

@@ -148,3 +148,13 @@ text_is_clean(const void *in, size_t inlen)
 	}
 	return 1;
 }
+
+/*
+ * Log lines keep their own short name for the same rules, with a
+ * backslash escaped too so a line reads back unambiguously.
+ */
+void
+str_vis(const void *in, size_t inlen, char *out, size_t outlen)
+{
+	text_vis(in, inlen, out, outlen, TEXT_BACKSLASH);
+}

@@ -1,7 +1,7 @@
 /*
  * Helpers both programs use: timestamps, address and number parsing, hex,
- * hashing, error messages and escaping of untrusted bytes for logs. Pure
- * functions except the clocks and random_bytes().
+ * hashing, error messages and checksums (escaping untrusted bytes is
+ * lib/text.c). Pure functions except the clocks and random_bytes().
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,7 +15,6 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "leakwatch/text.h"
 #include "leakwatch/util.h"
 
 int64_t
@@ -366,17 +365,6 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-/*
- * For log lines: lib/text.c's rules, with a backslash escaped too, so a
- * line reads back unambiguously. Kept as a name of its own because log
- * calls read better with it; the rules live in one place.
- */
-void
-str_vis(const void *in, size_t inlen, char *out, size_t outlen)
-{
-	text_vis(in, inlen, out, outlen, TEXT_BACKSLASH);
 }
 
 /*

@@ -39,6 +39,7 @@
 #include "../schema.h"
 #include "leakwatch/log.h"
 #include "leakwatch/proto.h"
+#include "leakwatch/text.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 

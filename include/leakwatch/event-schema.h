@@ -51,6 +51,14 @@ enum event_kind {
 };
 
 #define FIELD_REQUIRED	0x1
+/*
+ * A FIELD_STR that names someone or something (user, database,
+ * application, host, version): also no control characters - C0, DEL,
+ * C1 - which is what text_is_clean() (leakwatch/text.h) checks. The agent
+ * escapes them before an event is built, so a raw one means an agent
+ * that does not (docs/events.md).
+ */
+#define FIELD_TEXT	0x2
 
 struct event_field {
 	const char	 *name;

@@ -44,4 +44,7 @@ char	*text_vis_dup(const char *s, int flags);
  */
 int	 text_is_clean(const void *in, size_t inlen);
 
+/* For log lines: text_vis() with TEXT_BACKSLASH. */
+void	 str_vis(const void *in, size_t inlen, char *out, size_t outlen);
+
 #endif

@@ -51,12 +51,6 @@ int	 ct_streq(const char *a, const char *b);	/* constant time */
 void	 seterr(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
-/*
- * A printable, escaped copy of untrusted bytes for log lines: text_vis()
- * (leakwatch/text.h) with TEXT_BACKSLASH.
- */
-void	 str_vis(const void *in, size_t inlen, char *out, size_t outlen);
-
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
 /* The same without the CPU's instruction (what crc32c() uses without it). */
 uint32_t crc32c_soft(uint32_t crc, const void *buf, size_t len);

@@ -22,6 +22,7 @@
 #include <openssl/ssl.h>
 
 #include "leakwatch/proto.h"
+#include "leakwatch/text.h"
 #include "leakwatch/util.h"
 
 struct peer {

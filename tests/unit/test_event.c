@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "leakwatch/event.h"
+#include "leakwatch/event-scan.h"
 
 #define TS_TEXT		"2026-11-22T10:00:00.123456Z"
 /* 2026-11-22 is day 20779 after 1970-01-01: 20779 * 86400 + 10 * 3600. */
@@ -508,6 +509,91 @@ test_nul_in_string(void)
 	json_object_setn_new(m, "rows\0x", 6, json_integer(1));
 	CHECK_INT(try_obj(m, err, sizeof(err)), -1);
 	CHECK_STR(err, "unknown field for db.query");
+}
+
+/*
+ * Names (FIELD_TEXT) refuse control characters - ESC, CR LF, DEL, C1 -
+ * escaped in the JSON or raw, through the DOM validator and the scanner
+ * alike; other strings (the statement) and printable UTF-8 names pass.
+ */
+static int
+text_verdict(const char *type_fields, const char *name, const char *json_val,
+    char *err, size_t errlen)
+{
+	struct lw_event_scan sc;
+	struct lw_event *ev;
+	char buf[1024];
+	int dom, scan;
+
+	snprintf(buf, sizeof(buf), "{\"type\":%s,\"%s\":\"%s\"}",
+	    type_fields, name, json_val);
+	err[0] = '\0';
+	ev = lw_event_parse(buf, strlen(buf), err, errlen);
+	dom = ev != NULL ? 0 : -1;
+	lw_event_free(ev);
+	scan = lw_event_scan(buf, strlen(buf), &sc);
+	/* The scanner may only say yes where the DOM does. */
+	if (scan == 0 && dom != 0)
+		FAILF("scanner accepts %s=\"%s\", the validator does not",
+		    name, json_val);
+	return dom;
+}
+
+#define Q_FIELDS	"\"db.query\",\"ts\":\"" TS_TEXT "\"," \
+	"\"db_system\":\"postgresql\",\"command\":\"SELECT\"," \
+	"\"status\":\"ok\",\"db_user\":\"u\""
+#define S_FIELDS	"\"agent.status\",\"ts\":\"" TS_TEXT "\""
+#define F_FIELDS	"\"net.flow\",\"ts\":\"" TS_TEXT "\"," \
+	"\"flow_id\":\"f\",\"src\":\"10.0.0.1\",\"dst\":\"10.0.0.2\"," \
+	"\"l4\":\"tcp\",\"bytes_out\":1,\"bytes_in\":1"
+
+static void
+test_text_fields(void)
+{
+	static const char *const bad[] = {
+		"\\u001b[2J", "a\\r\\nb", "\\t", "\\b", "\\f",
+		"x\\n<13>1 - forged", "\\u007f", "\x7f", "\\u009b",
+		"\xc2\x9b", "\xc2\x85", "\\u0085"
+	};
+	static const char *const names[] = {
+		"app_name", "database", "end_user", "server", "client",
+		"session_id", "error_code"
+	};
+	char err[256];
+	size_t i, k;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+			if (text_verdict(Q_FIELDS, names[k], bad[i], err,
+			    sizeof(err)) == 0)
+				FAILF("%s=\"%s\" accepted", names[k], bad[i]);
+		}
+		CHECK_INT(text_verdict(S_FIELDS, "version", bad[i], err,
+		    sizeof(err)), -1);
+		CHECK_STR(err, "field \"version\": contains a control "
+		    "character");
+		CHECK_INT(text_verdict(F_FIELDS, "server_name", bad[i], err,
+		    sizeof(err)), -1);
+		CHECK_STR(err, "field \"server_name\": contains a control "
+		    "character");
+	}
+	/* db_user comes first in Q_FIELDS: the second one is a duplicate. */
+	CHECK_INT(try_with(EVENT_DB_QUERY, "db_user",
+	    json_string("\x1b]0;x\x07"), err, sizeof(err)), -1);
+	CHECK_STR(err, "field \"db_user\": contains a control character");
+	CHECK_INT(try_with(EVENT_DB_SESSION, "app_name",
+	    json_string("a\r\nb"), err, sizeof(err)), -1);
+	CHECK_STR(err, "field \"app_name\": contains a control character");
+	/* Names in any script, and what the agent's escaping writes. */
+	CHECK_INT(text_verdict(Q_FIELDS, "app_name", "Zo\xc3\xab \xc3\x98rsted "
+	    "\xe7\x94\xb0\xe4\xb8\xad", err, sizeof(err)), 0);
+	CHECK_INT(text_verdict(Q_FIELDS, "app_name", "\\u00eb\\u00a0", err,
+	    sizeof(err)), 0);
+	CHECK_INT(text_verdict(Q_FIELDS, "app_name", "\\\\x1b[2J", err,
+	    sizeof(err)), 0);
+	/* Not a name: a statement keeps its tab and newline. */
+	CHECK_INT(text_verdict(Q_FIELDS, "statement", "SELECT\\n\\t1", err,
+	    sizeof(err)), 0);
 }
 
 /* Objects built with jansson's _nocheck calls are not trusted either. */
@@ -1269,6 +1355,7 @@ static const struct test tests[] = {
 	T(test_unicode),
 	T(test_nul_in_string),
 	T(test_invalid_utf8),
+	T(test_text_fields),
 	T(test_uint_range),
 	T(test_num_range),
 	T(test_bool),

@@ -295,12 +295,38 @@ test_audit_duration(void)
 	reset();
 }
 
+/*
+ * A failed login's user name in the MariaDB audit log is the client's
+ * to choose: ESC and a C1 CSI reach the auth_failed event escaped
+ * (lib/text.c), and the event is kept.
+ */
+static void
+test_audit_user_escaped(void)
+{
+	static const char line[] = "20261130 15:54:40,vm,m\x1b[2J\xc2\x9b"
+	    "31m,127.0.0.1,11,0,FAILED_CONNECT,,,1045\n";
+	size_t i;
+
+	reset();
+	feed(&dblog_mariadb_audit, line, sizeof(line) - 1, 0);
+	CHECK_INT(nbad, 0);
+	CHECK_INT(nsess, 1);
+	REQUIRE(nsess == 1);
+	CHECK_CONTAINS(sess[0], "\"action\":\"auth_failed\"");
+	CHECK_CONTAINS(sess[0], "\"db_user\":\"m\\\\x1b[2J\\\\u009b31m\"");
+	for (i = 0; sess[0][i] != '\0'; i++)
+		CHECK((unsigned char)sess[0][i] >= 0x20);
+	CHECK(strstr(sess[0], "\\u001b") == NULL);
+	reset();
+}
+
 static const struct test tests[] = {
 	{ "slow", test_slow },
 	{ "audit", test_audit },
 	{ "mysql8", test_mysql8 },
 	{ "broken", test_broken },
 	{ "audit_duration", test_audit_duration },
+	{ "audit_user_escaped", test_audit_user_escaped },
 };
 
 HARNESS_MAIN(tests)

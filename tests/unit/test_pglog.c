@@ -608,6 +608,81 @@ test_sessions(void)
 	reset();
 }
 
+/*
+ * A failed login's user name is the client's to choose: ESC, CR LF and
+ * a forged syslog header in it reach the auth_failed event escaped
+ * (lib/text.c), in all three log formats, and the event is kept.
+ */
+#define EVIL_ESC	"m\\\\x1b[2J"
+#define EVIL_CRLF	"\\\\x0d\\\\x0a<13>1 2026-11-30T10:00:02Z h x - - forged"
+
+static void
+check_evil_login(const char *what, const char *want_user)
+{
+	const char *u;
+	size_t i;
+
+	if (nsess != 1) {
+		FAILF("%s: %d session events, expected 1", what, nsess);
+		return;
+	}
+	CHECK_CONTAINS(sess[0], "\"action\":\"auth_failed\"");
+	if ((u = strstr(sess[0], "\"db_user\":\"")) == NULL) {
+		FAILF("%s: no db_user in %s", what, sess[0]);
+		return;
+	}
+	u += strlen("\"db_user\":\"");
+	if (strncmp(u, want_user, strlen(want_user)) != 0 ||
+	    u[strlen(want_user)] != '"')
+		FAILF("%s: db_user %.80s, expected %s", what, u, want_user);
+	/* Nothing a terminal or a syslog parser obeys, raw or escaped. */
+	for (i = 0; sess[0][i] != '\0'; i++)
+		if ((unsigned char)sess[0][i] < 0x20 ||
+		    (unsigned char)sess[0][i] == 0x7f)
+			FAILF("%s: byte 0x%02x in the event", what,
+			    (unsigned char)sess[0][i]);
+	CHECK(strstr(sess[0], "\\u001b") == NULL);
+	CHECK(strstr(sess[0], "\\r\\n") == NULL);
+}
+
+static void
+test_login_user_escaped(void)
+{
+	reset();
+	feed_str(&dblog_pgcsv,
+	    "2026-11-30 10:00:02.000 UTC,\"m\x1b[2J\r\n<13>1 "
+	    "2026-11-30T10:00:02Z h x - - forged\",\"crm\",8,"
+	    "\"10.0.0.1:5001\",s.2,1,\"authentication\","
+	    "2026-11-30 10:00:02 UTC,3/2,0,FATAL,28P01,\"password "
+	    "authentication failed for user \"\"m\"\"\",,,,,,,,,\"\","
+	    "\"client backend\",,0\n");
+	CHECK_INT(nbad, 0);
+	check_evil_login("csvlog", EVIL_ESC EVIL_CRLF);
+	reset();
+	feed_str(&dblog_pgjson,
+	    "{\"timestamp\":\"2026-11-30 10:00:02.000 UTC\",\"user\":"
+	    "\"m\\u001b[2J\\r\\n<13>1 2026-11-30T10:00:02Z h x - - forged\","
+	    "\"dbname\":\"crm\",\"pid\":8,\"remote_host\":\"10.0.0.1\","
+	    "\"remote_port\":5001,\"session_id\":\"s.2\",\"line_num\":1,"
+	    "\"ps\":\"authentication\",\"session_start\":\"2026-11-30 "
+	    "10:00:02 UTC\",\"vxid\":\"3/2\",\"txid\":0,\"error_severity\":"
+	    "\"FATAL\",\"state_code\":\"28P01\",\"message\":\"password "
+	    "authentication failed for user \\\"m\\\"\",\"backend_type\":"
+	    "\"client backend\",\"query_id\":0}\n");
+	CHECK_INT(nbad, 0);
+	check_evil_login("jsonlog", EVIL_ESC EVIL_CRLF);
+	/* stderr: a line ends the record, so ESC and a C1 CSI in it. */
+	reset();
+	set_prefix("%m [%p] %q%u@%d %a %r ");
+	feed_str(&dblog_pgaudit,
+	    "2026-11-30 10:00:02.000 UTC [8] m\x1b[2J\xc2\x9b" "31m@crm "
+	    "[unknown] 10.0.0.1(5001) FATAL:  password authentication "
+	    "failed for user \"m\"\n");
+	CHECK_INT(nbad, 0);
+	check_evil_login("stderr", EVIL_ESC "\\\\u009b31m");
+	reset();
+}
+
 static void
 test_overlong(void)
 {
@@ -861,6 +936,7 @@ static const struct test tests[] = {
 	{ "csv_edges", test_csv_edges },
 	{ "overlong", test_overlong },
 	{ "sessions", test_sessions },
+	{ "login_user_escaped", test_login_user_escaped },
 	{ "ts", test_ts },
 	{ "cursors", test_cursors },
 	{ "plans", test_plans },

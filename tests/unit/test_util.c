@@ -2,9 +2,9 @@
  * Unit tests for lib/util.c: RFC 3339 timestamps (exact microsecond values
  * worked out by hand, calendar edges, strict refusal of anything that is
  * not UTC "Z"), host:port splitting, the strict number parsers, hex,
- * error messages, SHA-256, CRC-32C, the constant-time compare and
- * str_vis(), which makes untrusted bytes safe for a log line. The clocks
- * and random_bytes() are only smoke-tested: their values are not ours to
+ * error messages, SHA-256, CRC-32C and the constant-time compare
+ * (str_vis() is tested with lib/text.c in test_text.c). The clocks and
+ * random_bytes() are only smoke-tested: their values are not ours to
  * predict.
  */
 #include "harness.h"
@@ -529,112 +529,6 @@ test_ct_streq(void)
 }
 
 static void
-test_str_vis(void)
-{
-	char out[64];
-
-	str_vis("plain text", 10, out, sizeof(out));
-	CHECK_STR(out, "plain text");
-	str_vis("a\\b\n\r\t", 6, out, sizeof(out));
-	CHECK_STR(out, "a\\x5cb\\x0a\\x0d\\x09");
-	str_vis("\x00\x1f\x7f\x80\xff~ ", 7, out, sizeof(out));
-	CHECK_STR(out, "\\x00\\x1f\\x7f\\x80\\xff~ ");
-	/* Only inlen bytes are read, NULs included. */
-	str_vis("ab\0cd", 5, out, sizeof(out));
-	CHECK_STR(out, "ab\\x00cd");
-	str_vis("", 0, out, sizeof(out));
-	CHECK_STR(out, "");
-
-	memset(out, 'X', sizeof(out));
-	str_vis("abc", 3, out, 0);		/* nothing written */
-	CHECK_INT(out[0], 'X');
-	str_vis("abc", 3, out, 1);
-	CHECK_STR(out, "");
-}
-
-/*
- * A cut copy must fit, must not split an escape, and must end in "..." so
- * whoever reads the log knows there was more. How much of the input fits
- * before the "..." is left to the implementation, within reason.
- */
-static int
-vis_cut(const char *in, size_t inlen, size_t outlen, const char *whole,
-    size_t minkeep)
-{
-	char out[128];
-	size_t n, i;
-
-	memset(out, 'X', sizeof(out));
-	str_vis(in, inlen, out, outlen);
-	n = strnlen(out, sizeof(out));
-	if (n >= outlen) {
-		FAILF("str_vis into %zu bytes wrote %zu", outlen, n);
-		return -1;
-	}
-	if (strcmp(out, whole) == 0)
-		return 0;
-	if (n < 3 || strcmp(out + n - 3, "...") != 0) {
-		FAILF("str_vis into %zu bytes: \"%s\" is cut without "
-		    "\"...\"", outlen, out);
-		return -1;
-	}
-	n -= 3;
-	if (n < minkeep || strncmp(out, whole, n) != 0) {
-		FAILF("str_vis into %zu bytes: \"%s\" keeps too little of "
-		    "\"%s\"", outlen, out, whole);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (out[i] == '\\' && (n - i < 4 || out[i + 1] != 'x')) {
-			FAILF("str_vis into %zu bytes: \"%s\" splits an "
-			    "escape", outlen, out);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void
-test_str_vis_truncates(void)
-{
-	char big[300], whole[301], out[64];
-	size_t i;
-
-	memset(big, 'a', sizeof(big));
-	memcpy(whole, big, sizeof(big));
-	whole[300] = '\0';
-	str_vis(big, sizeof(big), out, sizeof(out));
-	CHECK(strlen(out) >= 62 && strlen(out) <= 63);
-	CHECK(strspn(out, "a") == strlen(out) - 3);
-	CHECK_STR(out + strlen(out) - 3, "...");
-	vis_cut(big, sizeof(big), 64, whole, 59);
-
-	/* Printable text: exactly fits, and over. */
-	str_vis("abcde", 5, out, 10);
-	CHECK_STR(out, "abcde");
-	vis_cut("abcdefghij", 10, 10, "abcdefghij", 5);
-	str_vis("abcdefghij", 10, out, 20);
-	CHECK_STR(out, "abcdefghij");
-
-	/*
-	 * Escapes are never cut in half, and the cut is always marked; the
-	 * first failure of each sweep is enough to read.
-	 */
-	for (i = 5; i <= 26; i++)
-		if (vis_cut("\x01\x02\x03\x04\x05\x06", 6, i,
-		    "\\x01\\x02\\x03\\x04\\x05\\x06", 0) != 0)
-			break;
-	for (i = 5; i <= 30; i++)
-		if (vis_cut("ab\ncd\\ef", 8, i, "ab\\x0acd\\x5cef",
-		    0) != 0)
-			break;
-	str_vis("\x01\x02\x03", 3, out, 10);
-	CHECK_STR(out, "\\x01...");
-	str_vis("\x01\x02\x03", 3, out, 14);
-	CHECK_STR(out, "\\x01\\x02\\x03");
-}
-
-static void
 test_random_bytes(void)
 {
 	uint8_t a[32], b[32];
@@ -668,8 +562,6 @@ static const struct test tests[] = {
 	{ "crc32c", test_crc32c },
 	{ "crc32c_paths", test_crc32c_paths },
 	{ "ct_streq", test_ct_streq },
-	{ "str_vis", test_str_vis },
-	{ "str_vis_truncates", test_str_vis_truncates },
 	{ "random_bytes", test_random_bytes },
 };
 
