@@ -315,7 +315,7 @@ cmd_agents(struct ctl *c)
 		long long gaps = sqlite3_column_int64(st, 7);
 		long long events = sqlite3_column_int64(st, 8);
 		const char *state;
-		char age[32], notes[256], vis[64];
+		char age[32], notes[256], vis[64], vaddr[128], vver[160];
 		json_t *js = NULL;
 		size_t nl = 0;
 
@@ -354,12 +354,16 @@ cmd_agents(struct ctl *c)
 		if (strcmp(state, "ok") != 0 || nl > 0)
 			bad++;
 		fmt_age(now - last, age, sizeof(age));
+		/* Names, addresses and versions escaped (lib/text.c). */
 		str_vis(name ? name : "", name ? strlen(name) : 0, vis,
 		    sizeof(vis));
+		str_vis(addr ? addr : "-", addr ? strlen(addr) : 1, vaddr,
+		    sizeof(vaddr));
+		str_vis(ver ? ver : "-", ver ? strlen(ver) : 1, vver,
+		    sizeof(vver));
 		printf("%-20s %-12s %-9s %-21s %-8s %10lld %8lld %5lld  %s\n",
-		    vis, state, age, addr ? addr : "-", ver ? ver : "-",
-		    events, status_num(js, "spool_events"), gaps,
-		    nl ? notes : "-");
+		    vis, state, age, vaddr, vver, events,
+		    status_num(js, "spool_events"), gaps, nl ? notes : "-");
 		json_decref(js);
 		n++;
 	}

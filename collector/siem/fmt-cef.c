@@ -1,6 +1,7 @@
 /*
- * ArcSight CEF:0 messages. Header fields escape `|` and `\`; extension
- * values escape `=` and `\` and write newlines as `\n` (CR as `\r`).
+ * ArcSight CEF:0 messages. Every value has its control characters
+ * escaped first (lib/text.c), so none reaches the SIEM raw; then header
+ * fields escape `|` and `\`, extension values `=` and `\`.
  * Standard keys where CEF has them (rt, suser, msg, externalId, cat,
  * cn1 for the score, cs1..cs6 with labels); the evidence is flattened into
  * cs slots and a compact `cs6` JSON would break SIEM parsers, so it is
@@ -14,13 +15,17 @@
 #include <jansson.h>
 
 #include "siem.h"
+#include "leakwatch/text.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
+/* Both escape control characters first (lib/text.c), then CEF's own. */
 static void
-header_value(struct buf *b, const char *s)
+header_value(struct buf *b, const char *text)
 {
-	for (; *s != '\0'; s++) {
+	char *v = text_vis_dup(text, 0), *s;
+
+	for (s = v; *s != '\0'; s++) {
 		if (*s == '|' || *s == '\\')
 			buf_addc(b, '\\');
 		if (*s == '\n' || *s == '\r')
@@ -28,12 +33,15 @@ header_value(struct buf *b, const char *s)
 		else
 			buf_addc(b, *s);
 	}
+	free(v);
 }
 
 static void
-ext_value(struct buf *b, const char *s)
+ext_value(struct buf *b, const char *text)
 {
-	for (; *s != '\0'; s++) {
+	char *v = text_vis_dup(text, 0), *s;
+
+	for (s = v; *s != '\0'; s++) {
 		switch (*s) {
 		case '=':
 		case '\\':
@@ -50,6 +58,7 @@ ext_value(struct buf *b, const char *s)
 			buf_addc(b, *s);
 		}
 	}
+	free(v);
 }
 
 static void

@@ -1,8 +1,9 @@
 /*
  * QRadar LEEF 2.0 messages with a tab delimiter, declared in the header
  * as x09. LEEF defines no escaping at all, so values are sanitised
- * instead: tab, CR and LF become spaces everywhere, and `|` becomes `/`
- * in the header, so no value can end a field or add an attribute.
+ * instead: control characters (tab, CR and LF among them) are escaped
+ * visibly (lib/text.c), and `|` becomes `/` in the header, so no value
+ * can end a field or add an attribute.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +12,15 @@
 #include <jansson.h>
 
 #include "siem.h"
+#include "leakwatch/text.h"
 #include "leakwatch/util.h"
 
 static void
-clean(struct buf *b, const char *s, int header)
+clean(struct buf *b, const char *text, int header)
 {
-	for (; *s != '\0'; s++) {
+	char *v = text_vis_dup(text, 0), *s;
+
+	for (s = v; *s != '\0'; s++) {
 		if (*s == '\t' || *s == '\n' || *s == '\r')
 			buf_addc(b, ' ');
 		else if (header && *s == '|')
@@ -24,6 +28,7 @@ clean(struct buf *b, const char *s, int header)
 		else
 			buf_addc(b, *s);
 	}
+	free(v);
 }
 
 static void

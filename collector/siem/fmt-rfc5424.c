@@ -4,8 +4,9 @@
  * held to the header's character set and lengths, one STRUCTURED-DATA
  * element (configurable SD-ID with an enterprise number) carrying every
  * alert field and the flattened evidence, and the summary as a UTF-8 MSG
- * with a BOM. The receivers' traps (docs/siem.md): values escape exactly
- * `"`, `\` and `]`; parameter names are 1-32 printable ASCII characters
+ * with a BOM. Control characters in values and MSG are escaped
+ * (lib/text.c) so a CR LF cannot forge a message. The receivers' traps
+ * (docs/siem.md): values escape exactly `"`, `\` and `]`; parameter names are 1-32 printable ASCII characters
  * without `=`, space, `]` or `"`, and a name appears once.
  */
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <jansson.h>
 
 #include "siem.h"
+#include "leakwatch/text.h"
 
 #define SD_NAME_MAX	32
 #define SD_PARAMS_MAX	64
@@ -31,14 +33,21 @@ header_field(struct buf *b, const char *s, size_t max)
 		buf_addc(b, '-');
 }
 
+/*
+ * A PARAM-VALUE: control characters escaped first (lib/text.c), so no CR
+ * or LF can end the message and forge another, then `"`, `\` and `]`.
+ */
 static void
 sd_value(struct buf *b, const char *s)
 {
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\' || *s == ']')
+	char *v = text_vis_dup(s, 0), *p;
+
+	for (p = v; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\' || *p == ']')
 			buf_addc(b, '\\');
-		buf_addc(b, *s);
+		buf_addc(b, *p);
 	}
+	free(v);
 }
 
 struct sd_ctx {
@@ -116,7 +125,7 @@ rfc5424_format(const json_t *alert, const struct fmt_opts *o, size_t *len)
 	};
 	struct buf b = { NULL, 0, 0 };
 	struct sd_ctx *sd;
-	char score[32];
+	char score[32], *msg;
 	int i;
 
 	fmt_header(&b, alert, o);
@@ -136,7 +145,9 @@ rfc5424_format(const json_t *alert, const struct fmt_opts *o, size_t *len)
 	fmt_evidence_foreach(alert, evidence_param, sd);
 	free(sd);
 	buf_puts(&b, "] \xef\xbb\xbf");
-	buf_puts(&b, fmt_str(alert, "summary"));
+	msg = text_vis_dup(fmt_str(alert, "summary"), 0);
+	buf_puts(&b, msg);
+	free(msg);
 	return buf_release(&b, len);
 }
 

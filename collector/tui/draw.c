@@ -19,6 +19,7 @@
 #include <curses.h>
 
 #include "tui.h"
+#include "leakwatch/text.h"
 #include "leakwatch/util.h"
 
 enum {
@@ -81,19 +82,24 @@ str_cols(const char *s)
 
 /*
  * Writes s at (y, x) in exactly `width` columns: cut at a character
- * boundary, padded with spaces. Control characters show as '?', so a
- * hostile name cannot move the cursor.
+ * boundary, padded with spaces. Control characters and invalid UTF-8
+ * show escaped (lib/text.c), so a hostile name cannot move the cursor
+ * and the analyst sees what it holds; a character the terminal cannot
+ * draw shows as '?'.
  */
 static void
-put(int y, int x, int width, const char *s, attr_t attr)
+put(int y, int x, int width, const char *text, attr_t attr)
 {
 	mbstate_t ps;
 	wchar_t wc, buf[512];
+	char vis[2048];
+	const char *s = vis;
 	size_t n;
 	int used = 0, nw = 0, w;
 
 	if (width <= 0)
 		return;
+	text_vis(text, strlen(text), vis, sizeof(vis), 0);
 	memset(&ps, 0, sizeof(ps));
 	while (*s != '\0' && nw < 511) {
 		n = mbrtowc(&wc, s, strlen(s), &ps);
@@ -611,11 +617,19 @@ draw_prompt(const char *label, const char *text)
 	refresh();
 }
 
-/* --print: the alerts and the employees ranked by risk, as plain text. */
+/*
+ * --print: the alerts and the employees ranked by risk, as plain text.
+ * Every string from the database is escaped (lib/text.c) into one of
+ * vis[]'s slots first, so a name cannot drive the terminal or forge a
+ * line of the listing.
+ */
+#define VIS(k, str)	(text_vis((str), strlen(str), vis[k], sizeof(vis[k]), \
+			    0), vis[k])
+
 void
 draw_print(const struct tui_screen *s, int width)
 {
-	char t[32], spark[256];
+	char t[32], spark[256], vis[6][2048];
 	int i;
 
 	(void)width;
@@ -634,8 +648,9 @@ draw_print(const struct tui_screen *s, int width)
 
 		fmt_time(a->last_ts, t, sizeof(t));
 		printf("%-11s  %-8s  %-20s  %-14s  %-24s  %5.0f  %-12s  %s\n", t,
-		    a->severity, a->employee, a->department, a->rule, a->score,
-		    a->status, a->summary);
+		    VIS(0, a->severity), VIS(1, a->employee),
+		    VIS(2, a->department), VIS(3, a->rule), a->score,
+		    VIS(4, a->status), VIS(5, a->summary));
 	}
 	printf("\nEMPLOYEES BY RISK (%d)\n", s->nemps);
 	printf("%4s  %-20s  %-14s  %6s  %5s  %-30s\n", "#", "EMPLOYEE",
@@ -645,6 +660,7 @@ draw_print(const struct tui_screen *s, int width)
 
 		sparkline(e->rows, TUI_DAYS, spark, sizeof(spark));
 		printf("%4d  %-20s  %-14s  %6.1f  %5lld  %s\n", i + 1,
-		    e->employee, e->department, e->risk, e->open_alerts, spark);
+		    VIS(0, e->employee), VIS(1, e->department), e->risk,
+		    e->open_alerts, spark);
 	}
 }

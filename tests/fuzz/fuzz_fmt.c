@@ -5,10 +5,12 @@
  * becomes the evidence (raw bytes when it is not JSON), the next pieces
  * are the summary, employee, rule, severity, id, ts and one more evidence
  * key and value, taken as bytes even when they are not UTF-8. Every
- * format must then give a message whose length is what it says, CEF and
- * LEEF with no line break in it (a line break would split the message),
- * and JSON that parses back whenever the inputs were valid UTF-8. Under
- * gcc, tests/fuzz/driver.c replays the corpus.
+ * format must then give a message whose length is what it says with no
+ * byte below 0x20 in it (a line break would split the message, an ESC
+ * drive a terminal; LEEF's tab delimiter aside); RFC 5424, CEF and LEEF
+ * give valid UTF-8 without DEL or C1 controls either (lib/text.c's
+ * text_is_clean()), and JSON parses back whenever the inputs were valid
+ * UTF-8. Under gcc, tests/fuzz/driver.c replays the corpus.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include <jansson.h>
 
 #include "../../collector/siem/siem.h"
+#include "leakwatch/text.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -79,13 +82,30 @@ alert_new(const uint8_t *data, size_t size, int *raw)
 	return a;
 }
 
+/* A text format's message: clean text, LEEF's tabs apart. */
+static void
+text_clean_or_abort(const char *s, size_t len, int tabs)
+{
+	char *copy = strndup(s, len);
+	size_t i;
+
+	if (copy == NULL)
+		abort();
+	for (i = 0; tabs && i < len; i++)
+		if (copy[i] == '\t')
+			copy[i] = ' ';
+	if (!text_is_clean(copy, len))
+		abort();
+	free(copy);
+}
+
 static void
 check(const struct fwd_format *f, const json_t *a, int raw)
 {
 	struct fmt_opts o;
 	json_error_t e;
 	json_t *back;
-	size_t len = 0;
+	size_t len = 0, i;
 	char *s;
 
 	fmt_opts_defaults(&o);
@@ -98,9 +118,12 @@ check(const struct fwd_format *f, const json_t *a, int raw)
 	}
 	if (strlen(s) != len)
 		abort();
-	if ((strcmp(f->name, "cef") == 0 || strcmp(f->name, "leef") == 0) &&
-	    strpbrk(s, "\r\n") != NULL)
-		abort();
+	if (strcmp(f->name, "json") != 0)
+		text_clean_or_abort(s, len, strcmp(f->name, "leef") == 0);
+	else
+		for (i = 0; i < len; i++)
+			if ((unsigned char)s[i] < 0x20)
+				abort();
 	if (strcmp(f->name, "json") == 0 && !raw) {
 		if ((back = json_loads(s, JSON_ALLOW_NUL, &e)) == NULL)
 			abort();

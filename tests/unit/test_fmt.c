@@ -3,8 +3,10 @@
  * one alert in each format, and the escaping traps the receivers taught
  * us - RFC 5424 SD values escape exactly `"`, `\` and `]`, SD names are
  * sanitised, bounded and unique; CEF escapes `|`/`\` in the header and
- * `=`/`\`/newlines in extensions; LEEF sanitises tabs and newlines; JSON
- * uses ECS names. The real receiver test is tests/integration/siem.sh.
+ * `=`/`\` in extensions; LEEF sanitises tabs; JSON uses ECS names - and
+ * in every format control characters come out escaped (lib/text.c), so
+ * no value can split a syslog message or drive a terminal. The real
+ * receiver test is tests/integration/siem.sh.
  */
 #include "harness.h"
 
@@ -72,9 +74,10 @@ test_rfc5424_escaping(void)
 	json_t *a = alert("a\"b\\c]d|e=f\ng \xc3\xa9", "o'brien");
 	char *s = fmt("rfc5424", a);
 
-	CHECK_CONTAINS(s, "summary=\"a\\\"b\\\\c\\]d|e=f\ng \xc3\xa9\"");
-	/* The MSG part is raw UTF-8 after the BOM. */
-	CHECK_CONTAINS(s, "] \xef\xbb\xbf" "a\"b\\c]d|e=f\ng \xc3\xa9");
+	/* The newline is escaped (\x0a), and that backslash in turn. */
+	CHECK_CONTAINS(s, "summary=\"a\\\"b\\\\c\\]d|e=f\\\\x0ag \xc3\xa9\"");
+	/* The MSG part is UTF-8 after the BOM, controls escaped. */
+	CHECK_CONTAINS(s, "] \xef\xbb\xbf" "a\"b\\c]d|e=f\\x0ag \xc3\xa9");
 	free(s);
 	json_decref(a);
 }
@@ -130,10 +133,10 @@ test_cef(void)
 	json_object_set_new(a, "rule", json_string("bulk|read"));
 	s = fmt("cef", a);
 	CHECK_STR(s, "CEF:0|leakwatch|leakwatch|" LEAKWATCH_VERSION
-	    "|bulk\\|read|rows\\|read\\\\now=yes next|8|rt=1795341600123 "
+	    "|bulk\\|read|rows\\|read\\\\now=yes\\\\x0anext|8|rt=1795341600123 "
 	    "externalId=a1b2c3d4e5f60718 suser=ana "
 	    "cat=insider/data-exfiltration "
-	    "msg=rows|read\\\\now\\=yes\\nnext cn1Label=score cn1=87.5 "
+	    "msg=rows|read\\\\now\\=yes\\\\x0anext cn1Label=score cn1=87.5 "
 	    "cs1Label=rule cs1=bulk|read cs2Label=severity cs2=high "
 	    "cs3Label=evidence cs3=rows: 2300; table: crm.customers; "
 	    "peers: Support,x\"y");
@@ -152,9 +155,68 @@ test_leef(void)
 	CHECK_STR(s, "LEEF:2.0|leakwatch|leakwatch|" LEAKWATCH_VERSION
 	    "|bulk/read|x09|devTime=1795341600123\tsev=8\tcat=insider\t"
 	    "usrName=ana\talertId=a1b2c3d4e5f60718\tseverity=high\t"
-	    "score=87.5\tmsg=tab here newline\tev_rows=2300\t"
+	    "score=87.5\tmsg=tab\\x09here\\x0anewline\tev_rows=2300\t"
 	    "ev_table=crm.customers\tev_peers=Support,x\"y");
 	free(s);
+	json_decref(a);
+}
+
+/*
+ * Hostile names in every string an alert carries - ESC sequences, CR LF
+ * with a forged syslog header after it, DEL, C1 controls, invalid UTF-8
+ * is impossible in jansson strings - and in evidence keys and values:
+ * no format lets a byte below 0x20 through (LEEF's tab delimiter
+ * aside), the text formats none of DEL or C1 either, and each message
+ * is still one message. JSON escapes controls itself and must keep the
+ * values exact.
+ */
+#define FORGE	"\r\n<13>1 2026-11-22T10:00:00Z evil leakwatch - ALERT - x"
+
+static void
+test_hostile_strings(void)
+{
+	static const char *const names[] = { "rfc5424", "cef", "leef",
+	    "json" };
+	json_t *a = alert("sum\x1b[2J" FORGE, "emp\x1b]0;t\x07" FORGE);
+	json_t *ev = json_object_get(a, "evidence"), *back;
+	const unsigned char *p;
+	char *s;
+	size_t i;
+
+	json_object_set_new(a, "rule", json_string("r\x7f\xc2\x9b" "2J"));
+	json_object_set_new(ev, "db_user", json_string("u\n<13>1 x" FORGE));
+	json_object_set_new(ev, "k\x1b" "ey", json_string("v\xc2\x85v"));
+	json_object_set_new(ev, "tables", json_pack("[s, s]", "a\rb",
+	    "c\td"));
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		s = fmt(names[i], a);
+		REQUIRE(s != NULL);
+		for (p = (const unsigned char *)s; *p != '\0'; p++) {
+			if (*p == '\t' && strcmp(names[i], "leef") == 0)
+				continue;
+			if (*p < 0x20)
+				FAILF("%s: byte 0x%02x at %zu", names[i], *p,
+				    (size_t)(p - (const unsigned char *)s));
+			if (strcmp(names[i], "json") != 0 && (*p == 0x7f ||
+			    (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)))
+				FAILF("%s: DEL or C1 at %zu", names[i],
+				    (size_t)(p - (const unsigned char *)s));
+		}
+		if (strcmp(names[i], "json") == 0) {
+			back = json_loads(s, 0, NULL);
+			CHECK(back != NULL);
+			CHECK_STR(json_string_value(json_object_get(
+			    json_object_get(back, "user"), "name")),
+			    "emp\x1b]0;t\x07" FORGE);
+			json_decref(back);
+		} else {
+			/* The escapes the analyst reads instead. */
+			CHECK_CONTAINS(s, "x1b[2J");
+			CHECK_CONTAINS(s, "x0d");
+			CHECK_CONTAINS(s, "u009b2J");
+		}
+		free(s);
+	}
 	json_decref(a);
 }
 
@@ -278,6 +340,7 @@ test_lookup(void)
 }
 
 static const struct test tests[] = {
+	{ "hostile_strings", test_hostile_strings },
 	{ "rfc5424_exact", test_rfc5424_exact },
 	{ "rfc5424_escaping", test_rfc5424_escaping },
 	{ "rfc5424_names", test_rfc5424_names },
