@@ -3,9 +3,12 @@
 # loopback: alerts with hostile texts go out over UDP, TCP (octet
 # counting) and TLS (certificates made here), and rsyslog's own parser
 # (mmpstrucdata for RFC 5424 structured data) must show HOSTNAME,
-# APP-NAME, MSGID and every parameter intact. CEF, LEEF and JSON arrive
-# whole. Then 1,000 alerts raised while the receiver is down arrive
-# exactly once, in order, after it comes back, across a forwarder
+# APP-NAME, MSGID and every parameter intact, control characters escaped
+# (\x0a for a newline). CEF, LEEF and JSON arrive whole. An alert with
+# ESC sequences and CR LF plus a forged syslog header in every string
+# arrives as exactly one message per format and transport, with no
+# control byte in it (rawmsg, as received). Then 1,000 alerts raised
+# while the receiver is down arrive exactly once, in order, after it comes back, across a forwarder
 # restart. The forwarder is driven by tests/tools/lwfwd.c (collector/siem/fwd.c
 # alone); the collector's own --forward path is in analytics tests.
 . "$(dirname "$0")/lib.sh"
@@ -35,7 +38,12 @@ template(name="fields" type="list") {
   property(name="msg" format="json")
   constant(value="\n")
 }
+template(name="raw" type="list") {
+  property(name="inputname") constant(value="\t")
+  property(name="rawmsg") constant(value="\n")
+}
 ruleset(name="r") {
+  action(type="omfile" file="$T/raw.txt" template="raw")
   action(type="mmpstrucdata")
   action(type="omfile" file="$OUT" template="fields")
 }
@@ -101,7 +109,7 @@ for tr in udp tcp tls; do
 	for p in '"id": "5f2c0d1e9a8b7c6d"' \
 	    '"employee": "o'"'"'brien \"ob\""' \
 	    '"rule": "bulk_read"' '"severity": "critical"' '"score": "97.5"' \
-	    '"summary": "q\"b\\c]d|e=f\nnext line, café 日本"' \
+	    '"summary": "q\"b\\c]d|e=f\\x0anext line, café 日本"' \
 	    '"ev.rows": "2300"' '"ev.table": "crm.customers]x"' \
 	    '"ev.peers": "Support|Sales=2"'; do
 		printf '%s\n' "$line" | grep -qF -- "$p" || {
@@ -110,11 +118,12 @@ for tr in udp tcp tls; do
 		}
 	done
 	[ $ok -eq 1 ] && pass "$tr/sd"
-	check "$tr/msg" contains "$line" 'q\\"b\\\\c\]d|e=f\\nnext line, café 日本$'
+	check "$tr/msg" contains "$line" 'q\\"b\\\\c\]d|e=f\\\\x0anext line, café 日本$'
 done
 
 # The other formats over TCP: the message arrives whole, escaped as the
-# format says (CEF: \| in the header, \= and \n in extensions).
+# format says (CEF: \| in the header, \= in extensions; the newline
+# escaped before, as \x0a, and that backslash escaped in turn).
 for f in cef leef json; do
 	: >"$OUT.$f"
 	"$LWFWD" --db "$T/$f.db" --forward "tcp://127.0.0.1:$TCP?format=$f" \
@@ -123,15 +132,47 @@ done
 wait_lines "^tcp	.*CEF:0" 1 && wait_lines "^tcp	.*LEEF:2.0" 1 &&
     wait_lines '^tcp	.*@timestamp' 1
 cef=$(grep 'CEF:0' "$OUT")
-check cef/header contains "$cef" 'CEF:0|leakwatch|leakwatch|[0-9.]*|bulk_read|q\\"b\\\\\\\\c]d\\\\|e=f next line, café 日本|10|'
-check cef/extension contains "$cef" 'msg=q\\"b\\\\\\\\c]d|e\\\\=f\\\\nnext line, café 日本 '
+check cef/header contains "$cef" 'CEF:0|leakwatch|leakwatch|[0-9.]*|bulk_read|q\\"b\\\\\\\\c]d\\\\|e=f\\\\\\\\x0anext line, café 日本|10|'
+check cef/extension contains "$cef" 'msg=q\\"b\\\\\\\\c]d|e\\\\=f\\\\\\\\x0anext line, café 日本 '
 check cef/suser contains "$cef" "suser=o'brien \\\\\"ob\\\\\""
 leef=$(grep 'LEEF:2.0' "$OUT")
 check leef/header contains "$leef" 'LEEF:2.0|leakwatch|leakwatch|[0-9.]*|bulk_read|x09|'
-check leef/sanitised contains "$leef" 'msg=q\\"b\\\\c]d|e=f next line, café 日本\\tev_rows=2300'
+check leef/sanitised contains "$leef" 'msg=q\\"b\\\\c]d|e=f\\\\x0anext line, café 日本\\tev_rows=2300'
 js=$(grep '@timestamp' "$OUT")
 check json/ecs contains "$js" '\\"user\\":{\\"name\\":\\"o'"'"'brien \\\\\\"ob\\\\\\"\\"}'
 check json/rule contains "$js" '\\"rule\\":{\\"name\\":\\"bulk_read\\"'
+
+# Control characters (finding 5 of docs/threat-model.md): ESC sequences
+# and CR LF followed by a forged syslog header in the employee, summary
+# and evidence. Every format over UDP and TCP must arrive as exactly one
+# message (one line of rawmsg holding the alert's id, none starting with
+# the forged header) with no ESC, CR or LF byte in it.
+FORGED='\r\n<13>1 2026-11-22T10:00:00Z forged leakwatch - ALERT - x'
+printf '%s\n' '{"type":"alert","ts":"2026-11-22T10:00:00.123456Z","id":"6e5c6e5c6e5c6e5c","employee":"eve\u001b[2J'"$FORGED"'","rule":"bulk_read","severity":"high","score":80,"summary":"s\u001b]0;pwned\u0007'"$FORGED"'","evidence":{"db_user":"u'"$FORGED"'","app_name":"\u001b[31m\u009b2J","tables":["a\rb","c\nd"]}}' >"$T/ctl-chars.jsonl"
+for f in rfc5424 cef leef json; do
+	for tr in udp tcp; do
+		case $tr in
+		udp) url="udp://127.0.0.1:$UDP?format=$f" ;;
+		tcp) url="tcp://127.0.0.1:$TCP?format=$f" ;;
+		esac
+		"$LWFWD" --db "$T/ctl-$f-$tr.db" --forward "$url" \
+		    --hostname siem-test <"$T/ctl-chars.jsonl" \
+		    2>>"$T/lwfwd.log" || fail "ctl-chars/$f-$tr" "lwfwd failed"
+	done
+done
+i=0
+while [ $i -lt 100 ] && [ "$(grep -c 6e5c6e5c6e5c6e5c "$T/raw.txt")" -lt 8 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+sleep 0.3	# a split message's second half would come right after
+check ctl-chars/one-message-each [ "$(grep -c 6e5c6e5c6e5c6e5c "$T/raw.txt")" -eq 8 ]
+check ctl-chars/forged-in-message-only [ "$(grep -c forged "$T/raw.txt")" -eq 8 ]
+check ctl-chars/no-forged-line [ "$(grep -c '^<13>' "$T/raw.txt")" -eq 0 ]
+check ctl-chars/no-esc [ "$(tr -cd '\033\r\007' <"$T/raw.txt" | wc -c)" -eq 0 ]
+for f in 'CEF:0' 'LEEF:2.0' '@timestamp' 'ALERT \['; do
+	check "ctl-chars/udp-tcp-$f" [ "$(grep 6e5c6e5c6e5c6e5c "$T/raw.txt" | grep -c -- "$f")" -eq 2 ]
+done
+check ctl-chars/escapes-visible grep -q 'eve\\\\x1b\[2J\\\\x0d\\\\x0a<13>1' "$T/raw.txt"
 
 # Outage: 1,000 alerts while rsyslog is down; the forwarder gives up
 # after a short wait and exits (restart); a second run after rsyslog is
