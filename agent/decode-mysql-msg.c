@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "decode-mysql.h"
+#include "leakwatch/text.h"
 
 /* Little-endian readers; callers check the length first. */
 uint32_t
@@ -70,18 +71,18 @@ lenenc(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
 
 
 /*
- * Copies a wire string into a fixed session field: truncated, NUL at the
- * first NUL, control bytes replaced so a user name cannot forge a log
- * line. Bytes >= 0x80 stay (UTF-8); the event layer validates it.
+ * Copies a wire string into a fixed session field: up to the first NUL,
+ * made safe by the shared routine (lib/text.c) so a user name cannot
+ * drive a terminal or forge a log line or syslog message: control
+ * characters and invalid UTF-8 escaped visibly, cut with "..." if it does
+ * not fit. Printable UTF-8 stays as it is.
  */
 void
 set_field(char *dst, size_t dstsz, const uint8_t *p, size_t len)
 {
-	size_t i;
+	const uint8_t *z = memchr(p, '\0', len);
 
-	for (i = 0; i < len && i + 1 < dstsz && p[i] != '\0'; i++)
-		dst[i] = (p[i] < 0x20 || p[i] == 0x7f) ? '?' : (char)p[i];
-	dst[i] = '\0';
+	text_vis(p, z != NULL ? (size_t)(z - p) : len, dst, dstsz, 0);
 }
 
 /* Length of the NUL-terminated string at p[off..len), -1 if unterminated. */

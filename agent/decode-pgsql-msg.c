@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "decode-pgsql.h"
+#include "leakwatch/text.h"
 
 uint32_t
 pg_be32(const uint8_t *p)
@@ -25,17 +26,18 @@ be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* Copies a counted, maybe NUL-terminated string; controls become '?'. */
+/*
+ * Copies a counted, maybe NUL-terminated string (a user, database or
+ * application name, a statement or portal name) made safe by the shared
+ * routine (lib/text.c): control characters and invalid UTF-8 escaped
+ * visibly, cut with "..." if it does not fit.
+ */
 void
 pg_copy(char *dst, size_t dstlen, const uint8_t *src, size_t srclen)
 {
-	size_t i;
+	const uint8_t *z = memchr(src, '\0', srclen);
 
-	if (dstlen == 0)
-		return;
-	for (i = 0; i < srclen && i + 1 < dstlen && src[i] != '\0'; i++)
-		dst[i] = src[i] < 0x20 || src[i] == 0x7f ? '?' : (char)src[i];
-	dst[i] = '\0';
+	text_vis(src, z != NULL ? (size_t)(z - src) : srclen, dst, dstlen, 0);
 }
 
 /* Length of the C string at p within n bytes, or -1 if unterminated. */

@@ -534,6 +534,44 @@ test_cap_and_idle(void)
 	reset_events();
 }
 
+/*
+ * A client chooses its user name: ESC, CR LF with a forged syslog header
+ * and a C1 CSI in the start-up message reach the connect and query
+ * events escaped (lib/text.c), and both events are kept.
+ */
+static void
+test_wire_names_escaped(void)
+{
+	struct db_table *t;
+	struct db_stats st;
+	struct conv c;
+	uint8_t b[4096];
+	char err[256];
+	size_t n, i;
+	int k;
+
+	config(1, "pgsql:5432");
+	REQUIRE((t = db_new(&cfg, collect, NULL, err, sizeof(err))) != NULL);
+	conv_init(&c, 9, 40009);
+	handshake(t, &c, "m\x1b[2J\r\n<13>1 - forged\xc2\x9b" "31m", NULL);
+	n = query(b, "SELECT id FROM orders");
+	tx(t, &c, 0, PKT_ACK | PKT_PSH, b, n);
+	n = result(b, 1);
+	tx(t, &c, 1, PKT_ACK | PKT_PSH, b, n);
+	CHECK_INT(nevents, 2);
+	for (k = 0; k < nevents; k++) {
+		CHECK_CONTAINS(events[k], "\"db_user\":\"m\\\\x1b[2J"
+		    "\\\\x0d\\\\x0a<13>1 - forged\\\\u009b31m\"");
+		for (i = 0; events[k][i] != '\0'; i++)
+			CHECK((unsigned char)events[k][i] >= 0x20);
+		CHECK(strstr(events[k], "\\u001b") == NULL);
+	}
+	db_stats(t, &st);
+	CHECK_INT(st.invalid, 0);
+	db_free(t);
+	reset_events();
+}
+
 static const struct test tests[] = {
 	{ "ports", test_ports },
 	{ "conversation", test_conversation },
@@ -541,6 +579,7 @@ static const struct test tests[] = {
 	{ "lost_ready", test_lost_ready },
 	{ "midstream_ipv6", test_midstream_ipv6 },
 	{ "cap_and_idle", test_cap_and_idle },
+	{ "wire_names_escaped", test_wire_names_escaped },
 };
 
 HARNESS_MAIN(tests)
