@@ -40,7 +40,7 @@ struct str {
 	size_t		 rawlen;
 	size_t		 declen;	/* bytes after unescaping */
 	int		 escaped;
-	int		 ctl;		/* an escape that decodes to a control */
+	int		 ctl;		/* an escape decoding to a control */
 };
 
 static void

@@ -62,7 +62,10 @@ unit(const unsigned char *p, const unsigned char *end, int flags,
 		return esc_byte(esc, *p);
 	*used = n;
 	if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
-		memcpy(esc, "\\u00", 4);
+		esc[0] = '\\';
+		esc[1] = 'u';
+		esc[2] = '0';
+		esc[3] = '0';
 		esc[4] = hexdig[p[1] >> 4];
 		esc[5] = hexdig[p[1] & 0xf];
 		return 6;

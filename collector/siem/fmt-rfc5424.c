@@ -6,8 +6,9 @@
  * alert field and the flattened evidence, and the summary as a UTF-8 MSG
  * with a BOM. Control characters in values and MSG are escaped
  * (lib/text.c) so a CR LF cannot forge a message. The receivers' traps
- * (docs/siem.md): values escape exactly `"`, `\` and `]`; parameter names are 1-32 printable ASCII characters
- * without `=`, space, `]` or `"`, and a name appears once.
+ * (docs/siem.md): values escape exactly `"`, `\` and `]`; parameter
+ * names are 1-32 printable ASCII characters without `=`, space, `]` or
+ * `"`, and a name appears once.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -617,19 +617,26 @@ draw_prompt(const char *label, const char *text)
 	refresh();
 }
 
+/* s escaped (lib/text.c) into buf, for --print. */
+static const char *
+vis(char *buf, size_t len, const char *s)
+{
+	text_vis(s, strlen(s), buf, len, 0);
+	return buf;
+}
+
+#define VIS(k, str)	vis(v[k], sizeof(v[k]), (str))
+
 /*
  * --print: the alerts and the employees ranked by risk, as plain text.
- * Every string from the database is escaped (lib/text.c) into one of
- * vis[]'s slots first, so a name cannot drive the terminal or forge a
- * line of the listing.
+ * Every string from the database is escaped into one of v[]'s slots
+ * first, so a name cannot drive the terminal or forge a line of the
+ * listing.
  */
-#define VIS(k, str)	(text_vis((str), strlen(str), vis[k], sizeof(vis[k]), \
-			    0), vis[k])
-
 void
 draw_print(const struct tui_screen *s, int width)
 {
-	char t[32], spark[256], vis[6][2048];
+	char t[32], spark[256], v[6][2048];
 	int i;
 
 	(void)width;

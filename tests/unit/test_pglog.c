@@ -614,7 +614,8 @@ test_sessions(void)
  * (lib/text.c), in all three log formats, and the event is kept.
  */
 #define EVIL_ESC	"m\\\\x1b[2J"
-#define EVIL_CRLF	"\\\\x0d\\\\x0a<13>1 2026-11-30T10:00:02Z h x - - forged"
+#define EVIL_CRLF	"\\\\x0d\\\\x0a<13>1 2026-11-30T10:00:02Z h x - - " \
+	"forged"
 
 static void
 check_evil_login(const char *what, const char *want_user)
