@@ -329,8 +329,8 @@ alert_raise(struct analytics *an, const struct alert_in *in)
 		}
 	}
 	json = lw_event_encode(ev, &len);
-	evs = json_dumps(json_object_get(o, "evidence") ?
-	    json_object_get(o, "evidence") : json_object(), JSON_COMPACT);
+	evs = json_object_get(o, "evidence") != NULL ?
+	    json_dumps(json_object_get(o, "evidence"), JSON_COMPACT) : NULL;
 	rc = store_alert(an, id, in, json ? json : "", evs ? evs : "{}");
 	free(evs);
 	if (rc == 0) {
