@@ -392,7 +392,7 @@ triage(struct tui *t, const char *action, int want_note, int want_assignee)
 		return;
 	if (want_note && prompt("note: ", note, sizeof(note)) != 0)
 		return;
-	ctl_triage(t->control, id, action, note, who, t->status,
+	ctl_triage(t->control, 0, id, action, note, who, t->status,
 	    sizeof(t->status));
 	load(t);
 }

@@ -127,7 +127,7 @@ int		 model_sev_rank(const char *severity);
 const char	*model_error(const struct tui_model *);
 
 /* ctl.c */
-int		 ctl_triage(const char *sock, const char *id,
+int		 ctl_triage(const char *sock, int is_case, const char *id,
 		    const char *action, const char *note,
 		    const char *assignee, char *msg, size_t msglen);
 
