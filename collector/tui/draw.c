@@ -421,6 +421,7 @@ draw_case_page(const struct tui_screen *s, int rows, int cols)
 {
 	const struct tui_case_page *pg = s->cpage;
 	const struct tui_case *k;
+	struct alert_cols ac;
 	char buf[2400], who[1400], t1[32], t2[32];
 	int y = 1, i, end;
 	size_t j;
@@ -444,11 +445,13 @@ draw_case_page(const struct tui_screen *s, int rows, int cols)
 	put(y++, 0, cols, k->story, A_BOLD);
 	y = CASE_HEAD - 1;
 	put(y++, 0, cols, "timeline (Enter: the alert's evidence)", A_BOLD);
+	/* the alerts list's columns, without department and status */
+	alert_layout(cols, &ac);
+	ac.summary += ac.dept + ac.status + 2;
+	ac.dept = ac.status = -1;
 	end = rows - CASE_AUDIT - 1;
 	for (i = s->top; (size_t)i < pg->nalerts && y + 1 < end; i++) {
-		alert_line(y++, &pg->alerts[i], &(struct alert_cols){ 11, 8,
-		    cols >= 100 ? 20 : 14, 0, 24, 5, 0, cols - (11 + 8 +
-		    (cols >= 100 ? 20 : 14) + 24 + 5 + 5) }, i == s->cursor);
+		alert_line(y++, &pg->alerts[i], &ac, i == s->cursor);
 		put(y++, 4, cols - 4, pg->evidence[i], A_DIM);
 	}
 	y = end;

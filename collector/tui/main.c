@@ -351,7 +351,7 @@ prompt(const char *label, char *buf, size_t len)
 {
 	wint_t wc;
 	char mb[MB_LEN_MAX];
-	size_t n;
+	size_t n, used;
 	int k;
 
 	buf[0] = '\0';
@@ -389,9 +389,11 @@ backspace:
 		if (wc < 0x20)
 			continue;
 		n = wcrtomb(mb, (wchar_t)wc, NULL);
-		if (n != (size_t)-1 && strlen(buf) + n < len) {
-			memcpy(buf + strlen(buf), mb, n);
-			buf[strlen(buf) + n] = '\0';
+		/* the end before the copy: after it, what follows the old
+		   NUL (a longer earlier text) would count too */
+		if (n != (size_t)-1 && (used = strlen(buf)) + n < len) {
+			memcpy(buf + used, mb, n);
+			buf[used + n] = '\0';
 		}
 	}
 	curs_set(0);
