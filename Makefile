@@ -217,7 +217,7 @@ fuzz:
 	$(MAKE) deps
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
 		build-fuzz/liblw.a build-fuzz/agent.a build-fuzz/collector.a \
-		build-fuzz/analytics.a build-fuzz/siem.a \
+		build-fuzz/analytics.a build-fuzz/siem.a build-fuzz/schema.a \
 		$(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/tests/fuzz/%.o)
 	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 

@@ -591,10 +591,10 @@ file_group(struct analytics *an, int64_t day_start, const char *name,
 		if (o >= sizeof(g.members))
 			o = sizeof(g.members) - 1;
 	}
-	schema_case_id(c->h[who[0]].group, c->h[who[0]].id, g.id);
 	snprintf(g.kind, sizeof(g.kind), "group");
 	snprintf(g.subject, sizeof(g.subject), "group:%s",
 	    c->h[who[0]].group);
+	schema_case_id(g.subject, c->h[who[0]].id, g.id);
 	snprintf(g.department, sizeof(g.department), "%s",
 	    c->h[who[0]].group);
 	snprintf(g.severity, sizeof(g.severity), "low");
