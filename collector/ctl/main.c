@@ -795,7 +795,7 @@ cmd_cases(struct ctl *c)
 		sqlite3_close(db);
 		return 1;
 	}
-	sqlite3_bind_int(st, 1, !c->o.all);
+	sqlite3_bind_int(st, 1, c->o.all ? 0 : 1);	/* open_only */
 	sqlite3_bind_int(st, 2, 0);
 	sqlite3_bind_text(st, 3, "", -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, 100000);
