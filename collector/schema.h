@@ -79,7 +79,7 @@ enum schema_query {
 	SQ_CASE_LIST,		/* open_only, min_severity, text, limit ->
 				   case row */
 	SQ_CASE,		/* id -> case row */
-	SQ_CASE_ALERTS,		/* id -> alert row, evidence (timeline) */
+	SQ_CASE_ALERTS,		/* id -> alert row, evidence */
 	SQ_CASE_AUDIT,		/* id -> ts, analyst, action, status,
 				   assignee, note */
 	SQ_CASES_PER_DAY,	/* -> day, cases */
@@ -112,8 +112,8 @@ struct sqlite3_stmt *schema_prepare(struct sqlite3 *, enum schema_query,
  * subject (an employee, or group:<peer group>) and the id of the alert
  * that opened it, so a replay gives the same ids every time.
  */
-void		 schema_case_id(const char *subject, const char *first_alert,
-		    char out[17]);
+void		 schema_case_id(const char *subject,
+		    const char *first_alert, char out[17]);
 /* low 0, medium 1, high 2, critical 3 (anything else: 0) */
 int		 schema_sev_rank(const char *severity);
 

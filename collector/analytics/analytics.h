@@ -498,7 +498,7 @@ struct analytics_params {
 	long long		 first_seen_bytes;
 	long long		 utc_offset_min;
 	int			 replay;	/* print alerts on out */
-	int			 forward_alerts; /* each alert to SIEMs too */
+	int			 forward_alerts; /* alerts to SIEMs too */
 };
 
 struct analytics {

@@ -49,9 +49,9 @@
 
 #define CASE_GROUP_MIN	3	/* people sharing one first-seen name */
 #define CASE_STANDOUT	5.0	/* times the group's median volume */
-#define CASE_RISE	0.25	/* share of an alert's score a case gains */
+#define CASE_RISE	0.25	/* the share of an alert's score gained */
 #define CASE_GROUP_SCORE 30	/* a group case's score */
-#define CASE_NAMES_MAX	8	/* first-seen names read per held alert */
+#define CASE_NAMES_MAX	8	/* first-seen names kept per alert */
 
 /* An alert raised during a day's close, waiting for cases_release(). */
 struct held {
@@ -60,12 +60,12 @@ struct held {
 	char		*rule;
 	char		*severity;
 	char		*summary;
-	char		*group;		/* peer group (evidence), or "" */
+	char		*group;		/* peer group, or "" */
 	double		 score;
 	int64_t		 ts;
-	char		*names[CASE_NAMES_MAX];	/* "t:table", "d:dest" */
+	char		*names[CASE_NAMES_MAX]; /* "t:NAME", "d:NAME" */
 	int		 nnames;
-	double		 volume[2];	/* rows (t:), bytes out (d:); -1 none */
+	double		 volume[2];	/* rows, bytes out; -1: none */
 	int		 grouped;	/* index of its group case + 1 */
 };
 
@@ -363,9 +363,9 @@ static void
 held_names(struct held *h, const json_t *evidence)
 {
 	static const struct {
-		const char	*call;		/* the rule used it ... */
-		const char	*list;		/* ... these are its names */
-		const char	*volume;	/* the day's figure to compare */
+		const char	*call;	/* the rule used it ... */
+		const char	*list;	/* ... these are its names */
+		const char	*volume; /* the day's figure */
 		const char	*prefix;
 	} kinds[] = {
 		{ "first_seen(table)", "first_seen_tables",

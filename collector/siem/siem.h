@@ -1,8 +1,9 @@
 /*
  * SIEM forwarding: cases, alerts (if asked) and raw events (if asked) to
- * SIEMs over syslog (UDP, TCP, TLS), queued in the collector's database so a slow
- * or absent SIEM loses nothing (docs/siem.md). This header is the map of
- * the folder, top to bottom (a file calls only files below it):
+ * SIEMs over syslog (UDP, TCP, TLS), queued in the collector's database
+ * so a slow or absent SIEM loses nothing (docs/siem.md). This header is
+ * the map of the folder, top to bottom (a file calls only files below
+ * it):
  *
  *	fwd.c		the forwarder: outbox, connections, framing
  *	formats.c	the table of formats by name

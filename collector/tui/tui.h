@@ -33,7 +33,7 @@ enum tui_view {
 /* A row of the cases view (the schema's "case row"). */
 struct tui_case {
 	char		 id[TUI_ID_MAX];
-	char		 kind[16];	/* person, group (alert: old database) */
+	char		 kind[16];	/* person, group; alert (old db) */
 	char		 subject[256];
 	char		 members[1024];
 	char		 department[128];
@@ -123,7 +123,7 @@ struct tui_alert_page {
 struct tui_case_page {
 	struct tui_case	 c;
 	struct tui_alert *alerts;
-	char		 (*evidence)[TUI_TEXT_MAX];	/* one per alert */
+	char		 (*evidence)[TUI_TEXT_MAX]; /* one per alert */
 	size_t		 nalerts;
 	char		 (*audit)[TUI_TEXT_MAX];
 	size_t		 naudit;

@@ -86,7 +86,7 @@ test_score_bounded(void)
 
 	CHECK(case_score_add(0, 40) == 40);
 	CHECK(case_score_add(50, 70) == 70);	/* never below the alert */
-	CHECK(case_score_add(70, 30) == 72.3);	/* 70 + 30 * 0.30 * 0.25 */
+	CHECK(case_score_add(70, 30) == 72.3);	/* 70 + 30 x 0.3 / 4 */
 	for (i = 0; i < 1000; i++) {
 		double t = case_score_add(s, 60);
 
