@@ -137,7 +137,8 @@ $(TUI_SRC:%.c=$(BUILD)/%.o): ALL_CFLAGS += -DNCURSES_WIDECHAR=1
 $(BUILD)/leakwatch-tui: $(TUI_SRC:%.c=$(BUILD)/%.o) $(COLL_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(TUI_LIBS)
 # The operator's command (docs/operations.md).
-$(BUILD)/leakwatch-ctl: $(CTL_SRC:%.c=$(BUILD)/%.o) $(COLL_LIBS)
+$(BUILD)/leakwatch-ctl: $(CTL_SRC:%.c=$(BUILD)/%.o) \
+    $(BUILD)/collector/tui/ctl.o $(COLL_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(AGENT_A) $(COLL_LIBS)
@@ -216,7 +217,7 @@ fuzz:
 	$(MAKE) deps
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
 		build-fuzz/liblw.a build-fuzz/agent.a build-fuzz/collector.a \
-		build-fuzz/analytics.a build-fuzz/siem.a \
+		build-fuzz/analytics.a build-fuzz/siem.a build-fuzz/schema.a \
 		$(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/tests/fuzz/%.o)
 	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 

@@ -56,6 +56,7 @@ const struct conf_key collector_keys[] = {
 	K("syslog-hostname", CONF_STR, syslog_hostname, 0, 0),
 	K("control-socket", CONF_STR, control_socket, 0, 0),
 	K("forward-events", CONF_LIST, forward_events, 0, 0),
+	K("forward-alerts", CONF_FLAG, forward_alerts, 0, 1),
 	K("directory", CONF_STR, directory, 0, 0),
 	K("dhcp-leases", CONF_LIST, dhcp_leases, 0, 0),
 	K("sensitive", CONF_LIST, sensitive, 0, 0),

@@ -46,6 +46,7 @@ struct collector_config {
 	char		*syslog_hostname;
 	char		*control_socket; /* triage (control.c) */
 	struct conf_list forward_events; /* raw event types also sent */
+	int		 forward_alerts; /* each alert too, not only cases */
 	/* Analytics (docs/analytics.md, docs/directory.md, docs/rules.md). */
 	char		*directory;	/* employees CSV */
 	struct conf_list dhcp_leases;	/* dhcpd.leases / dnsmasq files */

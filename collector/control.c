@@ -5,14 +5,20 @@
  * asking: the peer's uid from SO_PEERCRED, turned into a login name, is
  * the analyst recorded in the audit trail - a client cannot claim to be
  * somebody else. The socket is created 0660, group leakwatch-analysts
- * when that group exists. What it writes - alerts.status and the
- * triage_audit rows - goes to tables of collector/schema.c, which the
- * store created when the collector started.
+ * when that group exists. What it writes - alerts.status, cases.status
+ * and assignee, and the triage_audit rows - goes to tables of
+ * collector/schema.c, which the store created when the collector
+ * started.
  *
  * Protocol: one JSON object per line each way, at most CTL_LINE_MAX
  * bytes; a connection idle for CTL_IDLE seconds is closed.
  *   {"op":"triage","id":ALERT,"action":ACTION[,"note":S][,"assignee":S]}
+ *   {"op":"triage","case":CASE,"action":ACTION[,"note":S][,"assignee":S]}
  *     ACTION: ack | assign | close_tp | close_fp | reopen
+ * A case's triage moves the case and every alert of its timeline to the
+ * new status (the verdict is on the evidence too) and is audited once,
+ * under the case's id; a case is reopened only while its person has no
+ * other open case (one open case per person).
  *   {"op":"ping"}
  * Answers: {"ok":true[,"status":S]} or {"ok":false,"error":S}.
  */
@@ -104,17 +110,97 @@ reply_error(struct ctl_conn *c, const char *msg)
 }
 
 /*
- * One triage action in one short transaction: the alert's status moves
- * and the audit row is written together, or neither.
+ * What a triage action changes before it is audited, inside the
+ * transaction: the alert's status, or the case's and its alerts'. 1 when
+ * the target exists, 0 when not, -1 on a database error; *why set when
+ * the action is refused.
  */
-int
-control_triage(sqlite3 *db, const char *id, const char *action,
+static int
+triage_alert(sqlite3 *db, const char *id, const char *status,
+    const char *assignee, const char **why)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	(void)assignee;
+	(void)why;
+	if (sqlite3_prepare_v2(db, "UPDATE alerts SET status = ? WHERE id = ?",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = sqlite3_changes(db) == 1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+step_text(sqlite3 *db, const char *sql, const char *a, const char *b,
+    const char *c)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b != NULL)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	if (c != NULL)
+		sqlite3_bind_text(st, 3, c, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		rc = sqlite3_column_int(st, 0);
+		break;
+	case SQLITE_DONE:
+		rc = sqlite3_changes(db);
+		break;
+	default:
+		break;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+triage_case(sqlite3 *db, const char *id, const char *status,
+    const char *assignee, const char **why)
+{
+	int n;
+
+	if (strcmp(status, "open") == 0 && (n = step_text(db, "SELECT "
+	    "count(*) FROM cases o JOIN cases c ON o.subject = c.subject "
+	    "WHERE c.id = ?1 AND c.kind = 'person' AND o.id <> c.id AND "
+	    "o.status NOT LIKE 'closed%'", id, NULL, NULL)) != 0) {
+		*why = "that person has another open case";
+		return n < 0 ? -1 : 0;
+	}
+	n = step_text(db, "UPDATE cases SET status = ?2, assignee = "
+	    "coalesce(?3, assignee) WHERE id = ?1", id, status,
+	    assignee != NULL && *assignee != '\0' ? assignee : NULL);
+	if (n != 1)
+		return n < 0 ? -1 : 0;
+	if (step_text(db, "UPDATE alerts SET status = ?2 WHERE id IN (SELECT "
+	    "alert_id FROM case_alerts WHERE case_id = ?1)", id, status,
+	    NULL) < 0)
+		return -1;
+	return 1;
+}
+
+/*
+ * One triage action in one short transaction: the alert's (or the
+ * case's and its alerts') status moves and the audit row is written
+ * together, or neither.
+ */
+static int
+triage(sqlite3 *db, int is_case, const char *id, const char *action,
     const char *analyst, const char *note, const char *assignee,
     char *err, size_t errlen)
 {
-	const char *status = action_status(action);
+	const char *status = action_status(action), *why = NULL;
 	sqlite3_stmt *st = NULL;
-	int rc = -1;
+	int rc = -1, found;
 
 	if (status == NULL) {
 		snprintf(err, errlen, "unknown action (ack, assign, close_tp, "
@@ -131,20 +217,16 @@ control_triage(sqlite3 *db, const char *id, const char *action,
 		snprintf(err, errlen, "database busy: %s", sqlite3_errmsg(db));
 		return -1;
 	}
-	if (sqlite3_prepare_v2(db, "UPDATE alerts SET status = ? WHERE id = ?",
-	    -1, &st, NULL) != SQLITE_OK)
+	found = is_case ? triage_case(db, id, status, assignee, &why) :
+	    triage_alert(db, id, status, assignee, &why);
+	if (found < 0)
 		goto fail;
-	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto fail;
-	if (sqlite3_changes(db) != 1) {
-		snprintf(err, errlen, "no alert with that id");
-		sqlite3_finalize(st);
+	if (found == 0) {
+		snprintf(err, errlen, "%s", why != NULL ? why : is_case ?
+		    "no case with that id" : "no alert with that id");
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
-	sqlite3_finalize(st);
 	if (sqlite3_prepare_v2(db, "INSERT INTO triage_audit(ts, alert_id, "
 	    "analyst, action, status, assignee, note) VALUES (?, ?, ?, ?, ?, "
 	    "?, ?)", -1, &st, NULL) != SQLITE_OK)
@@ -172,6 +254,24 @@ fail:
 	return rc;
 }
 
+int
+control_triage(sqlite3 *db, const char *id, const char *action,
+    const char *analyst, const char *note, const char *assignee,
+    char *err, size_t errlen)
+{
+	return triage(db, 0, id, action, analyst, note, assignee, err,
+	    errlen);
+}
+
+int
+control_triage_case(sqlite3 *db, const char *id, const char *action,
+    const char *analyst, const char *note, const char *assignee,
+    char *err, size_t errlen)
+{
+	return triage(db, 1, id, action, analyst, note, assignee, err,
+	    errlen);
+}
+
 static int
 valid_text(const char *s, size_t max)
 {
@@ -190,7 +290,7 @@ valid_text(const char *s, size_t max)
 static void
 handle_line(struct ctl_conn *c, const char *line, size_t len)
 {
-	const char *op, *id, *action, *note, *assignee;
+	const char *op, *id, *case_id, *action, *note, *assignee;
 	char err[256];
 	json_error_t je;
 	json_t *req;
@@ -214,21 +314,25 @@ handle_line(struct ctl_conn *c, const char *line, size_t len)
 		return;
 	}
 	id = json_string_value(json_object_get(req, "id"));
+	if ((case_id = json_string_value(json_object_get(req, "case"))) !=
+	    NULL)
+		id = case_id;
 	action = json_string_value(json_object_get(req, "action"));
 	note = json_string_value(json_object_get(req, "note"));
 	assignee = json_string_value(json_object_get(req, "assignee"));
 	if (id == NULL || action == NULL || strlen(id) > 64) {
-		reply_error(c, "triage needs id and action");
+		reply_error(c, "triage needs id (or case) and action");
 	} else if (!valid_text(note, CTL_NOTE_MAX) ||
 	    !valid_text(assignee, 64)) {
 		reply_error(c, "note or assignee too long or has control "
 		    "characters");
-	} else if (control_triage(c->ctl->db, id, action, c->analyst, note,
-	    assignee, err, sizeof(err)) != 0) {
+	} else if (triage(c->ctl->db, case_id != NULL, id, action,
+	    c->analyst, note, assignee, err, sizeof(err)) != 0) {
 		reply_error(c, err);
 	} else {
 		c->ctl->actions++;
-		log_info("triage: %s %s alert %s", c->analyst, action, id);
+		log_info("triage: %s %s %s %s", c->analyst, action,
+		    case_id != NULL ? "case" : "alert", id);
 		reply(c, json_pack("{s:b, s:s}", "ok", 1, "status",
 		    action_status(action)));
 	}

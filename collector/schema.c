@@ -35,6 +35,7 @@
 #include <sqlite3.h>
 
 #include "schema.h"
+#include "leakwatch/util.h"
 
 static const struct schema_object objects[] = {
 	/* the store (store.c): events, delivery cursors, agents, gaps */
@@ -175,6 +176,34 @@ static const struct schema_object objects[] = {
 	{ "index", "triage_audit_alert",
 	    "CREATE INDEX IF NOT EXISTS triage_audit_alert ON "
 	    " triage_audit(alert_id, seq)" },
+	/* cases (analytics/cases.c): what an analyst works on */
+	{ "table", "cases",
+	    "CREATE TABLE IF NOT EXISTS cases ("
+	    " id TEXT PRIMARY KEY,"
+	    " kind TEXT NOT NULL,"
+	    " subject TEXT NOT NULL,"
+	    " members TEXT NOT NULL,"
+	    " department TEXT NOT NULL,"
+	    " severity TEXT NOT NULL,"
+	    " score REAL NOT NULL,"
+	    " first_ts INTEGER NOT NULL,"
+	    " last_ts INTEGER NOT NULL,"
+	    " alerts INTEGER NOT NULL,"
+	    " story TEXT NOT NULL,"
+	    " status TEXT NOT NULL DEFAULT 'open',"
+	    " assignee TEXT)" },
+	{ "index", "cases_subject",
+	    "CREATE INDEX IF NOT EXISTS cases_subject ON cases(subject, "
+	    "status)" },
+	{ "table", "case_alerts",
+	    "CREATE TABLE IF NOT EXISTS case_alerts ("
+	    " case_id TEXT NOT NULL,"
+	    " alert_id TEXT NOT NULL,"
+	    " ts INTEGER NOT NULL,"
+	    " PRIMARY KEY (case_id, alert_id)) WITHOUT ROWID" },
+	{ "index", "case_alerts_alert",
+	    "CREATE INDEX IF NOT EXISTS case_alerts_alert ON "
+	    "case_alerts(alert_id)" },
 };
 
 #define NOBJECTS	(sizeof(objects) / sizeof(objects[0]))
@@ -207,6 +236,31 @@ static const char event_identity_v1[] =
 #define OPEN_ALERTS_BY_EMPLOYEE \
 	"SELECT employee, 0, 0, count(*) FROM alerts WHERE status NOT LIKE " \
 	"'closed%' GROUP BY employee"
+
+/* The columns of a case row, and the case list's filter and order. */
+#define CASE_COLS \
+	"c.id, c.kind, c.subject, c.members, c.department, c.severity, " \
+	"c.score, c.first_ts, c.last_ts, c.alerts, c.story, c.status, " \
+	"coalesce(c.assignee, '')"
+#define CASE_ROW \
+	"id, kind, subject, members, department, severity, score, " \
+	"first_ts, last_ts, alerts, story, status, assignee"
+#define CASE_RANK \
+	"(CASE c.severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 " \
+	"WHEN 'medium' THEN 1 ELSE 0 END)"
+#define CASE_LIST_WHERE \
+	"WHERE (?1 = 0 OR c.status NOT LIKE 'closed%') AND " \
+	CASE_RANK " >= ?2 AND (?3 = '' OR " \
+	"instr(lower(c.members || ' ' || c.department || ' ' || c.story || " \
+	"' ' || c.status), lower(?3)) > 0) ORDER BY " \
+	"(c.status NOT LIKE 'closed%') DESC, " \
+	CASE_RANK " DESC, c.score DESC, c.last_ts DESC LIMIT ?4"
+/* A database without cases: each alert stands as a case of its own. */
+#define ALERT_AS_CASE \
+	"SELECT id, 'alert' AS kind, employee AS subject, employee AS " \
+	"members, '' AS department, severity, score, ts AS first_ts, " \
+	"last_ts, 1 AS alerts, summary AS story, status, '' AS assignee " \
+	"FROM alerts"
 
 static const struct schema_query_def queries[SQ_COUNT] = {
 	[SQ_NEWEST_ALERT] = { "newest_alert",
@@ -277,6 +331,33 @@ static const struct schema_query_def queries[SQ_COUNT] = {
 	    "SELECT coalesce((SELECT max(id) FROM events), 0) - value FROM "
 	    "an_meta WHERE key = 'scored'", NULL,
 	    "", "events" },
+	/* open first, then by severity, score, newest evidence */
+	[SQ_CASE_LIST] = { "case_list",
+	    "SELECT " CASE_COLS " FROM cases c " CASE_LIST_WHERE,
+	    "SELECT * FROM (" ALERT_AS_CASE ") c " CASE_LIST_WHERE,
+	    "open_only, min_severity, text, limit", CASE_ROW },
+	[SQ_CASE] = { "case",
+	    "SELECT " CASE_COLS " FROM cases c WHERE c.id = ?1",
+	    "SELECT * FROM (" ALERT_AS_CASE ") c WHERE c.id = ?1",
+	    "id", CASE_ROW },
+	/* the timeline: the case's alerts, oldest first */
+	[SQ_CASE_ALERTS] = { "case_alerts",
+	    "SELECT " ALERT_COLS "'', a.evidence FROM case_alerts l JOIN "
+	    "alerts a ON a.id = l.alert_id WHERE l.case_id = ?1 ORDER BY "
+	    "a.ts, a.id",
+	    "SELECT " ALERT_COLS "'', a.evidence FROM alerts a WHERE a.id = "
+	    "?1",
+	    "id", ALERT_ROW ", evidence" },
+	[SQ_CASE_AUDIT] = { "case_audit",
+	    "SELECT ts, analyst, action, status, coalesce(assignee, ''), "
+	    "coalesce(note, '') FROM triage_audit WHERE alert_id = ?1 ORDER "
+	    "BY seq", NULL,
+	    "id", "ts, analyst, action, status, assignee, note" },
+	/* new cases per UTC day (leakwatch-ctl cases, lwscore) */
+	[SQ_CASES_PER_DAY] = { "cases_per_day",
+	    "SELECT first_ts / 86400000000, count(*) FROM cases GROUP BY 1 "
+	    "ORDER BY 1", NULL,
+	    "", "day, cases" },
 	[SQ_ALERT_SPANS] = { "alert_spans",
 	    "SELECT ts, max(ts, last_ts) FROM alerts", NULL,
 	    "", "from, to" },
@@ -295,6 +376,20 @@ schema_query(enum schema_query q)
 	if ((unsigned)q >= SQ_COUNT)
 		return NULL;
 	return &queries[q];
+}
+
+int
+schema_sev_rank(const char *s)
+{
+	if (s == NULL)
+		return 0;
+	if (strcmp(s, "critical") == 0)
+		return 3;
+	if (strcmp(s, "high") == 0)
+		return 2;
+	if (strcmp(s, "medium") == 0)
+		return 1;
+	return 0;
 }
 
 static const struct schema_object *
@@ -436,6 +531,154 @@ v1_event_identity(sqlite3 *db, char *err, size_t errlen)
 	return 0;
 }
 
+void
+schema_case_id(const char *subject, const char *first_alert, char out[17])
+{
+	char buf[1024], hex[65];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "case\n%s\n%s", subject, first_alert);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	sha256_hex(buf, (size_t)n, hex);
+	memcpy(out, hex, 16);
+	out[16] = '\0';
+}
+
+/* The case being built from one person's alerts by the migration. */
+struct v2_case {
+	char		 subject[256];
+	char		 id[17];
+	char		 severity[16];
+	char		 story[1024];
+	int		 rank;
+	double		 score;
+	int64_t		 first_ts, last_ts;
+	int		 alerts;
+};
+
+static int
+v2_case_store(sqlite3 *db, const struct v2_case *c, int have_employees)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, have_employees ?
+	    "INSERT INTO cases (id, kind, subject, members, department, "
+	    "severity, score, first_ts, last_ts, alerts, story) VALUES (?1, "
+	    "'person', ?2, ?2, coalesce((SELECT department FROM employees "
+	    "WHERE employee = ?2), ''), ?3, ?4, ?5, ?6, ?7, ?8)" :
+	    "INSERT INTO cases (id, kind, subject, members, department, "
+	    "severity, score, first_ts, last_ts, alerts, story) VALUES (?1, "
+	    "'person', ?2, ?2, '', ?3, ?4, ?5, ?6, ?7, ?8)", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->severity, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 4, c->score);
+	sqlite3_bind_int64(st, 5, c->first_ts);
+	sqlite3_bind_int64(st, 6, c->last_ts);
+	sqlite3_bind_int(st, 7, c->alerts);
+	sqlite3_bind_text(st, 8, c->story, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* One alert of the person whose case is being built. */
+static void
+v2_case_add(struct v2_case *c, sqlite3_stmt *st)
+{
+	const char *sev = (const char *)sqlite3_column_text(st, 4);
+	const char *sum = (const char *)sqlite3_column_text(st, 6);
+	int rank = schema_sev_rank(sev);
+
+	if (c->alerts == 0)
+		c->first_ts = sqlite3_column_int64(st, 2);
+	if (c->alerts == 0 || rank >= c->rank) {
+		c->rank = rank;
+		snprintf(c->severity, sizeof(c->severity), "%s",
+		    sev != NULL ? sev : "low");
+		snprintf(c->story, sizeof(c->story), "%s",
+		    sum != NULL ? sum : "");
+	}
+	if (sqlite3_column_double(st, 5) > c->score)
+		c->score = sqlite3_column_double(st, 5);
+	if (sqlite3_column_int64(st, 3) > c->last_ts)
+		c->last_ts = sqlite3_column_int64(st, 3);
+	c->alerts++;
+}
+
+/*
+ * Version 2 to 3: cases. Each person's alerts that no analyst has
+ * closed become one open case (its id from the first of them, its
+ * severity the worst, its score the highest, its story the worst and
+ * latest alert's summary), so the TUI's first view is not empty after
+ * an upgrade; closed alerts stay without a case. The tables are created
+ * here, before the catalog adds what else is missing.
+ */
+static int
+v2_cases(sqlite3 *db, char *err, size_t errlen)
+{
+	struct v2_case c;
+	sqlite3_stmt *st = NULL, *link = NULL;
+	const char *emp;
+	char have[1024];
+	int have_employees, rc = -1;
+	size_t i;
+
+	for (i = 0; i < NOBJECTS; i++)
+		if ((strncmp(objects[i].name, "case", 4) == 0) &&
+		    exec(db, objects[i].sql, err, errlen) != 0)
+			return -1;
+	if (stored_of(db, "alerts", have, sizeof(have)) != 0 ||
+	    have[0] == '\0')
+		return 0;
+	if (stored_of(db, "employees", have, sizeof(have)) != 0)
+		return -1;
+	have_employees = have[0] != '\0';
+	if (sqlite3_prepare_v2(db, "SELECT employee, id, ts, last_ts, "
+	    "severity, score, summary FROM alerts WHERE status NOT LIKE "
+	    "'closed%' AND id NOT IN (SELECT alert_id FROM case_alerts) "
+	    "ORDER BY employee, ts, id", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO case_alerts (case_id, "
+	    "alert_id, ts) VALUES (?, ?, ?)", -1, &link, NULL) != SQLITE_OK)
+		goto done;
+	memset(&c, 0, sizeof(c));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		emp = (const char *)sqlite3_column_text(st, 0);
+		if (emp == NULL)
+			continue;
+		if (c.alerts > 0 && strcmp(c.subject, emp) != 0) {
+			if (v2_case_store(db, &c, have_employees) != 0)
+				goto done;
+			memset(&c, 0, sizeof(c));
+		}
+		if (c.alerts == 0) {
+			snprintf(c.subject, sizeof(c.subject), "%s", emp);
+			schema_case_id(emp, (const char *)
+			    sqlite3_column_text(st, 1), c.id);
+		}
+		v2_case_add(&c, st);
+		sqlite3_bind_text(link, 1, c.id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_value(link, 2, sqlite3_column_value(st, 1));
+		sqlite3_bind_int64(link, 3, sqlite3_column_int64(st, 2));
+		if (sqlite3_step(link) != SQLITE_DONE)
+			goto done;
+		sqlite3_reset(link);
+	}
+	if (c.alerts > 0 && v2_case_store(db, &c, have_employees) != 0)
+		goto done;
+	rc = 0;
+done:
+	if (rc != 0)
+		snprintf(err, errlen, "cases: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_finalize(link);
+	return rc;
+}
+
 /*
  * The steps from each version to the next, run from the file's version
  * on; creating what is missing comes after them and needs no step.
@@ -445,6 +688,7 @@ static const struct migration {
 	int		(*run)(sqlite3 *, char *, size_t);
 } migrations[] = {
 	{ 1, v1_event_identity },
+	{ 2, v2_cases },
 };
 
 /* How much of the catalog a file must hold. */

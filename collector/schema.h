@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCHEMA_VERSION	2
+#define SCHEMA_VERSION	3
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -73,6 +73,16 @@ enum schema_query {
 	SQ_EMPLOYEE_EVENTS,	/* employee, limit -> ts, json */
 	SQ_AGENTS,		/* -> agent, addr, connected, last_seen,
 				   version, clock_skew_ms, status */
+	/* both: cases ("case row": id, kind, subject, members, department,
+	   severity, score, first_ts, last_ts, alerts, story, status,
+	   assignee) */
+	SQ_CASE_LIST,		/* open_only, min_severity, text, limit ->
+				   case row */
+	SQ_CASE,		/* id -> case row */
+	SQ_CASE_ALERTS,		/* id -> alert row, evidence */
+	SQ_CASE_AUDIT,		/* id -> ts, analyst, action, status,
+				   assignee, note */
+	SQ_CASES_PER_DAY,	/* -> day, cases */
 	/* leakwatch-ctl (collector/ctl/main.c) */
 	SQ_AGENT_HEALTH,	/* -> the SQ_AGENTS columns, gaps, events */
 	SQ_SCORING_BACKLOG,	/* -> events */
@@ -96,6 +106,16 @@ const struct schema_query_def *schema_query(enum schema_query);
  */
 struct sqlite3_stmt *schema_prepare(struct sqlite3 *, enum schema_query,
 		    char *err, size_t errlen);
+
+/*
+ * A case's id: the first 16 hex digits of SHA-256 of "case", its
+ * subject (an employee, or group:<peer group>) and the id of the alert
+ * that opened it, so a replay gives the same ids every time.
+ */
+void		 schema_case_id(const char *subject,
+		    const char *first_alert, char out[17]);
+/* low 0, medium 1, high 2, critical 3 (anything else: 0) */
+int		 schema_sev_rank(const char *severity);
 
 /*
  * leakwatch-ctl vacuum: deletes (or with dry set, counts) the events of

@@ -18,8 +18,10 @@
 #     TLS, one after the other so events arrive in time order: the
 #     simulated month (jsonl source), then the decoded captures.
 #  5. The collector stops; leakwatch-tui opens its database with the
-#     insiders at the top. When stdout is not a terminal, or NO_TUI=1, the
-#     top alerts and the employees ranked by risk are printed instead
+#     insiders' cases at the top (and the simulated incident day, a team
+#     reading a customer table for the first time, as one group case).
+#     When stdout is not a terminal, or NO_TUI=1, the top cases, the top
+#     alerts and the employees ranked by risk are printed instead
 #     (leakwatch-tui --print).
 #
 # Nothing is left running (trap); the database and the simulated data are
@@ -271,7 +273,8 @@ if [ "${NO_TUI:-0}" != 1 ] && [ -t 1 ]; then
 	rc=$?
 else
 	"$TUI" --db "$DB" --print 2>&1 | awk '
-	    /^ALERTS/ { n = 0; print; next }
+	    /^CASES/ { n = 0; print; next }
+	    /^ALERTS/ { n = 0; print ""; print; next }
 	    /^EMPLOYEES BY RISK/ { n = 0; print ""; print; next }
 	    /^$/ { next }
 	    { if (++n <= 11) print }'

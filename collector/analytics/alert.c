@@ -8,7 +8,8 @@
  * count, last time and maximum score move and nothing new is printed or
  * forwarded. A new alert is
  * stored (table alerts, docs/schema.md), printed as one JSON line when
- * replaying, and handed to the SIEM forwarder.
+ * replaying, filed into a case (cases.c, which tells the SIEMs), and,
+ * with forward-alerts, handed to the SIEM forwarder itself.
  *
  * Risk per employee accumulates alert scores with exponential decay
  * (half-life risk-half-life, default 7 days), capped per rule
@@ -292,6 +293,7 @@ alert_raise(struct analytics *an, const struct alert_in *in)
 		oa = load_open(an, key, in);
 	if (oa->id[0] != '\0' && in->ts_us < oa->until &&
 	    merge(an, oa->id, in, 1)) {
+		cases_touch(an, oa->id, in->ts_us);
 		an->alerts_merged++;
 		return 0;
 	}
@@ -301,6 +303,7 @@ alert_raise(struct analytics *an, const struct alert_in *in)
 	 */
 	alert_id(in->employee, in->rule, in->bucket_us, id);
 	if (merge(an, id, in, 0)) {
+		cases_touch(an, id, in->ts_us);
 		an->alerts_merged++;
 		return 0;
 	}
@@ -326,8 +329,8 @@ alert_raise(struct analytics *an, const struct alert_in *in)
 		}
 	}
 	json = lw_event_encode(ev, &len);
-	evs = json_dumps(json_object_get(o, "evidence") ?
-	    json_object_get(o, "evidence") : json_object(), JSON_COMPACT);
+	evs = json_object_get(o, "evidence") != NULL ?
+	    json_dumps(json_object_get(o, "evidence"), JSON_COMPACT) : NULL;
 	rc = store_alert(an, id, in, json ? json : "", evs ? evs : "{}");
 	free(evs);
 	if (rc == 0) {
@@ -339,7 +342,8 @@ alert_raise(struct analytics *an, const struct alert_in *in)
 			fwrite(json, 1, len, an->out);
 			fputc('\n', an->out);
 		}
-		if (an->fwd != NULL)
+		cases_alert(an, id, in);
+		if (an->fwd != NULL && an->p.forward_alerts)
 			fwd_submit(an->fwd, ev->obj);
 		if (!an->p.replay)
 			log_info("alert %s: %s %s (%s, %d): %s", id,

@@ -183,6 +183,8 @@ analytics_new(const struct collector_config *cfg, struct sqlite3 *db,
 		    "nothing will alert");
 	views_employees(db, an->dir);
 	an->alerts = alerts_new(an);
+	an->cases = cases_new();
+	an->p.forward_alerts = cfg->forward_alerts;
 	an->clock = meta_get(an, "clock");
 	return an;
 }
@@ -285,8 +287,10 @@ close_day(struct analytics *an)
 		free(v);
 		return -1;
 	}
+	cases_hold(an);		/* the day's alerts, for group cases */
 	for (i = 0; i < n; i++)
 		rules_bucket(an, v[i], PER_DAY, start);
+	cases_release(an, start);
 	for (i = 0; i < n; i++) {
 		e = v[i];
 		views_day(an, an->db, e, start);
@@ -468,6 +472,8 @@ analytics_tick(struct analytics *an, int64_t now)
 {
 	int began;
 
+	if (an != NULL && !an->p.replay)
+		cases_tick(an);
 	if (an == NULL || an->p.replay || an->hour_open == 0 ||
 	    now - ANALYTICS_GRACE_US < an->hour_open + HOUR_US)
 		return;
@@ -543,6 +549,7 @@ analytics_free(struct analytics *an)
 	sensitivity_free(an->sens);
 	rules_free(an->rules);
 	alerts_free(an->alerts);
+	cases_free(an->cases);
 	free(an);
 }
 

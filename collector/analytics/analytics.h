@@ -19,6 +19,7 @@
  *	rules-load.c	the rules directory, file by file
  *	rules-parse.c	the rules language (asks features.c for names)
  *	alert.c		alerts and risk (hands alerts to siem/)
+ *	cases.c		cases: alerts filed per person, group cases
  *	detect.c	detectors: figures, drift, streaks, the day's close
  *	features.c	what one event adds to an entity's buckets
  *	entities.c	entities, peer groups, first-seen names
@@ -460,6 +461,25 @@ void		 alert_id(const char *employee, const char *rule,
 		    int64_t bucket_us, char out[17]);
 void		 alerts_free(struct alerts *);
 
+/* cases.c: one open case per person, group cases, case messages */
+struct cases;
+struct cases	*cases_new(void);
+void		 cases_free(struct cases *);
+int		 cases_alert(struct analytics *, const char *alert_id,
+		    const struct alert_in *);
+void		 cases_touch(struct analytics *, const char *alert_id,
+		    int64_t ts_us);
+void		 cases_hold(struct analytics *);
+int		 cases_release(struct analytics *, int64_t day_start_us);
+void		 cases_tick(struct analytics *);
+double		 case_score_add(double old, double alert_score);
+json_t		*case_message(const char *ts, const char *case_id,
+		    const char *kind, const char *subject,
+		    const char *members, const char *department,
+		    const char *severity, double score, int alerts,
+		    int64_t first_ts, int64_t last_ts, const char *story,
+		    const char *status, const char *update);
+
 /* views.c: tables for readers (employees, an_daily) */
 void		 views_employees(struct sqlite3 *, const struct directory *);
 void		 views_day(struct analytics *, struct sqlite3 *,
@@ -478,6 +498,7 @@ struct analytics_params {
 	long long		 first_seen_bytes;
 	long long		 utc_offset_min;
 	int			 replay;	/* print alerts on out */
+	int			 forward_alerts; /* alerts to SIEMs too */
 };
 
 struct analytics {
@@ -489,6 +510,7 @@ struct analytics {
 	struct sensitivity	*sens;
 	struct ruleset		*rules;
 	struct alerts		*alerts;
+	struct cases		*cases;
 	struct hmap		*entities;
 	struct hmap		*peers;
 	struct hmap		*flows;		/* flows without deltas */

@@ -11,12 +11,20 @@
  *   config            the configuration as parsed (= collector -t -v)
  *   vacuum            deletes raw events older than `retention`, keeping
  *                     alert events and the events around every alert
+ *   cases             the cases, open first (--all: closed too), and the
+ *                     new cases per day
+ *   case ID [ACTION]  one case's timeline and triage trail; with an
+ *                     ACTION (ack, assign, close_tp, close_fp, reopen),
+ *                     triage through the collector's control socket,
+ *                     which audits it under the caller's login name
  *
  * It is not a second collector: it never listens, never scores, and the
  * database writes it does (vacuum) are short transactions that interleave
  * with a running collector's (WAL, busy timeout). It reads the database
  * through the named queries of collector/schema.c and deletes through
- * schema_purge_events(): no SQL of its own, and it never migrates. The
+ * schema_purge_events(): no SQL of its own, and it never migrates;
+ * triage goes through the control socket (collector/tui/ctl.c, linked
+ * in), never into the database. The
  * collector re-reads the secrets file on SIGHUP, which ctl tells the
  * operator to send rather than sending it itself. docs/operations.md is
  * the manual.
@@ -37,6 +45,7 @@
 
 #include "../config.h"
 #include "../schema.h"
+#include "../tui/tui.h"
 #include "leakwatch/log.h"
 #include "leakwatch/proto.h"
 #include "leakwatch/text.h"
@@ -57,6 +66,9 @@ struct ctl_opts {
 	int		 compact;
 	int		 check;		/* agents: exit 1 unless all are ok */
 	int		 force;		/* secret-issue: replace */
+	int		 all;		/* cases: closed ones too */
+	char		*note;		/* case ID ACTION */
+	char		*assignee;
 };
 
 #define O(n, kind, field, lo, hi) \
@@ -70,6 +82,9 @@ static const struct conf_key ctl_keys[] = {
 	O("compact", CONF_FLAG, compact, 0, 1),
 	O("check", CONF_FLAG, check, 0, 1),
 	O("force", CONF_FLAG, force, 0, 1),
+	O("all", CONF_FLAG, all, 0, 1),
+	O("note", CONF_STR, note, 0, 0),
+	O("assignee", CONF_STR, assignee, 0, 0),
 	{ NULL, CONF_STR, 0, 0, 0 }
 };
 
@@ -79,6 +94,7 @@ struct ctl {
 	const char		*conf_path;
 	const char		*cmd;
 	const char		*arg;
+	const char		*arg2;
 };
 
 static void __attribute__((noreturn))
@@ -94,6 +110,9 @@ usage(FILE *f, int status)
 	    "  config\n"
 	    "  vacuum [--older-than 2160h] [--keep-around 24h] [--dry-run] "
 	    "[--compact]\n"
+	    "  cases [--all]\n"
+	    "  case ID [ack|assign|close_tp|close_fp|reopen] [--note TEXT] "
+	    "[--assignee NAME]\n"
 	    "       leakwatch-ctl --version\n");
 	exit(status);
 }
@@ -193,6 +212,8 @@ parse_args(struct ctl *c, int argc, char **argv)
 		c->cmd = argv[optind++];
 	if (optind < argc)
 		c->arg = argv[optind++];
+	if (optind < argc && c->cmd != NULL && strcmp(c->cmd, "case") == 0)
+		c->arg2 = argv[optind++];
 	if (c->cmd == NULL || optind < argc)
 		usage(stderr, 2);
 }
@@ -714,6 +735,206 @@ cmd_vacuum(struct ctl *c)
 	return rc;
 }
 
+/* ---- cases ---- */
+
+/*
+ * A text column escaped (lib/text.c) into the next of the row's slots:
+ * names, stories and notes come from events and analysts, and must not
+ * drive the terminal or forge a line of the listing.
+ */
+struct row_vis {
+	char	 slot[12][1024];
+	int	 n;
+};
+
+static const char *
+col(struct row_vis *rv, sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	char *out = rv->slot[rv->n++ % 12];
+
+	if (s == NULL)
+		return "";
+	text_vis(s, strlen((const char *)s), out, sizeof(rv->slot[0]), 0);
+	return out;
+}
+
+/* "2026-11-16 23:59" of a time in microseconds. */
+static void
+fmt_minute(int64_t us, char *buf, size_t len)
+{
+	char ts[TS_STRLEN];
+
+	if (ts_format(us, ts, sizeof(ts)) != 0)
+		ts[0] = '\0';
+	snprintf(buf, len, "%.10s %.5s", ts, ts[0] ? ts + 11 : "");
+}
+
+/* New cases per day over the days that had any, and the busiest day. */
+static void
+cases_per_day(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	long long days = 0, total = 0, most = 0, first = 0, last = 0, d, n;
+	char err[256];
+
+	if ((st = schema_prepare(db, SQ_CASES_PER_DAY, err,
+	    sizeof(err))) == NULL)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		d = sqlite3_column_int64(st, 0);
+		n = sqlite3_column_int64(st, 1);
+		if (days++ == 0)
+			first = d;
+		last = d;
+		total += n;
+		if (n > most)
+			most = n;
+	}
+	sqlite3_finalize(st);
+	if (days > 0)
+		printf("new cases: %lld over %lld days (%.2f a day), at most "
+		    "%lld in one day\n", total, last - first + 1,
+		    (double)total / (double)(last - first + 1), most);
+}
+
+static int
+cmd_cases(struct ctl *c)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char err[256], first[32], last[32];
+	struct row_vis rv;
+	int n = 0;
+
+	if ((db = open_db(c, 0)) == NULL)
+		return 1;
+	if ((st = schema_prepare(db, SQ_CASE_LIST, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "leakwatch-ctl: %s: %s\n", c->cfg.db, err);
+		sqlite3_close(db);
+		return 1;
+	}
+	sqlite3_bind_int(st, 1, c->o.all ? 0 : 1);	/* open_only */
+	sqlite3_bind_int(st, 2, 0);
+	sqlite3_bind_text(st, 3, "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, 100000);
+	printf("%-16s  %-8s  %5s  %-14s  %-16s  %-16s  %6s  %-24s  %-14s  "
+	    "%s\n", "CASE", "SEVERITY", "SCORE", "STATUS", "FIRST", "LAST",
+	    "ALERTS", "WHO", "DEPARTMENT", "STORY");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		rv.n = 0;
+		fmt_minute(sqlite3_column_int64(st, 7), first, sizeof(first));
+		fmt_minute(sqlite3_column_int64(st, 8), last, sizeof(last));
+		printf("%-16s  %-8s  %5.0f  %-14s  %-16s  %-16s  %6d  %-24s  "
+		    "%-14s  %s\n", col(&rv, st, 0), col(&rv, st, 5),
+		    sqlite3_column_double(st, 6), col(&rv, st, 11), first,
+		    last, sqlite3_column_int(st, 9),
+		    strcmp(col(&rv, st, 1), "group") == 0 ? col(&rv, st, 3) :
+		    col(&rv, st, 2), col(&rv, st, 4), col(&rv, st, 10));
+		n++;
+	}
+	sqlite3_finalize(st);
+	printf("%d %scases\n", n, c->o.all ? "" : "open ");
+	cases_per_day(db);
+	sqlite3_close(db);
+	return 0;
+}
+
+/* The case, its timeline (alerts with their evidence), its audit. */
+static int
+show_case(sqlite3 *db, const char *id)
+{
+	sqlite3_stmt *st;
+	char err[256], t[32];
+	struct row_vis rv = { .n = 0 };
+	int found = 0;
+
+	if ((st = schema_prepare(db, SQ_CASE, err, sizeof(err))) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		found = 1;
+		printf("case %s (%s): %s\n", col(&rv, st, 0),
+		    col(&rv, st, 1), col(&rv, st, 2));
+		printf("  members     %s\n  department  %s\n",
+		    col(&rv, st, 3), col(&rv, st, 4));
+		printf("  severity    %s, score %.1f, %d alerts\n",
+		    col(&rv, st, 5), sqlite3_column_double(st, 6),
+		    sqlite3_column_int(st, 9));
+		fmt_minute(sqlite3_column_int64(st, 7), t, sizeof(t));
+		printf("  evidence    %s", t);
+		fmt_minute(sqlite3_column_int64(st, 8), t, sizeof(t));
+		printf(" to %s\n  status      %s%s%s\n  story       %s\n",
+		    t, col(&rv, st, 11),
+		    *col(&rv, st, 12) ? ", assigned to " : "",
+		    col(&rv, st, 12), col(&rv, st, 10));
+	}
+	sqlite3_finalize(st);
+	if (!found)
+		return 0;
+	if ((st = schema_prepare(db, SQ_CASE_ALERTS, err, sizeof(err))) !=
+	    NULL) {
+		printf("timeline\n");
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			rv.n = 0;
+			fmt_minute(sqlite3_column_int64(st, 1), t, sizeof(t));
+			printf("  %s  %-8s  %-20s  %s  %3.0f  %s\n    %s\n",
+			    t, col(&rv, st, 5), col(&rv, st, 4),
+			    col(&rv, st, 3), sqlite3_column_double(st, 6),
+			    col(&rv, st, 8), col(&rv, st, 11));
+		}
+		sqlite3_finalize(st);
+	}
+	if ((st = schema_prepare(db, SQ_CASE_AUDIT, err, sizeof(err))) !=
+	    NULL) {
+		printf("triage\n");
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			rv.n = 0;
+			fmt_minute(sqlite3_column_int64(st, 0), t, sizeof(t));
+			printf("  %s  %s %s -> %s%s%s%s%s\n", t,
+			    col(&rv, st, 1), col(&rv, st, 2), col(&rv, st, 3),
+			    *col(&rv, st, 4) ? " to " : "", col(&rv, st, 4),
+			    *col(&rv, st, 5) ? ": " : "", col(&rv, st, 5));
+		}
+		sqlite3_finalize(st);
+	}
+	return 1;
+}
+
+static int
+cmd_case(struct ctl *c)
+{
+	sqlite3 *db;
+	char msg[512];
+	int rc;
+
+	if (c->arg == NULL)
+		usage(stderr, 2);
+	if (c->arg2 != NULL) {
+		if (c->cfg.control_socket == NULL) {
+			fprintf(stderr, "leakwatch-ctl: triage needs the "
+			    "collector's control-socket (-c collector.conf "
+			    "or --control-socket PATH)\n");
+			return 1;
+		}
+		rc = ctl_triage(c->cfg.control_socket, 1, c->arg, c->arg2,
+		    c->o.note, c->o.assignee, msg, sizeof(msg));
+		fprintf(rc == 0 ? stdout : stderr, "%s%s\n", rc == 0 ? "" :
+		    "leakwatch-ctl: ", msg);
+		return rc == 0 ? 0 : 1;
+	}
+	if ((db = open_db(c, 0)) == NULL)
+		return 1;
+	rc = show_case(db, c->arg);
+	sqlite3_close(db);
+	if (rc <= 0)
+		fprintf(stderr, "leakwatch-ctl: no case %s\n", c->arg);
+	return rc > 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -736,6 +957,10 @@ main(int argc, char **argv)
 		rc = 0;
 	} else if (strcmp(c.cmd, "vacuum") == 0)
 		rc = cmd_vacuum(&c);
+	else if (strcmp(c.cmd, "cases") == 0)
+		rc = cmd_cases(&c);
+	else if (strcmp(c.cmd, "case") == 0)
+		rc = cmd_case(&c);
 	else {
 		fprintf(stderr, "leakwatch-ctl: unknown command \"%s\"\n",
 		    c.cmd);

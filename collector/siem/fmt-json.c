@@ -24,10 +24,11 @@ json_format(const json_t *alert, const struct fmt_opts *o, size_t *len)
 	m = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:i, s:f, s:s}, "
 	    "s:{s:s, s:s}, s:{s:s}, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:o}}",
 	    "@timestamp", fmt_str(alert, "ts"),
-	    "event", "kind", strcmp(fmt_str(alert, "type"), "alert") == 0 ||
-	    *fmt_str(alert, "type") == '\0' ? "alert" : "event",
+	    "event", "kind", strcmp(fmt_msgid(alert), "EVENT") != 0 ?
+	    "alert" : "event",
 	    "id", fmt_str(alert, "id"),
-	    "dataset", "leakwatch.alert", "module", "leakwatch",
+	    "dataset", strcmp(fmt_msgid(alert), "CASE") == 0 ?
+	    "leakwatch.case" : "leakwatch.alert", "module", "leakwatch",
 	    "severity", fmt_sev_ecs(sev),
 	    "risk_score", fmt_num(alert, "score"),
 	    "category", "intrusion_detection",

@@ -113,9 +113,9 @@ fmt_header(struct buf *b, const json_t *alert, const struct fmt_opts *o)
 		buf_printf(b, "%ld", o->procid);
 	else
 		buf_addc(b, '-');
-	/* MSGID: ALERT for alerts, EVENT for forwarded raw events. */
-	buf_puts(b, strcmp(fmt_str(alert, "type"), "alert") == 0 ||
-	    *fmt_str(alert, "type") == '\0' ? " ALERT" : " EVENT");
+	/* MSGID: ALERT, CASE (opened or updated), EVENT for raw events. */
+	buf_addc(b, ' ');
+	buf_puts(b, fmt_msgid(alert));
 }
 
 static char *

@@ -36,6 +36,23 @@ fmt_str(const json_t *alert, const char *key)
 	return s == NULL ? "" : s;
 }
 
+/*
+ * What a message is, by its type: an alert (type "alert", or none), a
+ * case opened or updated (type "case", docs/siem.md "Cases"), else a
+ * forwarded raw event. RFC 5424 MSGID and the JSON dataset follow it.
+ */
+const char *
+fmt_msgid(const json_t *alert)
+{
+	const char *t = fmt_str(alert, "type");
+
+	if (*t == '\0' || strcmp(t, "alert") == 0)
+		return "ALERT";
+	if (strcmp(t, "case") == 0)
+		return "CASE";
+	return "EVENT";
+}
+
 double
 fmt_num(const json_t *alert, const char *key)
 {

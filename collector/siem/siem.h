@@ -1,12 +1,14 @@
 /*
- * SIEM forwarding: alerts (and, if asked, raw events) to SIEMs over
- * syslog (UDP, TCP, TLS), queued in the collector's database so a slow
- * or absent SIEM loses nothing (docs/siem.md). This header is the map of
- * the folder, top to bottom (a file calls only files below it):
+ * SIEM forwarding: cases, alerts (if asked) and raw events (if asked) to
+ * SIEMs over syslog (UDP, TCP, TLS), queued in the collector's database
+ * so a slow or absent SIEM loses nothing (docs/siem.md). This header is
+ * the map of the folder, top to bottom (a file calls only files below
+ * it):
  *
  *	fwd.c		the forwarder: outbox, connections, framing
  *	formats.c	the table of formats by name
- *	fmt-<name>.c	one format each: an alert in, a message out
+ *	fmt-<name>.c	one format each: an alert in, a message out (a
+ *			case message is alert-shaped: analytics/cases.c)
  *	fmt.c		what the formats share: severity scales,
  *			alert field accessors, the flattened evidence
  *
@@ -49,6 +51,7 @@ void		 fmt_header(struct buf *, const json_t *alert,
 		    const struct fmt_opts *);
 void		 fmt_opts_defaults(struct fmt_opts *);
 const char	*fmt_str(const json_t *alert, const char *key);
+const char	*fmt_msgid(const json_t *alert);	/* ALERT CASE EVENT */
 double		 fmt_num(const json_t *alert, const char *key);
 int		 fmt_sev_syslog(const char *severity);
 int		 fmt_sev_cef(const char *severity);

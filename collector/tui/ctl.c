@@ -1,5 +1,6 @@
 /*
- * The TUI's side of the collector's control socket: one triage action is
+ * The TUI's side of the collector's control socket (leakwatch-ctl's too,
+ * which links this file): one triage action is
  * one connection, one request line and one answer line, with a timeout,
  * so a collector that is down or stuck costs the analyst a message, not a
  * frozen screen. The collector names the analyst from the socket's peer
@@ -65,8 +66,10 @@ read_line(int fd, char *buf, size_t len)
 	return -1;
 }
 
+/* One triage action on an alert, or with is_case on a case. */
 int
-ctl_triage(const char *sock, const char *id, const char *action,
+ctl_triage(const char *sock, int is_case, const char *id,
+    const char *action,
     const char *note, const char *assignee, char *msg, size_t msglen)
 {
 	char buf[4096], *req;
@@ -80,8 +83,8 @@ ctl_triage(const char *sock, const char *id, const char *action,
 		    "-c COLLECTOR.conf or --control PATH");
 		return -1;
 	}
-	o = json_pack("{s:s, s:s, s:s}", "op", "triage", "id", id, "action",
-	    action);
+	o = json_pack("{s:s, s:s, s:s}", "op", "triage", is_case ? "case" :
+	    "id", id, "action", action);
 	if (note != NULL && *note != '\0')
 		json_object_set_new(o, "note", json_string(note));
 	if (assignee != NULL && *assignee != '\0')

@@ -205,7 +205,8 @@ sparkline(const double *v, size_t n, char *out, size_t len)
 static void
 title(const struct tui_screen *s, int cols)
 {
-	static const char *const names[] = { "Alerts", "Employees", "Agents" };
+	static const char *const names[] = { "Cases", "Alerts", "Employees",
+	    "Agents" };
 	char buf[256];
 	int x = 0, i;
 	attr_t t = has_color ? COLOR_PAIR(PAIR_TITLE) : A_REVERSE;
@@ -215,6 +216,7 @@ title(const struct tui_screen *s, int cols)
 	for (i = 0; i < VIEW_NVIEWS && x < cols; i++) {
 		snprintf(buf, sizeof(buf), " %s ", names[i]);
 		put(0, x, (int)strlen(buf), buf, ((int)s->view == i ||
+		    (i == VIEW_CASES && s->view == VIEW_CASE) ||
 		    (i == VIEW_ALERTS && s->view == VIEW_ALERT) ||
 		    (i == VIEW_EMPLOYEES && s->view == VIEW_EMPLOYEE)) ?
 		    A_REVERSE | A_BOLD : t);
@@ -318,6 +320,150 @@ draw_alerts(const struct tui_screen *s, int rows, int cols)
 		    "as the collector raises them.", A_DIM);
 	for (i = s->top, y = 2; i < s->nalerts && y < rows - 1; i++, y++)
 		alert_line(y, &s->alerts[i], &c, i == s->cursor);
+}
+
+/* Who a case is about: the person, or a group's members. */
+static void
+case_who(const struct tui_case *c, char *buf, size_t len)
+{
+	if (strcmp(c->kind, "group") == 0)
+		snprintf(buf, len, "%s (%s)", c->subject, c->members);
+	else
+		snprintf(buf, len, "%s", c->subject);
+}
+
+/* Column widths of the cases list: the story takes what is left. */
+struct case_cols {
+	int	 sev, who, dept, first, last, n, score, status, story;
+};
+
+static void
+case_layout(int cols, struct case_cols *c)
+{
+	c->sev = 8;
+	c->who = cols >= 120 ? 28 : 18;
+	c->dept = cols >= 100 ? 14 : 10;
+	c->first = 11;
+	c->last = 11;
+	c->n = 3;
+	c->score = 5;
+	c->status = 12;
+	c->story = cols - (c->sev + c->who + c->dept + c->first + c->last +
+	    c->n + c->score + c->status + 8);
+	if (c->story < 0)
+		c->story = 0;
+}
+
+static void
+case_line(int y, const struct tui_case *k, const struct case_cols *c,
+    int selected)
+{
+	char t1[32], t2[32], score[16], n[16], who[1400];
+	attr_t base = selected ? A_REVERSE : A_NORMAL;
+	int x = 0;
+
+	fmt_time(k->first_ts, t1, sizeof(t1));
+	fmt_time(k->last_ts, t2, sizeof(t2));
+	snprintf(score, sizeof(score), "%5.0f", k->score);
+	snprintf(n, sizeof(n), "%3lld", k->alerts);
+	case_who(k, who, sizeof(who));
+	put(y, x, c->sev, k->severity, selected ? A_REVERSE :
+	    sev_attr(k->severity));
+	x += c->sev + 1;
+	put(y, x, c->who, who, base | A_BOLD);
+	x += c->who + 1;
+	put(y, x, c->dept, k->department, base);
+	x += c->dept + 1;
+	put(y, x, c->first, t1, base);
+	x += c->first + 1;
+	put(y, x, c->last, t2, base);
+	x += c->last + 1;
+	put(y, x, c->n, n, base);
+	x += c->n + 1;
+	put(y, x, c->score, score, base);
+	x += c->score + 1;
+	put(y, x, c->status, k->status, base | (strncmp(k->status, "closed",
+	    6) == 0 ? A_DIM : A_NORMAL));
+	x += c->status + 1;
+	if (c->story > 0)
+		put(y, x, c->story, k->story, base);
+}
+
+static void
+draw_cases(const struct tui_screen *s, int rows, int cols)
+{
+	struct case_cols c;
+	int i, y;
+
+	case_layout(cols, &c);
+	attron(A_BOLD);
+	mvprintw(1, 0, "%-*s %-*s %-*s %-*s %-*s %*s %*s %-*s", c.sev,
+	    "SEVERITY", c.who, "WHO", c.dept, "DEPARTMENT", c.first, "FIRST",
+	    c.last, "LAST", c.n, "#", c.score, "SCORE", c.status, "STATUS");
+	if (c.story > 0)
+		printw(" %-*s", c.story - 1, "STORY");
+	attroff(A_BOLD);
+	if (s->ncases == 0)
+		put(3, 2, cols - 4, "No cases (yet). A case opens with the "
+		    "first alert on a person.", A_DIM);
+	for (i = s->top, y = 2; i < s->ncases && y < rows - 1; i++, y++)
+		case_line(y, &s->cases[i], &c, i == s->cursor);
+}
+
+/* A case's page: the case, its timeline (cursor), its audit trail. */
+#define CASE_HEAD	8	/* lines above the timeline */
+#define CASE_AUDIT	5	/* lines kept for the audit trail */
+
+int
+draw_case_rows(void)
+{
+	int n = (LINES - CASE_HEAD - CASE_AUDIT - 1) / 2;
+
+	return n > 1 ? n : 1;
+}
+
+static void
+draw_case_page(const struct tui_screen *s, int rows, int cols)
+{
+	const struct tui_case_page *pg = s->cpage;
+	const struct tui_case *k;
+	struct alert_cols ac;
+	char buf[2400], who[1400], t1[32], t2[32];
+	int y = 1, i, end;
+	size_t j;
+
+	if (pg == NULL)
+		return;
+	k = &pg->c;
+	case_who(k, who, sizeof(who));
+	snprintf(buf, sizeof(buf), "%s  %s case  score %.0f  %s%s%s",
+	    k->severity, k->kind, k->score, k->status, k->assignee[0] ?
+	    ", assigned to " : "", k->assignee);
+	put(y++, 0, cols, buf, sev_attr(k->severity) | A_BOLD);
+	snprintf(buf, sizeof(buf), "%s   %s   case %s", who, k->department,
+	    k->id);
+	put(y++, 0, cols, buf, A_NORMAL);
+	fmt_time(k->first_ts, t1, sizeof(t1));
+	fmt_time(k->last_ts, t2, sizeof(t2));
+	snprintf(buf, sizeof(buf), "evidence %s to %s, %lld alerts", t1, t2,
+	    k->alerts);
+	put(y++, 0, cols, buf, A_NORMAL);
+	put(y++, 0, cols, k->story, A_BOLD);
+	y = CASE_HEAD - 1;
+	put(y++, 0, cols, "timeline (Enter: the alert's evidence)", A_BOLD);
+	/* the alerts list's columns, without department and status */
+	alert_layout(cols, &ac);
+	ac.summary += ac.dept + ac.status + 2;
+	ac.dept = ac.status = -1;
+	end = rows - CASE_AUDIT - 1;
+	for (i = s->top; (size_t)i < pg->nalerts && y + 1 < end; i++) {
+		alert_line(y++, &pg->alerts[i], &ac, i == s->cursor);
+		put(y++, 4, cols - 4, pg->evidence[i], A_DIM);
+	}
+	y = end;
+	put(y++, 0, cols, "triage", A_BOLD);
+	for (j = 0; j < pg->naudit && y < rows - 1; j++)
+		put(y++, 2, cols - 2, pg->audit[j], A_NORMAL);
 }
 
 static const char *
@@ -534,17 +680,17 @@ draw_help(int rows, int cols)
 		"Keys",
 		"",
 		"Tab / Shift-Tab   next / previous view",
-		"1 2 3             Alerts, Employees, Agents",
+		"1 2 3 4           Cases, Alerts, Employees, Agents",
 		"Up Down j k       move      PgUp PgDn g G  page, top, end",
-		"Enter             open the alert / employee under the cursor",
+		"Enter             open the case / alert / employee",
 		"Esc q             back (q on a list view quits)",
 		"/                 filter by text (employee, rule, summary)",
 		"o                 only open alerts on/off",
 		"s                 minimum severity: all, medium, high, critical",
-		"a                 acknowledge the alert",
-		"A                 assign the alert to someone",
+		"a                 acknowledge the case (or alert)",
+		"A                 assign it to someone",
 		"c / f             close as true / false positive, with a note",
-		"r                 reopen the alert",
+		"r                 reopen it",
 		"Ctrl-L            redraw      R  reload now",
 		"?                 this help (any key closes it)",
 		"",
@@ -581,6 +727,12 @@ draw(const struct tui_screen *s)
 	erase();
 	title(s, cols);
 	switch (s->view) {
+	case VIEW_CASES:
+		draw_cases(s, rows, cols);
+		break;
+	case VIEW_CASE:
+		draw_case_page(s, rows, cols);
+		break;
 	case VIEW_ALERTS:
 		draw_alerts(s, rows, cols);
 		break;
@@ -628,7 +780,8 @@ vis(char *buf, size_t len, const char *s)
 #define VIS(k, str)	vis(v[k], sizeof(v[k]), (str))
 
 /*
- * --print: the alerts and the employees ranked by risk, as plain text.
+ * --print: the cases, the alerts and the employees ranked by risk, as
+ * plain text.
  * Every string from the database is escaped into one of v[]'s slots
  * first, so a name cannot drive the terminal or forge a line of the
  * listing.
@@ -646,7 +799,23 @@ draw_print(const struct tui_screen *s, int width)
 
 		utf8 = cs != NULL && strcmp(cs, "UTF-8") == 0;
 	}
-	printf("ALERTS (%d)\n", s->nalerts);
+	printf("CASES (%d)\n", s->ncases);
+	printf("%-8s  %-24s  %-14s  %-11s  %-11s  %6s  %5s  %-12s  %s\n",
+	    "SEVERITY", "WHO", "DEPARTMENT", "FIRST", "LAST", "ALERTS",
+	    "SCORE", "STATUS", "STORY");
+	for (i = 0; i < s->ncases; i++) {
+		const struct tui_case *k = &s->cases[i];
+		char t2[32], who[1400];
+
+		fmt_time(k->first_ts, t, sizeof(t));
+		fmt_time(k->last_ts, t2, sizeof(t2));
+		case_who(k, who, sizeof(who));
+		printf("%-8s  %-24s  %-14s  %-11s  %-11s  %6lld  %5.0f  %-12s  "
+		    "%s\n", VIS(0, k->severity), VIS(1, who),
+		    VIS(2, k->department), t, t2, k->alerts, k->score,
+		    VIS(3, k->status), VIS(4, k->story));
+	}
+	printf("\nALERTS (%d)\n", s->nalerts);
 	printf("%-11s  %-8s  %-20s  %-14s  %-24s  %5s  %-12s  %s\n", "TIME",
 	    "SEVERITY", "EMPLOYEE", "DEPARTMENT", "RULE", "SCORE", "STATUS",
 	    "SUMMARY");

@@ -2,7 +2,7 @@
  * leakwatch-tui: start-up, keys and the refresh loop; owns the one
  * context struct, `struct tui`. It reads the collector's database through
  * the model (read-only) and refreshes every second, keeping the cursor on
- * the same alert or employee while rows arrive; triage goes through the
+ * the same case, alert or employee while rows arrive; triage goes through the
  * collector's control socket (ctl.c), so this program never writes the
  * database.
  *
@@ -30,6 +30,7 @@
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
+#define MAX_CASES	10000
 #define MAX_ALERTS	10000
 #define MAX_EMPS	5000
 #define MAX_AGENTS	1000
@@ -45,9 +46,12 @@ struct tui {
 	int			 refresh_ms;
 	enum tui_view		 view;
 	enum tui_view		 back;		/* view a detail returns to */
-	int			 cursor[VIEW_EMPLOYEE + 1];
-	int			 top[VIEW_EMPLOYEE + 1];
+	int			 cursor[VIEW_COUNT];
+	int			 top[VIEW_COUNT];
 	struct tui_filter	 filter;
+	struct tui_case		*cases;
+	int			 ncases;
+	struct tui_case_page	 cpage;
 	struct tui_alert	*alerts;
 	int			 nalerts;
 	struct tui_employee	*emps;
@@ -179,7 +183,9 @@ cursor_key(const struct tui *t, char *key, size_t len)
 	int c = t->cursor[t->view];
 
 	key[0] = '\0';
-	if (t->view == VIEW_ALERTS && c < t->nalerts)
+	if (t->view == VIEW_CASES && c < t->ncases)
+		snprintf(key, len, "%s", t->cases[c].id);
+	else if (t->view == VIEW_ALERTS && c < t->nalerts)
 		snprintf(key, len, "%s", t->alerts[c].id);
 	else if (t->view == VIEW_EMPLOYEES && c < t->nemps)
 		snprintf(key, len, "%s", t->emps[c].employee);
@@ -192,7 +198,11 @@ cursor_restore(struct tui *t, const char *key)
 
 	if (*key == '\0')
 		return;
-	if (t->view == VIEW_ALERTS) {
+	if (t->view == VIEW_CASES) {
+		for (i = 0; i < t->ncases; i++)
+			if (strcmp(t->cases[i].id, key) == 0)
+				t->cursor[t->view] = i;
+	} else if (t->view == VIEW_ALERTS) {
 		for (i = 0; i < t->nalerts; i++)
 			if (strcmp(t->alerts[i].id, key) == 0)
 				t->cursor[t->view] = i;
@@ -207,6 +217,10 @@ static int
 count_of(const struct tui *t, enum tui_view v)
 {
 	switch (v) {
+	case VIEW_CASES:
+		return t->ncases;
+	case VIEW_CASE:
+		return (int)t->cpage.nalerts;
 	case VIEW_ALERTS:
 		return t->nalerts;
 	case VIEW_EMPLOYEES:
@@ -229,6 +243,21 @@ load(struct tui *t)
 
 	cursor_key(t, key, sizeof(key));
 	switch (t->view) {
+	case VIEW_CASES:
+		n = model_cases(t->model, &t->filter, t->cases, MAX_CASES);
+		t->ncases = n < 0 ? 0 : n;
+		break;
+	case VIEW_CASE:
+		if (t->cpage.c.id[0] != '\0') {
+			char id[TUI_ID_MAX];
+
+			snprintf(id, sizeof(id), "%s", t->cpage.c.id);
+			model_case_page_clear(&t->cpage);
+			if (model_case_page(t->model, id, &t->cpage) != 0)
+				snprintf(t->cpage.c.id, sizeof(t->cpage.c.id),
+				    "%s", id);
+		}
+		break;
 	case VIEW_ALERTS:
 		n = model_alerts(t->model, &t->filter, t->alerts, MAX_ALERTS);
 		t->nalerts = n < 0 ? 0 : n;
@@ -279,6 +308,9 @@ screen_of(struct tui *t, struct tui_screen *s)
 	s->status = t->status;
 	s->help = t->help;
 	s->filter = &t->filter;
+	s->cases = t->cases;
+	s->ncases = t->ncases;
+	s->cpage = &t->cpage;
 	s->alerts = t->alerts;
 	s->nalerts = t->nalerts;
 	s->emps = t->emps;
@@ -298,6 +330,8 @@ scroll_to_cursor(struct tui *t)
 
 	if (v == VIEW_EMPLOYEE)
 		rows = LINES - (LINES >= 40 ? 8 : 5) - 8;
+	if (v == VIEW_CASE)
+		rows = draw_case_rows();
 	if (rows < 1)
 		rows = 1;
 	if (t->cursor[v] < t->top[v])
@@ -317,7 +351,7 @@ prompt(const char *label, char *buf, size_t len)
 {
 	wint_t wc;
 	char mb[MB_LEN_MAX];
-	size_t n;
+	size_t n, used;
 	int k;
 
 	buf[0] = '\0';
@@ -355,9 +389,11 @@ backspace:
 		if (wc < 0x20)
 			continue;
 		n = wcrtomb(mb, (wchar_t)wc, NULL);
-		if (n != (size_t)-1 && strlen(buf) + n < len) {
-			memcpy(buf + strlen(buf), mb, n);
-			buf[strlen(buf) + n] = '\0';
+		/* the end before the copy: after it, what follows the old
+		   NUL (a longer earlier text) would count too */
+		if (n != (size_t)-1 && (used = strlen(buf)) + n < len) {
+			memcpy(buf + used, mb, n);
+			buf[used + n] = '\0';
 		}
 	}
 	curs_set(0);
@@ -377,14 +413,27 @@ selected_alert(struct tui *t)
 	return NULL;
 }
 
+/* On the cases view and a case's page, triage acts on the case. */
+static const char *
+selected_case(struct tui *t)
+{
+	if (t->view == VIEW_CASES && t->cursor[VIEW_CASES] < t->ncases)
+		return t->cases[t->cursor[VIEW_CASES]].id;
+	if (t->view == VIEW_CASE && t->cpage.c.id[0])
+		return t->cpage.c.id;
+	return NULL;
+}
+
 static void
 triage(struct tui *t, const char *action, int want_note, int want_assignee)
 {
-	const char *sel = selected_alert(t);
+	int is_case = t->view == VIEW_CASES || t->view == VIEW_CASE;
+	const char *sel = is_case ? selected_case(t) : selected_alert(t);
 	char id[TUI_ID_MAX], note[1024] = "", who[128] = "";
 
 	if (sel == NULL) {
-		snprintf(t->status, sizeof(t->status), "no alert selected");
+		snprintf(t->status, sizeof(t->status), "no %s selected",
+		    is_case ? "case" : "alert");
 		return;
 	}
 	snprintf(id, sizeof(id), "%s", sel);
@@ -392,7 +441,7 @@ triage(struct tui *t, const char *action, int want_note, int want_assignee)
 		return;
 	if (want_note && prompt("note: ", note, sizeof(note)) != 0)
 		return;
-	ctl_triage(t->control, id, action, note, who, t->status,
+	ctl_triage(t->control, is_case, id, action, note, who, t->status,
 	    sizeof(t->status));
 	load(t);
 }
@@ -403,7 +452,19 @@ open_selected(struct tui *t)
 	int c = t->cursor[t->view];
 	char id[TUI_ID_MAX];
 
-	if (t->view == VIEW_ALERTS && c < t->nalerts) {
+	if (t->view == VIEW_CASES && c < t->ncases) {
+		model_case_page_clear(&t->cpage);
+		snprintf(t->cpage.c.id, sizeof(t->cpage.c.id), "%s",
+		    t->cases[c].id);
+		t->view = VIEW_CASE;
+		t->cursor[VIEW_CASE] = t->top[VIEW_CASE] = 0;
+	} else if (t->view == VIEW_CASE && (size_t)c < t->cpage.nalerts) {
+		snprintf(id, sizeof(id), "%s", t->cpage.alerts[c].id);
+		model_alert_page_clear(&t->page);
+		snprintf(t->page.a.id, sizeof(t->page.a.id), "%s", id);
+		t->back = VIEW_CASE;
+		t->view = VIEW_ALERT;
+	} else if (t->view == VIEW_ALERTS && c < t->nalerts) {
 		snprintf(id, sizeof(id), "%s", t->alerts[c].id);
 		model_alert_page_clear(&t->page);
 		snprintf(t->page.a.id, sizeof(t->page.a.id), "%s", id);
@@ -442,6 +503,14 @@ go_view(struct tui *t, enum tui_view v)
 	load(t);
 }
 
+/* The list a filter applies to: the alerts there, else the cases. */
+static enum tui_view
+list_view(const struct tui *t)
+{
+	return t->view == VIEW_ALERTS || t->view == VIEW_ALERT ?
+	    VIEW_ALERTS : VIEW_CASES;
+}
+
 /* One key; returns 1 to quit. */
 static int
 key(struct tui *t, int k)
@@ -458,6 +527,10 @@ key(struct tui *t, int k)
 	switch (k) {
 	case 'q':
 	case 27:
+		if (t->view == VIEW_CASE) {
+			go_view(t, VIEW_CASES);
+			return 0;
+		}
 		if (t->view == VIEW_ALERT || t->view == VIEW_EMPLOYEE) {
 			go_view(t, t->back == t->view ? VIEW_ALERTS :
 			    t->back);
@@ -466,17 +539,18 @@ key(struct tui *t, int k)
 		}
 		return k == 'q';
 	case '\t':
-		go_view(t, t->view >= VIEW_NVIEWS ? VIEW_ALERTS :
+		go_view(t, t->view >= VIEW_NVIEWS ? VIEW_CASES :
 		    (enum tui_view)((t->view + 1) % VIEW_NVIEWS));
 		break;
 	case KEY_BTAB:
-		go_view(t, t->view >= VIEW_NVIEWS ? VIEW_ALERTS :
+		go_view(t, t->view >= VIEW_NVIEWS ? VIEW_CASES :
 		    (enum tui_view)((t->view + VIEW_NVIEWS - 1) %
 		    VIEW_NVIEWS));
 		break;
 	case '1':
 	case '2':
 	case '3':
+	case '4':
 		go_view(t, (enum tui_view)(k - '1'));
 		break;
 	case KEY_DOWN:
@@ -513,15 +587,15 @@ key(struct tui *t, int k)
 		if (prompt("filter: ", t->filter.text,
 		    sizeof(t->filter.text)) != 0)
 			t->filter.text[0] = '\0';
-		go_view(t, VIEW_ALERTS);
+		go_view(t, list_view(t));
 		break;
 	case 'o':
 		t->filter.open_only = !t->filter.open_only;
-		go_view(t, VIEW_ALERTS);
+		go_view(t, list_view(t));
 		break;
 	case 's':
 		t->filter.min_sev = (t->filter.min_sev + 1) % 4;
-		go_view(t, VIEW_ALERTS);
+		go_view(t, list_view(t));
 		snprintf(t->status, sizeof(t->status), "severity: %s",
 		    sevname[t->filter.min_sev]);
 		break;
@@ -611,13 +685,16 @@ main(int argc, char **argv)
 		return 1;
 	}
 	asof_model = t.model;
+	t.cases = xcalloc(MAX_CASES, sizeof(*t.cases));
 	t.alerts = xcalloc(MAX_ALERTS, sizeof(*t.alerts));
 	t.emps = xcalloc(MAX_EMPS, sizeof(*t.emps));
 	t.agents = xcalloc(MAX_AGENTS, sizeof(*t.agents));
 	if (t.print || !isatty(STDOUT_FILENO)) {
+		t.ncases = model_cases(t.model, &t.filter, t.cases, 20);
 		t.nalerts = model_alerts(t.model, &t.filter, t.alerts, 20);
 		t.nemps = model_employees(t.model, now(), t.emps, 20);
 		screen_of(&t, &s);
+		s.ncases = t.ncases < 0 ? 0 : t.ncases;
 		s.nalerts = t.nalerts < 0 ? 0 : t.nalerts;
 		s.nemps = t.nemps < 0 ? 0 : t.nemps;
 		draw_print(&s, 200);
@@ -625,6 +702,8 @@ main(int argc, char **argv)
 		run(&t);
 	model_person_clear(&t.person);
 	model_alert_page_clear(&t.page);
+	model_case_page_clear(&t.cpage);
+	free(t.cases);
 	free(t.alerts);
 	free(t.emps);
 	free(t.agents);

@@ -216,6 +216,50 @@ model_alerts(struct tui_model *m, const struct tui_filter *f,
 	return n;
 }
 
+/* A "case row" of the schema's queries (schema.h), in its order. */
+static void
+case_row(sqlite3_stmt *st, struct tui_case *c)
+{
+	memset(c, 0, sizeof(*c));
+	col_text(st, 0, c->id, sizeof(c->id));
+	col_text(st, 1, c->kind, sizeof(c->kind));
+	col_text(st, 2, c->subject, sizeof(c->subject));
+	col_text(st, 3, c->members, sizeof(c->members));
+	col_text(st, 4, c->department, sizeof(c->department));
+	col_text(st, 5, c->severity, sizeof(c->severity));
+	c->score = sqlite3_column_double(st, 6);
+	c->first_ts = sqlite3_column_int64(st, 7);
+	c->last_ts = sqlite3_column_int64(st, 8);
+	c->alerts = sqlite3_column_int64(st, 9);
+	col_text(st, 10, c->story, sizeof(c->story));
+	col_text(st, 11, c->status, sizeof(c->status));
+	col_text(st, 12, c->assignee, sizeof(c->assignee));
+}
+
+/*
+ * Open cases first, then by severity, score and latest evidence (the
+ * case_list query's order); on a database from before cases, each alert
+ * stands as a case of its own.
+ */
+int
+model_cases(struct tui_model *m, const struct tui_filter *f,
+    struct tui_case *out, size_t max)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if ((st = prep(m, SQ_CASE_LIST)) == NULL)
+		return 0;
+	sqlite3_bind_int(st, 1, f->open_only);
+	sqlite3_bind_int(st, 2, f->min_sev);
+	sqlite3_bind_text(st, 3, f->text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+	while ((size_t)n < max && sqlite3_step(st) == SQLITE_ROW)
+		case_row(st, &out[n++]);
+	sqlite3_finalize(st);
+	return n;
+}
+
 static double
 decayed(double value, int64_t ts, int64_t now)
 {
@@ -582,6 +626,121 @@ flatten(json_t *v, const char *prefix, struct tui_alert_page *pg)
 	}
 }
 
+/* The rows of an audit query, one line each, appended to *lines. */
+static void
+audit_lines(sqlite3_stmt *st, char (**lines)[TUI_TEXT_MAX], size_t *n)
+{
+	char ts[TS_STRLEN], *l;
+	const char *who, *note;
+
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (*n % 16 == 0)
+			*lines = xreallocarray(*lines, *n + 16,
+			    sizeof(**lines));
+		l = (*lines)[(*n)++];
+		ts_format(sqlite3_column_int64(st, 0), ts, sizeof(ts));
+		who = (const char *)sqlite3_column_text(st, 4);
+		note = (const char *)sqlite3_column_text(st, 5);
+		snprintf(l, TUI_TEXT_MAX, "%.19s  %s  %s -> %s%s%s%s", ts,
+		    sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+		    sqlite3_column_text(st, 3), who != NULL && *who ? " (" :
+		    "", who != NULL ? who : "", who != NULL && *who ? ")" :
+		    "");
+		if (note != NULL && *note)
+			snprintf(l + strlen(l), TUI_TEXT_MAX - strlen(l),
+			    "  \"%s\"", note);
+	}
+}
+
+/*
+ * An alert's evidence in one line for a case's timeline: the figures
+ * its rule computed and the first-seen names, "name value" apart.
+ */
+static void
+evidence_line(const char *json, char *out, size_t len)
+{
+	static const char *const lists[] = {
+		"first_seen_tables", "first_seen_destinations",
+		"first_seen_hosts", NULL
+	};
+	json_error_t je;
+	json_t *ev, *v, *x;
+	const char *k;
+	size_t o = 0, i, j;
+	char *s;
+
+	out[0] = '\0';
+	if (json == NULL || (ev = json_loads(json, 0, &je)) == NULL)
+		return;
+	json_object_foreach(json_object_get(ev, "figures"), k, v) {
+		if ((s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT)) ==
+		    NULL)
+			continue;
+		if (o < len)
+			o += (size_t)snprintf(out + o, len - o, "%s%s %s",
+			    o ? "; " : "", k, s);
+		free(s);
+	}
+	for (i = 0; lists[i] != NULL; i++)
+		json_array_foreach(json_object_get(ev, lists[i]), j, x)
+			if (json_is_string(x) && o < len)
+				o += (size_t)snprintf(out + o, len - o,
+				    "%s%s %s", o ? "; " : "", lists[i],
+				    json_string_value(x));
+	json_decref(ev);
+}
+
+int
+model_case_page(struct tui_model *m, const char *id,
+    struct tui_case_page *pg)
+{
+	sqlite3_stmt *st;
+	int found = 0;
+
+	memset(pg, 0, sizeof(*pg));
+	if ((st = prep(m, SQ_CASE)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		case_row(st, &pg->c);
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	if (!found)
+		return -1;
+	if ((st = prep(m, SQ_CASE_ALERTS)) != NULL) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (pg->nalerts % 16 == 0) {
+				pg->alerts = xreallocarray(pg->alerts,
+				    pg->nalerts + 16, sizeof(*pg->alerts));
+				pg->evidence = xreallocarray(pg->evidence,
+				    pg->nalerts + 16, sizeof(*pg->evidence));
+			}
+			alert_row(st, &pg->alerts[pg->nalerts]);
+			evidence_line((const char *)sqlite3_column_text(st,
+			    11), pg->evidence[pg->nalerts], TUI_TEXT_MAX);
+			pg->nalerts++;
+		}
+		sqlite3_finalize(st);
+	}
+	if ((st = prep(m, SQ_CASE_AUDIT)) != NULL) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		audit_lines(st, &pg->audit, &pg->naudit);
+		sqlite3_finalize(st);
+	}
+	return 0;
+}
+
+void
+model_case_page_clear(struct tui_case_page *pg)
+{
+	free(pg->alerts);
+	free(pg->evidence);
+	free(pg->audit);
+	memset(pg, 0, sizeof(*pg));
+}
+
 int
 model_alert_page(struct tui_model *m, const char *id,
     struct tui_alert_page *pg)
@@ -589,7 +748,6 @@ model_alert_page(struct tui_model *m, const char *id,
 	sqlite3_stmt *st;
 	json_error_t je;
 	json_t *ev;
-	char ts[TS_STRLEN];
 	int found = 0;
 
 	memset(pg, 0, sizeof(*pg));
@@ -611,27 +769,7 @@ model_alert_page(struct tui_model *m, const char *id,
 		return -1;
 	if ((st = prep(m, SQ_ALERT_AUDIT)) != NULL) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			if (pg->naudit % 16 == 0)
-				pg->audit = xreallocarray(pg->audit,
-				    pg->naudit + 16, sizeof(*pg->audit));
-			ts_format(sqlite3_column_int64(st, 0), ts, sizeof(ts));
-			snprintf(pg->audit[pg->naudit++], TUI_TEXT_MAX,
-			    "%.19s  %s  %s -> %s%s%s%s%s", ts,
-			    sqlite3_column_text(st, 1),
-			    sqlite3_column_text(st, 2),
-			    sqlite3_column_text(st, 3),
-			    *sqlite3_column_text(st, 4) ? " (" : "",
-			    sqlite3_column_text(st, 4),
-			    *sqlite3_column_text(st, 4) ? ")" : "",
-			    *sqlite3_column_text(st, 5) ? "" : "");
-			if (*sqlite3_column_text(st, 5))
-				snprintf(pg->audit[pg->naudit - 1] +
-				    strlen(pg->audit[pg->naudit - 1]),
-				    TUI_TEXT_MAX - strlen(pg->audit[
-				    pg->naudit - 1]), "  \"%s\"",
-				    sqlite3_column_text(st, 5));
-		}
+		audit_lines(st, &pg->audit, &pg->naudit);
 		sqlite3_finalize(st);
 	}
 	return 0;

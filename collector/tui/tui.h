@@ -19,12 +19,32 @@
 #define TUI_TEXT_MAX	1024
 
 enum tui_view {
+	VIEW_CASES,		/* the first view: what to work on */
 	VIEW_ALERTS,
 	VIEW_EMPLOYEES,
 	VIEW_AGENTS,
 	VIEW_NVIEWS,		/* the Tab cycle ends here */
 	VIEW_ALERT,		/* detail of one alert */
-	VIEW_EMPLOYEE		/* detail of one employee */
+	VIEW_EMPLOYEE,		/* detail of one employee */
+	VIEW_CASE,		/* one case's timeline */
+	VIEW_COUNT
+};
+
+/* A row of the cases view (the schema's "case row"). */
+struct tui_case {
+	char		 id[TUI_ID_MAX];
+	char		 kind[16];	/* person, group; alert (old db) */
+	char		 subject[256];
+	char		 members[1024];
+	char		 department[128];
+	char		 severity[16];
+	double		 score;
+	int64_t		 first_ts;
+	int64_t		 last_ts;
+	long long	 alerts;
+	char		 story[TUI_TEXT_MAX];
+	char		 status[32];
+	char		 assignee[128];
 };
 
 struct tui_alert {
@@ -96,6 +116,19 @@ struct tui_alert_page {
 	size_t		 naudit;
 };
 
+/*
+ * One case's page: the case, its timeline (its alerts, oldest first,
+ * each with a line of its evidence's figures) and its audit trail.
+ */
+struct tui_case_page {
+	struct tui_case	 c;
+	struct tui_alert *alerts;
+	char		 (*evidence)[TUI_TEXT_MAX]; /* one per alert */
+	size_t		 nalerts;
+	char		 (*audit)[TUI_TEXT_MAX];
+	size_t		 naudit;
+};
+
 struct tui_filter {
 	char		 text[128];	/* substring of employee/rule/summary */
 	int		 open_only;
@@ -111,6 +144,11 @@ int		 model_refresh(struct tui_model *);
 int64_t		 model_day_start(int64_t us);
 int64_t		 model_asof(struct tui_model *, int64_t wall);
 /* Rows for a view; each returns how many (0.. max), -1 on error. */
+int		 model_cases(struct tui_model *, const struct tui_filter *,
+		    struct tui_case *, size_t max);
+int		 model_case_page(struct tui_model *, const char *id,
+		    struct tui_case_page *);
+void		 model_case_page_clear(struct tui_case_page *);
 int		 model_alerts(struct tui_model *, const struct tui_filter *,
 		    struct tui_alert *, size_t max);
 int		 model_employees(struct tui_model *, int64_t now,
@@ -127,7 +165,7 @@ int		 model_sev_rank(const char *severity);
 const char	*model_error(const struct tui_model *);
 
 /* ctl.c */
-int		 ctl_triage(const char *sock, const char *id,
+int		 ctl_triage(const char *sock, int is_case, const char *id,
 		    const char *action, const char *note,
 		    const char *assignee, char *msg, size_t msglen);
 
@@ -140,6 +178,9 @@ struct tui_screen {
 	int		 help;
 	int		 color;
 	const struct tui_filter *filter;
+	const struct tui_case *cases;
+	int		 ncases;
+	const struct tui_case_page *cpage;
 	const struct tui_alert *alerts;
 	int		 nalerts;
 	const struct tui_employee *emps;
@@ -154,8 +195,9 @@ struct tui_screen {
 void		 draw_init(int color);
 void		 draw(const struct tui_screen *);
 int		 draw_rows(void);	/* list rows that fit */
+int		 draw_case_rows(void);	/* timeline entries that fit */
 void		 draw_prompt(const char *label, const char *text);
-/* Renders the alerts and employees views as text (--print). */
+/* Renders the cases, alerts and employees views as text (--print). */
 void		 draw_print(const struct tui_screen *, int width);
 size_t		 str_cols(const char *s);
 void		 sparkline(const double *v, size_t n, char *out, size_t len);

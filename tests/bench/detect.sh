@@ -13,8 +13,9 @@
 # detector on the same events. Then, per generator over its seeds: per
 # scenario recall and days from start to first alert (each seed's, and
 # the median and worst); false alerts per 1,000 employee-days (median,
-# worst seed, overall); alerts per day (there are no cases yet: each
-# alert is an analyst's item), also scaled to 10,000 employees; recall
+# worst seed, overall); alerts per day and new cases per day (what an
+# analyst works on: docs/analytics.md, "Cases"), also scaled to 10,000
+# employees; recall
 # at a fixed daily budget; the naive detector's figures; leakwatch's
 # false alerts by rule; replay throughput and the collector's peak RSS.
 # Last, the RSS of a shorter replay with 10,000 employees. Figures go
@@ -89,7 +90,7 @@ run() {
 	fi
 	echo "$g seed $seed: replay $ev events in $R_S s = $(rate "$ev" "$R_S") events/s (CPU $R_CPU s = $(rate "$ev" "$R_CPU") events/s per CPU second), peak RSS $((R_KB / 1024)) MB, $(grep -c '"type":"alert"' "$T/alerts-$g$seed.jsonl") alerts"
 	"$SCORE" --sim "$d" --alerts "$T/alerts-$g$seed.jsonl" \
-	    --budget "$BUDGET" >"$T/score-$g$seed" 2>&1
+	    --db "$T/c.db" --budget "$BUDGET" >"$T/score-$g$seed" 2>&1
 	sed "s/^/seed=$seed /" "$T/score-$g$seed" >>"$T/$g.score"
 	# The events file of 1,000 x 60 is over a gigabyte: keep disk use
 	# to one organisation at a time.
@@ -176,11 +177,23 @@ END {
 		ma = median(y, m); wa = y[m]
 		printf "  %-9s false alerts per 1,000 employee-days: median %.3f, worst %.3f (overall %d in %d employee-days = %.3f)\n",
 		    d, mf, wf, fa[d], ed[d], ed[d] ? fa[d] * 1000 / ed[d] : 0
-		printf "  %-9s alerts per day (no cases yet): median %.2f, worst %.2f; at 10,000 employees: median %.1f, worst %.1f\n",
+		printf "  %-9s alerts per day: median %.2f, worst %.2f; at 10,000 employees: median %.1f, worst %.1f\n",
 		    d, ma, wa, ma * 10000 / emp, wa * 10000 / emp
 		printf "  %-9s recall %.2f, recall at %d alerts/day %.2f (mean over organisations)\n",
 		    d, rec[d] / m, b, rb[d] / m
 	}
+}' "$f"
+	awk "$AWK_LIB"'
+$2 == "cases" {
+	k = ++n; c[k] = kv("cases_per_day"); c10[k] = kv("cases_per_day_10k")
+	if (kv("max_cases_day") + 0 > most) most = kv("max_cases_day") + 0
+}
+END {
+	if (n == 0)
+		exit
+	mc = median(c, n); wc = c[n]; m10 = median(c10, n); w10 = c10[n]
+	printf "  leakwatch new cases per analyst-day: median %.2f, worst %.2f; at 10,000 employees: median %.1f, worst %.1f; busiest day %d\n",
+	    mc, wc, m10, w10, most
 }' "$f"
 	awk '
 $2 == "false_by_rule" {

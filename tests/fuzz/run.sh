@@ -12,7 +12,8 @@ for src in tests/fuzz/fuzz_*.c; do
 	n=$(basename "$src" .c)
 	clang -fsanitize=fuzzer,address,undefined -o "$BUILD/$n" \
 	    "$BUILD/tests/fuzz/$n.o" "$BUILD/agent.a" "$BUILD/collector.a" \
-	    "$BUILD/analytics.a" "$BUILD/siem.a" "$BUILD/liblw.a" \
+	    "$BUILD/analytics.a" "$BUILD/siem.a" "$BUILD/schema.a" \
+	    "$BUILD/liblw.a" \
 	    $(pkg-config --libs jansson libevent \
 	    libevent_openssl openssl sqlite3 libpcap libndpi libpq \
 	    libmariadb) -lm

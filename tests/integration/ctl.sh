@@ -11,7 +11,12 @@
 #  - config: the same lines as `leakwatch-collector -t -v`;
 #  - vacuum: events older than the retention go, except alert events and
 #    the events within --keep-around of an alert; --dry-run deletes
-#    nothing; `retention` from the configuration file is used.
+#    nothing; `retention` from the configuration file is used;
+#  - cases: listed with their person, severity and story; one case
+#    shown with its timeline; acknowledged, assigned and closed through
+#    a live collector's control socket - the case and its alert move,
+#    each action audited under the case's id with the caller's login
+#    name and shown by `case ID`; an unknown case is refused.
 . "$(dirname "$0")/lib.sh"
 CTL="$LW_BUILD/leakwatch-ctl"
 PEER="$LW_BUILD/tests/lwpeer"
@@ -131,4 +136,39 @@ check vacuum_alert_kept [ "$(sql "$T/v.db" "SELECT count(*) FROM alerts")" = 1 ]
 sed -i "s|^db .*|db $T/v.db|" "$T/collector.conf"
 out=$("$CTL" -c "$T/collector.conf" vacuum --keep-around 6h)
 check vacuum_config_retention contains "$out" "^deleted 0 events"
+
+# --- cases ------------------------------------------------------------------
+D="$LW_TOP/tests/data/schema"
+"$COLLECTOR" --replay "$D/events.jsonl" --db "$T/k.db" \
+    --directory "$LW_TOP/tests/rules/directory.csv" \
+    --sensitive 'crm.customer*=customer_pii' --rules "$LW_TOP/rules" \
+    >/dev/null 2>&1 || fail setup "cases replay"
+kid=$(sql "$T/k.db" "SELECT id FROM cases")
+out=$("$CTL" --db "$T/k.db" cases)
+echo "$out"
+check cases_listed contains "$out" "^$kid  *high  *[0-9]*  *open .* 1  *s1  *Support  *.*s2"
+check cases_counted contains "$out" "^1 open cases$"
+out=$("$CTL" --db "$T/k.db" case "$kid")
+check case_shown contains "$out" "^case $kid (person): s1$"
+check case_timeline contains "$out" "  high  *borrowed_account  *s1 "
+PORT=$(free_port)
+start_collector k --listen 127.0.0.1:$PORT --db "$T/k.db" --insecure \
+    --control-socket "$T/k.sock" || fail setup "cases collector"
+K="$CTL --db $T/k.db --control-socket $T/k.sock"
+$K case "$kid" ack --note looking >"$T/k.out" 2>&1
+check case_ack [ $? -eq 0 ]
+check case_ack_status grep -q "acknowledged" "$T/k.out"
+$K case "$kid" assign --assignee ana >/dev/null 2>&1
+$K case "$kid" close_tp --note confirmed >/dev/null 2>&1
+check case_closed [ "$(sql "$T/k.db" "SELECT status || ' ' || assignee FROM cases")" = "closed_true_positive ana" ]
+check case_alert_closed [ "$(sql "$T/k.db" "SELECT status FROM alerts")" = closed_true_positive ]
+me=$(id -un)
+check case_audited [ "$(sql "$T/k.db" "SELECT group_concat(action || ':' || status || ':' || analyst || ':' || coalesce(assignee, '') || ':' || coalesce(note, ''), ' ') FROM (SELECT * FROM triage_audit WHERE alert_id = '$kid' ORDER BY seq)")" = "ack:acknowledged:$me::looking assign:assigned:$me:ana: close_tp:closed_true_positive:$me::confirmed" ]
+out=$("$CTL" --db "$T/k.db" case "$kid")
+check case_trail_shown contains "$out" " $me close_tp -> closed_true_positive: confirmed$"
+check cases_none_open contains "$("$CTL" --db "$T/k.db" cases)" "^0 open cases$"
+check cases_all contains "$("$CTL" --db "$T/k.db" cases --all)" "^$kid .*closed_true_positive"
+$K case 0000000000000000 ack >"$T/k.out" 2>&1
+check case_unknown_refused [ $? -eq 1 ]
+check case_unknown_says grep -q "no case with that id" "$T/k.out"
 finish

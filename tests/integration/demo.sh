@@ -5,9 +5,10 @@
 # and the bytes curl sent, the two injected insiders (lwsim's labels) are
 # the two top-ranked employees of the printed ranking, the real
 # read-then-upload raised its alert, and nothing is left running
-# (collector, agents, PostgreSQL, nginx, tcpdump). Then interactively in
-# tmux: the TUI opens with the smash-and-grab insider's alert on screen,
-# and `q` ends the demo cleanly.
+# (collector, agents, PostgreSQL, nginx, tcpdump); the insiders' cases
+# are the top two printed and the incident day is one group case. Then
+# interactively in tmux: the TUI opens on the cases with the
+# smash-and-grab insider's case on screen, and `q` ends the demo cleanly.
 . "$(dirname "$0")/lib.sh"
 
 D="$T/demo"
@@ -44,6 +45,15 @@ top2=$(echo "$out" | sed -n '/^EMPLOYEES BY RISK/,$p' |
     awk '$1 == 1 || $1 == 2 { print $2 }' | sort | tr '\n' ' ')
 want=$(printf '%s\n%s\n' "$THIEF" "$GRAB" | sort | tr '\n' ' ')
 check demo_insiders_top2 [ "$top2" = "$want" ]
+# the printed cases: the two insiders' first, in either order; the
+# simulated incident day (one team reading a table for the first time)
+# is one low group case
+cases=$(echo "$out" | sed -n '/^CASES/,/^$/p')
+echo "$cases"
+top2c=$(echo "$cases" | awk 'NR == 3 || NR == 4 { print $2 }' | sort | tr '\n' ' ')
+check demo_insiders_top2_cases [ "$top2c" = "$want" ]
+check demo_one_group_case [ "$(echo "$cases" | grep -c '^low  *group:.* for the first time on ')" = 1 ]
+check demo_incident_members [ "$(sql "$D/collector.db" "SELECT length(members) - length(replace(members, ',', '')) + 1 FROM cases WHERE kind = 'group'")" -ge 3 ]
 check demo_alerts_printed contains "$out" "^ALERTS"
 check demo_thief_alerted contains "$out" " $THIEF .*slow_drift"
 n=$(sql "$D/collector.db" "SELECT count(*) FROM alerts WHERE employee = '$GRAB' AND rule = 'read_then_upload' AND json LIKE '%content.dropboxapi.com%' AND ts >= $(date -u -d 2026-11-30 +%s)000000")
@@ -70,14 +80,14 @@ trap '$TM kill-server 2>/dev/null; cleanup' EXIT
 screen() { $TM capture-pane -p -t demo; }
 i=0
 while [ $i -lt 600 ]; do
-	screen | grep -q "leakwatch  *Alerts" && break
+	screen | grep -q "leakwatch  *Cases" && break
 	screen | grep -q "demo-exit=" && break
 	sleep 0.5; i=$((i + 1))
 done
 sleep 1
 s=$(screen)
-check demo_tui_opened contains "$s" "leakwatch  *Alerts"
-check demo_tui_insider_alert contains "$s" "$GRAB .*read_then_upload"
+check demo_tui_opened contains "$s" "leakwatch  *Cases"
+check demo_tui_insider_case contains "$s" "critical  *$GRAB "
 $TM send-keys -t demo q
 i=0
 while [ $i -lt 40 ]; do

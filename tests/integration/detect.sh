@@ -79,6 +79,14 @@ check lwscore_false_alerts grep -q "^summary detector=leakwatch .* alerts=2 fals
 "$SCORE" --sim "$T/s1" --alerts "$T/hand.jsonl" --no-naive --max-false 0 \
     >/dev/null
 check lwscore_gate_exit_status [ $? -eq 1 ]
+# ... and its cases per analyst-day from a database: three cases, two
+# opened on one day, over the simulated days and employees
+sql "$T/v.db" "DELETE FROM cases; INSERT INTO cases (id, kind, subject, members, department, severity, score, first_ts, last_ts, alerts, story) VALUES ('c1', 'person', 'x', 'x', '', 'high', 50, 1767600000000000, 1767600000000000, 1, 's'), ('c2', 'person', 'y', 'y', '', 'high', 50, 1767610000000000, 1767610000000000, 1, 's'), ('c3', 'group', 'group:g', 'a,b,c', 'g', 'low', 30, 1767800000000000, 1767800000000000, 3, 's')"
+"$SCORE" --sim "$T/s1" --alerts "$T/hand.jsonl" --no-naive --db "$T/v.db" \
+    >"$T/cases.out"
+check lwscore_cases grep -q "^cases detector=leakwatch cases=3 days=[0-9]* employees=[0-9]* cases_per_day=[0-9.]* cases_per_day_10k=[0-9.]* max_cases_day=2$" "$T/cases.out"
+check lwscore_cases_rate awk '/^cases / { split($4, d, "="); split($5, e, "="); split($6, c, "="); split($7, k, "=");
+    exit !(c[2] == sprintf("%.3f", 3 / d[2]) && k[2] == sprintf("%.2f", 3 / d[2] * 10000 / e[2])) }' "$T/cases.out"
 
 # --- the detection gate --------------------------------------------------
 for seed in 1 2; do

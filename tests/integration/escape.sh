@@ -68,6 +68,9 @@ cat "$R/background.jsonl" "$R/bulk_read_spike/pos.jsonl" |
 na=$(sql "$T/c.db" "SELECT count(*) FROM alerts")
 check setup/alerts [ "$na" -ge 1 ]
 sql "$T/c.db" "UPDATE alerts SET summary = 'sum' || char(27) || '[2J' || char(13) || char(10) || '$FORGE', employee = employee || char(27) || ']0;t' || char(7) || char(155)"
+sql "$T/c.db" "UPDATE cases SET story = 'story' || char(27) || '[2J' || char(13) || char(10) || '$FORGE', department = 'dep' || char(27) || ']0;t' || char(7)"
+check setup/cases [ "$(sql "$T/c.db" "SELECT count(*) FROM cases")" -ge 1 ]
+cid=$(sql "$T/c.db" "SELECT id FROM cases LIMIT 1")
 sql "$T/c.db" "INSERT INTO agents (agent, addr, connected, first_seen, last_seen, version) VALUES ('ag' || char(27) || '[2J', '10.0.0.1:1' || char(13) || char(10) || 'x', 0, 1, 1, '0.1' || char(27) || '[31m' || char(10) || '$FORGE')"
 LANG=C.UTF-8 LC_ALL=C.UTF-8 "$TUI" --db "$T/c.db" --print >"$T/print.txt" \
     2>"$T/tui.err"
@@ -82,4 +85,12 @@ check ctl/no-controls [ "$(tr -cd '\033\r\007' <"$T/agents.txt" | wc -c)" -eq 0 
 check ctl/one-line-per-agent [ "$(wc -l <"$T/agents.txt")" -eq 2 ]
 check ctl/escapes-visible grep -qF 'ag\x1b[2J' "$T/agents.txt"
 check ctl/version-escaped grep -qF '0.1\x1b[31m\x0a<13>1' "$T/agents.txt"
+"$CTL" --db "$T/c.db" cases >"$T/cases.txt" 2>>"$T/ctl.err"
+check ctl/cases-no-controls [ "$(tr -cd '\033\r\007' <"$T/cases.txt" | wc -c)" -eq 0 ]
+check ctl/cases-no-forged-line [ "$(grep -c '^<13>' "$T/cases.txt")" -eq 0 ]
+check ctl/cases-escaped grep -qF 'story\x1b[2J\x0d\x0a<13>1' "$T/cases.txt"
+"$CTL" --db "$T/c.db" case "$cid" >"$T/case.txt" 2>>"$T/ctl.err"
+check ctl/case-no-controls [ "$(tr -cd '\033\r\007' <"$T/case.txt" | wc -c)" -eq 0 ]
+check ctl/case-escaped grep -qF 'dep\x1b]0;t\x07' "$T/case.txt"
+check tui/case-story-escaped grep -qF 'story\x1b[2J\x0d\x0a<13>1' "$T/print.txt"
 [ -z "$FAILED" ]

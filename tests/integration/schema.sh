@@ -2,7 +2,8 @@
 # The database schema across versions (docs/schema.md, collector/schema.c),
 # with the real programs:
 #  - a new database holds the same definitions, byte for byte, as the
-#    last collector before version 2 wrote with every part running;
+#    last collector before version 2 wrote with every part running, and
+#    version 3's cases;
 #  - on each database an older collector made (tests/data/schema/, its
 #    README says how), the TUI and leakwatch-ctl read it as it is and
 #    write nothing; the collector then migrates it and a replay of more
@@ -31,12 +32,15 @@ definitions() {
 "$COLLECTOR" --replay "$D/events.jsonl" --db "$T/new.db" $ANA \
     >/dev/null 2>"$T/new.err"
 check new_db_replayed [ $? -eq 0 ]
-check new_db_version_2 [ "$(sql "$T/new.db" "PRAGMA user_version")" = 2 ]
+check new_db_version_3 [ "$(sql "$T/new.db" "PRAGMA user_version")" = 3 ]
 definitions "$T/new.db" >"$T/new.schema"
 cp "$D/v1-1496160-last.db" "$T/last.db"
 definitions "$T/last.db" >"$T/last.schema"
-check new_db_definitions_as_before cmp -s "$T/new.schema" "$T/last.schema"
-check new_db_all_tables [ "$(grep -c '^CREATE TABLE' "$T/new.schema")" = 17 ]
+# version 3 adds the cases; the rest is as the last version-1 collector
+grep -v ' case' "$T/new.schema" >"$T/new-v1.schema"
+check new_db_definitions_as_before cmp -s "$T/new-v1.schema" "$T/last.schema"
+check new_db_all_tables [ "$(grep -c '^CREATE TABLE' "$T/new.schema")" = 19 ]
+check new_db_one_case [ "$(sql "$T/new.db" "SELECT count(*) FROM cases")" = 1 ]
 
 # more.jsonl on a new database: the alerts every old one must give too
 # shellcheck disable=SC2086
@@ -47,7 +51,7 @@ check fresh_one_alert [ "$(grep -c '"rule":"borrowed_account"' "$T/fresh.out")" 
 sql "$T/fresh.db" "SELECT entity FROM an_entities" >"$T/fresh.entities"
 
 # --- each older database ----------------------------------------------------
-for f in "$D"/v1-*.db; do
+for f in "$D"/v1-*.db "$D"/v2-*.db; do
 	n=$(basename "$f" .db)
 	db="$T/$n.db"
 	cp "$f" "$db"
@@ -71,7 +75,7 @@ for f in "$D"/v1-*.db; do
 	"$COLLECTOR" --replay "$D/more.jsonl" --db "$db" $ANA \
 	    >"$T/$n.out" 2>"$T/$n.err"
 	check "${n}_replayed" [ $? -eq 0 ]
-	check "${n}_version_2" [ "$(sql "$db" "PRAGMA user_version")" = 2 ]
+	check "${n}_version_3" [ "$(sql "$db" "PRAGMA user_version")" = 3 ]
 	check "${n}_alerts_as_on_new" cmp -s "$T/$n.out" "$T/fresh.out"
 	check "${n}_events_appended" [ "$(count "$db" events)" = $((ev + 7)) ]
 	check "${n}_alerts_appended" [ "$(count "$db" alerts)" = $((al + 1)) ]
@@ -82,7 +86,7 @@ for f in "$D"/v1-*.db; do
 	check "${n}_baselines_kept" cmp -s "$T/$n.got" "$T/$n.want"
 	definitions "$db" >"$T/$n.schema"
 	check "${n}_definitions_as_new" cmp -s "$T/$n.schema" "$T/new.schema"
-	if [ "$al" -gt 0 ]; then
+	if [ "$tr" -gt 0 ]; then
 		check "${n}_triaged_alert_kept" [ "$(sql "$db" "SELECT count(*) FROM alerts WHERE status = 'closed_true_positive'")" = 1 ]
 	fi
 done

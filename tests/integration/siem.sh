@@ -203,28 +203,47 @@ for tr in tcp tls; do
 	check "outage-$tr/in-order" cmp -s "$T/order" "$T/want"
 done
 
-# The collector itself: --replay scores a file and forwards its alerts
+# The collector itself: --replay scores a file and forwards its cases
 # (and, with forward-events, its net.flow events) over TLS in the same
-# command; rsyslog receives exactly what --replay printed.
+# command: one CASE message per alert filed (here: each opens or joins a
+# person's case), no ALERT message; with forward-alerts, rsyslog also
+# receives exactly the alerts --replay printed.
 R="$LW_TOP/tests/rules"
+replay() {
+	n=$1
+	shift
+	cat "$R/background.jsonl" "$R/bulk_read_spike/pos.jsonl" |
+	    "$COLLECTOR" --replay - --db "$T/$n.db" \
+	    --directory "$R/directory.csv" \
+	    --sensitive 'crm.customer*=customer_pii' \
+	    --rules "$LW_TOP/rules" --syslog-hostname replay-host \
+	    --forward "tls://127.0.0.1:$TLS?ca=$T/pki/ca.crt&format=rfc5424" \
+	    --forward-events net.flow "$@" >"$T/$n.out" 2>"$T/$n.err"
+}
 : >"$OUT"
-cat "$R/background.jsonl" "$R/bulk_read_spike/pos.jsonl" |
-    "$COLLECTOR" --replay - --db "$T/replay.db" \
-    --directory "$R/directory.csv" --sensitive 'crm.customer*=customer_pii' \
-    --rules "$LW_TOP/rules" --syslog-hostname replay-host \
-    --forward "tls://127.0.0.1:$TLS?ca=$T/pki/ca.crt&format=rfc5424" \
-    --forward-events net.flow >"$T/replay.out" 2>"$T/replay.err"
+replay replay
 check replay/exit [ $? -eq 0 ]
 na=$(grep -c '"type":"alert"' "$T/replay.out")
 nf=$(grep -c '"type":"net.flow"' "$R/background.jsonl")
+nc=$(sql "$T/replay.db" "SELECT count(*) FROM cases")
 check replay/alerts-raised [ "$na" -ge 1 ]
-wait_lines "^tls	replay-host	leakwatch	ALERT	" "$na"
+check replay/cases-opened [ "$nc" -ge 1 ]
+wait_lines "^tls	replay-host	leakwatch	CASE	" "$na"
 wait_lines "^tls	replay-host	leakwatch	EVENT	" "$nf"
-check replay/alerts-forwarded [ "$(grep -c "^tls	replay-host	leakwatch	ALERT	" "$OUT")" -eq "$na" ]
+check replay/case-per-alert [ "$(grep -c "^tls	replay-host	leakwatch	CASE	" "$OUT")" -eq "$na" ]
+check replay/cases-opened-once [ "$(grep -c '"rule": "case_opened"' "$OUT")" -eq "$nc" ]
+check replay/no-alerts-forwarded [ "$(grep -c "^tls	replay-host	leakwatch	ALERT	" "$OUT")" -eq 0 ]
 check replay/events-forwarded [ "$(grep -c "^tls	replay-host	leakwatch	EVENT	" "$OUT")" -eq "$nf" ]
-id=$(sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p' "$T/replay.out" | head -1)
-check replay/alert-id-intact grep -q "\"id\": \"$id\"" "$OUT"
+cid=$(sql "$T/replay.db" "SELECT id FROM cases ORDER BY first_ts LIMIT 1")
+check replay/case-id-intact grep -q "\"id\": \"$cid\"" "$OUT"
 check replay/event-rule-is-type sh -c "grep '	EVENT	' '$OUT' | head -1 | grep -q '\"rule\": \"net.flow\"'"
+: >"$OUT"
+replay replay2 --forward-alerts
+check replay/alerts-exit [ $? -eq 0 ]
+wait_lines "^tls	replay-host	leakwatch	ALERT	" "$na"
+check replay/alerts-forwarded [ "$(grep -c "^tls	replay-host	leakwatch	ALERT	" "$OUT")" -eq "$na" ]
+id=$(sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p' "$T/replay2.out" | head -1)
+check replay/alert-id-intact grep -q "\"id\": \"$id\"" "$OUT"
 
 stop_rsyslog
 [ -z "$FAILED" ]

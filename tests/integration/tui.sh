@@ -2,8 +2,12 @@
 # The analyst TUI in a real terminal: tmux runs leakwatch-tui on a
 # database built by the simulator and --replay, with a live collector
 # (control socket) on the same database; the test sends keys and reads
-# the screen with capture-pane. Checks: the slow-theft employee is in the
-# alerts view and ranked in the employees view; Enter opens their page
+# the screen with capture-pane. Checks: --print starts with the cases;
+# the first view lists cases, the slow-theft employee's with their
+# department; Enter opens its timeline (alerts with evidence figures);
+# `a` acknowledges the case through the control socket (case, its alerts
+# and the audit trail under the case id); the slow-theft employee is in
+# the alerts view and ranked in the employees view; Enter opens their page
 # with the rows-read chart; closing an alert as true positive with a note
 # changes the status on screen and in the audit table; an alert written
 # while the TUI runs appears without a key; 80x24 and 200x60 stay
@@ -20,6 +24,17 @@ THIEF=$(grep '"scenario":"a"' "$T/sim/labels.jsonl" | sed 's/.*"employee":"\([^"
     --rules "$LW_TOP/rules" >"$T/alerts.jsonl" 2>"$T/replay.log" ||
     { fail setup "replay: $(tail -2 "$T/replay.log")"; exit 1; }
 check setup/thief-alerted grep -q "\"employee\":\"$THIEF\"" "$T/alerts.jsonl"
+
+# --print: the cases first, the thief's among them, one line each
+"$TUI" --db "$T/c.db" --print >"$T/print.out" 2>&1
+check print/exit [ $? -eq 0 ]
+check print/cases-first [ "$(head -1 "$T/print.out" | sed 's/ (.*//')" = CASES ]
+check print/cases-header grep -q "^SEVERITY  *WHO  *DEPARTMENT  *FIRST  *LAST  *ALERTS  *SCORE  *STATUS  *STORY" "$T/print.out"
+DEPT=$(grep "^$THIEF," "$T/sim/directory.csv" | cut -d, -f3)
+NCASE=$(sql "$T/c.db" "SELECT count(*) FROM cases WHERE status = 'open'")
+check print/cases-count grep -q "^CASES ($NCASE)$" "$T/print.out"
+TCASE=$(sql "$T/c.db" "SELECT severity || ' ' || alerts FROM cases WHERE subject = '$THIEF'")
+check print/thief-case grep -q "^${TCASE% *}  *$THIEF  *$DEPT  .*  ${TCASE#* }  *[0-9]*  *open  " "$T/print.out"
 
 PORT=$(free_port)
 start_collector live --listen "127.0.0.1:$PORT" --db "$T/c.db" --insecure \
@@ -45,10 +60,34 @@ wait_screen() {
 	return 1
 }
 
-check alerts/title wait_screen "leakwatch  *Alerts"
+check cases/title wait_screen "leakwatch  *Cases  *Alerts"
+check cases/header wait_screen "SEVERITY.*WHO.*DEPARTMENT.*FIRST.*LAST.*STORY"
+check cases/thief-listed wait_screen "$THIEF  *$DEPT "
+# Enter on the thief's case (filtered to them): its timeline
+keys /
+$TM send-keys -t tui "$THIEF" Enter
+sleep 0.5
+keys Enter
+RULE=$(sql "$T/c.db" "SELECT a.rule FROM case_alerts l JOIN alerts a ON a.id = l.alert_id JOIN cases c ON c.id = l.case_id WHERE c.subject = '$THIEF' ORDER BY a.ts, a.id LIMIT 1")
+check case/page wait_screen "case $(sql "$T/c.db" "SELECT id FROM cases WHERE subject = '$THIEF'")"
+check case/timeline wait_screen "$THIEF .*$RULE"
+check case/evidence wait_screen "value(rows.sensitive, day) [0-9]"
+KID=$(sql "$T/c.db" "SELECT id FROM cases WHERE subject = '$THIEF'")
+keys a
+check case/acked-screen wait_screen "acknowledged"
+check case/acked-db [ "$(sql "$T/c.db" "SELECT status FROM cases WHERE id = '$KID'")" = acknowledged ]
+check case/alerts-acked [ "$(sql "$T/c.db" "SELECT count(*) FROM alerts a JOIN case_alerts l ON l.alert_id = a.id WHERE l.case_id = '$KID' AND a.status <> 'acknowledged'")" = 0 ]
+check case/audit [ "$(sql "$T/c.db" "SELECT analyst || '|' || action FROM triage_audit WHERE alert_id = '$KID'")" = "$(id -un)|ack" ]
+keys Escape
+check case/back wait_screen "SEVERITY.*WHO"
+keys /
+$TM send-keys -t tui Enter
+sleep 0.3
+
+keys 2
+check alerts/title wait_screen "leakwatch  *Cases  *Alerts"
 check alerts/thief-listed wait_screen "$THIEF .*slow_drift"
 check alerts/header wait_screen "SEVERITY.*EMPLOYEE.*RULE.*SCORE.*STATUS"
-DEPT=$(grep "^$THIEF," "$T/sim/directory.csv" | cut -d, -f3)
 check alerts/department wait_screen "$THIEF  *$DEPT  *slow_drift"
 
 keys Tab
@@ -66,7 +105,7 @@ check person/page wait_screen "sensitive rows/day, max [0-9]"
 check person/latest-events wait_screen "SELECT crm.customer"
 check person/name wait_screen "^$THIEF"
 keys Escape
-keys 1
+keys 2
 check back/alerts wait_screen "SEVERITY.*EMPLOYEE"
 
 # Filter to the thief, close the top alert as a true positive.
@@ -74,6 +113,7 @@ keys /
 $TM send-keys -t tui "$THIEF" Enter
 sleep 0.5
 ID=$(sql "$T/c.db" "SELECT id FROM alerts WHERE employee = '$THIEF' ORDER BY last_ts DESC LIMIT 1")
+check filter/typed-again wait_screen "filter: /$THIEF\$"
 keys c
 $TM send-keys -t tui "confirmed with HR" Enter
 sleep 0.8
@@ -111,7 +151,7 @@ start_collector live2 --listen "127.0.0.1:$PORT" --db "$T/c.db" --insecure \
     --control-socket "$T/ctl.sock" || fail restart/collector "did not start"
 sleep 0.6
 check restart/tui-alive wait_screen "SEVERITY.*EMPLOYEE"
-keys 2
+keys 3
 check restart/still-reads wait_screen "$THIEF"
 check tui/no-stderr [ ! -s "$T/tui.err" ]
 [ -z "$FAILED" ]

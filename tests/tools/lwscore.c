@@ -6,11 +6,13 @@
  * rank of that employee by summed alert score up to a given day, and
  * whether it was caught within a fixed daily alert budget (the K
  * highest-scored alerts of each day). Overall: false alerts per 1,000
- * employee-days and alerts per day. The same figures for a naive
+ * employee-days and alerts per day; with --db (the replay's database),
+ * cases per analyst-day: new cases (docs/analytics.md, "Cases") per day,
+ * and scaled to 10,000 employees. The same figures for a naive
  * detector that lwscore runs itself over the simulator's events: a fixed
  * rows-read-per-day and bytes-out-per-day threshold per employee.
  *
- *   lwscore --sim DIR --alerts FILE [--events FILE] [--budget K]
+ *   lwscore --sim DIR --alerts FILE [--db PATH] [--events FILE] [--budget K]
  *           [--grace DAYS] [--by-day D] [--naive-rows N] [--naive-bytes N]
  *           [--no-naive] [--require-top N] [--max-false N]
  *           [--max-false-rate R] [--require-caught]
@@ -36,7 +38,9 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
+#include "../../collector/schema.h"
 #include "leakwatch/util.h"
 #include "lwsim.h"
 
@@ -914,11 +918,46 @@ better(const struct det *a, const struct det *b, int l)
 	return ar < br;
 }
 
+/*
+ * The analyst's load in cases: new cases per day over the simulated
+ * days (cases_per_day, the named query of collector/schema.c, counts
+ * them by their first evidence), the busiest day, and the rate for
+ * 10,000 employees. A database without cases is bad input.
+ */
+static void
+print_cases(const char *db_path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st;
+	long long total = 0, most = 0, n;
+	char err[256];
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK || (st = schema_prepare(db, SQ_CASES_PER_DAY, err,
+	    sizeof(err))) == NULL) {
+		sqlite3_close(db);
+		die("%s: no cases in this database", db_path);
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		n = sqlite3_column_int64(st, 1);
+		total += n;
+		if (n > most)
+			most = n;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	printf("cases detector=leakwatch cases=%lld days=%d employees=%d "
+	    "cases_per_day=%.3f cases_per_day_10k=%.2f max_cases_day=%lld\n",
+	    total, ndays, nemps, ndays ? (double)total / ndays : 0.0,
+	    ndays && nemps ? (double)total / ndays * 10000.0 / nemps : 0.0,
+	    most);
+}
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: lwscore --sim DIR --alerts FILE [--events FILE] "
-	    "[--budget K] [--grace DAYS]\n"
+	fprintf(stderr, "usage: lwscore --sim DIR --alerts FILE [--db PATH] "
+	    "[--events FILE] [--budget K] [--grace DAYS]\n"
 	    "               [--by-day D] [--naive-rows N] [--naive-bytes N] "
 	    "[--no-naive]\n"
 	    "               [--require-top N] [--max-false N] "
@@ -940,7 +979,7 @@ num(const char *opt, const char *s)
 int
 main(int argc, char **argv)
 {
-	const char *dir = NULL, *alerts = NULL, *events = NULL;
+	const char *dir = NULL, *alerts = NULL, *events = NULL, *db = NULL;
 	const char *beat[16];
 	char path[4096], b1[16], b2[16], b3[16], b4[16], b5[16], b6[16];
 	struct det lw, nv;
@@ -967,6 +1006,8 @@ main(int argc, char **argv)
 			alerts = argv[++i];
 		else if (strcmp(argv[i], "--events") == 0)
 			events = argv[++i];
+		else if (strcmp(argv[i], "--db") == 0)
+			db = argv[++i];
 		else if (strcmp(argv[i], "--budget") == 0)
 			budget = (int)num(argv[i], argv[i + 1]), i++;
 		else if (strcmp(argv[i], "--grace") == 0)
@@ -1034,6 +1075,8 @@ main(int argc, char **argv)
 	}
 	print_summary(&lw, budget);
 	print_false(&lw, grace);
+	if (db != NULL)
+		print_cases(db);
 	if (!no_naive) {
 		printf("naive thresholds rows_per_day=%.0f bytes_out_per_day="
 		    "%.0f\n", rows_lim, bytes_lim);

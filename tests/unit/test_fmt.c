@@ -3,7 +3,8 @@
  * one alert in each format, and the escaping traps the receivers taught
  * us - RFC 5424 SD values escape exactly `"`, `\` and `]`, SD names are
  * sanitised, bounded and unique; CEF escapes `|`/`\` in the header and
- * `=`/`\` in extensions; LEEF sanitises tabs; JSON uses ECS names - and
+ * `=`/`\`/newlines in extensions; LEEF sanitises tabs and newlines; JSON
+ * uses ECS names; a case message (analytics/cases.c) in each format - and
  * in every format control characters come out escaped (lib/text.c), so
  * no value can split a syslog message or drive a terminal. The real
  * receiver test is tests/integration/siem.sh.
@@ -13,6 +14,7 @@
 #include <jansson.h>
 
 #include "../../collector/siem/siem.h"
+#include "../../collector/analytics/analytics.h"
 #include "leakwatch/util.h"
 
 static json_t *
@@ -339,8 +341,121 @@ test_lookup(void)
 	CHECK(fmt_lookup("xml") == NULL);
 }
 
+/*
+ * A case message as the analytics make it (case_message(), cases.c):
+ * each format carries it with the case's id, subject, severity, score,
+ * story and what changed, and says it is a case, not an alert.
+ */
+static json_t *
+case_msg(const char *update)
+{
+	json_t *m = case_message("2026-11-22T10:00:00.123456Z",
+	    "0dceab09e6933c66", "person", "e0108", "e0108", "Sales",
+	    "critical", 97.4, 3, 1795341600123456LL, 1795345200000000LL,
+	    "read 407,161 sensitive rows, then sent 517.9 MB", "open",
+	    update);
+
+	if (m == NULL)
+		abort();
+	return m;
+}
+
+static void
+test_case_rfc5424(void)
+{
+	json_t *m = case_msg("opened");
+	char *s = fmt("rfc5424", m);
+
+	CHECK_STR(s, "<106>1 2026-11-22T10:00:00.123456Z collector1 "
+	    "leakwatch 42 CASE [leakwatch@32473 id=\"0dceab09e6933c66\" "
+	    "employee=\"e0108\" rule=\"case_opened\" "
+	    "severity=\"critical\" summary=\"read 407,161 sensitive rows, "
+	    "then sent 517.9 MB\" score=\"97\" "
+	    "ts=\"2026-11-22T10:00:00.123456Z\" ev.update=\"opened\" "
+	    "ev.kind=\"person\" ev.members=\"e0108\" "
+	    "ev.department=\"Sales\" ev.alerts=\"3\" "
+	    "ev.first_evidence=\"2026-11-22T10:00:00.123456Z\" "
+	    "ev.last_evidence=\"2026-11-22T11:00:00.000000Z\" "
+	    "ev.status=\"open\"] \xef\xbb\xbf"
+	    "read 407,161 sensitive rows, then sent 517.9 MB");
+	free(s);
+	json_decref(m);
+}
+
+static void
+test_case_cef(void)
+{
+	json_t *m = case_msg("severity_raised");
+	char *s = fmt("cef", m);
+
+	CHECK_STR(s, "CEF:0|leakwatch|leakwatch|" LEAKWATCH_VERSION
+	    "|case_updated|read 407,161 sensitive rows, then sent 517.9 MB|"
+	    "10|rt=1795341600123 externalId=0dceab09e6933c66 suser=e0108 "
+	    "cat=insider/data-exfiltration msg=read 407,161 sensitive rows, "
+	    "then sent 517.9 MB cn1Label=score cn1=97 cs1Label=rule "
+	    "cs1=case_updated cs2Label=severity cs2=critical "
+	    "cs3Label=evidence cs3=update: severity_raised; kind: person; "
+	    "members: e0108; department: Sales; alerts: 3; first_evidence: "
+	    "2026-11-22T10:00:00.123456Z; last_evidence: "
+	    "2026-11-22T11:00:00.000000Z; status: open");
+	free(s);
+	json_decref(m);
+}
+
+static void
+test_case_leef(void)
+{
+	json_t *m = case_msg("alert_joined");
+	char *s = fmt("leef", m);
+
+	CHECK_STR(s, "LEEF:2.0|leakwatch|leakwatch|" LEAKWATCH_VERSION
+	    "|case_updated|x09|devTime=1795341600123\tsev=10\tcat=insider\t"
+	    "usrName=e0108\talertId=0dceab09e6933c66\tseverity=critical\t"
+	    "score=97\tmsg=read 407,161 sensitive rows, then sent 517.9 MB\t"
+	    "ev_update=alert_joined\tev_kind=person\tev_members=e0108\t"
+	    "ev_department=Sales\tev_alerts=3\t"
+	    "ev_first_evidence=2026-11-22T10:00:00.123456Z\t"
+	    "ev_last_evidence=2026-11-22T11:00:00.000000Z\tev_status=open");
+	free(s);
+	json_decref(m);
+}
+
+static void
+test_case_json(void)
+{
+	json_t *a = case_msg("opened"), *m, *ev;
+	json_error_t e;
+	char *s = fmt("json", a);
+
+	REQUIRE(s != NULL);
+	REQUIRE((m = json_loads(s, 0, &e)) != NULL);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(m,
+	    "event"), "dataset")), "leakwatch.case");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(m,
+	    "event"), "kind")), "alert");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(m,
+	    "event"), "id")), "0dceab09e6933c66");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(m,
+	    "rule"), "name")), "case_opened");
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(m,
+	    "event"), "severity")), 99);
+	ev = json_object_get(json_object_get(m, "leakwatch"), "evidence");
+	CHECK_STR(json_string_value(json_object_get(ev, "update")),
+	    "opened");
+	CHECK_INT(json_integer_value(json_object_get(ev, "alerts")), 3);
+	CHECK_STR(json_string_value(json_object_get(m, "message")),
+	    "read 407,161 sensitive rows, then sent 517.9 MB");
+	json_decref(m);
+	free(s);
+	json_decref(a);
+}
+
 static const struct test tests[] = {
 	{ "hostile_strings", test_hostile_strings },
+	{ "case_rfc5424", test_case_rfc5424 },
+	{ "case_cef", test_case_cef },
+	{ "case_leef", test_case_leef },
+	{ "case_json", test_case_json },
 	{ "rfc5424_exact", test_rfc5424_exact },
 	{ "rfc5424_escaping", test_rfc5424_escaping },
 	{ "rfc5424_names", test_rfc5424_names },

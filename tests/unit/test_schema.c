@@ -1,6 +1,6 @@
 /*
  * Tests of collector/schema.c: a new file gets every object of the
- * catalog and version 2; each database an earlier collector made
+ * catalog and version 3; each database an earlier collector made
  * (tests/data/schema/, README there) migrates to exactly the catalog
  * with every row kept - exact counts per table, and every row of every
  * table it held the same before and after, event_identity's included
@@ -22,6 +22,7 @@ static const char *const tables[] = {
 	"events", "streams", "agents", "gaps", "alerts", "an_entities",
 	"an_peers", "an_seen", "an_meta", "risk", "event_identity",
 	"employees", "an_daily", "fwd_outbox", "fwd_cursors", "triage_audit",
+	"cases", "case_alerts",
 };
 #define NTABLES	(sizeof(tables) / sizeof(tables[0]))
 #define ABSENT	-1
@@ -33,23 +34,35 @@ static const char *const tables[] = {
  */
 static const struct fixture {
 	const char	*file;
+	int		 version;
 	int		 old_identity;	/* event_identity of the first layout */
 	long long	 rows[NTABLES];
+	long long	 cases;		/* cases the migration makes */
 } fixtures[] = {
-	{ "v1-4dba8ef-store.db", 0,
+	{ "v1-4dba8ef-store.db", 1, 0,
 	    { 25, 3, 0, 0, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT,
-	      ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT } },
-	{ "v1-cda2798-forward.db", 0,
+	      ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT,
+	      ABSENT }, 0 },
+	{ "v1-cda2798-forward.db", 1, 0,
 	    { 25, 3, 0, 0, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT, ABSENT,
-	      ABSENT, ABSENT, ABSENT, 0, 1, ABSENT } },
-	{ "v1-471e60a-analytics.db", 1,
-	    { 25, 3, 0, 0, 1, 3, 2, 4, 1, 1, 25, ABSENT, ABSENT, 0, 1, 3 } },
-	{ "v1-24eb714-readers.db", 1,
-	    { 25, 3, 0, 0, 1, 3, 2, 4, 1, 1, 25, 10, 16, 0, 1, 3 } },
-	{ "v1-ac72386-identity.db", 0,
-	    { 25, 3, 0, 0, 1, 3, 2, 4, 2, 1, 25, 10, 16, 1, 1, 3 } },
-	{ "v1-1496160-last.db", 0,
-	    { 25, 3, 0, 0, 1, 3, 2, 4, 2, 1, 25, 10, 16, 1, 1, 3 } },
+	      ABSENT, ABSENT, ABSENT, 0, 1, ABSENT, ABSENT, ABSENT }, 0 },
+	/* the alert of the v1 fixtures is closed: it opens no case */
+	{ "v1-471e60a-analytics.db", 1, 1,
+	    { 25, 3, 0, 0, 1, 3, 2, 4, 1, 1, 25, ABSENT, ABSENT, 0, 1, 3,
+	      ABSENT, ABSENT }, 0 },
+	{ "v1-24eb714-readers.db", 1, 1,
+	    { 25, 3, 0, 0, 1, 3, 2, 4, 1, 1, 25, 10, 16, 0, 1, 3, ABSENT,
+	      ABSENT }, 0 },
+	{ "v1-ac72386-identity.db", 1, 0,
+	    { 25, 3, 0, 0, 1, 3, 2, 4, 2, 1, 25, 10, 16, 1, 1, 3, ABSENT,
+	      ABSENT }, 0 },
+	{ "v1-1496160-last.db", 1, 0,
+	    { 25, 3, 0, 0, 1, 3, 2, 4, 2, 1, 25, 10, 16, 1, 1, 3, ABSENT,
+	      ABSENT }, 0 },
+	/* version 2, its alert open: one case of one alert */
+	{ "v2-f3160ea-open.db", 2, 0,
+	    { 25, 3, 0, 0, 1, 3, 2, 4, 2, 1, 25, 10, 16, 1, 1, 0, ABSENT,
+	      ABSENT }, 1 },
 };
 
 static char *
@@ -223,7 +236,7 @@ migrate_fixture(const struct fixture *fx)
 
 	REQUIRE(path != NULL);
 	REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
-	CHECK_INT(query_ll(db, "PRAGMA user_version"), 1);
+	CHECK_INT(query_ll(db, "PRAGMA user_version"), fx->version);
 	CHECK_INT(query_ll(db, "SELECT count(*) FROM sqlite_master WHERE "
 	    "name = 'event_identity_emp'"), fx->old_identity);
 	for (i = 0; i < NTABLES; i++) {
@@ -239,6 +252,9 @@ migrate_fixture(const struct fixture *fx)
 		FAILF("%s: after migrating: %s", fx->file, err);
 	for (i = 0; i < NTABLES; i++) {
 		long long want = fx->rows[i] == ABSENT ? 0 : fx->rows[i];
+
+		if (strncmp(tables[i], "case", 4) == 0)
+			want = fx->cases;
 
 		if (rows(db, tables[i]) != want)
 			FAILF("%s: %s has %lld rows after, expected %lld",
@@ -261,6 +277,58 @@ test_fixtures_migrate(void)
 
 	for (i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
 		migrate_fixture(&fixtures[i]);
+}
+
+/*
+ * Version 2 to 3: the open alert becomes an open case of its person,
+ * with the alert's figures, linked to it; the case reads back through
+ * the named queries the TUI and leakwatch-ctl use.
+ */
+static void
+test_v2_cases_made(void)
+{
+	const char *path = fixture_copy("v2-f3160ea-open.db");
+	char err[256], id[17];
+	sqlite3_stmt *st;
+	sqlite3 *db;
+
+	REQUIRE(path != NULL);
+	REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+	REQUIRE(schema_migrate(db, err, sizeof(err)) == 0);
+	schema_case_id("s1", "e1c4e80e58c506bb", id);
+	REQUIRE((st = schema_prepare(db, SQ_CASE_LIST, err,
+	    sizeof(err))) != NULL);
+	sqlite3_bind_int(st, 1, 1);
+	sqlite3_bind_int(st, 2, 0);
+	sqlite3_bind_text(st, 3, "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, 10);
+	REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), id);
+	CHECK_STR((const char *)sqlite3_column_text(st, 1), "person");
+	CHECK_STR((const char *)sqlite3_column_text(st, 2), "s1");
+	CHECK_STR((const char *)sqlite3_column_text(st, 4), "Support");
+	CHECK_STR((const char *)sqlite3_column_text(st, 5), "high");
+	CHECK_INT(sqlite3_column_int(st, 9), 1);
+	CHECK_STR((const char *)sqlite3_column_text(st, 11), "open");
+	CHECK_INT(sqlite3_column_int64(st, 7), query_ll(db, "SELECT ts FROM "
+	    "alerts"));
+	CHECK(sqlite3_column_double(st, 6) == (double)query_ll(db,
+	    "SELECT score FROM alerts"));
+	CHECK(sqlite3_step(st) == SQLITE_DONE);
+	sqlite3_finalize(st);
+	CHECK_INT(query_ll(db, "SELECT count(*) FROM cases c JOIN alerts a "
+	    "ON a.summary = c.story"), 1);
+	REQUIRE((st = schema_prepare(db, SQ_CASE_ALERTS, err,
+	    sizeof(err))) != NULL);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0),
+	    "e1c4e80e58c506bb");
+	CHECK_STR((const char *)sqlite3_column_text(st, 4),
+	    "borrowed_account");
+	CHECK(sqlite3_step(st) == SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
 }
 
 /* The rebuilt event_identity answers as the old one did. */
@@ -299,14 +367,14 @@ test_newer_refused(void)
 
 	REQUIRE(path != NULL);
 	REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
-	REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL,
+	REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL,
 	    NULL) == SQLITE_OK);
 	CHECK_INT(schema_migrate(db, err, sizeof(err)), -1);
-	CHECK_CONTAINS(err, "schema version 3 is newer than this program (2)");
+	CHECK_CONTAINS(err, "schema version 4 is newer than this program (3)");
 	err[0] = '\0';
 	CHECK_INT(schema_read_version(db, err, sizeof(err)), -1);
-	CHECK_CONTAINS(err, "schema version 3 is newer");
-	CHECK_INT(query_ll(db, "PRAGMA user_version"), 3);
+	CHECK_CONTAINS(err, "schema version 4 is newer");
+	CHECK_INT(query_ll(db, "PRAGMA user_version"), 4);
 	sqlite3_close(db);
 }
 
@@ -541,6 +609,7 @@ test_documented(void)
 static const struct test tests[] = {
 	{ "new_file", test_new_file },
 	{ "fixtures_migrate", test_fixtures_migrate },
+	{ "v2_cases_made", test_v2_cases_made },
 	{ "event_identity_rebuilt", test_event_identity_rebuilt },
 	{ "newer_refused", test_newer_refused },
 	{ "foreign_refused", test_foreign_refused },

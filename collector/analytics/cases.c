@@ -1,0 +1,737 @@
+/*
+ * Cases: what an analyst works on. Every new alert is filed into a case
+ * (tables cases and case_alerts, docs/schema.md; the rules for them in
+ * docs/analytics.md, "Cases"). A person has at most one open case: an
+ * alert on someone whose case is open joins it as a timeline entry, the
+ * case's severity becomes the worst of its alerts, its score rises with
+ * each one (case_score_add(), bounded by 100), its last evidence time
+ * moves, and its story is the summary of its worst, latest alert. A
+ * closed case stays closed: the next alert on that person opens a new
+ * one. A repeated firing merged into an alert only moves its case's last
+ * evidence time.
+ *
+ * Group cases. When several people of one peer group do the same new
+ * thing on the same day - first read one table, first upload to one
+ * destination - that is one situation (a migration, an incident, a new
+ * tool), not one investigation each. The alerts the day's close raises
+ * are held here (cases_hold()) until the day's rules have all run; then
+ * cases_release() sorts them: CASE_GROUP_MIN or more people of one group
+ * sharing one first-seen name make one low-severity group case naming
+ * them all, with their held alerts as its timeline; a member who stands
+ * out (CASE_STANDOUT times the group's median volume for that name, an
+ * alert earlier that day, or a critical alert) keeps their alerts in a
+ * case of their own. Everything else is filed person by person as
+ * above. Alerts raised outside a day's close are never held.
+ *
+ * SIEM: with forwarding configured, each case sends one message when it
+ * opens and one per update (an alert joined, severity raised, triage),
+ * alert-shaped (type "case") so every format carries it; the daily
+ * firings themselves are not sent (alert.c sends them only with
+ * forward-alerts). Triage is written by the control socket on another
+ * thread; cases_tick() forwards what it wrote, in order, from a cursor
+ * kept in an_meta.
+ *
+ * Not here: the alerts themselves (alert.c calls in), triage (control.c).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "analytics.h"
+#include "../schema.h"
+#include "../siem/siem.h"
+#include "leakwatch/log.h"
+#include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
+
+#define CASE_GROUP_MIN	3	/* people sharing one first-seen name */
+#define CASE_STANDOUT	5.0	/* times the group's median volume */
+#define CASE_RISE	0.25	/* the share of an alert's score gained */
+#define CASE_GROUP_SCORE 30	/* a group case's score */
+#define CASE_NAMES_MAX	8	/* first-seen names kept per alert */
+
+/* An alert raised during a day's close, waiting for cases_release(). */
+struct held {
+	char		 id[17];
+	char		*employee;
+	char		*rule;
+	char		*severity;
+	char		*summary;
+	char		*group;		/* peer group, or "" */
+	double		 score;
+	int64_t		 ts;
+	char		*names[CASE_NAMES_MAX]; /* "t:NAME", "d:NAME" */
+	int		 nnames;
+	double		 volume[2];	/* rows, bytes out; -1: none */
+	int		 grouped;	/* index of its group case + 1 */
+};
+
+struct cases {
+	int		 holding;
+	struct held	*h;
+	size_t		 n, cap;
+};
+
+struct cases *
+cases_new(void)
+{
+	return xcalloc(1, sizeof(struct cases));
+}
+
+static void
+held_clear(struct held *h)
+{
+	int i;
+
+	free(h->employee);
+	free(h->rule);
+	free(h->severity);
+	free(h->summary);
+	free(h->group);
+	for (i = 0; i < h->nnames; i++)
+		free(h->names[i]);
+	memset(h, 0, sizeof(*h));
+}
+
+void
+cases_free(struct cases *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->n; i++)
+		held_clear(&c->h[i]);
+	free(c->h);
+	free(c);
+}
+
+/*
+ * A case's score after an alert of score s joins it: it gains a quarter
+ * of s percent of what it lacks to 100, and is never below s. It rises
+ * with every alert, more for stronger ones, and stays within 0-100.
+ */
+double
+case_score_add(double old, double s)
+{
+	double v = old + (100.0 - old) * (s / 100.0) * CASE_RISE;
+
+	if (s > v)
+		v = s;
+	if (v > 100)
+		v = 100;
+	return round(v * 10) / 10;
+}
+
+/* ---- the case rows ---- */
+
+struct case_row {
+	char		 id[17];
+	char		 kind[16];
+	char		 subject[256];
+	char		 members[1024];
+	char		 department[128];
+	char		 severity[16];
+	char		 story[1024];
+	char		 status[32];
+	double		 score;
+	int64_t		 first_ts, last_ts;
+	int		 alerts;
+};
+
+static void
+col_copy(sqlite3_stmt *st, int i, char *out, size_t len)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	snprintf(out, len, "%s", s != NULL ? (const char *)s : "");
+}
+
+/* The open case of a person, 1 if there is one. */
+static int
+case_open_of(struct analytics *an, const char *subject, struct case_row *c)
+{
+	sqlite3_stmt *st;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(an->db, "SELECT id, kind, subject, members, "
+	    "department, severity, story, status, score, first_ts, last_ts, "
+	    "alerts FROM cases WHERE subject = ? AND kind = 'person' AND "
+	    "status NOT LIKE 'closed%' ORDER BY first_ts DESC LIMIT 1", -1,
+	    &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, subject, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		col_copy(st, 0, c->id, sizeof(c->id));
+		col_copy(st, 1, c->kind, sizeof(c->kind));
+		col_copy(st, 2, c->subject, sizeof(c->subject));
+		col_copy(st, 3, c->members, sizeof(c->members));
+		col_copy(st, 4, c->department, sizeof(c->department));
+		col_copy(st, 5, c->severity, sizeof(c->severity));
+		col_copy(st, 6, c->story, sizeof(c->story));
+		col_copy(st, 7, c->status, sizeof(c->status));
+		c->score = sqlite3_column_double(st, 8);
+		c->first_ts = sqlite3_column_int64(st, 9);
+		c->last_ts = sqlite3_column_int64(st, 10);
+		c->alerts = sqlite3_column_int(st, 11);
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* INSERT (new) or UPDATE one case row. */
+static int
+case_write(struct analytics *an, const struct case_row *c, int new)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(an->db, new ?
+	    "INSERT INTO cases (id, kind, subject, members, department, "
+	    "severity, score, first_ts, last_ts, alerts, story, status) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'open')" :
+	    "UPDATE cases SET kind = ?2, subject = ?3, members = ?4, "
+	    "department = ?5, severity = ?6, score = ?7, first_ts = ?8, "
+	    "last_ts = ?9, alerts = ?10, story = ?11 WHERE id = ?1", -1, &st,
+	    NULL) != SQLITE_OK) {
+		log_warnx("cases: %s", sqlite3_errmsg(an->db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->members, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->department, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, c->severity, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 7, c->score);
+	sqlite3_bind_int64(st, 8, c->first_ts);
+	sqlite3_bind_int64(st, 9, c->last_ts);
+	sqlite3_bind_int(st, 10, c->alerts);
+	sqlite3_bind_text(st, 11, c->story, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	if (rc != 0)
+		log_warnx("cases: %s", sqlite3_errmsg(an->db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+case_link(struct analytics *an, const char *case_id, const char *alert_id,
+    int64_t ts)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(an->db, "INSERT OR IGNORE INTO case_alerts "
+	    "(case_id, alert_id, ts) VALUES (?, ?, ?)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, alert_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, ts);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- SIEM messages ---- */
+
+/*
+ * One case message, alert-shaped so that every SIEM format carries it:
+ * type "case", id the case's, employee its subject, rule case_opened or
+ * case_updated, severity and score the case's, summary its story, and
+ * the evidence what changed (docs/siem.md, "Cases").
+ */
+json_t *
+case_message(const char *ts, const char *case_id, const char *kind,
+    const char *subject, const char *members, const char *department,
+    const char *severity, double score, int alerts, int64_t first_ts,
+    int64_t last_ts, const char *story, const char *status,
+    const char *update)
+{
+	char a[TS_STRLEN], b[TS_STRLEN];
+	json_t *ev, *m;
+
+	if (ts_format(first_ts, a, sizeof(a)) != 0)
+		a[0] = '\0';
+	if (ts_format(last_ts, b, sizeof(b)) != 0)
+		b[0] = '\0';
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s}",
+	    "update", update, "kind", kind, "members", members,
+	    "department", department, "alerts", alerts, "first_evidence", a,
+	    "last_evidence", b, "status", status);
+	if (ev == NULL)
+		return NULL;
+	m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o}",
+	    "type", "case", "ts", ts, "id", case_id, "employee", subject,
+	    "rule", strcmp(update, "opened") == 0 ? "case_opened" :
+	    "case_updated", "severity", severity,
+	    "score", (json_int_t)llround(score), "summary", story,
+	    "evidence", ev);
+	return m;
+}
+
+static void
+case_forward(struct analytics *an, const struct case_row *c, int64_t ts_us,
+    const char *update, const char *alert_id, const char *rule)
+{
+	char ts[TS_STRLEN];
+	json_t *m, *ev;
+
+	if (an->fwd == NULL || ts_format(ts_us, ts, sizeof(ts)) != 0)
+		return;
+	m = case_message(ts, c->id, c->kind, c->subject, c->members,
+	    c->department, c->severity, c->score, c->alerts, c->first_ts,
+	    c->last_ts, c->story, "open", update);
+	if (m == NULL)
+		return;
+	ev = json_object_get(m, "evidence");
+	if (alert_id != NULL)
+		json_object_set_new(ev, "alert", json_string(alert_id));
+	if (rule != NULL)
+		json_object_set_new(ev, "alert_rule", json_string(rule));
+	fwd_submit(an->fwd, m);
+	json_decref(m);
+}
+
+/* ---- filing ---- */
+
+static const char *
+department_of(struct analytics *an, const char *employee)
+{
+	struct entity *e = hmap_get(an->entities, employee);
+
+	return e != NULL && e->department != NULL ? e->department : "";
+}
+
+/*
+ * One alert into its person's open case, or a new case. Returns 0, or
+ * -1 when the database refused.
+ */
+static int
+file_person(struct analytics *an, const char *alert_id, const char *employee,
+    const char *rule, const char *severity, double score, int64_t ts,
+    const char *summary)
+{
+	struct case_row c;
+	const char *update = "alert_joined";
+	int new = 0;
+
+	memset(&c, 0, sizeof(c));
+	if (!case_open_of(an, employee, &c)) {
+		new = 1;
+		update = "opened";
+		schema_case_id(employee, alert_id, c.id);
+		snprintf(c.kind, sizeof(c.kind), "person");
+		snprintf(c.subject, sizeof(c.subject), "%s", employee);
+		snprintf(c.members, sizeof(c.members), "%s", employee);
+		snprintf(c.department, sizeof(c.department), "%s",
+		    department_of(an, employee));
+		snprintf(c.severity, sizeof(c.severity), "%s", severity);
+		snprintf(c.story, sizeof(c.story), "%s", summary);
+		c.score = round(score * 10) / 10;
+		c.first_ts = c.last_ts = ts;
+	} else {
+		if (schema_sev_rank(severity) > schema_sev_rank(c.severity))
+			update = "severity_raised";
+		/* the story follows the worst alert, the latest of equals */
+		if (schema_sev_rank(severity) >= schema_sev_rank(c.severity)) {
+			snprintf(c.severity, sizeof(c.severity), "%s",
+			    severity);
+			snprintf(c.story, sizeof(c.story), "%s", summary);
+		}
+		c.score = case_score_add(c.score, score);
+		if (ts < c.first_ts)
+			c.first_ts = ts;
+		if (ts > c.last_ts)
+			c.last_ts = ts;
+	}
+	c.alerts++;
+	if (case_write(an, &c, new) != 0 ||
+	    case_link(an, c.id, alert_id, ts) != 0)
+		return -1;
+	case_forward(an, &c, ts, update, alert_id, rule);
+	return 0;
+}
+
+/* The first-seen names an alert's rule is about, from its evidence. */
+static void
+held_names(struct held *h, const json_t *evidence)
+{
+	static const struct {
+		const char	*call;	/* the rule used it ... */
+		const char	*list;	/* ... these are its names */
+		const char	*volume; /* the day's figure */
+		const char	*prefix;
+	} kinds[] = {
+		{ "first_seen(table)", "first_seen_tables",
+		    "value(rows.sensitive, day)", "t:" },
+		{ "first_seen(destination)", "first_seen_destinations",
+		    "value(out.exfil, day)", "d:" },
+	};
+	const json_t *fig = json_object_get(evidence, "figures"), *v;
+	char buf[600];
+	size_t k, i;
+
+	for (k = 0; k < 2; k++) {
+		v = json_object_get(fig, kinds[k].volume);
+		h->volume[k] = json_is_number(v) ? json_number_value(v) : -1;
+		if (json_object_get(fig, kinds[k].call) == NULL)
+			continue;
+		json_array_foreach(json_object_get(evidence, kinds[k].list),
+		    i, v) {
+			if (!json_is_string(v) || h->nnames == CASE_NAMES_MAX)
+				continue;
+			snprintf(buf, sizeof(buf), "%s%s", kinds[k].prefix,
+			    json_string_value(v));
+			h->names[h->nnames++] = xstrdup(buf);
+		}
+	}
+}
+
+/*
+ * Files a new alert (alert.c calls this once per alert it stores): into
+ * the holding pen during a day's close, else into its person's case.
+ */
+int
+cases_alert(struct analytics *an, const char *alert_id,
+    const struct alert_in *in)
+{
+	struct cases *c = an->cases;
+	const json_t *g;
+	struct held *h;
+
+	if (an->db == NULL || c == NULL)
+		return 0;
+	if (!c->holding)
+		return file_person(an, alert_id, in->employee, in->rule,
+		    in->severity, in->score, in->ts_us, in->summary);
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 32;
+		c->h = xreallocarray(c->h, c->cap, sizeof(*c->h));
+	}
+	h = &c->h[c->n++];
+	memset(h, 0, sizeof(*h));
+	snprintf(h->id, sizeof(h->id), "%s", alert_id);
+	h->employee = xstrdup(in->employee);
+	h->rule = xstrdup(in->rule);
+	h->severity = xstrdup(in->severity);
+	h->summary = xstrdup(in->summary);
+	g = json_object_get(in->evidence, "peer_group");
+	h->group = xstrdup(json_is_string(g) ? json_string_value(g) : "");
+	h->score = in->score;
+	h->ts = in->ts_us;
+	held_names(h, in->evidence);
+	return 0;
+}
+
+/* A merged firing: the case that holds the alert saw evidence at ts. */
+void
+cases_touch(struct analytics *an, const char *alert_id, int64_t ts)
+{
+	sqlite3_stmt *st;
+
+	if (an->db == NULL || sqlite3_prepare_v2(an->db, "UPDATE cases SET "
+	    "last_ts = max(last_ts, ?2) WHERE status NOT LIKE 'closed%' AND "
+	    "id IN (SELECT case_id FROM case_alerts WHERE alert_id = ?1)", -1,
+	    &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, alert_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, ts);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		log_warnx("cases: %s", sqlite3_errmsg(an->db));
+	sqlite3_finalize(st);
+}
+
+void
+cases_hold(struct analytics *an)
+{
+	if (an->cases != NULL)
+		an->cases->holding = 1;
+}
+
+/* ---- group cases ---- */
+
+/* The held alerts' people, each once, in the order first held. */
+static int
+person_index(struct cases *c, size_t upto, const char *employee)
+{
+	size_t i;
+
+	for (i = 0; i < upto; i++)
+		if (strcmp(c->h[i].employee, employee) == 0)
+			return (int)i;
+	return (int)upto;
+}
+
+/* Whether any held alert of the person is about name. */
+static int
+has_name(const struct cases *c, const char *employee, const char *name)
+{
+	size_t j;
+	int i;
+
+	for (j = 0; j < c->n; j++) {
+		if (strcmp(c->h[j].employee, employee) != 0)
+			continue;
+		for (i = 0; i < c->h[j].nnames; i++)
+			if (strcmp(c->h[j].names[i], name) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+static int
+dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The people of group g who share name (first held alert of each, by
+ * index into c->h) and are in no group case yet; returns how many.
+ */
+static size_t
+sharers(struct cases *c, const char *g, const char *name, size_t *who,
+    size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->n && n < max; i++) {
+		if (c->h[i].grouped || strcmp(c->h[i].group, g) != 0 ||
+		    !has_name(c, c->h[i].employee, name) ||
+		    (size_t)person_index(c, i, c->h[i].employee) != i)
+			continue;
+		who[n++] = i;
+	}
+	return n;
+}
+
+/* One person's largest figure for the name's kind over their held alerts. */
+static double
+person_volume(struct cases *c, const char *employee, int kind)
+{
+	double v = -1;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->h[i].employee, employee) == 0 &&
+		    c->h[i].volume[kind] > v)
+			v = c->h[i].volume[kind];
+	return v;
+}
+
+/* Whether the person's own case already saw evidence today. */
+static int
+alerted_today(struct analytics *an, const char *employee, int64_t day_start)
+{
+	struct case_row r;
+
+	return case_open_of(an, employee, &r) && r.last_ts >= day_start;
+}
+
+static int
+critical_held(struct cases *c, const char *employee)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->h[i].employee, employee) == 0 &&
+		    strcmp(c->h[i].severity, "critical") == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A group case for the n people of who[] (indexes of their first held
+ * alert) sharing name: standouts keep their alerts (marked grouped -1,
+ * filed per person later); everyone else's held alerts join the group
+ * case, which is written and forwarded.
+ */
+static int
+file_group(struct analytics *an, int64_t day_start, const char *name,
+    size_t *who, size_t n, int gnum)
+{
+	struct cases *c = an->cases;
+	struct case_row g;
+	double vol[256], med = -1, v;
+	int kind = name[0] == 'd', nv = 0, nstand = 0;
+	size_t k, j, w, o = 0;
+	char day[TS_STRLEN], stand[512] = "";
+	int *standout = xcalloc(n, sizeof(int));
+
+	for (k = 0; k < n; k++)
+		if ((v = person_volume(c, c->h[who[k]].employee, kind)) >= 0 &&
+		    nv < 256)
+			vol[nv++] = v;
+	if (nv >= CASE_GROUP_MIN) {
+		qsort(vol, (size_t)nv, sizeof(vol[0]), dbl_cmp);
+		med = vol[nv / 2];
+	}
+	memset(&g, 0, sizeof(g));
+	for (k = 0; k < n; k++) {
+		const char *emp = c->h[who[k]].employee;
+
+		v = person_volume(c, emp, kind);
+		standout[k] = (med > 0 && v >= CASE_STANDOUT * med) ||
+		    alerted_today(an, emp, day_start) ||
+		    critical_held(c, emp);
+		if (standout[k] && (w = strlen(stand)) + strlen(emp) + 3 <
+		    sizeof(stand))
+			snprintf(stand + w, sizeof(stand) - w, "%s%s",
+			    nstand++ > 0 ? ", " : "", emp);
+		o += (size_t)snprintf(g.members + o, o < sizeof(g.members) ?
+		    sizeof(g.members) - o : 0, "%s%s", k > 0 ? "," : "", emp);
+		if (o >= sizeof(g.members))
+			o = sizeof(g.members) - 1;
+	}
+	snprintf(g.kind, sizeof(g.kind), "group");
+	snprintf(g.subject, sizeof(g.subject), "group:%s",
+	    c->h[who[0]].group);
+	schema_case_id(g.subject, c->h[who[0]].id, g.id);
+	snprintf(g.department, sizeof(g.department), "%s",
+	    c->h[who[0]].group);
+	snprintf(g.severity, sizeof(g.severity), "low");
+	g.score = CASE_GROUP_SCORE;
+	if (ts_format(day_start, day, sizeof(day)) != 0)
+		day[0] = '\0';
+	day[10] = '\0';		/* the date of an RFC 3339 time */
+	snprintf(g.story, sizeof(g.story), "%zu people in %s %s %s for the "
+	    "first time on %s%s%s", n, g.department, kind ? "uploaded to" :
+	    "read", name + 2, day, nstand > 0 ? "; standing out: " : "",
+	    stand);
+	for (j = 0; j < c->n; j++) {
+		for (k = 0; k < n; k++)
+			if (strcmp(c->h[j].employee, c->h[who[k]].employee) ==
+			    0)
+				break;
+		if (k == n || c->h[j].grouped)
+			continue;
+		c->h[j].grouped = standout[k] ? -1 : gnum;
+		if (standout[k])
+			continue;
+		if (g.alerts == 0 || c->h[j].ts < g.first_ts)
+			g.first_ts = c->h[j].ts;
+		if (c->h[j].ts > g.last_ts)
+			g.last_ts = c->h[j].ts;
+		g.alerts++;
+	}
+	free(standout);
+	if (g.alerts == 0)
+		return 0;		/* everyone stood out */
+	if (case_write(an, &g, 1) != 0)
+		return -1;
+	for (j = 0; j < c->n; j++)
+		if (c->h[j].grouped == gnum &&
+		    case_link(an, g.id, c->h[j].id, c->h[j].ts) != 0)
+			return -1;
+	case_forward(an, &g, g.last_ts, "opened", NULL, NULL);
+	return 0;
+}
+
+/*
+ * The day's close is over: held alerts sharing a first-seen name with
+ * enough people of their group become group cases, the rest go to their
+ * people's cases, in the order they were raised.
+ */
+int
+cases_release(struct analytics *an, int64_t day_start)
+{
+	struct cases *c = an->cases;
+	size_t who[256], n, i;
+	int k, gnum = 0, rc = 0;
+
+	if (c == NULL)
+		return 0;
+	c->holding = 0;
+	for (i = 0; i < c->n; i++) {
+		for (k = 0; k < c->h[i].nnames && !c->h[i].grouped; k++) {
+			n = sharers(c, c->h[i].group, c->h[i].names[k], who,
+			    sizeof(who) / sizeof(who[0]));
+			if (n < CASE_GROUP_MIN || c->h[i].group[0] == '\0')
+				continue;
+			if (file_group(an, day_start, c->h[i].names[k], who,
+			    n, ++gnum) != 0)
+				rc = -1;
+		}
+	}
+	for (i = 0; i < c->n; i++) {
+		if (c->h[i].grouped <= 0 && file_person(an, c->h[i].id,
+		    c->h[i].employee, c->h[i].rule, c->h[i].severity,
+		    c->h[i].score, c->h[i].ts, c->h[i].summary) != 0)
+			rc = -1;
+		held_clear(&c->h[i]);
+	}
+	c->n = 0;
+	return rc;
+}
+
+/* ---- triage, forwarded ---- */
+
+/*
+ * Live: the triage the control socket wrote on cases since the last
+ * call, each forwarded as a case update. The cursor (an_meta
+ * case_triage_seq) moves in the same statement order, so a restart
+ * forwards nothing twice and loses nothing.
+ */
+void
+cases_tick(struct analytics *an)
+{
+	sqlite3_stmt *st, *cur;
+	char ts[TS_STRLEN];
+	int64_t seq = 0, last = -1;
+	json_t *m;
+
+	if (an->db == NULL || an->fwd == NULL)
+		return;
+	if (sqlite3_prepare_v2(an->db, "SELECT value FROM an_meta WHERE "
+	    "key = 'case_triage_seq'", -1, &cur, NULL) == SQLITE_OK) {
+		if (sqlite3_step(cur) == SQLITE_ROW)
+			seq = sqlite3_column_int64(cur, 0);
+		sqlite3_finalize(cur);
+	}
+	if (sqlite3_prepare_v2(an->db, "SELECT t.seq, t.ts, c.id, c.kind, "
+	    "c.subject, c.members, c.department, c.severity, c.score, "
+	    "c.alerts, c.first_ts, c.last_ts, c.story, t.status, t.action "
+	    "FROM triage_audit t JOIN cases c ON c.id = t.alert_id WHERE "
+	    "t.seq > ? ORDER BY t.seq LIMIT 1000", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, seq);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		last = sqlite3_column_int64(st, 0);
+		if (ts_format(sqlite3_column_int64(st, 1), ts, sizeof(ts)) != 0)
+			continue;
+		m = case_message(ts, (const char *)sqlite3_column_text(st, 2),
+		    (const char *)sqlite3_column_text(st, 3),
+		    (const char *)sqlite3_column_text(st, 4),
+		    (const char *)sqlite3_column_text(st, 5),
+		    (const char *)sqlite3_column_text(st, 6),
+		    (const char *)sqlite3_column_text(st, 7),
+		    sqlite3_column_double(st, 8), sqlite3_column_int(st, 9),
+		    sqlite3_column_int64(st, 10), sqlite3_column_int64(st, 11),
+		    (const char *)sqlite3_column_text(st, 12),
+		    (const char *)sqlite3_column_text(st, 13), "triaged");
+		if (m == NULL)
+			continue;
+		json_object_set_new(json_object_get(m, "evidence"), "action",
+		    json_string((const char *)sqlite3_column_text(st, 14)));
+		fwd_submit(an->fwd, m);
+		json_decref(m);
+	}
+	sqlite3_finalize(st);
+	if (last < 0 || sqlite3_prepare_v2(an->db, "INSERT OR REPLACE INTO "
+	    "an_meta (key, value) VALUES ('case_triage_seq', ?)", -1, &cur,
+	    NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(cur, 1, last);
+	if (sqlite3_step(cur) != SQLITE_DONE)
+		log_warnx("cases: %s", sqlite3_errmsg(an->db));
+	sqlite3_finalize(cur);
+}

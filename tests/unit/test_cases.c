@@ -1,0 +1,264 @@
+/*
+ * Tests of collector/analytics/cases.c through alert_raise(), the way
+ * the rules reach it: alerts on one person join their one open case
+ * (severity the worst, score rising by case_score_add(), first and last
+ * evidence, story of the worst alert, merged firings moving only the
+ * last evidence); a closed case stays closed and the next alert opens a
+ * new one; alerts of a day's close shared by three or more people of a
+ * group become one low group case naming them all, while a standout
+ * (many times the group's median, or an alert earlier that day) keeps a
+ * case of their own; fewer than three stay person cases.
+ */
+#include <sys/stat.h>
+
+#include "harness.h"
+#include "ana_helper.h"
+
+#define T0	1767571200000000LL	/* 2026-01-05T00:00:00Z, Monday */
+#define DAY	86400000000LL
+#define HOUR	3600000000LL
+
+static int
+raise_at(struct pipe *p, const char *emp, const char *rule,
+    const char *sev, double score, int64_t ts, const char *summary,
+    json_t *evidence)
+{
+	struct alert_in in;
+
+	memset(&in, 0, sizeof(in));
+	in.employee = emp;
+	in.rule = rule;
+	in.severity = sev;
+	in.score = score;
+	in.ts_us = ts;
+	in.bucket_us = ts;
+	in.suppress_us = DAY;
+	in.summary = summary;
+	in.evidence = evidence;
+	return alert_raise(p->an, &in);
+}
+
+static long long
+q_ll(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -2;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* One text column of the first row, copied to a static buffer. */
+static const char *
+q_str(sqlite3 *db, const char *sql)
+{
+	static char buf[2048];
+	sqlite3_stmt *st;
+
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return "(error)";
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(buf, sizeof(buf), "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return buf;
+}
+
+static int
+open_db(struct pipe *p, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", harness_tmpdir(), name);
+	return pipe_open(p, NULL, path);
+}
+
+static void
+test_score_bounded(void)
+{
+	double s = 0;
+	int i;
+
+	CHECK(case_score_add(0, 40) == 40);
+	CHECK(case_score_add(50, 70) == 70);	/* never below the alert */
+	CHECK(case_score_add(70, 30) == 72.3);	/* 70 + 30 x 0.3 / 4 */
+	for (i = 0; i < 1000; i++) {
+		double t = case_score_add(s, 60);
+
+		CHECK(t >= s);
+		s = t;
+	}
+	CHECK(s <= 100);
+	CHECK(s >= 99.5);	/* rounding to 0.1 stops it short */
+}
+
+static void
+test_person_case_merges(void)
+{
+	struct pipe p;
+	const char *id;
+
+	REQUIRE(open_db(&p, "merge.db") == 0);
+	CHECK_INT(raise_at(&p, "ana", "r_a", "medium", 50, T0 + 10 * HOUR,
+	    "first thing", NULL), 1);
+	CHECK_INT(raise_at(&p, "ana", "r_b", "high", 70, T0 + DAY,
+	    "worse thing", NULL), 1);
+	CHECK_INT(raise_at(&p, "ana", "r_c", "low", 30, T0 + 2 * DAY,
+	    "small thing", NULL), 1);
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases"), 1);
+	CHECK_STR(q_str(p.db, "SELECT severity FROM cases"), "high");
+	CHECK_STR(q_str(p.db, "SELECT story FROM cases"), "worse thing");
+	CHECK_STR(q_str(p.db, "SELECT printf('%.1f', score) FROM cases"),
+	    "72.3");
+	CHECK_INT(q_ll(p.db, "SELECT alerts FROM cases"), 3);
+	CHECK_INT(q_ll(p.db, "SELECT first_ts FROM cases"),
+	    T0 + 10 * 3600000000LL);
+	CHECK_INT(q_ll(p.db, "SELECT last_ts FROM cases"), T0 + 2 * DAY);
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM case_alerts"), 3);
+	/* a repeated firing merges into r_c: last evidence moves, no more */
+	CHECK_INT(raise_at(&p, "ana", "r_c", "low", 35, T0 + 2 * DAY + HOUR,
+	    "small thing", NULL), 0);
+	CHECK_INT(q_ll(p.db, "SELECT last_ts FROM cases"),
+	    T0 + 2 * DAY + 3600000000LL);
+	CHECK_INT(q_ll(p.db, "SELECT alerts FROM cases"), 3);
+	/* a second person: a case of their own */
+	CHECK_INT(raise_at(&p, "ben", "r_a", "medium", 50, T0 + DAY, "x",
+	    NULL), 1);
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases"), 2);
+	/* equal severity later: the story follows the latest */
+	CHECK_INT(raise_at(&p, "ana", "r_d", "high", 60, T0 + 3 * DAY,
+	    "latest high", NULL), 1);
+	CHECK_STR(q_str(p.db, "SELECT story FROM cases WHERE subject = "
+	    "'ana'"), "latest high");
+	id = q_str(p.db, "SELECT id FROM cases WHERE subject = 'ana'");
+	CHECK_INT(strlen(id), 16);
+	pipe_close(&p);
+}
+
+static void
+test_closed_stays_closed(void)
+{
+	struct pipe p;
+
+	REQUIRE(open_db(&p, "closed.db") == 0);
+	CHECK_INT(raise_at(&p, "ana", "r_a", "high", 70, T0, "one", NULL), 1);
+	REQUIRE(sqlite3_exec(p.db, "UPDATE cases SET status = "
+	    "'closed_false_positive'", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK_INT(raise_at(&p, "ana", "r_b", "medium", 40, T0 + DAY, "two",
+	    NULL), 1);
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases"), 2);
+	CHECK_INT(q_ll(p.db, "SELECT alerts FROM cases WHERE status = "
+	    "'closed_false_positive'"), 1);
+	CHECK_STR(q_str(p.db, "SELECT severity FROM cases WHERE status = "
+	    "'open'"), "medium");
+	CHECK_INT(q_ll(p.db, "SELECT alerts FROM cases WHERE status = "
+	    "'open'"), 1);
+	pipe_close(&p);
+}
+
+/* The evidence of a first_seen_table alert on crm.customers. */
+static json_t *
+first_seen_evidence(const char *group, double rows)
+{
+	return json_pack("{s:s, s:s, s:{s:i, s:f}, s:[s]}",
+	    "rule_kind", "day", "peer_group", group, "figures",
+	    "first_seen(table)", 1, "value(rows.sensitive, day)", rows,
+	    "first_seen_tables", "crm.customers");
+}
+
+static void
+test_group_case(void)
+{
+	static const struct {
+		const char	*emp;
+		const char	*group;
+		double		 rows;
+	} people[] = {
+		{ "ana", "Support", 1200 },
+		{ "ben", "Support", 1500 },
+		{ "cat", "Support", 1300 },	/* alerted earlier today */
+		{ "dan", "Support", 9000 },	/* 6x the median */
+		{ "etl", "IT", 1400 },		/* another group */
+	};
+	int64_t day = T0 + 2 * DAY, at = day + DAY - 1;
+	struct pipe p;
+	json_t *ev;
+	size_t i;
+
+	REQUIRE(open_db(&p, "group.db") == 0);
+	CHECK_INT(raise_at(&p, "cat", "r_hour", "medium", 50, day + HOUR *
+	    15, "an hour's alert", NULL), 1);
+	cases_hold(p.an);
+	for (i = 0; i < sizeof(people) / sizeof(people[0]); i++) {
+		ev = first_seen_evidence(people[i].group, people[i].rows);
+		CHECK_INT(raise_at(&p, people[i].emp, "first_seen_table",
+		    "medium", 50, at, "first time reading", ev), 1);
+		json_decref(ev);
+	}
+	/* held: nothing filed until the day's close ends */
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases"), 1);
+	CHECK_INT(cases_release(p.an, day), 0);
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases WHERE kind = "
+	    "'group'"), 1);
+	CHECK_STR(q_str(p.db, "SELECT members FROM cases WHERE kind = "
+	    "'group'"), "ana,ben,cat,dan");
+	CHECK_STR(q_str(p.db, "SELECT severity || ' ' || alerts || ' ' || "
+	    "subject || ' ' || department FROM cases WHERE kind = 'group'"),
+	    "low 2 group:Support Support");
+	CHECK_STR(q_str(p.db, "SELECT story FROM cases WHERE kind = "
+	    "'group'"), "4 people in Support read crm.customers for the "
+	    "first time on 2026-01-07; standing out: cat, dan");
+	/* the group's timeline: ana's and ben's alerts */
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM case_alerts l JOIN cases "
+	    "c ON c.id = l.case_id JOIN alerts a ON a.id = l.alert_id WHERE "
+	    "c.kind = 'group' AND a.employee IN ('ana', 'ben')"), 2);
+	/* the standouts and the other group's one: person cases */
+	CHECK_INT(q_ll(p.db, "SELECT alerts FROM cases WHERE subject = "
+	    "'cat'"), 2);
+	CHECK_INT(q_ll(p.db, "SELECT alerts FROM cases WHERE subject = "
+	    "'dan'"), 1);
+	CHECK_INT(q_ll(p.db, "SELECT alerts FROM cases WHERE subject = "
+	    "'etl'"), 1);
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases WHERE subject IN "
+	    "('ana', 'ben')"), 0);
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases"), 4);
+	pipe_close(&p);
+}
+
+static void
+test_two_are_no_group(void)
+{
+	int64_t day = T0, at = day + DAY - 1;
+	struct pipe p;
+	json_t *ev;
+
+	REQUIRE(open_db(&p, "two.db") == 0);
+	cases_hold(p.an);
+	ev = first_seen_evidence("Support", 1000);
+	CHECK_INT(raise_at(&p, "ana", "first_seen_table", "medium", 50, at,
+	    "x", ev), 1);
+	CHECK_INT(raise_at(&p, "ben", "first_seen_table", "medium", 50, at,
+	    "x", ev), 1);
+	json_decref(ev);
+	CHECK_INT(cases_release(p.an, day), 0);
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases WHERE kind = "
+	    "'person'"), 2);
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases WHERE kind = "
+	    "'group'"), 0);
+	pipe_close(&p);
+}
+
+static const struct test tests[] = {
+	{ "score_bounded", test_score_bounded },
+	{ "person_case_merges", test_person_case_merges },
+	{ "closed_stays_closed", test_closed_stays_closed },
+	{ "group_case", test_group_case },
+	{ "two_are_no_group", test_two_are_no_group },
+};
+
+HARNESS_MAIN(tests)
