@@ -539,6 +539,28 @@ struct lw_event	*db_session_event(const struct db_session_info *,
 int		 db_wire_seen(const char *db_system, const char *session_id,
 		    const char *client, int64_t ts_us);
 
+/* normcache.c: statements normalised once, for db_query_event() */
+#define NORMCACHE_ENTRIES	4096	/* statement texts kept */
+#define NORMCACHE_TEXT_MAX	4096	/* longer texts: never kept */
+struct sqlnorm;
+struct sqlnorm_opts;
+struct normcache_stats {
+	uint64_t	 hits;
+	uint64_t	 misses;
+	uint64_t	 evicted;
+	uint64_t	 uncached;	/* over NORMCACHE_TEXT_MAX */
+	uint64_t	 entries;	/* kept now */
+};
+struct normcache;
+struct normcache *normcache_new(void);
+/* The result stays valid for NORMCACHE_ENTRIES - 1 further lookups. */
+const struct sqlnorm *normcache_get(struct normcache *, const char *sql,
+		    size_t len, const struct sqlnorm_opts *,
+		    struct sqlnorm *scratch);
+void		 normcache_stats(const struct normcache *,
+		    struct normcache_stats *);
+void		 normcache_free(struct normcache *);
+
 /* source-db.c: the "db" source kind (capture -> db.c -> sink) */
 struct source_db;
 struct source_db *source_db_new(struct event_base *, const char *arg,
