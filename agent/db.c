@@ -60,6 +60,18 @@ struct db_dirarg {
 	enum db_dir	 dir;
 };
 
+/*
+ * What a connection last noted for the log sources' dedup (wire_memo()
+ * below): the slot its key maps to and the id the key was built from,
+ * so that noting each query of a known session costs a compare instead
+ * of formatting and hashing the key again.
+ */
+struct db_wire_memo {
+	struct db_wire_slot	*slot;
+	char			 id[64];
+	char			 key[112];
+};
+
 struct db_conn {
 	uint8_t			 ipver;
 	uint8_t			 cli[16];
@@ -81,6 +93,7 @@ struct db_conn {
 	int			 announced;	/* connect/tls reported */
 	int			 disconnected;	/* disconnect reported */
 	int			 has_data;
+	struct db_wire_memo	 wmemo[2];	/* client, session id */
 };
 
 TAILQ_HEAD(db_lru, db_conn);
@@ -644,6 +657,41 @@ wire_note1(const char *db_system, const char *kind, const char *id,
 		w->last_us = ts;
 }
 
+/*
+ * wire_note1() for a connection's own ids, remembering the key and slot
+ * between calls: the same key, the same slot, the same update.
+ */
+static void
+wire_memo(struct db_wire_memo *m, const char *db_system, const char *kind,
+    const char *id, int64_t ts)
+{
+	struct db_wire_slot *w;
+
+	if (m->slot == NULL || strcmp(m->id, id) != 0) {
+		m->slot = wire_slot(db_system, kind, id, m->key,
+		    sizeof(m->key));
+		snprintf(m->id, sizeof(m->id), "%s", id);
+	}
+	w = m->slot;
+	if (strcmp(w->key, m->key) != 0 || ts - w->last_us > DB_WIRE_WINDOW_US) {
+		memcpy(w->key, m->key, sizeof(w->key));
+		w->first_us = ts;
+	}
+	if (ts > w->last_us)
+		w->last_us = ts;
+}
+
+/* Every query notes its session, so the memo matters here. */
+static void
+db_wire_note_conn(struct db_conn *c, const struct db_session_info *info,
+    int64_t ts)
+{
+	wire_memo(&c->wmemo[0], info->db_system, "cli", info->client, ts);
+	if (info->session_id[0] != '\0')
+		wire_memo(&c->wmemo[1], info->db_system, "sid",
+		    info->session_id, ts);
+}
+
 static void
 db_wire_note(const struct db_session_info *info, int64_t ts)
 {
@@ -693,7 +741,7 @@ out_query(void *arg, const struct db_session_info *info,
 	struct lw_event *ev;
 	char err[256];
 
-	db_wire_note(info, q->end_us);
+	db_wire_note_conn(c, info, q->end_us);
 	pin_session_id(c);
 	t->st.queries++;
 	if ((ev = db_query_event(t->cfg, info, q, "wire",
