@@ -673,7 +673,8 @@ wire_memo(struct db_wire_memo *m, const char *db_system, const char *kind,
 		snprintf(m->id, sizeof(m->id), "%s", id);
 	}
 	w = m->slot;
-	if (strcmp(w->key, m->key) != 0 || ts - w->last_us > DB_WIRE_WINDOW_US) {
+	if (strcmp(w->key, m->key) != 0 ||
+	    ts - w->last_us > DB_WIRE_WINDOW_US) {
 		memcpy(w->key, m->key, sizeof(w->key));
 		w->first_us = ts;
 	}

@@ -157,10 +157,10 @@ nc_evict(struct normcache *c)
 /*
  * The normalised form of sql under opts: from the cache, or normalised
  * now (into *scratch when the text is too long to keep or seen for the
- * first time; the caller clears scratch). NULL when sqlnorm() fails (out of memory), as
- * sqlnorm() would report it. A lookup evicts only the least recently
- * used entry, never one of the last NORMCACHE_ENTRIES - 1 results, so a
- * caller may hold two results at once.
+ * first time; the caller clears scratch). NULL when sqlnorm() fails (out
+ * of memory), as sqlnorm() would report it. A lookup evicts only the
+ * least recently used entry, never one of the last NORMCACHE_ENTRIES - 1
+ * results, so a caller may hold two results at once.
  */
 const struct sqlnorm *
 normcache_get(struct normcache *c, const char *sql, size_t len,
