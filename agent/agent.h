@@ -44,7 +44,8 @@ struct agent_config {
 	char		*bpf;		/* extra filter, ANDed */
 	long long	 snaplen;
 	int		 promisc;
-	long long	 pcap_buffer;	/* bytes */
+	long long	 pcap_buffer;	/* bytes: the kernel's ring */
+	long long	 capture_queue;	/* bytes: capture thread -> decoder */
 	char		*user;		/* drop privileges to */
 	struct conf_list ports;		/* "pgsql:5432", "mysql:3306" */
 	struct conf_list internal;	/* CIDRs, "a/n[,b/m]" */
@@ -154,6 +155,7 @@ struct source_stats {
 	/* Packet sources; zero for others (source_stats() clears). */
 	uint64_t	 packets;	/* captured and decoded */
 	uint64_t	 kernel_drops;	/* pcap_stats ps_drop */
+	uint64_t	 queue_drops;	/* the capture queue was full */
 	uint64_t	 evicted;	/* flows/sessions ended at the cap */
 };
 
@@ -264,8 +266,10 @@ void		 pkt_addr_str(uint8_t ipver, const uint8_t *addr, char *buf,
 
 struct capture_stats {
 	uint64_t	 packets;	/* handed to the callback */
+	uint64_t	 captured;	/* live: taken from the kernel */
 	uint64_t	 kernel_drops;	/* pcap_stats ps_drop */
 	uint64_t	 if_drops;	/* pcap_stats ps_ifdrop */
+	uint64_t	 queue_drops;	/* live: the hand-off queue was full */
 	uint64_t	 decode_errors;	/* pkt_decode() != PKT_OK */
 	uint64_t	 truncated;	/* caplen < wirelen */
 };
@@ -275,9 +279,11 @@ typedef void	 capture_fn(void *arg, const struct pkt *);
 /*
  * A live capture on cfg->interface (or the source's argument) or an
  * offline read of cfg->read, filtered by `filter` ANDed with cfg->bpf.
- * Live captures are non-blocking and driven by libevent; offline reads
- * are drained in batches from the event loop. The caller drops
- * privileges after capture_new() returns.
+ * A live capture is read by a thread of its own into a bounded queue
+ * (cfg->capture_queue bytes) that the event loop drains: the callback
+ * always runs on the main thread. Offline reads are drained in batches
+ * from the event loop. The caller drops privileges after capture_new()
+ * returns; the thread starts on the loop's first turn.
  */
 struct capture;
 struct capture	*capture_new(struct event_base *base, const char *iface,
@@ -288,6 +294,8 @@ int		 capture_datalink(const struct capture *);	/* DLT_* */
 int		 capture_set_filter(struct capture *, const char *filter,
 		    const struct agent_config *, char *err, size_t errlen);
 void		 capture_stats(struct capture *, struct capture_stats *);
+/* Live: stop the thread, deliver what it queued (before a flush). */
+void		 capture_stop(struct capture *);
 void		 capture_free(struct capture *);
 
 /* priv.c */
@@ -530,6 +538,28 @@ struct lw_event	*db_session_event(const struct db_session_info *,
  * session id) around ts: the log sources' dedup. */
 int		 db_wire_seen(const char *db_system, const char *session_id,
 		    const char *client, int64_t ts_us);
+
+/* normcache.c: statements normalised once, for db_query_event() */
+#define NORMCACHE_ENTRIES	4096	/* statement texts kept */
+#define NORMCACHE_TEXT_MAX	4096	/* longer texts: never kept */
+struct sqlnorm;
+struct sqlnorm_opts;
+struct normcache_stats {
+	uint64_t	 hits;
+	uint64_t	 misses;
+	uint64_t	 evicted;
+	uint64_t	 uncached;	/* over NORMCACHE_TEXT_MAX */
+	uint64_t	 entries;	/* kept now */
+};
+struct normcache;
+struct normcache *normcache_new(void);
+/* The result stays valid for NORMCACHE_ENTRIES - 1 further lookups. */
+const struct sqlnorm *normcache_get(struct normcache *, const char *sql,
+		    size_t len, const struct sqlnorm_opts *,
+		    struct sqlnorm *scratch);
+void		 normcache_stats(const struct normcache *,
+		    struct normcache_stats *);
+void		 normcache_free(struct normcache *);
 
 /* source-db.c: the "db" source kind (capture -> db.c -> sink) */
 struct source_db;

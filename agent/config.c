@@ -41,6 +41,7 @@ const struct conf_key agent_keys[] = {
 	K("snaplen", CONF_UINT, snaplen, 96, 262144),
 	K("promisc", CONF_FLAG, promisc, 0, 1),
 	K("pcap-buffer", CONF_SIZE, pcap_buffer, 1 << 20, 1LL << 32),
+	K("capture-queue", CONF_SIZE, capture_queue, 64 << 10, 1LL << 32),
 	K("user", CONF_STR, user, 0, 0),
 	K("port", CONF_LIST, ports, 0, 0),
 	K("internal", CONF_LIST, internal, 0, 0),
@@ -81,6 +82,7 @@ agent_config_defaults(struct agent_config *c)
 	c->window = 50000;
 	c->snaplen = 262144;
 	c->pcap_buffer = 64 << 20;
+	c->capture_queue = 32 << 20;
 	c->reasm_stream_max = 1 << 20;
 	c->reasm_memory = 256 << 20;
 	c->db_sessions_max = 100000;

@@ -61,6 +61,18 @@ struct db_dirarg {
 	enum db_dir	 dir;
 };
 
+/*
+ * What a connection last noted for the log sources' dedup (wire_memo()
+ * below): the slot its key maps to and the id the key was built from,
+ * so that noting each query of a known session costs a compare instead
+ * of formatting and hashing the key again.
+ */
+struct db_wire_memo {
+	struct db_wire_slot	*slot;
+	char			 id[64];
+	char			 key[112];
+};
+
 struct db_conn {
 	uint8_t			 ipver;
 	uint8_t			 cli[16];
@@ -82,6 +94,7 @@ struct db_conn {
 	int			 announced;	/* connect/tls reported */
 	int			 disconnected;	/* disconnect reported */
 	int			 has_data;
+	struct db_wire_memo	 wmemo[2];	/* client, session id */
 };
 
 TAILQ_HEAD(db_lru, db_conn);
@@ -332,13 +345,20 @@ endpoint_str(uint8_t ipver, const uint8_t *addr, uint16_t port, char *buf,
  * per-query cost (docs/benchmarks.md). The bytes are those of the DOM
  * this replaced - json_object_set_new() per field, json_dumps() compact -
  * which tests/integration/pgsql.sh and mysql.sh compare through. One
- * writer serves every db event (the agent is single-threaded, like
+ * writer serves every db event (only the main thread decodes, like
  * db_wire below): it keeps its timestamp cache and size hint.
  */
 static struct jsonw db_w;
 
 /* The longest text field put_text() escapes (app_name, end_user). */
 #define DB_TEXT_VIS_MAX		256
+
+/*
+ * The statements seen, normalised once (normcache.c): the same text
+ * comes back with nearly every query. One cache for every db source,
+ * like db_w, and like db_w used by the main thread only.
+ */
+static struct normcache *db_nc;
 
 /* Cut at max bytes on a character boundary, so the schema bound holds. */
 static size_t
@@ -537,17 +557,19 @@ db_query_event(const struct agent_config *cfg,
     const struct db_session_info *info, const struct db_query *q,
     const char *source, uint64_t *norm_errors, char *err, size_t errlen)
 {
-	struct sqlnorm n, on;
+	struct sqlnorm sn, son;
+	const struct sqlnorm *n = NULL, *on = NULL, *tn;
 	struct sqlnorm_opts opts;
-	const struct sqlnorm *tn;
 	const char *command = NULL, *end_user = NULL;
 	char schema[128];
 	struct jsonw *w = &db_w;
-	int have = 0, have_origin = 0, mysql;
+	int mysql;
 	size_t i;
 
-	memset(&n, 0, sizeof(n));
-	memset(&on, 0, sizeof(on));
+	memset(&sn, 0, sizeof(sn));
+	memset(&son, 0, sizeof(son));
+	if (db_nc == NULL)
+		db_nc = normcache_new();
 	mysql = strcmp(info->db_system, "mysql") == 0;
 	memset(&opts, 0, sizeof(opts));
 	opts.dialect = mysql ? SQL_MYSQL : SQL_POSTGRESQL;
@@ -555,31 +577,27 @@ db_query_event(const struct agent_config *cfg,
 	    sizeof(schema));
 	opts.end_user_tag = cfg->end_user_tag;
 	opts.max_len = (size_t)cfg->statement_max;
-	if (q->sql != NULL && q->sql_len > 0) {
-		if (sqlnorm(q->sql, q->sql_len, &opts, &n) == 0)
-			have = 1;
-		else
-			(*norm_errors)++;
-	}
-	if (q->origin_sql != NULL && q->origin_len > 0) {
-		if (sqlnorm(q->origin_sql, q->origin_len, &opts, &on) == 0)
-			have_origin = 1;
-		else
-			(*norm_errors)++;
-	}
+	/* Two lookups at most: both results stay valid (normcache.c). */
+	if (q->sql != NULL && q->sql_len > 0 && (n = normcache_get(db_nc,
+	    q->sql, q->sql_len, &opts, &sn)) == NULL)
+		(*norm_errors)++;
+	if (q->origin_sql != NULL && q->origin_len > 0 &&
+	    (on = normcache_get(db_nc, q->origin_sql, q->origin_len, &opts,
+	    &son)) == NULL)
+		(*norm_errors)++;
 	/* Tables and command from where the statement came from (a cursor's
 	 * DECLARE, a prepared statement's PREPARE/Parse), if known. */
-	tn = have_origin ? &on : have ? &n : NULL;
+	tn = on != NULL ? on : n;
 	if (q->command != NULL && *q->command != '\0')
 		command = q->command;
 	else if (tn != NULL)
 		command = tn->command;
 	if (command == NULL || *command == '\0')
 		command = "UNKNOWN";
-	if (have && n.end_user != NULL)
-		end_user = n.end_user;
-	else if (have_origin && on.end_user != NULL)
-		end_user = on.end_user;
+	if (n != NULL && n->end_user != NULL)
+		end_user = n->end_user;
+	else if (on != NULL && on->end_user != NULL)
+		end_user = on->end_user;
 	else if (cfg->end_user_app_name && info->app_name[0] != '\0')
 		end_user = info->app_name;
 
@@ -596,10 +614,10 @@ db_query_event(const struct agent_config *cfg,
 	set_str(w, "app_name", info->app_name, 256);
 	set_str(w, "end_user", end_user, DB_END_USER_MAX);
 	put_wire(w, "command", command, strlen(command), DB_COMMAND_MAX);
-	if (have) {
-		put_wire(w, "statement", n.statement, strlen(n.statement),
+	if (n != NULL) {
+		put_wire(w, "statement", n->statement, strlen(n->statement),
 		    DB_STATEMENT_MAX);
-		jsonw_str(w, "fingerprint", n.fingerprint);
+		jsonw_str(w, "fingerprint", n->fingerprint);
 	}
 	if (tn != NULL && tn->ntables > 0) {
 		jsonw_list_begin(w, "tables");
@@ -620,8 +638,8 @@ db_query_event(const struct agent_config *cfg,
 		set_str(w, "error_code", q->error_code, 16);
 	jsonw_bool(w, "partial", q->partial);
 	jsonw_str(w, "source", source);
-	sqlnorm_clear(&n);
-	sqlnorm_clear(&on);
+	sqlnorm_clear(&sn);
+	sqlnorm_clear(&son);
 	return db_event_end(w, err, errlen);
 }
 
@@ -633,7 +651,7 @@ db_query_event(const struct agent_config *cfg,
  * nothing). A fixed table, one agent-wide: a slot is overwritten by a
  * newer session, and an entry answers only within DB_WIRE_WINDOW_US of
  * its session's activity, so a recycled port or pid is not mistaken for
- * an old session. Single-threaded, like the whole agent.
+ * an old session. Main thread only, like all decoding.
  */
 #define DB_WIRE_SLOTS		4096
 #define DB_WIRE_WINDOW_US	(600 * 1000000LL)
@@ -667,6 +685,42 @@ wire_note1(const char *db_system, const char *kind, const char *id,
 	}
 	if (ts > w->last_us)
 		w->last_us = ts;
+}
+
+/*
+ * wire_note1() for a connection's own ids, remembering the key and slot
+ * between calls: the same key, the same slot, the same update.
+ */
+static void
+wire_memo(struct db_wire_memo *m, const char *db_system, const char *kind,
+    const char *id, int64_t ts)
+{
+	struct db_wire_slot *w;
+
+	if (m->slot == NULL || strcmp(m->id, id) != 0) {
+		m->slot = wire_slot(db_system, kind, id, m->key,
+		    sizeof(m->key));
+		snprintf(m->id, sizeof(m->id), "%s", id);
+	}
+	w = m->slot;
+	if (strcmp(w->key, m->key) != 0 ||
+	    ts - w->last_us > DB_WIRE_WINDOW_US) {
+		memcpy(w->key, m->key, sizeof(w->key));
+		w->first_us = ts;
+	}
+	if (ts > w->last_us)
+		w->last_us = ts;
+}
+
+/* Every query notes its session, so the memo matters here. */
+static void
+db_wire_note_conn(struct db_conn *c, const struct db_session_info *info,
+    int64_t ts)
+{
+	wire_memo(&c->wmemo[0], info->db_system, "cli", info->client, ts);
+	if (info->session_id[0] != '\0')
+		wire_memo(&c->wmemo[1], info->db_system, "sid",
+		    info->session_id, ts);
 }
 
 static void
@@ -718,7 +772,7 @@ out_query(void *arg, const struct db_session_info *info,
 	struct lw_event *ev;
 	char err[256];
 
-	db_wire_note(info, q->end_us);
+	db_wire_note_conn(c, info, q->end_us);
 	pin_session_id(c);
 	t->st.queries++;
 	if ((ev = db_query_event(t->cfg, info, q, "wire",

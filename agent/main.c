@@ -352,7 +352,8 @@ status_json(struct agent *ag, size_t *len)
 	struct spool_stats ss;
 	struct uplink_stats us;
 	struct source_stats st;
-	uint64_t read = 0, errors = 0, pkts = 0, drops = 0, evicted = 0;
+	uint64_t read = 0, errors = 0, pkts = 0, drops = 0, qdrops = 0;
+	uint64_t evicted = 0;
 	json_t *o, *srcs;
 	char ts[TS_STRLEN], *s, *name, *version;
 	size_t i;
@@ -366,6 +367,7 @@ status_json(struct agent *ag, size_t *len)
 		errors += st.errors;
 		pkts += st.packets;
 		drops += st.kernel_drops;
+		qdrops += st.queue_drops;
 		evicted += st.evicted;
 		json_array_append_new(srcs, json_string(source_spec(
 		    ag->sources[i])));
@@ -391,10 +393,11 @@ status_json(struct agent *ag, size_t *len)
 	free(version);
 	if (o == NULL)
 		return NULL;
-	if (pkts != 0 || drops != 0 || evicted != 0)
-		json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I}",
-		    "packets", (json_int_t)pkts,
+	if (pkts != 0 || drops != 0 || qdrops != 0 || evicted != 0)
+		json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I, "
+		    "s:I}", "packets", (json_int_t)pkts,
 		    "kernel_drops", (json_int_t)drops,
+		    "queue_drops", (json_int_t)qdrops,
 		    "evicted", (json_int_t)evicted));
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);

@@ -184,6 +184,10 @@ source_db_stats(const struct source_db *s, struct source_stats *st)
 	st->read = s->pos;
 	st->errors = cs.decode_errors + ds.invalid + ds.normalise_errors +
 	    ds.malformed;
+	st->packets = cs.packets;
+	st->kernel_drops = cs.kernel_drops;
+	st->queue_drops = cs.queue_drops;
+	st->evicted = ds.evicted;
 }
 
 void
@@ -196,14 +200,17 @@ source_db_free(struct source_db *s)
 		return;
 	if (s->timer != NULL)
 		event_free(s->timer);
-	/* Live: connections still open end with the agent. */
+	/* Live: what was captured is decoded, then connections still
+	 * open end with the agent. */
+	capture_stop(s->cap);
 	db_close_all(s->db, s->offline ? db_now(s->db) : now_us());
 	capture_stats(s->cap, &cs);
 	db_stats(s->db, &ds);
-	if (cs.kernel_drops > 0 || cs.if_drops > 0)
+	if (cs.kernel_drops > 0 || cs.if_drops > 0 || cs.queue_drops > 0)
 		log_warnx("db: the capture lost %" PRIu64 " packets in the "
-		    "kernel and %" PRIu64 " at the interface: counts are "
-		    "lower bounds", cs.kernel_drops, cs.if_drops);
+		    "kernel, %" PRIu64 " at the interface and %" PRIu64
+		    " in the capture queue: counts are lower bounds",
+		    cs.kernel_drops, cs.if_drops, cs.queue_drops);
 	log_info("db: %" PRIu64 " packets, %" PRIu64 " connections (%"
 	    PRIu64 " evicted, %" PRIu64 " idle), %" PRIu64 " queries, %"
 	    PRIu64 " session events, %" PRIu64 " malformed; reassembly: %"

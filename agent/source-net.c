@@ -259,10 +259,11 @@ net_log_stats(struct source_net *n)
 	capture_stats(n->cap, &cs);
 	flow_table_stats(n->flows, &fs);
 	log_info("net: %" PRIu64 " packets (%" PRIu64 " undecodable, %"
-	    PRIu64 " truncated, %" PRIu64 " kernel drops), %" PRIu64
-	    " flows, %" PRIu64 " records, %" PRIu64 " evicted, %" PRIu64
-	    " orphan fragments", cs.packets, cs.decode_errors, cs.truncated,
-	    cs.kernel_drops, fs.flows, fs.records, fs.evicted,
+	    PRIu64 " truncated, %" PRIu64 " kernel drops, %" PRIu64
+	    " queue drops), %" PRIu64 " flows, %" PRIu64 " records, %" PRIu64
+	    " evicted, %" PRIu64 " orphan fragments", cs.packets,
+	    cs.decode_errors, cs.truncated, cs.kernel_drops, cs.queue_drops,
+	    fs.flows, fs.records, fs.evicted,
 	    fs.frag_orphans);
 	log_info("net: %" PRIu64 " flows whose server is not their name's; "
 	    "DNS: %" PRIu64 " answers, %" PRIu64 " records, %" PRIu64
@@ -365,6 +366,7 @@ source_net_stats(const struct source_net *n, struct source_stats *st)
 		st->errors = cs.decode_errors;
 		st->packets = cs.packets;
 		st->kernel_drops = cs.kernel_drops;
+		st->queue_drops = cs.queue_drops;
 	}
 	if (n->flows != NULL) {
 		flow_table_stats(n->flows, &fs);
@@ -378,6 +380,8 @@ source_net_free(struct source_net *n)
 {
 	if (n == NULL)
 		return;
+	/* Live: what was captured is counted before the flush. */
+	capture_stop(n->cap);
 	if (n->flows != NULL && !n->done && n->cap != NULL) {
 		flow_flush(n->flows);
 		net_log_stats(n);

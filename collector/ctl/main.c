@@ -300,8 +300,9 @@ scoring_backlog(sqlite3 *db)
  * Health, worst first: `disconnected` (no open connection), `silent`
  * (connected but nothing for --stale: a wedged agent or network), else
  * `ok`; and notes for what an operator must look at even when it is
- * connected: lost events (gaps, spool drops), kernel capture drops, a
- * backlog in the spool, a clock off by more than `clock-skew`.
+ * connected: lost events (gaps, spool drops), kernel capture drops,
+ * capture queue drops, a backlog in the spool, a clock off by more than
+ * `clock-skew`.
  */
 static int
 cmd_agents(struct ctl *c)
@@ -365,6 +366,12 @@ cmd_agents(struct ctl *c)
 			NOTE("%skernel-drops:%lld", nl ? " " : "",
 			    (long long)json_integer_value(json_object_get(
 			    json_object_get(js, "counters"), "kernel_drops")));
+		if (js != NULL && json_is_object(json_object_get(js,
+		    "counters")) && json_integer_value(json_object_get(
+		    json_object_get(js, "counters"), "queue_drops")) > 0)
+			NOTE("%squeue-drops:%lld", nl ? " " : "",
+			    (long long)json_integer_value(json_object_get(
+			    json_object_get(js, "counters"), "queue_drops")));
 		if (status_num(js, "parse_errors") > 0)
 			NOTE("%sparse-errors:%lld", nl ? " " : "",
 			    status_num(js, "parse_errors"));

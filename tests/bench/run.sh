@@ -168,6 +168,11 @@ sh "$TOP/tests/bench/siem.sh" "$BUILD"
 # with 10,000 open sessions (its own PostgreSQL and temporary directory).
 sh "$TOP/tests/bench/db.sh" "$BUILD"
 
+# Live capture at full speed: pgbench -S with no capture, with tcpdump
+# and with the agent (spooling; shipping to a collector): TPS, agent CPU
+# per query, kernel and queue drops (its own PostgreSQL).
+sh "$TOP/tests/bench/pgbench.sh" "$BUILD"
+
 # The TUI's first screen on 10 million events and 10,000 alerts.
 sh "$TOP/tests/bench/tui.sh" "$BUILD"
 

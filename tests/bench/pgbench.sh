@@ -1,0 +1,180 @@
+#!/bin/sh
+# `make bench`, live capture at full speed: what the database agent costs
+# a busy PostgreSQL and whether it misses anything. Its own PostgreSQL 15
+# on loopback (lib-pg.sh, a free port, a temporary directory, stopped on
+# every exit path), `pgbench -i -s 5`, then for `-S -M simple` and
+# `-S -M prepared`, 4 clients, BENCH_PG_T seconds each (default 15):
+#
+#   none       pgbench alone
+#   tcpdump    `tcpdump -i lo -s 0 -B 65536 -w /dev/null tcp port P`:
+#              the capture floor, measured in the same run
+#   spool      the agent (--source db:lo) spooling, no collector
+#   collector  the agent shipping over TLS to a collector on this host
+#
+# For each: TPS, and its ratio to the tcpdump run; for the agent, its CPU
+# per query (utime + stime from /proc/PID/stat over the run, divided by
+# the queries pgbench ran), its share of a core, kernel drops
+# (pcap_stats), hand-off queue drops and events out (the agent's own
+# counts, logged when it exits on SIGTERM).
+#
+# Usage: sh tests/bench/pgbench.sh BUILD
+#   BENCH_PG_T (seconds per run, 15), BENCH_PG_CLIENTS (4),
+#   BENCH_PG_MODES ("simple prepared"), BENCH_PG_AGENT (extra agent
+#   options, e.g. "--capture-queue 1M")
+set -e
+BUILD=$(cd "$1" && pwd)
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+export LW_BUILD="$BUILD" LW_TOP="$TOP"
+DUR=${BENCH_PG_T:-15}
+CLIENTS=${BENCH_PG_CLIENTS:-4}
+MODES=${BENCH_PG_MODES:-simple prepared}
+. "$TOP/tests/integration/lib.sh"
+. "$TOP/tests/integration/lib-pg.sh"
+
+for c in pgbench tcpdump; do
+	command -v "$c" >/dev/null 2>&1 ||
+	    { echo "bench pgbench: $c missing"; exit 1; }
+done
+pg_have || { echo "bench pgbench: PostgreSQL missing"; exit 1; }
+[ "$(id -u)" = 0 ] ||
+    { echo "bench pgbench: needs root (capture on lo)"; exit 1; }
+
+chmod 755 "$T"
+PGD="$T/pg"
+PGP=$(free_port)
+CP=$(free_port)
+pg_cleanup() {
+	rc=$?
+	set +e	# a server already gone must not cut the clean-up short
+	pg_stop_all
+	cleanup
+	exit $rc
+}
+trap pg_cleanup EXIT
+pg_start "$PGD" "$PGP"
+pg_client_env "$PGP"	# TCP, TLS off: what the agent decodes
+echo "bench pgbench: PostgreSQL $("$(pg_bin)/postgres" -V | awk '{print $3}')" \
+    "on 127.0.0.1:$PGP; pgbench -S, $CLIENTS clients, $DUR s per run"
+pgbench -i -q -s 5 -U postgres postgres >"$T/pgbench-init.log" 2>&1
+make_pki bench
+
+# CPU seconds (user + system, all threads) a process has used so far.
+cpu_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
+	    "/proc/$1/stat"
+}
+
+# run_pgbench MODE : sets TPS and NQ (transactions = queries with -S).
+run_pgbench() {
+	pgbench -n -S -M "$1" -c "$CLIENTS" -j 2 -T "$DUR" -U postgres \
+	    postgres >"$T/pgbench.out" 2>&1
+	TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$T/pgbench.out" | head -1)
+	NQ=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' \
+	    "$T/pgbench.out")
+	[ -n "$TPS" ] && [ -n "$NQ" ] ||
+	    { echo "bench pgbench: pgbench failed:"; cat "$T/pgbench.out"; exit 1; }
+}
+
+# run_tcpdump MODE : the floor; sets TPS, NQ and KDROP.
+run_tcpdump() {
+	tcpdump -i lo -s 0 -B 65536 -w /dev/null "tcp port $PGP" \
+	    2>"$T/tcpdump.log" &
+	TD=$!
+	PIDS="$PIDS $TD"
+	while ! grep -q "listening on" "$T/tcpdump.log" 2>/dev/null; do
+		sleep 0.1
+	done
+	c0=$(cpu_s $TD)
+	run_pgbench "$1"
+	c1=$(cpu_s $TD)
+	kill -INT $TD
+	wait $TD || true
+	KDROP=$(sed -n 's/^\([0-9]*\) packets* dropped by kernel.*/\1/p' \
+	    "$T/tcpdump.log")
+	ACPU=$(awk -v a=$c0 -v b=$c1 -v n=$NQ 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
+	ACORE=$(awk -v a=$c0 -v b=$c1 -v t=$DUR 'BEGIN { printf "%d", (b - a) * 100 / t }')
+}
+
+# run_agent MODE LOG ARGS... : the agent around one pgbench run; sets TPS,
+# NQ, ACPU (us per query), ACORE (% of a core), KDROP, QDROP, EVENTS.
+run_agent() {
+	mode=$1 log=$2
+	shift 2
+	rm -rf "$T/spool"
+	: >"$log"
+	# shellcheck disable=SC2086
+	"$AGENT" $AG_USER --name bench --spool "$T/spool" --spool-max 4G \
+	    --source db:lo --port "pgsql:$PGP" --heartbeat 1s \
+	    ${BENCH_PG_AGENT:-} "$@" >>"$log" 2>&1 &
+	AP=$!
+	PIDS="$PIDS $AP"
+	while ! grep -q "lo: capturing" "$log" 2>/dev/null; do
+		kill -0 $AP 2>/dev/null ||
+		    { echo "bench pgbench: agent died:"; cat "$log"; exit 1; }
+		sleep 0.1
+	done
+	sleep 0.5
+	c0=$(cpu_s $AP)
+	run_pgbench "$mode"
+	# What is still queued is decoded now, and counted in the CPU.
+	sleep 1
+	c1=$(cpu_s $AP)
+	kill -TERM $AP
+	wait $AP || { echo "bench pgbench: agent exit $?:"; tail "$log"; exit 1; }
+	ACPU=$(awk -v a=$c0 -v b=$c1 -v n=$NQ 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
+	ACORE=$(awk -v a=$c0 -v b=$c1 -v t=$DUR 'BEGIN { printf "%d", (b - a) * 100 / (t + 1) }')
+	KDROP=$(sed -n 's/.* \([0-9]*\) kernel drops, .*/\1/p' "$log" | tail -1)
+	[ -n "$KDROP" ] || KDROP=$(sed -n \
+	    's/.*lost \([0-9]*\) packets in the kernel.*/\1/p' "$log" | tail -1)
+	KDROP=${KDROP:-0}
+	QDROP=$(sed -n 's/.* \([0-9]*\) queue drops.*/\1/p' "$log" | tail -1)
+	QDROP=${QDROP:--}
+	EVENTS=$(sed -n 's/.* \([0-9]*\) queries, \([0-9]*\) session events.*/\1 \2/p' \
+	    "$log" | tail -1 | awk '{ print $1 + $2 }')
+	GAPS=$(sed -n 's/.*reassembly: \([0-9]*\) gaps (\([0-9]*\) bytes).*/\1 gaps, \2 bytes/p' \
+	    "$log" | tail -1)
+}
+
+# ratio A B : A / B to two places.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}
+
+for mode in $MODES; do
+	run_pgbench "$mode"
+	NONE=$TPS
+	echo "$mode: no capture: $TPS TPS ($NQ queries)"
+
+	run_tcpdump "$mode"
+	FLOOR=$TPS
+	echo "$mode: tcpdump (the floor): $TPS TPS = $(ratio $TPS $NONE)x no capture;" \
+	    "tcpdump CPU $ACPU us/query ($ACORE% of a core), kernel drops ${KDROP:-?}"
+
+	run_agent "$mode" "$T/agent-spool.log" \
+	    --collector 127.0.0.1:1 --insecure --backoff-min 60s --backoff-max 60s
+	echo "$mode: agent, spooling only: $TPS TPS = $(ratio $TPS $FLOOR)x tcpdump" \
+	    "($(ratio $TPS $NONE)x no capture); agent CPU $ACPU us/query ($ACORE% of a core);" \
+	    "kernel drops $KDROP, queue drops $QDROP; events out $EVENTS" \
+	    "for $NQ queries; reassembly $GAPS"
+
+	rm -f "$T/c.db" "$T/c.db-wal" "$T/c.db-shm"
+	start_collector "c-$mode" --listen 127.0.0.1:$CP --db "$T/c.db" \
+	    --rules "$TOP/rules" --tls-cert "$T/pki/collector.crt" \
+	    --tls-key "$T/pki/collector.key" --tls-client-ca "$T/pki/ca.crt" ||
+	    { echo "bench pgbench: collector:"; cat "$T/c-$mode.log"; exit 1; }
+	cc0=$(cpu_s $CPID)
+	run_agent "$mode" "$T/agent-coll.log" \
+	    --collector 127.0.0.1:$CP --tls-ca "$T/pki/ca.crt" \
+	    --tls-cert "$T/pki/bench.crt" --tls-key "$T/pki/bench.key"
+	cc1=$(cpu_s $CPID)
+	kill -TERM $CPID
+	wait $CPID || true
+	stored=$(sql "$T/c.db" "SELECT count(*) FROM events")
+	echo "$mode: agent + collector: $TPS TPS = $(ratio $TPS $FLOOR)x tcpdump" \
+	    "($(ratio $TPS $NONE)x no capture); agent CPU $ACPU us/query ($ACORE% of a core);" \
+	    "kernel drops $KDROP, queue drops $QDROP; events out $EVENTS" \
+	    "($(awk -v e=$EVENTS -v t=$DUR 'BEGIN { printf "%d", e / t }')/s)," \
+	    "$stored stored by the SIGTERM; collector CPU" \
+	    "$(awk -v a=$cc0 -v b=$cc1 -v n=$NQ 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')" \
+	    "us/query; reassembly $GAPS"
+done

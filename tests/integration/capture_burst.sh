@@ -1,0 +1,199 @@
+#!/bin/sh
+# The live capture path under a burst (agent/capture.c: a capture thread
+# and a bounded queue in front of the decoders). A real PostgreSQL on
+# loopback (lib-pg.sh), the agent capturing on `lo` and shipping to a
+# real collector, and pgbench firing 20,000 small queries from 4 clients
+# as fast as the server answers:
+#
+#  1. With the default queue: all 20,000 queries arrive, with exact row
+#     totals (3 rows each), none partial, and the agent's agent.status
+#     says 0 kernel drops and 0 queue drops.
+#  2. With the queue forced tiny (capture-queue 64K), packets are dropped:
+#     the drops are counted exactly - the packets the capture thread took
+#     from the kernel are the packets tcpdump saw on the same port, and
+#     equal those decoded plus the queue drops - agent.status and
+#     `leakwatch-ctl agents` report the same count, and the run shows it:
+#     the queries the drops touched are missing or partial.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-pg.sh"
+
+Q=20000		# queries per burst
+CLIENTS=4
+
+if [ "$(id -u)" != 0 ]; then
+	skip setup "needs root (live capture, runuser)"; exit 0
+fi
+if ! pg_have; then
+	skip setup "PostgreSQL not installed"; exit 0
+fi
+for c in pgbench tcpdump; do
+	if ! command -v "$c" >/dev/null 2>&1; then
+		skip setup "$c not installed"; exit 0
+	fi
+done
+
+PGP=$(free_port)
+CP=$(free_port)
+chmod 755 "$T"
+PGD="$T/pg"
+db_cleanup() {
+	rc=$?
+	set +e	# a server already gone must not cut the clean-up short
+	pg_stop_all
+	cleanup
+	exit $rc
+}
+trap db_cleanup EXIT
+
+pg_start "$PGD" "$PGP" ||
+    { fail setup "PostgreSQL did not start: $(tail -3 "$PGD/log" 2>/dev/null)"; exit 1; }
+pg_sql "$PGD" postgres "CREATE DATABASE crm" >/dev/null &&
+pg_sql "$PGD" crm "CREATE ROLE burst LOGIN; CREATE ROLE tiny LOGIN;" \
+    >/dev/null || { fail setup "PostgreSQL roles"; exit 1; }
+pg_client_env "$PGP"
+# One statement, 3 rows per query: the totals are exact multiples.
+echo "SELECT g FROM generate_series(1, 3) g;" >"$T/burst.sql"
+
+start_collector c --listen 127.0.0.1:$CP --db "$T/c.db" --insecure ||
+    { fail setup "collector did not start"; exit 1; }
+
+# agent_up NAME ARGS... : a live agent on lo for the pgsql port.
+agent_up() {
+	n=$1; shift
+	start_agent "$n" --name "$n" --collector 127.0.0.1:$CP --insecure \
+	    --spool "$T/spool-$n" --source db:lo --port "pgsql:$PGP" \
+	    --heartbeat 500ms --backoff-min 50ms "$@"
+	wait_log "$T/$n.log" "lo: capturing" 20 ||
+	    { fail setup "agent $n did not start: $(tail -3 "$T/$n.log")"; exit 1; }
+}
+
+# burst USER : Q queries from CLIENTS clients, as fast as they go.
+burst() {
+	pgbench -n -M simple -f "$T/burst.sql" -c $CLIENTS -j 2 \
+	    -t $((Q / CLIENTS)) -U "$1" crm >"$T/pgbench-$1.out" 2>&1 ||
+	    { fail "burst_$1" "$(tail -3 "$T/pgbench-$1.out")"; exit 1; }
+}
+
+q() {
+	sql "$T/c.db" "$1"
+}
+# same NAME GOT WANT : PASS when equal, else FAIL showing both.
+same() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', want '$3'"; fi
+}
+# counter AGENT KEY : a counter of the agent's last agent.status.
+counter() {
+	q "SELECT json_extract(status, '\$.counters.$2') FROM agents
+	   WHERE agent = '$1'"
+}
+# wait_queries USER N SECONDS : until N db.query events of USER are stored.
+wait_queries() {
+	i=0
+	while [ $i -lt $(($3 * 10)) ]; do
+		c=$(q "SELECT count(*) FROM events WHERE type = 'db.query'
+		       AND json_extract(json, '\$.db_user') = '$1'")
+		[ "${c:-0}" -ge "$2" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+# wait_status AGENT KEY VALUE SECONDS : until a heartbeat carries it.
+wait_status() {
+	i=0
+	while [ $i -lt $(($4 * 10)) ]; do
+		[ "$(counter "$1" "$2")" = "$3" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# 1. The default queue: nothing lost.
+agent_up a1
+burst burst
+wait_queries burst $Q 120 ||
+    fail burst_delivered "$(q "SELECT count(*) FROM events WHERE type = 'db.query'") of $Q queries stored"
+# Packets seen by the agent so far: one heartbeat after the burst has them.
+pk=0
+i=0
+while [ $i -lt 50 ]; do
+	pk=$(counter a1 packets)
+	[ "${pk:-0}" -ge $((Q * 2)) ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM "$APID"
+wait "$APID"
+check agent_sigterm_clean_exit [ $? -eq 0 ]
+got=$(q "SELECT count(*) || ' ' ||
+	 coalesce(sum(json_extract(json, '\$.rows_returned')), 0) || ' ' ||
+	 coalesce(sum(json_extract(json, '\$.partial')), 0) FROM events
+	 WHERE type = 'db.query' AND json_extract(json, '\$.db_user') = 'burst'
+	 AND json_extract(json, '\$.status') = 'ok'")
+same "burst_${Q}_queries_$((Q * 3))_rows_none_partial" "$got" "$Q $((Q * 3)) 0"
+same burst_kernel_drops_0 "$(counter a1 kernel_drops)" 0
+same burst_queue_drops_0 "$(counter a1 queue_drops)" 0
+line=$(grep "lo: .* packets captured" "$T/a1.log")
+set -- $(printf '%s\n' "$line" | sed -n \
+    's/.* \([0-9]*\) packets captured, \([0-9]*\) decoded, \([0-9]*\) kernel drops, [0-9]* interface drops, \([0-9]*\) queue drops.*/\1 \2 \3 \4/p')
+# captured, decoded, kernel drops, queue drops: all taken, none lost.
+summary_clean() {
+	[ -n "${1:-}" ] && [ "$1" = "$2" ] && [ "$3" = 0 ] && [ "$4" = 0 ]
+}
+check burst_exit_summary summary_clean "$@"
+
+# 2. A queue of 64 KiB: a burst must overflow it. tcpdump counts the same
+# port's packets on its own for the exact comparison.
+tcpdump -i lo -s 262144 -B 262144 -w /dev/null "tcp port $PGP" \
+    2>"$T/tcpdump.log" &
+TD=$!
+PIDS="$PIDS $TD"
+wait_log "$T/tcpdump.log" "listening on" 20 ||
+    { fail setup "tcpdump did not start"; exit 1; }
+agent_up a2 --capture-queue 64K
+burst tiny
+sleep 1		# the last segments reach both captures
+kill -INT $TD
+wait $TD
+td=$(sed -n 's/^\([0-9]*\) packets* captured.*/\1/p' "$T/tcpdump.log")
+tdrop=$(sed -n 's/^\([0-9]*\) packets* dropped by kernel.*/\1/p' "$T/tcpdump.log")
+# The agent may still be reading the kernel's ring (a slow build): wait
+# for a heartbeat that accounts for every packet tcpdump saw, decoded or
+# dropped; the counts cannot move after that.
+i=0
+while [ $i -lt 600 ]; do
+	pk=$(counter a2 packets)
+	qd=$(counter a2 queue_drops)
+	[ $(( ${pk:-0} + ${qd:-0} )) -ge "${td:-0}" ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+check tiny_queue_dropped [ "${qd:-0}" -gt 0 ]
+if [ "${tdrop:-x}" = 0 ]; then
+	same tiny_status_accounts_for_every_packet \
+	    "$(( ${pk:-0} + ${qd:-0} ))" "$td"
+else
+	skip tiny_status_accounts_for_every_packet "tcpdump itself dropped ${tdrop:-?}"
+fi
+"$LW_BUILD/leakwatch-ctl" --db "$T/c.db" agents >"$T/ctl.out" 2>&1
+check tiny_ctl_agents_note grep -q "a2 .*queue-drops:$qd" "$T/ctl.out"
+kill -TERM "$APID"
+wait "$APID"
+check tiny_agent_sigterm_clean_exit [ $? -eq 0 ]
+line=$(grep "lo: .* packets captured" "$T/a2.log")
+set -- $(printf '%s\n' "$line" | sed -n \
+    's/.* \([0-9]*\) packets captured, \([0-9]*\) decoded, \([0-9]*\) kernel drops, [0-9]* interface drops, \([0-9]*\) queue drops.*/\1 \2 \3 \4/p')
+same tiny_status_equals_exit_count "${4:-}" "$qd"
+same tiny_captured_is_decoded_plus_dropped "${1:-}" "$(( ${2:-0} + ${4:-0} ))"
+if [ "${tdrop:-x}" = 0 ]; then
+	same tiny_captured_equals_tcpdump "${1:-}" "$td"
+else
+	skip tiny_captured_equals_tcpdump "tcpdump itself dropped ${tdrop:-?}"
+fi
+got=$(q "SELECT count(*) FROM events WHERE type = 'db.query'
+	 AND json_extract(json, '\$.db_user') = 'tiny'
+	 AND json_extract(json, '\$.partial') = 0
+	 AND json_extract(json, '\$.status') = 'ok'")
+check tiny_run_shows_the_loss [ "${got:-0}" -lt $Q ]
+finish
