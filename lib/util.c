@@ -367,6 +367,16 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Copies up to n bytes into dst (size dstlen > 0), always terminated. */
+void
+str_copyn(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	if (n >= dstlen)
+		n = dstlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /*
  * Invariant: the output always ends in NUL, and a cut is always marked by
  * "...", so a truncated value never looks complete in a log line.

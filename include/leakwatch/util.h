@@ -53,6 +53,7 @@ void	 seterr(char *err, size_t errlen, const char *fmt, ...)
 
 /* Writes a printable, escaped copy of untrusted bytes for log lines. */
 void	 str_vis(const void *in, size_t inlen, char *out, size_t outlen);
+void	 str_copyn(char *dst, size_t dstlen, const char *src, size_t n);
 
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
 /* The same without the CPU's instruction (what crc32c() uses without it). */
