@@ -231,6 +231,22 @@ pg_plausible(enum db_dir d, uint8_t type, uint32_t len)
 }
 
 /*
+ * The length of two C strings at the start of b[0..total) (a Parse's name
+ * and query, a ParameterStatus's name and value), or -1.
+ */
+static long
+two_cstrs(const uint8_t *b, size_t total)
+{
+	long l1, l2;
+
+	if ((l1 = pg_cstr(b, total)) < 0)
+		return -1;
+	if ((l2 = pg_cstr(b + l1 + 1, total - (size_t)l1 - 1)) < 0)
+		return -1;
+	return l1 + l2 + 2;
+}
+
+/*
  * Checks the have bytes seen of a body of total bytes: -1 impossible,
  * 1 complete and structurally right (a strong signal), 0 nothing wrong
  * found but not proven either.
@@ -272,12 +288,9 @@ pg_body_check(enum db_dir d, uint8_t type, const uint8_t *b, size_t have,
 		case 'P':
 			if (have < total)
 				return 0;
-			if ((l = pg_cstr(b, total)) < 0)
+			if ((l = two_cstrs(b, total)) < 0)
 				return -1;
-			i = (size_t)l + 1;
-			if ((l = pg_cstr(b + i, total - i)) < 0)
-				return -1;
-			i += (size_t)l + 1;
+			i = (size_t)l;
 			if (i + 2 > total)
 				return -1;
 			n = be16(b + i);
@@ -334,12 +347,8 @@ pg_body_check(enum db_dir d, uint8_t type, const uint8_t *b, size_t have,
 	case 'S':
 		if (have < total)
 			return 0;
-		if ((l = pg_cstr(b, total)) < 0)
-			return -1;
-		i = (size_t)l + 1;
-		if ((l = pg_cstr(b + i, total - i)) < 0)
-			return -1;
-		return i + (size_t)l + 1 == total ? 1 : -1;
+		l = two_cstrs(b, total);
+		return l >= 0 && (size_t)l == total ? 1 : -1;
 	default:
 		return 0;
 	}

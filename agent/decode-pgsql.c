@@ -327,6 +327,17 @@ on_ready(struct pg_conn *c)
 	c->ready = 1;
 }
 
+/*
+ * The request an acknowledgement answers: ParseComplete, BindComplete,
+ * CloseComplete, NoData (a Describe that has no rows to describe).
+ */
+static enum pg_req_kind
+acked_kind(uint8_t type)
+{
+	return type == '1' ? REQ_PARSE : type == '2' ? REQ_BIND :
+	    type == '3' ? REQ_CLOSE : REQ_DESCRIBE;
+}
+
 /* Pops the head if it is of kind k (stepping over unanswered ones). */
 static void
 pop_kind(struct pg_conn *c, enum pg_req_kind k)
@@ -685,23 +696,14 @@ on_server(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 		on_ready(c);
 		break;
 	case '1':
-		c->prelude_bytes += msgbytes;
-		pop_kind(c, REQ_PARSE);
-		break;
 	case '2':
-		c->prelude_bytes += msgbytes;
-		pop_kind(c, REQ_BIND);
-		break;
 	case '3':
+	case 'n':
 		c->prelude_bytes += msgbytes;
-		pop_kind(c, REQ_CLOSE);
+		pop_kind(c, acked_kind(type));
 		break;
 	case 't':
 		c->prelude_bytes += msgbytes;
-		break;
-	case 'n':
-		c->prelude_bytes += msgbytes;
-		pop_kind(c, REQ_DESCRIBE);
 		break;
 	case 'T':
 		r = pg_q_front(c);

@@ -191,6 +191,40 @@ conf_getopt(int argc, char **argv, const char *shortopts,
 	return c;
 }
 
+const char *
+conf_first_pass(const struct conf_prog *p, int argc, char **argv,
+    struct option *opts, void *cfg)
+{
+	const char *path = NULL;
+	char err[512], *s;
+	int c;
+
+	/* getopt's messages start with argv[0]: the name, not the path */
+	if (argc > 0 && (s = strrchr(argv[0], '/')) != NULL)
+		argv[0] = s + 1;
+	opterr = 0;
+	while ((c = conf_getopt(argc, argv, p->shortopts, opts, NULL)) != -1) {
+		if (c == 'c')
+			path = optarg;
+		else if (c == 'h') {
+			free(opts);
+			p->usage(stdout, 0);
+		} else if (c == p->opt_version) {
+			free(opts);
+			printf("%s %s\n", p->name, LEAKWATCH_VERSION);
+			exit(0);
+		}
+	}
+	if (path != NULL && conf_load(path, p->keys, cfg, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", p->name, err);
+		exit(1);
+	}
+	optind = 0;
+	opterr = 1;
+	return path;
+}
+
 /*
  * Splits one line into at most CONF_MAX_WORDS words, honouring double
  * quotes and the escapes \" and \\ inside them. Returns the word count or
