@@ -65,12 +65,15 @@ decode_l4(struct pkt *p, const uint8_t *b, size_t cap, size_t wire)
 {
 	size_t hl;
 
+	/* The fixed part of the header first, for every protocol alike. */
+	hl = p->proto == IPPROTO_TCP ? 20 : p->proto == IPPROTO_UDP ? 8 :
+	    p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6 ? 4 : 0;
+	if (wire < hl)
+		return PKT_BAD;
+	if (cap < hl)
+		return PKT_SHORT;
 	switch (p->proto) {
 	case IPPROTO_TCP:
-		if (wire < 20)
-			return PKT_BAD;
-		if (cap < 20)
-			return PKT_SHORT;
 		p->sport = rd16(b);
 		p->dport = rd16(b + 2);
 		p->seq = rd32(b + 4);
@@ -83,25 +86,14 @@ decode_l4(struct pkt *p, const uint8_t *b, size_t cap, size_t wire)
 			return PKT_SHORT;
 		break;
 	case IPPROTO_UDP:
-		if (wire < 8)
-			return PKT_BAD;
-		if (cap < 8)
-			return PKT_SHORT;
 		p->sport = rd16(b);
 		p->dport = rd16(b + 2);
-		hl = 8;
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
-		if (wire < 4)
-			return PKT_BAD;
-		if (cap < 4)
-			return PKT_SHORT;
 		p->icmp_type = b[0];
-		hl = 4;
 		break;
 	default:
-		hl = 0;
 		break;
 	}
 	p->payload = b + hl;

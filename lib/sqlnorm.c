@@ -656,6 +656,28 @@ expect(struct ctx *c, int list, int funcok, int noparen)
 }
 
 /*
+ * The keywords a table reference may follow, by role: whether a comma
+ * brings another (list), whether a name with "(" is a function
+ * (funcok), whether "(" may open a subquery (not noparen), and whether
+ * only at the start of a statement (at_start).
+ */
+static const struct table_intro {
+	int	on, list, funcok, noparen, at_start;
+} table_intros[] = {
+	[SQLKW_FROM] =		{ 1, 1, 1, 0, 0 },
+	[SQLKW_JOIN] =		{ 1, 0, 1, 0, 0 },
+	[SQLKW_INTO] =		{ 1, 0, 0, 0, 0 },
+	[SQLKW_USING] =		{ 1, 1, 1, 1, 0 },
+	[SQLKW_TABLE] =		{ 1, 1, 0, 1, 0 },
+	[SQLKW_UPDATE] =	{ 1, 1, 0, 0, 1 },
+	[SQLKW_TRUNCATE] =	{ 1, 1, 0, 0, 1 },
+	[SQLKW_INSERT] =	{ 1, 0, 0, 0, 1 },
+	[SQLKW_COPY] =		{ 1, 0, 0, 0, 1 },
+	[SQLKW_HANDLER] =	{ 1, 0, 0, 0, 1 },
+	[SQLKW_WITH] =		{ 0, 0, 0, 0, 0 }	/* the last: sizes it */
+};
+
+/*
  * The table finder: a state machine over the tokens. A table reference
  * may follow FROM, JOIN, USING, INTO, TABLE(S), and, at the start of a
  * statement, UPDATE, INSERT/REPLACE, COPY, TRUNCATE and HANDLER. In list
@@ -668,6 +690,7 @@ static void
 tables(struct ctx *c, const struct sqltok *t)
 {
 	enum sqlkw_role role = t->kw != NULL ? t->kw->role : SQLKW_NONE;
+	const struct table_intro *ti;
 	int consumed = 0;
 
 	c->tbl_space = 0;
@@ -761,43 +784,14 @@ tables(struct ctx *c, const struct sqltok *t)
 		break;
 	}
 
-	if (!consumed) {
-		switch (role) {
-		case SQLKW_FROM:
-			/* Not EXTRACT(x FROM y), IS DISTINCT FROM, FETCH n
-			 * FROM cursor, SHOW ... FROM, REVOKE ... FROM. */
-			if ((c->depth > 0 && c->lev[c->depth].func) ||
-			    c->last_role == SQLKW_DISTINCT || c->cmd.nofrom)
-				break;
-			expect(c, 1, 1, 0);
-			break;
-		case SQLKW_JOIN:
-			expect(c, 0, 1, 0);
-			break;
-		case SQLKW_INTO:
-			expect(c, 0, 0, 0);
-			break;
-		case SQLKW_USING:
-			expect(c, 1, 1, 1);
-			break;
-		case SQLKW_TABLE:
-			expect(c, 1, 0, 1);
-			break;
-		case SQLKW_UPDATE:
-		case SQLKW_TRUNCATE:
-			if (c->stmt_start)
-				expect(c, 1, 0, 0);
-			break;
-		case SQLKW_INSERT:
-		case SQLKW_COPY:
-		case SQLKW_HANDLER:
-			if (c->stmt_start)
-				expect(c, 0, 0, 0);
-			break;
-		default:
-			break;
-		}
-	}
+	ti = &table_intros[role];
+	/* FROM, but not EXTRACT(x FROM y), IS DISTINCT FROM, FETCH n FROM
+	 * cursor, SHOW ... FROM, REVOKE ... FROM. */
+	if (role == SQLKW_FROM && ((c->depth > 0 && c->lev[c->depth].func) ||
+	    c->last_role == SQLKW_DISTINCT || c->cmd.nofrom))
+		ti = &table_intros[SQLKW_NONE];
+	if (!consumed && ti->on && (!ti->at_start || c->stmt_start))
+		expect(c, ti->list, ti->funcok, ti->noparen);
 	c->stmt_start = t->type == SQLTOK_LPAREN || role == SQLKW_AS ||
 	    role == SQLKW_PREFIX || (t->type == SQLTOK_RPAREN && c->depth == 1);
 }

@@ -76,6 +76,10 @@ struct conf_prog {
  */
 const char	*conf_first_pass(const struct conf_prog *, int argc,
 		    char **argv, struct option *opts, void *cfg);
+/* Formats a configuration error into err and returns -1, so that a
+ * check reads `return conf_fail(err, errlen, "...")`. */
+int	conf_fail(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 /* Parses a file; err is "file:line:col: message". */
 int	conf_load(const char *path, const struct conf_key *keys, void *cfg,
 	    char *err, size_t errlen);
