@@ -34,6 +34,7 @@
 #include <openssl/ssl.h>
 #include <sqlite3.h>
 
+#include "../schema.h"
 #include "siem.h"
 #include "leakwatch/conf.h"
 #include "leakwatch/log.h"
@@ -240,16 +241,24 @@ static int64_t
 cursor_load(struct fwd *f, const char *url)
 {
 	sqlite3_stmt *st;
-	int64_t seq = -1;
 
 	if (sqlite3_prepare_v2(f->db, "SELECT seq FROM fwd_cursors WHERE "
 	    "dest = ?", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		seq = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return seq;
+	return schema_int64(st, -1);
+}
+
+/* The newest row queued for any destination (0: none), -1 on error. */
+static int64_t
+outbox_newest(struct fwd *f)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(f->db, "SELECT COALESCE(MAX(seq), 0) FROM "
+	    "fwd_outbox", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	return schema_int64(st, 0);
 }
 
 static void
@@ -610,15 +619,8 @@ dest_init(struct fwd *f, struct dest *d, const char *url, char *err,
 	/* A new destination starts at the end: it gets alerts raised from
 	 * now on, not the whole history. */
 	if ((cur = cursor_load(f, url)) < 0) {
-		sqlite3_stmt *st;
-
-		cur = 0;
-		if (sqlite3_prepare_v2(f->db, "SELECT COALESCE(MAX(seq), 0) "
-		    "FROM fwd_outbox", -1, &st, NULL) == SQLITE_OK) {
-			if (sqlite3_step(st) == SQLITE_ROW)
-				cur = sqlite3_column_int64(st, 0);
-			sqlite3_finalize(st);
-		}
+		if ((cur = outbox_newest(f)) < 0)
+			cur = 0;
 		d->cursor = cur;
 		cursor_save(d);
 	}
@@ -843,16 +845,11 @@ fwd_event(struct fwd *f, const json_t *ev, const char *employee)
 static int
 fwd_idle(struct fwd *f)
 {
-	sqlite3_stmt *st;
-	int64_t newest = 0;
+	int64_t newest;
 	size_t i;
 
-	if (sqlite3_prepare_v2(f->db, "SELECT COALESCE(MAX(seq), 0) FROM "
-	    "fwd_outbox", -1, &st, NULL) != SQLITE_OK)
+	if ((newest = outbox_newest(f)) < 0)
 		return 1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		newest = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
 	for (i = 0; i < f->ndests; i++)
 		if (f->dests[i].cursor < newest)
 			return 0;
