@@ -397,7 +397,6 @@ dest_connect(struct dest *d)
 {
 	struct evutil_addrinfo hints, *ai = NULL;
 	char err[512];
-	SSL *ssl;
 	int rc;
 
 	memset(&hints, 0, sizeof(hints));
@@ -420,31 +419,21 @@ dest_connect(struct dest *d)
 		d->state = DS_READY;
 		return;
 	}
-	if (d->kind == DEST_TLS) {
-		ssl = tls_client_ssl(d->ssl, d->server_name != NULL ?
-		    d->server_name : d->host, err, sizeof(err));
-		if (ssl == NULL) {
-			evutil_freeaddrinfo(ai);
-			dest_fail(d, err);
-			return;
-		}
-		d->bev = bufferevent_openssl_socket_new(d->fwd->base, -1, ssl,
-		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	} else
-		d->bev = bufferevent_socket_new(d->fwd->base, -1,
-		    BEV_OPT_CLOSE_ON_FREE);
-	if (d->bev == NULL)
-		fatalx("cannot allocate a bufferevent");
+	if ((d->bev = tls_client_bev(d->fwd->base, d->kind == DEST_TLS ?
+	    d->ssl : NULL, d->server_name != NULL ? d->server_name : d->host,
+	    err, sizeof(err))) == NULL) {
+		evutil_freeaddrinfo(ai);
+		dest_fail(d, err);
+		return;
+	}
 	bufferevent_setcb(d->bev, read_cb, write_cb, event_cb, d);
 	bufferevent_enable(d->bev, EV_READ | EV_WRITE);
 	d->state = DS_CONNECTING;
-	if (bufferevent_socket_connect(d->bev, ai->ai_addr,
-	    (int)ai->ai_addrlen) != 0) {
-		evutil_freeaddrinfo(ai);
-		dest_fail(d, "connect failed");
-		return;
-	}
+	rc = bufferevent_socket_connect(d->bev, ai->ai_addr,
+	    (int)ai->ai_addrlen);
 	evutil_freeaddrinfo(ai);
+	if (rc != 0)
+		dest_fail(d, "connect failed");
 }
 
 static void
