@@ -66,7 +66,8 @@ struct conf_prog {
 	const char		*shortopts;
 	int			 opt_version;	/* --version's val */
 	const struct conf_key	*keys;		/* what the file may set */
-	void			(*usage)(FILE *, int);	/* exits */
+	void			(*usage)(FILE *, int)
+				    __attribute__((noreturn));
 };
 /*
  * Loads the file -c names into cfg and returns its path (NULL: none).
