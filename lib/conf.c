@@ -223,6 +223,7 @@ conf_first_pass(const struct conf_prog *p, int argc, char **argv,
 		else if (c == 'h') {
 			free(opts);
 			p->usage(stdout, 0);
+			exit(0);	/* not reached: usage() exits */
 		} else if (c == p->opt_version) {
 			free(opts);
 			printf("%s %s\n", p->name, LEAKWATCH_VERSION);

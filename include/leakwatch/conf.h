@@ -66,8 +66,7 @@ struct conf_prog {
 	const char		*shortopts;
 	int			 opt_version;	/* --version's val */
 	const struct conf_key	*keys;		/* what the file may set */
-	void			(*usage)(FILE *, int)
-				    __attribute__((noreturn));
+	void			(*usage)(FILE *, int);	/* exits */
 };
 /*
  * Loads the file -c names into cfg and returns its path (NULL: none).
