@@ -95,23 +95,15 @@ $(BUILD)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # Each archive is made afresh: `ar r` only adds and replaces members, so a
-# file moved or removed would linger in it and be linked instead.
+# file moved or removed would linger in it and be linked instead. One
+# recipe serves every archive; the lines above it say what each holds.
 $(LIB_A): $(LIB_SRC:%.c=$(BUILD)/%.o)
-	@rm -f $@
-	$(AR) rcs $@ $^
 $(AGENT_A): $(AGENT_SRC:%.c=$(BUILD)/%.o)
-	@rm -f $@
-	$(AR) rcs $@ $^
 $(COLL_A): $(COLL_SRC:%.c=$(BUILD)/%.o)
-	@rm -f $@
-	$(AR) rcs $@ $^
 $(ANA_A): $(ANA_SRC:%.c=$(BUILD)/%.o)
-	@rm -f $@
-	$(AR) rcs $@ $^
 $(SIEM_A): $(SIEM_SRC:%.c=$(BUILD)/%.o)
-	@rm -f $@
-	$(AR) rcs $@ $^
 $(SCHEMA_A): $(SCHEMA_SRC:%.c=$(BUILD)/%.o)
+$(LIB_A) $(AGENT_A) $(COLL_A) $(ANA_A) $(SIEM_A) $(SCHEMA_A):
 	@rm -f $@
 	$(AR) rcs $@ $^
 

@@ -100,27 +100,18 @@ agent_config_defaults(struct agent_config *c)
 int
 agent_config_check(const struct agent_config *c, char *err, size_t errlen)
 {
-	if (c->collector == NULL) {
-		snprintf(err, errlen, "collector: not set");
-		return -1;
-	}
-	if (c->spool == NULL) {
-		snprintf(err, errlen, "spool: not set");
-		return -1;
-	}
-	if (c->sources.n == 0) {
-		snprintf(err, errlen, "source: none configured");
-		return -1;
-	}
-	if (c->backoff_min > c->backoff_max) {
-		snprintf(err, errlen, "backoff-min is above backoff-max");
-		return -1;
-	}
-	if (c->spool_segment * 2 > c->spool_max) {
-		snprintf(err, errlen, "spool-max must hold at least two "
-		    "spool-segment files");
-		return -1;
-	}
+	if (c->collector == NULL)
+		return conf_fail(err, errlen, "collector: not set");
+	if (c->spool == NULL)
+		return conf_fail(err, errlen, "spool: not set");
+	if (c->sources.n == 0)
+		return conf_fail(err, errlen, "source: none configured");
+	if (c->backoff_min > c->backoff_max)
+		return conf_fail(err, errlen,
+		    "backoff-min is above backoff-max");
+	if (c->spool_segment * 2 > c->spool_max)
+		return conf_fail(err, errlen, "spool-max must hold at least "
+		    "two spool-segment files");
 	if (c->ports.n > 0) {
 		struct db_port dp[DB_MAX_PORTS];
 		size_t ndp;
@@ -130,27 +121,20 @@ agent_config_check(const struct agent_config *c, char *err, size_t errlen)
 			return -1;
 	}
 	if (c->insecure) {
-		if (c->tls_ca != NULL || c->tls_cert != NULL) {
-			snprintf(err, errlen, "insecure: plaintext, but tls-ca/"
-			    "tls-cert are set; remove one");
-			return -1;
-		}
+		if (c->tls_ca != NULL || c->tls_cert != NULL)
+			return conf_fail(err, errlen, "insecure: plaintext, "
+			    "but tls-ca/tls-cert are set; remove one");
 		return 0;
 	}
-	if (c->tls_ca == NULL) {
-		snprintf(err, errlen, "tls-ca is required to verify the "
-		    "collector (or insecure yes, for tests only)");
-		return -1;
-	}
-	if (c->tls_cert == NULL && c->secret_file == NULL) {
-		snprintf(err, errlen, "no credential: set tls-cert and tls-key, "
-		    "or secret-file");
-		return -1;
-	}
-	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
-		snprintf(err, errlen, "tls-cert and tls-key go together");
-		return -1;
-	}
+	if (c->tls_ca == NULL)
+		return conf_fail(err, errlen, "tls-ca is required to verify "
+		    "the collector (or insecure yes, for tests only)");
+	if (c->tls_cert == NULL && c->secret_file == NULL)
+		return conf_fail(err, errlen, "no credential: set tls-cert "
+		    "and tls-key, or secret-file");
+	if ((c->tls_cert == NULL) != (c->tls_key == NULL))
+		return conf_fail(err, errlen,
+		    "tls-cert and tls-key go together");
 	return 0;
 }
 

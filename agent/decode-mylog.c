@@ -69,29 +69,6 @@ struct mylog {
 	}			 conn[MYL_CONNS];
 };
 
-/* Grows a buffer to need bytes: most statements are short, a few long. */
-static void
-grow(char **buf, size_t *cap, size_t need)
-{
-	size_t n = *cap ? *cap : 4096;
-
-	if (need <= *cap)
-		return;
-	while (n < need)
-		n *= 2;
-	*buf = xreallocarray(*buf, 1, n);
-	*cap = n;
-}
-
-static void
-copyn(char *dst, size_t dstlen, const char *src, size_t n)
-{
-	if (n >= dstlen)
-		n = dstlen - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /* The value after "key" in s[0..n): digits, optionally with a fraction
  * (scaled by 1e6 when frac). -1 when absent or malformed. */
 static int
@@ -144,7 +121,7 @@ kv_word(const char *s, size_t n, const char *key, char *dst, size_t dlen)
 	b = p;
 	while (p < e && *p != ' ')
 		p++;
-	copyn(dst, dlen, b, (size_t)(p - b));
+	str_copyn(dst, dlen, b, (size_t)(p - b));
 	return 0;
 }
 
@@ -189,12 +166,12 @@ slow_flush(void *arg)
 	}
 	memset(&info, 0, sizeof(info));
 	info.db_system = "mysql";
-	copyn(info.db_user, sizeof(info.db_user), m->user, strlen(m->user));
-	copyn(info.database, sizeof(info.database), m->schema,
+	str_copyn(info.db_user, sizeof(info.db_user), m->user, strlen(m->user));
+	str_copyn(info.database, sizeof(info.database), m->schema,
 	    strlen(m->schema));
-	copyn(info.client, sizeof(info.client), m->client,
+	str_copyn(info.client, sizeof(info.client), m->client,
 	    strlen(m->client));
-	copyn(info.session_id, sizeof(info.session_id), m->thread,
+	str_copyn(info.session_id, sizeof(info.session_id), m->thread,
 	    strlen(m->thread));
 	memset(&q, 0, sizeof(q));
 	q.sql = m->sql;
@@ -232,7 +209,7 @@ slow_user_host(struct mylog *m, const char *s, size_t n)
 	b = p;
 	while (p < e && *p != '[' && *p != ' ')
 		p++;
-	copyn(m->user, sizeof(m->user), b, (size_t)(p - b));
+	str_copyn(m->user, sizeof(m->user), b, (size_t)(p - b));
 	if ((p = memmem(s, n, " @ ", 3)) != NULL) {
 		p += 3;
 		while (p < e && *p != '[')
@@ -242,7 +219,7 @@ slow_user_host(struct mylog *m, const char *s, size_t n)
 			while (p < e && *p != ']')
 				p++;
 			/* An IP: TCP; empty (localhost): the Unix socket. */
-			copyn(m->client, sizeof(m->client), b,
+			str_copyn(m->client, sizeof(m->client), b,
 			    (size_t)(p - b));
 		}
 	}
@@ -352,14 +329,14 @@ slow_line(void *arg, const char *s, size_t n, uint64_t end)
 			b++;
 			k -= 2;
 		}
-		copyn(m->schema, sizeof(m->schema), b, k);
+		str_copyn(m->schema, sizeof(m->schema), b, k);
 		return;
 	}
 	if (m->overlong || m->sqllen + n + 1 >= DBLOG_RECORD_MAX) {
 		m->overlong = 1;
 		return;
 	}
-	grow(&m->sql, &m->sqlcap, m->sqllen + n + 2);
+	xgrow(&m->sql, &m->sqlcap, m->sqllen + n + 2);
 	if (m->sqllen > 0)
 		m->sql[m->sqllen++] = '\n';
 	memcpy(m->sql + m->sqllen, s, n);
@@ -372,12 +349,12 @@ audit_info(const char **f, const size_t *fl, struct db_session_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->db_system = "mysql";
-	copyn(info->db_user, sizeof(info->db_user), f[2], fl[2]);
+	str_copyn(info->db_user, sizeof(info->db_user), f[2], fl[2]);
 	/* "localhost" is the Unix socket: no client address. */
 	if (!(fl[3] == 9 && memcmp(f[3], "localhost", 9) == 0))
-		copyn(info->client, sizeof(info->client), f[3], fl[3]);
-	copyn(info->session_id, sizeof(info->session_id), f[4], fl[4]);
-	copyn(info->database, sizeof(info->database), f[7], fl[7]);
+		str_copyn(info->client, sizeof(info->client), f[3], fl[3]);
+	str_copyn(info->session_id, sizeof(info->session_id), f[4], fl[4]);
+	str_copyn(info->database, sizeof(info->database), f[7], fl[7]);
 }
 
 /*
@@ -408,7 +385,7 @@ audit_session(struct mylog *m, const char **f, const size_t *fl,
 		m->out.bad(m->out.arg, "server_audit: bad session line");
 		return;
 	}
-	copyn(code, sizeof(code), p + 1, (size_t)(e - p - 1));
+	str_copyn(code, sizeof(code), p + 1, (size_t)(e - p - 1));
 	if (parse_ll(code, INT_MIN, INT_MAX, &rc) != 0 ||
 	    dblog_ts(f[0], fl[0], 1, &ts) != 0) {
 		m->out.bad(m->out.arg, "server_audit: bad session line");
@@ -419,7 +396,8 @@ audit_session(struct mylog *m, const char **f, const size_t *fl,
 	 * the second), when the CONNECT was read. */
 	slot = crc32c(0, f[4], fl[4]) % MYL_CONNS;
 	if (strcmp(action, "connect") == 0) {
-		copyn(m->conn[slot].id, sizeof(m->conn[slot].id), f[4], fl[4]);
+		str_copyn(m->conn[slot].id, sizeof(m->conn[slot].id), f[4],
+		    fl[4]);
 		m->conn[slot].ts_us = ts;
 	} else if (strcmp(action, "disconnect") == 0 &&
 	    strcmp(m->conn[slot].id, info.session_id) == 0) {
@@ -457,7 +435,7 @@ audit_line(void *arg, const char *s, size_t n, uint64_t end)
 		m->out.bad(m->out.arg, "record over the 1 MB limit");
 		return;
 	}
-	grow(&m->buf, &m->bufcap, n + 1);
+	xgrow(&m->buf, &m->bufcap, n + 1);
 	o = m->buf;
 	for (i = 0; i < 8; i++) {
 		f[i] = p;
@@ -491,7 +469,7 @@ audit_line(void *arg, const char *s, size_t n, uint64_t end)
 		return;
 	}
 	p += 2;
-	copyn(code, sizeof(code), p, (size_t)(e - p));
+	str_copyn(code, sizeof(code), p, (size_t)(e - p));
 	if (parse_ll(code, INT_MIN, INT_MAX, &rc) != 0) {
 		m->out.bad(m->out.arg, "server_audit: bad return code");
 		return;

@@ -146,30 +146,6 @@ struct pglog {
 
 enum { PGL_STDERR, PGL_CSV, PGL_JSON };
 
-/* Grows a buffer to need bytes: most records are short, a few long. */
-static void
-grow(char **buf, size_t *cap, size_t need)
-{
-	size_t n = *cap ? *cap : 4096;
-
-	if (need <= *cap)
-		return;
-	while (n < need)
-		n *= 2;
-	*buf = xreallocarray(*buf, 1, n);
-	*cap = n;
-}
-
-/* Copies up to n bytes into dst (size dstlen), always terminated. */
-static void
-copyn(char *dst, size_t dstlen, const char *src, size_t n)
-{
-	if (n >= dstlen)
-		n = dstlen - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /*
  * One field of pgaudit's CSV (its own quoting: a field with a comma,
  * quote or newline is quoted, quotes doubled). Decodes into *w (which
@@ -217,17 +193,18 @@ pgl_session(const struct pgl_rec *r, struct db_session_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->db_system = "postgresql";
-	copyn(info->db_user, sizeof(info->db_user), r->user, strlen(r->user));
-	copyn(info->database, sizeof(info->database), r->db, strlen(r->db));
+	str_copyn(info->db_user, sizeof(info->db_user), r->user,
+	    strlen(r->user));
+	str_copyn(info->database, sizeof(info->database), r->db, strlen(r->db));
 	/* %a before the start-up packet is read: "[unknown]" (csv and
 	 * json leave it empty). */
 	if (strcmp(r->app, "[unknown]") != 0)
-		copyn(info->app_name, sizeof(info->app_name), r->app,
+		str_copyn(info->app_name, sizeof(info->app_name), r->app,
 		    strlen(r->app));
-	copyn(info->client, sizeof(info->client), r->client,
+	str_copyn(info->client, sizeof(info->client), r->client,
 	    strlen(r->client));
 	/* The backend pid, as the wire decoder reports it. */
-	copyn(info->session_id, sizeof(info->session_id), r->pid,
+	str_copyn(info->session_id, sizeof(info->session_id), r->pid,
 	    strlen(r->pid));
 }
 
@@ -428,8 +405,8 @@ cursor_remember(struct pglog *g, const struct pgl_rec *r, const char *stmt)
 	}
 	if (c->declare != NULL)
 		cursor_drop(g, r, c, 0);	/* its total is lost */
-	copyn(c->pid, sizeof(c->pid), r->pid, strlen(r->pid));
-	copyn(c->name, sizeof(c->name), name, strlen(name));
+	str_copyn(c->pid, sizeof(c->pid), r->pid, strlen(r->pid));
+	str_copyn(c->name, sizeof(c->name), name, strlen(name));
 	c->declare = xstrdup(cursor_query(stmt, &c->hold));
 	c->decl_full = xstrdup(stmt);
 	c->used = ++g->tick;
@@ -489,7 +466,7 @@ sess_get(struct pglog *g, const char *pid)
 			e = &g->sess[i];
 	}
 	memset(e, 0, sizeof(*e));
-	copyn(e->pid, sizeof(e->pid), pid, strlen(pid));
+	str_copyn(e->pid, sizeof(e->pid), pid, strlen(pid));
 	e->stmt_id = -1;
 	e->used = ++g->tick;
 	return e;
@@ -515,7 +492,7 @@ pgl_audit(struct pglog *g, const struct pgl_rec *r, const char *msg,
 	int n, read_class, has_rows = 0, fetch, copy_counted = 0;
 	long long rows = 0, stmt_id;
 
-	grow(&g->abuf, &g->acap, strlen(msg) + 16);
+	xgrow(&g->abuf, &g->acap, strlen(msg) + 16);
 	w = g->abuf;	/* r's strings live in scratch */
 	for (n = 0; n < 10 && p < end; n++)
 		if (audit_field(&p, end, &w, &f[n]) != 0) {
@@ -546,7 +523,7 @@ pgl_audit(struct pglog *g, const struct pgl_rec *r, const char *msg,
 	} else {
 		free(g->last_stmt);
 		g->last_stmt = xstrdup(stmt);
-		copyn(g->last_stmt_pid, sizeof(g->last_stmt_pid), r->pid,
+		str_copyn(g->last_stmt_pid, sizeof(g->last_stmt_pid), r->pid,
 		    strlen(r->pid));
 		stmt = g->last_stmt;
 	}
@@ -682,7 +659,7 @@ pgl_error(struct pglog *g, const struct pgl_rec *r, const char *stmt,
 	q.sql_len = strlen(stmt);
 	q.start_us = q.end_us = ts;
 	q.error = 1;
-	copyn(q.error_code, sizeof(q.error_code), state, strlen(state));
+	str_copyn(q.error_code, sizeof(q.error_code), state, strlen(state));
 	g->out.query(g->out.arg, &info, &q, pos);
 }
 
@@ -788,10 +765,10 @@ pgl_message(struct pglog *g, const struct pgl_rec *r, uint64_t pos)
 			pgl_error(g, r, r->query, r->sqlstate, r->ts_us, pos);
 		else if (g->kind == PGL_STDERR) {
 			/* Its statement follows on a STATEMENT line. */
-			copyn(g->err_pid, sizeof(g->err_pid), r->pid,
+			str_copyn(g->err_pid, sizeof(g->err_pid), r->pid,
 			    strlen(r->pid));
-			copyn(g->err_state, sizeof(g->err_state), r->sqlstate,
-			    strlen(r->sqlstate));
+			str_copyn(g->err_state, sizeof(g->err_state),
+			    r->sqlstate, strlen(r->sqlstate));
 			g->err_ts = r->ts_us;
 		}
 		return;
@@ -986,7 +963,7 @@ stderr_record(struct pglog *g)
 
 	/* The prefix's values (at most the line plus a NUL per escape of
 	 * a prefix of 256 bytes), then the client and the severity. */
-	grow(&g->scratch, &g->scap, 2 * g->reclen + 4096);
+	xgrow(&g->scratch, &g->scap, 2 * g->reclen + 4096);
 	w = g->scratch;
 	if ((off = stderr_prefix(g, &r, w)) < 0)
 		return;		/* not a session line */
@@ -1030,7 +1007,7 @@ hold_append(struct pglog *g, const char *s, size_t n)
 		g->overlong = 1;
 		return -1;
 	}
-	grow(&g->rec, &g->reccap, need + 1);
+	xgrow(&g->rec, &g->reccap, need + 1);
 	if (g->reclen)
 		g->rec[g->reclen++] = '\n';
 	memcpy(g->rec + g->reclen, s, n);
@@ -1095,7 +1072,7 @@ csv_record(struct pglog *g)
 	struct pgl_rec r;
 	int n;
 
-	grow(&g->scratch, &g->scap, g->reclen + CSV_FIELDS + 16);
+	xgrow(&g->scratch, &g->scap, g->reclen + CSV_FIELDS + 16);
 	w = g->scratch;
 	for (n = 0; n < CSV_FIELDS && p < end; n++)
 		if (audit_field(&p, end, &w, &f[n]) != 0) {
@@ -1197,7 +1174,7 @@ json_line(void *arg, const char *s, size_t n, uint64_t end)
 	}
 	/* Each key once (duplicates refused): its strings fit in the line's
 	 * length, plus room for the numbers printed here. */
-	grow(&g->scratch, &g->scap, n + 16 * 32);
+	xgrow(&g->scratch, &g->scap, n + 16 * 32);
 	w = g->scratch;
 	if ((o = json_loadb(s, n, JSON_REJECT_DUPLICATES, &je)) == NULL ||
 	    !json_is_object(o)) {

@@ -151,85 +151,73 @@ pg_keep_for(const struct pg_conn *c, enum db_dir d, uint8_t type)
 }
 
 /*
+ * The bounds of the length field (which counts itself: 4 is an empty
+ * body) of each message type, one table a direction. A type missing from
+ * its direction's table is not plausible.
+ */
+struct pg_len {
+	uint8_t		type;
+	uint32_t	min, max;
+};
+
+#define ANY	PG_MSG_MAX
+
+static const struct pg_len client_lens[] = {
+	{ 'Q', 5, ANY }, { 'P', 8, ANY }, { 'B', 12, ANY },
+	{ 'E', 9, 65536 }, { 'D', 6, 65536 }, { 'C', 6, 65536 },
+	{ 'S', 4, 4 }, { 'H', 4, 4 }, { 'X', 4, 4 }, { 'c', 4, 4 },
+	{ 'd', 4, ANY }, { 'f', 5, 65536 }, { 'p', 4, 65536 },
+	{ 'F', 14, ANY }
+};
+
+static const struct pg_len server_lens[] = {
+	{ 'R', 8, 65536 }, { 'K', 12, 264 }, { 'S', 6, 65536 },
+	{ 'Z', 5, 5 }, { '1', 4, 4 }, { '2', 4, 4 }, { '3', 4, 4 },
+	{ 'n', 4, 4 }, { 's', 4, 4 }, { 'I', 4, 4 }, { 'c', 4, 4 },
+	{ 'C', 5, 1024 }, { 'E', 5, 1 << 20 }, { 'N', 5, 1 << 20 },
+	{ 'T', 6, ANY }, { 'D', 6, ANY }, { 't', 6, ANY },
+	{ 'H', 7, ANY }, { 'G', 7, ANY }, { 'W', 7, ANY },
+	{ 'd', 4, ANY }, { 'A', 10, ANY }, { 'V', 8, ANY },
+	{ 'v', 12, 65536 }
+};
+
+#undef ANY
+
+/*
  * Is (type, len) a plausible message header for this direction? len is
  * the protocol's length field (which counts itself).
  */
 int
 pg_plausible(enum db_dir d, uint8_t type, uint32_t len)
 {
+	const struct pg_len *t = d == DB_FROM_CLIENT ? client_lens :
+	    server_lens;
+	size_t i, n = d == DB_FROM_CLIENT ?
+	    sizeof(client_lens) / sizeof(client_lens[0]) :
+	    sizeof(server_lens) / sizeof(server_lens[0]);
+
 	if (len < 4 || len > PG_MSG_MAX)
 		return 0;
-	if (d == DB_FROM_CLIENT) {
-		switch (type) {
-		case 'Q':
-			return len >= 5;
-		case 'P':
-			return len >= 8;
-		case 'B':
-			return len >= 12;
-		case 'E':
-			return len >= 9 && len <= 65536;
-		case 'D':
-		case 'C':
-			return len >= 6 && len <= 65536;
-		case 'S':
-		case 'H':
-		case 'X':
-		case 'c':
-			return len == 4;
-		case 'd':
-			return 1;
-		case 'f':
-			return len >= 5 && len <= 65536;
-		case 'p':
-			return len <= 65536;
-		case 'F':
-			return len >= 14;
-		default:
-			return 0;
-		}
-	}
-	switch (type) {
-	case 'R':
-		return len >= 8 && len <= 65536;
-	case 'K':
-		return len >= 12 && len <= 264;
-	case 'S':
-		return len >= 6 && len <= 65536;
-	case 'Z':
-		return len == 5;
-	case '1':
-	case '2':
-	case '3':
-	case 'n':
-	case 's':
-	case 'I':
-	case 'c':
-		return len == 4;
-	case 'C':
-		return len >= 5 && len <= 1024;
-	case 'E':
-	case 'N':
-		return len >= 5 && len <= (1 << 20);
-	case 'T':
-	case 'D':
-	case 't':
-		return len >= 6;
-	case 'H':
-	case 'G':
-	case 'W':
-		return len >= 7;
-	case 'd':
-		return 1;
-	case 'A':
-		return len >= 10;
-	case 'V':
-		return len >= 8;
-	case 'v':
-		return len >= 12 && len <= 65536;
-	default:
-		return 0;
-	}
+	for (i = 0; i < n; i++)
+		if (t[i].type == type)
+			return len >= t[i].min && len <= t[i].max;
+	return 0;
+}
+
+/*
+ * The length of two C strings at the start of b[0..total) (a Parse's name
+ * and query, a ParameterStatus's name and value), or -1.
+ */
+static long
+two_cstrs(const uint8_t *b, size_t total)
+{
+	long l1, l2;
+
+	if ((l1 = pg_cstr(b, total)) < 0)
+		return -1;
+	if ((l2 = pg_cstr(b + l1 + 1, total - (size_t)l1 - 1)) < 0)
+		return -1;
+	return l1 + l2 + 2;
 }
 
 /*
@@ -274,12 +262,9 @@ pg_body_check(enum db_dir d, uint8_t type, const uint8_t *b, size_t have,
 		case 'P':
 			if (have < total)
 				return 0;
-			if ((l = pg_cstr(b, total)) < 0)
+			if ((l = two_cstrs(b, total)) < 0)
 				return -1;
-			i = (size_t)l + 1;
-			if ((l = pg_cstr(b + i, total - i)) < 0)
-				return -1;
-			i += (size_t)l + 1;
+			i = (size_t)l;
 			if (i + 2 > total)
 				return -1;
 			n = be16(b + i);
@@ -336,12 +321,8 @@ pg_body_check(enum db_dir d, uint8_t type, const uint8_t *b, size_t have,
 	case 'S':
 		if (have < total)
 			return 0;
-		if ((l = pg_cstr(b, total)) < 0)
-			return -1;
-		i = (size_t)l + 1;
-		if ((l = pg_cstr(b + i, total - i)) < 0)
-			return -1;
-		return i + (size_t)l + 1 == total ? 1 : -1;
+		l = two_cstrs(b, total);
+		return l >= 0 && (size_t)l == total ? 1 : -1;
 	default:
 		return 0;
 	}

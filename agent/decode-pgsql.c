@@ -327,6 +327,17 @@ on_ready(struct pg_conn *c)
 	c->ready = 1;
 }
 
+/*
+ * The request an acknowledgement answers: ParseComplete, BindComplete,
+ * CloseComplete, NoData (a Describe that has no rows to describe).
+ */
+static enum pg_req_kind
+acked_kind(uint8_t type)
+{
+	return type == '1' ? REQ_PARSE : type == '2' ? REQ_BIND :
+	    type == '3' ? REQ_CLOSE : REQ_DESCRIBE;
+}
+
 /* Pops the head if it is of kind k (stepping over unanswered ones). */
 static void
 pop_kind(struct pg_conn *c, enum pg_req_kind k)
@@ -492,6 +503,20 @@ answers_lost(struct pg_conn *c, int64_t ts)
 
 /* Client messages. */
 
+/*
+ * The statement or portal name at b (a C string within have bytes) into
+ * name; its length, or -1 when it is not terminated in the window.
+ */
+static long
+name_at(const uint8_t *b, size_t have, char *name, size_t namelen)
+{
+	long l;
+
+	if ((l = pg_cstr(b, have)) >= 0)
+		pg_copy(name, namelen, b, (size_t)l);
+	return l;
+}
+
 static void
 on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
     size_t total, int damaged)
@@ -562,9 +587,8 @@ on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 		pg_text_unref(text);
 		break;
 	case 'P':
-		if ((l = pg_cstr(b, have)) < 0)
+		if ((l = name_at(b, have, name, sizeof(name))) < 0)
 			break;
-		pg_copy(name, sizeof(name), b, (size_t)l);
 		i = (size_t)l + 1;
 		l2 = pg_cstr(b + i, have - i);
 		cut = damaged || l2 < 0;
@@ -581,13 +605,11 @@ on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 		pg_text_unref(text);
 		break;
 	case 'B':
-		if ((l = pg_cstr(b, have)) < 0)
+		if ((l = name_at(b, have, name, sizeof(name))) < 0)
 			break;
-		pg_copy(name, sizeof(name), b, (size_t)l);
 		i = (size_t)l + 1;
-		if ((l2 = pg_cstr(b + i, have - i)) < 0)
+		if (name_at(b + i, have - i, stmt, sizeof(stmt)) < 0)
 			break;
-		pg_copy(stmt, sizeof(stmt), b + i, (size_t)l2);
 		e = pg_table_get(c, &c->stmts, stmt);
 		text = e == NULL ? NULL : e->text;
 		if (text != NULL)
@@ -600,20 +622,18 @@ on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 		pg_q_push(c, REQ_DESCRIBE, NULL, c->batch_start);
 		break;
 	case 'E':
-		if ((l = pg_cstr(b, have)) < 0)
+		if (name_at(b, have, name, sizeof(name)) < 0)
 			break;
-		pg_copy(name, sizeof(name), b, (size_t)l);
 		e = pg_table_get(c, &c->portals, name);
 		pg_q_push(c, REQ_EXECUTE, e == NULL ? NULL : e->text,
 		    c->batch_start);
 		c->batch_open = 0;
 		break;
 	case 'C':
-		if (have >= 2 && (l = pg_cstr(b + 1, have - 1)) >= 0) {
-			pg_copy(name, sizeof(name), b + 1, (size_t)l);
+		if (have >= 2 && name_at(b + 1, have - 1, name,
+		    sizeof(name)) >= 0)
 			pg_table_del(b[0] == 'S' ? &c->stmts : &c->portals,
 			    name);
-		}
 		pg_q_push(c, REQ_CLOSE, NULL, c->batch_start);
 		break;
 	case 'S':
@@ -685,23 +705,14 @@ on_server(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 		on_ready(c);
 		break;
 	case '1':
-		c->prelude_bytes += msgbytes;
-		pop_kind(c, REQ_PARSE);
-		break;
 	case '2':
-		c->prelude_bytes += msgbytes;
-		pop_kind(c, REQ_BIND);
-		break;
 	case '3':
+	case 'n':
 		c->prelude_bytes += msgbytes;
-		pop_kind(c, REQ_CLOSE);
+		pop_kind(c, acked_kind(type));
 		break;
 	case 't':
 		c->prelude_bytes += msgbytes;
-		break;
-	case 'n':
-		c->prelude_bytes += msgbytes;
-		pop_kind(c, REQ_DESCRIBE);
 		break;
 	case 'T':
 		r = pg_q_front(c);

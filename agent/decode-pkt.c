@@ -56,6 +56,21 @@ rd32(const uint8_t *p)
 }
 
 /*
+ * Whether the first end bytes are there: PKT_BAD when the packet's own
+ * length (wire) cannot hold them, PKT_SHORT when only the capture (cap,
+ * never more than wire) was cut before them, else PKT_OK.
+ */
+static enum pkt_result
+fits(size_t end, size_t wire, size_t cap)
+{
+	if (end > wire)
+		return PKT_BAD;
+	if (end > cap)
+		return PKT_SHORT;
+	return PKT_OK;
+}
+
+/*
  * The L4 header at b (cap captured bytes, wire bytes by the IP length;
  * cap <= wire). TCP and UDP give ports, ICMP its type; other protocols
  * are counted by number with their whole payload.
@@ -63,45 +78,36 @@ rd32(const uint8_t *p)
 static enum pkt_result
 decode_l4(struct pkt *p, const uint8_t *b, size_t cap, size_t wire)
 {
+	enum pkt_result r;
 	size_t hl;
 
+	/* The fixed part of the header first, for every protocol alike. */
+	hl = p->proto == IPPROTO_TCP ? 20 : p->proto == IPPROTO_UDP ? 8 :
+	    p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6 ? 4 : 0;
+	if ((r = fits(hl, wire, cap)) != PKT_OK)
+		return r;
 	switch (p->proto) {
 	case IPPROTO_TCP:
-		if (wire < 20)
-			return PKT_BAD;
-		if (cap < 20)
-			return PKT_SHORT;
 		p->sport = rd16(b);
 		p->dport = rd16(b + 2);
 		p->seq = rd32(b + 4);
 		p->ack = rd32(b + 8);
 		hl = (size_t)(b[12] >> 4) * 4;
 		p->tcp_flags = b[13];
-		if (hl < 20 || hl > wire)
+		if (hl < 20)
 			return PKT_BAD;
-		if (hl > cap)
-			return PKT_SHORT;
+		if ((r = fits(hl, wire, cap)) != PKT_OK)
+			return r;
 		break;
 	case IPPROTO_UDP:
-		if (wire < 8)
-			return PKT_BAD;
-		if (cap < 8)
-			return PKT_SHORT;
 		p->sport = rd16(b);
 		p->dport = rd16(b + 2);
-		hl = 8;
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
-		if (wire < 4)
-			return PKT_BAD;
-		if (cap < 4)
-			return PKT_SHORT;
 		p->icmp_type = b[0];
-		hl = 4;
 		break;
 	default:
-		hl = 0;
 		break;
 	}
 	p->payload = b + hl;
@@ -168,6 +174,7 @@ decode_ipv4(struct pkt *p, const uint8_t *b, size_t len)
 static enum pkt_result
 decode_ipv6(struct pkt *p, const uint8_t *b, size_t len)
 {
+	enum pkt_result r;
 	size_t tot, pos, cap, hl;
 	uint16_t fo;
 	uint8_t nh;
@@ -198,24 +205,17 @@ decode_ipv6(struct pkt *p, const uint8_t *b, size_t len)
 		case 43:	/* routing */
 		case 60:	/* destination options */
 		case 135:	/* mobility */
-			if (pos + 2 > tot)
-				return PKT_BAD;
-			if (pos + 2 > cap)
-				return PKT_SHORT;
-			hl = ((size_t)b[pos + 1] + 1) * 8;
-			break;
-		case 51:	/* AH: length in 4-octet units, minus 2 */
-			if (pos + 2 > tot)
-				return PKT_BAD;
-			if (pos + 2 > cap)
-				return PKT_SHORT;
-			hl = ((size_t)b[pos + 1] + 2) * 4;
+		case 51:	/* AH */
+			if ((r = fits(pos + 2, tot, cap)) != PKT_OK)
+				return r;
+			/* AH counts 4-octet units minus 2, the others
+			 * 8-octet units minus 1. */
+			hl = nh == 51 ? ((size_t)b[pos + 1] + 2) * 4 :
+			    ((size_t)b[pos + 1] + 1) * 8;
 			break;
 		case 44:	/* fragment */
-			if (pos + 8 > tot)
-				return PKT_BAD;
-			if (pos + 8 > cap)
-				return PKT_SHORT;
+			if ((r = fits(pos + 8, tot, cap)) != PKT_OK)
+				return r;
 			hl = 8;
 			fo = rd16(b + pos + 2);
 			if ((fo & 0xfff8) != 0) {
@@ -239,10 +239,8 @@ decode_ipv6(struct pkt *p, const uint8_t *b, size_t len)
 			}
 			return decode_l4(p, b + pos, cap - pos, tot - pos);
 		}
-		if (pos + hl > tot)
-			return PKT_BAD;
-		if (pos + hl > cap)
-			return PKT_SHORT;
+		if ((r = fits(pos + hl, tot, cap)) != PKT_OK)
+			return r;
 		nh = b[pos];
 		pos += hl;
 	}
@@ -260,6 +258,20 @@ decode_ip(struct pkt *p, const uint8_t *b, size_t len)
 		return decode_ipv4(p, b, len);
 	case 6:
 		return decode_ipv6(p, b, len);
+	default:
+		return PKT_UNSUPPORTED;
+	}
+}
+
+/* The PPP protocol number at b (len >= 2 bytes), then the IP packet. */
+static enum pkt_result
+decode_ppp(struct pkt *p, const uint8_t *b, size_t len)
+{
+	switch (rd16(b)) {
+	case PPP_IPV4:
+		return decode_ipv4(p, b + 2, len - 2);
+	case PPP_IPV6:
+		return decode_ipv6(p, b + 2, len - 2);
 	default:
 		return PKT_UNSUPPORTED;
 	}
@@ -307,14 +319,7 @@ decode_ethertype(struct pkt *p, const uint8_t *b, size_t len, size_t off,
 		/* PPPoE session: 6-byte header, then the PPP protocol. */
 		if (off + 8 > len)
 			return PKT_SHORT;
-		switch (rd16(b + off + 6)) {
-		case PPP_IPV4:
-			return decode_ipv4(p, b + off + 8, len - off - 8);
-		case PPP_IPV6:
-			return decode_ipv6(p, b + off + 8, len - off - 8);
-		default:
-			return PKT_UNSUPPORTED;
-		}
+		return decode_ppp(p, b + off + 6, len - off - 6);
 	default:
 		return PKT_UNSUPPORTED;
 	}
@@ -396,14 +401,7 @@ pkt_decode(int dlt, const uint8_t *buf, size_t caplen, size_t wirelen,
 			off = 0;
 		if (caplen < off + 2)
 			return PKT_SHORT;
-		switch (rd16(buf + off)) {
-		case PPP_IPV4:
-			return decode_ipv4(p, buf + off + 2, caplen - off - 2);
-		case PPP_IPV6:
-			return decode_ipv6(p, buf + off + 2, caplen - off - 2);
-		default:
-			return PKT_UNSUPPORTED;
-		}
+		return decode_ppp(p, buf + off, caplen - off);
 	case DLT_NULL:
 	case DLT_LOOP:
 		return decode_null(p, buf, caplen);

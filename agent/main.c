@@ -92,42 +92,21 @@ static const struct option agent_opts[] = {
 #define AGENT_SHORT	"c:htv"
 
 /*
- * Two passes over argv: the first finds -c (and -h, --version) so the
- * file is read before the command line, which then wins key by key; the
- * second applies everything in order and reports what is wrong.
+ * The file -c names first (conf_first_pass()), then the command line in
+ * order, which wins key by key: -t, -v, --drain and every key.
  */
 static void
 parse_args(struct agent *ag, int argc, char **argv)
 {
+	static const struct conf_prog prog = { "leakwatch-agent", AGENT_SHORT,
+	    OPT_VERSION, agent_keys, usage };
 	struct option *opts;
-	char err[512], host[256], *p;
+	char err[512], host[256];
 	int c, li;
 
-	/* getopt's messages start with argv[0]: the name, not the path */
-	if (argc > 0 && (p = strrchr(argv[0], '/')) != NULL)
-		argv[0] = p + 1;
 	agent_config_defaults(&ag->cfg);
 	opts = conf_options(agent_opts, agent_keys, OPT_KEY);
-	opterr = 0;
-	while ((c = conf_getopt(argc, argv, AGENT_SHORT, opts, NULL)) != -1) {
-		if (c == 'c')
-			ag->conf_path = optarg;
-		else if (c == 'h') {
-			free(opts);
-			usage(stdout, 0);
-		} else if (c == OPT_VERSION) {
-			free(opts);
-			printf("leakwatch-agent %s\n", LEAKWATCH_VERSION);
-			exit(0);
-		}
-	}
-	if (ag->conf_path != NULL && conf_load(ag->conf_path, agent_keys,
-	    &ag->cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "leakwatch-agent: %s\n", err);
-		exit(1);
-	}
-	optind = 0;
-	opterr = 1;
+	ag->conf_path = conf_first_pass(&prog, argc, argv, opts, &ag->cfg);
 	while ((c = conf_getopt(argc, argv, AGENT_SHORT, opts, &li)) != -1) {
 		if (c == 't')
 			ag->check_only = 1;

@@ -13,156 +13,96 @@
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
+/* What every constructor is given; each takes what it uses. */
+struct source_args {
+	struct event_base		*base;
+	const char			*kind;
+	const char			*arg;	/* after "kind:"; may be "" */
+	const struct agent_config	*cfg;
+	uint32_t			 src_id;
+	const struct sink		*sink;
+	uint64_t			 resume;	/* spool position */
+	int				 follow;
+};
+
 struct source_type {
 	const char	*kind;
-	void		*(*new)(struct event_base *, const char *arg,
-			    const struct agent_config *, uint32_t src_id,
-			    const struct sink *, uint64_t resume, int follow,
-			    char *, size_t);
+	void		*(*new)(const struct source_args *, char *, size_t);
 	int		(*done)(const void *);
 	void		(*stats)(const void *, struct source_stats *);
 	void		(*free)(void *);
 };
 
-/* Adapters: each implementation keeps its own typed API. */
+/*
+ * The table's done, stats and free of one implementation, whose own API
+ * takes its own type: SOURCE_OPS(net, source_net) makes net_done_any()
+ * calling source_net_done(), and so on.
+ */
+#define SOURCE_OPS(kind, impl)						\
+static int								\
+kind##_done_any(const void *p)						\
+{									\
+	return impl##_done(p);						\
+}									\
+static void								\
+kind##_stats_any(const void *p, struct source_stats *st)		\
+{									\
+	impl##_stats(p, st);						\
+}									\
+static void								\
+kind##_free_any(void *p)						\
+{									\
+	impl##_free(p);							\
+}
+
+SOURCE_OPS(jsonl, jsonl)
+SOURCE_OPS(net, source_net)
+SOURCE_OPS(db, source_db)
+SOURCE_OPS(log, source_log)
+SOURCE_OPS(stat, source_stat)
+
+/* Constructors. jsonl and log: files, resumable and followed. */
 static void *
-jsonl_new_any(struct event_base *b, const char *arg,
-    const struct agent_config *cfg, uint32_t id, const struct sink *s,
-    uint64_t resume, int follow, char *e, size_t el)
+jsonl_new_any(const struct source_args *a, char *e, size_t el)
 {
-	(void)cfg;
-	if (*arg == '\0') {
+	if (*a->arg == '\0') {
 		snprintf(e, el, "source jsonl: expected jsonl:PATH or jsonl:-");
 		return NULL;
 	}
-	return jsonl_new(b, arg, id, s, resume, follow, e, el);
+	return jsonl_new(a->base, a->arg, a->src_id, a->sink, a->resume,
+	    a->follow, e, el);
 }
-static int
-jsonl_done_any(const void *p)
+
+static void *
+log_new_any(const struct source_args *a, char *e, size_t el)
 {
-	return jsonl_done(p);
-}
-static void
-jsonl_stats_any(const void *p, struct source_stats *st)
-{
-	jsonl_stats(p, st);
-}
-static void
-jsonl_free_any(void *p)
-{
-	jsonl_free(p);
+	return source_log_new(a->base, a->arg, a->cfg, a->src_id, a->sink,
+	    a->resume, a->follow, e, el);
 }
 
 /* net: a packet source; not resumable, so `resume` and `follow` do not
  * apply (a live capture always follows). */
 static void *
-net_new_any(struct event_base *b, const char *arg,
-    const struct agent_config *cfg, uint32_t id, const struct sink *s,
-    uint64_t resume, int follow, char *e, size_t el)
+net_new_any(const struct source_args *a, char *e, size_t el)
 {
-	(void)resume;
-	(void)follow;
-	return source_net_new(b, arg, cfg, id, s, e, el);
-}
-static int
-net_done_any(const void *p)
-{
-	return source_net_done(p);
-}
-static void
-net_stats_any(const void *p, struct source_stats *st)
-{
-	source_net_stats(p, st);
-}
-static void
-net_free_any(void *p)
-{
-	source_net_free(p);
-}
-
-/* db: a packet source like net; a capture cannot resume either. */
-static void *
-db_new_any(struct event_base *b, const char *arg,
-    const struct agent_config *cfg, uint32_t id, const struct sink *s,
-    uint64_t resume, int follow, char *e, size_t el)
-{
-	(void)resume;
-	(void)follow;
-	return source_db_new(b, arg, cfg, id, s, e, el);
-}
-static int
-db_done_any(const void *p)
-{
-	return source_db_done(p);
-}
-static void
-db_stats_any(const void *p, struct source_stats *st)
-{
-	source_db_stats(p, st);
-}
-static void
-db_free_any(void *p)
-{
-	source_db_free(p);
-}
-
-/* log: a server log file, resumable like jsonl. */
-static void *
-log_new_any(struct event_base *b, const char *arg,
-    const struct agent_config *cfg, uint32_t id, const struct sink *s,
-    uint64_t resume, int follow, char *e, size_t el)
-{
-	return source_log_new(b, arg, cfg, id, s, resume, follow, e, el);
-}
-static int
-log_done_any(const void *p)
-{
-	return source_log_done(p);
-}
-static void
-log_stats_any(const void *p, struct source_stats *st)
-{
-	source_log_stats(p, st);
-}
-static void
-log_free_any(void *p)
-{
-	source_log_free(p);
+	return source_net_new(a->base, a->arg, a->cfg, a->src_id, a->sink,
+	    e, el);
 }
 
 /* pgstat, mystat: polling; the counters are the position, not a file. */
 static void *
-pgstat_new_any(struct event_base *b, const char *arg,
-    const struct agent_config *cfg, uint32_t id, const struct sink *s,
-    uint64_t resume, int follow, char *e, size_t el)
+stat_new_any(const struct source_args *a, char *e, size_t el)
 {
-	(void)resume;
-	(void)follow;
-	return source_stat_new(b, "pgstat", arg, cfg, id, s, e, el);
+	return source_stat_new(a->base, a->kind, a->arg, a->cfg, a->src_id,
+	    a->sink, e, el);
 }
+
+/* db: a packet source like net; a capture cannot resume either. */
 static void *
-mystat_new_any(struct event_base *b, const char *arg,
-    const struct agent_config *cfg, uint32_t id, const struct sink *s,
-    uint64_t resume, int follow, char *e, size_t el)
+db_new_any(const struct source_args *a, char *e, size_t el)
 {
-	(void)resume;
-	(void)follow;
-	return source_stat_new(b, "mystat", arg, cfg, id, s, e, el);
-}
-static int
-stat_done_any(const void *p)
-{
-	return source_stat_done(p);
-}
-static void
-stat_stats_any(const void *p, struct source_stats *st)
-{
-	source_stat_stats(p, st);
-}
-static void
-stat_free_any(void *p)
-{
-	source_stat_free(p);
+	return source_db_new(a->base, a->arg, a->cfg, a->src_id, a->sink, e,
+	    el);
 }
 
 static const struct source_type source_types[] = {
@@ -171,9 +111,9 @@ static const struct source_type source_types[] = {
 	{ "net", net_new_any, net_done_any, net_stats_any, net_free_any },
 	{ "db", db_new_any, db_done_any, db_stats_any, db_free_any },
 	{ "log", log_new_any, log_done_any, log_stats_any, log_free_any },
-	{ "pgstat", pgstat_new_any, stat_done_any, stat_stats_any,
+	{ "pgstat", stat_new_any, stat_done_any, stat_stats_any,
 	    stat_free_any },
-	{ "mystat", mystat_new_any, stat_done_any, stat_stats_any,
+	{ "mystat", stat_new_any, stat_done_any, stat_stats_any,
 	    stat_free_any },
 };
 
@@ -190,8 +130,8 @@ source_new(struct event_base *base, const char *spec,
 {
 	const char *colon = strchr(spec, ':');
 	const struct source_type *t = NULL;
+	struct source_args a;
 	struct source *s;
-	uint32_t id;
 	size_t i, klen;
 
 	/* A bare kind ("db" with --read, or on the default interface)
@@ -206,13 +146,18 @@ source_new(struct event_base *base, const char *spec,
 		    spec, (int)klen, spec);
 		return NULL;
 	}
-	id = crc32c(0, spec, strlen(spec));
+	a.base = base;
+	a.kind = t->kind;
+	a.arg = colon == NULL ? "" : colon + 1;
+	a.cfg = cfg;
+	a.src_id = crc32c(0, spec, strlen(spec));
+	a.sink = sink;
+	a.resume = spool == NULL ? 0 : spool_source_pos(spool, a.src_id);
+	a.follow = follow;
 	s = xcalloc(1, sizeof(*s));
 	s->type = t;
 	s->spec = xstrdup(spec);
-	s->impl = t->new(base, colon == NULL ? "" : colon + 1, cfg, id, sink,
-	    spool == NULL ? 0 : spool_source_pos(spool, id), follow, err,
-	    errlen);
+	s->impl = t->new(&a, err, errlen);
 	if (s->impl == NULL) {
 		free(s->spec);
 		free(s);

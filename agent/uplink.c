@@ -351,7 +351,6 @@ connect_now(struct uplink *u)
 {
 	struct evutil_addrinfo hints, *ai = NULL;
 	struct timeval tv = { 10, 0 };
-	SSL *ssl;
 	char err[512];
 	int rc;
 
@@ -363,36 +362,25 @@ connect_now(struct uplink *u)
 		disconnect(u, evutil_gai_strerror(rc));
 		return;
 	}
-	if (u->ssl != NULL) {
-		ssl = tls_client_ssl(u->ssl, u->cfg->server_name ?
-		    u->cfg->server_name : u->host, err, sizeof(err));
-		if (ssl == NULL) {
-			evutil_freeaddrinfo(ai);
-			disconnect(u, err);
-			return;
-		}
-		u->bev = bufferevent_openssl_socket_new(u->base, -1, ssl,
-		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-		if (u->bev != NULL)
-			bufferevent_openssl_set_allow_dirty_shutdown(u->bev, 1);
-	} else
-		u->bev = bufferevent_socket_new(u->base, -1,
-		    BEV_OPT_CLOSE_ON_FREE);
-	if (u->bev == NULL)
-		fatalx("cannot allocate a bufferevent");
+	if ((u->bev = tls_client_bev(u->base, u->ssl, u->cfg->server_name ?
+	    u->cfg->server_name : u->host, err, sizeof(err))) == NULL) {
+		evutil_freeaddrinfo(ai);
+		disconnect(u, err);
+		return;
+	}
+	if (u->ssl != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(u->bev, 1);
 	bufferevent_setcb(u->bev, read_cb, write_cb, event_cb, u);
 	bufferevent_setwatermark(u->bev, EV_WRITE, OUT_LOW, 0);
 	bufferevent_set_timeouts(u->bev, &tv, NULL);
 	bufferevent_enable(u->bev, EV_READ | EV_WRITE);
 	u->state = UL_CONNECTING;
 	u->st.connects++;
-	if (bufferevent_socket_connect(u->bev, ai->ai_addr,
-	    (int)ai->ai_addrlen) != 0) {
-		evutil_freeaddrinfo(ai);
-		disconnect(u, "connect failed");
-		return;
-	}
+	rc = bufferevent_socket_connect(u->bev, ai->ai_addr,
+	    (int)ai->ai_addrlen);
 	evutil_freeaddrinfo(ai);
+	if (rc != 0)
+		disconnect(u, "connect failed");
 }
 
 static void

@@ -127,48 +127,33 @@ listen_loopback(const char *listen)
 int
 config_check(const struct collector_config *c, char *err, size_t errlen)
 {
-	if (c->listen == NULL) {
-		snprintf(err, errlen, "listen: not set");
-		return -1;
-	}
-	if (c->db == NULL) {
-		snprintf(err, errlen, "db: not set");
-		return -1;
-	}
+	if (c->listen == NULL)
+		return conf_fail(err, errlen, "listen: not set");
+	if (c->db == NULL)
+		return conf_fail(err, errlen, "db: not set");
 	if (c->insecure) {
-		if (c->tls_cert != NULL || c->tls_client_ca != NULL) {
-			snprintf(err, errlen, "insecure: plaintext, but "
-			    "tls-cert/tls-client-ca are set; remove one");
-			return -1;
-		}
-		if (!listen_loopback(c->listen)) {
-			snprintf(err, errlen, "insecure: plaintext is for "
-			    "tests on loopback only, but listen is %s",
+		if (c->tls_cert != NULL || c->tls_client_ca != NULL)
+			return conf_fail(err, errlen, "insecure: plaintext, "
+			    "but tls-cert/tls-client-ca are set; remove one");
+		if (!listen_loopback(c->listen))
+			return conf_fail(err, errlen, "insecure: plaintext "
+			    "is for tests on loopback only, but listen is %s",
 			    c->listen);
-			return -1;
-		}
 		return 0;
 	}
-	if (c->tls_client_crl != NULL && c->tls_client_ca == NULL) {
-		snprintf(err, errlen, "tls-client-crl: needs tls-client-ca");
-		return -1;
-	}
-	if (c->tls_cert == NULL || c->tls_key == NULL) {
-		snprintf(err, errlen, "tls-cert and tls-key are required "
-		    "(or insecure yes, for tests only)");
-		return -1;
-	}
-	if (c->tls_client_ca == NULL && c->agent_secrets == NULL) {
-		snprintf(err, errlen, "no way to authenticate agents: set "
-		    "tls-client-ca, agent-secrets or both");
-		return -1;
-	}
-	if (c->read_buffer < c->max_frame + 5) {
-		snprintf(err, errlen, "read-buffer (%lld) must hold one "
-		    "frame of max-frame (%lld) bytes", c->read_buffer,
+	if (c->tls_client_crl != NULL && c->tls_client_ca == NULL)
+		return conf_fail(err, errlen,
+		    "tls-client-crl: needs tls-client-ca");
+	if (c->tls_cert == NULL || c->tls_key == NULL)
+		return conf_fail(err, errlen, "tls-cert and tls-key are "
+		    "required (or insecure yes, for tests only)");
+	if (c->tls_client_ca == NULL && c->agent_secrets == NULL)
+		return conf_fail(err, errlen, "no way to authenticate "
+		    "agents: set tls-client-ca, agent-secrets or both");
+	if (c->read_buffer < c->max_frame + 5)
+		return conf_fail(err, errlen, "read-buffer (%lld) must hold "
+		    "one frame of max-frame (%lld) bytes", c->read_buffer,
 		    c->max_frame);
-		return -1;
-	}
 	return 0;
 }
 

@@ -89,43 +89,21 @@ static const struct option collector_opts[] = {
 #define COLLECTOR_SHORT	"c:htv"
 
 /*
- * Two passes over argv: the first finds -c (and -h, --version) so the
- * file is read before the command line, which then wins key by key; the
- * second applies everything in order and reports what is wrong.
+ * The file -c names first (conf_first_pass()), then the command line in
+ * order, which wins key by key: -t, -v, --replay and every key.
  */
 static void
 parse_args(struct collector *co, int argc, char **argv)
 {
+	static const struct conf_prog prog = { "leakwatch-collector",
+	    COLLECTOR_SHORT, OPT_VERSION, collector_keys, usage };
 	struct option *opts;
-	char err[512], *p;
+	char err[512];
 	int c, li;
 
-	/* getopt's messages start with argv[0]: the name, not the path */
-	if (argc > 0 && (p = strrchr(argv[0], '/')) != NULL)
-		argv[0] = p + 1;
 	config_defaults(&co->cfg);
 	opts = conf_options(collector_opts, collector_keys, OPT_KEY);
-	opterr = 0;
-	while ((c = conf_getopt(argc, argv, COLLECTOR_SHORT, opts,
-	    NULL)) != -1) {
-		if (c == 'c')
-			co->conf_path = optarg;
-		else if (c == 'h') {
-			free(opts);
-			usage(stdout, 0);
-		} else if (c == OPT_VERSION) {
-			free(opts);
-			printf("leakwatch-collector %s\n", LEAKWATCH_VERSION);
-			exit(0);
-		}
-	}
-	if (co->conf_path != NULL && conf_load(co->conf_path, collector_keys,
-	    &co->cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "leakwatch-collector: %s\n", err);
-		exit(1);
-	}
-	optind = 0;
-	opterr = 1;
+	co->conf_path = conf_first_pass(&prog, argc, argv, opts, &co->cfg);
 	while ((c = conf_getopt(argc, argv, COLLECTOR_SHORT, opts,
 	    &li)) != -1) {
 		if (c == 't')

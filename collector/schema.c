@@ -837,6 +837,17 @@ schema_prepare(sqlite3 *db, enum schema_query q, char *err, size_t errlen)
 	return NULL;
 }
 
+int64_t
+schema_int64(sqlite3_stmt *st, int64_t none)
+{
+	int64_t v = none;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
 /*
  * Alert events stay: they are what the alerts point back to. Each batch
  * is its own short transaction, so a running collector waits at most

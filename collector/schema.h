@@ -106,6 +106,9 @@ const struct schema_query_def *schema_query(enum schema_query);
  */
 struct sqlite3_stmt *schema_prepare(struct sqlite3 *, enum schema_query,
 		    char *err, size_t errlen);
+/* Steps st once and finalizes it: the first column of the row it gives,
+ * or none when it gives no row. */
+int64_t		 schema_int64(struct sqlite3_stmt *st, int64_t none);
 
 /*
  * A case's id: the first 16 hex digits of SHA-256 of "case", its

@@ -1154,16 +1154,23 @@ store_event(struct store *s, struct stream *st, uint64_t seq,
 	return 0;
 }
 
+/* Moves the stream's cursor up to seq, never back, to be written. */
+static void
+cursor_advance(struct stream *st, uint64_t seq)
+{
+	if (seq > st->last) {
+		st->last = seq;
+		st->dirty = 1;
+	}
+}
+
 /* Advances the cursor over an event that was refused, so it is acked. */
 int
 store_skip(struct store *s, struct stream *st, uint64_t seq)
 {
 	if (begin(s) != 0)
 		return -1;
-	if (seq > st->last) {
-		st->last = seq;
-		st->dirty = 1;
-	}
+	cursor_advance(st, seq);
 	return 0;
 }
 
@@ -1183,10 +1190,7 @@ store_gap(struct store *s, struct stream *st, uint64_t first, uint64_t last,
 		op->t1 = now;
 	} else if (sql_gap(s, st, first, last, now) != 0)
 		return -1;
-	if (last > st->last) {
-		st->last = last;
-		st->dirty = 1;
-	}
+	cursor_advance(st, last);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +190,54 @@ conf_getopt(int argc, char **argv, const char *shortopts,
 	if (longindex != NULL)
 		*longindex = li;
 	return c;
+}
+
+int
+conf_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *
+conf_first_pass(const struct conf_prog *p, int argc, char **argv,
+    struct option *opts, void *cfg)
+{
+	const char *path = NULL;
+	char err[512], *s;
+	int c;
+
+	/* getopt's messages start with argv[0]: the name, not the path */
+	if (argc > 0 && (s = strrchr(argv[0], '/')) != NULL)
+		argv[0] = s + 1;
+	opterr = 0;
+	while ((c = conf_getopt(argc, argv, p->shortopts, opts, NULL)) != -1) {
+		if (c == 'c')
+			path = optarg;
+		else if (c == 'h') {
+			free(opts);
+			p->usage(stdout, 0);
+			exit(0);	/* not reached: usage() exits */
+		} else if (c == p->opt_version) {
+			free(opts);
+			printf("%s %s\n", p->name, LEAKWATCH_VERSION);
+			exit(0);
+		}
+	}
+	if (path != NULL && conf_load(path, p->keys, cfg, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", p->name, err);
+		exit(1);
+	}
+	optind = 0;
+	opterr = 1;
+	return path;
 }
 
 /*

@@ -343,17 +343,17 @@ static const struct sqlkw keywords[] = {
 	{ "ZONE", SQLKW_NONE, 0 },
 };
 
-/* Character classes. */
+/* Character classes, shared with the normaliser (sqlnorm.c). */
 
-static int
-is_space(unsigned char c)
+int
+sqlchar_space(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
 	    c == '\v';
 }
 
-static int
-is_digit(unsigned char c)
+int
+sqlchar_digit(unsigned char c)
 {
 	return c >= '0' && c <= '9';
 }
@@ -367,7 +367,8 @@ is_alpha(unsigned char c)
 static int
 is_hex(unsigned char c)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	return sqlchar_digit(c) || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
 }
 
 /* Letters, _ and every byte of a multibyte UTF-8 character. */
@@ -377,10 +378,10 @@ is_ident_start(unsigned char c)
 	return is_alpha(c) || c == '_' || c >= 0x80;
 }
 
-static int
-is_ident_char(unsigned char c)
+int
+sqlchar_ident(unsigned char c)
 {
-	return is_ident_start(c) || is_digit(c) || c == '$';
+	return is_ident_start(c) || sqlchar_digit(c) || c == '$';
 }
 
 static int
@@ -395,8 +396,8 @@ to_upper(unsigned char c)
 	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
 }
 
-static unsigned char
-to_lower(unsigned char c)
+unsigned char
+sqlchar_lower(unsigned char c)
 {
 	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
@@ -457,7 +458,7 @@ lex_block_comment(struct sqllex *lx)
 			return LX_REFUSE;	/* they do not nest */
 		i += s[i] == '!' ? 1 : 2;
 		for (start = i; i < n && i - start < 6 &&
-		    is_digit((unsigned char)s[i]); i++)
+		    sqlchar_digit((unsigned char)s[i]); i++)
 			;
 		lx->exec_comment = 1;
 		lx->pos = i;
@@ -533,7 +534,7 @@ lex_dollar(struct sqllex *lx)
 		if (!is_ident_start((unsigned char)s[i]))
 			return LX_REFUSE;
 		while (i < n && s[i] != '$' &&
-		    is_ident_char((unsigned char)s[i]))
+		    sqlchar_ident((unsigned char)s[i]))
 			i++;
 		if (i >= n || s[i] != '$')
 			return LX_REFUSE;
@@ -585,27 +586,27 @@ lex_number(struct sqllex *lx)
 		    (s[j] == '_' && !my && j > i + 2 && j + 1 < n &&
 		    radix_digit(radix, s[j + 1]))))
 			j++;
-		if (j > i + 2 && (j == n || !is_ident_char(s[j]))) {
+		if (j > i + 2 && (j == n || !sqlchar_ident(s[j]))) {
 			lx->pos = j;
 			return SQLTOK_NUMBER;
 		}
 		goto ident;
 	}
-	while (i < n && (is_digit(s[i]) || (s[i] == '_' && !my &&
-	    i > lx->pos && i + 1 < n && is_digit(s[i + 1]))))
+	while (i < n && (sqlchar_digit(s[i]) || (s[i] == '_' && !my &&
+	    i > lx->pos && i + 1 < n && sqlchar_digit(s[i + 1]))))
 		i++;
 	if (i < n && s[i] == '.' && !(i + 1 < n && s[i + 1] == '.')) {
 		dot = 1;
 		i++;
-		while (i < n && is_digit(s[i]))
+		while (i < n && sqlchar_digit(s[i]))
 			i++;
 	}
 	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
 		j = i + 1;
 		if (j < n && (s[j] == '+' || s[j] == '-'))
 			j++;
-		if (j < n && is_digit(s[j])) {
-			while (j < n && is_digit(s[j]))
+		if (j < n && sqlchar_digit(s[j])) {
+			while (j < n && sqlchar_digit(s[j]))
 				j++;
 			i = j;
 			/* MySQL reads 1e5abc as the number 1e5 and the name
@@ -616,7 +617,7 @@ lex_number(struct sqllex *lx)
 			}
 		}
 	}
-	if (i == n || !is_ident_char(s[i])) {
+	if (i == n || !sqlchar_ident(s[i])) {
 		lx->pos = i;
 		return SQLTOK_NUMBER;
 	}
@@ -625,7 +626,7 @@ lex_number(struct sqllex *lx)
  ident:
 	if (!my)
 		return LX_REFUSE;
-	for (i = lx->pos; i < n && is_ident_char(s[i]); i++)
+	for (i = lx->pos; i < n && sqlchar_ident(s[i]); i++)
 		;
 	lx->pos = i;
 	return SQLTOK_WORD;
@@ -704,7 +705,7 @@ skip_blanks(struct sqllex *lx)
 	int r;
 
 	for (;;) {
-		while (lx->pos < n && is_space(s[lx->pos]))
+		while (lx->pos < n && sqlchar_space(s[lx->pos]))
 			lx->pos++;
 		if (lx->pos >= n)
 			return 0;
@@ -756,7 +757,7 @@ lex_word(struct sqllex *lx, struct sqltok *t, size_t i)
 		t->type = s[i + 2] == '\'' ? SQLTOK_STRING : SQLTOK_QIDENT;
 		return lex_quoted(lx, i + 2, (char)s[i + 2], 0);
 	}
-	for (lx->pos = i + 1; lx->pos < n && is_ident_char(s[lx->pos]);
+	for (lx->pos = i + 1; lx->pos < n && sqlchar_ident(s[lx->pos]);
 	    lx->pos++)
 		;
 	if (my && ch == '_' && lx->pos < n &&
@@ -777,12 +778,12 @@ lex_pg_dollar(struct sqllex *lx, struct sqltok *t, size_t i)
 	const unsigned char *s = (const unsigned char *)lx->s;
 	size_t n = lx->len;
 
-	if (i + 1 < n && is_digit(s[i + 1])) {
+	if (i + 1 < n && sqlchar_digit(s[i + 1])) {
 		t->type = SQLTOK_PARAM;
-		for (lx->pos = i + 1; lx->pos < n && is_digit(s[lx->pos]);
+		for (lx->pos = i + 1; lx->pos < n && sqlchar_digit(s[lx->pos]);
 		    lx->pos++)
 			;
-		return lx->pos < n && is_ident_char(s[lx->pos]) ?
+		return lx->pos < n && sqlchar_ident(s[lx->pos]) ?
 		    LX_REFUSE : 0;
 	}
 	t->type = SQLTOK_STRING;
@@ -800,9 +801,9 @@ lex_at(struct sqllex *lx, struct sqltok *t, size_t i)
 		return 0;
 	if (j < n && s[j] == '@')
 		j++;
-	if (j >= n || !is_ident_char(s[j]))
+	if (j >= n || !sqlchar_ident(s[j]))
 		return 0;
-	while (j < n && is_ident_char(s[j]))
+	while (j < n && sqlchar_ident(s[j]))
 		j++;
 	t->type = SQLTOK_VAR;
 	lx->pos = j;
@@ -858,7 +859,7 @@ lex_token(struct sqllex *lx, struct sqltok *t, size_t i)
 			return lex_word(lx, t, i);
 		return lex_pg_dollar(lx, t, i);
 	case '.':
-		if (is_digit(nx) && !ends_name(lx->last))
+		if (sqlchar_digit(nx) && !ends_name(lx->last))
 			goto number;
 		return lex_simple(SQLTOK_DOT, lx, t);
 	case ':':
@@ -870,7 +871,7 @@ lex_token(struct sqllex *lx, struct sqltok *t, size_t i)
 		if (!is_ident_start(nx))
 			break;
 		t->type = SQLTOK_PARAM;
-		for (lx->pos++; lx->pos < n && is_ident_char(s[lx->pos]);
+		for (lx->pos++; lx->pos < n && sqlchar_ident(s[lx->pos]);
 		    lx->pos++)
 			;
 		return 0;
@@ -898,7 +899,7 @@ lex_token(struct sqllex *lx, struct sqltok *t, size_t i)
 			return 0;
 		break;
 	default:
-		if (is_digit(ch))
+		if (sqlchar_digit(ch))
 			goto number;
 		if (is_ident_start(ch))
 			return lex_word(lx, t, i);
@@ -930,8 +931,8 @@ junk_end(const struct sqllex *lx, size_t i, int r)
 
 	if (r == LX_OPEN)
 		return lx->len;
-	if (is_digit(s[i]) || (s[i] == '.' && i + 1 < lx->len)) {
-		for (e = i + 1; e < lx->len && (is_ident_char(s[e]) ||
+	if (sqlchar_digit(s[i]) || (s[i] == '.' && i + 1 < lx->len)) {
+		for (e = i + 1; e < lx->len && (sqlchar_ident(s[e]) ||
 		    s[e] == '.'); e++)
 			;
 		return e;
@@ -993,8 +994,8 @@ sqltok_is(const struct sqltok *t, const char *w)
 	if (t->type != SQLTOK_WORD || t->len != n)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (to_lower((unsigned char)t->p[i]) !=
-		    to_lower((unsigned char)w[i]))
+		if (sqlchar_lower((unsigned char)t->p[i]) !=
+		    sqlchar_lower((unsigned char)w[i]))
 			return 0;
 	return 1;
 }
@@ -1028,7 +1029,7 @@ sqltok_ident(const struct sqltok *t, int fold, char *out, size_t outlen)
 				break;	/* the closing quote */
 			i++;		/* a doubled one */
 		} else if (q == '\0' && fold)
-			ch = (char)to_lower((unsigned char)ch);
+			ch = (char)sqlchar_lower((unsigned char)ch);
 		if (o + 1 < outlen)
 			out[o] = ch;
 		o++;

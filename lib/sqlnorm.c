@@ -218,34 +218,6 @@ ob_truncate(struct outbuf *b, size_t len)
 	}
 }
 
-/* Character classes (of the second reading and sqlcommenter). */
-
-static int
-is_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	    c == '\v';
-}
-
-static int
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
-is_ident_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-	    c >= 0x80 || is_digit(c) || c == '$';
-}
-
-static unsigned char
-to_lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
 /*
  * Returns the length of the longest valid UTF-8 prefix of s, which is n
  * when all of it is valid. NUL counts as invalid (no event string may hold
@@ -347,13 +319,13 @@ sqlcommenter(struct ctx *c, const char *p, size_t n)
 	if (c->out == NULL || c->out->end_user != NULL || c->inner)
 		return;
 	for (;;) {
-		while (i < n && is_space((unsigned char)p[i]))
+		while (i < n && sqlchar_space((unsigned char)p[i]))
 			i++;
 		if (i == n)
 			break;
 		ks = i;
 		while (i < n && p[i] != '=' && p[i] != '\'' && p[i] != ',' &&
-		    !is_space((unsigned char)p[i]))
+		    !sqlchar_space((unsigned char)p[i]))
 			i++;
 		ke = i;
 		if (i == n || p[i] != '=' || ke == ks || ++i == n ||
@@ -368,7 +340,7 @@ sqlcommenter(struct ctx *c, const char *p, size_t n)
 		if (i >= n)
 			return;
 		ve = i++;
-		while (i < n && is_space((unsigned char)p[i]))
+		while (i < n && sqlchar_space((unsigned char)p[i]))
 			i++;
 		if (i < n && p[i] != ',')
 			return;
@@ -438,7 +410,7 @@ canon_part(const struct sqltok *t, char *out, size_t outlen)
 		for (i = 0; i < n; i++) {
 			if (o + 1 >= outlen)
 				return -1;
-			out[o++] = (char)to_lower((unsigned char)p[i]);
+			out[o++] = (char)sqlchar_lower((unsigned char)p[i]);
 		}
 	}
 	out[o] = '\0';
@@ -684,6 +656,28 @@ expect(struct ctx *c, int list, int funcok, int noparen)
 }
 
 /*
+ * The keywords a table reference may follow, by role: whether a comma
+ * brings another (list), whether a name with "(" is a function
+ * (funcok), whether "(" may open a subquery (not noparen), and whether
+ * only at the start of a statement (at_start).
+ */
+static const struct table_intro {
+	int	on, list, funcok, noparen, at_start;
+} table_intros[] = {
+	[SQLKW_FROM] =		{ 1, 1, 1, 0, 0 },
+	[SQLKW_JOIN] =		{ 1, 0, 1, 0, 0 },
+	[SQLKW_INTO] =		{ 1, 0, 0, 0, 0 },
+	[SQLKW_USING] =		{ 1, 1, 1, 1, 0 },
+	[SQLKW_TABLE] =		{ 1, 1, 0, 1, 0 },
+	[SQLKW_UPDATE] =	{ 1, 1, 0, 0, 1 },
+	[SQLKW_TRUNCATE] =	{ 1, 1, 0, 0, 1 },
+	[SQLKW_INSERT] =	{ 1, 0, 0, 0, 1 },
+	[SQLKW_COPY] =		{ 1, 0, 0, 0, 1 },
+	[SQLKW_HANDLER] =	{ 1, 0, 0, 0, 1 },
+	[SQLKW_WITH] =		{ 0, 0, 0, 0, 0 }	/* the last: sizes it */
+};
+
+/*
  * The table finder: a state machine over the tokens. A table reference
  * may follow FROM, JOIN, USING, INTO, TABLE(S), and, at the start of a
  * statement, UPDATE, INSERT/REPLACE, COPY, TRUNCATE and HANDLER. In list
@@ -696,6 +690,7 @@ static void
 tables(struct ctx *c, const struct sqltok *t)
 {
 	enum sqlkw_role role = t->kw != NULL ? t->kw->role : SQLKW_NONE;
+	const struct table_intro *ti;
 	int consumed = 0;
 
 	c->tbl_space = 0;
@@ -789,43 +784,14 @@ tables(struct ctx *c, const struct sqltok *t)
 		break;
 	}
 
-	if (!consumed) {
-		switch (role) {
-		case SQLKW_FROM:
-			/* Not EXTRACT(x FROM y), IS DISTINCT FROM, FETCH n
-			 * FROM cursor, SHOW ... FROM, REVOKE ... FROM. */
-			if ((c->depth > 0 && c->lev[c->depth].func) ||
-			    c->last_role == SQLKW_DISTINCT || c->cmd.nofrom)
-				break;
-			expect(c, 1, 1, 0);
-			break;
-		case SQLKW_JOIN:
-			expect(c, 0, 1, 0);
-			break;
-		case SQLKW_INTO:
-			expect(c, 0, 0, 0);
-			break;
-		case SQLKW_USING:
-			expect(c, 1, 1, 1);
-			break;
-		case SQLKW_TABLE:
-			expect(c, 1, 0, 1);
-			break;
-		case SQLKW_UPDATE:
-		case SQLKW_TRUNCATE:
-			if (c->stmt_start)
-				expect(c, 1, 0, 0);
-			break;
-		case SQLKW_INSERT:
-		case SQLKW_COPY:
-		case SQLKW_HANDLER:
-			if (c->stmt_start)
-				expect(c, 0, 0, 0);
-			break;
-		default:
-			break;
-		}
-	}
+	ti = &table_intros[role];
+	/* FROM, but not EXTRACT(x FROM y), IS DISTINCT FROM, FETCH n FROM
+	 * cursor, SHOW ... FROM, REVOKE ... FROM. */
+	if (role == SQLKW_FROM && ((c->depth > 0 && c->lev[c->depth].func) ||
+	    c->last_role == SQLKW_DISTINCT || c->cmd.nofrom))
+		ti = &table_intros[SQLKW_NONE];
+	if (!consumed && ti->on && (!ti->at_start || c->stmt_start))
+		expect(c, ti->list, ti->funcok, ti->noparen);
 	c->stmt_start = t->type == SQLTOK_LPAREN || role == SQLKW_AS ||
 	    role == SQLKW_PREFIX || (t->type == SQLTOK_RPAREN && c->depth == 1);
 }
@@ -897,7 +863,7 @@ emit(struct ctx *c, enum cls cl, const char *p, size_t n, int operand)
 	 * name starting with a digit after a dot ("t. 1x", not the number
 	 * ".1"), an operator ":" before "::". */
 	if (need_space(c, cl) || (c->prev == C_DOT && n > 0 &&
-	    is_digit((unsigned char)p[0])) || (n > 0 && p[0] == ':' &&
+	    sqlchar_digit((unsigned char)p[0])) || (n > 0 && p[0] == ':' &&
 	    c->ob.len > 0 && c->ob.p[c->ob.len - 1] == ':'))
 		ob_put(&c->ob, " ", 1);
 	ob_put(&c->ob, p, n);
@@ -1224,7 +1190,7 @@ alt_regions(const struct ctx *c, struct regions *rs)
 	while (i < n) {
 		ch = (unsigned char)s[i];
 		nx = i + 1 < n ? (unsigned char)s[i + 1] : '\0';
-		if (is_space(ch)) {
+		if (sqlchar_space(ch)) {
 			i++;
 		} else if ((ch == '-' && nx == '-' && (!my || i + 2 >= n ||
 		    (unsigned char)s[i + 2] <= ' ')) || (ch == '#' && my)) {
@@ -1270,10 +1236,10 @@ alt_regions(const struct ctx *c, struct regions *rs)
 			if ((j = alt_quoted(s, n, i, (char)ch, 0)) == 0)
 				return -1;
 			i = j;
-		} else if (ch == '$' && !my && !is_digit(nx)) {
+		} else if (ch == '$' && !my && !sqlchar_digit(nx)) {
 			/* A dollar quote reads the same either way. */
 			for (j = i + 1; j < n && s[j] != '$' &&
-			    is_ident_char((unsigned char)s[j]); j++)
+			    sqlchar_ident((unsigned char)s[j]); j++)
 				;
 			if (j >= n || s[j] != '$' ||
 			    (e = memmem(s + j + 1, n - j - 1, s + i,
@@ -1282,8 +1248,8 @@ alt_regions(const struct ctx *c, struct regions *rs)
 			j = (size_t)(e - s) + (j + 1 - i);
 			region_add(rs, i, j);
 			i = j;
-		} else if (is_ident_char(ch)) {
-			while (i < n && is_ident_char((unsigned char)s[i]))
+		} else if (sqlchar_ident(ch)) {
+			while (i < n && sqlchar_ident((unsigned char)s[i]))
 				i++;
 		} else if (ch == '\\') {
 			return -1;

@@ -9,10 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "leakwatch/log.h"
 #include "leakwatch/tls.h"
 
 #define TLS12_CIPHERS	"ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL"
@@ -212,6 +215,26 @@ fail:
 	snprintf(err, errlen, "cannot verify against name \"%s\"", name);
 	SSL_free(ssl);
 	return NULL;
+}
+
+struct bufferevent *
+tls_client_bev(struct event_base *base, SSL_CTX *ctx, const char *name,
+    char *err, size_t errlen)
+{
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if (ctx == NULL)
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	else {
+		if ((ssl = tls_client_ssl(ctx, name, err, errlen)) == NULL)
+			return NULL;
+		bev = bufferevent_openssl_socket_new(base, -1, ssl,
+		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	}
+	if (bev == NULL)
+		fatalx("cannot allocate a bufferevent");
+	return bev;
 }
 
 int

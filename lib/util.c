@@ -367,6 +367,16 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Copies up to n bytes into dst (size dstlen > 0), always terminated. */
+void
+str_copyn(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	if (n >= dstlen)
+		n = dstlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /*
  * CRC-32C (Castagnoli). The agent checks every spool record twice (when
  * the spool is opened and when the record is sent), so this is on the hot

@@ -51,6 +51,23 @@ xreallocarray(void *ptr, size_t nmemb, size_t size)
 	return p;
 }
 
+/*
+ * Grows the byte buffer *buf of *cap bytes to hold at least need, doubling
+ * from 4096 so that a stream of appends costs amortised linear time.
+ */
+void
+xgrow(char **buf, size_t *cap, size_t need)
+{
+	size_t n = *cap ? *cap : 4096;
+
+	if (need <= *cap)
+		return;
+	while (n < need)
+		n *= 2;
+	*buf = xreallocarray(*buf, 1, n);
+	*cap = n;
+}
+
 char *
 xstrdup(const char *s)
 {

@@ -32,6 +32,7 @@
 
 #include "analytics.h"
 #include "../config.h"
+#include "../schema.h"
 #include "../siem/siem.h"
 #include "leakwatch/event.h"
 #include "leakwatch/event-view.h"
@@ -127,16 +128,12 @@ static int64_t
 meta_get(struct analytics *an, const char *key)
 {
 	sqlite3_stmt *st;
-	int64_t v = 0;
 
 	if (an->db == NULL || sqlite3_prepare_v2(an->db, "SELECT value FROM "
 	    "an_meta WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return schema_int64(st, 0);
 }
 
 static void

@@ -202,6 +202,23 @@ name_keep(char **names, int *n, const char *name)
 	(*n)++;
 }
 
+/* How many of the group pg (none: NULL) have met the name key so far. */
+static intptr_t
+peers_met(struct peer *pg, const char *key)
+{
+	return pg != NULL ? (intptr_t)hmap_get(pg->tables, key) : 0;
+}
+
+/* The count under which a name is "few" of group pg: one in `part` of
+ * its members, and never under two. */
+static int
+peers_few(const struct peer *pg, int part)
+{
+	int lim = pg != NULL ? pg->members / part : 0;
+
+	return lim < 2 ? 2 : lim;
+}
+
 /*
  * Is this a name few of the employee's peers have met (so far)? A table
  * the whole team reads for the first time (a migration) is not a signal;
@@ -211,14 +228,11 @@ name_keep(char **names, int *n, const char *name)
 static int
 unusual_for_peers(struct peer *pg, const char *key)
 {
-	intptr_t c = pg != NULL ? (intptr_t)hmap_get(pg->tables, key) : 0;
-	int lim = pg != NULL ? pg->members / 4 : 0;
+	intptr_t c = peers_met(pg, key);
 
-	if (lim < 2)
-		lim = 2;
 	if (pg != NULL)
 		hmap_put(pg->tables, key, (void *)(c + 1));
-	return c < lim;
+	return c < peers_few(pg, 4);
 }
 
 /*
@@ -230,12 +244,7 @@ unusual_for_peers(struct peer *pg, const char *key)
 static int
 dest_rare(struct peer *pg, const char *key)
 {
-	intptr_t c = pg != NULL ? (intptr_t)hmap_get(pg->tables, key) : 0;
-	int lim = pg != NULL ? pg->members / 10 : 0;
-
-	if (lim < 2)
-		lim = 2;
-	return c - 1 < lim;
+	return peers_met(pg, key) - 1 < peers_few(pg, 10);
 }
 
 static void

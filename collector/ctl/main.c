@@ -284,16 +284,12 @@ static long long
 scoring_backlog(sqlite3 *db)
 {
 	sqlite3_stmt *st;
-	long long v = -1;
 	char err[256];
 
 	if ((st = schema_prepare(db, SQ_SCORING_BACKLOG, err,
 	    sizeof(err))) == NULL)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return schema_int64(st, -1);
 }
 
 /*

@@ -34,6 +34,7 @@
 #include <openssl/ssl.h>
 #include <sqlite3.h>
 
+#include "../schema.h"
 #include "siem.h"
 #include "leakwatch/conf.h"
 #include "leakwatch/log.h"
@@ -240,16 +241,24 @@ static int64_t
 cursor_load(struct fwd *f, const char *url)
 {
 	sqlite3_stmt *st;
-	int64_t seq = -1;
 
 	if (sqlite3_prepare_v2(f->db, "SELECT seq FROM fwd_cursors WHERE "
 	    "dest = ?", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		seq = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return seq;
+	return schema_int64(st, -1);
+}
+
+/* The newest row queued for any destination (0: none), -1 on error. */
+static int64_t
+outbox_newest(struct fwd *f)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(f->db, "SELECT COALESCE(MAX(seq), 0) FROM "
+	    "fwd_outbox", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	return schema_int64(st, 0);
 }
 
 static void
@@ -388,7 +397,6 @@ dest_connect(struct dest *d)
 {
 	struct evutil_addrinfo hints, *ai = NULL;
 	char err[512];
-	SSL *ssl;
 	int rc;
 
 	memset(&hints, 0, sizeof(hints));
@@ -411,31 +419,21 @@ dest_connect(struct dest *d)
 		d->state = DS_READY;
 		return;
 	}
-	if (d->kind == DEST_TLS) {
-		ssl = tls_client_ssl(d->ssl, d->server_name != NULL ?
-		    d->server_name : d->host, err, sizeof(err));
-		if (ssl == NULL) {
-			evutil_freeaddrinfo(ai);
-			dest_fail(d, err);
-			return;
-		}
-		d->bev = bufferevent_openssl_socket_new(d->fwd->base, -1, ssl,
-		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	} else
-		d->bev = bufferevent_socket_new(d->fwd->base, -1,
-		    BEV_OPT_CLOSE_ON_FREE);
-	if (d->bev == NULL)
-		fatalx("cannot allocate a bufferevent");
+	if ((d->bev = tls_client_bev(d->fwd->base, d->kind == DEST_TLS ?
+	    d->ssl : NULL, d->server_name != NULL ? d->server_name : d->host,
+	    err, sizeof(err))) == NULL) {
+		evutil_freeaddrinfo(ai);
+		dest_fail(d, err);
+		return;
+	}
 	bufferevent_setcb(d->bev, read_cb, write_cb, event_cb, d);
 	bufferevent_enable(d->bev, EV_READ | EV_WRITE);
 	d->state = DS_CONNECTING;
-	if (bufferevent_socket_connect(d->bev, ai->ai_addr,
-	    (int)ai->ai_addrlen) != 0) {
-		evutil_freeaddrinfo(ai);
-		dest_fail(d, "connect failed");
-		return;
-	}
+	rc = bufferevent_socket_connect(d->bev, ai->ai_addr,
+	    (int)ai->ai_addrlen);
 	evutil_freeaddrinfo(ai);
+	if (rc != 0)
+		dest_fail(d, "connect failed");
 }
 
 static void
@@ -610,15 +608,8 @@ dest_init(struct fwd *f, struct dest *d, const char *url, char *err,
 	/* A new destination starts at the end: it gets alerts raised from
 	 * now on, not the whole history. */
 	if ((cur = cursor_load(f, url)) < 0) {
-		sqlite3_stmt *st;
-
-		cur = 0;
-		if (sqlite3_prepare_v2(f->db, "SELECT COALESCE(MAX(seq), 0) "
-		    "FROM fwd_outbox", -1, &st, NULL) == SQLITE_OK) {
-			if (sqlite3_step(st) == SQLITE_ROW)
-				cur = sqlite3_column_int64(st, 0);
-			sqlite3_finalize(st);
-		}
+		if ((cur = outbox_newest(f)) < 0)
+			cur = 0;
 		d->cursor = cur;
 		cursor_save(d);
 	}
@@ -843,16 +834,11 @@ fwd_event(struct fwd *f, const json_t *ev, const char *employee)
 static int
 fwd_idle(struct fwd *f)
 {
-	sqlite3_stmt *st;
-	int64_t newest = 0;
+	int64_t newest;
 	size_t i;
 
-	if (sqlite3_prepare_v2(f->db, "SELECT COALESCE(MAX(seq), 0) FROM "
-	    "fwd_outbox", -1, &st, NULL) != SQLITE_OK)
+	if ((newest = outbox_newest(f)) < 0)
 		return 1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		newest = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
 	for (i = 0; i < f->ndests; i++)
 		if (f->dests[i].cursor < newest)
 			return 0;

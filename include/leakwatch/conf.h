@@ -9,6 +9,7 @@
 #define LEAKWATCH_CONF_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct option;
 
@@ -55,6 +56,30 @@ struct option	*conf_options(const struct option *fixed,
  */
 int		 conf_getopt(int argc, char **argv, const char *shortopts,
 		    const struct option *opts, int *longindex);
+/*
+ * A program's first pass over argv (conf_first_pass()): -c FILE, -h and
+ * --version, so that the file is read before the command line, which
+ * the program's own second pass then applies key by key.
+ */
+struct conf_prog {
+	const char		*name;		/* "leakwatch-agent" */
+	const char		*shortopts;
+	int			 opt_version;	/* --version's val */
+	const struct conf_key	*keys;		/* what the file may set */
+	void			(*usage)(FILE *, int);	/* exits */
+};
+/*
+ * Loads the file -c names into cfg and returns its path (NULL: none).
+ * Exits after usage for -h, after the version for --version (freeing
+ * opts) and with the error for a file that does not load. Leaves getopt
+ * ready for the second pass.
+ */
+const char	*conf_first_pass(const struct conf_prog *, int argc,
+		    char **argv, struct option *opts, void *cfg);
+/* Formats a configuration error into err and returns -1, so that a
+ * check reads `return conf_fail(err, errlen, "...")`. */
+int	conf_fail(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 /* Parses a file; err is "file:line:col: message". */
 int	conf_load(const char *path, const struct conf_key *keys, void *cfg,
 	    char *err, size_t errlen);

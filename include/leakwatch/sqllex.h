@@ -108,6 +108,12 @@ int	sqllex_next(struct sqllex *, struct sqltok *);
 /* The keyword spelled by p/n in any case, or NULL. */
 const struct sqlkw *sqllex_keyword(const char *, size_t);
 
+/* The lexer's character classes, for whoever reads SQL text around it. */
+int	sqlchar_space(unsigned char);
+int	sqlchar_digit(unsigned char);
+int	sqlchar_ident(unsigned char);	/* a name's letters, digits, _, $ */
+unsigned char sqlchar_lower(unsigned char);
+
 int	sqltok_is(const struct sqltok *, const char *word);
 int	sqltok_is_literal(const struct sqltok *);
 /*

@@ -2,7 +2,8 @@
  * OpenSSL set-up shared by both ends of the agent <-> collector link:
  * contexts with TLS 1.2 as the floor, peer verification on, and helpers to
  * name the verified peer. Connections themselves are libevent's
- * bufferevent_openssl; this file only builds the SSL objects.
+ * bufferevent_openssl; this file builds the SSL objects and, for the two
+ * clients (the agent's uplink, the SIEM forwarder), their bufferevents.
  */
 #ifndef LEAKWATCH_TLS_H
 #define LEAKWATCH_TLS_H
@@ -28,6 +29,15 @@ SSL_CTX	*tls_client_ctx(const char *ca, const char *cert, const char *key,
 /* A client SSL bound to the name (DNS name or IP literal) to verify. */
 SSL	*tls_client_ssl(SSL_CTX *, const char *server_name, char *err,
 	    size_t errlen);
+/*
+ * A client bufferevent, not yet connected: TLS over ctx verifying name,
+ * or plain TCP when ctx is NULL. NULL with err set when the SSL object
+ * cannot be made; running out of memory is fatal.
+ */
+struct event_base;
+struct bufferevent;
+struct bufferevent *tls_client_bev(struct event_base *, SSL_CTX *ctx,
+	    const char *name, char *err, size_t errlen);
 /* CN of the verified peer certificate: 1 found, 0 none, -1 error. */
 int	 tls_peer_cn(SSL *, char *buf, size_t len);
 /* The queued OpenSSL errors as one line (consumes them). */

@@ -51,6 +51,9 @@ int	 ct_streq(const char *a, const char *b);	/* constant time */
 void	 seterr(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/* The first n bytes of src as a C string in dst, cut to fit. */
+void	 str_copyn(char *dst, size_t dstlen, const char *src, size_t n);
+
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
 /* The same without the CPU's instruction (what crc32c() uses without it). */
 uint32_t crc32c_soft(uint32_t crc, const void *buf, size_t len);

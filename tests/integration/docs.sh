@@ -57,6 +57,24 @@ for f in value baseline cusum first_seen sum team; do
 	check "rules_table_has_$f" contains "$words" "^$f\$"
 done
 
+# Where each event is born (docs/events.md): one row for every type of
+# the schema; the builder is defined in its file, and that file is the
+# only one of the product that writes the type ("type", "db.query").
+born=$(sed -n '/^## Where each event is born/,/^## /s/^| `\([a-z.]*\)` | `\([a-z_]*\)()` | `\([a-z/.-]*\)` |.*/\1 \2 \3/p' docs/events.md)
+types=$(sed -n 's/^[[:space:]]*"db\.query", .*NULL$/&/p' lib/event-schema.c |
+    tr -d '",' | sed 's/NULL//')
+check "event_types_found" [ "$(echo $types | wc -w)" -ge 5 ]
+for t in $types; do
+	row=$(printf '%s\n' "$born" | awk -v t="$t" '$1 == t')
+	check "event_${t}_born_documented" [ -n "$row" ]
+	[ -n "$row" ] || continue
+	set -- $row
+	check "event_${t}_builder_$2_in_$3" grep -q "^$2(" "$3"
+	writers=$(grep -rl --include='*.c' "\"type\", \"$t\"" agent collector lib)
+	check "event_${t}_written_only_by_$3 (found: $(echo $writers))" \
+	    [ "$writers" = "$3" ]
+done
+
 miss=""
 for d in docs/*.md; do
 	grep -q "(\(\./\)\?$d)" README.md || miss="$miss $d"
