@@ -192,6 +192,25 @@ alert_row(sqlite3_stmt *st, struct tui_alert *a)
 }
 
 /*
+ * A list query (alert_list, case_list) with the filter bound: open only,
+ * the lowest severity, the search text and the row limit, in that order.
+ */
+static sqlite3_stmt *
+list_query(struct tui_model *m, enum schema_query q,
+    const struct tui_filter *f, size_t max)
+{
+	sqlite3_stmt *st;
+
+	if ((st = prep(m, q)) == NULL)
+		return NULL;
+	sqlite3_bind_int(st, 1, f->open_only);
+	sqlite3_bind_int(st, 2, f->min_sev);
+	sqlite3_bind_text(st, 3, f->text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+	return st;
+}
+
+/*
  * Open alerts first, then by severity, then newest: what needs a decision
  * is at the top (the order is the alert_list query's). The department
  * comes from the employees table, which a database may lack: the query
@@ -204,12 +223,8 @@ model_alerts(struct tui_model *m, const struct tui_filter *f,
 	sqlite3_stmt *st;
 	int n = 0;
 
-	if ((st = prep(m, SQ_ALERT_LIST)) == NULL)
+	if ((st = list_query(m, SQ_ALERT_LIST, f, max)) == NULL)
 		return 0;
-	sqlite3_bind_int(st, 1, f->open_only);
-	sqlite3_bind_int(st, 2, f->min_sev);
-	sqlite3_bind_text(st, 3, f->text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
 	while ((size_t)n < max && sqlite3_step(st) == SQLITE_ROW)
 		alert_row(st, &out[n++]);
 	sqlite3_finalize(st);
@@ -248,12 +263,8 @@ model_cases(struct tui_model *m, const struct tui_filter *f,
 	sqlite3_stmt *st;
 	int n = 0;
 
-	if ((st = prep(m, SQ_CASE_LIST)) == NULL)
+	if ((st = list_query(m, SQ_CASE_LIST, f, max)) == NULL)
 		return 0;
-	sqlite3_bind_int(st, 1, f->open_only);
-	sqlite3_bind_int(st, 2, f->min_sev);
-	sqlite3_bind_text(st, 3, f->text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
 	while ((size_t)n < max && sqlite3_step(st) == SQLITE_ROW)
 		case_row(st, &out[n++]);
 	sqlite3_finalize(st);
