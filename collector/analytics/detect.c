@@ -59,41 +59,6 @@
 #define REL_YOUNG_FLOOR	0.30	/* ... its floor until baseline-min-days */
 #define RAMP_DAYS	28	/* a joiner's share still grows: no reference */
 
-/*
- * Absolute minimums, by what a feature counts: below abs_min a day is
- * never called a spike; the excess over the reference that makes a day
- * elevated (streaks); the excess over typical that may feed the drift
- * statistic.
- */
-enum min_kind { MK_SPIKE, MK_STREAK, MK_DRIFT };
-
-static double
-feature_min(int f, enum min_kind k)
-{
-	static const double queries[] = { 500, 100, 50 };
-	static const double tables[] = { 20, 5, 5 };
-	static const double bytes[] = { 100e6, 50e6, 20e6 };
-	static const double rows[] = { 500, 250, 100 };
-
-	switch (f) {
-	case FT_QUERIES:
-		return queries[k];
-	case FT_TABLES:
-		return tables[k];
-	case FT_RESULT_BYTES:
-	case FT_OUT_CLOUD:
-	case FT_OUT_WEBMAIL:
-	case FT_OUT_FILE_TRANSFER:
-	case FT_OUT_UNKNOWN:
-	case FT_OUT_EXFIL:
-	case FT_OFFHOURS_OUT:
-	case FT_OUT_RARE:
-		return bytes[k];
-	default:
-		return rows[k];
-	}
-}
-
 static double
 abs_min(int f)
 {
@@ -605,6 +570,7 @@ day_drift(struct analytics *an, struct entity *e, int k, int64_t day)
 
 	for (f = 0; f < FT_MAX; f++)
 		day_feature(an, e, pg, f, k, day);
+	standing_seen(e, day);
 	e->s.last_day = day;
 }
 
@@ -685,6 +651,11 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 		day_drift(an, ents[i], k, day);
 	day_cum30(an, day, vals, cap);
 	free(vals);
+	/*
+	 * Out of memory, the standing keeps the day before's figures: the
+	 * day still closes, its other detectors ran.
+	 */
+	(void)standing_day(an, day);
 	return 0;
 }
 
