@@ -58,6 +58,7 @@
 #define REL_MIN_DAYS	4	/* share updates before it is a reference */
 #define REL_YOUNG_FLOOR	0.30	/* ... its floor until baseline-min-days */
 #define RAMP_DAYS	28	/* a joiner's share still grows: no reference */
+#define ROUTINE_X	2.0	/* the day score: beyond twice the peers' p95 */
 
 static double
 abs_min(int f)
@@ -713,9 +714,15 @@ detect_day_score(struct analytics *an, struct entity *e, json_t *why)
 		t = fig.typical > abs_min(f) / 10 ? fig.typical :
 		    abs_min(f) / 10;
 		ratio = fig.value / t;
-		/* a team-wide surge (migration, month end) is not one person */
+		/*
+		 * A team-wide surge (migration, month end) is not one
+		 * person, nor is what the peers of the role do on their
+		 * busiest days (twice their 95th percentile): an irregular
+		 * worker whose own usual is nothing scores only beyond it.
+		 */
 		if (fig.value >= abs_min(f) && ratio >= 3 &&
-		    detect_team(an, e, f, PER_DAY) < TEAM_SURGE) {
+		    detect_team(an, e, f, PER_DAY) < TEAM_SURGE &&
+		    fig.value > ROUTINE_X * e->routine[f]) {
 			ev = fig.zpeer != 0 && fig.zpeer < fig.z ? fig.zpeer :
 			    fig.z;
 			if (ev < 0)

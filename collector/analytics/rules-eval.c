@@ -372,7 +372,9 @@ call(struct ectx *x, const struct rnode *n)
 	case FN_PEER_DAYS:
 		return num(standing_days_above(x->e, n->feature, n->what));
 	case FN_PEER_ROUTINE:
-		return num(x->e->routine[n->feature]);
+		/* no routine yet: a rule that needs one waits for it */
+		return x->e->routine[n->feature] >= 0 ?
+		    num(x->e->routine[n->feature]) : none;
 	case FN_DAYS_SEEN:
 		return num(x->e->s.days_seen);
 	case FN_FIRST_SEEN:
