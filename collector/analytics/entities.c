@@ -28,7 +28,7 @@
 
 /*
  * The names of e's standing groups (standing.c) as the evidence says
- * them: the role in the department, the department, the organisation.
+ * them: "Support (agent)", "Support", "the organisation".
  */
 static void
 entity_labels(struct entity *e)
@@ -40,8 +40,8 @@ entity_labels(struct entity *e)
 		free(e->glabel[i]);
 	e->glabel[0] = xmalloc(len);
 	if (e->department[0] != '\0')
-		snprintf(e->glabel[0], len, "%s in %s", e->role,
-		    e->department);
+		snprintf(e->glabel[0], len, "%s (%s)", e->department,
+		    e->role);
 	else
 		snprintf(e->glabel[0], len, "%s", e->role);
 	e->glabel[1] = xstrdup(e->department[0] != '\0' ? e->department :

@@ -171,8 +171,8 @@ test_theft_from_day_zero(void)
 	l = alert_of(out, "standing", "c0");
 	CHECK(l != NULL);
 	if (l != NULL) {
-		CHECK_CONTAINS(l, "\"summary\":\"rank=1 n=10 group=clerk in "
-		    "Ops mratio=6 rz=3.6 pct=95 median=100 days=4 seen=4\"");
+		CHECK_CONTAINS(l, "\"summary\":\"rank=1 n=10 group=Ops "
+		    "(clerk) mratio=6 rz=3.6 pct=95 median=100 days=4 seen=4\"");
 		CHECK_CONTAINS(l, "\"ts\":\"2026-01-08T23:59:59.999999Z\"");
 	}
 	l = alert_of(out, "standing", "a0");
