@@ -20,6 +20,7 @@
  *	rules-parse.c	the rules language (asks features.c for names)
  *	alert.c		alerts and risk (hands alerts to siem/)
  *	detect.c	detectors: figures, drift, streaks, the day's close
+ *	standing.c	peer standing and the peers' routine, at the close
  *	features.c	what one event adds to an entity's buckets
  *	entities.c	entities, peer groups, first-seen names
  *	baseline.c	the slots' arithmetic and their storage
@@ -375,8 +376,8 @@ int		 detect_peer_unusual(struct analytics *, struct entity *,
 double		 detect_team(struct analytics *, struct entity *, int f,
 		    enum period);
 
-/* standing.c: peer standing and the peers' routine (after detect.c's
- * day steps, below the rules) */
+/* standing.c: peer standing and the peers' routine (detect.c runs it
+ * last at each day's close; the rules read the figures) */
 void		 standing_seen(struct entity *, int64_t day);
 int		 standing_day(struct analytics *, int64_t day);
 int		 standing_days_above(const struct entity *, int f, int n);

@@ -16,8 +16,12 @@
  * learnt a team surge, a day is also judged against a team-relative
  * reference - the person's usual share of what their group reads that
  * very day - which a department-wide surge moves with it and a theft
- * started in the surge does not. The combined daily score folds every
- * feature into one number with absolute minimums as well as ratios. Learning happens here too,
+ * started in the surge does not. Where a person stands among their
+ * peers, without their own history, is standing.c's, run last here.
+ * The combined daily score folds every feature into one number with
+ * absolute minimums as well as ratios, counting a feature only beyond
+ * twice what the peers of the person's role do on their busiest days.
+ * Learning happens here too,
  * after the rules ran: not from alerted buckets, not from holidays, and
  * not for a feature whose drift statistic or streak is raised (frozen),
  * so the baseline never learns the theft it is meant to catch.
@@ -617,8 +621,9 @@ day_cum30(struct analytics *an, int64_t day, double *vals, size_t cap)
  * own z per feature, the peer groups' median z and level, the first-seen
  * names' rarity, the team surges, the drift residuals, streaks and
  * CUSUMs, the 30-day totals and the peers' medians of them - the steps
- * above, in that order. Nothing is learnt yet: the rules run on these
- * figures first.
+ * above, in that order - and last every person's peer standing
+ * (standing.c), from the 30-day rings just written. Nothing is learnt
+ * yet: the rules run on these figures first.
  *
  * The one allocation, the scratch array for the groups' medians, comes
  * before any step, so when it fails nothing has changed: the failure is
