@@ -555,7 +555,10 @@ stand_window_arg(struct parser *p, struct rnode *n)
 		n->what = 1;
 	else if (p->t == T_DUR && p->dur_us == 30 * DAY_US)
 		n->what = 2;
-	else {
+	else if (p->t == T_DUR) {
+		perr(p, p->tline, p->tcol, "the window must be 1d, 7d or 30d");
+		return -1;
+	} else {
 		perr(p, p->tline, p->tcol, "expected a window of 1d, 7d or "
 		    "30d, found %s", tok_desc(p));
 		return -1;
@@ -570,10 +573,14 @@ days_arg(struct parser *p, struct rnode *n)
 {
 	if (expect(p, T_COMMA, "','") != 0)
 		return -1;
-	if (p->t != T_NUM || p->num < 1 || p->num > 32 || p->num !=
-	    floor(p->num)) {
-		perr(p, p->tline, p->tcol, "expected a number of days from 1 "
-		    "to 32, found %s", tok_desc(p));
+	if (p->t != T_NUM) {
+		perr(p, p->tline, p->tcol, "expected a number of days, found "
+		    "%s", tok_desc(p));
+		return -1;
+	}
+	if (p->num < 1 || p->num > 32 || p->num != floor(p->num)) {
+		perr(p, p->tline, p->tcol, "the number of days must be a whole "
+		    "number from 1 to 32");
 		return -1;
 	}
 	n->what = (int)p->num;

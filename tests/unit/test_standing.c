@@ -326,8 +326,49 @@ test_cold_start(void)
 	pipe_close(&p);
 }
 
+/* Loads a rule whose `when` is when; returns the error ("" if none). */
+static const char *
+parse_when(const char *when)
+{
+	static char err[512];
+	char text[1024];
+	struct sensitivity *sv = sensitivity_new();
+	struct ruleset *rs = rules_new();
+
+	err[0] = '\0';
+	snprintf(text, sizeof(text), "rule x {\n  on day\n  when %s\n"
+	    "  severity low\n  summary \"s\"\n}\n", when);
+	rules_load_buf(rs, "t.rules", text, strlen(text), sv, err,
+	    sizeof(err));
+	rules_free(rs);
+	sensitivity_free(sv);
+	return err;
+}
+
+/* The functions' arguments: windows of 1, 7 or 30 days, 1-32 days. */
+static void
+test_parse(void)
+{
+	CHECK_STR(parse_when("peer_rank(rows.sensitive) <= 1 and "
+	    "peer_rz(out.exfil, 7d) > 3 and peer_mratio(rows, 30d) > 4 and "
+	    "peer_days(rows.sensitive, 32) > 1 and days_seen() > 3 and "
+	    "peer_group(rows, 1d) == \"x\" and peer_routine(rows) > 0"), "");
+	CHECK_STR(parse_when("peer_rank(rows.sensitive, 2d) < 3"),
+	    "t.rules:3:34: the window must be 1d, 7d or 30d");
+	CHECK_STR(parse_when("peer_pct(rows.sensitive, day) < 3"),
+	    "t.rules:3:33: expected a window of 1d, 7d or 30d, found 'day'");
+	CHECK_STR(parse_when("peer_days(rows.sensitive, 33) > 1"),
+	    "t.rules:3:34: the number of days must be a whole number from 1 "
+	    "to 32");
+	CHECK_STR(parse_when("peer_days(rows.sensitive) > 1"),
+	    "t.rules:3:32: expected ',', found ')'");
+	CHECK_STR(parse_when("peer_routine(rows.sensitive, 7d) > 1"),
+	    "t.rules:3:35: expected ')', found ','");
+}
+
 static const struct test tests[] = {
 	{ "quantile", test_quantile },
+	{ "parse", test_parse },
 	{ "theft_from_day_zero", test_theft_from_day_zero },
 	{ "mixed_group", test_mixed_group },
 	{ "cold_start", test_cold_start },
