@@ -21,6 +21,7 @@
  *	alert.c		alerts and risk (hands alerts to siem/)
  *	cases.c		cases: alerts filed per person, group cases
  *	detect.c	detectors: figures, drift, streaks, the day's close
+ *	standing.c	peer standing and the peers' routine, at the close
  *	features.c	what one event adds to an entity's buckets
  *	entities.c	entities, peer groups, first-seen names
  *	baseline.c	the slots' arithmetic and their storage
@@ -181,6 +182,8 @@ struct fstate {
 	double		 el_k, el_n;	/* elevated days / days, decayed */
 	struct slot	 rel[DAY_SLOTS];	/* log1p(value) - team's that day */
 	int64_t		 surge_day;	/* day[] last learnt a team surge */
+	uint32_t	 above;		/* active days over the peers' p95, */
+	uint32_t	 pad;		/* bit 0 the last (standing.c) */
 };
 
 /* What survives a restart (an_entities.state): plain data, versioned. */
@@ -190,6 +193,8 @@ struct entity_state {
 	int64_t		 last_day;	/* last local day index closed */
 	double		 act[24];	/* decayed active-hour profile */
 	double		 act_days;
+	uint32_t	 days_mask;	/* active days: bit i = last_day - i */
+	uint32_t	 days_seen;	/* active days closed, up to 32 */
 	struct fstate	 f[FT_MAX];
 };
 
@@ -209,6 +214,23 @@ int		 baseline_load(struct analytics *, struct entity *);
 int		 baseline_save_peer(struct analytics *, struct peer *);
 int		 baseline_load_peer(struct analytics *, struct peer *);
 
+/*
+ * Where a person stands among their peers over a window of days
+ * (standing.c): the figures of the last day close.
+ */
+#define STAND_WINDOWS	3	/* 1, 7 and 30 days */
+enum stand_level { SL_NONE = -1, SL_ROLE, SL_DEPT, SL_ORG };
+struct standing {
+	double		 value;		/* per active day in the window */
+	double		 lift;		/* the role's, when judged wider */
+	double		 median;	/* the group's (lifted) median */
+	float		 rank;		/* 1 = the highest */
+	float		 n;		/* members with data */
+	float		 pct;		/* percentile, 0-100 */
+	float		 rz;		/* robust z, log scale */
+	int		 level;		/* enum stand_level */
+};
+
 /* entities.c: the scored entities and their peer groups, first-seen names */
 struct entity {
 	char		*id;		/* employee or unknown:<key> */
@@ -220,6 +242,7 @@ struct entity {
 	int		 known;
 	int64_t		 start_us;	/* 0: not given */
 	int64_t		 leave_us;
+	char		*glabel[3];	/* standing groups, for people */
 	struct entity_state s;
 	/* the open buckets */
 	double		 hv[FT_MAX];
@@ -251,6 +274,8 @@ struct entity {
 	double		 rz[FT_MAX];	/* today's team-relative z (detect.c) */
 	double		 rexp[FT_MAX];	/* ... the value it expects, -1: none */
 	double		 cum30[FT_MAX];
+	struct standing	 st[FT_MAX][STAND_WINDOWS];	/* standing.c */
+	double		 routine[FT_MAX];	/* peers' p95 day, -1: unknown */
 	void		**rstate;	/* per rule, rules-eval.c */
 	int		 dirty;
 };
@@ -307,6 +332,10 @@ struct evctx {
 
 const char	*feature_name(const struct analytics *, int f, char *buf,
 		    size_t len);
+/* below it, a day is never a spike; the excess that makes it elevated;
+ * the excess that may feed the drift statistic */
+enum min_kind { MK_SPIKE, MK_STREAK, MK_DRIFT };
+double		 feature_min(int f, enum min_kind);
 int		 feature_lookup(const struct sensitivity *, const char *name);
 int		 features_event(struct analytics *, struct evctx *);
 void		 features_day_reset(struct entity *);
@@ -348,6 +377,13 @@ int		 detect_peer_unusual(struct analytics *, struct entity *,
 double		 detect_team(struct analytics *, struct entity *, int f,
 		    enum period);
 
+/* standing.c: peer standing and the peers' routine (detect.c runs it
+ * last at each day's close; the rules read the figures) */
+void		 standing_seen(struct entity *, int64_t day);
+int		 standing_day(struct analytics *, int64_t day);
+int		 standing_days_above(const struct entity *, int f, int n);
+double		 standing_quantile(double *v, size_t n, double q);
+
 /* rules-parse.c / rules-eval.c: the rules language (docs/rules.md) */
 enum rnode_kind {
 	RN_NUM, RN_STR, RN_FIELD, RN_FEATURE, RN_CALL, RN_BIN, RN_NOT,
@@ -364,7 +400,10 @@ enum rfn {
 	FN_PEER_RATIO, FN_CUSUM, FN_CUM30, FN_PEER_CUM30, FN_CUM30_RATIO,
 	FN_CONVERGED, FN_FIRST_SEEN, FN_DAY_SCORE, FN_RISK, FN_COUNT,
 	FN_SUM, FN_DISTINCT, FN_MAX, FN_MIN, FN_TEAM, FN_STREAK,
-	FN_STREAK_DAYS, FN_TEAM_USUAL, FN_TEAM_RATIO, FN_TEAM_Z, FN_NFN
+	FN_STREAK_DAYS, FN_TEAM_USUAL, FN_TEAM_RATIO, FN_TEAM_Z,
+	FN_PEER_RANK, FN_PEER_N, FN_PEER_PCT, FN_PEER_MRATIO, FN_PEER_RZ,
+	FN_PEER_MEDIAN, FN_PEER_GROUP, FN_PEER_DAYS, FN_PEER_ROUTINE,
+	FN_DAYS_SEEN, FN_NFN
 };
 
 enum rule_on { ON_EVENT, ON_HOUR, ON_DAY };
@@ -379,7 +418,8 @@ struct rnode {
 	int		 period;	/* PER_HOUR or PER_DAY */
 	int64_t		 window_us;	/* count/sum/distinct */
 	int		 agg;		/* aggregate index in the rule */
-	int		 what;		/* first_seen: 0 table, 1 dest., 2 host */
+	int		 what;		/* first_seen: 0 table, 1 dest., 2 host;
+					   peer_*: the window; peer_days: N */
 	struct rnode	*a, *b, *where;
 	struct rnode	**list;
 	int		 nlist;

@@ -28,7 +28,7 @@
 #include "analytics.h"
 #include "leakwatch/log.h"
 
-#define STATE_MAGIC	0x4c574233u	/* "LWB3": with the team-relative slot */
+#define STATE_MAGIC	0x4c574234u	/* "LWB4": with the active-day masks */
 #define PEER_MAGIC	0x4c575032u	/* "LWP2": with elevated-day counts */
 #define CLIP_SD		3.0
 

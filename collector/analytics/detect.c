@@ -16,8 +16,12 @@
  * learnt a team surge, a day is also judged against a team-relative
  * reference - the person's usual share of what their group reads that
  * very day - which a department-wide surge moves with it and a theft
- * started in the surge does not. The combined daily score folds every
- * feature into one number with absolute minimums as well as ratios. Learning happens here too,
+ * started in the surge does not. Where a person stands among their
+ * peers, without their own history, is standing.c's, run last here.
+ * The combined daily score folds every feature into one number with
+ * absolute minimums as well as ratios, counting a feature only beyond
+ * twice what the peers of the person's role do on their busiest days.
+ * Learning happens here too,
  * after the rules ran: not from alerted buckets, not from holidays, and
  * not for a feature whose drift statistic or streak is raised (frozen),
  * so the baseline never learns the theft it is meant to catch.
@@ -58,41 +62,7 @@
 #define REL_MIN_DAYS	4	/* share updates before it is a reference */
 #define REL_YOUNG_FLOOR	0.30	/* ... its floor until baseline-min-days */
 #define RAMP_DAYS	28	/* a joiner's share still grows: no reference */
-
-/*
- * Absolute minimums, by what a feature counts: below abs_min a day is
- * never called a spike; the excess over the reference that makes a day
- * elevated (streaks); the excess over typical that may feed the drift
- * statistic.
- */
-enum min_kind { MK_SPIKE, MK_STREAK, MK_DRIFT };
-
-static double
-feature_min(int f, enum min_kind k)
-{
-	static const double queries[] = { 500, 100, 50 };
-	static const double tables[] = { 20, 5, 5 };
-	static const double bytes[] = { 100e6, 50e6, 20e6 };
-	static const double rows[] = { 500, 250, 100 };
-
-	switch (f) {
-	case FT_QUERIES:
-		return queries[k];
-	case FT_TABLES:
-		return tables[k];
-	case FT_RESULT_BYTES:
-	case FT_OUT_CLOUD:
-	case FT_OUT_WEBMAIL:
-	case FT_OUT_FILE_TRANSFER:
-	case FT_OUT_UNKNOWN:
-	case FT_OUT_EXFIL:
-	case FT_OFFHOURS_OUT:
-	case FT_OUT_RARE:
-		return bytes[k];
-	default:
-		return rows[k];
-	}
-}
+#define ROUTINE_X	2.0	/* the day score: beyond twice the peers' p95 */
 
 static double
 abs_min(int f)
@@ -605,6 +575,7 @@ day_drift(struct analytics *an, struct entity *e, int k, int64_t day)
 
 	for (f = 0; f < FT_MAX; f++)
 		day_feature(an, e, pg, f, k, day);
+	standing_seen(e, day);
 	e->s.last_day = day;
 }
 
@@ -650,8 +621,9 @@ day_cum30(struct analytics *an, int64_t day, double *vals, size_t cap)
  * own z per feature, the peer groups' median z and level, the first-seen
  * names' rarity, the team surges, the drift residuals, streaks and
  * CUSUMs, the 30-day totals and the peers' medians of them - the steps
- * above, in that order. Nothing is learnt yet: the rules run on these
- * figures first.
+ * above, in that order - and last every person's peer standing
+ * (standing.c), from the 30-day rings just written. Nothing is learnt
+ * yet: the rules run on these figures first.
  *
  * The one allocation, the scratch array for the groups' medians, comes
  * before any step, so when it fails nothing has changed: the failure is
@@ -685,6 +657,11 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 		day_drift(an, ents[i], k, day);
 	day_cum30(an, day, vals, cap);
 	free(vals);
+	/*
+	 * Out of memory, the standing keeps the day before's figures: the
+	 * day still closes, its other detectors ran.
+	 */
+	(void)standing_day(an, day);
 	return 0;
 }
 
@@ -742,9 +719,15 @@ detect_day_score(struct analytics *an, struct entity *e, json_t *why)
 		t = fig.typical > abs_min(f) / 10 ? fig.typical :
 		    abs_min(f) / 10;
 		ratio = fig.value / t;
-		/* a team-wide surge (migration, month end) is not one person */
+		/*
+		 * A team-wide surge (migration, month end) is not one
+		 * person, nor is what the peers of the role do on their
+		 * busiest days (twice their 95th percentile): an irregular
+		 * worker whose own usual is nothing scores only beyond it.
+		 */
 		if (fig.value >= abs_min(f) && ratio >= 3 &&
-		    detect_team(an, e, f, PER_DAY) < TEAM_SURGE) {
+		    detect_team(an, e, f, PER_DAY) < TEAM_SURGE &&
+		    fig.value > ROUTINE_X * e->routine[f]) {
 			ev = fig.zpeer != 0 && fig.zpeer < fig.z ? fig.zpeer :
 			    fig.z;
 			if (ev < 0)

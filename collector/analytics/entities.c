@@ -14,6 +14,7 @@
  * (hmap.c). Freeing what the features and the rules hang on an entity is
  * the pipeline's (analytics.c) business, before entity_free().
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,29 @@
 #include "leakwatch/xmalloc.h"
 
 #define UNKNOWN_MAX	10000	/* beyond: unknowns pool in one entity */
+
+/*
+ * The names of e's standing groups (standing.c) as the evidence says
+ * them: "Support (agent)", "Support", "the organisation".
+ */
+static void
+entity_labels(struct entity *e)
+{
+	size_t len = strlen(e->role) + strlen(e->department) + 8;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		free(e->glabel[i]);
+	e->glabel[0] = xmalloc(len);
+	if (e->department[0] != '\0')
+		snprintf(e->glabel[0], len, "%s (%s)", e->department,
+		    e->role);
+	else
+		snprintf(e->glabel[0], len, "%s", e->role);
+	e->glabel[1] = xstrdup(e->department[0] != '\0' ? e->department :
+	    e->role);
+	e->glabel[2] = xstrdup("the organisation");
+}
 
 /*
  * A known entity's directory attributes: at its creation, and again at
@@ -52,6 +76,7 @@ entity_set_person(struct analytics *an, struct entity *e,
 	e->service = p->service;
 	e->start_us = p->start_us;
 	e->leave_us = p->leave_us;
+	entity_labels(e);
 }
 
 /* A peer group, made (with its saved baselines) at first mention. */
@@ -117,8 +142,12 @@ entity_get(struct analytics *an, const char *id, const struct person *p)
 		e->role = xstrdup("");
 	}
 	e->seen = hmap_new();
-	for (f = 0; f < FT_MAX; f++)
+	for (f = 0; f < FT_MAX; f++) {
 		e->rexp[f] = -1;	/* no team-relative figure yet */
+		e->routine[f] = -1;	/* nor a standing */
+		e->st[f][0].level = e->st[f][1].level = e->st[f][2].level =
+		    SL_NONE;
+	}
 	baseline_init(&e->s);
 	baseline_load(an, e);
 	pg = peer_get(an, e->group);
@@ -135,6 +164,9 @@ void
 entity_free(struct entity *e)
 {
 	hmap_free(e->seen, NULL);
+	free(e->glabel[0]);
+	free(e->glabel[1]);
+	free(e->glabel[2]);
 	free(e->id);
 	free(e->name);
 	free(e->group);

@@ -57,6 +57,40 @@ feature_name(const struct analytics *an, int f, char *buf, size_t len)
 	return NULL;
 }
 
+/*
+ * Absolute minimums, by what a feature counts: below MK_SPIKE a day is
+ * never called a spike; MK_STREAK is the excess over the reference that
+ * makes a day elevated (streaks, and a day above the peers' 95th
+ * percentile, standing.c); MK_DRIFT the excess over typical that may
+ * feed the drift statistic.
+ */
+double
+feature_min(int f, enum min_kind k)
+{
+	static const double queries[] = { 500, 100, 50 };
+	static const double tables[] = { 20, 5, 5 };
+	static const double bytes[] = { 100e6, 50e6, 20e6 };
+	static const double rows[] = { 500, 250, 100 };
+
+	switch (f) {
+	case FT_QUERIES:
+		return queries[k];
+	case FT_TABLES:
+		return tables[k];
+	case FT_RESULT_BYTES:
+	case FT_OUT_CLOUD:
+	case FT_OUT_WEBMAIL:
+	case FT_OUT_FILE_TRANSFER:
+	case FT_OUT_UNKNOWN:
+	case FT_OUT_EXFIL:
+	case FT_OFFHOURS_OUT:
+	case FT_OUT_RARE:
+		return bytes[k];
+	default:
+		return rows[k];
+	}
+}
+
 /* A feature by name, -1 if there is none (an unknown class included). */
 int
 feature_lookup(const struct sensitivity *s, const char *name)

@@ -270,6 +270,38 @@ field(struct ectx *x, const char *name)
 
 static struct rval eval(struct ectx *, const struct rnode *);
 
+/*
+ * The peer standing figures of the last day close (standing.c): 0, and
+ * the empty group, where the person has none (no group with enough
+ * members with data, not seen in the window, not a person).
+ */
+static struct rval
+standing(struct ectx *x, const struct rnode *n)
+{
+	const struct standing *st = &x->e->st[n->feature][n->what];
+
+	if (n->fn == FN_PEER_GROUP)
+		return str(st->level == SL_NONE || x->e->glabel[st->level] ==
+		    NULL ? "" : x->e->glabel[st->level]);
+	if (st->level == SL_NONE)
+		return num(0);
+	switch (n->fn) {
+	case FN_PEER_RANK:
+		return num(st->rank);
+	case FN_PEER_N:
+		return num(st->n);
+	case FN_PEER_PCT:
+		return num(st->pct);
+	case FN_PEER_MRATIO:
+		return num(st->value / st->lift / (st->median > 1 ?
+		    st->median : 1));
+	case FN_PEER_RZ:
+		return num(st->rz);
+	default:
+		return num(st->median * st->lift);
+	}
+}
+
 static struct rval
 call(struct ectx *x, const struct rnode *n)
 {
@@ -333,6 +365,18 @@ call(struct ectx *x, const struct rnode *n)
 		if (n->fn == FN_PEER_CUM30)
 			return num(t);
 		return num(x->e->cum30[n->feature] / (t > 1 ? t : 1));
+	case FN_PEER_RANK: case FN_PEER_N: case FN_PEER_PCT:
+	case FN_PEER_MRATIO: case FN_PEER_RZ: case FN_PEER_MEDIAN:
+	case FN_PEER_GROUP:
+		return standing(x, n);
+	case FN_PEER_DAYS:
+		return num(standing_days_above(x->e, n->feature, n->what));
+	case FN_PEER_ROUTINE:
+		/* no routine yet: a rule that needs one waits for it */
+		return x->e->routine[n->feature] >= 0 ?
+		    num(x->e->routine[n->feature]) : none;
+	case FN_DAYS_SEEN:
+		return num(x->e->s.days_seen);
 	case FN_FIRST_SEEN:
 		if (x->c != NULL)
 			return num(n->what == 2 ? x->c->first_host :

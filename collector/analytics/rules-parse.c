@@ -83,6 +83,11 @@ static const struct {
 	{ "streak_days", FN_STREAK_DAYS },
 	{ "team_usual", FN_TEAM_USUAL }, { "team_ratio", FN_TEAM_RATIO },
 	{ "team_z", FN_TEAM_Z },
+	{ "peer_rank", FN_PEER_RANK }, { "peer_n", FN_PEER_N },
+	{ "peer_pct", FN_PEER_PCT }, { "peer_mratio", FN_PEER_MRATIO },
+	{ "peer_rz", FN_PEER_RZ }, { "peer_median", FN_PEER_MEDIAN },
+	{ "peer_group", FN_PEER_GROUP }, { "peer_days", FN_PEER_DAYS },
+	{ "peer_routine", FN_PEER_ROUTINE }, { "days_seen", FN_DAYS_SEEN },
 	{ NULL, 0 }
 };
 
@@ -533,6 +538,56 @@ parse_window(struct parser *p, struct rnode *n)
 	return 0;
 }
 
+/*
+ * The window of a peer standing function, after its feature: ", 1d",
+ * ", 7d" or ", 30d" (1d when left out), as an index into n->what.
+ */
+static int
+stand_window_arg(struct parser *p, struct rnode *n)
+{
+	n->what = 0;
+	if (p->t != T_COMMA)
+		return 0;
+	next(p);
+	if (p->t == T_DUR && p->dur_us == DAY_US)
+		n->what = 0;
+	else if (p->t == T_DUR && p->dur_us == 7 * DAY_US)
+		n->what = 1;
+	else if (p->t == T_DUR && p->dur_us == 30 * DAY_US)
+		n->what = 2;
+	else if (p->t == T_DUR) {
+		perr(p, p->tline, p->tcol, "the window must be 1d, 7d or 30d");
+		return -1;
+	} else {
+		perr(p, p->tline, p->tcol, "expected a window of 1d, 7d or "
+		    "30d, found %s", tok_desc(p));
+		return -1;
+	}
+	next(p);
+	return 0;
+}
+
+/* peer_days(F, N): N active days, 1 to 32. */
+static int
+days_arg(struct parser *p, struct rnode *n)
+{
+	if (expect(p, T_COMMA, "','") != 0)
+		return -1;
+	if (p->t != T_NUM) {
+		perr(p, p->tline, p->tcol, "expected a number of days, found "
+		    "%s", tok_desc(p));
+		return -1;
+	}
+	if (p->num < 1 || p->num > 32 || p->num != floor(p->num)) {
+		perr(p, p->tline, p->tcol, "the number of days must be a whole "
+		    "number from 1 to 32");
+		return -1;
+	}
+	n->what = (int)p->num;
+	next(p);
+	return 0;
+}
+
 /* The arguments of a call, after its '('; leaves p after the ')'. */
 static int
 parse_call_args(struct parser *p, struct rnode *n)
@@ -558,7 +613,18 @@ parse_call_args(struct parser *p, struct rnode *n)
 	case FN_CUSUM: case FN_CUM30: case FN_PEER_CUM30: case FN_CUM30_RATIO:
 	case FN_CONVERGED: case FN_STREAK: case FN_STREAK_DAYS:
 	case FN_TEAM_USUAL: case FN_TEAM_RATIO: case FN_TEAM_Z:
+	case FN_PEER_ROUTINE:
 		if (feature_arg(p, n) != 0)
+			return -1;
+		break;
+	case FN_PEER_RANK: case FN_PEER_N: case FN_PEER_PCT:
+	case FN_PEER_MRATIO: case FN_PEER_RZ: case FN_PEER_MEDIAN:
+	case FN_PEER_GROUP:
+		if (feature_arg(p, n) != 0 || stand_window_arg(p, n) != 0)
+			return -1;
+		break;
+	case FN_PEER_DAYS:
+		if (feature_arg(p, n) != 0 || days_arg(p, n) != 0)
 			return -1;
 		break;
 	case FN_FIRST_SEEN:
@@ -575,7 +641,7 @@ parse_call_args(struct parser *p, struct rnode *n)
 		}
 		next(p);
 		break;
-	case FN_DAY_SCORE: case FN_RISK:
+	case FN_DAY_SCORE: case FN_RISK: case FN_DAYS_SEEN:
 		break;
 	case FN_MAX: case FN_MIN:
 		if ((n->a = parse_expr(p)) == NULL || expect(p, T_COMMA,

@@ -15,6 +15,11 @@
 # ranked by summed alert score, both caught, with at most GATE_MAX_FALSE
 # false alerts over the 45 days (under 1 per 1,000 employee-days), and
 # the naive fixed-threshold detector (lwscore's own) must do worse on (a).
+# And a theft already running when the data begins: the same 100 x 45
+# with a slow theft (a) from day 0 of 1,000-1,400 extra rows a day (about
+# five times what the agents read), which the thief's own baseline learns
+# as normal: peer standing alone must put them first by day
+# GATE0_BY_DAY, with the same false-alert bound.
 . "$(dirname "$0")/lib.sh"
 
 SIM="$LW_BUILD/tests/lwsim"
@@ -23,6 +28,7 @@ GOLDEN_TINY=2258
 GATE_BY_DAY=20
 GATE_TOP=2
 GATE_MAX_FALSE=4
+GATE0_BY_DAY=5
 set -f		# the --sensitive patterns hold '*'
 
 # --- the simulator -----------------------------------------------------
@@ -115,5 +121,30 @@ for seed in 1 2; do
 		fail "gate_seed${seed}_a_b_top${GATE_TOP}_by_day${GATE_BY_DAY}_max${GATE_MAX_FALSE}_false_beats_naive" \
 		    "lwscore exited $rc: $(grep '^gate FAIL' "$g.score" | tr '\n' ' ')$(tail -n 1 "$g.score")"
 	fi
+done
+for seed in 1 2; do
+	g="$T/z$seed"
+	"$SIM" --seed $seed --employees 100 --days 45 --scenarios a \
+	    --set a.start=0 --set a.rows_min=1000 --set a.rows_max=1400 \
+	    --out "$g" >"$g.args" 2>"$g.log" ||
+	    { fail "gate_day0_seed$seed" "lwsim failed"; continue; }
+	# shellcheck disable=SC2046
+	"$COLLECTOR" --replay "$g/events.jsonl" --db "$g.db" \
+	    --directory "$g/directory.csv" $(cat "$g.args") \
+	    --rules "$LW_TOP/rules" >"$g.alerts" 2>"$g.clog" ||
+	    { fail "gate_day0_seed${seed}_replay" "replay failed"; continue; }
+	"$SCORE" --sim "$g" --alerts "$g.alerts" --by-day $GATE0_BY_DAY \
+	    --require-top 1 --max-false $GATE_MAX_FALSE --require-caught \
+	    --require-beats-naive a >"$g.score" 2>&1
+	rc=$?
+	sed 's/^/    /' "$g.score"
+	name="gate_day0_seed${seed}_a_from_day0_top1_by_day${GATE0_BY_DAY}_max${GATE_MAX_FALSE}_false"
+	if [ $rc -eq 0 ]; then
+		pass "$name"
+	else
+		fail "$name" "lwscore exited $rc: $(grep '^gate FAIL' "$g.score" | tr '\n' ' ')"
+	fi
+	check "gate_day0_seed${seed}_caught_in_3_days" grep -q '^scenario=a .* start_day=0 .* lw_caught=1 lw_days=[0-3] ' "$g.score"
+	check "gate_day0_seed${seed}_peer_outlier_explains" grep -q '"rule":"peer_outlier".*"summary":"rank 1 of [0-9]* in Support (agent) for sensitive rows read; [0-9.]*x the peer median over 30 days' "$g.alerts"
 done
 finish

@@ -126,6 +126,16 @@ def main():
                 ip=IP["s3"])],
          [query("etl", 19, 11, 0, 3000, "crm.customers", user="etl",
                 ip="10.0.9.5")], "etl")
+    # a theft present from the first day of the data: s1 reads 1,500
+    # customer rows a day more than the other agents from day one, so
+    # their own baseline learns it; their peers' do not. When all four
+    # agents read that much, the role reads more than the rest of the
+    # office (its lift), and none of them stands out.
+    days = list(range(5, 10)) + list(range(12, 17)) + list(range(19, 24))
+    steal = lambda who: [query(e, d, 13, 50, 1500, "crm.customers")
+                         for d in days for e in who]
+    case("peer_outlier", steal(["s1"]), steal(["s1", "s2", "s3", "s5"]),
+         "s1")
     case("daily_score", big("s1", 21, 100000) + up("s1", 22, 3000000000),
          sum((big(e, 10, 20000) for e in SUP), []), "s1")
 

@@ -1,0 +1,674 @@
+/*
+ * Peer standing: where a person stands among their peers over the last
+ * 1, 7 and 30 days - rank, percentile, ratio to the peers' median, a
+ * robust z against the peers' distribution - and on how many of their
+ * last active days they were above the peers' 95th percentile. None of it
+ * needs the person's own history, so a theft already running when the
+ * data begins, or a newcomer's, stands out from the first days they are
+ * seen, while their own baseline would learn it as normal. Also the
+ * peers' routine: the 95th percentile of the group's member-days of the
+ * same kind of day (weekday, weekend) in the last 30 days, what "the
+ * peers do this routinely" means when a person's own usual is nothing.
+ *
+ * The group is the person's role in their department, when it has at
+ * least STAND_MIN members with data in the window; else the department,
+ * else the organisation. Judged in a wider group, a person's values are
+ * first divided by their role's lift - how far the role's median is
+ * above the wider group's - so a role that reads more than its
+ * department (analysts among clerks) is not a group of outliers: a
+ * person is measured against people of their own role first. Service
+ * accounts and unknown addresses have no standing.
+ *
+ * Runs at each day's close after detect.c's steps (the 30-day rings and
+ * active-day masks are up to date), before the day rules read the
+ * figures. docs/analytics.md, "Peer standing", has the maths in prose.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analytics.h"
+#include "leakwatch/log.h"
+
+#define STAND_MIN	8	/* members with data: a group of its own */
+#define STAND_ORG_MIN	4	/* ... the organisation, as the last resort */
+#define LIFT_MIN	3	/* role members with data to know its lift */
+#define MAD_SD		1.4826	/* MAD to standard deviation (normal) */
+#define RZ_FLOOR	0.50	/* log units: a spread of at least +-65% */
+#define ROUTINE_Q	0.95	/* the peers' routine: their 95th percentile */
+#define ROUTINE_MIN	30	/* member-days for a group's routine */
+
+static const int windows[STAND_WINDOWS] = { 1, 7, 30 };
+
+/* The day's scratch: values, flags and the groups of the candidates. */
+struct stand_scratch {
+	struct entity	**c;		/* candidates, by department, role */
+	size_t		  nc;
+	size_t		 *role_end;	/* per candidate: end of its role */
+	size_t		 *dept_end;	/* ... and of its department */
+	size_t		 *role_beg;
+	size_t		 *dept_beg;
+	double		 *x;		/* value per candidate, NAN: no data */
+	double		 *adj;		/* divided by the lift of the level */
+	double		 *rmed, *dmed;	/* medians of the role, department */
+	size_t		 *rn, *dn;	/* ... and their members with data */
+	double		  omed;		/* everyone's */
+	size_t		  on;
+	double		 *buf;		/* a group's values, pooled days */
+	double		 *tmp;
+	size_t		  cap;		/* of buf and tmp */
+	int		 *level;
+};
+
+/* A group's distribution: sorted values, median, spread, p95. */
+struct gstat {
+	const double	*v;
+	size_t		 n;
+	double		 med;
+	double		 sd;		/* of log1p, from the MAD, unfloored */
+	double		 p95;
+};
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+cmp_cand(const void *a, const void *b)
+{
+	const struct entity *x = *(struct entity *const *)a;
+	const struct entity *y = *(struct entity *const *)b;
+	int c;
+
+	if ((c = strcmp(x->department, y->department)) != 0)
+		return c;
+	if ((c = strcmp(x->role, y->role)) != 0)
+		return c;
+	return strcmp(x->id, y->id);
+}
+
+/* The q-quantile of the sorted v[0..n-1], interpolated; 0 when empty. */
+static double
+quantile_sorted(const double *v, size_t n, double q)
+{
+	double pos, fr;
+	size_t lo;
+
+	if (n == 0)
+		return 0;
+	pos = q * (double)(n - 1);
+	lo = (size_t)pos;
+	fr = pos - (double)lo;
+	return lo + 1 < n ? v[lo] + fr * (v[lo + 1] - v[lo]) : v[lo];
+}
+
+/*
+ * The q-quantile of v[0..n-1] (reordered), interpolated like
+ * quantile_sorted() but in linear time: a quickselect for the lower
+ * neighbour, the minimum of what lies above it for the upper one.
+ */
+double
+standing_quantile(double *v, size_t n, double q)
+{
+	size_t lo = 0, hi, k, i, j;
+	double pos, fr, piv, t, up;
+
+	if (n == 0)
+		return 0;
+	pos = q * (double)(n - 1);
+	k = (size_t)pos;
+	fr = pos - (double)k;
+	hi = n - 1;
+	while (lo < hi) {
+		piv = v[lo + (hi - lo) / 2];
+		i = lo;
+		j = hi;
+		while (i <= j) {
+			while (v[i] < piv)
+				i++;
+			while (v[j] > piv)
+				j--;
+			if (i <= j) {
+				t = v[i];
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	if (k + 1 >= n || fr == 0)
+		return v[k];
+	up = v[k + 1];
+	for (i = k + 1; i < n; i++)
+		if (v[i] < up)
+			up = v[i];
+	return v[k] + fr * (up - v[k]);
+}
+
+/*
+ * A new active day closes for e: the mask of active days moves on (bit
+ * i is the day last_day - i) and counts today. Called before last_day
+ * is set to day.
+ */
+void
+standing_seen(struct entity *e, int64_t day)
+{
+	struct entity_state *s = &e->s;
+	int64_t gap = s->last_day >= 0 ? day - s->last_day : 32;
+
+	if (gap <= 0)
+		return;
+	s->days_mask = gap >= 32 ? 0 : s->days_mask << gap;
+	s->days_mask |= 1;
+	if (s->days_seen < 32)
+		s->days_seen++;
+}
+
+/* Days e was active in the w days up to day. */
+static int
+active_in(const struct entity *e, int64_t day, int w)
+{
+	int64_t top = e->s.last_day - (day - w + 1);
+	uint32_t m;
+
+	if (e->s.last_day < 0 || top < 0)
+		return 0;
+	m = top >= 31 ? 0xffffffffu : (2u << top) - 1;
+	return __builtin_popcount(e->s.days_mask & m);
+}
+
+/* Whether e was active on day d (within the 32 days of the mask). */
+static int
+active_on(const struct entity *e, int64_t d)
+{
+	int64_t bit = e->s.last_day - d;
+
+	return e->s.last_day >= 0 && bit >= 0 && bit < 32 &&
+	    ((e->s.days_mask >> bit) & 1);
+}
+
+/* e's value of f per active day in the w days up to day; NAN: none. */
+static double
+window_value(const struct entity *e, int f, int64_t day, int w)
+{
+	int64_t d, from;
+	double sum = 0;
+	int n;
+
+	if (w == 1)
+		return e->s.last_day == day ? e->dv[f] : NAN;
+	if ((n = active_in(e, day, w)) == 0)
+		return NAN;
+	from = day - w + 1;
+	if (from < e->s.last_day - (CUM_DAYS - 1))
+		from = e->s.last_day - (CUM_DAYS - 1);
+	for (d = from; d <= e->s.last_day; d++)
+		sum += e->s.f[f].ring[d % CUM_DAYS];
+	return sum / n;
+}
+
+/*
+ * The distribution of vals[a..b) where known (not NAN), copied into buf
+ * and sorted; tmp has room for as many.
+ */
+static void
+gstat_make(struct gstat *g, const double *vals, size_t a, size_t b,
+    double *buf, double *tmp)
+{
+	size_t i, n = 0;
+	double lm;
+
+	for (i = a; i < b; i++)
+		if (!isnan(vals[i]))
+			buf[n++] = vals[i];
+	qsort(buf, n, sizeof(*buf), cmp_double);
+	g->v = buf;
+	g->n = n;
+	g->med = quantile_sorted(buf, n, 0.5);
+	g->p95 = quantile_sorted(buf, n, ROUTINE_Q);
+	lm = log1p(g->med > 0 ? g->med : 0);
+	for (i = 0; i < n; i++)
+		tmp[i] = fabs(log1p(buf[i] > 0 ? buf[i] : 0) - lm);
+	qsort(tmp, n, sizeof(*tmp), cmp_double);
+	g->sd = MAD_SD * quantile_sorted(tmp, n, 0.5);
+}
+
+/*
+ * Where x stands in g: rank (1 the highest; ties share the better),
+ * mid-rank percentile, and the robust z of log1p(x) against the median,
+ * which is taken as at least floor_ref (so among peers who read nothing
+ * a person's few rows are not a huge z) in the MAD's spread, floored at
+ * RZ_FLOOR (so a group of identical readers does not make a small
+ * difference one).
+ */
+static void
+gstat_place(const struct gstat *g, double x, double floor_ref,
+    struct standing *st)
+{
+	size_t lo = 0, hi = g->n, below, upto;
+	double ref, sd;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g->v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	below = lo;
+	hi = g->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g->v[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	upto = lo;
+	st->n = (float)g->n;
+	st->rank = (float)(g->n - upto + 1);
+	st->pct = g->n > 0 ? (float)(100 * ((double)below + 0.5 *
+	    (double)(upto - below)) / (double)g->n) : 0;
+	st->median = g->med;
+	ref = log1p(g->med > floor_ref ? g->med : floor_ref);
+	sd = g->sd > RZ_FLOOR ? g->sd : RZ_FLOOR;
+	st->rz = (float)((log1p(x > 0 ? x : 0) - ref) / sd);
+}
+
+/* A role's lift over a wider group's median: never below 1. */
+static double
+lift_of(double role_med, size_t role_n, double wide_med)
+{
+	double l;
+
+	if (role_n < LIFT_MIN)
+		return 1;
+	l = role_med / (wide_med > 1 ? wide_med : 1);
+	return l > 1 ? l : 1;
+}
+
+/*
+ * The median and number of the known values of each role's and each
+ * department's members and of everyone, once per feature and window.
+ */
+static void
+range_medians(struct stand_scratch *sc)
+{
+	size_t i, j, n;
+
+	for (i = 0; i < sc->nc; i = sc->role_end[i]) {
+		for (j = i, n = 0; j < sc->role_end[i]; j++)
+			if (!isnan(sc->x[j]))
+				sc->buf[n++] = sc->x[j];
+		sc->rmed[i] = standing_quantile(sc->buf, n, 0.5);
+		sc->rn[i] = n;
+		for (j = i + 1; j < sc->role_end[i]; j++) {
+			sc->rmed[j] = sc->rmed[i];
+			sc->rn[j] = n;
+		}
+	}
+	for (i = 0; i < sc->nc; i = sc->dept_end[i]) {
+		for (j = i, n = 0; j < sc->dept_end[i]; j++)
+			if (!isnan(sc->x[j]))
+				sc->buf[n++] = sc->x[j];
+		sc->dmed[i] = standing_quantile(sc->buf, n, 0.5);
+		sc->dn[i] = n;
+		for (j = i + 1; j < sc->dept_end[i]; j++) {
+			sc->dmed[j] = sc->dmed[i];
+			sc->dn[j] = n;
+		}
+	}
+	for (j = 0, n = 0; j < sc->nc; j++)
+		if (!isnan(sc->x[j]))
+			sc->buf[n++] = sc->x[j];
+	sc->omed = standing_quantile(sc->buf, n, 0.5);
+	sc->on = n;
+}
+
+/*
+ * The lift of candidate j's role at level lv: over the department's
+ * median, or over everyone's (the department's lift when the role has
+ * too few members with data to have one of its own).
+ */
+static double
+lift_at(const struct stand_scratch *sc, size_t j, int lv)
+{
+	if (lv == SL_ROLE)
+		return 1;
+	if (lv == SL_DEPT)
+		return lift_of(sc->rmed[j], sc->rn[j], sc->dmed[j]);
+	if (sc->rn[j] >= LIFT_MIN)
+		return lift_of(sc->rmed[j], sc->rn[j], sc->omed);
+	return lift_of(sc->dmed[j], sc->dn[j], sc->omed);
+}
+
+/*
+ * The level each candidate with data is judged at: their role in the
+ * department with STAND_MIN members with data, else the department, else
+ * the organisation with STAND_ORG_MIN, else none.
+ */
+static void
+choose_levels(struct stand_scratch *sc)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nc; i++) {
+		sc->level[i] = SL_NONE;
+		if (isnan(sc->x[i]))
+			continue;
+		if (sc->rn[i] >= STAND_MIN)
+			sc->level[i] = SL_ROLE;
+		else if (sc->dn[i] >= STAND_MIN)
+			sc->level[i] = SL_DEPT;
+		else if (sc->on >= STAND_ORG_MIN)
+			sc->level[i] = SL_ORG;
+	}
+}
+
+/* The range of the group of level lv around candidate i. */
+static void
+level_range(const struct stand_scratch *sc, size_t i, int lv, size_t *a,
+    size_t *b)
+{
+	if (lv == SL_ROLE) {
+		*a = sc->role_beg[i];
+		*b = sc->role_end[i];
+	} else if (lv == SL_DEPT) {
+		*a = sc->dept_beg[i];
+		*b = sc->dept_end[i];
+	} else {
+		*a = 0;
+		*b = sc->nc;
+	}
+}
+
+/* Each member's value of [a, b) divided by their role's lift at lv. */
+static void
+adjust(struct stand_scratch *sc, size_t a, size_t b, int lv)
+{
+	size_t j;
+
+	for (j = a; j < b; j++)
+		sc->adj[j] = isnan(sc->x[j]) ? NAN : sc->x[j] /
+		    lift_at(sc, j, lv);
+}
+
+/* Candidate i's standing in the group g (level lv) for window wi. */
+static void
+place(struct stand_scratch *sc, size_t i, int f, int wi, int lv,
+    const struct gstat *g)
+{
+	struct entity *e = sc->c[i];
+	struct standing *st = &e->st[f][wi];
+
+	gstat_place(g, sc->adj[i], feature_min(f, MK_DRIFT), st);
+	st->value = sc->x[i];
+	st->lift = lift_at(sc, i, lv);
+	st->level = lv;
+	/* the day window: today above the group's 95th percentile? */
+	if (wi == 0)
+		e->s.f[f].above = (e->s.f[f].above << 1) | (sc->x[i] >=
+		    feature_min(f, MK_STREAK) && sc->adj[i] > g->p95);
+}
+
+/* Candidate i has no standing for window wi (not today, no group). */
+static void
+no_place(struct stand_scratch *sc, size_t i, int f, int wi, int64_t day)
+{
+	struct entity *e = sc->c[i];
+
+	memset(&e->st[f][wi], 0, sizeof(e->st[f][wi]));
+	e->st[f][wi].level = SL_NONE;
+	if (wi == 0 && e->s.last_day == day)
+		e->s.f[f].above <<= 1;
+}
+
+/*
+ * One feature and window: every candidate's standing in their group.
+ * The candidates of one group at one level share its distribution,
+ * made once.
+ */
+static void
+stand_window(struct stand_scratch *sc, int f, int wi, int64_t day)
+{
+	struct gstat g;
+	size_t i, a, b, pa = (size_t)-1, pb = 0;
+	int lv, plv = SL_NONE;
+
+	for (i = 0; i < sc->nc; i++)
+		sc->x[i] = window_value(sc->c[i], f, day, windows[wi]);
+	range_medians(sc);
+	choose_levels(sc);
+	memset(&g, 0, sizeof(g));
+	for (lv = SL_ROLE; lv <= SL_ORG; lv++)
+		for (i = 0; i < sc->nc; i++) {
+			if (sc->level[i] != lv)
+				continue;
+			level_range(sc, i, lv, &a, &b);
+			if (a != pa || b != pb || lv != plv) {
+				adjust(sc, a, b, lv);
+				gstat_make(&g, sc->adj, a, b, sc->buf,
+				    sc->tmp);
+				pa = a;
+				pb = b;
+				plv = lv;
+			}
+			place(sc, i, f, wi, lv, &g);
+		}
+	for (i = 0; i < sc->nc; i++)
+		if (sc->level[i] == SL_NONE)
+			no_place(sc, i, f, wi, day);
+}
+
+/*
+ * The member-days of candidates [a, b) of the same kind of day (slot) as
+ * today in the last 30 days, into sc->buf; their number.
+ */
+static size_t
+pool_days(struct stand_scratch *sc, const int *slot, int k, int f,
+    int64_t day, size_t a, size_t b)
+{
+	const struct entity *e;
+	size_t i, n = 0;
+	int j;
+
+	for (i = a; i < b && n + CUM_DAYS <= sc->cap; i++) {
+		e = sc->c[i];
+		for (j = 0; j < CUM_DAYS; j++)
+			if (slot[j] == k && active_on(e, day - j))
+				sc->buf[n++] = e->s.f[f].ring[(day - j) %
+				    CUM_DAYS];
+	}
+	return n;
+}
+
+/*
+ * The peers' routine of f for every candidate: the ROUTINE_Q quantile of
+ * the member-days of their role (else department, else organisation)
+ * with at least ROUTINE_MIN of them, of today's kind of day, times the
+ * role's lift at that level (of the 30-day window, the last one
+ * stand_window() measured); -1 where no group has enough days.
+ */
+static void
+routine(struct stand_scratch *sc, const int *slot, int k, int f,
+    int64_t day)
+{
+	size_t i, a, b, n, pa = (size_t)-1, pb = 0;
+	double q = -1, org = -1;
+	int lv;
+
+	n = pool_days(sc, slot, k, f, day, 0, sc->nc);
+	if (n >= ROUTINE_MIN)
+		org = standing_quantile(sc->buf, n, ROUTINE_Q);
+	for (i = 0; i < sc->nc; i++) {
+		sc->c[i]->routine[f] = -1;
+		for (lv = SL_ROLE; lv < SL_ORG; lv++) {
+			level_range(sc, i, lv, &a, &b);
+			if (a != pa || b != pb) {
+				n = pool_days(sc, slot, k, f, day, a, b);
+				q = n >= ROUTINE_MIN ? standing_quantile(
+				    sc->buf, n, ROUTINE_Q) : -1;
+				pa = a;
+				pb = b;
+			}
+			if (q >= 0)
+				break;
+		}
+		if (lv == SL_ORG)
+			q = org;
+		if (q < 0)
+			continue;
+		sc->c[i]->routine[f] = q * lift_at(sc, i, lv);
+	}
+}
+
+/* The candidates: people (not service accounts, not unknown addresses). */
+static int
+candidates(struct analytics *an, struct stand_scratch *sc)
+{
+	struct entity *e;
+	size_t it = 0, i, n = hmap_count(an->entities);
+	void *val;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->cap = (n + 1) * CUM_DAYS;
+	sc->c = calloc(n + 1, sizeof(*sc->c));
+	sc->role_beg = calloc(n + 1, sizeof(size_t));
+	sc->role_end = calloc(n + 1, sizeof(size_t));
+	sc->dept_beg = calloc(n + 1, sizeof(size_t));
+	sc->dept_end = calloc(n + 1, sizeof(size_t));
+	sc->x = calloc(n + 1, sizeof(double));
+	sc->adj = calloc(n + 1, sizeof(double));
+	sc->rmed = calloc(n + 1, sizeof(double));
+	sc->dmed = calloc(n + 1, sizeof(double));
+	sc->rn = calloc(n + 1, sizeof(size_t));
+	sc->dn = calloc(n + 1, sizeof(size_t));
+	sc->level = calloc(n + 1, sizeof(int));
+	sc->buf = calloc(sc->cap, sizeof(double));
+	sc->tmp = calloc(sc->cap, sizeof(double));
+	if (sc->c == NULL || sc->role_beg == NULL || sc->role_end == NULL ||
+	    sc->dept_beg == NULL || sc->dept_end == NULL || sc->x == NULL ||
+	    sc->adj == NULL || sc->rmed == NULL || sc->dmed == NULL ||
+	    sc->rn == NULL || sc->dn == NULL || sc->level == NULL ||
+	    sc->buf == NULL || sc->tmp == NULL)
+		return -1;
+	while (hmap_next(an->entities, &it, NULL, &val)) {
+		e = val;
+		if (e->known && !e->service)
+			sc->c[sc->nc++] = e;
+		else
+			for (i = 0; i < FT_MAX; i++) {
+				memset(e->st[i], 0, sizeof(e->st[i]));
+				e->st[i][0].level = e->st[i][1].level =
+				    e->st[i][2].level = SL_NONE;
+				e->routine[i] = -1;
+			}
+	}
+	qsort(sc->c, sc->nc, sizeof(*sc->c), cmp_cand);
+	return 0;
+}
+
+/*
+ * The department and role ranges of the sorted candidates: each
+ * candidate's group is [beg, end) of its kind.
+ */
+static void
+ranges(struct stand_scratch *sc)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < sc->nc; i = j) {
+		for (j = i; j < sc->nc && strcmp(sc->c[j]->department,
+		    sc->c[i]->department) == 0; j++)
+			;
+		for (k = i; k < j; k++) {
+			sc->dept_beg[k] = i;
+			sc->dept_end[k] = j;
+		}
+	}
+	for (i = 0; i < sc->nc; i = j) {
+		for (j = i; j < sc->dept_end[i] && strcmp(sc->c[j]->role,
+		    sc->c[i]->role) == 0; j++)
+			;
+		for (k = i; k < j; k++) {
+			sc->role_beg[k] = i;
+			sc->role_end[k] = j;
+		}
+	}
+}
+
+static void
+scratch_free(struct stand_scratch *sc)
+{
+	free(sc->c);
+	free(sc->role_beg);
+	free(sc->role_end);
+	free(sc->dept_beg);
+	free(sc->dept_end);
+	free(sc->x);
+	free(sc->adj);
+	free(sc->rmed);
+	free(sc->dmed);
+	free(sc->rn);
+	free(sc->dn);
+	free(sc->level);
+	free(sc->buf);
+	free(sc->tmp);
+}
+
+/*
+ * The day's standing of every person, every feature and window, and the
+ * peers' routine for today's kind of day. -1 when out of memory (the
+ * figures stay those of the day before).
+ */
+int
+standing_day(struct analytics *an, int64_t day)
+{
+	struct stand_scratch sc;
+	int slot[CUM_DAYS], k, f, wi, j;
+
+	if (candidates(an, &sc) != 0) {
+		scratch_free(&sc);
+		log_warn("standing: closing day %lld", (long long)day);
+		return -1;
+	}
+	ranges(&sc);
+	for (j = 0; j < CUM_DAYS; j++)
+		slot[j] = baseline_day_slot(calendar_wday(day - j),
+		    calendar_holiday(an, day - j));
+	k = slot[0];
+	for (f = 0; f < FT_MAX; f++) {
+		for (wi = 0; wi < STAND_WINDOWS; wi++)
+			stand_window(&sc, f, wi, day);
+		routine(&sc, slot, k, f, day);
+	}
+	scratch_free(&sc);
+	return 0;
+}
+
+/* Of e's last n active days (at most 32), those above the peers' p95. */
+int
+standing_days_above(const struct entity *e, int f, int n)
+{
+	uint32_t m;
+
+	if (f < 0 || f >= FT_MAX || n <= 0)
+		return 0;
+	m = n >= 32 ? 0xffffffffu : (1u << n) - 1;
+	return __builtin_popcount(e->s.f[f].above & m);
+}

@@ -1,0 +1,377 @@
+/*
+ * Tests of collector/analytics/standing.c on hand-built series with
+ * exact expected figures: the linear-time quantile; thefts present from
+ * the first day of the data, in a role big enough to be its own group,
+ * in a small role judged in its department (its lift taken out, so its
+ * ordinary members are not outliers) and in a small department judged
+ * in the organisation - each caught on the fourth active day from its
+ * peer standing alone, with rank, group, ratio, robust z, percentile and
+ * days above the 95th percentile; and the cold start: a new irregular
+ * worker whose peers routinely pull thousands of rows at odd hours
+ * raises nothing under the default rules on their first days, while an
+ * established one's pull ten times the routine still does.
+ */
+#include <errno.h>
+#include <math.h>
+
+#include "harness.h"
+#include "ana_helper.h"
+
+static void
+test_quantile(void)
+{
+	double v[] = { 5, 1, 4, 2, 3 }, w[] = { 7 }, z[4] = { 0 };
+	double u[20];
+	int i;
+
+	CHECK(standing_quantile(v, 5, 0.5) == 3);
+	CHECK(standing_quantile(v, 5, 0) == 1);
+	CHECK(standing_quantile(v, 5, 1) == 5);
+	/* 0.95 x 4 = 3.8: 4 + 0.8 x (5 - 4) */
+	CHECK(fabs(standing_quantile(v, 5, 0.95) - 4.8) < 1e-9);
+	CHECK(standing_quantile(w, 1, 0.95) == 7);
+	CHECK(standing_quantile(z, 4, 0.5) == 0);
+	CHECK(standing_quantile(z, 0, 0.5) == 0);
+	/* 20 values 19..0 with ties: the median of 0,0,1,1,...,9,9 is 4.5 */
+	for (i = 0; i < 20; i++)
+		u[i] = (19 - i) / 2;
+	CHECK(fabs(standing_quantile(u, 20, 0.5) - 4.5) < 1e-9);
+}
+
+/*
+ * Ops: ten clerks (c0-c9) reading 100 customer rows a day and three
+ * analysts (a0-a2) reading 2,000; Desk: five agents (d0-d4) reading
+ * 100. From the first day, c0 reads 600, a0 14,000 and d0 800.
+ */
+static const char stand_directory[] =
+    "employee,name,department,role,manager,db_users,ips,hostnames,start,"
+    "leave\n"
+    "c0,C0,Ops,clerk,,u_c0,10.0.1.0,,2024-01-01,\n"
+    "c1,C1,Ops,clerk,,u_c1,10.0.1.1,,2024-01-01,\n"
+    "c2,C2,Ops,clerk,,u_c2,10.0.1.2,,2024-01-01,\n"
+    "c3,C3,Ops,clerk,,u_c3,10.0.1.3,,2024-01-01,\n"
+    "c4,C4,Ops,clerk,,u_c4,10.0.1.4,,2024-01-01,\n"
+    "c5,C5,Ops,clerk,,u_c5,10.0.1.5,,2024-01-01,\n"
+    "c6,C6,Ops,clerk,,u_c6,10.0.1.6,,2024-01-01,\n"
+    "c7,C7,Ops,clerk,,u_c7,10.0.1.7,,2024-01-01,\n"
+    "c8,C8,Ops,clerk,,u_c8,10.0.1.8,,2024-01-01,\n"
+    "c9,C9,Ops,clerk,,u_c9,10.0.1.9,,2024-01-01,\n"
+    "a0,A0,Ops,analyst,,u_a0,10.0.2.0,,2024-01-01,\n"
+    "a1,A1,Ops,analyst,,u_a1,10.0.2.1,,2024-01-01,\n"
+    "a2,A2,Ops,analyst,,u_a2,10.0.2.2,,2024-01-01,\n"
+    "d0,D0,Desk,agent,,u_d0,10.0.3.0,,2024-01-01,\n"
+    "d1,D1,Desk,agent,,u_d1,10.0.3.1,,2024-01-01,\n"
+    "d2,D2,Desk,agent,,u_d2,10.0.3.2,,2024-01-01,\n"
+    "d3,D3,Desk,agent,,u_d3,10.0.3.3,,2024-01-01,\n"
+    "d4,D4,Desk,agent,,u_d4,10.0.3.4,,2024-01-01,\n";
+
+static const char stand_rules[] =
+    "rule standing {\n"
+    "  on day\n"
+    "  when peer_mratio(rows.sensitive, 7d) >= 4 and\n"
+    "      peer_days(rows.sensitive, 5) >= 4\n"
+    "  severity high\n"
+    "  summary \"rank={peer_rank(rows.sensitive, 7d)} "
+    "n={peer_n(rows.sensitive, 7d)} group={peer_group(rows.sensitive, 7d)} "
+    "mratio={peer_mratio(rows.sensitive, 7d)} "
+    "rz={peer_rz(rows.sensitive, 7d)} pct={peer_pct(rows.sensitive, 7d)} "
+    "median={peer_median(rows.sensitive, 7d)} "
+    "days={peer_days(rows.sensitive, 5)} seen={days_seen()}\"\n"
+    "  suppress 30d\n"
+    "}\n"
+    "rule probe {\n"
+    "  on day\n"
+    "  when employee == \"a1\"\n"
+    "  severity low\n"
+    "  summary \"group={peer_group(rows.sensitive, 30d)} "
+    "mratio={peer_mratio(rows.sensitive, 30d)} "
+    "rank={peer_rank(rows.sensitive, 30d)} "
+    "days={peer_days(rows.sensitive, 5)}\"\n"
+    "}\n";
+
+/* Day i of the series: everyone's reads at 10:00. */
+static void
+stand_day(struct pipe *p, int i)
+{
+	char user[24], ip[24];
+	int k;
+
+	for (k = 0; k < 10; k++) {
+		snprintf(user, sizeof(user), "u_c%d", k);
+		snprintf(ip, sizeof(ip), "10.0.1.%d", k);
+		pipe_query(p, user, ip, workday(i), 10, k, k == 0 ? 600 : 100,
+		    "crm.customers");
+	}
+	for (k = 0; k < 3; k++) {
+		snprintf(user, sizeof(user), "u_a%d", k);
+		snprintf(ip, sizeof(ip), "10.0.2.%d", k);
+		pipe_query(p, user, ip, workday(i), 10, 20 + k, k == 0 ?
+		    14000 : 2000, "crm.customers");
+	}
+	for (k = 0; k < 5; k++) {
+		snprintf(user, sizeof(user), "u_d%d", k);
+		snprintf(ip, sizeof(ip), "10.0.3.%d", k);
+		pipe_query(p, user, ip, workday(i), 10, 30 + k, k == 0 ? 800 :
+		    100, "crm.customers");
+	}
+}
+
+/* The alert line of rule on employee emp, or NULL. */
+static const char *
+alert_of(const char *out, const char *rule, const char *emp)
+{
+	char r[64], e[64];
+	const char *l;
+
+	snprintf(r, sizeof(r), "\"rule\":\"%s\"", rule);
+	snprintf(e, sizeof(e), "\"employee\":\"%s\"", emp);
+	for (l = strstr(out, e); l != NULL; l = strstr(l + 1, e)) {
+		const char *bol = l, *eol = strchr(l, '\n');
+
+		while (bol > out && bol[-1] != '\n')
+			bol--;
+		if (memmem(bol, (size_t)((eol ? eol : l + strlen(l)) - bol),
+		    r, strlen(r)) != NULL)
+			return bol;
+	}
+	return NULL;
+}
+
+/*
+ * Thefts present from the first day: on days 1-3 nobody alerts (fewer
+ * than four days above the 95th percentile); on day 4 the three thieves
+ * do, each in its group, and nobody else does - not the analysts, whose
+ * role reads twenty times their department's median.
+ *
+ * c0 among the ten clerks: 6x their median 100; the MAD of the group is
+ * 0, so the spread is the floor 0.5 and rz = (log 601 - log 101) / 0.5 =
+ * 3.57; 9 below and 1 equal of 10 make the 95th percentile. a0's role
+ * has three members (under 8 with data): its department Ops, where the
+ * analysts' lift is 2,000 / 100 = 20, so a0 counts 700 against a median
+ * of 100 (2,000 for an analyst): 7x, rz (log 701 - log 101) / 0.5 =
+ * 3.87. d0's department has five: the organisation (18 people), median
+ * 100, 8x, rz (log 801 - log 101) / 0.5 = 4.14. (Summaries round
+ * figures of 10 and more to whole numbers.)
+ */
+static void
+test_theft_from_day_zero(void)
+{
+	struct pipe p;
+	const char *out, *l;
+	int i;
+
+	REQUIRE(pipe_open_with(&p, stand_rules, NULL, stand_directory) == 0);
+	for (i = 0; i < 3; i++)
+		stand_day(&p, i);
+	out = pipe_output(&p);		/* closes day 2 */
+	CHECK_INT(count_lines(out, "\"rule\":\"standing\""), 0);
+	stand_day(&p, 3);
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"standing\""), 3);
+	l = alert_of(out, "standing", "c0");
+	CHECK(l != NULL);
+	if (l != NULL) {
+		CHECK_CONTAINS(l, "\"summary\":\"rank=1 n=10 group=Ops "
+		    "(clerk) mratio=6 rz=3.6 pct=95 median=100 days=4 seen=4\"");
+		CHECK_CONTAINS(l, "\"ts\":\"2026-01-08T23:59:59.999999Z\"");
+	}
+	l = alert_of(out, "standing", "a0");
+	CHECK(l != NULL);
+	if (l != NULL)
+		CHECK_CONTAINS(l, "\"summary\":\"rank=1 n=13 group=Ops "
+		    "mratio=7 rz=3.9 pct=96 median=2,000 days=4 seen=4\"");
+	l = alert_of(out, "standing", "d0");
+	CHECK(l != NULL);
+	if (l != NULL)
+		CHECK_CONTAINS(l, "\"summary\":\"rank=1 n=18 group=the "
+		    "organisation mratio=8 rz=4.1 pct=97 median=100 days=4 "
+		    "seen=4\"");
+	/* an ordinary analyst: the median of Ops once the lift is out */
+	l = alert_of(out, "probe", "a1");
+	CHECK(l != NULL);
+	if (l != NULL)
+		CHECK_CONTAINS(l, "\"summary\":\"group=Ops mratio=1 rank=3 "
+		    "days=0\"");
+	pipe_close(&p);
+}
+
+/*
+ * Without the role's lift the analysts would be outliers of Ops, at 20x
+ * its median every day: with a0's theft gone and all three reading
+ * 2,000, nobody alerts, and an analyst stands at Ops's median.
+ */
+static void
+test_mixed_group(void)
+{
+	struct pipe p;
+	const char *out;
+	char user[24], ip[24];
+	int i, k;
+
+	REQUIRE(pipe_open_with(&p, stand_rules, NULL, stand_directory) == 0);
+	for (i = 0; i < 6; i++)
+		for (k = 0; k < 13; k++) {
+			snprintf(user, sizeof(user), k < 10 ? "u_c%d" :
+			    "u_a%d", k < 10 ? k : k - 10);
+			snprintf(ip, sizeof(ip), k < 10 ? "10.0.1.%d" :
+			    "10.0.2.%d", k < 10 ? k : k - 10);
+			pipe_query(&p, user, ip, workday(i), 10, k, k < 10 ?
+			    100 : 2000, "crm.customers");
+		}
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"standing\""), 0);
+	CHECK_CONTAINS(out, "\"summary\":\"group=Ops mratio=1 rank=1 "
+	    "days=0\"");
+	pipe_close(&p);
+}
+
+/*
+ * The cold start, under the shipped rules: ten warehouse analysts whose
+ * days read no sensitive row but who, each on one day in four, pull
+ * 6,000 customer rows at an odd hour of their own. A new analyst whose
+ * first three days each hold a pull of 8,000 at 21:00 - "8,000x their
+ * usual 0" - raises nothing: their peers do this routinely (the 95th
+ * percentile of the role's off-hours days is 6,000). An established
+ * analyst's pull of 60,000 at 02:00, ten times the routine, still does.
+ */
+static const char cold_directory[] =
+    "employee,name,department,role,manager,db_users,ips,hostnames,start,"
+    "leave\n"
+    "w0,W0,Warehouse,analyst,,u_w0,10.0.4.0,,2024-01-01,\n"
+    "w1,W1,Warehouse,analyst,,u_w1,10.0.4.1,,2024-01-01,\n"
+    "w2,W2,Warehouse,analyst,,u_w2,10.0.4.2,,2024-01-01,\n"
+    "w3,W3,Warehouse,analyst,,u_w3,10.0.4.3,,2024-01-01,\n"
+    "w4,W4,Warehouse,analyst,,u_w4,10.0.4.4,,2024-01-01,\n"
+    "w5,W5,Warehouse,analyst,,u_w5,10.0.4.5,,2024-01-01,\n"
+    "w6,W6,Warehouse,analyst,,u_w6,10.0.4.6,,2024-01-01,\n"
+    "w7,W7,Warehouse,analyst,,u_w7,10.0.4.7,,2024-01-01,\n"
+    "w8,W8,Warehouse,analyst,,u_w8,10.0.4.8,,2024-01-01,\n"
+    "w9,W9,Warehouse,analyst,,u_w9,10.0.4.9,,2024-01-01,\n"
+    "nw,NW,Warehouse,analyst,,u_nw,10.0.4.10,,2026-01-19,\n";
+
+/* The shipped rules, read from the source tree (LW_TOP, else "."). */
+static char *
+default_rules(void)
+{
+	const char *top = getenv("LW_TOP");
+	char path[512], *buf;
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/rules/default.rules", top != NULL ?
+	    top : ".");
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Analyst k's day i: aggregates all day, their pull one day in four. */
+static void
+cold_day(struct pipe *p, int k, int i)
+{
+	char user[24], ip[24];
+	int h;
+
+	snprintf(user, sizeof(user), "u_w%d", k);
+	snprintf(ip, sizeof(ip), "10.0.4.%d", k);
+	for (h = 9; h < 17; h++)
+		pipe_query(p, user, ip, workday(i), h, k, 500, "dwh.sales");
+	if ((i + k) % 4 == 0)
+		pipe_query(p, user, ip, workday(i), 18 + k % 5, 30, 6000,
+		    "crm.customers");
+}
+
+static void
+test_cold_start(void)
+{
+	struct pipe p;
+	const char *out;
+	char *rules = default_rules();
+	int i, k, h;
+
+	REQUIRE(rules != NULL);
+	REQUIRE(pipe_open_with(&p, rules, NULL, cold_directory) == 0);
+	free(rules);
+	for (i = 0; i < 13; i++) {
+		for (k = 0; k < 10; k++)
+			cold_day(&p, k, i);
+		if (i < 10)
+			continue;
+		/* the new analyst's first three days (from the 19th) */
+		for (h = 9; h < 17; h++)
+			pipe_query(&p, "u_nw", "10.0.4.10", workday(i), h, 50,
+			    500, "dwh.sales");
+		pipe_query(&p, "u_nw", "10.0.4.10", workday(i), 21, 10, 8000,
+		    "crm.customers");
+	}
+	/* w9's pull ten times the routine, at 02:00 on the 14th day */
+	pipe_query(&p, "u_w9", "10.0.4.9", workday(13), 2, 0, 60000,
+	    "crm.customers");
+	for (k = 0; k < 10; k++)
+		cold_day(&p, k, 14);
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"employee\":\"nw\""), 0);
+	CHECK(count_lines(out, "\"employee\":\"w9\"") >= 1);
+	CHECK_INT(count_lines(out, "\"type\":\"alert\""),
+	    count_lines(out, "\"employee\":\"w9\""));
+	pipe_close(&p);
+}
+
+/* Loads a rule whose `when` is when; returns the error ("" if none). */
+static const char *
+parse_when(const char *when)
+{
+	static char err[512];
+	char text[1024];
+	struct sensitivity *sv = sensitivity_new();
+	struct ruleset *rs = rules_new();
+
+	err[0] = '\0';
+	snprintf(text, sizeof(text), "rule x {\n  on day\n  when %s\n"
+	    "  severity low\n  summary \"s\"\n}\n", when);
+	rules_load_buf(rs, "t.rules", text, strlen(text), sv, err,
+	    sizeof(err));
+	rules_free(rs);
+	sensitivity_free(sv);
+	return err;
+}
+
+/* The functions' arguments: windows of 1, 7 or 30 days, 1-32 days. */
+static void
+test_parse(void)
+{
+	CHECK_STR(parse_when("peer_rank(rows.sensitive) <= 1 and "
+	    "peer_rz(out.exfil, 7d) > 3 and peer_mratio(rows, 30d) > 4 and "
+	    "peer_days(rows.sensitive, 32) > 1 and days_seen() > 3 and "
+	    "peer_group(rows, 1d) == \"x\" and peer_routine(rows) > 0"), "");
+	CHECK_STR(parse_when("peer_rank(rows.sensitive, 2d) < 3"),
+	    "t.rules:3:34: the window must be 1d, 7d or 30d");
+	CHECK_STR(parse_when("peer_pct(rows.sensitive, day) < 3"),
+	    "t.rules:3:33: expected a window of 1d, 7d or 30d, found 'day'");
+	CHECK_STR(parse_when("peer_days(rows.sensitive, 33) > 1"),
+	    "t.rules:3:34: the number of days must be a whole number from 1 "
+	    "to 32");
+	CHECK_STR(parse_when("peer_days(rows.sensitive) > 1"),
+	    "t.rules:3:32: expected ',', found ')'");
+	CHECK_STR(parse_when("peer_routine(rows.sensitive, 7d) > 1"),
+	    "t.rules:3:35: expected ')', found ','");
+}
+
+static const struct test tests[] = {
+	{ "quantile", test_quantile },
+	{ "parse", test_parse },
+	{ "theft_from_day_zero", test_theft_from_day_zero },
+	{ "mixed_group", test_mixed_group },
+	{ "cold_start", test_cold_start },
+};
+
+HARNESS_MAIN(tests)
