@@ -55,6 +55,8 @@ check demo_insiders_top2_cases [ "$top2c" = "$want" ]
 check demo_one_group_case [ "$(echo "$cases" | grep -c '^low  *group:.* for the first time on ')" = 1 ]
 check demo_incident_members [ "$(sql "$D/collector.db" "SELECT length(members) - length(replace(members, ',', '')) + 1 FROM cases WHERE kind = 'group'")" -ge 3 ]
 check demo_alerts_printed contains "$out" "^ALERTS"
+# issue 18: a usual of nothing is never given as the reason for an alert
+check demo_no_usual_zero [ "$(sql "$D/collector.db" "SELECT count(*) FROM alerts WHERE summary GLOB '*x your usual 0[;, ]*' OR summary GLOB '*x your usual 0'")" = 0 ]
 check demo_thief_alerted contains "$out" " $THIEF .*slow_drift"
 n=$(sql "$D/collector.db" "SELECT count(*) FROM alerts WHERE employee = '$GRAB' AND rule = 'read_then_upload' AND json LIKE '%content.dropboxapi.com%' AND ts >= $(date -u -d 2026-11-30 +%s)000000")
 check demo_real_read_then_upload [ "${n:-0}" -ge 1 ]
