@@ -549,18 +549,17 @@ stand_window_arg(struct parser *p, struct rnode *n)
 	if (p->t != T_COMMA)
 		return 0;
 	next(p);
-	if (p->t == T_DUR && p->dur_us == DAY_US)
-		n->what = 0;
-	else if (p->t == T_DUR && p->dur_us == 7 * DAY_US)
-		n->what = 1;
-	else if (p->t == T_DUR && p->dur_us == 30 * DAY_US)
-		n->what = 2;
-	else if (p->t == T_DUR) {
-		perr(p, p->tline, p->tcol, "the window must be 1d, 7d or 30d");
-		return -1;
-	} else {
+	if (p->t != T_DUR) {
 		perr(p, p->tline, p->tcol, "expected a window of 1d, 7d or "
 		    "30d, found %s", tok_desc(p));
+		return -1;
+	}
+	if (p->dur_us == 7 * DAY_US)
+		n->what = 1;
+	else if (p->dur_us == 30 * DAY_US)
+		n->what = 2;
+	else if (p->dur_us != DAY_US) {
+		perr(p, p->tline, p->tcol, "the window must be 1d, 7d or 30d");
 		return -1;
 	}
 	next(p);
@@ -811,20 +810,24 @@ binary(struct parser *p, int op, struct rnode *a, struct rnode *b, int line,
 	return n;
 }
 
+/*
+ * One left-associative level of the grammar: operands from sub, joined
+ * while op_of() names an operator (-1 when the token is not one).
+ */
 static struct rnode *
-parse_mul(struct parser *p)
+left_assoc(struct parser *p, struct rnode *(*sub)(struct parser *),
+    int (*op_of)(const struct parser *))
 {
 	struct rnode *a, *b;
 	int op, l, c;
 
-	if ((a = parse_unary(p)) == NULL)
+	if ((a = sub(p)) == NULL)
 		return NULL;
-	while (p->t == T_STAR || p->t == T_SLASH) {
-		op = p->t == T_STAR ? OP_MUL : OP_DIV;
+	while ((op = op_of(p)) != -1) {
 		l = p->tline;
 		c = p->tcol;
 		next(p);
-		if ((b = parse_unary(p)) == NULL) {
+		if ((b = sub(p)) == NULL) {
 			rnode_free(a);
 			return NULL;
 		}
@@ -834,27 +837,40 @@ parse_mul(struct parser *p)
 	return a;
 }
 
+static int
+mul_op(const struct parser *p)
+{
+	return p->t == T_STAR ? OP_MUL : p->t == T_SLASH ? OP_DIV : -1;
+}
+
+static int
+add_op(const struct parser *p)
+{
+	return p->t == T_PLUS ? OP_ADD : p->t == T_MINUS ? OP_SUB : -1;
+}
+
+static int
+and_op(const struct parser *p)
+{
+	return is_word(p, "and") ? OP_AND : -1;
+}
+
+static int
+or_op(const struct parser *p)
+{
+	return is_word(p, "or") ? OP_OR : -1;
+}
+
+static struct rnode *
+parse_mul(struct parser *p)
+{
+	return left_assoc(p, parse_unary, mul_op);
+}
+
 static struct rnode *
 parse_add(struct parser *p)
 {
-	struct rnode *a, *b;
-	int op, l, c;
-
-	if ((a = parse_mul(p)) == NULL)
-		return NULL;
-	while (p->t == T_PLUS || p->t == T_MINUS) {
-		op = p->t == T_PLUS ? OP_ADD : OP_SUB;
-		l = p->tline;
-		c = p->tcol;
-		next(p);
-		if ((b = parse_mul(p)) == NULL) {
-			rnode_free(a);
-			return NULL;
-		}
-		if ((a = binary(p, op, a, b, l, c)) == NULL)
-			return NULL;
-	}
-	return a;
+	return left_assoc(p, parse_mul, add_op);
 }
 
 static struct rnode *
@@ -945,54 +961,20 @@ parse_not(struct parser *p)
 static struct rnode *
 parse_and(struct parser *p)
 {
-	struct rnode *a, *b;
-	int l, c;
-
-	if ((a = parse_not(p)) == NULL)
-		return NULL;
-	while (is_word(p, "and")) {
-		l = p->tline;
-		c = p->tcol;
-		next(p);
-		if ((b = parse_not(p)) == NULL) {
-			rnode_free(a);
-			return NULL;
-		}
-		if ((a = binary(p, OP_AND, a, b, l, c)) == NULL)
-			return NULL;
-	}
-	return a;
+	return left_assoc(p, parse_not, and_op);
 }
 
 static struct rnode *
 parse_expr(struct parser *p)
 {
-	struct rnode *a, *b;
-	int l, c;
+	struct rnode *a;
 
 	if (++p->depth > DEPTH_MAX) {
 		perr(p, p->tline, p->tcol, "expression nested too deeply");
 		p->depth--;
 		return NULL;
 	}
-	if ((a = parse_and(p)) == NULL) {
-		p->depth--;
-		return NULL;
-	}
-	while (is_word(p, "or")) {
-		l = p->tline;
-		c = p->tcol;
-		next(p);
-		if ((b = parse_and(p)) == NULL) {
-			rnode_free(a);
-			p->depth--;
-			return NULL;
-		}
-		if ((a = binary(p, OP_OR, a, b, l, c)) == NULL) {
-			p->depth--;
-			return NULL;
-		}
-	}
+	a = left_assoc(p, parse_and, or_op);
 	p->depth--;
 	return a;
 }
