@@ -160,12 +160,6 @@ void		 scorer_free(struct scorer *);
 struct control;
 struct control	*control_new(struct event_base *, const char *path,
 		    const char *dbpath, char *err, size_t errlen);
-int		 control_triage(struct sqlite3 *, const char *id,
-		    const char *action, const char *analyst, const char *note,
-		    const char *assignee, char *err, size_t errlen);
-int		 control_triage_case(struct sqlite3 *, const char *id,
-		    const char *action, const char *analyst, const char *note,
-		    const char *assignee, char *err, size_t errlen);
 void		 control_free(struct control *);
 
 #endif

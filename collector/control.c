@@ -254,24 +254,6 @@ fail:
 	return rc;
 }
 
-int
-control_triage(sqlite3 *db, const char *id, const char *action,
-    const char *analyst, const char *note, const char *assignee,
-    char *err, size_t errlen)
-{
-	return triage(db, 0, id, action, analyst, note, assignee, err,
-	    errlen);
-}
-
-int
-control_triage_case(sqlite3 *db, const char *id, const char *action,
-    const char *analyst, const char *note, const char *assignee,
-    char *err, size_t errlen)
-{
-	return triage(db, 1, id, action, analyst, note, assignee, err,
-	    errlen);
-}
-
 static int
 valid_text(const char *s, size_t max)
 {

@@ -766,29 +766,36 @@ parse_primary(struct parser *p)
 	return n;
 }
 
+/* A prefix operator (unary minus, not) of kind k over what self parses. */
 static struct rnode *
-parse_unary(struct parser *p)
+prefix(struct parser *p, enum rnode_kind k,
+    struct rnode *(*self)(struct parser *))
 {
 	struct rnode *n, *a;
 
-	if (p->t == T_MINUS) {
-		if (descend(p) != 0)
-			return NULL;
-		n = node(p, RN_NEG);
-		next(p);
-		a = parse_unary(p);
-		p->depth--;
-		if (a == NULL) {
-			free(n);
-			return NULL;
-		}
-		n->a = a;
-		if (seal(p, n) != 0) {
-			rnode_free(n);
-			return NULL;
-		}
-		return n;
+	if (descend(p) != 0)
+		return NULL;
+	n = node(p, k);
+	next(p);
+	a = self(p);
+	p->depth--;
+	if (a == NULL) {
+		free(n);
+		return NULL;
 	}
+	n->a = a;
+	if (seal(p, n) != 0) {
+		rnode_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+static struct rnode *
+parse_unary(struct parser *p)
+{
+	if (p->t == T_MINUS)
+		return prefix(p, RN_NEG, parse_unary);
 	return parse_primary(p);
 }
 
@@ -935,26 +942,8 @@ fail:
 static struct rnode *
 parse_not(struct parser *p)
 {
-	struct rnode *n, *a;
-
-	if (is_word(p, "not")) {
-		if (descend(p) != 0)
-			return NULL;
-		n = node(p, RN_NOT);
-		next(p);
-		a = parse_not(p);
-		p->depth--;
-		if (a == NULL) {
-			free(n);
-			return NULL;
-		}
-		n->a = a;
-		if (seal(p, n) != 0) {
-			rnode_free(n);
-			return NULL;
-		}
-		return n;
-	}
+	if (is_word(p, "not"))
+		return prefix(p, RN_NOT, parse_not);
 	return parse_cmp(p);
 }
 
