@@ -115,8 +115,11 @@ done
 pg_sql "$PGD" crm "CREATE ROLE mallory LOGIN PASSWORD 'right-one'" ||
     { fail setup "role mallory"; exit 1; }
 
-# Capture everything on the port.
-tcpdump -i lo -s 262144 -B 65536 -U --immediate-mode -w "$T/cap.pcap" "tcp port $PORT" \
+# Capture everything on the port. In immediate mode libpcap gives every
+# frame a ring slot as large as the snap length, so the ring is sized in
+# frames: 256 MiB holds about 1,000 of them, enough for a loaded host
+# (64 MiB, 250 frames, lost packets under load).
+tcpdump -i lo -s 262144 -B 262144 -U --immediate-mode -w "$T/cap.pcap" "tcp port $PORT" \
     2>"$T/tcpdump.err" &
 TPID=$!
 PIDS="$PIDS $TPID"
