@@ -21,8 +21,14 @@
 # Last, the RSS of a shorter replay with 10,000 employees. Figures go
 # to stdout; docs/benchmarks.md records them.
 #
-# Knobs: BENCH_GEN (lwsim | lworg | both; both), BENCH_SEEDS (lwsim's,
-# "1 2 3 4 5"), BENCH_ORG_SEEDS (lworg's, 1 to 20), BENCH_EMPLOYEES
+# A third generator name, lwsim-varied, is lwsim with `--structure
+# varied` (docs/simulator.md, "Structural variety"): an organisation of
+# another shape on every seed, with thefts that may already be running
+# when the data begins.
+#
+# Knobs: BENCH_GEN (lwsim | lwsim-varied | lworg | both | all; both is
+# lwsim and lworg, all adds lwsim-varied), BENCH_SEEDS (lwsim's and
+# lwsim-varied's, "1 2 3 4 5"), BENCH_ORG_SEEDS (lworg's, 1 to 20), BENCH_EMPLOYEES
 # (1000), BENCH_DAYS (60), BENCH_BUDGET (5 alerts/day),
 # BENCH_BIG_EMPLOYEES (10000), BENCH_BIG_DAYS (7). Replays run one at a
 # time.
@@ -49,9 +55,12 @@ status=0
 
 case $GEN in
 lwsim) GENS=lwsim ;;
+lwsim-varied) GENS=lwsim-varied ;;
 lworg) GENS=lworg ;;
 both) GENS="lwsim lworg" ;;
-*) echo "BENCH_GEN: expected lwsim, lworg or both" >&2; exit 2 ;;
+all) GENS="lwsim lwsim-varied lworg" ;;
+*) echo "BENCH_GEN: expected lwsim, lwsim-varied, lworg, both or all" >&2
+	exit 2 ;;
 esac
 
 # replay DIR DB OUT : the collector on DIR's events; sets R_S (wall
@@ -68,6 +77,18 @@ replay() {
 	R_CPU=$(awk -v u="$3" -v s="$4" 'BEGIN { printf "%.2f", u + s }')
 }
 
+# generate GEN SEED EMPLOYEES DAYS DIR LOG : one organisation of GEN.
+generate() {
+	case $1 in
+	lwsim-varied) set -- lwsim "$2" "$3" "$4" "$5" "$6" \
+	    --structure varied ;;
+	esac
+	_g=$1 _s=$2 _e=$3 _d=$4 _o=$5 _l=$6
+	shift 6
+	"$BUILD/tests/$_g" --seed "$_s" --employees "$_e" --days "$_d" \
+	    --out "$_o" "$@" >/dev/null 2>"$_l"
+}
+
 # rate N SECONDS : N / SECONDS as an integer.
 rate() {
 	awk -v n="$1" -v s="$2" 'BEGIN { printf "%d", (s > 0) ? n / s : 0 }'
@@ -79,9 +100,9 @@ run() {
 	g=$1
 	seed=$2
 	d="$T/$g$seed"
-	"$BUILD/tests/$g" --seed "$seed" --employees "$EMP" --days "$DAYS" \
-	    --out "$d" >/dev/null 2>"$d.log" || { cat "$d.log"; exit 1; }
-	sed "s/^$g: /$g seed $seed: /" "$d.log"
+	generate "$g" "$seed" "$EMP" "$DAYS" "$d" "$d.log" ||
+	    { cat "$d.log"; exit 1; }
+	sed "s/^[a-z]*: /$g seed $seed: /" "$d.log"
 	ev=$(sed -n 's/.*"events":\([0-9]*\).*/\1/p' "$d/meta.json")
 	replay "$d" "$T/c.db" "$T/alerts-$g$seed.jsonl"
 	if [ "$R_RC" -ne 0 ]; then
@@ -216,7 +237,7 @@ END {
 echo "bench-detect: generators: $GENS; $EMP employees x $DAYS days, all scenarios, budget $BUDGET alerts/day"
 for g in $GENS; do
 	: >"$T/$g.score"
-	if [ "$g" = lwsim ]; then s=$SEEDS; else s=$ORG_SEEDS; fi
+	if [ "$g" = lworg ]; then s=$ORG_SEEDS; else s=$SEEDS; fi
 	echo "$g: seeds $s"
 	for seed in $s; do
 		run "$g" "$seed"
@@ -233,9 +254,8 @@ done | head -n 1 | sed 's/^seed=[0-9]* /  /'
 set -- $GENS
 echo
 d="$T/big"
-"$BUILD/tests/$1" --seed 1 --employees "$BIG" --days "$BIGDAYS" \
-    --out "$d" >/dev/null 2>"$d.log" || { cat "$d.log"; exit 1; }
-sed "s/^$1: /$BIG employees: $1: /" "$d.log"
+generate "$1" 1 "$BIG" "$BIGDAYS" "$d" "$d.log" || { cat "$d.log"; exit 1; }
+sed "s/^[a-z]*: /$BIG employees: $1: /" "$d.log"
 ev=$(sed -n 's/.*"events":\([0-9]*\).*/\1/p' "$d/meta.json")
 replay "$d" "$T/big.db" "$T/big.alerts"
 [ "$R_RC" -eq 0 ] || { echo "$BIG employees: replay FAILED (exit $R_RC)"; status=1; }

@@ -54,7 +54,7 @@
 #define MB		(1024.0 * 1024.0)
 
 /* Stream purposes, so each kind of draw has its own PRNG stream. */
-enum { P_ORG = 1, P_DAY, P_SCEN, P_SVC };
+enum { P_ORG = 1, P_DAY, P_SCEN, P_SVC, P_STRUCT };
 
 static void
 die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -350,6 +350,7 @@ struct person {
 	int64_t		 start_abs;		/* directory `start`, days */
 	int		 vac_from, vac_to;	/* inclusive, -1 none */
 	int		 night, weekend, dns_direct;
+	unsigned	 days_mask;		/* part-time: weekdays worked */
 	int		 begin_min;		/* day shift start, minutes */
 	double		 act;			/* personal activity level */
 	int		 upload_site;		/* team's cloud storage habit */
@@ -370,6 +371,7 @@ struct scen {
 	int		 kind, nth, who, owner;	/* owner: e's account */
 	int		 start, end;		/* day indices, inclusive */
 	double		 v1, v2;		/* realised magnitudes */
+	double		 own, peer;		/* varied a: x own / peer normal */
 	int		 days;			/* realised duration */
 	uint64_t	 total;			/* realised total (rows/bytes) */
 };
@@ -458,6 +460,12 @@ struct gen {
 	uint64_t	 nq, nf, nbytes, invalid;
 	FILE		*out;
 	int		 svc_backup, svc_etl;
+	/* --structure varied: the organisation's shape, drawn per seed. */
+	int		 varied;
+	int		 dcount[NDEPT], dteam[NDEPT];
+	double		 rate_sigma, night_share, part_share;
+	double		 joiner_share, leaver_share;
+	int		 surge_at[2];
 };
 
 /* ---------------------------------------------------------------------
@@ -548,6 +556,8 @@ works(struct gen *g, const struct person *p, int d)
 		return 0;
 	if (p->night)	/* 24/7 desk: off on Friday and Saturday nights */
 		return wd != 4 && wd != 5;
+	if (p->days_mask != 0 && wd < 5 && !(p->days_mask >> wd & 1u))
+		return 0;	/* part-time: not one of their days */
 	if (wd == 5 && p->weekend)
 		return 1;
 	return is_workday(g, d);
@@ -726,7 +736,7 @@ background_flows(struct gen *g, struct person *p, int d, struct rng *r,
 static int
 surge(struct gen *g, int d)
 {
-	int s1 = g->days / 4, s2 = g->days * 7 / 10;
+	int s1 = g->surge_at[0], s2 = g->surge_at[1];
 
 	return (d >= s1 && d < s1 + 7) || (d >= s2 && d < s2 + 7);
 }
@@ -1113,6 +1123,78 @@ start_day(struct gen *g, struct rng *r, const char *pname, double lo,
 	return (int)rng_int(r, a, b);
 }
 
+/*
+ * Customer rows a support lookup returns on average (support_lookup:
+ * 0.40 x 1 + 0.10 x 0.85 + 0.35 x 13 + 0.15 x 2) times the 50 lookups
+ * of a day at activity 1 (gen_support): a person's normal is this times
+ * their activity.
+ */
+#define LOOKUP_ROWS_DAY	(50.0 * 5.335)
+
+/* Median activity of the non-lead people of department k. */
+static double
+peer_act(struct gen *g, int k)
+{
+	double *v, m;
+	int i, n = 0, a, b;
+
+	v = xcalloc_or_die((size_t)g->nemp, sizeof(*v));
+	for (i = 0; i < g->nemp; i++)
+		if (g->p[i].dept == k && !g->p[i].lead)
+			v[n++] = g->p[i].act;
+	for (a = 1; a < n; a++)	/* insertion sort: one department */
+		for (b = a; b > 0 && v[b - 1] > v[b]; b--) {
+			m = v[b];
+			v[b] = v[b - 1];
+			v[b - 1] = m;
+		}
+	m = n == 0 ? 1.0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	free(v);
+	return m;
+}
+
+/*
+ * --structure varied, slow theft: a thief whose day, theft included,
+ * is 1.5 to 6 times their own normal and 0.5 to 5 times their peers'
+ * median, drawn uniformly within both; a thief for whom the two ranges
+ * do not meet is passed over. The start is drawn from two weeks before
+ * the end of the theft's run before day 0 (already running when the
+ * data begins) to two weeks before the last day. Returns the thief.
+ */
+static int
+plan_varied_theft(struct gen *g, struct rng *r, struct scen *s,
+    const int *deptok, const char *pname)
+{
+	double pm, lo, hi, extra;
+	int who, tries, a, b;
+
+	for (tries = 0; tries < 1000; tries++) {
+		if ((who = pick(g, r, deptok, 1)) < 0)
+			return -1;
+		pm = peer_act(g, g->p[who].dept);
+		lo = fmax(1.5, 0.5 * pm / g->p[who].act);
+		hi = fmin(6.0, 5.0 * pm / g->p[who].act);
+		if (lo <= hi)
+			break;
+		g->p[who].used = 0;	/* passed over, free for others */
+	}
+	if (tries == 1000)
+		return -1;
+	s->own = rng_range(r, lo, hi);
+	s->peer = s->own * g->p[who].act / pm;
+	extra = (s->own - 1.0) * LOOKUP_ROWS_DAY * g->p[who].act;
+	s->v1 = extra * 0.8;
+	s->v2 = extra * 1.2;
+	if (param(pname) >= 0) {
+		s->start = start_day(g, r, pname, 0, 0, 1);
+		return who;
+	}
+	a = 14 - s->days;
+	b = g->days - 14;
+	s->start = (int)rng_int(r, a, b > a ? b : a);
+	return who;
+}
+
 /* First day >= d the person works, or d itself when there is none. */
 static int
 next_workday(struct gen *g, const struct person *p, int d)
@@ -1164,6 +1246,17 @@ plan_scenarios(struct gen *g)
 			switch (k) {
 			case SC_A:
 			case SC_A_RAMP:
+				if (g->varied) {
+					s->days = (int)lround(jittered(g, &r,
+					    "a.weeks") * 7);
+					if (s->days < 7)
+						s->days = 7;
+					s->who = plan_varied_theft(g, &r, s,
+					    support, k == SC_A ? "a.start" :
+					    "a_ramp.start");
+					s->end = s->start + s->days - 1;
+					break;
+				}
 				s->who = pick(g, &r, support, 1);
 				s->days = (int)lround(jittered(g, &r,
 				    "a.weeks") * 7);
@@ -1431,6 +1524,93 @@ gen_scenarios(struct gen *g, int d)
  * Building the organisation.
  */
 
+/*
+ * --structure varied: the shape of the organisation, every figure from
+ * the seed (a stream of its own, so the fixed organisation draws nothing
+ * different). Support and Sales always exist (the scenarios need them);
+ * every other department is there with probability 0.7, its share of
+ * the staff scaled by a lognormal factor (sigma 0.6) and its team size
+ * drawn from 4 to 16. Then the spread of personal rates (lognormal sigma
+ * 0.3 to 1.0), the shares of night (0 to 15 %) and part-time (0 to 20 %)
+ * workers, of joiners (0 to 6 %) and leavers (0 to 4 %), and the two
+ * surge weeks.
+ */
+static void
+draw_structure(struct gen *g)
+{
+	struct rng r;
+	double share[NDEPT], sum = 0.0;
+	int k, tot = 0, big = D_SUPPORT;
+
+	rng_seed(&r, mix4(g->seed, P_STRUCT, 0, 0));
+	for (k = 0; k < NDEPT; k++) {
+		share[k] = 0.0;
+		if (k == D_SUPPORT || k == D_SALES || rng_chance(&r, 0.7))
+			share[k] = depts[k].share * rng_lognormal(&r, 1.0,
+			    0.6);
+		sum += share[k];
+		g->dteam[k] = (int)rng_int(&r, 4, 16);
+	}
+	for (k = 0; k < NDEPT; k++) {
+		g->dcount[k] = (int)floor(share[k] / sum * g->nemp);
+		tot += g->dcount[k];
+		if (g->dcount[k] > g->dcount[big])
+			big = k;
+	}
+	g->dcount[big] += g->nemp - tot;
+	g->rate_sigma = rng_range(&r, 0.3, 1.0);
+	g->night_share = rng_range(&r, 0.0, 0.15);
+	g->part_share = rng_range(&r, 0.0, 0.20);
+	g->joiner_share = rng_range(&r, 0.0, 0.06);
+	g->leaver_share = rng_range(&r, 0.0, 0.04);
+	g->surge_at[0] = (int)rng_int(&r, 0, g->days / 2);
+	g->surge_at[1] = (int)rng_int(&r, g->days / 2, g->days - 1);
+}
+
+/* A part-time week: Monday to Friday less one or two days. */
+static unsigned
+part_time_mask(struct rng *r)
+{
+	unsigned m = 0x1f;
+	int drop = (int)rng_int(r, 1, 2), wd;
+
+	while (drop > 0) {
+		wd = (int)rng_below(r, 5);
+		if (m >> wd & 1u) {
+			m &= ~(1u << wd);
+			drop--;
+		}
+	}
+	return m;
+}
+
+/* The varied organisation's draws for one person (after the fixed). */
+static void
+vary_person(struct gen *g, struct person *p, struct rng *r)
+{
+	double act = rng_lognormal(r, 1.0, g->rate_sigma);
+
+	p->act = act < 0.05 ? 0.05 : act > 20.0 ? 20.0 : act;
+	if (p->lead)
+		p->act *= 0.5;
+	p->night = p->weekend = 0;
+	p->days_mask = 0;
+	if (!p->lead && rng_chance(r, g->night_share))
+		p->night = 1;
+	else if (p->dept == D_SUPPORT && !p->lead && rng_chance(r, 0.20))
+		p->weekend = 1;
+	else if (rng_chance(r, g->part_share))
+		p->days_mask = part_time_mask(r);
+	p->start_day = 0;
+	p->start_abs = g->day0 - rng_int(r, 60, 3000);
+	p->leave_day = INT_MAX;
+	if (rng_chance(r, g->joiner_share) && g->days > 12) {
+		p->start_day = (int)rng_int(r, 5, g->days * 3 / 5);
+		p->start_abs = g->day0 + p->start_day;
+	} else if (rng_chance(r, g->leaver_share) && g->days > 12)
+		p->leave_day = (int)rng_int(r, g->days * 3 / 10, g->days - 1);
+}
+
 static void
 build_org(struct gen *g)
 {
@@ -1443,7 +1623,8 @@ build_org(struct gen *g)
 	g->np = g->nemp + 2;
 	g->p = xcalloc_or_die((size_t)g->np, sizeof(*g->p));
 	for (k = 0; k < NDEPT; k++) {
-		cnt[k] = (int)floor(depts[k].share * g->nemp);
+		cnt[k] = g->varied ? g->dcount[k] :
+		    (int)floor(depts[k].share * g->nemp);
 		tot += cnt[k];
 	}
 	cnt[D_SUPPORT] += g->nemp - tot;
@@ -1459,7 +1640,7 @@ build_org(struct gen *g)
 	}
 	idx = 0;
 	for (k = 0; k < NDEPT; k++) {
-		perteam = depts[k].team;
+		perteam = g->varied ? g->dteam[k] : depts[k].team;
 		for (t = 0; t < cnt[k]; t++) {
 			p = &g->p[order[idx++]];
 			p->dept = k;
@@ -1511,6 +1692,11 @@ build_org(struct gen *g)
 			p->vac_from = (int)rng_int(&r, 0, g->days - 1);
 			p->vac_to = p->vac_from + (int)rng_int(&r, 4, 11);
 		}
+	}
+	if (g->varied) {
+		rng_seed(&r, mix4(g->seed, P_STRUCT, 1, 0));
+		for (i = 0; i < g->nemp; i++)
+			vary_person(g, &g->p[i], &r);
 	}
 	/* Two developer machines resolve names themselves (look-alike). */
 	for (i = 0, k = 0; i < g->nemp && k < 2; i++)
@@ -1820,6 +2006,9 @@ write_labels(struct gen *g, const char *path)
 		switch (s->kind) {
 		case SC_A:
 		case SC_A_RAMP:
+			if (g->varied)
+				fprintf(f, "\"own_ratio\":%.2f,\"peer_ratio\":"
+				    "%.2f,", s->own, s->peer);
 			fprintf(f, "\"extra_rows_total\":%llu}\n",
 			    (unsigned long long)s->total);
 			break;
@@ -1960,6 +2149,7 @@ usage(void)
 	    "[--count-per-scenario N]\n"
 	    "             [--jitter X] [--set NAME=VALUE]... "
 	    "[--holidays LIST|none] [--validate]\n"
+	    "             [--structure fixed|varied]\n"
 	    "parameters (--set):\n");
 	for (i = 0; i < NPARAM; i++)
 		fprintf(stderr, "  %-14s %-8g %s%s\n", params[i].name,
@@ -2052,7 +2242,13 @@ main(int argc, char **argv)
 			set_param(argv[++i]);
 		else if (strcmp(argv[i], "--holidays") == 0)
 			holidays = argv[++i];
-		else
+		else if (strcmp(argv[i], "--structure") == 0) {
+			i++;
+			if (strcmp(argv[i], "varied") == 0)
+				g.varied = 1;
+			else if (strcmp(argv[i], "fixed") != 0)
+				die("--structure: expected fixed or varied");
+		} else
 			usage();
 	}
 	if (!have_seed || out == NULL)
@@ -2073,6 +2269,10 @@ main(int argc, char **argv)
 	}
 	g.holiday = xcalloc_or_die((size_t)g.days, 1);
 	set_holidays(&g, holidays);
+	g.surge_at[0] = g.days / 4;
+	g.surge_at[1] = g.days * 7 / 10;
+	if (g.varied)
+		draw_structure(&g);
 	build_org(&g);
 	plan_scenarios(&g);
 	lookalike_f = open_out(out, "lookalikes.jsonl", path, sizeof(path));
