@@ -299,8 +299,8 @@ EOF
 	start_agent a --name net1 --collector 127.0.0.1:$CP --insecure \
 	    --backoff-min 50ms --heartbeat 1s --spool "$T/spool" \
 	    --source net:lo --internal 127.0.0.2/32 --bpf "host 127.0.0.3" \
-	    --snaplen 262144 --pcap-buffer 256M --flow-update 1s \
-	    --flow-idle-timeout 3s
+	    --snaplen 262144 --pcap-buffer 256M --capture-queue 256M \
+	    --flow-update 1s --flow-idle-timeout 3s
 	wait_log "$T/a.log" "lo: capturing" 10 ||
 	    { fail live_setup "agent did not capture: $(tail -3 "$T/a.log")"; return; }
 	i=0
@@ -397,6 +397,10 @@ EOF
 	st=$(sql "$T/c.db" "SELECT json_extract(status,'\$.counters.packets')
 	    FROM agents WHERE agent='net1'")
 	check live_status_counters [ "${st:-0}" -gt 1000 ]
+	# Byte counts hold only if the capture queue took every frame.
+	qd=$(sql "$T/c.db" "SELECT json_extract(status,'\$.counters.queue_drops')
+	    FROM agents WHERE agent='net1'")
+	check live_no_queue_drops [ "${qd:-x}" = 0 ]
 }
 live
 
