@@ -51,7 +51,13 @@
 #define CAPTURE_LIVE_TURNS	16	/* batches per main-loop turn */
 #define CAPTURE_STATS_SEC	5	/* drop poll and warning */
 #define CAPTURE_LOGGED		20	/* decode errors logged one by one */
-#define CAPTURE_TIMEOUT_MS	50	/* kernel block timeout: latency */
+/*
+ * The kernel's block timeout: how late a frame may reach the decoders at
+ * a low rate. Short, because a log source's dedup asks whether the wire
+ * saw a session, and a psql -c session lasts about 10 ms: with 50 ms the
+ * log line could be judged before the wire had its session.
+ */
+#define CAPTURE_TIMEOUT_MS	10
 #define CAPTURE_THREAD_STATS_MS	1000	/* pcap_stats from the thread */
 
 /*
