@@ -190,7 +190,7 @@ test_cname_chains(void)
 	struct msg m;
 
 	c = dnscache_new(64);
-	/* One answer with the whole chain, as a stub resolver gets it. */
+	/* One answer with the whole chain, as a host's resolver library gets it. */
 	begin(&m, "ios.nccp.netflix.com", 3);
 	rr_cname(&m, "ios.nccp.netflix.com", "ios.nccp.geo.netflix.com", 60);
 	rr_cname(&m, "ios.nccp.geo.netflix.com", "x.us-west-2.example", 60);
