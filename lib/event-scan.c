@@ -174,7 +174,7 @@ scan_string(struct scan *s, struct str *out)
  * "-0" or "1.0" would need the reference's view of what a number is.
  */
 static int
-scan_uint(struct scan *s, long long max)
+scan_uint(struct scan *s, long long min, long long max)
 {
 	const unsigned char *p = s->p, *end = s->end;
 	long long v = 0;
@@ -196,7 +196,7 @@ scan_uint(struct scan *s, long long max)
 	if (p < end && (*p == '.' || *p == 'e' || *p == 'E' ||
 	    (*p >= '0' && *p <= '9')))
 		return -1;
-	if (v > max)
+	if (v < min || v > max)
 		return -1;
 	s->p = p;
 	return 0;
@@ -343,7 +343,7 @@ scan_field(struct scan *s, const struct event_field *f, size_t idx,
 		return 0;
 	case FIELD_UINT:
 	case FIELD_NUM:
-		return scan_uint(s, f->max);
+		return scan_uint(s, (f->flags & FIELD_NONZERO) ? 1 : 0, f->max);
 	case FIELD_BOOL:
 		return scan_bool(s);
 	case FIELD_STRLIST:

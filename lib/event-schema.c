@@ -24,6 +24,7 @@
 
 #define REQ	FIELD_REQUIRED
 #define TXT	FIELD_TEXT
+#define NZ	FIELD_NONZERO
 
 /* Indexed by enum event_type; also the values of the `type` field. */
 static const char *const type_names[] = {
@@ -78,6 +79,9 @@ static const struct event_field db_query_fields[] = {
 	F_UINT("rows_affected", 0, EVENT_UINT_MAX),
 	F_UINT("bytes", 0, EVENT_UINT_MAX),
 	F_UINT("duration_us", 0, EVENT_UINT_MAX),
+	F_UINT("count", NZ, EVENT_UINT_MAX),
+	F_TS("first_ts", 0),
+	F_UINT("rows_max", 0, EVENT_UINT_MAX),
 	F_ENUM("status", REQ, statuses),
 	F_BOOL("partial"),
 	F_STR("error_code", TXT, 16),

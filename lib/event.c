@@ -430,7 +430,13 @@ check_field(const struct event_field *f, const json_t *v, int64_t *ts,
 			return -1;
 		return check_text(f, v, err, errlen);
 	case FIELD_UINT:
-		return check_uint(f->name, v, f->max, "", err, errlen);
+		if (check_uint(f->name, v, f->max, "", err, errlen) != 0)
+			return -1;
+		if ((f->flags & FIELD_NONZERO) && json_integer_value(v) == 0) {
+			seterr(err, errlen, "field \"%s\": zero", f->name);
+			return -1;
+		}
+		return 0;
 	case FIELD_NUM:
 		return check_num(f, v, err, errlen);
 	case FIELD_BOOL:

@@ -59,6 +59,11 @@ enum event_kind {
  * that does not (docs/events.md).
  */
 #define FIELD_TEXT	0x2
+/*
+ * A FIELD_UINT that counts things an event stands for (db.query's
+ * `count`): 0 would be an event about nothing, so it is refused.
+ */
+#define FIELD_NONZERO	0x4
 
 struct event_field {
 	const char	 *name;

@@ -627,7 +627,10 @@ test_invalid_utf8(void)
 	CHECK_CONTAINS(err, "invalid UTF-8");
 }
 
-/* Every UINT field: 0 and max pass; -1, max + 1 and 1.0 are refused. */
+/*
+ * Every UINT field: 0 (1 for a nonzero count) and max pass; -1, max + 1
+ * and 1.0 are refused, and 0 where the field is a nonzero count.
+ */
 static void
 test_uint_range(void)
 {
@@ -640,8 +643,17 @@ test_uint_range(void)
 		for (i = 0; f[i].name != NULL; i++) {
 			if (f[i].kind != FIELD_UINT)
 				continue;
-			CHECK_INT(try_with(t, f[i].name, json_integer(0), err,
-			    sizeof(err)), 0);
+			if (f[i].flags & FIELD_NONZERO) {
+				CHECK_INT(try_with(t, f[i].name, json_integer(0),
+				    err, sizeof(err)), -1);
+				snprintf(want, sizeof(want), "field \"%s\": zero",
+				    f[i].name);
+				CHECK_STR(err, want);
+				CHECK_INT(try_with(t, f[i].name, json_integer(1),
+				    err, sizeof(err)), 0);
+			} else
+				CHECK_INT(try_with(t, f[i].name, json_integer(0),
+				    err, sizeof(err)), 0);
 			CHECK_INT(try_with(t, f[i].name, json_integer(f[i].max),
 			    err, sizeof(err)), 0);
 			CHECK_INT(try_with(t, f[i].name, json_integer(-1), err,
@@ -660,6 +672,15 @@ test_uint_range(void)
 			    "unsigned integer", f[i].name);
 			CHECK_STR(err, want);
 		}
+	}
+	/* The scanner refuses a zero count too, and takes one. */
+	{
+		struct lw_event_scan sc;
+		const char *z = "{\"type\":" Q_FIELDS ",\"count\":0}";
+		const char *one = "{\"type\":" Q_FIELDS ",\"count\":1}";
+
+		CHECK_INT(lw_event_scan(z, strlen(z), &sc), -1);
+		CHECK_INT(lw_event_scan(one, strlen(one), &sc), 0);
 	}
 	/* Beyond 64 bits jansson itself refuses the number. */
 	CHECK(parse_str("{\"type\":\"db.query\",\"rows\":"
