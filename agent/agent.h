@@ -269,7 +269,8 @@ struct capture_stats {
 	uint64_t	 captured;	/* live: taken from the kernel */
 	uint64_t	 kernel_drops;	/* pcap_stats ps_drop */
 	uint64_t	 if_drops;	/* pcap_stats ps_ifdrop */
-	uint64_t	 queue_drops;	/* live: the hand-off queue was full */
+	uint64_t	 queue_drops;	/* live: a frame never fit, or stopping */
+	uint64_t	 queue_waits;	/* live: the queue was full, we waited */
 	uint64_t	 decode_errors;	/* pkt_decode() != PKT_OK */
 	uint64_t	 truncated;	/* caplen < wirelen */
 };

@@ -14,11 +14,15 @@
  * spool writes and fsync, TLS to the collector - can make it wait. The
  * main thread owns the consuming end and everything after it: it is told
  * through an eventfd, decodes the frames (decode-pkt.c) and hands them to
- * the source's callback. When the ring is full the frame is dropped and
- * counted (a queue drop): like a kernel drop, it becomes a gap in the TCP
- * stream, so the queries it touched are reported partial. The kernel ring
- * is filled in blocks (no immediate mode), which holds far more small
- * frames in the same memory than one fixed-size slot per frame.
+ * the source's callback. When the ring is full the capture thread waits
+ * for room rather than drop: the kernel's ring behind it keeps filling, so
+ * a burst is held by both buffers, not only by ours. Only what the kernel
+ * then drops is lost (a kernel drop); a frame is dropped by us (a queue
+ * drop) only if it could never fit or the capture is stopping. Either way
+ * it becomes a gap in the TCP stream, so the queries it touched are
+ * reported partial. The kernel ring is filled in blocks (no immediate
+ * mode), which holds far more small frames in the same memory than one
+ * fixed-size slot per frame.
  *
  * Decode failures and truncated frames are counted. Kernel drops
  * (pcap_stats, read by the capture thread, which owns the handle) and
@@ -74,6 +78,7 @@
 #define CAPQ_ALIGN	16
 #define CAPQ_WRAP	UINT32_MAX
 #define CAPQ_PUBLISH	256	/* records consumed between tail updates */
+#define CAPQ_WAIT_MS	100	/* longest wait for room between looks */
 
 struct capq_rec {
 	int64_t		 ts_us;
@@ -86,6 +91,7 @@ struct capq {
 	uint64_t	 size;		/* a multiple of CAPQ_ALIGN */
 	_Atomic uint64_t head;		/* written by the capture thread */
 	_Atomic uint64_t tail;		/* written by the main thread */
+	_Atomic int	 waiting;	/* the capture thread waits for room */
 };
 
 /*
@@ -95,6 +101,7 @@ struct capq {
 struct capture_shared {
 	_Atomic uint64_t captured;	/* frames taken from the kernel */
 	_Atomic uint64_t queue_drops;	/* frames the ring had no room for */
+	_Atomic uint64_t queue_waits;	/* times the thread waited for room */
 	_Atomic uint64_t kernel_drops;	/* pcap_stats ps_drop */
 	_Atomic uint64_t if_drops;	/* pcap_stats ps_ifdrop */
 	_Atomic int	 failed;	/* the thread ended on an error */
@@ -124,6 +131,7 @@ struct capture {
 	struct capture_shared	 sh;
 	int			 notify_fd;	/* eventfd: frames queued */
 	int			 stop_fd;	/* eventfd: wakes the thread */
+	int			 room_fd;	/* eventfd: the ring has room */
 	int			 pcap_fd;
 	pthread_t		 thread;
 	int			 running;	/* thread started, not joined */
@@ -187,9 +195,45 @@ capq_need(uint32_t caplen)
 	    (((uint64_t)caplen + CAPQ_ALIGN - 1) & ~(uint64_t)(CAPQ_ALIGN - 1));
 }
 
+static void	capture_notify(int);
+
 /*
- * Capture thread: one frame into the ring, or counted as a queue drop
- * when the ring has no room for it. Never waits.
+ * Capture thread: until the consumer frees room. `waiting` is raised
+ * before the last look at tail, so a consumer that frees room after that
+ * look sees it raised and writes room_fd; the timeout only bounds a
+ * wake-up lost some other way.
+ */
+static void
+capq_wait_room(struct capture *c)
+{
+	struct pollfd pfd[2];
+	uint64_t v;
+
+	pfd[0].fd = c->room_fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = c->stop_fd;
+	pfd[1].events = POLLIN;
+	if (poll(pfd, 2, CAPQ_WAIT_MS) > 0 && (pfd[0].revents & POLLIN) &&
+	    read(c->room_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+}
+
+static void
+capq_write(struct capq *q, uint64_t off, const struct capq_rec *rec,
+    const uint8_t *data)
+{
+	memcpy(q->buf + off, rec, sizeof(*rec));
+	if (data != NULL)
+		memcpy(q->buf + off + sizeof(*rec), data, rec->caplen);
+}
+
+/*
+ * Capture thread: one frame into the ring, waiting while the ring is
+ * full. A record that does not fit before the end of the buffer is
+ * preceded by a CAPQ_WRAP header, published on its own, so the consumer
+ * can free the end of the buffer while the frame waits for the start.
+ * Dropped and counted only when the frame is larger than the whole ring
+ * or the main thread is stopping the capture.
  */
 static void
 capq_put(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
@@ -197,31 +241,50 @@ capq_put(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 	struct capture *c = (struct capture *)user;
 	struct capq *q = &c->q;
 	struct capq_rec rec;
-	uint64_t head, tail, off, need, skip;
+	uint64_t head, tail, off, need;
 
 	atomic_fetch_add_explicit(&c->sh.captured, 1, memory_order_relaxed);
-	head = atomic_load_explicit(&q->head, memory_order_relaxed);
-	tail = atomic_load_explicit(&q->tail, memory_order_acquire);
 	need = capq_need(h->caplen);
-	off = head % q->size;
-	skip = need > q->size - off ? q->size - off : 0;
-	if (need + skip > q->size - (head - tail)) {
+	if (need > q->size) {
 		atomic_fetch_add_explicit(&c->sh.queue_drops, 1,
 		    memory_order_relaxed);
 		return;
 	}
-	if (skip != 0) {
-		memset(&rec, 0, sizeof(rec));
-		rec.caplen = CAPQ_WRAP;
-		memcpy(q->buf + off, &rec, sizeof(rec));
-		head += skip;
-		off = 0;
+	head = atomic_load_explicit(&q->head, memory_order_relaxed);
+	for (;;) {
+		tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+		off = head % q->size;
+		if (need > q->size - off &&
+		    q->size - off <= q->size - (head - tail)) {
+			memset(&rec, 0, sizeof(rec));
+			rec.caplen = CAPQ_WRAP;
+			capq_write(q, off, &rec, NULL);
+			head += q->size - off;
+			atomic_store_explicit(&q->head, head,
+			    memory_order_release);
+			continue;
+		}
+		if (need <= q->size - off && need <= q->size - (head - tail))
+			break;
+		if (atomic_load_explicit(&c->sh.stop, memory_order_acquire)) {
+			atomic_fetch_add_explicit(&c->sh.queue_drops, 1,
+			    memory_order_relaxed);
+			return;
+		}
+		/* Frames queued so far must reach the consumer to free room. */
+		capture_notify(c->notify_fd);
+		atomic_store_explicit(&q->waiting, 1, memory_order_seq_cst);
+		if (atomic_load_explicit(&q->tail, memory_order_seq_cst) !=
+		    tail)
+			continue;
+		atomic_fetch_add_explicit(&c->sh.queue_waits, 1,
+		    memory_order_relaxed);
+		capq_wait_room(c);
 	}
 	rec.ts_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
 	rec.caplen = h->caplen;
 	rec.wirelen = h->len;
-	memcpy(q->buf + off, &rec, sizeof(rec));
-	memcpy(q->buf + off + sizeof(rec), data, h->caplen);
+	capq_write(q, off, &rec, data);
 	atomic_store_explicit(&q->head, head + need, memory_order_release);
 }
 
@@ -304,6 +367,19 @@ capture_thread(void *arg)
 }
 
 /*
+ * Main thread: frees the consumed bytes and wakes the capture thread if
+ * it waits for room. Sequentially consistent, with the thread's own
+ * `waiting` then `tail`: one of the two always sees the other's store.
+ */
+static void
+capq_publish(struct capture *c, uint64_t tail)
+{
+	atomic_store_explicit(&c->q.tail, tail, memory_order_seq_cst);
+	if (atomic_exchange_explicit(&c->q.waiting, 0, memory_order_seq_cst))
+		capture_notify(c->room_fd);
+}
+
+/*
  * Main thread: up to `max` queued frames through the decoder. Returns
  * 1 when frames are left in the ring.
  */
@@ -328,10 +404,9 @@ capq_drain(struct capture *c, int max)
 		    rec.wirelen, rec.ts_us);
 		tail += capq_need(rec.caplen);
 		if (++n % CAPQ_PUBLISH == 0)
-			atomic_store_explicit(&q->tail, tail,
-			    memory_order_release);
+			capq_publish(c, tail);
 	}
-	atomic_store_explicit(&q->tail, tail, memory_order_release);
+	capq_publish(c, tail);
 	return tail != head ||
 	    atomic_load_explicit(&q->head, memory_order_acquire) != tail;
 }
@@ -478,7 +553,8 @@ capture_live_setup(struct capture *c, const struct agent_config *cfg,
 	c->q.buf = xmalloc(c->q.size);
 	c->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	c->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (c->notify_fd < 0 || c->stop_fd < 0) {
+	c->room_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (c->notify_fd < 0 || c->stop_fd < 0 || c->room_fd < 0) {
 		snprintf(err, errlen, "%s: eventfd: %s", c->name,
 		    strerror(errno));
 		return -1;
@@ -514,7 +590,7 @@ capture_new(struct event_base *base, const char *iface, const char *filter,
 	c->base = base;
 	c->fn = fn;
 	c->arg = arg;
-	c->notify_fd = c->stop_fd = -1;
+	c->notify_fd = c->stop_fd = c->room_fd = -1;
 	if (cfg->read != NULL) {
 		c->offline = 1;
 		c->name = xstrdup(cfg->read);
@@ -639,6 +715,8 @@ capture_poll_stats(struct capture *c)
 	    memory_order_relaxed);
 	c->st.queue_drops = atomic_load_explicit(&c->sh.queue_drops,
 	    memory_order_relaxed);
+	c->st.queue_waits = atomic_load_explicit(&c->sh.queue_waits,
+	    memory_order_relaxed);
 	if (c->st.kernel_drops > c->drops_warned) {
 		log_warnx("%s: WARNING: the kernel dropped %" PRIu64
 		    " packets (%" PRIu64 " in total): flow and byte counts "
@@ -648,9 +726,9 @@ capture_poll_stats(struct capture *c)
 		c->drops_warned = c->st.kernel_drops;
 	}
 	if (c->st.queue_drops > c->qdrops_warned) {
-		log_warnx("%s: WARNING: the capture queue was full and %"
-		    PRIu64 " packets were dropped (%" PRIu64 " in total): "
-		    "counts are incomplete; raise capture-queue", c->name,
+		log_warnx("%s: WARNING: %" PRIu64 " packets did not fit "
+		    "the capture queue (%" PRIu64 " in total): counts are "
+		    "incomplete; raise capture-queue", c->name,
 		    c->st.queue_drops - c->qdrops_warned, c->st.queue_drops);
 		c->qdrops_warned = c->st.queue_drops;
 	}
@@ -700,8 +778,9 @@ capture_stop(struct capture *c)
 	capture_poll_stats(c);
 	log_info("%s: %" PRIu64 " packets captured, %" PRIu64 " decoded, %"
 	    PRIu64 " kernel drops, %" PRIu64 " interface drops, %" PRIu64
-	    " queue drops", c->name, c->st.captured, c->st.packets,
-	    c->st.kernel_drops, c->st.if_drops, c->st.queue_drops);
+	    " queue drops, %" PRIu64 " waits for queue room", c->name,
+	    c->st.captured, c->st.packets, c->st.kernel_drops,
+	    c->st.if_drops, c->st.queue_drops, c->st.queue_waits);
 }
 
 void
@@ -724,6 +803,8 @@ capture_free(struct capture *c)
 		close(c->notify_fd);
 	if (c->stop_fd >= 0)
 		close(c->stop_fd);
+	if (c->room_fd >= 0)
+		close(c->room_fd);
 	free(c->q.buf);
 	free(c->name);
 	free(c);
