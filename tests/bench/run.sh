@@ -172,6 +172,8 @@ sh "$TOP/tests/bench/db.sh" "$BUILD"
 # and with the agent (spooling; shipping to a collector): TPS, agent CPU
 # per query, kernel and queue drops (its own PostgreSQL).
 sh "$TOP/tests/bench/pgbench.sh" "$BUILD"
+# The same for MariaDB: mysqlslap primary-key lookups (its own MariaDB).
+sh "$TOP/tests/bench/mysqlslap.sh" "$BUILD"
 
 # The TUI's first screen on 10 million events and 10,000 alerts.
 sh "$TOP/tests/bench/tui.sh" "$BUILD"

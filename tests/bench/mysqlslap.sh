@@ -1,0 +1,181 @@
+#!/bin/sh
+# `make bench`, live capture at full speed on MariaDB: what the database
+# agent costs a busy server and whether it misses anything, the MariaDB
+# twin of pgbench.sh. Its own MariaDB on loopback (lib-mysql.sh, a free
+# port, a temporary directory, stopped on every exit path), a table of
+# 10,000 rows, then BENCH_MY_Q primary-key lookups (default 200,000) from
+# mysqlslap with 4 clients over TCP without TLS (what the agent decodes):
+#
+#   none       mysqlslap alone
+#   tcpdump    `tcpdump -i lo -s 0 -B 65536 -w /dev/null tcp port P`:
+#              the capture floor, measured in the same run
+#   spool      the agent (--source db:lo) spooling, no collector
+#   collector  the agent shipping over TLS to a collector on this host
+#
+# mysqlslap reports the seconds a run took, so queries per second is
+# BENCH_MY_Q divided by them. For the agent: its CPU per query (utime +
+# stime from /proc/PID/stat over the run, divided by the queries), its
+# share of a core, kernel and queue drops and events out (the agent's own
+# counts, logged when it exits on SIGTERM).
+#
+# Usage: sh tests/bench/mysqlslap.sh BUILD
+#   BENCH_MY_Q (queries per run, 200000), BENCH_MY_CLIENTS (4),
+#   BENCH_MY_AGENT (extra agent options)
+set -e
+BUILD=$(cd "$1" && pwd)
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+export LW_BUILD="$BUILD" LW_TOP="$TOP"
+NQ=${BENCH_MY_Q:-200000}
+CLIENTS=${BENCH_MY_CLIENTS:-4}
+. "$TOP/tests/integration/lib.sh"
+. "$TOP/tests/integration/lib-mysql.sh"
+
+for c in mariadbd mariadb mariadb-install-db mysqlslap tcpdump; do
+	command -v "$c" >/dev/null 2>&1 ||
+	    { echo "bench mysqlslap: $c missing"; exit 1; }
+done
+[ "$(id -u)" = 0 ] ||
+    { echo "bench mysqlslap: needs root (capture on lo)"; exit 1; }
+
+chmod 755 "$T"
+MYD="$T/my"
+MYP=$(free_port)
+CP=$(free_port)
+my_cleanup() {
+	rc=$?
+	set +e	# a server already gone must not cut the clean-up short
+	mysql_stop "$MYD"
+	cleanup
+	exit $rc
+}
+trap my_cleanup EXIT
+mysql_start "$MYD" "$MYP" ||
+    { echo "bench mysqlslap: MariaDB did not start:"; tail -5 "$MYD/err"; exit 1; }
+mysql_root "$MYD" <<EOF
+CREATE DATABASE slap;
+USE slap;
+CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(32));
+INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_10000;
+CREATE USER bench@'%' IDENTIFIED BY 'pw-bench-1';
+GRANT SELECT ON slap.* TO bench@'%';
+EOF
+echo "bench mysqlslap: MariaDB $(mariadbd --version | awk '{print $3}')" \
+    "on 127.0.0.1:$MYP; $NQ lookups, $CLIENTS clients per run"
+make_pki bench
+
+# CPU seconds (user + system, all threads) a process has used so far.
+cpu_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
+	    "/proc/$1/stat"
+}
+
+# run_slap : sets QPS from the seconds mysqlslap reports.
+run_slap() {
+	mysqlslap --no-defaults -h 127.0.0.1 -P "$MYP" -u bench \
+	    -ppw-bench-1 --skip-ssl --create-schema=slap --no-drop \
+	    --query="SELECT v FROM t WHERE id = 4242" \
+	    --concurrency="$CLIENTS" --iterations=1 \
+	    --number-of-queries="$NQ" >"$T/slap.out" 2>&1 ||
+	    { echo "bench mysqlslap: mysqlslap failed:"; cat "$T/slap.out"; exit 1; }
+	secs=$(sed -n 's/.*Average number of seconds to run all queries: \([0-9.]*\).*/\1/p' \
+	    "$T/slap.out")
+	[ -n "$secs" ] ||
+	    { echo "bench mysqlslap: no time in:"; cat "$T/slap.out"; exit 1; }
+	DUR=$secs
+	QPS=$(awk -v n="$NQ" -v s="$secs" 'BEGIN { printf "%d", n / s }')
+}
+
+# run_tcpdump : the floor; sets QPS, ACPU and KDROP.
+run_tcpdump() {
+	tcpdump -i lo -s 0 -B 65536 -w /dev/null "tcp port $MYP" \
+	    2>"$T/tcpdump.log" &
+	TD=$!
+	PIDS="$PIDS $TD"
+	while ! grep -q "listening on" "$T/tcpdump.log" 2>/dev/null; do
+		sleep 0.1
+	done
+	c0=$(cpu_s $TD)
+	run_slap
+	c1=$(cpu_s $TD)
+	kill -INT $TD
+	wait $TD || true
+	KDROP=$(sed -n 's/^\([0-9]*\) packets* dropped by kernel.*/\1/p' \
+	    "$T/tcpdump.log")
+	ACPU=$(awk -v a=$c0 -v b=$c1 -v n=$NQ 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
+}
+
+# run_agent LOG ARGS... : the agent around one run; sets QPS, ACPU (us
+# per query), ACORE (% of a core), KDROP, QDROP, EVENTS.
+run_agent() {
+	log=$1
+	shift
+	rm -rf "$T/spool"
+	: >"$log"
+	# shellcheck disable=SC2086
+	"$AGENT" $AG_USER --name bench --spool "$T/spool" \
+	    --spool-max 4G --source db:lo --port "mysql:$MYP" --heartbeat 1s \
+	    ${BENCH_MY_AGENT:-} "$@" >>"$log" 2>&1 &
+	AP=$!
+	PIDS="$PIDS $AP"
+	while ! grep -q "lo: capturing" "$log" 2>/dev/null; do
+		kill -0 $AP 2>/dev/null ||
+		    { echo "bench mysqlslap: agent died:"; cat "$log"; exit 1; }
+		sleep 0.1
+	done
+	sleep 0.5
+	c0=$(cpu_s $AP)
+	run_slap
+	# What is still queued is decoded now, and counted in the CPU.
+	sleep 1
+	c1=$(cpu_s $AP)
+	kill -TERM $AP
+	wait $AP || { echo "bench mysqlslap: agent exit $?:"; tail "$log"; exit 1; }
+	ACPU=$(awk -v a=$c0 -v b=$c1 -v n=$NQ 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
+	ACORE=$(awk -v a=$c0 -v b=$c1 -v t=$DUR 'BEGIN { printf "%d", (b - a) * 100 / (t + 1) }')
+	KDROP=$(sed -n 's/.* \([0-9]*\) kernel drops, .*/\1/p' "$log" | tail -1)
+	KDROP=${KDROP:-?}
+	QDROP=$(sed -n 's/.* \([0-9]*\) queue drops.*/\1/p' "$log" | tail -1)
+	QDROP=${QDROP:-?}
+	EVENTS=$(sed -n 's/.* \([0-9]*\) queries, \([0-9]*\) session events.*/\1 \2/p' \
+	    "$log" | tail -1 | awk '{ print $1 + $2 }')
+}
+
+# ratio A B : A / B to two places.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}
+
+run_slap
+NONE=$QPS
+echo "mysqlslap: no capture: $QPS queries/s ($NQ in $DUR s)"
+
+run_tcpdump
+FLOOR=$QPS
+echo "mysqlslap: tcpdump (the floor): $QPS queries/s = $(ratio $QPS $NONE)x" \
+    "no capture; tcpdump CPU $ACPU us/query, kernel drops ${KDROP:-?}"
+
+run_agent "$T/agent-spool.log" \
+    --collector 127.0.0.1:1 --insecure --backoff-min 60s --backoff-max 60s
+echo "mysqlslap: agent, spooling only: $QPS queries/s = $(ratio $QPS $FLOOR)x" \
+    "tcpdump ($(ratio $QPS $NONE)x no capture); agent CPU $ACPU us/query" \
+    "($ACORE% of a core); kernel drops $KDROP, queue drops $QDROP;" \
+    "events out ${EVENTS:-?} for $NQ queries"
+
+start_collector c --listen 127.0.0.1:$CP --db "$T/c.db" \
+    --rules "$TOP/rules" --tls-cert "$T/pki/collector.crt" \
+    --tls-key "$T/pki/collector.key" --tls-client-ca "$T/pki/ca.crt" ||
+    { echo "bench mysqlslap: collector:"; cat "$T/c.log"; exit 1; }
+cc0=$(cpu_s $CPID)
+run_agent "$T/agent-coll.log" \
+    --collector 127.0.0.1:$CP --tls-ca "$T/pki/ca.crt" \
+    --tls-cert "$T/pki/bench.crt" --tls-key "$T/pki/bench.key"
+cc1=$(cpu_s $CPID)
+kill -TERM $CPID
+wait $CPID || true
+stored=$(sql "$T/c.db" "SELECT count(*) FROM events")
+echo "mysqlslap: agent + collector: $QPS queries/s = $(ratio $QPS $FLOOR)x" \
+    "tcpdump ($(ratio $QPS $NONE)x no capture); agent CPU $ACPU us/query" \
+    "($ACORE% of a core); kernel drops $KDROP, queue drops $QDROP;" \
+    "events out ${EVENTS:-?}, $stored stored by the SIGTERM; collector CPU" \
+    "$(awk -v a=$cc0 -v b=$cc1 -v n=$NQ 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')" \
+    "us/query"
