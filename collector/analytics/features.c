@@ -303,25 +303,31 @@ features_count(const struct lw_event *ev)
 
 /*
  * The most rows one statement of the event read. A single statement:
- * all it read. An aggregate: its `rows_max` (the largest result one
- * statement returned) when its reads are returned rows, never more than
- * the total; else (reads counted by rows_affected, or no `rows_max`) the
- * average, rounded up. The agent sends any statement over its
+ * all it read. An aggregate whose reads are all returned rows: its
+ * `rows_max` (the largest result one statement returned), never more
+ * than the total. Otherwise - reads counted by rows_affected (INSERT ...
+ * SELECT), or no `rows_max` - the average, rounded up, or `rows_max`
+ * when that is more. The agent sends any statement over its
  * aggregate-max-rows on its own, so an aggregate's figure stays under it.
  */
 double
 features_rows_max(const struct lw_event *ev, double rows_read)
 {
-	double n = features_count(ev), m;
-	int rl;
+	double n = features_count(ev), m = 0, aff = 0, avg;
+	int rl, has_m;
 
 	if (n <= 1)
 		return rows_read;
 	rl = features_read_like(lw_event_str(ev, "command"),
 	    lw_event_str(ev, "statement"));
-	if ((rl & RL_RETURNED) && lw_event_num(ev, "rows_max", &m))
-		return m < rows_read ? m : rows_read;
-	return ceil(rows_read / n);
+	has_m = (rl & RL_RETURNED) && lw_event_num(ev, "rows_max", &m);
+	if (m > rows_read)
+		m = rows_read;
+	lw_event_num(ev, "rows_affected", &aff);
+	if (has_m && (!(rl & RL_AFFECTED) || aff == 0))
+		return m;
+	avg = ceil(rows_read / n);
+	return has_m && m > avg ? m : avg;
 }
 
 static void
