@@ -13,6 +13,7 @@
  * close; nothing here compares or scores.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +289,47 @@ add(struct entity *e, int f, double v)
 	e->dv[f] += v;
 }
 
+/*
+ * How many statements a db.query stands for: its `count`, 1 when absent
+ * (the schema refuses 0).
+ */
+double
+features_count(const struct lw_event *ev)
+{
+	double n;
+
+	return lw_event_num(ev, "count", &n) && n >= 1 ? n : 1;
+}
+
+/*
+ * The most rows one statement of the event read. A single statement:
+ * all it read. An aggregate whose reads are all returned rows: its
+ * `rows_max` (the largest result one statement returned), never more
+ * than the total. Otherwise - reads counted by rows_affected (INSERT ...
+ * SELECT), or no `rows_max` - the average, rounded up, or `rows_max`
+ * when that is more. The agent sends any statement over its
+ * aggregate-max-rows on its own, so an aggregate's figure stays under it.
+ */
+double
+features_rows_max(const struct lw_event *ev, double rows_read)
+{
+	double n = features_count(ev), m = 0, aff = 0, avg;
+	int rl, has_m;
+
+	if (n <= 1)
+		return rows_read;
+	rl = features_read_like(lw_event_str(ev, "command"),
+	    lw_event_str(ev, "statement"));
+	has_m = (rl & RL_RETURNED) && lw_event_num(ev, "rows_max", &m);
+	if (m > rows_read)
+		m = rows_read;
+	lw_event_num(ev, "rows_affected", &aff);
+	if (has_m && (!(rl & RL_AFFECTED) || aff == 0))
+		return m;
+	avg = ceil(rows_read / n);
+	return has_m && m > avg ? m : avg;
+}
+
 static void
 query_features(struct analytics *an, struct evctx *c)
 {
@@ -307,7 +349,12 @@ query_features(struct analytics *an, struct evctx *c)
 	rl = features_read_like(jstr(ev, "command"), jstr(ev, "statement"));
 	c->rows_read = ((rl & RL_RETURNED) ? ret : 0) +
 	    ((rl & RL_AFFECTED) ? aff : 0);
-	add(e, FT_QUERIES, 1);
+	/*
+	 * An event may stand for `count` statements an agent folded
+	 * together (docs/events.md); its rows and bytes are already their
+	 * totals, so only the number of queries needs it.
+	 */
+	add(e, FT_QUERIES, features_count(ev));
 	add(e, FT_RESULT_BYTES, jnum(ev, "bytes", NULL));
 	add(e, FT_ROWS, c->rows_read);
 	mature = e->s.act_days >= (double)an->p.min_days;

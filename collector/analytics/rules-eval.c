@@ -217,6 +217,12 @@ field(struct ectx *x, const char *name)
 	if (strcmp(name, "rows_sensitive") == 0)
 		return c->ev->type == EVENT_DB_QUERY ? num(c->rows_sensitive) :
 		    none;
+	if (strcmp(name, "count") == 0)
+		return c->ev->type == EVENT_DB_QUERY ?
+		    num(features_count(c->ev)) : none;
+	if (strcmp(name, "rows_max") == 0)
+		return c->ev->type == EVENT_DB_QUERY ?
+		    num(features_rows_max(c->ev, c->rows_read)) : none;
 	if (strcmp(name, "sensitive") == 0)
 		return num(c->first_class != NULL);
 	if (strcmp(name, "class") == 0)
@@ -676,7 +682,7 @@ evidence(struct ectx *x, int64_t bucket, int64_t seq_a)
 	static const char *const keep[] = {
 		"db_user", "database", "client", "command", "fingerprint",
 		"flow_id", "dst", "dport", "server_name", "category", "app",
-		NULL
+		"count", "rows_max", NULL
 	};
 	int i;
 
@@ -728,6 +734,10 @@ evidence(struct ectx *x, int64_t bucket, int64_t seq_a)
 		if (x->c->ev->type == EVENT_DB_QUERY)
 			json_object_set_new(ev, "rows_read",
 			    nice(x->c->rows_read));
+		/* an aggregate's span (a flow's first_ts is not shown) */
+		if (x->c->ev->type == EVENT_DB_QUERY &&
+		    (t = json_object_get(dom, "first_ts")) != NULL)
+			json_object_set(ev, "first_ts", t);
 		if (x->c->ev->type == EVENT_NET_FLOW)
 			json_object_set_new(ev, "out_bytes",
 			    nice(x->c->out_bytes));
@@ -885,7 +895,10 @@ agg_feed(struct ectx *x)
 			continue;
 		switch (n->fn) {
 		case FN_COUNT:
-			ring_add(x->rs->agg[i], n, x->ts, 1);
+			/* statements, not events: an aggregate is many */
+			ring_add(x->rs->agg[i], n, x->ts,
+			    x->c->ev->type == EVENT_DB_QUERY ?
+			    features_count(x->c->ev) : 1);
 			break;
 		case FN_SUM:
 			v = eval(x, n->a);

@@ -799,29 +799,52 @@ fwd_event_wanted(const struct fwd *f, const char *type)
 	return f != NULL && f->ndests > 0 && event_wanted(f, type);
 }
 
-int
-fwd_event(struct fwd *f, const json_t *ev, const char *employee)
+/*
+ * The message of one forwarded raw event: an alert-shaped object whose
+ * evidence is the event's own fields, so every format maps them as it
+ * maps evidence (a db.query aggregate's count, first_ts and rows_max
+ * among them, docs/siem.md). The summary says how many queries an
+ * aggregate stands for. NULL if it cannot be built.
+ */
+json_t *
+fwd_event_message(const json_t *ev, const char *employee)
 {
 	const char *type, *k;
 	char summary[128];
-	json_t *m, *evidence, *v;
+	json_t *evidence, *v, *n;
+
+	if (ev == NULL ||
+	    (type = json_string_value(json_object_get(ev, "type"))) == NULL)
+		return NULL;
+	evidence = json_object();
+	json_object_foreach((json_t *)(uintptr_t)ev, k, v)
+		if (strcmp(k, "type") != 0 && strcmp(k, "ts") != 0)
+			json_object_set(evidence, k, v);
+	if (strcmp(type, "db.query") == 0 &&
+	    json_is_integer(n = json_object_get(ev, "count")))
+		snprintf(summary, sizeof(summary), "%s event, %lld queries",
+		    type, (long long)json_integer_value(n));
+	else
+		snprintf(summary, sizeof(summary), "%s event", type);
+	return json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:i, s:s, s:o}",
+	    "type", type, "ts", json_object_get(ev, "ts"), "id", "",
+	    "employee", employee != NULL ? employee : "", "rule", type,
+	    "severity", "low", "score", 0, "summary", summary,
+	    "evidence", evidence);
+}
+
+int
+fwd_event(struct fwd *f, const json_t *ev, const char *employee)
+{
+	const char *type;
+	json_t *m;
 	int rc;
 
 	if (f == NULL || f->nevent_types == 0 || ev == NULL ||
 	    (type = json_string_value(json_object_get(ev, "type"))) == NULL ||
 	    !event_wanted(f, type))
 		return 0;
-	evidence = json_object();
-	json_object_foreach((json_t *)(uintptr_t)ev, k, v)
-		if (strcmp(k, "type") != 0 && strcmp(k, "ts") != 0)
-			json_object_set(evidence, k, v);
-	snprintf(summary, sizeof(summary), "%s event", type);
-	m = json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:i, s:s, s:o}",
-	    "type", type, "ts", json_object_get(ev, "ts"), "id", "",
-	    "employee", employee != NULL ? employee : "", "rule", type,
-	    "severity", "low", "score", 0, "summary", summary,
-	    "evidence", evidence);
-	if (m == NULL)
+	if ((m = fwd_event_message(ev, employee)) == NULL)
 		return -1;
 	rc = fwd_submit(f, m);
 	json_decref(m);

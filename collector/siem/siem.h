@@ -113,6 +113,7 @@ struct fwd	*fwd_new(struct event_base *, struct sqlite3 *db,
 int		 fwd_submit(struct fwd *, const json_t *alert);
 void		 fwd_set_event_types(struct fwd *, const struct conf_list *);
 void		 fwd_set_turn(struct fwd *, const struct fwd_turn *);
+json_t		*fwd_event_message(const json_t *ev, const char *employee);
 int		 fwd_event(struct fwd *, const json_t *ev,
 		    const char *employee);
 int		 fwd_event_wanted(const struct fwd *, const char *type);

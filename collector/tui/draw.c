@@ -840,3 +840,23 @@ draw_print(const struct tui_screen *s, int width)
 		    e->open_alerts, spark);
 	}
 }
+
+/*
+ * --print --employee ID: the employee page's identity line and latest
+ * events (newest first; an aggregate's rows end in "xN", its number of
+ * queries), as plain text, escaped like the lists.
+ */
+void
+draw_print_person(const struct tui_person *p)
+{
+	char v[4][2048];
+	size_t i;
+
+	printf("EMPLOYEE %s  %s\n", VIS(0, p->employee), VIS(1, p->name));
+	printf("department %s  role %s  risk %.1f\n",
+	    VIS(2, *p->department ? p->department : "-"),
+	    VIS(3, *p->role ? p->role : "-"), p->risk);
+	printf("\nLATEST EVENTS (%zu)\n", p->nevents);
+	for (i = 0; i < p->nevents; i++)
+		printf("%s\n", VIS(0, p->events[i]));
+}

@@ -7,7 +7,7 @@
  * database.
  *
  *   leakwatch-tui [-h] [--db PATH | -c COLLECTOR.conf] [--control PATH]
- *       [--print] [--no-color] [--refresh MS]
+ *       [--print [--employee ID]] [--no-color] [--refresh MS]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -42,6 +42,7 @@ struct tui {
 	const char		*control;
 	struct collector_config	 cfg;
 	int			 print;
+	const char		*print_employee;	/* --employee */
 	int			 color;
 	int			 refresh_ms;
 	enum tui_view		 view;
@@ -69,19 +70,21 @@ usage(FILE *f, int status)
 {
 	fprintf(f, "usage: leakwatch-tui [-h] [--db path | -c collector.conf] "
 	    "[--control path]\n"
-	    "                     [--print] [--no-color] [--refresh ms]\n"
+	    "                     [--print [--employee id]] [--no-color] "
+	    "[--refresh ms]\n"
 	    "       leakwatch-tui --version\n");
 	exit(status);
 }
 
 enum { OPT_DB = 256, OPT_CONTROL, OPT_PRINT, OPT_NO_COLOR, OPT_REFRESH,
-    OPT_VERSION };
+    OPT_VERSION, OPT_EMPLOYEE };
 static const struct option tui_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "print", no_argument, NULL, OPT_PRINT },
+	{ "employee", required_argument, NULL, OPT_EMPLOYEE },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "refresh", required_argument, NULL, OPT_REFRESH },
 	{ NULL, 0, NULL, 0 }
@@ -131,6 +134,9 @@ parse_args(struct tui *t, int argc, char **argv)
 		case OPT_PRINT:
 			t->print = 1;
 			break;
+		case OPT_EMPLOYEE:
+			t->print_employee = optarg;
+			break;
 		case OPT_NO_COLOR:
 			t->color = 0;
 			break;
@@ -153,6 +159,10 @@ parse_args(struct tui *t, int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "leakwatch-tui: unexpected argument \"%s\"\n",
 		    argv[optind]);
+		usage(stderr, 2);
+	}
+	if (t->print_employee != NULL && !t->print) {
+		fprintf(stderr, "leakwatch-tui: --employee is for --print\n");
 		usage(stderr, 2);
 	}
 	if (t->dbpath == NULL)
@@ -697,7 +707,12 @@ main(int argc, char **argv)
 		s.ncases = t.ncases < 0 ? 0 : t.ncases;
 		s.nalerts = t.nalerts < 0 ? 0 : t.nalerts;
 		s.nemps = t.nemps < 0 ? 0 : t.nemps;
-		draw_print(&s, 200);
+		if (t.print_employee != NULL) {
+			model_person(t.model, t.print_employee, now(),
+			    &t.person);
+			draw_print_person(&t.person);
+		} else
+			draw_print(&s, 200);
 	} else
 		run(&t);
 	model_person_clear(&t.person);

@@ -533,8 +533,9 @@ num(double v, char *buf, size_t len)
 
 /*
  * One event as a line an analyst reads: what, on which table or to
- * which destination, how much. Only normalised fields are shown; events
- * carry no row contents to begin with.
+ * which destination, how much; "x412" after the rows of an event that
+ * stands for 412 queries (their total). Only normalised fields are
+ * shown; events carry no row contents to begin with.
  */
 static void
 event_line(const char *json, int64_t ts, char *out, size_t len)
@@ -559,8 +560,13 @@ event_line(const char *json, int64_t ts, char *out, size_t len)
 		    (json_object_get(o, "rows_returned") == NULL ?
 		    json_number_value(json_object_get(o, "rows")) : 0), a,
 		    sizeof(a));
-		snprintf(out, len, "%.10s %.5s  %-6.6s %-24.24s %10s rows  %s",
-		    t, t + 11, s1 ? s1 : "?", s2 ? s2 : "-", a,
+		/* an aggregate: its rows are a total over `count` queries */
+		b[0] = '\0';
+		if (json_is_integer(json_object_get(o, "count")))
+			snprintf(b, sizeof(b), " x%lld", (long long)
+			    json_integer_value(json_object_get(o, "count")));
+		snprintf(out, len, "%.10s %.5s  %-6.6s %-24.24s %10s rows%s  "
+		    "%s", t, t + 11, s1 ? s1 : "?", s2 ? s2 : "-", a, b,
 		    json_string_value(json_object_get(o, "db_user")) ?
 		    json_string_value(json_object_get(o, "db_user")) : "");
 	} else if (type != NULL && strcmp(type, "net.flow") == 0) {

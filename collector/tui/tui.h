@@ -199,6 +199,8 @@ int		 draw_case_rows(void);	/* timeline entries that fit */
 void		 draw_prompt(const char *label, const char *text);
 /* Renders the cases, alerts and employees views as text (--print). */
 void		 draw_print(const struct tui_screen *, int width);
+/* One employee's identity and latest events as text (--employee). */
+void		 draw_print_person(const struct tui_person *);
 size_t		 str_cols(const char *s);
 void		 sparkline(const double *v, size_t n, char *out, size_t len);
 

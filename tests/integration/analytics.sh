@@ -82,7 +82,7 @@ awk '/^```$/ { inb = !inb; next } inb' "$LW_TOP/docs/rules.md" |
     grep -v '^rules/site' >"$T/docrules/doc.rules"
 "$COLLECTOR" -t --rules "$T/docrules" $SENS >"$T/t.out" 2>&1
 check docs_rules_examples_load [ $? -eq 0 ]
-check docs_rules_examples_counted grep -q ", 4 rules" "$T/t.out"
+check docs_rules_examples_counted grep -q ", 5 rules" "$T/t.out"
 # the collector refuses to start with an invalid rule set
 "$COLLECTOR" --replay "$R/background.jsonl" --db "$T/x.db" --rules "$T/bad" \
     >"$T/x.out" 2>&1

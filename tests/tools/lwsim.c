@@ -14,6 +14,7 @@
  *         [--start 2026-01-05] [--scenarios a,a_ramp,b,c,d,e|all|none]
  *         [--count-per-scenario 1] [--jitter 0.5] [--set NAME=VALUE]...
  *         [--holidays YYYY-MM-DD,...|none] [--validate]
+ *         [--aggregate SECONDS]
  *
  * DIR receives events.jsonl, directory.csv, labels.jsonl, lookalikes.jsonl,
  * meta.json and sensitive.args; the --sensitive arguments are also printed
@@ -27,6 +28,12 @@
  * background events as they were. Events are generated one day at a time
  * into a ring of per-day buckets, sorted, and written, so memory stays
  * proportional to a day of events, not the whole run.
+ *
+ * --aggregate SECONDS writes the same organisation with its db.query
+ * events folded the way the database agent folds them (`count`,
+ * docs/events.md; fold_day() below): a second implementation of that
+ * contract, written from the contract alone, which the collector's
+ * identity test takes as its reference.
  */
 #include <errno.h>
 #include <limits.h>
@@ -54,7 +61,7 @@
 #define MB		(1024.0 * 1024.0)
 
 /* Stream purposes, so each kind of draw has its own PRNG stream. */
-enum { P_ORG = 1, P_DAY, P_SCEN, P_SVC, P_STRUCT };
+enum { P_ORG = 1, P_DAY, P_SCEN, P_SVC, P_STRUCT, P_REPEAT };
 
 static void
 die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -401,6 +408,7 @@ static struct param {
 	{ "e.rows", 60000, 1, "borrowed account: rows read in total" },
 	{ "e.nights", 3, 0, "borrowed account: evenings used" },
 	{ "e.start", -1, 0, "borrowed account: start day index" },
+	{ "app.repeat", 0, 0, "mean re-runs of a small read within 2 s" },
 };
 #define NPARAM	(sizeof(params) / sizeof(params[0]))
 
@@ -458,6 +466,9 @@ struct gen {
 	int		 cur;		/* day index of the oldest bucket */
 	uint32_t	 seq;
 	uint64_t	 nq, nf, nbytes, invalid;
+	int64_t		 agg_us;	/* --aggregate window, 0: off */
+	double		 repeat;	/* app.repeat */
+	uint64_t	 nstmt;		/* statements behind the db.query */
 	FILE		*out;
 	int		 svc_backup, svc_etl;
 	/* --structure varied: the organisation's shape, drawn per seed. */
@@ -613,6 +624,29 @@ push(struct gen *g, const struct ev *e)
 	b->n++;
 }
 
+/*
+ * app.repeat: the application behind a small read runs it again a few
+ * times within the next 2 s, on the same connection (an ORM's N+1
+ * pattern, a page that polls) - the load the database agent's
+ * aggregation exists for. Its draws come from a stream of their own,
+ * so everything else stays as it was; 0 (the default) adds nothing.
+ */
+static void
+repeats(struct gen *g, const struct ev *e)
+{
+	struct rng r;
+	struct ev x = *e;
+	uint64_t k, i;
+
+	rng_seed(&r, mix4(g->seed, P_REPEAT, e->who, (uint64_t)e->ts));
+	k = rng_poisson(&r, g->repeat);
+	for (i = 0; i < k; i++) {
+		x.ts += 20000 + (int64_t)rng_below(&r, 2000000 / (k + 1));
+		x.e = 300 + rng_below(&r, 1500) + x.a * (4 + rng_below(&r, 6));
+		push(g, &x);
+	}
+}
+
 /* One statement by `who` (client IP) with acct's database user. */
 static void
 query(struct gen *g, struct rng *r, int64_t ts, int who, int acct, int t,
@@ -641,6 +675,8 @@ query(struct gen *g, struct rng *r, int64_t ts, int who, int acct, int t,
 	/* Roughly: planning plus per-row cost, heavier for big results. */
 	e.e = 300 + rng_below(r, 1500) + rows * (4 + rng_below(r, 6));
 	push(g, &e);
+	if (g->repeat > 0 && !tp->affected && !e.err && rows <= 30)
+		repeats(g, &e);
 }
 
 /*
@@ -1890,30 +1926,244 @@ render(struct gen *g, const struct ev *e, char *buf, size_t len)
 	return (size_t)n;
 }
 
+/* ---------------------------------------------------------------------
+ * --aggregate: folding a day's statements as the database agent does.
+ *
+ * The contract (docs/events.md, `count`): statements of one session
+ * with the same fingerprint, command, tables, status, error code and
+ * source that end in the same aligned window floor(ts / interval) become
+ * one db.query whose rows, bytes and duration are totals, with `count`,
+ * `first_ts` (the first one's end; `ts` is the last one's) and
+ * `rows_max` (the most rows one returned). A statement goes on its own -
+ * no `count` - when it is the first of its fingerprint in the session,
+ * the first error of its fingerprint and error code in the session, or
+ * returns or affects more than AGG_MAX_ROWS rows (aggregate-max-rows);
+ * a partial statement, one without a fingerprint and one that reads a
+ * table on the agent's sensitive list would too, but lwsim writes none
+ * (its agent has no sensitive list). A window that ends up holding one
+ * statement writes it as it is.
+ *
+ * lwsim has no connections (every statement draws its own client port),
+ * so a session here is one person's statements to one server under one
+ * account from one application in one UTC day. Its templates fix the
+ * server, database, application, fingerprint, command and tables, so
+ * (who, acct, template) is the session and fingerprint, and the error
+ * code follows the server. The interval divides 900 s, so a window never
+ * crosses a UTC day, nor a local hour of any offset in whole quarters.
+ */
+
+#define AGG_MAX_ROWS	1000
+
+/* One output record of a folded day: a statement or an aggregate. */
+struct folded {
+	size_t		 last;		/* index of the (last) statement */
+	int64_t		 first_ts;
+	uint64_t	 n, ret, aff, bytes, dur, rmax;
+};
+
+static int
+stmt_rows_big(const struct ev *e)
+{
+	return e->a > AGG_MAX_ROWS || e->b > AGG_MAX_ROWS;
+}
+
+/* Order of the session view: who, account, template, then time. */
+static int
+sess_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct ev *base = arg;
+	const struct ev *x = &base[*(const size_t *)pa];
+	const struct ev *y = &base[*(const size_t *)pb];
+
+	if (x->who != y->who)
+		return x->who < y->who ? -1 : 1;
+	if (x->acct != y->acct)
+		return x->acct < y->acct ? -1 : 1;
+	if (x->what != y->what)
+		return x->what < y->what ? -1 : 1;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The output records in time order: by their (last) statement. */
+static int
+folded_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct folded *x = pa, *y = pb;
+	const struct ev *base = arg;
+
+	return ev_cmp(&base[x->last], &base[y->last]);
+}
+
+/*
+ * Folds the day's events v[0..n) (in time order) into out (n records
+ * at most), returns how many. Walks each session's statements of one
+ * template in time order: the first, the first error and the big ones
+ * stand alone; the rest join the open aggregate of their status and
+ * window, of which there are at most two (ok, error) per walk since the
+ * window only moves forward.
+ */
+static size_t
+fold_day(struct gen *g, const struct ev *v, size_t n, struct folded *out)
+{
+	size_t *ix, nq = 0, no = 0, i, j, k;
+	struct folded *open[2];
+	const struct ev *e;
+	int64_t win[2] = { 0, 0 };
+	int seen_err;
+
+	ix = xcalloc_or_die(n ? n : 1, sizeof(*ix));
+	for (i = 0; i < n; i++) {
+		if (v[i].kind == K_QUERY)
+			ix[nq++] = i;
+		else {
+			memset(&out[no], 0, sizeof(out[no]));
+			out[no].last = i;
+			out[no++].n = 1;
+		}
+	}
+	qsort_r(ix, nq, sizeof(*ix), sess_cmp, (void *)(uintptr_t)v);
+	for (i = 0; i < nq; i = j) {
+		/* one session and template: ix[i..j) */
+		for (j = i + 1; j < nq && v[ix[j]].who == v[ix[i]].who &&
+		    v[ix[j]].acct == v[ix[i]].acct &&
+		    v[ix[j]].what == v[ix[i]].what; j++)
+			;
+		open[0] = open[1] = NULL;
+		seen_err = 0;
+		for (k = i; k < j; k++) {
+			e = &v[ix[k]];
+			if (k == i || (e->err && !seen_err) ||
+			    stmt_rows_big(e)) {
+				seen_err |= e->err;
+				memset(&out[no], 0, sizeof(out[no]));
+				out[no].last = ix[k];
+				out[no++].n = 1;
+				continue;
+			}
+			if (open[e->err] == NULL ||
+			    e->ts / g->agg_us != win[e->err]) {
+				open[e->err] = &out[no++];
+				memset(open[e->err], 0, sizeof(*open[0]));
+				open[e->err]->first_ts = e->ts;
+				win[e->err] = e->ts / g->agg_us;
+			}
+			open[e->err]->last = ix[k];
+			open[e->err]->n++;
+			open[e->err]->ret += e->a;
+			open[e->err]->aff += e->b;
+			open[e->err]->bytes += e->c;
+			open[e->err]->dur += e->e;
+			if (e->a > open[e->err]->rmax)
+				open[e->err]->rmax = e->a;
+		}
+	}
+	free(ix);
+	qsort_r(out, no, sizeof(*out), folded_cmp, (void *)(uintptr_t)v);
+	return no;
+}
+
+/* An aggregate of two or more statements, as the agent writes it. */
+static size_t
+render_folded(struct gen *g, const struct ev *v, const struct folded *f,
+    char *buf, size_t len)
+{
+	const struct ev *e = &v[f->last];
+	const struct tpl *tp = &tpls[e->what];
+	const struct person *who = &g->p[e->who];
+	char ts[TS_STRLEN], fts[TS_STRLEN], ip[16], err[48];
+	int n;
+
+	fmt_ts(e->ts, ts);
+	fmt_ts(f->first_ts, fts);
+	ip_str(who->ip, ip, sizeof(ip));
+	if (e->err)
+		snprintf(err, sizeof(err), "\"status\":\"error\","
+		    "\"error_code\":\"%s\"", tp->server == 0 ? "57014" :
+		    "1317");
+	else
+		snprintf(err, sizeof(err), "\"status\":\"ok\"");
+	n = snprintf(buf, len, "{\"type\":\"db.query\","
+	    "\"ts\":\"%s\",\"agent\":\"%s\",\"db_system\":"
+	    "\"%s\",\"server\":\"%s\",\"client\":\"%s:%u\","
+	    "\"db_user\":\"%s\",\"database\":\"%s\","
+	    "\"app_name\":\"%s\",\"command\":\"%s\","
+	    "\"statement\":\"%s\",\"fingerprint\":\"%s\","
+	    "\"tables\":[%s],\"rows\":%llu,"
+	    "\"rows_returned\":%llu,\"rows_affected\":%llu,"
+	    "\"bytes\":%llu,\"duration_us\":%llu,\"count\":%llu,"
+	    "\"first_ts\":\"%s\",\"rows_max\":%llu,%s,"
+	    "\"source\":\"wire\"}\n",
+	    ts, servers[tp->server].agent,
+	    servers[tp->server].system,
+	    servers[tp->server].addr, ip, e->sport,
+	    g->p[e->acct].dbu, tp->database, tp->app,
+	    tp->command, tp->stmt, tp->fp, tp->tables,
+	    (unsigned long long)f->ret, (unsigned long long)f->ret,
+	    (unsigned long long)f->aff, (unsigned long long)f->bytes,
+	    (unsigned long long)f->dur, (unsigned long long)f->n, fts,
+	    (unsigned long long)f->rmax, err);
+	if (n < 0 || (size_t)n >= len)
+		die("internal: event longer than %zu bytes", len);
+	return (size_t)n;
+}
+
+/* Writes one line, after checking it against the schema (--validate). */
+static void
+emit(struct gen *g, const char *buf, size_t n)
+{
+	struct lw_event *ev;
+	char why[256];
+
+	if (g->validate) {
+		if ((ev = lw_event_parse(buf, n - 1, why,
+		    sizeof(why))) == NULL) {
+			if (g->invalid++ == 0)
+				fprintf(stderr, "lwsim: invalid event: "
+				    "%s\n", why);
+		}
+		lw_event_free(ev);
+	}
+	if (fwrite(buf, 1, n, g->out) != n)
+		die("write: %s", strerror(errno));
+	g->nbytes += n;
+}
+
 static void
 flush_day(struct gen *g, int d)
 {
 	struct bucket *b = &g->b[d % NBUCKET];
-	struct lw_event *ev;
-	char buf[LINE_MAX_LEN], why[256];
-	size_t i, n;
+	struct folded *f;
+	char buf[LINE_MAX_LEN];
+	size_t i, n, nf;
 
 	if (b->n > 1)
 		qsort(b->v, b->n, sizeof(*b->v), ev_cmp);
+	if (g->agg_us > 0) {
+		f = xcalloc_or_die(b->n ? b->n : 1, sizeof(*f));
+		nf = fold_day(g, b->v, b->n, f);
+		for (i = 0; i < nf; i++) {
+			if (f[i].n > 1)
+				n = render_folded(g, b->v, &f[i], buf,
+				    sizeof(buf));
+			else
+				n = render(g, &b->v[f[i].last], buf,
+				    sizeof(buf));
+			emit(g, buf, n);
+			if (b->v[f[i].last].kind == K_QUERY) {
+				g->nq++;
+				g->nstmt += f[i].n;
+			} else
+				g->nf++;
+		}
+		free(f);
+		b->n = 0;
+		return;
+	}
 	for (i = 0; i < b->n; i++) {
 		n = render(g, &b->v[i], buf, sizeof(buf));
-		if (g->validate) {
-			if ((ev = lw_event_parse(buf, n - 1, why,
-			    sizeof(why))) == NULL) {
-				if (g->invalid++ == 0)
-					fprintf(stderr, "lwsim: invalid event: "
-					    "%s\n", why);
-			}
-			lw_event_free(ev);
-		}
-		if (fwrite(buf, 1, n, g->out) != n)
-			die("write: %s", strerror(errno));
-		g->nbytes += n;
+		emit(g, buf, n);
 		if (b->v[i].kind == K_QUERY)
 			g->nq++;
 		else
@@ -2149,7 +2399,7 @@ usage(void)
 	    "[--count-per-scenario N]\n"
 	    "             [--jitter X] [--set NAME=VALUE]... "
 	    "[--holidays LIST|none] [--validate]\n"
-	    "             [--structure fixed|varied]\n"
+	    "             [--structure fixed|varied] [--aggregate SECONDS]\n"
 	    "parameters (--set):\n");
 	for (i = 0; i < NPARAM; i++)
 		fprintf(stderr, "  %-14s %-8g %s%s\n", params[i].name,
@@ -2242,6 +2492,13 @@ main(int argc, char **argv)
 			set_param(argv[++i]);
 		else if (strcmp(argv[i], "--holidays") == 0)
 			holidays = argv[++i];
+		else if (strcmp(argv[i], "--aggregate") == 0) {
+			g.agg_us = num_arg("--aggregate", argv[++i], 1, 900) *
+			    SEC_US;
+			if (900 * SEC_US % g.agg_us != 0)
+				die("--aggregate: expected a divisor of 900 "
+				    "seconds");
+		}
 		else if (strcmp(argv[i], "--structure") == 0) {
 			i++;
 			if (strcmp(argv[i], "varied") == 0)
@@ -2253,6 +2510,7 @@ main(int argc, char **argv)
 	}
 	if (!have_seed || out == NULL)
 		usage();
+	g.repeat = param("app.repeat");
 	if (sim_date_parse(start, strlen(start), &g.day0) != 0)
 		die("--start: expected YYYY-MM-DD");
 	g.t0 = g.day0 * DAY_US;
@@ -2316,6 +2574,12 @@ main(int argc, char **argv)
 	    (unsigned long long)(g.nq + g.nf), (unsigned long long)g.nq,
 	    (unsigned long long)g.nf, (unsigned long long)g.nbytes, g.nsc);
 	fclose(f);
+	if (g.agg_us > 0)
+		fprintf(stderr, "lwsim: --aggregate %lld: %llu statements in "
+		    "%llu db.query events (%.1f%%)\n",
+		    (long long)(g.agg_us / SEC_US),
+		    (unsigned long long)g.nstmt, (unsigned long long)g.nq,
+		    g.nstmt > 0 ? 100.0 * (double)g.nq / (double)g.nstmt : 0);
 	fprintf(stderr, "lwsim: %llu events (%llu db.query, %llu net.flow), "
 	    "%llu bytes, %d employees x %d days, %d scenarios, %.2f s, "
 	    "%.0f events/s\n", (unsigned long long)(g.nq + g.nf),

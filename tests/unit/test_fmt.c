@@ -4,7 +4,8 @@
  * us - RFC 5424 SD values escape exactly `"`, `\` and `]`, SD names are
  * sanitised, bounded and unique; CEF escapes `|`/`\` in the header and
  * `=`/`\`/newlines in extensions; LEEF sanitises tabs and newlines; JSON
- * uses ECS names; a case message (analytics/cases.c) in each format - and
+ * uses ECS names; a case message (analytics/cases.c) in each format; a
+ * forwarded db.query aggregate's count, first_ts and rows_max - and
  * in every format control characters come out escaped (lib/text.c), so
  * no value can split a syslog message or drive a terminal. The real
  * receiver test is tests/integration/siem.sh.
@@ -450,7 +451,82 @@ test_case_json(void)
 	json_decref(a);
 }
 
+/*
+ * A forwarded db.query that an agent folded from 412 statements: every
+ * format carries its count, first_ts and rows_max where it puts the
+ * event's fields, and the summary says how many queries it stands for;
+ * a single statement's message has neither.
+ */
+static json_t *
+agg_event(int folded)
+{
+	json_error_t e;
+	json_t *ev = json_loads("{\"type\":\"db.query\",\"ts\":"
+	    "\"2026-11-22T10:00:09.500000Z\",\"db_system\":\"postgresql\","
+	    "\"db_user\":\"ana\",\"command\":\"SELECT\",\"rows\":1200,"
+	    "\"status\":\"ok\"}", JSON_PRESERVE_ORDER, &e);
+
+	if (ev == NULL)
+		abort();
+	if (folded) {
+		json_object_set_new(ev, "count", json_integer(412));
+		json_object_set_new(ev, "first_ts",
+		    json_string("2026-11-22T10:00:00.004112Z"));
+		json_object_set_new(ev, "rows_max", json_integer(3));
+	}
+	return ev;
+}
+
+static void
+test_event_aggregate(void)
+{
+	json_t *ev = agg_event(1), *m, *j, *x;
+	json_error_t e;
+	char *s;
+
+	REQUIRE((m = fwd_event_message(ev, "ana")) != NULL);
+	CHECK_STR(json_string_value(json_object_get(m, "summary")),
+	    "db.query event, 412 queries");
+	s = fmt("rfc5424", m);
+	CHECK_CONTAINS(s, " EVENT [");
+	CHECK_CONTAINS(s, " ev.count=\"412\" "
+	    "ev.first_ts=\"2026-11-22T10:00:00.004112Z\" ev.rows_max=\"3\"]");
+	free(s);
+	s = fmt("cef", m);
+	CHECK_CONTAINS(s, "; count: 412; first_ts: "
+	    "2026-11-22T10:00:00.004112Z; rows_max: 3");
+	CHECK_CONTAINS(s, "msg=db.query event, 412 queries ");
+	free(s);
+	s = fmt("leef", m);
+	CHECK_CONTAINS(s, "\tev_count=412\tev_first_ts="
+	    "2026-11-22T10:00:00.004112Z\tev_rows_max=3");
+	free(s);
+	s = fmt("json", m);
+	REQUIRE((j = json_loads(s, 0, &e)) != NULL);
+	x = json_object_get(json_object_get(j, "leakwatch"), "evidence");
+	CHECK_INT(json_integer_value(json_object_get(x, "count")), 412);
+	CHECK_INT(json_integer_value(json_object_get(x, "rows_max")), 3);
+	CHECK_INT(json_integer_value(json_object_get(x, "rows")), 1200);
+	CHECK_STR(json_string_value(json_object_get(x, "first_ts")),
+	    "2026-11-22T10:00:00.004112Z");
+	json_decref(j);
+	free(s);
+	json_decref(m);
+	json_decref(ev);
+	/* one statement: no count, the plain summary */
+	ev = agg_event(0);
+	REQUIRE((m = fwd_event_message(ev, "ana")) != NULL);
+	CHECK_STR(json_string_value(json_object_get(m, "summary")),
+	    "db.query event");
+	s = fmt("rfc5424", m);
+	CHECK(strstr(s, "ev.count") == NULL);
+	free(s);
+	json_decref(m);
+	json_decref(ev);
+}
+
 static const struct test tests[] = {
+	{ "event_aggregate", test_event_aggregate },
 	{ "hostile_strings", test_hostile_strings },
 	{ "case_rfc5424", test_case_rfc5424 },
 	{ "case_cef", test_case_cef },

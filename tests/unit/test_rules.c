@@ -3,13 +3,16 @@
  * every kind of mistake as file:line:column with the right position, and
  * rules-eval.c gives event fields, lists, missing values, arithmetic,
  * templates, attribution, suppression and alert ids the meaning
- * docs/rules.md gives them. Also alert.c's merging and risk.
+ * docs/rules.md gives them, and read an agent's aggregated events (count,
+ * rows_max) as the statements they stand for. Also alert.c's merging and
+ * risk.
  */
 #include <sys/stat.h>
 #include <math.h>
 
 #include "harness.h"
 #include "ana_helper.h"
+#include "leakwatch/event-view.h"
 
 static struct sensitivity *
 sens(void)
@@ -461,7 +464,130 @@ test_closed_not_merged(void)
 	pipe_close(&p);
 }
 
+/*
+ * Events an agent folded (docs/events.md, `count`). The hour's features
+ * of three statements sent one by one (ana) and of the same three folded
+ * into one event (ben) are the same - queries counts statements, rows
+ * and bytes are totals; `count` and `rows_max` are fields of event rules
+ * (1 and the rows read for a single statement); count() counts
+ * statements; and a "one huge query" rule on rows_max does not fire on
+ * 500 statements of at most 1,000 rows each (cat) but does on one of
+ * 6,000 (dan).
+ */
+static const char agg_rules[] =
+    "rule hourly {\n  on hour\n  when 1\n  severity low\n"
+    "  summary \"{employee} q={value(queries, hour)} "
+    "rows={value(rows, hour)} bytes={value(result_bytes, hour)} "
+    "sens={value(rows.sensitive, hour)}\"\n  suppress 1s\n}\n"
+    "rule one_huge {\n  on event db.query\n  when rows_max >= 5000\n"
+    "  severity low\n  summary \"{employee} count={count} "
+    "rows_max={rows_max} rows_read={rows_read}\"\n  suppress 1s\n}\n"
+    "rule many {\n  on event db.query\n  when count(1h) >= 500\n"
+    "  severity low\n  summary \"{employee} {count(1h)} statements\"\n"
+    "  suppress 1h\n}\n";
+
+static int
+agg_query(struct pipe *p, const char *user, const char *ip, int sec,
+    const char *extra)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "{\"type\":\"db.query\",\"ts\":"
+	    "\"2026-01-05T10:00:%02d.000000Z\",\"db_system\":\"postgresql\","
+	    "\"client\":\"%s:4000\",\"db_user\":\"%s\",\"command\":"
+	    "\"SELECT\",\"statement\":\"SELECT * FROM crm.customers WHERE "
+	    "id = ?\",\"fingerprint\":\"00000000000000ab\",\"tables\":"
+	    "[\"crm.customers\"],%s,\"status\":\"ok\"}", sec, ip, user,
+	    extra);
+	return pipe_event(p, buf);
+}
+
+static void
+test_aggregate(void)
+{
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open(&p, agg_rules, NULL) == 0);
+	CHECK_INT(agg_query(&p, "u_ana", "10.0.0.1", 1,
+	    "\"rows_returned\":2,\"bytes\":200"), 0);
+	CHECK_INT(agg_query(&p, "u_ana", "10.0.0.1", 4,
+	    "\"rows_returned\":3,\"bytes\":300"), 0);
+	CHECK_INT(agg_query(&p, "u_ana", "10.0.0.1", 8,
+	    "\"rows_returned\":1,\"bytes\":100"), 0);
+	CHECK_INT(agg_query(&p, "u_ben", "10.0.0.2", 8,
+	    "\"rows_returned\":6,\"bytes\":600,\"count\":3,"
+	    "\"first_ts\":\"2026-01-05T10:00:01.000000Z\",\"rows_max\":3"), 0);
+	CHECK_INT(agg_query(&p, "u_cat", "10.0.0.3", 9,
+	    "\"rows_returned\":400000,\"bytes\":4000000,\"count\":500,"
+	    "\"first_ts\":\"2026-01-05T10:00:00.000000Z\",\"rows_max\":1000"),
+	    0);
+	CHECK_INT(agg_query(&p, "u_dan", "10.0.0.4", 9,
+	    "\"rows_returned\":6000,\"bytes\":60000"), 0);
+	out = pipe_output(&p);
+	CHECK_CONTAINS(out, "\"summary\":\"ana q=3 rows=6 bytes=600 "
+	    "sens=6\"");
+	CHECK_CONTAINS(out, "\"summary\":\"ben q=3 rows=6 bytes=600 "
+	    "sens=6\"");
+	CHECK_CONTAINS(out, "\"summary\":\"cat q=500 rows=400,000 "
+	    "bytes=4,000,000 sens=400,000\"");
+	CHECK_INT(count_lines(out, "\"rule\":\"one_huge\""), 1);
+	CHECK_CONTAINS(out, "\"summary\":\"dan count=1 rows_max=6,000 "
+	    "rows_read=6,000\"");
+	CHECK_INT(count_lines(out, "\"rule\":\"many\""), 1);
+	CHECK_CONTAINS(out, "\"summary\":\"cat 500 statements\"");
+	pipe_close(&p);
+}
+
+/*
+ * The most rows one statement of an event read: all of a single
+ * statement's; an aggregate's rows_max when its reads are returned rows
+ * (never above the total); else the average, rounded up.
+ */
+static void
+test_rows_max(void)
+{
+	static const char *const ev[] = {
+		"\"command\":\"SELECT\",\"rows_returned\":7",
+		"\"command\":\"SELECT\",\"rows_returned\":70,\"count\":10,"
+		    "\"rows_max\":9",
+		"\"command\":\"SELECT\",\"rows_returned\":5,\"count\":10,"
+		    "\"rows_max\":9",
+		"\"command\":\"SELECT\",\"rows_returned\":71,\"count\":10",
+		"\"command\":\"INSERT\",\"statement\":\"INSERT INTO t SELECT * "
+		    "FROM crm.customers\",\"rows_affected\":400,\"count\":4,"
+		    "\"rows_max\":0",
+	};
+	static const double want[][2] = {
+		{ 1, 7 }, { 10, 9 }, { 10, 5 }, { 10, 8 }, { 4, 100 },
+	};
+	char buf[512], why[256];
+	struct lw_event *e;
+	double rows;
+	size_t i;
+
+	for (i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
+		snprintf(buf, sizeof(buf), "{\"type\":\"db.query\",\"ts\":"
+		    "\"2026-01-05T10:00:00.000000Z\",\"db_system\":"
+		    "\"postgresql\",\"db_user\":\"u\",%s,\"status\":\"ok\"}",
+		    ev[i]);
+		REQUIRE((e = lw_event_parse(buf, strlen(buf), why,
+		    sizeof(why))) != NULL);
+		rows = 0;
+		lw_event_num(e, "rows_returned", &rows);
+		if (i == 4)
+			rows = 400;
+		CHECK(features_count(e) == want[i][0]);
+		if (features_rows_max(e, rows) != want[i][1])
+			FAILF("event %zu: rows_max %g, want %g", i,
+			    features_rows_max(e, rows), want[i][1]);
+		lw_event_free(e);
+	}
+}
+
 static const struct test tests[] = {
+	{ "aggregate", test_aggregate },
+	{ "rows_max", test_rows_max },
 	{ "parse_ok", test_parse_ok },
 	{ "parse_errors", test_parse_errors },
 	{ "parse_depth", test_parse_depth },
