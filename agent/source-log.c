@@ -114,10 +114,10 @@ log_query(void *arg, const struct db_session_info *info,
 		s->deduped++;
 		return;
 	}
-	/* Before the fold, which may flush: the resume position never
-	 * goes back. */
-	if (pos > s->pos)
-		s->pos = pos;
+	/* Before the fold, which may flush: an aggregate is spooled at
+	 * the latest record's position (it goes back to 0 only when the
+	 * file was rotated, and so must the resume position). */
+	s->pos = pos;
 	if (db_query_report(s->cfg, info, q, "log", s->agg, &s->norm_errors,
 	    &ev, err, sizeof(err)) != 0) {
 		log_bad(s, err);
@@ -219,8 +219,7 @@ log_session(void *arg, const struct db_session_info *info,
 		s->deduped++;
 		return;
 	}
-	if (pos > s->pos)
-		s->pos = pos;
+	s->pos = pos;
 	/* The session's aggregates come before its disconnect. */
 	if (strcmp(action, "disconnect") == 0)
 		agg_session_end(s->agg, info->db_system, info->server,
