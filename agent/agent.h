@@ -617,8 +617,10 @@ int		 db_wire_seen(const char *db_system, const char *session_id,
 /* aggregate.c: repeated statements of a session folded into one event */
 #define AGG_KEYS_MAX	16384		/* keys held at once */
 #define AGG_MEMORY_MAX	(32 << 20)	/* bytes they may hold */
-/* Receives each flushed aggregate (validated; takes ownership). */
-typedef void	 agg_emit_fn(void *arg, struct lw_event *);
+/* Receives each flushed aggregate's fields, valid for the call, to build
+ * with db_query_build() (the caller's: aggregate.c does not call back
+ * into db.c). */
+typedef void	 agg_emit_fn(void *arg, const struct db_qfields *);
 /* NULL when cfg->aggregate is off. max_keys 0: AGG_KEYS_MAX. */
 struct agg	*agg_new(const struct agent_config *, size_t max_keys,
 		    agg_emit_fn *, void *arg);

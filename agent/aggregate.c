@@ -9,8 +9,10 @@
  * and source: the key - are added up into one event per aligned window
  * of `aggregate-interval`: `count`, the totals of rows, bytes and time,
  * `rows_max`, `first_ts` and `ts`. This file is not a decoder and does
- * not normalise: it gets the fields db.c has already worked out and only
- * builds an event (through db.c's one builder) when it flushes.
+ * not normalise: it gets the fields db.c has already worked out, and
+ * when it flushes hands an aggregate's fields to its emit function, which
+ * builds the event with db.c's one builder (so this file never calls
+ * back into db.c).
  *
  * Windows are aligned, floor(ts / interval), and the interval divides 15
  * minutes, so a window never crosses an hour boundary in any time zone
@@ -59,7 +61,6 @@
 #define AGG_SESS_FIELDS		4	/* db_system, server, client, id */
 #define AGG_FIELDS		13	/* strings before the tables */
 #define AGG_QUARTER_US		(900 * 1000000LL)	/* 15 minutes */
-#define AGG_LOGGED		20
 
 /*
  * One key. key holds AGG_FIELDS NUL-terminated strings (see key_build())
@@ -120,7 +121,6 @@ struct agg {
 	int64_t			 next_edge;	/* clock: next window end */
 	char			*kbuf;		/* the key being looked up */
 	size_t			 kcap;
-	uint64_t		 invalid;
 	struct agg_stats	 st;
 };
 
@@ -442,15 +442,13 @@ key_next(const char **p)
 	return s;
 }
 
-/* e's aggregate as an event, through db.c's builder; e is no longer
- * pending. */
+/* e's aggregate handed to the emit function as an event's fields (it
+ * builds the event with db.c's builder); e is no longer pending. */
 static void
 ent_flush(struct agg *a, struct agg_ent *e)
 {
 	struct db_qfields f;
-	struct lw_event *ev;
 	const char *p = e->key, *tables[SQLNORM_MAX_TABLES];
-	char err[256];
 	size_t i;
 
 	TAILQ_REMOVE(&a->pend, e, pend);
@@ -485,14 +483,8 @@ ent_flush(struct agg *a, struct agg_ent *e)
 	f.rows_max = e->rows_max;
 	f.bytes = e->bytes;
 	f.duration_us = e->duration_us;
-	if ((ev = db_query_build(&f, err, sizeof(err))) == NULL) {
-		/* Only a bug can make the schema refuse it. */
-		if (a->invalid++ < AGG_LOGGED)
-			log_warnx("aggregate: event refused: %s", err);
-		return;
-	}
 	a->st.events++;
-	a->emit(a->arg, ev);
+	a->emit(a->arg, &f);
 }
 
 /*

@@ -195,12 +195,20 @@ db_ports(const struct agent_config *cfg, struct db_port *out, size_t *n,
 	return 0;
 }
 
-/* aggregate.c hands over each flushed aggregate. */
+/* aggregate.c hands over each flushed aggregate: built here, emitted. */
 static void
-db_agg_emit(void *arg, struct lw_event *ev)
+db_agg_emit(void *arg, const struct db_qfields *f)
 {
 	struct db_table *t = arg;
+	struct lw_event *ev;
+	char err[256];
 
+	if ((ev = db_query_build(f, err, sizeof(err))) == NULL) {
+		/* Only a bug here can produce an invalid event. */
+		if (t->st.invalid++ < DB_LOGGED)
+			log_warnx("db: event refused: %s", err);
+		return;
+	}
 	t->st.query_events++;
 	t->emit(t->emit_arg, ev);
 }

@@ -140,10 +140,16 @@ log_query(void *arg, const struct db_session_info *info,
  * flushes them, docs/aggregation.md.)
  */
 static void
-log_agg_emit(void *arg, struct lw_event *ev)
+log_agg_emit(void *arg, const struct db_qfields *f)
 {
 	struct source_log *s = arg;
+	struct lw_event *ev;
+	char err[256];
 
+	if ((ev = db_query_build(f, err, sizeof(err))) == NULL) {
+		log_bad(s, err);
+		return;
+	}
 	if (s->sink.emit(s->sink.arg, ev, s->src_id, s->pos) == 0)
 		s->st.read++;
 }

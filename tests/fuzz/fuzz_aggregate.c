@@ -59,9 +59,14 @@ take(struct lw_event *ev)
 }
 
 static void
-on_flush(void *arg, struct lw_event *ev)
+on_flush(void *arg, const struct db_qfields *f)
 {
+	struct lw_event *ev;
+	char err[256];
+
 	(void)arg;
+	if ((ev = db_query_build(f, err, sizeof(err))) == NULL)
+		abort();
 	take(ev);
 }
 

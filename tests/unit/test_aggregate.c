@@ -53,9 +53,16 @@ keep(struct lw_event *ev)
 }
 
 static void
-agg_emit(void *arg, struct lw_event *ev)
+agg_emit(void *arg, const struct db_qfields *f)
 {
+	struct lw_event *ev;
+	char err[256];
+
 	(void)arg;
+	if ((ev = db_query_build(f, err, sizeof(err))) == NULL) {
+		FAILF("db_query_build: %s", err);
+		return;
+	}
 	keep(ev);
 }
 
