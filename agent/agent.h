@@ -70,11 +70,19 @@ struct agent_config {
 	long long	 stat_interval;	/* ms between polls */
 	int		 log_dedup;	/* drop sessions the wire decoded */
 	int		 stat_fill;	/* pgstat fills only the log's gaps */
+	/* Folding repeated statements into one db.query (aggregate.c). */
+	int		 aggregate;
+	long long	 aggregate_interval;	/* ms; divides 15 minutes */
+	long long	 aggregate_max_rows;	/* more: sent on its own */
+	struct conf_list sensitive_tables;	/* globs: sent on their own */
 };
 
 extern const struct conf_key agent_keys[];
 void	 agent_config_defaults(struct agent_config *);
 int	 agent_config_check(const struct agent_config *, char *, size_t);
+/* The checks that hold offline too (--read, --read-log). */
+int	 agent_config_check_decode(const struct agent_config *, char *,
+	    size_t);
 char	*agent_secret_load(const char *path, char *err, size_t errlen);
 
 /* spool.c */
@@ -157,6 +165,9 @@ struct source_stats {
 	uint64_t	 kernel_drops;	/* pcap_stats ps_drop */
 	uint64_t	 queue_drops;	/* the capture queue was full */
 	uint64_t	 evicted;	/* flows/sessions ended at the cap */
+	/* Sources that fold statements (aggregate.c). */
+	uint64_t	 aggregated;	/* statements folded into others */
+	uint64_t	 agg_evicted;	/* aggregate keys dropped at the cap */
 };
 
 struct source;
@@ -407,6 +418,8 @@ struct db_query {
 	int		 error;
 	char		 error_code[16];	/* SQLSTATE or errno */
 	int		 partial;	/* bytes lost in a capture gap */
+	uint64_t	 count;		/* > 1: stands for this many calls,
+					 * the numbers totals (pgstat) */
 };
 
 struct db_out {
@@ -491,6 +504,16 @@ struct db_port {
 	uint16_t		 port;
 };
 
+/* aggregate.c's counters (below), part of db_stats. */
+struct agg_stats {
+	uint64_t	 offered;	/* statements agg_fold() saw */
+	uint64_t	 folded;	/* of which folded */
+	uint64_t	 events;	/* aggregate events flushed */
+	uint64_t	 evicted;	/* keys dropped at the cap */
+	uint64_t	 keys;		/* keys held now */
+	uint64_t	 bytes;		/* memory they hold now */
+};
+
 struct db_stats {
 	uint64_t	 packets;	/* TCP packets to/from a db port */
 	uint64_t	 ignored;	/* not TCP, fragments, other ports */
@@ -499,12 +522,14 @@ struct db_stats {
 	uint64_t	 evicted;	/* closed at db-sessions-max */
 	uint64_t	 idle_closed;	/* closed by db-idle-timeout */
 	uint64_t	 gaps;		/* gaps handed to decoders */
-	uint64_t	 queries;	/* db.query events built */
+	uint64_t	 queries;	/* statements decoded */
+	uint64_t	 query_events;	/* db.query events emitted */
 	uint64_t	 session_events;
 	uint64_t	 normalise_errors;
 	uint64_t	 malformed;	/* client input a decoder skipped */
 	uint64_t	 invalid;	/* refused by the schema: a bug */
 	struct reasm_stats reasm;
+	struct agg_stats agg;
 };
 
 /* Receives each validated event; takes ownership. */
@@ -524,12 +549,62 @@ void		 db_close_all(struct db_table *, int64_t ts_us);
 int64_t		 db_now(const struct db_table *);	/* latest packet */
 void		 db_stats(const struct db_table *, struct db_stats *);
 void		 db_free(struct db_table *);
+#define DB_STATEMENT_MAX	16384	/* bytes of `statement`, docs/events.md */
+
+/*
+ * A db.query event's fields as its one builder, db_query_build(), takes
+ * them: one statement's (db_query_event() fills them from the normaliser)
+ * or a flushed aggregate's (aggregate.c). count 0 is one statement and
+ * writes no count, first_ts or rows_max; count >= 2 writes all three,
+ * the numbers being totals. NULL or "" strings are left out (db_user,
+ * required, is written empty).
+ */
+struct db_qfields {
+	const char	*db_system;
+	const char	*server;
+	const char	*client;
+	const char	*session_id;
+	const char	*db_user;
+	const char	*database;
+	const char	*app_name;
+	const char	*end_user;
+	const char	*command;
+	const char	*statement;	/* NULL: no text, or refused */
+	const char	*fingerprint;	/* NULL with statement */
+	char *const	*tables;
+	size_t		 ntables;
+	int64_t		 ts_us;		/* the (last) statement's end */
+	int64_t		 first_us;	/* count: the first one's end */
+	uint64_t	 count;
+	uint64_t	 rows_returned;
+	uint64_t	 rows_affected;
+	uint64_t	 rows_max;	/* UINT64_MAX: unknown, not written */
+	uint64_t	 bytes;
+	uint64_t	 duration_us;
+	int		 error;
+	const char	*error_code;
+	int		 partial;
+	const char	*source;	/* "wire", "log", "stats" */
+};
+struct lw_event	*db_query_build(const struct db_qfields *, char *err,
+		    size_t errlen);
 /* The db.query event of one statement, for every db source: "wire",
- * "log" or "stats" (statement normalised here; NULL: a bug, see err). */
+ * "log" or "stats" (statement normalised here; NULL: a bug, see err).
+ * count > 1: the statement stands for count calls (pgstat). */
 struct lw_event	*db_query_event(const struct agent_config *,
 		    const struct db_session_info *, const struct db_query *,
 		    const char *source, uint64_t *norm_errors, char *err,
 		    size_t errlen);
+/*
+ * One statement of a session, offered to agg (NULL: none): folded into
+ * an aggregate (*evp NULL, 0 returned), or its own event (*evp, 0).
+ * -1 only on a bug (err says why).
+ */
+struct agg;
+int		 db_query_report(const struct agent_config *,
+		    const struct db_session_info *, const struct db_query *,
+		    const char *source, struct agg *, uint64_t *norm_errors,
+		    struct lw_event **evp, char *err, size_t errlen);
 /* The db.session event, for every db source; duration_us < 0: none. */
 struct lw_event	*db_session_event(const struct db_session_info *,
 		    const char *action, int64_t ts_us, int64_t duration_us,
@@ -539,6 +614,30 @@ struct lw_event	*db_session_event(const struct db_session_info *,
  * session id) around ts: the log sources' dedup. */
 int		 db_wire_seen(const char *db_system, const char *session_id,
 		    const char *client, int64_t ts_us);
+
+/* aggregate.c: repeated statements of a session folded into one event */
+#define AGG_KEYS_MAX	16384		/* keys held at once */
+#define AGG_MEMORY_MAX	(32 << 20)	/* bytes they may hold */
+/* Receives each flushed aggregate's fields, valid for the call, to build
+ * with db_query_build() (the caller's: aggregate.c does not call back
+ * into db.c). */
+typedef void	 agg_emit_fn(void *arg, const struct db_qfields *);
+/* NULL when cfg->aggregate is off. max_keys 0: AGG_KEYS_MAX. */
+struct agg	*agg_new(const struct agent_config *, size_t max_keys,
+		    agg_emit_fn *, void *arg);
+/* 1: folded (nothing to send now); 0: the caller sends it alone. */
+int		 agg_fold(struct agg *, const struct db_qfields *);
+/* The event clock: aggregates whose window ended by now are flushed. */
+void		 agg_clock(struct agg *, int64_t now_us);
+/* A session ends: its aggregates are flushed, its keys forgotten. */
+void		 agg_session_end(struct agg *, const char *db_system,
+		    const char *server, const char *client,
+		    const char *session_id);
+void		 agg_flush(struct agg *);	/* everything, now */
+void		 agg_stats(const struct agg *, struct agg_stats *);
+void		 agg_free(struct agg *);	/* flushes first */
+int		 agg_check_config(const struct agent_config *, char *err,
+		    size_t errlen);
 
 /* normcache.c: statements normalised once, for db_query_event() */
 #define NORMCACHE_ENTRIES	4096	/* statement texts kept */

@@ -66,6 +66,12 @@ const struct conf_key agent_keys[] = {
 	K("stat-interval", CONF_DURATION, stat_interval, 1000, 86400000),
 	K("log-dedup", CONF_FLAG, log_dedup, 0, 1),
 	K("stat-fill", CONF_FLAG, stat_fill, 0, 1),
+	K("aggregate", CONF_FLAG, aggregate, 0, 1),
+	K("aggregate-interval", CONF_DURATION, aggregate_interval, 1000,
+	    900000),
+	K("aggregate-max-rows", CONF_UINT, aggregate_max_rows, 0,
+	    1000000000000LL),
+	K("sensitive-tables", CONF_LIST, sensitive_tables, 0, 0),
 	{ NULL, CONF_STR, 0, 0, 0 }
 };
 
@@ -95,6 +101,28 @@ agent_config_defaults(struct agent_config *c)
 	c->stat_interval = 60000;
 	c->log_dedup = 1;
 	c->stat_fill = 1;
+	c->aggregate = 1;
+	c->aggregate_interval = 10000;
+	c->aggregate_max_rows = 1000;
+}
+
+/*
+ * What the decoding sources need of the configuration, checked for a
+ * live agent and for --read / --read-log alike.
+ */
+int
+agent_config_check_decode(const struct agent_config *c, char *err,
+    size_t errlen)
+{
+	if (c->ports.n > 0) {
+		struct db_port dp[DB_MAX_PORTS];
+		size_t ndp;
+
+		/* The same check as the db source's, so -t catches it. */
+		if (db_ports(c, dp, &ndp, err, errlen) != 0)
+			return -1;
+	}
+	return agg_check_config(c, err, errlen);
 }
 
 int
@@ -112,14 +140,8 @@ agent_config_check(const struct agent_config *c, char *err, size_t errlen)
 	if (c->spool_segment * 2 > c->spool_max)
 		return conf_fail(err, errlen, "spool-max must hold at least "
 		    "two spool-segment files");
-	if (c->ports.n > 0) {
-		struct db_port dp[DB_MAX_PORTS];
-		size_t ndp;
-
-		/* The same check as the db source's, so -t catches it. */
-		if (db_ports(c, dp, &ndp, err, errlen) != 0)
-			return -1;
-	}
+	if (agent_config_check_decode(c, err, errlen) != 0)
+		return -1;
 	if (c->insecure) {
 		if (c->tls_ca != NULL || c->tls_cert != NULL)
 			return conf_fail(err, errlen, "insecure: plaintext, "

@@ -40,8 +40,10 @@
 
 #define DB_HASH_MIN		1024
 #define DB_SWEEP_US		1000000LL	/* idle checks, packet time */
+/* The wall clock's sweep flushes aggregates this late: packets of the
+ * window's last moments may still be in the capture queue. */
+#define DB_AGG_GRACE_US		1000000LL
 #define DB_LOGGED		20		/* invalid events logged */
-#define DB_STATEMENT_MAX	16384		/* docs/events.md bound */
 #define DB_COMMAND_MAX		32
 #define DB_TABLE_MAX		256
 #define DB_END_USER_MAX		256
@@ -113,6 +115,7 @@ struct db_table {
 	struct db_lru		 lru;
 	int64_t			 last_sweep;
 	int64_t			 now;		/* latest packet time */
+	struct agg		*agg;		/* NULL: aggregate off */
 	struct db_stats		 st;
 };
 
@@ -192,6 +195,24 @@ db_ports(const struct agent_config *cfg, struct db_port *out, size_t *n,
 	return 0;
 }
 
+/* aggregate.c hands over each flushed aggregate: built here, emitted. */
+static void
+db_agg_emit(void *arg, const struct db_qfields *f)
+{
+	struct db_table *t = arg;
+	struct lw_event *ev;
+	char err[256];
+
+	if ((ev = db_query_build(f, err, sizeof(err))) == NULL) {
+		/* Only a bug here can produce an invalid event. */
+		if (t->st.invalid++ < DB_LOGGED)
+			log_warnx("db: event refused: %s", err);
+		return;
+	}
+	t->st.query_events++;
+	t->emit(t->emit_arg, ev);
+}
+
 struct db_table *
 db_new(const struct agent_config *cfg, db_emit_fn *emit, void *arg,
     char *err, size_t errlen)
@@ -215,6 +236,7 @@ db_new(const struct agent_config *cfg, db_emit_fn *emit, void *arg,
 	if (getrandom(&t->hkey, sizeof(t->hkey), 0) != sizeof(t->hkey))
 		t->hkey = hash_mix64((uint64_t)getpid() ^ (uint64_t)now_us());
 	TAILQ_INIT(&t->lru);
+	t->agg = agg_new(cfg, 0, db_agg_emit, t);
 	return t;
 }
 
@@ -545,29 +567,83 @@ pin_session_id(struct db_conn *c)
 }
 
 /*
- * One statement's outcome as a validated db.query event, the statement
- * normalised here. Shared by the wire decoders (below) and the log and
- * statistics sources, so every source builds the same fields the same
- * way; `source` is "wire", "log" or "stats". Counts statements the
- * normaliser refused in *norm_errors. NULL only if the schema refuses
- * the event, which only a bug can cause (err says why).
+ * The db.query builder, the only code that writes the type (docs/events.md):
+ * one statement's fields, or an aggregate's (aggregate.c), written in the
+ * order of the schema and validated by it. NULL only if the schema
+ * refuses the event, which only a bug can cause (err says why).
  */
 struct lw_event *
-db_query_event(const struct agent_config *cfg,
-    const struct db_session_info *info, const struct db_query *q,
-    const char *source, uint64_t *norm_errors, char *err, size_t errlen)
+db_query_build(const struct db_qfields *f, char *err, size_t errlen)
 {
-	struct sqlnorm sn, son;
+	struct jsonw *w = &db_w;
+	const char *user = f->db_user != NULL ? f->db_user : "";
+	size_t i;
+
+	jsonw_begin(w);
+	jsonw_str(w, "type", "db.query");
+	set_ts(w, f->ts_us);
+	jsonw_str(w, "db_system", f->db_system);
+	set_str(w, "server", f->server, 64);
+	set_str(w, "client", f->client, 64);
+	set_str(w, "session_id", f->session_id, 64);
+	/* Required: empty when the start-up message was not captured. */
+	put_text(w, "db_user", user, strlen(user), 128);
+	set_str(w, "database", f->database, 128);
+	set_str(w, "app_name", f->app_name, 256);
+	set_str(w, "end_user", f->end_user, DB_END_USER_MAX);
+	put_wire(w, "command", f->command, strlen(f->command),
+	    DB_COMMAND_MAX);
+	if (f->statement != NULL) {
+		put_wire(w, "statement", f->statement, strlen(f->statement),
+		    DB_STATEMENT_MAX);
+		jsonw_str(w, "fingerprint", f->fingerprint);
+	}
+	if (f->ntables > 0) {
+		jsonw_list_begin(w, "tables");
+		for (i = 0; i < f->ntables; i++)
+			if (strlen(f->tables[i]) <= DB_TABLE_MAX)
+				put_wire(w, NULL, f->tables[i],
+				    strlen(f->tables[i]), DB_TABLE_MAX);
+		jsonw_list_end(w);
+	}
+	set_uint(w, "rows", f->rows_returned);
+	set_uint(w, "rows_returned", f->rows_returned);
+	set_uint(w, "rows_affected", f->rows_affected);
+	set_uint(w, "bytes", f->bytes);
+	set_uint(w, "duration_us", f->duration_us);
+	if (f->count > 1) {
+		set_uint(w, "count", f->count);
+		jsonw_ts(w, "first_ts", f->first_us > 0 ? f->first_us : 0);
+		if (f->rows_max != UINT64_MAX)
+			set_uint(w, "rows_max", f->rows_max);
+	}
+	jsonw_str(w, "status", f->error ? "error" : "ok");
+	if (f->error)
+		set_str(w, "error_code", f->error_code, 16);
+	jsonw_bool(w, "partial", f->partial);
+	jsonw_str(w, "source", f->source);
+	return db_event_end(w, err, errlen);
+}
+
+/*
+ * One statement's fields, the statement normalised here (through the
+ * cache; the results live in *sn and *son, which the caller clears, or
+ * in the cache). Shared by every db source - wire, log, stats - so each
+ * builds the same fields the same way. Counts statements the normaliser
+ * refused in *norm_errors.
+ */
+static void
+query_fields(const struct agent_config *cfg,
+    const struct db_session_info *info, const struct db_query *q,
+    const char *source, uint64_t *norm_errors, struct sqlnorm *sn,
+    struct sqlnorm *son, struct db_qfields *f)
+{
 	const struct sqlnorm *n = NULL, *on = NULL, *tn;
 	struct sqlnorm_opts opts;
 	const char *command = NULL, *end_user = NULL;
 	char schema[128];
-	struct jsonw *w = &db_w;
 	int mysql;
-	size_t i;
 
-	memset(&sn, 0, sizeof(sn));
-	memset(&son, 0, sizeof(son));
 	if (db_nc == NULL)
 		db_nc = normcache_new();
 	mysql = strcmp(info->db_system, "mysql") == 0;
@@ -579,11 +655,11 @@ db_query_event(const struct agent_config *cfg,
 	opts.max_len = (size_t)cfg->statement_max;
 	/* Two lookups at most: both results stay valid (normcache.c). */
 	if (q->sql != NULL && q->sql_len > 0 && (n = normcache_get(db_nc,
-	    q->sql, q->sql_len, &opts, &sn)) == NULL)
+	    q->sql, q->sql_len, &opts, sn)) == NULL)
 		(*norm_errors)++;
 	if (q->origin_sql != NULL && q->origin_len > 0 &&
 	    (on = normcache_get(db_nc, q->origin_sql, q->origin_len, &opts,
-	    &son)) == NULL)
+	    son)) == NULL)
 		(*norm_errors)++;
 	/* Tables and command from where the statement came from (a cursor's
 	 * DECLARE, a prepared statement's PREPARE/Parse), if known. */
@@ -601,46 +677,84 @@ db_query_event(const struct agent_config *cfg,
 	else if (cfg->end_user_app_name && info->app_name[0] != '\0')
 		end_user = info->app_name;
 
-	jsonw_begin(w);
-	jsonw_str(w, "type", "db.query");
-	set_ts(w, q->end_us);
-	jsonw_str(w, "db_system", info->db_system);
-	set_str(w, "server", info->server, 64);
-	set_str(w, "client", info->client, 64);
-	set_str(w, "session_id", info->session_id, 64);
-	/* Required: empty when the start-up message was not captured. */
-	put_text(w, "db_user", info->db_user, strlen(info->db_user), 128);
-	set_str(w, "database", info->database, 128);
-	set_str(w, "app_name", info->app_name, 256);
-	set_str(w, "end_user", end_user, DB_END_USER_MAX);
-	put_wire(w, "command", command, strlen(command), DB_COMMAND_MAX);
+	memset(f, 0, sizeof(*f));
+	f->db_system = info->db_system;
+	f->server = info->server;
+	f->client = info->client;
+	f->session_id = info->session_id;
+	f->db_user = info->db_user;
+	f->database = info->database;
+	f->app_name = info->app_name;
+	f->end_user = end_user;
+	f->command = command;
 	if (n != NULL) {
-		put_wire(w, "statement", n->statement, strlen(n->statement),
-		    DB_STATEMENT_MAX);
-		jsonw_str(w, "fingerprint", n->fingerprint);
+		f->statement = n->statement;
+		f->fingerprint = n->fingerprint;
 	}
-	if (tn != NULL && tn->ntables > 0) {
-		jsonw_list_begin(w, "tables");
-		for (i = 0; i < tn->ntables; i++)
-			if (strlen(tn->tables[i]) <= DB_TABLE_MAX)
-				put_wire(w, NULL, tn->tables[i],
-				    strlen(tn->tables[i]), DB_TABLE_MAX);
-		jsonw_list_end(w);
+	if (tn != NULL) {
+		f->tables = tn->tables;
+		f->ntables = tn->ntables;
 	}
-	set_uint(w, "rows", q->rows_returned);
-	set_uint(w, "rows_returned", q->rows_returned);
-	set_uint(w, "rows_affected", q->has_affected ? q->rows_affected : 0);
-	set_uint(w, "bytes", q->bytes);
-	set_uint(w, "duration_us", q->end_us > q->start_us ?
-	    (uint64_t)(q->end_us - q->start_us) : 0);
-	jsonw_str(w, "status", q->error ? "error" : "ok");
-	if (q->error)
-		set_str(w, "error_code", q->error_code, 16);
-	jsonw_bool(w, "partial", q->partial);
-	jsonw_str(w, "source", source);
+	f->ts_us = f->first_us = q->end_us;
+	f->count = q->count > 1 ? q->count : 0;
+	f->rows_returned = q->rows_returned;
+	f->rows_affected = q->has_affected ? q->rows_affected : 0;
+	/* Calls counted by the server (pgstat): the largest is unknown. */
+	f->rows_max = q->count > 1 ? UINT64_MAX : q->rows_returned;
+	f->bytes = q->bytes;
+	f->duration_us = q->end_us > q->start_us ?
+	    (uint64_t)(q->end_us - q->start_us) : 0;
+	f->error = q->error;
+	f->error_code = q->error_code;
+	f->partial = q->partial;
+	f->source = source;
+}
+
+/*
+ * One statement, offered to the aggregator agg (NULL: none) and folded
+ * there (*evp NULL), or built into its own event (*evp). The fold works
+ * on the normalised result and the numbers: no JSON is written for a
+ * statement that folds. -1 only if the schema refuses the event, which
+ * only a bug can cause (err says why).
+ */
+int
+db_query_report(const struct agent_config *cfg,
+    const struct db_session_info *info, const struct db_query *q,
+    const char *source, struct agg *agg, uint64_t *norm_errors,
+    struct lw_event **evp, char *err, size_t errlen)
+{
+	struct sqlnorm sn, son;
+	struct db_qfields f;
+	int rc = 0;
+
+	memset(&sn, 0, sizeof(sn));
+	memset(&son, 0, sizeof(son));
+	query_fields(cfg, info, q, source, norm_errors, &sn, &son, &f);
+	*evp = NULL;
+	if (!agg_fold(agg, &f) && (*evp = db_query_build(&f, err,
+	    errlen)) == NULL)
+		rc = -1;
 	sqlnorm_clear(&sn);
 	sqlnorm_clear(&son);
-	return db_event_end(w, err, errlen);
+	return rc;
+}
+
+/*
+ * One statement's outcome as a validated db.query event of its own: the
+ * log and statistics sources' way for what is never folded, and the
+ * tests'. NULL only on a bug (err says why).
+ */
+struct lw_event *
+db_query_event(const struct agent_config *cfg,
+    const struct db_session_info *info, const struct db_query *q,
+    const char *source, uint64_t *norm_errors, char *err, size_t errlen)
+{
+	struct lw_event *ev;
+
+	if (db_query_report(cfg, info, q, source, NULL, norm_errors, &ev,
+	    err, errlen) != 0)
+		return NULL;
+	return ev;
 }
 
 /*
@@ -762,7 +876,8 @@ db_wire_seen(const char *db_system, const char *session_id,
 	    wire_seen1(db_system, "sid", session_id, ts);
 }
 
-/* struct db_out: one statement's outcome becomes one db.query event. */
+/* struct db_out: one statement's outcome becomes a db.query event of its
+ * own or folds into an aggregate (aggregate.c). */
 static void
 out_query(void *arg, const struct db_session_info *info,
     const struct db_query *q)
@@ -775,13 +890,16 @@ out_query(void *arg, const struct db_session_info *info,
 	db_wire_note_conn(c, info, q->end_us);
 	pin_session_id(c);
 	t->st.queries++;
-	if ((ev = db_query_event(t->cfg, info, q, "wire",
-	    &t->st.normalise_errors, err, sizeof(err))) == NULL) {
+	if (db_query_report(t->cfg, info, q, "wire", t->agg,
+	    &t->st.normalise_errors, &ev, err, sizeof(err)) != 0) {
 		/* Only a bug here can produce an invalid event. */
 		if (t->st.invalid++ < DB_LOGGED)
 			log_warnx("db: event refused: %s", err);
 		return;
 	}
+	if (ev == NULL)
+		return;		/* folded into an aggregate */
+	t->st.query_events++;
 	t->emit(t->emit_arg, ev);
 }
 
@@ -850,6 +968,9 @@ out_session(void *arg, const struct db_session_info *info,
 		if (c->disconnected)
 			return;
 		c->disconnected = 1;
+		/* The session's aggregates come before its disconnect. */
+		agg_session_end(c->t->agg, info->db_system, info->server,
+		    info->client, info->session_id);
 	} else
 		c->announced = 1;
 	session_event(c, info, action, ts_us, error_code);
@@ -905,6 +1026,10 @@ conn_close(struct db_table *t, struct db_conn *c, int64_t ts)
 	c->proto->close(c->dec, ts);
 	if (c->announced && !c->disconnected)
 		out_session(c, &c->info, "disconnect", ts, NULL);
+	/* A session without a disconnect event (never announced, or
+	 * statements after it) still ends its aggregates here. */
+	agg_session_end(t->agg, c->info.db_system, c->info.server,
+	    c->info.client, c->info.session_id);
 	c->proto->free(c->dec);
 	reasm_free(c->r[0]);
 	reasm_free(c->r[1]);
@@ -976,6 +1101,7 @@ db_expire(struct db_table *t, int64_t now_us)
 		t->st.idle_closed++;
 		conn_close(t, c, now_us);
 	}
+	agg_clock(t->agg, now_us - DB_AGG_GRACE_US);
 }
 
 void
@@ -1003,6 +1129,7 @@ db_packet(struct db_table *t, const struct pkt *p)
 	t->st.packets++;
 	if (p->ts_us > t->now)
 		t->now = p->ts_us;
+	agg_clock(t->agg, t->now);
 	if (t->now - t->last_sweep >= DB_SWEEP_US)
 		db_expire(t, t->now);
 
@@ -1070,6 +1197,7 @@ db_close_all(struct db_table *t, int64_t ts_us)
 	while ((c = TAILQ_FIRST(&t->lru)) != NULL)
 		conn_close(t, c, ts_us);
 	/* NOLINTEND(clang-analyzer-unix.Malloc) */
+	agg_flush(t->agg);
 }
 
 int64_t
@@ -1084,6 +1212,7 @@ db_stats(const struct db_table *t, struct db_stats *st)
 	*st = t->st;
 	st->active = t->count;
 	reasm_ctx_stats(t->reasm, &st->reasm);
+	agg_stats(t->agg, &st->agg);
 }
 
 void
@@ -1092,6 +1221,7 @@ db_free(struct db_table *t)
 	if (t == NULL)
 		return;
 	db_close_all(t, t->now);
+	agg_free(t->agg);
 	reasm_ctx_free(t->reasm);
 	free(t->hash);
 	free(t);

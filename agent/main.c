@@ -277,6 +277,11 @@ run_offline(struct agent *ag)
 		    "or --source net\n");
 		return 2;
 	}
+	if (agent_config_check_decode(&ag->cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "leakwatch-agent: %s\n", err);
+		conf_clear(agent_keys, &ag->cfg);
+		return 2;
+	}
 	if ((ag->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	ag->sink.emit = stdout_emit;
@@ -332,7 +337,7 @@ status_json(struct agent *ag, size_t *len)
 	struct uplink_stats us;
 	struct source_stats st;
 	uint64_t read = 0, errors = 0, pkts = 0, drops = 0, qdrops = 0;
-	uint64_t evicted = 0;
+	uint64_t evicted = 0, aggregated = 0, agg_evicted = 0;
 	json_t *o, *srcs;
 	char ts[TS_STRLEN], *s, *name, *version;
 	size_t i;
@@ -348,6 +353,8 @@ status_json(struct agent *ag, size_t *len)
 		drops += st.kernel_drops;
 		qdrops += st.queue_drops;
 		evicted += st.evicted;
+		aggregated += st.aggregated;
+		agg_evicted += st.agg_evicted;
 		json_array_append_new(srcs, json_string(source_spec(
 		    ag->sources[i])));
 	}
@@ -372,12 +379,15 @@ status_json(struct agent *ag, size_t *len)
 	free(version);
 	if (o == NULL)
 		return NULL;
-	if (pkts != 0 || drops != 0 || qdrops != 0 || evicted != 0)
+	if (pkts != 0 || drops != 0 || qdrops != 0 || evicted != 0 ||
+	    aggregated != 0 || agg_evicted != 0)
 		json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I, "
-		    "s:I}", "packets", (json_int_t)pkts,
+		    "s:I, s:I, s:I}", "packets", (json_int_t)pkts,
 		    "kernel_drops", (json_int_t)drops,
 		    "queue_drops", (json_int_t)qdrops,
-		    "evicted", (json_int_t)evicted));
+		    "evicted", (json_int_t)evicted,
+		    "aggregated", (json_int_t)aggregated,
+		    "aggregate_evicted", (json_int_t)agg_evicted));
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (s != NULL)

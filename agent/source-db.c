@@ -88,8 +88,9 @@ source_db_timer_cb(evutil_socket_t fd, short what, void *arg)
 	db_stats(s->db, &st);
 	log_info("db: end of %s: %" PRIu64 " packets, %" PRIu64
 	    " connections, %" PRIu64 " queries, %" PRIu64 " gaps (%" PRIu64
-	    " bytes)", s->cfg->read, st.packets, st.sessions, st.queries,
-	    st.reasm.gaps, st.reasm.gap_bytes);
+	    " bytes), %" PRIu64 " db.query events", s->cfg->read,
+	    st.packets, st.sessions, st.queries, st.reasm.gaps,
+	    st.reasm.gap_bytes, st.query_events);
 	s->done = 1;
 	event_del(s->timer);
 }
@@ -188,6 +189,8 @@ source_db_stats(const struct source_db *s, struct source_stats *st)
 	st->kernel_drops = cs.kernel_drops;
 	st->queue_drops = cs.queue_drops;
 	st->evicted = ds.evicted;
+	st->aggregated = ds.agg.folded;
+	st->agg_evicted = ds.agg.evicted;
 }
 
 void
@@ -212,12 +215,14 @@ source_db_free(struct source_db *s)
 		    " in the capture queue: counts are lower bounds",
 		    cs.kernel_drops, cs.if_drops, cs.queue_drops);
 	log_info("db: %" PRIu64 " packets, %" PRIu64 " connections (%"
-	    PRIu64 " evicted, %" PRIu64 " idle), %" PRIu64 " queries, %"
-	    PRIu64 " session events, %" PRIu64 " malformed; reassembly: %"
+	    PRIu64 " evicted, %" PRIu64 " idle), %" PRIu64 " queries (%"
+	    PRIu64 " db.query events, %" PRIu64 " folded), %" PRIu64
+	    " session events, %" PRIu64 " malformed; reassembly: %"
 	    PRIu64 " gaps (%" PRIu64 " bytes), %" PRIu64 " out of order, %"
 	    PRIu64 " retransmitted bytes, %" PRIu64 " conflicts, %" PRIu64
 	    " at caps", ds.packets, ds.sessions, ds.evicted, ds.idle_closed,
-	    ds.queries, ds.session_events, ds.malformed, ds.reasm.gaps,
+	    ds.queries, ds.query_events, ds.agg.folded, ds.session_events,
+	    ds.malformed, ds.reasm.gaps,
 	    ds.reasm.gap_bytes,
 	    ds.reasm.ooo, ds.reasm.retrans_bytes, ds.reasm.conflicts,
 	    ds.reasm.cap_stream + ds.reasm.cap_memory);

@@ -45,7 +45,13 @@
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
+#include <event2/event.h>
+
 #define LOG_LOGGED	50		/* bad records logged one by one */
+#define LOG_TICK_MS	1000		/* following: the aggregates' clock */
+/* The wall clock flushes aggregates this late: the server writes a line
+ * a moment after its time, and the file is polled. */
+#define LOG_AGG_GRACE_US	(5 * 1000000LL)
 
 static const struct dblog_format *const dblog_formats[] = {
 	&dblog_pgaudit,
@@ -77,6 +83,9 @@ struct source_log {
 	struct source_stats	 st;
 	uint64_t		 norm_errors;
 	uint64_t		 deduped;
+	struct agg		*agg;		/* NULL: aggregate off */
+	uint64_t		 pos;		/* after the latest record */
+	struct event		*tick;		/* following: agg_clock() */
 };
 
 static void
@@ -105,15 +114,55 @@ log_query(void *arg, const struct db_session_info *info,
 		s->deduped++;
 		return;
 	}
-	if ((ev = db_query_event(s->cfg, info, q, "log", &s->norm_errors,
-	    err, sizeof(err))) == NULL) {
+	/* Before the fold, which may flush: an aggregate is spooled at
+	 * the latest record's position (it goes back to 0 only when the
+	 * file was rotated, and so must the resume position). */
+	s->pos = pos;
+	if (db_query_report(s->cfg, info, q, "log", s->agg, &s->norm_errors,
+	    &ev, err, sizeof(err)) != 0) {
 		log_bad(s, err);
+		return;
+	}
+	if (ev == NULL) {
+		s->st.aggregated++;
 		return;
 	}
 	/* A spool I/O error is logged by the agent; the event is lost,
 	 * since the format cannot take its record back. */
 	if (s->sink.emit(s->sink.arg, ev, s->src_id, pos) == 0)
 		s->st.read++;
+}
+
+/*
+ * A flushed aggregate, spooled at the latest record's position: a
+ * restart resumes after every statement it stands for. (After a SIGKILL,
+ * statements folded but not yet flushed are not read again; a stop
+ * flushes them, docs/aggregation.md.)
+ */
+static void
+log_agg_emit(void *arg, const struct db_qfields *f)
+{
+	struct source_log *s = arg;
+	struct lw_event *ev;
+	char err[256];
+
+	if ((ev = db_query_build(f, err, sizeof(err))) == NULL) {
+		log_bad(s, err);
+		return;
+	}
+	if (s->sink.emit(s->sink.arg, ev, s->src_id, s->pos) == 0)
+		s->st.read++;
+}
+
+/* Following: quiet periods end windows by the wall clock. */
+static void
+log_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct source_log *s = arg;
+
+	(void)fd;
+	(void)what;
+	agg_clock(s->agg, now_us() - LOG_AGG_GRACE_US);
 }
 
 /* The format's word on the log itself (a log-line-prefix that does
@@ -176,6 +225,11 @@ log_session(void *arg, const struct db_session_info *info,
 		s->deduped++;
 		return;
 	}
+	s->pos = pos;
+	/* The session's aggregates come before its disconnect. */
+	if (strcmp(action, "disconnect") == 0)
+		agg_session_end(s->agg, info->db_system, info->server,
+		    info->client, info->session_id);
 	if ((ev = db_session_event(info, action, ts_us, duration_us,
 	    error_code, "log", err, sizeof(err))) == NULL) {
 		log_bad(s, err);
@@ -269,6 +323,16 @@ source_log_new(struct event_base *base, const char *arg,
 	if (strcmp(fmt->db_system, "postgresql") == 0)
 		statfill_enable(fmt->db_system);
 	s->dec = fmt->new(cfg, &out);
+	s->agg = agg_new(cfg, 0, log_agg_emit, s);
+	if (s->agg != NULL && follow) {
+		struct timeval tv = { LOG_TICK_MS / 1000,
+		    (LOG_TICK_MS % 1000) * 1000 };
+
+		if ((s->tick = event_new(base, -1, EV_PERSIST, log_tick_cb,
+		    s)) == NULL)
+			fatalx("event_new");
+		event_add(s->tick, &tv);
+	}
 	cb.line = log_line;
 	cb.bad = log_too_long;
 	cb.flush = log_flush;
@@ -291,7 +355,11 @@ source_log_done(const struct source_log *s)
 void
 source_log_stats(const struct source_log *s, struct source_stats *st)
 {
+	struct agg_stats as;
+
 	*st = s->st;
+	agg_stats(s->agg, &as);
+	st->agg_evicted = as.evicted;
 }
 
 void
@@ -299,9 +367,13 @@ source_log_free(struct source_log *s)
 {
 	if (s == NULL)
 		return;
+	if (s->tick != NULL)
+		event_free(s->tick);
 	follow_free(s->f);
 	if (s->dec != NULL)
 		s->fmt->free(s->dec);
+	/* End of file or of the agent: what is folded goes out now. */
+	agg_free(s->agg);
 	free(s->path);
 	free(s);
 }

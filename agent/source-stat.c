@@ -322,7 +322,6 @@ tab_emit(struct stat_tab *t, const struct stat_row *r, uint64_t calls,
 	struct lw_event *ev;
 	char command[32], err[256];
 
-	(void)calls;
 	memset(&info, 0, sizeof(info));
 	info.db_system = t->mysql ? "mysql" : "postgresql";
 	snprintf(info.db_user, sizeof(info.db_user), "%s", r->user);
@@ -332,6 +331,8 @@ tab_emit(struct stat_tab *t, const struct stat_row *r, uint64_t calls,
 	q.end_us = now;
 	q.start_us = now - (time_us > 0 && time_us < 1e15 ?
 	    (int64_t)time_us : 0);
+	/* It stands for every call in the interval (docs/events.md). */
+	q.count = calls;
 	if (t->mysql) {
 		my_command(r->id, command, sizeof(command));
 		q.command = command;

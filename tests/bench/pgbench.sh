@@ -15,7 +15,10 @@
 # per query (utime + stime from /proc/PID/stat over the run, divided by
 # the queries pgbench ran), its share of a core, kernel drops
 # (pcap_stats), hand-off queue drops and events out (the agent's own
-# counts, logged when it exits on SIGTERM).
+# counts, logged when it exits on SIGTERM). The agent runs with its
+# defaults, so repeated statements fold into aggregated events
+# (docs/aggregation.md); BENCH_PG_AGENT="--aggregate=no" measures one
+# event per query.
 #
 # Usage: sh tests/bench/pgbench.sh BUILD
 #   BENCH_PG_T (seconds per run, 15), BENCH_PG_CLIENTS (4),
@@ -129,7 +132,9 @@ run_agent() {
 	KDROP=${KDROP:-0}
 	QDROP=$(sed -n 's/.* \([0-9]*\) queue drops.*/\1/p' "$log" | tail -1)
 	QDROP=${QDROP:--}
-	EVENTS=$(sed -n 's/.* \([0-9]*\) queries, \([0-9]*\) session events.*/\1 \2/p' \
+	# db.query events (statements on their own and aggregates, with
+	# aggregate on) plus db.session events.
+	EVENTS=$(sed -n 's/.* [0-9]* queries (\([0-9]*\) db.query events, [0-9]* folded), \([0-9]*\) session events.*/\1 \2/p' \
 	    "$log" | tail -1 | awk '{ print $1 + $2 }')
 	GAPS=$(sed -n 's/.*reassembly: \([0-9]*\) gaps (\([0-9]*\) bytes).*/\1 gaps, \2 bytes/p' \
 	    "$log" | tail -1)

@@ -1,13 +1,20 @@
 #!/bin/sh
 # The live capture path under a burst (agent/capture.c: a capture thread
-# and a bounded queue in front of the decoders). A real PostgreSQL on
-# loopback (lib-pg.sh), the agent capturing on `lo` and shipping to a
-# real collector, and pgbench firing 20,000 small queries from 4 clients
-# as fast as the server answers:
+# and a bounded queue in front of the decoders) and the aggregated events
+# it ships (agent/aggregate.c). A real PostgreSQL on loopback (lib-pg.sh),
+# the agent capturing on `lo` and shipping to a real collector, and
+# pgbench firing 20,000 small queries from 4 clients as fast as the
+# server answers:
 #
-#  1. With the default queue: all 20,000 queries arrive, with exact row
-#     totals (3 rows each), none partial, and the agent's agent.status
-#     says 0 kernel drops and 0 queue drops.
+#  1. With the default queue and aggregation on (the default): all 20,000
+#     queries arrive - the sum of `count` is 20,000 and the sum of
+#     rows_returned 60,000 (3 rows each), none partial - in at most 1% as
+#     many events; the agent's agent.status says 0 kernel drops and 0
+#     queue drops. The collector is stopped in the middle of the burst and
+#     started again, and the agent is stopped (SIGTERM) as soon as the
+#     burst ends and started again on the same spool: nothing is lost,
+#     since aggregates are spooled like any event. When the server has
+#     pg_stat_statements, its per-user calls and rows are the same.
 #  2. With the queue forced tiny (capture-queue 64K), the capture thread
 #     must wait for room (the exit summary counts the waits) while the
 #     kernel's ring holds the burst: still every query, exact rows, none
@@ -50,17 +57,35 @@ db_cleanup() {
 }
 trap db_cleanup EXIT
 
+# pg_stat_statements, when the server has it: the server's own counts.
+PGSS=
+if [ -f "$(pg_bin)/../lib/pg_stat_statements.so" ]; then
+	PGSS=1
+	PG_EXTRA_CONF="shared_preload_libraries = 'pg_stat_statements'"
+fi
 pg_start "$PGD" "$PGP" ||
     { fail setup "PostgreSQL did not start: $(tail -3 "$PGD/log" 2>/dev/null)"; exit 1; }
 pg_sql "$PGD" postgres "CREATE DATABASE crm" >/dev/null &&
-pg_sql "$PGD" crm "CREATE ROLE burst LOGIN; CREATE ROLE tiny LOGIN; CREATE ROLE stopped LOGIN;" \
+pg_sql "$PGD" crm "CREATE ROLE burst LOGIN; CREATE ROLE tiny LOGIN;
+    CREATE ROLE stopped LOGIN; CREATE ROLE held LOGIN;" \
     >/dev/null || { fail setup "PostgreSQL roles"; exit 1; }
+[ -z "$PGSS" ] || pg_sql "$PGD" crm "CREATE EXTENSION pg_stat_statements" \
+    >/dev/null || { fail setup "pg_stat_statements"; exit 1; }
 pg_client_env "$PGP"
 # One statement, 3 rows per query: the totals are exact multiples.
 echo "SELECT g FROM generate_series(1, 3) g;" >"$T/burst.sql"
+# A session still open when the agent stops: 100 queries, then a wait.
+HELD=100
+i=0
+while [ $i -lt $HELD ]; do
+	echo "SELECT g FROM generate_series(1, 3) g WHERE g > $i - $i;"
+	i=$((i + 1))
+done >"$T/held.sql"
+echo "SELECT pg_sleep(120);" >>"$T/held.sql"
 
 start_collector c --listen 127.0.0.1:$CP --db "$T/c.db" --insecure ||
     { fail setup "collector did not start"; exit 1; }
+CPID1=$CPID
 
 # agent_up NAME ARGS... : a live agent on lo for the pgsql port.
 agent_up() {
@@ -114,32 +139,64 @@ wait_status() {
 	return 1
 }
 
-# 1. The default queue: nothing lost.
+# wait_sum USER N SECONDS : until the stored db.query events of USER
+# stand for N queries (the sum of count, absent meaning 1).
+wait_sum() {
+	i=0
+	while [ $i -lt $(($3 * 10)) ]; do
+		c=$(q "SELECT sum(coalesce(json_extract(json, '\$.count'), 1))
+		       FROM events WHERE type = 'db.query'
+		       AND json_extract(json, '\$.db_user') = '$1'")
+		[ "${c:-0}" -ge "$2" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# 1. The default queue, aggregation on: nothing lost, through a collector
+# restart in the middle and an agent restart at the end.
 agent_up a1
-burst burst
-wait_queries burst $Q 120 ||
-    fail burst_delivered "$(q "SELECT count(*) FROM events WHERE type = 'db.query'") of $Q queries stored"
-# Packets seen by the agent so far: one heartbeat after the burst has them.
+burst burst &
+BP=$!
+# The first statement of each client goes out on its own at once.
+wait_queries burst 1 60 || { fail setup "no event of the burst"; exit 1; }
+kill -TERM "$CPID1"
+wait "$CPID1"
+check collector_stopped_mid_burst kill -0 $BP
+sleep 1
+start_collector c --listen 127.0.0.1:$CP --db "$T/c.db" --insecure ||
+    { fail setup "collector did not restart"; exit 1; }
+wait $BP || { fail burst_burst "pgbench failed"; exit 1; }
+# The held session: its aggregate is pending when the agent stops.
+psql -X -q -U held -d crm -f "$T/held.sql" >/dev/null 2>&1 &
+HP=$!
+PIDS="$PIDS $HP"
+i=0
+while [ $i -lt 300 ]; do
+	pg_sql "$PGD" crm "COPY (SELECT 1 FROM pg_stat_activity
+	    WHERE usename = 'held' AND query LIKE 'SELECT pg_sleep%')
+	    TO STDOUT" 2>/dev/null | grep -q 1 && break
+	sleep 0.1
+	i=$((i + 1))
+done
+# Packets seen by the agent: one heartbeat after the burst has them.
 pk=0
 i=0
-while [ $i -lt 50 ]; do
+while [ $i -lt 600 ]; do
 	pk=$(counter a1 packets)
 	[ "${pk:-0}" -ge $((Q * 2)) ] && break
 	sleep 0.1
 	i=$((i + 1))
 done
+same burst_kernel_drops_0 "$(counter a1 kernel_drops)" 0
+same burst_queue_drops_0 "$(counter a1 queue_drops)" 0
+# Stopped before the window's end: its aggregates go to the spool.
 kill -TERM "$APID"
 wait "$APID"
 check agent_sigterm_clean_exit [ $? -eq 0 ]
-got=$(q "SELECT count(*) || ' ' ||
-	 coalesce(sum(json_extract(json, '\$.rows_returned')), 0) || ' ' ||
-	 coalesce(sum(json_extract(json, '\$.partial')), 0) FROM events
-	 WHERE type = 'db.query' AND json_extract(json, '\$.db_user') = 'burst'
-	 AND json_extract(json, '\$.status') = 'ok'")
-same "burst_${Q}_queries_$((Q * 3))_rows_none_partial" "$got" "$Q $((Q * 3)) 0"
-same burst_kernel_drops_0 "$(counter a1 kernel_drops)" 0
-same burst_queue_drops_0 "$(counter a1 queue_drops)" 0
 line=$(grep "lo: .* packets captured" "$T/a1.log")
+mv "$T/a1.log" "$T/a1-first.log"
 set -- $(printf '%s\n' "$line" | sed -n \
     's/.* \([0-9]*\) packets captured, \([0-9]*\) decoded, \([0-9]*\) kernel drops, [0-9]* interface drops, \([0-9]*\) queue drops.*/\1 \2 \3 \4/p')
 # captured, decoded, kernel drops, queue drops: all taken, none lost.
@@ -147,6 +204,58 @@ summary_clean() {
 	[ -n "${1:-}" ] && [ "$1" = "$2" ] && [ "$3" = 0 ] && [ "$4" = 0 ]
 }
 check burst_exit_summary summary_clean "$@"
+# sumq USER : the queries the stored db.query events of USER stand for.
+sumq() {
+	q "SELECT coalesce(sum(coalesce(json_extract(json, '\$.count'), 1)), 0)
+	   FROM events WHERE type = 'db.query' AND json_extract(json,
+	   '\$.db_user') = '$1' AND json_extract(json, '\$.command') =
+	   'SELECT' AND json_extract(json, '\$.statement') NOT LIKE '%pg_sleep%'"
+}
+sleep 1		# what the stopped agent sent is stored
+before=$(sumq held)
+# The same agent again on its spool: it sends what the stop spooled.
+agent_up a1
+wait_sum burst $Q 60 ||
+    fail burst_delivered "$(sumq burst) of $Q queries stored"
+wait_sum held $HELD 30
+if [ "${before:-0}" -lt $HELD ]; then
+	same "held_session_spooled_at_sigterm_$((HELD - ${before:-0}))_delivered" \
+	    "$(sumq held)" $HELD
+else
+	skip held_session_spooled_at_sigterm_delivered \
+	    "its window ended before the stop"
+fi
+kill $HP 2>/dev/null
+kill -TERM "$APID"
+wait "$APID"
+got=$(q "SELECT coalesce(sum(coalesce(json_extract(json, '\$.count'), 1)), 0)
+	 || ' ' || coalesce(sum(json_extract(json, '\$.rows_returned')), 0)
+	 || ' ' || coalesce(sum(json_extract(json, '\$.partial')), 0)
+	 FROM events WHERE type = 'db.query'
+	 AND json_extract(json, '\$.db_user') = 'burst'
+	 AND json_extract(json, '\$.status') = 'ok'")
+same "burst_${Q}_queries_$((Q * 3))_rows_none_partial" "$got" "$Q $((Q * 3)) 0"
+ev=$(q "SELECT count(*) FROM events WHERE type = 'db.query'
+	AND json_extract(json, '\$.db_user') = 'burst'")
+check "burst_events_${ev:-0}_at_most_1pct_of_$Q" \
+    test "${ev:-0}" -gt 0 -a "${ev:-0}" -le $((Q / 100))
+# Each aggregate within one 10 s window, rows_max the 3 of one query.
+bad=$(q "SELECT count(*) FROM events WHERE type = 'db.query'
+	 AND json_extract(json, '\$.count') IS NOT NULL
+	 AND (json_extract(json, '\$.rows_max') != 3
+	   OR CAST(strftime('%s', json_extract(json, '\$.first_ts')) AS INT) / 10
+	   != CAST(strftime('%s', json_extract(json, '\$.ts')) AS INT) / 10)")
+same burst_aggregates_in_one_window_rows_max_3 "$bad" 0
+if [ -n "$PGSS" ]; then
+	# What the server itself counted for the user, against the store.
+	pgss=$(pg_sql "$PGD" crm "COPY (SELECT sum(calls) || ' ' || sum(rows)
+	    FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+	    WHERE r.rolname = 'burst' AND s.query LIKE '%generate_series%')
+	    TO STDOUT")
+	same burst_equals_pg_stat_statements "$pgss" "$Q $((Q * 3))"
+else
+	skip burst_equals_pg_stat_statements "pg_stat_statements not installed"
+fi
 
 # tcpdump_start : tcpdump counting the port's packets on its own, for the
 # exact comparisons; tcpdump_stop sets td (captured) and tdrop (its drops).

@@ -93,8 +93,10 @@ EOF
 
 start_collector c --listen 127.0.0.1:$CP --db "$T/c.db" --insecure ||
     { fail setup "collector did not start"; exit 1; }
+# Statement by statement: these checks count decoded statements one
+# event each; folding is tests/unit/test_aggregate.c and capture_burst.sh.
 start_agent a --name db1 --collector 127.0.0.1:$CP --insecure \
-    --spool "$T/spool" --source db:lo --snaplen 262144 \
+    --spool "$T/spool" --source db:lo --snaplen 262144 --aggregate=no \
     --pcap-buffer 256M --port "pgsql:$PGP" --port "mysql:$MYP" \
     --heartbeat 1s --backoff-min 50ms
 if ! wait_log "$T/a.log" "lo: capturing" 20; then
@@ -224,7 +226,7 @@ if [ -n "${TD:-}" ]; then
 	wait "$TD" 2>/dev/null
 	if grep -q "^0 packets dropped by kernel" "$T/tcpdump.log"; then
 		"$AGENT" --read "$T/live.pcap" --source db --name db1 \
-		    --port "pgsql:$PGP" --port "mysql:$MYP" \
+		    --port "pgsql:$PGP" --port "mysql:$MYP" --aggregate=no \
 		    >"$T/offline.jsonl" 2>"$T/offline.log"
 		off=$(grep '"type":"db.query"' "$T/offline.jsonl" | awk '
 		    { u = $0; sub(/.*"db_user":"/, "", u); sub(/".*/, "", u)

@@ -194,8 +194,10 @@ if [ "$dropped" != 0 ]; then
 fi
 check pgbench_ran grep -q "number of transactions actually processed: 500/500" "$T/pgbench-prepared.log"
 
+# Statement by statement: these checks count decoded statements one
+# event each; folding is tests/unit/test_aggregate.c and capture_burst.sh.
 "$AGENT" --read "$T/cap.pcap" --source db --port "pgsql:$PORT" \
-    >"$T/out.jsonl" 2>"$T/agent.err"
+    --aggregate=no >"$T/out.jsonl" 2>"$T/agent.err"
 check agent_exit [ $? -eq 0 ]
 cp "$T/out.jsonl" /tmp/lw-pgsql-last.jsonl 2>/dev/null
 
