@@ -355,6 +355,15 @@ ct_streq(const char *a, const char *b)
 	return d == 0;
 }
 
+/* Two unordered values (NaN) compare equal. */
+int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 void
 seterr(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -485,14 +485,6 @@ has_name(const struct cases *c, const char *employee, const char *name)
 	return 0;
 }
 
-static int
-dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * The people of group g who share name (first held alert of each, by
  * index into c->h) and are in no group case yet; returns how many.
@@ -571,7 +563,7 @@ file_group(struct analytics *an, int64_t day_start, const char *name,
 		    nv < 256)
 			vol[nv++] = v;
 	if (nv >= CASE_GROUP_MIN) {
-		qsort(vol, (size_t)nv, sizeof(vol[0]), dbl_cmp);
+		qsort(vol, (size_t)nv, sizeof(vol[0]), cmp_double);
 		med = vol[nv / 2];
 	}
 	memset(&g, 0, sizeof(g));

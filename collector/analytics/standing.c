@@ -29,6 +29,7 @@
 
 #include "analytics.h"
 #include "leakwatch/log.h"
+#include "leakwatch/util.h"
 
 #define STAND_MIN	8	/* members with data: a group of its own */
 #define STAND_ORG_MIN	4	/* ... the organisation, as the last resort */
@@ -68,14 +69,6 @@ struct gstat {
 	double		 sd;		/* of log1p, from the MAD, unfloored */
 	double		 p95;
 };
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static int
 cmp_cand(const void *a, const void *b)

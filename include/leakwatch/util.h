@@ -41,6 +41,7 @@ size_t	 utf8_seq(const unsigned char *p, const unsigned char *end);
 void	 sha256_hex(const void *buf, size_t len, char out[65]);
 int	 random_bytes(void *buf, size_t len);
 int	 ct_streq(const char *a, const char *b);	/* constant time */
+int	 cmp_double(const void *, const void *);	/* qsort(3), ascending */
 
 /*
  * An error message into err, for functions that report through
