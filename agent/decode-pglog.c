@@ -1016,6 +1016,18 @@ hold_append(struct pglog *g, const char *s, size_t n)
 	return 0;
 }
 
+/* The record held is whole: record() decodes it, unless it grew over
+ * the limit, which is reported instead. */
+static void
+hold_end(struct pglog *g, void (*record)(struct pglog *))
+{
+	if (g->overlong)
+		g->out.bad(g->out.arg, "record over the 1 MB limit");
+	else
+		record(g);
+	hold_reset(g);
+}
+
 static void
 stderr_flush(void *arg)
 {
@@ -1023,11 +1035,7 @@ stderr_flush(void *arg)
 
 	if (!g->pending)
 		return;
-	if (g->overlong)
-		g->out.bad(g->out.arg, "record over the 1 MB limit");
-	else
-		stderr_record(g);
-	hold_reset(g);
+	hold_end(g, stderr_record);
 }
 
 /* No more lines for now: the record held is whole, and the counts of
@@ -1117,11 +1125,7 @@ csv_line(void *arg, const char *s, size_t n, uint64_t end)
 			g->inquote = !g->inquote;
 	if (g->inquote)
 		return;		/* a quoted field goes on */
-	if (g->overlong)
-		g->out.bad(g->out.arg, "record over the 1 MB limit");
-	else
-		csv_record(g);
-	hold_reset(g);
+	hold_end(g, csv_record);
 }
 
 static void
