@@ -442,9 +442,7 @@ cases_touch(struct analytics *an, const char *alert_id, int64_t ts)
 		return;
 	sqlite3_bind_text(st, 1, alert_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, ts);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		log_warnx("cases: %s", sqlite3_errmsg(an->db));
-	sqlite3_finalize(st);
+	schema_write(an->db, st, "cases");
 }
 
 void
