@@ -844,6 +844,51 @@ cmd_cases(struct ctl *c)
 	return 0;
 }
 
+/* A row of a case's timeline: an alert, with its evidence. */
+static void
+timeline_line(sqlite3_stmt *st, struct row_vis *rv)
+{
+	char t[32];
+
+	fmt_minute(sqlite3_column_int64(st, 1), t, sizeof(t));
+	printf("  %s  %-8s  %-20s  %s  %3.0f  %s\n    %s\n", t,
+	    col(rv, st, 5), col(rv, st, 4), col(rv, st, 3),
+	    sqlite3_column_double(st, 6), col(rv, st, 8), col(rv, st, 11));
+}
+
+/* A row of a case's audit: who moved it to which status, and why. */
+static void
+triage_line(sqlite3_stmt *st, struct row_vis *rv)
+{
+	char t[32];
+
+	fmt_minute(sqlite3_column_int64(st, 0), t, sizeof(t));
+	printf("  %s  %s %s -> %s%s%s%s%s\n", t, col(rv, st, 1),
+	    col(rv, st, 2), col(rv, st, 3), *col(rv, st, 4) ? " to " : "",
+	    col(rv, st, 4), *col(rv, st, 5) ? ": " : "", col(rv, st, 5));
+}
+
+/* A section of a case: its title, then line() for each row of q. A
+ * database without the section's tables shows none of it. */
+static void
+case_section(sqlite3 *db, enum schema_query q, const char *id,
+    const char *title, void (*line)(sqlite3_stmt *, struct row_vis *))
+{
+	sqlite3_stmt *st;
+	struct row_vis rv = { .n = 0 };
+	char err[256];
+
+	if ((st = schema_prepare(db, q, err, sizeof(err))) == NULL)
+		return;
+	printf("%s\n", title);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		rv.n = 0;
+		line(st, &rv);
+	}
+	sqlite3_finalize(st);
+}
+
 /* The case, its timeline (alerts with their evidence), its audit. */
 static int
 show_case(sqlite3 *db, const char *id)
@@ -876,34 +921,8 @@ show_case(sqlite3 *db, const char *id)
 	sqlite3_finalize(st);
 	if (!found)
 		return 0;
-	if ((st = schema_prepare(db, SQ_CASE_ALERTS, err, sizeof(err))) !=
-	    NULL) {
-		printf("timeline\n");
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			rv.n = 0;
-			fmt_minute(sqlite3_column_int64(st, 1), t, sizeof(t));
-			printf("  %s  %-8s  %-20s  %s  %3.0f  %s\n    %s\n",
-			    t, col(&rv, st, 5), col(&rv, st, 4),
-			    col(&rv, st, 3), sqlite3_column_double(st, 6),
-			    col(&rv, st, 8), col(&rv, st, 11));
-		}
-		sqlite3_finalize(st);
-	}
-	if ((st = schema_prepare(db, SQ_CASE_AUDIT, err, sizeof(err))) !=
-	    NULL) {
-		printf("triage\n");
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			rv.n = 0;
-			fmt_minute(sqlite3_column_int64(st, 0), t, sizeof(t));
-			printf("  %s  %s %s -> %s%s%s%s%s\n", t,
-			    col(&rv, st, 1), col(&rv, st, 2), col(&rv, st, 3),
-			    *col(&rv, st, 4) ? " to " : "", col(&rv, st, 4),
-			    *col(&rv, st, 5) ? ": " : "", col(&rv, st, 5));
-		}
-		sqlite3_finalize(st);
-	}
+	case_section(db, SQ_CASE_ALERTS, id, "timeline", timeline_line);
+	case_section(db, SQ_CASE_AUDIT, id, "triage", triage_line);
 	return 1;
 }
 
