@@ -198,8 +198,7 @@ source_db_free(struct source_db *s)
 
 	if (s == NULL)
 		return;
-	if (s->timer != NULL)
-		event_free(s->timer);
+	ev_free(s->timer);
 	/* Live: what was captured is decoded, then connections still
 	 * open end with the agent. */
 	capture_stop(s->cap);

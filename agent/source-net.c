@@ -386,8 +386,7 @@ source_net_free(struct source_net *n)
 		flow_flush(n->flows);
 		net_log_stats(n);
 	}
-	if (n->tick != NULL)
-		event_free(n->tick);
+	ev_free(n->tick);
 	capture_free(n->cap);
 	flow_table_free(n->flows);
 	dpi_free(n->dpi);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -353,6 +354,15 @@ ct_streq(const char *a, const char *b)
 	for (i = 0; i < la && i < lb; i++)
 		d |= (unsigned char)(a[i] ^ b[i]);
 	return d == 0;
+}
+
+/* A struct's teardown frees what it set up: a timer it never made is
+ * NULL, which event_free(3) does not take. */
+void
+ev_free(struct event *ev)
+{
+	if (ev != NULL)
+		event_free(ev);
 }
 
 /* Two unordered values (NaN) compare equal. */

@@ -904,8 +904,7 @@ fwd_free(struct fwd *f)
 		}
 		if (d->udp != -1)
 			close(d->udp);
-		if (d->retry != NULL)
-			event_free(d->retry);
+		ev_free(d->retry);
 		SSL_CTX_free(d->ssl);
 		free(d->server_name);
 		free(d->url);
@@ -914,8 +913,7 @@ fwd_free(struct fwd *f)
 	for (i = 0; i < f->nevent_types; i++)
 		free(f->event_types[i]);
 	free(f->event_types);
-	if (f->pump != NULL)
-		event_free(f->pump);
+	ev_free(f->pump);
 	sqlite3_finalize(f->ins);
 	sqlite3_finalize(f->sel);
 	sqlite3_finalize(f->setcur);
