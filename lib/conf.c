@@ -460,7 +460,6 @@ void
 conf_clear(const struct conf_key *keys, void *cfg)
 {
 	char *base = cfg;
-	size_t i;
 
 	for (; keys->name != NULL; keys++) {
 		if (keys->kind == CONF_STR) {
@@ -472,9 +471,7 @@ conf_clear(const struct conf_key *keys, void *cfg)
 			struct conf_list *l = (struct conf_list *)(void *)
 			    (base + keys->off);
 
-			for (i = 0; i < l->n; i++)
-				free(l->v[i]);
-			free(l->v);
+			strv_free(l->v, l->n);
 			l->v = NULL;
 			l->n = 0;
 		}

@@ -365,6 +365,18 @@ ev_free(struct event *ev)
 		event_free(ev);
 }
 
+void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 /* Two unordered values (NaN) compare equal. */
 int
 cmp_double(const void *a, const void *b)

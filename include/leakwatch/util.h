@@ -42,6 +42,7 @@ void	 sha256_hex(const void *buf, size_t len, char out[65]);
 int	 random_bytes(void *buf, size_t len);
 int	 ct_streq(const char *a, const char *b);	/* constant time */
 int	 cmp_double(const void *, const void *);	/* qsort(3), ascending */
+void	 strv_free(char **v, size_t n);	/* each string, then v */
 struct event;
 void	 ev_free(struct event *);	/* event_free(3); NULL: a no-op */
 
