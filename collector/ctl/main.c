@@ -276,6 +276,20 @@ status_num(json_t *st, const char *key)
 	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
 }
 
+/* The counts of an agent's status that `agents` notes when not zero,
+ * in this order: the key, inside obj when set, and the note's name. */
+struct status_note {
+	const char	*obj;
+	const char	*key;
+	const char	*note;
+};
+static const struct status_note status_notes[] = {
+	{ NULL, "spool_dropped", "spool-dropped" },
+	{ "counters", "kernel_drops", "kernel-drops" },
+	{ "counters", "queue_drops", "queue-drops" },
+	{ NULL, "parse_errors", "parse-errors" },
+};
+
 /*
  * Events the live scorer has yet to reach (collector/scorer.c keeps its
  * cursor in an_meta); -1 on a database no live collector has scored.
@@ -308,6 +322,7 @@ cmd_agents(struct ctl *c)
 	int64_t now = now_us();
 	long long backlog;
 	int bad = 0, n = 0, rc;
+	size_t k;
 	char err[256];
 
 	if ((db = open_db(c, 0)) == NULL)
@@ -353,24 +368,15 @@ cmd_agents(struct ctl *c)
 } while (0)
 		if (gaps > 0)
 			NOTE("%sgaps:%lld", nl ? " " : "", gaps);
-		if (status_num(js, "spool_dropped") > 0)
-			NOTE("%sspool-dropped:%lld", nl ? " " : "",
-			    status_num(js, "spool_dropped"));
-		if (js != NULL && json_is_object(json_object_get(js,
-		    "counters")) && json_integer_value(json_object_get(
-		    json_object_get(js, "counters"), "kernel_drops")) > 0)
-			NOTE("%skernel-drops:%lld", nl ? " " : "",
-			    (long long)json_integer_value(json_object_get(
-			    json_object_get(js, "counters"), "kernel_drops")));
-		if (js != NULL && json_is_object(json_object_get(js,
-		    "counters")) && json_integer_value(json_object_get(
-		    json_object_get(js, "counters"), "queue_drops")) > 0)
-			NOTE("%squeue-drops:%lld", nl ? " " : "",
-			    (long long)json_integer_value(json_object_get(
-			    json_object_get(js, "counters"), "queue_drops")));
-		if (status_num(js, "parse_errors") > 0)
-			NOTE("%sparse-errors:%lld", nl ? " " : "",
-			    status_num(js, "parse_errors"));
+		for (k = 0; k < sizeof(status_notes) /
+		    sizeof(status_notes[0]); k++) {
+			const struct status_note *sn = &status_notes[k];
+			long long v = status_num(sn->obj == NULL ? js :
+			    json_object_get(js, sn->obj), sn->key);
+
+			if (v > 0)
+				NOTE("%s%s:%lld", nl ? " " : "", sn->note, v);
+		}
 		if (c->cfg.clock_skew > 0 && (skew > c->cfg.clock_skew ||
 		    -skew > c->cfg.clock_skew))
 			NOTE("%sclock-skew:%lldms", nl ? " " : "", skew);
