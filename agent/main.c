@@ -147,17 +147,6 @@ sink_emit(void *arg, struct lw_event *ev, uint32_t src_id, uint64_t pos)
 	return 0;
 }
 
-static struct event *
-periodic(struct event_base *base, long long ms, event_callback_fn cb,
-    void *arg)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	struct event *ev = event_new(base, -1, EV_PERSIST, cb, arg);
-
-	event_add(ev, &tv);
-	return ev;
-}
-
 /* Offline mode: each event is one line on stdout, in the order decoded. */
 static int
 stdout_emit(void *arg, struct lw_event *ev, uint32_t src_id, uint64_t pos)
@@ -258,7 +247,7 @@ run_offline(struct agent *ag)
 	if (rc == 0)
 		priv_drop(&ag->cfg, 1);
 	if (rc == 0) {
-		tick = periodic(ag->base, 10, offline_tick_cb, ag);
+		tick = ev_periodic(ag->base, 10, offline_tick_cb, ag);
 		event_base_dispatch(ag->base);
 		event_free(tick);
 	}
@@ -495,8 +484,9 @@ main(int argc, char **argv)
 		ag.sig[i] = evsignal_new(ag.base, sigs[i], signal_cb, &ag);
 		evsignal_add(ag.sig[i], NULL);
 	}
-	ag.tick = periodic(ag.base, TICK_MS, tick_cb, &ag);
-	ag.heartbeat = periodic(ag.base, ag.cfg.heartbeat, heartbeat_cb, &ag);
+	ag.tick = ev_periodic(ag.base, TICK_MS, tick_cb, &ag);
+	ag.heartbeat = ev_periodic(ag.base, ag.cfg.heartbeat, heartbeat_cb,
+	    &ag);
 	log_info("agent %s (instance %s): %zu source(s), collector %s%s",
 	    ag.cfg.name, spool_instance(ag.spool), ag.nsources,
 	    ag.cfg.collector, ag.cfg.insecure ? " (plaintext)" : "");

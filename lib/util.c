@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "leakwatch/log.h"
 #include "leakwatch/util.h"
 
 int64_t
@@ -375,6 +376,19 @@ strv_free(char **v, size_t n)
 	for (i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+struct event *
+ev_periodic(struct event_base *base, long long ms, event_callback_fn cb,
+    void *arg)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct event *ev;
+
+	if ((ev = event_new(base, -1, EV_PERSIST, cb, arg)) == NULL)
+		fatalx("event_new");
+	event_add(ev, &tv);
+	return ev;
 }
 
 /* Two unordered values (NaN) compare equal. */

@@ -3,9 +3,9 @@
  * worked out by hand, calendar edges, strict refusal of anything that is
  * not UTC "Z"), host:port splitting, the strict number parsers, hex,
  * error messages, SHA-256, CRC-32C, the constant-time compare, the
- * comparator of doubles and the NULL-taking frees (str_vis() is tested with lib/text.c in test_text.c). The clocks and
- * random_bytes() are only smoke-tested: their values are not ours to
- * predict.
+ * comparator of doubles and the NULL-taking frees (str_vis() is tested
+ * with lib/text.c in test_text.c). The clocks and random_bytes() are
+ * only smoke-tested: their values are not ours to predict.
  */
 #include "harness.h"
 #include <limits.h>
