@@ -789,14 +789,10 @@ capture_free(struct capture *c)
 	if (c == NULL)
 		return;
 	capture_stop(c);
-	if (c->ev != NULL)
-		event_free(c->ev);
-	if (c->stats_ev != NULL)
-		event_free(c->stats_ev);
-	if (c->start_ev != NULL)
-		event_free(c->start_ev);
-	if (c->more_ev != NULL)
-		event_free(c->more_ev);
+	ev_free(c->ev);
+	ev_free(c->stats_ev);
+	ev_free(c->start_ev);
+	ev_free(c->more_ev);
 	if (c->pcap != NULL)
 		pcap_close(c->pcap);
 	if (c->notify_fd >= 0)

@@ -188,6 +188,32 @@ audit_field(const char **p, const char *end, char **w, char **out)
 	return 0;
 }
 
+/*
+ * [p, end) as at most max fields (audit_field()), decoded into w; the
+ * number of fields, or -1 when the quoting is broken or there are fewer
+ * than min, which is reported as "<what>: ...".
+ */
+static int
+csv_split(struct pglog *g, const char *what, const char *p, const char *end,
+    char *w, char **f, int max, int min)
+{
+	char why[64];
+	int n;
+
+	for (n = 0; n < max && p < end; n++)
+		if (audit_field(&p, end, &w, &f[n]) != 0) {
+			snprintf(why, sizeof(why), "%s: broken quoting", what);
+			g->out.bad(g->out.arg, why);
+			return -1;
+		}
+	if (n < min) {
+		snprintf(why, sizeof(why), "%s: too few fields", what);
+		g->out.bad(g->out.arg, why);
+		return -1;
+	}
+	return n;
+}
+
 static void
 pgl_session(const struct pgl_rec *r, struct db_session_info *info)
 {
@@ -494,15 +520,8 @@ pgl_audit(struct pglog *g, const struct pgl_rec *r, const char *msg,
 
 	xgrow(&g->abuf, &g->acap, strlen(msg) + 16);
 	w = g->abuf;	/* r's strings live in scratch */
-	for (n = 0; n < 10 && p < end; n++)
-		if (audit_field(&p, end, &w, &f[n]) != 0) {
-			g->out.bad(g->out.arg, "pgaudit: broken quoting");
-			return;
-		}
-	if (n < 9) {
-		g->out.bad(g->out.arg, "pgaudit: too few fields");
+	if ((n = csv_split(g, "pgaudit", p, end, w, f, 10, 9)) < 0)
 		return;
-	}
 	if (strcmp(f[0], "SESSION") != 0)
 		return;
 	if (n == 10) {
@@ -1016,6 +1035,18 @@ hold_append(struct pglog *g, const char *s, size_t n)
 	return 0;
 }
 
+/* The record held is whole: record() decodes it, unless it grew over
+ * the limit, which is reported instead. */
+static void
+hold_end(struct pglog *g, void (*record)(struct pglog *))
+{
+	if (g->overlong)
+		g->out.bad(g->out.arg, "record over the 1 MB limit");
+	else
+		record(g);
+	hold_reset(g);
+}
+
 static void
 stderr_flush(void *arg)
 {
@@ -1023,11 +1054,7 @@ stderr_flush(void *arg)
 
 	if (!g->pending)
 		return;
-	if (g->overlong)
-		g->out.bad(g->out.arg, "record over the 1 MB limit");
-	else
-		stderr_record(g);
-	hold_reset(g);
+	hold_end(g, stderr_record);
 }
 
 /* No more lines for now: the record held is whole, and the counts of
@@ -1074,15 +1101,8 @@ csv_record(struct pglog *g)
 
 	xgrow(&g->scratch, &g->scap, g->reclen + CSV_FIELDS + 16);
 	w = g->scratch;
-	for (n = 0; n < CSV_FIELDS && p < end; n++)
-		if (audit_field(&p, end, &w, &f[n]) != 0) {
-			g->out.bad(g->out.arg, "csvlog: broken quoting");
-			return;
-		}
-	if (n < 23) {
-		g->out.bad(g->out.arg, "csvlog: too few fields");
+	if ((n = csv_split(g, "csvlog", p, end, w, f, CSV_FIELDS, 23)) < 0)
 		return;
-	}
 	pglog_rec_defaults(&r);
 	if (dblog_ts(f[0], strlen(f[0]), 0, &r.ts_us) != 0) {
 		g->out.bad(g->out.arg, "csvlog: bad timestamp");
@@ -1117,11 +1137,7 @@ csv_line(void *arg, const char *s, size_t n, uint64_t end)
 			g->inquote = !g->inquote;
 	if (g->inquote)
 		return;		/* a quoted field goes on */
-	if (g->overlong)
-		g->out.bad(g->out.arg, "record over the 1 MB limit");
-	else
-		csv_record(g);
-	hold_reset(g);
+	hold_end(g, csv_record);
 }
 
 static void

@@ -33,6 +33,7 @@
 
 #include "agent.h"
 #include "leakwatch/log.h"
+#include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
 #define FOLLOW_CHUNK	65536
@@ -377,8 +378,7 @@ follow_free(struct follow *f)
 {
 	if (f == NULL)
 		return;
-	if (f->ev != NULL)
-		event_free(f->ev);
+	ev_free(f->ev);
 	if (f->fd != -1 && f->fd != STDIN_FILENO)
 		close(f->fd);
 	free(f->buf);

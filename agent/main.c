@@ -59,76 +59,37 @@ struct agent {
 	int			 dirty;
 };
 
-static void __attribute__((noreturn))
-usage(FILE *f, int status)
-{
-	fprintf(f, "usage: leakwatch-agent [-htv] [-c file] "
-	    "[--collector addr:port] [--spool dir]\n"
-	    "           [--source jsonl:path|db:iface|net:iface|"
-	    "log:format:path|pgstat:file|mystat:file ...] "
-	    "[--insecure] [--drain] [--key value ...]\n"
-	    "       leakwatch-agent --read file.pcap --source db|net "
-	    "[--key value ...]\n"
-	    "       leakwatch-agent --read-log format:file [--key value ...]\n"
-	    "       leakwatch-agent --version\n"
-	    "Every configuration key (docs/config.md) is also an option: "
-	    "--key value.\n");
-	exit(status);
-}
+/* What -h prints after "usage: "; conf_daemon_args() adds the rest. */
+static const char agent_synopsis[] =
+    "leakwatch-agent [-htv] [-c file] "
+    "[--collector addr:port] [--spool dir]\n"
+    "           [--source jsonl:path|db:iface|net:iface|"
+    "log:format:path|pgstat:file|mystat:file ...] "
+    "[--insecure] [--drain] [--key value ...]\n"
+    "       leakwatch-agent --read file.pcap --source db|net "
+    "[--key value ...]\n"
+    "       leakwatch-agent --read-log format:file [--key value ...]\n";
 
-/*
- * The options besides the configuration keys. Each key of agent_keys is
- * a long option too (conf_options(): the option table is built from the
- * key table, so `--key value` takes every key and getopt_long() sees the
- * whole command line; a key returns OPT_KEY + its index).
- */
-enum { OPT_VERSION = 256, OPT_DRAIN, OPT_KEY = 1024 };
+/* The agent's own option; conf_daemon_args() does the rest. */
 static const struct option agent_opts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "drain", no_argument, NULL, OPT_DRAIN },
+	{ "drain", no_argument, NULL, 0 },
 	{ NULL, 0, NULL, 0 }
 };
-#define AGENT_SHORT	"c:htv"
 
-/*
- * The file -c names first (conf_first_pass()), then the command line in
- * order, which wins key by key: -t, -v, --drain and every key.
- */
 static void
 parse_args(struct agent *ag, int argc, char **argv)
 {
-	static const struct conf_prog prog = { "leakwatch-agent", AGENT_SHORT,
-	    OPT_VERSION, agent_keys, usage };
-	struct option *opts;
-	char err[512], host[256];
-	int c, li;
+	static const struct conf_prog prog = { "leakwatch-agent", agent_keys,
+	    agent_opts, agent_synopsis };
+	struct conf_args a;
+	char host[256];
 
 	agent_config_defaults(&ag->cfg);
-	opts = conf_options(agent_opts, agent_keys, OPT_KEY);
-	ag->conf_path = conf_first_pass(&prog, argc, argv, opts, &ag->cfg);
-	while ((c = conf_getopt(argc, argv, AGENT_SHORT, opts, &li)) != -1) {
-		if (c == 't')
-			ag->check_only = 1;
-		else if (c == 'v')
-			ag->verbose++;
-		else if (c == OPT_DRAIN)
-			ag->drain = 1;
-		else if (c == '?' || (c >= OPT_KEY && conf_set(agent_keys,
-		    &ag->cfg, opts[li].name, optarg != NULL ? optarg : "yes",
-		    err, sizeof(err)) != 0)) {
-			if (c != '?')
-				fprintf(stderr, "leakwatch-agent: %s\n", err);
-			free(opts);
-			usage(stderr, 2);
-		}
-	}
-	free(opts);
-	if (optind < argc) {
-		fprintf(stderr, "leakwatch-agent: unexpected argument \"%s\"\n",
-		    argv[optind]);
-		usage(stderr, 2);
-	}
+	conf_daemon_args(&prog, argc, argv, &ag->cfg, &a);
+	ag->conf_path = a.path;
+	ag->check_only = a.check_only;
+	ag->verbose = a.verbose;
+	ag->drain = a.own[0] != NULL;
 	if (ag->cfg.name == NULL) {
 		if (gethostname(host, sizeof(host)) != 0)
 			snprintf(host, sizeof(host), "agent");
@@ -184,17 +145,6 @@ sink_emit(void *arg, struct lw_event *ev, uint32_t src_id, uint64_t pos)
 		event_active(ag->kick, EV_TIMEOUT, 0);
 	}
 	return 0;
-}
-
-static struct event *
-periodic(struct event_base *base, long long ms, event_callback_fn cb,
-    void *arg)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	struct event *ev = event_new(base, -1, EV_PERSIST, cb, arg);
-
-	event_add(ev, &tv);
-	return ev;
 }
 
 /* Offline mode: each event is one line on stdout, in the order decoded. */
@@ -302,7 +252,7 @@ run_offline(struct agent *ag)
 	if (rc == 0)
 		priv_drop(&ag->cfg, 1);
 	if (rc == 0) {
-		tick = periodic(ag->base, 10, offline_tick_cb, ag);
+		tick = ev_periodic(ag->base, 10, offline_tick_cb, ag);
 		event_base_dispatch(ag->base);
 		event_free(tick);
 	}
@@ -544,8 +494,9 @@ main(int argc, char **argv)
 		ag.sig[i] = evsignal_new(ag.base, sigs[i], signal_cb, &ag);
 		evsignal_add(ag.sig[i], NULL);
 	}
-	ag.tick = periodic(ag.base, TICK_MS, tick_cb, &ag);
-	ag.heartbeat = periodic(ag.base, ag.cfg.heartbeat, heartbeat_cb, &ag);
+	ag.tick = ev_periodic(ag.base, TICK_MS, tick_cb, &ag);
+	ag.heartbeat = ev_periodic(ag.base, ag.cfg.heartbeat, heartbeat_cb,
+	    &ag);
 	log_info("agent %s (instance %s): %zu source(s), collector %s%s",
 	    ag.cfg.name, spool_instance(ag.spool), ag.nsources,
 	    ag.cfg.collector, ag.cfg.insecure ? " (plaintext)" : "");

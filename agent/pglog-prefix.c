@@ -202,16 +202,27 @@ stamp_len(const char *s, size_t len, int *ms)
 	return i > z ? i : 0;
 }
 
+/*
+ * Two numbers joined by sep, then a boundary: the bytes they take, or 0.
+ * digits is ndigits() (exactly a, b digits) or digit_run() (1..a, 1..b).
+ */
+static size_t
+number_pair_len(const char *s, size_t len, size_t (*digits)(const char *,
+    size_t, size_t, size_t), size_t a, char sep, size_t b)
+{
+	size_t i;
+
+	if ((i = digits(s, len, 0, a)) == 0 || i >= len || s[i] != sep ||
+	    (i = digits(s, len, i + 1, b)) == 0 || !bounded(s, len, i))
+		return 0;
+	return i;
+}
+
 /* "1764580442.118" (%n): seconds and milliseconds since the epoch. */
 static size_t
 epoch_len(const char *s, size_t len)
 {
-	size_t i;
-
-	if ((i = ndigits(s, len, 0, 10)) == 0 || i >= len || s[i] != '.' ||
-	    (i = ndigits(s, len, i + 1, 3)) == 0 || !bounded(s, len, i))
-		return 0;
-	return i;
+	return number_pair_len(s, len, ndigits, 10, '.', 3);
 }
 
 /* "6567a1b2.4a2c" (%c): the session's start and pid, in hex. */
@@ -285,12 +296,7 @@ address_len(const char *s, size_t len, const char **esc)
 static size_t
 vxid_len(const char *s, size_t len)
 {
-	size_t i;
-
-	if ((i = digit_run(s, len, 0, 10)) == 0 || i >= len || s[i] != '/' ||
-	    (i = digit_run(s, len, i + 1, 20)) == 0 || !bounded(s, len, i))
-		return 0;
-	return i;
+	return number_pair_len(s, len, digit_run, 10, '/', 20);
 }
 
 /* "00000", "42P01" (%e): five digits or capitals, not a pid. */

@@ -128,10 +128,8 @@ source_db_new(struct event_base *base, const char *arg,
     char *err, size_t errlen)
 {
 	struct source_db *s;
-	struct timeval tv;
 	const char *iface;
 	char filter[DB_MAX_PORTS * 40 + 64];
-	long ms;
 
 	s = xcalloc(1, sizeof(*s));
 	s->cfg = cfg;
@@ -154,13 +152,8 @@ source_db_new(struct event_base *base, const char *arg,
 	}
 	/* main.c drops privileges once every source is open, before the
 	 * loop runs: nothing parses a packet before that. */
-	ms = s->offline ? SOURCE_DB_POLL_MS : SOURCE_DB_TICK_MS;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	if ((s->timer = event_new(base, -1, EV_PERSIST, source_db_timer_cb,
-	    s)) == NULL)
-		fatalx("event_new");
-	event_add(s->timer, &tv);
+	s->timer = ev_periodic(base, s->offline ? SOURCE_DB_POLL_MS :
+	    SOURCE_DB_TICK_MS, source_db_timer_cb, s);
 	if (!s->offline)
 		log_info("db: capturing on %s, filter %s", iface, filter);
 	return s;
@@ -201,8 +194,7 @@ source_db_free(struct source_db *s)
 
 	if (s == NULL)
 		return;
-	if (s->timer != NULL)
-		event_free(s->timer);
+	ev_free(s->timer);
 	/* Live: what was captured is decoded, then connections still
 	 * open end with the agent. */
 	capture_stop(s->cap);

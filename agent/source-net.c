@@ -303,8 +303,6 @@ source_net_new(struct event_base *base, const char *arg,
     char *err, size_t errlen)
 {
 	struct source_net *n;
-	struct timeval tv;
-	long ms;
 
 	n = xcalloc(1, sizeof(*n));
 	jsonw_init(&n->w);
@@ -334,13 +332,8 @@ source_net_new(struct event_base *base, const char *arg,
 	if ((n->cap = capture_new(base, arg, NULL, cfg, net_packet, n, err,
 	    errlen)) == NULL)
 		goto fail;
-	ms = n->offline ? NET_TICK_OFFLINE_MS : NET_TICK_LIVE_MS;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	if ((n->tick = event_new(base, -1, EV_PERSIST, net_tick_cb, n)) ==
-	    NULL)
-		fatalx("event_new");
-	event_add(n->tick, &tv);
+	n->tick = ev_periodic(base, n->offline ? NET_TICK_OFFLINE_MS :
+	    NET_TICK_LIVE_MS, net_tick_cb, n);
 	return n;
 fail:
 	source_net_free(n);
@@ -386,8 +379,7 @@ source_net_free(struct source_net *n)
 		flow_flush(n->flows);
 		net_log_stats(n);
 	}
-	if (n->tick != NULL)
-		event_free(n->tick);
+	ev_free(n->tick);
 	capture_free(n->cap);
 	flow_table_free(n->flows);
 	dpi_free(n->dpi);

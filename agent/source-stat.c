@@ -820,8 +820,7 @@ source_stat_free(struct source_stat *s)
 {
 	if (s == NULL)
 		return;
-	if (s->ev != NULL)
-		event_free(s->ev);
+	ev_free(s->ev);
 	PQfinish(s->pg);
 	if (s->my != NULL)
 		mysql_close(s->my);

@@ -60,74 +60,32 @@ struct collector {
 static struct store	*quit_store;
 static int		 quit_pipe[2] = { -1, -1 };
 
-static void __attribute__((noreturn))
-usage(FILE *f, int status)
-{
-	fprintf(f, "usage: leakwatch-collector [-htv] [-c file] "
-	    "[--listen addr:port] [--db path]\n"
-	    "           [--insecure] [--key value ...] "
-	    "[--replay file.jsonl]\n"
-	    "       leakwatch-collector --version\n"
-	    "Every configuration key (docs/config.md) is also an option: "
-	    "--key value.\n");
-	exit(status);
-}
+/* What -h prints after "usage: "; conf_daemon_args() adds the rest. */
+static const char collector_synopsis[] =
+    "leakwatch-collector [-htv] [-c file] "
+    "[--listen addr:port] [--db path]\n"
+    "           [--insecure] [--key value ...] "
+    "[--replay file.jsonl]\n";
 
-/*
- * The options besides the configuration keys. Each key of collector_keys
- * is a long option too (conf_options(): the option table is built from
- * the key table, so `--key value` takes every key and getopt_long() sees
- * the whole command line; a key returns OPT_KEY + its index).
- */
-enum { OPT_VERSION = 256, OPT_REPLAY, OPT_KEY = 1024 };
+/* The collector's own option; conf_daemon_args() does the rest. */
 static const struct option collector_opts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ "replay", required_argument, NULL, 0 },
 	{ NULL, 0, NULL, 0 }
 };
-#define COLLECTOR_SHORT	"c:htv"
 
-/*
- * The file -c names first (conf_first_pass()), then the command line in
- * order, which wins key by key: -t, -v, --replay and every key.
- */
 static void
 parse_args(struct collector *co, int argc, char **argv)
 {
 	static const struct conf_prog prog = { "leakwatch-collector",
-	    COLLECTOR_SHORT, OPT_VERSION, collector_keys, usage };
-	struct option *opts;
-	char err[512];
-	int c, li;
+	    collector_keys, collector_opts, collector_synopsis };
+	struct conf_args a;
 
 	config_defaults(&co->cfg);
-	opts = conf_options(collector_opts, collector_keys, OPT_KEY);
-	co->conf_path = conf_first_pass(&prog, argc, argv, opts, &co->cfg);
-	while ((c = conf_getopt(argc, argv, COLLECTOR_SHORT, opts,
-	    &li)) != -1) {
-		if (c == 't')
-			co->check_only = 1;
-		else if (c == 'v')
-			co->verbose++;
-		else if (c == OPT_REPLAY)
-			co->replay = optarg;
-		else if (c == '?' || (c >= OPT_KEY && conf_set(collector_keys,
-		    &co->cfg, opts[li].name, optarg != NULL ? optarg : "yes",
-		    err, sizeof(err)) != 0)) {
-			if (c != '?')
-				fprintf(stderr, "leakwatch-collector: %s\n",
-				    err);
-			free(opts);
-			usage(stderr, 2);
-		}
-	}
-	free(opts);
-	if (optind < argc) {
-		fprintf(stderr, "leakwatch-collector: unexpected argument "
-		    "\"%s\"\n", argv[optind]);
-		usage(stderr, 2);
-	}
+	conf_daemon_args(&prog, argc, argv, &co->cfg, &a);
+	co->conf_path = a.path;
+	co->check_only = a.check_only;
+	co->verbose = a.verbose;
+	co->replay = a.own[0];
 }
 
 /* -t and start-up share this: every file the config names must load. */

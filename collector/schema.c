@@ -35,6 +35,7 @@
 #include <sqlite3.h>
 
 #include "schema.h"
+#include "leakwatch/log.h"
 #include "leakwatch/util.h"
 
 static const struct schema_object objects[] = {
@@ -846,6 +847,14 @@ schema_int64(sqlite3_stmt *st, int64_t none)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
+}
+
+void
+schema_write(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+	if (sqlite3_step(st) != SQLITE_DONE)
+		log_warnx("%s: %s", what, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
 }
 
 /*

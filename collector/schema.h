@@ -109,6 +109,10 @@ struct sqlite3_stmt *schema_prepare(struct sqlite3 *, enum schema_query,
 /* Steps st once and finalizes it: the first column of the row it gives,
  * or none when it gives no row. */
 int64_t		 schema_int64(struct sqlite3_stmt *st, int64_t none);
+/* Steps a write once and finalizes it; a failure is logged as
+ * "what: why". */
+void		 schema_write(struct sqlite3 *, struct sqlite3_stmt *st,
+		    const char *what);
 
 /*
  * A case's id: the first 16 hex digits of SHA-256 of "case", its

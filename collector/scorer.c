@@ -623,12 +623,9 @@ scorer_free(struct scorer *sc)
 	}
 	fwd_free(sc->fwd);
 	analytics_free(sc->an);
-	if (sc->wake != NULL)
-		event_free(sc->wake);
-	if (sc->more != NULL)
-		event_free(sc->more);
-	if (sc->tick != NULL)
-		event_free(sc->tick);
+	ev_free(sc->wake);
+	ev_free(sc->more);
+	ev_free(sc->tick);
 	if (sc->base != NULL)
 		event_base_free(sc->base);
 	if (sc->pipe[0] != -1)

@@ -256,10 +256,8 @@ conn_free(struct conn *c)
 	conn_settle(c);
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	srv->nconns--;
-	if (c->linger != NULL)
-		event_free(c->linger);
-	if (c->peek != NULL)
-		event_free(c->peek);
+	ev_free(c->linger);
+	ev_free(c->peek);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	else
@@ -727,8 +725,7 @@ conn_new(struct server *srv, evutil_socket_t fd, const char *addr,
 	evtimer_add(c->deadline, &tv);
 	return c;
 fail:
-	if (c->peek != NULL)
-		event_free(c->peek);
+	ev_free(c->peek);
 	event_free(c->deadline);
 	free(c);
 	return NULL;
@@ -1004,12 +1001,9 @@ server_free(struct server *srv)
 		rc = -1;
 	store_reap(srv->ingest->store, &size);
 	scorer_kick(srv->ingest->scorer, 0);
-	if (srv->written_ev != NULL)
-		event_free(srv->written_ev);
-	if (srv->commit_ev != NULL)
-		event_free(srv->commit_ev);
-	if (srv->resume_ev != NULL)
-		event_free(srv->resume_ev);
+	ev_free(srv->written_ev);
+	ev_free(srv->commit_ev);
+	ev_free(srv->resume_ev);
 	if (srv->lev != NULL)
 		evconnlistener_free(srv->lev);
 	SSL_CTX_free(srv->ssl);

@@ -205,8 +205,59 @@ conf_fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-const char *
-conf_first_pass(const struct conf_prog *p, int argc, char **argv,
+/* The daemons' options besides the keys and their own (conf.h). */
+enum { OPT_VERSION = 256, OPT_OWN = 512, OPT_KEY = 1024 };
+#define DAEMON_SHORT	"c:htv"
+
+/*
+ * help and version, then the program's own (val OPT_OWN + i), then one
+ * per key (val OPT_KEY + i): a key added to a program is an option the
+ * same day. The array is the caller's to free().
+ */
+static struct option *
+daemon_options(const struct conf_prog *p)
+{
+	struct option *fixed, *all;
+	size_t n = 0, i;
+
+	while (p->own != NULL && p->own[n].name != NULL)
+		n++;
+	if (n > CONF_OWN_MAX)
+		n = CONF_OWN_MAX;
+	fixed = xcalloc(n + 3, sizeof(*fixed));
+	fixed[0].name = "help";
+	fixed[0].has_arg = no_argument;
+	fixed[0].val = 'h';
+	fixed[1].name = "version";
+	fixed[1].has_arg = no_argument;
+	fixed[1].val = OPT_VERSION;
+	for (i = 0; i < n; i++) {
+		fixed[2 + i] = p->own[i];
+		fixed[2 + i].flag = NULL;
+		fixed[2 + i].val = OPT_OWN + (int)i;
+	}
+	all = conf_options(fixed, p->keys, OPT_KEY);
+	free(fixed);
+	return all;
+}
+
+/* The synopsis, then what every daemon's command line has. */
+static void __attribute__((noreturn))
+usage(const struct conf_prog *p, FILE *f, int status)
+{
+	fprintf(f, "usage: %s       %s --version\n"
+	    "Every configuration key (docs/config.md) is also an option: "
+	    "--key value.\n", p->synopsis, p->name);
+	exit(status);
+}
+
+/*
+ * The first pass: -c FILE, -h and --version, so that the file is read
+ * before the command line, which the second pass then applies key by
+ * key. Leaves getopt ready for the second pass.
+ */
+static const char *
+first_pass(const struct conf_prog *p, int argc, char **argv,
     struct option *opts, void *cfg)
 {
 	const char *path = NULL;
@@ -217,14 +268,13 @@ conf_first_pass(const struct conf_prog *p, int argc, char **argv,
 	if (argc > 0 && (s = strrchr(argv[0], '/')) != NULL)
 		argv[0] = s + 1;
 	opterr = 0;
-	while ((c = conf_getopt(argc, argv, p->shortopts, opts, NULL)) != -1) {
+	while ((c = conf_getopt(argc, argv, DAEMON_SHORT, opts, NULL)) != -1) {
 		if (c == 'c')
 			path = optarg;
 		else if (c == 'h') {
 			free(opts);
-			p->usage(stdout, 0);
-			exit(0);	/* not reached: usage() exits */
-		} else if (c == p->opt_version) {
+			usage(p, stdout, 0);
+		} else if (c == OPT_VERSION) {
 			free(opts);
 			printf("%s %s\n", p->name, LEAKWATCH_VERSION);
 			exit(0);
@@ -238,6 +288,41 @@ conf_first_pass(const struct conf_prog *p, int argc, char **argv,
 	optind = 0;
 	opterr = 1;
 	return path;
+}
+
+void
+conf_daemon_args(const struct conf_prog *p, int argc, char **argv,
+    void *cfg, struct conf_args *a)
+{
+	struct option *opts;
+	char err[512];
+	int c, li;
+
+	memset(a, 0, sizeof(*a));
+	opts = daemon_options(p);
+	a->path = first_pass(p, argc, argv, opts, cfg);
+	while ((c = conf_getopt(argc, argv, DAEMON_SHORT, opts, &li)) != -1) {
+		if (c == 't')
+			a->check_only = 1;
+		else if (c == 'v')
+			a->verbose++;
+		else if (c >= OPT_OWN && c < OPT_KEY)
+			a->own[c - OPT_OWN] = optarg != NULL ? optarg : "yes";
+		else if (c == '?' || (c >= OPT_KEY && conf_set(p->keys, cfg,
+		    opts[li].name, optarg != NULL ? optarg : "yes", err,
+		    sizeof(err)) != 0)) {
+			if (c != '?')
+				fprintf(stderr, "%s: %s\n", p->name, err);
+			free(opts);
+			usage(p, stderr, 2);
+		}
+	}
+	free(opts);
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument \"%s\"\n", p->name,
+		    argv[optind]);
+		usage(p, stderr, 2);
+	}
 }
 
 /*
@@ -375,7 +460,6 @@ void
 conf_clear(const struct conf_key *keys, void *cfg)
 {
 	char *base = cfg;
-	size_t i;
 
 	for (; keys->name != NULL; keys++) {
 		if (keys->kind == CONF_STR) {
@@ -387,9 +471,7 @@ conf_clear(const struct conf_key *keys, void *cfg)
 			struct conf_list *l = (struct conf_list *)(void *)
 			    (base + keys->off);
 
-			for (i = 0; i < l->n; i++)
-				free(l->v[i]);
-			free(l->v);
+			strv_free(l->v, l->n);
 			l->v = NULL;
 			l->n = 0;
 		}

@@ -12,9 +12,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "leakwatch/log.h"
 #include "leakwatch/util.h"
 
 int64_t
@@ -353,6 +355,49 @@ ct_streq(const char *a, const char *b)
 	for (i = 0; i < la && i < lb; i++)
 		d |= (unsigned char)(a[i] ^ b[i]);
 	return d == 0;
+}
+
+/* A struct's teardown frees what it set up: a timer it never made is
+ * NULL, which event_free(3) does not take. */
+void
+ev_free(struct event *ev)
+{
+	if (ev != NULL)
+		event_free(ev);
+}
+
+void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+struct event *
+ev_periodic(struct event_base *base, long long ms, event_callback_fn cb,
+    void *arg)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct event *ev;
+
+	if ((ev = event_new(base, -1, EV_PERSIST, cb, arg)) == NULL)
+		fatalx("event_new");
+	event_add(ev, &tv);
+	return ev;
+}
+
+/* Two unordered values (NaN) compare equal. */
+int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
 }
 
 void

@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "analytics.h"
+#include "../schema.h"
 #include "../siem/siem.h"
 #include "leakwatch/event.h"
 #include "leakwatch/log.h"
@@ -181,9 +182,7 @@ risk_add(struct analytics *an, const struct alert_in *in)
 	sqlite3_bind_text(st, 2, re->r[i].rule, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 3, re->r[i].v);
 	sqlite3_bind_int64(st, 4, re->r[i].ts);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		log_warnx("risk: %s", sqlite3_errmsg(an->db));
-	sqlite3_finalize(st);
+	schema_write(an->db, st, "risk");
 }
 
 /*

@@ -147,9 +147,7 @@ meta_put(struct analytics *an, const char *key, int64_t v)
 		return;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, v);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		log_warnx("analytics: %s", sqlite3_errmsg(an->db));
-	sqlite3_finalize(st);
+	schema_write(an->db, st, "analytics");
 }
 
 struct analytics *

@@ -442,9 +442,7 @@ cases_touch(struct analytics *an, const char *alert_id, int64_t ts)
 		return;
 	sqlite3_bind_text(st, 1, alert_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, ts);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		log_warnx("cases: %s", sqlite3_errmsg(an->db));
-	sqlite3_finalize(st);
+	schema_write(an->db, st, "cases");
 }
 
 void
@@ -483,14 +481,6 @@ has_name(const struct cases *c, const char *employee, const char *name)
 				return 1;
 	}
 	return 0;
-}
-
-static int
-dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /*
@@ -571,7 +561,7 @@ file_group(struct analytics *an, int64_t day_start, const char *name,
 		    nv < 256)
 			vol[nv++] = v;
 	if (nv >= CASE_GROUP_MIN) {
-		qsort(vol, (size_t)nv, sizeof(vol[0]), dbl_cmp);
+		qsort(vol, (size_t)nv, sizeof(vol[0]), cmp_double);
 		med = vol[nv / 2];
 	}
 	memset(&g, 0, sizeof(g));

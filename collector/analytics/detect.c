@@ -33,6 +33,7 @@
 
 #include "analytics.h"
 #include "leakwatch/log.h"
+#include "leakwatch/util.h"
 
 #define FLOOR_DAY	0.30	/* log units: about +-35% */
 #define FLOOR_HOUR	0.50
@@ -245,14 +246,6 @@ detect_cum30(const struct entity *e, int f, int64_t day)
 	for (d = from; d <= e->s.last_day; d++)
 		sum += e->s.f[f].ring[d % CUM_DAYS];
 	return sum;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static double

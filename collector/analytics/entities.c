@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "analytics.h"
+#include "../schema.h"
 #include "leakwatch/log.h"
 #include "leakwatch/xmalloc.h"
 
@@ -190,9 +191,7 @@ entity_seen_add(struct analytics *an, struct entity *e, const char *key,
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, e->group, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, ts);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		log_warnx("analytics: %s", sqlite3_errmsg(an->db));
-	sqlite3_finalize(st);
+	schema_write(an->db, st, "analytics");
 }
 
 static int

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "analytics.h"
+#include "../schema.h"
 #include "leakwatch/event.h"
 #include "leakwatch/event-view.h"
 #include "leakwatch/hash.h"
@@ -767,16 +768,13 @@ evidence(struct ectx *x, int64_t bucket, int64_t seq_a)
 	return o;
 }
 
+/* By rank (schema_sev_rank(): low, medium, high, critical). */
 static double
 default_score(const char *sev)
 {
-	if (strcmp(sev, "critical") == 0)
-		return 90;
-	if (strcmp(sev, "high") == 0)
-		return 75;
-	if (strcmp(sev, "medium") == 0)
-		return 50;
-	return 25;
+	static const double score[] = { 25, 50, 75, 90 };
+
+	return score[schema_sev_rank(sev)];
 }
 
 static void

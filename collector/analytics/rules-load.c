@@ -80,9 +80,7 @@ rules_load_dir(struct ruleset *rs, const char *dir,
 		    errlen);
 		free(buf);
 	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	strv_free(names, n);
 	if (rc == 0 && n == 0) {
 		snprintf(err, errlen, "rules directory %s: no *.rules file in "
 		    "it", dir);

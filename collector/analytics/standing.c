@@ -29,6 +29,7 @@
 
 #include "analytics.h"
 #include "leakwatch/log.h"
+#include "leakwatch/util.h"
 
 #define STAND_MIN	8	/* members with data: a group of its own */
 #define STAND_ORG_MIN	4	/* ... the organisation, as the last resort */
@@ -68,14 +69,6 @@ struct gstat {
 	double		 sd;		/* of log1p, from the MAD, unfloored */
 	double		 p95;
 };
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static int
 cmp_cand(const void *a, const void *b)
@@ -302,6 +295,37 @@ lift_of(double role_med, size_t role_n, double wide_med)
 	return l > 1 ? l : 1;
 }
 
+/* The median of the values of candidates [from, to) that have one; *n
+ * gets how many do. */
+static double
+median_of(struct stand_scratch *sc, size_t from, size_t to, size_t *n)
+{
+	size_t j;
+
+	*n = 0;
+	for (j = from; j < to; j++)
+		if (!isnan(sc->x[j]))
+			sc->buf[(*n)++] = sc->x[j];
+	return standing_quantile(sc->buf, *n, 0.5);
+}
+
+/* Per group (end[i]: where candidate i's group ends), its median and
+ * members with data, stored at every candidate of the group. */
+static void
+group_medians(struct stand_scratch *sc, const size_t *end, double *med,
+    size_t *n)
+{
+	size_t i, j;
+
+	for (i = 0; i < sc->nc; i = end[i]) {
+		med[i] = median_of(sc, i, end[i], &n[i]);
+		for (j = i + 1; j < end[i]; j++) {
+			med[j] = med[i];
+			n[j] = n[i];
+		}
+	}
+}
+
 /*
  * The median and number of the known values of each role's and each
  * department's members and of everyone, once per feature and window.
@@ -309,35 +333,9 @@ lift_of(double role_med, size_t role_n, double wide_med)
 static void
 range_medians(struct stand_scratch *sc)
 {
-	size_t i, j, n;
-
-	for (i = 0; i < sc->nc; i = sc->role_end[i]) {
-		for (j = i, n = 0; j < sc->role_end[i]; j++)
-			if (!isnan(sc->x[j]))
-				sc->buf[n++] = sc->x[j];
-		sc->rmed[i] = standing_quantile(sc->buf, n, 0.5);
-		sc->rn[i] = n;
-		for (j = i + 1; j < sc->role_end[i]; j++) {
-			sc->rmed[j] = sc->rmed[i];
-			sc->rn[j] = n;
-		}
-	}
-	for (i = 0; i < sc->nc; i = sc->dept_end[i]) {
-		for (j = i, n = 0; j < sc->dept_end[i]; j++)
-			if (!isnan(sc->x[j]))
-				sc->buf[n++] = sc->x[j];
-		sc->dmed[i] = standing_quantile(sc->buf, n, 0.5);
-		sc->dn[i] = n;
-		for (j = i + 1; j < sc->dept_end[i]; j++) {
-			sc->dmed[j] = sc->dmed[i];
-			sc->dn[j] = n;
-		}
-	}
-	for (j = 0, n = 0; j < sc->nc; j++)
-		if (!isnan(sc->x[j]))
-			sc->buf[n++] = sc->x[j];
-	sc->omed = standing_quantile(sc->buf, n, 0.5);
-	sc->on = n;
+	group_medians(sc, sc->role_end, sc->rmed, sc->rn);
+	group_medians(sc, sc->dept_end, sc->dmed, sc->dn);
+	sc->omed = median_of(sc, 0, sc->nc, &sc->on);
 }
 
 /*

@@ -276,6 +276,20 @@ status_num(json_t *st, const char *key)
 	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
 }
 
+/* The counts of an agent's status that `agents` notes when not zero,
+ * in this order: the key, inside obj when set, and the note's name. */
+struct status_note {
+	const char	*obj;
+	const char	*key;
+	const char	*note;
+};
+static const struct status_note status_notes[] = {
+	{ NULL, "spool_dropped", "spool-dropped" },
+	{ "counters", "kernel_drops", "kernel-drops" },
+	{ "counters", "queue_drops", "queue-drops" },
+	{ NULL, "parse_errors", "parse-errors" },
+};
+
 /*
  * Events the live scorer has yet to reach (collector/scorer.c keeps its
  * cursor in an_meta); -1 on a database no live collector has scored.
@@ -308,6 +322,7 @@ cmd_agents(struct ctl *c)
 	int64_t now = now_us();
 	long long backlog;
 	int bad = 0, n = 0, rc;
+	size_t k;
 	char err[256];
 
 	if ((db = open_db(c, 0)) == NULL)
@@ -353,24 +368,15 @@ cmd_agents(struct ctl *c)
 } while (0)
 		if (gaps > 0)
 			NOTE("%sgaps:%lld", nl ? " " : "", gaps);
-		if (status_num(js, "spool_dropped") > 0)
-			NOTE("%sspool-dropped:%lld", nl ? " " : "",
-			    status_num(js, "spool_dropped"));
-		if (js != NULL && json_is_object(json_object_get(js,
-		    "counters")) && json_integer_value(json_object_get(
-		    json_object_get(js, "counters"), "kernel_drops")) > 0)
-			NOTE("%skernel-drops:%lld", nl ? " " : "",
-			    (long long)json_integer_value(json_object_get(
-			    json_object_get(js, "counters"), "kernel_drops")));
-		if (js != NULL && json_is_object(json_object_get(js,
-		    "counters")) && json_integer_value(json_object_get(
-		    json_object_get(js, "counters"), "queue_drops")) > 0)
-			NOTE("%squeue-drops:%lld", nl ? " " : "",
-			    (long long)json_integer_value(json_object_get(
-			    json_object_get(js, "counters"), "queue_drops")));
-		if (status_num(js, "parse_errors") > 0)
-			NOTE("%sparse-errors:%lld", nl ? " " : "",
-			    status_num(js, "parse_errors"));
+		for (k = 0; k < sizeof(status_notes) /
+		    sizeof(status_notes[0]); k++) {
+			const struct status_note *sn = &status_notes[k];
+			long long v = status_num(sn->obj == NULL ? js :
+			    json_object_get(js, sn->obj), sn->key);
+
+			if (v > 0)
+				NOTE("%s%s:%lld", nl ? " " : "", sn->note, v);
+		}
 		if (c->cfg.clock_skew > 0 && (skew > c->cfg.clock_skew ||
 		    -skew > c->cfg.clock_skew))
 			NOTE("%sclock-skew:%lldms", nl ? " " : "", skew);
@@ -844,6 +850,51 @@ cmd_cases(struct ctl *c)
 	return 0;
 }
 
+/* A row of a case's timeline: an alert, with its evidence. */
+static void
+timeline_line(sqlite3_stmt *st, struct row_vis *rv)
+{
+	char t[32];
+
+	fmt_minute(sqlite3_column_int64(st, 1), t, sizeof(t));
+	printf("  %s  %-8s  %-20s  %s  %3.0f  %s\n    %s\n", t,
+	    col(rv, st, 5), col(rv, st, 4), col(rv, st, 3),
+	    sqlite3_column_double(st, 6), col(rv, st, 8), col(rv, st, 11));
+}
+
+/* A row of a case's audit: who moved it to which status, and why. */
+static void
+triage_line(sqlite3_stmt *st, struct row_vis *rv)
+{
+	char t[32];
+
+	fmt_minute(sqlite3_column_int64(st, 0), t, sizeof(t));
+	printf("  %s  %s %s -> %s%s%s%s%s\n", t, col(rv, st, 1),
+	    col(rv, st, 2), col(rv, st, 3), *col(rv, st, 4) ? " to " : "",
+	    col(rv, st, 4), *col(rv, st, 5) ? ": " : "", col(rv, st, 5));
+}
+
+/* A section of a case: its title, then line() for each row of q. A
+ * database without the section's tables shows none of it. */
+static void
+case_section(sqlite3 *db, enum schema_query q, const char *id,
+    const char *title, void (*line)(sqlite3_stmt *, struct row_vis *))
+{
+	sqlite3_stmt *st;
+	struct row_vis rv = { .n = 0 };
+	char err[256];
+
+	if ((st = schema_prepare(db, q, err, sizeof(err))) == NULL)
+		return;
+	printf("%s\n", title);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		rv.n = 0;
+		line(st, &rv);
+	}
+	sqlite3_finalize(st);
+}
+
 /* The case, its timeline (alerts with their evidence), its audit. */
 static int
 show_case(sqlite3 *db, const char *id)
@@ -876,34 +927,8 @@ show_case(sqlite3 *db, const char *id)
 	sqlite3_finalize(st);
 	if (!found)
 		return 0;
-	if ((st = schema_prepare(db, SQ_CASE_ALERTS, err, sizeof(err))) !=
-	    NULL) {
-		printf("timeline\n");
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			rv.n = 0;
-			fmt_minute(sqlite3_column_int64(st, 1), t, sizeof(t));
-			printf("  %s  %-8s  %-20s  %s  %3.0f  %s\n    %s\n",
-			    t, col(&rv, st, 5), col(&rv, st, 4),
-			    col(&rv, st, 3), sqlite3_column_double(st, 6),
-			    col(&rv, st, 8), col(&rv, st, 11));
-		}
-		sqlite3_finalize(st);
-	}
-	if ((st = schema_prepare(db, SQ_CASE_AUDIT, err, sizeof(err))) !=
-	    NULL) {
-		printf("triage\n");
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			rv.n = 0;
-			fmt_minute(sqlite3_column_int64(st, 0), t, sizeof(t));
-			printf("  %s  %s %s -> %s%s%s%s%s\n", t,
-			    col(&rv, st, 1), col(&rv, st, 2), col(&rv, st, 3),
-			    *col(&rv, st, 4) ? " to " : "", col(&rv, st, 4),
-			    *col(&rv, st, 5) ? ": " : "", col(&rv, st, 5));
-		}
-		sqlite3_finalize(st);
-	}
+	case_section(db, SQ_CASE_ALERTS, id, "timeline", timeline_line);
+	case_section(db, SQ_CASE_AUDIT, id, "triage", triage_line);
 	return 1;
 }
 

@@ -61,16 +61,11 @@ ext_value(struct buf *b, const char *text)
 	free(v);
 }
 
+/* Keys are this file's own: written as they are. */
 static void
 ext(struct buf *b, const char *key, const char *value)
 {
-	if (value == NULL || *value == '\0')
-		return;
-	if (b->data[b->len - 1] != '|')
-		buf_addc(b, ' ');
-	buf_puts(b, key);
-	buf_addc(b, '=');
-	ext_value(b, value);
+	fmt_kv(b, ' ', key, value, buf_puts, ext_value);
 }
 
 /* Evidence as one "k=v; k=v" string in a labelled custom field. */

@@ -32,15 +32,15 @@ clean(struct buf *b, const char *text, int header)
 }
 
 static void
+clean_attr(struct buf *b, const char *text)
+{
+	clean(b, text, 0);
+}
+
+static void
 attr(struct buf *b, const char *key, const char *value)
 {
-	if (value == NULL || *value == '\0')
-		return;
-	if (b->data[b->len - 1] != '|')
-		buf_addc(b, '\t');
-	clean(b, key, 0);
-	buf_addc(b, '=');
-	clean(b, value, 0);
+	fmt_kv(b, '\t', key, value, clean_attr, clean_attr);
 }
 
 static void

@@ -37,6 +37,26 @@ fmt_str(const json_t *alert, const char *key)
 }
 
 /*
+ * One key=value of CEF's extension or LEEF's attributes: nothing for an
+ * empty value, and sep before it unless it is the first, right after the
+ * header's last '|'. kesc and vesc write the key and the value with the
+ * format's own escaping.
+ */
+void
+fmt_kv(struct buf *b, char sep, const char *key, const char *value,
+    void (*kesc)(struct buf *, const char *),
+    void (*vesc)(struct buf *, const char *))
+{
+	if (value == NULL || *value == '\0')
+		return;
+	if (b->data[b->len - 1] != '|')
+		buf_addc(b, sep);
+	kesc(b, key);
+	buf_addc(b, '=');
+	vesc(b, value);
+}
+
+/*
  * What a message is, by its type: an alert (type "alert", or none), a
  * case opened or updated (type "case", docs/siem.md "Cases"), else a
  * forwarded raw event. RFC 5424 MSGID and the JSON dataset follow it.

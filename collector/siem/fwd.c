@@ -771,9 +771,7 @@ fwd_set_event_types(struct fwd *f, const struct conf_list *types)
 
 	if (f == NULL)
 		return;
-	for (i = 0; i < f->nevent_types; i++)
-		free(f->event_types[i]);
-	free(f->event_types);
+	strv_free(f->event_types, f->nevent_types);
 	f->event_types = xcalloc(types->n + 1, sizeof(char *));
 	for (i = 0; i < types->n; i++)
 		f->event_types[i] = xstrdup(types->v[i]);
@@ -927,18 +925,14 @@ fwd_free(struct fwd *f)
 		}
 		if (d->udp != -1)
 			close(d->udp);
-		if (d->retry != NULL)
-			event_free(d->retry);
+		ev_free(d->retry);
 		SSL_CTX_free(d->ssl);
 		free(d->server_name);
 		free(d->url);
 	}
 	free(f->dests);
-	for (i = 0; i < f->nevent_types; i++)
-		free(f->event_types[i]);
-	free(f->event_types);
-	if (f->pump != NULL)
-		event_free(f->pump);
+	strv_free(f->event_types, f->nevent_types);
+	ev_free(f->pump);
 	sqlite3_finalize(f->ins);
 	sqlite3_finalize(f->sel);
 	sqlite3_finalize(f->setcur);

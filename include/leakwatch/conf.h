@@ -57,25 +57,40 @@ struct option	*conf_options(const struct option *fixed,
 int		 conf_getopt(int argc, char **argv, const char *shortopts,
 		    const struct option *opts, int *longindex);
 /*
- * A program's first pass over argv (conf_first_pass()): -c FILE, -h and
- * --version, so that the file is read before the command line, which
- * the program's own second pass then applies key by key.
+ * A daemon's command line (leakwatch-agent, leakwatch-collector): -c
+ * FILE, -h, --version, -t (check the configuration and exit), -v (more
+ * verbose, repeatable), every key as --key value, and the program's own
+ * long options. The file -c names is read first, then the command line
+ * in order, which wins key by key.
  */
+#define CONF_OWN_MAX	4
 struct conf_prog {
 	const char		*name;		/* "leakwatch-agent" */
-	const char		*shortopts;
-	int			 opt_version;	/* --version's val */
-	const struct conf_key	*keys;		/* what the file may set */
-	void			(*usage)(FILE *, int);	/* exits */
+	const struct conf_key	*keys;		/* the file's and --key's */
+	const struct option	*own;		/* up to CONF_OWN_MAX, then an
+						   all-zero entry; val is
+						   ignored */
+	const char		*synopsis;	/* "leakwatch-agent [-htv]
+						   ...\n", the lines -h
+						   prints before --version */
+};
+struct conf_args {
+	const char	*path;		/* the file -c named, or NULL */
+	int		 check_only;	/* -t */
+	int		 verbose;	/* how many -v */
+	const char	*own[CONF_OWN_MAX];	/* own option i: its value,
+						   "yes" for a flag, NULL
+						   when not given */
 };
 /*
- * Loads the file -c names into cfg and returns its path (NULL: none).
- * Exits after usage for -h, after the version for --version (freeing
- * opts) and with the error for a file that does not load. Leaves getopt
- * ready for the second pass.
+ * Fills cfg (from the file, then the keys given) and *a. Exits after
+ * the usage (on stdout) for -h, after the version for --version, with
+ * the error for a file that does not load, and with status 2 after the
+ * usage (on stderr) for a bad option, a bad key value or an argument
+ * that is not an option.
  */
-const char	*conf_first_pass(const struct conf_prog *, int argc,
-		    char **argv, struct option *opts, void *cfg);
+void		 conf_daemon_args(const struct conf_prog *, int argc,
+		    char **argv, void *cfg, struct conf_args *a);
 /* Formats a configuration error into err and returns -1, so that a
  * check reads `return conf_fail(err, errlen, "...")`. */
 int	conf_fail(char *err, size_t errlen, const char *fmt, ...)

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <event2/util.h>	/* evutil_socket_t */
+
 #define LEAKWATCH_VERSION	"0.1.0"
 
 /* "2026-11-22T10:00:00.123456Z" plus NUL. */
@@ -41,6 +43,15 @@ size_t	 utf8_seq(const unsigned char *p, const unsigned char *end);
 void	 sha256_hex(const void *buf, size_t len, char out[65]);
 int	 random_bytes(void *buf, size_t len);
 int	 ct_streq(const char *a, const char *b);	/* constant time */
+int	 cmp_double(const void *, const void *);	/* qsort(3): up */
+void	 strv_free(char **v, size_t n);	/* each string, then v */
+struct event;
+struct event_base;
+void	 ev_free(struct event *);	/* event_free(3); NULL: a no-op */
+/* A timer every ms milliseconds from now on, until freed; cb as
+ * libevent's event_callback_fn. */
+struct event	*ev_periodic(struct event_base *, long long ms,
+		    void (*cb)(evutil_socket_t, short, void *), void *arg);
 
 /*
  * An error message into err, for functions that report through

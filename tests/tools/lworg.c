@@ -3032,14 +3032,6 @@ pick_e(struct org *g, struct scen *sc, struct rng *r)
 	    k == D_DWH ? ST_BORROW_DWH : ST_BORROW_CUST;
 }
 
-static int
-cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return a < b ? -1 : a > b;
-}
-
 /* The median of a person's measured days with sensitive reads; 0 when
  * fewer than five. */
 static double

@@ -2,15 +2,20 @@
  * Unit tests for lib/util.c: RFC 3339 timestamps (exact microsecond values
  * worked out by hand, calendar edges, strict refusal of anything that is
  * not UTC "Z"), host:port splitting, the strict number parsers, hex,
- * error messages, SHA-256, CRC-32C and the constant-time compare
- * (str_vis() is tested with lib/text.c in test_text.c). The clocks and
- * random_bytes() are only smoke-tested: their values are not ours to
- * predict.
+ * error messages, SHA-256, CRC-32C, the constant-time compare, the
+ * comparator of doubles and the NULL-taking frees (str_vis() is tested
+ * with lib/text.c in test_text.c). The clocks and random_bytes() are
+ * only smoke-tested: their values are not ours to predict.
  */
 #include "harness.h"
 #include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
 
 #include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
 
 /* Parses s and formats it back, which must give s itself. */
 static void
@@ -541,6 +546,39 @@ test_random_bytes(void)
 	CHECK_INT(random_bytes(a, 0), 0);
 }
 
+/* Ascending, equal as equal, NaN equal to anything: qsort gets a
+ * consistent order and the medians of the analytics their values. */
+static void
+test_cmp_double(void)
+{
+	double v[] = { 3, -1, 2.5, 0, -1 }, nan = NAN, one = 1;
+
+	qsort(v, 5, sizeof(v[0]), cmp_double);
+	CHECK(v[0] == -1 && v[1] == -1 && v[2] == 0 && v[3] == 2.5 &&
+	    v[4] == 3);
+	CHECK_INT(cmp_double(&v[0], &v[1]), 0);
+	CHECK_INT(cmp_double(&v[2], &v[3]), -1);
+	CHECK_INT(cmp_double(&v[4], &v[3]), 1);
+	CHECK_INT(cmp_double(&nan, &one), 0);
+}
+
+/* Both free what they are given (ASan would report a leak) and take
+ * NULL as free(3) does. */
+static void
+test_strv_ev_free(void)
+{
+	char **v = xcalloc(2, sizeof(*v));
+	struct event_base *base = event_base_new();
+
+	v[0] = xstrdup("a");
+	v[1] = xstrdup("b");
+	strv_free(v, 2);
+	strv_free(NULL, 0);
+	ev_free(evtimer_new(base, NULL, NULL));
+	ev_free(NULL);
+	event_base_free(base);
+}
+
 static const struct test tests[] = {
 	{ "ts_known_values", test_ts_known_values },
 	{ "ts_negative_and_extremes", test_ts_negative_and_extremes },
@@ -563,6 +601,8 @@ static const struct test tests[] = {
 	{ "crc32c_paths", test_crc32c_paths },
 	{ "ct_streq", test_ct_streq },
 	{ "random_bytes", test_random_bytes },
+	{ "cmp_double", test_cmp_double },
+	{ "strv_ev_free", test_strv_ev_free },
 };
 
 HARNESS_MAIN(tests)
