@@ -555,7 +555,7 @@ void		 db_free(struct db_table *);
  * A db.query event's fields as its one builder, db_query_build(), takes
  * them: one statement's (db_query_event() fills them from the normaliser)
  * or a flushed aggregate's (aggregate.c). count 0 is one statement and
- * writes no count, first_ts or rows_max; count >= 2 writes all three,
+ * writes no count, first_ts or max_rows; count >= 2 writes all three,
  * the numbers being totals. NULL or "" strings are left out (db_user,
  * required, is written empty).
  */
@@ -578,7 +578,7 @@ struct db_qfields {
 	uint64_t	 count;
 	uint64_t	 rows_returned;
 	uint64_t	 rows_affected;
-	uint64_t	 rows_max;	/* UINT64_MAX: unknown, not written */
+	uint64_t	 max_rows;	/* UINT64_MAX: unknown, not written */
 	uint64_t	 bytes;
 	uint64_t	 duration_us;
 	int		 error;

@@ -8,7 +8,7 @@
  * application, end user, command, fingerprint, tables, status, error code
  * and source: the key - are added up into one event per aligned window
  * of `aggregate-interval`: `count`, the totals of rows, bytes and time,
- * `rows_max`, `first_ts` and `ts`. This file is not a decoder and does
+ * `max_rows`, `first_ts` and `ts`. This file is not a decoder and does
  * not normalise: it gets the fields db.c has already worked out, and
  * when it flushes hands an aggregate's fields to its emit function, which
  * builds the event with db.c's one builder (so this file never calls
@@ -87,7 +87,7 @@ struct agg_ent {
 	uint64_t		 count;
 	uint64_t		 rows_returned;
 	uint64_t		 rows_affected;
-	uint64_t		 rows_max;
+	uint64_t		 max_rows;
 	uint64_t		 bytes;
 	uint64_t		 duration_us;
 };
@@ -414,7 +414,7 @@ agg_fold(struct agg *a, const struct db_qfields *f)
 		e->window = w;
 		e->first_us = e->last_us = f->ts_us;
 		e->count = e->rows_returned = e->rows_affected = 0;
-		e->rows_max = e->bytes = e->duration_us = 0;
+		e->max_rows = e->bytes = e->duration_us = 0;
 		TAILQ_INSERT_TAIL(&a->pend, e, pend);
 	}
 	e->count++;
@@ -422,8 +422,8 @@ agg_fold(struct agg *a, const struct db_qfields *f)
 	add_sat(&e->rows_affected, f->rows_affected);
 	add_sat(&e->bytes, f->bytes);
 	add_sat(&e->duration_us, f->duration_us);
-	if (f->rows_returned > e->rows_max)
-		e->rows_max = f->rows_returned;
+	if (f->rows_returned > e->max_rows)
+		e->max_rows = f->rows_returned;
 	if (f->ts_us < e->first_us)
 		e->first_us = f->ts_us;
 	if (f->ts_us > e->last_us)
@@ -480,7 +480,7 @@ ent_flush(struct agg *a, struct agg_ent *e)
 	f.count = e->count > 1 ? e->count : 0;
 	f.rows_returned = e->rows_returned;
 	f.rows_affected = e->rows_affected;
-	f.rows_max = e->rows_max;
+	f.max_rows = e->max_rows;
 	f.bytes = e->bytes;
 	f.duration_us = e->duration_us;
 	a->st.events++;

@@ -572,6 +572,21 @@ pin_session_id(struct db_conn *c)
  * order of the schema and validated by it. NULL only if the schema
  * refuses the event, which only a bug can cause (err says why).
  */
+/* A SQLSTATE or MySQL error number: 1-16 letters and digits. */
+static int
+error_code_ok(const char *code)
+{
+	size_t i;
+
+	if (code == NULL || *code == '\0' || strlen(code) > 16)
+		return 0;
+	for (i = 0; code[i] != '\0'; i++)
+		if (!((code[i] >= '0' && code[i] <= '9') ||
+		    (code[i] >= 'A' && code[i] <= 'Z')))
+			return 0;
+	return 1;
+}
+
 struct lw_event *
 db_query_build(const struct db_qfields *f, char *err, size_t errlen)
 {
@@ -614,12 +629,19 @@ db_query_build(const struct db_qfields *f, char *err, size_t errlen)
 	if (f->count > 1) {
 		set_uint(w, "count", f->count);
 		jsonw_ts(w, "first_ts", f->first_us > 0 ? f->first_us : 0);
-		if (f->rows_max != UINT64_MAX)
-			set_uint(w, "rows_max", f->rows_max);
+		if (f->max_rows != UINT64_MAX)
+			set_uint(w, "max_rows", f->max_rows);
 	}
 	jsonw_str(w, "status", f->error ? "error" : "ok");
 	if (f->error)
 		set_str(w, "error_code", f->error_code, 16);
+	/* The contract's map of error code to count: an aggregate holds
+	 * the errors of one code (aggregate.c keys on it). */
+	if (f->count > 1 && f->error && error_code_ok(f->error_code)) {
+		jsonw_obj_begin(w, "errors");
+		jsonw_uint(w, f->error_code, f->count);
+		jsonw_obj_end(w);
+	}
 	jsonw_bool(w, "partial", f->partial);
 	jsonw_str(w, "source", f->source);
 	return db_event_end(w, err, errlen);
@@ -700,7 +722,7 @@ query_fields(const struct agent_config *cfg,
 	f->rows_returned = q->rows_returned;
 	f->rows_affected = q->has_affected ? q->rows_affected : 0;
 	/* Calls counted by the server (pgstat): the largest is unknown. */
-	f->rows_max = q->count > 1 ? UINT64_MAX : q->rows_returned;
+	f->max_rows = q->count > 1 ? UINT64_MAX : q->rows_returned;
 	f->bytes = q->bytes;
 	f->duration_us = q->end_us > q->start_us ?
 	    (uint64_t)(q->end_us - q->start_us) : 0;

@@ -374,6 +374,27 @@ jsonw_list_str(struct jsonw *w, const char *s)
 	return jsonw_list_strn(w, s, strlen(s));
 }
 
+/*
+ * An object member: the members inside are written with the setters
+ * above, then jsonw_obj_end(). For keys the caller knows to be valid
+ * (a refused key would leave the members without their object).
+ */
+void
+jsonw_obj_begin(struct jsonw *w, const char *key)
+{
+	if (put_key(w, key) != 0)
+		return;
+	putc1(w, '{');
+	w->comma = 0;
+}
+
+void
+jsonw_obj_end(struct jsonw *w)
+{
+	putc1(w, '}');
+	w->comma = 1;
+}
+
 void
 jsonw_list_end(struct jsonw *w)
 {

@@ -342,7 +342,7 @@ void		 features_day_reset(struct entity *);
 void		 features_registrable(const char *host, char *out, size_t len);
 int		 features_read_like(const char *command, const char *statement);
 double		 features_count(const struct lw_event *);
-double		 features_rows_max(const struct lw_event *, double rows_read);
+double		 features_max_rows(const struct lw_event *, double rows_read);
 
 /* detect.c: detectors over the closed (or open) buckets */
 struct figure {

@@ -304,14 +304,14 @@ features_count(const struct lw_event *ev)
 /*
  * The most rows one statement of the event read. A single statement:
  * all it read. An aggregate whose reads are all returned rows: its
- * `rows_max` (the largest result one statement returned), never more
+ * `max_rows` (the largest result one statement returned), never more
  * than the total. Otherwise - reads counted by rows_affected (INSERT ...
- * SELECT), or no `rows_max` - the average, rounded up, or `rows_max`
+ * SELECT), or no `max_rows` - the average, rounded up, or `max_rows`
  * when that is more. The agent sends any statement over its
  * aggregate-max-rows on its own, so an aggregate's figure stays under it.
  */
 double
-features_rows_max(const struct lw_event *ev, double rows_read)
+features_max_rows(const struct lw_event *ev, double rows_read)
 {
 	double n = features_count(ev), m = 0, aff = 0, avg;
 	int rl, has_m;
@@ -320,7 +320,7 @@ features_rows_max(const struct lw_event *ev, double rows_read)
 		return rows_read;
 	rl = features_read_like(lw_event_str(ev, "command"),
 	    lw_event_str(ev, "statement"));
-	has_m = (rl & RL_RETURNED) && lw_event_num(ev, "rows_max", &m);
+	has_m = (rl & RL_RETURNED) && lw_event_num(ev, "max_rows", &m);
 	if (m > rows_read)
 		m = rows_read;
 	lw_event_num(ev, "rows_affected", &aff);

@@ -221,9 +221,9 @@ field(struct ectx *x, const char *name)
 	if (strcmp(name, "count") == 0)
 		return c->ev->type == EVENT_DB_QUERY ?
 		    num(features_count(c->ev)) : none;
-	if (strcmp(name, "rows_max") == 0)
+	if (strcmp(name, "max_rows") == 0)
 		return c->ev->type == EVENT_DB_QUERY ?
-		    num(features_rows_max(c->ev, c->rows_read)) : none;
+		    num(features_max_rows(c->ev, c->rows_read)) : none;
 	if (strcmp(name, "sensitive") == 0)
 		return num(c->first_class != NULL);
 	if (strcmp(name, "class") == 0)
@@ -683,7 +683,7 @@ evidence(struct ectx *x, int64_t bucket, int64_t seq_a)
 	static const char *const keep[] = {
 		"db_user", "database", "client", "command", "fingerprint",
 		"flow_id", "dst", "dport", "server_name", "category", "app",
-		"count", "rows_max", NULL
+		"count", "max_rows", NULL
 	};
 	int i;
 

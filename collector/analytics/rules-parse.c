@@ -100,7 +100,7 @@ static const char *const common_fields[] = {
 
 /* Fields only event rules see, besides the events' own fields. */
 static const char *const event_fields[] = {
-	"type", "rows_read", "rows_sensitive", "rows_max", "count",
+	"type", "rows_read", "rows_sensitive", "max_rows", "count",
 	"sensitive", "class",
 	"out_bytes", "exfil", "offhours", "mismatch", "end_user_claim", "via",
 	"ip_owner", "db_user_owner", "end_user_owner", "first_table",

@@ -800,7 +800,7 @@ fwd_event_wanted(const struct fwd *f, const char *type)
 /*
  * The message of one forwarded raw event: an alert-shaped object whose
  * evidence is the event's own fields, so every format maps them as it
- * maps evidence (a db.query aggregate's count, first_ts and rows_max
+ * maps evidence (a db.query aggregate's count, first_ts and max_rows
  * among them, docs/siem.md). The summary says how many queries an
  * aggregate stands for. NULL if it cannot be built.
  */

@@ -69,6 +69,8 @@ void	 jsonw_list_begin(struct jsonw *, const char *key);
 int	 jsonw_list_str(struct jsonw *, const char *s);
 int	 jsonw_list_strn(struct jsonw *, const char *s, size_t len);
 void	 jsonw_list_end(struct jsonw *);
+void	 jsonw_obj_begin(struct jsonw *, const char *key);
+void	 jsonw_obj_end(struct jsonw *);
 
 /* Whether len bytes are UTF-8 that jansson's json_stringn() accepts. */
 int	 jsonw_utf8_valid(const char *s, size_t len);

@@ -10,7 +10,7 @@
 # default rules' alerts must be identical, from far fewer events. The
 # event rules that add rows up fire on the folded form of their cases
 # as on the statements (tests/rules/*/agg-*.jsonl), a rule about one
-# statement's rows (rows_max) does not take 500 small statements for one
+# statement's rows (max_rows) does not take 500 small statements for one
 # huge one (tests/rules/aggregate/), and the TUI shows an aggregate's
 # query count (--print --employee).
 . "$(dirname "$0")/lib.sh"
@@ -117,14 +117,14 @@ mkdir -p "$T/huge"
 cat >"$T/huge/huge.rules" <<'EOF'
 rule one_huge_query {
 	on event db.query
-	when rows_max >= 10000 and sensitive
+	when max_rows >= 10000 and sensitive
 	severity medium
-	summary "one query returned {rows_max} sensitive rows ({count} statements, {rows_read} rows)"
+	summary "one query returned {max_rows} sensitive rows ({count} statements, {rows_read} rows)"
 }
 EOF
 rcase huge "$T/huge" "$R/background.jsonl" "$R/aggregate/events.jsonl"
-check rule_rows_max_one_statement [ "$(who one_huge_query "$T/huge.out")" = "$(cat "$R/aggregate/expected")" ]
-check rule_rows_max_summary grep -q '"summary":"one query returned 20,000 sensitive rows (1 statements, 20,000 rows)"' "$T/huge.out"
+check rule_max_rows_one_statement [ "$(who one_huge_query "$T/huge.out")" = "$(cat "$R/aggregate/expected")" ]
+check rule_max_rows_summary grep -q '"summary":"one query returned 20,000 sensitive rows (1 statements, 20,000 rows)"' "$T/huge.out"
 
 # The TUI: an aggregate's line ends its rows with its query count.
 emp=$(q agg "SELECT i.employee FROM events e JOIN event_identity i ON \

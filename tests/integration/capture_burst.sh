@@ -239,13 +239,13 @@ ev=$(q "SELECT count(*) FROM events WHERE type = 'db.query'
 	AND json_extract(json, '\$.db_user') = 'burst'")
 check "burst_events_${ev:-0}_at_most_1pct_of_$Q" \
     test "${ev:-0}" -gt 0 -a "${ev:-0}" -le $((Q / 100))
-# Each aggregate within one 10 s window, rows_max the 3 of one query.
+# Each aggregate within one 10 s window, max_rows the 3 of one query.
 bad=$(q "SELECT count(*) FROM events WHERE type = 'db.query'
 	 AND json_extract(json, '\$.count') IS NOT NULL
-	 AND (json_extract(json, '\$.rows_max') != 3
+	 AND (json_extract(json, '\$.max_rows') != 3
 	   OR CAST(strftime('%s', json_extract(json, '\$.first_ts')) AS INT) / 10
 	   != CAST(strftime('%s', json_extract(json, '\$.ts')) AS INT) / 10)")
-same burst_aggregates_in_one_window_rows_max_3 "$bad" 0
+same burst_aggregates_in_one_window_max_rows_3 "$bad" 0
 if [ -n "$PGSS" ]; then
 	# What the server itself counted for the user, against the store.
 	pgss=$(pg_sql "$PGD" crm "COPY (SELECT sum(calls) || ' ' || sum(rows)

@@ -3,13 +3,13 @@
 tests/integration/aggregate.sh): python3 tests/rules/gen_aggregate.py.
 
 An agent may fold repeated statements of a session into one db.query with
-`count`, `first_ts` and `rows_max`, its rows and bytes totals
+`count`, `first_ts` and `max_rows`, its rows and bytes totals
 (docs/events.md). The event rules that add rows up must fire on the
 folded form as on the statements: read_then_upload/agg-pos.jsonl is its
 pos.jsonl's 15,000 sensitive rows read as 30 aggregates of 50 statements
 of 10 rows, then the upload; agg-neg.jsonl the same read too long before
 it. borrowed_account/agg-*.jsonl the same for its case. aggregate/ holds a
-rule about one statement's rows (rows_max) and the events it must and
+rule about one statement's rows (max_rows) and the events it must and
 must not fire on: 500 statements of at most 1,000 rows folded into one
 event of 400,000 rows (s1) is not one huge query; one statement of
 20,000 rows (s3) is. Fingerprints are the committed cases' (gen.py)."""
@@ -22,7 +22,7 @@ FP = "08bfca7d4f3f4e60"  # crm.customers in the committed cases
 def ts(h, m, s=0, us=0):
     return "2026-01-19T%02d:%02d:%02d.%06dZ" % (h, m, s, us)
 
-def query(e, h, m, rows, user=None, count=None, rows_max=None):
+def query(e, h, m, rows, user=None, count=None, max_rows=None):
     q = {"type": "db.query", "ts": ts(h, m, 9), "agent": "db1",
          "db_system": "postgresql", "server": "10.1.0.1:5432",
          "client": "%s:40000" % IP[e], "db_user": user or "u_" + e,
@@ -33,7 +33,7 @@ def query(e, h, m, rows, user=None, count=None, rows_max=None):
          "duration_us": 900 * (count or 1)}
     if count is not None:
         q.update({"count": count, "first_ts": ts(h, m, 0, 4112),
-                  "rows_max": rows_max})
+                  "max_rows": max_rows})
     q.update({"status": "ok", "source": "wire"})
     return q
 

@@ -1934,7 +1934,7 @@ render(struct gen *g, const struct ev *e, char *buf, size_t len)
  * source that end in the same aligned window floor(ts / interval) become
  * one db.query whose rows, bytes and duration are totals, with `count`,
  * `first_ts` (the first one's end; `ts` is the last one's) and
- * `rows_max` (the most rows one returned). A statement goes on its own -
+ * `max_rows` (the most rows one returned). A statement goes on its own -
  * no `count` - when it is the first of its fingerprint in the session,
  * the first error of its fingerprint and error code in the session, or
  * returns or affects more than AGG_MAX_ROWS rows (aggregate-max-rows);
@@ -2093,7 +2093,7 @@ render_folded(struct gen *g, const struct ev *v, const struct folded *f,
 	    "\"tables\":[%s],\"rows\":%llu,"
 	    "\"rows_returned\":%llu,\"rows_affected\":%llu,"
 	    "\"bytes\":%llu,\"duration_us\":%llu,\"count\":%llu,"
-	    "\"first_ts\":\"%s\",\"rows_max\":%llu,%s,"
+	    "\"first_ts\":\"%s\",\"max_rows\":%llu,%s,"
 	    "\"source\":\"wire\"}\n",
 	    ts, servers[tp->server].agent,
 	    servers[tp->server].system,

@@ -191,7 +191,7 @@ test_fold_totals(void)
 	CHECK_INT(num(1, "rows_affected"), 0);
 	CHECK_INT(num(1, "bytes"), 20 + 30 + 40 + 50);
 	CHECK_INT(num(1, "duration_us"), 101 + 102 + 103 + 104);
-	CHECK_INT(num(1, "rows_max"), 5);
+	CHECK_INT(num(1, "max_rows"), 5);
 	CHECK_STR(str(1, "first_ts"), "1970-01-01T00:01:40.001000Z");
 	CHECK_STR(str(1, "ts"), "1970-01-01T00:01:40.004000Z");
 	CHECK_STR(str(1, "statement"), str(0, "statement"));
@@ -226,7 +226,7 @@ test_single_is_plain(void)
 	REQUIRE(nevs == 2);
 	CHECK(!has(1, "count"));
 	CHECK(!has(1, "first_ts"));
-	CHECK(!has(1, "rows_max"));
+	CHECK(!has(1, "max_rows"));
 	CHECK_INT(num(1, "duration_us"), 7);
 	CHECK_STR(str(1, "ts"), "1970-01-01T00:01:41.000000Z");
 	reset();
@@ -334,6 +334,12 @@ test_errors(void)
 	CHECK_INT(num(3, "count"), 2);
 	CHECK_STR(str(3, "status"), "error");
 	CHECK_STR(str(3, "error_code"), "42501");
+	/* The contract's map of error code to count, one code. */
+	CHECK_INT((long long)json_integer_value(json_object_get(
+	    json_object_get(evs[3], "errors"), "42501")), 2);
+	CHECK_INT((long long)json_object_size(json_object_get(evs[3],
+	    "errors")), 1);
+	CHECK(json_object_get(evs[1], "errors") == NULL);
 	agg_free(a);
 	reset();
 }
@@ -604,7 +610,7 @@ test_stats_count(void)
 	CHECK_INT(num(0, "count"), 7);
 	CHECK_INT(num(0, "rows_returned"), 21);
 	CHECK_STR(str(0, "first_ts"), str(0, "ts"));
-	CHECK(!has(0, "rows_max"));	/* the server does not say */
+	CHECK(!has(0, "max_rows"));	/* the server does not say */
 	CHECK_STR(str(0, "source"), "stats");
 	CHECK(!has(1, "count"));	/* one call */
 	CHECK_INT(num(1, "rows_returned"), 1);

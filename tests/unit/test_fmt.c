@@ -5,7 +5,7 @@
  * sanitised, bounded and unique; CEF escapes `|`/`\` in the header and
  * `=`/`\`/newlines in extensions; LEEF sanitises tabs and newlines; JSON
  * uses ECS names; a case message (analytics/cases.c) in each format; a
- * forwarded db.query aggregate's count, first_ts and rows_max - and
+ * forwarded db.query aggregate's count, first_ts and max_rows - and
  * in every format control characters come out escaped (lib/text.c), so
  * no value can split a syslog message or drive a terminal. The real
  * receiver test is tests/integration/siem.sh.
@@ -453,7 +453,7 @@ test_case_json(void)
 
 /*
  * A forwarded db.query that an agent folded from 412 statements: every
- * format carries its count, first_ts and rows_max where it puts the
+ * format carries its count, first_ts and max_rows where it puts the
  * event's fields, and the summary says how many queries it stands for;
  * a single statement's message has neither.
  */
@@ -472,7 +472,7 @@ agg_event(int folded)
 		json_object_set_new(ev, "count", json_integer(412));
 		json_object_set_new(ev, "first_ts",
 		    json_string("2026-11-22T10:00:00.004112Z"));
-		json_object_set_new(ev, "rows_max", json_integer(3));
+		json_object_set_new(ev, "max_rows", json_integer(3));
 	}
 	return ev;
 }
@@ -490,22 +490,22 @@ test_event_aggregate(void)
 	s = fmt("rfc5424", m);
 	CHECK_CONTAINS(s, " EVENT [");
 	CHECK_CONTAINS(s, " ev.count=\"412\" "
-	    "ev.first_ts=\"2026-11-22T10:00:00.004112Z\" ev.rows_max=\"3\"]");
+	    "ev.first_ts=\"2026-11-22T10:00:00.004112Z\" ev.max_rows=\"3\"]");
 	free(s);
 	s = fmt("cef", m);
 	CHECK_CONTAINS(s, "; count: 412; first_ts: "
-	    "2026-11-22T10:00:00.004112Z; rows_max: 3");
+	    "2026-11-22T10:00:00.004112Z; max_rows: 3");
 	CHECK_CONTAINS(s, "msg=db.query event, 412 queries ");
 	free(s);
 	s = fmt("leef", m);
 	CHECK_CONTAINS(s, "\tev_count=412\tev_first_ts="
-	    "2026-11-22T10:00:00.004112Z\tev_rows_max=3");
+	    "2026-11-22T10:00:00.004112Z\tev_max_rows=3");
 	free(s);
 	s = fmt("json", m);
 	REQUIRE((j = json_loads(s, 0, &e)) != NULL);
 	x = json_object_get(json_object_get(j, "leakwatch"), "evidence");
 	CHECK_INT(json_integer_value(json_object_get(x, "count")), 412);
-	CHECK_INT(json_integer_value(json_object_get(x, "rows_max")), 3);
+	CHECK_INT(json_integer_value(json_object_get(x, "max_rows")), 3);
 	CHECK_INT(json_integer_value(json_object_get(x, "rows")), 1200);
 	CHECK_STR(json_string_value(json_object_get(x, "first_ts")),
 	    "2026-11-22T10:00:00.004112Z");

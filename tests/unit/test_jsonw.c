@@ -240,6 +240,16 @@ test_bools_and_lists(void)
 	CHECK(json_object_set_new(p.o, "\xff", json_array()) != 0);
 	jsonw_bool(&p.w, "f", 0);
 	json_object_set_new(p.o, "f", json_false());
+	/* An object member, empty and with members. */
+	jsonw_obj_begin(&p.w, "eo");
+	jsonw_obj_end(&p.w);
+	json_object_set_new(p.o, "eo", json_object());
+	jsonw_obj_begin(&p.w, "errors");
+	jsonw_uint(&p.w, "42501", 12);
+	jsonw_uint(&p.w, "57014", 1);
+	jsonw_obj_end(&p.w);
+	json_object_set_new(p.o, "errors", json_pack("{s:i, s:i}", "42501",
+	    12, "57014", 1));
 	pair_strn(&p, "after", "x", 1);
 	/* NULL strings: left out, as json_string(NULL) makes the set fail. */
 	CHECK_INT(jsonw_str(&p.w, "nul", NULL), -1);

@@ -4,7 +4,7 @@
  * rules-eval.c gives event fields, lists, missing values, arithmetic,
  * templates, attribution, suppression and alert ids the meaning
  * docs/rules.md gives them, and read an agent's aggregated events (count,
- * rows_max) as the statements they stand for. Also alert.c's merging and
+ * max_rows) as the statements they stand for. Also alert.c's merging and
  * risk.
  */
 #include <sys/stat.h>
@@ -468,9 +468,9 @@ test_closed_not_merged(void)
  * Events an agent folded (docs/events.md, `count`). The hour's features
  * of three statements sent one by one (ana) and of the same three folded
  * into one event (ben) are the same - queries counts statements, rows
- * and bytes are totals; `count` and `rows_max` are fields of event rules
+ * and bytes are totals; `count` and `max_rows` are fields of event rules
  * (1 and the rows read for a single statement); count() counts
- * statements; and a "one huge query" rule on rows_max does not fire on
+ * statements; and a "one huge query" rule on max_rows does not fire on
  * 500 statements of at most 1,000 rows each (cat) but does on one of
  * 6,000 (dan).
  */
@@ -479,9 +479,9 @@ static const char agg_rules[] =
     "  summary \"{employee} q={value(queries, hour)} "
     "rows={value(rows, hour)} bytes={value(result_bytes, hour)} "
     "sens={value(rows.sensitive, hour)}\"\n  suppress 1s\n}\n"
-    "rule one_huge {\n  on event db.query\n  when rows_max >= 5000\n"
+    "rule one_huge {\n  on event db.query\n  when max_rows >= 5000\n"
     "  severity low\n  summary \"{employee} count={count} "
-    "rows_max={rows_max} rows_read={rows_read}\"\n  suppress 1s\n}\n"
+    "max_rows={max_rows} rows_read={rows_read}\"\n  suppress 1s\n}\n"
     "rule many {\n  on event db.query\n  when count(1h) >= 500\n"
     "  severity low\n  summary \"{employee} {count(1h)} statements\"\n"
     "  suppress 1h\n}\n";
@@ -517,10 +517,10 @@ test_aggregate(void)
 	    "\"rows_returned\":1,\"bytes\":100"), 0);
 	CHECK_INT(agg_query(&p, "u_ben", "10.0.0.2", 8,
 	    "\"rows_returned\":6,\"bytes\":600,\"count\":3,"
-	    "\"first_ts\":\"2026-01-05T10:00:01.000000Z\",\"rows_max\":3"), 0);
+	    "\"first_ts\":\"2026-01-05T10:00:01.000000Z\",\"max_rows\":3"), 0);
 	CHECK_INT(agg_query(&p, "u_cat", "10.0.0.3", 9,
 	    "\"rows_returned\":400000,\"bytes\":4000000,\"count\":500,"
-	    "\"first_ts\":\"2026-01-05T10:00:00.000000Z\",\"rows_max\":1000"),
+	    "\"first_ts\":\"2026-01-05T10:00:00.000000Z\",\"max_rows\":1000"),
 	    0);
 	CHECK_INT(agg_query(&p, "u_dan", "10.0.0.4", 9,
 	    "\"rows_returned\":6000,\"bytes\":60000"), 0);
@@ -532,7 +532,7 @@ test_aggregate(void)
 	CHECK_CONTAINS(out, "\"summary\":\"cat q=500 rows=400,000 "
 	    "bytes=4,000,000 sens=400,000\"");
 	CHECK_INT(count_lines(out, "\"rule\":\"one_huge\""), 1);
-	CHECK_CONTAINS(out, "\"summary\":\"dan count=1 rows_max=6,000 "
+	CHECK_CONTAINS(out, "\"summary\":\"dan count=1 max_rows=6,000 "
 	    "rows_read=6,000\"");
 	CHECK_INT(count_lines(out, "\"rule\":\"many\""), 1);
 	CHECK_CONTAINS(out, "\"summary\":\"cat 500 statements\"");
@@ -541,22 +541,22 @@ test_aggregate(void)
 
 /*
  * The most rows one statement of an event read: all of a single
- * statement's; an aggregate's rows_max when its reads are returned rows
+ * statement's; an aggregate's max_rows when its reads are returned rows
  * (never above the total); else the average, rounded up.
  */
 static void
-test_rows_max(void)
+test_max_rows(void)
 {
 	static const char *const ev[] = {
 		"\"command\":\"SELECT\",\"rows_returned\":7",
 		"\"command\":\"SELECT\",\"rows_returned\":70,\"count\":10,"
-		    "\"rows_max\":9",
+		    "\"max_rows\":9",
 		"\"command\":\"SELECT\",\"rows_returned\":5,\"count\":10,"
-		    "\"rows_max\":9",
+		    "\"max_rows\":9",
 		"\"command\":\"SELECT\",\"rows_returned\":71,\"count\":10",
 		"\"command\":\"INSERT\",\"statement\":\"INSERT INTO t SELECT * "
 		    "FROM crm.customers\",\"rows_affected\":400,\"count\":4,"
-		    "\"rows_max\":0",
+		    "\"max_rows\":0",
 	};
 	static const double want[][2] = {
 		{ 1, 7 }, { 10, 9 }, { 10, 5 }, { 10, 8 }, { 4, 100 },
@@ -578,16 +578,16 @@ test_rows_max(void)
 		if (i == 4)
 			rows = 400;
 		CHECK(features_count(e) == want[i][0]);
-		if (features_rows_max(e, rows) != want[i][1])
-			FAILF("event %zu: rows_max %g, want %g", i,
-			    features_rows_max(e, rows), want[i][1]);
+		if (features_max_rows(e, rows) != want[i][1])
+			FAILF("event %zu: max_rows %g, want %g", i,
+			    features_max_rows(e, rows), want[i][1]);
 		lw_event_free(e);
 	}
 }
 
 static const struct test tests[] = {
 	{ "aggregate", test_aggregate },
-	{ "rows_max", test_rows_max },
+	{ "max_rows", test_max_rows },
 	{ "parse_ok", test_parse_ok },
 	{ "parse_errors", test_parse_errors },
 	{ "parse_depth", test_parse_depth },
