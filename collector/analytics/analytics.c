@@ -250,7 +250,7 @@ close_hour(struct analytics *an)
 	size_t n, i;
 
 	v = entities_active(an, 0, &n);
-	detect_surge(an, v, n, PER_HOUR);
+	detect_hour_close(an, v, n);
 	for (i = 0; i < n; i++) {
 		e = v[i];
 		rules_bucket(an, e, PER_HOUR, an->hour_open);

@@ -289,10 +289,21 @@ struct peer {
 	struct hmap	*tables;	/* table -> members who read it */
 	double		 zmed[FT_MAX];	/* today's median own z */
 	double		 surge[2][FT_MAX]; /* members spiking, hour/day */
+	double		 surge_med[FT_MAX]; /* their median day (detect.c) */
 	int		 nact[2];	/* members active, hour/day */
 	double		 cum30_med[FT_MAX];
 	double		 el_k[FT_MAX];	/* member-days elevated, decayed */
 	double		 el_n[FT_MAX];	/* member-days, decayed */
+	/*
+	 * The peers' reads by local hour of the day, per kind of day
+	 * (standing.c): what members read in an hour when they read
+	 * sensitive rows in it (each hour learnt into its own and its two
+	 * neighbours' slots), those member-hours and the member-days
+	 * (decayed).
+	 */
+	struct slot	 hpull[DAY_SLOTS][24];
+	double		 hpull_k[DAY_SLOTS][24];
+	double		 hpull_n[DAY_SLOTS];
 	double		 lmed[FT_MAX];	/* today's median log1p over members */
 	int		 nlmed;		/* ... of this many active (0: none) */
 	int		 active;	/* members active today */
@@ -374,6 +385,8 @@ void		 detect_hour_learn(struct analytics *, struct entity *);
 double		 detect_cum30(const struct entity *, int f, int64_t day);
 void		 detect_surge(struct analytics *, struct entity **, size_t n,
 		    enum period);
+void		 detect_hour_close(struct analytics *, struct entity **,
+		    size_t n);
 int		 detect_peer_unusual(struct analytics *, struct entity *,
 		    const char *key);
 double		 detect_team(struct analytics *, struct entity *, int f,
@@ -382,8 +395,17 @@ double		 detect_team(struct analytics *, struct entity *, int f,
 /* standing.c: peer standing and the peers' routine (detect.c runs it
  * last at each day's close; the rules read the figures) */
 void		 standing_seen(struct entity *, int64_t day);
+int		 standing_routine(struct analytics *, int64_t day);
 int		 standing_day(struct analytics *, int64_t day);
 int		 standing_days_above(const struct entity *, int f, int n);
+double		 standing_hour_routine(const struct peer *, int kind,
+		    int hour);
+void		 standing_hour(struct analytics *, struct entity **,
+		    size_t n);
+void		 standing_hour_learn(struct analytics *, struct entity *);
+void		 standing_hour_day(struct analytics *, struct entity *,
+		    int kind);
+void		 standing_hour_decay(struct peer *);
 double		 standing_quantile(double *v, size_t n, double q);
 
 /* rules-parse.c / rules-eval.c: the rules language (docs/rules.md) */

@@ -29,7 +29,7 @@
 #include "leakwatch/log.h"
 
 #define STATE_MAGIC	0x4c574234u	/* "LWB4": with the active-day masks */
-#define PEER_MAGIC	0x4c575032u	/* "LWP2": with elevated-day counts */
+#define PEER_MAGIC	0x4c575033u	/* "LWP3": with the hours' reads */
 #define CLIP_SD		3.0
 
 /* The state image of a peer group (an_peers.state). */
@@ -42,6 +42,9 @@ struct peer_image {
 	double		 act_days;
 	double		 el_k[FT_MAX];
 	double		 el_n[FT_MAX];
+	struct slot	 hpull[DAY_SLOTS][24];
+	double		 hpull_k[DAY_SLOTS][24];
+	double		 hpull_n[DAY_SLOTS];
 };
 
 /* The typical value: exp of the mean log, about the median. */
@@ -235,6 +238,9 @@ baseline_save_peer(struct analytics *an, struct peer *p)
 	im->act_days = p->act_days;
 	memcpy(im->el_k, p->el_k, sizeof(im->el_k));
 	memcpy(im->el_n, p->el_n, sizeof(im->el_n));
+	memcpy(im->hpull, p->hpull, sizeof(im->hpull));
+	memcpy(im->hpull_k, p->hpull_k, sizeof(im->hpull_k));
+	memcpy(im->hpull_n, p->hpull_n, sizeof(im->hpull_n));
 	rc = exec_blob(an, "INSERT OR REPLACE INTO an_peers (grp, state) "
 	    "VALUES (?, ?)", p->name, im, sizeof(*im));
 	free(im);
@@ -259,6 +265,9 @@ baseline_load_peer(struct analytics *an, struct peer *p)
 		p->act_days = im->act_days;
 		memcpy(p->el_k, im->el_k, sizeof(im->el_k));
 		memcpy(p->el_n, im->el_n, sizeof(im->el_n));
+		memcpy(p->hpull, im->hpull, sizeof(im->hpull));
+		memcpy(p->hpull_k, im->hpull_k, sizeof(im->hpull_k));
+		memcpy(p->hpull_n, im->hpull_n, sizeof(im->hpull_n));
 		rc = 0;
 	}
 	free(im);

@@ -7,7 +7,8 @@
  * current and a lagged baseline (14-28 days old), so a theft that creeps
  * up cannot teach the baseline to accept it, and net of the peer group's
  * median residual that day, so a team-wide ticket surge does not look
- * like drift - plus a 30-day cumulative total compared with the peers'
+ * like drift (a day five times the level of the surge is not part of
+ * it) - plus a 30-day cumulative total compared with the peers'
  * median. A streak catches the same theft within days: the surprise
  * (-log p) of consecutive days well above the lower of the current and
  * lagged baselines, where p is how often such a day comes for this
@@ -47,6 +48,7 @@
 #define PEER_MIN_N	10	/* member-buckets before peers are a prior */
 #define PEER_MIN_DAYS	3	/* ... and about this many days of members */
 #define TEAM_SURGE	0.25	/* share of the team spiking: not one person */
+#define SURGE_STANDOUT	5.0	/* times the surge's level: not part of it */
 /* The streak detector (elevated days in a row, docs/analytics.md). */
 #define STREAK_RATIO	1.8	/* elevated: this many times the reference */
 #define STREAK_Z	2.0	/* ... and this many sd above it, net of team */
@@ -329,6 +331,7 @@ day_decay_peers(struct analytics *an)
 			pg->el_k[f] *= 1 - STREAK_DECAY;
 			pg->el_n[f] *= 1 - STREAK_DECAY;
 		}
+		standing_hour_decay(pg);
 	}
 }
 
@@ -640,6 +643,8 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 		return -1;
 	}
 	day_decay_peers(an);
+	/* out of memory, the routine stays the last one made */
+	(void)standing_routine(an, day);
 	day_own_z(an, ents, n);
 	day_team_levels(an, ents, n, vals);
 	day_first_seen(an, ents, n);
@@ -837,6 +842,7 @@ detect_day_learn(struct analytics *an, struct entity *e, int64_t day)
 	e->s.act_days = e->s.act_days * ACT_DECAY + 1;
 	if (pg != NULL)
 		pg->act_days += 1;
+	standing_hour_day(an, e, k);
 	e->dirty = 1;
 }
 
@@ -848,7 +854,10 @@ detect_hour_learn(struct analytics *an, struct entity *e)
 	int64_t day = an->day_open;
 	int hol = calendar_holiday(an, day), k, f;
 
-	if (e->alerted_hour || hol)
+	if (hol)
+		return;
+	standing_hour_learn(an, e);
+	if (e->alerted_hour)
 		return;
 	k = baseline_hour_slot(calendar_wday(day),
 	    calendar_bucket_hour(an, an->hour_open), hol);
@@ -890,15 +899,50 @@ spiking(struct analytics *an, struct entity *e, int f, enum period per)
 }
 
 /*
+ * Each group's median day value of f over its members spiking on it
+ * (surge_med; 0 with none): the level of a team surge, against which
+ * detect_team() tells a standout. flag[i * FT_MAX + f] says whether
+ * ents[i] spikes on f; vals has room for n values.
+ */
+static void
+surge_levels(struct analytics *an, struct entity **ents, size_t n,
+    const unsigned char *flag, double *vals)
+{
+	struct peer *pg;
+	size_t it = 0, i, nv;
+	void *val;
+	int f;
+
+	while (hmap_next(an->peers, &it, NULL, &val)) {
+		pg = val;
+		for (f = 0; f < FT_MAX; f++) {
+			pg->surge_med[f] = 0;
+			if (pg->surge[PER_DAY][f] == 0)
+				continue;
+			for (i = 0, nv = 0; i < n; i++)
+				if (flag[i * FT_MAX + (size_t)f] &&
+				    strcmp(ents[i]->group, pg->name) == 0)
+					vals[nv++] = ents[i]->dv[f];
+			pg->surge_med[f] = median(vals, nv);
+		}
+	}
+}
+
+/*
  * For each peer group and feature, how many of the members active in the
  * bucket spike (own z above 3, value above the feature's absolute
  * minimum): a month end or a migration lifts many at once, a theft one.
+ * For a day, also the level of each group's surge (surge_levels()); when
+ * the memory for it is lacking, every group's level is 0 and no one
+ * stands out of a surge that day.
  */
 void
 detect_surge(struct analytics *an, struct entity **ents, size_t n,
     enum period per)
 {
 	struct peer *pg;
+	unsigned char *flag = NULL;
+	double *vals = NULL;
 	size_t it = 0, i;
 	void *val;
 	int f;
@@ -907,19 +951,49 @@ detect_surge(struct analytics *an, struct entity **ents, size_t n,
 		pg = val;
 		pg->nact[per] = 0;
 		memset(pg->surge[per], 0, sizeof(pg->surge[per]));
+		if (per == PER_DAY)
+			memset(pg->surge_med, 0, sizeof(pg->surge_med));
+	}
+	if (per == PER_DAY && n > 0) {
+		flag = calloc(n, FT_MAX);
+		vals = calloc(n, sizeof(*vals));
 	}
 	for (i = 0; i < n; i++) {
 		pg = peer_get(an, ents[i]->group);
 		pg->nact[per]++;
 		for (f = 0; f < FT_MAX; f++)
-			if (spiking(an, ents[i], f, per))
+			if (spiking(an, ents[i], f, per)) {
 				pg->surge[per][f] += 1;
+				if (flag != NULL)
+					flag[i * FT_MAX + (size_t)f] = 1;
+			}
 	}
+	if (flag != NULL && vals != NULL)
+		surge_levels(an, ents, n, flag, vals);
+	free(flag);
+	free(vals);
+}
+
+/*
+ * An hour closes, before its rules: off-hours reads within the peers'
+ * routine for that hour are set aside (standing.c), then the team
+ * surges are counted on what is left.
+ */
+void
+detect_hour_close(struct analytics *an, struct entity **ents, size_t n)
+{
+	standing_hour(an, ents, n);
+	detect_surge(an, ents, n, PER_HOUR);
 }
 
 /*
  * The share of e's other active peers who spiked on f in this bucket
- * (0 with fewer than three others: too few to call it a team).
+ * (0 with fewer than three others: too few to call it a team). A day
+ * that is SURGE_STANDOUT times the level of the group's surge or more
+ * is not part of it (0): the few analysts who come in on a Saturday
+ * each spike against their weekday selves with their usual weekend
+ * pulls, and must not make a team surge of a dump ten times theirs -
+ * as a member who stands out of a group case gets a case of their own.
  */
 double
 detect_team(struct analytics *an, struct entity *e, int f, enum period per)
@@ -929,6 +1003,9 @@ detect_team(struct analytics *an, struct entity *e, int f, enum period per)
 	int others = pg->nact[per] - 1;
 
 	if (others < 3)
+		return 0;
+	if (per == PER_DAY && pg->surge_med[f] > 0 &&
+	    e->dv[f] >= SURGE_STANDOUT * pg->surge_med[f])
 		return 0;
 	if (spiking(an, e, f, per))
 		up -= 1;

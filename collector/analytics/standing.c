@@ -8,7 +8,10 @@
  * seen, while their own baseline would learn it as normal. Also the
  * peers' routine: the 95th percentile of the group's member-days of the
  * same kind of day (weekday, weekend) in the last 30 days, what "the
- * peers do this routinely" means when a person's own usual is nothing.
+ * peers do this routinely" means when a person's own usual is nothing;
+ * and its hourly form, the peers' reads at each hour of the day of each
+ * kind of day, which decides whether a person's reads at an hour they
+ * do not usually work are off-hours at all.
  *
  * The group is the person's role in their department, when it has at
  * least STAND_MIN members with data in the window; else the department,
@@ -38,6 +41,15 @@
 #define RZ_FLOOR	0.50	/* log units: a spread of at least +-65% */
 #define ROUTINE_Q	0.95	/* the peers' routine: their 95th percentile */
 #define ROUTINE_MIN	30	/* member-days for a group's routine */
+#define ROUTINE_X	2.0	/* within twice the peers' routine: theirs */
+/* The peers' hours (standing_hour()). */
+#define HOUR_ALPHA	0.05	/* about 20 member-hours of memory */
+#define HOUR_FLOOR	0.50	/* log units, as the hour baselines */
+#define HOUR_DECAY	0.97	/* the counts forget in about a month */
+#define HOUR_MIN_K	3.0	/* member-hours with reads: a habit ... */
+#define HOUR_MIN_SHARE	0.01	/* ... on 1 member-day in 100 at least */
+#define HOUR_MIN_N	3	/* reads learnt before a routine has a size */
+#define Z95		1.645	/* the normal's 95th percentile */
 
 static const int windows[STAND_WINDOWS] = { 1, 7, 30 };
 
@@ -629,16 +641,56 @@ scratch_free(struct stand_scratch *sc)
 	free(sc->tmp);
 }
 
+/* The kinds of day (baseline_day_slot()) of day and the 29 before it. */
+static void
+day_kinds(struct analytics *an, int64_t day, int *slot)
+{
+	int j;
+
+	for (j = 0; j < CUM_DAYS; j++)
+		slot[j] = baseline_day_slot(calendar_wday(day - j),
+		    calendar_holiday(an, day - j));
+}
+
 /*
- * The day's standing of every person, every feature and window, and the
- * peers' routine for today's kind of day. -1 when out of memory (the
- * figures stay those of the day before).
+ * The peers' routine for today's kind of day, from the days before it:
+ * run at the start of the day's close, before the team surges are
+ * counted (a member within it is not spiking) and before today's values
+ * enter the rings, so a day the whole team reads something new does not
+ * make itself routine. The role lifts are those of the 30-day standing
+ * as of the day before. -1 when out of memory (the routine stays the
+ * last one made).
+ */
+int
+standing_routine(struct analytics *an, int64_t day)
+{
+	struct stand_scratch sc;
+	int slot[CUM_DAYS], f;
+
+	if (candidates(an, &sc) != 0) {
+		scratch_free(&sc);
+		log_warn("standing: routine of day %lld", (long long)day);
+		return -1;
+	}
+	ranges(&sc);
+	day_kinds(an, day, slot);
+	for (f = 0; f < FT_MAX; f++) {
+		stand_window(&sc, f, STAND_WINDOWS - 1, day - 1);
+		routine(&sc, slot, slot[0], f, day);
+	}
+	scratch_free(&sc);
+	return 0;
+}
+
+/*
+ * The day's standing of every person, every feature and window. -1 when
+ * out of memory (the figures stay those of the day before).
  */
 int
 standing_day(struct analytics *an, int64_t day)
 {
 	struct stand_scratch sc;
-	int slot[CUM_DAYS], k, f, wi, j;
+	int f, wi;
 
 	if (candidates(an, &sc) != 0) {
 		scratch_free(&sc);
@@ -646,15 +698,9 @@ standing_day(struct analytics *an, int64_t day)
 		return -1;
 	}
 	ranges(&sc);
-	for (j = 0; j < CUM_DAYS; j++)
-		slot[j] = baseline_day_slot(calendar_wday(day - j),
-		    calendar_holiday(an, day - j));
-	k = slot[0];
-	for (f = 0; f < FT_MAX; f++) {
+	for (f = 0; f < FT_MAX; f++)
 		for (wi = 0; wi < STAND_WINDOWS; wi++)
 			stand_window(&sc, f, wi, day);
-		routine(&sc, slot, k, f, day);
-	}
 	scratch_free(&sc);
 	return 0;
 }
@@ -669,4 +715,127 @@ standing_days_above(const struct entity *e, int f, int n)
 		return 0;
 	m = n >= 32 ? 0xffffffffu : (1u << n) - 1;
 	return __builtin_popcount(e->s.f[f].above & m);
+}
+
+/*
+ * The peers' routine at a local hour of a kind of day: the 95th
+ * percentile of what members read in that hour (and the hours either
+ * side) when they read sensitive rows in it - log-normal, from the
+ * slot's mean and spread - provided they do so as a habit: at least
+ * HOUR_MIN_K member-hours in the decayed memory, on at least
+ * HOUR_MIN_SHARE of member-days of that kind. 0 when not: nobody reads
+ * then, and nothing is routine.
+ */
+double
+standing_hour_routine(const struct peer *pg, int kind, int hour)
+{
+	const struct slot *s;
+	double k, sd;
+
+	if (pg == NULL || kind < 0 || kind >= DAY_SLOTS || hour < 0 ||
+	    hour > 23)
+		return 0;
+	s = &pg->hpull[kind][hour];
+	k = pg->hpull_k[kind][hour];
+	if (s->n < HOUR_MIN_N || k < HOUR_MIN_K ||
+	    k < HOUR_MIN_SHARE * pg->hpull_n[kind])
+		return 0;
+	sd = sqrt(s->v) > HOUR_FLOOR ? sqrt(s->v) : HOUR_FLOOR;
+	return expm1(s->m + Z95 * sd);
+}
+
+/* The kind of day (baseline_day_slot()) and local hour of the open hour. */
+static void
+open_hour(const struct analytics *an, int *kind, int *hour)
+{
+	int64_t day = an->day_open;
+
+	*kind = baseline_day_slot(calendar_wday(day), calendar_holiday(an,
+	    day));
+	*hour = calendar_bucket_hour(an, an->hour_open);
+}
+
+/*
+ * The hour closes, before its rules run: a person's sensitive reads in
+ * an hour they do not usually work are not off-hours when their peers
+ * routinely read that much at that hour of that kind of day - within
+ * twice the peers' routine there - whether or not the person's own
+ * hours have converged. A data analyst whose team pulls thousands of
+ * rows in the evening, or a new night worker, is judged by what the
+ * team does at that hour, not by an empty or day-shaped history of
+ * their own; a pull at an hour when the peers read nothing, or far
+ * more than they do then, stays off-hours.
+ */
+void
+standing_hour(struct analytics *an, struct entity **ents, size_t n)
+{
+	struct entity *e;
+	double x, r;
+	size_t i;
+	int kind, hour;
+
+	open_hour(an, &kind, &hour);
+	for (i = 0; i < n; i++) {
+		e = ents[i];
+		x = e->hv[FT_OFFHOURS_ROWS];
+		if (x <= 0 || !e->known || e->service)
+			continue;
+		r = standing_hour_routine(peer_get(an, e->group), kind, hour);
+		if (r <= 0 || x > ROUTINE_X * r)
+			continue;
+		e->hv[FT_OFFHOURS_ROWS] = 0;
+		e->dv[FT_OFFHOURS_ROWS] -= x;
+		if (e->dv[FT_OFFHOURS_ROWS] < 0)
+			e->dv[FT_OFFHOURS_ROWS] = 0;
+	}
+}
+
+/*
+ * After the hour's rules: a person's sensitive reads in the hour, when
+ * there were any, teach their group what is read at that hour - in its
+ * slot and its neighbours', so a habit of 21:00 covers 20:00 and 22:00
+ * too. Not from an alerted hour, a service account or an unknown
+ * address.
+ */
+void
+standing_hour_learn(struct analytics *an, struct entity *e)
+{
+	struct peer *pg;
+	double x = e->hv[FT_ROWS_SENSITIVE];
+	int kind, hour, d, h;
+
+	if (x <= 0 || e->alerted_hour || !e->known || e->service ||
+	    (pg = peer_get(an, e->group)) == NULL)
+		return;
+	open_hour(an, &kind, &hour);
+	for (d = -1; d <= 1; d++) {
+		h = (hour + d + 24) % 24;
+		slot_learn(&pg->hpull[kind][h], x, HOUR_ALPHA, HOUR_FLOOR);
+		pg->hpull_k[kind][h] += 1;
+	}
+}
+
+/* A member's day of this kind counts in the share's denominator. */
+void
+standing_hour_day(struct analytics *an, struct entity *e, int kind)
+{
+	struct peer *pg;
+
+	if (!e->known || e->service || kind < 0 || kind >= DAY_SLOTS ||
+	    (pg = peer_get(an, e->group)) == NULL)
+		return;
+	pg->hpull_n[kind] += 1;
+}
+
+/* At each day's close, the hours' counts forget a little. */
+void
+standing_hour_decay(struct peer *pg)
+{
+	int k, h;
+
+	for (k = 0; k < DAY_SLOTS; k++) {
+		pg->hpull_n[k] *= HOUR_DECAY;
+		for (h = 0; h < 24; h++)
+			pg->hpull_k[k][h] *= HOUR_DECAY;
+	}
 }

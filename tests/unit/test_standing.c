@@ -9,7 +9,12 @@
  * days above the 95th percentile; and the cold start: a new irregular
  * worker whose peers routinely pull thousands of rows at odd hours
  * raises nothing under the default rules on their first days, while an
- * established one's pull ten times the routine still does.
+ * established one's pull ten times the routine still does; the peers'
+ * hours: what they read at an hour of a kind of day, a routine only as a
+ * habit of the group, and an analyst who never pulled at odd hours is
+ * not off hours at the hour their peers pull, but is at an hour nobody
+ * reads; and a weekend's usual pulls are no team surge that would
+ * excuse a dump far beyond them.
  */
 #include <errno.h>
 #include <math.h>
@@ -326,6 +331,211 @@ test_cold_start(void)
 	pipe_close(&p);
 }
 
+/*
+ * The peers' routine at an hour, on a hand-built group: nothing without
+ * a habit (fewer than 3 member-hours, or fewer than 1 member-day in
+ * 100), else the log-normal 95th percentile of what was read.
+ */
+static void
+test_hour_routine(void)
+{
+	struct peer *pg = calloc(1, sizeof(*pg));
+	double want;
+	int i;
+
+	REQUIRE(pg != NULL);
+	CHECK(standing_hour_routine(pg, 0, 20) == 0);
+	CHECK(standing_hour_routine(NULL, 0, 20) == 0);
+	CHECK(standing_hour_routine(pg, 2, 20) == 0);
+	CHECK(standing_hour_routine(pg, 0, 24) == 0);
+	/* three reads of 6,000: the spread is the floor, 0.5 */
+	for (i = 0; i < 3; i++)
+		slot_learn(&pg->hpull[0][20], 6000, 0.05, 0.5);
+	pg->hpull_k[0][20] = 2.9;
+	pg->hpull_n[0] = 100;
+	CHECK(standing_hour_routine(pg, 0, 20) == 0);	/* not 3 yet */
+	pg->hpull_k[0][20] = 3;
+	want = expm1(log1p(6000) + 1.645 * 0.5);
+	CHECK(fabs(standing_hour_routine(pg, 0, 20) - want) < 1e-6);
+	CHECK(fabs(want - 13658.5) < 1);
+	/* 3 member-hours in 400 member-days: under 1 in 100 */
+	pg->hpull_n[0] = 400;
+	CHECK(standing_hour_routine(pg, 0, 20) == 0);
+	pg->hpull_n[0] = 300;
+	CHECK(standing_hour_routine(pg, 0, 20) > 0);
+	/* the weekend's hours are their own */
+	CHECK(standing_hour_routine(pg, 1, 20) == 0);
+	/* decay: 0.97 a day, so the habit fades below 3 */
+	standing_hour_decay(pg);
+	CHECK(fabs(pg->hpull_k[0][20] - 2.91) < 1e-9);
+	CHECK(standing_hour_routine(pg, 0, 20) == 0);
+	free(pg);
+}
+
+/* Lines of text holding both needles. */
+static int
+count_both(const char *text, const char *a, const char *b)
+{
+	const char *l = text, *nl;
+	int n = 0;
+
+	while (*l != '\0') {
+		nl = strchr(l, '\n');
+		if (nl == NULL)
+			nl = l + strlen(l);
+		if (memmem(l, (size_t)(nl - l), a, strlen(a)) != NULL &&
+		    memmem(l, (size_t)(nl - l), b, strlen(b)) != NULL)
+			n++;
+		l = *nl ? nl + 1 : nl;
+	}
+	return n;
+}
+
+/* Analyst k's day i: aggregates all day, a pull at 20:00 one day in 25. */
+static void
+rare_pull_day(struct pipe *p, int k, int i)
+{
+	char user[24], ip[24];
+	int h;
+
+	snprintf(user, sizeof(user), "u_w%d", k);
+	snprintf(ip, sizeof(ip), "10.0.4.%d", k);
+	for (h = 9; h < 17; h++)
+		pipe_query(p, user, ip, workday(i), h, k, 500, "dwh.sales");
+	if ((i + 3 * k) % 25 == 0)
+		pipe_query(p, user, ip, workday(i), 20, 30, 6000,
+		    "crm.customers");
+}
+
+/*
+ * Ten warehouse analysts each pull 6,000 customer rows at 20:00 on one
+ * day in 25 - too rare for the role's off-hours days to have a 95th
+ * percentile above 0, often enough to be the team's habit at that hour
+ * (seven pulls in 18 days): once three pulls are in its memory, the
+ * analysts' own pulls are no longer off hours. w9, known for 18 days,
+ * has never pulled. On day 18 w9 pulls 8,000 at 20:00: not off hours -
+ * their peers read that much then - so offhours_bulk does not fire. On
+ * day 19 (30 January) they pull 8,000 at 03:00, when nobody reads:
+ * offhours_bulk does. No alert text says "usual 0".
+ */
+static void
+test_offhours_peer_hour(void)
+{
+	struct pipe p;
+	const char *out;
+	char *rules = default_rules();
+	int i, k;
+
+	REQUIRE(rules != NULL);
+	REQUIRE(pipe_open_with(&p, rules, NULL, cold_directory) == 0);
+	free(rules);
+	for (i = 0; i < 20; i++) {
+		if (i == 19)
+			pipe_query(&p, "u_w9", "10.0.4.9", workday(i), 3, 0,
+			    8000, "crm.customers");
+		for (k = 0; k < 10; k++)
+			rare_pull_day(&p, k, i);
+		if (i == 18)
+			pipe_query(&p, "u_w9", "10.0.4.9", workday(i), 20, 40,
+			    8000, "crm.customers");
+	}
+	/* a Saturday event closes the Friday */
+	pipe_query(&p, "u_w0", "10.0.4.0", 31, 10, 0, 10, "dwh.sales");
+	out = pipe_output(&p);
+	CHECK_INT(count_both(out, "\"rule\":\"offhours_bulk\"",
+	    "\"employee\":\"w9\""), 1);
+	CHECK_INT(count_both(out, "\"rule\":\"offhours_bulk\"",
+	    "\"bucket\":\"2026-01-30"), 1);
+	/* the pulls after the habit formed (days 10, 13, 16, 19) neither */
+	CHECK_INT(count_both(out, "\"rule\":\"offhours_bulk\"",
+	    "\"employee\":\"w5\""), 0);
+	CHECK_INT(count_both(out, "\"rule\":\"offhours_bulk\"",
+	    "\"employee\":\"w4\""), 0);
+	CHECK_INT(count_both(out, "\"rule\":\"offhours_bulk\"",
+	    "\"employee\":\"w3\""), 0);
+	CHECK_INT(count_both(out, "\"rule\":\"offhours_bulk\"",
+	    "\"employee\":\"w2\""), 0);
+	CHECK(strstr(out, "usual 0") == NULL);
+	CHECK(strstr(out, "usually 0") == NULL);
+	pipe_close(&p);
+}
+
+/* A query of user's at month/day hour:min 2026 (pipe_query() is January's). */
+static void
+query_on(struct pipe *p, const char *user, const char *ip, int mon, int day,
+    int hour, long rows, const char *table)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "{\"type\":\"db.query\",\"ts\":"
+	    "\"2026-%02d-%02dT%02d:00:00.000000Z\",\"db_system\":"
+	    "\"postgresql\",\"client\":\"%s:4000\",\"db_user\":\"%s\","
+	    "\"command\":\"SELECT\",\"statement\":\"SELECT * FROM %s\","
+	    "\"fingerprint\":\"00000000000000aa\",\"tables\":[\"%s\"],"
+	    "\"rows_returned\":%ld,\"rows_affected\":0,\"status\":\"ok\"}",
+	    mon, day, hour, ip, user, table, table, rows);
+	pipe_event(p, buf);
+}
+
+/*
+ * The weekend dump: analysts w0-w7 read no sensitive row on weekdays;
+ * on every weekend day four of them, in turn, pull 5,000 customer rows
+ * at 14:00 - each on too few weekend days for a weekend baseline of
+ * their own, so each spikes against their weekday self. On Saturday 7
+ * February w0-w3 pull as usual and w8 dumps 80,000. Four others
+ * spiking of four is a team surge by share; but w8's day is 16 times
+ * the surge's level (the median of the spiking days, 5,000), so the
+ * team does not excuse it: bulk_read_spike fires on w8, and on none of
+ * the four whose pulls are the routine.
+ */
+static void
+test_weekend_standout(void)
+{
+	static const int wk[][2] = { { 1, 10 }, { 1, 11 }, { 1, 17 },
+	    { 1, 18 }, { 1, 24 }, { 1, 25 }, { 1, 31 }, { 2, 1 } };
+	struct pipe p;
+	const char *out;
+	char *rules = default_rules();
+	char user[24], ip[24];
+	int d, k, h, j, mon, day;
+
+	REQUIRE(rules != NULL);
+	REQUIRE(pipe_open_with(&p, rules, NULL, cold_directory) == 0);
+	free(rules);
+	/* 5 January to 7 February, day by day */
+	for (d = 0; d < 34; d++) {
+		mon = d < 27 ? 1 : 2;
+		day = d < 27 ? 5 + d : d - 26;
+		for (j = 0; j < 8; j++)
+			if (wk[j][0] == mon && wk[j][1] == day)
+				break;
+		for (k = 0; k < 9; k++) {
+			snprintf(user, sizeof(user), "u_w%d", k);
+			snprintf(ip, sizeof(ip), "10.0.4.%d", k);
+			if (d % 7 < 5) {
+				for (h = 9; h < 17; h++)
+					query_on(&p, user, ip, mon, day, h,
+					    500, "dwh.sales");
+			} else if (j < 8 && (k - 4 * (j % 2) + 8) % 8 < 4)
+				query_on(&p, user, ip, mon, day, 14, 5000,
+				    "crm.customers");
+			else if (mon == 2 && day == 7 && k < 4)
+				query_on(&p, user, ip, mon, day, 14, 5000,
+				    "crm.customers");
+			else if (mon == 2 && day == 7 && k == 8)
+				query_on(&p, user, ip, mon, day, 15, 80000,
+				    "crm.customers");
+		}
+	}
+	query_on(&p, "u_w0", "10.0.4.0", 2, 8, 10, 10, "dwh.sales");
+	out = pipe_output(&p);
+	CHECK_INT(count_both(out, "\"rule\":\"bulk_read_spike\"",
+	    "\"employee\":\"w8\""), 1);
+	CHECK_INT(count_both(out, "\"rule\":\"bulk_read_spike\"",
+	    "\"bucket\":\"2026-02-07"), 1);
+	pipe_close(&p);
+}
+
 /* Loads a rule whose `when` is when; returns the error ("" if none). */
 static const char *
 parse_when(const char *when)
@@ -372,6 +582,9 @@ static const struct test tests[] = {
 	{ "theft_from_day_zero", test_theft_from_day_zero },
 	{ "mixed_group", test_mixed_group },
 	{ "cold_start", test_cold_start },
+	{ "hour_routine", test_hour_routine },
+	{ "offhours_peer_hour", test_offhours_peer_hour },
+	{ "weekend_standout", test_weekend_standout },
 };
 
 HARNESS_MAIN(tests)
