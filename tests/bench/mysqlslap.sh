@@ -29,6 +29,7 @@ NQ=${BENCH_MY_Q:-200000}
 CLIENTS=${BENCH_MY_CLIENTS:-4}
 . "$TOP/tests/integration/lib.sh"
 . "$TOP/tests/integration/lib-mysql.sh"
+. "$TOP/tests/bench/lib-live.sh"
 
 for c in mariadbd mariadb mariadb-install-db mysqlslap tcpdump; do
 	command -v "$c" >/dev/null 2>&1 ||
@@ -63,12 +64,6 @@ echo "bench mysqlslap: MariaDB $(mariadbd --version | awk '{print $3}')" \
     "on 127.0.0.1:$MYP; $NQ lookups, $CLIENTS clients per run"
 make_pki bench
 
-# CPU seconds (user + system, all threads) a process has used so far.
-cpu_s() {
-	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
-	    "/proc/$1/stat"
-}
-
 # run_slap : sets QPS from the seconds mysqlslap reports.
 run_slap() {
 	mysqlslap --no-defaults -h 127.0.0.1 -P "$MYP" -u bench \
@@ -101,7 +96,7 @@ run_tcpdump() {
 	wait $TD || true
 	KDROP=$(sed -n 's/^\([0-9]*\) packets* dropped by kernel.*/\1/p' \
 	    "$T/tcpdump.log")
-	ACPU=$(awk -v a=$c0 -v b=$c1 -v n=$NQ 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
+	ACPU=$(us_per $c0 $c1 $NQ)
 }
 
 # run_agent LOG ARGS... : the agent around one run; sets QPS, ACPU (us
@@ -109,20 +104,8 @@ run_tcpdump() {
 run_agent() {
 	log=$1
 	shift
-	rm -rf "$T/spool"
-	: >"$log"
 	# shellcheck disable=SC2086
-	"$AGENT" $AG_USER --name bench --spool "$T/spool" \
-	    --spool-max 4G --source db:lo --port "mysql:$MYP" --heartbeat 1s \
-	    ${BENCH_MY_AGENT:-} "$@" >>"$log" 2>&1 &
-	AP=$!
-	PIDS="$PIDS $AP"
-	while ! grep -q "lo: capturing" "$log" 2>/dev/null; do
-		kill -0 $AP 2>/dev/null ||
-		    { echo "bench mysqlslap: agent died:"; cat "$log"; exit 1; }
-		sleep 0.1
-	done
-	sleep 0.5
+	live_agent_start "$log" "mysql:$MYP" ${BENCH_MY_AGENT:-} "$@"
 	c0=$(cpu_s $AP)
 	run_slap
 	# What is still queued is decoded now, and counted in the CPU.
@@ -130,19 +113,9 @@ run_agent() {
 	c1=$(cpu_s $AP)
 	kill -TERM $AP
 	wait $AP || { echo "bench mysqlslap: agent exit $?:"; tail "$log"; exit 1; }
-	ACPU=$(awk -v a=$c0 -v b=$c1 -v n=$NQ 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
+	ACPU=$(us_per $c0 $c1 $NQ)
 	ACORE=$(awk -v a=$c0 -v b=$c1 -v t=$DUR 'BEGIN { printf "%d", (b - a) * 100 / (t + 1) }')
-	KDROP=$(sed -n 's/.* \([0-9]*\) kernel drops, .*/\1/p' "$log" | tail -1)
-	KDROP=${KDROP:-?}
-	QDROP=$(sed -n 's/.* \([0-9]*\) queue drops.*/\1/p' "$log" | tail -1)
-	QDROP=${QDROP:-?}
-	EVENTS=$(sed -n 's/.* \([0-9]*\) queries, \([0-9]*\) session events.*/\1 \2/p' \
-	    "$log" | tail -1 | awk '{ print $1 + $2 }')
-}
-
-# ratio A B : A / B to two places.
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+	live_agent_counts "$log"
 }
 
 run_slap
@@ -177,5 +150,5 @@ echo "mysqlslap: agent + collector: $QPS queries/s = $(ratio $QPS $FLOOR)x" \
     "tcpdump ($(ratio $QPS $NONE)x no capture); agent CPU $ACPU us/query" \
     "($ACORE% of a core); kernel drops $KDROP, queue drops $QDROP;" \
     "events out ${EVENTS:-?}, $stored stored by the SIGTERM; collector CPU" \
-    "$(awk -v a=$cc0 -v b=$cc1 -v n=$NQ 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')" \
+    "$(us_per $cc0 $cc1 $NQ)" \
     "us/query"

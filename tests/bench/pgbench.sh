@@ -33,6 +33,7 @@ CLIENTS=${BENCH_PG_CLIENTS:-4}
 MODES=${BENCH_PG_MODES:-simple prepared}
 . "$TOP/tests/integration/lib.sh"
 . "$TOP/tests/integration/lib-pg.sh"
+. "$TOP/tests/bench/lib-live.sh"
 
 for c in pgbench tcpdump; do
 	command -v "$c" >/dev/null 2>&1 ||
@@ -61,12 +62,6 @@ echo "bench pgbench: PostgreSQL $("$(pg_bin)/postgres" -V | awk '{print $3}')" \
 pgbench -i -q -s 5 -U postgres postgres >"$T/pgbench-init.log" 2>&1
 make_pki bench
 
-# CPU seconds (user + system, all threads) a process has used so far.
-cpu_s() {
-	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
-	    "/proc/$1/stat"
-}
-
 # run_pgbench MODE : sets TPS and NQ (transactions = queries with -S).
 run_pgbench() {
 	pgbench -n -S -M "$1" -c "$CLIENTS" -j 2 -T "$DUR" -U postgres \
@@ -94,7 +89,7 @@ run_tcpdump() {
 	wait $TD || true
 	KDROP=$(sed -n 's/^\([0-9]*\) packets* dropped by kernel.*/\1/p' \
 	    "$T/tcpdump.log")
-	ACPU=$(awk -v a=$c0 -v b=$c1 -v n=$NQ 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
+	ACPU=$(us_per $c0 $c1 $NQ)
 	ACORE=$(awk -v a=$c0 -v b=$c1 -v t=$DUR 'BEGIN { printf "%d", (b - a) * 100 / t }')
 }
 
@@ -103,20 +98,8 @@ run_tcpdump() {
 run_agent() {
 	mode=$1 log=$2
 	shift 2
-	rm -rf "$T/spool"
-	: >"$log"
 	# shellcheck disable=SC2086
-	"$AGENT" $AG_USER --name bench --spool "$T/spool" --spool-max 4G \
-	    --source db:lo --port "pgsql:$PGP" --heartbeat 1s \
-	    ${BENCH_PG_AGENT:-} "$@" >>"$log" 2>&1 &
-	AP=$!
-	PIDS="$PIDS $AP"
-	while ! grep -q "lo: capturing" "$log" 2>/dev/null; do
-		kill -0 $AP 2>/dev/null ||
-		    { echo "bench pgbench: agent died:"; cat "$log"; exit 1; }
-		sleep 0.1
-	done
-	sleep 0.5
+	live_agent_start "$log" "pgsql:$PGP" ${BENCH_PG_AGENT:-} "$@"
 	c0=$(cpu_s $AP)
 	run_pgbench "$mode"
 	# What is still queued is decoded now, and counted in the CPU.
@@ -124,25 +107,9 @@ run_agent() {
 	c1=$(cpu_s $AP)
 	kill -TERM $AP
 	wait $AP || { echo "bench pgbench: agent exit $?:"; tail "$log"; exit 1; }
-	ACPU=$(awk -v a=$c0 -v b=$c1 -v n=$NQ 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')
+	ACPU=$(us_per $c0 $c1 $NQ)
 	ACORE=$(awk -v a=$c0 -v b=$c1 -v t=$DUR 'BEGIN { printf "%d", (b - a) * 100 / (t + 1) }')
-	KDROP=$(sed -n 's/.* \([0-9]*\) kernel drops, .*/\1/p' "$log" | tail -1)
-	[ -n "$KDROP" ] || KDROP=$(sed -n \
-	    's/.*lost \([0-9]*\) packets in the kernel.*/\1/p' "$log" | tail -1)
-	KDROP=${KDROP:-0}
-	QDROP=$(sed -n 's/.* \([0-9]*\) queue drops.*/\1/p' "$log" | tail -1)
-	QDROP=${QDROP:--}
-	# db.query events (statements on their own and aggregates, with
-	# aggregate on) plus db.session events.
-	EVENTS=$(sed -n 's/.* [0-9]* queries (\([0-9]*\) db.query events, [0-9]* folded), \([0-9]*\) session events.*/\1 \2/p' \
-	    "$log" | tail -1 | awk '{ print $1 + $2 }')
-	GAPS=$(sed -n 's/.*reassembly: \([0-9]*\) gaps (\([0-9]*\) bytes).*/\1 gaps, \2 bytes/p' \
-	    "$log" | tail -1)
-}
-
-# ratio A B : A / B to two places.
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+	live_agent_counts "$log"
 }
 
 for mode in $MODES; do
@@ -180,6 +147,6 @@ for mode in $MODES; do
 	    "kernel drops $KDROP, queue drops $QDROP; events out $EVENTS" \
 	    "($(awk -v e=$EVENTS -v t=$DUR 'BEGIN { printf "%d", e / t }')/s)," \
 	    "$stored stored by the SIGTERM; collector CPU" \
-	    "$(awk -v a=$cc0 -v b=$cc1 -v n=$NQ 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }')" \
+	    "$(us_per $cc0 $cc1 $NQ)" \
 	    "us/query; reassembly $GAPS"
 done

@@ -1,0 +1,58 @@
+# The live-capture benchmarks' shared measures (sourced by pgbench.sh and
+# mysqlslap.sh after tests/integration/lib.sh; POSIX sh). Only defines
+# functions, so running this file by itself does nothing.
+#
+#   cpu_s PID               CPU seconds (user + system, all threads) so far
+#   us_per C0 C1 N          microseconds of CPU per item between two cpu_s
+#   ratio A B               A / B to two places
+#   live_agent_start LOG PORTSPEC ARGS...
+#                           the agent capturing db:lo for PORTSPEC
+#                           (pgsql:P, mysql:P), spooling to $T/spool; sets
+#                           AP once it says it is capturing
+#   live_agent_counts LOG   from the summary the agent logs at exit: sets
+#                           KDROP, QDROP, EVENTS (db.query + db.session
+#                           events out) and GAPS
+
+cpu_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
+	    "/proc/$1/stat"
+}
+
+us_per() {
+	awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.2f", (b - a) * 1e6 / n }'
+}
+
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}
+
+live_agent_start() {
+	_log=$1 _port=$2
+	shift 2
+	rm -rf "$T/spool"
+	: >"$_log"
+	"$AGENT" $AG_USER --name bench --spool "$T/spool" --spool-max 4G \
+	    --source db:lo --port "$_port" --heartbeat 1s "$@" >>"$_log" 2>&1 &
+	AP=$!
+	PIDS="$PIDS $AP"
+	while ! grep -q "lo: capturing" "$_log" 2>/dev/null; do
+		kill -0 $AP 2>/dev/null ||
+		    { echo "bench: agent died:"; cat "$_log"; exit 1; }
+		sleep 0.1
+	done
+	sleep 0.5
+}
+
+live_agent_counts() {
+	KDROP=$(sed -n 's/.* \([0-9]*\) kernel drops, .*/\1/p' "$1" | tail -1)
+	KDROP=${KDROP:-?}
+	QDROP=$(sed -n 's/.* \([0-9]*\) queue drops.*/\1/p' "$1" | tail -1)
+	QDROP=${QDROP:-?}
+	# db.query events (statements on their own and aggregates) plus
+	# db.session events.
+	EVENTS=$(sed -n 's/.* [0-9]* queries (\([0-9]*\) db.query events, [0-9]* folded), \([0-9]*\) session events.*/\1 \2/p' \
+	    "$1" | tail -1 | awk '{ print $1 + $2 }')
+	EVENTS=${EVENTS:-?}
+	GAPS=$(sed -n 's/.*reassembly: \([0-9]*\) gaps (\([0-9]*\) bytes).*/\1 gaps, \2 bytes/p' \
+	    "$1" | tail -1)
+}
