@@ -614,6 +614,11 @@ struct lw_event	*db_session_event(const struct db_session_info *,
  * session id) around ts: the log sources' dedup. */
 int		 db_wire_seen(const char *db_system, const char *session_id,
 		    const char *client, int64_t ts_us);
+/* A db source decoded this session at ts (the decoders note every
+ * statement's session themselves). */
+void		 db_wire_note(const struct db_session_info *, int64_t ts_us);
+/* Whether this agent has a db source decoding the wire at all. */
+int		 db_wire_active(void);
 
 /* aggregate.c: repeated statements of a session folded into one event */
 #define AGG_KEYS_MAX	16384		/* keys held at once */

@@ -213,6 +213,10 @@ db_agg_emit(void *arg, const struct db_qfields *f)
 	t->emit(t->emit_arg, ev);
 }
 
+/* Wire decoders alive in this agent: whether a log line can be beaten
+ * by its own session's packets at all (db_wire_active()). */
+static int db_wire_tables;
+
 struct db_table *
 db_new(const struct agent_config *cfg, db_emit_fn *emit, void *arg,
     char *err, size_t errlen)
@@ -237,6 +241,7 @@ db_new(const struct agent_config *cfg, db_emit_fn *emit, void *arg,
 		t->hkey = hash_mix64((uint64_t)getpid() ^ (uint64_t)now_us());
 	TAILQ_INIT(&t->lru);
 	t->agg = agg_new(cfg, 0, db_agg_emit, t);
+	db_wire_tables++;
 	return t;
 }
 
@@ -859,7 +864,7 @@ db_wire_note_conn(struct db_conn *c, const struct db_session_info *info,
 		    info->session_id, ts);
 }
 
-static void
+void
 db_wire_note(const struct db_session_info *info, int64_t ts)
 {
 	wire_note1(info->db_system, "cli", info->client, ts);
@@ -880,6 +885,12 @@ wire_seen1(const char *db_system, const char *kind, const char *id,
 	return strcmp(w->key, key) == 0 &&
 	    ts >= w->first_us - DB_WIRE_WINDOW_US &&
 	    ts <= w->last_us + DB_WIRE_WINDOW_US;
+}
+
+int
+db_wire_active(void)
+{
+	return db_wire_tables > 0;
 }
 
 /*
@@ -1244,6 +1255,7 @@ db_free(struct db_table *t)
 		return;
 	db_close_all(t, t->now);
 	agg_free(t->agg);
+	db_wire_tables--;
 	reasm_ctx_free(t->reasm);
 	free(t->hash);
 	free(t);

@@ -27,13 +27,20 @@
  * Dedup with the wire decoder (log-dedup, on by default): a statement
  * of a session that a "db" source of this agent decoded from the wire
  * is dropped here, since the wire source already reported it with exact
- * byte counts; see db_wire_seen() in db.c.
+ * byte counts; see db_wire_seen() in db.c. A followed log can be read
+ * before the capture has handed the same session's packets to the
+ * decoders (the kernel hands them over in blocks, up to 10 ms late, and
+ * a psql -c session lasts about as long), so while a wire source runs
+ * every record is held LOG_HOLD_MS before it is judged, in order; the
+ * hold is bounded in records and bytes, and a full hold judges its
+ * oldest record at once.
  *
  * What a PostgreSQL log cannot count (COPY of a table, FETCHes of a
  * cursor without an auto_explain total) the format tells fill(), which
  * notes it in the fill ledger (statfill.c) under the statement's
  * fingerprint, for a pgstat source of this agent to report.
  */
+#include <sys/queue.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +56,9 @@
 
 #define LOG_LOGGED	50		/* bad records logged one by one */
 #define LOG_TICK_MS	1000		/* following: the aggregates' clock */
+#define LOG_HOLD_MS	200		/* a record waits for the wire */
+#define LOG_HOLD_MAX	65536		/* records held at most */
+#define LOG_HOLD_BYTES	(64 << 20)	/* statement text held at most */
 /* The wall clock flushes aggregates this late: the server writes a line
  * a moment after its time, and the file is polled. */
 #define LOG_AGG_GRACE_US	(5 * 1000000LL)
@@ -72,6 +82,29 @@ dblog_lookup(const char *name)
 	return NULL;
 }
 
+/*
+ * A record held for the wire: a statement (sql set) or a session event,
+ * with copies of what the format's buffers held only for the call.
+ */
+struct held {
+	TAILQ_ENTRY(held)	 entry;
+	int64_t			 due_ms;
+	uint64_t		 pos;
+	size_t			 bytes;
+	struct db_session_info	 info;
+	int			 is_query;
+	struct db_query		 q;		/* strings point below */
+	char			*sql;
+	char			*origin;
+	char			*command;
+	char			 action[16];
+	int64_t			 ts_us;
+	int64_t			 duration_us;
+	char			 error_code[16];
+	int			 has_error_code;
+};
+TAILQ_HEAD(held_list, held);
+
 struct source_log {
 	const struct agent_config *cfg;
 	const struct dblog_format *fmt;
@@ -86,6 +119,11 @@ struct source_log {
 	struct agg		*agg;		/* NULL: aggregate off */
 	uint64_t		 pos;		/* after the latest record */
 	struct event		*tick;		/* following: agg_clock() */
+	int			 follow;	/* a live log: hold records */
+	struct held_list	 held;		/* oldest first */
+	size_t			 nheld;
+	size_t			 held_bytes;
+	struct event		*hold_ev;	/* the oldest record is due */
 };
 
 static void
@@ -102,10 +140,9 @@ log_bad(void *arg, const char *why)
 }
 
 static void
-log_query(void *arg, const struct db_session_info *info,
+log_query_now(struct source_log *s, const struct db_session_info *info,
     const struct db_query *q, uint64_t pos)
 {
-	struct source_log *s = arg;
 	struct lw_event *ev;
 	char err[256];
 
@@ -212,11 +249,10 @@ log_fill(void *arg, const struct db_session_info *info, const char *sql,
 }
 
 static void
-log_session(void *arg, const struct db_session_info *info,
+log_session_now(struct source_log *s, const struct db_session_info *info,
     const char *action, int64_t ts_us, int64_t duration_us,
     const char *error_code, uint64_t pos)
 {
-	struct source_log *s = arg;
 	struct lw_event *ev;
 	char err[256];
 
@@ -237,6 +273,150 @@ log_session(void *arg, const struct db_session_info *info,
 	}
 	if (s->sink.emit(s->sink.arg, ev, s->src_id, pos) == 0)
 		s->st.read++;
+}
+
+static char *
+held_copy(struct held *h, const char *p, size_t n)
+{
+	char *c;
+
+	if (p == NULL)
+		return NULL;
+	c = xmalloc(n + 1);
+	memcpy(c, p, n);
+	c[n] = '\0';
+	h->bytes += n;
+	return c;
+}
+
+static void
+held_free(struct held *h)
+{
+	free(h->sql);
+	free(h->origin);
+	free(h->command);
+	free(h);
+}
+
+/* The oldest held record judged and emitted (or dropped as the wire's). */
+static void
+hold_release1(struct source_log *s)
+{
+	struct held *h = TAILQ_FIRST(&s->held);
+
+	TAILQ_REMOVE(&s->held, h, entry);
+	s->nheld--;
+	s->held_bytes -= h->bytes;
+	if (h->is_query)
+		log_query_now(s, &h->info, &h->q, h->pos);
+	else
+		log_session_now(s, &h->info, h->action, h->ts_us,
+		    h->duration_us, h->has_error_code ? h->error_code : NULL,
+		    h->pos);
+	held_free(h);
+}
+
+/* Every record that is due (all: every one), then the next one's timer. */
+static void
+hold_release(struct source_log *s, int all)
+{
+	struct timeval tv;
+	int64_t now = mono_ms(), wait;
+	struct held *h;
+
+	while ((h = TAILQ_FIRST(&s->held)) != NULL &&
+	    (all || h->due_ms <= now))
+		hold_release1(s);
+	if (h == NULL || all)
+		return;
+	wait = h->due_ms - now;
+	tv.tv_sec = (time_t)(wait / 1000);
+	tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
+	evtimer_add(s->hold_ev, &tv);
+}
+
+static void
+hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	hold_release(arg, 0);
+}
+
+/* Whether a record must wait for the wire before it is judged. */
+static int
+hold_wanted(const struct source_log *s)
+{
+	return s->follow && s->cfg->log_dedup && db_wire_active();
+}
+
+static void
+hold_push(struct source_log *s, struct held *h, uint64_t pos)
+{
+	h->pos = pos;
+	h->due_ms = mono_ms() + LOG_HOLD_MS;
+	TAILQ_INSERT_TAIL(&s->held, h, entry);
+	s->nheld++;
+	s->held_bytes += h->bytes;
+	while (s->nheld > LOG_HOLD_MAX || s->held_bytes > LOG_HOLD_BYTES)
+		hold_release1(s);
+	if (!evtimer_pending(s->hold_ev, NULL))
+		hold_release(s, 0);
+}
+
+/*
+ * The format's callbacks: held while a wire source runs (and behind
+ * anything still held, so the order stays), else judged now.
+ */
+static void
+log_query(void *arg, const struct db_session_info *info,
+    const struct db_query *q, uint64_t pos)
+{
+	struct source_log *s = arg;
+	struct held *h;
+
+	if (!hold_wanted(s) && TAILQ_EMPTY(&s->held)) {
+		log_query_now(s, info, q, pos);
+		return;
+	}
+	h = xcalloc(1, sizeof(*h));
+	h->is_query = 1;
+	h->info = *info;
+	h->q = *q;
+	h->sql = held_copy(h, q->sql, q->sql_len);
+	h->origin = held_copy(h, q->origin_sql, q->origin_len);
+	h->command = held_copy(h, q->command,
+	    q->command != NULL ? strlen(q->command) : 0);
+	h->q.sql = h->sql;
+	h->q.origin_sql = h->origin;
+	h->q.command = h->command;
+	hold_push(s, h, pos);
+}
+
+static void
+log_session(void *arg, const struct db_session_info *info,
+    const char *action, int64_t ts_us, int64_t duration_us,
+    const char *error_code, uint64_t pos)
+{
+	struct source_log *s = arg;
+	struct held *h;
+
+	if (!hold_wanted(s) && TAILQ_EMPTY(&s->held)) {
+		log_session_now(s, info, action, ts_us, duration_us,
+		    error_code, pos);
+		return;
+	}
+	h = xcalloc(1, sizeof(*h));
+	h->info = *info;
+	snprintf(h->action, sizeof(h->action), "%s", action);
+	h->ts_us = ts_us;
+	h->duration_us = duration_us;
+	if (error_code != NULL) {
+		snprintf(h->error_code, sizeof(h->error_code), "%s",
+		    error_code);
+		h->has_error_code = 1;
+	}
+	hold_push(s, h, pos);
 }
 
 /* follow.c's callbacks: lines go to the format. */
@@ -314,6 +494,10 @@ source_log_new(struct event_base *base, const char *arg,
 	s->sink = *sink;
 	s->src_id = src_id;
 	s->path = xstrdup(colon + 1);
+	s->follow = follow;
+	TAILQ_INIT(&s->held);
+	if ((s->hold_ev = evtimer_new(base, hold_cb, s)) == NULL)
+		fatalx("evtimer_new");
 	out.query = log_query;
 	out.session = log_session;
 	out.bad = log_bad;
@@ -349,7 +533,7 @@ source_log_new(struct event_base *base, const char *arg,
 int
 source_log_done(const struct source_log *s)
 {
-	return follow_done(s->f);
+	return follow_done(s->f) && TAILQ_EMPTY(&s->held);
 }
 
 void
@@ -372,6 +556,9 @@ source_log_free(struct source_log *s)
 	follow_free(s->f);
 	if (s->dec != NULL)
 		s->fmt->free(s->dec);
+	/* The end of the agent: what is held is judged now. */
+	hold_release(s, 1);
+	ev_free(s->hold_ev);
 	/* End of file or of the agent: what is folded goes out now. */
 	agg_free(s->agg);
 	free(s->path);
