@@ -115,6 +115,7 @@ follow_log(int wire_table, int wire_at_ms, int ms, struct run *r)
 	REQUIRE((f = fopen(path, "w")) != NULL);
 	fputs(log_text, f);
 	fclose(f);
+	memset(&cfg, 0, sizeof(cfg));	/* the defaults set only some fields */
 	agent_config_defaults(&cfg);
 	REQUIRE((base = event_base_new()) != NULL);
 	if (wire_table)
