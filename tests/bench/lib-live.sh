@@ -2,6 +2,8 @@
 # mysqlslap.sh after tests/integration/lib.sh; POSIX sh). Only defines
 # functions, so running this file by itself does nothing.
 #
+#   live_require NAME CMD...  stops the benchmark NAME unless it runs as
+#                           root (capture on lo) and every CMD is installed
 #   cpu_s PID               CPU seconds (user + system, all threads) so far
 #   us_per C0 C1 N          microseconds of CPU per item between two cpu_s
 #   ratio A B               A / B to two places
@@ -12,6 +14,17 @@
 #   live_agent_counts LOG   from the summary the agent logs at exit: sets
 #                           KDROP, QDROP, EVENTS (db.query + db.session
 #                           events out) and GAPS
+
+live_require() {
+	_name=$1
+	shift
+	for _c in "$@"; do
+		command -v "$_c" >/dev/null 2>&1 ||
+		    { echo "bench $_name: $_c missing"; exit 1; }
+	done
+	[ "$(id -u)" = 0 ] ||
+	    { echo "bench $_name: needs root (capture on lo)"; exit 1; }
+}
 
 cpu_s() {
 	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \

@@ -31,12 +31,7 @@ CLIENTS=${BENCH_MY_CLIENTS:-4}
 . "$TOP/tests/integration/lib-mysql.sh"
 . "$TOP/tests/bench/lib-live.sh"
 
-for c in mariadbd mariadb mariadb-install-db mysqlslap tcpdump; do
-	command -v "$c" >/dev/null 2>&1 ||
-	    { echo "bench mysqlslap: $c missing"; exit 1; }
-done
-[ "$(id -u)" = 0 ] ||
-    { echo "bench mysqlslap: needs root (capture on lo)"; exit 1; }
+live_require mysqlslap mariadbd mariadb mariadb-install-db mysqlslap tcpdump
 
 chmod 755 "$T"
 MYD="$T/my"

@@ -35,13 +35,8 @@ MODES=${BENCH_PG_MODES:-simple prepared}
 . "$TOP/tests/integration/lib-pg.sh"
 . "$TOP/tests/bench/lib-live.sh"
 
-for c in pgbench tcpdump; do
-	command -v "$c" >/dev/null 2>&1 ||
-	    { echo "bench pgbench: $c missing"; exit 1; }
-done
+live_require pgbench pgbench tcpdump
 pg_have || { echo "bench pgbench: PostgreSQL missing"; exit 1; }
-[ "$(id -u)" = 0 ] ||
-    { echo "bench pgbench: needs root (capture on lo)"; exit 1; }
 
 chmod 755 "$T"
 PGD="$T/pg"

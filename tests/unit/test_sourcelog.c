@@ -7,7 +7,7 @@
  * followed like `tail -F`, the real jsonlog format with pgaudit records,
  * and a wire decoder table alive in the agent (db_new()).
  */
-#include <sys/stat.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,14 +104,12 @@ follow_log(int wire_table, int wire_at_ms, int ms, struct run *r)
 	struct event *wire_ev;
 	struct sink sink;
 	struct timeval tv;
-	char dir[] = "/tmp/lwtest-sourcelog.XXXXXX", path[64], spec[80];
-	char err[256];
+	char path[PATH_MAX], spec[PATH_MAX + 16], err[256];
 	FILE *f;
 
 	memset(r, 0, sizeof(*r));
 	r->first_ms = -1;
-	REQUIRE(mkdtemp(dir) != NULL);
-	snprintf(path, sizeof(path), "%s/pg.json", dir);
+	snprintf(path, sizeof(path), "%s/pg.json", harness_tmpdir());
 	REQUIRE((f = fopen(path, "w")) != NULL);
 	fputs(log_text, f);
 	fclose(f);
@@ -143,8 +141,6 @@ follow_log(int wire_table, int wire_at_ms, int ms, struct run *r)
 	source_log_free(s);
 	db_free(t);
 	event_base_free(base);
-	unlink(path);
-	rmdir(dir);
 }
 
 /* Nobody decoded the session: the record goes out, after its hold. */
