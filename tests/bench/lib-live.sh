@@ -11,6 +11,9 @@
 #                           the agent capturing db:lo for PORTSPEC
 #                           (pgsql:P, mysql:P), spooling to $T/spool; sets
 #                           AP once it says it is capturing
+#   live_tcpdump_start PORT the capture floor: tcpdump on lo for PORT, to
+#                           /dev/null; sets TD once it listens
+#   live_tcpdump_stop       stops it; sets KDROP (its kernel drops)
 #   live_agent_counts LOG   from the summary the agent logs at exit: sets
 #                           KDROP, QDROP, EVENTS (db.query + db.session
 #                           events out) and GAPS
@@ -37,6 +40,23 @@ us_per() {
 
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}
+
+live_tcpdump_start() {
+	tcpdump -i lo -s 0 -B 65536 -w /dev/null "tcp port $1" \
+	    2>"$T/tcpdump.log" &
+	TD=$!
+	PIDS="$PIDS $TD"
+	while ! grep -q "listening on" "$T/tcpdump.log" 2>/dev/null; do
+		sleep 0.1
+	done
+}
+
+live_tcpdump_stop() {
+	kill -INT $TD
+	wait $TD || true
+	KDROP=$(sed -n 's/^\([0-9]*\) packets* dropped by kernel.*/\1/p' \
+	    "$T/tcpdump.log")
 }
 
 live_agent_start() {

@@ -77,20 +77,11 @@ run_slap() {
 
 # run_tcpdump : the floor; sets QPS, ACPU and KDROP.
 run_tcpdump() {
-	tcpdump -i lo -s 0 -B 65536 -w /dev/null "tcp port $MYP" \
-	    2>"$T/tcpdump.log" &
-	TD=$!
-	PIDS="$PIDS $TD"
-	while ! grep -q "listening on" "$T/tcpdump.log" 2>/dev/null; do
-		sleep 0.1
-	done
+	live_tcpdump_start "$MYP"
 	c0=$(cpu_s $TD)
 	run_slap
 	c1=$(cpu_s $TD)
-	kill -INT $TD
-	wait $TD || true
-	KDROP=$(sed -n 's/^\([0-9]*\) packets* dropped by kernel.*/\1/p' \
-	    "$T/tcpdump.log")
+	live_tcpdump_stop
 	ACPU=$(us_per $c0 $c1 $NQ)
 }
 

@@ -70,20 +70,11 @@ run_pgbench() {
 
 # run_tcpdump MODE : the floor; sets TPS, NQ and KDROP.
 run_tcpdump() {
-	tcpdump -i lo -s 0 -B 65536 -w /dev/null "tcp port $PGP" \
-	    2>"$T/tcpdump.log" &
-	TD=$!
-	PIDS="$PIDS $TD"
-	while ! grep -q "listening on" "$T/tcpdump.log" 2>/dev/null; do
-		sleep 0.1
-	done
+	live_tcpdump_start "$PGP"
 	c0=$(cpu_s $TD)
 	run_pgbench "$1"
 	c1=$(cpu_s $TD)
-	kill -INT $TD
-	wait $TD || true
-	KDROP=$(sed -n 's/^\([0-9]*\) packets* dropped by kernel.*/\1/p' \
-	    "$T/tcpdump.log")
+	live_tcpdump_stop
 	ACPU=$(us_per $c0 $c1 $NQ)
 	ACORE=$(awk -v a=$c0 -v b=$c1 -v t=$DUR 'BEGIN { printf "%d", (b - a) * 100 / t }')
 }
