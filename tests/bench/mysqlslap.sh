@@ -138,3 +138,17 @@ echo "mysqlslap: agent + collector: $QPS queries/s = $(ratio $QPS $FLOOR)x" \
     "events out ${EVENTS:-?}, $stored stored by the SIGTERM; collector CPU" \
     "$(us_per $cc0 $cc1 $NQ)" \
     "us/query"
+# What arrived against what mysqlslap ran: every lookup returns one row,
+# so the stored db.query events on slap.t must stand for NQ queries and
+# NQ rows (the sum of `count` and of rows_returned), none partial.
+stored=$(sql "$T/c.db" "SELECT sum(coalesce(json_extract(json, '\$.count'),
+    1)) || ' ' || sum(json_extract(json, '\$.rows_returned')) FROM events
+    WHERE type = 'db.query' AND json_extract(json, '\$.db_user') = 'bench'
+    AND json_extract(json, '\$.tables[0]') = 'slap.t'")
+partial=$(sql "$T/c.db" "SELECT count(*) FROM events
+    WHERE json_extract(json, '\$.partial') = 1")
+verdict=equal
+[ "$stored" = "$NQ $NQ" ] && [ "$partial" = 0 ] || verdict=DIFFERENT
+echo "mysqlslap: counts: mysqlslap $NQ queries; collector $stored (sum of" \
+    "count, rows_returned); $partial partial: $verdict"
+[ $verdict = equal ]

@@ -20,6 +20,13 @@
 # (docs/aggregation.md); BENCH_PG_AGENT="--aggregate=no" measures one
 # event per query.
 #
+# After the collector run, what arrived against what the server did: the
+# queries pgbench ran, the calls and rows pg_stat_statements counted for
+# pgbench_accounts (reset before the run, over the Unix socket the agent
+# does not see) and the collector's stored db.query events on that table
+# (the sum of `count` and of rows_returned, per hour of the run). A
+# difference is printed as DIFFERENT and fails the benchmark.
+#
 # Usage: sh tests/bench/pgbench.sh BUILD
 #   BENCH_PG_T (seconds per run, 15), BENCH_PG_CLIENTS (4),
 #   BENCH_PG_MODES ("simple prepared"), BENCH_PG_AGENT (extra agent
@@ -50,7 +57,14 @@ pg_cleanup() {
 	exit $rc
 }
 trap pg_cleanup EXIT
+PGSS=
+if [ -f "$(pg_bin)/../lib/pg_stat_statements.so" ]; then
+	PGSS=1
+	PG_EXTRA_CONF="shared_preload_libraries = 'pg_stat_statements'"
+fi
 pg_start "$PGD" "$PGP"
+[ -z "$PGSS" ] ||
+    pg_sql "$PGD" postgres "CREATE EXTENSION pg_stat_statements" >/dev/null
 pg_client_env "$PGP"	# TCP, TLS off: what the agent decodes
 echo "bench pgbench: PostgreSQL $("$(pg_bin)/postgres" -V | awk '{print $3}')" \
     "on 127.0.0.1:$PGP; pgbench -S, $CLIENTS clients, $DUR s per run"
@@ -98,6 +112,37 @@ run_agent() {
 	live_agent_counts "$log"
 }
 
+# compare_counts MODE : the three-way count after a collector run.
+compare_counts() {
+	if [ -z "$PGSS" ]; then
+		echo "$1: counts: pg_stat_statements not installed, not compared"
+		return 0
+	fi
+	server=$(pg_sql "$PGD" postgres "COPY (SELECT sum(calls) || ' ' ||
+	    sum(rows) FROM pg_stat_statements
+	    WHERE query LIKE '%pgbench_accounts%') TO STDOUT")
+	stored=$(sql "$T/c.db" "SELECT sum(coalesce(json_extract(json,
+	    '\$.count'), 1)) || ' ' || sum(json_extract(json, '\$.rows_returned'))
+	    FROM events WHERE type = 'db.query'
+	    AND json_extract(json, '\$.tables') LIKE '%pgbench_accounts%'")
+	hours=$(sql "$T/c.db" "SELECT group_concat(hr || 'h ' || n || ' queries '
+	    || r || ' rows', '; ') FROM (SELECT substr(json_extract(json,
+	    '\$.ts'), 1, 13) AS hr, sum(coalesce(json_extract(json, '\$.count'),
+	    1)) AS n, sum(json_extract(json, '\$.rows_returned')) AS r
+	    FROM events WHERE type = 'db.query'
+	    AND json_extract(json, '\$.tables') LIKE '%pgbench_accounts%'
+	    GROUP BY hr ORDER BY hr)")
+	partial=$(sql "$T/c.db" "SELECT count(*) FROM events
+	    WHERE json_extract(json, '\$.partial') = 1")
+	verdict=equal
+	[ "$server" = "$NQ $NQ" ] && [ "$stored" = "$server" ] &&
+	    [ "$partial" = 0 ] || verdict=DIFFERENT
+	echo "$1: counts: pgbench $NQ queries; server $server (calls rows);" \
+	    "collector $stored (sum of count, rows_returned; $hours);" \
+	    "$partial partial: $verdict"
+	[ $verdict = equal ]
+}
+
 for mode in $MODES; do
 	run_pgbench "$mode"
 	NONE=$TPS
@@ -116,6 +161,8 @@ for mode in $MODES; do
 	    "for $NQ queries; reassembly $GAPS"
 
 	rm -f "$T/c.db" "$T/c.db-wal" "$T/c.db-shm"
+	[ -z "$PGSS" ] || pg_sql "$PGD" postgres \
+	    "SELECT pg_stat_statements_reset()" >/dev/null
 	start_collector "c-$mode" --listen 127.0.0.1:$CP --db "$T/c.db" \
 	    --rules "$TOP/rules" --tls-cert "$T/pki/collector.crt" \
 	    --tls-key "$T/pki/collector.key" --tls-client-ca "$T/pki/ca.crt" ||
@@ -135,4 +182,6 @@ for mode in $MODES; do
 	    "$stored stored by the SIGTERM; collector CPU" \
 	    "$(us_per $cc0 $cc1 $NQ)" \
 	    "us/query; reassembly $GAPS"
+	compare_counts "$mode" || status=1
 done
+exit ${status:-0}
