@@ -15,8 +15,10 @@
 #                           /dev/null; sets TD once it listens
 #   live_tcpdump_stop       stops it; sets KDROP (its kernel drops)
 #   live_agent_counts LOG   from the summary the agent logs at exit: sets
-#                           KDROP, QDROP, EVENTS (db.query + db.session
-#                           events out) and GAPS
+#                           KDROP, QDROP, QWAIT (the capture thread's
+#                           waits for room in the hand-off queue: the
+#                           decoders fell behind), EVENTS (db.query +
+#                           db.session events out) and GAPS
 
 live_require() {
 	_name=$1
@@ -81,6 +83,8 @@ live_agent_counts() {
 	KDROP=${KDROP:-?}
 	QDROP=$(sed -n 's/.* \([0-9]*\) queue drops.*/\1/p' "$1" | tail -1)
 	QDROP=${QDROP:-?}
+	QWAIT=$(sed -n 's/.* \([0-9]*\) waits for queue room.*/\1/p' "$1" | tail -1)
+	QWAIT=${QWAIT:-?}
 	# db.query events (statements on their own and aggregates) plus
 	# db.session events.
 	EVENTS=$(sed -n 's/.* [0-9]* queries (\([0-9]*\) db.query events, [0-9]* folded), \([0-9]*\) session events.*/\1 \2/p' \

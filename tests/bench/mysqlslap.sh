@@ -117,7 +117,7 @@ run_agent "$T/agent-spool.log" \
     --collector 127.0.0.1:1 --insecure --backoff-min 60s --backoff-max 60s
 echo "mysqlslap: agent, spooling only: $QPS queries/s = $(ratio $QPS $FLOOR)x" \
     "tcpdump ($(ratio $QPS $NONE)x no capture); agent CPU $ACPU us/query" \
-    "($ACORE% of a core); kernel drops $KDROP, queue drops $QDROP;" \
+    "($ACORE% of a core); kernel drops $KDROP, queue drops $QDROP ($QWAIT waits for room);" \
     "events out ${EVENTS:-?} for $NQ queries"
 
 start_collector c --listen 127.0.0.1:$CP --db "$T/c.db" \
@@ -134,7 +134,7 @@ wait $CPID || true
 stored=$(sql "$T/c.db" "SELECT count(*) FROM events")
 echo "mysqlslap: agent + collector: $QPS queries/s = $(ratio $QPS $FLOOR)x" \
     "tcpdump ($(ratio $QPS $NONE)x no capture); agent CPU $ACPU us/query" \
-    "($ACORE% of a core); kernel drops $KDROP, queue drops $QDROP;" \
+    "($ACORE% of a core); kernel drops $KDROP, queue drops $QDROP ($QWAIT waits for room);" \
     "events out ${EVENTS:-?}, $stored stored by the SIGTERM; collector CPU" \
     "$(us_per $cc0 $cc1 $NQ)" \
     "us/query"

@@ -157,7 +157,7 @@ for mode in $MODES; do
 	    --collector 127.0.0.1:1 --insecure --backoff-min 60s --backoff-max 60s
 	echo "$mode: agent, spooling only: $TPS TPS = $(ratio $TPS $FLOOR)x tcpdump" \
 	    "($(ratio $TPS $NONE)x no capture); agent CPU $ACPU us/query ($ACORE% of a core);" \
-	    "kernel drops $KDROP, queue drops $QDROP; events out $EVENTS" \
+	    "kernel drops $KDROP, queue drops $QDROP ($QWAIT waits for room); events out $EVENTS" \
 	    "for $NQ queries; reassembly $GAPS"
 
 	rm -f "$T/c.db" "$T/c.db-wal" "$T/c.db-shm"
@@ -177,7 +177,7 @@ for mode in $MODES; do
 	stored=$(sql "$T/c.db" "SELECT count(*) FROM events")
 	echo "$mode: agent + collector: $TPS TPS = $(ratio $TPS $FLOOR)x tcpdump" \
 	    "($(ratio $TPS $NONE)x no capture); agent CPU $ACPU us/query ($ACORE% of a core);" \
-	    "kernel drops $KDROP, queue drops $QDROP; events out $EVENTS" \
+	    "kernel drops $KDROP, queue drops $QDROP ($QWAIT waits for room); events out $EVENTS" \
 	    "($(awk -v e=$EVENTS -v t=$DUR 'BEGIN { printf "%d", e / t }')/s)," \
 	    "$stored stored by the SIGTERM; collector CPU" \
 	    "$(us_per $cc0 $cc1 $NQ)" \
