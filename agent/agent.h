@@ -129,12 +129,35 @@ const char	*spool_instance(const struct spool *);
 int		 spool_append(struct spool *, const void *data, size_t len,
 		    uint32_t src_id, uint64_t src_pos, uint64_t *seq);
 int		 spool_sync(struct spool *);
+int		 spool_active_fd(const struct spool *);
 uint64_t	 spool_source_pos(const struct spool *, uint32_t src_id);
 int		 spool_ack(struct spool *, uint64_t seq);
 int		 spool_skip_to(struct spool *, uint64_t seq);
 void		 spool_rewind(struct spool *, uint64_t seq);
 enum spool_read_result spool_read(struct spool *, struct spool_rec *);
 void		 spool_stats(const struct spool *, struct spool_stats *);
+
+/*
+ * syncer.c: the spool's periodic fdatasync on a thread of its own, so the
+ * decoders never wait for the disk. syncer_request() hands over a dup of
+ * fd and returns 1, or 0 when a sync is still running (skipped, counted),
+ * or -1 when dup fails. `sync` is fdatasync, or a test's stand-in.
+ */
+struct syncer_stats {
+	uint64_t	 requested;
+	uint64_t	 done;
+	uint64_t	 skipped;
+	uint64_t	 failed;
+	int		 last_errno;
+	int		 busy;
+	int64_t		 last_us;
+	int64_t		 max_us;
+};
+
+struct syncer	*syncer_new(int (*sync)(int));
+void		 syncer_free(struct syncer *);
+int		 syncer_request(struct syncer *, int fd);
+void		 syncer_stats(struct syncer *, struct syncer_stats *);
 
 /* source.c */
 

@@ -44,6 +44,8 @@ struct agent {
 	int			 verbose;
 	struct event_base	*base;
 	struct spool		*spool;
+	struct syncer		*syncer;
+	struct syncer_stats	 synced;	/* as last reported */
 	struct uplink		*uplink;
 	struct source		**sources;
 	size_t			 nsources;
@@ -379,6 +381,29 @@ drained(struct agent *ag)
 	return ss.next_seq - 1 == ss.acked;
 }
 
+/*
+ * The periodic spool sync, on the syncer's thread (syncer.c). What went
+ * wrong since the last tick is logged here: a failed sync, and a sync
+ * still running when the next was due (the disk is slower than
+ * spool-sync; decoding goes on, durability lags).
+ */
+static void
+sync_spool(struct agent *ag)
+{
+	struct syncer_stats st;
+
+	syncer_request(ag->syncer, spool_active_fd(ag->spool));
+	syncer_stats(ag->syncer, &st);
+	if (st.failed > ag->synced.failed)
+		log_warnx("spool %s: sync failed: %s (%" PRIu64 " failures)",
+		    ag->cfg.spool, strerror(st.last_errno), st.failed);
+	if (st.skipped > ag->synced.skipped && ag->synced.skipped == 0)
+		log_warnx("spool %s: a sync is still running after %lld ms; "
+		    "the disk is slower than spool-sync (decoding goes on)",
+		    ag->cfg.spool, ag->cfg.spool_sync);
+	ag->synced = st;
+}
+
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -388,7 +413,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (now - ag->synced_ms >= ag->cfg.spool_sync) {
-		spool_sync(ag->spool);
+		sync_spool(ag);
 		ag->synced_ms = now;
 	}
 	if (ag->drain && drained(ag)) {
@@ -490,6 +515,8 @@ main(int argc, char **argv)
 		ag.nsources++;
 	}
 	priv_drop(&ag.cfg, 0);
+	if ((ag.syncer = syncer_new(fdatasync)) == NULL)
+		fatalx("spool sync thread: cannot start");
 	for (i = 0; i < 3; i++) {
 		ag.sig[i] = evsignal_new(ag.base, sigs[i], signal_cb, &ag);
 		evsignal_add(ag.sig[i], NULL);
@@ -506,6 +533,7 @@ main(int argc, char **argv)
 		source_free(ag.sources[i]);
 	free(ag.sources);
 	uplink_free(ag.uplink);
+	syncer_free(ag.syncer);
 	spool_sync(ag.spool);
 	spool_free(ag.spool);
 	for (i = 0; i < 3; i++)

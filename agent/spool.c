@@ -47,9 +47,10 @@
  * alone, and seq numbers are never reused within an instance.
  *
  * Durability: one write(2) per record, never an fsync per record. The agent
- * calls spool_sync() on a timer; a rotation fsyncs the old segment, the new
- * one and the directory, so only the active segment can lose a tail to a
- * power cut. Recovery on open therefore truncates a torn tail of the last
+ * syncs the active segment on a timer from a thread of its own (syncer.c,
+ * on spool_active_fd()) and with spool_sync() at exit; a rotation fsyncs
+ * the old segment, the new one and the directory, so only the active
+ * segment can lose a tail to a power cut. Recovery on open therefore truncates a torn tail of the last
  * segment, but treats damage anywhere else as corruption: skipped, counted,
  * warned about, and seen by the reader as a gap.
  */
@@ -1261,6 +1262,13 @@ int
 spool_sync(struct spool *sp)
 {
 	return fdatasync(sp->wfd);
+}
+
+/* The active segment's descriptor, for syncer.c to sync a dup of. */
+int
+spool_active_fd(const struct spool *sp)
+{
+	return sp->wfd;
 }
 
 uint64_t
