@@ -8,7 +8,8 @@
 # fails, unless tests/layering.allow names it (a circle being removed by
 # a change of its own); an allowed circle that is gone fails too, so the
 # list never outlives its reason. docs/architecture.md has the layering
-# these circles would break.
+# these circles would break. Last, the size rule of the same document: no
+# source file of the programs over 1,500 lines.
 . "$(dirname "$0")/lib.sh"
 cd "$LW_TOP" || exit 1
 ALLOW=tests/layering.allow
@@ -116,4 +117,12 @@ while read -r a; do
 		    "$ALLOW names $a, no longer a circle: delete the line"
 	fi
 done <"$T/allow"
+big=$(find agent collector lib include -name '*.[ch]' -exec wc -l {} + |
+    awk '$2 != "total" && $1 > 1500 { print "  " $2 ": " $1 " lines" }')
+if [ -z "$big" ]; then
+	pass no_file_over_1500_lines
+else
+	fail no_file_over_1500_lines "split by concern:
+$big"
+fi
 finish
