@@ -11,7 +11,11 @@
  * peers do this routinely" means when a person's own usual is nothing;
  * and its hourly form, the peers' reads at each hour of the day of each
  * kind of day, which decides whether a person's reads at an hour they
- * do not usually work are off-hours at all.
+ * do not usually work are off-hours at all. And the mix of a person's
+ * reads among their peers (standing_day()'s mix_window()): the share of
+ * sensitive rows in all the rows they read, and their sensitive rows per
+ * query, over 7 and 30 days - a theft of extra look-ups moves the mix
+ * where the volume stays within what honest heavy readers do.
  *
  * The group is the person's role in their department, when it has at
  * least STAND_MIN members with data in the window; else the department,
