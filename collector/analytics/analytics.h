@@ -21,7 +21,7 @@
  *	alert.c		alerts and risk (hands alerts to siem/)
  *	cases.c		cases: alerts filed per person, group cases
  *	detect.c	detectors: figures, drift, streaks, the day's close
- *	standing.c	peer standing and the peers' routine, at the close
+ *	standing.c	peer standing, the mix of reads, the peers' routine
  *	features.c	what one event adds to an entity's buckets
  *	entities.c	entities, peer groups, first-seen names
  *	baseline.c	the slots' arithmetic and their storage
