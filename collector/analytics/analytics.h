@@ -21,7 +21,7 @@
  *	alert.c		alerts and risk (hands alerts to siem/)
  *	cases.c		cases: alerts filed per person, group cases
  *	detect.c	detectors: figures, drift, streaks, the day's close
- *	standing.c	peer standing and the peers' routine, at the close
+ *	standing.c	peer standing, the mix of reads, the peers' routine
  *	features.c	what one event adds to an entity's buckets
  *	entities.c	entities, peer groups, first-seen names
  *	baseline.c	the slots' arithmetic and their storage
@@ -231,6 +231,25 @@ struct standing {
 	int		 level;		/* enum stand_level */
 };
 
+/*
+ * The mix of a person's reads among their peers (standing.c): the share
+ * of sensitive rows in all the rows they read, and their sensitive rows
+ * per query, over the last 7 and 30 days, placed in the peer group. A
+ * theft made of extra look-ups moves the mix even where the volume is
+ * within what the heaviest honest readers do.
+ */
+enum mix_kind { MIX_SHARE, MIX_RPQ, MIX_MAX };
+#define MIX_WINDOWS	2	/* 7 and 30 days */
+struct mixstand {
+	double		 value;		/* the share (%), or rows per query */
+	double		 median;	/* the group's (lifted) */
+	double		 rows;		/* sensitive rows per active day */
+	float		 rz;		/* robust z, logit or log scale */
+	float		 rank;		/* 1 = the highest */
+	float		 n;		/* members with a mix */
+	int		 level;		/* enum stand_level */
+};
+
 /* entities.c: the scored entities and their peer groups, first-seen names */
 struct entity {
 	char		*id;		/* employee or unknown:<key> */
@@ -273,9 +292,12 @@ struct entity {
 	signed char	 elev[FT_MAX];	/* today elevated: 1, not: 0, unknown -1 */
 	double		 rz[FT_MAX];	/* today's team-relative z (detect.c) */
 	double		 rexp[FT_MAX];	/* ... the value it expects, -1: none */
+	float		 rsurge[2][FT_MAX]; /* role members spiking, hour/day */
+	int		 ract[2];	/* ... and active (detect_surge()) */
 	double		 cum30[FT_MAX];
 	struct standing	 st[FT_MAX][STAND_WINDOWS];	/* standing.c */
 	double		 routine[FT_MAX];	/* peers' p95 day, -1: unknown */
+	struct mixstand	 mix[MIX_MAX][MIX_WINDOWS];	/* standing.c */
 	void		**rstate;	/* per rule, rules-eval.c */
 	int		 dirty;
 };
@@ -427,7 +449,8 @@ enum rfn {
 	FN_STREAK_DAYS, FN_TEAM_USUAL, FN_TEAM_RATIO, FN_TEAM_Z,
 	FN_PEER_RANK, FN_PEER_N, FN_PEER_PCT, FN_PEER_MRATIO, FN_PEER_RZ,
 	FN_PEER_MEDIAN, FN_PEER_GROUP, FN_PEER_DAYS, FN_PEER_ROUTINE,
-	FN_DAYS_SEEN, FN_NFN
+	FN_DAYS_SEEN, FN_MIX, FN_MIX_MEDIAN, FN_MIX_RZ, FN_MIX_RANK,
+	FN_MIX_N, FN_MIX_ROWS, FN_MIX_GROUP, FN_NFN
 };
 
 enum rule_on { ON_EVENT, ON_HOUR, ON_DAY };

@@ -49,6 +49,7 @@
 #define PEER_MIN_DAYS	3	/* ... and about this many days of members */
 #define TEAM_SURGE	0.25	/* share of the team spiking: not one person */
 #define SURGE_STANDOUT	5.0	/* times the surge's level: not part of it */
+#define ROLE_SURGE_MIN	2	/* other members of the role spiking with one */
 /* The streak detector (elevated days in a row, docs/analytics.md). */
 #define STREAK_RATIO	1.8	/* elevated: this many times the reference */
 #define STREAK_Z	2.0	/* ... and this many sd above it, net of team */
@@ -671,6 +672,25 @@ is_rows(int f)
 }
 
 /*
+ * A service account's day of f that repeats its day of a week ago (at
+ * most twice what it read then): a scheduled job - the Sunday backup, a
+ * weekly extract - is its own routine, though the account's baseline
+ * for the kind of day is made mostly of days it does not run. A
+ * person's week is not a schedule: this is for service accounts only.
+ */
+static int
+weekly_job(const struct entity *e, int f)
+{
+	int64_t d = e->s.last_day;
+	double last;
+
+	if (!e->service || d < 7)
+		return 0;
+	last = e->s.f[f].ring[(d - 7) % CUM_DAYS];
+	return last > 0 && e->dv[f] <= 2 * last;
+}
+
+/*
  * The combined daily score, 0-100: the strongest feature's evidence plus
  * half of the others', the drift statistic, and first-seen sensitive
  * tables and destinations. A feature counts only above its absolute
@@ -721,11 +741,13 @@ detect_day_score(struct analytics *an, struct entity *e, json_t *why)
 		 * A team-wide surge (migration, month end) is not one
 		 * person, nor is what the peers of the role do on their
 		 * busiest days (twice their 95th percentile): an irregular
-		 * worker whose own usual is nothing scores only beyond it.
+		 * worker whose own usual is nothing scores only beyond it;
+		 * nor a service account's weekly job.
 		 */
 		if (fig.value >= abs_min(f) && ratio >= 3 &&
 		    detect_team(an, e, f, PER_DAY) < TEAM_SURGE &&
-		    fig.value > ROUTINE_X * e->routine[f]) {
+		    fig.value > ROUTINE_X * e->routine[f] &&
+		    !weekly_job(e, f)) {
 			ev = fig.zpeer != 0 && fig.zpeer < fig.z ? fig.zpeer :
 			    fig.z;
 			if (ev < 0)
@@ -928,6 +950,77 @@ surge_levels(struct analytics *an, struct entity **ents, size_t n,
 	}
 }
 
+/* An active entity and its index in the bucket's list, by role. */
+struct role_ix {
+	struct entity	*e;
+	size_t		 i;
+};
+
+static int
+cmp_role(const void *a, const void *b)
+{
+	const struct role_ix *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->e->department, y->e->department)) != 0)
+		return c;
+	if ((c = strcmp(x->e->role, y->e->role)) != 0)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Whether two sorted entries are of one role of one department. */
+static int
+same_role(const struct role_ix *x, const struct role_ix *y)
+{
+	return strcmp(x->e->department, y->e->department) == 0 &&
+	    strcmp(x->e->role, y->e->role) == 0;
+}
+
+/*
+ * The members of each role of a department active in the bucket, and of
+ * them how many spike on each feature, stored at every member (rsurge,
+ * ract): an audit campaign is a few auditors of a large department
+ * sampling the same records for days - a surge of their role, too few
+ * of the department to be one of the team. flag as for surge_levels().
+ */
+static void
+role_surges(struct entity **ents, size_t n, int per,
+    const unsigned char *flag)
+{
+	struct role_ix *s;
+	size_t i, j, k;
+	float up;
+	int f;
+
+	if (n == 0 || (s = calloc(n, sizeof(*s))) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		s[i].e = ents[i];
+		s[i].i = i;
+		memset(ents[i]->rsurge[per], 0, sizeof(ents[i]->rsurge[per]));
+		ents[i]->ract[per] = 0;
+	}
+	qsort(s, n, sizeof(*s), cmp_role);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && same_role(&s[i], &s[j]); j++)
+			;
+		if (!s[i].e->known || s[i].e->service ||
+		    s[i].e->role[0] == '\0')
+			continue;
+		for (f = 0; f < FT_MAX; f++) {
+			up = 0;
+			for (k = i; k < j; k++)
+				up += flag[s[k].i * FT_MAX + (size_t)f];
+			for (k = i; k < j; k++)
+				s[k].e->rsurge[per][f] = up;
+		}
+		for (k = i; k < j; k++)
+			s[k].e->ract[per] = (int)(j - i);
+	}
+	free(s);
+}
+
 /*
  * For each peer group and feature, how many of the members active in the
  * bucket spike (own z above 3, value above the feature's absolute
@@ -954,9 +1047,10 @@ detect_surge(struct analytics *an, struct entity **ents, size_t n,
 		if (per == PER_DAY)
 			memset(pg->surge_med, 0, sizeof(pg->surge_med));
 	}
-	if (per == PER_DAY && n > 0) {
+	if (n > 0) {
 		flag = calloc(n, FT_MAX);
-		vals = calloc(n, sizeof(*vals));
+		if (per == PER_DAY)
+			vals = calloc(n, sizeof(*vals));
 	}
 	for (i = 0; i < n; i++) {
 		pg = peer_get(an, ents[i]->group);
@@ -970,6 +1064,8 @@ detect_surge(struct analytics *an, struct entity **ents, size_t n,
 	}
 	if (flag != NULL && vals != NULL)
 		surge_levels(an, ents, n, flag, vals);
+	if (flag != NULL)
+		role_surges(ents, n, per, flag);
 	free(flag);
 	free(vals);
 }
@@ -988,7 +1084,10 @@ detect_hour_close(struct analytics *an, struct entity **ents, size_t n)
 
 /*
  * The share of e's other active peers who spiked on f in this bucket
- * (0 with fewer than three others: too few to call it a team). A day
+ * (0 with fewer than three others: too few to call it a team), or of the
+ * other active members of their role in their department when higher
+ * and at least ROLE_SURGE_MIN of them spiked: a campaign of a few
+ * auditors is a surge of their role, not one auditor's. A day
  * that is SURGE_STANDOUT times the level of the group's surge or more
  * is not part of it (0): the few analysts who come in on a Saturday
  * each spike against their weekday selves with their usual weekend
@@ -999,15 +1098,22 @@ double
 detect_team(struct analytics *an, struct entity *e, int f, enum period per)
 {
 	struct peer *pg = peer_get(an, e->group);
-	double up = pg->surge[per][f];
-	int others = pg->nact[per] - 1;
+	double up = pg->surge[per][f], share, rup;
+	int others = pg->nact[per] - 1, rothers, self;
 
 	if (others < 3)
 		return 0;
 	if (per == PER_DAY && pg->surge_med[f] > 0 &&
 	    e->dv[f] >= SURGE_STANDOUT * pg->surge_med[f])
 		return 0;
-	if (spiking(an, e, f, per))
+	self = spiking(an, e, f, per);
+	if (self)
 		up -= 1;
-	return up > 0 ? up / others : 0;
+	share = up > 0 ? up / others : 0;
+	/* the role's surge, when at least two others of it are in it */
+	rup = e->rsurge[per][f] - self;
+	rothers = e->ract[per] - 1;
+	if (rup >= ROLE_SURGE_MIN && rothers >= 3 && rup / rothers > share)
+		share = rup / rothers;
+	return share;
 }

@@ -149,6 +149,8 @@ entity_get(struct analytics *an, const char *id, const struct person *p)
 		e->st[f][0].level = e->st[f][1].level = e->st[f][2].level =
 		    SL_NONE;
 	}
+	for (f = 0; f < MIX_MAX; f++)
+		e->mix[f][0].level = e->mix[f][1].level = SL_NONE;
 	baseline_init(&e->s);
 	baseline_load(an, e);
 	pg = peer_get(an, e->group);

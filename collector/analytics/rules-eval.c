@@ -309,6 +309,36 @@ standing(struct ectx *x, const struct rnode *n)
 	}
 }
 
+/*
+ * The mix standing of the last day close (standing.c): 0, and the empty
+ * group, where the person has none.
+ */
+static struct rval
+mix(struct ectx *x, const struct rnode *n)
+{
+	const struct mixstand *ms = &x->e->mix[n->feature][n->what];
+
+	if (n->fn == FN_MIX_GROUP)
+		return str(ms->level == SL_NONE || x->e->glabel[ms->level] ==
+		    NULL ? "" : x->e->glabel[ms->level]);
+	if (ms->level == SL_NONE)
+		return num(0);
+	switch (n->fn) {
+	case FN_MIX:
+		return num(ms->value);
+	case FN_MIX_MEDIAN:
+		return num(ms->median);
+	case FN_MIX_RZ:
+		return num(ms->rz);
+	case FN_MIX_RANK:
+		return num(ms->rank);
+	case FN_MIX_N:
+		return num(ms->n);
+	default:
+		return num(ms->rows);
+	}
+}
+
 static struct rval
 call(struct ectx *x, const struct rnode *n)
 {
@@ -378,6 +408,9 @@ call(struct ectx *x, const struct rnode *n)
 		return standing(x, n);
 	case FN_PEER_DAYS:
 		return num(standing_days_above(x->e, n->feature, n->what));
+	case FN_MIX: case FN_MIX_MEDIAN: case FN_MIX_RZ: case FN_MIX_RANK:
+	case FN_MIX_N: case FN_MIX_ROWS: case FN_MIX_GROUP:
+		return mix(x, n);
 	case FN_PEER_ROUTINE:
 		/* no routine yet: a rule that needs one waits for it */
 		return x->e->routine[n->feature] >= 0 ?

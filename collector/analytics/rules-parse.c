@@ -88,6 +88,10 @@ static const struct {
 	{ "peer_rz", FN_PEER_RZ }, { "peer_median", FN_PEER_MEDIAN },
 	{ "peer_group", FN_PEER_GROUP }, { "peer_days", FN_PEER_DAYS },
 	{ "peer_routine", FN_PEER_ROUTINE }, { "days_seen", FN_DAYS_SEEN },
+	{ "mix", FN_MIX }, { "mix_median", FN_MIX_MEDIAN },
+	{ "mix_rz", FN_MIX_RZ }, { "mix_rank", FN_MIX_RANK },
+	{ "mix_n", FN_MIX_N }, { "mix_rows", FN_MIX_ROWS },
+	{ "mix_group", FN_MIX_GROUP },
 	{ NULL, 0 }
 };
 
@@ -567,6 +571,39 @@ stand_window_arg(struct parser *p, struct rnode *n)
 	return 0;
 }
 
+/*
+ * The arguments of a mix function: "share" or "rpq", then ", 7d" or
+ * ", 30d" (n->feature: the mix, n->what: the window).
+ */
+static int
+mix_args(struct parser *p, struct rnode *n)
+{
+	if (is_word(p, "share"))
+		n->feature = MIX_SHARE;
+	else if (is_word(p, "rpq"))
+		n->feature = MIX_RPQ;
+	else {
+		perr(p, p->tline, p->tcol, "expected share or rpq, found %s",
+		    tok_desc(p));
+		return -1;
+	}
+	next(p);
+	if (expect(p, T_COMMA, "','") != 0)
+		return -1;
+	if (p->t != T_DUR) {
+		perr(p, p->tline, p->tcol, "expected a window of 7d or 30d, "
+		    "found %s", tok_desc(p));
+		return -1;
+	}
+	if (p->dur_us != 7 * DAY_US && p->dur_us != 30 * DAY_US) {
+		perr(p, p->tline, p->tcol, "the window must be 7d or 30d");
+		return -1;
+	}
+	n->what = p->dur_us == 7 * DAY_US ? 0 : 1;
+	next(p);
+	return 0;
+}
+
 /* peer_days(F, N): N active days, 1 to 32. */
 static int
 days_arg(struct parser *p, struct rnode *n)
@@ -625,6 +662,11 @@ parse_call_args(struct parser *p, struct rnode *n)
 		break;
 	case FN_PEER_DAYS:
 		if (feature_arg(p, n) != 0 || days_arg(p, n) != 0)
+			return -1;
+		break;
+	case FN_MIX: case FN_MIX_MEDIAN: case FN_MIX_RZ: case FN_MIX_RANK:
+	case FN_MIX_N: case FN_MIX_ROWS: case FN_MIX_GROUP:
+		if (mix_args(p, n) != 0)
 			return -1;
 		break;
 	case FN_FIRST_SEEN:

@@ -11,7 +11,11 @@
  * peers do this routinely" means when a person's own usual is nothing;
  * and its hourly form, the peers' reads at each hour of the day of each
  * kind of day, which decides whether a person's reads at an hour they
- * do not usually work are off-hours at all.
+ * do not usually work are off-hours at all. And the mix of a person's
+ * reads among their peers (standing_day()'s mix_window()): the share of
+ * sensitive rows in all the rows they read, and their sensitive rows per
+ * query, over 7 and 30 days - a theft of extra look-ups moves the mix
+ * where the volume stays within what honest heavy readers do.
  *
  * The group is the person's role in their department, when it has at
  * least STAND_MIN members with data in the window; else the department,
@@ -50,8 +54,14 @@
 #define HOUR_MIN_SHARE	0.01	/* ... on 1 member-day in 100 at least */
 #define HOUR_MIN_N	3	/* reads learnt before a routine has a size */
 #define Z95		1.645	/* the normal's 95th percentile */
+/* The mix of reads (standing_mix()). */
+#define MIX_MIN_ROWS	300	/* sensitive rows in the window: a mix */
+#define MIX_SD_FLOOR	0.10	/* the peers' spread at least (logit, log) */
+#define MIX_P_MIN	0.02	/* shares taken within [0.02, 0.98] */
+#define MIX_TRIM_DAYS	4	/* from 4 active days, the largest left out */
 
 static const int windows[STAND_WINDOWS] = { 1, 7, 30 };
+static const int mix_windows[MIX_WINDOWS] = { 7, 30 };
 
 /* The day's scratch: values, flags and the groups of the candidates. */
 struct stand_scratch {
@@ -67,6 +77,9 @@ struct stand_scratch {
 	size_t		 *rn, *dn;	/* ... and their members with data */
 	double		  omed;		/* everyone's */
 	size_t		  on;
+	double		 *var;		/* mix: sampling variance of x */
+	double		 *vol;		/* ... queries behind it */
+	double		 *rows;		/* ... sensitive rows per active day */
 	double		 *buf;		/* a group's values, pooled days */
 	double		 *tmp;
 	size_t		  cap;		/* of buf and tmp */
@@ -547,6 +560,18 @@ routine(struct stand_scratch *sc, const int *slot, int k, int f,
 	}
 }
 
+/* e has no mix in any window (not a person, too few rows, no group). */
+static void
+mix_none(struct entity *e)
+{
+	int k, w;
+
+	memset(e->mix, 0, sizeof(e->mix));
+	for (k = 0; k < MIX_MAX; k++)
+		for (w = 0; w < MIX_WINDOWS; w++)
+			e->mix[k][w].level = SL_NONE;
+}
+
 /* The candidates: people (not service accounts, not unknown addresses). */
 static int
 candidates(struct analytics *an, struct stand_scratch *sc)
@@ -569,12 +594,16 @@ candidates(struct analytics *an, struct stand_scratch *sc)
 	sc->rn = calloc(n + 1, sizeof(size_t));
 	sc->dn = calloc(n + 1, sizeof(size_t));
 	sc->level = calloc(n + 1, sizeof(int));
+	sc->var = calloc(n + 1, sizeof(double));
+	sc->vol = calloc(n + 1, sizeof(double));
+	sc->rows = calloc(n + 1, sizeof(double));
 	sc->buf = calloc(sc->cap, sizeof(double));
 	sc->tmp = calloc(sc->cap, sizeof(double));
 	if (sc->c == NULL || sc->role_beg == NULL || sc->role_end == NULL ||
 	    sc->dept_beg == NULL || sc->dept_end == NULL || sc->x == NULL ||
 	    sc->adj == NULL || sc->rmed == NULL || sc->dmed == NULL ||
 	    sc->rn == NULL || sc->dn == NULL || sc->level == NULL ||
+	    sc->var == NULL || sc->vol == NULL || sc->rows == NULL ||
 	    sc->buf == NULL || sc->tmp == NULL)
 		return -1;
 	while (hmap_next(an->entities, &it, NULL, &val)) {
@@ -588,6 +617,8 @@ candidates(struct analytics *an, struct stand_scratch *sc)
 				    e->st[i][2].level = SL_NONE;
 				e->routine[i] = -1;
 			}
+		if (!e->known || e->service)
+			mix_none(e);
 	}
 	qsort(sc->c, sc->nc, sizeof(*sc->c), cmp_cand);
 	return 0;
@@ -637,6 +668,9 @@ scratch_free(struct stand_scratch *sc)
 	free(sc->rn);
 	free(sc->dn);
 	free(sc->level);
+	free(sc->var);
+	free(sc->vol);
+	free(sc->rows);
 	free(sc->buf);
 	free(sc->tmp);
 }
@@ -683,6 +717,184 @@ standing_routine(struct analytics *an, int64_t day)
 }
 
 /*
+ * The mix of e's reads over the w days up to day, from the rings: rows
+ * read, sensitive rows and queries of the active days, the day with the
+ * most sensitive rows left out once there are MIX_TRIM_DAYS of them - a
+ * one-off export, an incident day, is not a mix - into *x (logit of the
+ * share, or log of sensitive rows per query) and *var, its sampling
+ * variance: a share of few queries is mostly chance, so each person is
+ * judged with their own uncertainty added to the peers' spread. 0, or
+ * -1 when there is no mix (fewer than MIX_MIN_ROWS sensitive rows).
+ */
+static int
+mix_of(const struct entity *e, int kind, int64_t day, int w, double *x,
+    double *var, double *vol, double *rows)
+{
+	int64_t d, from = day - w + 1, top = -1;
+	double r = 0, sr = 0, q = 0, v, p;
+	int nd = 0;
+
+	if (e->s.last_day < 0)
+		return -1;
+	if (from < e->s.last_day - (CUM_DAYS - 1))
+		from = e->s.last_day - (CUM_DAYS - 1);
+	for (d = from; d <= e->s.last_day; d++) {
+		if (!active_on(e, d))
+			continue;
+		v = e->s.f[FT_ROWS_SENSITIVE].ring[d % CUM_DAYS];
+		if (top < 0 || v > e->s.f[FT_ROWS_SENSITIVE].ring[top %
+		    CUM_DAYS])
+			top = d;
+		r += e->s.f[FT_ROWS].ring[d % CUM_DAYS];
+		sr += v;
+		q += e->s.f[FT_QUERIES].ring[d % CUM_DAYS];
+		nd++;
+	}
+	if (nd >= MIX_TRIM_DAYS) {
+		r -= e->s.f[FT_ROWS].ring[top % CUM_DAYS];
+		sr -= e->s.f[FT_ROWS_SENSITIVE].ring[top % CUM_DAYS];
+		q -= e->s.f[FT_QUERIES].ring[top % CUM_DAYS];
+		nd--;
+	}
+	if (nd == 0 || sr < MIX_MIN_ROWS || r < sr || q < 1)
+		return -1;
+	*vol = q;
+	*rows = sr / nd;
+	if (kind == MIX_SHARE) {
+		p = sr / r;
+		p = p < MIX_P_MIN ? MIX_P_MIN : p > 1 - MIX_P_MIN ?
+		    1 - MIX_P_MIN : p;
+		*x = log(p / (1 - p));
+		*var = 1 / (q * p * (1 - p));
+	} else {
+		*x = log(sr / q);
+		*var = 1 / q;
+	}
+	return 0;
+}
+
+/*
+ * A role's offset over a wider group's median mix (the lift of
+ * lift_at(), on the logit or log scale): never below 0.
+ */
+static double
+mix_offset(const struct stand_scratch *sc, size_t j, int lv)
+{
+	double o = 0;
+
+	if (lv == SL_DEPT && sc->rn[j] >= LIFT_MIN)
+		o = sc->rmed[j] - sc->dmed[j];
+	else if (lv == SL_ORG && sc->rn[j] >= LIFT_MIN)
+		o = sc->rmed[j] - sc->omed;
+	else if (lv == SL_ORG && sc->dn[j] >= LIFT_MIN)
+		o = sc->dmed[j] - sc->omed;
+	return o > 0 ? o : 0;
+}
+
+/* The mix back from the logit or log scale: a share in per cent. */
+static double
+mix_unscale(int kind, double x)
+{
+	return kind == MIX_SHARE ? 100 / (1 + exp(-x)) : exp(x);
+}
+
+/*
+ * The centre and spread of a group's mixes [a, b) (offsets taken out
+ * into sc->adj): the median and MAD of the members with at least the
+ * group's median number of queries - the heavier half, whose mixes are
+ * their habits rather than chance.
+ */
+static void
+mix_group(struct stand_scratch *sc, size_t a, size_t b, double *centre,
+    double *sd)
+{
+	size_t j, n = 0, m = 0;
+	double qmed;
+
+	for (j = a; j < b; j++)
+		if (!isnan(sc->adj[j]))
+			sc->buf[n++] = sc->vol[j];
+	qmed = standing_quantile(sc->buf, n, 0.5);
+	for (j = a; j < b; j++)
+		if (!isnan(sc->adj[j]) && sc->vol[j] >= qmed)
+			sc->buf[m++] = sc->adj[j];
+	*centre = standing_quantile(sc->buf, m, 0.5);
+	for (j = 0; j < m; j++)
+		sc->buf[j] = fabs(sc->buf[j] - *centre);
+	*sd = MAD_SD * standing_quantile(sc->buf, m, 0.5);
+}
+
+/* Candidate i's mix standing in [a, b) of level lv. */
+static void
+mix_place(struct stand_scratch *sc, size_t i, int kind, int wi, int lv,
+    size_t a, size_t b, double centre, double sd)
+{
+	struct mixstand *ms = &sc->c[i]->mix[kind][wi];
+	double off = mix_offset(sc, i, lv);
+	size_t j, n = 0, above = 0;
+
+	for (j = a; j < b; j++) {
+		if (isnan(sc->adj[j]))
+			continue;
+		n++;
+		if (sc->adj[j] > sc->adj[i])
+			above++;
+	}
+	if (sd < MIX_SD_FLOOR)
+		sd = MIX_SD_FLOOR;
+	ms->value = mix_unscale(kind, sc->x[i]);
+	ms->median = mix_unscale(kind, centre + off);
+	ms->rows = sc->rows[i];
+	ms->rz = (float)((sc->adj[i] - centre) / sqrt(sd * sd +
+	    sc->var[i]));
+	ms->rank = (float)(above + 1);
+	ms->n = (float)n;
+	ms->level = lv;
+}
+
+/*
+ * One mix and window: every candidate's standing in their group, the
+ * group chosen as for the features (their role, else department, else
+ * the organisation) among the members who have a mix.
+ */
+static void
+mix_window(struct stand_scratch *sc, int kind, int wi, int64_t day)
+{
+	size_t i, j, a, b, pa = (size_t)-1, pb = 0;
+	double centre = 0, sd = 0;
+	int lv, plv = SL_NONE;
+
+	for (i = 0; i < sc->nc; i++)
+		if (mix_of(sc->c[i], kind, day, mix_windows[wi], &sc->x[i],
+		    &sc->var[i], &sc->vol[i], &sc->rows[i]) != 0)
+			sc->x[i] = NAN;
+	range_medians(sc);
+	choose_levels(sc);
+	for (lv = SL_ROLE; lv <= SL_ORG; lv++)
+		for (i = 0; i < sc->nc; i++) {
+			if (sc->level[i] != lv)
+				continue;
+			level_range(sc, i, lv, &a, &b);
+			if (a != pa || b != pb || lv != plv) {
+				for (j = a; j < b; j++)
+					sc->adj[j] = isnan(sc->x[j]) ? NAN :
+					    sc->x[j] - mix_offset(sc, j, lv);
+				mix_group(sc, a, b, &centre, &sd);
+				pa = a;
+				pb = b;
+				plv = lv;
+			}
+			mix_place(sc, i, kind, wi, lv, a, b, centre, sd);
+		}
+	for (i = 0; i < sc->nc; i++)
+		if (sc->level[i] == SL_NONE) {
+			memset(&sc->c[i]->mix[kind][wi], 0,
+			    sizeof(sc->c[i]->mix[kind][wi]));
+			sc->c[i]->mix[kind][wi].level = SL_NONE;
+		}
+}
+
+/*
  * The day's standing of every person, every feature and window. -1 when
  * out of memory (the figures stay those of the day before).
  */
@@ -701,6 +913,9 @@ standing_day(struct analytics *an, int64_t day)
 	for (f = 0; f < FT_MAX; f++)
 		for (wi = 0; wi < STAND_WINDOWS; wi++)
 			stand_window(&sc, f, wi, day);
+	for (f = 0; f < MIX_MAX; f++)
+		for (wi = 0; wi < MIX_WINDOWS; wi++)
+			mix_window(&sc, f, wi, day);
 	scratch_free(&sc);
 	return 0;
 }

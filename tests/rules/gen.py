@@ -8,7 +8,12 @@ Friday 2026-01-23, office hours 09-16 UTC: each Support member reads about
 40 customer rows an hour (crm.customers, customer_pii) and uploads a few
 MB a day to drive.google.com; Finance reads invoices (pay.invoices); the
 service account etl reads customers every night from its own host.
-Each case adds its events on Monday 2026-01-19 or later."""
+Each case adds its events on Monday 2026-01-19 or later, but those of
+peer_outlier and mix_outlier, which run from the first day.
+Only the cases are meant to be rewritten: the fingerprints come from
+Python's string hash, which changes from run to run unless
+PYTHONHASHSEED is set, so regenerate one case with
+python3 -c 'import gen; gen.main(only="mix_outlier")' in this directory."""
 import json, os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -67,7 +72,11 @@ def write(path, evs):
         for x in evs:
             f.write(json.dumps(x, separators=(",", ":")) + "\n")
 
+ONLY = [None]
+
 def case(rule, pos, neg, expect):
+    if ONLY[0] is not None and rule != ONLY[0]:
+        return
     d = os.path.join(HERE, rule)
     os.makedirs(d, exist_ok=True)
     write(os.path.join(d, "pos.jsonl"), pos)
@@ -75,8 +84,11 @@ def case(rule, pos, neg, expect):
     with open(os.path.join(d, "expected"), "w") as f:
         f.write(expect + "\n")
 
-def main():
-    write(os.path.join(HERE, "background.jsonl"), background())
+def main(only=None):
+    ONLY[0] = only
+    bg = background()
+    if only is None:
+        write(os.path.join(HERE, "background.jsonl"), bg)
     big = lambda e, h, rows, t="crm.customers": [
         query(e, 19, h, 40 + k, rows // 4, t) for k in range(4)]
     case("hourly_bulk_read", big("s1", 21, 50000), big("s1", 10, 50000), "s1")
@@ -136,7 +148,22 @@ def main():
                          for d in days for e in who]
     case("peer_outlier", steal(["s1"]), steal(["s1", "s2", "s3", "s5"]),
          "s1")
+    # the mix of reads: every agent works tickets (30 look-ups of 10
+    # rows a day) beside their customer look-ups; from the first day s1
+    # makes 40 more customer look-ups instead of more ticket work (a
+    # share of sensitive rows of 71% against the others' 52%). In the
+    # negative case s1 is an honest heavy reader: twice the customers
+    # and twice the tickets, the ordinary share.
+    tickets = lambda who, n: [query(e, d, 14, k % 60, 10, "crm.tickets")
+                              for d in days for e in who for k in range(n)]
+    extra = lambda e, n, rows: [query(e, d, 15, k % 60, rows,
+                                      "crm.customers")
+                                for d in days for k in range(n)]
+    case("mix_outlier", tickets(SUP, 30) + extra("s1", 40, 10),
+         tickets(SUP, 30) + tickets(["s1"], 30) + extra("s1", 8, 40),
+         "s1")
     case("daily_score", big("s1", 21, 100000) + up("s1", 22, 3000000000),
          sum((big(e, 10, 20000) for e in SUP), []), "s1")
 
-main()
+if __name__ == "__main__":
+    main()

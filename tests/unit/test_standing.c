@@ -555,7 +555,10 @@ parse_when(const char *when)
 	return err;
 }
 
-/* The functions' arguments: windows of 1, 7 or 30 days, 1-32 days. */
+/*
+ * The functions' arguments: windows of 1, 7 or 30 days, 1-32 days; the
+ * mix functions' share or rpq and a window of 7 or 30 days.
+ */
 static void
 test_parse(void)
 {
@@ -574,6 +577,137 @@ test_parse(void)
 	    "t.rules:3:32: expected ',', found ')'");
 	CHECK_STR(parse_when("peer_routine(rows.sensitive, 7d) > 1"),
 	    "t.rules:3:35: expected ')', found ','");
+	CHECK_STR(parse_when("mix_rz(share, 30d) > 4 and mix(rpq, 7d) > 1 "
+	    "and mix_group(share, 7d) == \"x\" and mix_rows(rpq, 30d) > 1 "
+	    "and mix_n(share, 7d) > 1 and mix_rank(share, 7d) < 2 and "
+	    "mix_median(rpq, 30d) > 0"), "");
+	CHECK_STR(parse_when("mix_rz(rows, 30d) > 4"),
+	    "t.rules:3:15: expected share or rpq, found 'rows'");
+	CHECK_STR(parse_when("mix_rz(share, 1d) > 4"),
+	    "t.rules:3:22: the window must be 7d or 30d");
+	CHECK_STR(parse_when("mix_rz(share, day) > 4"),
+	    "t.rules:3:22: expected a window of 7d or 30d, found 'day'");
+	CHECK_STR(parse_when("mix_rz(share) > 4"),
+	    "t.rules:3:20: expected ',', found ')'");
+}
+
+/*
+ * The mix of reads: ten agents of Help. h3-h9 each make 40 look-ups of
+ * 10 customer rows and 40 of 10 ticket rows a day (80 queries, a share
+ * of sensitive rows of 50%); h0, the thief, 40 more customer look-ups
+ * from the first day (120 queries, 67%); h1, an honest heavy reader,
+ * twice the ordinary day (160 queries, 50%); h2 reads little: 3
+ * look-ups of 40 customer rows and one of 40 ticket rows (4 queries,
+ * 75%).
+ */
+static const char mix_directory[] =
+    "employee,name,department,role,manager,db_users,ips,hostnames,start,"
+    "leave\n"
+    "h0,H0,Help,agent,,u_h0,10.0.4.0,,2024-01-01,\n"
+    "h1,H1,Help,agent,,u_h1,10.0.4.1,,2024-01-01,\n"
+    "h2,H2,Help,agent,,u_h2,10.0.4.2,,2024-01-01,\n"
+    "h3,H3,Help,agent,,u_h3,10.0.4.3,,2024-01-01,\n"
+    "h4,H4,Help,agent,,u_h4,10.0.4.4,,2024-01-01,\n"
+    "h5,H5,Help,agent,,u_h5,10.0.4.5,,2024-01-01,\n"
+    "h6,H6,Help,agent,,u_h6,10.0.4.6,,2024-01-01,\n"
+    "h7,H7,Help,agent,,u_h7,10.0.4.7,,2024-01-01,\n"
+    "h8,H8,Help,agent,,u_h8,10.0.4.8,,2024-01-01,\n"
+    "h9,H9,Help,agent,,u_h9,10.0.4.9,,2024-01-01,\n";
+
+/* mix_outlier's conditions (rules/default.rules), and a probe. */
+static const char mix_rules[] =
+    "rule mix {\n"
+    "  on day\n"
+    "  when value(rows.sensitive, day) >= 300 and\n"
+    "      mix_n(share, 30d) >= 8 and mix_rz(share, 30d) >= 4.5 and\n"
+    "      mix_rz(share, 7d) >= 2.5 and days_seen() >= 5\n"
+    "  severity high\n"
+    "  summary \"share={mix(share, 30d)} median={mix_median(share, 30d)} "
+    "rows={mix_rows(share, 30d)} rank={mix_rank(share, 30d)} "
+    "n={mix_n(share, 30d)} group={mix_group(share, 30d)} "
+    "rz={mix_rz(share, 30d)} rz7={mix_rz(share, 7d)}\"\n"
+    "  suppress 30d\n"
+    "}\n"
+    "rule probe {\n"
+    "  on day\n"
+    "  when employee == \"h1\" or employee == \"h2\"\n"
+    "  severity low\n"
+    "  summary \"n={mix_n(share, 30d)} share={mix(share, 30d)} "
+    "rz={mix_rz(share, 30d)} rank={mix_rank(share, 30d)}\"\n"
+    "}\n";
+
+/* n look-ups of rows rows of table by agent k on day i. */
+static void
+mix_reads(struct pipe *p, int k, int i, int n, long rows,
+    const char *table)
+{
+	char user[24], ip[24];
+	int j;
+
+	snprintf(user, sizeof(user), "u_h%d", k);
+	snprintf(ip, sizeof(ip), "10.0.4.%d", k);
+	for (j = 0; j < n; j++)
+		pipe_query(p, user, ip, workday(i), 10, j % 60, rows, table);
+}
+
+static void
+mix_day(struct pipe *p, int i)
+{
+	int k;
+
+	for (k = 0; k < 10; k++) {
+		if (k == 2) {
+			mix_reads(p, k, i, 3, 40, "crm.customers");
+			mix_reads(p, k, i, 1, 40, "crm.tickets");
+			continue;
+		}
+		mix_reads(p, k, i, k == 1 ? 80 : k == 0 ? 80 : 40, 10,
+		    "crm.customers");
+		mix_reads(p, k, i, k == 1 ? 80 : 40, 10, "crm.tickets");
+	}
+}
+
+/*
+ * A thief at a high share from the first day is flagged on the fifth,
+ * the first the rule allows (five active days: a share of a few days
+ * is no habit). Ten agents have a mix (h2's has 480 customer rows in
+ * the four days left when the heaviest of five is left out); the
+ * median of their queries is 80, so the centre and spread come from
+ * all but h2: their logit shares are 0 but h0's log 2 = 0.693, the
+ * centre 0, the MAD 0 and the spread the floor 0.1. h0's sampling
+ * variance over 4 days of 120 queries is 1 / (480 x 2/9) = 0.0094: z =
+ * 0.693 / sqrt(0.01 + 0.0094) = 4.98. h2 has the highest share, 75%
+ * (rank 1 of 10, h0 rank 2), but its 16 queries make a variance of
+ * 1 / (16 x 0.1875) = 0.333 and z = 1.099 / 0.586 = 1.87; the heavy
+ * reader h1, at the median share with twice the volume, is z 0.
+ */
+static void
+test_mix_theft(void)
+{
+	struct pipe p;
+	const char *out, *l;
+	int i;
+
+	REQUIRE(pipe_open_with(&p, mix_rules, NULL, mix_directory) == 0);
+	for (i = 0; i < 4; i++)
+		mix_day(&p, i);
+	out = pipe_output(&p);		/* closes day 3 */
+	CHECK_INT(count_lines(out, "\"rule\":\"mix\""), 0);
+	mix_day(&p, 4);
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"mix\""), 1);
+	l = alert_of(out, "mix", "h0");
+	CHECK(l != NULL);
+	if (l != NULL)
+		CHECK_CONTAINS(l, "\"summary\":\"share=67 median=50 rows=800 "
+		    "rank=2 n=10 group=Help (agent) rz=5 rz7=5\"");
+	CHECK_CONTAINS(out, "\"employee\":\"h1\",\"rule\":\"probe\","
+	    "\"severity\":\"low\",\"score\":25,\"summary\":\"n=10 share=50 "
+	    "rz=0 rank=3\"");
+	CHECK_CONTAINS(out, "\"employee\":\"h2\",\"rule\":\"probe\","
+	    "\"severity\":\"low\",\"score\":25,\"summary\":\"n=10 share=75 "
+	    "rz=1.9 rank=1\"");
+	pipe_close(&p);
 }
 
 static const struct test tests[] = {
@@ -585,6 +719,7 @@ static const struct test tests[] = {
 	{ "hour_routine", test_hour_routine },
 	{ "offhours_peer_hour", test_offhours_peer_hour },
 	{ "weekend_standout", test_weekend_standout },
+	{ "mix_theft", test_mix_theft },
 };
 
 HARNESS_MAIN(tests)
