@@ -18,7 +18,10 @@
  * would only cost an allocation and an eviction per query. Least
  * recently used entries go first at NORMCACHE_ENTRIES; texts longer
  * than NORMCACHE_TEXT_MAX are normalised every time and never kept, so
- * the cache stays within a few MiB whatever the traffic. What it keeps is
+ * the cache stays within a few MiB whatever the traffic. Texts that miss
+ * are still normalised, but the SHA-256 of their normalised form - the
+ * same few shapes again and again - is looked up in the fingerprint memo
+ * the cache owns (sqlnorm_memo(), at most about 1 MiB). What it keeps is
  * normalised text only, as the events carry, plus the raw texts that are
  * its keys; it is never written anywhere.
  */
@@ -51,6 +54,7 @@ struct normcache {
 	struct nc_entry	 lru;		/* sentinel: lru.next most recent */
 	size_t		 n;
 	uint64_t	 hkey;
+	struct sqlnorm_fpmemo *memo;	/* fingerprints by normalised text */
 	char		*kbuf;		/* the key being looked up */
 	size_t		 kcap;
 	struct normcache_stats st;
@@ -65,6 +69,8 @@ normcache_new(void)
 	c->lru.next = c->lru.prev = &c->lru;
 	if (getrandom(&c->hkey, sizeof(c->hkey), 0) != sizeof(c->hkey))
 		fatal("getrandom");
+	if ((c->memo = sqlnorm_fpmemo_new(hash_mix64(c->hkey))) == NULL)
+		fatal("sqlnorm_fpmemo_new");
 	return c;
 }
 
@@ -172,7 +178,8 @@ normcache_get(struct normcache *c, const char *sql, size_t len,
 
 	if (len > NORMCACHE_TEXT_MAX) {
 		c->st.uncached++;
-		return sqlnorm(sql, len, opts, scratch) == 0 ? scratch : NULL;
+		return sqlnorm_memo(sql, len, opts, c->memo, scratch) == 0 ?
+		    scratch : NULL;
 	}
 	klen = nc_key(c, sql, len, opts);
 	h = nc_hash(c, c->kbuf, klen);
@@ -189,10 +196,11 @@ normcache_get(struct normcache *c, const char *sql, size_t len,
 	/* First sight (or its slot was taken since): normalise, remember. */
 	if (c->seen[h & (NORMCACHE_SEEN - 1)] != h) {
 		c->seen[h & (NORMCACHE_SEEN - 1)] = h;
-		return sqlnorm(sql, len, opts, scratch) == 0 ? scratch : NULL;
+		return sqlnorm_memo(sql, len, opts, c->memo, scratch) == 0 ?
+		    scratch : NULL;
 	}
 	e = xcalloc(1, sizeof(*e));
-	if (sqlnorm(sql, len, opts, &e->n) != 0) {
+	if (sqlnorm_memo(sql, len, opts, c->memo, &e->n) != 0) {
 		free(e);
 		return NULL;
 	}
@@ -223,6 +231,7 @@ normcache_free(struct normcache *c)
 		return;
 	while (c->n > 0)
 		nc_evict(c);
+	sqlnorm_fpmemo_free(c->memo);
 	free(c->kbuf);
 	free(c);
 }

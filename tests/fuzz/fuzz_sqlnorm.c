@@ -13,13 +13,18 @@
  * - normalising the statement again gives the same statement (the text
  *   is a fixed point), so wire and log paths agree however often text
  *   passes through;
- * - tables are non-empty, bounded, and at most SQLNORM_MAX_TABLES.
+ * - tables are non-empty, bounded, and at most SQLNORM_MAX_TABLES;
+ * - sqlnorm_memo() with a memo kept across inputs gives what sqlnorm()
+ *   gives, field by field;
+ * - sqlsplit_next()'s shortcut for plain text finds the statements the
+ *   lexer finds, in both dialects.
  * Under gcc, tests/fuzz/driver.c replays the corpus.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "leakwatch/sqllex.h"
 #include "leakwatch/sqlnorm.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -79,6 +84,49 @@ check_clean(const char *s, enum sql_dialect d)
 	}
 }
 
+/* The same pieces with and without the shortcut, or abort. */
+static void
+check_split(const char *s, size_t len, enum sql_dialect d)
+{
+	size_t p1 = 0, p2 = 0, s1 = 0, s2 = 0, l1 = 0, l2 = 0;
+	int r1, r2;
+
+	do {
+		r1 = sqlsplit_next(s, len, d, &p1, &s1, &l1);
+		r2 = sqlsplit_next_lexed(s, len, d, &p2, &s2, &l2);
+		if (r1 != r2 || p1 != p2 || (r1 == 1 && (s1 != s2 ||
+		    l1 != l2)))
+			abort();
+	} while (r1 == 1);
+}
+
+/* The memo's result against the plain one, or abort. */
+static void
+check_memo(const char *sql, size_t len, const struct sqlnorm_opts *o,
+    const struct sqlnorm *n)
+{
+	/* Kept across inputs on purpose: hits, collisions, replacements. */
+	static struct sqlnorm_fpmemo *memo;
+	struct sqlnorm m;
+	size_t i;
+
+	if (memo == NULL && (memo = sqlnorm_fpmemo_new(1)) == NULL)
+		abort();
+	if (sqlnorm_memo(sql, len, o, memo, &m) != 0)
+		abort();
+	if (strcmp(m.statement, n->statement) != 0 ||
+	    strcmp(m.fingerprint, n->fingerprint) != 0 ||
+	    strcmp(m.command, n->command) != 0 ||
+	    m.unparsed != n->unparsed || m.ntables != n->ntables ||
+	    (m.end_user == NULL) != (n->end_user == NULL) ||
+	    (m.end_user != NULL && strcmp(m.end_user, n->end_user) != 0))
+		abort();
+	for (i = 0; i < m.ntables; i++)
+		if (strcmp(m.tables[i], n->tables[i]) != 0)
+			abort();
+	sqlnorm_clear(&m);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -99,8 +147,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sql = (const char *)data + 1;
 	len = size - 1;
 
+	check_split(sql, len, SQL_POSTGRESQL);
+	check_split(sql, len, SQL_MYSQL);
 	if (sqlnorm(sql, len, &o, &n) != 0)
 		abort();
+	check_memo(sql, len, &o, &n);
 	if (n.statement == NULL || strlen(n.fingerprint) != 16)
 		abort();
 	for (i = 0; i < 16; i++)

@@ -1103,6 +1103,90 @@ test_throughput(void)
 	    (double)bytes / 1e6 / s, (double)count / s);
 }
 
+/* sqlnorm_memo(sql) field by field against sqlnorm(sql). */
+static int
+memo_agrees(struct sqlnorm_fpmemo *m, const char *sql)
+{
+	struct sqlnorm a, b;
+	size_t i;
+	int same;
+
+	if (sqlnorm(sql, strlen(sql), NULL, &a) != 0)
+		return 0;
+	if (sqlnorm_memo(sql, strlen(sql), NULL, m, &b) != 0) {
+		sqlnorm_clear(&a);
+		return 0;
+	}
+	same = strcmp(a.statement, b.statement) == 0 &&
+	    strcmp(a.fingerprint, b.fingerprint) == 0 &&
+	    strcmp(a.command, b.command) == 0 && a.unparsed == b.unparsed &&
+	    a.ntables == b.ntables;
+	for (i = 0; same && i < a.ntables; i++)
+		same = strcmp(a.tables[i], b.tables[i]) == 0;
+	sqlnorm_clear(&a);
+	sqlnorm_clear(&b);
+	return same;
+}
+
+/*
+ * The fingerprint memo: one hash per shape while it stays, the same
+ * results as without it through hits, slot collisions and replacements
+ * (5,000 shapes in 1,024 slots), long texts and unparsed ones past it.
+ */
+static void
+test_fingerprint_memo(void)
+{
+	struct sqlnorm_fpmemo *m;
+	struct sqlnorm n;
+	char sql[2200], hex[65];
+	uint64_t hits, misses;
+	size_t i;
+
+	sqlnorm_fpmemo_free(NULL);
+	sqlnorm_fpmemo_stats(NULL, &hits, &misses);
+	CHECK_INT(hits, 0);
+	CHECK_INT(misses, 0);
+	REQUIRE((m = sqlnorm_fpmemo_new(7)) != NULL);
+	for (i = 0; i < 1000; i++) {
+		snprintf(sql, sizeof(sql), "SELECT abalance FROM "
+		    "pgbench_accounts WHERE aid = %zu;", i);
+		REQUIRE(sqlnorm_memo(sql, strlen(sql), NULL, m, &n) == 0);
+		sha256_hex("SELECT abalance FROM pgbench_accounts WHERE "
+		    "aid = ?", 51, hex);
+		hex[16] = '\0';
+		CHECK_STR(n.fingerprint, hex);
+		sqlnorm_clear(&n);
+	}
+	sqlnorm_fpmemo_stats(m, &hits, &misses);
+	CHECK_INT(hits, 999);
+	CHECK_INT(misses, 1);
+
+	/* Each shape twice (memo_agrees normalises once with the memo),
+	 * against the plain result. */
+	for (i = 0; i < 5000; i++) {
+		snprintf(sql, sizeof(sql), "SELECT c%zu FROM t%zu WHERE x = "
+		    "%zu", i, i % 7, i);
+		if (!memo_agrees(m, sql) || !memo_agrees(m, sql))
+			FAILF("memo differs on %s", sql);
+		if (!memo_agrees(m, "SELECT 1"))
+			FAILF("memo differs on SELECT 1 after %s", sql);
+	}
+	sqlnorm_fpmemo_stats(m, &hits, &misses);
+	CHECK_INT(hits + misses, 1000 + 3 * 5000);
+	CHECK(misses >= 5000);
+
+	/* Over 1,024 bytes normalised and unparsed texts: not memoised. */
+	memcpy(sql, "SELECT ", 7);
+	memset(sql + 7, 'a', 2000);
+	memcpy(sql + 2007, " FROM t", 8);
+	CHECK(memo_agrees(m, sql));
+	CHECK(memo_agrees(m, "SELECT 'unterminated"));
+	CHECK(memo_agrees(m, "SELECT a FROM t WHERE b = 1 AND c = 'x"));
+	sqlnorm_fpmemo_stats(m, &hits, &misses);
+	CHECK_INT(hits + misses, 1000 + 3 * 5000);
+	sqlnorm_fpmemo_free(m);
+}
+
 static const struct test tests[] = {
 	{ "pg_pgbench", test_pg_pgbench },
 	{ "pg_psql", test_pg_psql },
@@ -1114,6 +1198,7 @@ static const struct test tests[] = {
 	{ "fail_closed", test_fail_closed },
 	{ "limits", test_limits },
 	{ "fingerprints", test_fingerprints },
+	{ "fingerprint_memo", test_fingerprint_memo },
 	{ "end_user", test_end_user },
 	{ "property_no_literals", test_property_no_literals },
 	{ "property_other_string_rule", test_property_other_string_rule },
