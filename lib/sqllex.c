@@ -393,6 +393,9 @@ static const struct sqlkw kw_z[] = {
 	{ "ZONE", SQLKW_NONE, 0 },
 };
 
+/* Longer words are never keywords (the longest has 19 letters). */
+#define KW_MAX_LEN	31
+
 #define KW_LETTER(l)	{ kw_##l, sizeof(kw_##l) / sizeof(kw_##l[0]) }
 
 /* The keywords by first letter, A to Z; a letter none starts with: 0. */
@@ -488,50 +491,52 @@ sqlchar_lower(unsigned char c)
 }
 
 /*
- * Compares the upper-case key k of n bytes (none of them NUL) with a
- * keyword as strcmp() would compare k as a string: below, at or above 0.
+ * Compares the word p/n, folded to upper case as it is read, with a
+ * keyword as strcmp() would compare the folded word: below, at or above
+ * 0. Only the characters up to the first difference are looked at, and
+ * a word with a NUL or a byte from 0x80 on never compares equal (no
+ * keyword holds one), so such words need no check of their own.
  */
 static int
-kw_compare(const char *k, size_t n, const char *name)
+kw_compare(const char *p, size_t n, const char *name)
 {
 	size_t i;
+	unsigned char c;
 
-	for (i = 0; i < n; i++)
-		if (name[i] != k[i])
-			return (unsigned char)k[i] - (unsigned char)name[i];
+	for (i = 0; i < n; i++) {
+		c = to_upper((unsigned char)p[i]);
+		if ((unsigned char)name[i] != c)
+			return c - (unsigned char)name[i];
+		if (c == '\0')
+			return 1;	/* the name ended, the word did not */
+	}
 	return name[n] == '\0' ? 0 : -1;
 }
 
 /*
- * Every word of every statement comes through here, several times (the
- * decoders' splitting and command finding, then the normaliser), so it
- * is kept cheap: the first letter picks a dozen or so keywords, a binary
- * search over them compares a character or two each, and nothing is
- * copied or called.
+ * Every word of every statement comes through here, more than once (the
+ * decoders' command finding, then the normaliser), so it is kept cheap:
+ * the first letter picks a dozen or so keywords, a binary search over
+ * them compares a character or two of each, and nothing is copied.
  */
 const struct sqlkw *
 sqllex_keyword(const char *p, size_t n)
 {
-	char up[32];
 	const struct sqlkw *kw;
-	size_t i, lo, hi, mid;
+	size_t lo, hi, mid, l;
 	int r;
 
-	if (n == 0 || n >= sizeof(up))
+	if (n == 0 || n > KW_MAX_LEN)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		if (p[i] == '\0' || (unsigned char)p[i] >= 0x80)
-			return NULL;
-		up[i] = (char)to_upper((unsigned char)p[i]);
-	}
-	if (up[0] < 'A' || up[0] > 'Z')
+	l = to_upper((unsigned char)p[0]);
+	if (l < 'A' || l > 'Z')
 		return NULL;
-	kw = kw_letters[up[0] - 'A'].kw;
+	kw = kw_letters[l - 'A'].kw;
 	lo = 0;
-	hi = kw_letters[up[0] - 'A'].n;
+	hi = kw_letters[l - 'A'].n;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if ((r = kw_compare(up, n, kw[mid].name)) == 0)
+		if ((r = kw_compare(p, n, kw[mid].name)) == 0)
 			return &kw[mid];
 		if (r < 0)
 			hi = mid;
