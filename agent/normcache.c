@@ -9,20 +9,24 @@
  * state), so its result can be kept and handed out again unchanged: the
  * events are byte for byte what they were without the cache.
  *
- * The key is the options and the whole text; the table is found by a
- * keyed hash (hash_mix64 with a random key per cache, so crafted texts
- * cannot force collisions) and confirmed by comparing the whole key.
- * A text is kept only the second time it is seen within a while (its
- * hash is remembered in a small direct-mapped table, the doorkeeper):
- * simple queries with literals in them are each new, and caching them
- * would only cost an allocation and an eviction per query. Least
- * recently used entries go first at NORMCACHE_ENTRIES; texts longer
- * than NORMCACHE_TEXT_MAX are normalised every time and never kept, so
- * the cache stays within a few MiB whatever the traffic. Texts that miss
- * are still normalised, but the SHA-256 of their normalised form - the
- * same few shapes again and again - is looked up in the fingerprint memo
- * the cache owns (sqlnorm_memo(), at most about 1 MiB). What it keeps is
- * normalised text only, as the events carry, plus the raw texts that are
+ * The key is the options and the whole text, or for plain text its
+ * shape (sqlnorm_shape(): the text with its bare numbers masked, which
+ * normalises to one result whatever the numbers were), so a statement a
+ * driver fills in with new numbers each time is one entry and a hit,
+ * not a new text. The table is found by a keyed hash (hash_mix64 with a
+ * random key per cache, so crafted texts cannot force collisions) and
+ * confirmed by comparing the whole key. A text is kept only the second
+ * time it is seen within a while (its hash is remembered in a small
+ * direct-mapped table, the doorkeeper): simple queries with string
+ * literals in them are each new, and caching them would only cost an
+ * allocation and an eviction per query. Least recently used entries go
+ * first at NORMCACHE_ENTRIES; texts longer than NORMCACHE_TEXT_MAX are
+ * normalised every time and never kept, so the cache stays within a few
+ * MiB whatever the traffic. Texts that miss are still normalised, but
+ * the SHA-256 of their normalised form - the same few shapes again and
+ * again - is looked up in the fingerprint memo the cache owns
+ * (sqlnorm_memo(), at most about 1 MiB). What it keeps is normalised
+ * text only, as the events carry, plus the raw texts and shapes that are
  * its keys; it is never written anywhere.
  */
 #include <sys/random.h>
@@ -37,6 +41,7 @@
 
 #define NORMCACHE_BUCKETS	8192	/* a power of two */
 #define NORMCACHE_SEEN		8192	/* doorkeeper slots, a power of two */
+#define NC_SHAPE		0x80	/* key byte 0: the text's shape */
 
 struct nc_entry {
 	uint64_t	 hash;
@@ -89,12 +94,18 @@ nc_put_str(char *p, const char *s)
 	return n;
 }
 
-/* The lookup key of (sql, opts) in c->kbuf; returns its length. */
+/*
+ * The lookup key of (sql, opts) in c->kbuf; returns its length. A plain
+ * text is keyed by its shape (sqlnorm_shape(): its bare numbers as "0"),
+ * which normalises as every text of that shape does, so the statements
+ * a driver fills in with other numbers share one entry; the first byte
+ * tells shapes from raw texts.
+ */
 static size_t
 nc_key(struct normcache *c, const char *sql, size_t len,
     const struct sqlnorm_opts *o)
 {
-	size_t need, off = 0;
+	size_t need, off = 0, slen;
 	uint64_t ml = o->max_len;
 
 	need = 2 + sizeof(ml) + (o->default_schema ?
@@ -109,6 +120,10 @@ nc_key(struct normcache *c, const char *sql, size_t len,
 	off += sizeof(ml);
 	off += nc_put_str(c->kbuf + off, o->default_schema);
 	off += nc_put_str(c->kbuf + off, o->end_user_tag);
+	if (sqlnorm_shape(sql, len, o, c->kbuf + off, &slen) == 0) {
+		c->kbuf[0] |= NC_SHAPE;
+		return off + slen;
+	}
 	memcpy(c->kbuf + off, sql, len);
 	return off + len;
 }

@@ -53,6 +53,17 @@ int	sqlnorm(const char *sql, size_t len, const struct sqlnorm_opts *,
 void	sqlnorm_clear(struct sqlnorm *);
 
 /*
+ * The shape of a plain text (no quote, comment, dollar quote, backslash
+ * or control character): the text with every number literal that is a
+ * bare run of digits replaced by "0". Texts of one shape normalise to
+ * the same result under the same options, so a cache may key results
+ * by it. Writes at most len bytes to out and their count to *outlen;
+ * 0, or -1 when the text is not plain (or over the length bound).
+ */
+int	sqlnorm_shape(const char *sql, size_t len, const struct sqlnorm_opts *,
+	    char *out, size_t *outlen);
+
+/*
  * A memo of fingerprints, owned by one caller (never shared between
  * threads): sqlnorm_memo() is sqlnorm() that looks the SHA-256 of the
  * normalised text up there first, so each distinct shape is hashed
