@@ -799,8 +799,15 @@ tables(struct ctx *c, const struct sqltok *t)
 		ti = &table_intros[SQLKW_NONE];
 	if (!consumed && ti->on && (!ti->at_start || c->stmt_start))
 		expect(c, ti->list, ti->funcok, ti->noparen);
+	/*
+	 * A "]" that closes a level counts as a ")" does: a VALUES row
+	 * opened with "(" and closed with "]" is dropped from the output,
+	 * and the ")" of the row before it is what a second reading sees
+	 * there, so both must start a statement alike (idempotence).
+	 */
 	c->stmt_start = t->type == SQLTOK_LPAREN || role == SQLKW_AS ||
-	    role == SQLKW_PREFIX || (t->type == SQLTOK_RPAREN && c->depth == 1);
+	    role == SQLKW_PREFIX || ((t->type == SQLTOK_RPAREN ||
+	    t->type == SQLTOK_RBRACK) && c->depth == 1);
 }
 
 /* Writer. */
