@@ -1363,11 +1363,18 @@ alt_check(struct ctx *c)
  * normaliser writes every number as "?". Texts over the options' length
  * bound (which fail closed on their length alone) have no shape.
  */
+/* Inline: sqlchar_digit() is a call into sqllex.c, per byte here. */
+static int
+shape_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
 static int
 shape_byte(unsigned char c)
 {
 	if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    sqlchar_digit(c))
+	    shape_digit(c))
 		return 1;
 	switch (c) {
 	case ' ': case '\t': case '\n': case '\r':
@@ -1414,11 +1421,11 @@ sqlnorm_shape(const char *sql, size_t len, const struct sqlnorm_opts *opts,
 	for (i = 0; i < len; i++) {
 		if (!shape_byte(s[i]))
 			return -1;
-		if (!sqlchar_digit(s[i]) || (i > 0 && !shape_before(s[i - 1]))) {
+		if (!shape_digit(s[i]) || (i > 0 && !shape_before(s[i - 1]))) {
 			out[o++] = (char)s[i];
 			continue;
 		}
-		for (j = i; j < len && sqlchar_digit(s[j]); j++)
+		for (j = i; j < len && shape_digit(s[j]); j++)
 			;
 		if (j < len && !shape_after(s[j])) {
 			/* Part of something else: copied as it is. */
