@@ -59,7 +59,7 @@ struct normcache {
 	struct nc_entry	 lru;		/* sentinel: lru.next most recent */
 	size_t		 n;
 	uint64_t	 hkey;
-	struct sqlnorm_fpmemo *memo;	/* fingerprints by normalised text */
+	struct sqlnorm_fpmemo *memo;	/* SHA-256 by normalised text */
 	char		*kbuf;		/* the key being looked up */
 	size_t		 kcap;
 	struct normcache_stats st;

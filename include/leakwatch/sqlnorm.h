@@ -60,8 +60,8 @@ void	sqlnorm_clear(struct sqlnorm *);
  * by it. Writes at most len bytes to out and their count to *outlen;
  * 0, or -1 when the text is not plain (or over the length bound).
  */
-int	sqlnorm_shape(const char *sql, size_t len, const struct sqlnorm_opts *,
-	    char *out, size_t *outlen);
+int	sqlnorm_shape(const char *sql, size_t len,
+	    const struct sqlnorm_opts *, char *out, size_t *outlen);
 
 /*
  * A memo of fingerprints, owned by one caller (never shared between
@@ -78,7 +78,8 @@ struct sqlnorm_fpmemo *sqlnorm_fpmemo_new(uint64_t key);
 void	sqlnorm_fpmemo_free(struct sqlnorm_fpmemo *);
 void	sqlnorm_fpmemo_stats(const struct sqlnorm_fpmemo *, uint64_t *hits,
 	    uint64_t *misses);
-int	sqlnorm_memo(const char *sql, size_t len, const struct sqlnorm_opts *,
-	    struct sqlnorm_fpmemo *, struct sqlnorm *out);
+int	sqlnorm_memo(const char *sql, size_t len,
+	    const struct sqlnorm_opts *, struct sqlnorm_fpmemo *,
+	    struct sqlnorm *out);
 
 #endif

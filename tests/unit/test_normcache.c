@@ -193,8 +193,9 @@ static void
 test_numbers_share_an_entry(void)
 {
 	static const char *apart[] = {
-		"SELECT @v1", "SELECT @v2", "SELECT a FROM t1", "SELECT a FROM "
-		"t2", "SELECT 1.5", "SELECT 2.5", "SELECT a FROM t WHERE b = '1'",
+		"SELECT @v1", "SELECT @v2", "SELECT a FROM t1",
+		"SELECT a FROM t2", "SELECT 1.5", "SELECT 2.5",
+		"SELECT a FROM t WHERE b = '1'",
 		"SELECT a FROM t WHERE b = '2'",
 	};
 	struct normcache *c = normcache_new();

@@ -143,7 +143,8 @@ test_split(void)
 		{ SQL_POSTGRESQL, 0, "BEGIN ATOMIC SELECT 1; END; SELECT "
 		  "Atomic;", "BEGIN ATOMIC SELECT 1; END|SELECT Atomic" },
 		{ SQL_POSTGRESQL, 0, "begin atomic; end", "begin atomic; end" },
-		{ SQL_MYSQL, 0, "SELECT @a;SELECT @@b", "SELECT @a|SELECT @@b" },
+		{ SQL_MYSQL, 0, "SELECT @a;SELECT @@b",
+		  "SELECT @a|SELECT @@b" },
 	};
 	char got[512];
 	size_t i;
@@ -640,15 +641,15 @@ test_keywords(void)
 		prev = kw;
 		CHECK(sqllex_keyword(kw->name, n) == kw);
 		for (k = 0; k < n; k++)
-			w[k] = (char)(k % 2 ? tolower((unsigned char)kw->name[k]) :
-			    kw->name[k]);
+			w[k] = (char)(k % 2 ?
+			    tolower((unsigned char)kw->name[k]) : kw->name[k]);
 		CHECK(sqllex_keyword(w, n) == kw);
 		for (k = 0; k < n; k++)
 			w[k] = (char)tolower((unsigned char)kw->name[k]);
 		CHECK(sqllex_keyword(w, n) == kw);
 		for (k = 0; k < n; k++)
-			if (sqllex_keyword(kw->name, k) != keyword_scan(kw->name,
-			    k))
+			if (sqllex_keyword(kw->name, k) !=
+			    keyword_scan(kw->name, k))
 				FAILF("prefix %.*s of %s", (int)k, kw->name,
 				    kw->name);
 		memcpy(w, kw->name, n);
