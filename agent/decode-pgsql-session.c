@@ -254,11 +254,16 @@ pg_next_piece(const char *s, size_t len, size_t *pos, size_t *pstart,
 	return sqlsplit_next(s, len, SQL_POSTGRESQL, pos, pstart, plen);
 }
 
-/* A lexer over s from its start, and its first token in t. */
+/*
+ * A lexer over s from its start, and its first token in t. What reads
+ * statement heads here compares words (sqltok_is()) and never asks
+ * whether one is a keyword, so the lexer skips that lookup.
+ */
 static int
 first_token(struct sqllex *lx, const char *s, size_t len, struct sqltok *t)
 {
-	sqllex_init(lx, s, len, SQL_POSTGRESQL, SQLLEX_LENIENT);
+	sqllex_init(lx, s, len, SQL_POSTGRESQL,
+	    SQLLEX_LENIENT | SQLLEX_NOKEYWORDS);
 	return sqllex_next(lx, t);
 }
 

@@ -9,17 +9,24 @@
  * state), so its result can be kept and handed out again unchanged: the
  * events are byte for byte what they were without the cache.
  *
- * The key is the options and the whole text; the table is found by a
- * keyed hash (hash_mix64 with a random key per cache, so crafted texts
- * cannot force collisions) and confirmed by comparing the whole key.
- * A text is kept only the second time it is seen within a while (its
- * hash is remembered in a small direct-mapped table, the doorkeeper):
- * simple queries with literals in them are each new, and caching them
- * would only cost an allocation and an eviction per query. Least
- * recently used entries go first at NORMCACHE_ENTRIES; texts longer
- * than NORMCACHE_TEXT_MAX are normalised every time and never kept, so
- * the cache stays within a few MiB whatever the traffic. What it keeps is
- * normalised text only, as the events carry, plus the raw texts that are
+ * The key is the options and the whole text, or for plain text its
+ * shape (sqlnorm_shape(): the text with its bare numbers masked, which
+ * normalises to one result whatever the numbers were), so a statement a
+ * driver fills in with new numbers each time is one entry and a hit,
+ * not a new text. The table is found by a keyed hash (hash_mix64 with a
+ * random key per cache, so crafted texts cannot force collisions) and
+ * confirmed by comparing the whole key. A text is kept only the second
+ * time it is seen within a while (its hash is remembered in a small
+ * direct-mapped table, the doorkeeper): simple queries with string
+ * literals in them are each new, and caching them would only cost an
+ * allocation and an eviction per query. Least recently used entries go
+ * first at NORMCACHE_ENTRIES; texts longer than NORMCACHE_TEXT_MAX are
+ * normalised every time and never kept, so the cache stays within a few
+ * MiB whatever the traffic. Texts that miss are still normalised, but
+ * the SHA-256 of their normalised form - the same few shapes again and
+ * again - is looked up in the fingerprint memo the cache owns
+ * (sqlnorm_memo(), at most about 1 MiB). What it keeps is normalised
+ * text only, as the events carry, plus the raw texts and shapes that are
  * its keys; it is never written anywhere.
  */
 #include <sys/random.h>
@@ -34,6 +41,7 @@
 
 #define NORMCACHE_BUCKETS	8192	/* a power of two */
 #define NORMCACHE_SEEN		8192	/* doorkeeper slots, a power of two */
+#define NC_SHAPE		0x80	/* key byte 0: the text's shape */
 
 struct nc_entry {
 	uint64_t	 hash;
@@ -51,6 +59,7 @@ struct normcache {
 	struct nc_entry	 lru;		/* sentinel: lru.next most recent */
 	size_t		 n;
 	uint64_t	 hkey;
+	struct sqlnorm_fpmemo *memo;	/* SHA-256 by normalised text */
 	char		*kbuf;		/* the key being looked up */
 	size_t		 kcap;
 	struct normcache_stats st;
@@ -65,6 +74,8 @@ normcache_new(void)
 	c->lru.next = c->lru.prev = &c->lru;
 	if (getrandom(&c->hkey, sizeof(c->hkey), 0) != sizeof(c->hkey))
 		fatal("getrandom");
+	if ((c->memo = sqlnorm_fpmemo_new(hash_mix64(c->hkey))) == NULL)
+		fatal("sqlnorm_fpmemo_new");
 	return c;
 }
 
@@ -83,12 +94,18 @@ nc_put_str(char *p, const char *s)
 	return n;
 }
 
-/* The lookup key of (sql, opts) in c->kbuf; returns its length. */
+/*
+ * The lookup key of (sql, opts) in c->kbuf; returns its length. A plain
+ * text is keyed by its shape (sqlnorm_shape(): its bare numbers as "0"),
+ * which normalises as every text of that shape does, so the statements
+ * a driver fills in with other numbers share one entry; the first byte
+ * tells shapes from raw texts.
+ */
 static size_t
 nc_key(struct normcache *c, const char *sql, size_t len,
     const struct sqlnorm_opts *o)
 {
-	size_t need, off = 0;
+	size_t need, off = 0, slen;
 	uint64_t ml = o->max_len;
 
 	need = 2 + sizeof(ml) + (o->default_schema ?
@@ -103,6 +120,10 @@ nc_key(struct normcache *c, const char *sql, size_t len,
 	off += sizeof(ml);
 	off += nc_put_str(c->kbuf + off, o->default_schema);
 	off += nc_put_str(c->kbuf + off, o->end_user_tag);
+	if (sqlnorm_shape(sql, len, o, c->kbuf + off, &slen) == 0) {
+		c->kbuf[0] |= NC_SHAPE;
+		return off + slen;
+	}
 	memcpy(c->kbuf + off, sql, len);
 	return off + len;
 }
@@ -172,7 +193,8 @@ normcache_get(struct normcache *c, const char *sql, size_t len,
 
 	if (len > NORMCACHE_TEXT_MAX) {
 		c->st.uncached++;
-		return sqlnorm(sql, len, opts, scratch) == 0 ? scratch : NULL;
+		return sqlnorm_memo(sql, len, opts, c->memo, scratch) == 0 ?
+		    scratch : NULL;
 	}
 	klen = nc_key(c, sql, len, opts);
 	h = nc_hash(c, c->kbuf, klen);
@@ -189,10 +211,11 @@ normcache_get(struct normcache *c, const char *sql, size_t len,
 	/* First sight (or its slot was taken since): normalise, remember. */
 	if (c->seen[h & (NORMCACHE_SEEN - 1)] != h) {
 		c->seen[h & (NORMCACHE_SEEN - 1)] = h;
-		return sqlnorm(sql, len, opts, scratch) == 0 ? scratch : NULL;
+		return sqlnorm_memo(sql, len, opts, c->memo, scratch) == 0 ?
+		    scratch : NULL;
 	}
 	e = xcalloc(1, sizeof(*e));
-	if (sqlnorm(sql, len, opts, &e->n) != 0) {
+	if (sqlnorm_memo(sql, len, opts, c->memo, &e->n) != 0) {
 		free(e);
 		return NULL;
 	}
@@ -223,6 +246,7 @@ normcache_free(struct normcache *c)
 		return;
 	while (c->n > 0)
 		nc_evict(c);
+	sqlnorm_fpmemo_free(c->memo);
 	free(c->kbuf);
 	free(c);
 }

@@ -228,8 +228,15 @@ scan_bool(struct scan *s)
 static int
 same(const char *name, const struct str *v)
 {
-	return strncmp(name, v->raw, v->rawlen) == 0 &&
-	    name[v->rawlen] == '\0';
+	size_t i;
+
+	/* By hand, not strncmp(): names are a few bytes, and a net.flow
+	 * record looks up twenty of them. A NUL in name differs from any
+	 * byte of v, which scan_string() let through only from 0x20 on. */
+	for (i = 0; i < v->rawlen; i++)
+		if (name[i] != v->raw[i])
+			return 0;
+	return name[v->rawlen] == '\0';
 }
 
 static int

@@ -303,33 +303,56 @@ jsonw_bool(struct jsonw *w, const char *key, int v)
 }
 
 /*
+ * "YYYY-MM-DDTHH:MM:SS" of second sec (us is within it), from the last
+ * few seconds formatted or by ts_format(); NULL where ts_format() fails.
+ * A record carries up to three times (ts, first_ts, last_ts) that are
+ * seconds or minutes apart, so one remembered second was not enough:
+ * a flow record formatted two of its three times anew.
+ */
+static const char *
+ts_head(struct jsonw *w, int64_t sec, int64_t us)
+{
+	char tmp[TS_STRLEN];
+	int i;
+
+	for (i = 0; i < w->ts_n; i++)
+		if (w->ts_sec[i] == sec)
+			return w->ts_head[i];
+	if (ts_format(us, tmp, sizeof(tmp)) != 0)
+		return NULL;
+	i = w->ts_next;
+	w->ts_next = (w->ts_next + 1) % JSONW_TS_CACHE;
+	if (w->ts_n < JSONW_TS_CACHE)
+		w->ts_n++;
+	memcpy(w->ts_head[i], tmp, 19);
+	w->ts_sec[i] = sec;
+	return w->ts_head[i];
+}
+
+/*
  * ts_format()'s text without its cost on every call: records of one
  * second share "YYYY-MM-DDTHH:MM:SS", so ts_format() runs once per new
- * second and the microseconds are written here. Same floor division as
- * ts_format(), so times before 1970 agree too.
+ * second (ts_head()) and the microseconds are written here. Same floor
+ * division as ts_format(), so times before 1970 agree too.
  */
 int
 jsonw_ts(struct jsonw *w, const char *key, int64_t us)
 {
 	int64_t sec = us / 1000000, frac = us % 1000000;
-	char tmp[TS_STRLEN], t[29];
+	const char *head;
+	char t[29];
 	int i;
 
 	if (frac < 0) {
 		frac += 1000000;
 		sec--;
 	}
-	if (!w->ts_ok || sec != w->ts_sec) {
-		if (ts_format(us, tmp, sizeof(tmp)) != 0)
-			return -1;
-		memcpy(w->ts_head, tmp, 19);
-		w->ts_sec = sec;
-		w->ts_ok = 1;
-	}
+	if ((head = ts_head(w, sec, us)) == NULL)
+		return -1;
 	if (put_key(w, key) != 0)
 		return -1;
 	t[0] = '"';
-	memcpy(t + 1, w->ts_head, 19);
+	memcpy(t + 1, head, 19);
 	t[20] = '.';
 	for (i = 26; i >= 21; i--) {
 		t[i] = (char)('0' + frac % 10);

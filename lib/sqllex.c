@@ -35,12 +35,14 @@
 
 /*
  * Words written in upper case by the normaliser and the words the command
- * and table finders look for. Sorted (bsearch). Common column names
- * (name, type, value, status, data, level, ...) are left out on purpose,
- * so they keep the case they were written in; the choice only has to be
- * the same on every call, since wire and log text go through this table.
+ * and table finders look for, one array per first letter, each sorted
+ * (sqllex_keyword() picks the array by the first letter, then searches
+ * it). Common column names (name, type, value, status, data, level, ...)
+ * are left out on purpose, so they keep the case they were written in;
+ * the choice only has to be the same on every call, since wire and log
+ * text go through this table.
  */
-static const struct sqlkw keywords[] = {
+static const struct sqlkw kw_a[] = {
 	{ "ABORT", SQLKW_NONE, 0 },
 	{ "ABSOLUTE", SQLKW_NONE, 0 },
 	{ "ADD", SQLKW_NONE, 0 },
@@ -61,6 +63,8 @@ static const struct sqlkw keywords[] = {
 	{ "ATOMIC", SQLKW_NONE, 0 },
 	{ "AUTHORIZATION", SQLKW_NONE, 0 },
 	{ "AUTO_INCREMENT", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_b[] = {
 	{ "BACKWARD", SQLKW_NONE, 0 },
 	{ "BEFORE", SQLKW_NONE, 0 },
 	{ "BEGIN", SQLKW_NONE, 0 },
@@ -71,6 +75,8 @@ static const struct sqlkw keywords[] = {
 	{ "BOOLEAN", SQLKW_NONE, 0 },
 	{ "BOTH", SQLKW_NONE, 0 },
 	{ "BY", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_c[] = {
 	{ "CALL", SQLKW_NONE, 0 },
 	{ "CASCADE", SQLKW_NONE, 0 },
 	{ "CASE", SQLKW_NONE, 0 },
@@ -109,6 +115,8 @@ static const struct sqlkw keywords[] = {
 	{ "CURRENT_USER", SQLKW_NONE, SQLKW_F_VALUE },
 	{ "CURSOR", SQLKW_NONE, 0 },
 	{ "CYCLE", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_d[] = {
 	{ "DATABASE", SQLKW_NONE, 0 },
 	{ "DATABASES", SQLKW_NONE, 0 },
 	{ "DEALLOCATE", SQLKW_NONE, 0 },
@@ -132,6 +140,8 @@ static const struct sqlkw keywords[] = {
 	{ "DUAL", SQLKW_NONE, 0 },
 	{ "DUMPFILE", SQLKW_NONE, 0 },
 	{ "DUPLICATE", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_e[] = {
 	{ "ELSE", SQLKW_NONE, 0 },
 	{ "ELSEIF", SQLKW_NONE, 0 },
 	{ "ENCLOSED", SQLKW_NONE, 0 },
@@ -145,6 +155,8 @@ static const struct sqlkw keywords[] = {
 	{ "EXECUTE", SQLKW_NONE, 0 },
 	{ "EXISTS", SQLKW_MOD, 0 },
 	{ "EXPLAIN", SQLKW_PREFIX, 0 },
+};
+static const struct sqlkw kw_f[] = {
 	{ "FALSE", SQLKW_NONE, SQLKW_F_VALUE },
 	{ "FETCH", SQLKW_NONE, 0 },
 	{ "FIELDS", SQLKW_NONE, 0 },
@@ -162,14 +174,20 @@ static const struct sqlkw keywords[] = {
 	{ "FROM", SQLKW_FROM, 0 },
 	{ "FULL", SQLKW_NONE, 0 },
 	{ "FUNCTION", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_g[] = {
 	{ "GRANT", SQLKW_NONE, 0 },
 	{ "GROUP", SQLKW_NONE, 0 },
 	{ "GROUPING", SQLKW_NONE, SQLKW_F_FUNC },
+};
+static const struct sqlkw kw_h[] = {
 	{ "HANDLER", SQLKW_HANDLER, 0 },
 	{ "HAVING", SQLKW_NONE, 0 },
 	{ "HEADER", SQLKW_NONE, 0 },
 	{ "HIGH_PRIORITY", SQLKW_MOD, 0 },
 	{ "HOLD", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_i[] = {
 	{ "IF", SQLKW_MOD, 0 },
 	{ "IGNORE", SQLKW_MOD, 0 },
 	{ "ILIKE", SQLKW_NONE, 0 },
@@ -189,9 +207,15 @@ static const struct sqlkw keywords[] = {
 	{ "IS", SQLKW_NONE, 0 },
 	{ "ISNULL", SQLKW_NONE, 0 },
 	{ "ISOLATION", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_j[] = {
 	{ "JOIN", SQLKW_JOIN, 0 },
+};
+static const struct sqlkw kw_k[] = {
 	{ "KEY", SQLKW_NONE, 0 },
 	{ "KILL", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_l[] = {
 	{ "LANGUAGE", SQLKW_NONE, 0 },
 	{ "LAST", SQLKW_NONE, 0 },
 	{ "LATERAL", SQLKW_MOD, 0 },
@@ -208,10 +232,14 @@ static const struct sqlkw keywords[] = {
 	{ "LOCK", SQLKW_NONE, 0 },
 	{ "LOCKED", SQLKW_NONE, 0 },
 	{ "LOW_PRIORITY", SQLKW_MOD, 0 },
+};
+static const struct sqlkw kw_m[] = {
 	{ "MATCHED", SQLKW_NONE, 0 },
 	{ "MATERIALIZED", SQLKW_MOD, 0 },
 	{ "MERGE", SQLKW_NONE, 0 },
 	{ "MOVE", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_n[] = {
 	{ "NATURAL", SQLKW_NONE, 0 },
 	{ "NEXT", SQLKW_NONE, 0 },
 	{ "NO", SQLKW_NONE, 0 },
@@ -223,6 +251,8 @@ static const struct sqlkw keywords[] = {
 	{ "NULL", SQLKW_NONE, SQLKW_F_VALUE },
 	{ "NULLS", SQLKW_NONE, 0 },
 	{ "NUMERIC", SQLKW_NONE, SQLKW_F_FUNC },
+};
+static const struct sqlkw kw_o[] = {
 	{ "OF", SQLKW_NONE, 0 },
 	{ "OFFSET", SQLKW_NONE, 0 },
 	{ "ON", SQLKW_NONE, 0 },
@@ -237,6 +267,8 @@ static const struct sqlkw keywords[] = {
 	{ "OUTFILE", SQLKW_NONE, 0 },
 	{ "OVER", SQLKW_NONE, 0 },
 	{ "OVERRIDING", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_p[] = {
 	{ "PARTITION", SQLKW_NONE, 0 },
 	{ "PRECEDING", SQLKW_NONE, 0 },
 	{ "PRECISION", SQLKW_NONE, 0 },
@@ -244,7 +276,11 @@ static const struct sqlkw keywords[] = {
 	{ "PRIMARY", SQLKW_NONE, 0 },
 	{ "PROCEDURE", SQLKW_NONE, 0 },
 	{ "PURGE", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_q[] = {
 	{ "QUICK", SQLKW_MOD, 0 },
+};
+static const struct sqlkw kw_r[] = {
 	{ "RANGE", SQLKW_NONE, 0 },
 	{ "READ", SQLKW_NONE, 0 },
 	{ "REAL", SQLKW_NONE, 0 },
@@ -270,6 +306,8 @@ static const struct sqlkw keywords[] = {
 	{ "ROLLUP", SQLKW_NONE, 0 },
 	{ "ROW", SQLKW_NONE, SQLKW_F_FUNC },
 	{ "ROWS", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_s[] = {
 	{ "SAVEPOINT", SQLKW_NONE, 0 },
 	{ "SCHEMA", SQLKW_NONE, 0 },
 	{ "SCROLL", SQLKW_NONE, 0 },
@@ -298,6 +336,8 @@ static const struct sqlkw keywords[] = {
 	{ "STOP", SQLKW_NONE, 0 },
 	{ "STRAIGHT_JOIN", SQLKW_JOIN, 0 },
 	{ "SYMMETRIC", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_t[] = {
 	{ "TABLE", SQLKW_TABLE, 0 },
 	{ "TABLES", SQLKW_TABLE, 0 },
 	{ "TABLESAMPLE", SQLKW_NONE, 0 },
@@ -312,6 +352,8 @@ static const struct sqlkw keywords[] = {
 	{ "TRANSACTION", SQLKW_NONE, 0 },
 	{ "TRUE", SQLKW_NONE, SQLKW_F_VALUE },
 	{ "TRUNCATE", SQLKW_TRUNCATE, 0 },
+};
+static const struct sqlkw kw_u[] = {
 	{ "UNBOUNDED", SQLKW_NONE, 0 },
 	{ "UNCOMMITTED", SQLKW_NONE, 0 },
 	{ "UNION", SQLKW_NONE, 0 },
@@ -324,12 +366,16 @@ static const struct sqlkw keywords[] = {
 	{ "UPDATE", SQLKW_UPDATE, 0 },
 	{ "USE", SQLKW_NONE, 0 },
 	{ "USING", SQLKW_USING, 0 },
+};
+static const struct sqlkw kw_v[] = {
 	{ "VACUUM", SQLKW_NONE, 0 },
 	{ "VALUES", SQLKW_VALUES, 0 },
 	{ "VARCHAR", SQLKW_NONE, SQLKW_F_FUNC },
 	{ "VARYING", SQLKW_NONE, 0 },
 	{ "VERBOSE", SQLKW_PREFIX, 0 },
 	{ "VIEW", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_w[] = {
 	{ "WHEN", SQLKW_NONE, 0 },
 	{ "WHERE", SQLKW_NONE, 0 },
 	{ "WINDOW", SQLKW_NONE, 0 },
@@ -338,9 +384,51 @@ static const struct sqlkw keywords[] = {
 	{ "WITHOUT", SQLKW_NONE, 0 },
 	{ "WORK", SQLKW_NONE, 0 },
 	{ "WRITE", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_x[] = {
 	{ "XA", SQLKW_NONE, 0 },
 	{ "XOR", SQLKW_NONE, 0 },
+};
+static const struct sqlkw kw_z[] = {
 	{ "ZONE", SQLKW_NONE, 0 },
+};
+
+/* Longer words are never keywords (the longest has 19 letters). */
+#define KW_MAX_LEN	31
+
+#define KW_LETTER(l)	{ kw_##l, sizeof(kw_##l) / sizeof(kw_##l[0]) }
+
+/* The keywords by first letter, A to Z; a letter none starts with: 0. */
+static const struct {
+	const struct sqlkw	*kw;
+	size_t			 n;
+} kw_letters[26] = {
+	KW_LETTER(a),
+	KW_LETTER(b),
+	KW_LETTER(c),
+	KW_LETTER(d),
+	KW_LETTER(e),
+	KW_LETTER(f),
+	KW_LETTER(g),
+	KW_LETTER(h),
+	KW_LETTER(i),
+	KW_LETTER(j),
+	KW_LETTER(k),
+	KW_LETTER(l),
+	KW_LETTER(m),
+	KW_LETTER(n),
+	KW_LETTER(o),
+	KW_LETTER(p),
+	KW_LETTER(q),
+	KW_LETTER(r),
+	KW_LETTER(s),
+	KW_LETTER(t),
+	KW_LETTER(u),
+	KW_LETTER(v),
+	KW_LETTER(w),
+	KW_LETTER(x),
+	{ NULL, 0 },
+	KW_LETTER(z),
 };
 
 /* Character classes, shared with the normaliser (sqlnorm.c). */
@@ -402,28 +490,74 @@ sqlchar_lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
+/*
+ * Compares the word p/n, folded to upper case as it is read, with a
+ * keyword as strcmp() would compare the folded word: below, at or above
+ * 0. Only the characters up to the first difference are looked at, and
+ * a word with a NUL or a byte from 0x80 on never compares equal (no
+ * keyword holds one), so such words need no check of their own.
+ */
 static int
-kw_cmp(const void *key, const void *elem)
+kw_compare(const char *p, size_t n, const char *name)
 {
-	return strcmp(key, ((const struct sqlkw *)elem)->name);
+	size_t i;
+	unsigned char c;
+
+	for (i = 0; i < n; i++) {
+		c = to_upper((unsigned char)p[i]);
+		if ((unsigned char)name[i] != c)
+			return c - (unsigned char)name[i];
+		if (c == '\0')
+			return 1;	/* the name ended, the word did not */
+	}
+	return name[n] == '\0' ? 0 : -1;
 }
 
+/*
+ * Every word of every statement comes through here, more than once (the
+ * decoders' command finding, then the normaliser), so it is kept cheap:
+ * the first letter picks a dozen or so keywords, a binary search over
+ * them compares a character or two of each, and nothing is copied.
+ */
 const struct sqlkw *
 sqllex_keyword(const char *p, size_t n)
 {
-	char up[32];
-	size_t i;
+	const struct sqlkw *kw;
+	size_t lo, hi, mid, l;
+	int r;
 
-	if (n == 0 || n >= sizeof(up))
+	if (n == 0 || n > KW_MAX_LEN)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		if ((unsigned char)p[i] >= 0x80)
-			return NULL;
-		up[i] = (char)to_upper((unsigned char)p[i]);
+	l = to_upper((unsigned char)p[0]);
+	if (l < 'A' || l > 'Z')
+		return NULL;
+	kw = kw_letters[l - 'A'].kw;
+	lo = 0;
+	hi = kw_letters[l - 'A'].n;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((r = kw_compare(p, n, kw[mid].name)) == 0)
+			return &kw[mid];
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
-	up[n] = '\0';
-	return bsearch(up, keywords, sizeof(keywords) / sizeof(keywords[0]),
-	    sizeof(keywords[0]), kw_cmp);
+	return NULL;
+}
+
+/* The i-th keyword in alphabetical order, NULL past the last (tests). */
+const struct sqlkw *
+sqllex_keyword_nth(size_t i)
+{
+	size_t l;
+
+	for (l = 0; l < 26; l++) {
+		if (i < kw_letters[l].n)
+			return &kw_letters[l].kw[i];
+		i -= kw_letters[l].n;
+	}
+	return NULL;
 }
 
 /* Tokens. */
@@ -766,7 +900,8 @@ lex_word(struct sqllex *lx, struct sqltok *t, size_t i)
 		return lex_quoted(lx, lx->pos, (char)s[lx->pos], 1);
 	}
 	t->type = SQLTOK_WORD;
-	if (lx->last != SQLTOK_DOT && !(lx->pos < n && s[lx->pos] == '.'))
+	if (lx->last != SQLTOK_DOT && !(lx->pos < n && s[lx->pos] == '.') &&
+	    !(lx->flags & SQLLEX_NOKEYWORDS))
 		t->kw = sqllex_keyword(t->p, lx->pos - i);
 	return 0;
 }
@@ -1081,9 +1216,82 @@ split_see(struct split_state *st, const struct sqltok *t, enum sql_dialect d)
 	st->prev = *t;
 }
 
+/*
+ * Bytes of plain text: letters, digits, the blanks both trims agree on
+ * (sqlchar_space() also takes \f and \v, is_trim() does not) and the
+ * operator and punctuation characters that open no quote, comment,
+ * dollar quote, parenthesis or MySQL variable reference that could
+ * matter: all but ' " ` $ ( ) - / # \ { } and control characters. Bytes
+ * from 0x80 on are letters of names to the lexer.
+ */
+static int
+split_plain_byte(unsigned char c)
+{
+	if (c >= 0x80 || is_alpha(c) || sqlchar_digit(c))
+		return 1;
+	switch (c) {
+	case ' ': case '\t': case '\n': case '\r':
+	case '_': case '.': case ',': case ':': case ';': case '=': case '<':
+	case '>': case '+': case '*': case '!': case '~': case '%': case '^':
+	case '&': case '|': case '@': case '?': case '[': case ']':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The shortcut for the common text, the statement the lexer would find
+ * without running it: from *pos to the first ';' (or the end) every
+ * byte is plain and no word ATOMIC appears (BEGIN ATOMIC bodies hold
+ * ';'), so that ';' is a token at depth 0 and nothing before it is a
+ * quote or comment. 1 with the statement, -1 when the text needs the
+ * lexer (also when the statement is empty: the lexer skips those).
+ */
+static int
+split_plain(const char *s, size_t len, size_t *pos, size_t *pstart,
+    size_t *plen)
+{
+	size_t i, start, end;
+	unsigned char c;
+
+	for (i = *pos; i < len && s[i] != ';'; i++) {
+		c = (unsigned char)s[i];
+		if (c < 0x80 && !split_plain_byte(c))
+			return -1;
+		if ((c == 'a' || c == 'A') && len - i >= 6 &&
+		    sqlchar_lower((unsigned char)s[i + 1]) == 't' &&
+		    sqlchar_lower((unsigned char)s[i + 2]) == 'o' &&
+		    sqlchar_lower((unsigned char)s[i + 3]) == 'm' &&
+		    sqlchar_lower((unsigned char)s[i + 4]) == 'i' &&
+		    sqlchar_lower((unsigned char)s[i + 5]) == 'c')
+			return -1;
+	}
+	for (start = *pos; start < i && is_trim(s[start]); start++)
+		;
+	for (end = i; end > start && is_trim(s[end - 1]); end--)
+		;
+	if (end == start)
+		return -1;
+	*pstart = start;
+	*plen = end - start;
+	*pos = i < len ? i + 1 : len;
+	return 1;
+}
+
 int
 sqlsplit_next(const char *s, size_t len, enum sql_dialect d, size_t *pos,
     size_t *pstart, size_t *plen)
+{
+	if (s != NULL && *pos < len &&
+	    split_plain(s, len, pos, pstart, plen) == 1)
+		return 1;
+	return sqlsplit_next_lexed(s, len, d, pos, pstart, plen);
+}
+
+int
+sqlsplit_next_lexed(const char *s, size_t len, enum sql_dialect d,
+    size_t *pos, size_t *pstart, size_t *plen)
 {
 	struct sqllex lx;
 	struct sqltok t;
@@ -1096,7 +1304,7 @@ sqlsplit_next(const char *s, size_t len, enum sql_dialect d, size_t *pos,
 		return 0;
 	}
 	memset(&st, 0, sizeof(st));
-	sqllex_init(&lx, s, len, d, SQLLEX_LENIENT);
+	sqllex_init(&lx, s, len, d, SQLLEX_LENIENT | SQLLEX_NOKEYWORDS);
 	lx.pos = base = *pos;
 	for (;;) {
 		r = sqllex_next(&lx, &t);

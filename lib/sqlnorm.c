@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "leakwatch/hash.h"
 #include "leakwatch/sqllex.h"
 #include "leakwatch/sqlnorm.h"
 #include "leakwatch/util.h"
@@ -149,6 +150,7 @@ struct ctx {
 	/* Command. */
 	int			 stmt_no;	/* statements before */
 	struct sqlcmd		 cmd;	/* of this statement */
+	const char		*command_set;	/* in out->command */
 
 	/* Tables. */
 	enum tstate		 t_state;
@@ -449,9 +451,11 @@ add_table(struct ctx *c)
 	char schema[PART_MAX_LEN + 1], table[PART_MAX_LEN + 1];
 	char name[NAME_MAX_LEN + 1];
 	const char *sch = NULL;
-	int r, unq = 0;
+	size_t ls;
+	int lt, unq = 0;
 
-	if (canon_part(&c->parts[c->nparts - 1], table, sizeof(table)) == -1)
+	if ((lt = canon_part(&c->parts[c->nparts - 1], table,
+	    sizeof(table))) == -1)
 		return;
 	if (c->nparts >= 2) {
 		if (canon_part(&c->parts[c->nparts - 2], schema,
@@ -466,13 +470,16 @@ add_table(struct ctx *c)
 		if (sch == NULL && c->d == SQL_POSTGRESQL)
 			sch = "public";
 	}
-	if (sch != NULL)
-		r = snprintf(name, sizeof(name), "%s.%s", sch, table);
-	else
-		r = snprintf(name, sizeof(name), "%s", table);
-	if (r < 0 || (size_t)r >= sizeof(name))
+	/* Written by hand: a printf per table was a tenth of the time. */
+	ls = sch != NULL ? strlen(sch) + 1 : 0;
+	if (ls + (size_t)lt >= sizeof(name))
 		return;
-	cand_add(c, name, sch != NULL ? strlen(sch) + 1 : 0,
+	if (sch != NULL) {
+		memcpy(name, sch, ls - 1);
+		name[ls - 1] = '.';
+	}
+	memcpy(name + ls, table, (size_t)lt + 1);
+	cand_add(c, name, ls,
 	    (size_t)(c->parts[0].p - c->s),
 	    (size_t)(c->parts[c->nparts - 1].p + c->parts[c->nparts - 1].len -
 	    c->s), unq);
@@ -792,8 +799,15 @@ tables(struct ctx *c, const struct sqltok *t)
 		ti = &table_intros[SQLKW_NONE];
 	if (!consumed && ti->on && (!ti->at_start || c->stmt_start))
 		expect(c, ti->list, ti->funcok, ti->noparen);
+	/*
+	 * A "]" that closes a level counts as a ")" does: a VALUES row
+	 * opened with "(" and closed with "]" is dropped from the output,
+	 * and the ")" of the row before it is what a second reading sees
+	 * there, so both must start a statement alike (idempotence).
+	 */
 	c->stmt_start = t->type == SQLTOK_LPAREN || role == SQLKW_AS ||
-	    role == SQLKW_PREFIX || (t->type == SQLTOK_RPAREN && c->depth == 1);
+	    role == SQLKW_PREFIX || ((t->type == SQLTOK_RPAREN ||
+	    t->type == SQLTOK_RBRACK) && c->depth == 1);
 }
 
 /* Writer. */
@@ -955,6 +969,18 @@ close_paren(struct ctx *c, const struct sqltok *t)
 	}
 }
 
+/* out->command = s, cut to fit as snprintf() would cut it. */
+static void
+set_command(struct sqlnorm *out, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= sizeof(out->command))
+		n = sizeof(out->command) - 1;
+	memcpy(out->command, s, n);
+	out->command[n] = '\0';
+}
+
 /*
  * Command: the first statement's, found by the lexer's command finder
  * (lib/sqllex.c), as the decoders find it.
@@ -963,9 +989,12 @@ static void
 command(struct ctx *c, const struct sqltok *t)
 {
 	sqlcmd_step(&c->cmd, t, c->depth);
-	if (c->stmt_no == 0 && !c->inner && c->cmd.command != NULL)
-		snprintf(c->out->command, sizeof(c->out->command), "%s",
-		    c->cmd.command);
+	/* The finder's words are static: a new pointer is a new word. */
+	if (c->stmt_no == 0 && !c->inner && c->cmd.command != NULL &&
+	    c->cmd.command != c->command_set) {
+		set_command(c->out, c->cmd.command);
+		c->command_set = c->cmd.command;
+	}
 }
 
 /* A ";": the next statement starts afresh; a trailing one is dropped. */
@@ -1318,9 +1347,218 @@ alt_check(struct ctx *c)
 	return disputed;
 }
 
+/*
+ * The shape of a text: the text with each number literal written as a
+ * bare run of digits replaced by one '0'. The promise callers rely on
+ * (agent/normcache.c keys its cache by it): two texts with the same
+ * shape under the same options normalise to the same result, field by
+ * field. It holds because the shape is only given for plain text - no
+ * quote, comment, dollar quote, backslash or control character, so
+ * every byte is code and no comment can carry an end user - and a run
+ * of digits is replaced only where the lexer reads a number whatever its
+ * digits: it starts a token (after a blank, "(", "[", ",", "=", "<",
+ * ">" or at the start) and ends one (before a blank, ")", "]", ",", ";",
+ * "=", "<", ">" or at the end), so it is never part of a name, a @var,
+ * a :param, a decimal fraction, an exponent or a 0x prefix, and the
+ * normaliser writes every number as "?". Texts over the options' length
+ * bound (which fail closed on their length alone) have no shape.
+ */
+/* Inline: sqlchar_digit() is a call into sqllex.c, per byte here. */
+static int
+shape_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+shape_byte(unsigned char c)
+{
+	if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    shape_digit(c))
+		return 1;
+	switch (c) {
+	case ' ': case '\t': case '\n': case '\r':
+	case '_': case '.': case ',': case ':': case ';': case '=': case '<':
+	case '>': case '+': case '*': case '!': case '~': case '%': case '^':
+	case '&': case '|': case '@': case '?': case '[': case ']': case '(':
+	case ')':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+shape_before(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(' ||
+	    c == '[' || c == ',' || c == '=' || c == '<' || c == '>';
+}
+
+static int
+shape_after(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ')' ||
+	    c == ']' || c == ',' || c == ';' || c == '=' || c == '<' ||
+	    c == '>';
+}
+
+int
+sqlnorm_shape(const char *sql, size_t len, const struct sqlnorm_opts *opts,
+    char *out, size_t *outlen)
+{
+	const unsigned char *s = (const unsigned char *)sql;
+	size_t i, j, o = 0, maxlen;
+
+	if (sql == NULL)
+		return -1;
+	/* As sqlnorm() does: a C string's terminator is not text. */
+	while (len > 0 && sql[len - 1] == '\0')
+		len--;
+	maxlen = opts != NULL && opts->max_len != 0 ? opts->max_len :
+	    SQLNORM_DEFAULT_MAX_LEN;
+	if (len > maxlen)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (!shape_byte(s[i]))
+			return -1;
+		if (!shape_digit(s[i]) || (i > 0 && !shape_before(s[i - 1]))) {
+			out[o++] = (char)s[i];
+			continue;
+		}
+		for (j = i; j < len && shape_digit(s[j]); j++)
+			;
+		if (j < len && !shape_after(s[j])) {
+			/* Part of something else: copied as it is. */
+			memcpy(out + o, sql + i, j - i);
+			o += j - i;
+		} else
+			out[o++] = '0';
+		i = j - 1;
+	}
+	*outlen = o;
+	return 0;
+}
+
+/*
+ * The fingerprint memo. Statements of one shape differ only in their
+ * literals, which normalisation removes, so most normalised texts have
+ * been hashed before; SHA-256 through OpenSSL's EVP interface (a method
+ * fetch per call) cost about a third of normalising a short statement.
+ * The memo is a direct-mapped table of normalised texts and their
+ * fingerprints: a slot is found by a keyed 64-bit hash of the text and
+ * confirmed by comparing the whole text, so a fingerprint it hands out
+ * is always the SHA-256 of that very text; a collision only costs the
+ * hash being computed again. Texts over FPMEMO_TEXT_MAX bytes are hashed
+ * every time, which bounds the memo at FPMEMO_SLOTS times that.
+ */
+#define FPMEMO_SLOTS	1024	/* a power of two */
+#define FPMEMO_TEXT_MAX	1024
+
+struct fpslot {
+	uint64_t	 h;
+	char		*text;		/* NULL: empty */
+	size_t		 len;
+	char		 fp[16];
+};
+
+struct sqlnorm_fpmemo {
+	uint64_t	 key;
+	uint64_t	 hits;
+	uint64_t	 misses;
+	struct fpslot	 slot[FPMEMO_SLOTS];
+};
+
+struct sqlnorm_fpmemo *
+sqlnorm_fpmemo_new(uint64_t key)
+{
+	struct sqlnorm_fpmemo *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	m->key = key;
+	return m;
+}
+
+void
+sqlnorm_fpmemo_free(struct sqlnorm_fpmemo *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < FPMEMO_SLOTS; i++)
+		free(m->slot[i].text);
+	free(m);
+}
+
+void
+sqlnorm_fpmemo_stats(const struct sqlnorm_fpmemo *m, uint64_t *hits,
+    uint64_t *misses)
+{
+	*hits = m != NULL ? m->hits : 0;
+	*misses = m != NULL ? m->misses : 0;
+}
+
+static uint64_t
+fpmemo_hash(uint64_t key, const char *s, size_t len)
+{
+	uint64_t h, tail = 0;
+	size_t words = len / 8;
+
+	h = hash_mix64_words(key ^ len, s, words);
+	memcpy(&tail, s + words * 8, len - words * 8);
+	return hash_mix64(h ^ tail);
+}
+
+/* The first 16 hex digits of the SHA-256 of s into fp (17 bytes). */
+static void
+fingerprint(struct sqlnorm_fpmemo *m, const char *s, size_t len, char *fp)
+{
+	struct fpslot *sl;
+	char hex[65], *copy;
+	uint64_t h;
+
+	if (m == NULL || len > FPMEMO_TEXT_MAX) {
+		sha256_hex(s, len, hex);
+		memcpy(fp, hex, 16);
+		fp[16] = '\0';
+		return;
+	}
+	h = fpmemo_hash(m->key, s, len);
+	sl = &m->slot[h & (FPMEMO_SLOTS - 1)];
+	if (sl->text != NULL && sl->h == h && sl->len == len &&
+	    memcmp(sl->text, s, len) == 0) {
+		m->hits++;
+		memcpy(fp, sl->fp, 16);
+		fp[16] = '\0';
+		return;
+	}
+	m->misses++;
+	sha256_hex(s, len, hex);
+	memcpy(fp, hex, 16);
+	fp[16] = '\0';
+	/* Out of memory only costs the memo its slot. */
+	if ((copy = malloc(len + 1)) == NULL)
+		return;
+	memcpy(copy, s, len);
+	free(sl->text);
+	sl->text = copy;
+	sl->len = len;
+	sl->h = h;
+	memcpy(sl->fp, hex, 16);
+}
+
 int
 sqlnorm(const char *sql, size_t len, const struct sqlnorm_opts *opts,
     struct sqlnorm *out)
+{
+	return sqlnorm_memo(sql, len, opts, NULL, out);
+}
+
+int
+sqlnorm_memo(const char *sql, size_t len, const struct sqlnorm_opts *opts,
+    struct sqlnorm_fpmemo *memo, struct sqlnorm *out)
 {
 	static const struct sqlnorm_opts defaults = {
 		SQL_POSTGRESQL, NULL, NULL, 0
@@ -1333,7 +1571,7 @@ sqlnorm(const char *sql, size_t len, const struct sqlnorm_opts *opts,
 	if (out == NULL)
 		return -1;
 	memset(out, 0, sizeof(*out));
-	snprintf(out->command, sizeof(out->command), "UNKNOWN");
+	set_command(out, "UNKNOWN");
 	if (sql == NULL && len > 0)
 		return -1;
 	if (opts == NULL)
@@ -1405,6 +1643,8 @@ sqlnorm(const char *sql, size_t len, const struct sqlnorm_opts *opts,
 		}
 		sha256_hex(fb.p, fb.len, hex);
 		free(fb.p);
+		memcpy(out->fingerprint, hex, 16);
+		out->fingerprint[16] = '\0';
 		out->unparsed = 1;
 		if ((out->statement = strdup(SQLNORM_UNPARSED)) == NULL)
 			goto fail;
@@ -1413,10 +1653,9 @@ sqlnorm(const char *sql, size_t len, const struct sqlnorm_opts *opts,
 		if (out->statement == NULL)
 			goto fail;
 		c->ob.p = NULL;
-		sha256_hex(out->statement, strlen(out->statement), hex);
+		fingerprint(memo, out->statement, strlen(out->statement),
+		    out->fingerprint);
 	}
-	memcpy(out->fingerprint, hex, 16);
-	out->fingerprint[16] = '\0';
 	free(c->ob.p);
 	free(c);
 	return 0;

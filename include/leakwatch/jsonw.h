@@ -26,9 +26,11 @@
 /*
  * hint: the capacity the next object starts with; comma: the next member
  * or element needs a ','; err: memory ran out, the object is lost; skip:
- * inside an array whose key was refused; ts_head: "YYYY-MM-DDTHH:MM:SS"
- * of second ts_sec, valid when ts_ok.
+ * inside an array whose key was refused; ts_head[i]: "YYYY-MM-DDTHH:MM:SS"
+ * of second ts_sec[i], for the first ts_n entries (ts_next is replaced
+ * next).
  */
+#define JSONW_TS_CACHE	4
 struct jsonw {
 	char		*buf;
 	size_t		 len;
@@ -37,9 +39,10 @@ struct jsonw {
 	int		 comma;
 	int		 err;
 	int		 skip;
-	int		 ts_ok;
-	int64_t		 ts_sec;
-	char		 ts_head[20];
+	int		 ts_n;
+	int		 ts_next;
+	int64_t		 ts_sec[JSONW_TS_CACHE];
+	char		 ts_head[JSONW_TS_CACHE][20];
 };
 
 /* A writer without a buffer; one can build any number of objects. */

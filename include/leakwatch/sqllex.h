@@ -86,6 +86,8 @@ struct sqltok {
  * both modes find the same boundaries wherever the strict one succeeds.
  */
 #define SQLLEX_LENIENT	0x01
+/* No keyword lookup (kw stays NULL), for who only compares words. */
+#define SQLLEX_NOKEYWORDS	0x02
 
 struct sqllex {
 	const char		*s;
@@ -107,6 +109,8 @@ void	sqllex_init(struct sqllex *, const char *, size_t, enum sql_dialect,
 int	sqllex_next(struct sqllex *, struct sqltok *);
 /* The keyword spelled by p/n in any case, or NULL. */
 const struct sqlkw *sqllex_keyword(const char *, size_t);
+/* The i-th keyword in alphabetical order, or NULL past the last. */
+const struct sqlkw *sqllex_keyword_nth(size_t);
 
 /* The lexer's character classes, for whoever reads SQL text around it. */
 int	sqlchar_space(unsigned char);
@@ -136,6 +140,9 @@ int	sqltok_ident(const struct sqltok *, int fold, char *out,
  */
 int	sqlsplit_next(const char *, size_t, enum sql_dialect, size_t *pos,
 	    size_t *pstart, size_t *plen);
+/* The same without the shortcut for plain text: what tests hold it to. */
+int	sqlsplit_next_lexed(const char *, size_t, enum sql_dialect,
+	    size_t *pos, size_t *pstart, size_t *plen);
 
 /*
  * The command of one statement, fed its tokens in order with the depth

@@ -12,6 +12,7 @@
 #define LEAKWATCH_SQLNORM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "leakwatch/sqllex.h"	/* enum sql_dialect */
 
@@ -50,5 +51,35 @@ struct sqlnorm {
 int	sqlnorm(const char *sql, size_t len, const struct sqlnorm_opts *,
 	    struct sqlnorm *out);
 void	sqlnorm_clear(struct sqlnorm *);
+
+/*
+ * The shape of a plain text (no quote, comment, dollar quote, backslash
+ * or control character): the text with every number literal that is a
+ * bare run of digits replaced by "0". Texts of one shape normalise to
+ * the same result under the same options, so a cache may key results
+ * by it. Writes at most len bytes to out and their count to *outlen;
+ * 0, or -1 when the text is not plain (or over the length bound).
+ */
+int	sqlnorm_shape(const char *sql, size_t len,
+	    const struct sqlnorm_opts *, char *out, size_t *outlen);
+
+/*
+ * A memo of fingerprints, owned by one caller (never shared between
+ * threads): sqlnorm_memo() is sqlnorm() that looks the SHA-256 of the
+ * normalised text up there first, so each distinct shape is hashed
+ * once while it stays in the memo. The results are the same with and
+ * without it. The key seeds the memo's table hash (random per process,
+ * so crafted texts cannot aim at one slot). _new returns NULL when out
+ * of memory; a NULL memo is no memo.
+ */
+struct sqlnorm_fpmemo;
+
+struct sqlnorm_fpmemo *sqlnorm_fpmemo_new(uint64_t key);
+void	sqlnorm_fpmemo_free(struct sqlnorm_fpmemo *);
+void	sqlnorm_fpmemo_stats(const struct sqlnorm_fpmemo *, uint64_t *hits,
+	    uint64_t *misses);
+int	sqlnorm_memo(const char *sql, size_t len,
+	    const struct sqlnorm_opts *, struct sqlnorm_fpmemo *,
+	    struct sqlnorm *out);
 
 #endif

@@ -13,13 +13,20 @@
  * - normalising the statement again gives the same statement (the text
  *   is a fixed point), so wire and log paths agree however often text
  *   passes through;
- * - tables are non-empty, bounded, and at most SQLNORM_MAX_TABLES.
+ * - tables are non-empty, bounded, and at most SQLNORM_MAX_TABLES;
+ * - sqlnorm_memo() with a memo kept across inputs gives what sqlnorm()
+ *   gives, field by field;
+ * - sqlsplit_next()'s shortcut for plain text finds the statements the
+ *   lexer finds, in both dialects;
+ * - a text with every run of digits changed that keeps its shape
+ *   (sqlnorm_shape()) normalises exactly as the text does.
  * Under gcc, tests/fuzz/driver.c replays the corpus.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "leakwatch/sqllex.h"
 #include "leakwatch/sqlnorm.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -79,6 +86,100 @@ check_clean(const char *s, enum sql_dialect d)
 	}
 }
 
+/* The same pieces with and without the shortcut, or abort. */
+static void
+check_split(const char *s, size_t len, enum sql_dialect d)
+{
+	size_t p1 = 0, p2 = 0, s1 = 0, s2 = 0, l1 = 0, l2 = 0;
+	int r1, r2;
+
+	do {
+		r1 = sqlsplit_next(s, len, d, &p1, &s1, &l1);
+		r2 = sqlsplit_next_lexed(s, len, d, &p2, &s2, &l2);
+		if (r1 != r2 || p1 != p2 || (r1 == 1 && (s1 != s2 ||
+		    l1 != l2)))
+			abort();
+	} while (r1 == 1);
+}
+
+/* Field by field, or abort. */
+static void
+check_same(const struct sqlnorm *m, const struct sqlnorm *n)
+{
+	size_t i;
+
+	if (strcmp(m->statement, n->statement) != 0 ||
+	    strcmp(m->fingerprint, n->fingerprint) != 0 ||
+	    strcmp(m->command, n->command) != 0 ||
+	    m->unparsed != n->unparsed || m->ntables != n->ntables ||
+	    (m->end_user == NULL) != (n->end_user == NULL) ||
+	    (m->end_user != NULL && strcmp(m->end_user, n->end_user) != 0))
+		abort();
+	for (i = 0; i < m->ntables; i++)
+		if (strcmp(m->tables[i], n->tables[i]) != 0)
+			abort();
+}
+
+/*
+ * The text with each run of digits replaced by other digits ("90", or
+ * "7" for a "90"): where its shape stays the same, so must its result.
+ */
+static void
+check_shape(const char *sql, size_t len, const struct sqlnorm_opts *o,
+    const struct sqlnorm *n)
+{
+	struct sqlnorm m;
+	char *v, *ka, *kb;
+	size_t i, j, vl = 0, la, lb;
+
+	if ((v = malloc(2 * len + 1)) == NULL || (ka = malloc(len + 1)) ==
+	    NULL || (kb = malloc(2 * len + 1)) == NULL)
+		abort();
+	for (i = 0; i < len; i = j) {
+		if (sql[i] < '0' || sql[i] > '9') {
+			v[vl++] = sql[i];
+			j = i + 1;
+			continue;
+		}
+		for (j = i; j < len && sql[j] >= '0' && sql[j] <= '9'; j++)
+			;
+		if (j - i == 2 && sql[i] == '9' && sql[i + 1] == '0')
+			v[vl++] = '7';
+		else {
+			v[vl++] = '9';
+			v[vl++] = '0';
+		}
+	}
+	if (sqlnorm_shape(sql, len, o, ka, &la) == 0 &&
+	    sqlnorm_shape(v, vl, o, kb, &lb) == 0 && la == lb &&
+	    memcmp(ka, kb, la) == 0) {
+		if (sqlnorm(v, vl, o, &m) != 0)
+			abort();
+		check_same(&m, n);
+		sqlnorm_clear(&m);
+	}
+	free(v);
+	free(ka);
+	free(kb);
+}
+
+/* The memo's result against the plain one, or abort. */
+static void
+check_memo(const char *sql, size_t len, const struct sqlnorm_opts *o,
+    const struct sqlnorm *n)
+{
+	/* Kept across inputs on purpose: hits, collisions, replacements. */
+	static struct sqlnorm_fpmemo *memo;
+	struct sqlnorm m;
+
+	if (memo == NULL && (memo = sqlnorm_fpmemo_new(1)) == NULL)
+		abort();
+	if (sqlnorm_memo(sql, len, o, memo, &m) != 0)
+		abort();
+	check_same(&m, n);
+	sqlnorm_clear(&m);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -99,8 +200,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sql = (const char *)data + 1;
 	len = size - 1;
 
+	check_split(sql, len, SQL_POSTGRESQL);
+	check_split(sql, len, SQL_MYSQL);
 	if (sqlnorm(sql, len, &o, &n) != 0)
 		abort();
+	check_memo(sql, len, &o, &n);
+	check_shape(sql, len, &o, &n);
 	if (n.statement == NULL || strlen(n.fingerprint) != 16)
 		abort();
 	for (i = 0; i < 16; i++)

@@ -282,6 +282,17 @@ test_timestamps(void)
 		pair_ts(&p, key, us[i]);
 	}
 	pair_end(&p);
+	/* Six seconds, minutes apart, in turn and out of turn: more than
+	 * the writer remembers (JSONW_TS_CACHE), hits and replacements. */
+	pair_begin(&p);
+	for (i = 0; i < 60; i++) {
+		char key[8] = { 'u', (char)('A' + i % 26), (char)('a' + i / 26),
+		    0 };
+
+		pair_ts(&p, key, 1700000000000000LL + (int64_t)((i * 7 +
+		    i / 9) % 6) * 61000000LL + (int64_t)i * 1001);
+	}
+	pair_end(&p);
 	/* A fresh writer per value: no cache at all. */
 	for (i = 0; i < sizeof(us) / sizeof(us[0]); i++) {
 		pair_begin(&p);

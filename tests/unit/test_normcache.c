@@ -5,7 +5,9 @@
  * part of the key (another schema, another dialect: another result); the
  * cache stays at NORMCACHE_ENTRIES, evicting the least recently used
  * entry, and the two most recent results stay valid; texts over
- * NORMCACHE_TEXT_MAX are normalised every time and never kept.
+ * NORMCACHE_TEXT_MAX are normalised every time and never kept; plain
+ * texts that differ only in bare numbers share one entry, and texts
+ * whose digits are part of something else do not.
  */
 #include "harness.h"
 
@@ -181,10 +183,63 @@ test_bounded_lru(void)
 	normcache_free(NULL);
 }
 
+/*
+ * Plain texts that differ only in their bare numbers share one entry
+ * (their shape is the key) and get exactly what sqlnorm() gives each;
+ * texts whose digits are part of a name, a variable or a decimal do not
+ * share, and neither do texts with strings.
+ */
+static void
+test_numbers_share_an_entry(void)
+{
+	static const char *apart[] = {
+		"SELECT @v1", "SELECT @v2", "SELECT a FROM t1",
+		"SELECT a FROM t2", "SELECT 1.5", "SELECT 2.5",
+		"SELECT a FROM t WHERE b = '1'",
+		"SELECT a FROM t WHERE b = '2'",
+	};
+	struct normcache *c = normcache_new();
+	struct normcache_stats st;
+	struct sqlnorm_opts o, m;
+	struct sqlnorm s;
+	const struct sqlnorm *r;
+	char sql[128];
+	size_t i, k;
+
+	memset(&s, 0, sizeof(s));
+	opts_pg(&o, NULL);
+	for (i = 0; i < 1000; i++) {
+		snprintf(sql, sizeof(sql), "SELECT abalance FROM "
+		    "pgbench_accounts WHERE aid = %zu;", i * 7919 % 500000);
+		r = normcache_get(c, sql, strlen(sql), &o, &s);
+		same_as_sqlnorm(r, sql, &o);
+		sqlnorm_clear(&s);
+	}
+	normcache_stats(c, &st);
+	CHECK_INT(st.hits, 998);
+	CHECK_INT(st.misses, 2);
+	CHECK_INT(st.entries, 1);
+	/* Each twice: kept on the second sight, never a hit across. */
+	opts_pg(&m, NULL);
+	m.dialect = SQL_MYSQL;
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < sizeof(apart) / sizeof(apart[0]); i++) {
+			r = normcache_get(c, apart[i], strlen(apart[i]),
+			    i < 2 ? &m : &o, &s);
+			same_as_sqlnorm(r, apart[i], i < 2 ? &m : &o);
+			sqlnorm_clear(&s);
+		}
+	normcache_stats(c, &st);
+	CHECK_INT(st.hits, 998);
+	CHECK_INT(st.entries, 1 + 8);
+	normcache_free(c);
+}
+
 static const struct test tests[] = {
 	{ "second_sight_is_cached", test_second_sight_is_cached },
 	{ "options_are_key", test_options_are_key },
 	{ "bounded_lru", test_bounded_lru },
+	{ "numbers_share_an_entry", test_numbers_share_an_entry },
 };
 
 HARNESS_MAIN(tests)

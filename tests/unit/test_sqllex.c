@@ -14,6 +14,7 @@
 #include "harness.h"
 #include <ctype.h>
 #include <dirent.h>
+#include <strings.h>
 
 #include <pg_query.h>
 
@@ -96,6 +97,8 @@ test_tokens(void)
 	}
 }
 
+static void	split_same(enum sql_dialect, const char *, size_t);
+
 /* The pieces of in as "piece|piece". */
 static void
 pieces(enum sql_dialect d, const char *in, char *out, size_t len)
@@ -131,12 +134,24 @@ test_split(void)
 		  "/*!40101 SET a=1; SET b=2 */|SELECT `;`" },
 		{ SQL_MYSQL, 0, "SELECT 1 -- x;\n; SELECT 2 --x;\n",
 		  "SELECT 1 -- x;|SELECT 2 --x" },
+		/* Plain text, the shortcut's, and what it leaves alone. */
+		{ SQL_POSTGRESQL, 0, "select a, b[1] FROM t WHERE x = ? AND "
+		  "y <> :p ; \n select 2\n", "select a, b[1] FROM t WHERE "
+		  "x = ? AND y <> :p|select 2" },
+		{ SQL_POSTGRESQL, 0, "\fSELECT 1;\v; SELECT 2",
+		  "\fSELECT 1|SELECT 2" },
+		{ SQL_POSTGRESQL, 0, "BEGIN ATOMIC SELECT 1; END; SELECT "
+		  "Atomic;", "BEGIN ATOMIC SELECT 1; END|SELECT Atomic" },
+		{ SQL_POSTGRESQL, 0, "begin atomic; end", "begin atomic; end" },
+		{ SQL_MYSQL, 0, "SELECT @a;SELECT @@b",
+		  "SELECT @a|SELECT @@b" },
 	};
 	char got[512];
 	size_t i;
 
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		pieces(c[i].d, c[i].in, got, sizeof(got));
+		split_same(c[i].d, c[i].in, strlen(c[i].in));
 		if (strcmp(got, c[i].want) != 0)
 			FAILF("%s\n    got:  %s\n    want: %s", c[i].in, got,
 			    c[i].want);
@@ -301,6 +316,30 @@ first_word(enum sql_dialect d, const char *p, size_t n,
 		    (int)(n > 200 ? 200 : n), p);
 }
 
+/*
+ * sqlsplit_next()'s shortcut for plain text against the lexer alone,
+ * statement by statement: the same pieces and the same positions.
+ */
+static void
+split_same(enum sql_dialect d, const char *t, size_t n)
+{
+	size_t p1 = 0, p2 = 0, s1 = 0, s2 = 0, l1 = 0, l2 = 0;
+	int r1, r2;
+
+	do {
+		r1 = sqlsplit_next(t, n, d, &p1, &s1, &l1);
+		r2 = sqlsplit_next_lexed(t, n, d, &p2, &s2, &l2);
+		if (r1 != r2 || p1 != p2 || (r1 == 1 && (s1 != s2 ||
+		    l1 != l2))) {
+			FAILF("%s: shortcut %d at %zu (%zu+%zu), lexer %d at "
+			    "%zu (%zu+%zu): %.*s", d == SQL_MYSQL ? "mysql" :
+			    "pg", r1, p1, s1, l1, r2, p2, s2, l2,
+			    (int)(n > 200 ? 200 : n), t);
+			return;
+		}
+	} while (r1 == 1);
+}
+
 static void
 differ(enum sql_dialect d, const char *t, size_t n, struct tally *ty)
 {
@@ -310,6 +349,8 @@ differ(enum sql_dialect d, const char *t, size_t n, struct tally *ty)
 	char *joined;
 	int anyfail = 0;
 
+	split_same(SQL_POSTGRESQL, t, n);
+	split_same(SQL_MYSQL, t, n);
 	while (np < MAX_PIECES &&
 	    sqlsplit_next(t, n, d, &pos, &ps[np], &pl[np]))
 		np++;
@@ -562,7 +603,76 @@ test_differential(void)
 	CHECK(ty.oracle > 40);
 }
 
+/* The keyword whose name is p/n in any case by a plain scan of them all. */
+static const struct sqlkw *
+keyword_scan(const char *p, size_t n)
+{
+	const struct sqlkw *kw;
+	size_t i;
+
+	for (i = 0; (kw = sqllex_keyword_nth(i)) != NULL; i++)
+		if (strlen(kw->name) == n && strncasecmp(kw->name, p, n) == 0 &&
+		    memchr(p, '\0', n) == NULL)
+			return kw;
+	return NULL;
+}
+
+/*
+ * The keyword lookup (one sorted array per first letter) against a plain
+ * scan: every keyword in upper, lower and mixed case, every prefix of
+ * one and every one with a letter, digit or underscore added, and words
+ * that are none.
+ */
+static void
+test_keywords(void)
+{
+	static const char *none[] = { "", "name", "users", "_select",
+	    "select_", "SELEC", "Y", "YEAR", "ZZZ", "a", "\xc3\x84S",
+	    "$1", "1AS" };
+	const struct sqlkw *kw, *prev = NULL;
+	char w[64];
+	size_t i, k, n, count = 0;
+
+	for (i = 0; (kw = sqllex_keyword_nth(i)) != NULL; i++, count++) {
+		n = strlen(kw->name);
+		REQUIRE(n + 2 < sizeof(w));
+		if (prev != NULL && strcmp(prev->name, kw->name) >= 0)
+			FAILF("%s before %s", prev->name, kw->name);
+		prev = kw;
+		CHECK(sqllex_keyword(kw->name, n) == kw);
+		for (k = 0; k < n; k++)
+			w[k] = (char)(k % 2 ?
+			    tolower((unsigned char)kw->name[k]) : kw->name[k]);
+		CHECK(sqllex_keyword(w, n) == kw);
+		for (k = 0; k < n; k++)
+			w[k] = (char)tolower((unsigned char)kw->name[k]);
+		CHECK(sqllex_keyword(w, n) == kw);
+		for (k = 0; k < n; k++)
+			if (sqllex_keyword(kw->name, k) !=
+			    keyword_scan(kw->name, k))
+				FAILF("prefix %.*s of %s", (int)k, kw->name,
+				    kw->name);
+		memcpy(w, kw->name, n);
+		for (k = 0; k < 4; k++) {
+			w[n] = "AZ_9"[k];
+			if (sqllex_keyword(w, n + 1) != keyword_scan(w, n + 1))
+				FAILF("%.*s", (int)n + 1, w);
+		}
+	}
+	CHECK_INT(count, 300);
+	CHECK(sqllex_keyword_nth(count) == NULL);
+	for (i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+		CHECK(sqllex_keyword(none[i], strlen(none[i])) == NULL);
+	CHECK(sqllex_keyword("AS\0", 3) == NULL);
+	CHECK(sqllex_keyword("ASx", 2) == keyword_scan("AS", 2));
+	CHECK_STR(sqllex_keyword("zone", 4)->name, "ZONE");
+	CHECK_STR(sqllex_keyword("Abort", 5)->name, "ABORT");
+	CHECK_INT(sqllex_keyword("select", 6)->role, SQLKW_NONE);
+	CHECK_INT(sqllex_keyword("from", 4)->role, SQLKW_FROM);
+}
+
 static const struct test tests[] = {
+	{ "keywords", test_keywords },
 	{ "tokens", test_tokens },
 	{ "split", test_split },
 	{ "command", test_command },

@@ -1103,6 +1103,215 @@ test_throughput(void)
 	    (double)bytes / 1e6 / s, (double)count / s);
 }
 
+/* sqlnorm_memo(sql) field by field against sqlnorm(sql). */
+static int
+memo_agrees(struct sqlnorm_fpmemo *m, const char *sql)
+{
+	struct sqlnorm a, b;
+	size_t i;
+	int same;
+
+	if (sqlnorm(sql, strlen(sql), NULL, &a) != 0)
+		return 0;
+	if (sqlnorm_memo(sql, strlen(sql), NULL, m, &b) != 0) {
+		sqlnorm_clear(&a);
+		return 0;
+	}
+	same = strcmp(a.statement, b.statement) == 0 &&
+	    strcmp(a.fingerprint, b.fingerprint) == 0 &&
+	    strcmp(a.command, b.command) == 0 && a.unparsed == b.unparsed &&
+	    a.ntables == b.ntables;
+	for (i = 0; same && i < a.ntables; i++)
+		same = strcmp(a.tables[i], b.tables[i]) == 0;
+	sqlnorm_clear(&a);
+	sqlnorm_clear(&b);
+	return same;
+}
+
+/*
+ * The fingerprint memo: one hash per shape while it stays, the same
+ * results as without it through hits, slot collisions and replacements
+ * (5,000 shapes in 1,024 slots), long texts and unparsed ones past it.
+ */
+static void
+test_fingerprint_memo(void)
+{
+	struct sqlnorm_fpmemo *m;
+	struct sqlnorm n;
+	char sql[2200], hex[65];
+	uint64_t hits, misses;
+	size_t i;
+
+	sqlnorm_fpmemo_free(NULL);
+	sqlnorm_fpmemo_stats(NULL, &hits, &misses);
+	CHECK_INT(hits, 0);
+	CHECK_INT(misses, 0);
+	REQUIRE((m = sqlnorm_fpmemo_new(7)) != NULL);
+	for (i = 0; i < 1000; i++) {
+		snprintf(sql, sizeof(sql), "SELECT abalance FROM "
+		    "pgbench_accounts WHERE aid = %zu;", i);
+		REQUIRE(sqlnorm_memo(sql, strlen(sql), NULL, m, &n) == 0);
+		sha256_hex("SELECT abalance FROM pgbench_accounts WHERE "
+		    "aid = ?", 51, hex);
+		hex[16] = '\0';
+		CHECK_STR(n.fingerprint, hex);
+		sqlnorm_clear(&n);
+	}
+	sqlnorm_fpmemo_stats(m, &hits, &misses);
+	CHECK_INT(hits, 999);
+	CHECK_INT(misses, 1);
+
+	/* Each shape twice (memo_agrees normalises once with the memo),
+	 * against the plain result. */
+	for (i = 0; i < 5000; i++) {
+		snprintf(sql, sizeof(sql), "SELECT c%zu FROM t%zu WHERE x = "
+		    "%zu", i, i % 7, i);
+		if (!memo_agrees(m, sql) || !memo_agrees(m, sql))
+			FAILF("memo differs on %s", sql);
+		if (!memo_agrees(m, "SELECT 1"))
+			FAILF("memo differs on SELECT 1 after %s", sql);
+	}
+	sqlnorm_fpmemo_stats(m, &hits, &misses);
+	CHECK_INT(hits + misses, 1000 + 3 * 5000);
+	CHECK(misses >= 5000);
+
+	/* Over 1,024 bytes normalised and unparsed texts: not memoised. */
+	memcpy(sql, "SELECT ", 7);
+	memset(sql + 7, 'a', 2000);
+	memcpy(sql + 2007, " FROM t", 8);
+	CHECK(memo_agrees(m, sql));
+	CHECK(memo_agrees(m, "SELECT 'unterminated"));
+	CHECK(memo_agrees(m, "SELECT a FROM t WHERE b = 1 AND c = 'x"));
+	sqlnorm_fpmemo_stats(m, &hits, &misses);
+	CHECK_INT(hits + misses, 1000 + 3 * 5000);
+	sqlnorm_fpmemo_free(m);
+}
+
+/* The shape of in ("-" when it has none). */
+static void
+shape_of(enum sql_dialect d, size_t max_len, const char *in, char *out,
+    size_t outlen)
+{
+	struct sqlnorm_opts o = { d, NULL, NULL, max_len };
+	size_t n;
+
+	if (strlen(in) >= outlen || sqlnorm_shape(in, strlen(in), &o, out,
+	    &n) != 0)
+		n = (size_t)snprintf(out, outlen, "-");
+	out[n] = '\0';
+}
+
+/* Both texts normalise to the same result, field by field. */
+static int
+same_result(enum sql_dialect d, const char *a, const char *b)
+{
+	struct sqlnorm_opts o = { d, NULL, NULL, 0 };
+	struct sqlnorm x, y;
+	size_t i;
+	int same;
+
+	if (sqlnorm(a, strlen(a), &o, &x) != 0)
+		return 0;
+	if (sqlnorm(b, strlen(b), &o, &y) != 0) {
+		sqlnorm_clear(&x);
+		return 0;
+	}
+	same = strcmp(x.statement, y.statement) == 0 &&
+	    strcmp(x.fingerprint, y.fingerprint) == 0 &&
+	    strcmp(x.command, y.command) == 0 && x.unparsed == y.unparsed &&
+	    x.ntables == y.ntables && (x.end_user == NULL) ==
+	    (y.end_user == NULL);
+	for (i = 0; same && i < x.ntables; i++)
+		same = strcmp(x.tables[i], y.tables[i]) == 0;
+	sqlnorm_clear(&x);
+	sqlnorm_clear(&y);
+	return same;
+}
+
+/*
+ * Shapes: bare numbers masked where they start and end a token, nothing
+ * else touched; no shape for text with quotes, comments, dollar quotes,
+ * backslashes, control characters, or over the length bound. Texts of
+ * one shape normalise alike.
+ */
+static void
+test_shape(void)
+{
+	static const struct {
+		enum sql_dialect d;
+		const char	*in;
+		const char	*shape;
+	} c[] = {
+		{ SQL_POSTGRESQL, "SELECT abalance FROM pgbench_accounts "
+		  "WHERE aid = 146352;", "SELECT abalance FROM "
+		  "pgbench_accounts WHERE aid = 0;" },
+		{ SQL_POSTGRESQL, "SELECT a FROM t1 WHERE x IN (1,22, 333) "
+		  "AND y=4 AND z<5 AND w>6 LIMIT 10",
+		  "SELECT a FROM t1 WHERE x IN (0,0, 0) AND y=0 AND z<0 AND "
+		  "w>0 LIMIT 0" },
+		{ SQL_POSTGRESQL, "SELECT 1.5, .5, 1e5, 0x1F, 1_000, 12a, "
+		  "t.12, :1, ?1, +1, a[1]", "SELECT 1.5, .5, 1e5, 0x1F, "
+		  "1_000, 12a, t.12, :1, ?1, +1, a[0]" },
+		{ SQL_MYSQL, "SELECT @1, @@x1, 2", "SELECT @1, @@x1, 0" },
+		{ SQL_POSTGRESQL, "SELECT 1 -- c", "-" },
+		{ SQL_POSTGRESQL, "SELECT 1 /* c */", "-" },
+		{ SQL_POSTGRESQL, "SELECT '1'", "-" },
+		{ SQL_POSTGRESQL, "SELECT \"c1\" FROM t", "-" },
+		{ SQL_POSTGRESQL, "SELECT $1", "-" },
+		{ SQL_POSTGRESQL, "SELECT $$1$$", "-" },
+		{ SQL_POSTGRESQL, "SELECT a - 1", "-" },
+		{ SQL_POSTGRESQL, "SELECT 1\f", "-" },
+		{ SQL_MYSQL, "SELECT 1 # c", "-" },
+		{ SQL_MYSQL, "SELECT `1`", "-" },
+	};
+	static const char *alike[][2] = {
+		{ "SELECT abalance FROM pgbench_accounts WHERE aid = 1;",
+		  "SELECT abalance FROM pgbench_accounts WHERE aid = "
+		  "99999999999999999999999999;" },
+		{ "SELECT * FROM t WHERE a IN (1, 2, 3) LIMIT 5",
+		  "SELECT * FROM t WHERE a IN (7, 8, 9) LIMIT 50" },
+		{ "UPDATE t SET a=1 WHERE b<2", "UPDATE t SET a=0 WHERE b<0" },
+		{ "INSERT INTO t (a,b) VALUES (1,2), (3,4)",
+		  "INSERT INTO t (a,b) VALUES (5,6), (7,8)" },
+	};
+	char got[256], sa[256], sb[256];
+	size_t i, k;
+
+	for (i = 0; i < NCASES(c); i++) {
+		shape_of(c[i].d, 0, c[i].in, got, sizeof(got));
+		if (strcmp(got, c[i].shape) != 0)
+			FAILF("%s\n    got:  %s\n    want: %s", c[i].in, got,
+			    c[i].shape);
+	}
+	/* A C string's terminators are not text; a NUL inside is. */
+	{
+		struct sqlnorm_opts o = { SQL_MYSQL, NULL, NULL, 0 };
+
+		CHECK_INT(sqlnorm_shape("SELECT 12\0\0", 11, &o, got, &k), 0);
+		CHECK_INT(k, 8);
+		CHECK(memcmp(got, "SELECT 0", 8) == 0);
+		CHECK_INT(sqlnorm_shape("SELECT\0 1", 9, &o, got, &k), -1);
+	}
+	/* Over the length bound: no shape (sqlnorm fails closed on it). */
+	shape_of(SQL_POSTGRESQL, 10, "SELECT 1 FROM t", got, sizeof(got));
+	CHECK_STR(got, "-");
+	shape_of(SQL_POSTGRESQL, 15, "SELECT 1 FROM t", got, sizeof(got));
+	CHECK_STR(got, "SELECT 0 FROM t");
+	for (i = 0; i < NCASES(alike); i++) {
+		for (k = 0; k < 2; k++) {
+			enum sql_dialect d = k ? SQL_MYSQL : SQL_POSTGRESQL;
+
+			shape_of(d, 0, alike[i][0], sa, sizeof(sa));
+			shape_of(d, 0, alike[i][1], sb, sizeof(sb));
+			CHECK(strcmp(sa, "-") != 0);
+			CHECK_STR(sa, sb);
+			if (!same_result(d, alike[i][0], alike[i][1]))
+				FAILF("%s and %s normalise apart", alike[i][0],
+				    alike[i][1]);
+		}
+	}
+}
+
 static const struct test tests[] = {
 	{ "pg_pgbench", test_pg_pgbench },
 	{ "pg_psql", test_pg_psql },
@@ -1114,6 +1323,8 @@ static const struct test tests[] = {
 	{ "fail_closed", test_fail_closed },
 	{ "limits", test_limits },
 	{ "fingerprints", test_fingerprints },
+	{ "fingerprint_memo", test_fingerprint_memo },
+	{ "shape", test_shape },
 	{ "end_user", test_end_user },
 	{ "property_no_literals", test_property_no_literals },
 	{ "property_other_string_rule", test_property_other_string_rule },
