@@ -78,6 +78,9 @@ struct sqlnorm_fpmemo *sqlnorm_fpmemo_new(uint64_t key);
 void	sqlnorm_fpmemo_free(struct sqlnorm_fpmemo *);
 void	sqlnorm_fpmemo_stats(const struct sqlnorm_fpmemo *, uint64_t *hits,
 	    uint64_t *misses);
+/* The first 16 hex digits of the SHA-256 of s into fp (17 bytes). */
+void	sqlnorm_fingerprint(struct sqlnorm_fpmemo *, const char *s,
+	    size_t len, char *fp);
 int	sqlnorm_memo(const char *sql, size_t len,
 	    const struct sqlnorm_opts *, struct sqlnorm_fpmemo *,
 	    struct sqlnorm *out);
