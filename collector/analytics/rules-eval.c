@@ -172,87 +172,52 @@ set_count(const struct agg_set *s, const struct rnode *n, int64_t ts)
 	return c;
 }
 
+/* A field every rule sees: the employee's and the bucket's time. */
 static struct rval
-field(struct ectx *x, const char *name)
+common_field(const struct ectx *x, int f)
 {
-	struct entity *e = x->e;
-	struct evctx *c = x->c;
+	const struct entity *e = x->e;
+
+	switch (f) {
+	case RF_EMPLOYEE:
+		return str(e->id);
+	case RF_NAME:
+		return str(e->name);
+	case RF_DEPARTMENT:
+		return str(e->department);
+	case RF_ROLE:
+		return str(e->role);
+	case RF_GROUP:
+		return str(e->group);
+	case RF_SERVICE:
+		return num(e->service);
+	case RF_KNOWN:
+		return num(e->known);
+	case RF_LEAVER:
+		return num(e->leave_us != 0 && x->ts >= e->leave_us -
+		    30 * DAY_US);
+	case RF_DAYS_TO_LEAVE:
+		return e->leave_us != 0 ? num(floor((double)(e->leave_us -
+		    x->ts) / (double)DAY_US)) : none;
+	case RF_HOUR:
+		return num(x->hour);
+	case RF_WEEKDAY:
+		return num(x->wday);
+	case RF_WEEKEND:
+		return num(x->wday == 0 || x->wday == 6);
+	default:
+		return num(calendar_holiday(x->an, calendar_day(x->an,
+		    x->ts)));
+	}
+}
+
+/* A field of the event's own, by its name; arrays from the DOM. */
+static struct rval
+own_field(const struct evctx *c, const char *name)
+{
 	struct lw_view_value fv;
 	json_t *v;
 
-	if (strcmp(name, "employee") == 0)
-		return str(e->id);
-	if (strcmp(name, "name") == 0)
-		return str(e->name);
-	if (strcmp(name, "department") == 0)
-		return str(e->department);
-	if (strcmp(name, "role") == 0)
-		return str(e->role);
-	if (strcmp(name, "group") == 0)
-		return str(e->group);
-	if (strcmp(name, "service") == 0)
-		return num(e->service);
-	if (strcmp(name, "known") == 0)
-		return num(e->known);
-	if (strcmp(name, "leaver") == 0)
-		return num(e->leave_us != 0 && x->ts >= e->leave_us -
-		    30 * DAY_US);
-	if (strcmp(name, "days_to_leave") == 0)
-		return e->leave_us != 0 ? num(floor((double)(e->leave_us -
-		    x->ts) / (double)DAY_US)) : none;
-	if (strcmp(name, "hour") == 0)
-		return num(x->hour);
-	if (strcmp(name, "weekday") == 0)
-		return num(x->wday);
-	if (strcmp(name, "weekend") == 0)
-		return num(x->wday == 0 || x->wday == 6);
-	if (strcmp(name, "holiday") == 0)
-		return num(calendar_holiday(x->an, calendar_day(x->an,
-		    x->ts)));
-	if (c == NULL)
-		return none;
-	if (strcmp(name, "type") == 0)
-		return str(lw_event_type_name(c->ev->type));
-	if (strcmp(name, "rows_read") == 0)
-		return c->ev->type == EVENT_DB_QUERY ? num(c->rows_read) : none;
-	if (strcmp(name, "rows_sensitive") == 0)
-		return c->ev->type == EVENT_DB_QUERY ? num(c->rows_sensitive) :
-		    none;
-	if (strcmp(name, "count") == 0)
-		return c->ev->type == EVENT_DB_QUERY ?
-		    num(features_count(c->ev)) : none;
-	if (strcmp(name, "max_rows") == 0)
-		return c->ev->type == EVENT_DB_QUERY ?
-		    num(features_max_rows(c->ev, c->rows_read)) : none;
-	if (strcmp(name, "sensitive") == 0)
-		return num(c->first_class != NULL);
-	if (strcmp(name, "class") == 0)
-		return str(c->first_class);
-	if (strcmp(name, "out_bytes") == 0)
-		return c->ev->type == EVENT_NET_FLOW ? num(c->out_bytes) : none;
-	if (strcmp(name, "exfil") == 0)
-		return num(c->exfil);
-	if (strcmp(name, "offhours") == 0)
-		return num(c->offhours);
-	if (strcmp(name, "mismatch") == 0)
-		return num(c->id.mismatch);
-	if (strcmp(name, "end_user_claim") == 0)
-		return num(c->id.end_user_claim);
-	if (strcmp(name, "via") == 0)
-		return str(c->id.via);
-	if (strcmp(name, "ip_owner") == 0)
-		return str(c->id.by_ip ? c->id.by_ip->id : NULL);
-	if (strcmp(name, "db_user_owner") == 0)
-		return str(c->id.by_db_user ? c->id.by_db_user->id : NULL);
-	if (strcmp(name, "end_user_owner") == 0)
-		return str(c->id.by_end_user ? c->id.by_end_user->id : NULL);
-	if (strcmp(name, "first_table") == 0)
-		return num(c->first_table);
-	if (strcmp(name, "first_destination") == 0)
-		return num(c->first_dest);
-	if (strcmp(name, "first_host") == 0)
-		return num(c->first_host);
-	/* scalars without a DOM; arrays (rare in rules) from the DOM */
 	lw_event_get(c->ev, name, &fv);
 	switch (fv.kind) {
 	case LW_STR:
@@ -273,6 +238,71 @@ field(struct ectx *x, const char *name)
 		break;
 	}
 	return none;
+}
+
+/*
+ * A field of an event rule: what scoring found about the event, then the
+ * event's own fields. A figure that belongs to one event type is missing
+ * on the others.
+ */
+static struct rval
+event_field(const struct evctx *c, const struct rnode *n)
+{
+	int q = c->ev->type == EVENT_DB_QUERY;
+
+	switch (n->field) {
+	case RF_TYPE:
+		return str(lw_event_type_name(c->ev->type));
+	case RF_ROWS_READ:
+		return q ? num(c->rows_read) : none;
+	case RF_ROWS_SENSITIVE:
+		return q ? num(c->rows_sensitive) : none;
+	case RF_COUNT:
+		return q ? num(features_count(c->ev)) : none;
+	case RF_MAX_ROWS:
+		return q ? num(features_max_rows(c->ev, c->rows_read)) : none;
+	case RF_SENSITIVE:
+		return num(c->first_class != NULL);
+	case RF_CLASS:
+		return str(c->first_class);
+	case RF_OUT_BYTES:
+		return c->ev->type == EVENT_NET_FLOW ? num(c->out_bytes) : none;
+	case RF_EXFIL:
+		return num(c->exfil);
+	case RF_OFFHOURS:
+		return num(c->offhours);
+	case RF_MISMATCH:
+		return num(c->id.mismatch);
+	case RF_END_USER_CLAIM:
+		return num(c->id.end_user_claim);
+	case RF_VIA:
+		return str(c->id.via);
+	case RF_IP_OWNER:
+		return str(c->id.by_ip ? c->id.by_ip->id : NULL);
+	case RF_DB_USER_OWNER:
+		return str(c->id.by_db_user ? c->id.by_db_user->id : NULL);
+	case RF_END_USER_OWNER:
+		return str(c->id.by_end_user ? c->id.by_end_user->id : NULL);
+	case RF_FIRST_TABLE:
+		return num(c->first_table);
+	case RF_FIRST_DESTINATION:
+		return num(c->first_dest);
+	case RF_FIRST_HOST:
+		return num(c->first_host);
+	default:
+		return own_field(c, n->str);
+	}
+}
+
+/* A field node; the parser named it (resolve_field() in rules-parse.c). */
+static struct rval
+field(const struct ectx *x, const struct rnode *n)
+{
+	if (n->field < RF_TYPE)
+		return common_field(x, n->field);
+	if (x->c == NULL)
+		return none;
+	return event_field(x->c, n);
 }
 
 static struct rval eval(struct ectx *, const struct rnode *);
@@ -487,7 +517,7 @@ eval(struct ectx *x, const struct rnode *n)
 	case RN_STR:
 		return str(n->str);
 	case RN_FIELD:
-		return field(x, n->str);
+		return field(x, n);
 	case RN_FEATURE:
 		return num(x->per == PER_HOUR ? x->e->hv[n->feature] :
 		    x->e->dv[n->feature]);

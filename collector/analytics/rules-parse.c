@@ -91,20 +91,35 @@ static const struct {
 	{ NULL, 0 }
 };
 
-/* Fields every rule sees (the employee and the bucket's time). */
-static const char *const common_fields[] = {
-	"employee", "name", "department", "role", "group", "service",
-	"known", "leaver", "days_to_leave", "hour", "weekday", "weekend",
-	"holiday", NULL
-};
-
-/* Fields only event rules see, besides the events' own fields. */
-static const char *const event_fields[] = {
-	"type", "rows_read", "rows_sensitive", "max_rows", "count",
-	"sensitive", "class",
-	"out_bytes", "exfil", "offhours", "mismatch", "end_user_claim", "via",
-	"ip_owner", "db_user_owner", "end_user_owner", "first_table",
-	"first_destination", "first_host", NULL
+/*
+ * The fields a rule may name besides the event's own: up to "holiday"
+ * every rule sees them (the employee and the bucket's time), from "type"
+ * on only event rules do (rfield order, analytics.h).
+ */
+static const struct {
+	const char	*name;
+	int		 field;
+} fields[] = {
+	{ "employee", RF_EMPLOYEE }, { "name", RF_NAME },
+	{ "department", RF_DEPARTMENT }, { "role", RF_ROLE },
+	{ "group", RF_GROUP }, { "service", RF_SERVICE },
+	{ "known", RF_KNOWN }, { "leaver", RF_LEAVER },
+	{ "days_to_leave", RF_DAYS_TO_LEAVE }, { "hour", RF_HOUR },
+	{ "weekday", RF_WEEKDAY }, { "weekend", RF_WEEKEND },
+	{ "holiday", RF_HOLIDAY },
+	{ "type", RF_TYPE }, { "rows_read", RF_ROWS_READ },
+	{ "rows_sensitive", RF_ROWS_SENSITIVE }, { "max_rows", RF_MAX_ROWS },
+	{ "count", RF_COUNT }, { "sensitive", RF_SENSITIVE },
+	{ "class", RF_CLASS }, { "out_bytes", RF_OUT_BYTES },
+	{ "exfil", RF_EXFIL }, { "offhours", RF_OFFHOURS },
+	{ "mismatch", RF_MISMATCH }, { "end_user_claim", RF_END_USER_CLAIM },
+	{ "via", RF_VIA }, { "ip_owner", RF_IP_OWNER },
+	{ "db_user_owner", RF_DB_USER_OWNER },
+	{ "end_user_owner", RF_END_USER_OWNER },
+	{ "first_table", RF_FIRST_TABLE },
+	{ "first_destination", RF_FIRST_DESTINATION },
+	{ "first_host", RF_FIRST_HOST },
+	{ NULL, 0 }
 };
 
 static const char *const clause_words[] = {
@@ -415,6 +430,7 @@ node(struct parser *p, enum rnode_kind k)
 	n->line = p->tline;
 	n->col = p->tcol;
 	n->feature = -1;
+	n->field = RF_EVENT;
 	n->height = 1;
 	return n;
 }
@@ -970,15 +986,6 @@ parse_expr(struct parser *p)
 }
 
 static int
-in_list(const char *const *l, const char *s)
-{
-	for (; *l != NULL; l++)
-		if (strcmp(*l, s) == 0)
-			return 1;
-	return 0;
-}
-
-static int
 is_event_field(const char *s)
 {
 	static const enum event_type types[] = {
@@ -994,6 +1001,36 @@ is_event_field(const char *s)
 	return 0;
 }
 
+/*
+ * Names the field of an RN_FIELD node by its number (n->field), so the
+ * evaluator compares no strings; fails on a name no rule knows and on an
+ * event field in an hour or day rule.
+ */
+static int
+resolve_field(struct parser *p, struct rnode *n)
+{
+	int i;
+
+	n->field = RF_EVENT;
+	for (i = 0; fields[i].name != NULL; i++)
+		if (strcmp(fields[i].name, n->str) == 0) {
+			n->field = fields[i].field;
+			break;
+		}
+	if (n->field < RF_TYPE)
+		return 0;
+	if (n->field == RF_EVENT && !is_event_field(n->str)) {
+		perr(p, n->line, n->col, "unknown field '%s'", n->str);
+		return -1;
+	}
+	if (p->rule->on != ON_EVENT) {
+		perr(p, n->line, n->col, "field '%s' is an event field: "
+		    "only in 'on event' rules", n->str);
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks a tree against the kind of its rule; in_agg: inside count() &c. */
 static int
 check(struct parser *p, struct rnode *n, int in_agg)
@@ -1006,20 +1043,8 @@ check(struct parser *p, struct rnode *n, int in_agg)
 	if (n->kind == RN_FEATURE && p->rule->on == ON_EVENT &&
 	    is_event_field(n->str))
 		n->kind = RN_FIELD;
-	if (n->kind == RN_FIELD && !in_list(common_fields, n->str)) {
-		int ev = in_list(event_fields, n->str) ||
-		    is_event_field(n->str);
-
-		if (!ev) {
-			perr(p, n->line, n->col, "unknown field '%s'", n->str);
-			return -1;
-		}
-		if (p->rule->on != ON_EVENT) {
-			perr(p, n->line, n->col, "field '%s' is an event field: "
-			    "only in 'on event' rules", n->str);
-			return -1;
-		}
-	}
+	if (n->kind == RN_FIELD && resolve_field(p, n) != 0)
+		return -1;
 	if (n->kind == RN_CALL && (n->fn == FN_COUNT || n->fn == FN_SUM ||
 	    n->fn == FN_DISTINCT)) {
 		if (p->rule->on != ON_EVENT) {
