@@ -177,6 +177,19 @@ is_ident(int c)
 	return c >= 0 && (isalnum(c) || c == '_' || c == '.');
 }
 
+/*
+ * The second character of a two-character operator: when c follows,
+ * takes it and returns the token both make, otherwise the token alone.
+ */
+static int
+second(struct parser *p, int c, int both, int alone)
+{
+	if (peekc(p, 0) != c)
+		return alone;
+	adv(p);
+	return both;
+}
+
 /* Reads the next token into p->t and its attributes. */
 static void
 next(struct parser *p)
@@ -342,41 +355,21 @@ next(struct parser *p)
 	case '/': p->t = T_SLASH; break;
 	case '~': p->t = T_MATCH; break;
 	case '=':
-		if (peekc(p, 0) == '=') {
-			adv(p);
-			p->t = T_EQ;
-		} else {
+		if ((p->t = second(p, '=', T_EQ, T_BAD)) == T_BAD)
 			perr(p, p->tline, p->tcol, "'=' is not an operator; "
 			    "did you mean '=='?");
-			p->t = T_BAD;
-		}
 		break;
 	case '!':
-		if (peekc(p, 0) == '=') {
-			adv(p);
-			p->t = T_NE;
-		} else if (peekc(p, 0) == '~') {
-			adv(p);
-			p->t = T_NMATCH;
-		} else {
+		if ((p->t = second(p, '=', T_NE, T_BAD)) == T_BAD &&
+		    (p->t = second(p, '~', T_NMATCH, T_BAD)) == T_BAD)
 			perr(p, p->tline, p->tcol, "unexpected '!' (use "
 			    "'not', '!=' or '!~')");
-			p->t = T_BAD;
-		}
 		break;
 	case '<':
-		p->t = T_LT;
-		if (peekc(p, 0) == '=') {
-			adv(p);
-			p->t = T_LE;
-		}
+		p->t = second(p, '=', T_LE, T_LT);
 		break;
 	case '>':
-		p->t = T_GT;
-		if (peekc(p, 0) == '=') {
-			adv(p);
-			p->t = T_GE;
-		}
+		p->t = second(p, '=', T_GE, T_GT);
 		break;
 	default:
 		if (c >= 0x20 && c < 0x7f)
@@ -494,31 +487,60 @@ rnode_free(struct rnode *n)
 
 static struct rnode *parse_expr(struct parser *);
 
+/* Fails with "expected WHAT, found ..." unless the token is a t. */
+static int
+want(struct parser *p, int t, const char *what)
+{
+	if (p->t == t)
+		return 0;
+	perr(p, p->tline, p->tcol, "expected %s, found %s", what, tok_desc(p));
+	return -1;
+}
+
+/* want(), then past the token. */
+static int
+expect(struct parser *p, int t, const char *what)
+{
+	if (want(p, t, what) != 0)
+		return -1;
+	next(p);
+	return 0;
+}
+
+/* Which of a NULL-terminated list of words the token is, or -1. */
+static int
+word_index(const struct parser *p, const char *const *words)
+{
+	int i;
+
+	for (i = 0; p->t == T_IDENT && words[i] != NULL; i++)
+		if (strcmp(p->text, words[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* word_index(), failing with "expected WHAT, found ..."; p stays. */
+static int
+choice(struct parser *p, const char *const *words, const char *what)
+{
+	int i;
+
+	if ((i = word_index(p, words)) < 0)
+		perr(p, p->tline, p->tcol, "expected %s, found %s", what,
+		    tok_desc(p));
+	return i;
+}
+
 static int
 feature_arg(struct parser *p, struct rnode *n)
 {
-	if (p->t != T_IDENT) {
-		perr(p, p->tline, p->tcol, "expected a feature name, found "
-		    "%s", tok_desc(p));
+	if (want(p, T_IDENT, "a feature name") != 0)
 		return -1;
-	}
 	if ((n->feature = feature_lookup(p->sens, p->text)) < 0) {
 		perr(p, p->tline, p->tcol, "unknown feature '%s' (rows, "
 		    "rows.sensitive, rows.CLASS, queries, tables, result_bytes, "
 		    "out.CATEGORY, out.exfil, offhours.rows, offhours.out)",
 		    p->text);
-		return -1;
-	}
-	next(p);
-	return 0;
-}
-
-static int
-expect(struct parser *p, int t, const char *what)
-{
-	if (p->t != t) {
-		perr(p, p->tline, p->tcol, "expected %s, found %s", what,
-		    tok_desc(p));
 		return -1;
 	}
 	next(p);
@@ -532,11 +554,8 @@ expect(struct parser *p, int t, const char *what)
 static int
 parse_window(struct parser *p, struct rnode *n)
 {
-	if (p->t != T_DUR) {
-		perr(p, p->tline, p->tcol, "expected a time window such as 1h, "
-		    "found %s", tok_desc(p));
+	if (want(p, T_DUR, "a time window such as 1h") != 0)
 		return -1;
-	}
 	n->window_us = p->dur_us;
 	if (n->window_us < 1000000 || n->window_us > 90LL * 86400 * 1000000) {
 		perr(p, p->tline, p->tcol, "window must be 1s to 90d");
@@ -566,11 +585,8 @@ stand_window_arg(struct parser *p, struct rnode *n)
 	if (p->t != T_COMMA)
 		return 0;
 	next(p);
-	if (p->t != T_DUR) {
-		perr(p, p->tline, p->tcol, "expected a window of 1d, 7d or "
-		    "30d, found %s", tok_desc(p));
+	if (want(p, T_DUR, "a window of 1d, 7d or 30d") != 0)
 		return -1;
-	}
 	if (p->dur_us == 7 * DAY_US)
 		n->what = 1;
 	else if (p->dur_us == 30 * DAY_US)
@@ -589,11 +605,8 @@ days_arg(struct parser *p, struct rnode *n)
 {
 	if (expect(p, T_COMMA, "','") != 0)
 		return -1;
-	if (p->t != T_NUM) {
-		perr(p, p->tline, p->tcol, "expected a number of days, found "
-		    "%s", tok_desc(p));
+	if (want(p, T_NUM, "a number of days") != 0)
 		return -1;
-	}
 	if (p->num < 1 || p->num > 32 || p->num != floor(p->num)) {
 		perr(p, p->tline, p->tcol, "the number of days must be a whole "
 		    "number from 1 to 32");
@@ -608,6 +621,11 @@ days_arg(struct parser *p, struct rnode *n)
 static int
 parse_call_args(struct parser *p, struct rnode *n)
 {
+	static const char *const periods[] = { "hour", "day", NULL };
+	static const char *const seen[] = {
+		"table", "destination", "host", NULL
+	};
+
 	switch (n->fn) {
 	case FN_VALUE: case FN_BASELINE: case FN_PEER_Z: case FN_RATIO:
 	case FN_MEDIAN: case FN_PEER: case FN_PEER_RATIO: case FN_TEAM:
@@ -616,13 +634,9 @@ parse_call_args(struct parser *p, struct rnode *n)
 		n->period = PER_DAY;
 		if (p->t == T_COMMA) {
 			next(p);
-			if (is_word(p, "hour"))
-				n->period = PER_HOUR;
-			else if (!is_word(p, "day")) {
-				perr(p, p->tline, p->tcol, "expected hour or "
-				    "day, found %s", tok_desc(p));
+			/* enum period order */
+			if ((n->period = choice(p, periods, "hour or day")) < 0)
 				return -1;
-			}
 			next(p);
 		}
 		break;
@@ -644,17 +658,9 @@ parse_call_args(struct parser *p, struct rnode *n)
 			return -1;
 		break;
 	case FN_FIRST_SEEN:
-		if (is_word(p, "table"))
-			n->what = 0;
-		else if (is_word(p, "destination"))
-			n->what = 1;
-		else if (is_word(p, "host"))
-			n->what = 2;
-		else {
-			perr(p, p->tline, p->tcol, "expected table, "
-			    "destination or host, found %s", tok_desc(p));
+		n->what = choice(p, seen, "table, destination or host");
+		if (n->what < 0)
 			return -1;
-		}
 		next(p);
 		break;
 	case FN_DAY_SCORE: case FN_RISK: case FN_DAYS_SEEN:
@@ -674,11 +680,8 @@ parse_call_args(struct parser *p, struct rnode *n)
 			return -1;
 		break;
 	}
-	if (p->t != T_RPAREN) {
-		perr(p, p->tline, p->tcol, "expected ')', found %s",
-		    tok_desc(p));
+	if (want(p, T_RPAREN, "')'") != 0)
 		return -1;
-	}
 	n->text = xstrndup(p->buf + n->num_start, p->tend - n->num_start);
 	next(p);
 	return 0;
@@ -1212,7 +1215,13 @@ valid_rule_name(const char *s)
 static int
 parse_clause(struct parser *p, struct rule *r)
 {
-	int line = p->tline, col = p->tcol;
+	static const char *const kinds[] = {	/* enum rule_on order */
+		"event", "hour", "day", NULL
+	};
+	static const char *const owners[] = {
+		"ip_owner", "db_user_owner", "end_user_owner", NULL
+	};
+	int line = p->tline, col = p->tcol, i;
 	char kw[32];
 	enum event_type et;
 
@@ -1243,31 +1252,21 @@ parse_clause(struct parser *p, struct rule *r)
 	}								\
 } while (0)
 	if (strcmp(kw, "on") == 0) {
-		if (is_word(p, "event")) {
-			r->on = ON_EVENT;
-			next(p);
-			if (p->t == T_IDENT && lw_event_type_lookup(p->text,
-			    &et) == 0) {
-				if (et != EVENT_DB_QUERY && et !=
-				    EVENT_DB_SESSION && et != EVENT_NET_FLOW) {
-					perr(p, p->tline, p->tcol, "rules see "
-					    "db.query, db.session and "
-					    "net.flow events only");
-					return -1;
-				}
-				r->evtype = (int)et;
-				next(p);
-			}
-		} else if (is_word(p, "hour")) {
-			r->on = ON_HOUR;
-			next(p);
-		} else if (is_word(p, "day")) {
-			r->on = ON_DAY;
-			next(p);
-		} else {
-			perr(p, p->tline, p->tcol, "expected event, hour or "
-			    "day after 'on', found %s", tok_desc(p));
+		if ((r->on = choice(p, kinds, "event, hour or day after "
+		    "'on'")) < 0)
 			return -1;
+		next(p);
+		if (r->on == ON_EVENT && p->t == T_IDENT &&
+		    lw_event_type_lookup(p->text, &et) == 0) {
+			if (et != EVENT_DB_QUERY && et != EVENT_DB_SESSION &&
+			    et != EVENT_NET_FLOW) {
+				perr(p, p->tline, p->tcol, "rules see "
+				    "db.query, db.session and net.flow events "
+				    "only");
+				return -1;
+			}
+			r->evtype = (int)et;
+			next(p);
 		}
 		return 0;
 	}
@@ -1285,11 +1284,8 @@ parse_clause(struct parser *p, struct rule *r)
 			return -1;
 		}
 		next(p);
-		if (p->t != T_DUR) {
-			perr(p, p->tline, p->tcol, "expected a duration such "
-			    "as 6h, found %s", tok_desc(p));
+		if (want(p, T_DUR, "a duration such as 6h") != 0)
 			return -1;
-		}
 		r->within_us = p->dur_us;
 		next(p);
 		return 0;
@@ -1315,11 +1311,8 @@ parse_clause(struct parser *p, struct rule *r)
 		int sl = p->tline, sc = p->tcol;
 
 		ONCE(r->nsummary > 0);
-		if (p->t != T_STR) {
-			perr(p, p->tline, p->tcol, "expected a string after "
-			    "summary, found %s", tok_desc(p));
+		if (want(p, T_STR, "a string after summary") != 0)
 			return -1;
-		}
 		snprintf(s, sizeof(s), "%s", p->text);
 		if (*s == '\0') {
 			perr(p, sl, sc, "empty summary");
@@ -1331,27 +1324,20 @@ parse_clause(struct parser *p, struct rule *r)
 		return 0;
 	}
 	if (strcmp(kw, "suppress") == 0) {
-		if (p->t != T_DUR) {
-			perr(p, p->tline, p->tcol, "expected a duration such "
-			    "as 24h, found %s", tok_desc(p));
+		if (want(p, T_DUR, "a duration such as 24h") != 0)
 			return -1;
-		}
 		r->suppress_us = p->dur_us;
 		next(p);
 		return 0;
 	}
 	if (strcmp(kw, "attribute") == 0) {
-		if (is_word(p, "ip_owner"))
-			r->attribute = 1;
-		else if (is_word(p, "db_user_owner"))
-			r->attribute = 2;
-		else if (is_word(p, "end_user_owner"))
-			r->attribute = 3;
-		else {
+		/* 0 is the resolved employee, 1.. these owners */
+		if ((i = word_index(p, owners)) < 0) {
 			perr(p, p->tline, p->tcol, "attribute is ip_owner, "
 			    "db_user_owner or end_user_owner");
 			return -1;
 		}
+		r->attribute = i + 1;
 		next(p);
 		return 0;
 	}
