@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "siem.h"
+#include "leakwatch/text.h"
 #include "leakwatch/xmalloc.h"
 
 void
@@ -54,6 +55,21 @@ fmt_kv(struct buf *b, char sep, const char *key, const char *value,
 	kesc(b, key);
 	buf_addc(b, '=');
 	vesc(b, value);
+}
+
+/*
+ * Text in a format's escaping: control characters and invalid UTF-8
+ * escaped first (lib/text.c), then each byte written by the format's
+ * one(), which knows the format's own special characters.
+ */
+void
+fmt_escaped(struct buf *b, const char *text, void (*one)(struct buf *, char))
+{
+	char *v = text_vis_dup(text, 0), *s;
+
+	for (s = v; *s != '\0'; s++)
+		one(b, *s);
+	free(v);
 }
 
 /*
