@@ -558,31 +558,74 @@ struct v2_case {
 	int		 alerts;
 };
 
-static int
-v2_case_store(sqlite3 *db, const struct v2_case *c, int have_employees)
+int
+schema_case_put(sqlite3 *db, const struct schema_case *c, int new)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, have_employees ?
+	if (sqlite3_prepare_v2(db, new ?
 	    "INSERT INTO cases (id, kind, subject, members, department, "
-	    "severity, score, first_ts, last_ts, alerts, story) VALUES (?1, "
-	    "'person', ?2, ?2, coalesce((SELECT department FROM employees "
-	    "WHERE employee = ?2), ''), ?3, ?4, ?5, ?6, ?7, ?8)" :
-	    "INSERT INTO cases (id, kind, subject, members, department, "
-	    "severity, score, first_ts, last_ts, alerts, story) VALUES (?1, "
-	    "'person', ?2, ?2, '', ?3, ?4, ?5, ?6, ?7, ?8)", -1, &st,
+	    "severity, score, first_ts, last_ts, alerts, story, status) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'open')" :
+	    "UPDATE cases SET kind = ?2, subject = ?3, members = ?4, "
+	    "department = ?5, severity = ?6, score = ?7, first_ts = ?8, "
+	    "last_ts = ?9, alerts = ?10, story = ?11 WHERE id = ?1", -1, &st,
 	    NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->severity, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 4, c->score);
-	sqlite3_bind_int64(st, 5, c->first_ts);
-	sqlite3_bind_int64(st, 6, c->last_ts);
-	sqlite3_bind_int(st, 7, c->alerts);
-	sqlite3_bind_text(st, 8, c->story, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->members, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->department, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, c->severity, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 7, c->score);
+	sqlite3_bind_int64(st, 8, c->first_ts);
+	sqlite3_bind_int64(st, 9, c->last_ts);
+	sqlite3_bind_int(st, 10, c->alerts);
+	sqlite3_bind_text(st, 11, c->story, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * A migrated case: a person's, in their department when the directory
+ * knows it (the statement that reads it owns the text until finalized).
+ */
+static int
+v2_case_store(sqlite3 *db, const struct v2_case *c, int have_employees)
+{
+	struct schema_case sc;
+	sqlite3_stmt *st = NULL;
+	const unsigned char *dept = NULL;
+	int rc;
+
+	if (have_employees) {
+		if (sqlite3_prepare_v2(db, "SELECT department FROM employees "
+		    "WHERE employee = ?1", -1, &st, NULL) != SQLITE_OK)
+			return -1;
+		sqlite3_bind_text(st, 1, c->subject, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			dept = sqlite3_column_text(st, 0);
+		else if (rc != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.id = c->id;
+	sc.kind = "person";
+	sc.subject = sc.members = c->subject;
+	sc.department = dept != NULL ? (const char *)dept : "";
+	sc.severity = c->severity;
+	sc.story = c->story;
+	sc.score = c->score;
+	sc.first_ts = c->first_ts;
+	sc.last_ts = c->last_ts;
+	sc.alerts = c->alerts;
+	rc = schema_case_put(db, &sc, 1);
 	sqlite3_finalize(st);
 	return rc;
 }
