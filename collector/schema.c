@@ -588,14 +588,24 @@ schema_case_put(sqlite3 *db, const struct schema_case *c, int new)
 	return rc;
 }
 
+/* A migrated case: a person's, open, in the department given. */
+static int
+v2_case_put(sqlite3 *db, const struct v2_case *c, const char *department)
+{
+	const struct schema_case sc = { c->id, "person", c->subject,
+	    c->subject, department, c->severity, c->story, c->score,
+	    c->first_ts, c->last_ts, c->alerts };
+
+	return schema_case_put(db, &sc, 1);
+}
+
 /*
- * A migrated case: a person's, in their department when the directory
- * knows it (the statement that reads it owns the text until finalized).
+ * A migrated case, in the person's department when the directory knows
+ * it (the statement that reads it owns the text until finalized).
  */
 static int
 v2_case_store(sqlite3 *db, const struct v2_case *c, int have_employees)
 {
-	struct schema_case sc;
 	sqlite3_stmt *st = NULL;
 	const unsigned char *dept = NULL;
 	int rc;
@@ -613,18 +623,7 @@ v2_case_store(sqlite3 *db, const struct v2_case *c, int have_employees)
 			return -1;
 		}
 	}
-	memset(&sc, 0, sizeof(sc));
-	sc.id = c->id;
-	sc.kind = "person";
-	sc.subject = sc.members = c->subject;
-	sc.department = dept != NULL ? (const char *)dept : "";
-	sc.severity = c->severity;
-	sc.story = c->story;
-	sc.score = c->score;
-	sc.first_ts = c->first_ts;
-	sc.last_ts = c->last_ts;
-	sc.alerts = c->alerts;
-	rc = schema_case_put(db, &sc, 1);
+	rc = v2_case_put(db, c, dept != NULL ? (const char *)dept : "");
 	sqlite3_finalize(st);
 	return rc;
 }
