@@ -172,6 +172,34 @@ set_count(const struct agg_set *s, const struct rnode *n, int64_t ts)
 	return c;
 }
 
+/*
+ * The person one identity source names, or NULL: 1 the client address's
+ * owner, 2 the database account's, 3 the end user's. The rules' attribute
+ * clause counts so, and RF_IP_OWNER.. RF_END_USER_OWNER are in that order.
+ */
+static const struct person *
+owner(const struct identity *id, int which)
+{
+	return which == 1 ? id->by_ip : which == 2 ? id->by_db_user :
+	    id->by_end_user;
+}
+
+static const char *const owner_names[] = {
+	NULL, "ip_owner", "db_user_owner", "end_user_owner"
+};
+
+/*
+ * Whether the event is a first: 0 a sensitive table, 1 a destination, 2
+ * a service account's client (first_seen()'s argument; RF_FIRST_TABLE..
+ * RF_FIRST_HOST are in that order).
+ */
+static int
+first_of(const struct evctx *c, int what)
+{
+	return what == 2 ? c->first_host : what ? c->first_dest :
+	    c->first_table;
+}
+
 /* A field every rule sees: the employee's and the bucket's time. */
 static struct rval
 common_field(const struct ectx *x, int f)
@@ -248,6 +276,7 @@ own_field(const struct evctx *c, const char *name)
 static struct rval
 event_field(const struct evctx *c, const struct rnode *n)
 {
+	const struct person *p;
 	int q = c->ev->type == EVENT_DB_QUERY;
 
 	switch (n->field) {
@@ -278,17 +307,14 @@ event_field(const struct evctx *c, const struct rnode *n)
 	case RF_VIA:
 		return str(c->id.via);
 	case RF_IP_OWNER:
-		return str(c->id.by_ip ? c->id.by_ip->id : NULL);
 	case RF_DB_USER_OWNER:
-		return str(c->id.by_db_user ? c->id.by_db_user->id : NULL);
 	case RF_END_USER_OWNER:
-		return str(c->id.by_end_user ? c->id.by_end_user->id : NULL);
+		p = owner(&c->id, n->field - RF_IP_OWNER + 1);
+		return str(p != NULL ? p->id : NULL);
 	case RF_FIRST_TABLE:
-		return num(c->first_table);
 	case RF_FIRST_DESTINATION:
-		return num(c->first_dest);
 	case RF_FIRST_HOST:
-		return num(c->first_host);
+		return num(first_of(c, n->field - RF_FIRST_TABLE));
 	default:
 		return own_field(c, n->str);
 	}
@@ -416,8 +442,7 @@ call(struct ectx *x, const struct rnode *n)
 		return num(x->e->s.days_seen);
 	case FN_FIRST_SEEN:
 		if (x->c != NULL)
-			return num(n->what == 2 ? x->c->first_host :
-			    n->what ? x->c->first_dest : x->c->first_table);
+			return num(first_of(x->c, n->what));
 		return num(n->what == 2 ? x->e->n_new_hosts : n->what ?
 		    x->e->unusual_dests : x->e->unusual_tables);
 	case FN_DAY_SCORE:
@@ -708,6 +733,7 @@ evidence(struct ectx *x, int64_t bucket, int64_t seq_a)
 	const struct rule *r = x->r;
 	json_t *o = json_object(), *fig = json_object(), *ev, *id, *t;
 	const json_t *dom;
+	const struct person *p;
 	struct rval v;
 	char ts[TS_STRLEN];
 	static const char *const keep[] = {
@@ -780,15 +806,10 @@ evidence(struct ectx *x, int64_t bucket, int64_t seq_a)
 		if (x->c->id.end_user_claim)
 			json_object_set_new(id, "end_user_claim",
 			    json_true());
-		if (x->c->id.by_end_user != NULL)
-			json_object_set_new(id, "end_user_owner",
-			    json_string(x->c->id.by_end_user->id));
-		if (x->c->id.by_db_user != NULL)
-			json_object_set_new(id, "db_user_owner",
-			    json_string(x->c->id.by_db_user->id));
-		if (x->c->id.by_ip != NULL)
-			json_object_set_new(id, "ip_owner",
-			    json_string(x->c->id.by_ip->id));
+		for (i = 3; i >= 1; i--)
+			if ((p = owner(&x->c->id, i)) != NULL)
+				json_object_set_new(id, owner_names[i],
+				    json_string(p->id));
 		json_object_set_new(o, "identity", id);
 	}
 	if (seq_a != 0 && ts_format(seq_a, ts, sizeof(ts)) == 0)
@@ -819,9 +840,7 @@ fire(struct ectx *x, int64_t bucket, int64_t seq_a)
 	json_t *evj;
 
 	if (x->c != NULL && r->attribute != 0) {
-		const struct person *p = r->attribute == 1 ? x->c->id.by_ip :
-		    r->attribute == 2 ? x->c->id.by_db_user :
-		    x->c->id.by_end_user;
+		const struct person *p = owner(&x->c->id, r->attribute);
 
 		if (p != NULL) {
 			emp = p->id;

@@ -92,34 +92,43 @@ static const struct {
 };
 
 /*
- * The fields a rule may name besides the event's own: up to "holiday"
- * every rule sees them (the employee and the bucket's time), from "type"
- * on only event rules do (rfield order, analytics.h).
+ * The names of the fields a rule may name besides the event's own, by
+ * their number: up to RF_HOLIDAY every rule sees them (the employee and
+ * the bucket's time), from RF_TYPE on only event rules do.
  */
-static const struct {
-	const char	*name;
-	int		 field;
-} fields[] = {
-	{ "employee", RF_EMPLOYEE }, { "name", RF_NAME },
-	{ "department", RF_DEPARTMENT }, { "role", RF_ROLE },
-	{ "group", RF_GROUP }, { "service", RF_SERVICE },
-	{ "known", RF_KNOWN }, { "leaver", RF_LEAVER },
-	{ "days_to_leave", RF_DAYS_TO_LEAVE }, { "hour", RF_HOUR },
-	{ "weekday", RF_WEEKDAY }, { "weekend", RF_WEEKEND },
-	{ "holiday", RF_HOLIDAY },
-	{ "type", RF_TYPE }, { "rows_read", RF_ROWS_READ },
-	{ "rows_sensitive", RF_ROWS_SENSITIVE }, { "max_rows", RF_MAX_ROWS },
-	{ "count", RF_COUNT }, { "sensitive", RF_SENSITIVE },
-	{ "class", RF_CLASS }, { "out_bytes", RF_OUT_BYTES },
-	{ "exfil", RF_EXFIL }, { "offhours", RF_OFFHOURS },
-	{ "mismatch", RF_MISMATCH }, { "end_user_claim", RF_END_USER_CLAIM },
-	{ "via", RF_VIA }, { "ip_owner", RF_IP_OWNER },
-	{ "db_user_owner", RF_DB_USER_OWNER },
-	{ "end_user_owner", RF_END_USER_OWNER },
-	{ "first_table", RF_FIRST_TABLE },
-	{ "first_destination", RF_FIRST_DESTINATION },
-	{ "first_host", RF_FIRST_HOST },
-	{ NULL, 0 }
+static const char *const field_names[RF_EVENT] = {
+	[RF_EMPLOYEE] = "employee",
+	[RF_NAME] = "name",
+	[RF_DEPARTMENT] = "department",
+	[RF_ROLE] = "role",
+	[RF_GROUP] = "group",
+	[RF_SERVICE] = "service",
+	[RF_KNOWN] = "known",
+	[RF_LEAVER] = "leaver",
+	[RF_DAYS_TO_LEAVE] = "days_to_leave",
+	[RF_HOUR] = "hour",
+	[RF_WEEKDAY] = "weekday",
+	[RF_WEEKEND] = "weekend",
+	[RF_HOLIDAY] = "holiday",
+	[RF_TYPE] = "type",
+	[RF_ROWS_READ] = "rows_read",
+	[RF_ROWS_SENSITIVE] = "rows_sensitive",
+	[RF_MAX_ROWS] = "max_rows",
+	[RF_COUNT] = "count",
+	[RF_SENSITIVE] = "sensitive",
+	[RF_CLASS] = "class",
+	[RF_OUT_BYTES] = "out_bytes",
+	[RF_EXFIL] = "exfil",
+	[RF_OFFHOURS] = "offhours",
+	[RF_MISMATCH] = "mismatch",
+	[RF_END_USER_CLAIM] = "end_user_claim",
+	[RF_VIA] = "via",
+	[RF_IP_OWNER] = "ip_owner",
+	[RF_DB_USER_OWNER] = "db_user_owner",
+	[RF_END_USER_OWNER] = "end_user_owner",
+	[RF_FIRST_TABLE] = "first_table",
+	[RF_FIRST_DESTINATION] = "first_destination",
+	[RF_FIRST_HOST] = "first_host"
 };
 
 static const char *const clause_words[] = {
@@ -1015,9 +1024,10 @@ resolve_field(struct parser *p, struct rnode *n)
 	int i;
 
 	n->field = RF_EVENT;
-	for (i = 0; fields[i].name != NULL; i++)
-		if (strcmp(fields[i].name, n->str) == 0) {
-			n->field = fields[i].field;
+	for (i = 0; i < RF_EVENT; i++)
+		if (field_names[i] != NULL && strcmp(field_names[i],
+		    n->str) == 0) {
+			n->field = i;
 			break;
 		}
 	if (n->field < RF_TYPE)
