@@ -52,17 +52,11 @@ ext_char(struct buf *b, char c)
 	}
 }
 
-static void
-ext_value(struct buf *b, const char *text)
-{
-	fmt_escaped(b, text, ext_char);
-}
-
 /* Keys are this file's own: written as they are. */
 static void
 ext(struct buf *b, const char *key, const char *value)
 {
-	fmt_kv(b, ' ', key, value, buf_puts, ext_value);
+	fmt_kv(b, ' ', key, value, buf_addc, ext_char);
 }
 
 /* Evidence as one "k=v; k=v" string in a labelled custom field. */

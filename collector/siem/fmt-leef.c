@@ -31,15 +31,9 @@ header_char(struct buf *b, char c)
 }
 
 static void
-clean_attr(struct buf *b, const char *text)
-{
-	fmt_escaped(b, text, attr_char);
-}
-
-static void
 attr(struct buf *b, const char *key, const char *value)
 {
-	fmt_kv(b, '\t', key, value, clean_attr, clean_attr);
+	fmt_kv(b, '\t', key, value, attr_char, attr_char);
 }
 
 static void
