@@ -743,6 +743,43 @@ evidence_line(const char *json, char *out, size_t len)
 	json_decref(ev);
 }
 
+/* Query q prepared with ?1 bound to id (the caller finalizes), or NULL. */
+static sqlite3_stmt *
+by_id(struct tui_model *m, enum schema_query q, const char *id)
+{
+	sqlite3_stmt *st;
+
+	if ((st = prep(m, q)) != NULL)
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	return st;
+}
+
+/* A page's first row: query q's for id, stepped to; NULL when none. */
+static sqlite3_stmt *
+page_head(struct tui_model *m, enum schema_query q, const char *id)
+{
+	sqlite3_stmt *st = by_id(m, q, id);
+
+	if (st != NULL && sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	return st;
+}
+
+/* A page's audit trail (query q for id), none when it cannot be read. */
+static void
+page_audit(struct tui_model *m, enum schema_query q, const char *id,
+    char (**lines)[TUI_TEXT_MAX], size_t *n)
+{
+	sqlite3_stmt *st;
+
+	if ((st = by_id(m, q, id)) == NULL)
+		return;
+	audit_lines(st, lines, n);
+	sqlite3_finalize(st);
+}
+
 /*
  * A case's page, read again; id may be the page's own. The page keeps
  * the id when the case cannot be read, so the next reload tries again.
@@ -753,24 +790,15 @@ model_case_page(struct tui_model *m, const char *id,
 {
 	sqlite3_stmt *st;
 	char key[TUI_ID_MAX];
-	int found = 0;
 
 	snprintf(key, sizeof(key), "%s", id);
-	id = key;
 	model_case_page_clear(pg);
-	snprintf(pg->c.id, sizeof(pg->c.id), "%s", id);
-	if ((st = prep(m, SQ_CASE)) == NULL)
+	snprintf(pg->c.id, sizeof(pg->c.id), "%s", key);
+	if ((st = page_head(m, SQ_CASE, key)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		case_row(st, &pg->c);
-		found = 1;
-	}
+	case_row(st, &pg->c);
 	sqlite3_finalize(st);
-	if (!found)
-		return -1;
-	if ((st = prep(m, SQ_CASE_ALERTS)) != NULL) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if ((st = by_id(m, SQ_CASE_ALERTS, key)) != NULL) {
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			if (pg->nalerts % 16 == 0) {
 				pg->alerts = xreallocarray(pg->alerts,
@@ -785,11 +813,7 @@ model_case_page(struct tui_model *m, const char *id,
 		}
 		sqlite3_finalize(st);
 	}
-	if ((st = prep(m, SQ_CASE_AUDIT)) != NULL) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		audit_lines(st, &pg->audit, &pg->naudit);
-		sqlite3_finalize(st);
-	}
+	page_audit(m, SQ_CASE_AUDIT, key, &pg->audit, &pg->naudit);
 	return 0;
 }
 
@@ -811,33 +835,20 @@ model_alert_page(struct tui_model *m, const char *id,
 	json_error_t je;
 	json_t *ev;
 	char key[TUI_ID_MAX];
-	int found = 0;
 
 	snprintf(key, sizeof(key), "%s", id);
-	id = key;
 	model_alert_page_clear(pg);
-	snprintf(pg->a.id, sizeof(pg->a.id), "%s", id);
-	if ((st = prep(m, SQ_ALERT)) == NULL)
+	snprintf(pg->a.id, sizeof(pg->a.id), "%s", key);
+	if ((st = page_head(m, SQ_ALERT, key)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		alert_row(st, &pg->a);
-		found = 1;
-		if (sqlite3_column_text(st, 11) != NULL && (ev = json_loads(
-		    (const char *)sqlite3_column_text(st, 11), 0, &je)) !=
-		    NULL) {
-			flatten(ev, "", pg);
-			json_decref(ev);
-		}
+	alert_row(st, &pg->a);
+	if (sqlite3_column_text(st, 11) != NULL && (ev = json_loads(
+	    (const char *)sqlite3_column_text(st, 11), 0, &je)) != NULL) {
+		flatten(ev, "", pg);
+		json_decref(ev);
 	}
 	sqlite3_finalize(st);
-	if (!found)
-		return -1;
-	if ((st = prep(m, SQ_ALERT_AUDIT)) != NULL) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		audit_lines(st, &pg->audit, &pg->naudit);
-		sqlite3_finalize(st);
-	}
+	page_audit(m, SQ_ALERT_AUDIT, key, &pg->audit, &pg->naudit);
 	return 0;
 }
 
