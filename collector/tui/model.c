@@ -207,7 +207,7 @@ static const struct column case_cols[] = {
 	TEXT(tui_case, status), TEXT(tui_case, assignee)
 };
 
-#define NCOLS(c)	(sizeof(c) / sizeof(c[0]))
+#define NCOLS(c)	(sizeof(c) / sizeof((c)[0]))
 
 /*
  * Fills the struct at out, zeroed first, from the row's first n columns
