@@ -224,16 +224,17 @@ static const char event_identity_v1[] =
 #define ALERT_ROW \
 	"id, ts, last_ts, employee, rule, severity, score, status, " \
 	"summary, count, department"
-#define SEV_RANK \
-	"(CASE a.severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 " \
+/* schema_sev_rank() in SQL, for the severity column of table alias t */
+#define SEV_RANK(t) \
+	"(CASE " t ".severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 " \
 	"WHEN 'medium' THEN 1 ELSE 0 END)"
 #define ALERT_LIST_WHERE \
 	"WHERE (?1 = 0 OR a.status NOT LIKE 'closed%') AND " \
-	SEV_RANK " >= ?2 AND (?3 = '' OR " \
+	SEV_RANK("a") " >= ?2 AND (?3 = '' OR " \
 	"instr(lower(a.employee || ' ' || a.rule || ' ' || a.summary || " \
 	"' ' || a.status), lower(?3)) > 0) ORDER BY " \
 	"(a.status NOT LIKE 'closed%') DESC, " \
-	SEV_RANK " DESC, a.last_ts DESC LIMIT ?4"
+	SEV_RANK("a") " DESC, a.last_ts DESC LIMIT ?4"
 #define OPEN_ALERTS_BY_EMPLOYEE \
 	"SELECT employee, 0, 0, count(*) FROM alerts WHERE status NOT LIKE " \
 	"'closed%' GROUP BY employee"
@@ -246,16 +247,22 @@ static const char event_identity_v1[] =
 #define CASE_ROW \
 	"id, kind, subject, members, department, severity, score, " \
 	"first_ts, last_ts, alerts, story, status, assignee"
-#define CASE_RANK \
-	"(CASE c.severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 " \
-	"WHEN 'medium' THEN 1 ELSE 0 END)"
 #define CASE_LIST_WHERE \
 	"WHERE (?1 = 0 OR c.status NOT LIKE 'closed%') AND " \
-	CASE_RANK " >= ?2 AND (?3 = '' OR " \
+	SEV_RANK("c") " >= ?2 AND (?3 = '' OR " \
 	"instr(lower(c.members || ' ' || c.department || ' ' || c.story || " \
 	"' ' || c.status), lower(?3)) > 0) ORDER BY " \
 	"(c.status NOT LIKE 'closed%') DESC, " \
-	CASE_RANK " DESC, c.score DESC, c.last_ts DESC LIMIT ?4"
+	SEV_RANK("c") " DESC, c.score DESC, c.last_ts DESC LIMIT ?4"
+/*
+ * The audit trail of an alert or a case (the control socket writes a
+ * case's under its id in alert_id), oldest first.
+ */
+#define AUDIT_OF \
+	"SELECT ts, analyst, action, status, coalesce(assignee, ''), " \
+	"coalesce(note, '') FROM triage_audit WHERE alert_id = ?1 ORDER " \
+	"BY seq"
+#define AUDIT_ROW	"ts, analyst, action, status, assignee, note"
 /* A database without cases: each alert stands as a case of its own. */
 #define ALERT_AS_CASE \
 	"SELECT id, 'alert' AS kind, employee AS subject, employee AS " \
@@ -280,11 +287,7 @@ static const struct schema_query_def queries[SQ_COUNT] = {
 	    "SELECT " ALERT_COLS "'', a.evidence FROM alerts a WHERE "
 	    "a.id = ?1", NULL,
 	    "id", ALERT_ROW ", evidence" },
-	[SQ_ALERT_AUDIT] = { "alert_audit",
-	    "SELECT ts, analyst, action, status, coalesce(assignee, ''), "
-	    "coalesce(note, '') FROM triage_audit WHERE alert_id = ?1 ORDER "
-	    "BY seq", NULL,
-	    "id", "ts, analyst, action, status, assignee, note" },
+	[SQ_ALERT_AUDIT] = { "alert_audit", AUDIT_OF, NULL, "id", AUDIT_ROW },
 	/* one row per employee with risk, one per employee with open alerts */
 	[SQ_RISK_BY_EMPLOYEE] = { "risk_by_employee",
 	    "SELECT employee, sum(value), max(ts), 0 FROM risk GROUP BY "
@@ -349,11 +352,7 @@ static const struct schema_query_def queries[SQ_COUNT] = {
 	    "SELECT " ALERT_COLS "'', a.evidence FROM alerts a WHERE a.id = "
 	    "?1",
 	    "id", ALERT_ROW ", evidence" },
-	[SQ_CASE_AUDIT] = { "case_audit",
-	    "SELECT ts, analyst, action, status, coalesce(assignee, ''), "
-	    "coalesce(note, '') FROM triage_audit WHERE alert_id = ?1 ORDER "
-	    "BY seq", NULL,
-	    "id", "ts, analyst, action, status, assignee, note" },
+	[SQ_CASE_AUDIT] = { "case_audit", AUDIT_OF, NULL, "id", AUDIT_ROW },
 	/* new cases per UTC day (leakwatch-ctl cases, lwscore) */
 	[SQ_CASES_PER_DAY] = { "cases_per_day",
 	    "SELECT first_ts / 86400000000, count(*) FROM cases GROUP BY 1 "
@@ -558,31 +557,73 @@ struct v2_case {
 	int		 alerts;
 };
 
+int
+schema_case_put(sqlite3 *db, const struct schema_case *c, int new)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, new ?
+	    "INSERT INTO cases (id, kind, subject, members, department, "
+	    "severity, score, first_ts, last_ts, alerts, story, status) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'open')" :
+	    "UPDATE cases SET kind = ?2, subject = ?3, members = ?4, "
+	    "department = ?5, severity = ?6, score = ?7, first_ts = ?8, "
+	    "last_ts = ?9, alerts = ?10, story = ?11 WHERE id = ?1", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->members, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->department, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, c->severity, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 7, c->score);
+	sqlite3_bind_int64(st, 8, c->first_ts);
+	sqlite3_bind_int64(st, 9, c->last_ts);
+	sqlite3_bind_int(st, 10, c->alerts);
+	sqlite3_bind_text(st, 11, c->story, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* A migrated case: a person's, open, in the department given. */
+static int
+v2_case_put(sqlite3 *db, const struct v2_case *c, const char *department)
+{
+	const struct schema_case sc = { c->id, "person", c->subject,
+	    c->subject, department, c->severity, c->story, c->score,
+	    c->first_ts, c->last_ts, c->alerts };
+
+	return schema_case_put(db, &sc, 1);
+}
+
+/*
+ * A migrated case, in the person's department when the directory knows
+ * it (the statement that reads it owns the text until finalized).
+ */
 static int
 v2_case_store(sqlite3 *db, const struct v2_case *c, int have_employees)
 {
 	sqlite3_stmt *st = NULL;
+	const unsigned char *dept = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, have_employees ?
-	    "INSERT INTO cases (id, kind, subject, members, department, "
-	    "severity, score, first_ts, last_ts, alerts, story) VALUES (?1, "
-	    "'person', ?2, ?2, coalesce((SELECT department FROM employees "
-	    "WHERE employee = ?2), ''), ?3, ?4, ?5, ?6, ?7, ?8)" :
-	    "INSERT INTO cases (id, kind, subject, members, department, "
-	    "severity, score, first_ts, last_ts, alerts, story) VALUES (?1, "
-	    "'person', ?2, ?2, '', ?3, ?4, ?5, ?6, ?7, ?8)", -1, &st,
-	    NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->severity, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 4, c->score);
-	sqlite3_bind_int64(st, 5, c->first_ts);
-	sqlite3_bind_int64(st, 6, c->last_ts);
-	sqlite3_bind_int(st, 7, c->alerts);
-	sqlite3_bind_text(st, 8, c->story, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	if (have_employees) {
+		if (sqlite3_prepare_v2(db, "SELECT department FROM employees "
+		    "WHERE employee = ?1", -1, &st, NULL) != SQLITE_OK)
+			return -1;
+		sqlite3_bind_text(st, 1, c->subject, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			dept = sqlite3_column_text(st, 0);
+		else if (rc != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	rc = v2_case_put(db, c, dept != NULL ? (const char *)dept : "");
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -121,6 +121,21 @@ void		 schema_write(struct sqlite3 *, struct sqlite3_stmt *st,
  */
 void		 schema_case_id(const char *subject,
 		    const char *first_alert, char out[17]);
+/*
+ * One row of cases as the analytics writes it (the status of a new case
+ * is 'open'; an update keeps status and assignee, the analyst's).
+ */
+struct schema_case {
+	const char	*id, *kind, *subject, *members, *department;
+	const char	*severity, *story;
+	double		 score;
+	int64_t		 first_ts, last_ts;
+	int		 alerts;
+};
+
+/* INSERT (new) or UPDATE one case; -1 with the db's error on failure. */
+int		 schema_case_put(struct sqlite3 *, const struct schema_case *,
+		    int new);
 /* low 0, medium 1, high 2, critical 3 (anything else: 0) */
 int		 schema_sev_rank(const char *severity);
 

@@ -453,12 +453,29 @@ enum rfn {
 	FN_MIX_N, FN_MIX_ROWS, FN_MIX_GROUP, FN_NFN
 };
 
+/*
+ * The fields a rule names, resolved once at load (rules-parse.c) so the
+ * evaluator dispatches on a number. From RF_TYPE on they are event rules'
+ * only; RF_EVENT is any other field of the event, read by its name.
+ */
+enum rfield {
+	RF_EMPLOYEE, RF_NAME, RF_DEPARTMENT, RF_ROLE, RF_GROUP, RF_SERVICE,
+	RF_KNOWN, RF_LEAVER, RF_DAYS_TO_LEAVE, RF_HOUR, RF_WEEKDAY,
+	RF_WEEKEND, RF_HOLIDAY,
+	RF_TYPE, RF_ROWS_READ, RF_ROWS_SENSITIVE, RF_MAX_ROWS, RF_COUNT,
+	RF_SENSITIVE, RF_CLASS, RF_OUT_BYTES, RF_EXFIL, RF_OFFHOURS,
+	RF_MISMATCH, RF_END_USER_CLAIM, RF_VIA, RF_IP_OWNER,
+	RF_DB_USER_OWNER, RF_END_USER_OWNER, RF_FIRST_TABLE,
+	RF_FIRST_DESTINATION, RF_FIRST_HOST, RF_EVENT
+};
+
 enum rule_on { ON_EVENT, ON_HOUR, ON_DAY };
 
 struct rnode {
 	enum rnode_kind	 kind;
 	int		 op;		/* RN_BIN */
 	int		 fn;		/* RN_CALL */
+	int		 field;		/* RN_FIELD: enum rfield */
 	double		 num;
 	char		*str;		/* RN_STR value, RN_FIELD name */
 	int		 feature;	/* RN_FEATURE, feature arguments */

@@ -187,36 +187,14 @@ case_open_of(struct analytics *an, const char *subject, struct case_row *c)
 static int
 case_write(struct analytics *an, const struct case_row *c, int new)
 {
-	sqlite3_stmt *st;
-	int rc;
+	const struct schema_case sc = { c->id, c->kind, c->subject,
+	    c->members, c->department, c->severity, c->story, c->score,
+	    c->first_ts, c->last_ts, c->alerts };
 
-	if (sqlite3_prepare_v2(an->db, new ?
-	    "INSERT INTO cases (id, kind, subject, members, department, "
-	    "severity, score, first_ts, last_ts, alerts, story, status) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'open')" :
-	    "UPDATE cases SET kind = ?2, subject = ?3, members = ?4, "
-	    "department = ?5, severity = ?6, score = ?7, first_ts = ?8, "
-	    "last_ts = ?9, alerts = ?10, story = ?11 WHERE id = ?1", -1, &st,
-	    NULL) != SQLITE_OK) {
-		log_warnx("cases: %s", sqlite3_errmsg(an->db));
-		return -1;
-	}
-	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, c->members, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, c->department, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, c->severity, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 7, c->score);
-	sqlite3_bind_int64(st, 8, c->first_ts);
-	sqlite3_bind_int64(st, 9, c->last_ts);
-	sqlite3_bind_int(st, 10, c->alerts);
-	sqlite3_bind_text(st, 11, c->story, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	if (rc != 0)
-		log_warnx("cases: %s", sqlite3_errmsg(an->db));
-	sqlite3_finalize(st);
-	return rc;
+	if (schema_case_put(an->db, &sc, new) == 0)
+		return 0;
+	log_warnx("cases: %s", sqlite3_errmsg(an->db));
+	return -1;
 }
 
 static int

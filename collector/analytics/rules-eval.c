@@ -172,87 +172,80 @@ set_count(const struct agg_set *s, const struct rnode *n, int64_t ts)
 	return c;
 }
 
-static struct rval
-field(struct ectx *x, const char *name)
+/*
+ * The person one identity source names, or NULL: 1 the client address's
+ * owner, 2 the database account's, 3 the end user's. The rules' attribute
+ * clause counts so, and RF_IP_OWNER.. RF_END_USER_OWNER are in that order.
+ */
+static const struct person *
+owner(const struct identity *id, int which)
 {
-	struct entity *e = x->e;
-	struct evctx *c = x->c;
+	return which == 1 ? id->by_ip : which == 2 ? id->by_db_user :
+	    id->by_end_user;
+}
+
+static const char *const owner_names[] = {
+	NULL, "ip_owner", "db_user_owner", "end_user_owner"
+};
+
+/*
+ * Whether the event is a first: 0 a sensitive table, 1 a destination, 2
+ * a service account's client (first_seen()'s argument; RF_FIRST_TABLE..
+ * RF_FIRST_HOST are in that order).
+ */
+static int
+first_of(const struct evctx *c, int what)
+{
+	return what == 2 ? c->first_host : what ? c->first_dest :
+	    c->first_table;
+}
+
+/* A field every rule sees: the employee's and the bucket's time. */
+static struct rval
+common_field(const struct ectx *x, int f)
+{
+	const struct entity *e = x->e;
+
+	switch (f) {
+	case RF_EMPLOYEE:
+		return str(e->id);
+	case RF_NAME:
+		return str(e->name);
+	case RF_DEPARTMENT:
+		return str(e->department);
+	case RF_ROLE:
+		return str(e->role);
+	case RF_GROUP:
+		return str(e->group);
+	case RF_SERVICE:
+		return num(e->service);
+	case RF_KNOWN:
+		return num(e->known);
+	case RF_LEAVER:
+		return num(e->leave_us != 0 && x->ts >= e->leave_us -
+		    30 * DAY_US);
+	case RF_DAYS_TO_LEAVE:
+		return e->leave_us != 0 ? num(floor((double)(e->leave_us -
+		    x->ts) / (double)DAY_US)) : none;
+	case RF_HOUR:
+		return num(x->hour);
+	case RF_WEEKDAY:
+		return num(x->wday);
+	case RF_WEEKEND:
+		return num(x->wday == 0 || x->wday == 6);
+	default:
+		return num(calendar_holiday(x->an, calendar_day(x->an,
+		    x->ts)));
+	}
+}
+
+/* A field of the event's own, by its name; arrays from the DOM. */
+static struct rval
+own_field(const struct evctx *c, const char *name)
+{
 	struct lw_view_value fv;
 	json_t *v;
 
-	if (strcmp(name, "employee") == 0)
-		return str(e->id);
-	if (strcmp(name, "name") == 0)
-		return str(e->name);
-	if (strcmp(name, "department") == 0)
-		return str(e->department);
-	if (strcmp(name, "role") == 0)
-		return str(e->role);
-	if (strcmp(name, "group") == 0)
-		return str(e->group);
-	if (strcmp(name, "service") == 0)
-		return num(e->service);
-	if (strcmp(name, "known") == 0)
-		return num(e->known);
-	if (strcmp(name, "leaver") == 0)
-		return num(e->leave_us != 0 && x->ts >= e->leave_us -
-		    30 * DAY_US);
-	if (strcmp(name, "days_to_leave") == 0)
-		return e->leave_us != 0 ? num(floor((double)(e->leave_us -
-		    x->ts) / (double)DAY_US)) : none;
-	if (strcmp(name, "hour") == 0)
-		return num(x->hour);
-	if (strcmp(name, "weekday") == 0)
-		return num(x->wday);
-	if (strcmp(name, "weekend") == 0)
-		return num(x->wday == 0 || x->wday == 6);
-	if (strcmp(name, "holiday") == 0)
-		return num(calendar_holiday(x->an, calendar_day(x->an,
-		    x->ts)));
-	if (c == NULL)
-		return none;
-	if (strcmp(name, "type") == 0)
-		return str(lw_event_type_name(c->ev->type));
-	if (strcmp(name, "rows_read") == 0)
-		return c->ev->type == EVENT_DB_QUERY ? num(c->rows_read) : none;
-	if (strcmp(name, "rows_sensitive") == 0)
-		return c->ev->type == EVENT_DB_QUERY ? num(c->rows_sensitive) :
-		    none;
-	if (strcmp(name, "count") == 0)
-		return c->ev->type == EVENT_DB_QUERY ?
-		    num(features_count(c->ev)) : none;
-	if (strcmp(name, "max_rows") == 0)
-		return c->ev->type == EVENT_DB_QUERY ?
-		    num(features_max_rows(c->ev, c->rows_read)) : none;
-	if (strcmp(name, "sensitive") == 0)
-		return num(c->first_class != NULL);
-	if (strcmp(name, "class") == 0)
-		return str(c->first_class);
-	if (strcmp(name, "out_bytes") == 0)
-		return c->ev->type == EVENT_NET_FLOW ? num(c->out_bytes) : none;
-	if (strcmp(name, "exfil") == 0)
-		return num(c->exfil);
-	if (strcmp(name, "offhours") == 0)
-		return num(c->offhours);
-	if (strcmp(name, "mismatch") == 0)
-		return num(c->id.mismatch);
-	if (strcmp(name, "end_user_claim") == 0)
-		return num(c->id.end_user_claim);
-	if (strcmp(name, "via") == 0)
-		return str(c->id.via);
-	if (strcmp(name, "ip_owner") == 0)
-		return str(c->id.by_ip ? c->id.by_ip->id : NULL);
-	if (strcmp(name, "db_user_owner") == 0)
-		return str(c->id.by_db_user ? c->id.by_db_user->id : NULL);
-	if (strcmp(name, "end_user_owner") == 0)
-		return str(c->id.by_end_user ? c->id.by_end_user->id : NULL);
-	if (strcmp(name, "first_table") == 0)
-		return num(c->first_table);
-	if (strcmp(name, "first_destination") == 0)
-		return num(c->first_dest);
-	if (strcmp(name, "first_host") == 0)
-		return num(c->first_host);
-	/* scalars without a DOM; arrays (rare in rules) from the DOM */
 	lw_event_get(c->ev, name, &fv);
 	switch (fv.kind) {
 	case LW_STR:
@@ -273,6 +266,69 @@ field(struct ectx *x, const char *name)
 		break;
 	}
 	return none;
+}
+
+/*
+ * A field of an event rule: what scoring found about the event, then the
+ * event's own fields. A figure that belongs to one event type is missing
+ * on the others.
+ */
+static struct rval
+event_field(const struct evctx *c, const struct rnode *n)
+{
+	const struct person *p;
+	int q = c->ev->type == EVENT_DB_QUERY;
+
+	switch (n->field) {
+	case RF_TYPE:
+		return str(lw_event_type_name(c->ev->type));
+	case RF_ROWS_READ:
+		return q ? num(c->rows_read) : none;
+	case RF_ROWS_SENSITIVE:
+		return q ? num(c->rows_sensitive) : none;
+	case RF_COUNT:
+		return q ? num(features_count(c->ev)) : none;
+	case RF_MAX_ROWS:
+		return q ? num(features_max_rows(c->ev, c->rows_read)) : none;
+	case RF_SENSITIVE:
+		return num(c->first_class != NULL);
+	case RF_CLASS:
+		return str(c->first_class);
+	case RF_OUT_BYTES:
+		return c->ev->type == EVENT_NET_FLOW ? num(c->out_bytes) : none;
+	case RF_EXFIL:
+		return num(c->exfil);
+	case RF_OFFHOURS:
+		return num(c->offhours);
+	case RF_MISMATCH:
+		return num(c->id.mismatch);
+	case RF_END_USER_CLAIM:
+		return num(c->id.end_user_claim);
+	case RF_VIA:
+		return str(c->id.via);
+	case RF_IP_OWNER:
+	case RF_DB_USER_OWNER:
+	case RF_END_USER_OWNER:
+		p = owner(&c->id, n->field - RF_IP_OWNER + 1);
+		return str(p != NULL ? p->id : NULL);
+	case RF_FIRST_TABLE:
+	case RF_FIRST_DESTINATION:
+	case RF_FIRST_HOST:
+		return num(first_of(c, n->field - RF_FIRST_TABLE));
+	default:
+		return own_field(c, n->str);
+	}
+}
+
+/* A field node; the parser named it (resolve_field() in rules-parse.c). */
+static struct rval
+field(const struct ectx *x, const struct rnode *n)
+{
+	if (n->field < RF_TYPE)
+		return common_field(x, n->field);
+	if (x->c == NULL)
+		return none;
+	return event_field(x->c, n);
 }
 
 static struct rval eval(struct ectx *, const struct rnode *);
@@ -419,8 +475,7 @@ call(struct ectx *x, const struct rnode *n)
 		return num(x->e->s.days_seen);
 	case FN_FIRST_SEEN:
 		if (x->c != NULL)
-			return num(n->what == 2 ? x->c->first_host :
-			    n->what ? x->c->first_dest : x->c->first_table);
+			return num(first_of(x->c, n->what));
 		return num(n->what == 2 ? x->e->n_new_hosts : n->what ?
 		    x->e->unusual_dests : x->e->unusual_tables);
 	case FN_DAY_SCORE:
@@ -520,7 +575,7 @@ eval(struct ectx *x, const struct rnode *n)
 	case RN_STR:
 		return str(n->str);
 	case RN_FIELD:
-		return field(x, n->str);
+		return field(x, n);
 	case RN_FEATURE:
 		return num(x->per == PER_HOUR ? x->e->hv[n->feature] :
 		    x->e->dv[n->feature]);
@@ -711,6 +766,7 @@ evidence(struct ectx *x, int64_t bucket, int64_t seq_a)
 	const struct rule *r = x->r;
 	json_t *o = json_object(), *fig = json_object(), *ev, *id, *t;
 	const json_t *dom;
+	const struct person *p;
 	struct rval v;
 	char ts[TS_STRLEN];
 	static const char *const keep[] = {
@@ -783,15 +839,10 @@ evidence(struct ectx *x, int64_t bucket, int64_t seq_a)
 		if (x->c->id.end_user_claim)
 			json_object_set_new(id, "end_user_claim",
 			    json_true());
-		if (x->c->id.by_end_user != NULL)
-			json_object_set_new(id, "end_user_owner",
-			    json_string(x->c->id.by_end_user->id));
-		if (x->c->id.by_db_user != NULL)
-			json_object_set_new(id, "db_user_owner",
-			    json_string(x->c->id.by_db_user->id));
-		if (x->c->id.by_ip != NULL)
-			json_object_set_new(id, "ip_owner",
-			    json_string(x->c->id.by_ip->id));
+		for (i = 3; i >= 1; i--)
+			if ((p = owner(&x->c->id, i)) != NULL)
+				json_object_set_new(id, owner_names[i],
+				    json_string(p->id));
 		json_object_set_new(o, "identity", id);
 	}
 	if (seq_a != 0 && ts_format(seq_a, ts, sizeof(ts)) == 0)
@@ -822,9 +873,7 @@ fire(struct ectx *x, int64_t bucket, int64_t seq_a)
 	json_t *evj;
 
 	if (x->c != NULL && r->attribute != 0) {
-		const struct person *p = r->attribute == 1 ? x->c->id.by_ip :
-		    r->attribute == 2 ? x->c->id.by_db_user :
-		    x->c->id.by_end_user;
+		const struct person *p = owner(&x->c->id, r->attribute);
 
 		if (p != NULL) {
 			emp = p->id;

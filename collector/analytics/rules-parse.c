@@ -95,20 +95,44 @@ static const struct {
 	{ NULL, 0 }
 };
 
-/* Fields every rule sees (the employee and the bucket's time). */
-static const char *const common_fields[] = {
-	"employee", "name", "department", "role", "group", "service",
-	"known", "leaver", "days_to_leave", "hour", "weekday", "weekend",
-	"holiday", NULL
-};
-
-/* Fields only event rules see, besides the events' own fields. */
-static const char *const event_fields[] = {
-	"type", "rows_read", "rows_sensitive", "max_rows", "count",
-	"sensitive", "class",
-	"out_bytes", "exfil", "offhours", "mismatch", "end_user_claim", "via",
-	"ip_owner", "db_user_owner", "end_user_owner", "first_table",
-	"first_destination", "first_host", NULL
+/*
+ * The names of the fields a rule may name besides the event's own, by
+ * their number: up to RF_HOLIDAY every rule sees them (the employee and
+ * the bucket's time), from RF_TYPE on only event rules do.
+ */
+static const char *const field_names[RF_EVENT] = {
+	[RF_EMPLOYEE] = "employee",
+	[RF_NAME] = "name",
+	[RF_DEPARTMENT] = "department",
+	[RF_ROLE] = "role",
+	[RF_GROUP] = "group",
+	[RF_SERVICE] = "service",
+	[RF_KNOWN] = "known",
+	[RF_LEAVER] = "leaver",
+	[RF_DAYS_TO_LEAVE] = "days_to_leave",
+	[RF_HOUR] = "hour",
+	[RF_WEEKDAY] = "weekday",
+	[RF_WEEKEND] = "weekend",
+	[RF_HOLIDAY] = "holiday",
+	[RF_TYPE] = "type",
+	[RF_ROWS_READ] = "rows_read",
+	[RF_ROWS_SENSITIVE] = "rows_sensitive",
+	[RF_MAX_ROWS] = "max_rows",
+	[RF_COUNT] = "count",
+	[RF_SENSITIVE] = "sensitive",
+	[RF_CLASS] = "class",
+	[RF_OUT_BYTES] = "out_bytes",
+	[RF_EXFIL] = "exfil",
+	[RF_OFFHOURS] = "offhours",
+	[RF_MISMATCH] = "mismatch",
+	[RF_END_USER_CLAIM] = "end_user_claim",
+	[RF_VIA] = "via",
+	[RF_IP_OWNER] = "ip_owner",
+	[RF_DB_USER_OWNER] = "db_user_owner",
+	[RF_END_USER_OWNER] = "end_user_owner",
+	[RF_FIRST_TABLE] = "first_table",
+	[RF_FIRST_DESTINATION] = "first_destination",
+	[RF_FIRST_HOST] = "first_host"
 };
 
 static const char *const clause_words[] = {
@@ -164,6 +188,19 @@ static int
 is_ident(int c)
 {
 	return c >= 0 && (isalnum(c) || c == '_' || c == '.');
+}
+
+/*
+ * The second character of a two-character operator: when c follows,
+ * takes it and returns the token both make, otherwise the token alone.
+ */
+static int
+second(struct parser *p, int c, int both, int alone)
+{
+	if (peekc(p, 0) != c)
+		return alone;
+	adv(p);
+	return both;
 }
 
 /* Reads the next token into p->t and its attributes. */
@@ -331,41 +368,21 @@ next(struct parser *p)
 	case '/': p->t = T_SLASH; break;
 	case '~': p->t = T_MATCH; break;
 	case '=':
-		if (peekc(p, 0) == '=') {
-			adv(p);
-			p->t = T_EQ;
-		} else {
+		if ((p->t = second(p, '=', T_EQ, T_BAD)) == T_BAD)
 			perr(p, p->tline, p->tcol, "'=' is not an operator; "
 			    "did you mean '=='?");
-			p->t = T_BAD;
-		}
 		break;
 	case '!':
-		if (peekc(p, 0) == '=') {
-			adv(p);
-			p->t = T_NE;
-		} else if (peekc(p, 0) == '~') {
-			adv(p);
-			p->t = T_NMATCH;
-		} else {
+		if ((p->t = second(p, '=', T_NE, T_BAD)) == T_BAD &&
+		    (p->t = second(p, '~', T_NMATCH, T_BAD)) == T_BAD)
 			perr(p, p->tline, p->tcol, "unexpected '!' (use "
 			    "'not', '!=' or '!~')");
-			p->t = T_BAD;
-		}
 		break;
 	case '<':
-		p->t = T_LT;
-		if (peekc(p, 0) == '=') {
-			adv(p);
-			p->t = T_LE;
-		}
+		p->t = second(p, '=', T_LE, T_LT);
 		break;
 	case '>':
-		p->t = T_GT;
-		if (peekc(p, 0) == '=') {
-			adv(p);
-			p->t = T_GE;
-		}
+		p->t = second(p, '=', T_GE, T_GT);
 		break;
 	default:
 		if (c >= 0x20 && c < 0x7f)
@@ -419,6 +436,7 @@ node(struct parser *p, enum rnode_kind k)
 	n->line = p->tline;
 	n->col = p->tcol;
 	n->feature = -1;
+	n->field = RF_EVENT;
 	n->height = 1;
 	return n;
 }
@@ -482,31 +500,60 @@ rnode_free(struct rnode *n)
 
 static struct rnode *parse_expr(struct parser *);
 
+/* Fails with "expected WHAT, found ..." unless the token is a t. */
+static int
+want(struct parser *p, int t, const char *what)
+{
+	if (p->t == t)
+		return 0;
+	perr(p, p->tline, p->tcol, "expected %s, found %s", what, tok_desc(p));
+	return -1;
+}
+
+/* want(), then past the token. */
+static int
+expect(struct parser *p, int t, const char *what)
+{
+	if (want(p, t, what) != 0)
+		return -1;
+	next(p);
+	return 0;
+}
+
+/* Which of a NULL-terminated list of words the token is, or -1. */
+static int
+word_index(const struct parser *p, const char *const *words)
+{
+	int i;
+
+	for (i = 0; p->t == T_IDENT && words[i] != NULL; i++)
+		if (strcmp(p->text, words[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* word_index(), failing with "expected WHAT, found ..."; p stays. */
+static int
+choice(struct parser *p, const char *const *words, const char *what)
+{
+	int i;
+
+	if ((i = word_index(p, words)) < 0)
+		perr(p, p->tline, p->tcol, "expected %s, found %s", what,
+		    tok_desc(p));
+	return i;
+}
+
 static int
 feature_arg(struct parser *p, struct rnode *n)
 {
-	if (p->t != T_IDENT) {
-		perr(p, p->tline, p->tcol, "expected a feature name, found "
-		    "%s", tok_desc(p));
+	if (want(p, T_IDENT, "a feature name") != 0)
 		return -1;
-	}
 	if ((n->feature = feature_lookup(p->sens, p->text)) < 0) {
 		perr(p, p->tline, p->tcol, "unknown feature '%s' (rows, "
 		    "rows.sensitive, rows.CLASS, queries, tables, result_bytes, "
 		    "out.CATEGORY, out.exfil, offhours.rows, offhours.out)",
 		    p->text);
-		return -1;
-	}
-	next(p);
-	return 0;
-}
-
-static int
-expect(struct parser *p, int t, const char *what)
-{
-	if (p->t != t) {
-		perr(p, p->tline, p->tcol, "expected %s, found %s", what,
-		    tok_desc(p));
 		return -1;
 	}
 	next(p);
@@ -520,11 +567,8 @@ expect(struct parser *p, int t, const char *what)
 static int
 parse_window(struct parser *p, struct rnode *n)
 {
-	if (p->t != T_DUR) {
-		perr(p, p->tline, p->tcol, "expected a time window such as 1h, "
-		    "found %s", tok_desc(p));
+	if (want(p, T_DUR, "a time window such as 1h") != 0)
 		return -1;
-	}
 	n->window_us = p->dur_us;
 	if (n->window_us < 1000000 || n->window_us > 90LL * 86400 * 1000000) {
 		perr(p, p->tline, p->tcol, "window must be 1s to 90d");
@@ -554,11 +598,8 @@ stand_window_arg(struct parser *p, struct rnode *n)
 	if (p->t != T_COMMA)
 		return 0;
 	next(p);
-	if (p->t != T_DUR) {
-		perr(p, p->tline, p->tcol, "expected a window of 1d, 7d or "
-		    "30d, found %s", tok_desc(p));
+	if (want(p, T_DUR, "a window of 1d, 7d or 30d") != 0)
 		return -1;
-	}
 	if (p->dur_us == 7 * DAY_US)
 		n->what = 1;
 	else if (p->dur_us == 30 * DAY_US)
@@ -610,11 +651,8 @@ days_arg(struct parser *p, struct rnode *n)
 {
 	if (expect(p, T_COMMA, "','") != 0)
 		return -1;
-	if (p->t != T_NUM) {
-		perr(p, p->tline, p->tcol, "expected a number of days, found "
-		    "%s", tok_desc(p));
+	if (want(p, T_NUM, "a number of days") != 0)
 		return -1;
-	}
 	if (p->num < 1 || p->num > 32 || p->num != floor(p->num)) {
 		perr(p, p->tline, p->tcol, "the number of days must be a whole "
 		    "number from 1 to 32");
@@ -629,6 +667,11 @@ days_arg(struct parser *p, struct rnode *n)
 static int
 parse_call_args(struct parser *p, struct rnode *n)
 {
+	static const char *const periods[] = { "hour", "day", NULL };
+	static const char *const seen[] = {
+		"table", "destination", "host", NULL
+	};
+
 	switch (n->fn) {
 	case FN_VALUE: case FN_BASELINE: case FN_PEER_Z: case FN_RATIO:
 	case FN_MEDIAN: case FN_PEER: case FN_PEER_RATIO: case FN_TEAM:
@@ -637,13 +680,9 @@ parse_call_args(struct parser *p, struct rnode *n)
 		n->period = PER_DAY;
 		if (p->t == T_COMMA) {
 			next(p);
-			if (is_word(p, "hour"))
-				n->period = PER_HOUR;
-			else if (!is_word(p, "day")) {
-				perr(p, p->tline, p->tcol, "expected hour or "
-				    "day, found %s", tok_desc(p));
+			/* enum period order */
+			if ((n->period = choice(p, periods, "hour or day")) < 0)
 				return -1;
-			}
 			next(p);
 		}
 		break;
@@ -670,17 +709,9 @@ parse_call_args(struct parser *p, struct rnode *n)
 			return -1;
 		break;
 	case FN_FIRST_SEEN:
-		if (is_word(p, "table"))
-			n->what = 0;
-		else if (is_word(p, "destination"))
-			n->what = 1;
-		else if (is_word(p, "host"))
-			n->what = 2;
-		else {
-			perr(p, p->tline, p->tcol, "expected table, "
-			    "destination or host, found %s", tok_desc(p));
+		n->what = choice(p, seen, "table, destination or host");
+		if (n->what < 0)
 			return -1;
-		}
 		next(p);
 		break;
 	case FN_DAY_SCORE: case FN_RISK: case FN_DAYS_SEEN:
@@ -700,11 +731,8 @@ parse_call_args(struct parser *p, struct rnode *n)
 			return -1;
 		break;
 	}
-	if (p->t != T_RPAREN) {
-		perr(p, p->tline, p->tcol, "expected ')', found %s",
-		    tok_desc(p));
+	if (want(p, T_RPAREN, "')'") != 0)
 		return -1;
-	}
 	n->text = xstrndup(p->buf + n->num_start, p->tend - n->num_start);
 	next(p);
 	return 0;
@@ -1012,15 +1040,6 @@ parse_expr(struct parser *p)
 }
 
 static int
-in_list(const char *const *l, const char *s)
-{
-	for (; *l != NULL; l++)
-		if (strcmp(*l, s) == 0)
-			return 1;
-	return 0;
-}
-
-static int
 is_event_field(const char *s)
 {
 	static const enum event_type types[] = {
@@ -1036,6 +1055,37 @@ is_event_field(const char *s)
 	return 0;
 }
 
+/*
+ * Names the field of an RN_FIELD node by its number (n->field), so the
+ * evaluator compares no strings; fails on a name no rule knows and on an
+ * event field in an hour or day rule.
+ */
+static int
+resolve_field(struct parser *p, struct rnode *n)
+{
+	int i;
+
+	n->field = RF_EVENT;
+	for (i = 0; i < RF_EVENT; i++)
+		if (field_names[i] != NULL && strcmp(field_names[i],
+		    n->str) == 0) {
+			n->field = i;
+			break;
+		}
+	if (n->field < RF_TYPE)
+		return 0;
+	if (n->field == RF_EVENT && !is_event_field(n->str)) {
+		perr(p, n->line, n->col, "unknown field '%s'", n->str);
+		return -1;
+	}
+	if (p->rule->on != ON_EVENT) {
+		perr(p, n->line, n->col, "field '%s' is an event field: "
+		    "only in 'on event' rules", n->str);
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks a tree against the kind of its rule; in_agg: inside count() &c. */
 static int
 check(struct parser *p, struct rnode *n, int in_agg)
@@ -1048,20 +1098,8 @@ check(struct parser *p, struct rnode *n, int in_agg)
 	if (n->kind == RN_FEATURE && p->rule->on == ON_EVENT &&
 	    is_event_field(n->str))
 		n->kind = RN_FIELD;
-	if (n->kind == RN_FIELD && !in_list(common_fields, n->str)) {
-		int ev = in_list(event_fields, n->str) ||
-		    is_event_field(n->str);
-
-		if (!ev) {
-			perr(p, n->line, n->col, "unknown field '%s'", n->str);
-			return -1;
-		}
-		if (p->rule->on != ON_EVENT) {
-			perr(p, n->line, n->col, "field '%s' is an event field: "
-			    "only in 'on event' rules", n->str);
-			return -1;
-		}
-	}
+	if (n->kind == RN_FIELD && resolve_field(p, n) != 0)
+		return -1;
 	if (n->kind == RN_CALL && (n->fn == FN_COUNT || n->fn == FN_SUM ||
 	    n->fn == FN_DISTINCT)) {
 		if (p->rule->on != ON_EVENT) {
@@ -1229,7 +1267,13 @@ valid_rule_name(const char *s)
 static int
 parse_clause(struct parser *p, struct rule *r)
 {
-	int line = p->tline, col = p->tcol;
+	static const char *const kinds[] = {	/* enum rule_on order */
+		"event", "hour", "day", NULL
+	};
+	static const char *const owners[] = {
+		"ip_owner", "db_user_owner", "end_user_owner", NULL
+	};
+	int line = p->tline, col = p->tcol, i;
 	char kw[32];
 	enum event_type et;
 
@@ -1260,31 +1304,21 @@ parse_clause(struct parser *p, struct rule *r)
 	}								\
 } while (0)
 	if (strcmp(kw, "on") == 0) {
-		if (is_word(p, "event")) {
-			r->on = ON_EVENT;
-			next(p);
-			if (p->t == T_IDENT && lw_event_type_lookup(p->text,
-			    &et) == 0) {
-				if (et != EVENT_DB_QUERY && et !=
-				    EVENT_DB_SESSION && et != EVENT_NET_FLOW) {
-					perr(p, p->tline, p->tcol, "rules see "
-					    "db.query, db.session and "
-					    "net.flow events only");
-					return -1;
-				}
-				r->evtype = (int)et;
-				next(p);
-			}
-		} else if (is_word(p, "hour")) {
-			r->on = ON_HOUR;
-			next(p);
-		} else if (is_word(p, "day")) {
-			r->on = ON_DAY;
-			next(p);
-		} else {
-			perr(p, p->tline, p->tcol, "expected event, hour or "
-			    "day after 'on', found %s", tok_desc(p));
+		if ((r->on = choice(p, kinds, "event, hour or day after "
+		    "'on'")) < 0)
 			return -1;
+		next(p);
+		if (r->on == ON_EVENT && p->t == T_IDENT &&
+		    lw_event_type_lookup(p->text, &et) == 0) {
+			if (et != EVENT_DB_QUERY && et != EVENT_DB_SESSION &&
+			    et != EVENT_NET_FLOW) {
+				perr(p, p->tline, p->tcol, "rules see "
+				    "db.query, db.session and net.flow events "
+				    "only");
+				return -1;
+			}
+			r->evtype = (int)et;
+			next(p);
 		}
 		return 0;
 	}
@@ -1302,11 +1336,8 @@ parse_clause(struct parser *p, struct rule *r)
 			return -1;
 		}
 		next(p);
-		if (p->t != T_DUR) {
-			perr(p, p->tline, p->tcol, "expected a duration such "
-			    "as 6h, found %s", tok_desc(p));
+		if (want(p, T_DUR, "a duration such as 6h") != 0)
 			return -1;
-		}
 		r->within_us = p->dur_us;
 		next(p);
 		return 0;
@@ -1332,11 +1363,8 @@ parse_clause(struct parser *p, struct rule *r)
 		int sl = p->tline, sc = p->tcol;
 
 		ONCE(r->nsummary > 0);
-		if (p->t != T_STR) {
-			perr(p, p->tline, p->tcol, "expected a string after "
-			    "summary, found %s", tok_desc(p));
+		if (want(p, T_STR, "a string after summary") != 0)
 			return -1;
-		}
 		snprintf(s, sizeof(s), "%s", p->text);
 		if (*s == '\0') {
 			perr(p, sl, sc, "empty summary");
@@ -1348,27 +1376,20 @@ parse_clause(struct parser *p, struct rule *r)
 		return 0;
 	}
 	if (strcmp(kw, "suppress") == 0) {
-		if (p->t != T_DUR) {
-			perr(p, p->tline, p->tcol, "expected a duration such "
-			    "as 24h, found %s", tok_desc(p));
+		if (want(p, T_DUR, "a duration such as 24h") != 0)
 			return -1;
-		}
 		r->suppress_us = p->dur_us;
 		next(p);
 		return 0;
 	}
 	if (strcmp(kw, "attribute") == 0) {
-		if (is_word(p, "ip_owner"))
-			r->attribute = 1;
-		else if (is_word(p, "db_user_owner"))
-			r->attribute = 2;
-		else if (is_word(p, "end_user_owner"))
-			r->attribute = 3;
-		else {
+		/* 0 is the resolved employee, 1.. these owners */
+		if ((i = word_index(p, owners)) < 0) {
 			perr(p, p->tline, p->tcol, "attribute is ip_owner, "
 			    "db_user_owner or end_user_owner");
 			return -1;
 		}
+		r->attribute = i + 1;
 		next(p);
 		return 0;
 	}

@@ -9,63 +9,54 @@
  * input, so they need no escaping.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "siem.h"
-#include "leakwatch/text.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
-/* Both escape control characters first (lib/text.c), then CEF's own. */
+/* Both escape control characters first (fmt_escaped()), then CEF's own. */
 static void
-header_value(struct buf *b, const char *text)
+header_char(struct buf *b, char c)
 {
-	char *v = text_vis_dup(text, 0), *s;
-
-	for (s = v; *s != '\0'; s++) {
-		if (*s == '|' || *s == '\\')
-			buf_addc(b, '\\');
-		if (*s == '\n' || *s == '\r')
-			buf_addc(b, ' ');
-		else
-			buf_addc(b, *s);
-	}
-	free(v);
+	if (c == '|' || c == '\\')
+		buf_addc(b, '\\');
+	buf_addc(b, c == '\n' || c == '\r' ? ' ' : c);
 }
 
 static void
-ext_value(struct buf *b, const char *text)
+header_value(struct buf *b, const char *text)
 {
-	char *v = text_vis_dup(text, 0), *s;
+	fmt_escaped(b, text, header_char);
+}
 
-	for (s = v; *s != '\0'; s++) {
-		switch (*s) {
-		case '=':
-		case '\\':
-			buf_addc(b, '\\');
-			buf_addc(b, *s);
-			break;
-		case '\n':
-			buf_puts(b, "\\n");
-			break;
-		case '\r':
-			buf_puts(b, "\\r");
-			break;
-		default:
-			buf_addc(b, *s);
-		}
+static void
+ext_char(struct buf *b, char c)
+{
+	switch (c) {
+	case '=':
+	case '\\':
+		buf_addc(b, '\\');
+		buf_addc(b, c);
+		break;
+	case '\n':
+		buf_puts(b, "\\n");
+		break;
+	case '\r':
+		buf_puts(b, "\\r");
+		break;
+	default:
+		buf_addc(b, c);
 	}
-	free(v);
 }
 
 /* Keys are this file's own: written as they are. */
 static void
 ext(struct buf *b, const char *key, const char *value)
 {
-	fmt_kv(b, ' ', key, value, buf_puts, ext_value);
+	fmt_kv(b, ' ', key, value, buf_addc, ext_char);
 }
 
 /* Evidence as one "k=v; k=v" string in a labelled custom field. */

@@ -6,41 +6,34 @@
  * can end a field or add an attribute.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "siem.h"
-#include "leakwatch/text.h"
 #include "leakwatch/util.h"
 
+/* An attribute's byte: tabs and line breaks become spaces. */
 static void
-clean(struct buf *b, const char *text, int header)
+attr_char(struct buf *b, char c)
 {
-	char *v = text_vis_dup(text, 0), *s;
-
-	for (s = v; *s != '\0'; s++) {
-		if (*s == '\t' || *s == '\n' || *s == '\r')
-			buf_addc(b, ' ');
-		else if (header && *s == '|')
-			buf_addc(b, '/');
-		else
-			buf_addc(b, *s);
-	}
-	free(v);
+	buf_addc(b, c == '\t' || c == '\n' || c == '\r' ? ' ' : c);
 }
 
+/* A header's byte: as an attribute's, and '|' becomes '/'. */
 static void
-clean_attr(struct buf *b, const char *text)
+header_char(struct buf *b, char c)
 {
-	clean(b, text, 0);
+	if (c == '|')
+		buf_addc(b, '/');
+	else
+		attr_char(b, c);
 }
 
 static void
 attr(struct buf *b, const char *key, const char *value)
 {
-	fmt_kv(b, '\t', key, value, clean_attr, clean_attr);
+	fmt_kv(b, '\t', key, value, attr_char, attr_char);
 }
 
 static void
@@ -64,9 +57,9 @@ leef_format(const json_t *alert, const struct fmt_opts *o, size_t *len)
 
 	(void)o;
 	buf_puts(&b, "LEEF:2.0|leakwatch|leakwatch|");
-	clean(&b, LEAKWATCH_VERSION, 1);
+	fmt_escaped(&b, LEAKWATCH_VERSION, header_char);
 	buf_addc(&b, '|');
-	clean(&b, fmt_str(alert, "rule"), 1);
+	fmt_escaped(&b, fmt_str(alert, "rule"), header_char);
 	buf_puts(&b, "|x09|");
 	if (ts_parse(fmt_str(alert, "ts"), &us) == 0) {
 		snprintf(num, sizeof(num), "%lld", (long long)(us / 1000));

@@ -39,16 +39,17 @@ header_field(struct buf *b, const char *s, size_t max)
  * or LF can end the message and forge another, then `"`, `\` and `]`.
  */
 static void
+sd_char(struct buf *b, char c)
+{
+	if (c == '"' || c == '\\' || c == ']')
+		buf_addc(b, '\\');
+	buf_addc(b, c);
+}
+
+static void
 sd_value(struct buf *b, const char *s)
 {
-	char *v = text_vis_dup(s, 0), *p;
-
-	for (p = v; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\' || *p == ']')
-			buf_addc(b, '\\');
-		buf_addc(b, *p);
-	}
-	free(v);
+	fmt_escaped(b, s, sd_char);
 }
 
 struct sd_ctx {

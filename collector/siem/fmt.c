@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "siem.h"
+#include "leakwatch/text.h"
 #include "leakwatch/xmalloc.h"
 
 void
@@ -39,21 +40,35 @@ fmt_str(const json_t *alert, const char *key)
 /*
  * One key=value of CEF's extension or LEEF's attributes: nothing for an
  * empty value, and sep before it unless it is the first, right after the
- * header's last '|'. kesc and vesc write the key and the value with the
- * format's own escaping.
+ * header's last '|'. The key and the value are written as fmt_escaped()
+ * writes them, with kone and vone the format's own rules for each byte.
  */
 void
 fmt_kv(struct buf *b, char sep, const char *key, const char *value,
-    void (*kesc)(struct buf *, const char *),
-    void (*vesc)(struct buf *, const char *))
+    void (*kone)(struct buf *, char), void (*vone)(struct buf *, char))
 {
 	if (value == NULL || *value == '\0')
 		return;
 	if (b->data[b->len - 1] != '|')
 		buf_addc(b, sep);
-	kesc(b, key);
+	fmt_escaped(b, key, kone);
 	buf_addc(b, '=');
-	vesc(b, value);
+	fmt_escaped(b, value, vone);
+}
+
+/*
+ * Text in a format's escaping: control characters and invalid UTF-8
+ * escaped first (lib/text.c), then each byte written by the format's
+ * one(), which knows the format's own special characters.
+ */
+void
+fmt_escaped(struct buf *b, const char *text, void (*one)(struct buf *, char))
+{
+	char *v = text_vis_dup(text, 0), *s;
+
+	for (s = v; *s != '\0'; s++)
+		one(b, *s);
+	free(v);
 }
 
 /*

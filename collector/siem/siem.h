@@ -57,9 +57,11 @@ int		 fmt_sev_syslog(const char *severity);
 int		 fmt_sev_cef(const char *severity);
 int		 fmt_sev_leef(const char *severity);
 int		 fmt_sev_ecs(const char *severity);
+void		 fmt_escaped(struct buf *, const char *text,
+		    void (*one)(struct buf *, char));
 void		 fmt_kv(struct buf *, char sep, const char *key,
-		    const char *value, void (*kesc)(struct buf *,
-		    const char *), void (*vesc)(struct buf *, const char *));
+		    const char *value, void (*kone)(struct buf *, char),
+		    void (*vone)(struct buf *, char));
 void		 fmt_evidence_foreach(const json_t *alert,
 		    void (*)(void *, const char *key, const char *value),
 		    void *);

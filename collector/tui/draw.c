@@ -246,6 +246,40 @@ footer(const struct tui_screen *s, int rows, int cols)
 	    hint, A_REVERSE);
 }
 
+/* One cell of a list line: its width, its text and how it is drawn. */
+struct cell {
+	int		 width;		/* nothing drawn when 0 or less */
+	const char	*text;
+	attr_t		 attr;
+};
+
+/* A list line: its cells from the left, one blank column apart. */
+static void
+put_cells(int y, const struct cell *c, size_t n)
+{
+	size_t i;
+	int x = 0;
+
+	for (i = 0; i < n; i++) {
+		put(y, x, c[i].width, c[i].text, c[i].attr);
+		x += c[i].width + 1;
+	}
+}
+
+/* A severity cell: its colour, unless the line is the selected one. */
+static attr_t
+sev_cell(const char *sev, int selected)
+{
+	return selected ? A_REVERSE : sev_attr(sev);
+}
+
+/* A status cell: a closed alert or case is dimmed. */
+static attr_t
+status_cell(const char *status, attr_t base)
+{
+	return base | (strncmp(status, "closed", 6) == 0 ? A_DIM : A_NORMAL);
+}
+
 /* Column widths for the alerts list at this terminal width. */
 struct alert_cols {
 	int	 time, sev, emp, dept, rule, score, status, summary;
@@ -277,28 +311,20 @@ alert_line(int y, const struct tui_alert *a, const struct alert_cols *c,
 {
 	char t[32], score[16];
 	attr_t base = selected ? A_REVERSE : A_NORMAL;
-	int x = 0;
+	const struct cell cells[] = {
+		{ c->time, t, base },
+		{ c->sev, a->severity, sev_cell(a->severity, selected) },
+		{ c->emp, a->employee, base | A_BOLD },
+		{ c->dept, a->department, base },
+		{ c->rule, a->rule, base },
+		{ c->score, score, base },
+		{ c->status, a->status, status_cell(a->status, base) },
+		{ c->summary, a->summary, base }
+	};
 
 	fmt_time(a->last_ts, t, sizeof(t));
 	snprintf(score, sizeof(score), "%5.0f", a->score);
-	put(y, x, c->time, t, base);
-	x += c->time + 1;
-	put(y, x, c->sev, a->severity, selected ? A_REVERSE :
-	    sev_attr(a->severity));
-	x += c->sev + 1;
-	put(y, x, c->emp, a->employee, base | A_BOLD);
-	x += c->emp + 1;
-	put(y, x, c->dept, a->department, base);
-	x += c->dept + 1;
-	put(y, x, c->rule, a->rule, base);
-	x += c->rule + 1;
-	put(y, x, c->score, score, base);
-	x += c->score + 1;
-	put(y, x, c->status, a->status, base | (strncmp(a->status, "closed",
-	    6) == 0 ? A_DIM : A_NORMAL));
-	x += c->status + 1;
-	if (c->summary > 0)
-		put(y, x, c->summary, a->summary, base);
+	put_cells(y, cells, sizeof(cells) / sizeof(cells[0]));
 }
 
 static void
@@ -360,33 +386,24 @@ case_line(int y, const struct tui_case *k, const struct case_cols *c,
 {
 	char t1[32], t2[32], score[16], n[16], who[1400];
 	attr_t base = selected ? A_REVERSE : A_NORMAL;
-	int x = 0;
+	const struct cell cells[] = {
+		{ c->sev, k->severity, sev_cell(k->severity, selected) },
+		{ c->who, who, base | A_BOLD },
+		{ c->dept, k->department, base },
+		{ c->first, t1, base },
+		{ c->last, t2, base },
+		{ c->n, n, base },
+		{ c->score, score, base },
+		{ c->status, k->status, status_cell(k->status, base) },
+		{ c->story, k->story, base }
+	};
 
 	fmt_time(k->first_ts, t1, sizeof(t1));
 	fmt_time(k->last_ts, t2, sizeof(t2));
 	snprintf(score, sizeof(score), "%5.0f", k->score);
 	snprintf(n, sizeof(n), "%3lld", k->alerts);
 	case_who(k, who, sizeof(who));
-	put(y, x, c->sev, k->severity, selected ? A_REVERSE :
-	    sev_attr(k->severity));
-	x += c->sev + 1;
-	put(y, x, c->who, who, base | A_BOLD);
-	x += c->who + 1;
-	put(y, x, c->dept, k->department, base);
-	x += c->dept + 1;
-	put(y, x, c->first, t1, base);
-	x += c->first + 1;
-	put(y, x, c->last, t2, base);
-	x += c->last + 1;
-	put(y, x, c->n, n, base);
-	x += c->n + 1;
-	put(y, x, c->score, score, base);
-	x += c->score + 1;
-	put(y, x, c->status, k->status, base | (strncmp(k->status, "closed",
-	    6) == 0 ? A_DIM : A_NORMAL));
-	x += c->status + 1;
-	if (c->story > 0)
-		put(y, x, c->story, k->story, base);
+	put_cells(y, cells, sizeof(cells) / sizeof(cells[0]));
 }
 
 static void
@@ -527,6 +544,8 @@ static void
 draw_agents(const struct tui_screen *s, int rows, int cols)
 {
 	char seen[32], buf[64];
+	attr_t stale_attr = has_color ? COLOR_PAIR(PAIR_STALE) | A_BOLD :
+	    A_BOLD | A_BLINK;
 	int i, y;
 
 	attron(A_BOLD);
@@ -539,21 +558,21 @@ draw_agents(const struct tui_screen *s, int rows, int cols)
 	for (i = s->top, y = 2; i < s->nagents && y < rows - 1; i++, y++) {
 		const struct tui_agent *g = &s->agents[i];
 		attr_t a = i == s->cursor ? A_REVERSE : A_NORMAL;
+		const struct cell cells[] = {
+			{ 16, g->agent, a | A_BOLD },
+			{ 21, g->addr, a },
+			{ 10, seen, a },
+			{ 8, g->version, a },
+			{ 24, buf, a | ((g->dropped || g->errors) ? A_BOLD :
+			    A_NORMAL) },
+			{ cols - 84, g->stale ? "STALE" : "ok", a | (g->stale ?
+			    stale_attr : A_NORMAL) }
+		};
 
 		fmt_ago(s->now, g->last_seen, seen, sizeof(seen));
-		put(y, 0, 16, g->agent, a | A_BOLD);
-		put(y, 17, 21, g->addr, a);
-		put(y, 39, 10, seen, a);
-		put(y, 50, 8, g->version, a);
 		snprintf(buf, sizeof(buf), "%8lld %7lld %7lld", g->spool_events,
 		    g->dropped, g->errors);
-		put(y, 59, 24, buf, a | ((g->dropped || g->errors) ?
-		    A_BOLD : A_NORMAL));
-		if (cols > 84)
-			put(y, 84, cols - 84, g->stale ? "STALE" :
-			    "ok", a | (g->stale ? (has_color ?
-			    COLOR_PAIR(PAIR_STALE) | A_BOLD : A_BOLD |
-			    A_BLINK) : A_NORMAL));
+		put_cells(y, cells, sizeof(cells) / sizeof(cells[0]));
 	}
 }
 

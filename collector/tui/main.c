@@ -258,15 +258,8 @@ load(struct tui *t)
 		t->ncases = n < 0 ? 0 : n;
 		break;
 	case VIEW_CASE:
-		if (t->cpage.c.id[0] != '\0') {
-			char id[TUI_ID_MAX];
-
-			snprintf(id, sizeof(id), "%s", t->cpage.c.id);
-			model_case_page_clear(&t->cpage);
-			if (model_case_page(t->model, id, &t->cpage) != 0)
-				snprintf(t->cpage.c.id, sizeof(t->cpage.c.id),
-				    "%s", id);
-		}
+		if (t->cpage.c.id[0] != '\0')
+			model_case_page(t->model, t->cpage.c.id, &t->cpage);
 		break;
 	case VIEW_ALERTS:
 		n = model_alerts(t->model, &t->filter, t->alerts, MAX_ALERTS);
@@ -289,15 +282,8 @@ load(struct tui *t)
 		break;
 	}
 	case VIEW_ALERT:
-		if (t->page.a.id[0] != '\0') {
-			char id[TUI_ID_MAX];
-
-			snprintf(id, sizeof(id), "%s", t->page.a.id);
-			model_alert_page_clear(&t->page);
-			if (model_alert_page(t->model, id, &t->page) != 0)
-				snprintf(t->page.a.id, sizeof(t->page.a.id),
-				    "%s", id);
-		}
+		if (t->page.a.id[0] != '\0')
+			model_alert_page(t->model, t->page.a.id, &t->page);
 		break;
 	default:
 		break;

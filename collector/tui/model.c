@@ -11,7 +11,9 @@
  * the caller's array and by indexed LIMIT queries, so a database of ten
  * million events opens as fast as an empty one. No drawing here.
  */
+#include <assert.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,41 +175,109 @@ prep(struct tui_model *m, enum schema_query q)
 	return schema_prepare(m->db, q, m->err, sizeof(m->err));
 }
 
+/* One result column of a row and the member of a struct it fills. */
+struct column {
+	enum { COL_TEXT, COL_INT64, COL_REAL } type;
+	size_t		 off;
+	size_t		 len;		/* the member's size */
+};
+
+#define MEMBER(t, s, m)	{ t, offsetof(struct s, m), \
+			    sizeof(((struct s *)NULL)->m) }
+#define TEXT(s, m)	MEMBER(COL_TEXT, s, m)
+#define INT64(s, m)	MEMBER(COL_INT64, s, m)
+#define REAL(s, m)	MEMBER(COL_REAL, s, m)
+
 /* An "alert row" of the schema's queries (schema.h), in its order. */
+static const struct column alert_cols[] = {
+	TEXT(tui_alert, id), INT64(tui_alert, ts), INT64(tui_alert, last_ts),
+	TEXT(tui_alert, employee), TEXT(tui_alert, rule),
+	TEXT(tui_alert, severity), REAL(tui_alert, score),
+	TEXT(tui_alert, status), TEXT(tui_alert, summary),
+	INT64(tui_alert, count), TEXT(tui_alert, department)
+};
+
+/* A "case row" of the schema's queries (schema.h), in its order. */
+static const struct column case_cols[] = {
+	TEXT(tui_case, id), TEXT(tui_case, kind), TEXT(tui_case, subject),
+	TEXT(tui_case, members), TEXT(tui_case, department),
+	TEXT(tui_case, severity), REAL(tui_case, score),
+	INT64(tui_case, first_ts), INT64(tui_case, last_ts),
+	INT64(tui_case, alerts), TEXT(tui_case, story),
+	TEXT(tui_case, status), TEXT(tui_case, assignee)
+};
+
+#define NCOLS(c)	(sizeof(c) / sizeof((c)[0]))
+
+/*
+ * Fills the struct at out, zeroed first, from the row's first n columns
+ * as cols says. Every integer member is 64 bits wide (int64_t or long
+ * long), so one is copied as sqlite3_int64.
+ */
+static void
+row_read(sqlite3_stmt *st, const struct column *cols, size_t n, void *out,
+    size_t size)
+{
+	char *base = out;
+	sqlite3_int64 i64;
+	double d;
+	size_t i;
+
+	memset(out, 0, size);
+	for (i = 0; i < n; i++) {
+		switch (cols[i].type) {
+		case COL_TEXT:
+			col_text(st, (int)i, base + cols[i].off, cols[i].len);
+			break;
+		case COL_INT64:
+			assert(cols[i].len == sizeof(i64));
+			i64 = sqlite3_column_int64(st, (int)i);
+			memcpy(base + cols[i].off, &i64, sizeof(i64));
+			break;
+		case COL_REAL:
+			assert(cols[i].len == sizeof(d));
+			d = sqlite3_column_double(st, (int)i);
+			memcpy(base + cols[i].off, &d, sizeof(d));
+			break;
+		}
+	}
+}
+
 static void
 alert_row(sqlite3_stmt *st, struct tui_alert *a)
 {
-	memset(a, 0, sizeof(*a));
-	col_text(st, 0, a->id, sizeof(a->id));
-	a->ts = sqlite3_column_int64(st, 1);
-	a->last_ts = sqlite3_column_int64(st, 2);
-	col_text(st, 3, a->employee, sizeof(a->employee));
-	col_text(st, 4, a->rule, sizeof(a->rule));
-	col_text(st, 5, a->severity, sizeof(a->severity));
-	a->score = sqlite3_column_double(st, 6);
-	col_text(st, 7, a->status, sizeof(a->status));
-	col_text(st, 8, a->summary, sizeof(a->summary));
-	a->count = sqlite3_column_int64(st, 9);
-	col_text(st, 10, a->department, sizeof(a->department));
+	row_read(st, alert_cols, NCOLS(alert_cols), a, sizeof(*a));
+}
+
+static void
+case_row(sqlite3_stmt *st, struct tui_case *c)
+{
+	row_read(st, case_cols, NCOLS(case_cols), c, sizeof(*c));
 }
 
 /*
- * A list query (alert_list, case_list) with the filter bound: open only,
- * the lowest severity, the search text and the row limit, in that order.
+ * A list query (alert_list, case_list) with the filter bound (open only,
+ * the lowest severity, the search text and the row limit, in that order):
+ * its rows into out, max elements of size bytes read by cols; how many.
  */
-static sqlite3_stmt *
-list_query(struct tui_model *m, enum schema_query q,
-    const struct tui_filter *f, size_t max)
+static int
+list_read(struct tui_model *m, enum schema_query q,
+    const struct tui_filter *f, const struct column *cols, size_t ncols,
+    void *out, size_t size, size_t max)
 {
 	sqlite3_stmt *st;
+	size_t n = 0;
 
 	if ((st = prep(m, q)) == NULL)
-		return NULL;
+		return 0;
 	sqlite3_bind_int(st, 1, f->open_only);
 	sqlite3_bind_int(st, 2, f->min_sev);
 	sqlite3_bind_text(st, 3, f->text, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
-	return st;
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		row_read(st, cols, ncols, (char *)out + n++ * size, size);
+	sqlite3_finalize(st);
+	return (int)n;
 }
 
 /*
@@ -220,35 +290,8 @@ int
 model_alerts(struct tui_model *m, const struct tui_filter *f,
     struct tui_alert *out, size_t max)
 {
-	sqlite3_stmt *st;
-	int n = 0;
-
-	if ((st = list_query(m, SQ_ALERT_LIST, f, max)) == NULL)
-		return 0;
-	while ((size_t)n < max && sqlite3_step(st) == SQLITE_ROW)
-		alert_row(st, &out[n++]);
-	sqlite3_finalize(st);
-	return n;
-}
-
-/* A "case row" of the schema's queries (schema.h), in its order. */
-static void
-case_row(sqlite3_stmt *st, struct tui_case *c)
-{
-	memset(c, 0, sizeof(*c));
-	col_text(st, 0, c->id, sizeof(c->id));
-	col_text(st, 1, c->kind, sizeof(c->kind));
-	col_text(st, 2, c->subject, sizeof(c->subject));
-	col_text(st, 3, c->members, sizeof(c->members));
-	col_text(st, 4, c->department, sizeof(c->department));
-	col_text(st, 5, c->severity, sizeof(c->severity));
-	c->score = sqlite3_column_double(st, 6);
-	c->first_ts = sqlite3_column_int64(st, 7);
-	c->last_ts = sqlite3_column_int64(st, 8);
-	c->alerts = sqlite3_column_int64(st, 9);
-	col_text(st, 10, c->story, sizeof(c->story));
-	col_text(st, 11, c->status, sizeof(c->status));
-	col_text(st, 12, c->assignee, sizeof(c->assignee));
+	return list_read(m, SQ_ALERT_LIST, f, alert_cols, NCOLS(alert_cols),
+	    out, sizeof(*out), max);
 }
 
 /*
@@ -260,15 +303,8 @@ int
 model_cases(struct tui_model *m, const struct tui_filter *f,
     struct tui_case *out, size_t max)
 {
-	sqlite3_stmt *st;
-	int n = 0;
-
-	if ((st = list_query(m, SQ_CASE_LIST, f, max)) == NULL)
-		return 0;
-	while ((size_t)n < max && sqlite3_step(st) == SQLITE_ROW)
-		case_row(st, &out[n++]);
-	sqlite3_finalize(st);
-	return n;
+	return list_read(m, SQ_CASE_LIST, f, case_cols, NCOLS(case_cols),
+	    out, sizeof(*out), max);
 }
 
 static double
@@ -707,26 +743,62 @@ evidence_line(const char *json, char *out, size_t len)
 	json_decref(ev);
 }
 
+/* Query q prepared with ?1 bound to id (the caller finalizes), or NULL. */
+static sqlite3_stmt *
+by_id(struct tui_model *m, enum schema_query q, const char *id)
+{
+	sqlite3_stmt *st;
+
+	if ((st = prep(m, q)) != NULL)
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	return st;
+}
+
+/* A page's first row: query q's for id, stepped to; NULL when none. */
+static sqlite3_stmt *
+page_head(struct tui_model *m, enum schema_query q, const char *id)
+{
+	sqlite3_stmt *st = by_id(m, q, id);
+
+	if (st != NULL && sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	return st;
+}
+
+/* A page's audit trail (query q for id), none when it cannot be read. */
+static void
+page_audit(struct tui_model *m, enum schema_query q, const char *id,
+    char (**lines)[TUI_TEXT_MAX], size_t *n)
+{
+	sqlite3_stmt *st;
+
+	if ((st = by_id(m, q, id)) == NULL)
+		return;
+	audit_lines(st, lines, n);
+	sqlite3_finalize(st);
+}
+
+/*
+ * A case's page, read again; id may be the page's own. The page keeps
+ * the id when the case cannot be read, so the next reload tries again.
+ */
 int
 model_case_page(struct tui_model *m, const char *id,
     struct tui_case_page *pg)
 {
 	sqlite3_stmt *st;
-	int found = 0;
+	char key[TUI_ID_MAX];
 
-	memset(pg, 0, sizeof(*pg));
-	if ((st = prep(m, SQ_CASE)) == NULL)
+	snprintf(key, sizeof(key), "%s", id);
+	model_case_page_clear(pg);
+	snprintf(pg->c.id, sizeof(pg->c.id), "%s", key);
+	if ((st = page_head(m, SQ_CASE, key)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		case_row(st, &pg->c);
-		found = 1;
-	}
+	case_row(st, &pg->c);
 	sqlite3_finalize(st);
-	if (!found)
-		return -1;
-	if ((st = prep(m, SQ_CASE_ALERTS)) != NULL) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if ((st = by_id(m, SQ_CASE_ALERTS, key)) != NULL) {
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			if (pg->nalerts % 16 == 0) {
 				pg->alerts = xreallocarray(pg->alerts,
@@ -741,11 +813,7 @@ model_case_page(struct tui_model *m, const char *id,
 		}
 		sqlite3_finalize(st);
 	}
-	if ((st = prep(m, SQ_CASE_AUDIT)) != NULL) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		audit_lines(st, &pg->audit, &pg->naudit);
-		sqlite3_finalize(st);
-	}
+	page_audit(m, SQ_CASE_AUDIT, key, &pg->audit, &pg->naudit);
 	return 0;
 }
 
@@ -758,6 +826,7 @@ model_case_page_clear(struct tui_case_page *pg)
 	memset(pg, 0, sizeof(*pg));
 }
 
+/* An alert's page, read again; as model_case_page() for the id. */
 int
 model_alert_page(struct tui_model *m, const char *id,
     struct tui_alert_page *pg)
@@ -765,30 +834,21 @@ model_alert_page(struct tui_model *m, const char *id,
 	sqlite3_stmt *st;
 	json_error_t je;
 	json_t *ev;
-	int found = 0;
+	char key[TUI_ID_MAX];
 
-	memset(pg, 0, sizeof(*pg));
-	if ((st = prep(m, SQ_ALERT)) == NULL)
+	snprintf(key, sizeof(key), "%s", id);
+	model_alert_page_clear(pg);
+	snprintf(pg->a.id, sizeof(pg->a.id), "%s", key);
+	if ((st = page_head(m, SQ_ALERT, key)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		alert_row(st, &pg->a);
-		found = 1;
-		if (sqlite3_column_text(st, 11) != NULL && (ev = json_loads(
-		    (const char *)sqlite3_column_text(st, 11), 0, &je)) !=
-		    NULL) {
-			flatten(ev, "", pg);
-			json_decref(ev);
-		}
+	alert_row(st, &pg->a);
+	if (sqlite3_column_text(st, 11) != NULL && (ev = json_loads(
+	    (const char *)sqlite3_column_text(st, 11), 0, &je)) != NULL) {
+		flatten(ev, "", pg);
+		json_decref(ev);
 	}
 	sqlite3_finalize(st);
-	if (!found)
-		return -1;
-	if ((st = prep(m, SQ_ALERT_AUDIT)) != NULL) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		audit_lines(st, &pg->audit, &pg->naudit);
-		sqlite3_finalize(st);
-	}
+	page_audit(m, SQ_ALERT_AUDIT, key, &pg->audit, &pg->naudit);
 	return 0;
 }
 

@@ -146,6 +146,9 @@ int64_t		 model_asof(struct tui_model *, int64_t wall);
 /* Rows for a view; each returns how many (0.. max), -1 on error. */
 int		 model_cases(struct tui_model *, const struct tui_filter *,
 		    struct tui_case *, size_t max);
+/* model_case_page(), model_alert_page(): pg is zeroed or read before (it
+ * is cleared first);
+ * id may be pg's own and stays in pg when the page cannot be read. */
 int		 model_case_page(struct tui_model *, const char *id,
 		    struct tui_case_page *);
 void		 model_case_page_clear(struct tui_case_page *);
