@@ -18,6 +18,7 @@
  *	rules-eval.c	the rules, over figures, fields and risk
  *	rules-load.c	the rules directory, file by file
  *	rules-parse.c	the rules language (asks features.c for names)
+ *	rules-lex.c	its tokens (rules-lex.h, private to the two)
  *	alert.c		alerts and risk (hands alerts to siem/)
  *	cases.c		cases: alerts filed per person, group cases
  *	detect.c	detectors: figures, drift, streaks, the day's close

@@ -18,7 +18,8 @@
  * "file:line:column: message". A loaded rule is checked as a whole -
  * event fields only in event rules, aggregates only over events, known
  * features and functions - so a mistake is found at load (and by -t),
- * never at three in the morning. The evaluator is rules-eval.c.
+ * never at three in the morning. The tokens come from rules-lex.c; the
+ * evaluator is rules-eval.c.
  */
 #include <sys/types.h>
 #include <ctype.h>
@@ -33,38 +34,11 @@
 #include "analytics.h"
 #include "leakwatch/event.h"
 #include "leakwatch/xmalloc.h"
+#include "rules-lex.h"
 
-#define TOK_MAX		1024	/* identifier or string, bytes */
 #define DEPTH_MAX	64	/* expression nesting */
 #define HEIGHT_MAX	128	/* levels of an expression tree */
 #define RULES_MAX	1024
-
-enum tok {
-	T_EOF, T_IDENT, T_NUM, T_DUR, T_STR, T_LBRACE, T_RBRACE, T_LPAREN,
-	T_RPAREN, T_COMMA, T_SEMI, T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE,
-	T_MATCH, T_NMATCH, T_PLUS, T_MINUS, T_STAR, T_SLASH, T_BAD
-};
-
-struct parser {
-	const char	*name;
-	const char	*buf;
-	size_t		 len;
-	size_t		 pos;
-	int		 line, col;	/* of buf[pos] */
-	/* the current token */
-	int		 t;
-	char		 text[TOK_MAX + 1];
-	double		 num;
-	int64_t		 dur_us;
-	int		 tline, tcol;
-	size_t		 tstart, tend;
-	int		 depth;
-	const struct sensitivity *sens;
-	struct rule	*rule;
-	char		*err;
-	size_t		 errlen;
-	int		 failed;
-};
 
 static const struct {
 	const char	*name;
@@ -140,293 +114,6 @@ static const char *const clause_words[] = {
 	"suppress", "attribute", "rule", NULL
 };
 
-static void perr(struct parser *, int line, int col, const char *, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-perr(struct parser *p, int line, int col, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (p->failed)
-		return;
-	p->failed = 1;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(p->err, p->errlen, "%s:%d:%d: %s", p->name, line, col, msg);
-}
-
-static int
-peekc(const struct parser *p, size_t off)
-{
-	return p->pos + off < p->len ? (unsigned char)p->buf[p->pos + off] :
-	    -1;
-}
-
-static void
-adv(struct parser *p)
-{
-	if (p->pos >= p->len)
-		return;
-	if (p->buf[p->pos] == '\n') {
-		p->line++;
-		p->col = 1;
-	} else
-		p->col++;
-	p->pos++;
-}
-
-static int
-is_ident0(int c)
-{
-	return c >= 0 && (isalpha(c) || c == '_');
-}
-
-static int
-is_ident(int c)
-{
-	return c >= 0 && (isalnum(c) || c == '_' || c == '.');
-}
-
-/*
- * The second character of a two-character operator: when c follows,
- * takes it and returns the token both make, otherwise the token alone.
- */
-static int
-second(struct parser *p, int c, int both, int alone)
-{
-	if (peekc(p, 0) != c)
-		return alone;
-	adv(p);
-	return both;
-}
-
-/* Reads the next token into p->t and its attributes. */
-static void
-next(struct parser *p)
-{
-	int c;
-	size_t n = 0;
-
-	for (;;) {
-		c = peekc(p, 0);
-		if (c == '#') {
-			while ((c = peekc(p, 0)) >= 0 && c != '\n')
-				adv(p);
-			continue;
-		}
-		if (c >= 0 && isspace(c)) {
-			adv(p);
-			continue;
-		}
-		break;
-	}
-	p->tline = p->line;
-	p->tcol = p->col;
-	p->tstart = p->pos;
-	p->text[0] = '\0';
-	if (c < 0) {
-		p->t = T_EOF;
-		p->tend = p->pos;
-		return;
-	}
-	if (c == 0) {
-		perr(p, p->line, p->col, "NUL byte");
-		p->t = T_BAD;
-		return;
-	}
-	if (is_ident0(c)) {
-		while (is_ident(peekc(p, 0))) {
-			if (n == TOK_MAX) {
-				perr(p, p->tline, p->tcol, "name longer than "
-				    "%d bytes", TOK_MAX);
-				p->t = T_BAD;
-				return;
-			}
-			p->text[n++] = (char)peekc(p, 0);
-			adv(p);
-		}
-		p->text[n] = '\0';
-		p->t = T_IDENT;
-		p->tend = p->pos;
-		return;
-	}
-	if (isdigit(c) || (c == '.' && peekc(p, 1) >= 0 &&
-	    isdigit(peekc(p, 1)))) {
-		char num[64];
-		char *end;
-		int unit;
-
-		while ((c = peekc(p, 0)) >= 0 && (isdigit(c) || c == '.') &&
-		    n < sizeof(num) - 1) {
-			num[n++] = (char)c;
-			adv(p);
-		}
-		num[n] = '\0';
-		p->num = strtod(num, &end);
-		if (*end != '\0' || !isfinite(p->num)) {
-			perr(p, p->tline, p->tcol, "bad number");
-			p->t = T_BAD;
-			return;
-		}
-		p->t = T_NUM;
-		unit = peekc(p, 0);
-		if (unit >= 0 && strchr("KMGTsmhdw", unit) != NULL &&
-		    !is_ident(peekc(p, 1))) {
-			adv(p);
-			switch (unit) {
-			case 'K': p->num *= 1e3; break;
-			case 'M': p->num *= 1e6; break;
-			case 'G': p->num *= 1e9; break;
-			case 'T': p->num *= 1e12; break;
-			default: {
-				double us = p->num * 1e6 * (unit == 's' ? 1 :
-				    unit == 'm' ? 60 : unit == 'h' ? 3600 :
-				    unit == 'd' ? 86400 : 604800);
-
-				/* checked before it becomes an integer */
-				if (us > 1e17) {
-					perr(p, p->tline, p->tcol, "duration too "
-					    "large");
-					p->t = T_BAD;
-					return;
-				}
-				p->t = T_DUR;
-				p->dur_us = (int64_t)us;
-				break;
-			}
-			}
-		} else if (is_ident(unit)) {
-			perr(p, p->line, p->col, "unknown unit after a number "
-			    "(K M G T for 10^3.. 10^12; s m h d w for time)");
-			p->t = T_BAD;
-			return;
-		}
-		if (p->num > 1e15) {
-			perr(p, p->tline, p->tcol, "number too large");
-			p->t = T_BAD;
-			return;
-		}
-		p->tend = p->pos;
-		return;
-	}
-	if (c == '"') {
-		adv(p);
-		for (;;) {
-			c = peekc(p, 0);
-			if (c < 0 || c == '\n') {
-				perr(p, p->tline, p->tcol, "unterminated "
-				    "string");
-				p->t = T_BAD;
-				return;
-			}
-			adv(p);
-			if (c == '"')
-				break;
-			if (c == '\\') {
-				c = peekc(p, 0);
-				if (c != '"' && c != '\\') {
-					perr(p, p->line, p->col, "only \\\" and "
-					    "\\\\ escape in a string");
-					p->t = T_BAD;
-					return;
-				}
-				adv(p);
-			}
-			if (c < 0x20) {
-				perr(p, p->line, p->col, "control character "
-				    "in a string");
-				p->t = T_BAD;
-				return;
-			}
-			if (n == TOK_MAX) {
-				perr(p, p->tline, p->tcol, "string longer than "
-				    "%d bytes", TOK_MAX);
-				p->t = T_BAD;
-				return;
-			}
-			p->text[n++] = (char)c;
-		}
-		p->text[n] = '\0';
-		p->t = T_STR;
-		p->tend = p->pos;
-		return;
-	}
-	adv(p);
-	switch (c) {
-	case '{': p->t = T_LBRACE; break;
-	case '}': p->t = T_RBRACE; break;
-	case '(': p->t = T_LPAREN; break;
-	case ')': p->t = T_RPAREN; break;
-	case ',': p->t = T_COMMA; break;
-	case ';': p->t = T_SEMI; break;
-	case '+': p->t = T_PLUS; break;
-	case '-': p->t = T_MINUS; break;
-	case '*': p->t = T_STAR; break;
-	case '/': p->t = T_SLASH; break;
-	case '~': p->t = T_MATCH; break;
-	case '=':
-		if ((p->t = second(p, '=', T_EQ, T_BAD)) == T_BAD)
-			perr(p, p->tline, p->tcol, "'=' is not an operator; "
-			    "did you mean '=='?");
-		break;
-	case '!':
-		if ((p->t = second(p, '=', T_NE, T_BAD)) == T_BAD &&
-		    (p->t = second(p, '~', T_NMATCH, T_BAD)) == T_BAD)
-			perr(p, p->tline, p->tcol, "unexpected '!' (use "
-			    "'not', '!=' or '!~')");
-		break;
-	case '<':
-		p->t = second(p, '=', T_LE, T_LT);
-		break;
-	case '>':
-		p->t = second(p, '=', T_GE, T_GT);
-		break;
-	default:
-		if (c >= 0x20 && c < 0x7f)
-			perr(p, p->tline, p->tcol, "unexpected character "
-			    "'%c'", c);
-		else
-			perr(p, p->tline, p->tcol, "unexpected byte 0x%02x",
-			    (unsigned)c);
-		p->t = T_BAD;
-		break;
-	}
-	p->tend = p->pos;
-}
-
-static int
-is_word(const struct parser *p, const char *w)
-{
-	return p->t == T_IDENT && strcmp(p->text, w) == 0;
-}
-
-static const char *
-tok_desc(const struct parser *p)
-{
-	static char buf[80];
-
-	switch (p->t) {
-	case T_EOF:
-		return "end of file";
-	case T_IDENT:
-		snprintf(buf, sizeof(buf), "'%.60s'", p->text);
-		return buf;
-	case T_NUM:
-	case T_DUR:
-		return "a number";
-	case T_STR:
-		return "a string";
-	default:
-		snprintf(buf, sizeof(buf), "'%.*s'", (int)(p->tend -
-		    p->tstart > 8 ? 8 : p->tend - p->tstart),
-		    p->buf + p->tstart);
-		return buf;
-	}
-}
-
 static struct rnode *
 node(struct parser *p, enum rnode_kind k)
 {
@@ -464,7 +151,7 @@ seal(struct parser *p, struct rnode *n)
 	n->height = h + 1;
 	if (n->height <= HEIGHT_MAX)
 		return 0;
-	perr(p, n->line, n->col, "expression nested too deeply (more than "
+	rlex_err(p, n->line, n->col, "expression nested too deeply (more than "
 	    "%d levels)", HEIGHT_MAX);
 	return -1;
 }
@@ -475,7 +162,7 @@ descend(struct parser *p)
 {
 	if (++p->depth <= DEPTH_MAX)
 		return 0;
-	perr(p, p->tline, p->tcol, "expression nested too deeply");
+	rlex_err(p, p->tline, p->tcol, "expression nested too deeply");
 	p->depth--;
 	return -1;
 }
@@ -506,7 +193,7 @@ want(struct parser *p, int t, const char *what)
 {
 	if (p->t == t)
 		return 0;
-	perr(p, p->tline, p->tcol, "expected %s, found %s", what, tok_desc(p));
+	rlex_err(p, p->tline, p->tcol, "expected %s, found %s", what, rlex_desc(p));
 	return -1;
 }
 
@@ -516,7 +203,7 @@ expect(struct parser *p, int t, const char *what)
 {
 	if (want(p, t, what) != 0)
 		return -1;
-	next(p);
+	rlex_next(p);
 	return 0;
 }
 
@@ -539,8 +226,8 @@ choice(struct parser *p, const char *const *words, const char *what)
 	int i;
 
 	if ((i = word_index(p, words)) < 0)
-		perr(p, p->tline, p->tcol, "expected %s, found %s", what,
-		    tok_desc(p));
+		rlex_err(p, p->tline, p->tcol, "expected %s, found %s", what,
+		    rlex_desc(p));
 	return i;
 }
 
@@ -550,13 +237,13 @@ feature_arg(struct parser *p, struct rnode *n)
 	if (want(p, T_IDENT, "a feature name") != 0)
 		return -1;
 	if ((n->feature = feature_lookup(p->sens, p->text)) < 0) {
-		perr(p, p->tline, p->tcol, "unknown feature '%s' (rows, "
+		rlex_err(p, p->tline, p->tcol, "unknown feature '%s' (rows, "
 		    "rows.sensitive, rows.CLASS, queries, tables, result_bytes, "
 		    "out.CATEGORY, out.exfil, offhours.rows, offhours.out)",
 		    p->text);
 		return -1;
 	}
-	next(p);
+	rlex_next(p);
 	return 0;
 }
 
@@ -571,12 +258,12 @@ parse_window(struct parser *p, struct rnode *n)
 		return -1;
 	n->window_us = p->dur_us;
 	if (n->window_us < 1000000 || n->window_us > 90LL * 86400 * 1000000) {
-		perr(p, p->tline, p->tcol, "window must be 1s to 90d");
+		rlex_err(p, p->tline, p->tcol, "window must be 1s to 90d");
 		return -1;
 	}
-	next(p);
-	if (is_word(p, "where")) {
-		next(p);
+	rlex_next(p);
+	if (rlex_is(p, "where")) {
+		rlex_next(p);
 		if ((n->where = parse_expr(p)) == NULL)
 			return -1;
 	}
@@ -597,7 +284,7 @@ stand_window_arg(struct parser *p, struct rnode *n)
 	n->what = 0;
 	if (p->t != T_COMMA)
 		return 0;
-	next(p);
+	rlex_next(p);
 	if (want(p, T_DUR, "a window of 1d, 7d or 30d") != 0)
 		return -1;
 	if (p->dur_us == 7 * DAY_US)
@@ -605,10 +292,10 @@ stand_window_arg(struct parser *p, struct rnode *n)
 	else if (p->dur_us == 30 * DAY_US)
 		n->what = 2;
 	else if (p->dur_us != DAY_US) {
-		perr(p, p->tline, p->tcol, "the window must be 1d, 7d or 30d");
+		rlex_err(p, p->tline, p->tcol, "the window must be 1d, 7d or 30d");
 		return -1;
 	}
-	next(p);
+	rlex_next(p);
 	return 0;
 }
 
@@ -619,29 +306,29 @@ stand_window_arg(struct parser *p, struct rnode *n)
 static int
 mix_args(struct parser *p, struct rnode *n)
 {
-	if (is_word(p, "share"))
+	if (rlex_is(p, "share"))
 		n->feature = MIX_SHARE;
-	else if (is_word(p, "rpq"))
+	else if (rlex_is(p, "rpq"))
 		n->feature = MIX_RPQ;
 	else {
-		perr(p, p->tline, p->tcol, "expected share or rpq, found %s",
-		    tok_desc(p));
+		rlex_err(p, p->tline, p->tcol, "expected share or rpq, found %s",
+		    rlex_desc(p));
 		return -1;
 	}
-	next(p);
+	rlex_next(p);
 	if (expect(p, T_COMMA, "','") != 0)
 		return -1;
 	if (p->t != T_DUR) {
-		perr(p, p->tline, p->tcol, "expected a window of 7d or 30d, "
-		    "found %s", tok_desc(p));
+		rlex_err(p, p->tline, p->tcol, "expected a window of 7d or 30d, "
+		    "found %s", rlex_desc(p));
 		return -1;
 	}
 	if (p->dur_us != 7 * DAY_US && p->dur_us != 30 * DAY_US) {
-		perr(p, p->tline, p->tcol, "the window must be 7d or 30d");
+		rlex_err(p, p->tline, p->tcol, "the window must be 7d or 30d");
 		return -1;
 	}
 	n->what = p->dur_us == 7 * DAY_US ? 0 : 1;
-	next(p);
+	rlex_next(p);
 	return 0;
 }
 
@@ -654,12 +341,12 @@ days_arg(struct parser *p, struct rnode *n)
 	if (want(p, T_NUM, "a number of days") != 0)
 		return -1;
 	if (p->num < 1 || p->num > 32 || p->num != floor(p->num)) {
-		perr(p, p->tline, p->tcol, "the number of days must be a whole "
+		rlex_err(p, p->tline, p->tcol, "the number of days must be a whole "
 		    "number from 1 to 32");
 		return -1;
 	}
 	n->what = (int)p->num;
-	next(p);
+	rlex_next(p);
 	return 0;
 }
 
@@ -679,11 +366,11 @@ parse_call_args(struct parser *p, struct rnode *n)
 			return -1;
 		n->period = PER_DAY;
 		if (p->t == T_COMMA) {
-			next(p);
+			rlex_next(p);
 			/* enum period order */
 			if ((n->period = choice(p, periods, "hour or day")) < 0)
 				return -1;
-			next(p);
+			rlex_next(p);
 		}
 		break;
 	case FN_CUSUM: case FN_CUM30: case FN_PEER_CUM30: case FN_CUM30_RATIO:
@@ -712,7 +399,7 @@ parse_call_args(struct parser *p, struct rnode *n)
 		n->what = choice(p, seen, "table, destination or host");
 		if (n->what < 0)
 			return -1;
-		next(p);
+		rlex_next(p);
 		break;
 	case FN_DAY_SCORE: case FN_RISK: case FN_DAYS_SEEN:
 		break;
@@ -734,7 +421,7 @@ parse_call_args(struct parser *p, struct rnode *n)
 	if (want(p, T_RPAREN, "')'") != 0)
 		return -1;
 	n->text = xstrndup(p->buf + n->num_start, p->tend - n->num_start);
-	next(p);
+	rlex_next(p);
 	return 0;
 }
 
@@ -762,20 +449,20 @@ parse_primary(struct parser *p)
 	case T_NUM:
 		n = node(p, RN_NUM);
 		n->num = p->num;
-		next(p);
+		rlex_next(p);
 		return n;
 	case T_DUR:
 		n = node(p, RN_NUM);
 		n->num = (double)p->dur_us / 1e6;	/* seconds */
-		next(p);
+		rlex_next(p);
 		return n;
 	case T_STR:
 		n = node(p, RN_STR);
 		n->str = xstrdup(p->text);
-		next(p);
+		rlex_next(p);
 		return n;
 	case T_LPAREN:
-		next(p);
+		rlex_next(p);
 		if ((n = parse_expr(p)) == NULL)
 			return NULL;
 		if (expect(p, T_RPAREN, "')'") != 0) {
@@ -786,32 +473,32 @@ parse_primary(struct parser *p)
 	case T_IDENT:
 		break;
 	default:
-		perr(p, p->tline, p->tcol, "expected an expression, found %s",
-		    tok_desc(p));
+		rlex_err(p, p->tline, p->tcol, "expected an expression, found %s",
+		    rlex_desc(p));
 		return NULL;
 	}
 	for (i = 0; clause_words[i] != NULL; i++)
 		if (strcmp(p->text, clause_words[i]) == 0) {
-			perr(p, p->tline, p->tcol, "expected an expression, "
+			rlex_err(p, p->tline, p->tcol, "expected an expression, "
 			    "found '%s'", p->text);
 			return NULL;
 		}
 	if (strcmp(p->text, "true") == 0 || strcmp(p->text, "false") == 0) {
 		n = node(p, RN_NUM);
 		n->num = p->text[0] == 't';
-		next(p);
+		rlex_next(p);
 		return n;
 	}
 	start = p->tstart;
 	n = node(p, RN_FIELD);
 	n->str = xstrdup(p->text);
-	next(p);
+	rlex_next(p);
 	if (p->t == T_LPAREN) {
 		for (i = 0; fns[i].name != NULL; i++)
 			if (strcmp(fns[i].name, n->str) == 0)
 				break;
 		if (fns[i].name == NULL) {
-			perr(p, n->line, n->col, "unknown function '%s'",
+			rlex_err(p, n->line, n->col, "unknown function '%s'",
 			    n->str);
 			rnode_free(n);
 			return NULL;
@@ -819,7 +506,7 @@ parse_primary(struct parser *p)
 		n->kind = RN_CALL;
 		n->fn = fns[i].fn;
 		n->num_start = start;
-		next(p);
+		rlex_next(p);
 		if (parse_call_args(p, n) != 0 || seal(p, n) != 0) {
 			/* the rule is dropped: its lists only borrow nodes */
 			rnode_free(n);
@@ -847,7 +534,7 @@ prefix(struct parser *p, enum rnode_kind k,
 	if (descend(p) != 0)
 		return NULL;
 	n = node(p, k);
-	next(p);
+	rlex_next(p);
 	a = self(p);
 	p->depth--;
 	if (a == NULL) {
@@ -904,7 +591,7 @@ left_assoc(struct parser *p, struct rnode *(*sub)(struct parser *),
 	while ((op = op_of(p)) != -1) {
 		l = p->tline;
 		c = p->tcol;
-		next(p);
+		rlex_next(p);
 		if ((b = sub(p)) == NULL) {
 			rnode_free(a);
 			return NULL;
@@ -930,13 +617,13 @@ add_op(const struct parser *p)
 static int
 and_op(const struct parser *p)
 {
-	return is_word(p, "and") ? OP_AND : -1;
+	return rlex_is(p, "and") ? OP_AND : -1;
 }
 
 static int
 or_op(const struct parser *p)
 {
-	return is_word(p, "or") ? OP_OR : -1;
+	return rlex_is(p, "or") ? OP_OR : -1;
 }
 
 static struct rnode *
@@ -969,14 +656,14 @@ parse_cmp(struct parser *p)
 	case T_MATCH: op = OP_MATCH; break;
 	case T_NMATCH: op = OP_NMATCH; break;
 	default:
-		if (!is_word(p, "in"))
+		if (!rlex_is(p, "in"))
 			return a;
 		op = OP_IN;
 		break;
 	}
 	l = p->tline;
 	c = p->tcol;
-	next(p);
+	rlex_next(p);
 	if (op != OP_IN) {
 		if ((b = parse_add(p)) == NULL) {
 			rnode_free(a);
@@ -994,7 +681,7 @@ parse_cmp(struct parser *p)
 		    sizeof(*b->list));
 		b->list[b->nlist++] = e;
 		if (p->t == T_COMMA) {
-			next(p);
+			rlex_next(p);
 			continue;
 		}
 		if (expect(p, T_RPAREN, "',' or ')'") != 0)
@@ -1013,7 +700,7 @@ fail:
 static struct rnode *
 parse_not(struct parser *p)
 {
-	if (is_word(p, "not"))
+	if (rlex_is(p, "not"))
 		return prefix(p, RN_NOT, parse_not);
 	return parse_cmp(p);
 }
@@ -1030,7 +717,7 @@ parse_expr(struct parser *p)
 	struct rnode *a;
 
 	if (++p->depth > DEPTH_MAX) {
-		perr(p, p->tline, p->tcol, "expression nested too deeply");
+		rlex_err(p, p->tline, p->tcol, "expression nested too deeply");
 		p->depth--;
 		return NULL;
 	}
@@ -1075,11 +762,11 @@ resolve_field(struct parser *p, struct rnode *n)
 	if (n->field < RF_TYPE)
 		return 0;
 	if (n->field == RF_EVENT && !is_event_field(n->str)) {
-		perr(p, n->line, n->col, "unknown field '%s'", n->str);
+		rlex_err(p, n->line, n->col, "unknown field '%s'", n->str);
 		return -1;
 	}
 	if (p->rule->on != ON_EVENT) {
-		perr(p, n->line, n->col, "field '%s' is an event field: "
+		rlex_err(p, n->line, n->col, "field '%s' is an event field: "
 		    "only in 'on event' rules", n->str);
 		return -1;
 	}
@@ -1103,12 +790,12 @@ check(struct parser *p, struct rnode *n, int in_agg)
 	if (n->kind == RN_CALL && (n->fn == FN_COUNT || n->fn == FN_SUM ||
 	    n->fn == FN_DISTINCT)) {
 		if (p->rule->on != ON_EVENT) {
-			perr(p, n->line, n->col, "aggregates (count, sum, "
+			rlex_err(p, n->line, n->col, "aggregates (count, sum, "
 			    "distinct) are only for 'on event' rules");
 			return -1;
 		}
 		if (in_agg) {
-			perr(p, n->line, n->col, "an aggregate inside an "
+			rlex_err(p, n->line, n->col, "an aggregate inside an "
 			    "aggregate");
 			return -1;
 		}
@@ -1154,7 +841,7 @@ parse_template(struct parser *p, const char *s, int line, int col)
 			continue;
 		}
 		if ((close = strchr(q, '}')) == NULL) {
-			perr(p, line, col + 1 + (int)(q - s), "'{' without "
+			rlex_err(p, line, col + 1 + (int)(q - s), "'{' without "
 			    "'}' in the summary");
 			return -1;
 		}
@@ -1185,7 +872,7 @@ parse_template(struct parser *p, const char *s, int line, int col)
 			else if (strcmp(fmt, "int") == 0)
 				tp->fmt = 2;
 			else {
-				perr(p, line, col + 1 + (int)(bar - s) + 1,
+				rlex_err(p, line, col + 1 + (int)(bar - s) + 1,
 				    "unknown format '%s' (bytes, int)", fmt);
 				return -1;
 			}
@@ -1201,12 +888,12 @@ parse_template(struct parser *p, const char *s, int line, int col)
 		sub.rule = r;
 		sub.err = p->err;
 		sub.errlen = p->errlen;
-		next(&sub);
+		rlex_next(&sub);
 		if (!sub.failed) {
 			tp->expr = parse_expr(&sub);
 			if (!sub.failed && sub.t != T_EOF)
-				perr(&sub, sub.tline, sub.tcol, "unexpected %s "
-				    "in a summary hole", tok_desc(&sub));
+				rlex_err(&sub, sub.tline, sub.tcol, "unexpected %s "
+				    "in a summary hole", rlex_desc(&sub));
 		}
 		if (sub.failed) {
 			p->failed = 1;
@@ -1278,13 +965,13 @@ parse_clause(struct parser *p, struct rule *r)
 	enum event_type et;
 
 	if (p->t == T_SEMI) {
-		next(p);
+		rlex_next(p);
 		return 0;
 	}
 	if (p->t != T_IDENT) {
-		perr(p, line, col, "expected a clause (on, when, then, "
+		rlex_err(p, line, col, "expected a clause (on, when, then, "
 		    "severity, score, summary, suppress, attribute) or '}', "
-		    "found %s", tok_desc(p));
+		    "found %s", rlex_desc(p));
 		return -1;
 	}
 	/* a keyword is short; a longer word is no keyword anyway */
@@ -1296,10 +983,10 @@ parse_clause(struct parser *p, struct rule *r)
 		memcpy(kw, p->text, kl);
 		kw[kl] = '\0';
 	}
-	next(p);
+	rlex_next(p);
 #define ONCE(cond) do {							\
 	if (cond) {							\
-		perr(p, line, col, "'%s' given twice", kw);		\
+		rlex_err(p, line, col, "'%s' given twice", kw);		\
 		return -1;						\
 	}								\
 } while (0)
@@ -1307,18 +994,18 @@ parse_clause(struct parser *p, struct rule *r)
 		if ((r->on = choice(p, kinds, "event, hour or day after "
 		    "'on'")) < 0)
 			return -1;
-		next(p);
+		rlex_next(p);
 		if (r->on == ON_EVENT && p->t == T_IDENT &&
 		    lw_event_type_lookup(p->text, &et) == 0) {
 			if (et != EVENT_DB_QUERY && et != EVENT_DB_SESSION &&
 			    et != EVENT_NET_FLOW) {
-				perr(p, p->tline, p->tcol, "rules see "
+				rlex_err(p, p->tline, p->tcol, "rules see "
 				    "db.query, db.session and net.flow events "
 				    "only");
 				return -1;
 			}
 			r->evtype = (int)et;
-			next(p);
+			rlex_next(p);
 		}
 		return 0;
 	}
@@ -1330,28 +1017,28 @@ parse_clause(struct parser *p, struct rule *r)
 		ONCE(r->then != NULL);
 		if ((r->then = parse_expr(p)) == NULL)
 			return -1;
-		if (!is_word(p, "within")) {
-			perr(p, p->tline, p->tcol, "expected 'within DURATION' "
+		if (!rlex_is(p, "within")) {
+			rlex_err(p, p->tline, p->tcol, "expected 'within DURATION' "
 			    "after the 'then' condition");
 			return -1;
 		}
-		next(p);
+		rlex_next(p);
 		if (want(p, T_DUR, "a duration such as 6h") != 0)
 			return -1;
 		r->within_us = p->dur_us;
-		next(p);
+		rlex_next(p);
 		return 0;
 	}
 	if (strcmp(kw, "severity") == 0) {
 		ONCE(r->severity != NULL);
-		if (!is_word(p, "low") && !is_word(p, "medium") &&
-		    !is_word(p, "high") && !is_word(p, "critical")) {
-			perr(p, p->tline, p->tcol, "severity is low, medium, "
-			    "high or critical, not %s", tok_desc(p));
+		if (!rlex_is(p, "low") && !rlex_is(p, "medium") &&
+		    !rlex_is(p, "high") && !rlex_is(p, "critical")) {
+			rlex_err(p, p->tline, p->tcol, "severity is low, medium, "
+			    "high or critical, not %s", rlex_desc(p));
 			return -1;
 		}
 		r->severity = xstrdup(p->text);
-		next(p);
+		rlex_next(p);
 		return 0;
 	}
 	if (strcmp(kw, "score") == 0) {
@@ -1367,34 +1054,34 @@ parse_clause(struct parser *p, struct rule *r)
 			return -1;
 		snprintf(s, sizeof(s), "%s", p->text);
 		if (*s == '\0') {
-			perr(p, sl, sc, "empty summary");
+			rlex_err(p, sl, sc, "empty summary");
 			return -1;
 		}
 		if (parse_template(p, s, sl, sc) != 0)
 			return -1;
-		next(p);
+		rlex_next(p);
 		return 0;
 	}
 	if (strcmp(kw, "suppress") == 0) {
 		if (want(p, T_DUR, "a duration such as 24h") != 0)
 			return -1;
 		r->suppress_us = p->dur_us;
-		next(p);
+		rlex_next(p);
 		return 0;
 	}
 	if (strcmp(kw, "attribute") == 0) {
 		/* 0 is the resolved employee, 1.. these owners */
 		if ((i = word_index(p, owners)) < 0) {
-			perr(p, p->tline, p->tcol, "attribute is ip_owner, "
+			rlex_err(p, p->tline, p->tcol, "attribute is ip_owner, "
 			    "db_user_owner or end_user_owner");
 			return -1;
 		}
 		r->attribute = i + 1;
-		next(p);
+		rlex_next(p);
 		return 0;
 	}
 #undef ONCE
-	perr(p, line, col, "unknown clause '%s'", kw);
+	rlex_err(p, line, col, "unknown clause '%s'", kw);
 	return -1;
 }
 
@@ -1405,15 +1092,15 @@ parse_rule(struct parser *p, struct ruleset *rs)
 	int line = p->tline, col = p->tcol, i;
 	size_t k;
 
-	next(p);	/* "rule" */
+	rlex_next(p);	/* "rule" */
 	if (p->t != T_IDENT || !valid_rule_name(p->text)) {
-		perr(p, p->tline, p->tcol, "expected a rule name (a-z, 0-9, "
-		    "_; up to 64), found %s", tok_desc(p));
+		rlex_err(p, p->tline, p->tcol, "expected a rule name (a-z, 0-9, "
+		    "_; up to 64), found %s", rlex_desc(p));
 		return -1;
 	}
 	for (k = 0; k < rs->n; k++)
 		if (strcmp(rs->r[k]->name, p->text) == 0) {
-			perr(p, p->tline, p->tcol, "rule '%s' already defined "
+			rlex_err(p, p->tline, p->tcol, "rule '%s' already defined "
 			    "in %s:%d", p->text, rs->r[k]->file,
 			    rs->r[k]->line);
 			return -1;
@@ -1425,12 +1112,12 @@ parse_rule(struct parser *p, struct ruleset *rs)
 	r->evtype = -1;
 	r->suppress_us = -1;
 	p->rule = r;
-	next(p);
+	rlex_next(p);
 	if (expect(p, T_LBRACE, "'{'") != 0)
 		goto fail;
 	while (p->t != T_RBRACE) {
 		if (p->t == T_EOF) {
-			perr(p, line, col, "rule '%s' has no closing '}'",
+			rlex_err(p, line, col, "rule '%s' has no closing '}'",
 			    r->name);
 			goto fail;
 		}
@@ -1438,28 +1125,28 @@ parse_rule(struct parser *p, struct ruleset *rs)
 			goto fail;
 	}
 	if (r->when == NULL) {
-		perr(p, line, col, "rule '%s' has no 'when'", r->name);
+		rlex_err(p, line, col, "rule '%s' has no 'when'", r->name);
 		goto fail;
 	}
 	if (r->severity == NULL) {
-		perr(p, line, col, "rule '%s' has no 'severity'", r->name);
+		rlex_err(p, line, col, "rule '%s' has no 'severity'", r->name);
 		goto fail;
 	}
 	if (r->nsummary == 0) {
-		perr(p, line, col, "rule '%s' has no 'summary'", r->name);
+		rlex_err(p, line, col, "rule '%s' has no 'summary'", r->name);
 		goto fail;
 	}
 	if (r->then != NULL && r->on != ON_EVENT) {
-		perr(p, r->then->line, r->then->col, "sequences ('then') are "
+		rlex_err(p, r->then->line, r->then->col, "sequences ('then') are "
 		    "only for 'on event' rules");
 		goto fail;
 	}
 	if (r->attribute != 0 && r->on != ON_EVENT) {
-		perr(p, line, col, "'attribute' is only for 'on event' rules");
+		rlex_err(p, line, col, "'attribute' is only for 'on event' rules");
 		goto fail;
 	}
 	if (r->evtype >= 0 && r->on != ON_EVENT) {
-		perr(p, line, col, "an event type only after 'on event'");
+		rlex_err(p, line, col, "an event type only after 'on event'");
 		goto fail;
 	}
 	if (check(p, r->when, 0) != 0 || check(p, r->then, 0) != 0 ||
@@ -1470,9 +1157,9 @@ parse_rule(struct parser *p, struct ruleset *rs)
 			goto fail;
 	if (r->suppress_us < 0)
 		r->suppress_us = 24LL * 3600 * 1000000;
-	next(p);	/* '}' */
+	rlex_next(p);	/* '}' */
 	if (rs->n == RULES_MAX) {
-		perr(p, line, col, "more than %d rules", RULES_MAX);
+		rlex_err(p, line, col, "more than %d rules", RULES_MAX);
 		goto fail;
 	}
 	rs->r = xreallocarray(rs->r, rs->n + 1, sizeof(*rs->r));
@@ -1534,11 +1221,11 @@ rules_load_buf(struct ruleset *rs, const char *name, const char *buf,
 		    RULES_MAX_BYTES);
 		return -1;
 	}
-	next(&p);
+	rlex_next(&p);
 	while (!p.failed && p.t != T_EOF) {
-		if (!is_word(&p, "rule")) {
-			perr(&p, p.tline, p.tcol, "expected 'rule', found %s",
-			    tok_desc(&p));
+		if (!rlex_is(&p, "rule")) {
+			rlex_err(&p, p.tline, p.tcol, "expected 'rule', found %s",
+			    rlex_desc(&p));
 			break;
 		}
 		if (parse_rule(&p, rs) != 0)
