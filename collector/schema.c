@@ -891,6 +891,14 @@ schema_int64(sqlite3_stmt *st, int64_t none)
 }
 
 void
+schema_text(sqlite3_stmt *st, int i, char *out, size_t len)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	snprintf(out, len, "%s", s == NULL ? "" : (const char *)s);
+}
+
+void
 schema_write(sqlite3 *db, sqlite3_stmt *st, const char *what)
 {
 	if (sqlite3_step(st) != SQLITE_DONE)

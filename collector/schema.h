@@ -109,6 +109,10 @@ struct sqlite3_stmt *schema_prepare(struct sqlite3 *, enum schema_query,
 /* Steps st once and finalizes it: the first column of the row it gives,
  * or none when it gives no row. */
 int64_t		 schema_int64(struct sqlite3_stmt *st, int64_t none);
+/* Column i of the current row as text into out (len bytes, cut to
+ * fit); NULL reads as "". */
+void		 schema_text(struct sqlite3_stmt *st, int i, char *out,
+		    size_t len);
 /* Steps a write once and finalizes it; a failure is logged as
  * "what: why". */
 void		 schema_write(struct sqlite3 *, struct sqlite3_stmt *st,

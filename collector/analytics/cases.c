@@ -142,14 +142,6 @@ struct case_row {
 	int		 alerts;
 };
 
-static void
-col_copy(sqlite3_stmt *st, int i, char *out, size_t len)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	snprintf(out, len, "%s", s != NULL ? (const char *)s : "");
-}
-
 /* The open case of a person, 1 if there is one. */
 static int
 case_open_of(struct analytics *an, const char *subject, struct case_row *c)
@@ -165,14 +157,14 @@ case_open_of(struct analytics *an, const char *subject, struct case_row *c)
 		return 0;
 	sqlite3_bind_text(st, 1, subject, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		col_copy(st, 0, c->id, sizeof(c->id));
-		col_copy(st, 1, c->kind, sizeof(c->kind));
-		col_copy(st, 2, c->subject, sizeof(c->subject));
-		col_copy(st, 3, c->members, sizeof(c->members));
-		col_copy(st, 4, c->department, sizeof(c->department));
-		col_copy(st, 5, c->severity, sizeof(c->severity));
-		col_copy(st, 6, c->story, sizeof(c->story));
-		col_copy(st, 7, c->status, sizeof(c->status));
+		schema_text(st, 0, c->id, sizeof(c->id));
+		schema_text(st, 1, c->kind, sizeof(c->kind));
+		schema_text(st, 2, c->subject, sizeof(c->subject));
+		schema_text(st, 3, c->members, sizeof(c->members));
+		schema_text(st, 4, c->department, sizeof(c->department));
+		schema_text(st, 5, c->severity, sizeof(c->severity));
+		schema_text(st, 6, c->story, sizeof(c->story));
+		schema_text(st, 7, c->status, sizeof(c->status));
 		c->score = sqlite3_column_double(st, 8);
 		c->first_ts = sqlite3_column_int64(st, 9);
 		c->last_ts = sqlite3_column_int64(st, 10);

@@ -160,14 +160,6 @@ model_error(const struct tui_model *m)
 	return m->err;
 }
 
-static void
-col_text(sqlite3_stmt *st, int i, char *out, size_t len)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	snprintf(out, len, "%s", s == NULL ? "" : (const char *)s);
-}
-
 /* A named query, or NULL when a table it needs does not exist. */
 static sqlite3_stmt *
 prep(struct tui_model *m, enum schema_query q)
@@ -227,7 +219,7 @@ row_read(sqlite3_stmt *st, const struct column *cols, size_t n, void *out,
 	for (i = 0; i < n; i++) {
 		switch (cols[i].type) {
 		case COL_TEXT:
-			col_text(st, (int)i, base + cols[i].off, cols[i].len);
+			schema_text(st, (int)i, base + cols[i].off, cols[i].len);
 			break;
 		case COL_INT64:
 			assert(cols[i].len == sizeof(i64));
@@ -398,7 +390,7 @@ model_employees(struct tui_model *m, int64_t now, struct tui_employee *out,
 	if ((st = prep(m, SQ_RISK_BY_EMPLOYEE)) == NULL)
 		return 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		col_text(st, 0, emp, sizeof(emp));
+		schema_text(st, 0, emp, sizeof(emp));
 		if (n == 0 || strcmp(all[n - 1].employee, emp) != 0) {
 			if (n == cap) {
 				cap = cap ? cap * 2 : 256;
@@ -429,11 +421,11 @@ model_employees(struct tui_model *m, int64_t now, struct tui_employee *out,
 			sqlite3_bind_text(st, 1, out[i].employee, -1,
 			    SQLITE_STATIC);
 			if (sqlite3_step(st) == SQLITE_ROW) {
-				col_text(st, 0, out[i].name,
+				schema_text(st, 0, out[i].name,
 				    sizeof(out[i].name));
-				col_text(st, 1, out[i].department,
+				schema_text(st, 1, out[i].department,
 				    sizeof(out[i].department));
-				col_text(st, 2, out[i].role,
+				schema_text(st, 2, out[i].role,
 				    sizeof(out[i].role));
 			}
 			sqlite3_finalize(st);
@@ -466,11 +458,11 @@ model_agents(struct tui_model *m, int64_t now, struct tui_agent *out,
 		struct tui_agent *a = &out[n++];
 
 		memset(a, 0, sizeof(*a));
-		col_text(st, 0, a->agent, sizeof(a->agent));
-		col_text(st, 1, a->addr, sizeof(a->addr));
+		schema_text(st, 0, a->agent, sizeof(a->agent));
+		schema_text(st, 1, a->addr, sizeof(a->addr));
 		a->connected = sqlite3_column_int(st, 2);
 		a->last_seen = sqlite3_column_int64(st, 3);
-		col_text(st, 4, a->version, sizeof(a->version));
+		schema_text(st, 4, a->version, sizeof(a->version));
 		a->skew_ms = sqlite3_column_int64(st, 5);
 		a->stale = !a->connected || now - a->last_seen > STALE_US;
 		if (sqlite3_column_text(st, 6) != NULL && (s = json_loads(
@@ -503,11 +495,11 @@ model_person(struct tui_model *m, const char *employee, int64_t now,
 	if ((st = prep(m, SQ_EMPLOYEE)) != NULL) {
 		sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
-			col_text(st, 0, p->name, sizeof(p->name));
-			col_text(st, 1, p->department, sizeof(p->department));
-			col_text(st, 2, p->role, sizeof(p->role));
-			col_text(st, 3, p->manager, sizeof(p->manager));
-			col_text(st, 4, p->leave, sizeof(p->leave));
+			schema_text(st, 0, p->name, sizeof(p->name));
+			schema_text(st, 1, p->department, sizeof(p->department));
+			schema_text(st, 2, p->role, sizeof(p->role));
+			schema_text(st, 3, p->manager, sizeof(p->manager));
+			schema_text(st, 4, p->leave, sizeof(p->leave));
 		}
 		sqlite3_finalize(st);
 	}
