@@ -185,17 +185,6 @@ agg_new(const struct agent_config *cfg, size_t max_keys, agg_emit_fn *emit,
 	return a;
 }
 
-static uint64_t
-key_hash(const struct agg *a, const char *key, size_t len)
-{
-	uint64_t h, tail = 0;
-	size_t words = len / 8;
-
-	h = hash_mix64_words(a->hkey ^ len, key, words);
-	memcpy(&tail, key + words * 8, len - words * 8);
-	return hash_mix64(h ^ tail);
-}
-
 /* Appends s and its NUL to a->kbuf at *off (NULL as ""). */
 static void
 key_put(struct agg *a, size_t *off, const char *s)
@@ -275,7 +264,7 @@ static struct agg_sess *
 sess_get(struct agg *a, const char *key, size_t len)
 {
 	struct agg_sess *s, **b;
-	uint64_t h = key_hash(a, key, len);
+	uint64_t h = hash_mix64_bytes(a->hkey, key, len);
 
 	b = &a->shash[h & (a->nbuckets - 1)];
 	for (s = *b; s != NULL; s = s->hnext)
@@ -393,7 +382,7 @@ agg_fold(struct agg *a, const struct db_qfields *f)
 	    (a->cfg->sensitive_tables.n > 0 && sensitive(a->cfg, f)))
 		return 0;
 	klen = key_build(a, f, &slen);
-	h = key_hash(a, a->kbuf, klen);
+	h = hash_mix64_bytes(a->hkey, a->kbuf, klen);
 	for (e = a->hash[h & (a->nbuckets - 1)]; e != NULL; e = e->hnext)
 		if (e->hash == h && e->keylen == klen &&
 		    memcmp(e->key, a->kbuf, klen) == 0)
@@ -536,7 +525,7 @@ agg_session_end(struct agg *a, const char *db_system, const char *server,
 	f.client = client;
 	f.session_id = session_id;
 	(void)key_build(a, &f, &slen);
-	h = key_hash(a, a->kbuf, slen);
+	h = hash_mix64_bytes(a->hkey, a->kbuf, slen);
 	for (s = a->shash[h & (a->nbuckets - 1)]; s != NULL; s = s->hnext)
 		if (s->hash == h && s->keylen == slen &&
 		    memcmp(s->key, a->kbuf, slen) == 0)

@@ -128,17 +128,6 @@ nc_key(struct normcache *c, const char *sql, size_t len,
 	return off + len;
 }
 
-static uint64_t
-nc_hash(const struct normcache *c, const char *key, size_t len)
-{
-	uint64_t h, tail = 0;
-	size_t words = len / 8;
-
-	h = hash_mix64_words(c->hkey ^ len, key, words);
-	memcpy(&tail, key + words * 8, len - words * 8);
-	return hash_mix64(h ^ tail);
-}
-
 static void
 nc_unlink_lru(struct nc_entry *e)
 {
@@ -197,7 +186,7 @@ normcache_get(struct normcache *c, const char *sql, size_t len,
 		    scratch : NULL;
 	}
 	klen = nc_key(c, sql, len, opts);
-	h = nc_hash(c, c->kbuf, klen);
+	h = hash_mix64_bytes(c->hkey, c->kbuf, klen);
 	b = &c->buckets[h & (NORMCACHE_BUCKETS - 1)];
 	for (e = *b; e != NULL; e = e->hnext)
 		if (e->hash == h && e->keylen == klen &&

@@ -47,3 +47,14 @@ hash_mix64_words(uint64_t h, const void *buf, size_t nwords)
 	}
 	return h;
 }
+
+uint64_t
+hash_mix64_bytes(uint64_t key, const void *buf, size_t len)
+{
+	uint64_t h, tail = 0;
+	size_t words = len / 8;
+
+	h = hash_mix64_words(key ^ len, buf, words);
+	memcpy(&tail, (const uint8_t *)buf + words * 8, len - words * 8);
+	return hash_mix64(h ^ tail);
+}

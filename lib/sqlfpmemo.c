@@ -72,17 +72,6 @@ sqlnorm_fpmemo_stats(const struct sqlnorm_fpmemo *m, uint64_t *hits,
 	*misses = m != NULL ? m->misses : 0;
 }
 
-static uint64_t
-fpmemo_hash(uint64_t key, const char *s, size_t len)
-{
-	uint64_t h, tail = 0;
-	size_t words = len / 8;
-
-	h = hash_mix64_words(key ^ len, s, words);
-	memcpy(&tail, s + words * 8, len - words * 8);
-	return hash_mix64(h ^ tail);
-}
-
 void
 sqlnorm_fingerprint(struct sqlnorm_fpmemo *m, const char *s, size_t len,
     char *fp)
@@ -97,7 +86,7 @@ sqlnorm_fingerprint(struct sqlnorm_fpmemo *m, const char *s, size_t len,
 		fp[16] = '\0';
 		return;
 	}
-	h = fpmemo_hash(m->key, s, len);
+	h = hash_mix64_bytes(m->key, s, len);
 	sl = &m->slot[h & (FPMEMO_SLOTS - 1)];
 	if (sl->text != NULL && sl->h == h && sl->len == len &&
 	    memcmp(sl->text, s, len) == 0) {

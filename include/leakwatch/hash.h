@@ -24,4 +24,11 @@ uint64_t	 hash_mix64(uint64_t x);
  */
 uint64_t	 hash_mix64_words(uint64_t h, const void *buf, size_t nwords);
 
+/*
+ * A keyed hash of len bytes: the whole words folded into key ^ len, then
+ * the zero-padded tail, the key tables' hash (aggregates, normaliser
+ * caches).
+ */
+uint64_t	 hash_mix64_bytes(uint64_t key, const void *buf, size_t len);
+
 #endif

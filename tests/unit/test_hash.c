@@ -48,10 +48,28 @@ test_mix64_words(void)
 	CHECK(hash_mix64_words(0, w + 1, 1) == 0xe220a8397b1dcdafULL);
 }
 
+/* Whole words, then the tail zero-padded to a word; the length is keyed. */
+static void
+test_mix64_bytes(void)
+{
+	const char s[] = "0123456789abc";
+	uint64_t w, tail = 0;
+
+	memcpy(&w, s, 8);
+	memcpy(&tail, s + 8, 5);
+	CHECK(hash_mix64_bytes(9, s, 13) ==
+	    hash_mix64(hash_mix64(9 ^ 13 ^ w) ^ tail));
+	CHECK(hash_mix64_bytes(9, s, 8) == hash_mix64(hash_mix64(9 ^ 8 ^ w)));
+	CHECK(hash_mix64_bytes(9, s, 0) == hash_mix64(9));
+	/* Trailing NULs are not the same key as a shorter one. */
+	CHECK(hash_mix64_bytes(9, "ab\0", 3) != hash_mix64_bytes(9, "ab", 2));
+}
+
 static const struct test tests[] = {
 	{ "fnv1a", test_fnv1a },
 	{ "mix64", test_mix64 },
 	{ "mix64_words", test_mix64_words },
+	{ "mix64_bytes", test_mix64_bytes },
 };
 
 HARNESS_MAIN(tests)
