@@ -36,7 +36,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +47,7 @@
 
 #include "agent.h"
 #include "leakwatch/log.h"
+#include "leakwatch/thread.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
@@ -642,16 +642,11 @@ static void
 capture_start_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct capture *c = arg;
-	sigset_t all, old;
 	int rc;
 
 	(void)fd;
 	(void)what;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&c->thread, NULL, capture_thread, c);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0)
+	if ((rc = thread_start(&c->thread, capture_thread, c)) != 0)
 		fatalx("%s: cannot start the capture thread: %s", c->name,
 		    strerror(rc));
 	c->running = 1;

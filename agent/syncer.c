@@ -13,22 +13,19 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "agent.h"
+#include "leakwatch/thread.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
 struct syncer {
-	pthread_t		 thread;
-	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
+	struct worker		 w;	/* w.mu guards the fields below */
 	int			 (*sync)(int);
 	int			 fd;	/* handed over, not yet taken; or -1 */
 	int			 busy;	/* a request not yet finished */
-	int			 stop;
 	struct syncer_stats	 st;
 };
 
@@ -39,21 +36,21 @@ syncer_main(void *arg)
 	int64_t t0, us;
 	int fd, rc, err;
 
-	pthread_mutex_lock(&sy->mu);
+	pthread_mutex_lock(&sy->w.mu);
 	for (;;) {
-		while (sy->fd == -1 && !sy->stop)
-			pthread_cond_wait(&sy->cv, &sy->mu);
+		while (sy->fd == -1 && !sy->w.stop)
+			pthread_cond_wait(&sy->w.cv, &sy->w.mu);
 		if (sy->fd == -1)
 			break;	/* stopping, nothing left to sync */
 		fd = sy->fd;
 		sy->fd = -1;
-		pthread_mutex_unlock(&sy->mu);
+		pthread_mutex_unlock(&sy->w.mu);
 		t0 = now_us();
 		rc = sy->sync(fd);
 		err = errno;
 		us = now_us() - t0;
 		close(fd);
-		pthread_mutex_lock(&sy->mu);
+		pthread_mutex_lock(&sy->w.mu);
 		sy->busy = 0;
 		sy->st.done++;
 		if (rc != 0) {
@@ -64,7 +61,7 @@ syncer_main(void *arg)
 		if (us > sy->st.max_us)
 			sy->st.max_us = us;
 	}
-	pthread_mutex_unlock(&sy->mu);
+	pthread_mutex_unlock(&sy->w.mu);
 	return NULL;
 }
 
@@ -72,22 +69,11 @@ struct syncer *
 syncer_new(int (*sync)(int))
 {
 	struct syncer *sy;
-	sigset_t all, old;
-	int rc;
 
 	sy = xcalloc(1, sizeof(*sy));
 	sy->sync = sync;
 	sy->fd = -1;
-	pthread_mutex_init(&sy->mu, NULL);
-	pthread_cond_init(&sy->cv, NULL);
-	/* Signals stay the main thread's (libevent's), as in capture.c. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&sy->thread, NULL, syncer_main, sy);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		pthread_cond_destroy(&sy->cv);
-		pthread_mutex_destroy(&sy->mu);
+	if (worker_start(&sy->w, syncer_main, sy) != 0) {
 		free(sy);
 		return NULL;
 	}
@@ -100,13 +86,7 @@ syncer_free(struct syncer *sy)
 {
 	if (sy == NULL)
 		return;
-	pthread_mutex_lock(&sy->mu);
-	sy->stop = 1;
-	pthread_cond_signal(&sy->cv);
-	pthread_mutex_unlock(&sy->mu);
-	pthread_join(sy->thread, NULL);
-	pthread_cond_destroy(&sy->cv);
-	pthread_mutex_destroy(&sy->mu);
+	worker_stop(&sy->w);
 	free(sy);
 }
 
@@ -115,31 +95,31 @@ syncer_request(struct syncer *sy, int fd)
 {
 	int dfd;
 
-	pthread_mutex_lock(&sy->mu);
+	pthread_mutex_lock(&sy->w.mu);
 	if (sy->busy) {
 		sy->st.skipped++;
-		pthread_mutex_unlock(&sy->mu);
+		pthread_mutex_unlock(&sy->w.mu);
 		return 0;
 	}
 	if ((dfd = dup(fd)) == -1) {
 		sy->st.failed++;
 		sy->st.last_errno = errno;
-		pthread_mutex_unlock(&sy->mu);
+		pthread_mutex_unlock(&sy->w.mu);
 		return -1;
 	}
 	sy->fd = dfd;
 	sy->busy = 1;
 	sy->st.requested++;
-	pthread_cond_signal(&sy->cv);
-	pthread_mutex_unlock(&sy->mu);
+	pthread_cond_signal(&sy->w.cv);
+	pthread_mutex_unlock(&sy->w.mu);
 	return 1;
 }
 
 void
 syncer_stats(struct syncer *sy, struct syncer_stats *st)
 {
-	pthread_mutex_lock(&sy->mu);
+	pthread_mutex_lock(&sy->w.mu);
 	*st = sy->st;
 	st->busy = sy->busy;
-	pthread_mutex_unlock(&sy->mu);
+	pthread_mutex_unlock(&sy->w.mu);
 }

@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +42,7 @@
 #include "leakwatch/event.h"
 #include "leakwatch/event-view.h"
 #include "leakwatch/log.h"
+#include "leakwatch/thread.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
@@ -557,7 +557,6 @@ scorer_start(struct scorer *sc, struct fwd *fwd, char *err, size_t errlen)
 {
 	struct fwd_turn turn = { turn_enter, turn_leave, NULL };
 	struct timeval minute = { 60, 0 };
-	sigset_t all, old;
 	int64_t from;
 	int rc;
 
@@ -568,13 +567,8 @@ scorer_start(struct scorer *sc, struct fwd *fwd, char *err, size_t errlen)
 	event_add(sc->wake, NULL);
 	evtimer_add(sc->tick, &minute);
 	event_active(sc->more, EV_TIMEOUT, 0);	/* the backlog, if any */
-	/* Signals are the main thread's: the thread starts with all blocked. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
 	from = sc->cursor;	/* the thread moves it at once */
-	rc = pthread_create(&sc->thread, NULL, scorer_main, sc);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
+	if ((rc = thread_start(&sc->thread, scorer_main, sc)) != 0) {
 		snprintf(err, errlen, "scorer: thread: %s", strerror(rc));
 		return -1;
 	}

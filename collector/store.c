@@ -30,6 +30,7 @@
 #include "leakwatch/event.h"
 #include "leakwatch/log.h"
 #include "leakwatch/proto.h"
+#include "leakwatch/thread.h"
 #include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
@@ -99,12 +100,9 @@ struct stream {
 #define CKPT_HARD	65536
 
 struct ckpt {
-	pthread_t	 thread;
-	pthread_mutex_t	 mtx;
-	pthread_cond_t	 cv;
+	struct worker	 w;		/* w.mu guards wanted */
 	sqlite3		*db;
 	int		 wanted;
-	int		 stop;
 	int		 running;
 };
 
@@ -262,20 +260,20 @@ ckpt_main(void *arg)
 	struct ckpt *c = arg;
 
 	pthread_setname_np(pthread_self(), "lw-checkpoint");
-	pthread_mutex_lock(&c->mtx);
+	pthread_mutex_lock(&c->w.mu);
 	for (;;) {
-		while (!c->wanted && !c->stop)
-			pthread_cond_wait(&c->cv, &c->mtx);
-		if (c->stop)
+		while (!c->wanted && !c->w.stop)
+			pthread_cond_wait(&c->w.cv, &c->w.mu);
+		if (c->w.stop)
 			break;
 		c->wanted = 0;
-		pthread_mutex_unlock(&c->mtx);
+		pthread_mutex_unlock(&c->w.mu);
 		/* BUSY (another checkpoint runs) is fine: it does the work. */
 		sqlite3_wal_checkpoint_v2(c->db, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		pthread_mutex_lock(&c->mtx);
+		pthread_mutex_lock(&c->w.mu);
 	}
-	pthread_mutex_unlock(&c->mtx);
+	pthread_mutex_unlock(&c->w.mu);
 	return NULL;
 }
 
@@ -289,10 +287,10 @@ wal_hook_cb(void *arg, sqlite3 *db, const char *name, int nframes)
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
 		    NULL, NULL);
 	else if (nframes >= CKPT_FRAMES) {
-		pthread_mutex_lock(&c->mtx);
+		pthread_mutex_lock(&c->w.mu);
 		c->wanted = 1;
-		pthread_cond_signal(&c->cv);
-		pthread_mutex_unlock(&c->mtx);
+		pthread_cond_signal(&c->w.cv);
+		pthread_mutex_unlock(&c->w.mu);
 	}
 	return SQLITE_OK;
 }
@@ -315,12 +313,8 @@ ckpt_start(struct store *s, const char *path, const char *pragmas)
 	}
 	/* Its own commits (none) must not start checkpoints of their own. */
 	sqlite3_wal_autocheckpoint(c->db, 0);
-	pthread_mutex_init(&c->mtx, NULL);
-	pthread_cond_init(&c->cv, NULL);
-	if ((errno = pthread_create(&c->thread, NULL, ckpt_main, c)) != 0) {
+	if ((errno = worker_start(&c->w, ckpt_main, c)) != 0) {
 		log_warn("store: checkpoint thread");
-		pthread_cond_destroy(&c->cv);
-		pthread_mutex_destroy(&c->mtx);
 		goto fail;
 	}
 	c->running = 1;
@@ -335,13 +329,7 @@ static void
 ckpt_stop(struct ckpt *c)
 {
 	if (c->running) {
-		pthread_mutex_lock(&c->mtx);
-		c->stop = 1;
-		pthread_cond_signal(&c->cv);
-		pthread_mutex_unlock(&c->mtx);
-		pthread_join(c->thread, NULL);
-		pthread_cond_destroy(&c->cv);
-		pthread_mutex_destroy(&c->mtx);
+		worker_stop(&c->w);
 		c->running = 0;
 	}
 	sqlite3_close(c->db);
@@ -942,7 +930,7 @@ store_async(struct store *s, char *err, size_t errlen)
 	pthread_condattr_destroy(&ca);
 	w->open = &w->b[0];
 	s->w = w;
-	if ((errno = pthread_create(&w->thread, NULL, writer_main, s)) != 0) {
+	if ((errno = thread_start(&w->thread, writer_main, s)) != 0) {
 		snprintf(err, errlen, "writer thread: %s", strerror(errno));
 		s->w = NULL;
 		pthread_cond_destroy(&w->cv);
