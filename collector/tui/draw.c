@@ -738,6 +738,18 @@ draw_rows(void)
 	return LINES - 3 > 1 ? LINES - 3 : 1;
 }
 
+/* Each view's page; VIEW_NVIEWS and VIEW_COUNT are markers, no view. */
+static void (*const view_draw[VIEW_COUNT])(const struct tui_screen *, int,
+    int) = {
+	[VIEW_CASES] = draw_cases,
+	[VIEW_CASE] = draw_case_page,
+	[VIEW_ALERTS] = draw_alerts,
+	[VIEW_EMPLOYEES] = draw_employees,
+	[VIEW_AGENTS] = draw_agents,
+	[VIEW_EMPLOYEE] = draw_person,
+	[VIEW_ALERT] = draw_alert_page,
+};
+
 void
 draw(const struct tui_screen *s)
 {
@@ -745,31 +757,8 @@ draw(const struct tui_screen *s)
 
 	erase();
 	title(s, cols);
-	switch (s->view) {
-	case VIEW_CASES:
-		draw_cases(s, rows, cols);
-		break;
-	case VIEW_CASE:
-		draw_case_page(s, rows, cols);
-		break;
-	case VIEW_ALERTS:
-		draw_alerts(s, rows, cols);
-		break;
-	case VIEW_EMPLOYEES:
-		draw_employees(s, rows, cols);
-		break;
-	case VIEW_AGENTS:
-		draw_agents(s, rows, cols);
-		break;
-	case VIEW_EMPLOYEE:
-		draw_person(s, rows, cols);
-		break;
-	case VIEW_ALERT:
-		draw_alert_page(s, rows, cols);
-		break;
-	default:
-		break;
-	}
+	if (s->view < VIEW_COUNT && view_draw[s->view] != NULL)
+		view_draw[s->view](s, rows, cols);
 	footer(s, rows, cols);
 	if (s->help)
 		draw_help(rows, cols);

@@ -420,6 +420,20 @@ selected_case(struct tui *t)
 	return NULL;
 }
 
+/* The triage keys: the action each sends and what it asks for first. */
+static const struct triage_key {
+	int		 key;
+	const char	*action;
+	int		 want_note;
+	int		 want_assignee;
+} triage_keys[] = {
+	{ 'a', "ack", 0, 0 },
+	{ 'A', "assign", 0, 1 },
+	{ 'c', "close_tp", 1, 0 },
+	{ 'f', "close_fp", 1, 0 },
+	{ 'r', "reopen", 1, 0 },
+};
+
 static void
 triage(struct tui *t, const char *action, int want_note, int want_assignee)
 {
@@ -440,6 +454,21 @@ triage(struct tui *t, const char *action, int want_note, int want_assignee)
 	ctl_triage(t->control, is_case, id, action, note, who, t->status,
 	    sizeof(t->status));
 	load(t);
+}
+
+/* k as a triage key, if it is one. */
+static void
+triage_key(struct tui *t, int k)
+{
+	const struct triage_key *tk;
+
+	for (tk = triage_keys; tk < triage_keys + sizeof(triage_keys) /
+	    sizeof(triage_keys[0]); tk++)
+		if (tk->key == k) {
+			triage(t, tk->action, tk->want_note,
+			    tk->want_assignee);
+			return;
+		}
 }
 
 static void
@@ -595,21 +624,6 @@ key(struct tui *t, int k)
 		snprintf(t->status, sizeof(t->status), "severity: %s",
 		    sevname[t->filter.min_sev]);
 		break;
-	case 'a':
-		triage(t, "ack", 0, 0);
-		break;
-	case 'A':
-		triage(t, "assign", 0, 1);
-		break;
-	case 'c':
-		triage(t, "close_tp", 1, 0);
-		break;
-	case 'f':
-		triage(t, "close_fp", 1, 0);
-		break;
-	case 'r':
-		triage(t, "reopen", 1, 0);
-		break;
 	case 'R':
 		model_refresh(t->model);
 		load(t);
@@ -623,6 +637,7 @@ key(struct tui *t, int k)
 	case KEY_RESIZE:
 		break;
 	default:
+		triage_key(t, k);
 		break;
 	}
 	scroll_to_cursor(t);
