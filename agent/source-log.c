@@ -551,8 +551,7 @@ source_log_free(struct source_log *s)
 {
 	if (s == NULL)
 		return;
-	if (s->tick != NULL)
-		event_free(s->tick);
+	ev_free(s->tick);
 	follow_free(s->f);
 	if (s->dec != NULL)
 		s->fmt->free(s->dec);
