@@ -316,7 +316,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct uplink *u = arg;
 	char err[512], why[600];
-	unsigned long e;
+	int tls;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		int one = 1;
@@ -337,28 +337,21 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		disconnect(u, "connection closed by the collector");
 		return;
 	}
-	if (u->ssl != NULL && (e = bufferevent_get_openssl_error(bev)) != 0) {
-		tls_errstr(e, err, sizeof(err));
-		snprintf(why, sizeof(why), "TLS: %s", err);
-	} else
-		snprintf(why, sizeof(why), "%s", evutil_socket_error_to_string(
-		    EVUTIL_SOCKET_ERROR()));
+	tls = tls_bev_error(bev, u->ssl != NULL, err, sizeof(err));
+	snprintf(why, sizeof(why), "%s%s", tls ? "TLS: " : "", err);
 	disconnect(u, why);
 }
 
 static void
 connect_now(struct uplink *u)
 {
-	struct evutil_addrinfo hints, *ai = NULL;
+	struct evutil_addrinfo *ai;
 	struct timeval tv = { 10, 0 };
 	char err[512];
 	int rc;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = EVUTIL_AI_NUMERICSERV | EVUTIL_AI_ADDRCONFIG;
-	if ((rc = evutil_getaddrinfo(u->host, u->port, &hints, &ai)) != 0) {
+	if ((rc = tls_client_addr(u->host, u->port, SOCK_STREAM,
+	    EVUTIL_AI_ADDRCONFIG, &ai)) != 0) {
 		disconnect(u, evutil_gai_strerror(rc));
 		return;
 	}

@@ -11,6 +11,7 @@
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/util.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -235,6 +236,34 @@ tls_client_bev(struct event_base *base, SSL_CTX *ctx, const char *name,
 	if (bev == NULL)
 		fatalx("cannot allocate a bufferevent");
 	return bev;
+}
+
+int
+tls_client_addr(const char *host, const char *port, int socktype,
+    int flags, struct evutil_addrinfo **ai)
+{
+	struct evutil_addrinfo hints;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = socktype;
+	hints.ai_flags = EVUTIL_AI_NUMERICSERV | flags;
+	*ai = NULL;
+	return evutil_getaddrinfo(host, port, &hints, ai);
+}
+
+int
+tls_bev_error(struct bufferevent *bev, int tls, char *buf, size_t len)
+{
+	unsigned long e;
+
+	if (tls && (e = bufferevent_get_openssl_error(bev)) != 0) {
+		tls_errstr(e, buf, len);
+		return 1;
+	}
+	snprintf(buf, len, "%s", evutil_socket_error_to_string(
+	    EVUTIL_SOCKET_ERROR()));
+	return 0;
 }
 
 int

@@ -366,7 +366,6 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct dest *d = arg;
 	char buf[256];
-	unsigned long e;
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
@@ -381,29 +380,19 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		dest_fail(d, "closed by the receiver");
 		return;
 	}
-	if (d->kind == DEST_TLS && (e = bufferevent_get_openssl_error(
-	    d->bev)) != 0) {
-		tls_errstr(e, buf, sizeof(buf));
-		dest_fail(d, buf);
-		return;
-	}
-	snprintf(buf, sizeof(buf), "%s", evutil_socket_error_to_string(
-	    EVUTIL_SOCKET_ERROR()));
+	(void)tls_bev_error(d->bev, d->kind == DEST_TLS, buf, sizeof(buf));
 	dest_fail(d, buf);
 }
 
 static void
 dest_connect(struct dest *d)
 {
-	struct evutil_addrinfo hints, *ai = NULL;
+	struct evutil_addrinfo *ai;
 	char err[512];
 	int rc;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = d->kind == DEST_UDP ? SOCK_DGRAM : SOCK_STREAM;
-	hints.ai_flags = EVUTIL_AI_NUMERICSERV;
-	if ((rc = evutil_getaddrinfo(d->host, d->port, &hints, &ai)) != 0) {
+	if ((rc = tls_client_addr(d->host, d->port, d->kind == DEST_UDP ?
+	    SOCK_DGRAM : SOCK_STREAM, 0, &ai)) != 0) {
 		dest_fail(d, evutil_gai_strerror(rc));
 		return;
 	}

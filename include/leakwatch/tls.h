@@ -38,6 +38,20 @@ struct event_base;
 struct bufferevent;
 struct bufferevent *tls_client_bev(struct event_base *, SSL_CTX *ctx,
 	    const char *name, char *err, size_t errlen);
+/*
+ * The two clients' address lookup: host and a numeric port, socktype
+ * SOCK_STREAM or SOCK_DGRAM, flags more EVUTIL_AI_ flags. 0 with *ai to
+ * free (evutil_freeaddrinfo), or an error for evutil_gai_strerror().
+ */
+struct evutil_addrinfo;
+int	 tls_client_addr(const char *host, const char *port, int socktype,
+	    int flags, struct evutil_addrinfo **ai);
+/*
+ * Why a client bufferevent failed, into buf: the queued TLS errors when
+ * tls and there are some (returns 1), else the socket's error (0).
+ */
+int	 tls_bev_error(struct bufferevent *, int tls, char *buf,
+	    size_t len);
 /* CN of the verified peer certificate: 1 found, 0 none, -1 error. */
 int	 tls_peer_cn(SSL *, char *buf, size_t len);
 /* The queued OpenSSL errors as one line (consumes them). */
