@@ -50,6 +50,7 @@
 #define TEAM_SURGE	0.25	/* share of the team spiking: not one person */
 #define SURGE_STANDOUT	5.0	/* times the surge's level: not part of it */
 #define ROLE_SURGE_MIN	2	/* other members of the role spiking with one */
+#define ROLE_SURGE_SHARE 0.10	/* ... and this share of them: a surge */
 /* The streak detector (elevated days in a row, docs/analytics.md). */
 #define STREAK_RATIO	1.8	/* elevated: this many times the reference */
 #define STREAK_Z	2.0	/* ... and this many sd above it, net of team */
@@ -1098,7 +1099,7 @@ double
 detect_team(struct analytics *an, struct entity *e, int f, enum period per)
 {
 	struct peer *pg = peer_get(an, e->group);
-	double up = pg->surge[per][f], share, rup;
+	double up = pg->surge[per][f], share, rup, rshare;
 	int others = pg->nact[per] - 1, rothers, self;
 
 	if (others < 3)
@@ -1110,10 +1111,22 @@ detect_team(struct analytics *an, struct entity *e, int f, enum period per)
 	if (self)
 		up -= 1;
 	share = up > 0 ? up / others : 0;
-	/* the role's surge, when at least two others of it are in it */
+	/*
+	 * The role's surge, when at least two others of it are in it and
+	 * a tenth of its other active members: three auditors of thirteen
+	 * sampling records together are a campaign of their role however
+	 * few of the role that is, while in a role of two hundred agents
+	 * two or three spiking on one day is chance, not a surge. A role's
+	 * surge counts as a team's (TEAM_SURGE at least).
+	 */
 	rup = e->rsurge[per][f] - self;
 	rothers = e->ract[per] - 1;
-	if (rup >= ROLE_SURGE_MIN && rothers >= 3 && rup / rothers > share)
-		share = rup / rothers;
+	if (rup >= ROLE_SURGE_MIN && rothers >= 3 &&
+	    rup / rothers >= ROLE_SURGE_SHARE) {
+		rshare = rup / rothers > TEAM_SURGE ? rup / rothers :
+		    TEAM_SURGE;
+		if (rshare > share)
+			share = rshare;
+	}
 	return share;
 }
