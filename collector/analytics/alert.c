@@ -300,7 +300,7 @@ alert_raise(struct analytics *an, const struct alert_in *in)
 	    merge(an, oa->id, in, 1)) {
 		if (in->ts_us + in->suppress_us > oa->until)
 			oa->until = in->ts_us + in->suppress_us;
-		cases_touch(an, oa->id, in->ts_us);
+		cases_touch(an, oa->id, in->ts_us, in->score);
 		an->alerts_merged++;
 		return 0;
 	}
@@ -310,7 +310,7 @@ alert_raise(struct analytics *an, const struct alert_in *in)
 	 */
 	alert_id(in->employee, in->rule, in->bucket_us, id);
 	if (merge(an, id, in, 0)) {
-		cases_touch(an, id, in->ts_us);
+		cases_touch(an, id, in->ts_us, in->score);
 		an->alerts_merged++;
 		return 0;
 	}

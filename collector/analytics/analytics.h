@@ -575,7 +575,7 @@ void		 cases_free(struct cases *);
 int		 cases_alert(struct analytics *, const char *alert_id,
 		    const struct alert_in *);
 void		 cases_touch(struct analytics *, const char *alert_id,
-		    int64_t ts_us);
+		    int64_t ts_us, double score);
 void		 cases_hold(struct analytics *);
 int		 cases_release(struct analytics *, int64_t day_start_us);
 void		 cases_tick(struct analytics *);

@@ -353,7 +353,8 @@ raise_at(struct pipe *p, const char *rule, int64_t ts, int64_t suppress)
  * firing (a window from the first firing would have raised the third
  * firing, four days on, anew); three days without one, and the next is
  * a new alert - which is why a streak's rule, whose firings are three
- * days apart over a weekend, has a window of a week.
+ * days apart over a weekend, has a window of a week. The person's case
+ * holds the one alert, and its score rises with each day's firing.
  */
 static void
 test_window_from_latest_firing(void)
@@ -368,6 +369,15 @@ test_window_from_latest_firing(void)
 	CHECK_INT(q_ll(p.db, "SELECT count FROM alerts WHERE rule = 's'"), 4);
 	CHECK_INT(q_ll(p.db, "SELECT until_ts FROM alerts WHERE rule = 's'"),
 	    T0 + 13 * DAY);
+	/* each day's merged firing raised the case: 60, 66, 71.1, 75.4 */
+	CHECK_STR(q_str(p.db, "SELECT printf('%.1f', score) FROM cases"),
+	    "75.4");
+	/* a firing within a day of the last evidence does not */
+	CHECK_INT(raise_at(&p, "s", T0 + 10 * DAY - 3600000000LL, 3 * DAY),
+	    0);
+	CHECK_STR(q_str(p.db, "SELECT printf('%.1f', score) FROM cases"),
+	    "75.4");
+	CHECK_INT(q_ll(p.db, "SELECT alerts FROM cases"), 1);
 	/* a window of three days ends where the next firing begins */
 	CHECK_INT(raise_at(&p, "s", T0 + 13 * DAY, 3 * DAY), 1);
 	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM alerts"), 2);
