@@ -3,10 +3,13 @@
  * id is the first 16 hex digits of SHA-256 of employee, rule and time
  * bucket, so a replay gives the same ids every time and a finding is not
  * raised twice. Repeated firings merge into the open alert: while the
- * rule's suppression window (from the first firing) lasts and no analyst
- * has closed it, or when the id is already stored, the stored alert's
- * count, last time and maximum score move and nothing new is printed or
- * forwarded. A new alert is
+ * rule's suppression window lasts and no analyst has closed it, or when
+ * the id is already stored, the stored alert's count, last time and
+ * maximum score move and nothing new is printed or forwarded. The window
+ * runs from the latest firing, not the first: a state that persists -
+ * a streak, a standing - is one alert for as long as it keeps firing,
+ * and a new one only after it has been quiet for the window. A new
+ * alert is
  * stored (table alerts, docs/schema.md), printed as one JSON line when
  * replaying, filed into a case (cases.c, which tells the SIEMs), and,
  * with forward-alerts, handed to the SIEM forwarder itself.
@@ -189,6 +192,7 @@ risk_add(struct analytics *an, const struct alert_in *in)
  * Merges a firing into stored alert id; 1 if there was one. With
  * open_only, not into an alert an analyst has closed: the suppression
  * window must not hide a later finding inside a verdict given before it.
+ * The window is moved on to end suppress after this firing.
  */
 static int
 merge(struct analytics *an, const char *id, const struct alert_in *in,
@@ -199,15 +203,17 @@ merge(struct analytics *an, const char *id, const struct alert_in *in,
 
 	if (an->db == NULL || sqlite3_prepare_v2(an->db, open_only ?
 	    "UPDATE alerts SET count = count + 1, last_ts = max(last_ts, ?2), "
-	    "score = max(score, ?3) WHERE id = ?1 AND status NOT LIKE "
-	    "'closed%'" :
+	    "until_ts = max(until_ts, ?4), score = max(score, ?3) "
+	    "WHERE id = ?1 AND status NOT LIKE 'closed%'" :
 	    "UPDATE alerts SET count = count + 1, last_ts = max(last_ts, ?2), "
-	    "score = max(score, ?3) WHERE id = ?1", -1, &st, NULL) !=
+	    "until_ts = max(until_ts, ?4), score = max(score, ?3) "
+	    "WHERE id = ?1", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, in->ts_us);
 	sqlite3_bind_double(st, 3, in->score);
+	sqlite3_bind_int64(st, 4, in->ts_us + in->suppress_us);
 	if (sqlite3_step(st) == SQLITE_DONE)
 		changed = sqlite3_changes(an->db) > 0;
 	sqlite3_finalize(st);
@@ -292,7 +298,9 @@ alert_raise(struct analytics *an, const struct alert_in *in)
 		oa = load_open(an, key, in);
 	if (oa->id[0] != '\0' && in->ts_us < oa->until &&
 	    merge(an, oa->id, in, 1)) {
-		cases_touch(an, oa->id, in->ts_us);
+		if (in->ts_us + in->suppress_us > oa->until)
+			oa->until = in->ts_us + in->suppress_us;
+		cases_touch(an, oa->id, in->ts_us, in->score);
 		an->alerts_merged++;
 		return 0;
 	}
@@ -302,7 +310,7 @@ alert_raise(struct analytics *an, const struct alert_in *in)
 	 */
 	alert_id(in->employee, in->rule, in->bucket_us, id);
 	if (merge(an, id, in, 0)) {
-		cases_touch(an, id, in->ts_us);
+		cases_touch(an, id, in->ts_us, in->score);
 		an->alerts_merged++;
 		return 0;
 	}

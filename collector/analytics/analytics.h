@@ -295,6 +295,8 @@ struct entity {
 	double		 rexp[FT_MAX];	/* ... the value it expects, -1: none */
 	float		 rsurge[2][FT_MAX]; /* role members spiking, hour/day */
 	int		 ract[2];	/* ... and active (detect_surge()) */
+	int		 cohort;	/* others of the group new to a table with
+					   them today (detect.c), 0: none */
 	double		 cum30[FT_MAX];
 	struct standing	 st[FT_MAX][STAND_WINDOWS];	/* standing.c */
 	double		 routine[FT_MAX];	/* peers' p95 day, -1: unknown */
@@ -573,7 +575,7 @@ void		 cases_free(struct cases *);
 int		 cases_alert(struct analytics *, const char *alert_id,
 		    const struct alert_in *);
 void		 cases_touch(struct analytics *, const char *alert_id,
-		    int64_t ts_us);
+		    int64_t ts_us, double score);
 void		 cases_hold(struct analytics *);
 int		 cases_release(struct analytics *, int64_t day_start_us);
 void		 cases_tick(struct analytics *);

@@ -7,8 +7,10 @@
  * each one (case_score_add(), bounded by 100), its last evidence time
  * moves, and its story is the summary of its worst, latest alert. A
  * closed case stays closed: the next alert on that person opens a new
- * one. A repeated firing merged into an alert only moves its case's last
- * evidence time.
+ * one. A repeated firing merged into an alert moves its case's last
+ * evidence time and, a day or more after it, raises the case's score as
+ * a joining alert would: a state that lasts is one alert, and stronger
+ * evidence each day.
  *
  * Group cases. When several people of one peer group do the same new
  * thing on the same day - first read one table, first upload to one
@@ -52,6 +54,7 @@
 #define CASE_RISE	0.25	/* the share of an alert's score gained */
 #define CASE_GROUP_SCORE 30	/* a group case's score */
 #define CASE_NAMES_MAX	8	/* first-seen names kept per alert */
+#define CASE_STATE_DAY	86400000000LL	/* a merged firing a day on: rises */
 
 /* An alert raised during a day's close, waiting for cases_release(). */
 struct held {
@@ -399,19 +402,45 @@ cases_alert(struct analytics *an, const char *alert_id,
 	return 0;
 }
 
-/* A merged firing: the case that holds the alert saw evidence at ts. */
+/*
+ * A merged firing: the case that holds the alert saw evidence at ts. A
+ * day or more after the case's last evidence, it also raises the case's
+ * score as a joining alert of that score would: a state that lasts - a
+ * streak, a drift - is one alert, and stronger evidence each day it
+ * does.
+ */
 void
-cases_touch(struct analytics *an, const char *alert_id, int64_t ts)
+cases_touch(struct analytics *an, const char *alert_id, int64_t ts,
+    double score)
 {
 	sqlite3_stmt *st;
+	char id[17];
+	double old;
+	int64_t last;
+	int found = 0;
 
-	if (an->db == NULL || sqlite3_prepare_v2(an->db, "UPDATE cases SET "
-	    "last_ts = max(last_ts, ?2) WHERE status NOT LIKE 'closed%' AND "
-	    "id IN (SELECT case_id FROM case_alerts WHERE alert_id = ?1)", -1,
-	    &st, NULL) != SQLITE_OK)
+	if (an->db == NULL || sqlite3_prepare_v2(an->db, "SELECT id, score, "
+	    "last_ts FROM cases WHERE status NOT LIKE 'closed%' AND id IN "
+	    "(SELECT case_id FROM case_alerts WHERE alert_id = ?1)", -1, &st,
+	    NULL) != SQLITE_OK)
 		return;
 	sqlite3_bind_text(st, 1, alert_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(id, sizeof(id), "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+		old = sqlite3_column_double(st, 1);
+		last = sqlite3_column_int64(st, 2);
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	if (!found || sqlite3_prepare_v2(an->db, "UPDATE cases SET last_ts = "
+	    "max(last_ts, ?2), score = ?3 WHERE id = ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, ts);
+	sqlite3_bind_double(st, 3, ts - last >= CASE_STATE_DAY ?
+	    case_score_add(old, score) : old);
 	schema_write(an->db, st, "cases");
 }
 

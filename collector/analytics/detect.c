@@ -50,6 +50,8 @@
 #define TEAM_SURGE	0.25	/* share of the team spiking: not one person */
 #define SURGE_STANDOUT	5.0	/* times the surge's level: not part of it */
 #define ROLE_SURGE_MIN	2	/* other members of the role spiking with one */
+#define ROLE_SURGE_SHARE 0.10	/* ... and this share of them: a surge */
+#define COHORT_OTHERS	2	/* others new to one table with one: a cohort */
 /* The streak detector (elevated days in a row, docs/analytics.md). */
 #define STREAK_RATIO	1.8	/* elevated: this many times the reference */
 #define STREAK_Z	2.0	/* ... and this many sd above it, net of team */
@@ -408,6 +410,87 @@ day_first_seen(struct analytics *an, struct entity **ents, size_t n)
 	}
 }
 
+/* One person's first read of a sensitive table today (day_cohorts()). */
+struct newread {
+	const char	*group;
+	const char	*table;
+	size_t		 i;	/* in the day's entities */
+};
+
+static int
+cmp_newread(const void *a, const void *b)
+{
+	const struct newread *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->group, y->group)) != 0)
+		return c;
+	if ((c = strcmp(x->table, y->table)) != 0)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * Cohorts: three or more people of one peer group reading a sensitive
+ * table for the first time on the same day do one new thing together -
+ * an incident team looking into a table, an audit campaign's first day,
+ * a migration - which is one situation (cases.c makes it one group
+ * case), not a spike of each. Each member's cohort is the number of
+ * others new to one of their tables with them, unless their sensitive
+ * rows today are SURGE_STANDOUT times the cohort's median or more: one
+ * who stands out of it is judged alone. vals has room for n values.
+ */
+static void
+day_cohorts(struct entity **ents, size_t n, double *vals)
+{
+	struct newread *r;
+	size_t nr = 0, i, j, k, cap = 0;
+	double med;
+	int t;
+
+	for (i = 0; i < n; i++) {
+		ents[i]->cohort = 0;
+		cap += (size_t)(ents[i]->n_new_tables < NAMES_KEPT ?
+		    ents[i]->n_new_tables : NAMES_KEPT);
+	}
+	if (cap == 0 || (r = calloc(cap, sizeof(*r))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		for (t = 0; t < ents[i]->n_new_tables && t < NAMES_KEPT;
+		    t++) {
+			if (ents[i]->service || !ents[i]->known)
+				continue;
+			r[nr].group = ents[i]->group;
+			r[nr].table = ents[i]->new_tables[t];
+			r[nr++].i = i;
+		}
+	if (nr > 1)
+		qsort(r, nr, sizeof(*r), cmp_newread);
+	for (i = 0; i < nr; i = j) {
+		for (j = i + 1; j < nr && strcmp(r[i].group, r[j].group) == 0 &&
+		    strcmp(r[i].table, r[j].table) == 0; j++)
+			;
+		if (j - i < COHORT_OTHERS + 1)
+			continue;
+		for (k = i; k < j; k++)
+			vals[k - i] = ents[r[k].i]->dv[FT_ROWS_SENSITIVE];
+		med = median(vals, j - i);
+		for (k = i; k < j; k++)
+			if (ents[r[k].i]->dv[FT_ROWS_SENSITIVE] <
+			    SURGE_STANDOUT * med &&
+			    ents[r[k].i]->cohort < (int)(j - i - 1))
+				ents[r[k].i]->cohort = (int)(j - i - 1);
+	}
+	free(r);
+}
+
+/* What a cohort does together: reads (not uploads). */
+static int
+read_feature(int f)
+{
+	return f < FT_OUT_CLOUD || f == FT_OFFHOURS_ROWS || f >= FT_CLASS0;
+}
+
 /*
  * The drift residual of feature f today (fig: its figures, k: the day
  * slot): the own z or, when larger, the z against the lagged snapshot,
@@ -649,6 +732,7 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 	day_own_z(an, ents, n);
 	day_team_levels(an, ents, n, vals);
 	day_first_seen(an, ents, n);
+	day_cohorts(ents, n, vals);
 	detect_surge(an, ents, n, PER_DAY);
 	/* drift: residuals against the lower of current and lagged */
 	k = baseline_day_slot(calendar_wday(day), calendar_holiday(an, day));
@@ -1098,9 +1182,12 @@ double
 detect_team(struct analytics *an, struct entity *e, int f, enum period per)
 {
 	struct peer *pg = peer_get(an, e->group);
-	double up = pg->surge[per][f], share, rup;
+	double up = pg->surge[per][f], share, rup, rshare;
 	int others = pg->nact[per] - 1, rothers, self;
 
+	/* a cohort's first reads of one table are one situation */
+	if (per == PER_DAY && e->cohort >= COHORT_OTHERS && read_feature(f))
+		return TEAM_SURGE;
 	if (others < 3)
 		return 0;
 	if (per == PER_DAY && pg->surge_med[f] > 0 &&
@@ -1110,10 +1197,22 @@ detect_team(struct analytics *an, struct entity *e, int f, enum period per)
 	if (self)
 		up -= 1;
 	share = up > 0 ? up / others : 0;
-	/* the role's surge, when at least two others of it are in it */
+	/*
+	 * The role's surge, when at least two others of it are in it and
+	 * a tenth of its other active members: three auditors of thirteen
+	 * sampling records together are a campaign of their role however
+	 * few of the role that is, while in a role of two hundred agents
+	 * two or three spiking on one day is chance, not a surge. A role's
+	 * surge counts as a team's (TEAM_SURGE at least).
+	 */
 	rup = e->rsurge[per][f] - self;
 	rothers = e->ract[per] - 1;
-	if (rup >= ROLE_SURGE_MIN && rothers >= 3 && rup / rothers > share)
-		share = rup / rothers;
+	if (rup >= ROLE_SURGE_MIN && rothers >= 3 &&
+	    rup / rothers >= ROLE_SURGE_SHARE) {
+		rshare = rup / rothers > TEAM_SURGE ? rup / rothers :
+		    TEAM_SURGE;
+		if (rshare > share)
+			share = rshare;
+	}
 	return share;
 }

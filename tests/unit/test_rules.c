@@ -390,8 +390,12 @@ test_merge_and_risk(void)
 	pipe_query(&p, "u_ana", "10.0.0.1", 19, 10, 0, 5000, "crm.customers");
 	pipe_query(&p, "u_ana", "10.0.0.1", 19, 14, 59, 3000,
 	    "crm.customers");
-	/* 15:00 is past the 6 h window: a new alert, a new bucket */
+	/*
+	 * 15:00 is within 6 h of the 14:59 firing, which moved the window
+	 * on: it merges. 21:00 is 6 h after it: a new alert, a new bucket.
+	 */
 	pipe_query(&p, "u_ana", "10.0.0.1", 19, 15, 0, 1000, "crm.customers");
+	pipe_query(&p, "u_ana", "10.0.0.1", 19, 21, 0, 1000, "crm.customers");
 	/* ben's account from cat's desk: the alert goes to cat */
 	pipe_query(&p, "u_ben", "10.0.0.3", 19, 16, 0, 10, "crm.customers");
 	out = pipe_output(&p);
@@ -405,18 +409,18 @@ test_merge_and_risk(void)
 	REQUIRE(sqlite3_prepare_v2(p.db, "SELECT count, score FROM alerts "
 	    "WHERE id = 'cc3fafee40480cbf'", -1, &st, NULL) == SQLITE_OK);
 	REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 3);
+	CHECK_INT(sqlite3_column_int(st, 0), 4);
 	CHECK_INT(sqlite3_column_int(st, 1), 50);
 	sqlite3_finalize(st);
 	/*
-	 * Risk: 20 at 09:00 (merges add nothing), decayed over 6 hours on a
-	 * half-life of 7 days (19.51), plus 10 at 15:00: 29.5; a week
+	 * Risk: 20 at 09:00 (merges add nothing), decayed over 12 hours on
+	 * a half-life of 7 days (19.03), plus 10 at 21:00: 29.0; a week
 	 * later half of that.
 	 */
 	CHECK_INT(llround(risk_get(p.an, "ana", 1768780800000000LL +
-	    15 * 3600000000LL) * 10), 295);
+	    21 * 3600000000LL) * 10), 290);
 	CHECK_INT(llround(risk_get(p.an, "ana", 1768780800000000LL +
-	    15 * 3600000000LL + 7 * 86400000000LL) * 10), 148);
+	    21 * 3600000000LL + 7 * 86400000000LL) * 10), 145);
 	pipe_close(&p);
 }
 
