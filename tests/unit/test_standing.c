@@ -582,7 +582,7 @@ test_parse(void)
 	    "and mix_n(share, 7d) > 1 and mix_rank(share, 7d) < 2 and "
 	    "mix_median(rpq, 30d) > 0"), "");
 	CHECK_STR(parse_when("mix_rz(rows, 30d) > 4"),
-	    "t.rules:3:15: expected share or rpq, found 'rows'");
+	    "t.rules:3:15: expected share, rpq or top, found 'rows'");
 	CHECK_STR(parse_when("mix_rz(share, 1d) > 4"),
 	    "t.rules:3:22: the window must be 7d or 30d");
 	CHECK_STR(parse_when("mix_rz(share, day) > 4"),
