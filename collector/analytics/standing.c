@@ -1072,6 +1072,14 @@ mix_window(struct stand_scratch *sc, int kind, int wi, int64_t day)
 			sc->x[i] = NAN;
 	range_medians(sc);
 	choose_levels(sc);
+	/*
+	 * A table's share means something among people who do the same
+	 * work: the mix by table is judged in the role or the department,
+	 * never across the organisation's unrelated jobs.
+	 */
+	for (i = 0; kind == MIX_TOP && i < sc->nc; i++)
+		if (sc->level[i] == SL_ORG)
+			sc->level[i] = SL_NONE;
 	for (lv = SL_ROLE; lv <= SL_ORG; lv++)
 		for (i = 0; i < sc->nc; i++) {
 			if (sc->level[i] != lv)
