@@ -187,6 +187,19 @@ struct fstate {
 	uint32_t	 pad;		/* bit 0 the last (standing.c) */
 };
 
+/*
+ * The rows a person read of each of their most-read sensitive tables
+ * (features.c), day by day: the mix by table of standing.c ("top").
+ * Bounded: TOP_TABLES tables; a new table takes the place of the one
+ * with the fewest rows in the last 30 days.
+ */
+#define TOP_TABLES	6
+struct tabring {
+	uint32_t	 hash;		/* of the table's name, 0: free */
+	uint32_t	 pad;
+	float		 ring[CUM_DAYS];	/* rows read, day % 30 */
+};
+
 /* What survives a restart (an_entities.state): plain data, versioned. */
 struct entity_state {
 	uint32_t	 magic;
@@ -197,6 +210,7 @@ struct entity_state {
 	uint32_t	 days_mask;	/* active days: bit i = last_day - i */
 	uint32_t	 days_seen;	/* active days closed, up to 32 */
 	struct fstate	 f[FT_MAX];
+	struct tabring	 tab[TOP_TABLES];	/* features.c */
 };
 
 double		 slot_z(const struct slot *, double x, double floor);
@@ -235,11 +249,14 @@ struct standing {
 /*
  * The mix of a person's reads among their peers (standing.c): the share
  * of sensitive rows in all the rows they read, and their sensitive rows
- * per query, over the last 7 and 30 days, placed in the peer group. A
- * theft made of extra look-ups moves the mix even where the volume is
- * within what the heaviest honest readers do.
+ * per query, and the share of the one sensitive table they read most
+ * ("top") in all their rows, over the last 7 and 30 days, placed in the
+ * peer group. A theft made of extra look-ups moves the mix even where
+ * the volume is within what the heaviest honest readers do; one made of
+ * extra rows of one table moves "top" even where every table the role
+ * reads is sensitive.
  */
-enum mix_kind { MIX_SHARE, MIX_RPQ, MIX_MAX };
+enum mix_kind { MIX_SHARE, MIX_RPQ, MIX_TOP, MIX_MAX };
 #define MIX_WINDOWS	2	/* 7 and 30 days */
 struct mixstand {
 	double		 value;		/* the share (%), or rows per query */
@@ -267,6 +284,7 @@ struct entity {
 	/* the open buckets */
 	double		 hv[FT_MAX];
 	double		 dv[FT_MAX];
+	double		 tdv[TOP_TABLES];	/* rows of s.tab[i] today */
 	int		 active_hour;
 	int		 active_day;
 	uint32_t	 day_hours;	/* local hours active today, bits */
@@ -375,6 +393,7 @@ double		 feature_min(int f, enum min_kind);
 int		 feature_lookup(const struct sensitivity *, const char *name);
 int		 features_event(struct analytics *, struct evctx *);
 void		 features_day_reset(struct entity *);
+void		 features_day_tables(struct entity *, int64_t day);
 void		 features_registrable(const char *host, char *out, size_t len);
 int		 features_read_like(const char *command, const char *statement);
 double		 features_count(const struct lw_event *);

@@ -655,6 +655,7 @@ day_drift(struct analytics *an, struct entity *e, int k, int64_t day)
 
 	for (f = 0; f < FT_MAX; f++)
 		day_feature(an, e, pg, f, k, day);
+	features_day_tables(e, day);
 	standing_seen(e, day);
 	e->s.last_day = day;
 }

@@ -330,6 +330,53 @@ features_max_rows(const struct lw_event *ev, double rows_read)
 	return has_m && m > avg ? m : avg;
 }
 
+/* The 30-day rows of tabring t, with today's. */
+static double
+table_total(const struct entity *e, int t)
+{
+	double sum = e->tdv[t];
+	int d;
+
+	for (d = 0; d < CUM_DAYS; d++)
+		sum += e->s.tab[t].ring[d];
+	return sum;
+}
+
+/*
+ * Adds rows read of the sensitive table of hash h to today's count of
+ * its tabring: a table not yet tracked takes a free one, else the one
+ * with the fewest rows in 30 days (its history is dropped). A table
+ * named twice in one statement is counted once (lw_event_list() gives
+ * the names as written; a self-join is rare and its rows are the
+ * statement's either way).
+ */
+static void
+table_rows(struct entity *e, uint32_t h, double rows)
+{
+	int t, low = 0;
+	double lt = -1, v;
+
+	for (t = 0; t < TOP_TABLES; t++)
+		if (e->s.tab[t].hash == h) {
+			e->tdv[t] += rows;
+			return;
+		}
+	for (t = 0; t < TOP_TABLES; t++) {
+		if (e->s.tab[t].hash == 0) {
+			low = t;
+			break;
+		}
+		v = table_total(e, t);
+		if (lt < 0 || v < lt) {
+			lt = v;
+			low = t;
+		}
+	}
+	memset(&e->s.tab[low], 0, sizeof(e->s.tab[low]));
+	e->s.tab[low].hash = h;
+	e->tdv[low] = rows;
+}
+
 static void
 query_features(struct analytics *an, struct evctx *c)
 {
@@ -365,6 +412,7 @@ query_features(struct analytics *an, struct evctx *c)
 		set_add(e->dtab, &e->ndtab, 256, hash32(name));
 		if ((cls = sensitivity_class(an->sens, name)) < 0)
 			continue;
+		table_rows(e, hash32(name), c->rows_read);
 		if (!seen_cls[cls]) {
 			seen_cls[cls] = 1;
 			c->rows_class[cls] = c->rows_read;
@@ -505,6 +553,27 @@ flow_features(struct analytics *an, struct evctx *c)
 		if (dest_rare(pg, key))
 			c->first_dest = 1;
 		name_keep(e->new_dests, &e->n_new_dests, dom);
+	}
+}
+
+/*
+ * Today's rows per tracked table into their 30-day rings (0 for the
+ * days without activity since the last close), as detect.c's day_ring()
+ * does for the features; before e->s.last_day moves to day.
+ */
+void
+features_day_tables(struct entity *e, int64_t day)
+{
+	int64_t d;
+	int t;
+
+	for (t = 0; t < TOP_TABLES; t++) {
+		if (e->s.last_day >= 0)
+			for (d = e->s.last_day + 1; d < day &&
+			    d < e->s.last_day + 1 + CUM_DAYS; d++)
+				e->s.tab[t].ring[d % CUM_DAYS] = 0;
+		e->s.tab[t].ring[day % CUM_DAYS] = (float)e->tdv[t];
+		e->tdv[t] = 0;
 	}
 }
 

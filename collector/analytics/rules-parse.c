@@ -300,7 +300,7 @@ stand_window_arg(struct parser *p, struct rnode *n)
 }
 
 /*
- * The arguments of a mix function: "share" or "rpq", then ", 7d" or
+ * The arguments of a mix function: "share", "rpq" or "top", then ", 7d" or
  * ", 30d" (n->feature: the mix, n->what: the window).
  */
 static int
@@ -310,8 +310,11 @@ mix_args(struct parser *p, struct rnode *n)
 		n->feature = MIX_SHARE;
 	else if (rlex_is(p, "rpq"))
 		n->feature = MIX_RPQ;
+	else if (rlex_is(p, "top"))
+		n->feature = MIX_TOP;
 	else {
-		rlex_err(p, p->tline, p->tcol, "expected share or rpq, found %s",
+		rlex_err(p, p->tline, p->tcol,
+		    "expected share, rpq or top, found %s",
 		    rlex_desc(p));
 		return -1;
 	}

@@ -59,9 +59,18 @@
 #define MIX_SD_FLOOR	0.10	/* the peers' spread at least (logit, log) */
 #define MIX_P_MIN	0.02	/* shares taken within [0.02, 0.98] */
 #define MIX_TRIM_DAYS	4	/* from 4 active days, the largest left out */
+#define TOP_HASHES	64	/* distinct tables compared in a group */
+#define TOP_COMMON	0.5	/* a table half the group reads: the role's */
 
 static const int windows[STAND_WINDOWS] = { 1, 7, 30 };
 static const int mix_windows[MIX_WINDOWS] = { 7, 30 };
+
+/* One table's share in a person's rows (the mix by table). */
+struct tshare {
+	uint32_t	 hash;		/* 0: none */
+	double		 x;		/* logit of the share */
+	double		 var;		/* its sampling variance */
+};
 
 /* The day's scratch: values, flags and the groups of the candidates. */
 struct stand_scratch {
@@ -80,6 +89,7 @@ struct stand_scratch {
 	double		 *var;		/* mix: sampling variance of x */
 	double		 *vol;		/* ... queries behind it */
 	double		 *rows;		/* ... sensitive rows per active day */
+	struct tshare	 *ts;		/* mix by table: TOP_TABLES each */
 	double		 *buf;		/* a group's values, pooled days */
 	double		 *tmp;
 	size_t		  cap;		/* of buf and tmp */
@@ -597,6 +607,7 @@ candidates(struct analytics *an, struct stand_scratch *sc)
 	sc->var = calloc(n + 1, sizeof(double));
 	sc->vol = calloc(n + 1, sizeof(double));
 	sc->rows = calloc(n + 1, sizeof(double));
+	sc->ts = calloc((n + 1) * TOP_TABLES, sizeof(*sc->ts));
 	sc->buf = calloc(sc->cap, sizeof(double));
 	sc->tmp = calloc(sc->cap, sizeof(double));
 	if (sc->c == NULL || sc->role_beg == NULL || sc->role_end == NULL ||
@@ -604,6 +615,7 @@ candidates(struct analytics *an, struct stand_scratch *sc)
 	    sc->adj == NULL || sc->rmed == NULL || sc->dmed == NULL ||
 	    sc->rn == NULL || sc->dn == NULL || sc->level == NULL ||
 	    sc->var == NULL || sc->vol == NULL || sc->rows == NULL ||
+	    sc->ts == NULL ||
 	    sc->buf == NULL || sc->tmp == NULL)
 		return -1;
 	while (hmap_next(an->entities, &it, NULL, &val)) {
@@ -671,6 +683,7 @@ scratch_free(struct stand_scratch *sc)
 	free(sc->var);
 	free(sc->vol);
 	free(sc->rows);
+	free(sc->ts);
 	free(sc->buf);
 	free(sc->tmp);
 }
@@ -716,6 +729,49 @@ standing_routine(struct analytics *an, int64_t day)
 	return 0;
 }
 
+/* A share as a logit, within [MIX_P_MIN, 1 - MIX_P_MIN]. */
+static double
+logit_of(double p)
+{
+	p = p < MIX_P_MIN ? MIX_P_MIN : p > 1 - MIX_P_MIN ? 1 - MIX_P_MIN : p;
+	return log(p / (1 - p));
+}
+
+/*
+ * The share in r (all rows read in the window, less the day left out)
+ * of each sensitive table e reads, over the active days from `from` to
+ * their last day, day `skip` left out (-1: none), with its sampling
+ * variance over q queries, into ts[TOP_TABLES]. The number of tables
+ * with rows.
+ */
+static int
+table_shares(const struct entity *e, int64_t from, int64_t skip, double r,
+    double q, struct tshare *ts)
+{
+	double sum, p;
+	int64_t d;
+	int t, n = 0;
+
+	for (t = 0; t < TOP_TABLES; t++) {
+		ts[t].hash = 0;
+		if (e->s.tab[t].hash == 0 || r <= 0)
+			continue;
+		sum = 0;
+		for (d = from; d <= e->s.last_day; d++)
+			if (d != skip && active_on(e, d))
+				sum += e->s.tab[t].ring[d % CUM_DAYS];
+		if (sum <= 0)
+			continue;
+		p = sum > r ? 1 : sum / r;
+		ts[t].hash = e->s.tab[t].hash;
+		ts[t].x = logit_of(p);
+		p = 1 / (1 + exp(-ts[t].x));
+		ts[t].var = 1 / (q * p * (1 - p));
+		n++;
+	}
+	return n;
+}
+
 /*
  * The mix of e's reads over the w days up to day, from the rings: rows
  * read, sensitive rows and queries of the active days, the day with the
@@ -728,9 +784,9 @@ standing_routine(struct analytics *an, int64_t day)
  */
 static int
 mix_of(const struct entity *e, int kind, int64_t day, int w, double *x,
-    double *var, double *vol, double *rows)
+    double *var, double *vol, double *rows, struct tshare *ts)
 {
-	int64_t d, from = day - w + 1, top = -1;
+	int64_t d, from = day - w + 1, top = -1, skip = -1;
 	double r = 0, sr = 0, q = 0, v, p;
 	int nd = 0;
 
@@ -754,12 +810,19 @@ mix_of(const struct entity *e, int kind, int64_t day, int w, double *x,
 		r -= e->s.f[FT_ROWS].ring[top % CUM_DAYS];
 		sr -= e->s.f[FT_ROWS_SENSITIVE].ring[top % CUM_DAYS];
 		q -= e->s.f[FT_QUERIES].ring[top % CUM_DAYS];
+		skip = top;
 		nd--;
 	}
 	if (nd == 0 || sr < MIX_MIN_ROWS || r < sr || q < 1)
 		return -1;
 	*vol = q;
 	*rows = sr / nd;
+	if (kind == MIX_TOP) {
+		/* The figures are per table: x only says "has a mix". */
+		*x = 0;
+		*var = 0;
+		return table_shares(e, from, skip, r, q, ts) > 0 ? 0 : -1;
+	}
 	if (kind == MIX_SHARE) {
 		p = sr / r;
 		p = p < MIX_P_MIN ? MIX_P_MIN : p > 1 - MIX_P_MIN ?
@@ -852,6 +915,144 @@ mix_place(struct stand_scratch *sc, size_t i, int kind, int wi, int lv,
 	ms->level = lv;
 }
 
+/* Member j's share of the table of hash h, as a logit (floor: none). */
+static double
+top_x(const struct stand_scratch *sc, size_t j, uint32_t h, double *var)
+{
+	const struct tshare *ts = &sc->ts[j * TOP_TABLES];
+	int t;
+
+	for (t = 0; t < TOP_TABLES; t++)
+		if (ts[t].hash == h) {
+			if (var != NULL)
+				*var = ts[t].var;
+			return ts[t].x;
+		}
+	if (var != NULL)
+		*var = 0;
+	return logit_of(0);
+}
+
+/*
+ * The distinct tables the members of [a, b) with a mix read, into
+ * h[TOP_HASHES]: their number.
+ */
+static int
+top_hashes(const struct stand_scratch *sc, size_t a, size_t b, uint32_t *h)
+{
+	size_t j;
+	int t, k, n = 0;
+
+	for (j = a; j < b; j++) {
+		if (isnan(sc->x[j]))
+			continue;
+		for (t = 0; t < TOP_TABLES; t++) {
+			uint32_t v = sc->ts[j * TOP_TABLES + t].hash;
+
+			if (v == 0)
+				continue;
+			for (k = 0; k < n && h[k] != v; k++)
+				;
+			if (k == n && n < TOP_HASHES)
+				h[n++] = v;
+		}
+	}
+	return n;
+}
+
+/*
+ * The group's centre and spread of the share of table h: the median
+ * and MAD of the heavier half of its members with a mix (as
+ * mix_group()), a member who does not read it at the floor. 0 when
+ * fewer than TOP_COMMON of them read it: a table few of the role read
+ * is not the role's, and a share of it is not a mix (first_seen_table
+ * judges it).
+ */
+static int
+top_centre(struct stand_scratch *sc, size_t a, size_t b, double qmed,
+    uint32_t h, double *centre, double *sd)
+{
+	size_t j, m = 0, reads = 0;
+	double x;
+
+	for (j = a; j < b; j++) {
+		if (isnan(sc->x[j]) || sc->vol[j] < qmed)
+			continue;
+		x = top_x(sc, j, h, NULL);
+		reads += x > logit_of(0);
+		sc->buf[m++] = x;
+	}
+	if (m == 0 || (double)reads < TOP_COMMON * (double)m)
+		return 0;
+	*centre = standing_quantile(sc->buf, m, 0.5);
+	for (j = 0; j < m; j++)
+		sc->buf[j] = fabs(sc->buf[j] - *centre);
+	*sd = MAD_SD * standing_quantile(sc->buf, m, 0.5);
+	if (*sd < MIX_SD_FLOOR)
+		*sd = MIX_SD_FLOOR;
+	return 1;
+}
+
+/*
+ * The mix by table of the members of [a, b) judged at level lv: for
+ * each table the group reads, each member's share of it against the
+ * group's, their own sampling noise added; a member's figure is the
+ * table where they stand out most - the one a theft of extra rows of
+ * one table raises above what the role reads of it, where an honest
+ * heavy reader does more of the whole job in the usual proportions.
+ */
+static void
+top_range(struct stand_scratch *sc, int wi, int lv, size_t a, size_t b)
+{
+	uint32_t h[TOP_HASHES];
+	double cen[TOP_HASHES], sd[TOP_HASHES], qmed, x, var, z;
+	int ok[TOP_HASHES], nh, k, best;
+	size_t i, j, n = 0, above;
+	struct mixstand *ms;
+
+	for (j = a; j < b; j++)
+		if (!isnan(sc->x[j]))
+			sc->buf[n++] = sc->vol[j];
+	qmed = standing_quantile(sc->buf, n, 0.5);
+	nh = top_hashes(sc, a, b, h);
+	for (k = 0; k < nh; k++)
+		ok[k] = top_centre(sc, a, b, qmed, h[k], &cen[k], &sd[k]);
+	for (i = a; i < b; i++) {
+		if (sc->level[i] != lv)
+			continue;
+		ms = &sc->c[i]->mix[MIX_TOP][wi];
+		memset(ms, 0, sizeof(*ms));
+		ms->level = SL_NONE;
+		if (isnan(sc->x[i]))
+			continue;
+		best = -1;
+		z = 0;
+		for (k = 0; k < nh; k++) {
+			if (!ok[k])
+				continue;
+			x = top_x(sc, i, h[k], &var);
+			x = (x - cen[k]) / sqrt(sd[k] * sd[k] + var);
+			if (best < 0 || x > z) {
+				best = k;
+				z = x;
+			}
+		}
+		if (best < 0)
+			continue;
+		x = top_x(sc, i, h[best], NULL);
+		for (j = a, above = 0; j < b; j++)
+			if (!isnan(sc->x[j]) && top_x(sc, j, h[best], NULL) > x)
+				above++;
+		ms->value = mix_unscale(MIX_SHARE, x);
+		ms->median = mix_unscale(MIX_SHARE, cen[best]);
+		ms->rows = sc->rows[i];
+		ms->rz = (float)z;
+		ms->rank = (float)(above + 1);
+		ms->n = (float)n;
+		ms->level = lv;
+	}
+}
+
 /*
  * One mix and window: every candidate's standing in their group, the
  * group chosen as for the features (their role, else department, else
@@ -866,15 +1067,32 @@ mix_window(struct stand_scratch *sc, int kind, int wi, int64_t day)
 
 	for (i = 0; i < sc->nc; i++)
 		if (mix_of(sc->c[i], kind, day, mix_windows[wi], &sc->x[i],
-		    &sc->var[i], &sc->vol[i], &sc->rows[i]) != 0)
+		    &sc->var[i], &sc->vol[i], &sc->rows[i],
+		    &sc->ts[i * TOP_TABLES]) != 0)
 			sc->x[i] = NAN;
 	range_medians(sc);
 	choose_levels(sc);
+	/*
+	 * A table's share means something among people who do the same
+	 * work: the mix by table is judged in the role or the department,
+	 * never across the organisation's unrelated jobs.
+	 */
+	for (i = 0; kind == MIX_TOP && i < sc->nc; i++)
+		if (sc->level[i] == SL_ORG)
+			sc->level[i] = SL_NONE;
 	for (lv = SL_ROLE; lv <= SL_ORG; lv++)
 		for (i = 0; i < sc->nc; i++) {
 			if (sc->level[i] != lv)
 				continue;
 			level_range(sc, i, lv, &a, &b);
+			if (kind == MIX_TOP) {
+				if (a != pa || b != pb || lv != plv)
+					top_range(sc, wi, lv, a, b);
+				pa = a;
+				pb = b;
+				plv = lv;
+				continue;
+			}
 			if (a != pa || b != pb || lv != plv) {
 				for (j = a; j < b; j++)
 					sc->adj[j] = isnan(sc->x[j]) ? NAN :

@@ -9,7 +9,8 @@ Friday 2026-01-23, office hours 09-16 UTC: each Support member reads about
 MB a day to drive.google.com; Finance reads invoices (pay.invoices); the
 service account etl reads customers every night from its own host.
 Each case adds its events on Monday 2026-01-19 or later, but those of
-peer_outlier and mix_outlier, which run from the first day.
+peer_outlier, mix_outlier and table_mix_outlier, which run from the
+first day.
 Only the cases are meant to be rewritten: the fingerprints come from
 Python's string hash, which changes from run to run unless
 PYTHONHASHSEED is set, so regenerate one case with
@@ -19,7 +20,8 @@ import json, os
 HERE = os.path.dirname(os.path.abspath(__file__))
 SUP = ["s1", "s2", "s3", "s4", "s5"]
 FIN = ["f1", "f2", "f3", "f4"]
-IP = {e: "10.0.0.%d" % (i + 1) for i, e in enumerate(SUP + FIN)}
+MORE = ["s6", "s7", "s8"]
+IP = {e: "10.0.0.%d" % (i + 1) for i, e in enumerate(SUP + FIN + MORE)}
 IP["etl"] = "10.0.9.5"
 fid = [0]
 
@@ -161,6 +163,27 @@ def main(only=None):
                                 for d in days for k in range(n)]
     case("mix_outlier", tickets(SUP, 30) + extra("s1", 40, 10),
          tickets(SUP, 30) + tickets(["s1"], 30) + extra("s1", 8, 40),
+         "s1")
+    # the mix by table, where every table the agents read is sensitive:
+    # each agent also reads 30 customer addresses a day (10 rows each,
+    # crm.customer_addresses, customer_pii), so every agent's share of
+    # sensitive rows is the same; from the first day s1 makes 60 more
+    # customer look-ups (crm.customers 75% of their rows against the
+    # others' 52%, about twice the peers' volume). In the negative case
+    # s1 is an honest heavy reader: twice the look-ups of both tables.
+    # s6-s8 are agents only this case has (with them Support has the 8
+    # members a group needs: the mix by table is judged in the role or
+    # the department, never across the organisation); they make the
+    # background's customer look-ups too.
+    addr = lambda who, n: [query(e, d, 14, k % 60, 10,
+                                 "crm.customer_addresses")
+                           for d in days for e in who for k in range(n)]
+    more = [query(e, d, h, 5 + i, 35 + (d * 7 + h + i * 3) % 11,
+                  "crm.customers")
+            for d in days for i, e in enumerate(MORE) for h in range(9, 17)]
+    case("table_mix_outlier", more + addr(SUP + MORE, 30) +
+         extra("s1", 60, 10),
+         more + addr(SUP + MORE, 30) + addr(["s1"], 30) + extra("s1", 8, 40),
          "s1")
     case("daily_score", big("s1", 21, 100000) + up("s1", 22, 3000000000),
          sum((big(e, 10, 20000) for e in SUP), []), "s1")

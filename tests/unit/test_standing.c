@@ -13,8 +13,11 @@
  * hours: what they read at an hour of a kind of day, a routine only as a
  * habit of the group, and an analyst who never pulled at odd hours is
  * not off hours at the hour their peers pull, but is at an hour nobody
- * reads; and a weekend's usual pulls are no team surge that would
- * excuse a dump far beyond them.
+ * reads; a weekend's usual pulls are no team surge that would excuse
+ * a dump far beyond them; the mix of reads (share of sensitive rows) and
+ * the mix by table, where every table is sensitive: a thief of extra
+ * rows of one table flagged on the fifth day, an honest heavy reader
+ * and a low-volume reader not.
  */
 #include <errno.h>
 #include <math.h>
@@ -580,9 +583,9 @@ test_parse(void)
 	CHECK_STR(parse_when("mix_rz(share, 30d) > 4 and mix(rpq, 7d) > 1 "
 	    "and mix_group(share, 7d) == \"x\" and mix_rows(rpq, 30d) > 1 "
 	    "and mix_n(share, 7d) > 1 and mix_rank(share, 7d) < 2 and "
-	    "mix_median(rpq, 30d) > 0"), "");
+	    "mix_median(rpq, 30d) > 0 and mix_rz(top, 7d) > 1"), "");
 	CHECK_STR(parse_when("mix_rz(rows, 30d) > 4"),
-	    "t.rules:3:15: expected share or rpq, found 'rows'");
+	    "t.rules:3:15: expected share, rpq or top, found 'rows'");
 	CHECK_STR(parse_when("mix_rz(share, 1d) > 4"),
 	    "t.rules:3:22: the window must be 7d or 30d");
 	CHECK_STR(parse_when("mix_rz(share, day) > 4"),
@@ -710,6 +713,102 @@ test_mix_theft(void)
 	pipe_close(&p);
 }
 
+/*
+ * The mix by table, where every table the role reads is sensitive (the
+ * share of sensitive rows is 100% for everyone and says nothing): ten
+ * agents of Help. h3-h9 each make 40 look-ups of 10 customer rows and
+ * 40 of 10 customer-address rows a day (80 queries, crm.customers 50%
+ * of their rows); h0, the thief, 60 more customer look-ups from the
+ * first day (140 queries, 71%, 1.75x the peers' median volume); h1, an
+ * honest heavy reader, twice the ordinary day in the usual proportions
+ * (160 queries, 50%); h2 reads little: 3 look-ups of 40 customer rows
+ * and one of 40 address rows (4 queries, 75%).
+ */
+static const char table_rules[] =
+    "rule tmix {\n"
+    "  on day\n"
+    "  when value(rows.sensitive, day) >= 300 and mix_n(top, 30d) >= 8 and\n"
+    "      ((mix_rz(top, 30d) >= 4.5 and mix_rz(top, 7d) >= 2.5) or\n"
+    "      (mix_rz(top, 7d) >= 5 and mix_rz(top, 30d) >= 2.5)) and\n"
+    "      peer_mratio(rows.sensitive, 7d) >= 1.5 and days_seen() >= 5\n"
+    "  severity high\n"
+    "  summary \"top={mix(top, 30d)} median={mix_median(top, 30d)} "
+    "rank={mix_rank(top, 30d)} n={mix_n(top, 30d)} "
+    "group={mix_group(top, 30d)} rz={mix_rz(top, 30d)} "
+    "rz7={mix_rz(top, 7d)} share_rz={mix_rz(share, 30d)} "
+    "mratio={peer_mratio(rows.sensitive, 7d)}\"\n"
+    "  suppress 30d\n"
+    "}\n"
+    "rule probe {\n"
+    "  on day\n"
+    "  when employee == \"h1\" or employee == \"h2\"\n"
+    "  severity low\n"
+    "  summary \"top={mix(top, 30d)} rz={mix_rz(top, 30d)} "
+    "rank={mix_rank(top, 30d)}\"\n"
+    "}\n";
+
+static void
+table_day(struct pipe *p, int i)
+{
+	int k;
+
+	for (k = 0; k < 10; k++) {
+		if (k == 2) {
+			mix_reads(p, k, i, 3, 40, "crm.customers");
+			mix_reads(p, k, i, 1, 40, "crm.customer_addresses");
+			continue;
+		}
+		mix_reads(p, k, i, k == 1 ? 80 : k == 0 ? 100 : 40, 10,
+		    "crm.customers");
+		mix_reads(p, k, i, k == 1 ? 80 : 40, 10,
+		    "crm.customer_addresses");
+	}
+}
+
+/*
+ * A thief from the first day is flagged on the fifth, the first the
+ * rule allows. Every share of sensitive rows is 100% (taken as 98%):
+ * mix_rz(share) is 0 for all. Per table, the centre and spread come
+ * from the agents with at least the median 80 queries (all but h2):
+ * their logit share of crm.customers is 0 but h0's log(1000 / 400) =
+ * 0.916, the MAD 0 and the spread the floor 0.1; h0's sampling
+ * variance over the 4 days left (the heaviest of five left out) of 140
+ * queries is 1 / (560 x 0.714 x 0.286) = 0.00875: z = 0.916 /
+ * sqrt(0.01 + 0.00875) = 6.7 (crm.customer_addresses, below the
+ * centre, is not their figure). h2 has the highest share of customers,
+ * 75%, but over 16 queries (variance 0.333): z 1.9 - and too little
+ * volume for the rule; the heavy reader h1 is at the centre, z 0.
+ */
+static void
+test_table_mix_theft(void)
+{
+	struct pipe p;
+	const char *out, *l;
+	int i;
+
+	REQUIRE(pipe_open_with(&p, table_rules, NULL, mix_directory) == 0);
+	for (i = 0; i < 4; i++)
+		table_day(&p, i);
+	out = pipe_output(&p);		/* closes day 3 */
+	CHECK_INT(count_lines(out, "\"rule\":\"tmix\""), 0);
+	table_day(&p, 4);
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"tmix\""), 1);
+	l = alert_of(out, "tmix", "h0");
+	CHECK(l != NULL);
+	if (l != NULL)
+		CHECK_CONTAINS(l, "\"summary\":\"top=71 median=50 rank=2 "
+		    "n=10 group=Help (agent) rz=6.7 rz7=6.7 share_rz=0 "
+		    "mratio=1.8\"");
+	CHECK_CONTAINS(out, "\"employee\":\"h1\",\"rule\":\"probe\","
+	    "\"severity\":\"low\",\"score\":25,\"summary\":\"top=50 "
+	    "rz=0 rank=3\"");
+	CHECK_CONTAINS(out, "\"employee\":\"h2\",\"rule\":\"probe\","
+	    "\"severity\":\"low\",\"score\":25,\"summary\":\"top=75 "
+	    "rz=1.9 rank=1\"");
+	pipe_close(&p);
+}
+
 static const struct test tests[] = {
 	{ "quantile", test_quantile },
 	{ "parse", test_parse },
@@ -720,6 +819,7 @@ static const struct test tests[] = {
 	{ "offhours_peer_hour", test_offhours_peer_hour },
 	{ "weekend_standout", test_weekend_standout },
 	{ "mix_theft", test_mix_theft },
+	{ "table_mix_theft", test_table_mix_theft },
 };
 
 HARNESS_MAIN(tests)
