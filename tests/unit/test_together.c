@@ -150,51 +150,10 @@ static int
 alerts_of(const char *out, const char *emp, const char *rule)
 {
 	char needle[128];
-	const char *l = out, *nl;
-	int n = 0;
 
 	snprintf(needle, sizeof(needle), "\"employee\":\"%s\",\"rule\":"
 	    "\"%s\"", emp, rule);
-	while (*l != '\0') {
-		nl = strchr(l, '\n');
-		if (nl == NULL)
-			nl = l + strlen(l);
-		if (memmem(l, (size_t)(nl - l), needle, strlen(needle)) !=
-		    NULL)
-			n++;
-		l = *nl ? nl + 1 : nl;
-	}
-	return n;
-}
-
-static long long
-q_ll(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -2;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static const char *
-q_str(sqlite3 *db, const char *sql)
-{
-	static char buf[2048];
-	sqlite3_stmt *st;
-
-	buf[0] = '\0';
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return "(error)";
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(buf, sizeof(buf), "%s",
-		    (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return buf;
+	return count_lines(out, needle);
 }
 
 static const char *
