@@ -427,7 +427,9 @@ check prefix_counted grep -Eq "([0-9]+) of \\1 pgaudit lines do not match log-li
 # such as .864000, or a backend PID, may hold the same digits).
 sed -e 's/"ts":"[^"]*"//' -e 's/"session_id":"[0-9]*"//' \
     -e 's/":[0-9][0-9.]*/":/g' "$P" >"$T/pfx-text.jsonl"
-check prefix_text_kept [ "$(grep -c '"statement":"SELECT' "$T/pfx-text.jsonl")" = 3 ]
+# pfx's three only: on a slow machine the log is rotated by hand above, and
+# that SELECT pg_rotate_logfile() is in the log too.
+check prefix_text_kept [ "$(grep '"db_user":"pfx"' "$T/pfx-text.jsonl" | grep -c '"statement":"SELECT')" = 3 ]
 check prefix_no_literals sh -c "! grep -q -e 8640 -e $((N - 4221)) -e '<= 4321' '$T/pfx-text.jsonl'"
 is prefix_sessions "$(grep '"type":"db.session"' "$P" | grep -c '"db_user":"pfx"')" 6
 # Told the server's prefix: the same events, nothing to say.
