@@ -110,10 +110,13 @@ start_collector() {
 	i=0
 	while [ $i -lt 100 ]; do
 		grep -q "listening on" "$T/$cname.log" 2>/dev/null && return 0
-		kill -0 "$CPID" 2>/dev/null || return 1
+		kill -0 "$CPID" 2>/dev/null || break
 		sleep 0.1
 		i=$((i + 1))
 	done
+	# $T goes at exit: say here why it did not start (or that it is slow)
+	echo "collector $cname: not listening after $i tries; its log:" >&2
+	tail -n 5 "$T/$cname.log" >&2
 	return 1
 }
 
