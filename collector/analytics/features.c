@@ -387,6 +387,7 @@ query_features(struct analytics *an, struct evctx *c)
 	double ret, aff;
 	int rl, cls, seen_cls[SENS_MAX_CLASSES], f, mature;
 	size_t i, ntables;
+	uint32_t h;
 
 	memset(seen_cls, 0, sizeof(seen_cls));
 	ret = jnum(ev, "rows_returned", &f);
@@ -408,11 +409,12 @@ query_features(struct analytics *an, struct evctx *c)
 	ntables = lw_event_list(ev, "tables", tables, TABLES_MAX);
 	for (i = 0; i < ntables; i++) {
 		name = tables[i];
-		set_add(e->htab, &e->nhtab, 64, hash32(name));
-		set_add(e->dtab, &e->ndtab, 256, hash32(name));
+		h = hash32(name);	/* once: three uses on a hot path */
+		set_add(e->htab, &e->nhtab, 64, h);
+		set_add(e->dtab, &e->ndtab, 256, h);
 		if ((cls = sensitivity_class(an->sens, name)) < 0)
 			continue;
-		table_rows(e, hash32(name), c->rows_read);
+		table_rows(e, h, c->rows_read);
 		if (!seen_cls[cls]) {
 			seen_cls[cls] = 1;
 			c->rows_class[cls] = c->rows_read;
