@@ -282,6 +282,18 @@ dest_rare(struct peer *pg, const char *key)
 	return peers_met(pg, key) - 1 < peers_few(pg, 10);
 }
 
+/*
+ * Half the group or more sends there: the company's drive, the team's
+ * tool - sanctioned by use, not by a list. Personal webmail, used by a
+ * tenth of a department, is not.
+ */
+static int
+dest_shared(struct peer *pg, const char *key)
+{
+	return pg != NULL && pg->members >= 4 &&
+	    2 * peers_met(pg, key) >= pg->members;
+}
+
 static void
 add(struct entity *e, int f, double v)
 {
@@ -528,6 +540,7 @@ flow_features(struct analytics *an, struct evctx *c)
 		e->dest_bytes = hmap_new();
 	snprintf(key, sizeof(key), "d:%s", dom);
 	pg = peer_get(an, e->group);
+	c->shared = dest_shared(pg, key);
 	if ((d = hmap_get(e->dest_bytes, dom)) == NULL) {
 		if (hmap_count(e->dest_bytes) >= DESTS_MAX)
 			return;

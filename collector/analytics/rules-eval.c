@@ -161,6 +161,16 @@ set_add(struct agg_set *s, uint32_t h, int64_t ts)
 	s->t[old] = ts;
 }
 
+/* A number as distinct() keeps it: equal values, equal hashes. */
+static uint32_t
+num_hash(double v)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%.17g", v == 0 ? 0 : v);
+	return hash_fnv1a(b);
+}
+
 static double
 set_count(const struct agg_set *s, const struct rnode *n, int64_t ts)
 {
@@ -315,6 +325,8 @@ event_field(const struct evctx *c, const struct rnode *n)
 	case RF_FIRST_DESTINATION:
 	case RF_FIRST_HOST:
 		return num(first_of(c, n->field - RF_FIRST_TABLE));
+	case RF_SHARED:
+		return c->ev->type == EVENT_NET_FLOW ? num(c->shared) : none;
 	default:
 		return own_field(c, n->str);
 	}
@@ -987,7 +999,9 @@ agg_feed(struct ectx *x)
 			break;
 		case FN_DISTINCT:
 			v = eval(x, n->a);
-			if (v.t == V_STR)
+			if (v.t == V_NUM && isfinite(v.n))
+				set_add(x->rs->agg[i], num_hash(v.n), x->ts);
+			else if (v.t == V_STR)
 				set_add(x->rs->agg[i], hash_fnv1a(v.s), x->ts);
 			else if (v.t == V_ARR)
 				json_array_foreach(v.arr, k, el)

@@ -106,7 +106,8 @@ static const char *const field_names[RF_EVENT] = {
 	[RF_END_USER_OWNER] = "end_user_owner",
 	[RF_FIRST_TABLE] = "first_table",
 	[RF_FIRST_DESTINATION] = "first_destination",
-	[RF_FIRST_HOST] = "first_host"
+	[RF_FIRST_HOST] = "first_host",
+	[RF_SHARED] = "shared"
 };
 
 static const char *const clause_words[] = {

@@ -106,12 +106,31 @@ def main(only=None):
          big("s1", 9, 15000) + [flow("s1", 19, 17, 45, 600000000,
                                      "drive.google.com", "cloud_storage")],
          "s1")
+    # s2 mails a copy of the rows' size to personal webmail; not s3's as
+    # much on the team's drive, which most of Support uses, nor s1's mail
+    # of a tenth of it, nor s4's mail after a read too long before it
+    case("read_then_send", big("s2", 14, 15000) +
+         up("s2", 16, 2000000, "mail.proton.me", "webmail"),
+         big("s3", 14, 15000) + up("s3", 16, 3000000) +
+         big("s1", 14, 15000) + up("s1", 16, 200000, "mail.proton.me",
+                                   "webmail") +
+         big("s4", 9, 15000) + up("s4", 16, 2000000, "mail.proton.me",
+                                  "webmail"), "s2")
     # to a destination no peer uses, not to the team's drive
     case("exfil_spike", up("s1", 13, 2000000000, "content.dropboxapi.com"),
          up("s1", 13, 2000000000), "s1")
     # the leaver's upload to personal storage, not a hand-over to the drive
     case("leaver_upload", up("s5", 13, 600000000, "userstorage.mega.co.nz"),
          up("s5", 13, 600000000), "s5")
+    # a leaver's trickle to personal webmail on three days of a week; not
+    # one day of personal files, a hand-over to the team's drive, or the
+    # same trickle by someone staying
+    trickle = lambda e, name, cat, days=(19, 20, 21): [
+        flow(e, d, 12, 30, 20000000, name, cat) for d in days]
+    case("leaver_trickle", trickle("s5", "mail.proton.me", "webmail"),
+         up("s5", 13, 200000000, "userstorage.mega.co.nz") +
+         trickle("s5", "drive.google.com", "cloud_storage", (20, 21, 22)) +
+         trickle("s1", "mail.proton.me", "webmail"), "s5")
     case("first_seen_table", big("s1", 10, 2000, "hr.salaries"),
          sum((big(e, 10, 2000, "hr.salaries") for e in SUP), []), "s1")
     case("first_seen_destination", up("s1", 13, 800000000, "upload.mega.nz"),
