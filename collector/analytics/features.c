@@ -285,13 +285,18 @@ dest_rare(struct peer *pg, const char *key)
 /*
  * Half the group or more sends there: the company's drive, the team's
  * tool - sanctioned by use, not by a list. Personal webmail, used by a
- * tenth of a department, is not.
+ * tenth of a department, is not. Until the group has about a week of
+ * its members' days (half of them on baseline-min-days days), and in a
+ * group too small for "half" to mean anything, every place counts as
+ * shared: on the first days the company's drive is not known as such.
  */
 static int
-dest_shared(struct peer *pg, const char *key)
+dest_shared(const struct analytics *an, struct peer *pg, const char *key)
 {
-	return pg != NULL && pg->members >= 4 &&
-	    2 * peers_met(pg, key) >= pg->members;
+	if (pg == NULL || pg->members < 4 ||
+	    pg->act_days < an->p.min_days * pg->members / 2.0)
+		return 1;
+	return 2 * peers_met(pg, key) >= pg->members;
 }
 
 static void
@@ -540,7 +545,7 @@ flow_features(struct analytics *an, struct evctx *c)
 		e->dest_bytes = hmap_new();
 	snprintf(key, sizeof(key), "d:%s", dom);
 	pg = peer_get(an, e->group);
-	c->shared = dest_shared(pg, key);
+	c->shared = dest_shared(an, pg, key);
 	if ((d = hmap_get(e->dest_bytes, dom)) == NULL) {
 		if (hmap_count(e->dest_bytes) >= DESTS_MAX)
 			return;
