@@ -235,7 +235,7 @@ wb_room(struct wbuf *w, size_t n)
 
 	if (w->cap - w->len < n) {
 		while (w->cap - w->len < n)
-			w->cap = w->cap == 0 ? 4096 : w->cap * 2;
+			w->cap = w->cap == 0 ? 16384 : w->cap * 2;
 		w->p = xreallocarray(w->p, w->cap, 1);
 	}
 	at = w->p + w->len;
@@ -520,15 +520,31 @@ next_section(const uint8_t *buf, size_t len, size_t *off, struct section *s)
 	return 1;
 }
 
+static int
+tag_is(const struct field *f, const struct section *s)
+{
+	return strncmp(f->tag, s->tag, s->taglen) == 0 &&
+	    f->tag[s->taglen] == '\0';
+}
+
+/*
+ * The field a section names. Sections come in the table's order when
+ * this version wrote them, so *next (the one after the last found) is
+ * tried first: one comparison a field, not a search.
+ */
 static const struct field *
-find_field(const struct field *fl, size_t n, const struct section *s)
+find_field(const struct field *fl, size_t n, const struct section *s,
+    size_t *next)
 {
 	size_t k;
 
+	if (*next < n && tag_is(&fl[*next], s))
+		return &fl[(*next)++];
 	for (k = 0; k < n; k++)
-		if (strlen(fl[k].tag) == s->taglen &&
-		    memcmp(fl[k].tag, s->tag, s->taglen) == 0)
+		if (tag_is(&fl[k], s)) {
+			*next = k + 1;
 			return &fl[k];
+		}
 	return NULL;
 }
 
@@ -569,11 +585,11 @@ get_fields(void *obj, const struct field *fl, size_t n, size_t i,
 {
 	struct section s;
 	const struct field *f;
-	size_t off = 0;
+	size_t off = 0, next = 0;
 	int rc;
 
 	while ((rc = next_section(buf, len, &off, &s)) == 1) {
-		if ((f = find_field(fl, n, &s)) == NULL)
+		if ((f = find_field(fl, n, &s, &next)) == NULL)
 			r->unknown++;
 		else if (get_field(obj, f, i, &s, r) != 0)
 			return -1;
@@ -625,6 +641,7 @@ entity_section(struct entity_state *s, const struct sensitivity *sens,
     const struct section *sec, struct state_result *r)
 {
 	const struct field *f;
+	size_t next = 0;
 	int i;
 
 	if (is_group(sec, "f:") || is_group(sec, "k:") ||
@@ -644,8 +661,8 @@ entity_section(struct entity_state *s, const struct sensitivity *sens,
 		return get_fields(s, tab_fields, NELEM(tab_fields),
 		    (size_t)i, sec->p, sec->len, r);
 	}
-	if ((f = find_field(entity_fields, NELEM(entity_fields), sec)) ==
-	    NULL) {
+	if ((f = find_field(entity_fields, NELEM(entity_fields), sec,
+	    &next)) == NULL) {
 		r->unknown++;
 		return 0;
 	}
@@ -692,7 +709,7 @@ state_peer_decode(struct peer *p, const struct sensitivity *sens,
 	struct peer *tmp;
 	struct section sec;
 	const struct field *f;
-	size_t off;
+	size_t off, next = 0;
 	int rc = 0, h, i, bad = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -712,7 +729,7 @@ state_peer_decode(struct peer *p, const struct sensitivity *sens,
 				    NELEM(peer_ffields), (size_t)i, sec.p,
 				    sec.len, r) != 0;
 		} else if ((f = find_field(peer_fields, NELEM(peer_fields),
-		    &sec)) == NULL)
+		    &sec, &next)) == NULL)
 			r->unknown++;
 		else
 			bad = get_field(tmp, f, 0, &sec, r) != 0;

@@ -646,23 +646,46 @@ clock_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
+/* One save and load of s through SQLite: raw, or as an image. */
+static void
+save_load(sqlite3_stmt *ins, sqlite3_stmt *sel, const struct entity_state *s,
+    struct entity_state *t, int image)
+{
+	struct state_result r;
+	uint8_t *im = NULL;
+	size_t len = sizeof(*s);
+
+	if (image)
+		im = state_entity_encode(s, NULL, &len);
+	sqlite3_bind_blob(ins, 1, image ? (const void *)im : (const void *)s,
+	    (int)len, SQLITE_STATIC);
+	sqlite3_step(ins);
+	sqlite3_reset(ins);
+	free(im);
+	sqlite3_step(sel);
+	if (image)
+		state_entity_decode(t, NULL, sqlite3_column_blob(sel, 0),
+		    (size_t)sqlite3_column_bytes(sel, 0), &r);
+	else
+		memcpy(t, sqlite3_column_blob(sel, 0), sizeof(*t));
+	sqlite3_reset(sel);
+}
+
 /*
  * The cost per person of an image against the raw struct it replaces,
- * each saved into and read back from SQLite (in memory): printed, and
- * bounded loosely (an image is saved and loaded in well under 5 ms
- * even under the sanitizers).
+ * each saved into and read back from SQLite (in memory), the best of
+ * five rounds (the machine is shared): printed, and bounded loosely (an
+ * image is saved and loaded in well under 5 ms even under the
+ * sanitizers).
  */
 static void
 test_cost(void)
 {
 	struct entity_state *s = filled_state(21), *t = xmalloc(sizeof(*t));
-	struct state_result r;
-	double t0, enc, raw;
+	double t0, best[2] = { 1e12, 1e12 }, us;
 	sqlite3 *db;
 	sqlite3_stmt *ins, *sel;
-	uint8_t *im;
-	size_t len;
-	int i, n = 2000;
+	int i, k, round, n = 400;
 
 	REQUIRE(sqlite3_open(":memory:", &db) == SQLITE_OK);
 	sqlite3_exec(db, "CREATE TABLE t (k INTEGER PRIMARY KEY, s BLOB)",
@@ -670,33 +693,18 @@ test_cost(void)
 	sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO t VALUES (1, ?)", -1,
 	    &ins, NULL);
 	sqlite3_prepare_v2(db, "SELECT s FROM t WHERE k = 1", -1, &sel, NULL);
-	t0 = clock_us();
-	for (i = 0; i < n; i++) {
-		sqlite3_bind_blob(ins, 1, s, sizeof(*s), SQLITE_STATIC);
-		sqlite3_step(ins);
-		sqlite3_reset(ins);
-		sqlite3_step(sel);
-		memcpy(t, sqlite3_column_blob(sel, 0), sizeof(*t));
-		sqlite3_reset(sel);
-	}
-	raw = (clock_us() - t0) / n;
-	t0 = clock_us();
-	for (i = 0; i < n; i++) {
-		im = state_entity_encode(s, NULL, &len);
-		sqlite3_bind_blob(ins, 1, im, (int)len, SQLITE_STATIC);
-		sqlite3_step(ins);
-		sqlite3_reset(ins);
-		free(im);
-		sqlite3_step(sel);
-		state_entity_decode(t, NULL, sqlite3_column_blob(sel, 0),
-		    (size_t)sqlite3_column_bytes(sel, 0), &r);
-		sqlite3_reset(sel);
-	}
-	enc = (clock_us() - t0) / n;
-	printf("  state: per person, save and load: raw struct %.1f us "
-	    "(%zu bytes), image %.1f us (%zu bytes)\n", raw, sizeof(*s), enc,
-	    len);
-	CHECK(enc < 5000);
+	for (round = 0; round < 5; round++)
+		for (k = 0; k < 2; k++) {
+			t0 = clock_us();
+			for (i = 0; i < n; i++)
+				save_load(ins, sel, s, t, k);
+			us = (clock_us() - t0) / n;
+			if (us < best[k])
+				best[k] = us;
+		}
+	printf("  state: per person, save and load: raw struct %.1f us, "
+	    "image %.1f us\n", best[0], best[1]);
+	CHECK(best[1] < 5000);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(sel);
 	sqlite3_close(db);
