@@ -166,8 +166,8 @@ _Static_assert(sizeof(struct o_peer3) == 7136, "LWP3");
 struct layout {
 	uint32_t	 magic;
 	size_t		 size;
-	int		 version;	/* 1..5 for people, 1..3 for groups */
-	int		 nbase;		/* features before the classes */
+	int		 version;	/* people 1..5, groups 1..3 */
+	int		 nbase;		/* features before classes */
 	const char	*name;
 };
 

@@ -143,7 +143,10 @@ static const struct field peer_fields[] = {
 	PS("hpull_n", hpull_n, T_F64),
 };
 
-#define PF(tag, m, ty)	FIELD(struct peer, tag, m[0], MSZ(struct peer, m[0]), ty)
+/* m[0] is a member designator: offsetof() takes no parentheses there */
+#define PF(tag, m, ty) \
+	/* NOLINTNEXTLINE(bugprone-macro-parentheses) */ \
+	FIELD(struct peer, tag, m[0], MSZ(struct peer, m[0]), ty)
 static const struct field peer_ffields[] = {
 	PF("hour", hour, T_SLOT),
 	PF("day", day, T_SLOT),
@@ -173,7 +176,8 @@ state_feature_by_key(const char *key)
 	int f;
 
 	for (f = 0; f < FT_CLASS0; f++)
-		if (feature_keys[f] != NULL && strcmp(feature_keys[f], key) == 0)
+		if (feature_keys[f] != NULL &&
+		    strcmp(feature_keys[f], key) == 0)
 			return f;
 	return -1;
 }
@@ -289,6 +293,8 @@ wb_open(struct wbuf *w, const char *tag)
 	uint8_t *at = wb_room(w, 1 + n + 4);
 
 	at[0] = (uint8_t)n;
+	/* a tag is counted on the wire, never terminated */
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 	memcpy(at + 1, tag, n);
 	return w->len - 4;
 }
@@ -425,6 +431,8 @@ put_header(struct wbuf *w, int kind)
 {
 	uint8_t *at = wb_room(w, HEADER_LEN);
 
+	/* the magic is four bytes, not a string */
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 	memcpy(at, IMAGE_MAGIC, 4);
 	put_le(at + 4, IMAGE_FORMAT, 2);
 	put_le(at + 6, (uint64_t)kind, 2);
