@@ -243,6 +243,7 @@ uint8_t		*state_peer_encode(const struct peer *,
 int		 state_peer_decode(struct peer *, const struct sensitivity *,
 		    const uint8_t *, size_t, struct state_result *);
 int		 state_is_image(const uint8_t *, size_t);
+const char	*state_entity_check(const struct entity_state *);
 size_t		 state_entity_carried(void);
 /* state-compat.c: the raw layouts older versions saved */
 int		 compat_entity(struct entity_state *, const uint8_t *, size_t,

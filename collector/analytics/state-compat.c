@@ -20,9 +20,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analytics.h"
+#include "leakwatch/xmalloc.h"
 
 #define O_HOUR_SLOTS	8
 #define O_DAY_SLOTS	2
@@ -334,9 +336,11 @@ compat_entity(struct entity_state *s, const uint8_t *buf, size_t len,
     struct state_result *r)
 {
 	const struct layout *l;
+	struct entity_state *d;
 	struct o_entity1 h;
 	struct o_entity4 h4;
 	struct o_tabring t;
+	const char *why;
 	int i, n;
 
 	memset(r, 0, sizeof(*r));
@@ -346,28 +350,31 @@ compat_entity(struct entity_state *s, const uint8_t *buf, size_t len,
 		snprintf(r->error, sizeof(r->error), "an unknown layout");
 		return -1;
 	}
+	d = xmalloc(sizeof(*d));
+	*d = *s;
 	memcpy(&h, buf, offsetof(struct o_entity1, f));
-	if (h.last_day < -1 || h.last_day > (1LL << 31)) {
-		snprintf(r->error, sizeof(r->error),
-		    "the last day closed is out of range");
-		return -1;
-	}
-	entity_head(s, &h);
+	entity_head(d, &h);
 	if (l->version >= 4) {
 		memcpy(&h4, buf, offsetof(struct o_entity4, f));
-		s->days_mask = h4.days_mask;
-		s->days_seen = h4.days_seen;
+		d->days_mask = h4.days_mask;
+		d->days_seen = h4.days_seen;
 	}
 	n = l->version == 1 ? V1_FT : V2_FT;
 	for (i = 0; i < n; i++)
-		entity_feature(s, l, buf, i);
-	for (i = 0; l->version == 5 && i < O_TOP_TABLES && i < TOP_TABLES;
-	    i++) {
+		entity_feature(d, l, buf, i);
+	for (i = 0; l->version == 5 && i < O_TOP_TABLES; i++) {
 		memcpy(&t, buf + offsetof(struct o_entity5, tab) +
 		    (size_t)i * sizeof(t), sizeof(t));
-		s->tab[i].hash = t.hash;
-		memcpy(s->tab[i].ring, t.ring, sizeof(t.ring));
+		d->tab[i].hash = t.hash;
+		memcpy(d->tab[i].ring, t.ring, sizeof(t.ring));
 	}
+	if ((why = state_entity_check(d)) != NULL) {
+		snprintf(r->error, sizeof(r->error), "%s", why);
+		free(d);
+		return -1;
+	}
+	*s = *d;
+	free(d);
 	r->layout = l->name;
 	return 0;
 }

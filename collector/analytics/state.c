@@ -678,6 +678,24 @@ entity_section(struct entity_state *s, const struct sensitivity *sens,
 }
 
 /*
+ * The days the detectors index rings with and subtract from today: in
+ * range, or why not. Any other value is only a number to them.
+ */
+const char *
+state_entity_check(const struct entity_state *s)
+{
+	int f;
+
+	if (s->last_day < -1 || s->last_day > LAST_DAY_MAX)
+		return "the last day closed is out of range";
+	for (f = 0; f < FT_MAX; f++)
+		if (s->f[f].surge_day < -LAST_DAY_MAX ||
+		    s->f[f].surge_day > LAST_DAY_MAX)
+			return "a surge's day is out of range";
+	return NULL;
+}
+
+/*
  * An image into *s, which holds baseline_init()'s values (or what an
  * older image left): 0, or -1 with r->error set and *s untouched.
  */
@@ -687,6 +705,7 @@ state_entity_decode(struct entity_state *s, const struct sensitivity *sens,
 {
 	struct entity_state *tmp;
 	struct section sec;
+	const char *why;
 	size_t off;
 	int rc, h;
 
@@ -701,9 +720,8 @@ state_entity_decode(struct entity_state *s, const struct sensitivity *sens,
 			break;
 	if (rc < 0)
 		refuse(r, "a section runs past its end");
-	else if (rc == 0 && (tmp->last_day < -1 ||
-	    tmp->last_day > LAST_DAY_MAX))
-		rc = refuse(r, "the last day closed is out of range");
+	else if (rc == 0 && (why = state_entity_check(tmp)) != NULL)
+		rc = refuse(r, why);
 	if (rc == 0)
 		*s = *tmp;
 	free(tmp);

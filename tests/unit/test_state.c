@@ -44,9 +44,13 @@ static struct entity_state *
 filled_state(uint64_t seed)
 {
 	struct entity_state *s = xmalloc(sizeof(*s));
+	int f;
 
 	fill(s, sizeof(*s), seed);
+	/* the days are range-checked (state_entity_check()) */
 	s->last_day = 20469;
+	for (f = 0; f < FT_MAX; f++)
+		s->f[f].surge_day = 20400 + f;
 	return s;
 }
 
@@ -393,6 +397,16 @@ test_corrupted(void)
 	free(im);
 	im = state_entity_encode(s, NULL, &len);
 	CHECK_INT(refused_clean(im, len), -1);
+	/* and a surge's day, which detect.c subtracts from today */
+	s->last_day = 20469;
+	s->f[FT_QUERIES].surge_day = INT64_MIN;
+	free(im);
+	im = state_entity_encode(s, NULL, &len);
+	CHECK_INT(refused_clean(im, len), -1);
+	s->f[FT_QUERIES].surge_day = 20400;
+	free(im);
+	im = state_entity_encode(s, NULL, &len);
+	CHECK_INT(refused_clean(im, len), 0);
 	free(cp);
 	free(im);
 	free(s);
