@@ -199,6 +199,23 @@ feature_tag(const struct sensitivity *sens, int f, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+/* The number 0..max-1 written in decimal in p[0..n-1], or -1. */
+static int
+tag_number(const char *p, size_t n, int max)
+{
+	size_t i;
+	int v = 0;
+
+	if (n == 0 || n > 3 || (n > 1 && p[0] == '0'))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v < max ? v : -1;
+}
+
 /* The feature a group tag names, or -1. */
 int
 state_feature_of(const struct sensitivity *sens, const char *tag,
@@ -219,9 +236,9 @@ state_feature_of(const struct sensitivity *sens, const char *tag,
 		c = sensitivity_lookup(sens, name);
 		return c < 0 ? -1 : FT_CLASS0 + c;
 	}
-	if (memcmp(tag, "k#", 2) == 0 && len == 3 && name[0] >= '0' &&
-	    name[0] < '0' + SENS_MAX_CLASSES)
-		return FT_CLASS0 + (name[0] - '0');
+	if (memcmp(tag, "k#", 2) == 0 &&
+	    (c = tag_number(tag + 2, len - 2, SENS_MAX_CLASSES)) >= 0)
+		return FT_CLASS0 + c;
 	return -1;
 }
 
@@ -616,9 +633,7 @@ is_group(const struct section *s, const char *prefix)
 static int
 tab_index(const struct section *s)
 {
-	if (s->taglen != 3 || s->tag[2] < '0' || s->tag[2] >= '0' + TOP_TABLES)
-		return -1;
-	return s->tag[2] - '0';
+	return tag_number(s->tag + 2, s->taglen - 2, TOP_TABLES);
 }
 
 /* Checks the header; the offset of the first section, or -1. */
