@@ -545,11 +545,12 @@ next_section(const uint8_t *buf, size_t len, size_t *off, struct section *s)
 	return 1;
 }
 
+/* A tag on the wire may hold any byte, a NUL too: compared as bytes. */
 static int
 tag_is(const struct field *f, const struct section *s)
 {
-	return strncmp(f->tag, s->tag, s->taglen) == 0 &&
-	    f->tag[s->taglen] == '\0';
+	return strlen(f->tag) == s->taglen &&
+	    memcmp(f->tag, s->tag, s->taglen) == 0;
 }
 
 /*
