@@ -26,6 +26,8 @@
  *	features.c	what one event adds to an entity's buckets
  *	entities.c	entities, peer groups, first-seen names
  *	baseline.c	the slots' arithmetic and their storage
+ *	state-compat.c	older versions' raw state, converted
+ *	state.c		the saved state images (tagged sections)
  *	calendar.c	local days and hours, holidays
  *	identity.c, sensitivity.c, hmap.c
  *
@@ -200,10 +202,18 @@ struct tabring {
 	float		 ring[CUM_DAYS];	/* rows read, day % 30 */
 };
 
-/* What survives a restart (an_entities.state): plain data, versioned. */
+/*
+ * What survives a restart (an_entities.state), saved as a tagged image
+ * (state.c). To add a member here, to struct fstate or to struct
+ * tabring: append it, give it its initial value in baseline_init() if
+ * that is not zero, and add one line for it to state.c's table
+ * (entity_fields, fstate_fields or tab_fields) under a tag never used
+ * before; test_state's coverage test fails until that line is there. An
+ * older image then loads with the new member at its initial value.
+ * Never change what an existing member means: give the new meaning a
+ * new member (and tag).
+ */
 struct entity_state {
-	uint32_t	 magic;
-	uint32_t	 size;
 	int64_t		 last_day;	/* last local day index closed */
 	double		 act[24];	/* decayed active-hour profile */
 	double		 act_days;
@@ -212,6 +222,34 @@ struct entity_state {
 	struct fstate	 f[FT_MAX];
 	struct tabring	 tab[TOP_TABLES];	/* features.c */
 };
+
+/* state.c: the saved state images, tagged sections (docs/analytics.md) */
+#define STATE_TAG_MAX	255
+struct state_result {
+	unsigned	 unknown;	/* sections skipped: not known here */
+	const char	*layout;	/* state-compat.c: the old layout read */
+	char		 error[80];	/* why an image was refused */
+};
+int		 state_feature_by_key(const char *key);
+int		 state_feature_of(const struct sensitivity *, const char *tag,
+		    size_t len);
+uint8_t		*state_entity_encode(const struct entity_state *,
+		    const struct sensitivity *, size_t *len);
+int		 state_entity_decode(struct entity_state *,
+		    const struct sensitivity *, const uint8_t *, size_t,
+		    struct state_result *);
+uint8_t		*state_peer_encode(const struct peer *,
+		    const struct sensitivity *, size_t *len);
+int		 state_peer_decode(struct peer *, const struct sensitivity *,
+		    const uint8_t *, size_t, struct state_result *);
+int		 state_is_image(const uint8_t *, size_t);
+const char	*state_entity_check(const struct entity_state *);
+size_t		 state_entity_carried(void);
+/* state-compat.c: the raw layouts older versions saved */
+int		 compat_entity(struct entity_state *, const uint8_t *, size_t,
+		    struct state_result *);
+int		 compat_peer(struct peer *, const uint8_t *, size_t,
+		    struct state_result *);
 
 double		 slot_z(const struct slot *, double x, double floor);
 void		 slot_band(const struct slot *, double floor, double *lo,
@@ -323,6 +361,11 @@ struct entity {
 	int		 dirty;
 };
 
+/*
+ * A peer group. What it learns survives a restart (an_peers.state) when
+ * state.c's peer_fields or peer_ffields (per feature) has a line for the
+ * member; the rule is entity_state's.
+ */
 struct peer {
 	char		*name;
 	struct slot	 hour[FT_MAX][HOUR_SLOTS];
@@ -651,6 +694,7 @@ struct analytics {
 	uint64_t		 unknowns;	/* unknown:... entities */
 	uint64_t		 alerts_raised;
 	uint64_t		 alerts_merged;
+	unsigned		 state_logged;	/* baseline.c: told once */
 };
 
 int		 analytics_check(const struct collector_config *, int strict,

@@ -10,9 +10,10 @@
  * wobble into a huge z. Slots are per time of week: weekday or weekend x
  * four six-hour bands for hours, weekday or weekend for days (a holiday
  * counts as a weekend). The state persists in SQLite (an_entities,
- * an_peers) as a versioned binary image, so a restart - or a second
- * replay into the same database - carries on where the last one stopped;
- * an image of another layout is ignored and the baseline starts again.
+ * an_peers) as a tagged image (state.c), so a restart - or a second
+ * replay into the same database, or an upgrade - carries on where the
+ * last one stopped; the raw structs older versions saved are converted
+ * (state-compat.c).
  *
  * Deciding when to learn (not from alerted buckets, not while drift is
  * raised) is detect.c's and analytics.c's business; this file does the
@@ -27,25 +28,9 @@
 
 #include "analytics.h"
 #include "leakwatch/log.h"
+#include "leakwatch/xmalloc.h"
 
-#define STATE_MAGIC	0x4c574234u	/* "LWB4": with the active-day masks */
-#define PEER_MAGIC	0x4c575033u	/* "LWP3": with the hours' reads */
 #define CLIP_SD		3.0
-
-/* The state image of a peer group (an_peers.state). */
-struct peer_image {
-	uint32_t	 magic;
-	uint32_t	 size;
-	struct slot	 hour[FT_MAX][HOUR_SLOTS];
-	struct slot	 day[FT_MAX][DAY_SLOTS];
-	double		 act[24];
-	double		 act_days;
-	double		 el_k[FT_MAX];
-	double		 el_n[FT_MAX];
-	struct slot	 hpull[DAY_SLOTS][24];
-	double		 hpull_k[DAY_SLOTS][24];
-	double		 hpull_n[DAY_SLOTS];
-};
 
 /* The typical value: exp of the mean log, about the median. */
 double
@@ -140,8 +125,6 @@ void
 baseline_init(struct entity_state *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->magic = STATE_MAGIC;
-	s->size = sizeof(*s);
 	s->last_day = -1;
 }
 
@@ -170,41 +153,90 @@ exec_blob(struct analytics *an, const char *sql, const char *key,
 	return 0;
 }
 
-/* Reads a blob of exactly len bytes; 0 found, -1 not (or other size). */
-static int
-load_blob(struct analytics *an, const char *sql, const char *key, void *out,
-    size_t len)
+/* A copy of the blob saved under key (xmalloc'd), or NULL if none. */
+static uint8_t *
+fetch_blob(struct analytics *an, const char *sql, const char *key,
+    size_t *len)
 {
 	sqlite3_stmt *st;
-	int rc = -1;
+	uint8_t *blob = NULL;
+	int n;
 
 	if (an->db == NULL || sqlite3_prepare_v2(an->db, sql, -1, &st,
 	    NULL) != SQLITE_OK)
-		return -1;
+		return NULL;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW &&
-	    (size_t)sqlite3_column_bytes(st, 0) == len) {
-		memcpy(out, sqlite3_column_blob(st, 0), len);
-		rc = 0;
+	    (n = sqlite3_column_bytes(st, 0)) > 0) {
+		blob = xmalloc((size_t)n);
+		memcpy(blob, sqlite3_column_blob(st, 0), (size_t)n);
+		*len = (size_t)n;
 	}
 	sqlite3_finalize(st);
-	return rc;
+	return blob;
+}
+
+/*
+ * What loading one image found, told once per pipeline for what is the
+ * same for every person (an older layout, sections this version does not
+ * know) and once per person for a refused image (it is loaded once).
+ */
+#define LOGGED_OLD_E	0x1
+#define LOGGED_OLD_P	0x2
+#define LOGGED_UNKNOWN	0x4
+
+static void
+load_told(struct analytics *an, const char *what, const char *key, int rc,
+    const struct state_result *r)
+{
+	unsigned bit = strcmp(what, "person") == 0 ? LOGGED_OLD_E :
+	    LOGGED_OLD_P;
+
+	if (rc != 0) {
+		log_warnx("baseline: the saved state of %s %s is refused "
+		    "(%s): it starts again", what, key, r->error);
+		return;
+	}
+	if (r->layout != NULL && !(an->state_logged & bit)) {
+		an->state_logged |= bit;
+		log_info("baseline: %s state of an older layout (%s): "
+		    "converted, kept", what, r->layout);
+	}
+	if (r->unknown > 0 && !(an->state_logged & LOGGED_UNKNOWN)) {
+		an->state_logged |= LOGGED_UNKNOWN;
+		log_info("baseline: the saved state of %s %s has %u sections "
+		    "this version does not know (a newer version's, or a "
+		    "class no longer configured): skipped", what, key,
+		    r->unknown);
+	}
 }
 
 int
 baseline_save(struct analytics *an, struct entity *e)
 {
+	uint8_t *im;
+	size_t len;
+	int rc;
+
 	e->dirty = 0;
-	return exec_blob(an, "INSERT OR REPLACE INTO an_entities (entity, "
-	    "state) VALUES (?, ?)", e->id, &e->s, sizeof(e->s));
+	if (an->db == NULL)
+		return 0;
+	im = state_entity_encode(&e->s, an->sens, &len);
+	rc = exec_blob(an, "INSERT OR REPLACE INTO an_entities (entity, "
+	    "state) VALUES (?, ?)", e->id, im, len);
+	free(im);
+	return rc;
 }
 
 /* The saved state of e and the names it has seen; 0 if there was one. */
 int
 baseline_load(struct analytics *an, struct entity *e)
 {
-	struct entity_state s;
+	struct state_result r;
 	sqlite3_stmt *st;
+	uint8_t *im;
+	size_t len = 0;
+	int rc;
 
 	if (an->db != NULL && sqlite3_prepare_v2(an->db, "SELECT key FROM "
 	    "an_seen WHERE entity = ?", -1, &st, NULL) == SQLITE_OK) {
@@ -214,35 +246,30 @@ baseline_load(struct analytics *an, struct entity *e)
 			    0), (void *)1);
 		sqlite3_finalize(st);
 	}
-	if (load_blob(an, "SELECT state FROM an_entities WHERE entity = ?",
-	    e->id, &s, sizeof(s)) != 0 || s.magic != STATE_MAGIC ||
-	    s.size != sizeof(s))
+	if ((im = fetch_blob(an, "SELECT state FROM an_entities WHERE "
+	    "entity = ?", e->id, &len)) == NULL)
 		return -1;
-	e->s = s;
-	return 0;
+	if (state_is_image(im, len))
+		rc = state_entity_decode(&e->s, an->sens, im, len, &r);
+	else
+		rc = compat_entity(&e->s, im, len, &r);
+	free(im);
+	load_told(an, "person", e->id, rc, &r);
+	return rc;
 }
 
 int
 baseline_save_peer(struct analytics *an, struct peer *p)
 {
-	struct peer_image *im = calloc(1, sizeof(*im));
+	uint8_t *im;
+	size_t len;
 	int rc;
 
-	if (im == NULL)
-		return -1;
-	im->magic = PEER_MAGIC;
-	im->size = sizeof(*im);
-	memcpy(im->hour, p->hour, sizeof(im->hour));
-	memcpy(im->day, p->day, sizeof(im->day));
-	memcpy(im->act, p->act, sizeof(im->act));
-	im->act_days = p->act_days;
-	memcpy(im->el_k, p->el_k, sizeof(im->el_k));
-	memcpy(im->el_n, p->el_n, sizeof(im->el_n));
-	memcpy(im->hpull, p->hpull, sizeof(im->hpull));
-	memcpy(im->hpull_k, p->hpull_k, sizeof(im->hpull_k));
-	memcpy(im->hpull_n, p->hpull_n, sizeof(im->hpull_n));
+	if (an->db == NULL)
+		return 0;
+	im = state_peer_encode(p, an->sens, &len);
 	rc = exec_blob(an, "INSERT OR REPLACE INTO an_peers (grp, state) "
-	    "VALUES (?, ?)", p->name, im, sizeof(*im));
+	    "VALUES (?, ?)", p->name, im, len);
 	free(im);
 	return rc;
 }
@@ -250,27 +277,21 @@ baseline_save_peer(struct analytics *an, struct peer *p)
 int
 baseline_load_peer(struct analytics *an, struct peer *p)
 {
-	struct peer_image *im = calloc(1, sizeof(*im));
+	struct state_result r;
 	sqlite3_stmt *st;
+	uint8_t *im;
+	size_t len = 0;
 	int rc = -1;
 
-	if (im == NULL)
-		return -1;
-	if (load_blob(an, "SELECT state FROM an_peers WHERE grp = ?",
-	    p->name, im, sizeof(*im)) == 0 && im->magic == PEER_MAGIC &&
-	    im->size == sizeof(*im)) {
-		memcpy(p->hour, im->hour, sizeof(im->hour));
-		memcpy(p->day, im->day, sizeof(im->day));
-		memcpy(p->act, im->act, sizeof(im->act));
-		p->act_days = im->act_days;
-		memcpy(p->el_k, im->el_k, sizeof(im->el_k));
-		memcpy(p->el_n, im->el_n, sizeof(im->el_n));
-		memcpy(p->hpull, im->hpull, sizeof(im->hpull));
-		memcpy(p->hpull_k, im->hpull_k, sizeof(im->hpull_k));
-		memcpy(p->hpull_n, im->hpull_n, sizeof(im->hpull_n));
-		rc = 0;
+	if ((im = fetch_blob(an, "SELECT state FROM an_peers WHERE grp = ?",
+	    p->name, &len)) != NULL) {
+		if (state_is_image(im, len))
+			rc = state_peer_decode(p, an->sens, im, len, &r);
+		else
+			rc = compat_peer(p, im, len, &r);
+		free(im);
+		load_told(an, "peer group", p->name, rc, &r);
 	}
-	free(im);
 	if (an->db != NULL && sqlite3_prepare_v2(an->db, "SELECT key, "
 	    "count(*) FROM an_seen WHERE grp = ? GROUP BY key", -1, &st,
 	    NULL) == SQLITE_OK) {
