@@ -473,6 +473,10 @@ call(struct ectx *x, const struct rnode *n)
 		    num(x->e->routine[n->feature]) : none;
 	case FN_DAYS_SEEN:
 		return num(x->e->s.days_seen);
+	case FN_ALERTED:
+		/* an earlier rule fired on this person in this bucket */
+		return num(x->per == PER_HOUR ? x->e->alerted_hour :
+		    x->e->alerted_day);
 	case FN_FIRST_SEEN:
 		if (x->c != NULL)
 			return num(first_of(x->c, n->what));

@@ -65,7 +65,7 @@ static const struct {
 	{ "mix", FN_MIX }, { "mix_median", FN_MIX_MEDIAN },
 	{ "mix_rz", FN_MIX_RZ }, { "mix_rank", FN_MIX_RANK },
 	{ "mix_n", FN_MIX_N }, { "mix_rows", FN_MIX_ROWS },
-	{ "mix_group", FN_MIX_GROUP },
+	{ "mix_group", FN_MIX_GROUP }, { "alerted", FN_ALERTED },
 	{ NULL, 0 }
 };
 
@@ -404,7 +404,7 @@ parse_call_args(struct parser *p, struct rnode *n)
 			return -1;
 		rlex_next(p);
 		break;
-	case FN_DAY_SCORE: case FN_RISK: case FN_DAYS_SEEN:
+	case FN_DAY_SCORE: case FN_RISK: case FN_DAYS_SEEN: case FN_ALERTED:
 		break;
 	case FN_MAX: case FN_MIN:
 		if ((n->a = parse_expr(p)) == NULL || expect(p, T_COMMA,

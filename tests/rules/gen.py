@@ -116,7 +116,11 @@ def main(only=None):
          sum((big(e, 10, 2000, "hr.salaries") for e in SUP), []), "s1")
     case("first_seen_destination", up("s1", 13, 800000000, "upload.mega.nz"),
          up("s1", 13, 800000000), "s1")
-    case("offhours_bulk", big("s1", 22, 5000), big("s1", 11, 5000), "s1")
+    # not in office hours; nor on a person's first days (s6, a Support
+    # agent seen for the first time that day): before their hours, and
+    # their role's routine, are known, every hour is off hours
+    case("offhours_bulk", big("s1", 22, 5000),
+         big("s1", 11, 5000) + big("s6", 22, 5000), "s1")
     case("borrowed_account",
          [query("s1", 19, 20, 10 + k, 500, "crm.customers", user="u_s2")
           for k in range(4)],
@@ -185,8 +189,15 @@ def main(only=None):
          extra("s1", 60, 10),
          more + addr(SUP + MORE, 30) + addr(["s1"], 30) + extra("s1", 8, 40),
          "s1")
-    case("daily_score", big("s1", 21, 100000) + up("s1", 22, 3000000000),
-         sum((big(e, 10, 20000) for e in SUP), []), "s1")
+    # the combined score is for the day no other rule names: s1 reads
+    # 1,400 customer rows more than usual (five times their usual day,
+    # under bulk_read_spike's 2,000) and sends 300 MB to the team's drive
+    # (under exfil_spike's gigabyte). In the negative case s1 reads
+    # 100,000 rows at night and sends 3 GB: the day scores as high,
+    # but the volume rules have named it, and the combined score is
+    # not a second alert for the same day.
+    case("daily_score", big("s1", 10, 1400) + up("s1", 14, 300000000),
+         big("s1", 21, 100000) + up("s1", 22, 3000000000), "s1")
 
 if __name__ == "__main__":
     main()
