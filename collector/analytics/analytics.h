@@ -297,6 +297,9 @@ struct entity {
 	char		*new_tables[NAMES_KEPT];  /* first seen today */
 	int		 n_new_tables;
 	int		 unusual_tables; /* of those, few peers read (day close) */
+	char		*young_tables[NAMES_KEPT]; /* the same, sensitive, before
+					   baseline-min-days (cohorts only) */
+	int		 n_young_tables;
 	char		*new_dests[NAMES_KEPT];
 	int		 n_new_dests;
 	int		 unusual_dests;

@@ -415,6 +415,7 @@ struct newread {
 	const char	*group;
 	const char	*table;
 	size_t		 i;	/* in the day's entities */
+	int		 young;	/* before baseline-min-days */
 };
 
 static int
@@ -430,6 +431,51 @@ cmp_newread(const void *a, const void *b)
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
+/* Adds e's first reads of the day (names, n of them) to r. */
+static size_t
+newreads_add(struct newread *r, size_t nr, const struct entity *e,
+    size_t i, char *const *names, int n, int young)
+{
+	int t;
+
+	for (t = 0; t < n && t < NAMES_KEPT; t++) {
+		r[nr].group = e->group;
+		r[nr].table = names[t];
+		r[nr].young = young;
+		r[nr++].i = i;
+	}
+	return nr;
+}
+
+/*
+ * May the readers r[0..n) of one table make a cohort? Yes when all of
+ * them have a baseline. A reader in their first days reads everything
+ * for the first time, so with one among them the table must be new to
+ * the whole group: none of its members had read it before today (every
+ * member who ever read it is among today's first readers), in a group
+ * seen at work for PEER_MIN_DAYS days a member on average - an incident
+ * team's table in a deployment's first week, not the table the team
+ * reads every day.
+ */
+static int
+cohort_new(struct analytics *an, const struct newread *r, size_t n)
+{
+	struct peer *pg;
+	char key[300];
+	size_t k;
+	int young = 0;
+
+	for (k = 0; k < n; k++)
+		young |= r[k].young;
+	if (!young)
+		return 1;
+	if ((pg = peer_get(an, r[0].group)) == NULL || pg->members <= 0 ||
+	    pg->act_days < PEER_MIN_DAYS * (double)pg->members)
+		return 0;
+	snprintf(key, sizeof(key), "t:%s", r[0].table);
+	return (intptr_t)hmap_get(pg->tables, key) == (intptr_t)n;
+}
+
 /*
  * Cohorts: three or more people of one peer group reading a sensitive
  * table for the first time on the same day do one new thing together -
@@ -438,39 +484,42 @@ cmp_newread(const void *a, const void *b)
  * case), not a spike of each. Each member's cohort is the number of
  * others new to one of their tables with them, unless their sensitive
  * rows today are SURGE_STANDOUT times the cohort's median or more: one
- * who stands out of it is judged alone. vals has room for n values.
+ * who stands out of it is judged alone. Members in their first days
+ * count when the table is new to the group (cohort_new()). vals has
+ * room for n values.
  */
 static void
-day_cohorts(struct entity **ents, size_t n, double *vals)
+day_cohorts(struct analytics *an, struct entity **ents, size_t n,
+    double *vals)
 {
 	struct newread *r;
 	size_t nr = 0, i, j, k, cap = 0;
 	double med;
-	int t;
 
 	for (i = 0; i < n; i++) {
 		ents[i]->cohort = 0;
 		cap += (size_t)(ents[i]->n_new_tables < NAMES_KEPT ?
 		    ents[i]->n_new_tables : NAMES_KEPT);
+		cap += (size_t)(ents[i]->n_young_tables < NAMES_KEPT ?
+		    ents[i]->n_young_tables : NAMES_KEPT);
 	}
 	if (cap == 0 || (r = calloc(cap, sizeof(*r))) == NULL)
 		return;
-	for (i = 0; i < n; i++)
-		for (t = 0; t < ents[i]->n_new_tables && t < NAMES_KEPT;
-		    t++) {
-			if (ents[i]->service || !ents[i]->known)
-				continue;
-			r[nr].group = ents[i]->group;
-			r[nr].table = ents[i]->new_tables[t];
-			r[nr++].i = i;
-		}
+	for (i = 0; i < n; i++) {
+		if (ents[i]->service || !ents[i]->known)
+			continue;
+		nr = newreads_add(r, nr, ents[i], i, ents[i]->new_tables,
+		    ents[i]->n_new_tables, 0);
+		nr = newreads_add(r, nr, ents[i], i, ents[i]->young_tables,
+		    ents[i]->n_young_tables, 1);
+	}
 	if (nr > 1)
 		qsort(r, nr, sizeof(*r), cmp_newread);
 	for (i = 0; i < nr; i = j) {
 		for (j = i + 1; j < nr && strcmp(r[i].group, r[j].group) == 0 &&
 		    strcmp(r[i].table, r[j].table) == 0; j++)
 			;
-		if (j - i < COHORT_OTHERS + 1)
+		if (j - i < COHORT_OTHERS + 1 || !cohort_new(an, r + i, j - i))
 			continue;
 		for (k = i; k < j; k++)
 			vals[k - i] = ents[r[k].i]->dv[FT_ROWS_SENSITIVE];
@@ -733,7 +782,7 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 	day_own_z(an, ents, n);
 	day_team_levels(an, ents, n, vals);
 	day_first_seen(an, ents, n);
-	day_cohorts(ents, n, vals);
+	day_cohorts(an, ents, n, vals);
 	detect_surge(an, ents, n, PER_DAY);
 	/* drift: residuals against the lower of current and lagged */
 	k = baseline_day_slot(calendar_wday(day), calendar_holiday(an, day));
