@@ -52,6 +52,7 @@
 #define ROLE_SURGE_MIN	2	/* other members of the role spiking with one */
 #define ROLE_SURGE_SHARE 0.10	/* ... and this share of them: a surge */
 #define COHORT_OTHERS	2	/* others new to one table with one: a cohort */
+#define COHORT_YOUNG_DAYS 2	/* member-days a member before a young cohort */
 /* The streak detector (elevated days in a row, docs/analytics.md). */
 #define STREAK_RATIO	1.8	/* elevated: this many times the reference */
 #define STREAK_Z	2.0	/* ... and this many sd above it, net of team */
@@ -449,13 +450,13 @@ newreads_add(struct newread *r, size_t nr, const struct entity *e,
 
 /*
  * May the readers r[0..n) of one table make a cohort? Yes when all of
- * them have a baseline. A reader in their first days reads everything
- * for the first time, so with one among them the table must be new to
- * the whole group: none of its members had read it before today (every
- * member who ever read it is among today's first readers), in a group
- * seen at work for PEER_MIN_DAYS days a member on average - an incident
- * team's table in a deployment's first week, not the table the team
- * reads every day.
+ * them have a baseline (their first-seen names). A reader in their
+ * first days reads everything for the first time, so with one among
+ * them the table must be new to the group as well: few of its members
+ * (under a quarter, or under two in a small group, as for a first-seen
+ * name) had read it before today, in a group seen at work for COHORT_YOUNG_DAYS days a
+ * member - an incident team's table in a deployment's first week, not
+ * one the team reads every day.
  */
 static int
 cohort_new(struct analytics *an, const struct newread *r, size_t n)
@@ -463,17 +464,20 @@ cohort_new(struct analytics *an, const struct newread *r, size_t n)
 	struct peer *pg;
 	char key[300];
 	size_t k;
-	int young = 0;
+	intptr_t before;
+	int young = 0, few;
 
 	for (k = 0; k < n; k++)
 		young |= r[k].young;
 	if (!young)
 		return 1;
 	if ((pg = peer_get(an, r[0].group)) == NULL || pg->members <= 0 ||
-	    pg->act_days < PEER_MIN_DAYS * (double)pg->members)
+	    pg->act_days < COHORT_YOUNG_DAYS * (double)pg->members)
 		return 0;
 	snprintf(key, sizeof(key), "t:%s", r[0].table);
-	return (intptr_t)hmap_get(pg->tables, key) == (intptr_t)n;
+	before = (intptr_t)hmap_get(pg->tables, key) - (intptr_t)n;
+	few = pg->members / 4 < 2 ? 2 : pg->members / 4;
+	return before < few;
 }
 
 /*
@@ -641,6 +645,29 @@ drift_clip(int f, const struct figure *fig, double r)
 	if (r < -3)
 		r = -3;
 	return r;
+}
+
+/*
+ * The most the person did of f on one day in the 29 days before day (0
+ * without such days): their own busiest day of the last four weeks,
+ * whatever their usual day - an irregular worker's pulls are their
+ * routine, a usual day of nothing notwithstanding.
+ */
+double
+detect_own_max(const struct entity *e, int f, int64_t day)
+{
+	int64_t d, from;
+	double m = 0;
+
+	if (e->s.last_day < 0)
+		return 0;
+	from = day - (CUM_DAYS - 1);
+	if (from < e->s.last_day - (CUM_DAYS - 1))
+		from = e->s.last_day - (CUM_DAYS - 1);
+	for (d = from; d <= e->s.last_day && d < day; d++)
+		if (e->s.f[f].ring[d % CUM_DAYS] > m)
+			m = e->s.f[f].ring[d % CUM_DAYS];
+	return m;
 }
 
 /* The 30-day ring: today's value, and 0 for the days without activity. */
@@ -875,13 +902,15 @@ detect_day_score(struct analytics *an, struct entity *e, json_t *why)
 		 * A team-wide surge (migration, month end) is not one
 		 * person, nor is what the peers of the role do on their
 		 * busiest days (twice their 95th percentile): an irregular
-		 * worker whose own usual is nothing scores only beyond it;
-		 * nor a service account's weekly job.
+		 * worker whose own usual is nothing scores only beyond it,
+		 * and beyond twice their own busiest day of the last four
+		 * weeks; nor a service account's weekly job.
 		 */
 		if (fig.value >= abs_min(f) && ratio >= 3 &&
 		    detect_team(an, e, f, PER_DAY) < TEAM_SURGE &&
 		    fig.value > ROUTINE_X * e->routine[f] &&
-		    !weekly_job(e, f)) {
+		    fig.value > ROUTINE_X * detect_own_max(e, f,
+		    e->s.last_day) && !weekly_job(e, f)) {
 			ev = fig.zpeer != 0 && fig.zpeer < fig.z ? fig.zpeer :
 			    fig.z;
 			if (ev < 0)

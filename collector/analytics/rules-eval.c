@@ -451,6 +451,9 @@ call(struct ectx *x, const struct rnode *n)
 		return num(x->e->rz[n->feature]);
 	case FN_CUM30:
 		return num(x->e->cum30[n->feature]);
+	case FN_OWN_MAX:
+		return num(detect_own_max(x->e, n->feature,
+		    calendar_day(x->an, x->ts)));
 	case FN_PEER_CUM30:
 	case FN_CUM30_RATIO:
 		pg = peer_get(x->an, x->e->group);

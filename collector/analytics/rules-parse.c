@@ -66,6 +66,7 @@ static const struct {
 	{ "mix_rz", FN_MIX_RZ }, { "mix_rank", FN_MIX_RANK },
 	{ "mix_n", FN_MIX_N }, { "mix_rows", FN_MIX_ROWS },
 	{ "mix_group", FN_MIX_GROUP }, { "alerted", FN_ALERTED },
+	{ "own_max", FN_OWN_MAX },
 	{ NULL, 0 }
 };
 
@@ -379,7 +380,7 @@ parse_call_args(struct parser *p, struct rnode *n)
 	case FN_CUSUM: case FN_CUM30: case FN_PEER_CUM30: case FN_CUM30_RATIO:
 	case FN_CONVERGED: case FN_STREAK: case FN_STREAK_DAYS:
 	case FN_TEAM_USUAL: case FN_TEAM_RATIO: case FN_TEAM_Z:
-	case FN_PEER_ROUTINE:
+	case FN_PEER_ROUTINE: case FN_OWN_MAX:
 		if (feature_arg(p, n) != 0)
 			return -1;
 		break;

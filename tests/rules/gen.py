@@ -94,8 +94,17 @@ def main(only=None):
     big = lambda e, h, rows, t="crm.customers": [
         query(e, 19, h, 40 + k, rows // 4, t) for k in range(4)]
     case("hourly_bulk_read", big("s1", 21, 50000), big("s1", 10, 50000), "s1")
+    # not for s6, who reads sensitive rows only now and then (12,000 on
+    # a day of the first week, before anyone's routine is known: their
+    # own busiest day of the last four weeks, 20,000 is within twice
+    # it), nor when the whole team reads as much two days later (a
+    # surge)
+    day = lambda evs, d: [dict(x, ts=x["ts"].replace("2026-01-19",
+                                                     "2026-01-%02d" % d))
+                          for x in evs]
     case("bulk_read_spike", big("s1", 10, 20000),
-         sum((big(e, 10, 20000) for e in SUP), []), "s1")
+         day(big("s6", 10, 12000), 8) + big("s6", 10, 20000) +
+         day(sum((big(e, 10, 20000) for e in SUP), []), 21), "s1")
     drift = lambda who: [query(e, d, 13, 50, 800, "crm.customers")
                          for d in range(19, 24) for e in who]
     case("slow_drift", drift(["s1"]), drift(SUP), "s1")

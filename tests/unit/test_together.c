@@ -295,7 +295,7 @@ test_campaign_default_rules(void)
  * A deployment's first week in a department of forty agents: five
  * ordinary workdays, then on the sixth - everyone still before
  * baseline-min-days (7), when every table is new to each of them - the
- * first n_new agents read rows of table. Ten others read a few
+ * first n_new agents read rows of table. Twelve others read a few
  * customer notes every day. On the seventh, everyone's ordinary day
  * again. Three of forty is no surge of their role (two
  * others of 39, under a tenth).
@@ -312,7 +312,7 @@ first_week_series(struct pipe *p, int n_new, long rows, const char *table)
 			snprintf(ip, sizeof(ip), "10.0.2.%d", k + 1);
 			pipe_query(p, u, ip, workday(i), 10, k % 60,
 			    40 + (i * 7 + k * 3) % 19, "crm.customers");
-			if (k >= 10 && k < 20)
+			if (k >= 10 && k < 22)
 				pipe_query(p, u, ip, workday(i), 11, k % 60,
 				    20 + k, "crm.customer_notes");
 			if (i == 5 && k < n_new)
@@ -348,9 +348,9 @@ test_first_week_cohort(void)
 }
 
 /*
- * The same three six days in, reading for the first time the notes ten
- * of their colleagues read every day: new to each of them, not to the
- * group, so no cohort - in the first days a table new to each reader
+ * The same three six days in, reading for the first time the notes
+ * twelve of their forty colleagues read every day (over a quarter):
+ * new to each of them, not to the group, so no cohort - in the first days a table new to each reader
  * is not enough - and each alerts.
  */
 static void
