@@ -335,6 +335,9 @@ struct entity {
 	char		*new_tables[NAMES_KEPT];  /* first seen today */
 	int		 n_new_tables;
 	int		 unusual_tables; /* of those, few peers read (day close) */
+	char		*young_tables[NAMES_KEPT]; /* the same, sensitive, before
+					   baseline-min-days (cohorts only) */
+	int		 n_young_tables;
 	char		*new_dests[NAMES_KEPT];
 	int		 n_new_dests;
 	int		 unusual_dests;
@@ -471,6 +474,7 @@ void		 detect_day_learn(struct analytics *, struct entity *,
 		    int64_t day);
 void		 detect_hour_learn(struct analytics *, struct entity *);
 double		 detect_cum30(const struct entity *, int f, int64_t day);
+double		 detect_own_max(const struct entity *, int f, int64_t day);
 void		 detect_surge(struct analytics *, struct entity **, size_t n,
 		    enum period);
 void		 detect_hour_close(struct analytics *, struct entity **,
@@ -516,7 +520,7 @@ enum rfn {
 	FN_PEER_RANK, FN_PEER_N, FN_PEER_PCT, FN_PEER_MRATIO, FN_PEER_RZ,
 	FN_PEER_MEDIAN, FN_PEER_GROUP, FN_PEER_DAYS, FN_PEER_ROUTINE,
 	FN_DAYS_SEEN, FN_MIX, FN_MIX_MEDIAN, FN_MIX_RZ, FN_MIX_RANK,
-	FN_MIX_N, FN_MIX_ROWS, FN_MIX_GROUP, FN_NFN
+	FN_MIX_N, FN_MIX_ROWS, FN_MIX_GROUP, FN_ALERTED, FN_OWN_MAX, FN_NFN
 };
 
 /*

@@ -52,6 +52,7 @@
 #define ROLE_SURGE_MIN	2	/* other members of the role spiking with one */
 #define ROLE_SURGE_SHARE 0.10	/* ... and this share of them: a surge */
 #define COHORT_OTHERS	2	/* others new to one table with one: a cohort */
+#define COHORT_YOUNG_DAYS 2	/* member-days a member before a young cohort */
 /* The streak detector (elevated days in a row, docs/analytics.md). */
 #define STREAK_RATIO	1.8	/* elevated: this many times the reference */
 #define STREAK_Z	2.0	/* ... and this many sd above it, net of team */
@@ -415,6 +416,7 @@ struct newread {
 	const char	*group;
 	const char	*table;
 	size_t		 i;	/* in the day's entities */
+	int		 young;	/* before baseline-min-days */
 };
 
 static int
@@ -430,6 +432,54 @@ cmp_newread(const void *a, const void *b)
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
+/* Adds e's first reads of the day (names, n of them) to r. */
+static size_t
+newreads_add(struct newread *r, size_t nr, const struct entity *e,
+    size_t i, char *const *names, int n, int young)
+{
+	int t;
+
+	for (t = 0; t < n && t < NAMES_KEPT; t++) {
+		r[nr].group = e->group;
+		r[nr].table = names[t];
+		r[nr].young = young;
+		r[nr++].i = i;
+	}
+	return nr;
+}
+
+/*
+ * May the readers r[0..n) of one table make a cohort? Yes when all of
+ * them have a baseline (their first-seen names). A reader in their
+ * first days reads everything for the first time, so with one among
+ * them the table must be new to the group as well: few of its members
+ * (under a quarter, or under two in a small group, as for a first-seen
+ * name) had read it before today, in a group seen at work for COHORT_YOUNG_DAYS days a
+ * member - an incident team's table in a deployment's first week, not
+ * one the team reads every day.
+ */
+static int
+cohort_new(struct analytics *an, const struct newread *r, size_t n)
+{
+	struct peer *pg;
+	char key[300];
+	size_t k;
+	intptr_t before;
+	int young = 0, few;
+
+	for (k = 0; k < n; k++)
+		young |= r[k].young;
+	if (!young)
+		return 1;
+	if ((pg = peer_get(an, r[0].group)) == NULL || pg->members <= 0 ||
+	    pg->act_days < COHORT_YOUNG_DAYS * (double)pg->members)
+		return 0;
+	snprintf(key, sizeof(key), "t:%s", r[0].table);
+	before = (intptr_t)hmap_get(pg->tables, key) - (intptr_t)n;
+	few = pg->members / 4 < 2 ? 2 : pg->members / 4;
+	return before < few;
+}
+
 /*
  * Cohorts: three or more people of one peer group reading a sensitive
  * table for the first time on the same day do one new thing together -
@@ -438,39 +488,42 @@ cmp_newread(const void *a, const void *b)
  * case), not a spike of each. Each member's cohort is the number of
  * others new to one of their tables with them, unless their sensitive
  * rows today are SURGE_STANDOUT times the cohort's median or more: one
- * who stands out of it is judged alone. vals has room for n values.
+ * who stands out of it is judged alone. Members in their first days
+ * count when the table is new to the group (cohort_new()). vals has
+ * room for n values.
  */
 static void
-day_cohorts(struct entity **ents, size_t n, double *vals)
+day_cohorts(struct analytics *an, struct entity **ents, size_t n,
+    double *vals)
 {
 	struct newread *r;
 	size_t nr = 0, i, j, k, cap = 0;
 	double med;
-	int t;
 
 	for (i = 0; i < n; i++) {
 		ents[i]->cohort = 0;
 		cap += (size_t)(ents[i]->n_new_tables < NAMES_KEPT ?
 		    ents[i]->n_new_tables : NAMES_KEPT);
+		cap += (size_t)(ents[i]->n_young_tables < NAMES_KEPT ?
+		    ents[i]->n_young_tables : NAMES_KEPT);
 	}
 	if (cap == 0 || (r = calloc(cap, sizeof(*r))) == NULL)
 		return;
-	for (i = 0; i < n; i++)
-		for (t = 0; t < ents[i]->n_new_tables && t < NAMES_KEPT;
-		    t++) {
-			if (ents[i]->service || !ents[i]->known)
-				continue;
-			r[nr].group = ents[i]->group;
-			r[nr].table = ents[i]->new_tables[t];
-			r[nr++].i = i;
-		}
+	for (i = 0; i < n; i++) {
+		if (ents[i]->service || !ents[i]->known)
+			continue;
+		nr = newreads_add(r, nr, ents[i], i, ents[i]->new_tables,
+		    ents[i]->n_new_tables, 0);
+		nr = newreads_add(r, nr, ents[i], i, ents[i]->young_tables,
+		    ents[i]->n_young_tables, 1);
+	}
 	if (nr > 1)
 		qsort(r, nr, sizeof(*r), cmp_newread);
 	for (i = 0; i < nr; i = j) {
 		for (j = i + 1; j < nr && strcmp(r[i].group, r[j].group) == 0 &&
 		    strcmp(r[i].table, r[j].table) == 0; j++)
 			;
-		if (j - i < COHORT_OTHERS + 1)
+		if (j - i < COHORT_OTHERS + 1 || !cohort_new(an, r + i, j - i))
 			continue;
 		for (k = i; k < j; k++)
 			vals[k - i] = ents[r[k].i]->dv[FT_ROWS_SENSITIVE];
@@ -592,6 +645,29 @@ drift_clip(int f, const struct figure *fig, double r)
 	if (r < -3)
 		r = -3;
 	return r;
+}
+
+/*
+ * The most the person did of f on one day in the 29 days before day (0
+ * without such days): their own busiest day of the last four weeks,
+ * whatever their usual day - an irregular worker's pulls are their
+ * routine, a usual day of nothing notwithstanding.
+ */
+double
+detect_own_max(const struct entity *e, int f, int64_t day)
+{
+	int64_t d, from;
+	double m = 0;
+
+	if (e->s.last_day < 0)
+		return 0;
+	from = day - (CUM_DAYS - 1);
+	if (from < e->s.last_day - (CUM_DAYS - 1))
+		from = e->s.last_day - (CUM_DAYS - 1);
+	for (d = from; d <= e->s.last_day && d < day; d++)
+		if (e->s.f[f].ring[d % CUM_DAYS] > m)
+			m = e->s.f[f].ring[d % CUM_DAYS];
+	return m;
 }
 
 /* The 30-day ring: today's value, and 0 for the days without activity. */
@@ -733,7 +809,7 @@ detect_day_close(struct analytics *an, struct entity **ents, size_t n,
 	day_own_z(an, ents, n);
 	day_team_levels(an, ents, n, vals);
 	day_first_seen(an, ents, n);
-	day_cohorts(ents, n, vals);
+	day_cohorts(an, ents, n, vals);
 	detect_surge(an, ents, n, PER_DAY);
 	/* drift: residuals against the lower of current and lagged */
 	k = baseline_day_slot(calendar_wday(day), calendar_holiday(an, day));
@@ -826,13 +902,15 @@ detect_day_score(struct analytics *an, struct entity *e, json_t *why)
 		 * A team-wide surge (migration, month end) is not one
 		 * person, nor is what the peers of the role do on their
 		 * busiest days (twice their 95th percentile): an irregular
-		 * worker whose own usual is nothing scores only beyond it;
-		 * nor a service account's weekly job.
+		 * worker whose own usual is nothing scores only beyond it,
+		 * and beyond twice their own busiest day of the last four
+		 * weeks; nor a service account's weekly job.
 		 */
 		if (fig.value >= abs_min(f) && ratio >= 3 &&
 		    detect_team(an, e, f, PER_DAY) < TEAM_SURGE &&
 		    fig.value > ROUTINE_X * e->routine[f] &&
-		    !weekly_job(e, f)) {
+		    fig.value > ROUTINE_X * detect_own_max(e, f,
+		    e->s.last_day) && !weekly_job(e, f)) {
 			ev = fig.zpeer != 0 && fig.zpeer < fig.z ? fig.zpeer :
 			    fig.z;
 			if (ev < 0)

@@ -450,6 +450,9 @@ query_features(struct analytics *an, struct evctx *c)
 			if (mature)
 				name_keep(e->new_tables, &e->n_new_tables,
 				    name);
+			else
+				name_keep(e->young_tables,
+				    &e->n_young_tables, name);
 		}
 	}
 	e->hv[FT_TABLES] = e->nhtab;
@@ -605,11 +608,14 @@ features_day_reset(struct entity *e)
 
 	for (i = 0; i < NAMES_KEPT; i++) {
 		free(e->new_tables[i]);
+		free(e->young_tables[i]);
 		free(e->new_dests[i]);
 		free(e->new_hosts[i]);
 		e->new_tables[i] = e->new_dests[i] = e->new_hosts[i] = NULL;
+		e->young_tables[i] = NULL;
 	}
 	e->n_new_tables = e->n_new_dests = e->n_new_hosts = 0;
+	e->n_young_tables = 0;
 	e->unusual_tables = e->unusual_dests = 0;
 	hmap_free(e->dest_bytes, dest_free);
 	e->dest_bytes = NULL;

@@ -463,6 +463,9 @@ call(struct ectx *x, const struct rnode *n)
 		return num(x->e->rz[n->feature]);
 	case FN_CUM30:
 		return num(x->e->cum30[n->feature]);
+	case FN_OWN_MAX:
+		return num(detect_own_max(x->e, n->feature,
+		    calendar_day(x->an, x->ts)));
 	case FN_PEER_CUM30:
 	case FN_CUM30_RATIO:
 		pg = peer_get(x->an, x->e->group);
@@ -485,6 +488,10 @@ call(struct ectx *x, const struct rnode *n)
 		    num(x->e->routine[n->feature]) : none;
 	case FN_DAYS_SEEN:
 		return num(x->e->s.days_seen);
+	case FN_ALERTED:
+		/* an earlier rule fired on this person in this bucket */
+		return num(x->per == PER_HOUR ? x->e->alerted_hour :
+		    x->e->alerted_day);
 	case FN_FIRST_SEEN:
 		if (x->c != NULL)
 			return num(first_of(x->c, n->what));

@@ -65,7 +65,8 @@ static const struct {
 	{ "mix", FN_MIX }, { "mix_median", FN_MIX_MEDIAN },
 	{ "mix_rz", FN_MIX_RZ }, { "mix_rank", FN_MIX_RANK },
 	{ "mix_n", FN_MIX_N }, { "mix_rows", FN_MIX_ROWS },
-	{ "mix_group", FN_MIX_GROUP },
+	{ "mix_group", FN_MIX_GROUP }, { "alerted", FN_ALERTED },
+	{ "own_max", FN_OWN_MAX },
 	{ NULL, 0 }
 };
 
@@ -380,7 +381,7 @@ parse_call_args(struct parser *p, struct rnode *n)
 	case FN_CUSUM: case FN_CUM30: case FN_PEER_CUM30: case FN_CUM30_RATIO:
 	case FN_CONVERGED: case FN_STREAK: case FN_STREAK_DAYS:
 	case FN_TEAM_USUAL: case FN_TEAM_RATIO: case FN_TEAM_Z:
-	case FN_PEER_ROUTINE:
+	case FN_PEER_ROUTINE: case FN_OWN_MAX:
 		if (feature_arg(p, n) != 0)
 			return -1;
 		break;
@@ -405,7 +406,7 @@ parse_call_args(struct parser *p, struct rnode *n)
 			return -1;
 		rlex_next(p);
 		break;
-	case FN_DAY_SCORE: case FN_RISK: case FN_DAYS_SEEN:
+	case FN_DAY_SCORE: case FN_RISK: case FN_DAYS_SEEN: case FN_ALERTED:
 		break;
 	case FN_MAX: case FN_MIN:
 		if ((n->a = parse_expr(p)) == NULL || expect(p, T_COMMA,

@@ -94,8 +94,17 @@ def main(only=None):
     big = lambda e, h, rows, t="crm.customers": [
         query(e, 19, h, 40 + k, rows // 4, t) for k in range(4)]
     case("hourly_bulk_read", big("s1", 21, 50000), big("s1", 10, 50000), "s1")
+    # not for s6, who reads sensitive rows only now and then (12,000 on
+    # a day of the first week, before anyone's routine is known: their
+    # own busiest day of the last four weeks, 20,000 is within twice
+    # it), nor when the whole team reads as much two days later (a
+    # surge)
+    day = lambda evs, d: [dict(x, ts=x["ts"].replace("2026-01-19",
+                                                     "2026-01-%02d" % d))
+                          for x in evs]
     case("bulk_read_spike", big("s1", 10, 20000),
-         sum((big(e, 10, 20000) for e in SUP), []), "s1")
+         day(big("s6", 10, 12000), 8) + big("s6", 10, 20000) +
+         day(sum((big(e, 10, 20000) for e in SUP), []), 21), "s1")
     drift = lambda who: [query(e, d, 13, 50, 800, "crm.customers")
                          for d in range(19, 24) for e in who]
     case("slow_drift", drift(["s1"]), drift(SUP), "s1")
@@ -135,7 +144,11 @@ def main(only=None):
          sum((big(e, 10, 2000, "hr.salaries") for e in SUP), []), "s1")
     case("first_seen_destination", up("s1", 13, 800000000, "upload.mega.nz"),
          up("s1", 13, 800000000), "s1")
-    case("offhours_bulk", big("s1", 22, 5000), big("s1", 11, 5000), "s1")
+    # not in office hours; nor on a person's first days (s6, a Support
+    # agent seen for the first time that day): before their hours, and
+    # their role's routine, are known, every hour is off hours
+    case("offhours_bulk", big("s1", 22, 5000),
+         big("s1", 11, 5000) + big("s6", 22, 5000), "s1")
     case("borrowed_account",
          [query("s1", 19, 20, 10 + k, 500, "crm.customers", user="u_s2")
           for k in range(4)],
@@ -204,8 +217,15 @@ def main(only=None):
          extra("s1", 60, 10),
          more + addr(SUP + MORE, 30) + addr(["s1"], 30) + extra("s1", 8, 40),
          "s1")
-    case("daily_score", big("s1", 21, 100000) + up("s1", 22, 3000000000),
-         sum((big(e, 10, 20000) for e in SUP), []), "s1")
+    # the combined score is for the day no other rule names: s1 reads
+    # 1,400 customer rows more than usual (five times their usual day,
+    # under bulk_read_spike's 2,000) and sends 300 MB to the team's drive
+    # (under exfil_spike's gigabyte). In the negative case s1 reads
+    # 100,000 rows at night and sends 3 GB: the day scores as high,
+    # but the volume rules have named it, and the combined score is
+    # not a second alert for the same day.
+    case("daily_score", big("s1", 10, 1400) + up("s1", 14, 300000000),
+         big("s1", 21, 100000) + up("s1", 22, 3000000000), "s1")
 
 if __name__ == "__main__":
     main()

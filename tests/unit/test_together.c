@@ -7,7 +7,9 @@
  * its first-seen alerts make one low group case (cases.c); an auditor
  * who reads many times what the campaign does still alerts; one auditor
  * alone, or three agents among forty spiking on their usual table, are
- * no campaign. A rule's suppression window runs from its latest firing
+ * no campaign. In a deployment's first week, three agents of forty
+ * reading a table new to the whole department are a cohort too; three
+ * reading the table it reads every day are not. A rule's suppression window runs from its latest firing
  * (alert.c), so a state that keeps firing stays one alert.
  */
 #include <sys/stat.h>
@@ -289,6 +291,83 @@ test_campaign_default_rules(void)
 	free(rules);
 }
 
+/*
+ * A deployment's first week in a department of forty agents: five
+ * ordinary workdays, then on the sixth - everyone still before
+ * baseline-min-days (7), when every table is new to each of them - the
+ * first n_new agents read rows of table. Twelve others read a few
+ * customer notes every day. On the seventh, everyone's ordinary day
+ * again. Three of forty is no surge of their role (two
+ * others of 39, under a tenth).
+ */
+static void
+first_week_series(struct pipe *p, int n_new, long rows, const char *table)
+{
+	char u[16], ip[16];
+	int i, k;
+
+	for (i = 0; i < 7; i++)
+		for (k = 0; k < 40; k++) {
+			snprintf(u, sizeof(u), "u_g%d", k);
+			snprintf(ip, sizeof(ip), "10.0.2.%d", k + 1);
+			pipe_query(p, u, ip, workday(i), 10, k % 60,
+			    40 + (i * 7 + k * 3) % 19, "crm.customers");
+			if (k >= 10 && k < 22)
+				pipe_query(p, u, ip, workday(i), 11, k % 60,
+				    20 + k, "crm.customer_notes");
+			if (i == 5 && k < n_new)
+				pipe_query(p, u, ip, workday(i), 10,
+				    30 + k % 30, rows, table);
+		}
+}
+
+/*
+ * An incident in the first week: three agents, six days in, read a
+ * table none of the department had read. They are too new for a
+ * first-seen name (everything is new to them), but the table is new to
+ * the whole group: a cohort all the same, no volume alert for any of
+ * them, while a fourth at 40,000 rows (over 5 times their median)
+ * stands out and alerts.
+ */
+static void
+test_first_week_cohort(void)
+{
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open_dept(&p, NULL, 40, 0, 1) == 0);
+	first_week_series(&p, 3, 3000, "crm.customer_kyc");
+	pipe_query(&p, "u_g3", "10.0.2.4", workday(5), 10, 33, 40000,
+	    "crm.customer_kyc");
+	out = pipe_output(&p);
+	CHECK_INT(alerts_of(out, "g0", "bulk") + alerts_of(out, "g1", "bulk") +
+	    alerts_of(out, "g2", "bulk"), 0);
+	CHECK_INT(alerts_of(out, "g3", "bulk"), 1);
+	CHECK_INT(count_lines(out, "\"rule\":\"first\""), 0);
+	pipe_close(&p);
+}
+
+/*
+ * The same three six days in, reading for the first time the notes
+ * twelve of their forty colleagues read every day (over a quarter):
+ * new to each of them, not to the group, so no cohort - in the first days a table new to each reader
+ * is not enough - and each alerts.
+ */
+static void
+test_first_week_known_table(void)
+{
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open_dept(&p, NULL, 40, 0, 1) == 0);
+	first_week_series(&p, 3, 3000, "crm.customer_notes");
+	out = pipe_output(&p);
+	CHECK_INT(alerts_of(out, "g0", "bulk"), 1);
+	CHECK_INT(alerts_of(out, "g1", "bulk"), 1);
+	CHECK_INT(alerts_of(out, "g2", "bulk"), 1);
+	pipe_close(&p);
+}
+
 static int
 raise_at(struct pipe *p, const char *rule, int64_t ts, int64_t suppress)
 {
@@ -351,6 +430,8 @@ static const struct test tests[] = {
 	{ "campaign_default_rules", test_campaign_default_rules },
 	{ "one_auditor_alerts", test_one_auditor_alerts },
 	{ "three_of_forty_alert", test_three_of_forty_alert },
+	{ "first_week_cohort", test_first_week_cohort },
+	{ "first_week_known_table", test_first_week_known_table },
 	{ "window_from_latest_firing", test_window_from_latest_firing },
 };
 
