@@ -17,7 +17,8 @@
  * a dump far beyond them; the mix of reads (share of sensitive rows) and
  * the mix by table, where every table is sensitive: a thief of extra
  * rows of one table flagged on the fifth day, an honest heavy reader
- * and a low-volume reader not.
+ * and a low-volume reader not; and under the shipped rules, such a
+ * theft from the first day alerted on the third (table_mix_outlier).
  */
 #include <errno.h>
 #include <math.h>
@@ -809,6 +810,51 @@ test_table_mix_theft(void)
 	pipe_close(&p);
 }
 
+/*
+ * Under the shipped rules, a theft present from the first day is
+ * alerted on the third active day - not the fifth: a deployment begins
+ * in the middle of someone's theft, and "within five days" is a week of
+ * workdays only if the first two days count. table_mix_outlier: h0 (the
+ * mix by table's thief above, 71% of their rows of crm.customers
+ * against the role's 50%, 1.75x the peers' volume) on day 2; nobody
+ * before; not h1, the honest heavy reader (the usual proportions at
+ * twice the volume), nor h2. Over three days nothing is left out: h0's
+ * sampling variance of 420 queries is 1 / (420 x 0.714 x 0.286) =
+ * 0.0117, z = 0.916 / sqrt(0.01 + 0.0117) = 6.2.
+ */
+static void
+test_table_mix_third_day(void)
+{
+	struct pipe p;
+	const char *out, *l;
+	char *rules = default_rules();
+	int i;
+
+	REQUIRE(rules != NULL);
+	REQUIRE(pipe_open_with(&p, rules, NULL, mix_directory) == 0);
+	for (i = 0; i < 2; i++)
+		table_day(&p, i);
+	out = pipe_output(&p);		/* closes day 1 */
+	CHECK_INT(count_lines(out, "\"rule\":\"table_mix_outlier\""), 0);
+	table_day(&p, 2);
+	out = pipe_output(&p);		/* closes day 2 */
+	CHECK_INT(count_lines(out, "\"rule\":\"table_mix_outlier\""), 1);
+	l = alert_of(out, "table_mix_outlier", "h0");
+	CHECK(l != NULL);
+	if (l != NULL) {
+		CHECK_CONTAINS(l, "\"ts\":\"2026-01-07T23:59:59.999999Z\"");
+		CHECK_CONTAINS(l, "\"summary\":\"71% of the rows you read in 30 "
+		    "days were of one sensitive table, against 50% of it for "
+		    "peers in Help (agent): rank 2 of 10, robust z 6.2 over 30 "
+		    "days and 6.2 over 7; 1.8x the peers' median of sensitive "
+		    "rows over 7 days\"");
+	}
+	CHECK(alert_of(out, "table_mix_outlier", "h1") == NULL);
+	CHECK(alert_of(out, "table_mix_outlier", "h2") == NULL);
+	pipe_close(&p);
+	free(rules);
+}
+
 static const struct test tests[] = {
 	{ "quantile", test_quantile },
 	{ "parse", test_parse },
@@ -820,6 +866,7 @@ static const struct test tests[] = {
 	{ "weekend_standout", test_weekend_standout },
 	{ "mix_theft", test_mix_theft },
 	{ "table_mix_theft", test_table_mix_theft },
+	{ "table_mix_third_day", test_table_mix_third_day },
 };
 
 HARNESS_MAIN(tests)
