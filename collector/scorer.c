@@ -434,11 +434,14 @@ static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct scorer *sc = arg;
+	int64_t last;
+	int found;
 
 	(void)fd;
 	(void)what;
+	last = query_int(sc->db, "SELECT max(id) FROM events", &found);
 	store_writer_enter(sc->store);
-	analytics_tick(sc->an, now_us());
+	analytics_tick(sc->an, now_us(), found && last > sc->cursor);
 	store_writer_leave(sc->store);
 }
 

@@ -460,16 +460,21 @@ analytics_event_row(struct analytics *an, const struct lw_event *ev,
  * anyway, so a quiet night does not hold back the day's alerts until
  * morning. An event that arrives later for a closed hour counts in the
  * open one, as any late event does. A day that cannot be closed stays
- * open (advance() says so) and the next tick tries again.
+ * open (advance() says so) and the next tick tries again. Not while
+ * events stored are waiting to be scored (backlog): they move the clock
+ * themselves, and a backlog of past days - a collector given a month of
+ * history, agents draining their spools after an outage - must close its
+ * own days as it is scored, not be swept into today's buckets, where its
+ * day rules would never see it.
  */
 void
-analytics_tick(struct analytics *an, int64_t now)
+analytics_tick(struct analytics *an, int64_t now, int backlog)
 {
 	int began;
 
 	if (an != NULL && !an->p.replay)
 		cases_tick(an);
-	if (an == NULL || an->p.replay || an->hour_open == 0 ||
+	if (an == NULL || an->p.replay || an->hour_open == 0 || backlog ||
 	    now - ANALYTICS_GRACE_US < an->hour_open + HOUR_US)
 		return;
 	began = analytics_db_begin(an);

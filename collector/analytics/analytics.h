@@ -714,7 +714,9 @@ int		 analytics_event_row(struct analytics *,
 		    int64_t rowid);
 int		 analytics_flush(struct analytics *);
 int64_t		 analytics_warm(struct analytics *, int on);
-void		 analytics_tick(struct analytics *, int64_t now_us);
+/* backlog: events stored and not yet scored (they move the clock). */
+void		 analytics_tick(struct analytics *, int64_t now_us,
+		    int backlog);
 int		 analytics_reload(struct analytics *,
 		    const struct collector_config *);
 int		 analytics_db_begin(struct analytics *);

@@ -53,8 +53,8 @@ write_file(const char *path, const char *text)
  * success; -1 with p->err set.
  */
 static inline int
-pipe_open_with(struct pipe *p, const char *rules, const char *dbpath,
-    const char *directory)
+pipe_open_mode(struct pipe *p, const char *rules, const char *dbpath,
+    const char *directory, int replay)
 {
 	char path[512];
 
@@ -82,9 +82,17 @@ pipe_open_with(struct pipe *p, const char *rules, const char *dbpath,
 	    schema_migrate(p->db, p->err, sizeof(p->err)) != 0))
 		return -1;
 	p->out = open_memstream(&p->buf, &p->len);
-	p->an = analytics_new(&p->cfg, p->db, p->out, 1, p->err,
+	p->an = analytics_new(&p->cfg, p->db, p->out, replay, p->err,
 	    sizeof(p->err));
 	return p->an == NULL ? -1 : 0;
+}
+
+/* A replay's pipeline (the usual case of these tests). */
+static inline int
+pipe_open_with(struct pipe *p, const char *rules, const char *dbpath,
+    const char *directory)
+{
+	return pipe_open_mode(p, rules, dbpath, directory, 1);
 }
 
 /* The same with the usual directory (ana_directory). */

@@ -854,6 +854,35 @@ test_replay_stops(void)
 	pipe_close(&p);
 }
 
+/*
+ * Live, the wall clock closes a quiet hour - but not while events wait to
+ * be scored: a backlog of last January closes its own days as it is
+ * scored, not today's.
+ */
+static void
+test_tick_waits_for_backlog(void)
+{
+	struct pipe p;
+	int64_t open;
+
+	if (pipe_open_mode(&p, NULL, NULL, ana_directory, 0) != 0)
+		FAILF("%s", p.err);
+	CHECK_INT(pipe_event(&p, "{\"type\":\"db.query\",\"ts\":"
+	    "\"2026-01-05T10:00:00.000000Z\",\"agent\":\"db1\","
+	    "\"db_system\":\"postgresql\",\"client\":\"10.0.0.1:4000\","
+	    "\"db_user\":\"u_ana\",\"command\":\"SELECT\",\"statement\":"
+	    "\"SELECT 1\",\"fingerprint\":\"00000000000000aa\",\"tables\":"
+	    "[\"crm.customers\"],\"rows_returned\":10,\"rows_affected\":0,"
+	    "\"status\":\"ok\"}"), 0);
+	open = p.an->hour_open;
+	CHECK(open == 1767607200LL * 1000000);
+	analytics_tick(p.an, now_us(), 1);
+	CHECK(p.an->hour_open == open);
+	analytics_tick(p.an, now_us(), 0);
+	CHECK(p.an->hour_open > open + 300LL * 86400 * 1000000);
+	pipe_close(&p);
+}
+
 static const struct test tests[] = {
 	{ "cusum_steps", test_cusum_steps },
 	{ "cum30", test_cum30 },
@@ -878,6 +907,7 @@ static const struct test tests[] = {
 	{ "day_close_no_memory", test_day_close_no_memory },
 	{ "day_stays_open", test_day_stays_open },
 	{ "replay_stops", test_replay_stops },
+	{ "tick_waits_for_backlog", test_tick_waits_for_backlog },
 };
 
 HARNESS_MAIN(tests)
