@@ -426,6 +426,7 @@ struct evctx {
 	int			 first_table;	/* first-seen sensitive table */
 	int			 first_dest;	/* first-seen destination */
 	int			 shared;	/* half the group sends there */
+	int			 rare;		/* few of the group send there */
 	int			 first_host;	/* service account, new client */
 	int			 hour;		/* local hour of day */
 	int			 wday;		/* 0 = Sunday */
@@ -536,7 +537,7 @@ enum rfield {
 	RF_SENSITIVE, RF_CLASS, RF_OUT_BYTES, RF_EXFIL, RF_OFFHOURS,
 	RF_MISMATCH, RF_END_USER_CLAIM, RF_VIA, RF_IP_OWNER,
 	RF_DB_USER_OWNER, RF_END_USER_OWNER, RF_FIRST_TABLE,
-	RF_FIRST_DESTINATION, RF_FIRST_HOST, RF_SHARED, RF_EVENT
+	RF_FIRST_DESTINATION, RF_FIRST_HOST, RF_SHARED, RF_RARE, RF_EVENT
 };
 
 enum rule_on { ON_EVENT, ON_HOUR, ON_DAY };

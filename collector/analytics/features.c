@@ -567,7 +567,7 @@ flow_features(struct analytics *an, struct evctx *c)
 		hmap_put(e->dest_bytes, dom, d);
 	}
 	d->bytes += out;
-	if (dest_rare(pg, key))
+	if ((c->rare = dest_rare(pg, key)) != 0)
 		add(e, FT_OUT_RARE, out);
 	if (d->new_today && !d->reported &&
 	    d->bytes >= (double)an->p.first_seen_bytes &&

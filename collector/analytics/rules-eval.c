@@ -327,6 +327,8 @@ event_field(const struct evctx *c, const struct rnode *n)
 		return num(first_of(c, n->field - RF_FIRST_TABLE));
 	case RF_SHARED:
 		return c->ev->type == EVENT_NET_FLOW ? num(c->shared) : none;
+	case RF_RARE:
+		return c->ev->type == EVENT_NET_FLOW ? num(c->rare) : none;
 	default:
 		return own_field(c, n->str);
 	}

@@ -108,7 +108,8 @@ static const char *const field_names[RF_EVENT] = {
 	[RF_FIRST_TABLE] = "first_table",
 	[RF_FIRST_DESTINATION] = "first_destination",
 	[RF_FIRST_HOST] = "first_host",
-	[RF_SHARED] = "shared"
+	[RF_SHARED] = "shared",
+	[RF_RARE] = "rare"
 };
 
 static const char *const clause_words[] = {

@@ -132,14 +132,20 @@ def main(only=None):
     case("leaver_upload", up("s5", 13, 600000000, "userstorage.mega.co.nz"),
          up("s5", 13, 600000000), "s5")
     # a leaver's trickle to personal webmail on three days of a week; not
-    # one day of personal files, a hand-over to the team's drive, or the
-    # same trickle by someone staying
-    trickle = lambda e, name, cat, days=(19, 20, 21): [
-        flow(e, d, 12, 30, 20000000, name, cat) for d in days]
+    # one day of personal files, a hand-over to the team's drive, uploads
+    # to a tool two others of a team of eight use (neither shared nor
+    # rare), or the same trickle by someone staying
+    trickle = lambda e, name, cat, days=(19, 20, 21), h=12: [
+        flow(e, d, h, 30, 20000000, name, cat) for d in days]
     case("leaver_trickle", trickle("s5", "mail.proton.me", "webmail"),
          up("s5", 13, 200000000, "userstorage.mega.co.nz") +
          trickle("s5", "drive.google.com", "cloud_storage", (20, 21, 22)) +
-         trickle("s1", "mail.proton.me", "webmail"), "s5")
+         trickle("s1", "mail.proton.me", "webmail") +
+         sum((trickle(e, "upload.box.com", "cloud_storage", (19, 20, 21), 11)
+              for e in ("s1", "s2")), []) +
+         sum((up(e, 9, 1000000) for e in MORE), []) +
+         trickle("s5", "upload.box.com", "cloud_storage", (19, 20, 21)),
+         "s5")
     case("first_seen_table", big("s1", 10, 2000, "hr.salaries"),
          sum((big(e, 10, 2000, "hr.salaries") for e in SUP), []), "s1")
     case("first_seen_destination", up("s1", 13, 800000000, "upload.mega.nz"),
