@@ -161,14 +161,16 @@ set_add(struct agg_set *s, uint32_t h, int64_t ts)
 	s->t[old] = ts;
 }
 
-/* A number as distinct() keeps it: equal values, equal hashes. */
+/* A number as distinct() keeps it: equal values (-0 is 0), equal hashes. */
 static uint32_t
 num_hash(double v)
 {
-	char b[32];
+	uint64_t bits;
 
-	snprintf(b, sizeof(b), "%.17g", v == 0 ? 0 : v);
-	return hash_fnv1a(b);
+	if (v == 0)
+		v = 0;
+	memcpy(&bits, &v, sizeof(bits));
+	return (uint32_t)hash_mix64(bits);
 }
 
 static double

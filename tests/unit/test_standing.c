@@ -672,6 +672,29 @@ mix_day(struct pipe *p, int i)
 }
 
 /*
+ * Days 0 .. quiet - 1 of `day` raise no `rule`; day `quiet` raises one:
+ * h0's line, NULL if it is someone else's (owned by p).
+ */
+static const char *
+first_alert_on(struct pipe *p, void (*day)(struct pipe *, int),
+    const char *rule, int quiet)
+{
+	const char *out;
+	char want[64];
+	int i;
+
+	snprintf(want, sizeof(want), "\"rule\":\"%s\"", rule);
+	for (i = 0; i < quiet; i++)
+		day(p, i);
+	out = pipe_output(p);
+	CHECK_INT(count_lines(out, want), 0);
+	day(p, quiet);
+	out = pipe_output(p);
+	CHECK_INT(count_lines(out, want), 1);
+	return alert_of(out, rule, "h0");
+}
+
+/*
  * A thief at a high share from the first day is flagged on the fifth,
  * the first the rule allows (five active days: a share of a few days
  * is no habit). Ten agents have a mix (h2's has 480 customer rows in
@@ -690,17 +713,10 @@ test_mix_theft(void)
 {
 	struct pipe p;
 	const char *out, *l;
-	int i;
 
 	REQUIRE(pipe_open_with(&p, mix_rules, NULL, mix_directory) == 0);
-	for (i = 0; i < 4; i++)
-		mix_day(&p, i);
-	out = pipe_output(&p);		/* closes day 3 */
-	CHECK_INT(count_lines(out, "\"rule\":\"mix\""), 0);
-	mix_day(&p, 4);
+	l = first_alert_on(&p, mix_day, "mix", 4);
 	out = pipe_output(&p);
-	CHECK_INT(count_lines(out, "\"rule\":\"mix\""), 1);
-	l = alert_of(out, "mix", "h0");
 	CHECK(l != NULL);
 	if (l != NULL)
 		CHECK_CONTAINS(l, "\"summary\":\"share=67 median=50 rows=800 "
@@ -785,17 +801,10 @@ test_table_mix_theft(void)
 {
 	struct pipe p;
 	const char *out, *l;
-	int i;
 
 	REQUIRE(pipe_open_with(&p, table_rules, NULL, mix_directory) == 0);
-	for (i = 0; i < 4; i++)
-		table_day(&p, i);
-	out = pipe_output(&p);		/* closes day 3 */
-	CHECK_INT(count_lines(out, "\"rule\":\"tmix\""), 0);
-	table_day(&p, 4);
+	l = first_alert_on(&p, table_day, "tmix", 4);
 	out = pipe_output(&p);
-	CHECK_INT(count_lines(out, "\"rule\":\"tmix\""), 1);
-	l = alert_of(out, "tmix", "h0");
 	CHECK(l != NULL);
 	if (l != NULL)
 		CHECK_CONTAINS(l, "\"summary\":\"top=71 median=50 rank=2 "
@@ -828,18 +837,11 @@ test_table_mix_third_day(void)
 	struct pipe p;
 	const char *out, *l;
 	char *rules = default_rules();
-	int i;
 
 	REQUIRE(rules != NULL);
 	REQUIRE(pipe_open_with(&p, rules, NULL, mix_directory) == 0);
-	for (i = 0; i < 2; i++)
-		table_day(&p, i);
-	out = pipe_output(&p);		/* closes day 1 */
-	CHECK_INT(count_lines(out, "\"rule\":\"table_mix_outlier\""), 0);
-	table_day(&p, 2);
-	out = pipe_output(&p);		/* closes day 2 */
-	CHECK_INT(count_lines(out, "\"rule\":\"table_mix_outlier\""), 1);
-	l = alert_of(out, "table_mix_outlier", "h0");
+	l = first_alert_on(&p, table_day, "table_mix_outlier", 2);
+	out = pipe_output(&p);
 	CHECK(l != NULL);
 	if (l != NULL) {
 		CHECK_CONTAINS(l, "\"ts\":\"2026-01-07T23:59:59.999999Z\"");

@@ -9,7 +9,7 @@
 # says which commit made which file. KEEP=1 keeps the work directory.
 set -e
 TREE=$(cd "$1" && pwd); OUT=$2
-W=$(mktemp -d /tmp/lwstate.XXXXXX)
+W=$(mktemp -d)
 trap '[ -n "$KEEP" ] || rm -rf "$W"' EXIT INT TERM
 "$TREE/build/tests/lwsim" --seed 1 --employees 30 --days 12 --out "$W/sim" \
     >/dev/null
