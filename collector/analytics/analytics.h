@@ -521,7 +521,8 @@ enum rfn {
 	FN_PEER_RANK, FN_PEER_N, FN_PEER_PCT, FN_PEER_MRATIO, FN_PEER_RZ,
 	FN_PEER_MEDIAN, FN_PEER_GROUP, FN_PEER_DAYS, FN_PEER_ROUTINE,
 	FN_DAYS_SEEN, FN_MIX, FN_MIX_MEDIAN, FN_MIX_RZ, FN_MIX_RANK,
-	FN_MIX_N, FN_MIX_ROWS, FN_MIX_GROUP, FN_ALERTED, FN_OWN_MAX, FN_NFN
+	FN_MIX_N, FN_MIX_ROWS, FN_MIX_GROUP, FN_ALERTED, FN_OWN_MAX, FN_IF,
+	FN_NFN
 };
 
 /*
@@ -531,8 +532,8 @@ enum rfn {
  */
 enum rfield {
 	RF_EMPLOYEE, RF_NAME, RF_DEPARTMENT, RF_ROLE, RF_GROUP, RF_SERVICE,
-	RF_KNOWN, RF_LEAVER, RF_DAYS_TO_LEAVE, RF_HOUR, RF_WEEKDAY,
-	RF_WEEKEND, RF_HOLIDAY,
+	RF_KNOWN, RF_LEAVER, RF_DAYS_TO_LEAVE, RF_LEAVE_WHEN, RF_HOUR,
+	RF_WEEKDAY, RF_WEEKEND, RF_HOLIDAY,
 	RF_TYPE, RF_ROWS_READ, RF_ROWS_SENSITIVE, RF_MAX_ROWS, RF_COUNT,
 	RF_SENSITIVE, RF_CLASS, RF_OUT_BYTES, RF_EXFIL, RF_OFFHOURS,
 	RF_MISMATCH, RF_END_USER_CLAIM, RF_VIA, RF_IP_OWNER,
@@ -555,7 +556,7 @@ struct rnode {
 	int		 agg;		/* aggregate index in the rule */
 	int		 what;		/* first_seen: 0 table, 1 dest., 2 host;
 					   peer_*: the window; peer_days: N */
-	struct rnode	*a, *b, *where;
+	struct rnode	*a, *b, *where;	/* if(): where ? a : b */
 	struct rnode	**list;
 	int		 nlist;
 	char		*text;		/* source of a call, for evidence */

@@ -67,6 +67,7 @@ struct ectx {
 	int64_t		 ts;
 	int		 hour, wday;
 	struct rstate	*rs;
+	char		 leave_when[48];	/* RF_LEAVE_WHEN's text */
 };
 
 static struct rval
@@ -212,9 +213,48 @@ first_of(const struct evctx *c, int what)
 	    c->first_table;
 }
 
+/*
+ * Days from the local day of ts to the person's leave date: 0 on their
+ * last working day, negative once it has passed. The leave date is a
+ * date of the organisation's calendar (docs/directory.md), as holidays
+ * are, so it is compared with the local day of ts, never with a UTC
+ * time: a day rule's time is the last instant of its local day, and
+ * taken as a time against the date's UTC midnight it made the last
+ * working day "-1 days" east of Greenwich and the day before it "0".
+ */
+static int64_t
+days_to_leave(const struct ectx *x)
+{
+	return x->e->leave_us / DAY_US - calendar_day(x->an, x->ts);
+}
+
+/*
+ * The leave date said as the person's state for a summary: "leaves in 3
+ * days", "leaves tomorrow", "leaves today", "left 1 day ago" (a leaver
+ * still at work, or their account, after the date).
+ */
+static struct rval
+leave_when(struct ectx *x)
+{
+	int64_t d = days_to_leave(x);
+
+	if (d > 1)
+		snprintf(x->leave_when, sizeof(x->leave_when),
+		    "leaves in %lld days", (long long)d);
+	else if (d == 1)
+		snprintf(x->leave_when, sizeof(x->leave_when),
+		    "leaves tomorrow");
+	else if (d == 0)
+		snprintf(x->leave_when, sizeof(x->leave_when), "leaves today");
+	else
+		snprintf(x->leave_when, sizeof(x->leave_when),
+		    "left %lld day%s ago", (long long)-d, d == -1 ? "" : "s");
+	return str(x->leave_when);
+}
+
 /* A field every rule sees: the employee's and the bucket's time. */
 static struct rval
-common_field(const struct ectx *x, int f)
+common_field(struct ectx *x, int f)
 {
 	const struct entity *e = x->e;
 
@@ -234,11 +274,11 @@ common_field(const struct ectx *x, int f)
 	case RF_KNOWN:
 		return num(e->known);
 	case RF_LEAVER:
-		return num(e->leave_us != 0 && x->ts >= e->leave_us -
-		    30 * DAY_US);
+		return num(e->leave_us != 0 && days_to_leave(x) <= 30);
 	case RF_DAYS_TO_LEAVE:
-		return e->leave_us != 0 ? num(floor((double)(e->leave_us -
-		    x->ts) / (double)DAY_US)) : none;
+		return e->leave_us != 0 ? num((double)days_to_leave(x)) : none;
+	case RF_LEAVE_WHEN:
+		return e->leave_us != 0 ? leave_when(x) : none;
 	case RF_HOUR:
 		return num(x->hour);
 	case RF_WEEKDAY:
@@ -338,7 +378,7 @@ event_field(const struct evctx *c, const struct rnode *n)
 
 /* A field node; the parser named it (resolve_field() in rules-parse.c). */
 static struct rval
-field(const struct ectx *x, const struct rnode *n)
+field(struct ectx *x, const struct rnode *n)
 {
 	if (n->field < RF_TYPE)
 		return common_field(x, n->field);
@@ -523,6 +563,9 @@ call(struct ectx *x, const struct rnode *n)
 		if (b.t != V_NUM)
 			return a;
 		return num(n->fn == FN_MAX ? fmax(a.n, b.n) : fmin(a.n, b.n));
+	case FN_IF:
+		/* only the branch taken is evaluated */
+		return eval(x, truthy(eval(x, n->where)) ? n->a : n->b);
 	}
 	return none;
 }

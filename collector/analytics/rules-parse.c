@@ -66,7 +66,7 @@ static const struct {
 	{ "mix_rz", FN_MIX_RZ }, { "mix_rank", FN_MIX_RANK },
 	{ "mix_n", FN_MIX_N }, { "mix_rows", FN_MIX_ROWS },
 	{ "mix_group", FN_MIX_GROUP }, { "alerted", FN_ALERTED },
-	{ "own_max", FN_OWN_MAX },
+	{ "own_max", FN_OWN_MAX }, { "if", FN_IF },
 	{ NULL, 0 }
 };
 
@@ -85,6 +85,7 @@ static const char *const field_names[RF_EVENT] = {
 	[RF_KNOWN] = "known",
 	[RF_LEAVER] = "leaver",
 	[RF_DAYS_TO_LEAVE] = "days_to_leave",
+	[RF_LEAVE_WHEN] = "leave_when",
 	[RF_HOUR] = "hour",
 	[RF_WEEKDAY] = "weekday",
 	[RF_WEEKEND] = "weekend",
@@ -414,6 +415,13 @@ parse_call_args(struct parser *p, struct rnode *n)
 		    "','") != 0 || (n->b = parse_expr(p)) == NULL)
 			return -1;
 		break;
+	case FN_IF:
+		if ((n->where = parse_expr(p)) == NULL || expect(p, T_COMMA,
+		    "','") != 0 || (n->a = parse_expr(p)) == NULL ||
+		    expect(p, T_COMMA, "','") != 0 ||
+		    (n->b = parse_expr(p)) == NULL)
+			return -1;
+		break;
 	case FN_SUM: case FN_DISTINCT:
 		if ((n->a = parse_expr(p)) == NULL || expect(p, T_COMMA,
 		    "','") != 0 || parse_window(p, n) != 0)
@@ -518,7 +526,7 @@ parse_primary(struct parser *p)
 			rnode_free(n);
 			return NULL;
 		}
-		if (n->fn != FN_MAX && n->fn != FN_MIN)
+		if (n->fn != FN_MAX && n->fn != FN_MIN && n->fn != FN_IF)
 			add_call(p, n);
 		return n;
 	}

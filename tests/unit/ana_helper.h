@@ -49,12 +49,13 @@ write_file(const char *path, const char *text)
 
 /*
  * A pipeline with the given rules (NULL: none), a database at dbpath
- * (NULL: none) and the employee directory CSV text directory. 0 on
- * success; -1 with p->err set.
+ * (NULL: none) and the employee directory CSV text directory, and one
+ * more configuration key set to value (key NULL: none). 0 on success; -1
+ * with p->err set.
  */
 static inline int
-pipe_open_mode(struct pipe *p, const char *rules, const char *dbpath,
-    const char *directory, int replay)
+pipe_open_kv(struct pipe *p, const char *rules, const char *dbpath,
+    const char *directory, int replay, const char *key, const char *value)
 {
 	char path[512];
 
@@ -78,6 +79,9 @@ pipe_open_mode(struct pipe *p, const char *rules, const char *dbpath,
 		conf_set(collector_keys, &p->cfg, "rules", path, p->err,
 		    sizeof(p->err));
 	}
+	if (key != NULL && conf_set(collector_keys, &p->cfg, key, value,
+	    p->err, sizeof(p->err)) != 0)
+		return -1;
 	if (dbpath != NULL && (sqlite3_open(dbpath, &p->db) != SQLITE_OK ||
 	    schema_migrate(p->db, p->err, sizeof(p->err)) != 0))
 		return -1;
@@ -85,6 +89,14 @@ pipe_open_mode(struct pipe *p, const char *rules, const char *dbpath,
 	p->an = analytics_new(&p->cfg, p->db, p->out, replay, p->err,
 	    sizeof(p->err));
 	return p->an == NULL ? -1 : 0;
+}
+
+/* The pipeline, replaying (replay 1) or live. */
+static inline int
+pipe_open_mode(struct pipe *p, const char *rules, const char *dbpath,
+    const char *directory, int replay)
+{
+	return pipe_open_kv(p, rules, dbpath, directory, replay, NULL, NULL);
 }
 
 /* A replay's pipeline (the usual case of these tests). */

@@ -352,10 +352,104 @@ test_reload_updates_people(void)
 	CHECK_CONTAINS(out, "\"summary\":\"ana Ana Support Support leaver=0 "
 	    "days_to_leave=?\"");
 	CHECK_CONTAINS(out, "\"summary\":\"ana Ana B Sales Sales leaver=1 "
-	    "days_to_leave=13\"");
+	    "days_to_leave=14\"");
 	CHECK_INT(count_lines(out, "\"summary\":\"ben Ben Support Support "
 	    "leaver=0 days_to_leave=?\""), 2);
 	pipe_close(&p);
+}
+
+static const char leave_rules[] =
+    "rule when_event {\n"
+    "  on event db.query\n"
+    "  when leaver\n"
+    "  severity low\n"
+    "  summary \"event {leave_when} ({days_to_leave})\"\n"
+    "  suppress 1s\n"
+    "}\n"
+    "rule when_day {\n"
+    "  on day\n"
+    "  when leaver and value(rows, day) > 0\n"
+    "  severity low\n"
+    "  summary \"day {leave_when} ({days_to_leave})\"\n"
+    "}\n";
+
+/*
+ * A leave date is a date of the organisation's calendar: days_to_leave
+ * and leave_when count local days to it, 0 on the last working day and
+ * negative after it, said as the person's state. At +08:00, a day
+ * rule's time is the last instant of the local day: measured as a time
+ * against the date's UTC midnight, the last working day was "-1" and
+ * the day before it "0"; an event at 04:00 local on the last day was
+ * "-1" too (still 20:00 UTC the day before the date).
+ */
+static void
+test_leave_when(void)
+{
+	static const char dir[] =
+	    "employee,name,department,role,manager,db_users,ips,hostnames,"
+	    "start,leave\n"
+	    "ana,Ana,Support,agent,,u_ana,10.0.0.1,,2024-01-01,2026-01-20\n";
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open_kv(&p, leave_rules, NULL, dir, 1, "utc-offset",
+	    "+08:00") == 0);
+	/* local 2026-01-06 18:00; 01-19 18:00; 01-20 04:00; 01-21; 01-23 */
+	pipe_query(&p, "u_ana", "10.0.0.1", 6, 10, 0, 10, "crm.customers");
+	pipe_query(&p, "u_ana", "10.0.0.1", 19, 10, 0, 10, "crm.customers");
+	pipe_query(&p, "u_ana", "10.0.0.1", 19, 20, 0, 10, "crm.customers");
+	pipe_query(&p, "u_ana", "10.0.0.1", 20, 20, 0, 10, "crm.customers");
+	pipe_query(&p, "u_ana", "10.0.0.1", 23, 10, 0, 10, "crm.customers");
+	pipe_query(&p, "u_ana", "10.0.0.1", 25, 10, 0, 10, "crm.customers");
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"summary\":\"event leaves in 14 days "
+	    "(14)\""), 1);
+	CHECK_INT(count_lines(out, "\"summary\":\"event leaves tomorrow "
+	    "(1)\""), 1);
+	CHECK_INT(count_lines(out, "\"summary\":\"event leaves today "
+	    "(0)\""), 1);
+	CHECK_INT(count_lines(out, "\"summary\":\"event left 1 day ago "
+	    "(-1)\""), 1);
+	CHECK_INT(count_lines(out, "\"summary\":\"event left 3 days ago "
+	    "(-3)\""), 1);
+	CHECK_INT(count_lines(out, "\"summary\":\"day leaves tomorrow "
+	    "(1)\""), 1);
+	CHECK_INT(count_lines(out, "\"summary\":\"day leaves today "
+	    "(0)\""), 1);
+	CHECK_INT(count_lines(out, "\"summary\":\"day left 1 day ago "
+	    "(-1)\""), 1);
+	CHECK_INT(count_lines(out, "\"summary\":\"day left 3 days ago "
+	    "(-3)\""), 1);
+	CHECK_INT(count_lines(out, "-2)"), 0);
+	pipe_close(&p);
+}
+
+static const char if_rules[] =
+    "rule pick {\n"
+    "  on event db.query\n"
+    "  when rows_read > 0\n"
+    "  severity low\n"
+    "  summary \"{if(rows_read > 100, \\\"many\\\", \\\"few\\\")} "
+    "{if(rows_read > 100, rows_read, 0 - rows_read)}\"\n"
+    "  suppress 1s\n"
+    "}\n";
+
+/* if(c, a, b): a when c holds, else b, a string or a number. */
+static void
+test_if(void)
+{
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open(&p, if_rules, NULL) == 0);
+	pipe_query(&p, "u_ana", "10.0.0.1", 5, 10, 0, 2300, "crm.customers");
+	pipe_query(&p, "u_ana", "10.0.0.1", 5, 11, 0, 40, "crm.customers");
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"summary\":\"many 2,300\""), 1);
+	CHECK_INT(count_lines(out, "\"summary\":\"few -40\""), 1);
+	pipe_close(&p);
+	CHECK_CONTAINS(parse("rule x {\n  on day\n  when if(1, 2)\n"
+	    "  severity low\n  summary \"s\"\n}\n", NULL), "expected ','");
 }
 
 static const char merge_rules[] =
@@ -602,6 +696,8 @@ static const struct test tests[] = {
 	{ "merge_and_risk", test_merge_and_risk },
 	{ "closed_not_merged", test_closed_not_merged },
 	{ "reload_updates_people", test_reload_updates_people },
+	{ "leave_when", test_leave_when },
+	{ "if", test_if },
 };
 
 HARNESS_MAIN(tests)

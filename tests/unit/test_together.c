@@ -368,6 +368,54 @@ test_first_week_known_table(void)
 	pipe_close(&p);
 }
 
+/*
+ * Under the shipped rules, a developer of twelve - a role that reads no
+ * sensitive rows - reading 5,000 customer rows: the peers' routine is
+ * nothing, so "twice their busiest day" asks nothing, and the alert
+ * must not give "peers read 0 on their busiest days" as its reason; it
+ * says how seldom the role reads such rows, and how far above the
+ * peers' usual day this one is.
+ */
+static void
+test_spike_where_peers_read_none(void)
+{
+	char csv[4096], u[16], ip[16];
+	struct pipe p;
+	const char *out;
+	char *rules = default_rules();
+	size_t off;
+	int i, k;
+
+	REQUIRE(rules != NULL);
+	off = (size_t)snprintf(csv, sizeof(csv), "employee,name,department,"
+	    "role,manager,db_users,ips,hostnames,start,leave\n");
+	for (k = 0; k < 12; k++)
+		off += (size_t)snprintf(csv + off, sizeof(csv) - off,
+		    "d%d,D%d,Dev,developer,,u_d%d,10.0.4.%d,,2024-01-01,\n",
+		    k, k, k, k + 1);
+	REQUIRE(pipe_open_with(&p, rules, NULL, csv) == 0);
+	for (i = 0; i < 12; i++)
+		for (k = 0; k < 12; k++) {
+			snprintf(u, sizeof(u), "u_d%d", k);
+			snprintf(ip, sizeof(ip), "10.0.4.%d", k + 1);
+			pipe_query(&p, u, ip, workday(i), 10, k % 60,
+			    300 + (i * 7 + k * 3) % 50, "app.logs");
+			if (i == 11 && k == 0)
+				pipe_query(&p, u, ip, workday(i), 11, 0, 5000,
+				    "crm.customers");
+		}
+	out = pipe_output(&p);
+	CHECK_INT(alerts_of(out, "d0", "bulk_read_spike"), 1);
+	CHECK_CONTAINS(out, "\"summary\":\"read 5,000 sensitive rows today; "
+	    "peers in Dev (developer) read sensitive rows on fewer than 1 day "
+	    "in 20, and today is ");
+	CHECK_CONTAINS(out, " standard deviations above the usual day of "
+	    "peers in Dev\"");
+	CHECK_INT(count_lines(out, "read 0 on"), 0);
+	pipe_close(&p);
+	free(rules);
+}
+
 static int
 raise_at(struct pipe *p, const char *rule, int64_t ts, int64_t suppress)
 {
@@ -428,6 +476,7 @@ static const struct test tests[] = {
 	{ "campaign_is_one_group_case", test_campaign_is_one_group_case },
 	{ "campaign_standout", test_campaign_standout },
 	{ "campaign_default_rules", test_campaign_default_rules },
+	{ "spike_where_peers_read_none", test_spike_where_peers_read_none },
 	{ "one_auditor_alerts", test_one_auditor_alerts },
 	{ "three_of_forty_alert", test_three_of_forty_alert },
 	{ "first_week_cohort", test_first_week_cohort },
