@@ -356,6 +356,8 @@ struct entity {
 	int		 ract[2];	/* ... and active (detect_surge()) */
 	int		 cohort;	/* others of the group new to a table with
 					   them today (detect.c), 0: none */
+	const char	*cohort_table;	/* that table (one of new_tables or
+					   young_tables), NULL: none */
 	double		 cum30[FT_MAX];
 	struct standing	 st[FT_MAX][STAND_WINDOWS];	/* standing.c */
 	double		 routine[FT_MAX];	/* peers' p95 day, -1: unknown */

@@ -51,6 +51,7 @@
 
 #define CASE_GROUP_MIN	3	/* people sharing one first-seen name */
 #define CASE_STANDOUT	5.0	/* times the group's median volume */
+#define CASE_APART	2.0	/* ... and times anyone else's in it */
 #define CASE_RISE	0.25	/* the share of an alert's score gained */
 #define CASE_GROUP_SCORE 30	/* a group case's score */
 #define CASE_NAMES_MAX	8	/* first-seen names kept per alert */
@@ -69,6 +70,9 @@ struct held {
 	char		*names[CASE_NAMES_MAX]; /* "t:NAME", "d:NAME" */
 	int		 nnames;
 	double		 volume[2];	/* rows, bytes out; -1: none */
+	int		 cohort;	/* its person's cohort (detect.c) on
+					   names[cohort_name], people; 0: none */
+	int		 cohort_name;
 	int		 grouped;	/* index of its group case + 1 */
 };
 
@@ -367,6 +371,36 @@ held_names(struct held *h, const json_t *evidence)
 }
 
 /*
+ * The cohort its person is in today (detect.c, day_cohorts()): several
+ * of their group new to one table with them. The table is one of the
+ * alert's names whatever its rule - a member's volume alert of the day
+ * is the same situation - so the cohort's members who alerted make its
+ * group case even when fewer than CASE_GROUP_MIN did: an incident team
+ * of eight, two of whom read enough for an alert, is one situation too.
+ */
+static void
+held_cohort(struct analytics *an, struct held *h)
+{
+	struct entity *e = hmap_get(an->entities, h->employee);
+	char buf[600];
+	int i;
+
+	if (e == NULL || e->cohort <= 0 || e->cohort_table == NULL)
+		return;
+	snprintf(buf, sizeof(buf), "t:%s", e->cohort_table);
+	for (i = 0; i < h->nnames; i++)
+		if (strcmp(h->names[i], buf) == 0)
+			break;
+	if (i == h->nnames) {
+		if (h->nnames == CASE_NAMES_MAX)
+			return;
+		h->names[h->nnames++] = xstrdup(buf);
+	}
+	h->cohort = e->cohort + 1;
+	h->cohort_name = i;
+}
+
+/*
  * Files a new alert (alert.c calls this once per alert it stores): into
  * the holding pen during a day's close, else into its person's case.
  */
@@ -399,6 +433,7 @@ cases_alert(struct analytics *an, const char *alert_id,
 	h->score = in->score;
 	h->ts = in->ts_us;
 	held_names(h, in->evidence);
+	held_cohort(an, h);
 	return 0;
 }
 
@@ -502,6 +537,43 @@ sharers(struct cases *c, const char *g, const char *name, size_t *who,
 	return n;
 }
 
+/*
+ * The size of the cohort (detect.c) the people who[0..n) are in on
+ * name, 0 when none of them is in one on it.
+ */
+static int
+cohort_on(const struct cases *c, const char *name, const size_t *who,
+    size_t n)
+{
+	const struct held *h;
+	size_t k, j;
+	int most = 0;
+
+	for (k = 0; k < n; k++)
+		for (j = 0; j < c->n; j++) {
+			h = &c->h[j];
+			if (h->cohort > most && strcmp(h->employee,
+			    c->h[who[k]].employee) == 0 &&
+			    strcmp(h->names[h->cohort_name], name) == 0)
+				most = h->cohort;
+		}
+	return most;
+}
+
+/*
+ * Whether a person is in the cohort (detect.c) of group g on table (a
+ * name without its "t:").
+ */
+static int
+in_cohort(struct analytics *an, const char *employee, const char *g,
+    const char *table)
+{
+	struct entity *e = hmap_get(an->entities, employee);
+
+	return e != NULL && e->cohort > 0 && e->cohort_table != NULL &&
+	    strcmp(e->group, g) == 0 && strcmp(e->cohort_table, table) == 0;
+}
+
 /* One person's largest figure for the name's kind over their held alerts. */
 static double
 person_volume(struct cases *c, const char *employee, int kind)
@@ -538,63 +610,133 @@ critical_held(struct cases *c, const char *employee)
 }
 
 /*
+ * Whether the k-th of the vals[0..nv) figures (-1: none) stands out of
+ * them: at least CASE_STANDOUT times their median and CASE_APART times
+ * any other one (detect.c judges a cohort's members so too: an incident
+ * team's diggers read ten times its lookers, and are not apart from each
+ * other). Fewer than CASE_GROUP_MIN figures single no one out.
+ */
+static int
+volume_standout(const double *vals, int nv, int k)
+{
+	double sorted[256], med, other = 0;
+	int i, ns = 0;
+
+	if (vals[k] < 0)
+		return 0;
+	for (i = 0; i < nv && i < 256; i++) {
+		if (vals[i] < 0)
+			continue;	/* no figure of that kind */
+		sorted[ns++] = vals[i];
+		if (i != k && vals[i] > other)
+			other = vals[i];
+	}
+	if (ns < CASE_GROUP_MIN)
+		return 0;
+	qsort(sorted, (size_t)ns, sizeof(sorted[0]), cmp_double);
+	med = sorted[ns / 2];
+	return med > 0 && vals[k] >= CASE_STANDOUT * med &&
+	    vals[k] >= CASE_APART * other;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Appends emp to a comma-separated list of size len (at o); new o. */
+static size_t
+members_add(char *list, size_t len, size_t o, const char *emp)
+{
+	o += (size_t)snprintf(list + o, o < len ? len - o : 0, "%s%s",
+	    o > 0 ? "," : "", emp);
+	return o >= len ? len - 1 : o;
+}
+
+/*
+ * The members of a cohort on table in group g who raised no alert held
+ * today (detect.c named them; they are part of the situation all the
+ * same), appended to the group case's members; returns how many.
+ */
+static size_t
+cohort_quiet(struct analytics *an, const char *g, const char *table,
+    struct case_row *gc, size_t *o)
+{
+	struct cases *c = an->cases;
+	struct entity *e;
+	const char **ids;
+	size_t it = 0, n = 0, i;
+	void *val;
+
+	ids = xcalloc(hmap_count(an->entities) + 1, sizeof(*ids));
+	while (hmap_next(an->entities, &it, NULL, &val)) {
+		e = val;
+		if (in_cohort(an, e->id, g, table) &&
+		    person_index(c, c->n, e->id) == (int)c->n)
+			ids[n++] = e->id;
+	}
+	qsort(ids, n, sizeof(*ids), cmp_str);	/* in a stable order */
+	for (i = 0; i < n; i++)
+		*o = members_add(gc->members, sizeof(gc->members), *o, ids[i]);
+	free(ids);
+	return n;
+}
+
+/*
  * A group case for the n people of who[] (indexes of their first held
- * alert) sharing name: standouts keep their alerts (marked grouped -1,
- * filed per person later); everyone else's held alerts join the group
- * case, which is written and forwarded.
+ * alert) sharing name, with the cohort's members who raised nothing
+ * when a cohort (cohort > 0) made it: standouts keep their alerts
+ * (marked grouped -1, filed per person later) - those apart from the
+ * group's volume, alerted earlier that day or critical, and, where a
+ * cohort made it, those detect.c left out of the cohort (it judged them
+ * apart already); everyone else's held alerts join the group case,
+ * which is written and forwarded.
  */
 static int
 file_group(struct analytics *an, int64_t day_start, const char *name,
-    size_t *who, size_t n, int gnum)
+    size_t *who, size_t n, int gnum, int cohort)
 {
 	struct cases *c = an->cases;
 	struct case_row g;
-	double vol[256], med = -1, v;
+	double vol[256];
 	int kind = name[0] == 'd', nv = 0, nstand = 0;
-	size_t k, j, w, o = 0;
+	size_t k, j, w, o = 0, members = n;
 	char day[TS_STRLEN], stand[512] = "";
+	const char *grp = c->h[who[0]].group;
 	int *standout = xcalloc(n, sizeof(int));
 
-	for (k = 0; k < n; k++)
-		if ((v = person_volume(c, c->h[who[k]].employee, kind)) >= 0 &&
-		    nv < 256)
-			vol[nv++] = v;
-	if (nv >= CASE_GROUP_MIN) {
-		qsort(vol, (size_t)nv, sizeof(vol[0]), cmp_double);
-		med = vol[nv / 2];
-	}
+	for (k = 0; k < n && nv < 256; k++)
+		vol[nv++] = person_volume(c, c->h[who[k]].employee, kind);
 	memset(&g, 0, sizeof(g));
 	for (k = 0; k < n; k++) {
 		const char *emp = c->h[who[k]].employee;
 
-		v = person_volume(c, emp, kind);
-		standout[k] = (med > 0 && v >= CASE_STANDOUT * med) ||
+		standout[k] = (k < 256 && volume_standout(vol, nv, (int)k)) ||
 		    alerted_today(an, emp, day_start) ||
-		    critical_held(c, emp);
+		    critical_held(c, emp) ||
+		    (cohort > 0 && !in_cohort(an, emp, grp, name + 2));
 		if (standout[k] && (w = strlen(stand)) + strlen(emp) + 3 <
 		    sizeof(stand))
 			snprintf(stand + w, sizeof(stand) - w, "%s%s",
 			    nstand++ > 0 ? ", " : "", emp);
-		o += (size_t)snprintf(g.members + o, o < sizeof(g.members) ?
-		    sizeof(g.members) - o : 0, "%s%s", k > 0 ? "," : "", emp);
-		if (o >= sizeof(g.members))
-			o = sizeof(g.members) - 1;
+		o = members_add(g.members, sizeof(g.members), o, emp);
 	}
+	if (cohort > 0 && !kind)
+		members += cohort_quiet(an, grp, name + 2, &g, &o);
 	snprintf(g.kind, sizeof(g.kind), "group");
-	snprintf(g.subject, sizeof(g.subject), "group:%s",
-	    c->h[who[0]].group);
+	snprintf(g.subject, sizeof(g.subject), "group:%s", grp);
 	schema_case_id(g.subject, c->h[who[0]].id, g.id);
-	snprintf(g.department, sizeof(g.department), "%s",
-	    c->h[who[0]].group);
+	snprintf(g.department, sizeof(g.department), "%s", grp);
 	snprintf(g.severity, sizeof(g.severity), "low");
 	g.score = CASE_GROUP_SCORE;
 	if (ts_format(day_start, day, sizeof(day)) != 0)
 		day[0] = '\0';
 	day[10] = '\0';		/* the date of an RFC 3339 time */
 	snprintf(g.story, sizeof(g.story), "%zu people in %s %s %s for the "
-	    "first time on %s%s%s", n, g.department, kind ? "uploaded to" :
-	    "read", name + 2, day, nstand > 0 ? "; standing out: " : "",
-	    stand);
+	    "first time on %s%s%s", members, g.department, kind ?
+	    "uploaded to" : "read", name + 2, day, nstand > 0 ?
+	    "; standing out: " : "", stand);
 	for (j = 0; j < c->n; j++) {
 		for (k = 0; k < n; k++)
 			if (strcmp(c->h[j].employee, c->h[who[k]].employee) ==
@@ -634,7 +776,7 @@ cases_release(struct analytics *an, int64_t day_start)
 {
 	struct cases *c = an->cases;
 	size_t who[256], n, i;
-	int k, gnum = 0, rc = 0;
+	int k, gnum = 0, rc = 0, cohort;
 
 	if (c == NULL)
 		return 0;
@@ -643,10 +785,13 @@ cases_release(struct analytics *an, int64_t day_start)
 		for (k = 0; k < c->h[i].nnames && !c->h[i].grouped; k++) {
 			n = sharers(c, c->h[i].group, c->h[i].names[k], who,
 			    sizeof(who) / sizeof(who[0]));
-			if (n < CASE_GROUP_MIN || c->h[i].group[0] == '\0')
+			if (c->h[i].group[0] == '\0' || n == 0)
+				continue;
+			cohort = cohort_on(c, c->h[i].names[k], who, n);
+			if (n < CASE_GROUP_MIN && cohort < CASE_GROUP_MIN)
 				continue;
 			if (file_group(an, day_start, c->h[i].names[k], who,
-			    n, ++gnum) != 0)
+			    n, ++gnum, cohort) != 0)
 				rc = -1;
 		}
 	}

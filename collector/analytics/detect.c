@@ -53,6 +53,7 @@
 #define ROLE_SURGE_SHARE 0.10	/* ... and this share of them: a surge */
 #define COHORT_OTHERS	2	/* others new to one table with one: a cohort */
 #define COHORT_YOUNG_DAYS 2	/* member-days a member before a young cohort */
+#define COHORT_APART	2.0	/* times anyone else in it: standing out */
 /* The streak detector (elevated days in a row, docs/analytics.md). */
 #define STREAK_RATIO	1.8	/* elevated: this many times the reference */
 #define STREAK_Z	2.0	/* ... and this many sd above it, net of team */
@@ -481,27 +482,47 @@ cohort_new(struct analytics *an, const struct newread *r, size_t n)
 }
 
 /*
+ * Whether a member whose sensitive rows today are v stands out of a
+ * cohort whose median is med and whose largest others are top (the
+ * largest of all) and second: SURGE_STANDOUT times the median or more,
+ * and COHORT_APART times anyone else in it. An incident team's members
+ * read what their part of it needs - a few hundred rows for one, a few
+ * thousand for the two who dig - so the median alone would single out
+ * the diggers of every incident; one who stands out is apart from all
+ * of them (a dump of 40,000 rows beside the team's 3,000 each).
+ */
+static int
+cohort_standout(double v, double med, double top, double second)
+{
+	double other = v >= top ? second : top;
+
+	return v >= SURGE_STANDOUT * med && v >= COHORT_APART * other;
+}
+
+/*
  * Cohorts: three or more people of one peer group reading a sensitive
  * table for the first time on the same day do one new thing together -
  * an incident team looking into a table, an audit campaign's first day,
  * a migration - which is one situation (cases.c makes it one group
- * case), not a spike of each. Each member's cohort is the number of
- * others new to one of their tables with them, unless their sensitive
- * rows today are SURGE_STANDOUT times the cohort's median or more: one
- * who stands out of it is judged alone. Members in their first days
- * count when the table is new to the group (cohort_new()). vals has
- * room for n values.
+ * case, with every member the cohort names), not a spike of each. Each
+ * member's cohort is the number of others new to one of their tables
+ * with them, and cohort_table that table, unless they stand out of it
+ * (cohort_standout()): one who stands out is judged alone. Members in
+ * their first days count when the table is new to the group
+ * (cohort_new()). vals has room for n values.
  */
 static void
 day_cohorts(struct analytics *an, struct entity **ents, size_t n,
     double *vals)
 {
 	struct newread *r;
+	struct entity *e;
 	size_t nr = 0, i, j, k, cap = 0;
-	double med;
+	double med, top, second, v;
 
 	for (i = 0; i < n; i++) {
 		ents[i]->cohort = 0;
+		ents[i]->cohort_table = NULL;
 		cap += (size_t)(ents[i]->n_new_tables < NAMES_KEPT ?
 		    ents[i]->n_new_tables : NAMES_KEPT);
 		cap += (size_t)(ents[i]->n_young_tables < NAMES_KEPT ?
@@ -525,14 +546,24 @@ day_cohorts(struct analytics *an, struct entity **ents, size_t n,
 			;
 		if (j - i < COHORT_OTHERS + 1 || !cohort_new(an, r + i, j - i))
 			continue;
-		for (k = i; k < j; k++)
-			vals[k - i] = ents[r[k].i]->dv[FT_ROWS_SENSITIVE];
+		top = second = 0;
+		for (k = i; k < j; k++) {
+			v = vals[k - i] = ents[r[k].i]->dv[FT_ROWS_SENSITIVE];
+			if (v > top) {
+				second = top;
+				top = v;
+			} else if (v > second)
+				second = v;
+		}
 		med = median(vals, j - i);
-		for (k = i; k < j; k++)
-			if (ents[r[k].i]->dv[FT_ROWS_SENSITIVE] <
-			    SURGE_STANDOUT * med &&
-			    ents[r[k].i]->cohort < (int)(j - i - 1))
-				ents[r[k].i]->cohort = (int)(j - i - 1);
+		for (k = i; k < j; k++) {
+			e = ents[r[k].i];
+			if (cohort_standout(e->dv[FT_ROWS_SENSITIVE], med, top,
+			    second) || e->cohort >= (int)(j - i - 1))
+				continue;
+			e->cohort = (int)(j - i - 1);
+			e->cohort_table = r[k].table;
+		}
 	}
 	free(r);
 }

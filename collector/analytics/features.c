@@ -616,6 +616,7 @@ features_day_reset(struct entity *e)
 	}
 	e->n_new_tables = e->n_new_dests = e->n_new_hosts = 0;
 	e->n_young_tables = 0;
+	e->cohort_table = NULL;	/* it named one of them */
 	e->unusual_tables = e->unusual_dests = 0;
 	hmap_free(e->dest_bytes, dest_free);
 	e->dest_bytes = NULL;

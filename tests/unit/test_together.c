@@ -369,6 +369,99 @@ test_first_week_known_table(void)
 }
 
 /*
+ * Ten ordinary workdays of the department of thirteen auditors and ten
+ * analysts (as campaign_series()), then on the eleventh the first n
+ * auditors read rows[k] rows of crm.customer_kyc, new to all of them -
+ * an incident day - and a twelfth ordinary day.
+ */
+static void
+incident_series(struct pipe *p, const long *rows, int n)
+{
+	char u[16], ip[16];
+	int i, k;
+
+	for (i = 0; i < 12; i++) {
+		for (k = 0; k < 13; k++) {
+			snprintf(u, sizeof(u), "u_a%d", k);
+			snprintf(ip, sizeof(ip), "10.0.2.%d", k + 1);
+			pipe_query(p, u, ip, workday(i), 10, k % 60,
+			    40 + (i * 7 + k * 3) % 19, "crm.customers");
+			if (i == 10 && k < n)
+				pipe_query(p, u, ip, workday(i), 10,
+				    30 + k % 30, rows[k], "crm.customer_kyc");
+		}
+		for (k = 0; k < 10; k++) {
+			snprintf(u, sizeof(u), "u_r%d", k);
+			snprintf(ip, sizeof(ip), "10.0.3.%d", k + 1);
+			pipe_query(p, u, ip, workday(i), 11, k % 60,
+			    40 + (i * 5 + k * 7) % 19, "crm.customers");
+		}
+	}
+}
+
+/*
+ * An incident team of four: two read enough for a first-seen alert,
+ * two only a few hundred rows. The four are one cohort (detect.c), so
+ * the two alerts make one group case naming all four - not a case each,
+ * as when the group case needed three alerts.
+ */
+static void
+test_cohort_of_quiet_members(void)
+{
+	static const long rows[] = { 3000, 2600, 400, 300 };
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open_dept(&p, db_path("quiet.db"), 13, 10, 0) == 0);
+	incident_series(&p, rows, 4);
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"first\""), 2);
+	CHECK_INT(count_lines(out, "\"type\":\"alert\""), 2);
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases"), 1);
+	CHECK_STR(q_str(p.db, "SELECT kind || ' ' || severity || ' ' || "
+	    "members || ' ' || alerts FROM cases"), "group low a0,a1,a2,a3 2");
+	CHECK_STR(q_str(p.db, "SELECT story FROM cases"), "4 people in Risk "
+	    "read crm.customer_kyc for the first time on 2026-01-19");
+	pipe_close(&p);
+}
+
+/*
+ * An incident team of five whose two diggers read ten times what its
+ * lookers do (3,000 and 3,500 rows against 300-400): over 5 times the
+ * team's median, but not apart from each other - the team's own
+ * spread, not one who stands out of it. No volume alert for anyone;
+ * one group case. With two more, one at 40,000 rows - over twice
+ * anyone else - that one stands out and alerts; seven of the
+ * department's 23 reading the table, it is no first-seen name of
+ * anyone's any more (test_campaign_standout() for a campaign).
+ */
+static void
+test_cohort_diggers(void)
+{
+	static const long rows[] = { 3000, 3500, 300, 350, 400, 380, 40000 };
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open_dept(&p, db_path("dig.db"), 13, 10, 0) == 0);
+	incident_series(&p, rows, 5);
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"bulk\""), 0);
+	CHECK_INT(count_lines(out, "\"rule\":\"first\""), 2);
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases"), 1);
+	CHECK_STR(q_str(p.db, "SELECT kind || ' ' || members FROM cases"),
+	    "group a0,a1,a2,a3,a4");
+	pipe_close(&p);
+	REQUIRE(pipe_open_dept(&p, db_path("dig7.db"), 13, 10, 0) == 0);
+	incident_series(&p, rows, 7);
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"bulk\""), 1);
+	CHECK_INT(alerts_of(out, "a6", "bulk"), 1);
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases WHERE subject = "
+	    "'a6'"), 1);
+	pipe_close(&p);
+}
+
+/*
  * Under the shipped rules, a developer of twelve - a role that reads no
  * sensitive rows - reading 5,000 customer rows: the peers' routine is
  * nothing, so "twice their busiest day" asks nothing, and the alert
@@ -477,6 +570,8 @@ static const struct test tests[] = {
 	{ "campaign_standout", test_campaign_standout },
 	{ "campaign_default_rules", test_campaign_default_rules },
 	{ "spike_where_peers_read_none", test_spike_where_peers_read_none },
+	{ "cohort_of_quiet_members", test_cohort_of_quiet_members },
+	{ "cohort_diggers", test_cohort_diggers },
 	{ "one_auditor_alerts", test_one_auditor_alerts },
 	{ "three_of_forty_alert", test_three_of_forty_alert },
 	{ "first_week_cohort", test_first_week_cohort },
