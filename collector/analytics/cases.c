@@ -18,12 +18,16 @@
  * tool), not one investigation each. The alerts the day's close raises
  * are held here (cases_hold()) until the day's rules have all run; then
  * cases_release() sorts them: CASE_GROUP_MIN or more people of one group
- * sharing one first-seen name make one low-severity group case naming
- * them all, with their held alerts as its timeline; a member who stands
- * out (CASE_STANDOUT times the group's median volume for that name, an
- * alert earlier that day, or a critical alert) keeps their alerts in a
- * case of their own. Everything else is filed person by person as
- * above. Alerts raised outside a day's close are never held.
+ * sharing one first-seen name - or any number of the members of a cohort
+ * (detect.c) of CASE_GROUP_MIN or more, whose table is a name of each of
+ * their alerts - make one low-severity group case naming them all (the
+ * cohort's quiet members too), with their held alerts as its timeline; a
+ * member who stands out (CASE_STANDOUT times the group's median volume
+ * for that name and CASE_APART times anyone else's, an alert earlier
+ * that day, a critical alert, or left out of the cohort by detect.c)
+ * keeps their alerts in a case of their own. Everything else is filed
+ * person by person as above. Alerts raised outside a day's close are
+ * never held.
  *
  * SIEM: with forwarding configured, each case sends one message when it
  * opens and one per update (an alert joined, severity raised, triage),
