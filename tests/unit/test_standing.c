@@ -862,11 +862,12 @@ test_table_mix_third_day(void)
  * share of sensitive rows says nothing), at paces spread log-normally
  * (sigma 0.6): agent k reads 100 x exp(0.6 z) customer rows a day, z
  * the normal quantile of (k + 0.5) / 200, every day the same. The
- * fastest, at z 2.81, reads 540: 5.4x the median, robust z 2.8, above
- * the 95th percentile every day - a peer outlier by a fixed bar of 2.5,
- * and what the highest of 200 honest agents is by chance: 200 x P(Z >=
- * 2.8) = 0.51 of them would stand as far out. A thief reading 1,500 a
- * day from the first day (15x, robust z 4.5: 0.001 of 201) is alerted
+ * fastest, at z 2.81, reads 539: 5.4x the median 100, robust z (log 540
+ * - log 101) / (1.4826 x MAD 0.409 = 0.606) = 2.77, above the 95th
+ * percentile every day - a peer outlier by a fixed bar of 2.5, and what
+ * the highest of 200 honest agents is by chance: 201 x P(Z >= 2.77) =
+ * 0.57 of them would stand as far out. A thief reading 1,500 a day from
+ * the first day (15x, robust z 4.45: 0.0009 of 201, "0.1%") is alerted
  * on the fourth day under the shipped rules; the fastest agent is not,
  * on any of six days.
  */
@@ -947,8 +948,8 @@ test_big_group_chance(void)
 	if (l != NULL)
 		CHECK_CONTAINS(l, "\"summary\":\"rank 1 of 201 in Desk "
 		    "(agent) for sensitive rows read; 15x the peer median over "
-		    "30 days, 15x over 7, robust z 4.5, as far out as 0 of 201 "
-		    "peers would stand by chance; 4 of the last 4 days seen "
+		    "30 days, 15x over 7, robust z 4.5 (one so far out by chance in "
+		    "0.1% of honest groups of 201); 4 of the last 4 days seen "
 		    "above the 95th percentile\"");
 	for (i = 4; i < 6; i++)
 		desk_day(&p, i);
