@@ -493,6 +493,7 @@ void		 standing_seen(struct entity *, int64_t day);
 int		 standing_routine(struct analytics *, int64_t day);
 int		 standing_day(struct analytics *, int64_t day);
 int		 standing_days_above(const struct entity *, int f, int n);
+double		 standing_chance(const struct standing *);
 double		 standing_hour_routine(const struct peer *, int kind,
 		    int hour);
 void		 standing_hour(struct analytics *, struct entity **,
@@ -524,7 +525,7 @@ enum rfn {
 	FN_PEER_MEDIAN, FN_PEER_GROUP, FN_PEER_DAYS, FN_PEER_ROUTINE,
 	FN_DAYS_SEEN, FN_MIX, FN_MIX_MEDIAN, FN_MIX_RZ, FN_MIX_RANK,
 	FN_MIX_N, FN_MIX_ROWS, FN_MIX_GROUP, FN_ALERTED, FN_OWN_MAX, FN_IF,
-	FN_NFN
+	FN_PEER_CHANCE, FN_NFN
 };
 
 /*

@@ -49,8 +49,8 @@
 #define PEER_MIN_DAYS	3	/* ... and about this many days of members */
 #define TEAM_SURGE	0.25	/* share of the team spiking: not one person */
 #define SURGE_STANDOUT	5.0	/* times the surge's level: not part of it */
-#define ROLE_SURGE_MIN	2	/* other members of the role spiking with one */
-#define ROLE_SURGE_SHARE 0.10	/* ... and this share of them: a surge */
+#define ROLE_SURGE_MIN	2	/* members of a role spiking together ... */
+#define ROLE_SURGE_SHARE 0.10	/* ... and this share of its active: a surge */
 #define COHORT_OTHERS	2	/* others new to one table with one: a cohort */
 #define COHORT_YOUNG_DAYS 2	/* member-days a member before a young cohort */
 #define COHORT_APART	2.0	/* times anyone else in it: standing out */
@@ -1279,9 +1279,9 @@ detect_hour_close(struct analytics *an, struct entity **ents, size_t n)
 /*
  * The share of e's other active peers who spiked on f in this bucket
  * (0 with fewer than three others: too few to call it a team), or of the
- * other active members of their role in their department when higher
- * and at least ROLE_SURGE_MIN of them spiked: a campaign of a few
- * auditors is a surge of their role, not one auditor's. A day
+ * active members of their role in their department when higher and at
+ * least ROLE_SURGE_MIN of them spiked: a campaign of a few auditors is a
+ * surge of their role, not one auditor's. A day
  * that is SURGE_STANDOUT times the level of the group's surge or more
  * is not part of it (0): the few analysts who come in on a Saturday
  * each spike against their weekday selves with their usual weekend
@@ -1293,7 +1293,7 @@ detect_team(struct analytics *an, struct entity *e, int f, enum period per)
 {
 	struct peer *pg = peer_get(an, e->group);
 	double up = pg->surge[per][f], share, rup, rshare;
-	int others = pg->nact[per] - 1, rothers, self;
+	int others = pg->nact[per] - 1, ract, self;
 
 	/* a cohort's first reads of one table are one situation */
 	if (per == PER_DAY && e->cohort >= COHORT_OTHERS && read_feature(f))
@@ -1308,19 +1308,19 @@ detect_team(struct analytics *an, struct entity *e, int f, enum period per)
 		up -= 1;
 	share = up > 0 ? up / others : 0;
 	/*
-	 * The role's surge, when at least two others of it are in it and
-	 * a tenth of its other active members: three auditors of thirteen
-	 * sampling records together are a campaign of their role however
-	 * few of the role that is, while in a role of two hundred agents
-	 * two or three spiking on one day is chance, not a surge. A role's
+	 * The role's surge, when at least two of its active members spike
+	 * and they are a tenth of them: two auditors of twelve sampling
+	 * records together are a campaign of their role however few of
+	 * the role that is (as three are), while in a role of two hundred
+	 * agents two or three spiking on one day is chance, not a surge.
+	 * It is the role's day, the same for each of its members. A role's
 	 * surge counts as a team's (TEAM_SURGE at least).
 	 */
-	rup = e->rsurge[per][f] - self;
-	rothers = e->ract[per] - 1;
-	if (rup >= ROLE_SURGE_MIN && rothers >= 3 &&
-	    rup / rothers >= ROLE_SURGE_SHARE) {
-		rshare = rup / rothers > TEAM_SURGE ? rup / rothers :
-		    TEAM_SURGE;
+	rup = e->rsurge[per][f];
+	ract = e->ract[per];
+	if (rup >= ROLE_SURGE_MIN && ract >= 4 &&
+	    rup / ract >= ROLE_SURGE_SHARE) {
+		rshare = rup / ract > TEAM_SURGE ? rup / ract : TEAM_SURGE;
 		if (rshare > share)
 			share = rshare;
 	}

@@ -402,8 +402,9 @@ standing(struct ectx *x, const struct rnode *n)
 	if (n->fn == FN_PEER_GROUP)
 		return str(st->level == SL_NONE || x->e->glabel[st->level] ==
 		    NULL ? "" : x->e->glabel[st->level]);
+	/* no standing: nobody's chance, so a rule's bar on it does not hold */
 	if (st->level == SL_NONE)
-		return num(0);
+		return n->fn == FN_PEER_CHANCE ? none : num(0);
 	switch (n->fn) {
 	case FN_PEER_RANK:
 		return num(st->rank);
@@ -416,6 +417,8 @@ standing(struct ectx *x, const struct rnode *n)
 		    st->median : 1));
 	case FN_PEER_RZ:
 		return num(st->rz);
+	case FN_PEER_CHANCE:
+		return num(standing_chance(st));
 	default:
 		return num(st->median * st->lift);
 	}
@@ -519,7 +522,7 @@ call(struct ectx *x, const struct rnode *n)
 		return num(x->e->cum30[n->feature] / (t > 1 ? t : 1));
 	case FN_PEER_RANK: case FN_PEER_N: case FN_PEER_PCT:
 	case FN_PEER_MRATIO: case FN_PEER_RZ: case FN_PEER_MEDIAN:
-	case FN_PEER_GROUP:
+	case FN_PEER_GROUP: case FN_PEER_CHANCE:
 		return standing(x, n);
 	case FN_PEER_DAYS:
 		return num(standing_days_above(x->e, n->feature, n->what));

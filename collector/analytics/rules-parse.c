@@ -67,6 +67,7 @@ static const struct {
 	{ "mix_n", FN_MIX_N }, { "mix_rows", FN_MIX_ROWS },
 	{ "mix_group", FN_MIX_GROUP }, { "alerted", FN_ALERTED },
 	{ "own_max", FN_OWN_MAX }, { "if", FN_IF },
+	{ "peer_chance", FN_PEER_CHANCE },
 	{ NULL, 0 }
 };
 
@@ -389,7 +390,7 @@ parse_call_args(struct parser *p, struct rnode *n)
 		break;
 	case FN_PEER_RANK: case FN_PEER_N: case FN_PEER_PCT:
 	case FN_PEER_MRATIO: case FN_PEER_RZ: case FN_PEER_MEDIAN:
-	case FN_PEER_GROUP:
+	case FN_PEER_GROUP: case FN_PEER_CHANCE:
 		if (feature_arg(p, n) != 0 || stand_window_arg(p, n) != 0)
 			return -1;
 		break;

@@ -1151,6 +1151,22 @@ standing_days_above(const struct entity *e, int f, int n)
 }
 
 /*
+ * How many of the group's members would stand at least as far out as
+ * this by chance: n x P(Z >= rz), the robust z taken as a normal one
+ * (log scale). A fixed bar on the z is a bar on one member's chance; a
+ * group has n of them, and the highest of 400 honest agents whose pace
+ * spreads log-normally stands about 3 robust z out every week of the
+ * year (docs/analytics.md, "Peer standing"). 0 without a group.
+ */
+double
+standing_chance(const struct standing *st)
+{
+	if (st->level == SL_NONE || st->n <= 0)
+		return 0;
+	return (double)st->n * 0.5 * erfc((double)st->rz / M_SQRT2);
+}
+
+/*
  * The peers' routine at a local hour of a kind of day: the 95th
  * percentile of what members read in that hour (and the hours either
  * side) when they read sensitive rows in it - log-normal, from the

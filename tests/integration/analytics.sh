@@ -158,7 +158,7 @@ if start_collector live --listen 127.0.0.1:$PORT --db "$T/live.db" --insecure \
 	check sighup_keeps_old_rules [ $? -eq 0 ]
 	rm "$T/liverules/zz.rules"
 	kill -HUP "$CPID"
-	wait_log "$T/live.log" "SIGHUP: 13 directory entries, $(grep -c '^rule ' "$LW_TOP"/rules/*.rules | awk -F: '{ s += $NF } END { print s }') rules" 5
+	wait_log "$T/live.log" "SIGHUP: $(grep -cv '^#\|^employee,' "$R/directory.csv") directory entries, $(grep -c '^rule ' "$LW_TOP"/rules/*.rules | awk -F: '{ s += $NF } END { print s }') rules" 5
 	check sighup_reloads_rules [ $? -eq 0 ]
 	kill "$CPID"
 else

@@ -23,6 +23,9 @@ FIN = ["f1", "f2", "f3", "f4"]
 MORE = ["s6", "s7", "s8"]
 IP = {e: "10.0.0.%d" % (i + 1) for i, e in enumerate(SUP + FIN + MORE)}
 IP["etl"] = "10.0.9.5"
+# the contact centre of 120 agents only peer_outlier's negative case has
+CC = ["cc%03d" % k for k in range(120)]
+IP.update({e: "10.0.2.%d" % (k + 1) for k, e in enumerate(CC)})
 fid = [0]
 
 def ts(day, h, m=0, s=0):
@@ -186,8 +189,20 @@ def main(only=None):
     days = list(range(5, 10)) + list(range(12, 17)) + list(range(19, 24))
     steal = lambda who: [query(e, d, 13, 50, 1500, "crm.customers")
                          for d in days for e in who]
-    case("peer_outlier", steal(["s1"]), steal(["s1", "s2", "s3", "s5"]),
-         "s1")
+    # Nor the fastest of a large group who read only sensitive tables, at
+    # paces spread log-normally (sigma 0.6 in log units): a contact centre
+    # of 120 agents, agent k reading 100 x exp(0.6 z) customer rows a
+    # day, z the normal quantile of (k + 0.5) / 120, the fastest (cc119)
+    # 520 a day. They are 5.2x the median and 2.7 robust z out, above the
+    # 95th percentile every day: the highest of 120 honest agents by
+    # chance (120 x P(Z >= 2.7) = 0.4 of them; the bar is 0.25).
+    from statistics import NormalDist
+    pace = lambda k: round(100 * 2.718281828459045 ** (
+        0.6 * NormalDist().inv_cdf((k + 0.5) / len(CC))))
+    centre = [query(e, d, 13, 10 + k % 40, pace(k), "crm.customers")
+              for d in days for k, e in enumerate(CC)]
+    case("peer_outlier", steal(["s1"]),
+         steal(["s1", "s2", "s3", "s5"]) + centre, "s1")
     # the mix of reads: every agent works tickets (30 look-ups of 10
     # rows a day) beside their customer look-ups; from the first day s1
     # makes 40 more customer look-ups instead of more ticket work (a

@@ -857,6 +857,113 @@ test_table_mix_third_day(void)
 	free(rules);
 }
 
+/*
+ * A contact centre of 200 agents who read only sensitive tables (the
+ * share of sensitive rows says nothing), at paces spread log-normally
+ * (sigma 0.6): agent k reads 100 x exp(0.6 z) customer rows a day, z
+ * the normal quantile of (k + 0.5) / 200, every day the same. The
+ * fastest, at z 2.81, reads 539: 5.4x the median 100, robust z (log 540
+ * - log 101) / (1.4826 x MAD 0.409 = 0.606) = 2.77, above the 95th
+ * percentile every day - a peer outlier by a fixed bar of 2.5, and what
+ * the highest of 200 honest agents is by chance: 201 x P(Z >= 2.77) =
+ * 0.57 of them would stand as far out. A thief reading 1,500 a day from
+ * the first day (15x, robust z 4.45: 0.0009 of 201, "0.1%") is alerted
+ * on the fourth day under the shipped rules; the fastest agent is not,
+ * on any of six days.
+ */
+#define DESK_N	200
+
+/* The normal quantile of p, by bisection on erfc. */
+static double
+norm_quantile(double p)
+{
+	double lo = -10, hi = 10, mid;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		mid = (lo + hi) / 2;
+		if (0.5 * erfc(-mid / M_SQRT2) < p)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+/* The directory: agents g0-g199 and the thief t0, all of Desk. */
+static char *
+desk_directory(void)
+{
+	size_t cap = 80 * (DESK_N + 2), len;
+	char *d = malloc(cap);
+	int k;
+
+	if (d == NULL)
+		return NULL;
+	len = (size_t)snprintf(d, cap, "employee,name,department,role,"
+	    "manager,db_users,ips,hostnames,start,leave\n"
+	    "t0,T0,Desk,agent,,u_t0,10.0.9.250,,2024-01-01,\n");
+	for (k = 0; k < DESK_N; k++)
+		len += (size_t)snprintf(d + len, cap - len, "g%d,G%d,Desk,"
+		    "agent,,u_g%d,10.0.%d.%d,,2024-01-01,\n", k, k, k,
+		    10 + k / 200, k % 200);
+	return d;
+}
+
+static void
+desk_day(struct pipe *p, int i)
+{
+	char user[24], ip[24];
+	int k;
+
+	for (k = 0; k < DESK_N; k++) {
+		snprintf(user, sizeof(user), "u_g%d", k);
+		snprintf(ip, sizeof(ip), "10.0.%d.%d", 10 + k / 200, k % 200);
+		pipe_query(p, user, ip, workday(i), 10, k % 60, lround(100 *
+		    exp(0.6 * norm_quantile((k + 0.5) / DESK_N))),
+		    "crm.customers");
+	}
+	pipe_query(p, "u_t0", "10.0.9.250", workday(i), 11, 0, 1500,
+	    "crm.customers");
+}
+
+static void
+test_big_group_chance(void)
+{
+	struct pipe p;
+	const char *out, *l;
+	char *rules = default_rules(), *dir = desk_directory();
+	int i;
+
+	REQUIRE(rules != NULL && dir != NULL);
+	REQUIRE(pipe_open_with(&p, rules, NULL, dir) == 0);
+	for (i = 0; i < 3; i++)
+		desk_day(&p, i);
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"peer_outlier\""), 0);
+	desk_day(&p, 3);
+	out = pipe_output(&p);
+	l = alert_of(out, "peer_outlier", "t0");
+	CHECK(l != NULL);
+	if (l != NULL)
+		CHECK_CONTAINS(l, "\"summary\":\"rank 1 of 201 in Desk "
+		    "(agent) for sensitive rows read; 15x the peer median over "
+		    "30 days, 15x over 7, robust z 4.5 (one so far out by chance in "
+		    "0.1% of honest groups of 201); 4 of the last 4 days seen "
+		    "above the 95th percentile\"");
+	for (i = 4; i < 6; i++)
+		desk_day(&p, i);
+	out = pipe_output(&p);
+	/* (without a store every day's firing is printed: all t0's) */
+	CHECK_INT(count_lines(out, "\"rule\":\"peer_outlier\""),
+	    count_both(out, "\"rule\":\"peer_outlier\"",
+	    "\"employee\":\"t0\""));
+	CHECK(alert_of(out, "peer_outlier", "g199") == NULL);
+	pipe_close(&p);
+	free(rules);
+	free(dir);
+}
+
 static const struct test tests[] = {
 	{ "quantile", test_quantile },
 	{ "parse", test_parse },
@@ -869,6 +976,7 @@ static const struct test tests[] = {
 	{ "mix_theft", test_mix_theft },
 	{ "table_mix_theft", test_table_mix_theft },
 	{ "table_mix_third_day", test_table_mix_third_day },
+	{ "big_group_chance", test_big_group_chance },
 };
 
 HARNESS_MAIN(tests)

@@ -224,6 +224,28 @@ test_campaign_standout(void)
 	pipe_close(&p);
 }
 
+/*
+ * A campaign of two: two auditors of thirteen sampling the new table
+ * together - not a cohort (three are), but two of the role's thirteen
+ * spiking, a tenth or more of it: their role's surge from the first
+ * day. No volume alert and no streak; their first-seen alerts only.
+ */
+static void
+test_campaign_of_two(void)
+{
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open_dept(&p, NULL, 13, 10, 0) == 0);
+	campaign_series(&p, 13, 10, 2, 0, 0);
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"bulk\""), 0);
+	CHECK_INT(count_lines(out, "\"rule\":\"streak\""), 0);
+	CHECK_INT(alerts_of(out, "a0", "first") + alerts_of(out, "a1",
+	    "first"), 2);
+	pipe_close(&p);
+}
+
 /* One auditor alone: no campaign, their volume alerts. */
 static void
 test_one_auditor_alerts(void)
@@ -572,6 +594,7 @@ static const struct test tests[] = {
 	{ "spike_where_peers_read_none", test_spike_where_peers_read_none },
 	{ "cohort_of_quiet_members", test_cohort_of_quiet_members },
 	{ "cohort_diggers", test_cohort_diggers },
+	{ "campaign_of_two", test_campaign_of_two },
 	{ "one_auditor_alerts", test_one_auditor_alerts },
 	{ "three_of_forty_alert", test_three_of_forty_alert },
 	{ "first_week_cohort", test_first_week_cohort },
