@@ -517,6 +517,23 @@ name_at(const uint8_t *b, size_t have, char *name, size_t namelen)
 	return l;
 }
 
+/*
+ * The text of a statement the client sent (len bytes at p), kept to
+ * statement_max bytes and one more, so that a text over the limit stays
+ * over it and the normaliser fails closed on it; cut comes in set when
+ * bytes are missing.
+ */
+static struct pg_text *
+stmt_text(const struct pg_conn *c, const uint8_t *p, size_t len, int cut)
+{
+	if (len > c->stmt_max) {
+		cut = 1;
+		if (len > c->stmt_max + 1)
+			len = c->stmt_max + 1;
+	}
+	return pg_text_new((const char *)p, len, cut);
+}
+
 static void
 on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
     size_t total, int damaged)
@@ -527,7 +544,6 @@ on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 	char name[PG_NAME_KEEP], stmt[PG_NAME_KEEP];
 	long l, l2;
 	size_t qlen, i;
-	int cut;
 	uint32_t code;
 
 	if (type == 0) {
@@ -577,12 +593,8 @@ on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 		if (c->srv_lost)
 			answers_lost(c, dr->msg_ts);
 		qlen = total - 1;
-		cut = damaged || qlen > c->stmt_max;
-		if (have < qlen)
-			qlen = have;
-		if (qlen > c->stmt_max + 1)
-			qlen = c->stmt_max + 1;
-		text = pg_text_new((const char *)b, qlen, cut);
+		text = stmt_text(c, b, have < qlen ? have : qlen,
+		    damaged || qlen > c->stmt_max);
 		pg_q_push(c, REQ_QUERY, text, dr->msg_ts);
 		pg_text_unref(text);
 		break;
@@ -591,14 +603,8 @@ on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 			break;
 		i = (size_t)l + 1;
 		l2 = pg_cstr(b + i, have - i);
-		cut = damaged || l2 < 0;
-		qlen = l2 < 0 ? have - i : (size_t)l2;
-		if (qlen > c->stmt_max) {
-			cut = 1;
-			if (qlen > c->stmt_max + 1)
-				qlen = c->stmt_max + 1;
-		}
-		text = pg_text_new((const char *)b + i, qlen, cut);
+		text = stmt_text(c, b + i, l2 < 0 ? have - i : (size_t)l2,
+		    damaged || l2 < 0);
 		if (text != NULL)
 			pg_table_put(c, &c->stmts, name, text);
 		pg_q_push(c, REQ_PARSE, text, c->batch_start);
