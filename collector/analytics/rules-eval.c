@@ -349,6 +349,14 @@ field(const struct ectx *x, const struct rnode *n)
 
 static struct rval eval(struct ectx *, const struct rnode *);
 
+/* The name of the group a standing was taken in; "" when there is none. */
+static struct rval
+group_label(const struct ectx *x, int level)
+{
+	return str(level == SL_NONE || x->e->glabel[level] == NULL ? "" :
+	    x->e->glabel[level]);
+}
+
 /*
  * The peer standing figures of the last day close (standing.c): 0, and
  * the empty group, where the person has none (no group with enough
@@ -360,8 +368,7 @@ standing(struct ectx *x, const struct rnode *n)
 	const struct standing *st = &x->e->st[n->feature][n->what];
 
 	if (n->fn == FN_PEER_GROUP)
-		return str(st->level == SL_NONE || x->e->glabel[st->level] ==
-		    NULL ? "" : x->e->glabel[st->level]);
+		return group_label(x, st->level);
 	if (st->level == SL_NONE)
 		return num(0);
 	switch (n->fn) {
@@ -391,8 +398,7 @@ mix(struct ectx *x, const struct rnode *n)
 	const struct mixstand *ms = &x->e->mix[n->feature][n->what];
 
 	if (n->fn == FN_MIX_GROUP)
-		return str(ms->level == SL_NONE || x->e->glabel[ms->level] ==
-		    NULL ? "" : x->e->glabel[ms->level]);
+		return group_label(x, ms->level);
 	if (ms->level == SL_NONE)
 		return num(0);
 	switch (n->fn) {
