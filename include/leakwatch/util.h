@@ -62,6 +62,14 @@ struct event	*ev_periodic(struct event_base *, long long ms,
 void	 seterr(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/*
+ * The whole file at path, allocated and NUL-terminated, its length in
+ * *len; NULL with a message naming the path when it cannot be opened or
+ * read or holds more than max bytes.
+ */
+char	*file_read_alloc(const char *path, size_t max, size_t *len,
+	    char *err, size_t errlen);
+
 /* The first n bytes of src as a C string in dst, cut to fit. */
 void	 str_copyn(char *dst, size_t dstlen, const char *src, size_t n);
 
