@@ -533,6 +533,21 @@ call(struct ectx *x, const struct rnode *n)
 	return none;
 }
 
+/* Whether op holds between two values that compare as c (as strcmp). */
+static int
+order_holds(int op, int c)
+{
+	switch (op) {
+	case OP_EQ: return c == 0;
+	case OP_NE: return c != 0;
+	case OP_LT: return c < 0;
+	case OP_LE: return c <= 0;
+	case OP_GT: return c > 0;
+	case OP_GE: return c >= 0;
+	}
+	return 0;
+}
+
 /* One scalar comparison; strings compare as strings, ~ is a glob. */
 static int
 cmp1(int op, struct rval a, struct rval b)
@@ -548,27 +563,13 @@ cmp1(int op, struct rval a, struct rval b)
 		return op == OP_MATCH ? c : !c;
 	}
 	if (a.t == V_NUM && b.t == V_NUM) {
-		switch (op) {
-		case OP_EQ: return a.n == b.n;
-		case OP_NE: return a.n != b.n;
-		case OP_LT: return a.n < b.n;
-		case OP_LE: return a.n <= b.n;
-		case OP_GT: return a.n > b.n;
-		case OP_GE: return a.n >= b.n;
-		}
-		return 0;
+		/* NaN is unordered: only != holds, as in C. */
+		if (isnan(a.n) || isnan(b.n))
+			return op == OP_NE;
+		return order_holds(op, (a.n > b.n) - (a.n < b.n));
 	}
-	if (a.t == V_STR && b.t == V_STR) {
-		c = strcmp(a.s, b.s);
-		switch (op) {
-		case OP_EQ: return c == 0;
-		case OP_NE: return c != 0;
-		case OP_LT: return c < 0;
-		case OP_LE: return c <= 0;
-		case OP_GT: return c > 0;
-		case OP_GE: return c >= 0;
-		}
-	}
+	if (a.t == V_STR && b.t == V_STR)
+		return order_holds(op, strcmp(a.s, b.s));
 	return op == OP_NE;
 }
 
