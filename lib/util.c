@@ -1,7 +1,8 @@
 /*
  * Helpers both programs use: timestamps, address and number parsing, hex,
- * hashing, error messages and checksums (escaping untrusted bytes is
- * lib/text.c). Pure functions except the clocks and random_bytes().
+ * hashing, error messages, checksums and reading a whole file (escaping
+ * untrusted bytes is lib/text.c). Pure functions except the clocks,
+ * random_bytes() and file_read_alloc().
  */
 #include <errno.h>
 #include <limits.h>

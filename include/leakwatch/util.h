@@ -1,7 +1,8 @@
 /*
  * Small helpers both programs need: RFC 3339 timestamps in microseconds,
- * host:port parsing, hex, SHA-256, strict integer parsing and the monotonic
- * clock. Nothing here allocates unless its name says so.
+ * host:port parsing, hex, SHA-256, strict integer parsing, the monotonic
+ * clock and reading a whole file. Nothing here allocates unless its name
+ * says so.
  */
 #ifndef LEAKWATCH_UTIL_H
 #define LEAKWATCH_UTIL_H
