@@ -69,17 +69,10 @@ report(struct pg_conn *c, const char *sql, size_t len, int cut,
 		sql = "";
 		len = 0;
 	}
-	if (cut && len < c->stmt_max + 1) {
-		/* Always hand a cut text over longer than statement_max, so
-		 * the normaliser fails closed on it. */
-		if (c->pad == NULL && (c->pad = malloc(c->stmt_max + 1)) ==
-		    NULL)
-			return;
-		memcpy(c->pad, sql, len);
-		memset(c->pad + len, ' ', c->stmt_max + 1 - len);
-		sql = c->pad;
-		len = c->stmt_max + 1;
-	}
+	/* A cut text kept to stmt_max + 1 bytes is over the limit already. */
+	if (cut && len < c->stmt_max + 1 &&
+	    db_pad_cut(&c->pad, c->stmt_max, &sql, &len) != 0)
+		return;
 	q.sql = sql;
 	q.sql_len = len;
 	if (len > 0 && (origin = pg_origin_of(c, sql, len, &is_move)) != NULL) {
