@@ -642,16 +642,6 @@ int		 db_wire_seen(const char *db_system, const char *session_id,
 void		 db_wire_note(const struct db_session_info *, int64_t ts_us);
 /* Whether this agent has a db source decoding the wire at all. */
 int		 db_wire_active(void);
-/*
- * A statement cut short (longer than statement_max, or a capture gap in
- * it), for the wire decoders to hand over: its first max bytes at most,
- * then blanks to max + 1, in *pad (allocated on first use, the caller's
- * to free), so that the normaliser fails closed on it instead of
- * normalising a prefix as if it were the whole statement. *sql may point
- * into *pad. -1, *sql and *len as they were, when *pad cannot be had.
- */
-int		 db_pad_cut(char **pad, size_t max, const char **sql,
-		    size_t *len);
 
 /* aggregate.c: repeated statements of a session folded into one event */
 #define AGG_KEYS_MAX	16384		/* keys held at once */

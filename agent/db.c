@@ -592,21 +592,6 @@ error_code_ok(const char *code)
 	return 1;
 }
 
-/* The wire decoders' one way to hand over a cut text (agent.h). */
-int
-db_pad_cut(char **pad, size_t max, const char **sql, size_t *len)
-{
-	size_t n = *len > max ? max : *len;
-
-	if (*pad == NULL && (*pad = malloc(max + 1)) == NULL)
-		return -1;
-	memmove(*pad, *sql, n);
-	memset(*pad + n, ' ', max + 1 - n);
-	*sql = *pad;
-	*len = max + 1;
-	return 0;
-}
-
 struct lw_event *
 db_query_build(const struct db_qfields *f, char *err, size_t errlen)
 {

@@ -29,6 +29,7 @@
 
 #include "agent.h"
 #include "leakwatch/log.h"
+#include "leakwatch/util.h"
 #include "decode-mysql.h"
 
 static void	frame(struct mysql *, enum db_dir, const uint8_t *, size_t,
@@ -86,7 +87,7 @@ report(struct mysql *s, struct cmd *c)
 	}
 	/* Out of memory: no text rather than a prefix. */
 	if (c->cut && (c->npieces <= 1 || c->cur + 1 >= c->npieces ||
-	    c->last) && db_pad_cut(&s->pad, s->statement_max, &q.sql,
+	    c->last) && str_cut_pad(&s->pad, s->statement_max, &q.sql,
 	    &q.sql_len) != 0) {
 		q.sql = "";
 		q.sql_len = 0;

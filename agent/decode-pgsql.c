@@ -35,6 +35,7 @@
 
 #include "agent.h"
 #include "leakwatch/log.h"
+#include "leakwatch/util.h"
 #include "decode-pgsql.h"
 
 static void	pg_dir_feed(struct pg_conn *, enum db_dir, const uint8_t *,
@@ -71,7 +72,7 @@ report(struct pg_conn *c, const char *sql, size_t len, int cut,
 	}
 	/* A cut text kept to stmt_max + 1 bytes is over the limit already. */
 	if (cut && len < c->stmt_max + 1 &&
-	    db_pad_cut(&c->pad, c->stmt_max, &sql, &len) != 0)
+	    str_cut_pad(&c->pad, c->stmt_max, &sql, &len) != 0)
 		return;
 	q.sql = sql;
 	q.sql_len = len;

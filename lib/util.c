@@ -2,7 +2,7 @@
  * Helpers both programs use: timestamps, address and number parsing, hex,
  * hashing, error messages, checksums and reading a whole file (escaping
  * untrusted bytes is lib/text.c). Pure functions except the clocks,
- * random_bytes() and file_read_alloc().
+ * random_bytes(), file_read_alloc() and str_cut_pad()'s buffer.
  */
 #include <errno.h>
 #include <limits.h>
@@ -456,6 +456,20 @@ file_read_alloc(const char *path, size_t max, size_t *len, char *err,
 	buf[n] = '\0';
 	*len = n;
 	return buf;
+}
+
+int
+str_cut_pad(char **pad, size_t max, const char **s, size_t *len)
+{
+	size_t n = *len > max ? max : *len;
+
+	if (*pad == NULL && (*pad = malloc(max + 1)) == NULL)
+		return -1;
+	memmove(*pad, *s, n);
+	memset(*pad + n, ' ', max + 1 - n);
+	*s = *pad;
+	*len = max + 1;
+	return 0;
 }
 
 /* Copies up to n bytes into dst (size dstlen > 0), always terminated. */

@@ -71,6 +71,17 @@ void	 seterr(char *err, size_t errlen, const char *fmt, ...)
 char	*file_read_alloc(const char *path, size_t max, size_t *len,
 	    char *err, size_t errlen);
 
+/*
+ * A text known to be cut short (*s, *len bytes), made to read as longer
+ * than max whatever it held: its first max bytes at most, then blanks up
+ * to max + 1, in *pad (allocated on first use, the caller's to free), so
+ * that a consumer with a limit of max refuses it instead of taking a
+ * prefix for the whole (the db decoders hand cut statements to the
+ * normaliser so). *s may point into *pad. -1, *s and *len unchanged,
+ * when *pad cannot be allocated (no fatal error: per-packet code).
+ */
+int	 str_cut_pad(char **pad, size_t max, const char **s, size_t *len);
+
 /* The first n bytes of src as a C string in dst, cut to fit. */
 void	 str_copyn(char *dst, size_t dstlen, const char *src, size_t n);
 

@@ -3,7 +3,8 @@
  * worked out by hand, calendar edges, strict refusal of anything that is
  * not UTC "Z"), host:port splitting, the strict number parsers, hex,
  * error messages, SHA-256, CRC-32C, the constant-time compare, the
- * comparator of doubles and the NULL-taking frees (str_vis() is tested
+ * comparator of doubles, the NULL-taking frees, the whole-file reader
+ * and the padding of cut texts (str_vis() is tested
  * with lib/text.c in test_text.c). The clocks and random_bytes() are
  * only smoke-tested: their values are not ours to predict.
  */
@@ -581,6 +582,34 @@ test_strv_ev_free(void)
 	event_base_free(base);
 }
 
+/*
+ * A cut text reads as longer than max: its first max bytes, then blanks
+ * to max + 1, in one buffer kept across calls; the text may already be
+ * in that buffer.
+ */
+static void
+test_str_cut_pad(void)
+{
+	char *pad = NULL;
+	const char *s = "SELECT 1";
+	size_t len = 8;
+
+	REQUIRE(str_cut_pad(&pad, 10, &s, &len) == 0);
+	CHECK(s == pad);
+	CHECK_INT(len, 11);
+	CHECK(memcmp(s, "SELECT 1   ", 11) == 0);
+	s = "SELECT * FROM t";
+	len = 15;
+	REQUIRE(str_cut_pad(&pad, 10, &s, &len) == 0);
+	CHECK_INT(len, 11);
+	CHECK(memcmp(s, "SELECT * F ", 11) == 0);
+	s = pad + 7;
+	len = 3;
+	REQUIRE(str_cut_pad(&pad, 10, &s, &len) == 0);
+	CHECK(memcmp(s, "* F        ", 11) == 0);
+	free(pad);
+}
+
 /* Writes len bytes of c into the test directory's file name. */
 static void
 put_file(const char *path, int c, size_t len)
@@ -657,6 +686,7 @@ static const struct test tests[] = {
 	{ "cmp_double", test_cmp_double },
 	{ "strv_ev_free", test_strv_ev_free },
 	{ "file_read_alloc", test_file_read_alloc },
+	{ "str_cut_pad", test_str_cut_pad },
 };
 
 HARNESS_MAIN(tests)
