@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "agent.h"
+#include "leakwatch/util.h"
 #include "leakwatch/xmalloc.h"
 
 #define CATMAP_MAX_FILE		(1024 * 1024)
@@ -254,27 +255,15 @@ struct catmap *
 catmap_load(const char *path, char *err, size_t errlen)
 {
 	struct catmap *m;
-	FILE *f;
 	char *buf;
 	size_t n;
 
 	if (path == NULL)
 		return catmap_parse(catmap_builtin, strlen(catmap_builtin),
 		    "(built-in categories)", err, errlen);
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((buf = file_read_alloc(path, CATMAP_MAX_FILE, &n, err,
+	    errlen)) == NULL)
 		return NULL;
-	}
-	buf = xmalloc(CATMAP_MAX_FILE + 1);
-	n = fread(buf, 1, CATMAP_MAX_FILE + 1, f);
-	if (ferror(f) || n > CATMAP_MAX_FILE) {
-		snprintf(err, errlen, "%s: %s", path, ferror(f) ?
-		    "read error" : "larger than 1 MiB");
-		fclose(f);
-		free(buf);
-		return NULL;
-	}
-	fclose(f);
 	m = catmap_parse(buf, n, path, err, errlen);
 	free(buf);
 	return m;

@@ -29,6 +29,7 @@
 
 #include "agent.h"
 #include "leakwatch/log.h"
+#include "leakwatch/util.h"
 #include "decode-mysql.h"
 
 static void	frame(struct mysql *, enum db_dir, const uint8_t *, size_t,
@@ -62,31 +63,6 @@ q_head(struct mysql *s)
 
 /* Reporting */
 
-/*
- * A statement cut short (longer than statement_max, or a capture gap in
- * it) is handed over padded past statement_max, as decode-pgsql.c does,
- * so the normaliser fails closed on it instead of normalising a prefix
- * as if it were the whole statement.
- */
-static void
-pad_cut(struct mysql *s, struct db_query *q)
-{
-	size_t n = q->sql_len;
-
-	if (n > s->statement_max)
-		n = s->statement_max;
-	if (s->pad == NULL &&
-	    (s->pad = malloc(s->statement_max + 1)) == NULL) {
-		q->sql = "";
-		q->sql_len = 0;
-		return;
-	}
-	memmove(s->pad, q->sql, n);
-	memset(s->pad + n, ' ', s->statement_max + 1 - n);
-	q->sql = s->pad;
-	q->sql_len = s->statement_max + 1;
-}
-
 static void
 report(struct mysql *s, struct cmd *c)
 {
@@ -109,9 +85,13 @@ report(struct mysql *s, struct cmd *c)
 		q.sql += a;
 		q.sql_len = b - a;
 	}
+	/* Out of memory: no text rather than a prefix. */
 	if (c->cut && (c->npieces <= 1 || c->cur + 1 >= c->npieces ||
-	    c->last))
-		pad_cut(s, &q);
+	    c->last) && str_cut_pad(&s->pad, s->statement_max, &q.sql,
+	    &q.sql_len) != 0) {
+		q.sql = "";
+		q.sql_len = 0;
+	}
 	if (c->has_origin && c->origin_is_sql) {
 		q.origin_sql = q.sql;
 		q.origin_len = q.sql_len;

@@ -35,6 +35,7 @@
 
 #include "agent.h"
 #include "leakwatch/log.h"
+#include "leakwatch/util.h"
 #include "decode-pgsql.h"
 
 static void	pg_dir_feed(struct pg_conn *, enum db_dir, const uint8_t *,
@@ -69,17 +70,10 @@ report(struct pg_conn *c, const char *sql, size_t len, int cut,
 		sql = "";
 		len = 0;
 	}
-	if (cut && len < c->stmt_max + 1) {
-		/* Always hand a cut text over longer than statement_max, so
-		 * the normaliser fails closed on it. */
-		if (c->pad == NULL && (c->pad = malloc(c->stmt_max + 1)) ==
-		    NULL)
-			return;
-		memcpy(c->pad, sql, len);
-		memset(c->pad + len, ' ', c->stmt_max + 1 - len);
-		sql = c->pad;
-		len = c->stmt_max + 1;
-	}
+	/* A cut text kept to stmt_max + 1 bytes is over the limit already. */
+	if (cut && len < c->stmt_max + 1 &&
+	    str_cut_pad(&c->pad, c->stmt_max, &sql, &len) != 0)
+		return;
 	q.sql = sql;
 	q.sql_len = len;
 	if (len > 0 && (origin = pg_origin_of(c, sql, len, &is_move)) != NULL) {
@@ -517,6 +511,23 @@ name_at(const uint8_t *b, size_t have, char *name, size_t namelen)
 	return l;
 }
 
+/*
+ * The text of a statement the client sent (len bytes at p), kept to
+ * statement_max bytes and one more, so that a text over the limit stays
+ * over it and the normaliser fails closed on it; cut comes in set when
+ * bytes are missing.
+ */
+static struct pg_text *
+stmt_text(const struct pg_conn *c, const uint8_t *p, size_t len, int cut)
+{
+	if (len > c->stmt_max) {
+		cut = 1;
+		if (len > c->stmt_max + 1)
+			len = c->stmt_max + 1;
+	}
+	return pg_text_new((const char *)p, len, cut);
+}
+
 static void
 on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
     size_t total, int damaged)
@@ -527,7 +538,6 @@ on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 	char name[PG_NAME_KEEP], stmt[PG_NAME_KEEP];
 	long l, l2;
 	size_t qlen, i;
-	int cut;
 	uint32_t code;
 
 	if (type == 0) {
@@ -577,12 +587,8 @@ on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 		if (c->srv_lost)
 			answers_lost(c, dr->msg_ts);
 		qlen = total - 1;
-		cut = damaged || qlen > c->stmt_max;
-		if (have < qlen)
-			qlen = have;
-		if (qlen > c->stmt_max + 1)
-			qlen = c->stmt_max + 1;
-		text = pg_text_new((const char *)b, qlen, cut);
+		text = stmt_text(c, b, have < qlen ? have : qlen,
+		    damaged || qlen > c->stmt_max);
 		pg_q_push(c, REQ_QUERY, text, dr->msg_ts);
 		pg_text_unref(text);
 		break;
@@ -591,14 +597,8 @@ on_client(struct pg_conn *c, uint8_t type, const uint8_t *b, size_t have,
 			break;
 		i = (size_t)l + 1;
 		l2 = pg_cstr(b + i, have - i);
-		cut = damaged || l2 < 0;
-		qlen = l2 < 0 ? have - i : (size_t)l2;
-		if (qlen > c->stmt_max) {
-			cut = 1;
-			if (qlen > c->stmt_max + 1)
-				qlen = c->stmt_max + 1;
-		}
-		text = pg_text_new((const char *)b + i, qlen, cut);
+		text = stmt_text(c, b + i, l2 < 0 ? have - i : (size_t)l2,
+		    damaged || l2 < 0);
 		if (text != NULL)
 			pg_table_put(c, &c->stmts, name, text);
 		pg_q_push(c, REQ_PARSE, text, c->batch_start);

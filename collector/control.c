@@ -110,31 +110,10 @@ reply_error(struct ctl_conn *c, const char *msg)
 }
 
 /*
- * What a triage action changes before it is audited, inside the
- * transaction: the alert's status, or the case's and its alerts'. 1 when
- * the target exists, 0 when not, -1 on a database error; *why set when
- * the action is refused.
+ * One statement with up to three text parameters (b and c unbound, so
+ * NULL, when NULL): a query's first column as an int, else the rows it
+ * changed; -1 on a database error.
  */
-static int
-triage_alert(sqlite3 *db, const char *id, const char *status,
-    const char *assignee, const char **why)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-
-	(void)assignee;
-	(void)why;
-	if (sqlite3_prepare_v2(db, "UPDATE alerts SET status = ? WHERE id = ?",
-	    -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		rc = sqlite3_changes(db) == 1;
-	sqlite3_finalize(st);
-	return rc;
-}
-
 static int
 step_text(sqlite3 *db, const char *sql, const char *a, const char *b,
     const char *c)
@@ -161,6 +140,25 @@ step_text(sqlite3 *db, const char *sql, const char *a, const char *b,
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/*
+ * What a triage action changes before it is audited, inside the
+ * transaction: the alert's status, or the case's and its alerts'. 1 when
+ * the target exists, 0 when not, -1 on a database error; *why set when
+ * the action is refused.
+ */
+static int
+triage_alert(sqlite3 *db, const char *id, const char *status,
+    const char *assignee, const char **why)
+{
+	int n;
+
+	(void)assignee;
+	(void)why;
+	n = step_text(db, "UPDATE alerts SET status = ?2 WHERE id = ?1", id,
+	    status, NULL);
+	return n < 0 ? -1 : n == 1;
 }
 
 static int

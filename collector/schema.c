@@ -489,15 +489,13 @@ stored_of(sqlite3 *db, const char *name, char *buf, size_t len)
 static int
 object_count(sqlite3 *db)
 {
-	sqlite3_stmt *st = NULL;
-	int n = -1;
+	sqlite3_stmt *st;
 
 	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE "
-	    "name NOT LIKE 'sqlite\\_%' ESCAPE '\\'", -1, &st, NULL) ==
-	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	    "name NOT LIKE 'sqlite\\_%' ESCAPE '\\'", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	return (int)schema_int64(st, -1);
 }
 
 /*

@@ -573,6 +573,15 @@ sqllex_init(struct sqllex *lx, const char *s, size_t len, enum sql_dialect d,
 	lx->flags = flags;
 }
 
+/* The end of the run of bytes from i that in() accepts. */
+static size_t
+span(const struct sqllex *lx, size_t i, int (*in)(unsigned char))
+{
+	while (i < lx->len && in((unsigned char)lx->s[i]))
+		i++;
+	return i;
+}
+
 /*
  * A block comment at lx->pos ("/" "*" seen). PostgreSQL nests them;
  * MySQL does not, and runs what is inside its executable comments (a
@@ -732,17 +741,14 @@ lex_number(struct sqllex *lx)
 	if (i < n && s[i] == '.' && !(i + 1 < n && s[i + 1] == '.')) {
 		dot = 1;
 		i++;
-		while (i < n && sqlchar_digit(s[i]))
-			i++;
+		i = span(lx, i, sqlchar_digit);
 	}
 	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
 		j = i + 1;
 		if (j < n && (s[j] == '+' || s[j] == '-'))
 			j++;
 		if (j < n && sqlchar_digit(s[j])) {
-			while (j < n && sqlchar_digit(s[j]))
-				j++;
-			i = j;
+			i = span(lx, j, sqlchar_digit);
 			/* MySQL reads 1e5abc as the number 1e5 and the name
 			 * abc; PostgreSQL refuses it (below). */
 			if (my) {
@@ -760,9 +766,7 @@ lex_number(struct sqllex *lx)
  ident:
 	if (!my)
 		return LX_REFUSE;
-	for (i = lx->pos; i < n && sqlchar_ident(s[i]); i++)
-		;
-	lx->pos = i;
+	lx->pos = span(lx, lx->pos, sqlchar_ident);
 	return SQLTOK_WORD;
 }
 
@@ -891,9 +895,7 @@ lex_word(struct sqllex *lx, struct sqltok *t, size_t i)
 		t->type = s[i + 2] == '\'' ? SQLTOK_STRING : SQLTOK_QIDENT;
 		return lex_quoted(lx, i + 2, (char)s[i + 2], 0);
 	}
-	for (lx->pos = i + 1; lx->pos < n && sqlchar_ident(s[lx->pos]);
-	    lx->pos++)
-		;
+	lx->pos = span(lx, i + 1, sqlchar_ident);
 	if (my && ch == '_' && lx->pos < n &&
 	    (s[lx->pos] == '\'' || s[lx->pos] == '"')) {
 		t->type = SQLTOK_STRING;
@@ -915,9 +917,7 @@ lex_pg_dollar(struct sqllex *lx, struct sqltok *t, size_t i)
 
 	if (i + 1 < n && sqlchar_digit(s[i + 1])) {
 		t->type = SQLTOK_PARAM;
-		for (lx->pos = i + 1; lx->pos < n && sqlchar_digit(s[lx->pos]);
-		    lx->pos++)
-			;
+		lx->pos = span(lx, i + 1, sqlchar_digit);
 		return lx->pos < n && sqlchar_ident(s[lx->pos]) ?
 		    LX_REFUSE : 0;
 	}
@@ -938,10 +938,8 @@ lex_at(struct sqllex *lx, struct sqltok *t, size_t i)
 		j++;
 	if (j >= n || !sqlchar_ident(s[j]))
 		return 0;
-	while (j < n && sqlchar_ident(s[j]))
-		j++;
 	t->type = SQLTOK_VAR;
-	lx->pos = j;
+	lx->pos = span(lx, j, sqlchar_ident);
 	return 1;
 }
 
@@ -1006,9 +1004,7 @@ lex_token(struct sqllex *lx, struct sqltok *t, size_t i)
 		if (!is_ident_start(nx))
 			break;
 		t->type = SQLTOK_PARAM;
-		for (lx->pos++; lx->pos < n && sqlchar_ident(s[lx->pos]);
-		    lx->pos++)
-			;
+		lx->pos = span(lx, lx->pos + 1, sqlchar_ident);
 		return 0;
 	case '?':
 		/* "?+)": the collapsed list of sqlnorm's own output. */

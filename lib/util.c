@@ -1,7 +1,8 @@
 /*
  * Helpers both programs use: timestamps, address and number parsing, hex,
- * hashing, error messages and checksums (escaping untrusted bytes is
- * lib/text.c). Pure functions except the clocks and random_bytes().
+ * hashing, error messages, checksums and reading a whole file (escaping
+ * untrusted bytes is lib/text.c). Pure functions except the clocks,
+ * random_bytes(), file_read_alloc() and str_cut_pad()'s buffer.
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +19,7 @@
 
 #include "leakwatch/log.h"
 #include "leakwatch/util.h"
+#include "leakwatch/xmalloc.h"
 
 int64_t
 now_us(void)
@@ -410,6 +412,64 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Read in steps that double from 8 KiB, so that a small file takes a
+ * small buffer whatever max is; one byte past max tells a file that is
+ * too large from one that is exactly max bytes.
+ */
+char *
+file_read_alloc(const char *path, size_t max, size_t *len, char *err,
+    size_t errlen)
+{
+	FILE *f;
+	char *buf = NULL;
+	size_t cap = 0, n = 0, got;
+	int bad;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (n == cap) {
+			cap = cap == 0 ? 8192 : cap * 2;
+			if (cap > max + 1)
+				cap = max + 1;
+			buf = xreallocarray(buf, cap + 1, 1);
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+	} while (got > 0 && n <= max);
+	if ((bad = ferror(f)) != 0 || n > max) {
+		if (bad)
+			seterr(err, errlen, "%s: read error", path);
+		else
+			seterr(err, errlen, "%s: larger than %zu bytes", path,
+			    max);
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+int
+str_cut_pad(char **pad, size_t max, const char **s, size_t *len)
+{
+	size_t n = *len > max ? max : *len;
+
+	if (*pad == NULL && (*pad = malloc(max + 1)) == NULL)
+		return -1;
+	memmove(*pad, *s, n);
+	memset(*pad + n, ' ', max + 1 - n);
+	*s = *pad;
+	*len = max + 1;
+	return 0;
 }
 
 /* Copies up to n bytes into dst (size dstlen > 0), always terminated. */

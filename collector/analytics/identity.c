@@ -521,32 +521,6 @@ directory_load_buf(struct directory *d, const char *name, const char *buf,
 	return bad;
 }
 
-static char *
-slurp(const char *path, size_t *len, char *err, size_t errlen)
-{
-	FILE *f;
-	char *buf;
-	struct stat st;
-	size_t n;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fileno(f), &st) != 0 || st.st_size > DIR_MAX_BYTES) {
-		snprintf(err, errlen, "%s: unreadable or larger than %d bytes",
-		    path, DIR_MAX_BYTES);
-		fclose(f);
-		return NULL;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	n = fread(buf, 1, (size_t)st.st_size, f);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 int
 directory_load(struct directory *d, const char *path, char *err,
     size_t errlen)
@@ -555,7 +529,8 @@ directory_load(struct directory *d, const char *path, char *err,
 	size_t len;
 	int rc;
 
-	if ((buf = slurp(path, &len, err, errlen)) == NULL)
+	if ((buf = file_read_alloc(path, DIR_MAX_BYTES, &len, err,
+	    errlen)) == NULL)
 		return -1;
 	rc = directory_load_buf(d, path, buf, len, err, errlen);
 	free(buf);
@@ -841,8 +816,8 @@ leases_reload(struct directory *d)
 	for (i = 0; i < d->nlfiles; i++) {
 		if (stat(d->lfiles[i].path, &d->lfiles[i].st) != 0)
 			memset(&d->lfiles[i].st, 0, sizeof(d->lfiles[i].st));
-		if ((buf = slurp(d->lfiles[i].path, &len, err,
-		    sizeof(err))) == NULL) {
+		if ((buf = file_read_alloc(d->lfiles[i].path, DIR_MAX_BYTES,
+		    &len, err, sizeof(err))) == NULL) {
 			log_warnx("leases: %s", err);
 			continue;
 		}

@@ -389,6 +389,14 @@ field(struct ectx *x, const struct rnode *n)
 
 static struct rval eval(struct ectx *, const struct rnode *);
 
+/* The name of the group a standing was taken in; "" when there is none. */
+static struct rval
+group_label(const struct ectx *x, int level)
+{
+	return str(level == SL_NONE || x->e->glabel[level] == NULL ? "" :
+	    x->e->glabel[level]);
+}
+
 /*
  * The peer standing figures of the last day close (standing.c): 0, and
  * the empty group, where the person has none (no group with enough
@@ -400,8 +408,7 @@ standing(struct ectx *x, const struct rnode *n)
 	const struct standing *st = &x->e->st[n->feature][n->what];
 
 	if (n->fn == FN_PEER_GROUP)
-		return str(st->level == SL_NONE || x->e->glabel[st->level] ==
-		    NULL ? "" : x->e->glabel[st->level]);
+		return group_label(x, st->level);
 	/* no standing: nobody's chance, so a rule's bar on it does not hold */
 	if (st->level == SL_NONE)
 		return n->fn == FN_PEER_CHANCE ? none : num(0);
@@ -434,8 +441,7 @@ mix(struct ectx *x, const struct rnode *n)
 	const struct mixstand *ms = &x->e->mix[n->feature][n->what];
 
 	if (n->fn == FN_MIX_GROUP)
-		return str(ms->level == SL_NONE || x->e->glabel[ms->level] ==
-		    NULL ? "" : x->e->glabel[ms->level]);
+		return group_label(x, ms->level);
 	if (ms->level == SL_NONE)
 		return num(0);
 	switch (n->fn) {
@@ -573,6 +579,21 @@ call(struct ectx *x, const struct rnode *n)
 	return none;
 }
 
+/* Whether op holds between two values that compare as c (as strcmp). */
+static int
+order_holds(int op, int c)
+{
+	switch (op) {
+	case OP_EQ: return c == 0;
+	case OP_NE: return c != 0;
+	case OP_LT: return c < 0;
+	case OP_LE: return c <= 0;
+	case OP_GT: return c > 0;
+	case OP_GE: return c >= 0;
+	}
+	return 0;
+}
+
 /* One scalar comparison; strings compare as strings, ~ is a glob. */
 static int
 cmp1(int op, struct rval a, struct rval b)
@@ -588,27 +609,13 @@ cmp1(int op, struct rval a, struct rval b)
 		return op == OP_MATCH ? c : !c;
 	}
 	if (a.t == V_NUM && b.t == V_NUM) {
-		switch (op) {
-		case OP_EQ: return a.n == b.n;
-		case OP_NE: return a.n != b.n;
-		case OP_LT: return a.n < b.n;
-		case OP_LE: return a.n <= b.n;
-		case OP_GT: return a.n > b.n;
-		case OP_GE: return a.n >= b.n;
-		}
-		return 0;
+		/* NaN is unordered: only != holds, as in C. */
+		if (isnan(a.n) || isnan(b.n))
+			return op == OP_NE;
+		return order_holds(op, (a.n > b.n) - (a.n < b.n));
 	}
-	if (a.t == V_STR && b.t == V_STR) {
-		c = strcmp(a.s, b.s);
-		switch (op) {
-		case OP_EQ: return c == 0;
-		case OP_NE: return c != 0;
-		case OP_LT: return c < 0;
-		case OP_LE: return c <= 0;
-		case OP_GT: return c > 0;
-		case OP_GE: return c >= 0;
-		}
-	}
+	if (a.t == V_STR && b.t == V_STR)
+		return order_holds(op, strcmp(a.s, b.s));
 	return op == OP_NE;
 }
 

@@ -33,8 +33,7 @@ rules_load_dir(struct ruleset *rs, const char *dir,
 	DIR *d;
 	struct dirent *de;
 	char **names = NULL, path[4096], *buf;
-	size_t n = 0, i, len, cap, before = rs->n;
-	FILE *f;
+	size_t n = 0, i, len, before = rs->n;
 	int rc = 0;
 
 	if ((d = opendir(dir)) == NULL) {
@@ -55,29 +54,12 @@ rules_load_dir(struct ruleset *rs, const char *dir,
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n && rc == 0; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if ((f = fopen(path, "r")) == NULL) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if ((buf = file_read_alloc(path, RULES_MAX_BYTES, &len, err,
+		    errlen)) == NULL) {
 			rc = -1;
 			break;
 		}
-		cap = 0;
-		buf = NULL;
-		len = 0;
-		for (;;) {
-			if (len == cap) {
-				cap = cap ? cap * 2 : 8192;
-				if (cap > RULES_MAX_BYTES + 1)
-					break;
-				buf = xreallocarray(buf, cap, 1);
-			}
-			size_t got = fread(buf + len, 1, cap - len, f);
-			if (got == 0)
-				break;
-			len += got;
-		}
-		fclose(f);
-		rc = rules_load_buf(rs, path, buf ? buf : "", len, sens, err,
-		    errlen);
+		rc = rules_load_buf(rs, path, buf, len, sens, err, errlen);
 		free(buf);
 	}
 	strv_free(names, n);

@@ -311,26 +311,15 @@ stand_window_arg(struct parser *p, struct rnode *n)
 static int
 mix_args(struct parser *p, struct rnode *n)
 {
-	if (rlex_is(p, "share"))
-		n->feature = MIX_SHARE;
-	else if (rlex_is(p, "rpq"))
-		n->feature = MIX_RPQ;
-	else if (rlex_is(p, "top"))
-		n->feature = MIX_TOP;
-	else {
-		rlex_err(p, p->tline, p->tcol,
-		    "expected share, rpq or top, found %s",
-		    rlex_desc(p));
+	static const char *const mixes[] = { "share", "rpq", "top", NULL };
+
+	/* enum mix_kind order */
+	if ((n->feature = choice(p, mixes, "share, rpq or top")) < 0)
 		return -1;
-	}
 	rlex_next(p);
-	if (expect(p, T_COMMA, "','") != 0)
+	if (expect(p, T_COMMA, "','") != 0 ||
+	    want(p, T_DUR, "a window of 7d or 30d") != 0)
 		return -1;
-	if (p->t != T_DUR) {
-		rlex_err(p, p->tline, p->tcol, "expected a window of 7d or 30d, "
-		    "found %s", rlex_desc(p));
-		return -1;
-	}
 	if (p->dur_us != 7 * DAY_US && p->dur_us != 30 * DAY_US) {
 		rlex_err(p, p->tline, p->tcol, "the window must be 7d or 30d");
 		return -1;

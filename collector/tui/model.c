@@ -167,6 +167,17 @@ prep(struct tui_model *m, enum schema_query q)
 	return schema_prepare(m->db, q, m->err, sizeof(m->err));
 }
 
+/* Query q prepared with ?1 bound to id (the caller finalizes), or NULL. */
+static sqlite3_stmt *
+by_id(struct tui_model *m, enum schema_query q, const char *id)
+{
+	sqlite3_stmt *st;
+
+	if ((st = prep(m, q)) != NULL)
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	return st;
+}
+
 /* One result column of a row and the member of a struct it fills. */
 struct column {
 	enum { COL_TEXT, COL_INT64, COL_REAL } type;
@@ -325,9 +336,8 @@ series(struct tui_model *m, const char *employee, const char *feature,
 		memset(lo, 0, sizeof(double) * TUI_DAYS);
 	if (hi != NULL)
 		memset(hi, 0, sizeof(double) * TUI_DAYS);
-	if ((st = prep(m, SQ_EMPLOYEE_DAILY)) == NULL)
+	if ((st = by_id(m, SQ_EMPLOYEE_DAILY, employee)) == NULL)
 		return;
-	sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, feature, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, today - TUI_DAYS * DAY_US);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -417,9 +427,7 @@ model_employees(struct tui_model *m, int64_t now, struct tui_employee *out,
 		series(m, out[i].employee, "out.exfil", now,
 		    out[i].bytes_out, NULL, NULL);
 		out[i].trend = trend(out[i].rows);
-		if ((st = prep(m, SQ_EMPLOYEE)) != NULL) {
-			sqlite3_bind_text(st, 1, out[i].employee, -1,
-			    SQLITE_STATIC);
+		if ((st = by_id(m, SQ_EMPLOYEE, out[i].employee)) != NULL) {
 			if (sqlite3_step(st) == SQLITE_ROW) {
 				schema_text(st, 0, out[i].name,
 				    sizeof(out[i].name));
@@ -492,8 +500,7 @@ model_person(struct tui_model *m, const char *employee, int64_t now,
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->employee, sizeof(p->employee), "%s", employee);
-	if ((st = prep(m, SQ_EMPLOYEE)) != NULL) {
-		sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
+	if ((st = by_id(m, SQ_EMPLOYEE, employee)) != NULL) {
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			schema_text(st, 0, p->name, sizeof(p->name));
 			schema_text(st, 1, p->department, sizeof(p->department));
@@ -503,8 +510,7 @@ model_person(struct tui_model *m, const char *employee, int64_t now,
 		}
 		sqlite3_finalize(st);
 	}
-	if ((st = prep(m, SQ_EMPLOYEE_RISK)) != NULL) {
-		sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
+	if ((st = by_id(m, SQ_EMPLOYEE_RISK, employee)) != NULL) {
 		while (sqlite3_step(st) == SQLITE_ROW)
 			p->risk += decayed(sqlite3_column_double(st, 0),
 			    sqlite3_column_int64(st, 1), now);
@@ -513,8 +519,7 @@ model_person(struct tui_model *m, const char *employee, int64_t now,
 	series(m, employee, "rows.sensitive", now, p->rows, p->rows_lo,
 	    p->rows_hi);
 	series(m, employee, "out.exfil", now, p->bytes_out, NULL, NULL);
-	if ((st = prep(m, SQ_EMPLOYEE_ALERTS)) != NULL) {
-		sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
+	if ((st = by_id(m, SQ_EMPLOYEE_ALERTS, employee)) != NULL) {
 		sqlite3_bind_int(st, 2, PERSON_ALERTS);
 		p->alerts = xcalloc(PERSON_ALERTS, sizeof(*p->alerts));
 		while (p->nalerts < PERSON_ALERTS &&
@@ -525,8 +530,7 @@ model_person(struct tui_model *m, const char *employee, int64_t now,
 		sqlite3_finalize(st);
 	}
 	latest_events(m, employee, p);
-	if ((st = prep(m, SQ_EMPLOYEE_FIRSTS)) != NULL) {
-		sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
+	if ((st = by_id(m, SQ_EMPLOYEE_FIRSTS, employee)) != NULL) {
 		sqlite3_bind_int(st, 2, PERSON_FIRSTS);
 		p->firsts = xcalloc(PERSON_FIRSTS, sizeof(*p->firsts));
 		while (p->nfirsts < PERSON_FIRSTS &&
@@ -620,9 +624,8 @@ latest_events(struct tui_model *m, const char *employee,
 {
 	sqlite3_stmt *st;
 
-	if ((st = prep(m, SQ_EMPLOYEE_EVENTS)) == NULL)
+	if ((st = by_id(m, SQ_EMPLOYEE_EVENTS, employee)) == NULL)
 		return;
-	sqlite3_bind_text(st, 1, employee, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, PERSON_EVENTS);
 	p->events = xcalloc(PERSON_EVENTS, sizeof(*p->events));
 	while (p->nevents < PERSON_EVENTS && sqlite3_step(st) == SQLITE_ROW)
@@ -733,17 +736,6 @@ evidence_line(const char *json, char *out, size_t len)
 				    "%s%s %s", o ? "; " : "", lists[i],
 				    json_string_value(x));
 	json_decref(ev);
-}
-
-/* Query q prepared with ?1 bound to id (the caller finalizes), or NULL. */
-static sqlite3_stmt *
-by_id(struct tui_model *m, enum schema_query q, const char *id)
-{
-	sqlite3_stmt *st;
-
-	if ((st = prep(m, q)) != NULL)
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	return st;
 }
 
 /* A page's first row: query q's for id, stepped to; NULL when none. */

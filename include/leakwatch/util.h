@@ -1,7 +1,8 @@
 /*
  * Small helpers both programs need: RFC 3339 timestamps in microseconds,
- * host:port parsing, hex, SHA-256, strict integer parsing and the monotonic
- * clock. Nothing here allocates unless its name says so.
+ * host:port parsing, hex, SHA-256, strict integer parsing, the monotonic
+ * clock and reading a whole file. Nothing here allocates unless its name
+ * says so.
  */
 #ifndef LEAKWATCH_UTIL_H
 #define LEAKWATCH_UTIL_H
@@ -61,6 +62,25 @@ struct event	*ev_periodic(struct event_base *, long long ms,
  */
 void	 seterr(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+
+/*
+ * The whole file at path, allocated and NUL-terminated, its length in
+ * *len; NULL with a message naming the path when it cannot be opened or
+ * read or holds more than max bytes.
+ */
+char	*file_read_alloc(const char *path, size_t max, size_t *len,
+	    char *err, size_t errlen);
+
+/*
+ * A text known to be cut short (*s, *len bytes), made to read as longer
+ * than max whatever it held: its first max bytes at most, then blanks up
+ * to max + 1, in *pad (allocated on first use, the caller's to free), so
+ * that a consumer with a limit of max refuses it instead of taking a
+ * prefix for the whole (the db decoders hand cut statements to the
+ * normaliser so). *s may point into *pad. -1, *s and *len unchanged,
+ * when *pad cannot be allocated (no fatal error: per-packet code).
+ */
+int	 str_cut_pad(char **pad, size_t max, const char **s, size_t *len);
 
 /* The first n bytes of src as a C string in dst, cut to fit. */
 void	 str_copyn(char *dst, size_t dstlen, const char *src, size_t n);

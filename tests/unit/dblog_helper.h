@@ -8,6 +8,8 @@
 #ifndef LEAKWATCH_DBLOG_HELPER_H
 #define LEAKWATCH_DBLOG_HELPER_H
 
+#include "leakwatch/util.h"
+
 static char	*ev[MAXEV];
 static uint64_t	 evpos[MAXEV];
 static int	 nev;
@@ -141,32 +143,16 @@ feed(const struct dblog_format *f, const char *buf, size_t len,
 	f->free(d);
 }
 
+/* A file of tests/data/dblog, whole; NULL when it cannot be read. */
 static char *
 slurp(const char *name, size_t *len)
 {
-	char path[512];
+	char path[512], err[600];
 	const char *top = getenv("LW_TOP");
-	FILE *fp;
-	char *b;
-	long n;
 
 	snprintf(path, sizeof(path), "%s/tests/data/dblog/%s",
 	    top != NULL ? top : ".", name);
-	if ((fp = fopen(path, "rb")) == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	b = malloc((size_t)n + 1);
-	if (fread(b, 1, (size_t)n, fp) != (size_t)n) {
-		fclose(fp);
-		free(b);
-		return NULL;
-	}
-	fclose(fp);
-	b[n] = '\0';
-	*len = (size_t)n;
-	return b;
+	return file_read_alloc(path, 64 << 20, len, err, sizeof(err));
 }
 
 static int

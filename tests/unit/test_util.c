@@ -3,7 +3,8 @@
  * worked out by hand, calendar edges, strict refusal of anything that is
  * not UTC "Z"), host:port splitting, the strict number parsers, hex,
  * error messages, SHA-256, CRC-32C, the constant-time compare, the
- * comparator of doubles and the NULL-taking frees (str_vis() is tested
+ * comparator of doubles, the NULL-taking frees, the whole-file reader
+ * and the padding of cut texts (str_vis() is tested
  * with lib/text.c in test_text.c). The clocks and random_bytes() are
  * only smoke-tested: their values are not ours to predict.
  */
@@ -11,6 +12,8 @@
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -579,6 +582,85 @@ test_strv_ev_free(void)
 	event_base_free(base);
 }
 
+/*
+ * A cut text reads as longer than max: its first max bytes, then blanks
+ * to max + 1, in one buffer kept across calls; the text may already be
+ * in that buffer.
+ */
+static void
+test_str_cut_pad(void)
+{
+	char *pad = NULL;
+	const char *s = "SELECT 1";
+	size_t len = 8;
+
+	REQUIRE(str_cut_pad(&pad, 10, &s, &len) == 0);
+	CHECK(s == pad);
+	CHECK_INT(len, 11);
+	CHECK(memcmp(s, "SELECT 1   ", 11) == 0);
+	s = "SELECT * FROM t";
+	len = 15;
+	REQUIRE(str_cut_pad(&pad, 10, &s, &len) == 0);
+	CHECK_INT(len, 11);
+	CHECK(memcmp(s, "SELECT * F ", 11) == 0);
+	s = pad + 7;
+	len = 3;
+	REQUIRE(str_cut_pad(&pad, 10, &s, &len) == 0);
+	CHECK(memcmp(s, "* F        ", 11) == 0);
+	free(pad);
+}
+
+/* Writes len bytes of c into the test directory's file name. */
+static void
+put_file(const char *path, int c, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	REQUIRE(f != NULL);
+	while (len-- > 0)
+		fputc(c, f);
+	fclose(f);
+}
+
+/*
+ * A file of exactly max bytes is read whole and NUL-terminated, across
+ * the reader's 8 KiB first step; one byte more, a missing file or a
+ * directory is an error naming the path, with nothing allocated.
+ */
+static void
+test_file_read_alloc(void)
+{
+	char path[512], dir[512], err[256];
+	size_t len = 7;
+	char *buf;
+
+	snprintf(path, sizeof(path), "%s/read.txt", harness_tmpdir());
+	put_file(path, 'x', 20000);
+	buf = file_read_alloc(path, 20000, &len, err, sizeof(err));
+	REQUIRE(buf != NULL);
+	CHECK_INT(len, 20000);
+	CHECK(buf[0] == 'x' && buf[19999] == 'x' && buf[20000] == '\0');
+	free(buf);
+	put_file(path, 'x', 0);
+	buf = file_read_alloc(path, 20000, &len, err, sizeof(err));
+	REQUIRE(buf != NULL);
+	CHECK_INT(len, 0);
+	CHECK_STR(buf, "");
+	free(buf);
+	put_file(path, 'x', 20001);
+	len = 7;
+	CHECK(file_read_alloc(path, 20000, &len, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "read.txt: larger than 20000 bytes") != NULL);
+	CHECK_INT(len, 7);
+	snprintf(dir, sizeof(dir), "%s/absent.txt", harness_tmpdir());
+	CHECK(file_read_alloc(dir, 100, &len, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "absent.txt: No such file or directory") != NULL);
+	CHECK(file_read_alloc(harness_tmpdir(), 100, &len, err,
+	    sizeof(err)) == NULL);
+	CHECK(strstr(err, ": read error") != NULL);
+	unlink(path);
+}
+
 static const struct test tests[] = {
 	{ "ts_known_values", test_ts_known_values },
 	{ "ts_negative_and_extremes", test_ts_negative_and_extremes },
@@ -603,6 +685,8 @@ static const struct test tests[] = {
 	{ "random_bytes", test_random_bytes },
 	{ "cmp_double", test_cmp_double },
 	{ "strv_ev_free", test_strv_ev_free },
+	{ "file_read_alloc", test_file_read_alloc },
+	{ "str_cut_pad", test_str_cut_pad },
 };
 
 HARNESS_MAIN(tests)
