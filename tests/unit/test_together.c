@@ -225,6 +225,19 @@ test_campaign_standout(void)
 }
 
 /*
+ * The output of a campaign of the first n of thirteen auditors, beside
+ * ten analysts; NULL when the pipeline does not open.
+ */
+static const char *
+auditors_output(struct pipe *p, int n)
+{
+	if (pipe_open_dept(p, NULL, 13, 10, 0) != 0)
+		return NULL;
+	campaign_series(p, 13, 10, n, 0, 0);
+	return pipe_output(p);
+}
+
+/*
  * A campaign of two: two auditors of thirteen sampling the new table
  * together - not a cohort (three are), but two of the role's thirteen
  * spiking, a tenth or more of it: their role's surge from the first
@@ -234,11 +247,9 @@ static void
 test_campaign_of_two(void)
 {
 	struct pipe p;
-	const char *out;
+	const char *out = auditors_output(&p, 2);
 
-	REQUIRE(pipe_open_dept(&p, NULL, 13, 10, 0) == 0);
-	campaign_series(&p, 13, 10, 2, 0, 0);
-	out = pipe_output(&p);
+	REQUIRE(out != NULL);
 	CHECK_INT(count_lines(out, "\"rule\":\"bulk\""), 0);
 	CHECK_INT(count_lines(out, "\"rule\":\"streak\""), 0);
 	CHECK_INT(alerts_of(out, "a0", "first") + alerts_of(out, "a1",
@@ -251,11 +262,9 @@ static void
 test_one_auditor_alerts(void)
 {
 	struct pipe p;
-	const char *out;
+	const char *out = auditors_output(&p, 1);
 
-	REQUIRE(pipe_open_dept(&p, NULL, 13, 10, 0) == 0);
-	campaign_series(&p, 13, 10, 1, 0, 0);
-	out = pipe_output(&p);
+	REQUIRE(out != NULL);
 	CHECK(alerts_of(out, "a0", "bulk") >= 1);
 	CHECK_CONTAINS(out, "team=0\"");
 	pipe_close(&p);
@@ -422,6 +431,20 @@ incident_series(struct pipe *p, const long *rows, int n)
 }
 
 /*
+ * The output of an incident day of the first n auditors (rows[k] rows
+ * each, incident_series()), on the database named db; NULL when the
+ * pipeline does not open.
+ */
+static const char *
+incident_output(struct pipe *p, const char *db, const long *rows, int n)
+{
+	if (pipe_open_dept(p, db_path(db), 13, 10, 0) != 0)
+		return NULL;
+	incident_series(p, rows, n);
+	return pipe_output(p);
+}
+
+/*
  * An incident team of four: two read enough for a first-seen alert,
  * two only a few hundred rows. The four are one cohort (detect.c), so
  * the two alerts make one group case naming all four - not a case each,
@@ -434,9 +457,8 @@ test_cohort_of_quiet_members(void)
 	struct pipe p;
 	const char *out;
 
-	REQUIRE(pipe_open_dept(&p, db_path("quiet.db"), 13, 10, 0) == 0);
-	incident_series(&p, rows, 4);
-	out = pipe_output(&p);
+	out = incident_output(&p, "quiet.db", rows, 4);
+	REQUIRE(out != NULL);
 	CHECK_INT(count_lines(out, "\"rule\":\"first\""), 2);
 	CHECK_INT(count_lines(out, "\"type\":\"alert\""), 2);
 	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases"), 1);
@@ -464,18 +486,16 @@ test_cohort_diggers(void)
 	struct pipe p;
 	const char *out;
 
-	REQUIRE(pipe_open_dept(&p, db_path("dig.db"), 13, 10, 0) == 0);
-	incident_series(&p, rows, 5);
-	out = pipe_output(&p);
+	out = incident_output(&p, "dig.db", rows, 5);
+	REQUIRE(out != NULL);
 	CHECK_INT(count_lines(out, "\"rule\":\"bulk\""), 0);
 	CHECK_INT(count_lines(out, "\"rule\":\"first\""), 2);
 	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases"), 1);
 	CHECK_STR(q_str(p.db, "SELECT kind || ' ' || members FROM cases"),
 	    "group a0,a1,a2,a3,a4");
 	pipe_close(&p);
-	REQUIRE(pipe_open_dept(&p, db_path("dig7.db"), 13, 10, 0) == 0);
-	incident_series(&p, rows, 7);
-	out = pipe_output(&p);
+	out = incident_output(&p, "dig7.db", rows, 7);
+	REQUIRE(out != NULL);
 	CHECK_INT(count_lines(out, "\"rule\":\"bulk\""), 1);
 	CHECK_INT(alerts_of(out, "a6", "bulk"), 1);
 	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases WHERE subject = "
