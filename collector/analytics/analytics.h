@@ -494,6 +494,7 @@ int		 standing_routine(struct analytics *, int64_t day);
 int		 standing_day(struct analytics *, int64_t day);
 int		 standing_days_above(const struct entity *, int f, int n);
 double		 standing_chance(const struct standing *);
+int		 standing_apart(double v, double med, double other);
 double		 standing_hour_routine(const struct peer *, int kind,
 		    int hour);
 void		 standing_hour(struct analytics *, struct entity **,

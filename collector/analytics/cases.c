@@ -22,12 +22,11 @@
  * (detect.c) of CASE_GROUP_MIN or more, whose table is a name of each of
  * their alerts - make one low-severity group case naming them all (the
  * cohort's quiet members too), with their held alerts as its timeline; a
- * member who stands out (CASE_STANDOUT times the group's median volume
- * for that name and CASE_APART times anyone else's, an alert earlier
- * that day, a critical alert, or left out of the cohort by detect.c)
- * keeps their alerts in a case of their own. Everything else is filed
- * person by person as above. Alerts raised outside a day's close are
- * never held.
+ * member who stands out (of the group's volumes for that name, as
+ * standing_apart() judges a cohort's; an alert earlier that day; a
+ * critical alert; or left out of the cohort by detect.c) keeps their
+ * alerts in a case of their own. Everything else is filed person by
+ * person as above. Alerts raised outside a day's close are never held.
  *
  * SIEM: with forwarding configured, each case sends one message when it
  * opens and one per update (an alert joined, severity raised, triage),
@@ -54,8 +53,6 @@
 #include "leakwatch/xmalloc.h"
 
 #define CASE_GROUP_MIN	3	/* people sharing one first-seen name */
-#define CASE_STANDOUT	5.0	/* times the group's median volume */
-#define CASE_APART	2.0	/* ... and times anyone else's in it */
 #define CASE_RISE	0.25	/* the share of an alert's score gained */
 #define CASE_GROUP_SCORE 30	/* a group case's score */
 #define CASE_NAMES_MAX	8	/* first-seen names kept per alert */
@@ -615,10 +612,8 @@ critical_held(struct cases *c, const char *employee)
 
 /*
  * Whether the k-th of the vals[0..nv) figures (-1: none) stands out of
- * them: at least CASE_STANDOUT times their median and CASE_APART times
- * any other one (detect.c judges a cohort's members so too: an incident
- * team's diggers read ten times its lookers, and are not apart from each
- * other). Fewer than CASE_GROUP_MIN figures single no one out.
+ * them (standing_apart(), as detect.c judges a cohort's members). Fewer
+ * than CASE_GROUP_MIN figures single no one out.
  */
 static int
 volume_standout(const double *vals, int nv, int k)
@@ -639,8 +634,7 @@ volume_standout(const double *vals, int nv, int k)
 		return 0;
 	qsort(sorted, (size_t)ns, sizeof(sorted[0]), cmp_double);
 	med = sorted[ns / 2];
-	return med > 0 && vals[k] >= CASE_STANDOUT * med &&
-	    vals[k] >= CASE_APART * other;
+	return med > 0 && standing_apart(vals[k], med, other);
 }
 
 static int

@@ -53,7 +53,6 @@
 #define ROLE_SURGE_SHARE 0.10	/* ... and this share of its active: a surge */
 #define COHORT_OTHERS	2	/* others new to one table with one: a cohort */
 #define COHORT_YOUNG_DAYS 2	/* member-days a member before a young cohort */
-#define COHORT_APART	2.0	/* times anyone else in it: standing out */
 /* The streak detector (elevated days in a row, docs/analytics.md). */
 #define STREAK_RATIO	1.8	/* elevated: this many times the reference */
 #define STREAK_Z	2.0	/* ... and this many sd above it, net of team */
@@ -483,20 +482,13 @@ cohort_new(struct analytics *an, const struct newread *r, size_t n)
 
 /*
  * Whether a member whose sensitive rows today are v stands out of a
- * cohort whose median is med and whose largest others are top (the
- * largest of all) and second: SURGE_STANDOUT times the median or more,
- * and COHORT_APART times anyone else in it. An incident team's members
- * read what their part of it needs - a few hundred rows for one, a few
- * thousand for the two who dig - so the median alone would single out
- * the diggers of every incident; one who stands out is apart from all
- * of them (a dump of 40,000 rows beside the team's 3,000 each).
+ * cohort whose median is med and whose largest figures are top and
+ * second (standing_apart()).
  */
 static int
 cohort_standout(double v, double med, double top, double second)
 {
-	double other = v >= top ? second : top;
-
-	return v >= SURGE_STANDOUT * med && v >= COHORT_APART * other;
+	return standing_apart(v, med, v >= top ? second : top);
 }
 
 /*

@@ -54,6 +54,8 @@
 #define HOUR_MIN_SHARE	0.01	/* ... on 1 member-day in 100 at least */
 #define HOUR_MIN_N	3	/* reads learnt before a routine has a size */
 #define Z95		1.645	/* the normal's 95th percentile */
+#define APART_MEDIAN	5.0	/* times a group's median: standing out ... */
+#define APART_OTHERS	2.0	/* ... and times anyone else in it */
 /* The mix of reads (standing_mix()). */
 #define MIX_MIN_ROWS	300	/* sensitive rows in the window: a mix */
 #define MIX_SD_FLOOR	0.10	/* the peers' spread at least (logit, log) */
@@ -1164,6 +1166,22 @@ standing_chance(const struct standing *st)
 	if (st->level == SL_NONE || st->n <= 0)
 		return 0;
 	return (double)st->n * 0.5 * erfc((double)st->rz / M_SQRT2);
+}
+
+/*
+ * Whether v stands out of a group of people doing one thing together
+ * (a cohort, detect.c; a group case, cases.c) whose median is med and
+ * whose largest other figure is other: APART_MEDIAN times the median
+ * and APART_OTHERS times anyone else. An incident team's members read
+ * what their part needs - a few hundred rows for one, a few thousand
+ * for the two who dig - so the median alone would single out the
+ * diggers of every incident; one who stands out is apart from all of
+ * them (a dump of 40,000 rows beside the team's 3,000 each).
+ */
+int
+standing_apart(double v, double med, double other)
+{
+	return v >= APART_MEDIAN * med && v >= APART_OTHERS * other;
 }
 
 /*
