@@ -52,11 +52,16 @@ contains() {
 	printf '%s\n' "$1" | grep -q -- "$2"
 }
 
-# A random high TCP port that ss says nothing listens on.
+# A random TCP port that no socket uses, below the kernel's ephemeral
+# range: a port inside it can be taken, between this check and the
+# server's bind, as the local end of any outgoing connection (a
+# collector once failed to start with "Address already in use" so).
 free_port() {
+	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ "${lo:-0}" -gt 12000 ] 2>/dev/null || lo=32768
 	while :; do
-		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
+		p=$(( 10000 + $(od -An -N2 -tu2 /dev/urandom) % (lo - 10000) ))
+		ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return; }
 	done
 }
 
