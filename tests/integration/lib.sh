@@ -55,7 +55,7 @@ contains() {
 # A random TCP port that no socket uses, below the kernel's ephemeral
 # range: a port inside it can be taken, between this check and the
 # server's bind, as the local end of any outgoing connection (a
-# collector once failed to start with "Address already in use" so).
+# collector once failed to start with "Address already in use").
 free_port() {
 	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
 	[ "${lo:-0}" -gt 12000 ] 2>/dev/null || lo=32768
