@@ -460,6 +460,27 @@ mix(struct ectx *x, const struct rnode *n)
 	}
 }
 
+/*
+ * How many kinds of evidence the combined daily score is made of: the
+ * features with evidence, the drift, first-seen tables and destinations
+ * (the parts its evidence lists). A score of one feature alone is that
+ * feature's spike, which the spike rules judge by their own bars. Out of
+ * memory, 0: the score's rule does not fire on a count it cannot make.
+ */
+static double
+day_parts(struct ectx *x)
+{
+	json_t *parts = json_object();
+	double n;
+
+	if (parts == NULL)
+		return 0;
+	detect_day_score(x->an, x->e, parts);
+	n = (double)json_object_size(parts);
+	json_decref(parts);
+	return n;
+}
+
 static struct rval
 call(struct ectx *x, const struct rnode *n)
 {
@@ -552,6 +573,8 @@ call(struct ectx *x, const struct rnode *n)
 		    x->e->unusual_dests : x->e->unusual_tables);
 	case FN_DAY_SCORE:
 		return num(detect_day_score(x->an, x->e, NULL));
+	case FN_DAY_PARTS:
+		return num(day_parts(x));
 	case FN_RISK:
 		return num(risk_get(x->an, x->e->id, x->ts));
 	case FN_COUNT:

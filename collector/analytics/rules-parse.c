@@ -67,7 +67,7 @@ static const struct {
 	{ "mix_n", FN_MIX_N }, { "mix_rows", FN_MIX_ROWS },
 	{ "mix_group", FN_MIX_GROUP }, { "alerted", FN_ALERTED },
 	{ "own_max", FN_OWN_MAX }, { "if", FN_IF },
-	{ "peer_chance", FN_PEER_CHANCE },
+	{ "peer_chance", FN_PEER_CHANCE }, { "day_score_parts", FN_DAY_PARTS },
 	{ NULL, 0 }
 };
 
@@ -399,6 +399,7 @@ parse_call_args(struct parser *p, struct rnode *n)
 		rlex_next(p);
 		break;
 	case FN_DAY_SCORE: case FN_RISK: case FN_DAYS_SEEN: case FN_ALERTED:
+	case FN_DAY_PARTS:
 		break;
 	case FN_MAX: case FN_MIN:
 		if ((n->a = parse_expr(p)) == NULL || expect(p, T_COMMA,

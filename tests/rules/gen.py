@@ -251,8 +251,13 @@ def main(only=None):
     # 100,000 rows at night and sends 3 GB: the day scores as high,
     # but the volume rules have named it, and the combined score is
     # not a second alert for the same day.
+    # Nor s2's upload of as much alone, the next day: one feature,
+    # however far out, is that feature's spike, for the spike rules to
+    # judge.
     case("daily_score", big("s1", 10, 1400) + up("s1", 14, 300000000),
-         big("s1", 21, 100000) + up("s1", 22, 3000000000), "s1")
+         big("s1", 21, 100000) + up("s1", 22, 3000000000) +
+         [flow("s2", 20, 14, 30, 300000000, "drive.google.com",
+               "cloud_storage")], "s1")
 
 if __name__ == "__main__":
     main()
