@@ -264,6 +264,19 @@ median(double *v, size_t n)
 }
 
 /*
+ * Whether day is within RAMP_DAYS of the person's start date (the
+ * directory's `start`): a joiner's first weeks, in which their work grows
+ * week by week, so that neither their share of the team's day nor their
+ * own usual day learnt then is a measure of the days after.
+ */
+static int
+joiner_ramp(struct analytics *an, const struct entity *e, int64_t day)
+{
+	return e->start_us != 0 && day - calendar_day(an, e->start_us) <
+	    RAMP_DAYS;
+}
+
+/*
  * The team-relative figure of feature f today (value v, day slot k):
  * the value the person's usual share of their team's level predicts -
  * exp of the team's median log value today plus the person's usual log
@@ -288,8 +301,7 @@ detect_rel(struct analytics *an, struct entity *e, const struct peer *pg,
 	 * A new joiner takes on more work week by week: the share learnt
 	 * in their first weeks is no measure of the next.
 	 */
-	if (e->start_us != 0 && an->day_open - calendar_day(an,
-	    e->start_us) < RAMP_DAYS)
+	if (joiner_ramp(an, e, an->day_open))
 		return -1;
 	/*
 	 * The share is steadier than the person's own days (the team's
@@ -614,7 +626,14 @@ day_streak(struct analytics *an, struct entity *e, const struct peer *pg,
 	struct fstate *fs = &e->s.f[f];
 	int el;
 
-	if (!fig->converged) {
+	/*
+	 * A joiner's own baseline is learnt on their training weeks, light
+	 * by design: against it every full day of the work that follows is
+	 * elevated, and a streak of them is the job growing, not a theft
+	 * (docs/analytics.md, "Streak"). Their peers judge them meanwhile
+	 * (peer standing, from the first day they are seen).
+	 */
+	if (!fig->converged || joiner_ramp(an, e, day)) {
 		fs->streak = 0;
 		fs->streak_days = 0;
 		return -1;

@@ -111,7 +111,27 @@ def main(only=None):
     drift = lambda who: [query(e, d, 13, 50, 800, "crm.customers")
                          for d in range(19, 24) for e in who]
     case("slow_drift", drift(["s1"]), drift(SUP), "s1")
-    case("sustained_read", drift(["s1"]), drift(SUP), "s1")
+    # Not s1's three days of 800 rows more when the whole of Support,
+    # with s6-s8 (a team of eight: a level), reads 1,200 more: s1's days
+    # are 3.5x their own usual, but their usual share of a busy team's
+    # day (team_z under 2); the others' days swing by 900 rows every
+    # other day, so no one else spikes and it is no team surge. (A team
+    # surge is neutral: tests/unit/test_detect.c, streak_breaks.)
+    wdays = list(range(5, 10)) + list(range(12, 17)) + list(range(19, 24))
+    others = ["s2", "s3", "s4", "s5"] + MORE
+    agents = [query(e, d, h, 5 + i, 35 + (d * 7 + h + i * 3) % 11,
+                    "crm.customers")
+              for d in wdays for i, e in enumerate(MORE)
+              for h in range(9, 17)]
+    swing = [query(e, d, 13, 20 + i, 900, "crm.customers")
+             for d in wdays for i, e in enumerate(others)
+             if d < 19 and (d + i) % 2 == 0]
+    busy = [query(e, d, 13, 20 + i, 1200, "crm.customers")
+            for d in (19, 20, 21) for i, e in enumerate(others)]
+    case("sustained_read", drift(["s1"]),
+         agents + swing + busy + [query("s1", d, 13, 50, 800,
+                                        "crm.customers")
+                                  for d in (19, 20, 21)], "s1")
     up = lambda e, h, n, name="drive.google.com", cat="cloud_storage": [
         flow(e, 19, h, 30, n, name, cat)]
     case("read_then_upload", big("s1", 14, 15000) + up("s1", 16, 600000000),

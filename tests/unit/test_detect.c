@@ -485,6 +485,59 @@ test_joiner_in_team_surge(void)
 	pipe_close(&p);
 }
 
+/*
+ * Twenty workdays of a team of ten without a surge; t9 reads 200 rows a
+ * day the first week, 400 the second and 600, the full day, from then
+ * on: a joiner's ramp.
+ */
+static void
+ramp_series(struct pipe *p)
+{
+	char u[16], ip[16];
+	long rows;
+	int i, k;
+
+	for (i = 0; i < 20; i++)
+		for (k = 0; k < 10; k++) {
+			rows = k == 0 ? 300 : 200 + 25 * k;
+			if (k == 9)
+				rows = i < 5 ? 200 : i < 10 ? 400 : 600;
+			snprintf(u, sizeof(u), "u_t%d", k);
+			snprintf(ip, sizeof(ip), "10.0.1.%d", k + 1);
+			pipe_query(p, u, ip, workday(i), 10, k, rows,
+			    "crm.customers");
+		}
+}
+
+/*
+ * The ramp of someone who has worked there since 2024 (back from a long
+ * leave, say) is a streak: their own baseline learnt the light weeks and
+ * 600 rows are over 1.8x and 250 rows above it, days in a row. The same
+ * days of a joiner who started on the first day of the series are the
+ * job growing: no streak until 28 days after the start date (the
+ * series' twenty workdays end on the 26th day).
+ */
+static void
+test_joiner_ramp(void)
+{
+	struct pipe p;
+	const char *out;
+
+	REQUIRE(pipe_open_team(&p, team_streak_rules, 0) == 0);
+	ramp_series(&p);
+	out = pipe_output(&p);
+	CHECK(count_lines(out, "\"employee\":\"t9\"") > 0);
+	CHECK_INT(count_lines(out, "\"employee\":\"t9\""),
+	    count_lines(out, "\"rule\":\"streak\""));
+	pipe_close(&p);
+
+	REQUIRE(pipe_open_team(&p, team_streak_rules, 1) == 0);
+	ramp_series(&p);
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"streak\""), 0);
+	pipe_close(&p);
+}
+
 static const char rare_rules[] =
     "rule rare {\n"
     "  on day\n"
@@ -896,6 +949,7 @@ static const struct test tests[] = {
 	{ "theft_in_team_surge", test_theft_in_team_surge },
 	{ "team_surge_alone", test_team_surge_alone },
 	{ "joiner_in_team_surge", test_joiner_in_team_surge },
+	{ "joiner_ramp", test_joiner_ramp },
 	{ "theft_after_leave", test_theft_after_leave },
 	{ "rare_destinations", test_rare_destinations },
 	{ "first_seen_table", test_first_seen_table },
