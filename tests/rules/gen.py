@@ -208,15 +208,23 @@ def main(only=None):
     # makes 40 more customer look-ups instead of more ticket work (a
     # share of sensitive rows of 71% against the others' 52%). In the
     # negative case s1 is an honest heavy reader: twice the customers
-    # and twice the tickets, the ordinary share.
+    # and twice the tickets, the ordinary share. From the third day a
+    # share less far out counts when the volume is far out too: s2 reads
+    # 800 more customer rows a day in 16 look-ups of 50, and 360 more
+    # ticket rows - 3.5x the peers' sensitive rows, a share of 63%
+    # (robust z 3.2 over 7 days, never 4.5 over 30): alerted. In the
+    # negative case s2 reads 528 more customer rows and 170 more ticket
+    # rows, a share of 64% at 2.7x the peers' volume: not.
     tickets = lambda who, n: [query(e, d, 14, k % 60, 10, "crm.tickets")
                               for d in days for e in who for k in range(n)]
     extra = lambda e, n, rows: [query(e, d, 15, k % 60, rows,
                                       "crm.customers")
                                 for d in days for k in range(n)]
-    case("mix_outlier", tickets(SUP, 30) + extra("s1", 40, 10),
-         tickets(SUP, 30) + tickets(["s1"], 30) + extra("s1", 8, 40),
-         "s1")
+    case("mix_outlier", tickets(SUP, 30) + extra("s1", 40, 10) +
+         tickets(["s2"], 36) + extra("s2", 16, 50),
+         tickets(SUP, 30) + tickets(["s1"], 30) + extra("s1", 8, 40) +
+         tickets(["s2"], 17) + extra("s2", 11, 48),
+         "s1 s2")
     # the mix by table, where every table the agents read is sensitive:
     # each agent also reads 30 customer addresses a day (10 rows each,
     # crm.customer_addresses, customer_pii), so every agent's share of
