@@ -212,7 +212,8 @@ def main(only=None):
     # share less far out counts when the volume is far out too: s2 reads
     # 800 more customer rows a day in 16 look-ups of 50, and 360 more
     # ticket rows - 3.5x the peers' sensitive rows, a share of 63%
-    # (robust z 3.2 over 7 days, never 4.5 over 30): alerted. In the
+    # (robust z 3.2 over 7 days from the fifth, never 4.5 over 30):
+    # alerted. In the
     # negative case s2 reads 528 more customer rows and 170 more ticket
     # rows, a share of 64% at 2.7x the peers' volume: not.
     tickets = lambda who, n: [query(e, d, 14, k % 60, 10, "crm.tickets")
