@@ -234,15 +234,24 @@ def main(only=None):
     # makes 40 more customer look-ups instead of more ticket work (a
     # share of sensitive rows of 71% against the others' 52%). In the
     # negative case s1 is an honest heavy reader: twice the customers
-    # and twice the tickets, the ordinary share.
+    # and twice the tickets, the ordinary share. From the third day a
+    # share less far out counts when the volume is far out too: s2 reads
+    # 800 more customer rows a day in 16 look-ups of 50, and 360 more
+    # ticket rows - 3.5x the peers' sensitive rows, a share of 63%
+    # (robust z 3.2 over 7 days from the fifth, never 4.5 over 30):
+    # alerted. In the
+    # negative case s2 reads 528 more customer rows and 170 more ticket
+    # rows, a share of 64% at 2.7x the peers' volume: not.
     tickets = lambda who, n: [query(e, d, 14, k % 60, 10, "crm.tickets")
                               for d in days for e in who for k in range(n)]
     extra = lambda e, n, rows: [query(e, d, 15, k % 60, rows,
                                       "crm.customers")
                                 for d in days for k in range(n)]
-    case("mix_outlier", tickets(SUP, 30) + extra("s1", 40, 10),
-         tickets(SUP, 30) + tickets(["s1"], 30) + extra("s1", 8, 40),
-         "s1")
+    case("mix_outlier", tickets(SUP, 30) + extra("s1", 40, 10) +
+         tickets(["s2"], 36) + extra("s2", 16, 50),
+         tickets(SUP, 30) + tickets(["s1"], 30) + extra("s1", 8, 40) +
+         tickets(["s2"], 17) + extra("s2", 11, 48),
+         "s1 s2")
     # the mix by table, where every table the agents read is sensitive:
     # each agent also reads 30 customer addresses a day (10 rows each,
     # crm.customer_addresses, customer_pii), so every agent's share of
@@ -260,10 +269,38 @@ def main(only=None):
     more = [query(e, d, h, 5 + i, 35 + (d * 7 + h + i * 3) % 11,
                   "crm.customers")
             for d in days for i, e in enumerate(MORE) for h in range(9, 17)]
+    # And a contact centre that reads little (the 120 agents, agent k
+    # pace(k) rows a day, 60% of them customers and 40% addresses, one
+    # statement each; a median of 100 rows a day): a theft of extra
+    # customers there stays under 300 rows on every day. cc060 (pace
+    # 100) reads 230 customers and 40 addresses a day from the first
+    # day, in look-ups of 10 rows: 270 rows, 2.7x the median, customers
+    # 85% of their rows against
+    # 60%. The rule asks for the week's volume (200 rows a day), not the
+    # day's: alerted. In the negative case cc060 steals less - 150
+    # customers and 20 addresses a day, 170 rows, still 1.7x the median
+    # and as far out in the mix - and is not: under 200 a day.
+    def centre(thief, cust, adr):
+        ev = []
+        for d in days:
+            for k, e in enumerate(CC):
+                if e != thief:
+                    ev += [query(e, d, 10, k % 60, round(0.6 * pace(k)),
+                                 "crm.customers"),
+                           query(e, d, 14, k % 60, round(0.4 * pace(k)),
+                                 "crm.customer_addresses")]
+                    continue
+                ev += [query(e, d, 10 + j % 6, j % 60, 10, "crm.customers")
+                       for j in range(cust // 10)]
+                ev += [query(e, d, 10 + j % 6, 30 + j % 30, 10,
+                             "crm.customer_addresses")
+                       for j in range(adr // 10)]
+        return ev
     case("table_mix_outlier", more + addr(SUP + MORE, 30) +
-         extra("s1", 60, 10),
-         more + addr(SUP + MORE, 30) + addr(["s1"], 30) + extra("s1", 8, 40),
-         "s1")
+         extra("s1", 60, 10) + centre("cc060", 230, 40),
+         more + addr(SUP + MORE, 30) + addr(["s1"], 30) + extra("s1", 8, 40) +
+         centre("cc060", 150, 20),
+         "cc060 s1")
     # the combined score is for the day no other rule names: s1 reads
     # 1,400 customer rows more than usual (five times their usual day,
     # under bulk_read_spike's 2,000) and sends 300 MB to the team's drive
