@@ -348,25 +348,17 @@ static const char team_streak_rules[] =
     "}\n";
 
 /*
- * Ten workdays of history, then a week-long surge of the whole team (3x
- * every member's usual: a third of the team spiking, so t0's own
- * baseline cannot judge those days, and learns them), then an ordinary
- * week. With theft, t0 reads 600 rows a day more than that from the
- * third day of the surge on. With joiner, t9 reads 600 rows on a full
- * day, and ramps up: a third of that the first week, two thirds the
- * second.
+ * Twenty workdays of a team of ten: ten of history, a week, then an
+ * ordinary week. With surge, the middle week is a surge of the whole
+ * team (3x every member's usual: a third of the team spiking, so t0's
+ * own baseline cannot judge those days, and learns them). With theft, t0
+ * reads 600 rows a day more from the third day of the surge on. With
+ * joiner, t9 reads 600 rows on a full day, and ramps up: a third of that
+ * the first week, two thirds the second. t0 is away (on leave) until
+ * workday t0_from.
  */
-static void	team_surge_series_from(struct pipe *, int, int, int);
-
 static void
-team_surge_series(struct pipe *p, int theft, int joiner)
-{
-	team_surge_series_from(p, theft, joiner, 0);
-}
-
-/* The same with t0 away (on leave) until workday t0_from. */
-static void
-team_surge_series_from(struct pipe *p, int theft, int joiner, int t0_from)
+team_series(struct pipe *p, int surge, int theft, int joiner, int t0_from)
 {
 	char u[16], ip[16];
 	long base, rows;
@@ -379,7 +371,7 @@ team_surge_series_from(struct pipe *p, int theft, int joiner, int t0_from)
 			base = k == 0 ? 300 : 200 + 25 * k;
 			if (joiner && k == 9)
 				base = i < 5 ? 200 : i < 10 ? 400 : 600;
-			rows = i >= 10 && i < 15 ? 3 * base : base;
+			rows = surge && i >= 10 && i < 15 ? 3 * base : base;
 			if (theft && k == 0 && i >= 12)
 				rows += 600;
 			snprintf(u, sizeof(u), "u_t%d", k);
@@ -409,7 +401,7 @@ test_theft_in_team_surge(void)
 	const char *out;
 
 	REQUIRE(pipe_open_team(&p, team_streak_rules, 0) == 0);
-	team_surge_series(&p, 1, 0);
+	team_series(&p, 1, 1, 0, 0);
 	out = pipe_output(&p);
 	CHECK_CONTAINS(out, "\"employee\":\"t0\"");
 	CHECK_INT(count_lines(out, "\"employee\":\"t0\""),
@@ -431,7 +423,7 @@ test_team_surge_alone(void)
 	const char *out;
 
 	REQUIRE(pipe_open_team(&p, team_streak_rules, 0) == 0);
-	team_surge_series(&p, 0, 0);
+	team_series(&p, 1, 0, 0, 0);
 	out = pipe_output(&p);
 	CHECK_INT(count_lines(out, "\"rule\":\"streak\""), 0);
 	pipe_close(&p);
@@ -453,7 +445,7 @@ test_theft_after_leave(void)
 	const char *out;
 
 	REQUIRE(pipe_open_team(&p, team_streak_rules, 0) == 0);
-	team_surge_series_from(&p, 1, 0, 6);
+	team_series(&p, 1, 1, 0, 6);
 	out = pipe_output(&p);
 	CHECK_INT(count_lines(out, "\"employee\":\"t0\""),
 	    count_lines(out, "\"rule\":\"streak\""));
@@ -479,34 +471,10 @@ test_joiner_in_team_surge(void)
 	const char *out;
 
 	REQUIRE(pipe_open_team(&p, team_streak_rules, 1) == 0);
-	team_surge_series(&p, 0, 1);
+	team_series(&p, 1, 0, 1, 0);
 	out = pipe_output(&p);
 	CHECK_INT(count_lines(out, "\"rule\":\"streak\""), 0);
 	pipe_close(&p);
-}
-
-/*
- * Twenty workdays of a team of ten without a surge; t9 reads 200 rows a
- * day the first week, 400 the second and 600, the full day, from then
- * on: a joiner's ramp.
- */
-static void
-ramp_series(struct pipe *p)
-{
-	char u[16], ip[16];
-	long rows;
-	int i, k;
-
-	for (i = 0; i < 20; i++)
-		for (k = 0; k < 10; k++) {
-			rows = k == 0 ? 300 : 200 + 25 * k;
-			if (k == 9)
-				rows = i < 5 ? 200 : i < 10 ? 400 : 600;
-			snprintf(u, sizeof(u), "u_t%d", k);
-			snprintf(ip, sizeof(ip), "10.0.1.%d", k + 1);
-			pipe_query(p, u, ip, workday(i), 10, k, rows,
-			    "crm.customers");
-		}
 }
 
 /*
@@ -524,15 +492,15 @@ test_joiner_ramp(void)
 	const char *out;
 
 	REQUIRE(pipe_open_team(&p, team_streak_rules, 0) == 0);
-	ramp_series(&p);
+	team_series(&p, 0, 0, 1, 0);
 	out = pipe_output(&p);
-	CHECK(count_lines(out, "\"employee\":\"t9\"") > 0);
+	CHECK_INT(count_lines(out, "\"employee\":\"t9\""), 9);
 	CHECK_INT(count_lines(out, "\"employee\":\"t9\""),
 	    count_lines(out, "\"rule\":\"streak\""));
 	pipe_close(&p);
 
 	REQUIRE(pipe_open_team(&p, team_streak_rules, 1) == 0);
-	ramp_series(&p);
+	team_series(&p, 0, 0, 1, 0);
 	out = pipe_output(&p);
 	CHECK_INT(count_lines(out, "\"rule\":\"streak\""), 0);
 	pipe_close(&p);
