@@ -25,8 +25,11 @@
  * member who stands out (of the group's volumes for that name, as
  * standing_apart() judges a cohort's; an alert earlier that day; a
  * critical alert; or left out of the cohort by detect.c) keeps their
- * alerts in a case of their own. Everything else is filed person by
- * person as above. Alerts raised outside a day's close are never held.
+ * alerts in a case of their own. On a group case's later days (open,
+ * at most CASE_FOLLOW_SPAN old), CASE_FOLLOW_MIN or more of its members
+ * alerting on one day's close join it (follow_groups()). Everything else
+ * is filed person by person as above. Alerts raised outside a day's
+ * close are never held.
  *
  * SIEM: with forwarding configured, each case sends one message when it
  * opens and one per update (an alert joined, severity raised, triage),
@@ -57,6 +60,9 @@
 #define CASE_GROUP_SCORE 30	/* a group case's score */
 #define CASE_NAMES_MAX	8	/* first-seen names kept per alert */
 #define CASE_STATE_DAY	86400000000LL	/* a merged firing a day on: rises */
+#define CASE_FOLLOW_MIN	2	/* members alerting again on one day */
+#define CASE_FOLLOW_SPAN (30 * 86400000000LL) /* a group case gathers */
+#define CASE_FOLLOW_MAX	64	/* open group cases looked at per day */
 
 /* An alert raised during a day's close, waiting for cases_release(). */
 struct held {
@@ -122,10 +128,18 @@ cases_free(struct cases *c)
  * of s percent of what it lacks to 100, and is never below s. It rises
  * with every alert, more for stronger ones, and stays within 0-100.
  */
+static double
+score_rise(double old, double s)
+{
+	double v = old + (100.0 - old) * (s / 100.0) * CASE_RISE;
+
+	return v > 100 ? 100 : round(v * 10) / 10;
+}
+
 double
 case_score_add(double old, double s)
 {
-	double v = old + (100.0 - old) * (s / 100.0) * CASE_RISE;
+	double v = score_rise(old, s);
 
 	if (s > v)
 		v = s;
@@ -150,20 +164,20 @@ struct case_row {
 	int		 alerts;
 };
 
-/* The open case of a person, 1 if there is one. */
+#define CASE_COLUMNS "SELECT id, kind, subject, members, department, " \
+	"severity, story, status, score, first_ts, last_ts, alerts FROM cases "
+
+/* The first case row the query (CASE_COLUMNS ...) finds for key, 1 if one. */
 static int
-case_open_of(struct analytics *an, const char *subject, struct case_row *c)
+case_select(struct analytics *an, const char *sql, const char *key,
+    struct case_row *c)
 {
 	sqlite3_stmt *st;
 	int found = 0;
 
-	if (sqlite3_prepare_v2(an->db, "SELECT id, kind, subject, members, "
-	    "department, severity, story, status, score, first_ts, last_ts, "
-	    "alerts FROM cases WHERE subject = ? AND kind = 'person' AND "
-	    "status NOT LIKE 'closed%' ORDER BY first_ts DESC LIMIT 1", -1,
-	    &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(an->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return 0;
-	sqlite3_bind_text(st, 1, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		schema_text(st, 0, c->id, sizeof(c->id));
 		schema_text(st, 1, c->kind, sizeof(c->kind));
@@ -181,6 +195,15 @@ case_open_of(struct analytics *an, const char *subject, struct case_row *c)
 	}
 	sqlite3_finalize(st);
 	return found;
+}
+
+/* The open case of a person, 1 if there is one. */
+static int
+case_open_of(struct analytics *an, const char *subject, struct case_row *c)
+{
+	return case_select(an, CASE_COLUMNS "WHERE subject = ? AND kind = "
+	    "'person' AND status NOT LIKE 'closed%' ORDER BY first_ts DESC "
+	    "LIMIT 1", subject, c);
 }
 
 /* INSERT (new) or UPDATE one case row. */
@@ -764,9 +787,163 @@ file_group(struct analytics *an, int64_t day_start, const char *name,
 	return 0;
 }
 
+/* ---- a group case's later days ---- */
+
+/* Whether emp is one of the comma-separated members. */
+static int
+member_of(const char *members, const char *emp)
+{
+	size_t n = strlen(emp);
+	const char *p = members;
+
+	while ((p = strstr(p, emp)) != NULL) {
+		if ((p == members || p[-1] == ',') &&
+		    (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+/*
+ * The ids of the open group cases opened since since, newest first, at
+ * most max; returns how many.
+ */
+static size_t
+open_groups(struct analytics *an, int64_t since, char (*ids)[17],
+    size_t max)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+
+	if (sqlite3_prepare_v2(an->db, "SELECT id FROM cases WHERE kind = "
+	    "'group' AND status NOT LIKE 'closed%' AND first_ts >= ? ORDER "
+	    "BY first_ts DESC LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int(st, 2, (int)max);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		schema_text(st, 0, ids[n++], sizeof(ids[0]));
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* A case row by id, 1 if found. */
+static int
+case_by_id(struct analytics *an, const char *id, struct case_row *c)
+{
+	return case_select(an, CASE_COLUMNS "WHERE id = ?", id, c);
+}
+
+/*
+ * The people with held alerts not yet filed who are members of group
+ * case g and may follow it (first held alert of each, into who[]): not
+ * one with a critical alert, nor one whose own case is open (their
+ * evidence goes on there); returns how many.
+ */
+static size_t
+followers(struct analytics *an, const struct case_row *g, size_t *who,
+    size_t max)
+{
+	struct cases *c = an->cases;
+	struct case_row own;
+	size_t i, n = 0;
+
+	for (i = 0; i < c->n && n < max; i++) {
+		const char *emp = c->h[i].employee;
+
+		if (c->h[i].grouped ||
+		    (size_t)person_index(c, i, emp) != i ||
+		    !member_of(g->members, emp) || critical_held(c, emp) ||
+		    case_open_of(an, emp, &own))
+			continue;
+		who[n++] = i;
+	}
+	return n;
+}
+
+/*
+ * The held alerts of the people who[0..n) join group case g as its
+ * timeline, but those of a member whose day's volume stands out of
+ * theirs (volume_standout(), rows or bytes out); returns 0, or -1 when
+ * the database refused.
+ */
+static int
+follow_group(struct analytics *an, struct case_row *g, const size_t *who,
+    size_t n)
+{
+	struct cases *c = an->cases;
+	double vol[2][256];
+	size_t k, j;
+	int kind, out;
+
+	for (kind = 0; kind < 2; kind++)
+		for (k = 0; k < n && k < 256; k++)
+			vol[kind][k] = person_volume(c,
+			    c->h[who[k]].employee, kind);
+	for (k = 0; k < n && k < 256; k++) {
+		out = volume_standout(vol[0], (int)n, (int)k) ||
+		    volume_standout(vol[1], (int)n, (int)k);
+		for (j = 0; j < c->n; j++) {
+			struct held *h = &c->h[j];
+
+			if (h->grouped || strcmp(h->employee,
+			    c->h[who[k]].employee) != 0)
+				continue;
+			h->grouped = -1;
+			if (out)
+				continue;	/* filed as their own */
+			/* it rises, but stays the situation's score: a
+			   member's alert is not a suspicion of its own */
+			g->score = score_rise(g->score, h->score);
+			if (h->ts > g->last_ts)
+				g->last_ts = h->ts;
+			g->alerts++;
+			if (case_write(an, g, 0) != 0 ||
+			    case_link(an, g->id, h->id, h->ts) != 0)
+				return -1;
+			h->grouped = 1;
+			case_forward(an, g, h->ts, "alert_joined", h->id,
+			    h->rule);
+		}
+	}
+	return 0;
+}
+
+/*
+ * A group case's situation goes on after its day: the team keeps
+ * reading the table it was new to, and its members' volume rules fire
+ * days later, together. When CASE_FOLLOW_MIN or more members of an open
+ * group case opened in the last CASE_FOLLOW_SPAN have held alerts not
+ * filed today, those alerts join the group case rather than opening a
+ * case each. One member alerting alone is not the group, and gets their
+ * own case; so does one who stands out (followers(), follow_group()).
+ */
+static int
+follow_groups(struct analytics *an, int64_t day_start)
+{
+	char ids[CASE_FOLLOW_MAX][17];
+	struct case_row g;
+	size_t who[256], ng, n, i;
+	int rc = 0;
+
+	ng = open_groups(an, day_start - CASE_FOLLOW_SPAN, ids,
+	    CASE_FOLLOW_MAX);
+	for (i = 0; i < ng; i++) {
+		memset(&g, 0, sizeof(g));
+		if (!case_by_id(an, ids[i], &g))
+			continue;
+		n = followers(an, &g, who, sizeof(who) / sizeof(who[0]));
+		if (n >= CASE_FOLLOW_MIN && follow_group(an, &g, who, n) != 0)
+			rc = -1;
+	}
+	return rc;
+}
+
 /*
  * The day's close is over: held alerts sharing a first-seen name with
- * enough people of their group become group cases, the rest go to their
+ * enough people of their group become group cases, alerts of members of
+ * an open group case alerting together join it, the rest go to their
  * people's cases, in the order they were raised.
  */
 int
@@ -793,6 +970,8 @@ cases_release(struct analytics *an, int64_t day_start)
 				rc = -1;
 		}
 	}
+	if (follow_groups(an, day_start) != 0)
+		rc = -1;
 	for (i = 0; i < c->n; i++) {
 		if (c->h[i].grouped <= 0 && file_person(an, c->h[i].id,
 		    c->h[i].employee, c->h[i].rule, c->h[i].severity,

@@ -7,7 +7,10 @@
  * new one; alerts of a day's close shared by three or more people of a
  * group become one low group case naming them all, while a standout
  * (many times the group's median, or an alert earlier that day) keeps a
- * case of their own; fewer than three stay person cases.
+ * case of their own; fewer than three stay person cases; on a group
+ * case's later days, two or more of its members alerting together join
+ * it, while one alone, a standout, a critical alert or a case closed or
+ * over 30 days old do not.
  */
 #include <sys/stat.h>
 
@@ -222,12 +225,139 @@ test_two_are_no_group(void)
 	pipe_close(&p);
 }
 
+/* The evidence of a volume alert: the day's sensitive rows. */
+static json_t *
+volume_evidence(const char *group, double rows)
+{
+	return json_pack("{s:s, s:s, s:{s:f}}", "rule_kind", "day",
+	    "peer_group", group, "figures", "value(rows.sensitive, day)",
+	    rows);
+}
+
+/* The day's close of day d: each of emps[] raises rule with rows[]. */
+static void
+close_day(struct pipe *p, int64_t d, const char *rule, const char *sev,
+    const char *const *emps, const double *rows, size_t n)
+{
+	json_t *ev;
+	size_t i;
+
+	cases_hold(p->an);
+	for (i = 0; i < n; i++) {
+		ev = strcmp(rule, "first_seen_table") == 0 ?
+		    first_seen_evidence("Audit", rows[i]) :
+		    volume_evidence("Audit", rows[i]);
+		CHECK_INT(raise_at(p, emps[i], rule, sev, 70, d + DAY - 1,
+		    "a day's alert", ev), 1);
+		json_decref(ev);
+	}
+	CHECK_INT(cases_release(p->an, d), 0);
+}
+
+/*
+ * A group case's later days: the auditors keep reading the table they
+ * were new to, and their streaks fire days later, together. Two or
+ * more members alerting on one day join the group case; one alone, a
+ * non-member, a standout of the day's volumes, a critical alert and a
+ * group case more than 30 days old do not.
+ */
+static void
+test_group_follows(void)
+{
+	static const char *const team[] = { "ana", "ben", "cat", "dan" };
+	static const double first[] = { 400, 450, 500, 420 };
+	static const char *const five[] = { "ana", "ben", "eve" };
+	static const double five_rows[] = { 900, 1000, 950 };
+	static const char *const six[] = { "ana", "ben", "dan" };
+	static const double six_rows[] = { 800, 900, 9000 };
+	static const char *const cat[] = { "cat" };
+	static const double cat_rows[] = { 700 };
+	struct pipe p;
+
+	REQUIRE(open_db(&p, "follow.db") == 0);
+	close_day(&p, T0, "first_seen_table", "medium", team, first, 4);
+	CHECK_STR(q_str(p.db, "SELECT members || ' ' || alerts || ' ' || "
+	    "printf('%.1f', score) FROM cases WHERE kind = 'group'"),
+	    "ana,ben,cat,dan 4 30.0");
+	/* day 5: two members, and eve of the same group but not the case */
+	close_day(&p, T0 + 5 * DAY, "sustained_read", "high", five,
+	    five_rows, 3);
+	CHECK_STR(q_str(p.db, "SELECT severity || ' ' || alerts || ' ' || "
+	    "printf('%.1f', score) || ' ' || last_ts FROM cases WHERE "
+	    "kind = 'group'"), "low 6 52.4 1768089599999999");
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM case_alerts l JOIN "
+	    "alerts a ON a.id = l.alert_id JOIN cases c ON c.id = l.case_id "
+	    "WHERE c.kind = 'group' AND a.rule = 'sustained_read'"), 2);
+	CHECK_STR(q_str(p.db, "SELECT group_concat(subject) FROM cases "
+	    "WHERE kind = 'person'"), "eve");
+	/* day 6: dan reads ten times the others: his own case */
+	close_day(&p, T0 + 6 * DAY, "sustained_read", "high", six, six_rows,
+	    3);
+	CHECK_INT(q_ll(p.db, "SELECT alerts FROM cases WHERE kind = "
+	    "'group'"), 8);
+	CHECK_STR(q_str(p.db, "SELECT group_concat(subject) FROM (SELECT "
+	    "subject FROM cases WHERE kind = 'person' ORDER BY subject)"),
+	    "dan,eve");
+	/* day 7: one member alone is not the group */
+	close_day(&p, T0 + 7 * DAY, "sustained_read", "high", cat, cat_rows,
+	    1);
+	CHECK_INT(q_ll(p.db, "SELECT alerts FROM cases WHERE subject = "
+	    "'cat'"), 1);
+	CHECK_INT(q_ll(p.db, "SELECT alerts FROM cases WHERE kind = "
+	    "'group'"), 8);
+	/* day 40: the group case is older than 30 days */
+	close_day(&p, T0 + 40 * DAY, "peer_outlier", "high", five, five_rows,
+	    2);
+	CHECK_INT(q_ll(p.db, "SELECT alerts FROM cases WHERE kind = "
+	    "'group'"), 8);
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases WHERE kind = "
+	    "'person' AND subject IN ('ana', 'ben')"), 2);
+	pipe_close(&p);
+}
+
+/* A critical alert is never folded into a group case's later days. */
+static void
+test_group_follow_critical(void)
+{
+	static const char *const team[] = { "ana", "ben", "cat" };
+	static const double first[] = { 400, 450, 500 };
+	struct pipe p;
+	json_t *ev;
+
+	REQUIRE(open_db(&p, "follow-crit.db") == 0);
+	close_day(&p, T0, "first_seen_table", "medium", team, first, 3);
+	cases_hold(p.an);
+	ev = volume_evidence("Audit", 900);
+	CHECK_INT(raise_at(&p, "ana", "sustained_read", "high", 70,
+	    T0 + 3 * DAY - 1, "x", ev), 1);
+	CHECK_INT(raise_at(&p, "ben", "sustained_read", "high", 70,
+	    T0 + 3 * DAY - 1, "x", ev), 1);
+	CHECK_INT(raise_at(&p, "cat", "bulk_read_spike", "critical", 90,
+	    T0 + 3 * DAY - 1, "x", ev), 1);
+	json_decref(ev);
+	CHECK_INT(cases_release(p.an, T0 + 2 * DAY), 0);
+	CHECK_INT(q_ll(p.db, "SELECT alerts FROM cases WHERE kind = "
+	    "'group'"), 5);
+	CHECK_STR(q_str(p.db, "SELECT severity FROM cases WHERE subject = "
+	    "'cat'"), "critical");
+	/* a closed group case gathers nothing */
+	REQUIRE(sqlite3_exec(p.db, "UPDATE cases SET status = "
+	    "'closed_benign' WHERE kind = 'group'", NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	close_day(&p, T0 + 4 * DAY, "sustained_read", "high", team, first, 2);
+	CHECK_INT(q_ll(p.db, "SELECT count(*) FROM cases WHERE kind = "
+	    "'person' AND subject IN ('ana', 'ben')"), 2);
+	pipe_close(&p);
+}
+
 static const struct test tests[] = {
 	{ "score_bounded", test_score_bounded },
 	{ "person_case_merges", test_person_case_merges },
 	{ "closed_stays_closed", test_closed_stays_closed },
 	{ "group_case", test_group_case },
 	{ "two_are_no_group", test_two_are_no_group },
+	{ "group_follows", test_group_follows },
+	{ "group_follow_critical", test_group_follow_critical },
 };
 
 HARNESS_MAIN(tests)
