@@ -859,6 +859,51 @@ names_json(char *const *names, int n)
 	return a;
 }
 
+/*
+ * Where the person stands among their peers, in numbers, for the
+ * feature the rule is about (bytes sent out for a rule that reads an
+ * out.* feature, else sensitive rows): every alert says it, whatever
+ * its rule looked at, so that an analyst can weigh a streak of the
+ * person's own against what their peers do. From the last day close
+ * (standing.c), over 30 and 7 days.
+ */
+static void
+standing_text(const struct ectx *x, char *buf, size_t len)
+{
+	const struct standing *m, *w;
+	const char *what = "sensitive rows read";
+	int i, f = FT_ROWS_SENSITIVE, days;
+	size_t o;
+
+	for (i = 0; i < x->r->ncalls; i++)
+		if (strstr(x->r->calls[i]->text, "(out.") != NULL) {
+			f = FT_OUT_EXFIL;
+			what = "bytes sent out";
+			break;
+		}
+	m = &x->e->st[f][2];
+	w = &x->e->st[f][1];
+	if (m->level == SL_NONE || x->e->glabel[m->level] == NULL) {
+		snprintf(buf, len, "no peer standing for %s over 30 days (no "
+		    "group with enough members with data, or not active)",
+		    what);
+		return;
+	}
+	o = (size_t)snprintf(buf, len, "rank %.0f of %.0f in %s for %s over "
+	    "30 days, %.1fx the peer median", m->rank, m->n,
+	    x->e->glabel[m->level], what, m->value / m->lift /
+	    (m->median > 1 ? m->median : 1));
+	if (w->level != SL_NONE && o < len)
+		o += (size_t)snprintf(buf + o, len - o, "; over 7 days rank "
+		    "%.0f of %.0f, %.1fx", w->rank, w->n, w->value / w->lift /
+		    (w->median > 1 ? w->median : 1));
+	days = x->e->s.days_seen < 21 ? (int)x->e->s.days_seen : 21;
+	if (o < len)
+		snprintf(buf + o, len - o, "; %d of the last %d days above "
+		    "the 95th percentile", standing_days_above(x->e, f, 21),
+		    days);
+}
+
 static json_t *
 evidence(struct ectx *x, int64_t bucket, int64_t seq_a)
 {
@@ -867,7 +912,7 @@ evidence(struct ectx *x, int64_t bucket, int64_t seq_a)
 	const json_t *dom;
 	const struct person *p;
 	struct rval v;
-	char ts[TS_STRLEN];
+	char ts[TS_STRLEN], buf[512];
 	static const char *const keep[] = {
 		"db_user", "database", "client", "command", "fingerprint",
 		"flow_id", "dst", "dport", "server_name", "category", "app",
@@ -889,6 +934,8 @@ evidence(struct ectx *x, int64_t bucket, int64_t seq_a)
 	}
 	json_object_set_new(o, "figures", fig);
 	json_object_set_new(o, "peer_group", json_string(x->e->group));
+	standing_text(x, buf, sizeof(buf));
+	json_object_set_new(o, "peer_standing", json_string(buf));
 	if (x->e->n_new_tables > 0)
 		json_object_set_new(o, "first_seen_tables",
 		    names_json(x->e->new_tables, x->e->n_new_tables));

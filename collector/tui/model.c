@@ -702,7 +702,8 @@ audit_lines(sqlite3_stmt *st, char (**lines)[TUI_TEXT_MAX], size_t *n)
 
 /*
  * An alert's evidence in one line for a case's timeline: the figures
- * its rule computed and the first-seen names, "name value" apart.
+ * its rule computed, the first-seen names, "name value" apart, and the
+ * person's peer standing.
  */
 static void
 evidence_line(const char *json, char *out, size_t len)
@@ -735,6 +736,10 @@ evidence_line(const char *json, char *out, size_t len)
 				o += (size_t)snprintf(out + o, len - o,
 				    "%s%s %s", o ? "; " : "", lists[i],
 				    json_string_value(x));
+	x = json_object_get(ev, "peer_standing");
+	if (json_is_string(x) && o < len)
+		snprintf(out + o, len - o, "%s%s", o ? "; " : "",
+		    json_string_value(x));
 	json_decref(ev);
 }
 

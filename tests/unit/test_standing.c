@@ -183,6 +183,11 @@ test_theft_from_day_zero(void)
 		CHECK_CONTAINS(l, "\"summary\":\"rank=1 n=10 group=Ops "
 		    "(clerk) mratio=6 rz=3.6 pct=95 median=100 days=4 seen=4\"");
 		CHECK_CONTAINS(l, "\"ts\":\"2026-01-08T23:59:59.999999Z\"");
+		/* every alert says where the person stands, in numbers */
+		CHECK_CONTAINS(l, "\"peer_standing\":\"rank 1 of 10 in Ops "
+		    "(clerk) for sensitive rows read over 30 days, 6.0x the "
+		    "peer median; over 7 days rank 1 of 10, 6.0x; 4 of the "
+		    "last 4 days above the 95th percentile\"");
 	}
 	l = alert_of(out, "standing", "a0");
 	CHECK(l != NULL);
@@ -195,6 +200,11 @@ test_theft_from_day_zero(void)
 		CHECK_CONTAINS(l, "\"summary\":\"rank=1 n=18 group=the "
 		    "organisation mratio=8 rz=4.1 pct=97 median=100 days=4 "
 		    "seen=4\"");
+	if (l != NULL)
+		CHECK_CONTAINS(l, "\"peer_standing\":\"rank 1 of 18 in the "
+		    "organisation for sensitive rows read over 30 days, 8.0x "
+		    "the peer median; over 7 days rank 1 of 18, 8.0x; 4 of "
+		    "the last 4 days above the 95th percentile\"");
 	/* an ordinary analyst: the median of Ops once the lift is out */
 	l = alert_of(out, "probe", "a1");
 	CHECK(l != NULL);
