@@ -276,6 +276,28 @@ case_message(const char *ts, const char *case_id, const char *kind,
 	return m;
 }
 
+/*
+ * The alert's peer standing (rules-eval.c puts it in every alert's
+ * evidence) into a case message's evidence: a SIEM reader sees where
+ * the person stands without the alert itself.
+ */
+static void
+standing_of(struct analytics *an, const char *alert_id, json_t *ev)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(an->db, "SELECT json_extract(evidence, "
+	    "'$.peer_standing') FROM alerts WHERE id = ?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, alert_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) == SQLITE_TEXT)
+		json_object_set_new(ev, "peer_standing", json_string((const
+		    char *)sqlite3_column_text(st, 0)));
+	sqlite3_finalize(st);
+}
+
 static void
 case_forward(struct analytics *an, const struct case_row *c, int64_t ts_us,
     const char *update, const char *alert_id, const char *rule)
@@ -291,8 +313,10 @@ case_forward(struct analytics *an, const struct case_row *c, int64_t ts_us,
 	if (m == NULL)
 		return;
 	ev = json_object_get(m, "evidence");
-	if (alert_id != NULL)
+	if (alert_id != NULL) {
 		json_object_set_new(ev, "alert", json_string(alert_id));
+		standing_of(an, alert_id, ev);
+	}
 	if (rule != NULL)
 		json_object_set_new(ev, "alert_rule", json_string(rule));
 	fwd_submit(an->fwd, m);

@@ -232,6 +232,8 @@ wait_lines "^tls	replay-host	leakwatch	CASE	" "$na"
 wait_lines "^tls	replay-host	leakwatch	EVENT	" "$nf"
 check replay/case-per-alert [ "$(grep -c "^tls	replay-host	leakwatch	CASE	" "$OUT")" -eq "$na" ]
 check replay/cases-opened-once [ "$(grep -c '"rule": "case_opened"' "$OUT")" -eq "$nc" ]
+# each says where the person stands among their peers, in numbers
+check replay/case-peer-standing [ "$(grep "	CASE	" "$OUT" | grep -c '"ev.peer_standing": "rank [0-9]* of [0-9]* in ')" -eq "$na" ]
 check replay/no-alerts-forwarded [ "$(grep -c "^tls	replay-host	leakwatch	ALERT	" "$OUT")" -eq 0 ]
 check replay/events-forwarded [ "$(grep -c "^tls	replay-host	leakwatch	EVENT	" "$OUT")" -eq "$nf" ]
 cid=$(sql "$T/replay.db" "SELECT id FROM cases ORDER BY first_ts LIMIT 1")
