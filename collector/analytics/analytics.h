@@ -186,7 +186,8 @@ struct fstate {
 	struct slot	 rel[DAY_SLOTS];	/* log1p(value) - team's that day */
 	int64_t		 surge_day;	/* day[] last learnt a team surge */
 	uint32_t	 above;		/* active days over the peers' p95, */
-	uint32_t	 pad;		/* bit 0 the last (standing.c) */
+					/* bit 0 the last (standing.c) */
+	uint32_t	 trend_above;	/* ... with a trend far out (standing.c) */
 };
 
 /*
@@ -306,6 +307,23 @@ struct mixstand {
 	int		 level;		/* enum stand_level */
 };
 
+/*
+ * A person's trend among their peers (standing.c, standing_trend()): the
+ * slope of the log of their daily value over their active days of the
+ * last TREND_DAYS, and where it stands among the slopes of the peers of
+ * their role (or department). A ramp that only the person's own change
+ * reveals, whatever the team as a whole does.
+ */
+#define TREND_DAYS	21
+struct trendstand {
+	double		 slope;		/* log units a day */
+	double		 se;		/* its standard error (own days) */
+	double		 median;	/* the group's median slope */
+	float		 rz;		/* robust z among the group's */
+	float		 n;		/* members with a trend */
+	int		 level;		/* enum stand_level; SL_NONE: none */
+};
+
 /* entities.c: the scored entities and their peer groups, first-seen names */
 struct entity {
 	char		*id;		/* employee or unknown:<key> */
@@ -362,6 +380,7 @@ struct entity {
 	struct standing	 st[FT_MAX][STAND_WINDOWS];	/* standing.c */
 	double		 routine[FT_MAX];	/* peers' p95 day, -1: unknown */
 	struct mixstand	 mix[MIX_MAX][MIX_WINDOWS];	/* standing.c */
+	struct trendstand tr[FT_MAX];		/* standing.c */
 	void		**rstate;	/* per rule, rules-eval.c */
 	int		 dirty;
 };
@@ -493,6 +512,7 @@ void		 standing_seen(struct entity *, int64_t day);
 int		 standing_routine(struct analytics *, int64_t day);
 int		 standing_day(struct analytics *, int64_t day);
 int		 standing_days_above(const struct entity *, int f, int n);
+int		 standing_trend_days(const struct entity *, int f, int n);
 double		 standing_chance(const struct standing *);
 int		 standing_apart(double v, double med, double other);
 double		 standing_hour_routine(const struct peer *, int kind,
@@ -526,7 +546,8 @@ enum rfn {
 	FN_PEER_MEDIAN, FN_PEER_GROUP, FN_PEER_DAYS, FN_PEER_ROUTINE,
 	FN_DAYS_SEEN, FN_MIX, FN_MIX_MEDIAN, FN_MIX_RZ, FN_MIX_RANK,
 	FN_MIX_N, FN_MIX_ROWS, FN_MIX_GROUP, FN_ALERTED, FN_OWN_MAX, FN_IF,
-	FN_PEER_CHANCE, FN_DAY_PARTS, FN_NFN
+	FN_PEER_CHANCE, FN_DAY_PARTS, FN_TREND, FN_TREND_MEDIAN, FN_TREND_RZ,
+	FN_TREND_N, FN_TREND_GROUP, FN_TREND_DAYS, FN_NFN
 };
 
 /*

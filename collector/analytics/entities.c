@@ -148,6 +148,7 @@ entity_get(struct analytics *an, const char *id, const struct person *p)
 		e->routine[f] = -1;	/* nor a standing */
 		e->st[f][0].level = e->st[f][1].level = e->st[f][2].level =
 		    SL_NONE;
+		e->tr[f].level = SL_NONE;	/* nor a trend */
 	}
 	for (f = 0; f < MIX_MAX; f++)
 		e->mix[f][0].level = e->mix[f][1].level = SL_NONE;

@@ -461,6 +461,32 @@ mix(struct ectx *x, const struct rnode *n)
 }
 
 /*
+ * The trend of the last day close (standing.c): the person's and the
+ * group's median as per cent a week (exp(7 x slope) - 1), the robust z;
+ * 0, and the empty group, where the person has none.
+ */
+static struct rval
+trend(struct ectx *x, const struct rnode *n)
+{
+	const struct trendstand *tr = &x->e->tr[n->feature];
+
+	if (n->fn == FN_TREND_GROUP)
+		return group_label(x, tr->level);
+	if (tr->level == SL_NONE)
+		return num(0);
+	switch (n->fn) {
+	case FN_TREND:
+		return num(100 * expm1(7 * tr->slope));
+	case FN_TREND_MEDIAN:
+		return num(100 * expm1(7 * tr->median));
+	case FN_TREND_RZ:
+		return num(tr->rz);
+	default:
+		return num(tr->n);
+	}
+}
+
+/*
  * How many kinds of evidence the combined daily score is made of: the
  * features with evidence, the drift, first-seen tables and destinations
  * (the parts its evidence lists). A score of one feature alone is that
@@ -553,6 +579,11 @@ call(struct ectx *x, const struct rnode *n)
 		return standing(x, n);
 	case FN_PEER_DAYS:
 		return num(standing_days_above(x->e, n->feature, n->what));
+	case FN_TREND: case FN_TREND_MEDIAN: case FN_TREND_RZ: case FN_TREND_N:
+	case FN_TREND_GROUP:
+		return trend(x, n);
+	case FN_TREND_DAYS:
+		return num(standing_trend_days(x->e, n->feature, n->what));
 	case FN_MIX: case FN_MIX_MEDIAN: case FN_MIX_RZ: case FN_MIX_RANK:
 	case FN_MIX_N: case FN_MIX_ROWS: case FN_MIX_GROUP:
 		return mix(x, n);

@@ -68,6 +68,9 @@ static const struct {
 	{ "mix_group", FN_MIX_GROUP }, { "alerted", FN_ALERTED },
 	{ "own_max", FN_OWN_MAX }, { "if", FN_IF },
 	{ "peer_chance", FN_PEER_CHANCE }, { "day_score_parts", FN_DAY_PARTS },
+	{ "trend", FN_TREND }, { "trend_median", FN_TREND_MEDIAN },
+	{ "trend_rz", FN_TREND_RZ }, { "trend_n", FN_TREND_N },
+	{ "trend_group", FN_TREND_GROUP }, { "trend_days", FN_TREND_DAYS },
 	{ NULL, 0 }
 };
 
@@ -329,7 +332,7 @@ mix_args(struct parser *p, struct rnode *n)
 	return 0;
 }
 
-/* peer_days(F, N): N active days, 1 to 32. */
+/* peer_days(F, N), trend_days(F, N): N active days, 1 to 32. */
 static int
 days_arg(struct parser *p, struct rnode *n)
 {
@@ -373,7 +376,9 @@ parse_call_args(struct parser *p, struct rnode *n)
 	case FN_CUSUM: case FN_CUM30: case FN_PEER_CUM30: case FN_CUM30_RATIO:
 	case FN_CONVERGED: case FN_STREAK: case FN_STREAK_DAYS:
 	case FN_TEAM_USUAL: case FN_TEAM_RATIO: case FN_TEAM_Z:
-	case FN_PEER_ROUTINE: case FN_OWN_MAX:
+	case FN_PEER_ROUTINE: case FN_OWN_MAX: case FN_TREND:
+	case FN_TREND_MEDIAN: case FN_TREND_RZ: case FN_TREND_N:
+	case FN_TREND_GROUP:
 		if (feature_arg(p, n) != 0)
 			return -1;
 		break;
@@ -383,7 +388,7 @@ parse_call_args(struct parser *p, struct rnode *n)
 		if (feature_arg(p, n) != 0 || stand_window_arg(p, n) != 0)
 			return -1;
 		break;
-	case FN_PEER_DAYS:
+	case FN_PEER_DAYS: case FN_TREND_DAYS:
 		if (feature_arg(p, n) != 0 || days_arg(p, n) != 0)
 			return -1;
 		break;

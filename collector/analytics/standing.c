@@ -15,7 +15,11 @@
  * reads among their peers (standing_day()'s mix_window()): the share of
  * sensitive rows in all the rows they read, and their sensitive rows per
  * query, over 7 and 30 days - a theft of extra look-ups moves the mix
- * where the volume stays within what honest heavy readers do.
+ * where the volume stays within what honest heavy readers do. And a
+ * person's trend among their peers' (trend_window()): the slope of their
+ * daily reads over three weeks, against the slopes of their role - a
+ * ramp that only the person's own change reveals, while a whole team's
+ * growth moves everyone's slope and is not one.
  *
  * The group is the person's role in their department, when it has at
  * least STAND_MIN members with data in the window; else the department,
@@ -63,6 +67,12 @@
 #define MIX_TRIM_DAYS	4	/* from 4 active days, the largest left out */
 #define TOP_HASHES	64	/* distinct tables compared in a group */
 #define TOP_COMMON	0.5	/* a table half the group reads: the role's */
+/* The trend (trend_window()). */
+#define TREND_MIN_DAYS	10	/* active days of the TREND_DAYS: a trend */
+#define TREND_SD_FLOOR	0.005	/* the peers' spread at least: 3.5% a week */
+#define TREND_Z		2.5	/* a day with a trend far out (trend_days) */
+#define TREND_JOINER	49	/* days from a start: the ramp (28) and a
+				   window after it */
 
 static const int windows[STAND_WINDOWS] = { 1, 7, 30 };
 static const int mix_windows[MIX_WINDOWS] = { 7, 30 };
@@ -631,8 +641,13 @@ candidates(struct analytics *an, struct stand_scratch *sc)
 				    e->st[i][2].level = SL_NONE;
 				e->routine[i] = -1;
 			}
-		if (!e->known || e->service)
+		if (!e->known || e->service) {
 			mix_none(e);
+			for (i = 0; i < FT_MAX; i++) {
+				memset(&e->tr[i], 0, sizeof(e->tr[i]));
+				e->tr[i].level = SL_NONE;
+			}
+		}
 	}
 	qsort(sc->c, sc->nc, sizeof(*sc->c), cmp_cand);
 	return 0;
@@ -1115,6 +1130,137 @@ mix_window(struct stand_scratch *sc, int kind, int wi, int64_t day)
 }
 
 /*
+ * e's trend of f over the TREND_DAYS up to day: the least-squares slope
+ * of log(1 + value) on the day over their active days in the window
+ * (a day without activity is no day of theirs, not a day of nothing),
+ * and its standard error from the scatter of those days about the line
+ * - the person's own noise, large for a reader of irregular pulls,
+ * small for a steady one. 0 with fewer than TREND_MIN_DAYS active days.
+ */
+static int
+trend_of(const struct entity *e, int f, int64_t day, double *slope,
+    double *se)
+{
+	double x[TREND_DAYS], y[TREND_DAYS], mx = 0, my = 0, sxx = 0, sxy = 0;
+	double ssr = 0, r;
+	int64_t d;
+	int n = 0, i;
+
+	for (d = day - (TREND_DAYS - 1); d <= day; d++) {
+		if (d < e->s.last_day - (CUM_DAYS - 1) || !active_on(e, d))
+			continue;
+		x[n] = (double)(d - day);
+		y[n] = log1p(e->s.f[f].ring[d % CUM_DAYS] > 0 ?
+		    e->s.f[f].ring[d % CUM_DAYS] : 0);
+		mx += x[n];
+		my += y[n];
+		n++;
+	}
+	if (n < TREND_MIN_DAYS)
+		return 0;
+	mx /= n;
+	my /= n;
+	for (i = 0; i < n; i++) {
+		sxx += (x[i] - mx) * (x[i] - mx);
+		sxy += (x[i] - mx) * (y[i] - my);
+	}
+	if (sxx <= 0)
+		return 0;
+	*slope = sxy / sxx;
+	for (i = 0; i < n; i++) {
+		r = y[i] - my - *slope * (x[i] - mx);
+		ssr += r * r;
+	}
+	*se = sqrt(ssr / (n - 2) / sxx);
+	return 1;
+}
+
+/* The median and robust spread of the slopes of candidates [a, b). */
+static void
+trend_group(struct stand_scratch *sc, size_t a, size_t b, double *centre,
+    double *sd)
+{
+	size_t j, n = 0;
+
+	for (j = a; j < b; j++)
+		if (!isnan(sc->x[j]))
+			sc->buf[n++] = sc->x[j];
+	*centre = standing_quantile(sc->buf, n, 0.5);
+	for (j = 0; j < n; j++)
+		sc->buf[j] = fabs(sc->buf[j] - *centre);
+	*sd = MAD_SD * standing_quantile(sc->buf, n, 0.5);
+	if (*sd < TREND_SD_FLOOR)
+		*sd = TREND_SD_FLOOR;
+}
+
+/*
+ * One feature: every candidate's trend among the trends of their role
+ * (STAND_MIN members with a trend), else of their department, never the
+ * organisation (how fast unrelated jobs change says nothing of one
+ * another). The robust z is (slope - the group's median) over the
+ * group's spread and the person's own standard error together, as the
+ * mix's: the trend of an irregular reader's pulls is mostly chance and
+ * counts for little. Joiners have none for their first TREND_JOINER
+ * days, and count in nobody's group meanwhile: their work grows week by
+ * week for four weeks (detect.c's RAMP_DAYS), and so would their trend.
+ * A day's trend far out (TREND_Z) marks the day in trend_above, for
+ * standing_trend_days().
+ */
+static void
+trend_window(struct analytics *an, struct stand_scratch *sc, int f,
+    int64_t day)
+{
+	struct entity *e;
+	struct trendstand *tr;
+	double slope, se, centre = 0, sd = 1;
+	size_t i, a, b, pa = (size_t)-1, pb = 0;
+	int lv;
+
+	for (i = 0; i < sc->nc; i++) {
+		e = sc->c[i];
+		sc->x[i] = NAN;
+		if (e->start_us != 0 && day - calendar_day(an, e->start_us) <
+		    TREND_JOINER)
+			continue;
+		if (trend_of(e, f, day, &slope, &se)) {
+			sc->x[i] = slope;
+			sc->var[i] = se;
+		}
+	}
+	range_medians(sc);
+	for (i = 0; i < sc->nc; i++) {
+		e = sc->c[i];
+		tr = &e->tr[f];
+		memset(tr, 0, sizeof(*tr));
+		tr->level = SL_NONE;
+		if (!isnan(sc->x[i]) && sc->rn[i] >= STAND_MIN)
+			lv = SL_ROLE;
+		else if (!isnan(sc->x[i]) && sc->dn[i] >= STAND_MIN)
+			lv = SL_DEPT;
+		else
+			lv = SL_NONE;
+		if (lv != SL_NONE) {
+			level_range(sc, i, lv, &a, &b);
+			if (a != pa || b != pb) {
+				trend_group(sc, a, b, &centre, &sd);
+				pa = a;
+				pb = b;
+			}
+			tr->slope = sc->x[i];
+			tr->se = sc->var[i];
+			tr->median = centre;
+			tr->n = (float)(lv == SL_ROLE ? sc->rn[i] : sc->dn[i]);
+			tr->rz = (float)((tr->slope - centre) /
+			    sqrt(sd * sd + tr->se * tr->se));
+			tr->level = lv;
+		}
+		if (e->s.last_day == day)
+			e->s.f[f].trend_above = (e->s.f[f].trend_above << 1) |
+			    (tr->level != SL_NONE && tr->rz >= TREND_Z);
+	}
+}
+
+/*
  * The day's standing of every person, every feature and window. -1 when
  * out of memory (the figures stay those of the day before).
  */
@@ -1136,6 +1282,8 @@ standing_day(struct analytics *an, int64_t day)
 	for (f = 0; f < MIX_MAX; f++)
 		for (wi = 0; wi < MIX_WINDOWS; wi++)
 			mix_window(&sc, f, wi, day);
+	for (f = 0; f < FT_MAX; f++)
+		trend_window(an, &sc, f, day);
 	scratch_free(&sc);
 	return 0;
 }
@@ -1150,6 +1298,18 @@ standing_days_above(const struct entity *e, int f, int n)
 		return 0;
 	m = n >= 32 ? 0xffffffffu : (1u << n) - 1;
 	return __builtin_popcount(e->s.f[f].above & m);
+}
+
+/* Of e's last n active days (at most 32), those with a trend far out. */
+int
+standing_trend_days(const struct entity *e, int f, int n)
+{
+	uint32_t m;
+
+	if (f < 0 || f >= FT_MAX || n <= 0)
+		return 0;
+	m = n >= 32 ? 0xffffffffu : (1u << n) - 1;
+	return __builtin_popcount(e->s.f[f].trend_above & m);
 }
 
 /*

@@ -125,6 +125,7 @@ static const struct field fstate_fields[] = {
 	FS("rel", rel, T_SLOT),
 	FS("surge_day", surge_day, T_I64),
 	FS("above", above, T_U32),
+	FS("trend_above", trend_above, T_U32),
 };
 
 #define TS(tag, m, ty)	FIELD(struct entity_state, tag, tab[0].m, \

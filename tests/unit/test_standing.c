@@ -974,6 +974,153 @@ test_big_group_chance(void)
 	free(dir);
 }
 
+/*
+ * The trend (standing.c, trend_window()): Desk's twelve agents (t0-t11)
+ * read about 400 customer rows a day, every day of January, each with a
+ * wobble of their own; j0 joined on the 1st and grows into the job.
+ */
+static char *
+trend_directory(void)
+{
+	char *d = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&d, &len);
+	int k;
+
+	if (f == NULL)
+		return NULL;
+	fputs("employee,name,department,role,manager,db_users,ips,"
+	    "hostnames,start,leave\n", f);
+	for (k = 0; k < 12; k++)
+		fprintf(f, "t%d,T%d,Desk,agent,,u_t%d,10.0.5.%d,,2024-01-01,\n",
+		    k, k, k, k);
+	fputs("j0,J0,Desk,agent,,u_j0,10.0.5.99,,2026-01-01,\n", f);
+	fclose(f);
+	return d;
+}
+
+/* The shipped rule's bars (rules/default.rules, read_trend), and a probe. */
+static const char trend_rules[] =
+    "rule trend {\n"
+    "  on day\n"
+    "  when value(rows.sensitive, day) >= 300 and\n"
+    "      trend(rows.sensitive) >= 15 and\n"
+    "      trend_rz(rows.sensitive) >= 2.5 and\n"
+    "      trend_days(rows.sensitive, 2) >= 2\n"
+    "  severity high\n"
+    "  summary \"trend={trend(rows.sensitive)} "
+    "median={trend_median(rows.sensitive)} "
+    "rz={trend_rz(rows.sensitive)} n={trend_n(rows.sensitive)} "
+    "group={trend_group(rows.sensitive)} "
+    "days={trend_days(rows.sensitive, 5)}\"\n"
+    "  suppress 30d\n"
+    "}\n";
+
+/*
+ * Day i (January i + 1) of the series: agent k's rows. A wobble of
+ * +-15% of their own; with team_ramp, everyone from the 11th grows 10%
+ * a day; t0 (thief) grows so from the 11th whatever the team does; t1
+ * (irregular) reads 150 with a pull of 3,000 every fifth day, every
+ * third from the 16th - more pulls later, a rising line through days
+ * far from it; j0, a joiner, from 100 on their first day to 400 on the
+ * 31st, 4.7% a day.
+ */
+static void
+trend_day(struct pipe *p, int i, int team_ramp, int thief)
+{
+	char user[24], ip[24];
+	double v;
+	int k;
+
+	for (k = 0; k < 12; k++) {
+		v = 400 * (1 + 0.15 * sin(k * 1.3 + i * 2.1));
+		if ((team_ramp || (thief && k == 0)) && i >= 10)
+			v *= pow(1.1, i - 9);
+		if (k == 1)
+			v = (i < 15 ? i % 5 == 0 : i % 3 == 0) ? 3000 : 150;
+		snprintf(user, sizeof(user), "u_t%d", k);
+		snprintf(ip, sizeof(ip), "10.0.5.%d", k);
+		pipe_query(p, user, ip, i + 1, 10, k, lround(v),
+		    "crm.customers");
+	}
+	pipe_query(p, "u_j0", "10.0.5.99", i + 1, 10, 30,
+	    lround(100 * pow(1.047, i)), "crm.customers");
+}
+
+/* The first line of out with rule on emp, or NULL. */
+static const char *
+first_of(const char *out, const char *rule, const char *emp)
+{
+	return alert_of(out, rule, emp);
+}
+
+/*
+ * A ramp only the person's own change reveals: t0 reads what the team
+ * reads until the 10th, then 10% more each day. Alerted on the 17th -
+ * the 16th is the first day whose trend is far out (2.5 robust z, with
+ * t0's own scatter about their line in it), the 17th the second in a
+ * row - and on each day after (no store here to merge them); nobody
+ * else: not the irregular reader whose pulls come more often, whose
+ * rising line is through days far from it, nor the joiner, whose first
+ * 49 days have no trend.
+ */
+static void
+test_trend_ramp(void)
+{
+	struct pipe p;
+	const char *out, *l;
+	char *dir = trend_directory();
+	int i;
+
+	REQUIRE(dir != NULL);
+	REQUIRE(pipe_open_with(&p, trend_rules, NULL, dir) == 0);
+	for (i = 0; i < 16; i++)
+		trend_day(&p, i, 0, 1);
+	out = pipe_output(&p);		/* closes the 16th */
+	CHECK_INT(count_lines(out, "\"rule\":\"trend\""), 0);
+	trend_day(&p, 16, 0, 1);
+	out = pipe_output(&p);		/* closes the 17th */
+	CHECK_INT(count_lines(out, "\"rule\":\"trend\""), 1);
+	l = first_of(out, "trend", "t0");
+	CHECK(l != NULL);
+	if (l != NULL) {
+		CHECK_CONTAINS(l, "\"ts\":\"2026-01-17T23:59:59.999999Z\"");
+		CHECK_CONTAINS(l, "\"summary\":\"trend=32 median=0.2 rz=4 "
+		    "n=12 group=Desk (agent) days=2\"");
+	}
+	for (i = 17; i < 31; i++)
+		trend_day(&p, i, 0, 1);
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"trend\""),
+	    count_both(out, "\"rule\":\"trend\"", "\"employee\":\"t0\""));
+	CHECK(first_of(out, "trend", "t1") == NULL);
+	CHECK(first_of(out, "trend", "j0") == NULL);
+	pipe_close(&p);
+	free(dir);
+}
+
+/*
+ * The whole team grows together, 10% a day from the 11th, t0 with it:
+ * every slope is the group's median, and nobody is alerted.
+ */
+static void
+test_trend_team(void)
+{
+	struct pipe p;
+	const char *out;
+	char *dir = trend_directory();
+	int i;
+
+	REQUIRE(dir != NULL);
+	REQUIRE(pipe_open_with(&p, trend_rules, NULL, dir) == 0);
+	for (i = 0; i < 31; i++)
+		trend_day(&p, i, 1, 1);
+	out = pipe_output(&p);
+	CHECK_INT(count_lines(out, "\"rule\":\"trend\""), 0);
+	pipe_close(&p);
+	free(dir);
+}
+
 static const struct test tests[] = {
 	{ "quantile", test_quantile },
 	{ "parse", test_parse },
@@ -987,6 +1134,8 @@ static const struct test tests[] = {
 	{ "table_mix_theft", test_table_mix_theft },
 	{ "table_mix_third_day", test_table_mix_third_day },
 	{ "big_group_chance", test_big_group_chance },
+	{ "trend_ramp", test_trend_ramp },
+	{ "trend_team", test_trend_team },
 };
 
 HARNESS_MAIN(tests)
