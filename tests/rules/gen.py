@@ -316,17 +316,5 @@ def main(only=None):
          [flow("s2", 20, 14, 30, 300000000, "drive.google.com",
                "cloud_storage")], "s1")
 
-    # read_trend: Support with s6-s8 (eight people with a trend, judged
-    # in the department); from Tuesday the 13th s1 reads 12% more each
-    # working day than the day before, on top of the usual 320 - a ramp
-    # to 2.8x by the 23rd, under the day's 300 extra rows of the spike
-    # rules for its first week. Not when the whole of Support, s4 and
-    # s6-s8 with them, grows so together: every slope is the median.
-    ramp = lambda who: [query(e, d, 13, 45, round(320 * (1.12 ** k - 1)),
-                              "crm.customers")
-                        for k, d in enumerate(wdays[6:], 1) for e in who]
-    case("read_trend", agents + ramp(["s1"]),
-         agents + ramp(SUP + MORE), "s1")
-
 if __name__ == "__main__":
     main()

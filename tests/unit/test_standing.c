@@ -999,7 +999,7 @@ trend_directory(void)
 	return d;
 }
 
-/* The shipped rule's bars (rules/default.rules, read_trend), and a probe. */
+/* The bars of read_trend (docs/analytics.md, "Trend"), and a probe. */
 static const char trend_rules[] =
     "rule trend {\n"
     "  on day\n"
