@@ -899,7 +899,7 @@ follow_group(struct analytics *an, struct case_row *g, const size_t *who,
 	struct cases *c = an->cases;
 	double vol[2][256];
 	size_t k, j;
-	int kind, out;
+	int kind, out, joined = 0;
 
 	for (kind = 0; kind < 2; kind++)
 		for (k = 0; k < n && k < 256; k++)
@@ -923,15 +923,15 @@ follow_group(struct analytics *an, struct case_row *g, const size_t *who,
 			if (h->ts > g->last_ts)
 				g->last_ts = h->ts;
 			g->alerts++;
-			if (case_write(an, g, 0) != 0 ||
-			    case_link(an, g->id, h->id, h->ts) != 0)
+			if (case_link(an, g->id, h->id, h->ts) != 0)
 				return -1;
 			h->grouped = 1;
+			joined++;
 			case_forward(an, g, h->ts, "alert_joined", h->id,
 			    h->rule);
 		}
 	}
-	return 0;
+	return joined > 0 ? case_write(an, g, 0) : 0;
 }
 
 /*

@@ -397,6 +397,13 @@ group_label(const struct ectx *x, int level)
 	    x->e->glabel[level]);
 }
 
+/* A standing's value over the group's median, the role's lift taken out. */
+static double
+median_ratio(const struct standing *st)
+{
+	return st->value / st->lift / (st->median > 1 ? st->median : 1);
+}
+
 /*
  * The peer standing figures of the last day close (standing.c): 0, and
  * the empty group, where the person has none (no group with enough
@@ -420,8 +427,7 @@ standing(struct ectx *x, const struct rnode *n)
 	case FN_PEER_PCT:
 		return num(st->pct);
 	case FN_PEER_MRATIO:
-		return num(st->value / st->lift / (st->median > 1 ?
-		    st->median : 1));
+		return num(median_ratio(st));
 	case FN_PEER_RZ:
 		return num(st->rz);
 	case FN_PEER_CHANCE:
@@ -922,12 +928,10 @@ standing_text(const struct ectx *x, char *buf, size_t len)
 	}
 	o = (size_t)snprintf(buf, len, "rank %.0f of %.0f in %s for %s over "
 	    "30 days, %.1fx the peer median", m->rank, m->n,
-	    x->e->glabel[m->level], what, m->value / m->lift /
-	    (m->median > 1 ? m->median : 1));
+	    x->e->glabel[m->level], what, median_ratio(m));
 	if (w->level != SL_NONE && o < len)
 		o += (size_t)snprintf(buf + o, len - o, "; over 7 days rank "
-		    "%.0f of %.0f, %.1fx", w->rank, w->n, w->value / w->lift /
-		    (w->median > 1 ? w->median : 1));
+		    "%.0f of %.0f, %.1fx", w->rank, w->n, median_ratio(w));
 	days = x->e->s.days_seen < 21 ? (int)x->e->s.days_seen : 21;
 	if (o < len)
 		snprintf(buf + o, len - o, "; %d of the last %d days above "
